@@ -1,0 +1,49 @@
+package kvpb
+
+import (
+	"errors"
+	"fmt"
+)
+
+// The kv layer's errors. The SQL session maps them to CADB codes once:
+//
+//	ConflictError   -> CADB0502 (retry the transaction)
+//	RetryError      -> CADB0504 (retry; nothing was committed)
+//	AmbiguousError  -> CADB0505 (the commit may or may not have happened)
+//	ErrTxnClosed    -> CADB0501
+//	CorruptionError -> CADB0014
+
+// ConflictError reports a serializability conflict; the transaction was
+// aborted and may be retried from the start.
+type ConflictError struct{ Reason string }
+
+func (e *ConflictError) Error() string { return "transaction conflict: " + e.Reason }
+
+// RetryError reports a transient failure (no leader, leadership change,
+// timeout) before anything was committed.
+type RetryError struct{ Reason string }
+
+func (e *RetryError) Error() string { return "must retry: " + e.Reason }
+
+// AmbiguousError reports that a commit was sent but its outcome is unknown.
+type AmbiguousError struct{ Cause error }
+
+func (e *AmbiguousError) Error() string {
+	return fmt.Sprintf("result is ambiguous: %v", e.Cause)
+}
+func (e *AmbiguousError) Unwrap() error { return e.Cause }
+
+// CorruptionError reports stored bytes that cannot be decoded.
+type CorruptionError struct{ What string }
+
+func (e *CorruptionError) Error() string { return "corrupt stored data: " + e.What }
+
+// ErrTxnClosed is returned when using a committed, aborted or unknown transaction.
+var ErrTxnClosed = errors.New("transaction already committed, rolled back or unknown")
+
+// IsRetryable reports whether err is a ConflictError or RetryError.
+func IsRetryable(err error) bool {
+	var c *ConflictError
+	var r *RetryError
+	return errors.As(err, &c) || errors.As(err, &r)
+}

@@ -1,0 +1,66 @@
+package session
+
+import (
+	"context"
+
+	"github.com/camusdb/camusdb-go/internal/sql/types"
+)
+
+// TxnHandle names an explicit transaction over HTTP: (txnIdPT, txnIdCounter).
+// PT is the physical time (ms) at which the coordinator opened it and Counter
+// a per-node counter; together they are unique on the coordinator node.
+type TxnHandle struct {
+	PT      int64
+	Counter int64
+}
+
+// Request is one SQL statement to execute.
+type Request struct {
+	// Database is the current database; may be "" for statements that name
+	// no table (CREATE/DROP/SHOW DATABASE(S), SELECT 1).
+	Database string
+	SQL      string
+	// Params maps parameter names without '@' (or "1", "2"... for $n) to values.
+	Params map[string]types.Value
+	// Txn, when set, runs the statement inside that explicit transaction.
+	Txn *TxnHandle
+}
+
+// ResultKind says what a statement produced.
+type ResultKind int
+
+const (
+	ResultRows     ResultKind = iota // SELECT, SHOW, EXPLAIN: Columns + Rows
+	ResultAffected                   // INSERT/UPDATE/DELETE: RowsAffected
+	ResultDDL                        // DDL and USE: nothing
+	ResultBegin                      // BEGIN: Txn is the new handle
+	ResultCommit                     // COMMIT
+	ResultRollback                   // ROLLBACK
+)
+
+// Column is one output column.
+type Column struct {
+	Name string
+	Type types.Kind // types.Null when every value is NULL / unknown
+}
+
+// Result is the outcome of one statement.
+type Result struct {
+	Kind         ResultKind
+	Columns      []Column
+	Rows         [][]types.Value
+	RowsAffected int64
+	Txn          *TxnHandle // set for ResultBegin
+	// Database is the current database after the statement (USE changes it).
+	Database string
+}
+
+// Executor is what protocol front-ends call. Errors are *errcode.Error.
+type Executor interface {
+	Execute(ctx context.Context, req Request) (*Result, error)
+	// Begin opens an explicit transaction (the /start-transaction endpoint).
+	Begin(ctx context.Context, database string) (TxnHandle, error)
+	// Commit and Rollback end one (the /commit- and /rollback-transaction endpoints).
+	Commit(ctx context.Context, h TxnHandle) error
+	Rollback(ctx context.Context, h TxnHandle) error
+}

@@ -1,0 +1,209 @@
+package storage
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
+)
+
+// ErrClosed is returned by operations on a closed engine.
+var ErrClosed = errors.New("storage: engine closed")
+
+// Reader reads a consistent or live view of the engine.
+type Reader interface {
+	// Get returns a copy of the value of key, or found=false.
+	Get(key []byte) (value []byte, found bool, err error)
+	// NewIter returns an iterator over [lower, upper). Either bound may be nil.
+	NewIter(lower, upper []byte) (Iterator, error)
+}
+
+// Writer accumulates mutations.
+type Writer interface {
+	Set(key, value []byte) error
+	Delete(key []byte) error
+	// DeleteRange deletes every key in [start, end).
+	DeleteRange(start, end []byte) error
+}
+
+// Iterator walks keys in order. Key/Value are valid until the next move.
+type Iterator interface {
+	SeekGE(key []byte) bool
+	SeekLT(key []byte) bool
+	First() bool
+	Last() bool
+	Next() bool
+	Prev() bool
+	Valid() bool
+	Key() []byte
+	Value() []byte
+	Error() error
+	Close() error
+}
+
+// Batch is an atomic set of mutations.
+type Batch interface {
+	Writer
+	// Commit applies the batch; with sync the WAL is fsynced before return.
+	Commit(sync bool) error
+	// Len is the encoded size in bytes; Empty reports no mutations.
+	Len() int
+	Empty() bool
+	Close() error
+}
+
+// Snapshot is a consistent point-in-time Reader; Close it when done.
+type Snapshot interface {
+	Reader
+	Close() error
+}
+
+// Options configures Open.
+type Options struct {
+	// Dir is the data directory. Ignored when FS is set and InMemory is true.
+	Dir string
+	// InMemory keeps everything in memory (tests, `camusdb demo`).
+	InMemory bool
+	// FS overrides the filesystem (crash tests use vfs.NewCrashableMem). It
+	// is a pebble vfs.FS; only tests outside this package need to set it, via
+	// NewCrashableMemFS.
+	FS vfs.FS
+	// CacheBytes is the block cache size (default 64 MiB).
+	CacheBytes int64
+}
+
+// Engine is one Pebble instance.
+type Engine struct {
+	db *pebble.DB
+}
+
+// Open opens or creates the engine.
+func Open(opts Options) (*Engine, error) {
+	fs := opts.FS
+	dir := opts.Dir
+	if fs == nil && opts.InMemory {
+		fs = vfs.NewMem()
+	}
+	if fs == nil {
+		fs = vfs.Default
+	}
+	if dir == "" {
+		dir = "camusdb-data"
+	}
+	cacheBytes := opts.CacheBytes
+	if cacheBytes <= 0 {
+		cacheBytes = 64 << 20
+	}
+	cache := pebble.NewCache(cacheBytes)
+	defer cache.Unref()
+	popts := &pebble.Options{
+		FS:                 fs,
+		Cache:              cache,
+		FormatMajorVersion: pebble.FormatNewest,
+		MemTableSize:       32 << 20,
+		Logger:             quietLogger{},
+	}
+	db, err := pebble.Open(dir, popts)
+	if err != nil {
+		return nil, fmt.Errorf("storage: open %s: %w", dir, err)
+	}
+	return &Engine{db: db}, nil
+}
+
+// Close closes the engine. Unsynced batches may be lost only on a crash,
+// not on Close.
+func (e *Engine) Close() error {
+	if e.db == nil {
+		return ErrClosed
+	}
+	err := e.db.Close()
+	e.db = nil
+	return err
+}
+
+// Flush flushes memtables to sstables (used before checkpoints in tests).
+func (e *Engine) Flush() error { return e.db.Flush() }
+
+// Get implements Reader.
+func (e *Engine) Get(key []byte) ([]byte, bool, error) { return get(e.db, key) }
+
+// NewIter implements Reader.
+func (e *Engine) NewIter(lower, upper []byte) (Iterator, error) {
+	it, err := e.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+	if err != nil {
+		return nil, err
+	}
+	return it, nil
+}
+
+// NewBatch returns an empty write batch.
+func (e *Engine) NewBatch() Batch { return &batch{b: e.db.NewBatch()} }
+
+// NewSnapshot returns a consistent read view.
+func (e *Engine) NewSnapshot() Snapshot { return &snapshot{s: e.db.NewSnapshot()} }
+
+// Metrics returns Pebble's metrics summary as text (for debugging).
+func (e *Engine) Metrics() string { return e.db.Metrics().String() }
+
+type pebbleGetter interface {
+	Get(key []byte) ([]byte, io.Closer, error)
+}
+
+func get(g pebbleGetter, key []byte) ([]byte, bool, error) {
+	v, closer, err := g.Get(key)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	out := make([]byte, len(v))
+	copy(out, v)
+	_ = closer.Close()
+	return out, true, nil
+}
+
+type batch struct{ b *pebble.Batch }
+
+func (b *batch) Set(key, value []byte) error         { return b.b.Set(key, value, nil) }
+func (b *batch) Delete(key []byte) error             { return b.b.Delete(key, nil) }
+func (b *batch) DeleteRange(start, end []byte) error { return b.b.DeleteRange(start, end, nil) }
+func (b *batch) Len() int                            { return b.b.Len() }
+func (b *batch) Empty() bool                         { return b.b.Empty() }
+func (b *batch) Close() error                        { return b.b.Close() }
+func (b *batch) Commit(sync bool) error {
+	if sync {
+		return b.b.Commit(pebble.Sync)
+	}
+	return b.b.Commit(pebble.NoSync)
+}
+
+type snapshot struct{ s *pebble.Snapshot }
+
+func (s *snapshot) Get(key []byte) ([]byte, bool, error) { return get(s.s, key) }
+func (s *snapshot) NewIter(lower, upper []byte) (Iterator, error) {
+	it, err := s.s.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+	if err != nil {
+		return nil, err
+	}
+	return it, nil
+}
+func (s *snapshot) Close() error { return s.s.Close() }
+
+// NewCrashableMemFS returns an in-memory filesystem that can simulate a
+// crash (losing unsynced writes) through CrashClone.
+func NewCrashableMemFS() *vfs.MemFS { return vfs.NewCrashableMem() }
+
+// CrashClone returns the state fs would have after a crash now: exactly the
+// synced data.
+func CrashClone(fs *vfs.MemFS) *vfs.MemFS { return fs.CrashClone(vfs.CrashCloneCfg{}) }
+
+type quietLogger struct{}
+
+func (quietLogger) Infof(string, ...interface{})              {}
+func (quietLogger) Errorf(format string, args ...interface{}) {}
+func (quietLogger) Fatalf(format string, args ...interface{}) {
+	panic(fmt.Sprintf("pebble: "+format, args...))
+}

@@ -1,0 +1,62 @@
+package storage
+
+import (
+	"bytes"
+	"testing"
+)
+
+func TestEngineBatchIterAndCrash(t *testing.T) {
+	fs := NewCrashableMemFS()
+	e, err := Open(Options{Dir: "db", FS: fs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := e.NewBatch()
+	for _, k := range []string{"b", "a", "c"} {
+		if err := b.Set([]byte(k), []byte("v"+k)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.Commit(true); err != nil {
+		t.Fatal(err)
+	}
+	unsynced := e.NewBatch()
+	_ = unsynced.Set([]byte("d"), []byte("vd"))
+	if err := unsynced.Commit(false); err != nil {
+		t.Fatal(err)
+	}
+	it, err := e.NewIter([]byte("a"), []byte("c"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for ok := it.First(); ok; ok = it.Next() {
+		got = append(got, string(it.Key()))
+	}
+	_ = it.Close()
+	if len(got) != 2 || got[0] != "a" || got[1] != "b" {
+		t.Fatalf("bounded iteration = %v", got)
+	}
+	crashed := CrashClone(fs)
+	_ = e.Close()
+	e2, err := Open(Options{Dir: "db", FS: crashed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e2.Close()
+	if v, ok, _ := e2.Get([]byte("c")); !ok || !bytes.Equal(v, []byte("vc")) {
+		t.Fatalf("synced key lost after crash: %q %v", v, ok)
+	}
+	if _, ok, _ := e2.Get([]byte("d")); ok {
+		t.Fatal("unsynced key survived a crash clone of synced state")
+	}
+}
+
+func TestPrefixEnd(t *testing.T) {
+	if got := PrefixEnd([]byte{1, 0xff}); !bytes.Equal(got, []byte{2}) {
+		t.Fatalf("PrefixEnd = %x", got)
+	}
+	if PrefixEnd([]byte{0xff}) != nil {
+		t.Fatal("all-0xff prefix has no end")
+	}
+}

@@ -1,0 +1,141 @@
+// Package errcode holds the CADB error codes of SPEC §9 and the one table
+// that maps them to HTTP statuses (SPEC §3.2) and PostgreSQL SQLSTATEs.
+//
+// The code is attached once, at the SQL/session boundary (or by the parser
+// for syntax errors); front-ends derive statuses from it with HTTPStatus and
+// SQLState and never inspect message text.
+package errcode
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Code is a CADB error code such as "CADB0300".
+type Code string
+
+const (
+	UnknownDatabase  Code = "CADB0010"
+	UnknownTable     Code = "CADB0011"
+	DatabaseExists   Code = "CADB0012"
+	TableExists      Code = "CADB0013"
+	Corruption       Code = "CADB0014"
+	UnknownIndex     Code = "CADB0016"
+	UniqueViolation  Code = "CADB0300"
+	NotNullViolation Code = "CADB0301"
+	InvalidInput     Code = "CADB0400"
+	UnknownType      Code = "CADB0401"
+	DuplicateColumn  Code = "CADB0403"
+	UnknownColumn    Code = "CADB0404"
+	SyntaxError      Code = "CADB0406"
+	Unsupported      Code = "CADB0407"
+	TxnClosed        Code = "CADB0501"
+	TxnConflict      Code = "CADB0502"
+	SchemaCatchingUp Code = "CADB0503"
+	MustRetry        Code = "CADB0504"
+	Ambiguous        Code = "CADB0505"
+	InvalidConfig    Code = "CADB0600"
+	Internal         Code = "CADB0099"
+)
+
+// Error is an error carrying a CADB code.
+type Error struct {
+	Code    Code
+	Message string
+	Cause   error // optional wrapped error
+}
+
+func (e *Error) Error() string { return string(e.Code) + ": " + e.Message }
+func (e *Error) Unwrap() error { return e.Cause }
+
+// New returns an *Error with a formatted message.
+func New(code Code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Wrap attaches code to cause, keeping cause's message.
+func Wrap(code Code, cause error) *Error {
+	return &Error{Code: code, Message: cause.Error(), Cause: cause}
+}
+
+// Of returns the code of err, or Internal when err carries none.
+func Of(err error) Code {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return Internal
+}
+
+// Retryable reports whether a client should retry the transaction.
+func (c Code) Retryable() bool {
+	return c == TxnConflict || c == SchemaCatchingUp || c == MustRetry
+}
+
+// HTTPStatus maps a code to the HTTP status of SPEC §3.2.
+func HTTPStatus(c Code) int {
+	switch c {
+	case UnknownDatabase, UnknownTable, UnknownIndex:
+		return 404
+	case DatabaseExists, TableExists:
+		return 400
+	case TxnClosed, TxnConflict, MustRetry:
+		return 409
+	case SchemaCatchingUp:
+		return 503
+	case Ambiguous, Corruption, Internal:
+		return 500
+	}
+	if len(c) == 8 && (c[4:6] == "03" || c[4:6] == "04") {
+		return 400
+	}
+	if c == InvalidConfig {
+		return 400
+	}
+	return 500
+}
+
+// SQLState maps a code to a PostgreSQL SQLSTATE.
+func SQLState(c Code) string {
+	switch c {
+	case UnknownDatabase:
+		return "3D000"
+	case UnknownTable:
+		return "42P01"
+	case DatabaseExists:
+		return "42P04"
+	case TableExists:
+		return "42P07"
+	case UnknownIndex:
+		return "42704"
+	case UniqueViolation:
+		return "23505"
+	case NotNullViolation:
+		return "23502"
+	case UnknownType:
+		return "42704"
+	case DuplicateColumn:
+		return "42701"
+	case UnknownColumn:
+		return "42703"
+	case SyntaxError:
+		return "42601"
+	case Unsupported:
+		return "0A000"
+	case InvalidInput:
+		return "22023"
+	case TxnClosed:
+		return "25P01"
+	case TxnConflict, MustRetry:
+		return "40001"
+	case SchemaCatchingUp:
+		return "40001"
+	case Ambiguous:
+		return "40003"
+	case Corruption:
+		return "XX001"
+	case InvalidConfig:
+		return "F0000"
+	}
+	return "XX000"
+}
