@@ -1,0 +1,132 @@
+package mvcc
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+
+	"github.com/camusdb/camusdb-go/internal/hlc"
+	"github.com/camusdb/camusdb-go/internal/storage"
+)
+
+const (
+	userKeyTag   byte = 'k'
+	txnRecordTag byte = 'x'
+)
+
+// ErrBadKey reports an engine key that is not a valid MVCC key.
+var ErrBadKey = errors.New("mvcc: malformed key")
+
+// TxnIDLen is the size of a transaction id.
+const TxnIDLen = 16
+
+// TxnID identifies a transaction.
+type TxnID [TxnIDLen]byte
+
+func (id TxnID) String() string { return fmt.Sprintf("%x", id[:]) }
+
+// keyPrefix returns PrefixData | partitionID | 'k' | esc(key) | 0x00 0x01,
+// the intent key of key, with spare capacity for a timestamp.
+func keyPrefix(partitionID uint64, key []byte) []byte {
+	b := storage.PartitionPrefix(storage.PrefixData, partitionID)
+	b = append(b, userKeyTag)
+	return appendEscaped(b, key)
+}
+
+func appendEscaped(b, key []byte) []byte {
+	for {
+		i := bytes.IndexByte(key, 0)
+		if i < 0 {
+			b = append(b, key...)
+			break
+		}
+		b = append(b, key[:i]...)
+		b = append(b, 0x00, 0xff)
+		key = key[i+1:]
+	}
+	return append(b, 0x00, 0x01)
+}
+
+// IntentKey returns the engine key of key's intent.
+func IntentKey(partitionID uint64, key []byte) []byte { return keyPrefix(partitionID, key) }
+
+// VersionKey returns the engine key of key's version at ts.
+func VersionKey(partitionID uint64, key []byte, ts hlc.Timestamp) []byte {
+	return appendInvertedTS(keyPrefix(partitionID, key), ts)
+}
+
+func appendInvertedTS(b []byte, ts hlc.Timestamp) []byte {
+	inv := hlc.Timestamp{WallTime: ^ts.WallTime, Logical: ^ts.Logical}
+	return inv.AppendEncode(b)
+}
+
+// userSpan returns the engine span covering user keys [start, end).
+// A nil end means "to the end of the partition's user keys".
+func userSpan(partitionID uint64, start, end []byte) (lower, upper []byte) {
+	lower = keyPrefix(partitionID, start)
+	if end == nil {
+		upper = storage.PartitionPrefix(storage.PrefixData, partitionID)
+		upper = append(upper, userKeyTag+1)
+	} else {
+		upper = keyPrefix(partitionID, end)
+	}
+	return lower, upper
+}
+
+// decodedKey is a parsed MVCC engine key.
+type decodedKey struct {
+	user   []byte // unescaped user key (a fresh slice)
+	prefix []byte // the engine key prefix up to and including the terminator (aliases input)
+	ts     hlc.Timestamp
+	intent bool
+}
+
+// decodeKey parses an engine key of the 'k' space of partition partitionID.
+func decodeKey(engineKey []byte) (decodedKey, error) {
+	const head = 1 + 8 + 1
+	if len(engineKey) < head+2 || engineKey[head-1] != userKeyTag {
+		return decodedKey{}, ErrBadKey
+	}
+	rest := engineKey[head:]
+	user := make([]byte, 0, len(rest))
+	for i := 0; i < len(rest); i++ {
+		c := rest[i]
+		if c != 0 {
+			user = append(user, c)
+			continue
+		}
+		if i+1 >= len(rest) {
+			return decodedKey{}, ErrBadKey
+		}
+		switch rest[i+1] {
+		case 0xff:
+			user = append(user, 0)
+			i++
+		case 0x01:
+			end := head + i + 2
+			suffix := engineKey[end:]
+			d := decodedKey{user: user, prefix: engineKey[:end]}
+			switch len(suffix) {
+			case 0:
+				d.intent = true
+			case hlc.EncodedLen:
+				inv, _ := hlc.Decode(suffix)
+				d.ts = hlc.Timestamp{WallTime: ^inv.WallTime, Logical: ^inv.Logical}
+			default:
+				return decodedKey{}, ErrBadKey
+			}
+			return d, nil
+		default:
+			return decodedKey{}, ErrBadKey
+		}
+	}
+	return decodedKey{}, ErrBadKey
+}
+
+// TxnRecordKey returns the engine key of a transaction record on its home
+// partition.
+func TxnRecordKey(partitionID uint64, id TxnID) []byte {
+	b := storage.PartitionPrefix(storage.PrefixData, partitionID)
+	b = append(b, txnRecordTag)
+	return append(b, id[:]...)
+}

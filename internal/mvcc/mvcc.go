@@ -1,0 +1,264 @@
+package mvcc
+
+import (
+	"bytes"
+	"fmt"
+
+	"github.com/camusdb/camusdb-go/internal/hlc"
+	"github.com/camusdb/camusdb-go/internal/storage"
+)
+
+// KeyValue is one visible user key and value.
+type KeyValue struct {
+	Key, Value []byte
+}
+
+// IntentError reports an intent of another transaction that a read or a
+// validation met and cannot decide about by itself.
+type IntentError struct {
+	Key    []byte // user key
+	Intent *Intent
+}
+
+func (e *IntentError) Error() string {
+	return fmt.Sprintf("mvcc: key %q has an intent of txn %s at %s", e.Key, e.Intent.TxnID, e.Intent.TS)
+}
+
+// Get returns the newest committed value of key at or below readTS. An
+// intent of a transaction other than own with a timestamp at or below
+// readTS is returned as *IntentError (its outcome decides what to read).
+func Get(r storage.Reader, partitionID uint64, key []byte, readTS hlc.Timestamp, own *TxnID) (value []byte, found bool, err error) {
+	prefix := keyPrefix(partitionID, key)
+	it, err := r.NewIter(prefix, storage.PrefixEnd(prefix))
+	if err != nil {
+		return nil, false, err
+	}
+	defer it.Close()
+	if it.SeekGE(prefix) && len(it.Key()) == len(prefix) {
+		in, err := decodeIntent(it.Value())
+		if err != nil {
+			return nil, false, err
+		}
+		if (own == nil || in.TxnID != *own) && in.TS.LessEq(readTS) {
+			return nil, false, &IntentError{Key: append([]byte(nil), key...), Intent: in}
+		}
+	}
+	if !it.SeekGE(appendInvertedTS(prefix, readTS)) {
+		return nil, false, it.Error()
+	}
+	v, deleted, err := decodeVersion(it.Value())
+	if err != nil || deleted {
+		return nil, false, err
+	}
+	return append([]byte(nil), v...), true, nil
+}
+
+// ScanOptions bounds a Scan.
+type ScanOptions struct {
+	Reverse bool
+	// MaxKeys stops after this many visible keys (0 = no limit).
+	MaxKeys int
+	Own     *TxnID
+}
+
+// Scan returns visible keys of [start, end) at readTS in order (or reverse
+// order). When MaxKeys was reached, resume is the key to continue from (the
+// next start for a forward scan, the next exclusive end for a reverse scan);
+// nil when the span was exhausted. A blocking intent returns *IntentError
+// (no partial result).
+func Scan(r storage.Reader, partitionID uint64, start, end []byte, readTS hlc.Timestamp, opts ScanOptions) (kvs []KeyValue, resume []byte, err error) {
+	lower, upper := userSpan(partitionID, start, end)
+	it, err := r.NewIter(lower, upper)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer it.Close()
+	if opts.Reverse {
+		return scanReverse(it, upper, readTS, opts)
+	}
+	ok := it.First()
+	for ok {
+		d, err := decodeKey(it.Key())
+		if err != nil {
+			return nil, nil, err
+		}
+		if opts.MaxKeys > 0 && len(kvs) == opts.MaxKeys {
+			return kvs, d.user, nil
+		}
+		var visible []byte
+		var have bool
+		if d.intent {
+			in, err := decodeIntent(it.Value())
+			if err != nil {
+				return nil, nil, err
+			}
+			if (opts.Own == nil || in.TxnID != *opts.Own) && in.TS.LessEq(readTS) {
+				return nil, nil, &IntentError{Key: d.user, Intent: in}
+			}
+			ok = it.Next()
+		}
+		// Walk this key's versions (newest first) to the first at or below readTS.
+		prefix := append([]byte(nil), d.prefix...)
+		for ok && bytes.HasPrefix(it.Key(), prefix) {
+			vd, err := decodeKey(it.Key())
+			if err != nil {
+				return nil, nil, err
+			}
+			if vd.ts.LessEq(readTS) {
+				v, deleted, err := decodeVersion(it.Value())
+				if err != nil {
+					return nil, nil, err
+				}
+				if !deleted {
+					visible, have = append([]byte(nil), v...), true
+				}
+				// Skip the older versions of this key.
+				ok = it.SeekGE(storage.PrefixEnd(prefix))
+				break
+			}
+			ok = it.Next()
+		}
+		if have {
+			kvs = append(kvs, KeyValue{Key: d.user, Value: visible})
+		}
+	}
+	return kvs, nil, it.Error()
+}
+
+func scanReverse(it storage.Iterator, upper []byte, readTS hlc.Timestamp, opts ScanOptions) ([]KeyValue, []byte, error) {
+	var kvs []KeyValue
+	ok := it.Last()
+	for ok {
+		d, err := decodeKey(it.Key())
+		if err != nil {
+			return nil, nil, err
+		}
+		if opts.MaxKeys > 0 && len(kvs) == opts.MaxKeys {
+			// Resume: an exclusive end just above d.user, i.e. d.user itself
+			// plus a zero byte would include d.user; the caller continues with
+			// end = next key after d.user.
+			return kvs, append(append([]byte(nil), d.user...), 0), nil
+		}
+		prefix := append([]byte(nil), d.prefix...)
+		// Intent?
+		if it.SeekGE(prefix) && len(it.Key()) == len(prefix) {
+			in, err := decodeIntent(it.Value())
+			if err != nil {
+				return nil, nil, err
+			}
+			if (opts.Own == nil || in.TxnID != *opts.Own) && in.TS.LessEq(readTS) {
+				return nil, nil, &IntentError{Key: d.user, Intent: in}
+			}
+		}
+		if it.SeekGE(appendInvertedTS(prefix, readTS)) && bytes.HasPrefix(it.Key(), prefix) {
+			v, deleted, err := decodeVersion(it.Value())
+			if err != nil {
+				return nil, nil, err
+			}
+			if !deleted {
+				kvs = append(kvs, KeyValue{Key: d.user, Value: append([]byte(nil), v...)})
+			}
+		}
+		ok = it.SeekLT(prefix)
+	}
+	return kvs, nil, it.Error()
+}
+
+// CheckNoWrites reports a conflict if any version in the user span
+// [start, end) has a timestamp in (after, upTo], or any intent of a
+// transaction other than own exists with timestamp <= upTo (returned as
+// *IntentError). end == nil means the single key start.
+// conflictKey is the first conflicting key (nil = none).
+func CheckNoWrites(r storage.Reader, partitionID uint64, start, end []byte, after, upTo hlc.Timestamp, own *TxnID) (conflictKey []byte, err error) {
+	var lower, upper []byte
+	if end == nil {
+		lower = keyPrefix(partitionID, start)
+		upper = storage.PrefixEnd(lower)
+	} else {
+		lower, upper = userSpan(partitionID, start, end)
+	}
+	it, err := r.NewIter(lower, upper)
+	if err != nil {
+		return nil, err
+	}
+	defer it.Close()
+	ok := it.First()
+	for ok {
+		d, err := decodeKey(it.Key())
+		if err != nil {
+			return nil, err
+		}
+		if d.intent {
+			in, err := decodeIntent(it.Value())
+			if err != nil {
+				return nil, err
+			}
+			if (own == nil || in.TxnID != *own) && in.TS.LessEq(upTo) {
+				return nil, &IntentError{Key: d.user, Intent: in}
+			}
+			ok = it.Next()
+			continue
+		}
+		// Versions are newest first: the first one decides for this key.
+		if after.Less(d.ts) && d.ts.LessEq(upTo) {
+			return d.user, nil
+		}
+		if !after.Less(d.ts) {
+			// Everything else of this key is older: skip to the next key.
+			ok = it.SeekGE(storage.PrefixEnd(d.prefix))
+			continue
+		}
+		ok = it.Next()
+	}
+	return nil, it.Error()
+}
+
+// GetIntent returns the intent on key, or nil.
+func GetIntent(r storage.Reader, partitionID uint64, key []byte) (*Intent, error) {
+	v, found, err := r.Get(keyPrefix(partitionID, key))
+	if err != nil || !found {
+		return nil, err
+	}
+	return decodeIntent(v)
+}
+
+// PutVersion writes a committed version of key at ts.
+func PutVersion(w storage.Writer, partitionID uint64, key []byte, ts hlc.Timestamp, value []byte, deleted bool) error {
+	return w.Set(VersionKey(partitionID, key, ts), encodeVersion(value, deleted))
+}
+
+// PutIntent writes (or replaces) the intent on key.
+func PutIntent(w storage.Writer, partitionID uint64, key []byte, in *Intent) error {
+	return w.Set(keyPrefix(partitionID, key), encodeIntent(in))
+}
+
+// ResolveIntent removes in (the intent currently on key) and, when commit
+// is set, writes its value as a committed version at commitTS.
+func ResolveIntent(w storage.Writer, partitionID uint64, key []byte, in *Intent, commit bool, commitTS hlc.Timestamp) error {
+	if err := w.Delete(keyPrefix(partitionID, key)); err != nil {
+		return err
+	}
+	if commit {
+		return PutVersion(w, partitionID, key, commitTS, in.Value, in.Deleted)
+	}
+	return nil
+}
+
+// GetTxnRecord reads a transaction record; nil when absent.
+func GetTxnRecord(r storage.Reader, partitionID uint64, id TxnID) (*TxnRecord, error) {
+	v, found, err := r.Get(TxnRecordKey(partitionID, id))
+	if err != nil || !found {
+		return nil, err
+	}
+	return DecodeTxnRecord(v)
+}
+
+// PutTxnRecord writes a transaction record.
+func PutTxnRecord(w storage.Writer, partitionID uint64, id TxnID, rec *TxnRecord) error {
+	return w.Set(TxnRecordKey(partitionID, id), EncodeTxnRecord(rec))
+}
+
+// DeleteTxnRecord removes a record (after all its intents were resolved).
+func DeleteTxnRecord(w storage.Writer, partitionID uint64, id TxnID) error {
+	return w.Delete(TxnRecordKey(partitionID, id))
+}

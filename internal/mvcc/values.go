@@ -1,0 +1,173 @@
+package mvcc
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/camusdb/camusdb-go/internal/hlc"
+)
+
+// ErrBadValue reports stored bytes that do not decode.
+var ErrBadValue = errors.New("mvcc: malformed value")
+
+const (
+	versionValueTag byte = 'v'
+	versionDelTag   byte = 'd'
+	intentTag       byte = 'i'
+	recordTag       byte = 'r'
+)
+
+func encodeVersion(value []byte, deleted bool) []byte {
+	if deleted {
+		return []byte{versionDelTag}
+	}
+	b := make([]byte, 1+len(value))
+	b[0] = versionValueTag
+	copy(b[1:], value)
+	return b
+}
+
+// decodeVersion returns the value (aliasing b) or deleted=true.
+func decodeVersion(b []byte) (value []byte, deleted bool, err error) {
+	if len(b) == 0 {
+		return nil, false, ErrBadValue
+	}
+	switch b[0] {
+	case versionValueTag:
+		return b[1:], false, nil
+	case versionDelTag:
+		return nil, true, nil
+	}
+	return nil, false, ErrBadValue
+}
+
+// Intent is a provisional write of a transaction that is being committed
+// across several partitions. Its final timestamp is >= TS.
+type Intent struct {
+	TxnID TxnID
+	TS    hlc.Timestamp // provisional (prepare) timestamp
+	// Home is the partition holding the transaction record.
+	Home uint64
+	// CoordNode and CoordEpoch identify the coordinating node incarnation;
+	// a different epoch for the same node means the coordinator restarted
+	// and the transaction can be aborted by anyone.
+	CoordNode, CoordEpoch uint64
+	// WriteWall is the coordinator's wall time when the intent was laid.
+	WriteWall int64
+	Deleted   bool
+	Value     []byte
+}
+
+func encodeIntent(in *Intent) []byte {
+	b := make([]byte, 0, 1+TxnIDLen+hlc.EncodedLen+3*binary.MaxVarintLen64+8+1+len(in.Value))
+	b = append(b, intentTag)
+	b = append(b, in.TxnID[:]...)
+	b = in.TS.AppendEncode(b)
+	b = binary.AppendUvarint(b, in.Home)
+	b = binary.AppendUvarint(b, in.CoordNode)
+	b = binary.AppendUvarint(b, in.CoordEpoch)
+	b = binary.BigEndian.AppendUint64(b, uint64(in.WriteWall))
+	if in.Deleted {
+		return append(b, 1)
+	}
+	b = append(b, 0)
+	return append(b, in.Value...)
+}
+
+func decodeIntent(b []byte) (*Intent, error) {
+	if len(b) < 1+TxnIDLen+hlc.EncodedLen || b[0] != intentTag {
+		return nil, ErrBadValue
+	}
+	in := &Intent{}
+	b = b[1:]
+	copy(in.TxnID[:], b)
+	b = b[TxnIDLen:]
+	in.TS, _ = hlc.Decode(b)
+	b = b[hlc.EncodedLen:]
+	for _, dst := range []*uint64{&in.Home, &in.CoordNode, &in.CoordEpoch} {
+		v, n := binary.Uvarint(b)
+		if n <= 0 {
+			return nil, ErrBadValue
+		}
+		*dst = v
+		b = b[n:]
+	}
+	if len(b) < 9 {
+		return nil, ErrBadValue
+	}
+	in.WriteWall = int64(binary.BigEndian.Uint64(b))
+	in.Deleted = b[8] == 1
+	if !in.Deleted {
+		in.Value = append([]byte(nil), b[9:]...)
+	}
+	return in, nil
+}
+
+// TxnStatus is the state of a transaction record.
+type TxnStatus byte
+
+const (
+	// TxnPending: no record, or a record that is not final.
+	TxnPending TxnStatus = 0
+	// TxnCommitted: the commit point has passed; CommitTS is final.
+	TxnCommitted TxnStatus = 1
+	// TxnAborted: the transaction can never commit.
+	TxnAborted TxnStatus = 2
+)
+
+func (s TxnStatus) String() string {
+	switch s {
+	case TxnCommitted:
+		return "COMMITTED"
+	case TxnAborted:
+		return "ABORTED"
+	}
+	return "PENDING"
+}
+
+// TxnRecord is the durable outcome of a multi-partition transaction.
+type TxnRecord struct {
+	Status   TxnStatus
+	CommitTS hlc.Timestamp
+	// Participants are the partitions holding the transaction's intents.
+	Participants []uint64
+}
+
+// EncodeTxnRecord encodes a record value.
+func EncodeTxnRecord(r *TxnRecord) []byte {
+	b := []byte{recordTag, byte(r.Status)}
+	b = r.CommitTS.AppendEncode(b)
+	b = binary.AppendUvarint(b, uint64(len(r.Participants)))
+	for _, p := range r.Participants {
+		b = binary.AppendUvarint(b, p)
+	}
+	return b
+}
+
+// DecodeTxnRecord decodes a record value.
+func DecodeTxnRecord(b []byte) (*TxnRecord, error) {
+	if len(b) < 2+hlc.EncodedLen || b[0] != recordTag {
+		return nil, ErrBadValue
+	}
+	r := &TxnRecord{Status: TxnStatus(b[1])}
+	if r.Status > TxnAborted {
+		return nil, fmt.Errorf("%w: status %d", ErrBadValue, b[1])
+	}
+	r.CommitTS, _ = hlc.Decode(b[2:])
+	b = b[2+hlc.EncodedLen:]
+	n, k := binary.Uvarint(b)
+	if k <= 0 || n > uint64(len(b)) {
+		return nil, ErrBadValue
+	}
+	b = b[k:]
+	for i := uint64(0); i < n; i++ {
+		p, k := binary.Uvarint(b)
+		if k <= 0 {
+			return nil, ErrBadValue
+		}
+		r.Participants = append(r.Participants, p)
+		b = b[k:]
+	}
+	return r, nil
+}
