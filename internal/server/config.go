@@ -1,0 +1,406 @@
+package server
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/camusdb/camusdb-go/internal/util/errcode"
+)
+
+// Modes a node runs in (SPEC §1.1).
+const (
+	ModeStandalone = "standalone"
+	ModeCluster    = "cluster"
+)
+
+// DefaultConfigFile is the file LoadConfig reads when no path is given and
+// the file exists in the working directory.
+const DefaultConfigFile = "config.yml"
+
+// Defaults of the keys that are not obvious from DefaultConfig's body.
+const (
+	DefaultHTTPMaxBodyBytes     int64 = 16 << 20
+	DefaultHTTPRequestTimeoutMS int64 = 30_000
+	DefaultShutdownTimeoutMS    int64 = 10_000
+)
+
+// Config is the whole configuration of one node: every key of SPEC §1.1 plus
+// a few operational keys of our own (log level, HTTP limits, shutdown grace).
+// The YAML key of each field is in its tag; docs/configuration.md lists
+// them with defaults and rules.
+//
+// A Config is a plain value: build one with DefaultConfig, overlay a file with
+// LoadConfig, let flags override fields, then call Validate before starting
+// anything.
+type Config struct {
+	// DataDir is where the node keeps its engine (KV + Raft log).
+	DataDir string `yaml:"data_dir"`
+	// Mode is ModeStandalone or ModeCluster. A non-empty Peers implies
+	// cluster mode even when Mode is left at standalone (see IsCluster).
+	Mode string `yaml:"mode"`
+	// NodeName is the unique node name; defaults to the host name.
+	NodeName string `yaml:"node_name"`
+	// NodeID is the numeric node id; 0 means derived (see EffectiveNodeID).
+	// It has no YAML key on purpose: SPEC §1.1 sets it by flag only.
+	NodeID uint64 `yaml:"-"`
+	// RaftHost and RaftPort are the address advertised for node-to-node
+	// traffic. RaftPort 0 asks the OS for an ephemeral port (tests only;
+	// a cluster needs a fixed port that its peers can name).
+	RaftHost string `yaml:"raft_host"`
+	RaftPort int    `yaml:"raft_port"`
+	// Peers is the static peer list host:port, including this node.
+	Peers PeerList `yaml:"peers"`
+	// HTTPPeers is the HTTP address of each peer, in the order of Peers.
+	HTTPPeers PeerList `yaml:"http_peers"`
+	// InitialPartitions is how many partitions a first bootstrap creates.
+	InitialPartitions int `yaml:"initial_partitions"`
+	// HTTPHost and HTTPPort are the HTTP API listener. HTTPPort 0 asks the OS
+	// for an ephemeral port; the node logs the bound address.
+	HTTPHost string `yaml:"http_host"`
+	HTTPPort int    `yaml:"http_port"`
+	// PGPort is the PostgreSQL wire protocol port; 0 turns it off.
+	PGPort int `yaml:"pg_port"`
+	// TLSCert and TLSKey are PEM files; when both are set HTTP and pgwire
+	// serve TLS.
+	TLSCert string `yaml:"tls_cert"`
+	TLSKey  string `yaml:"tls_key"`
+
+	SchemaAckWaitTimeoutMS   int64 `yaml:"schema_ack_wait_timeout_ms"`
+	SchemaAckLiveNodeLeaseMS int64 `yaml:"schema_ack_live_node_lease_ms"`
+	StatsFlushIntervalMS     int64 `yaml:"stats_flush_interval_ms"`
+	SQLParserCacheTTLSeconds int64 `yaml:"sql_parser_cache_ttl_seconds"`
+	SQLParserCacheMaxEntries int64 `yaml:"sql_parser_cache_max_entries"`
+	TxnIdleTimeoutMS         int64 `yaml:"txn_idle_timeout_ms"`
+
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `yaml:"log_level"`
+	// HTTPMaxBodyBytes bounds a request body; larger bodies get 413.
+	HTTPMaxBodyBytes int64 `yaml:"http_max_body_bytes"`
+	// HTTPRequestTimeoutMS bounds the execution of one HTTP request.
+	HTTPRequestTimeoutMS int64 `yaml:"http_request_timeout_ms"`
+	// ShutdownTimeoutMS is how long a stopping node waits for in-flight work.
+	ShutdownTimeoutMS int64 `yaml:"shutdown_timeout_ms"`
+}
+
+// DefaultConfig returns the configuration a bare `camusdb` runs with.
+func DefaultConfig() Config {
+	hostName, err := os.Hostname()
+	if err != nil || hostName == "" {
+		hostName = "camusdb"
+	}
+	return Config{
+		DataDir:                  "./camusdb-data",
+		Mode:                     ModeStandalone,
+		NodeName:                 hostName,
+		RaftHost:                 "localhost",
+		RaftPort:                 7070,
+		InitialPartitions:        1,
+		HTTPHost:                 "127.0.0.1",
+		HTTPPort:                 5095,
+		PGPort:                   5433,
+		SchemaAckWaitTimeoutMS:   30_000,
+		SchemaAckLiveNodeLeaseMS: -1,
+		StatsFlushIntervalMS:     5_000,
+		SQLParserCacheTTLSeconds: 300,
+		SQLParserCacheMaxEntries: 2048,
+		TxnIdleTimeoutMS:         60_000,
+		LogLevel:                 "info",
+		HTTPMaxBodyBytes:         DefaultHTTPMaxBodyBytes,
+		HTTPRequestTimeoutMS:     DefaultHTTPRequestTimeoutMS,
+		ShutdownTimeoutMS:        DefaultShutdownTimeoutMS,
+	}
+}
+
+// PeerList is a list of host:port addresses. In YAML it is either a sequence
+// of strings or one string separated by commas and/or spaces (the flag form).
+type PeerList []string
+
+// UnmarshalYAML accepts a sequence of strings or a single separated string.
+func (p *PeerList) UnmarshalYAML(node *yaml.Node) error {
+	switch node.Kind {
+	case yaml.ScalarNode:
+		var s string
+		if err := node.Decode(&s); err != nil {
+			return err
+		}
+		*p = SplitPeerList(s)
+		return nil
+	case yaml.SequenceNode:
+		var list []string
+		if err := node.Decode(&list); err != nil {
+			return err
+		}
+		out := make(PeerList, 0, len(list))
+		for _, item := range list {
+			out = append(out, SplitPeerList(item)...)
+		}
+		*p = out
+		return nil
+	}
+	return fmt.Errorf("line %d: want a list of host:port or one comma-separated string", node.Line)
+}
+
+// SplitPeerList splits a comma- and/or space-separated list of addresses,
+// dropping empty items.
+func SplitPeerList(s string) PeerList {
+	fields := strings.FieldsFunc(s, func(r rune) bool {
+		return r == ',' || r == ' ' || r == '\t' || r == '\n' || r == '\r'
+	})
+	if len(fields) == 0 {
+		return nil
+	}
+	return PeerList(fields)
+}
+
+// LoadConfig returns DefaultConfig overlaid with a YAML file. With path ""
+// it reads DefaultConfigFile from the working directory if that file exists
+// and returns the defaults otherwise; an explicit path that cannot be read
+// is an error. Unknown keys are errors, so a misspelt key never silently
+// falls back to its default. Errors are *errcode.Error with CADB0600.
+//
+// LoadConfig does not validate: callers apply flag overrides first and then
+// call Validate.
+func LoadConfig(path string) (Config, error) {
+	cfg := DefaultConfig()
+	explicit := path != ""
+	if !explicit {
+		path = DefaultConfigFile
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if !explicit && errors.Is(err, fs.ErrNotExist) {
+			return cfg, nil
+		}
+		return Config{}, errcode.New(errcode.InvalidConfig, "cannot read config file: %v", err)
+	}
+	if err := cfg.decodeYAML(data); err != nil {
+		return Config{}, errcode.New(errcode.InvalidConfig, "config file %s: %v", path, err)
+	}
+	return cfg, nil
+}
+
+// decodeYAML overlays the keys present in data on cfg.
+func (c *Config) decodeYAML(data []byte) error {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	return nil
+}
+
+// IsCluster reports whether the node runs in cluster mode: mode is
+// "cluster" or a peer list was given.
+func (c Config) IsCluster() bool {
+	return c.Mode == ModeCluster || len(c.Peers) > 0
+}
+
+// RaftAddr is this node's advertised node-to-node address.
+func (c Config) RaftAddr() string {
+	return net.JoinHostPort(c.RaftHost, strconv.Itoa(c.RaftPort))
+}
+
+// HTTPAddr is the address the HTTP listener binds (port may be 0).
+func (c Config) HTTPAddr() string {
+	return net.JoinHostPort(c.HTTPHost, strconv.Itoa(c.HTTPPort))
+}
+
+// PGAddr is the address the pgwire listener binds; "" when it is off.
+func (c Config) PGAddr() string {
+	if c.PGPort == 0 {
+		return ""
+	}
+	return net.JoinHostPort(c.HTTPHost, strconv.Itoa(c.PGPort))
+}
+
+// EffectiveNodeID returns NodeID when set; otherwise, in cluster mode, the
+// 1-based position of this node's RaftAddr in Peers, and 1 in standalone.
+// It returns 0 only for a cluster config in which this node is not a peer,
+// which Validate rejects.
+func (c Config) EffectiveNodeID() uint64 {
+	if c.NodeID != 0 {
+		return c.NodeID
+	}
+	if !c.IsCluster() {
+		return 1
+	}
+	if i := c.peerIndex(); i >= 0 {
+		return uint64(i) + 1
+	}
+	return 0
+}
+
+// peerIndex is the position of this node in Peers, or -1.
+func (c Config) peerIndex() int {
+	self := c.RaftAddr()
+	for i, peer := range c.Peers {
+		if sameAddr(peer, self) {
+			return i
+		}
+	}
+	return -1
+}
+
+// sameAddr compares host:port addresses, hosts case-insensitively.
+func sameAddr(a, b string) bool {
+	hostA, portA, errA := net.SplitHostPort(a)
+	hostB, portB, errB := net.SplitHostPort(b)
+	if errA != nil || errB != nil {
+		return a == b
+	}
+	return portA == portB && strings.EqualFold(hostA, hostB)
+}
+
+// SlogLevel maps LogLevel to a slog.Level. Validate guarantees ok for a
+// validated config.
+func (c Config) SlogLevel() (level slog.Level, ok bool) {
+	return ParseLogLevel(c.LogLevel)
+}
+
+// ParseLogLevel maps debug|info|warn|warning|error (any case) to a level.
+func ParseLogLevel(s string) (slog.Level, bool) {
+	switch strings.ToLower(s) {
+	case "debug":
+		return slog.LevelDebug, true
+	case "info", "":
+		return slog.LevelInfo, true
+	case "warn", "warning":
+		return slog.LevelWarn, true
+	case "error":
+		return slog.LevelError, true
+	}
+	return slog.LevelInfo, false
+}
+
+// Validate checks every rule of SPEC §1.1 (and of our extra keys) and returns
+// the first violation as an *errcode.Error with code CADB0600 whose message
+// names the key and the rule.
+func (c Config) Validate() error {
+	bad := func(key, format string, args ...any) error {
+		return errcode.New(errcode.InvalidConfig, "invalid configuration: %s: %s", key, fmt.Sprintf(format, args...))
+	}
+	if strings.TrimSpace(c.DataDir) == "" {
+		return bad("data_dir", "must not be empty")
+	}
+	if c.Mode != ModeStandalone && c.Mode != ModeCluster {
+		return bad("mode", "must be %q or %q, got %q", ModeStandalone, ModeCluster, c.Mode)
+	}
+	if strings.TrimSpace(c.NodeName) == "" {
+		return bad("node_name", "must not be empty")
+	}
+	if strings.TrimSpace(c.RaftHost) == "" {
+		return bad("raft_host", "must not be empty")
+	}
+	// Port 0 = ephemeral for http_port and raft_port, = off for pg_port.
+	for _, p := range []struct {
+		key  string
+		port int
+	}{{"raft_port", c.RaftPort}, {"http_port", c.HTTPPort}, {"pg_port", c.PGPort}} {
+		if p.port < 0 || p.port > 65535 {
+			return bad(p.key, "must be in 1..65535 (0 = ephemeral, or off for pg_port), got %d", p.port)
+		}
+	}
+	if c.InitialPartitions < 1 {
+		return bad("initial_partitions", "must be >= 1, got %d", c.InitialPartitions)
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return bad("tls_cert/tls_key", "must be set together")
+	}
+	for _, f := range []struct{ key, path string }{{"tls_cert", c.TLSCert}, {"tls_key", c.TLSKey}} {
+		if f.path == "" {
+			continue
+		}
+		if _, err := os.Stat(f.path); err != nil {
+			return bad(f.key, "file must exist: %v", err)
+		}
+	}
+	if c.SchemaAckWaitTimeoutMS <= 0 {
+		return bad("schema_ack_wait_timeout_ms", "must be > 0, got %d", c.SchemaAckWaitTimeoutMS)
+	}
+	if c.SchemaAckLiveNodeLeaseMS <= 0 && c.SchemaAckLiveNodeLeaseMS != -1 {
+		return bad("schema_ack_live_node_lease_ms", "must be > 0 or -1, got %d", c.SchemaAckLiveNodeLeaseMS)
+	}
+	if c.StatsFlushIntervalMS < -1 {
+		return bad("stats_flush_interval_ms", "must be >= 0 or -1, got %d", c.StatsFlushIntervalMS)
+	}
+	if c.SQLParserCacheTTLSeconds < 0 {
+		return bad("sql_parser_cache_ttl_seconds", "must be >= 0, got %d", c.SQLParserCacheTTLSeconds)
+	}
+	if c.SQLParserCacheMaxEntries < 0 {
+		return bad("sql_parser_cache_max_entries", "must be >= 0, got %d", c.SQLParserCacheMaxEntries)
+	}
+	if c.TxnIdleTimeoutMS <= 0 {
+		return bad("txn_idle_timeout_ms", "must be > 0, got %d", c.TxnIdleTimeoutMS)
+	}
+	if _, ok := ParseLogLevel(c.LogLevel); !ok {
+		return bad("log_level", "must be debug, info, warn or error, got %q", c.LogLevel)
+	}
+	if c.HTTPMaxBodyBytes <= 0 {
+		return bad("http_max_body_bytes", "must be > 0, got %d", c.HTTPMaxBodyBytes)
+	}
+	if c.HTTPRequestTimeoutMS <= 0 {
+		return bad("http_request_timeout_ms", "must be > 0, got %d", c.HTTPRequestTimeoutMS)
+	}
+	if c.ShutdownTimeoutMS <= 0 {
+		return bad("shutdown_timeout_ms", "must be > 0, got %d", c.ShutdownTimeoutMS)
+	}
+	return c.validatePeers(bad)
+}
+
+// validatePeers checks peers, http_peers and this node's membership.
+func (c Config) validatePeers(bad func(key, format string, args ...any) error) error {
+	seen := make(map[string]bool, len(c.Peers))
+	for _, peer := range c.Peers {
+		if err := checkHostPort(peer); err != nil {
+			return bad("peers", "every peer must be a valid host:port: %q: %v", peer, err)
+		}
+		norm := strings.ToLower(peer)
+		if seen[norm] {
+			return bad("peers", "peer %q is listed twice", peer)
+		}
+		seen[norm] = true
+	}
+	for _, peer := range c.HTTPPeers {
+		if err := checkHostPort(peer); err != nil {
+			return bad("http_peers", "every peer must be a valid host:port: %q: %v", peer, err)
+		}
+	}
+	if len(c.HTTPPeers) > 0 && len(c.HTTPPeers) != len(c.Peers) {
+		return bad("http_peers", "must have as many entries as peers (%d), got %d", len(c.Peers), len(c.HTTPPeers))
+	}
+	if c.IsCluster() {
+		if len(c.Peers) == 0 {
+			return bad("peers", "must list every node (this one included) in cluster mode")
+		}
+		if c.peerIndex() < 0 {
+			return bad("peers", "must include this node's raft address %s (raft_host:raft_port) in cluster mode", c.RaftAddr())
+		}
+	}
+	return nil
+}
+
+// checkHostPort accepts host:port with a non-empty host and a port in 1..65535.
+func checkHostPort(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return err
+	}
+	if host == "" {
+		return errors.New("missing host")
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 1 || n > 65535 {
+		return fmt.Errorf("port %q is not in 1..65535", port)
+	}
+	return nil
+}
