@@ -1,0 +1,275 @@
+package catalog
+
+import (
+	"context"
+	"encoding/binary"
+	"sort"
+
+	"github.com/camusdb/camusdb-go/internal/kvpb"
+	"github.com/camusdb/camusdb-go/internal/util/errcode"
+)
+
+// KV is the part of a transaction the catalog reads and writes through.
+// Txn satisfies it; so does a statement's write buffer.
+type KV interface {
+	Get(ctx context.Context, key []byte) (value []byte, found bool, err error)
+	Scan(ctx context.Context, start, end []byte, reverse bool) Iterator
+	Put(key, value []byte) error
+	Delete(key []byte) error
+}
+
+// Catalog keys, all in the system bucket:
+//
+//	's' 'd' name                 -> DatabaseDesc   (databases registry)
+//	's' 't' dbID(u32) name       -> TableDesc      (tables of a database)
+//	's' 'n' 'd'                  -> u64            (last database id)
+//	's' 'n' 't' dbID(u32)        -> u64            (last table id of a database)
+const (
+	databaseTag byte = 'd'
+	tableTag    byte = 't'
+	counterTag  byte = 'n'
+)
+
+func databaseKey(name string) []byte {
+	return append([]byte{kvpb.SystemTag, databaseTag}, name...)
+}
+
+func tablesPrefix(dbID uint32) []byte {
+	return binary.BigEndian.AppendUint32([]byte{kvpb.SystemTag, tableTag}, dbID)
+}
+
+func tableKey(dbID uint32, name string) []byte {
+	return append(tablesPrefix(dbID), name...)
+}
+
+func databaseCounterKey() []byte { return []byte{kvpb.SystemTag, counterTag, databaseTag} }
+
+func tableCounterKey(dbID uint32) []byte {
+	return binary.BigEndian.AppendUint32([]byte{kvpb.SystemTag, counterTag, tableTag}, dbID)
+}
+
+// nextID increments the counter at key and returns the new value. Ids
+// start at 1 and are never reused, even after drops.
+func nextID(ctx context.Context, kv KV, key []byte) (uint32, error) {
+	b, found, err := kv.Get(ctx, key)
+	if err != nil {
+		return 0, err
+	}
+	var last uint64
+	if found {
+		if len(b) != 8 {
+			return 0, errcode.New(errcode.Corruption, "id counter %q has %d bytes", key, len(b))
+		}
+		last = binary.BigEndian.Uint64(b)
+	}
+	if last >= 1<<32-1 {
+		return 0, errcode.New(errcode.InvalidInput, "id space exhausted for counter %q", key)
+	}
+	if err := kv.Put(key, binary.BigEndian.AppendUint64(nil, last+1)); err != nil {
+		return 0, err
+	}
+	return uint32(last + 1), nil
+}
+
+// GetDatabase reads a database descriptor; CADB0010 when it does not exist.
+func GetDatabase(ctx context.Context, kv KV, name string) (*DatabaseDesc, error) {
+	db, err := lookupDatabase(ctx, kv, name)
+	if err != nil {
+		return nil, err
+	}
+	if db == nil {
+		return nil, errcode.New(errcode.UnknownDatabase, "database %q does not exist", name)
+	}
+	return db, nil
+}
+
+func lookupDatabase(ctx context.Context, kv KV, name string) (*DatabaseDesc, error) {
+	if name == "" {
+		return nil, errcode.New(errcode.UnknownDatabase, "no database selected")
+	}
+	b, found, err := kv.Get(ctx, databaseKey(name))
+	if err != nil || !found {
+		return nil, err
+	}
+	var db DatabaseDesc
+	if err := decodeDescriptor(b, "database", &db); err != nil {
+		return nil, err
+	}
+	return &db, nil
+}
+
+// CreateDatabase registers a database with a fresh id. It returns
+// created=false (and no error) when it exists and ifNotExists is set;
+// CADB0012 when it exists otherwise or when name is reserved.
+func CreateDatabase(ctx context.Context, kv KV, name string, ifNotExists bool) (created bool, err error) {
+	if err := ValidateName(name); err != nil {
+		return false, err
+	}
+	if name == ReservedDatabase {
+		return false, errcode.New(errcode.DatabaseExists, "database name %q is reserved", name)
+	}
+	existing, err := lookupDatabase(ctx, kv, name)
+	if err != nil {
+		return false, err
+	}
+	if existing != nil {
+		if ifNotExists {
+			return false, nil
+		}
+		return false, errcode.New(errcode.DatabaseExists, "database %q already exists", name)
+	}
+	id, err := nextID(ctx, kv, databaseCounterKey())
+	if err != nil {
+		return false, err
+	}
+	b, err := encodeDescriptor(&DatabaseDesc{ID: id, Name: name})
+	if err != nil {
+		return false, err
+	}
+	return true, kv.Put(databaseKey(name), b)
+}
+
+// DropDatabase removes a database and its table descriptors. Row and index
+// data stay behind under the never-reused database id (orphaned, reclaimed
+// by a later GC); they are unreachable because ids are never reused.
+func DropDatabase(ctx context.Context, kv KV, name string, ifExists bool) (dropped bool, err error) {
+	if name == ReservedDatabase {
+		return false, errcode.New(errcode.InvalidInput, "database %q cannot be dropped", name)
+	}
+	db, err := lookupDatabase(ctx, kv, name)
+	if err != nil {
+		return false, err
+	}
+	if db == nil {
+		if ifExists {
+			return false, nil
+		}
+		return false, errcode.New(errcode.UnknownDatabase, "database %q does not exist", name)
+	}
+	tables, err := ListTables(ctx, kv, db.ID)
+	if err != nil {
+		return false, err
+	}
+	for _, t := range tables {
+		if err := kv.Delete(tableKey(db.ID, t.Name)); err != nil {
+			return false, err
+		}
+	}
+	return true, kv.Delete(databaseKey(name))
+}
+
+// ListDatabases returns every database, sorted by name.
+func ListDatabases(ctx context.Context, kv KV) ([]DatabaseDesc, error) {
+	start := []byte{kvpb.SystemTag, databaseTag}
+	it := kv.Scan(ctx, start, kvpb.PrefixEnd(start), false)
+	defer it.Close()
+	var out []DatabaseDesc
+	for it.Next(ctx) {
+		var db DatabaseDesc
+		if err := decodeDescriptor(it.Value(), "database", &db); err != nil {
+			return nil, err
+		}
+		out = append(out, db)
+	}
+	if err := it.Err(); err != nil {
+		return nil, err
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// GetTable reads a table descriptor with one point read; CADB0011 when the
+// table does not exist. The returned descriptor is the caller's to modify.
+func GetTable(ctx context.Context, kv KV, dbID uint32, name string) (*TableDesc, error) {
+	t, err := LookupTable(ctx, kv, dbID, name)
+	if err != nil {
+		return nil, err
+	}
+	if t == nil {
+		return nil, errcode.New(errcode.UnknownTable, "table %q does not exist", name)
+	}
+	return t, nil
+}
+
+// LookupTable is GetTable returning (nil, nil) when the table does not exist.
+func LookupTable(ctx context.Context, kv KV, dbID uint32, name string) (*TableDesc, error) {
+	b, found, err := kv.Get(ctx, tableKey(dbID, name))
+	if err != nil || !found {
+		return nil, err
+	}
+	var t TableDesc
+	if err := decodeDescriptor(b, "table", &t); err != nil {
+		return nil, err
+	}
+	if t.DBID != dbID || t.Name != name {
+		return nil, errcode.New(errcode.Corruption, "table descriptor for %q names %d/%q", name, t.DBID, t.Name)
+	}
+	return &t, nil
+}
+
+// ListTables returns the tables of a database, sorted by name.
+func ListTables(ctx context.Context, kv KV, dbID uint32) ([]*TableDesc, error) {
+	start := tablesPrefix(dbID)
+	it := kv.Scan(ctx, start, kvpb.PrefixEnd(start), false)
+	defer it.Close()
+	var out []*TableDesc
+	for it.Next(ctx) {
+		var t TableDesc
+		if err := decodeDescriptor(it.Value(), "table", &t); err != nil {
+			return nil, err
+		}
+		out = append(out, &t)
+	}
+	if err := it.Err(); err != nil {
+		return nil, err
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// CreateTable assigns t a fresh table id, sets its version to 1 and stores
+// it. CADB0013 when a table of that name exists. t.DBID must be set.
+func CreateTable(ctx context.Context, kv KV, t *TableDesc) error {
+	if err := t.Validate(); err != nil {
+		return err
+	}
+	existing, err := LookupTable(ctx, kv, t.DBID, t.Name)
+	if err != nil {
+		return err
+	}
+	if existing != nil {
+		return errcode.New(errcode.TableExists, "table %q already exists", t.Name)
+	}
+	id, err := nextID(ctx, kv, tableCounterKey(t.DBID))
+	if err != nil {
+		return err
+	}
+	t.ID = id
+	t.Version = 1
+	return putTable(kv, t)
+}
+
+// UpdateTable stores a modified descriptor (same id and name), bumping its
+// schema version.
+func UpdateTable(kv KV, t *TableDesc) error {
+	if err := t.Validate(); err != nil {
+		return err
+	}
+	t.Version++
+	return putTable(kv, t)
+}
+
+func putTable(kv KV, t *TableDesc) error {
+	b, err := encodeDescriptor(t)
+	if err != nil {
+		return err
+	}
+	return kv.Put(tableKey(t.DBID, t.Name), b)
+}
+
+// DropTable removes a table's descriptor. Its rows and index entries stay
+// behind under the never-reused table id (orphaned, unreachable, reclaimed
+// by a later GC); this keeps DROP TABLE O(1).
+func DropTable(kv KV, t *TableDesc) error {
+	return kv.Delete(tableKey(t.DBID, t.Name))
+}

@@ -1,0 +1,24 @@
+// Package catalog holds the SQL schema: the databases registry and table
+// descriptors (columns, primary key, secondary indexes, schema version),
+// stored as KV entries in the system bucket and read and written inside the
+// statement's transaction, so DDL is transactional and concurrent DDL
+// conflicts like any other write. It also defines the data layout of rows
+// and index entries (layout.go) and the slice of the kv layer the SQL layer
+// uses (kv.go).
+//
+// Guarantees:
+//   - database and table ids are assigned from counters in the catalog and
+//     are never reused, so data keys (which carry ids) of dropped objects can
+//     never be confused with live ones;
+//   - a table descriptor is one KV entry keyed by (database id, name): a
+//     statement resolves a table with one point read;
+//   - descriptors are encoded as a format byte + JSON; bytes that cannot be
+//     decoded are reported as CADB0014, never a panic;
+//   - errors carry CADB codes (unknown database 0010, unknown table 0011,
+//     exists / reserved 0012 and 0013).
+//
+// Not done here (yet): descriptor caching and leases, the schema log and
+// staged schema changes of SPEC §6.1 (indexes go straight to Public), and
+// reclaiming the data of dropped tables and databases, which stays orphaned
+// under its never-reused id.
+package catalog

@@ -1,0 +1,141 @@
+package catalog
+
+import (
+	"bytes"
+
+	"github.com/camusdb/camusdb-go/internal/kvpb"
+	"github.com/camusdb/camusdb-go/internal/sql/rowenc"
+	"github.com/camusdb/camusdb-go/internal/sql/types"
+	"github.com/camusdb/camusdb-go/internal/util/errcode"
+)
+
+// Data layout of a table (SPEC §5):
+//
+//	row:                 RowPrefix(db, table) | pk          -> EncodeRow(version, all columns)
+//	unique index entry:  IndexPrefix(db, table, index) | k  -> pk
+//	other index entry:   IndexPrefix(db, table, index) | k | pk -> ""
+//
+// where pk is the primary key columns encoded with rowenc.AppendKey in
+// their directions, and k the index columns likewise. A unique index entry
+// whose key has a NULL column is stored in the non-unique form, so NULLs
+// never collide. A reader tells the forms apart by the value: a unique
+// entry's value is the (never empty) pk, a non-unique entry's is empty.
+
+// RowPrefix is the key prefix of t's rows.
+func (t *TableDesc) RowPrefix() []byte { return kvpb.RowPrefix(t.DBID, t.ID) }
+
+// IndexPrefix is the key prefix of idx's entries.
+func (t *TableDesc) IndexPrefix(idx *IndexDesc) []byte {
+	return kvpb.IndexPrefix(t.DBID, t.ID, idx.ID)
+}
+
+// AppendKeyColumns appends the key encoding of row's values at the
+// columns of idx (row is a full row in schema order).
+func (t *TableDesc) AppendKeyColumns(b []byte, idx *IndexDesc, row []types.Value) []byte {
+	for _, c := range idx.Columns {
+		b = rowenc.AppendKey(b, row[t.ColumnOrdinalByID(c.ColumnID)], c.Desc)
+	}
+	return b
+}
+
+// EncodePK returns the encoded primary key of a full row (without prefix).
+func (t *TableDesc) EncodePK(row []types.Value) []byte {
+	return t.AppendKeyColumns(nil, &t.PrimaryKey, row)
+}
+
+// RowKey returns the key of the row whose encoded primary key is pk.
+func (t *TableDesc) RowKey(pk []byte) []byte {
+	return append(t.RowPrefix(), pk...)
+}
+
+// EncodeRowValue encodes a full row as a row payload at t's version.
+func (t *TableDesc) EncodeRowValue(row []types.Value) []byte {
+	return rowenc.EncodeRow(nil, t.Version, row)
+}
+
+// DecodeRowValue decodes a row payload into a full row in t's schema
+// order. Rows written at older versions with fewer columns are padded with
+// NULLs; undecodable payloads are CADB0014.
+func (t *TableDesc) DecodeRowValue(b []byte) ([]types.Value, error) {
+	_, values, err := rowenc.DecodeRow(b)
+	if err != nil {
+		return nil, errcode.Wrap(errcode.Corruption, err)
+	}
+	switch {
+	case len(values) == len(t.Columns):
+		return values, nil
+	case len(values) < len(t.Columns):
+		return append(values, make([]types.Value, len(t.Columns)-len(values))...), nil
+	}
+	return nil, errcode.New(errcode.Corruption, "row of table %q has %d columns, schema has %d", t.Name, len(values), len(t.Columns))
+}
+
+// IndexEntry returns the key and value of idx's entry for a row whose
+// encoded primary key is pk.
+func (t *TableDesc) IndexEntry(idx *IndexDesc, row []types.Value, pk []byte) (key, value []byte) {
+	key = t.AppendKeyColumns(t.IndexPrefix(idx), idx, row)
+	if idx.Unique && !t.hasNullKey(idx, row) {
+		return key, pk
+	}
+	return append(key, pk...), nil
+}
+
+// UniqueProbeKey returns the key whose presence means a row with the same
+// values in idx's columns exists, and ok=false when the row cannot
+// conflict (idx is not unique or a key column is NULL).
+func (t *TableDesc) UniqueProbeKey(idx *IndexDesc, row []types.Value) (key []byte, ok bool) {
+	if !idx.Unique || t.hasNullKey(idx, row) {
+		return nil, false
+	}
+	return t.AppendKeyColumns(t.IndexPrefix(idx), idx, row), true
+}
+
+func (t *TableDesc) hasNullKey(idx *IndexDesc, row []types.Value) bool {
+	for _, c := range idx.Columns {
+		if row[t.ColumnOrdinalByID(c.ColumnID)].IsNull() {
+			return true
+		}
+	}
+	return false
+}
+
+// DecodeIndexEntry splits an index entry (key with prefix, value) into
+// the index column values and the encoded primary key of its row.
+func (t *TableDesc) DecodeIndexEntry(idx *IndexDesc, key, value []byte) (cols []types.Value, pk []byte, err error) {
+	prefix := t.IndexPrefix(idx)
+	if !bytes.HasPrefix(key, prefix) {
+		return nil, nil, errcode.New(errcode.Corruption, "index entry outside index %q", idx.Name)
+	}
+	rest := key[len(prefix):]
+	cols = make([]types.Value, len(idx.Columns))
+	for i, c := range idx.Columns {
+		cols[i], rest, err = rowenc.DecodeKey(rest, c.Desc)
+		if err != nil {
+			return nil, nil, errcode.Wrap(errcode.Corruption, err)
+		}
+	}
+	if len(value) > 0 {
+		return cols, value, nil
+	}
+	if len(rest) == 0 {
+		return nil, nil, errcode.New(errcode.Corruption, "index %q entry has no primary key", idx.Name)
+	}
+	return cols, rest, nil
+}
+
+// DecodePK decodes an encoded primary key into its column values.
+func (t *TableDesc) DecodePK(pk []byte) ([]types.Value, error) {
+	out := make([]types.Value, len(t.PrimaryKey.Columns))
+	rest := pk
+	var err error
+	for i, c := range t.PrimaryKey.Columns {
+		out[i], rest, err = rowenc.DecodeKey(rest, c.Desc)
+		if err != nil {
+			return nil, errcode.Wrap(errcode.Corruption, err)
+		}
+	}
+	if len(rest) != 0 {
+		return nil, errcode.New(errcode.Corruption, "primary key of table %q has trailing bytes", t.Name)
+	}
+	return out, nil
+}
