@@ -1,0 +1,377 @@
+package rowenc
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/camusdb/camusdb-go/internal/kvpb"
+	"github.com/camusdb/camusdb-go/internal/sql/types"
+)
+
+// Key tags, the first byte of every ascending column encoding. NULL is the
+// smallest byte so it sorts first; the other tags are 0x10 + the Kind
+// number. Descending encodings carry the inverted tag.
+const (
+	keyTagNull   byte = 0x00
+	keyTagOID    byte = 0x11
+	keyTagInt    byte = 0x12
+	keyTagString byte = 0x13
+	keyTagBool   byte = 0x14
+	keyTagFloat  byte = 0x15
+)
+
+// String escaping (ascending form): a 0x00 byte in the value is written as
+// 0x00 0xFF and the value ends with 0x00 0x01. The terminator is smaller
+// than every escaped or plain continuation, so a prefix sorts first.
+const (
+	strEscape     byte = 0x00
+	strEscapedNul byte = 0xFF
+	strTerminator byte = 0x01
+)
+
+const (
+	signBit = uint64(1) << 63
+	// floatNaNKey is the transformed bits of every NaN: below the transform
+	// of -Inf (0x000FFFFFFFFFFFFF), so NaN sorts first among floats.
+	floatNaNKey = uint64(0)
+	// floatNegZeroKey is what -0 would transform to; -0 is encoded as +0,
+	// so these bits never appear in a valid key.
+	floatNegZeroKey = ^signBit
+)
+
+// byteMask is XORed into every byte of a column's encoding: 0x00 for
+// ascending, 0xFF for descending.
+func byteMask(desc bool) byte {
+	if desc {
+		return 0xFF
+	}
+	return 0
+}
+
+func wordMask(desc bool) uint64 {
+	if desc {
+		return math.MaxUint64
+	}
+	return 0
+}
+
+func appendKey(b []byte, v types.Value, desc bool) []byte {
+	switch v.Kind {
+	case types.Null:
+		return AppendKeyNull(b, desc)
+	case types.Int64:
+		return AppendKeyInt64(b, v.Int, desc)
+	case types.Float64:
+		return AppendKeyFloat64(b, v.Float, desc)
+	case types.Bool:
+		return AppendKeyBool(b, v.Bool, desc)
+	case types.String:
+		return AppendKeyString(b, v.Str, desc)
+	}
+	mustBeValid("AppendKey", v)
+	// v is a well-formed OID.
+	m := byteMask(desc)
+	b = append(b, keyTagOID^m)
+	if !desc {
+		return append(b, v.Str...)
+	}
+	for i := 0; i < len(v.Str); i++ {
+		b = append(b, ^v.Str[i])
+	}
+	return b
+}
+
+// AppendKeyNull appends the key encoding of NULL (one byte).
+func AppendKeyNull(b []byte, desc bool) []byte {
+	return append(b, keyTagNull^byteMask(desc))
+}
+
+// AppendKeyInt64 appends the key encoding of an INT64: the tag and 8
+// big-endian bytes with the sign bit flipped. Same bytes as
+// AppendKey(b, types.NewInt(i), desc), without building a Value.
+func AppendKeyInt64(b []byte, i int64, desc bool) []byte {
+	b = append(b, keyTagInt^byteMask(desc))
+	return binary.BigEndian.AppendUint64(b, (uint64(i)^signBit)^wordMask(desc))
+}
+
+// AppendKeyFloat64 appends the key encoding of a FLOAT64 (see doc.go for
+// how -0 and NaN are canonicalised).
+func AppendKeyFloat64(b []byte, f float64, desc bool) []byte {
+	b = append(b, keyTagFloat^byteMask(desc))
+	return binary.BigEndian.AppendUint64(b, floatKeyBits(f)^wordMask(desc))
+}
+
+// floatKeyBits maps a float to a uint64 whose unsigned order is the SQL
+// order of floats: positives get the sign bit set, negatives are inverted
+// (so larger magnitudes sort lower), -0 maps to +0 and NaN to 0.
+func floatKeyBits(f float64) uint64 {
+	if f != f {
+		return floatNaNKey
+	}
+	if f == 0 { // +0 and -0
+		return signBit
+	}
+	u := math.Float64bits(f)
+	if u&signBit == 0 {
+		return u | signBit
+	}
+	return ^u
+}
+
+// floatFromKeyBits inverts floatKeyBits, rejecting bit patterns that
+// floatKeyBits never produces (non-canonical NaNs and -0).
+func floatFromKeyBits(k uint64) (float64, error) {
+	switch k {
+	case floatNaNKey:
+		return math.NaN(), nil
+	case floatNegZeroKey:
+		return 0, corruptf("float key %016x encodes -0, which is stored as +0", k)
+	}
+	var u uint64
+	if k&signBit != 0 {
+		u = k &^ signBit
+	} else {
+		u = ^k
+	}
+	f := math.Float64frombits(u)
+	if f != f {
+		return 0, corruptf("float key %016x is a non-canonical NaN", k)
+	}
+	return f, nil
+}
+
+// AppendKeyBool appends the key encoding of a BOOL: the tag and 0x00 or
+// 0x01.
+func AppendKeyBool(b []byte, v bool, desc bool) []byte {
+	m := byteMask(desc)
+	var c byte
+	if v {
+		c = 1
+	}
+	return append(b, keyTagBool^m, c^m)
+}
+
+// AppendKeyString appends the key encoding of a STRING: the tag, the bytes
+// with 0x00 escaped as 0x00 0xFF, and the terminator 0x00 0x01.
+func AppendKeyString(b []byte, s string, desc bool) []byte {
+	b = slices.Grow(b, len(s)+3)
+	if !desc {
+		b = append(b, keyTagString)
+		for {
+			i := strings.IndexByte(s, strEscape)
+			if i < 0 {
+				b = append(b, s...)
+				break
+			}
+			b = append(b, s[:i+1]...)
+			b = append(b, strEscapedNul)
+			s = s[i+1:]
+		}
+		return append(b, strEscape, strTerminator)
+	}
+	b = append(b, ^keyTagString)
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c == strEscape {
+			b = append(b, ^strEscape, ^strEscapedNul)
+		} else {
+			b = append(b, ^c)
+		}
+	}
+	return append(b, ^strEscape, ^strTerminator)
+}
+
+func decodeKey(b []byte, desc bool) (types.Value, []byte, error) {
+	if len(b) == 0 {
+		return types.Value{}, nil, corruptf("empty key column")
+	}
+	m := byteMask(desc)
+	switch tag := b[0] ^ m; tag {
+	case keyTagNull:
+		return types.NullValue, b[1:], nil
+	case keyTagInt:
+		if len(b) < 9 {
+			return types.Value{}, nil, corruptf("INT64 key column has %d bytes, want 9", len(b))
+		}
+		u := binary.BigEndian.Uint64(b[1:9]) ^ wordMask(desc)
+		return types.NewInt(int64(u ^ signBit)), b[9:], nil
+	case keyTagFloat:
+		if len(b) < 9 {
+			return types.Value{}, nil, corruptf("FLOAT64 key column has %d bytes, want 9", len(b))
+		}
+		f, err := floatFromKeyBits(binary.BigEndian.Uint64(b[1:9]) ^ wordMask(desc))
+		if err != nil {
+			return types.Value{}, nil, err
+		}
+		return types.NewFloat(f), b[9:], nil
+	case keyTagBool:
+		if len(b) < 2 {
+			return types.Value{}, nil, corruptf("BOOL key column has %d bytes, want 2", len(b))
+		}
+		switch b[1] ^ m {
+		case 0:
+			return types.NewBool(false), b[2:], nil
+		case 1:
+			return types.NewBool(true), b[2:], nil
+		}
+		return types.Value{}, nil, corruptf("BOOL key byte %#02x", b[1]^m)
+	case keyTagString:
+		s, rest, err := decodeKeyString(b[1:], m)
+		if err != nil {
+			return types.Value{}, nil, err
+		}
+		return types.NewString(s), rest, nil
+	case keyTagOID:
+		const n = 1 + types.OIDLen
+		if len(b) < n {
+			return types.Value{}, nil, corruptf("OID key column has %d bytes, want %d", len(b), n)
+		}
+		if !desc {
+			return types.Value{Kind: types.OID, Str: string(b[1:n])}, b[n:], nil
+		}
+		var raw [types.OIDLen]byte
+		for i := range raw {
+			raw[i] = ^b[1+i]
+		}
+		return types.NewOID(raw), b[n:], nil
+	default:
+		return types.Value{}, nil, corruptf("unknown key tag %#02x", tag)
+	}
+}
+
+// decodeKeyString decodes the body of a string column (after the tag),
+// with every byte XORed by m.
+func decodeKeyString(b []byte, m byte) (string, []byte, error) {
+	esc := strEscape ^ m
+	i := bytes.IndexByte(b, esc)
+	if i < 0 || i+1 >= len(b) {
+		return "", nil, corruptf("unterminated STRING key column")
+	}
+	if m == 0 && b[i+1] == strTerminator {
+		// Fast path: ascending, no escaped NUL bytes.
+		return string(b[:i]), b[i+2:], nil
+	}
+	buf := make([]byte, 0, len(b))
+	for {
+		i := bytes.IndexByte(b, esc)
+		if i < 0 || i+1 >= len(b) {
+			return "", nil, corruptf("unterminated STRING key column")
+		}
+		if m == 0 {
+			buf = append(buf, b[:i]...)
+		} else {
+			for _, c := range b[:i] {
+				buf = append(buf, ^c)
+			}
+		}
+		switch b[i+1] ^ m {
+		case strTerminator:
+			return string(buf), b[i+2:], nil
+		case strEscapedNul:
+			buf = append(buf, 0)
+			b = b[i+2:]
+		default:
+			return "", nil, corruptf("invalid escape %#02x in STRING key column", b[i+1]^m)
+		}
+	}
+}
+
+// DecodeKeyInt64 decodes one INT64 column encoded by AppendKeyInt64 (or
+// AppendKey), returning the rest. Any other tag is an error.
+func DecodeKeyInt64(b []byte, desc bool) (int64, []byte, error) {
+	if len(b) < 9 || b[0]^byteMask(desc) != keyTagInt {
+		return 0, nil, corruptf("not an INT64 key column")
+	}
+	u := binary.BigEndian.Uint64(b[1:9]) ^ wordMask(desc)
+	return int64(u ^ signBit), b[9:], nil
+}
+
+// SkipKey returns the bytes after one column encoding without decoding the
+// value (no allocation). It validates the same structure as DecodeKey,
+// except that it does not check the value bytes of a BOOL or FLOAT64.
+func SkipKey(b []byte, desc bool) ([]byte, error) {
+	if len(b) == 0 {
+		return nil, corruptf("empty key column")
+	}
+	m := byteMask(desc)
+	var n int
+	switch tag := b[0] ^ m; tag {
+	case keyTagNull:
+		n = 1
+	case keyTagInt, keyTagFloat:
+		n = 9
+	case keyTagBool:
+		n = 2
+	case keyTagOID:
+		n = 1 + types.OIDLen
+	case keyTagString:
+		esc := strEscape ^ m
+		for i := 1; ; {
+			j := bytes.IndexByte(b[i:], esc)
+			if j < 0 || i+j+1 >= len(b) {
+				return nil, corruptf("unterminated STRING key column")
+			}
+			switch b[i+j+1] ^ m {
+			case strTerminator:
+				return b[i+j+2:], nil
+			case strEscapedNul:
+				i += j + 2
+			default:
+				return nil, corruptf("invalid escape %#02x in STRING key column", b[i+j+1]^m)
+			}
+		}
+	default:
+		return nil, corruptf("unknown key tag %#02x", tag)
+	}
+	if len(b) < n {
+		return nil, corruptf("key column has %d bytes, want %d", len(b), n)
+	}
+	return b[n:], nil
+}
+
+// EncodeKeyValues appends the key encodings of vals in order. desc[i] gives
+// the direction of vals[i]; a nil or short desc means ascending for the
+// columns it does not cover. Every value must satisfy CheckValue.
+func EncodeKeyValues(b []byte, vals []types.Value, desc []bool) []byte {
+	for i, v := range vals {
+		b = appendKey(b, v, i < len(desc) && desc[i])
+	}
+	return b
+}
+
+// DecodeKeyValues decodes n consecutive column encodings (directions as in
+// EncodeKeyValues) and returns the values and the rest of b.
+func DecodeKeyValues(b []byte, n int, desc []bool) ([]types.Value, []byte, error) {
+	if n < 0 {
+		return nil, nil, fmt.Errorf("rowenc: DecodeKeyValues: negative column count %d", n)
+	}
+	// Every column takes at least one byte: refuse before allocating.
+	if n > len(b) {
+		return nil, nil, corruptf("key of %d bytes cannot hold %d columns", len(b), n)
+	}
+	vals := make([]types.Value, n)
+	for i := range vals {
+		var err error
+		vals[i], b, err = decodeKey(b, i < len(desc) && desc[i])
+		if err != nil {
+			return nil, nil, fmt.Errorf("key column %d: %w", i, err)
+		}
+	}
+	return vals, b, nil
+}
+
+// RowKey returns the key of a table row: kvpb.RowPrefix followed by the
+// encoded primary key columns.
+func RowKey(dbID, tableID uint32, pk []types.Value, desc []bool) []byte {
+	return EncodeKeyValues(kvpb.RowPrefix(dbID, tableID), pk, desc)
+}
+
+// IndexKey returns kvpb.IndexPrefix followed by the encoded index columns.
+// A non-unique index appends the encoded primary key to it (EncodeKeyValues
+// on the result) so that entries are distinct.
+func IndexKey(dbID, tableID, indexID uint32, vals []types.Value, desc []bool) []byte {
+	return EncodeKeyValues(kvpb.IndexPrefix(dbID, tableID, indexID), vals, desc)
+}

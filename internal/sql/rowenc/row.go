@@ -1,0 +1,197 @@
+package rowenc
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/camusdb/camusdb-go/internal/sql/types"
+)
+
+// Row column tags. They equal the types.Kind numbers.
+const (
+	rowTagNull   = byte(types.Null)
+	rowTagOID    = byte(types.OID)
+	rowTagInt    = byte(types.Int64)
+	rowTagString = byte(types.String)
+	rowTagBool   = byte(types.Bool)
+	rowTagFloat  = byte(types.Float64)
+)
+
+func encodeRow(b []byte, schemaVersion uint32, values []types.Value) []byte {
+	b = binary.AppendUvarint(b, uint64(schemaVersion))
+	b = binary.AppendUvarint(b, uint64(len(values)))
+	for _, v := range values {
+		switch v.Kind {
+		case types.Null:
+			b = append(b, rowTagNull)
+		case types.Int64:
+			b = append(b, rowTagInt)
+			b = binary.AppendVarint(b, v.Int)
+		case types.Float64:
+			b = append(b, rowTagFloat)
+			b = binary.BigEndian.AppendUint64(b, math.Float64bits(v.Float))
+		case types.Bool:
+			var c byte
+			if v.Bool {
+				c = 1
+			}
+			b = append(b, rowTagBool, c)
+		case types.String:
+			b = append(b, rowTagString)
+			b = binary.AppendUvarint(b, uint64(len(v.Str)))
+			b = append(b, v.Str...)
+		default:
+			mustBeValid("EncodeRow", v)
+			// v is a well-formed OID.
+			b = append(b, rowTagOID)
+			b = append(b, v.Str...)
+		}
+	}
+	return b
+}
+
+// Reasons for a bad row column; DecodeRowAppend wraps them in ErrCorrupt.
+var (
+	errTruncated = errors.New("truncated")
+	errBadBool   = errors.New("BOOL byte is neither 0 nor 1")
+)
+
+// readUvarint reads a minimally encoded uvarint (the only form
+// binary.AppendUvarint writes), so decoding stays the exact inverse of
+// encoding.
+func readUvarint(b []byte, what string) (uint64, int, error) {
+	u, n := binary.Uvarint(b)
+	switch {
+	case n == 0:
+		return 0, 0, fmt.Errorf("truncated %s", what)
+	case n < 0:
+		return 0, 0, fmt.Errorf("%s overflows 64 bits", what)
+	case n > 1 && b[n-1] == 0:
+		return 0, 0, fmt.Errorf("%s is not minimally encoded", what)
+	}
+	return u, n, nil
+}
+
+// readVarint reads a minimally encoded zig-zag varint.
+func readVarint(b []byte, what string) (int64, int, error) {
+	u, n, err := readUvarint(b, what)
+	if err != nil {
+		return 0, 0, err
+	}
+	i := int64(u >> 1)
+	if u&1 != 0 {
+		i = ^i
+	}
+	return i, n, nil
+}
+
+func readRowHeader(b []byte) (schemaVersion uint32, count uint64, rest []byte, err error) {
+	ver, n, err := readUvarint(b, "row schema version")
+	if err != nil {
+		return 0, 0, nil, corruptf("%v", err)
+	}
+	if ver > math.MaxUint32 {
+		return 0, 0, nil, corruptf("row schema version %d exceeds 32 bits", ver)
+	}
+	b = b[n:]
+	count, n, err = readUvarint(b, "row column count")
+	if err != nil {
+		return 0, 0, nil, corruptf("%v", err)
+	}
+	b = b[n:]
+	// Every column takes at least one byte: refuse before allocating.
+	if count > uint64(len(b)) {
+		return 0, 0, nil, corruptf("row claims %d columns in %d bytes", count, len(b))
+	}
+	return uint32(ver), count, b, nil
+}
+
+// RowSchemaVersion returns the schema version of a row payload without
+// decoding its columns.
+func RowSchemaVersion(b []byte) (uint32, error) {
+	ver, _, _, err := readRowHeader(b)
+	return ver, err
+}
+
+// DecodeRowAppend decodes a payload written by EncodeRow and appends its
+// values to dst, so a scan can reuse one slice across rows. On error it
+// returns dst unchanged in length.
+//
+// All STRING and OID values of one row share one copy of the payload, so
+// decoding a row costs two allocations at most (values and strings), and
+// no value aliases b.
+func DecodeRowAppend(dst []types.Value, b []byte) (schemaVersion uint32, values []types.Value, err error) {
+	ver, count, rest, err := readRowHeader(b)
+	if err != nil {
+		return 0, dst, err
+	}
+	start := len(dst)
+	dst = slices.Grow(dst, int(count))
+	var backing string // lazily a copy of b that strings point into
+	fail := func(col int, err error) (uint32, []types.Value, error) {
+		clear(dst[start:])
+		return 0, dst[:start], corruptf("row column %d: %v", col, err)
+	}
+	for col := 0; col < int(count); col++ {
+		if len(rest) == 0 {
+			return fail(col, errTruncated)
+		}
+		tag := rest[0]
+		rest = rest[1:]
+		switch tag {
+		case rowTagNull:
+			dst = append(dst, types.NullValue)
+		case rowTagInt:
+			i, n, err := readVarint(rest, "INT64")
+			if err != nil {
+				return fail(col, err)
+			}
+			rest = rest[n:]
+			dst = append(dst, types.NewInt(i))
+		case rowTagFloat:
+			if len(rest) < 8 {
+				return fail(col, errTruncated)
+			}
+			dst = append(dst, types.NewFloat(math.Float64frombits(binary.BigEndian.Uint64(rest))))
+			rest = rest[8:]
+		case rowTagBool:
+			if len(rest) < 1 {
+				return fail(col, errTruncated)
+			}
+			if rest[0] > 1 {
+				return fail(col, errBadBool)
+			}
+			dst = append(dst, types.NewBool(rest[0] == 1))
+			rest = rest[1:]
+		case rowTagString, rowTagOID:
+			l := uint64(types.OIDLen)
+			if tag == rowTagString {
+				var n int
+				l, n, err = readUvarint(rest, "STRING length")
+				if err != nil {
+					return fail(col, err)
+				}
+				rest = rest[n:]
+			}
+			if l > uint64(len(rest)) {
+				return fail(col, errTruncated)
+			}
+			if backing == "" {
+				backing = string(b)
+			}
+			off := len(b) - len(rest)
+			dst = append(dst, types.Value{Kind: types.Kind(tag), Str: backing[off : off+int(l)]})
+			rest = rest[l:]
+		default:
+			return fail(col, fmt.Errorf("unknown tag %#02x", tag))
+		}
+	}
+	if len(rest) != 0 {
+		clear(dst[start:])
+		return 0, dst[:start], corruptf("%d trailing bytes after the last row column", len(rest))
+	}
+	return ver, dst, nil
+}
