@@ -1,0 +1,437 @@
+package client
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Kind is the type code of a column value (SPEC §3.1).
+type Kind uint8
+
+// Kind values, equal to the wire codes.
+const (
+	KindNull    Kind = 0
+	KindOID     Kind = 1
+	KindInt64   Kind = 2
+	KindString  Kind = 3
+	KindBool    Kind = 4
+	KindFloat64 Kind = 5
+)
+
+// String returns the SQL type name (NULL, OID, INT64, STRING, BOOL, FLOAT64).
+func (k Kind) String() string {
+	switch k {
+	case KindNull:
+		return "NULL"
+	case KindOID:
+		return "OID"
+	case KindInt64:
+		return "INT64"
+	case KindString:
+		return "STRING"
+	case KindBool:
+		return "BOOL"
+	case KindFloat64:
+		return "FLOAT64"
+	}
+	return "Kind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// UnmarshalJSON accepts a column type either as its wire code (2) or as a
+// type name ("INT64", "int64", "id", "NULL", ...); unknown names are an error.
+func (k *Kind) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '"' {
+		var name string
+		if err := json.Unmarshal(b, &name); err != nil {
+			return err
+		}
+		kind, ok := kindFromName(name)
+		if !ok {
+			return fmt.Errorf("client: unknown type name %q", name)
+		}
+		*k = kind
+		return nil
+	}
+	if string(b) == "null" {
+		*k = KindNull
+		return nil
+	}
+	n, err := strconv.ParseUint(string(b), 10, 8)
+	if err != nil {
+		return fmt.Errorf("client: bad column type %s", b)
+	}
+	*k = Kind(n)
+	return nil
+}
+
+func kindFromName(name string) (Kind, bool) {
+	switch strings.ToLower(name) {
+	case "null", "":
+		return KindNull, true
+	case "oid", "id", "object_id":
+		return KindOID, true
+	case "int64", "int", "integer", "bigint", "smallint":
+		return KindInt64, true
+	case "string", "text", "varchar", "char":
+		return KindString, true
+	case "bool", "boolean":
+		return KindBool, true
+	case "float64", "double", "float", "real":
+		return KindFloat64, true
+	}
+	return KindNull, false
+}
+
+// OID is an object id parameter: 24 lower-case hex characters. Plain Go
+// strings are sent as STRING values; wrap a string in OID to send an object id.
+type OID string
+
+// Column is one output column of a query.
+type Column struct {
+	Name string `json:"name"`
+	Type Kind   `json:"type"`
+}
+
+// Result is the outcome of one statement sent to /execute-sql-query.
+//
+// Exactly one shape applies: Columns is non-empty for statements that return
+// rows (SELECT, SHOW, EXPLAIN); Txn is set for BEGIN; HasRowsAffected is true
+// when the server reported an affected-row count (INSERT/UPDATE/DELETE);
+// otherwise the statement produced nothing to show (DDL, COMMIT, ...).
+type Result struct {
+	Columns []Column
+	// Rows hold one value per column, in column order: nil, int64, float64,
+	// string (STRING and OID as hex) or bool.
+	Rows            [][]any
+	RowsAffected    int64
+	HasRowsAffected bool
+	Txn             *Txn
+}
+
+// wireValue is a column value object of SPEC §3.1 as it arrives.
+type wireValue struct {
+	Type       Kind    `json:"type"`
+	StrValue   string  `json:"strValue"` // JSON null leaves ""
+	LongValue  int64   `json:"longValue"`
+	FloatValue float64 `json:"floatValue"`
+	BoolValue  bool    `json:"boolValue"`
+}
+
+func (v *wireValue) goValue() any {
+	switch v.Type {
+	case KindOID, KindString:
+		return v.StrValue
+	case KindInt64:
+		return v.LongValue
+	case KindFloat64:
+		return v.FloatValue
+	case KindBool:
+		return v.BoolValue
+	}
+	return nil
+}
+
+// response is the union of every success and failure body we read.
+type response struct {
+	Status       string          `json:"status"`
+	Code         string          `json:"code"`
+	Message      string          `json:"message"`
+	Columns      []Column        `json:"columns"`
+	Rows         json.RawMessage `json:"rows"`
+	RowsAffected *int64          `json:"rowsAffected"`
+	TxnIDPT      *int64          `json:"txnIdPT"`
+	TxnIDCounter *int64          `json:"txnIdCounter"`
+}
+
+// toResult converts a decoded /execute-sql-query body. Rows may be arrays in
+// column order (rowFormat "array"), objects keyed by column name (servers
+// that ignore rowFormat), or a number (an affected-row count).
+func (r *response) toResult() (*Result, error) {
+	res := &Result{Columns: r.Columns}
+	if r.TxnIDPT != nil && r.TxnIDCounter != nil {
+		res.Txn = &Txn{PT: *r.TxnIDPT, Counter: *r.TxnIDCounter}
+	}
+	if r.RowsAffected != nil {
+		res.RowsAffected, res.HasRowsAffected = *r.RowsAffected, true
+	}
+	raw := trimSpace(r.Rows)
+	if len(raw) == 0 || string(raw) == "null" {
+		return res, nil
+	}
+	switch raw[0] {
+	case '[':
+		rows, err := decodeRows(raw, r.Columns)
+		if err != nil {
+			return nil, err
+		}
+		res.Rows = rows
+	default:
+		n, err := strconv.ParseInt(string(raw), 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("client: bad rows field %.40q", raw)
+		}
+		res.RowsAffected, res.HasRowsAffected = n, true
+	}
+	return res, nil
+}
+
+func decodeRows(raw []byte, cols []Column) ([][]any, error) {
+	var first byte
+	for _, c := range raw[1:] {
+		if c > ' ' {
+			first = c
+			break
+		}
+	}
+	switch first {
+	case ']':
+		return [][]any{}, nil
+	case '{':
+		return decodeObjectRows(raw, cols)
+	}
+	var wire [][]wireValue
+	if err := json.Unmarshal(raw, &wire); err != nil {
+		return nil, fmt.Errorf("client: decoding rows: %w", err)
+	}
+	width := len(cols)
+	// One backing array for every cell keeps a result to three allocations
+	// plus one per boxed value.
+	cells := make([]any, len(wire)*width)
+	rows := make([][]any, len(wire))
+	for i, w := range wire {
+		if len(w) != width {
+			return nil, fmt.Errorf("client: row %d has %d values for %d columns", i, len(w), width)
+		}
+		row := cells[i*width : (i+1)*width : (i+1)*width]
+		for j := range w {
+			row[j] = w[j].goValue()
+		}
+		rows[i] = row
+	}
+	return rows, nil
+}
+
+func decodeObjectRows(raw []byte, cols []Column) ([][]any, error) {
+	var wire []map[string]wireValue
+	if err := json.Unmarshal(raw, &wire); err != nil {
+		return nil, fmt.Errorf("client: decoding rows: %w", err)
+	}
+	width := len(cols)
+	cells := make([]any, len(wire)*width)
+	rows := make([][]any, len(wire))
+	for i, w := range wire {
+		row := cells[i*width : (i+1)*width : (i+1)*width]
+		for j, col := range cols {
+			v, ok := w[col.Name]
+			if !ok {
+				return nil, fmt.Errorf("client: row %d lacks column %q", i, col.Name)
+			}
+			row[j] = v.goValue()
+		}
+		rows[i] = row
+	}
+	return rows, nil
+}
+
+func trimSpace(b []byte) []byte {
+	for len(b) > 0 && b[0] <= ' ' {
+		b = b[1:]
+	}
+	for len(b) > 0 && b[len(b)-1] <= ' ' {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+// sqlRequest is the body of the SQL endpoints; encoded by appendSQLRequest.
+type sqlRequest struct {
+	database string
+	sql      string
+	params   map[string]any
+	txn      *Txn
+	rowArray bool // send "rowFormat":"array"
+}
+
+// appendSQLRequest writes the JSON body by hand: it is on every statement's
+// path and reflection-free encoding keeps it to the one buffer allocation.
+func appendSQLRequest(buf []byte, r *sqlRequest) ([]byte, error) {
+	buf = append(buf, `{"databaseName":`...)
+	buf = appendJSONString(buf, r.database)
+	buf = append(buf, `,"sql":`...)
+	buf = appendJSONString(buf, r.sql)
+	if len(r.params) > 0 {
+		buf = append(buf, `,"parameters":{`...)
+		first := true
+		for name, v := range r.params {
+			if !first {
+				buf = append(buf, ',')
+			}
+			first = false
+			buf = appendJSONString(buf, name)
+			buf = append(buf, ':')
+			var err error
+			if buf, err = appendColumnValue(buf, v); err != nil {
+				return nil, fmt.Errorf("client: parameter %q: %w", name, err)
+			}
+		}
+		buf = append(buf, '}')
+	}
+	if r.txn != nil {
+		buf = appendTxnFields(buf, r.txn)
+	}
+	if r.rowArray {
+		buf = append(buf, `,"rowFormat":"array"`...)
+	}
+	return append(buf, '}'), nil
+}
+
+func appendTxnFields(buf []byte, txn *Txn) []byte {
+	buf = append(buf, `,"txnIdPT":`...)
+	buf = strconv.AppendInt(buf, txn.PT, 10)
+	buf = append(buf, `,"txnIdCounter":`...)
+	return strconv.AppendInt(buf, txn.Counter, 10)
+}
+
+var errUnsupportedParam = errors.New("unsupported parameter type")
+
+// appendColumnValue encodes a Go value as a SPEC §3.1 column value.
+func appendColumnValue(buf []byte, v any) ([]byte, error) {
+	switch x := v.(type) {
+	case nil:
+		return append(buf, `{"type":0}`...), nil
+	case int64:
+		return appendLong(buf, x), nil
+	case int:
+		return appendLong(buf, int64(x)), nil
+	case int32:
+		return appendLong(buf, int64(x)), nil
+	case int16:
+		return appendLong(buf, int64(x)), nil
+	case int8:
+		return appendLong(buf, int64(x)), nil
+	case uint8:
+		return appendLong(buf, int64(x)), nil
+	case uint16:
+		return appendLong(buf, int64(x)), nil
+	case uint32:
+		return appendLong(buf, int64(x)), nil
+	case uint:
+		if uint64(x) > math.MaxInt64 {
+			return nil, fmt.Errorf("%d overflows INT64", x)
+		}
+		return appendLong(buf, int64(x)), nil
+	case uint64:
+		if x > math.MaxInt64 {
+			return nil, fmt.Errorf("%d overflows INT64", x)
+		}
+		return appendLong(buf, int64(x)), nil
+	case float64:
+		return appendFloat(buf, x)
+	case float32:
+		return appendFloat(buf, float64(x))
+	case string:
+		buf = append(buf, `{"type":3,"strValue":`...)
+		return append(appendJSONString(buf, x), '}'), nil
+	case bool:
+		if x {
+			return append(buf, `{"type":4,"boolValue":true}`...), nil
+		}
+		return append(buf, `{"type":4,"boolValue":false}`...), nil
+	case OID:
+		if !validOIDHex(string(x)) {
+			return nil, fmt.Errorf("OID %q is not 24 lower-case hex characters", string(x))
+		}
+		buf = append(buf, `{"type":1,"strValue":"`...)
+		return append(append(buf, x...), `"}`...), nil
+	case []byte:
+		if len(x) != 12 {
+			return nil, fmt.Errorf("[]byte of length %d is not a 12-byte OID", len(x))
+		}
+		buf = append(buf, `{"type":1,"strValue":"`...)
+		buf = hex.AppendEncode(buf, x)
+		return append(buf, `"}`...), nil
+	case time.Time:
+		buf = append(buf, `{"type":3,"strValue":"`...)
+		buf = x.UTC().AppendFormat(buf, time.RFC3339Nano)
+		return append(buf, `"}`...), nil
+	}
+	return nil, fmt.Errorf("%w %T", errUnsupportedParam, v)
+}
+
+func appendLong(buf []byte, n int64) []byte {
+	buf = append(buf, `{"type":2,"longValue":`...)
+	return append(strconv.AppendInt(buf, n, 10), '}')
+}
+
+func appendFloat(buf []byte, f float64) ([]byte, error) {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return nil, fmt.Errorf("%v cannot be sent as JSON", f)
+	}
+	buf = append(buf, `{"type":5,"floatValue":`...)
+	return append(strconv.AppendFloat(buf, f, 'g', -1, 64), '}'), nil
+}
+
+func validOIDHex(s string) bool {
+	if len(s) != 24 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD,
+// like encoding/json.
+func appendJSONString(buf []byte, s string) []byte {
+	buf = append(buf, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			buf = append(buf, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				buf = append(buf, '\\', c)
+			case '\n':
+				buf = append(buf, '\\', 'n')
+			case '\r':
+				buf = append(buf, '\\', 'r')
+			case '\t':
+				buf = append(buf, '\\', 't')
+			default:
+				buf = append(buf, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			buf = append(buf, s[start:i]...)
+			buf = append(buf, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	buf = append(buf, s[start:]...)
+	return append(buf, '"')
+}
