@@ -1,0 +1,231 @@
+package kv
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/camusdb/camusdb-go/internal/hlc"
+	"github.com/camusdb/camusdb-go/internal/kvpb"
+	"github.com/camusdb/camusdb-go/internal/mvcc"
+)
+
+// Config configures a DB.
+type Config struct {
+	Sender        Sender
+	Clock         *hlc.Clock
+	NumPartitions int
+	// NodeID and Epoch identify this coordinator incarnation (Epoch grows at
+	// every process start), stamped on intents so that others can tell a
+	// restarted coordinator's transactions are dead.
+	NodeID, Epoch uint64
+	// AbandonAfter is how long after its intents were laid a transaction of
+	// an unreachable coordinator may be aborted by others (default 10 s).
+	AbandonAfter time.Duration
+	Logger       *slog.Logger
+}
+
+// DB is the coordinator side of the kv layer on one node.
+type DB struct {
+	cfg    Config
+	sender Sender
+	clock  *hlc.Clock
+
+	mu struct {
+		sync.Mutex
+		// committing holds the transactions of this node between their first
+		// prepare and their final decision; their intents must be waited on.
+		committing map[mvcc.TxnID]struct{}
+	}
+	// async intent resolution after commit
+	asyncCtx    context.Context
+	asyncCancel context.CancelFunc
+	asyncWG     sync.WaitGroup
+}
+
+// NewDB returns a DB.
+func NewDB(cfg Config) *DB {
+	if cfg.AbandonAfter <= 0 {
+		cfg.AbandonAfter = 10 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.NumPartitions < 1 {
+		cfg.NumPartitions = 1
+	}
+	db := &DB{cfg: cfg, sender: cfg.Sender, clock: cfg.Clock}
+	db.mu.committing = make(map[mvcc.TxnID]struct{})
+	db.asyncCtx, db.asyncCancel = context.WithCancel(context.Background())
+	return db
+}
+
+// Close waits for background intent resolution to finish (bounded by ctx);
+// what it does not finish, readers resolve later.
+func (db *DB) Close(ctx context.Context) {
+	done := make(chan struct{})
+	go func() { db.asyncWG.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		db.asyncCancel()
+		<-done
+	}
+	db.asyncCancel()
+}
+
+// Clock returns the coordinator's clock.
+func (db *DB) Clock() *hlc.Clock { return db.clock }
+
+// Begin starts a transaction reading at the clock's current time.
+func (db *DB) Begin(ctx context.Context) (*Txn, error) {
+	t := &Txn{db: db, readTS: db.clock.Now()}
+	if _, err := rand.Read(t.id[:]); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// RunTxn runs fn in a transaction and commits it, retrying on retryable
+// errors up to attempts times.
+func (db *DB) RunTxn(ctx context.Context, attempts int, fn func(*Txn) error) error {
+	var err error
+	for i := 0; i < attempts; i++ {
+		var t *Txn
+		if t, err = db.Begin(ctx); err != nil {
+			return err
+		}
+		if err = fn(t); err == nil {
+			err = t.Commit(ctx)
+		}
+		if err == nil {
+			return nil
+		}
+		_ = t.Rollback(ctx)
+		if !kvpb.IsRetryable(err) {
+			return err
+		}
+		if werr := backoff(ctx, i); werr != nil {
+			return err
+		}
+	}
+	return err
+}
+
+func backoff(ctx context.Context, attempt int) error {
+	d := time.Duration(1<<min(attempt, 6)) * time.Millisecond
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (db *DB) partitionOf(key []byte) (uint64, error) {
+	p, err := kvpb.PartitionOf(key, db.cfg.NumPartitions)
+	if err != nil {
+		return 0, fmt.Errorf("kv: %w", err)
+	}
+	return p, nil
+}
+
+// spanPartition routes a span, which must lie within one bucket.
+func (db *DB) spanPartition(start, end []byte) (uint64, error) {
+	bucket, err := kvpb.BucketOf(start)
+	if err != nil {
+		return 0, fmt.Errorf("kv: scan start: %w", err)
+	}
+	if end != nil {
+		if bEnd := kvpb.PrefixEnd(bucket); bEnd != nil && bytes.Compare(end, bEnd) > 0 {
+			return 0, fmt.Errorf("kv: scan [%x, %x) crosses its bucket %x", start, end, bucket)
+		}
+	}
+	return kvpb.PartitionOfBucket(bucket, db.cfg.NumPartitions), nil
+}
+
+func (db *DB) setCommitting(id mvcc.TxnID, on bool) {
+	db.mu.Lock()
+	if on {
+		db.mu.committing[id] = struct{}{}
+	} else {
+		delete(db.mu.committing, id)
+	}
+	db.mu.Unlock()
+}
+
+func (db *DB) isCommitting(id mvcc.TxnID) bool {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	_, ok := db.mu.committing[id]
+	return ok
+}
+
+// maxIntentRounds bounds how often one request resolves intents and retries.
+const maxIntentRounds = 200
+
+// handleIntent decides what to do about another transaction's intent met
+// at key in partitionID: resolve it when the owner's outcome is known, abort
+// the owner when its coordinator is gone, or wait a little when it is alive
+// and committing. The caller retries its request afterwards.
+//
+// A request that holds intents of its own (a prepare or refresh) must not
+// wait for another committing transaction: two such transactions could wait
+// for each other. With mayWait false it fails with a conflict instead.
+func (db *DB) handleIntent(ctx context.Context, partitionID uint64, ie *mvcc.IntentError, round int, mayWait bool) error {
+	in := ie.Intent
+	rec, err := db.sender.GetTxnRecord(ctx, in.Home, in.TxnID)
+	if err != nil {
+		return err
+	}
+	if rec == nil || rec.Status == mvcc.TxnPending {
+		if db.ownerAlive(in) {
+			if !mayWait {
+				return &kvpb.ConflictError{Reason: fmt.Sprintf("key %q is being committed by transaction %s", ie.Key, in.TxnID)}
+			}
+			return backoff(ctx, min(round, 4))
+		}
+		rec, err = db.sender.FinalizeTxn(ctx, in.Home, in.TxnID, &mvcc.TxnRecord{Status: mvcc.TxnAborted})
+		if err != nil {
+			return err
+		}
+	}
+	commit := rec.Status == mvcc.TxnCommitted
+	return db.sender.ResolveIntents(ctx, partitionID, in.TxnID, [][]byte{ie.Key}, commit, rec.CommitTS)
+}
+
+func (db *DB) ownerAlive(in *mvcc.Intent) bool {
+	if in.CoordNode == db.cfg.NodeID {
+		return in.CoordEpoch == db.cfg.Epoch && db.isCommitting(in.TxnID)
+	}
+	// Remote coordinator: alive until the abandonment timeout.
+	return time.Duration(db.clock.Now().WallTime-in.WriteWall) < db.cfg.AbandonAfter
+}
+
+// withIntentRetry runs op, resolving intents it meets and retrying; see
+// handleIntent for mayWait.
+func (db *DB) withIntentRetry(ctx context.Context, partitionID uint64, mayWait bool, op func() error) error {
+	for round := 0; ; round++ {
+		err := op()
+		var ie *mvcc.IntentError
+		if !errors.As(err, &ie) {
+			return err
+		}
+		if round >= maxIntentRounds {
+			return &kvpb.ConflictError{Reason: fmt.Sprintf("key %q stayed locked by transaction %s", ie.Key, ie.Intent.TxnID)}
+		}
+		if herr := db.handleIntent(ctx, partitionID, ie, round, mayWait); herr != nil {
+			if errors.Is(herr, context.Canceled) || errors.Is(herr, context.DeadlineExceeded) {
+				return &kvpb.RetryError{Reason: herr.Error()}
+			}
+			return herr
+		}
+	}
+}

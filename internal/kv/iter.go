@@ -1,0 +1,172 @@
+package kv
+
+import (
+	"bytes"
+	"context"
+	"sort"
+
+	"github.com/camusdb/camusdb-go/internal/kv/kvserver"
+	"github.com/camusdb/camusdb-go/internal/kvpb"
+	"github.com/camusdb/camusdb-go/internal/mvcc"
+)
+
+// scanBatch is how many keys one Scan round trip fetches.
+const scanBatch = 256
+
+// Iterator streams a span of a transaction's snapshot merged with its own
+// buffered writes (as they were when the iterator was created, so a
+// statement that writes the rows it scans does not see its own writes: no
+// Halloween problem).
+type Iterator struct {
+	txn        *Txn
+	partition  uint64
+	start, end []byte // remaining span to fetch from the server
+	reverse    bool
+	exhausted  bool // the server has no more keys
+
+	remote []mvcc.KeyValue // fetched, not yet merged
+	local  []string        // own write keys within the span, in scan order
+	lw     map[string]bufferedWrite
+
+	key, value []byte
+	err        error
+	closed     bool
+}
+
+// Scan returns an iterator over [start, end) (end nil = to the end of the
+// start key's bucket). The span must lie within one bucket.
+func (t *Txn) Scan(ctx context.Context, start, end []byte, reverse bool) *Iterator {
+	it := &Iterator{txn: t, reverse: reverse}
+	if t.done {
+		it.err = kvpb.ErrTxnClosed
+		return it
+	}
+	if end == nil {
+		bucket, err := kvpb.BucketOf(start)
+		if err != nil {
+			it.err = err
+			return it
+		}
+		end = kvpb.PrefixEnd(bucket)
+	}
+	it.start, it.end = append([]byte(nil), start...), append([]byte(nil), end...)
+	it.partition, it.err = t.db.spanPartition(start, end)
+	// Snapshot the own writes in the span.
+	keys := t.sortedWriteKeys()
+	lo := sort.SearchStrings(keys, string(start))
+	hi := sort.SearchStrings(keys, string(end))
+	if lo < hi {
+		it.local = append([]string(nil), keys[lo:hi]...)
+		it.lw = make(map[string]bufferedWrite, hi-lo)
+		for _, k := range it.local {
+			it.lw[k] = t.writes[k]
+		}
+		if reverse {
+			for i, j := 0, len(it.local)-1; i < j; i, j = i+1, j-1 {
+				it.local[i], it.local[j] = it.local[j], it.local[i]
+			}
+		}
+	}
+	return it
+}
+
+func (it *Iterator) fetch(ctx context.Context) {
+	t := it.txn
+	var kvs []mvcc.KeyValue
+	var resume []byte
+	err := t.db.withIntentRetry(ctx, it.partition, true, func() error {
+		var err error
+		kvs, resume, err = t.db.sender.Scan(ctx, it.partition, it.start, it.end, t.readTS,
+			mvcc.ScanOptions{Reverse: it.reverse, MaxKeys: scanBatch, Own: &t.id})
+		return err
+	})
+	if err != nil {
+		it.err = err
+		return
+	}
+	// Record the part of the span this fetch covered as read.
+	read := kvserver.Span{Key: it.start, EndKey: it.end}
+	switch {
+	case resume == nil:
+		it.exhausted = true
+	case it.reverse:
+		read.Key = resume
+		it.end = resume
+	default:
+		read.EndKey = resume
+		it.start = resume
+	}
+	rs := t.readSetFor(it.partition)
+	rs.spans = append(rs.spans, kvserver.Span{Key: append([]byte(nil), read.Key...), EndKey: append([]byte(nil), read.EndKey...)})
+	it.remote = kvs
+}
+
+// before reports whether key a comes before b in scan order.
+func (it *Iterator) before(a, b []byte) bool {
+	if it.reverse {
+		return bytes.Compare(a, b) > 0
+	}
+	return bytes.Compare(a, b) < 0
+}
+
+// Next advances to the next visible key.
+func (it *Iterator) Next(ctx context.Context) bool {
+	for {
+		if it.err != nil || it.closed {
+			return false
+		}
+		if len(it.remote) == 0 && !it.exhausted {
+			it.fetch(ctx)
+			continue
+		}
+		haveRemote, haveLocal := len(it.remote) > 0, len(it.local) > 0
+		if !haveRemote && !haveLocal {
+			return false
+		}
+		var useLocal bool
+		switch {
+		case haveRemote && haveLocal:
+			r, l := it.remote[0].Key, []byte(it.local[0])
+			if bytes.Equal(r, l) {
+				it.remote = it.remote[1:] // own write shadows the snapshot
+				useLocal = true
+			} else {
+				useLocal = it.before(l, r)
+			}
+		case haveLocal:
+			// Local keys beyond what the server has returned so far must wait
+			// until the remote side is exhausted or passes them.
+			useLocal = it.exhausted
+			if !useLocal {
+				it.fetch(ctx)
+				continue
+			}
+		}
+		if useLocal {
+			k := it.local[0]
+			it.local = it.local[1:]
+			w := it.lw[k]
+			if w.deleted {
+				continue
+			}
+			it.key, it.value = []byte(k), w.value
+			return true
+		}
+		kv := it.remote[0]
+		it.remote = it.remote[1:]
+		it.key, it.value = kv.Key, kv.Value
+		return true
+	}
+}
+
+// Key returns the current key.
+func (it *Iterator) Key() []byte { return it.key }
+
+// Value returns the current value.
+func (it *Iterator) Value() []byte { return it.value }
+
+// Err returns the error that stopped the iteration, if any.
+func (it *Iterator) Err() error { return it.err }
+
+// Close releases the iterator.
+func (it *Iterator) Close() { it.closed = true }

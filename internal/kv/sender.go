@@ -1,0 +1,25 @@
+package kv
+
+import (
+	"context"
+
+	"github.com/camusdb/camusdb-go/internal/hlc"
+	"github.com/camusdb/camusdb-go/internal/kv/kvserver"
+	"github.com/camusdb/camusdb-go/internal/mvcc"
+)
+
+// Sender reaches the leader of a partition. *kvserver.Server is the local
+// implementation; a cluster node wraps it with forwarding to remote leaders.
+type Sender interface {
+	Get(ctx context.Context, partitionID uint64, key []byte, readTS hlc.Timestamp, own *mvcc.TxnID) ([]byte, bool, error)
+	Scan(ctx context.Context, partitionID uint64, start, end []byte, readTS hlc.Timestamp, opts mvcc.ScanOptions) ([]mvcc.KeyValue, []byte, error)
+	Commit1PC(ctx context.Context, partitionID uint64, req *kvserver.CommitRequest) (hlc.Timestamp, error)
+	Prepare(ctx context.Context, partitionID uint64, req *kvserver.CommitRequest) (hlc.Timestamp, error)
+	Refresh(ctx context.Context, partitionID uint64, id mvcc.TxnID, reads []kvserver.Span, from, to hlc.Timestamp) error
+	ResolveIntents(ctx context.Context, partitionID uint64, id mvcc.TxnID, keys [][]byte, commit bool, commitTS hlc.Timestamp) error
+	GetTxnRecord(ctx context.Context, home uint64, id mvcc.TxnID) (*mvcc.TxnRecord, error)
+	FinalizeTxn(ctx context.Context, home uint64, id mvcc.TxnID, want *mvcc.TxnRecord) (*mvcc.TxnRecord, error)
+	DeleteTxnRecord(ctx context.Context, home uint64, id mvcc.TxnID) error
+}
+
+var _ Sender = (*kvserver.Server)(nil)

@@ -1,0 +1,320 @@
+package kv
+
+import (
+	"context"
+	"errors"
+	"sort"
+	"sync"
+
+	"github.com/camusdb/camusdb-go/internal/hlc"
+	"github.com/camusdb/camusdb-go/internal/kv/kvserver"
+	"github.com/camusdb/camusdb-go/internal/kvpb"
+	"github.com/camusdb/camusdb-go/internal/mvcc"
+)
+
+type bufferedWrite struct {
+	value   []byte
+	deleted bool
+}
+
+// readSet is what a transaction read in one partition.
+type readSet struct {
+	points map[string]struct{}
+	spans  []kvserver.Span
+}
+
+func (r *readSet) asSpans() []kvserver.Span {
+	out := make([]kvserver.Span, 0, len(r.points)+len(r.spans))
+	for k := range r.points {
+		out = append(out, kvserver.Span{Key: []byte(k)})
+	}
+	return append(out, r.spans...)
+}
+
+// Txn is a serializable transaction.
+type Txn struct {
+	db     *DB
+	id     mvcc.TxnID
+	readTS hlc.Timestamp
+	done   bool
+
+	writes     map[string]bufferedWrite
+	sortedKeys []string // sorted keys of writes; nil when stale
+	reads      map[uint64]*readSet
+}
+
+// ID returns the transaction id.
+func (t *Txn) ID() mvcc.TxnID { return t.id }
+
+// ReadTimestamp returns the snapshot the transaction reads at.
+func (t *Txn) ReadTimestamp() hlc.Timestamp { return t.readTS }
+
+func (t *Txn) readSetFor(partitionID uint64) *readSet {
+	if t.reads == nil {
+		t.reads = make(map[uint64]*readSet)
+	}
+	rs := t.reads[partitionID]
+	if rs == nil {
+		rs = &readSet{points: make(map[string]struct{})}
+		t.reads[partitionID] = rs
+	}
+	return rs
+}
+
+// Get reads key, seeing the transaction's own writes.
+func (t *Txn) Get(ctx context.Context, key []byte) ([]byte, bool, error) {
+	if t.done {
+		return nil, false, kvpb.ErrTxnClosed
+	}
+	if w, ok := t.writes[string(key)]; ok {
+		if w.deleted {
+			return nil, false, nil
+		}
+		return w.value, true, nil
+	}
+	pid, err := t.db.partitionOf(key)
+	if err != nil {
+		return nil, false, err
+	}
+	var value []byte
+	var found bool
+	err = t.db.withIntentRetry(ctx, pid, true, func() error {
+		var err error
+		value, found, err = t.db.sender.Get(ctx, pid, key, t.readTS, &t.id)
+		return err
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	t.readSetFor(pid).points[string(key)] = struct{}{}
+	return value, found, nil
+}
+
+// Put buffers a write.
+func (t *Txn) Put(key, value []byte) error {
+	return t.buffer(key, bufferedWrite{value: append([]byte(nil), value...)})
+}
+
+// Delete buffers a deletion.
+func (t *Txn) Delete(key []byte) error {
+	return t.buffer(key, bufferedWrite{deleted: true})
+}
+
+func (t *Txn) buffer(key []byte, w bufferedWrite) error {
+	if t.done {
+		return kvpb.ErrTxnClosed
+	}
+	if _, err := kvpb.BucketOf(key); err != nil {
+		return err
+	}
+	if t.writes == nil {
+		t.writes = make(map[string]bufferedWrite)
+	}
+	if _, exists := t.writes[string(key)]; !exists {
+		t.sortedKeys = nil
+	}
+	t.writes[string(key)] = w
+	return nil
+}
+
+func (t *Txn) sortedWriteKeys() []string {
+	if t.sortedKeys == nil && len(t.writes) > 0 {
+		t.sortedKeys = make([]string, 0, len(t.writes))
+		for k := range t.writes {
+			t.sortedKeys = append(t.sortedKeys, k)
+		}
+		sort.Strings(t.sortedKeys)
+	}
+	return t.sortedKeys
+}
+
+// Rollback discards the transaction. Nothing was written before Commit, so
+// there is nothing to undo.
+func (t *Txn) Rollback(ctx context.Context) error {
+	t.done = true
+	t.writes = nil
+	return nil
+}
+
+// Commit commits the transaction atomically, or returns an error after
+// which none of its writes are visible; *kvpb.AmbiguousError means the
+// outcome is unknown.
+func (t *Txn) Commit(ctx context.Context) error {
+	if t.done {
+		return kvpb.ErrTxnClosed
+	}
+	t.done = true
+	if len(t.writes) == 0 {
+		return nil // a read-only snapshot transaction is serializable as is
+	}
+	byPartition := make(map[uint64][]kvserver.Mutation)
+	var home uint64
+	for i, k := range t.sortedWriteKeys() {
+		w := t.writes[k]
+		pid, err := t.db.partitionOf([]byte(k))
+		if err != nil {
+			return err
+		}
+		if i == 0 {
+			home = pid
+		}
+		byPartition[pid] = append(byPartition[pid], kvserver.Mutation{Key: []byte(k), Value: w.value, Delete: w.deleted})
+	}
+	participants := make(map[uint64]struct{}, len(byPartition)+len(t.reads))
+	for p := range byPartition {
+		participants[p] = struct{}{}
+	}
+	for p := range t.reads {
+		participants[p] = struct{}{}
+	}
+	if len(participants) == 1 {
+		req := &kvserver.CommitRequest{TxnID: t.id, ReadTS: t.readTS, Writes: byPartition[home]}
+		if rs := t.reads[home]; rs != nil {
+			req.Reads = rs.asSpans()
+		}
+		return t.db.withIntentRetry(ctx, home, true, func() error {
+			_, err := t.db.sender.Commit1PC(ctx, home, req)
+			return err
+		})
+	}
+	return t.commit2PC(ctx, home, byPartition)
+}
+
+func (t *Txn) commit2PC(ctx context.Context, home uint64, byPartition map[uint64][]kvserver.Mutation) error {
+	db := t.db
+	db.setCommitting(t.id, true)
+	defer db.setCommitting(t.id, false)
+
+	writeParts := make([]uint64, 0, len(byPartition))
+	for p := range byPartition {
+		writeParts = append(writeParts, p)
+	}
+	sort.Slice(writeParts, func(i, j int) bool { return writeParts[i] < writeParts[j] })
+	template := mvcc.Intent{Home: home, CoordNode: db.cfg.NodeID, CoordEpoch: db.cfg.Epoch, WriteWall: db.clock.Now().WallTime}
+
+	// Phase 1: prepare every partition that has writes, in parallel.
+	prepTS := make([]hlc.Timestamp, len(writeParts))
+	errs := make([]error, len(writeParts))
+	var wg sync.WaitGroup
+	for i, p := range writeParts {
+		req := &kvserver.CommitRequest{TxnID: t.id, ReadTS: t.readTS, Writes: byPartition[p], Intent: template}
+		if rs := t.reads[p]; rs != nil {
+			req.Reads = rs.asSpans()
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = db.withIntentRetry(ctx, p, false, func() error {
+				var err error
+				prepTS[i], err = db.sender.Prepare(ctx, p, req)
+				return err
+			})
+		}()
+	}
+	wg.Wait()
+	commitTS := t.readTS
+	var firstErr error
+	for i := range writeParts {
+		if errs[i] != nil && firstErr == nil {
+			firstErr = errs[i]
+		}
+		commitTS = commitTS.Forward(prepTS[i])
+	}
+	if firstErr != nil {
+		t.abortIntents(byPartition)
+		return nonAmbiguous(firstErr)
+	}
+
+	// Phase 1b: every partition whose reads were validated below commitTS
+	// (read-only participants: not at all) re-validates up to commitTS.
+	var refreshErr error
+	var mu sync.Mutex
+	for p, rs := range t.reads {
+		from := t.readTS
+		for i, wp := range writeParts {
+			if wp == p {
+				from = prepTS[i]
+			}
+		}
+		if from == commitTS {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := db.withIntentRetry(ctx, p, false, func() error {
+				return db.sender.Refresh(ctx, p, t.id, rs.asSpans(), from, commitTS)
+			})
+			if err != nil {
+				mu.Lock()
+				refreshErr = err
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if refreshErr != nil {
+		t.abortIntents(byPartition)
+		return nonAmbiguous(refreshErr)
+	}
+
+	// Commit point: the COMMITTED record on the home partition.
+	rec, err := db.sender.FinalizeTxn(ctx, home, t.id, &mvcc.TxnRecord{Status: mvcc.TxnCommitted, CommitTS: commitTS, Participants: writeParts})
+	if err != nil {
+		var amb *kvpb.AmbiguousError
+		if errors.As(err, &amb) {
+			return err
+		}
+		t.abortIntents(byPartition)
+		return nonAmbiguous(err)
+	}
+	if rec.Status != mvcc.TxnCommitted {
+		t.abortIntents(byPartition)
+		return &kvpb.ConflictError{Reason: "transaction was aborted by a concurrent transaction"}
+	}
+	t.resolveAsync(home, byPartition, true, commitTS)
+	return nil
+}
+
+// nonAmbiguous turns errors that happen before the commit point into
+// retry errors: nothing was committed, so the outcome is not ambiguous.
+func nonAmbiguous(err error) error {
+	var amb *kvpb.AmbiguousError
+	if errors.As(err, &amb) {
+		return &kvpb.RetryError{Reason: "prepare did not complete: " + amb.Cause.Error()}
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return &kvpb.RetryError{Reason: err.Error()}
+	}
+	return err
+}
+
+func (t *Txn) abortIntents(byPartition map[uint64][]kvserver.Mutation) {
+	t.resolveAsync(0, byPartition, false, hlc.Timestamp{})
+}
+
+// resolveAsync resolves the transaction's intents in the background; when
+// commit and home != 0 it then deletes the record.
+func (t *Txn) resolveAsync(home uint64, byPartition map[uint64][]kvserver.Mutation, commit bool, commitTS hlc.Timestamp) {
+	db := t.db
+	id := t.id
+	db.asyncWG.Add(1)
+	go func() {
+		defer db.asyncWG.Done()
+		ctx := db.asyncCtx
+		ok := true
+		for p, muts := range byPartition {
+			keys := make([][]byte, len(muts))
+			for i, m := range muts {
+				keys[i] = m.Key
+			}
+			if err := db.sender.ResolveIntents(ctx, p, id, keys, commit, commitTS); err != nil {
+				ok = false
+				db.cfg.Logger.Debug("intent resolution deferred to readers", "txn", id.String(), "partition", p, "err", err)
+			}
+		}
+		if ok && commit && home != 0 {
+			_ = db.sender.DeleteTxnRecord(ctx, home, id)
+		}
+	}()
+}
