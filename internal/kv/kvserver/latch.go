@@ -9,7 +9,7 @@ import (
 // single key start.
 type latchSpan struct {
 	start, end string
-	write bool
+	write      bool
 }
 
 func (a latchSpan) overlaps(b latchSpan) bool {
