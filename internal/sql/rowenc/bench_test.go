@@ -90,9 +90,9 @@ func BenchmarkSkipKey(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		rest := enc
-		for range benchKeys[3].vals {
+		for _, desc := range benchKeys[3].desc {
 			var err error
-			if rest, err = SkipKey(rest, false); err != nil {
+			if rest, err = SkipKey(rest, desc); err != nil {
 				b.Fatal(err)
 			}
 		}

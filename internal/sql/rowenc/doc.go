@@ -11,7 +11,8 @@
 // its kind and is self-delimiting, so a composite key is just the
 // concatenation of its column encodings and compares column by column:
 //
-//	key := rowenc.EncodeKeyValues(kvpb.RowPrefix(db, table), pk, desc)
+//	prefix := kvpb.RowPrefix(dbID, tableID)
+//	key := rowenc.EncodeKeyValues(prefix, pk, desc)
 //	vals, rest, err := rowenc.DecodeKeyValues(key[len(prefix):], len(pk), desc)
 //
 // A descending column has every byte of its ascending encoding inverted

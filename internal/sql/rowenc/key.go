@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/camusdb/camusdb-go/internal/kvpb"
 	"github.com/camusdb/camusdb-go/internal/sql/types"
 )
 
@@ -254,24 +253,28 @@ func decodeKeyString(b []byte, m byte) (string, []byte, error) {
 		// Fast path: ascending, no escaped NUL bytes.
 		return string(b[:i]), b[i+2:], nil
 	}
-	buf := make([]byte, 0, len(b))
+	// strings.Builder hands its buffer to the string without a copy. The
+	// first separator found is usually the terminator, so i is usually the
+	// exact length.
+	var buf strings.Builder
+	buf.Grow(i)
 	for {
 		i := bytes.IndexByte(b, esc)
 		if i < 0 || i+1 >= len(b) {
 			return "", nil, corruptf("unterminated STRING key column")
 		}
 		if m == 0 {
-			buf = append(buf, b[:i]...)
+			buf.Write(b[:i])
 		} else {
 			for _, c := range b[:i] {
-				buf = append(buf, ^c)
+				buf.WriteByte(^c)
 			}
 		}
 		switch b[i+1] ^ m {
 		case strTerminator:
-			return string(buf), b[i+2:], nil
+			return buf.String(), b[i+2:], nil
 		case strEscapedNul:
-			buf = append(buf, 0)
+			buf.WriteByte(0)
 			b = b[i+2:]
 		default:
 			return "", nil, corruptf("invalid escape %#02x in STRING key column", b[i+1]^m)
@@ -361,17 +364,4 @@ func DecodeKeyValues(b []byte, n int, desc []bool) ([]types.Value, []byte, error
 		}
 	}
 	return vals, b, nil
-}
-
-// RowKey returns the key of a table row: kvpb.RowPrefix followed by the
-// encoded primary key columns.
-func RowKey(dbID, tableID uint32, pk []types.Value, desc []bool) []byte {
-	return EncodeKeyValues(kvpb.RowPrefix(dbID, tableID), pk, desc)
-}
-
-// IndexKey returns kvpb.IndexPrefix followed by the encoded index columns.
-// A non-unique index appends the encoded primary key to it (EncodeKeyValues
-// on the result) so that entries are distinct.
-func IndexKey(dbID, tableID, indexID uint32, vals []types.Value, desc []bool) []byte {
-	return EncodeKeyValues(kvpb.IndexPrefix(dbID, tableID, indexID), vals, desc)
 }

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/camusdb/camusdb-go/internal/kvpb"
 	"github.com/camusdb/camusdb-go/internal/sql/types"
 )
 
@@ -292,28 +291,6 @@ func TestEncodeKeyValuesShortDesc(t *testing.T) {
 	want := AppendKeyInt64(AppendKeyInt64(nil, 1, true), 2, false)
 	if !bytes.Equal(got, want) {
 		t.Fatalf("got %x, want %x", got, want)
-	}
-}
-
-func TestRowAndIndexKey(t *testing.T) {
-	pk := []types.Value{types.NewString("k"), types.NewInt(-3)}
-	desc := []bool{false, true}
-	key := RowKey(7, 9, pk, desc)
-	prefix := kvpb.RowPrefix(7, 9)
-	if !bytes.HasPrefix(key, prefix) {
-		t.Fatalf("row key %x lacks prefix %x", key, prefix)
-	}
-	if bucket, err := kvpb.BucketOf(key); err != nil || !bytes.Equal(bucket, prefix) {
-		t.Fatalf("BucketOf(row key) = %x, %v", bucket, err)
-	}
-	got, rest, err := DecodeKeyValues(key[len(prefix):], 2, desc)
-	if err != nil || len(rest) != 0 || !identical(got[0], pk[0]) || !identical(got[1], pk[1]) {
-		t.Fatalf("decode row key: %v %x %v", got, rest, err)
-	}
-	ikey := IndexKey(7, 9, 2, []types.Value{types.NullValue}, nil)
-	iprefix := kvpb.IndexPrefix(7, 9, 2)
-	if bucket, err := kvpb.BucketOf(ikey); err != nil || !bytes.Equal(bucket, iprefix) {
-		t.Fatalf("BucketOf(index key) = %x, %v", bucket, err)
 	}
 }
 

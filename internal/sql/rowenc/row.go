@@ -177,7 +177,7 @@ func DecodeRowAppend(dst []types.Value, b []byte) (schemaVersion uint32, values 
 				rest = rest[n:]
 			}
 			if l > uint64(len(rest)) {
-				return fail(col, errTruncated)
+				return fail(col, fmt.Errorf("%v of %d bytes but only %d left", types.Kind(tag), l, len(rest)))
 			}
 			if backing == "" {
 				backing = string(b)
