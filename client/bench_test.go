@@ -36,9 +36,7 @@ func BenchmarkDecodeRows100(b *testing.B) {
 		if err := decodeResponse(200, body, &resp); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := resp.toResult(); err != nil {
-			b.Fatal(err)
-		}
+		_ = resp.toResult()
 	}
 }
 

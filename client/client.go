@@ -3,7 +3,6 @@ package client
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -249,7 +248,7 @@ func decodeResponse(status int, body []byte, out *response) error {
 	if out == nil {
 		out = &tmp
 	}
-	if err := json.Unmarshal(body, out); err != nil {
+	if err := out.parse(body); err != nil {
 		if status != http.StatusOK {
 			return &Error{HTTPStatus: status, Message: bodySnippet(body, status)}
 		}
@@ -323,10 +322,7 @@ func (c *Client) Query(ctx context.Context, db, sql string, params map[string]an
 	if err != nil {
 		return nil, err
 	}
-	res, err := resp.toResult()
-	if err != nil {
-		return nil, err
-	}
+	res := resp.toResult()
 	if res.Txn != nil {
 		res.Txn.Database = db
 		res.Txn.endpoint = ep
@@ -345,11 +341,7 @@ func (c *Client) Exec(ctx context.Context, db, sql string, params map[string]any
 	if _, err := c.do(ctx, http.MethodPost, "/execute-sql-non-query", body, txnPin(txn), &resp); err != nil {
 		return 0, err
 	}
-	res, err := resp.toResult()
-	if err != nil {
-		return 0, err
-	}
-	return res.RowsAffected, nil
+	return resp.affected, nil
 }
 
 // ExecDDL runs a DDL statement through /execute-sql-ddl.
@@ -372,10 +364,10 @@ func (c *Client) Begin(ctx context.Context, db string) (*Txn, error) {
 	if err != nil {
 		return nil, err
 	}
-	if resp.TxnIDPT == nil || resp.TxnIDCounter == nil {
+	if !resp.hasPT || !resp.hasCounter {
 		return nil, errors.New("client: start-transaction answered without txnIdPT/txnIdCounter")
 	}
-	return &Txn{PT: *resp.TxnIDPT, Counter: *resp.TxnIDCounter, Database: db, endpoint: ep}, nil
+	return &Txn{PT: resp.txnPT, Counter: resp.txnCounter, Database: db, endpoint: ep}, nil
 }
 
 // Commit commits txn (POST /commit-transaction). A transport error after

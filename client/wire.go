@@ -115,139 +115,16 @@ type Result struct {
 	Txn             *Txn
 }
 
-// wireValue is a column value object of SPEC §3.1 as it arrives.
-type wireValue struct {
-	Type       Kind    `json:"type"`
-	StrValue   string  `json:"strValue"` // JSON null leaves ""
-	LongValue  int64   `json:"longValue"`
-	FloatValue float64 `json:"floatValue"`
-	BoolValue  bool    `json:"boolValue"`
-}
-
-func (v *wireValue) goValue() any {
-	switch v.Type {
-	case KindOID, KindString:
-		return v.StrValue
-	case KindInt64:
-		return v.LongValue
-	case KindFloat64:
-		return v.FloatValue
-	case KindBool:
-		return v.BoolValue
+// toResult converts a decoded /execute-sql-query body.
+func (r *response) toResult() *Result {
+	res := &Result{Columns: r.Columns, Rows: r.rows}
+	if r.hasPT && r.hasCounter {
+		res.Txn = &Txn{PT: r.txnPT, Counter: r.txnCounter}
 	}
-	return nil
-}
-
-// response is the union of every success and failure body we read.
-type response struct {
-	Status       string          `json:"status"`
-	Code         string          `json:"code"`
-	Message      string          `json:"message"`
-	Columns      []Column        `json:"columns"`
-	Rows         json.RawMessage `json:"rows"`
-	RowsAffected *int64          `json:"rowsAffected"`
-	TxnIDPT      *int64          `json:"txnIdPT"`
-	TxnIDCounter *int64          `json:"txnIdCounter"`
-}
-
-// toResult converts a decoded /execute-sql-query body. Rows may be arrays in
-// column order (rowFormat "array"), objects keyed by column name (servers
-// that ignore rowFormat), or a number (an affected-row count).
-func (r *response) toResult() (*Result, error) {
-	res := &Result{Columns: r.Columns}
-	if r.TxnIDPT != nil && r.TxnIDCounter != nil {
-		res.Txn = &Txn{PT: *r.TxnIDPT, Counter: *r.TxnIDCounter}
+	if r.hasAffected {
+		res.RowsAffected, res.HasRowsAffected = r.affected, true
 	}
-	if r.RowsAffected != nil {
-		res.RowsAffected, res.HasRowsAffected = *r.RowsAffected, true
-	}
-	raw := trimSpace(r.Rows)
-	if len(raw) == 0 || string(raw) == "null" {
-		return res, nil
-	}
-	switch raw[0] {
-	case '[':
-		rows, err := decodeRows(raw, r.Columns)
-		if err != nil {
-			return nil, err
-		}
-		res.Rows = rows
-	default:
-		n, err := strconv.ParseInt(string(raw), 10, 64)
-		if err != nil {
-			return nil, fmt.Errorf("client: bad rows field %.40q", raw)
-		}
-		res.RowsAffected, res.HasRowsAffected = n, true
-	}
-	return res, nil
-}
-
-func decodeRows(raw []byte, cols []Column) ([][]any, error) {
-	var first byte
-	for _, c := range raw[1:] {
-		if c > ' ' {
-			first = c
-			break
-		}
-	}
-	switch first {
-	case ']':
-		return [][]any{}, nil
-	case '{':
-		return decodeObjectRows(raw, cols)
-	}
-	var wire [][]wireValue
-	if err := json.Unmarshal(raw, &wire); err != nil {
-		return nil, fmt.Errorf("client: decoding rows: %w", err)
-	}
-	width := len(cols)
-	// One backing array for every cell keeps a result to three allocations
-	// plus one per boxed value.
-	cells := make([]any, len(wire)*width)
-	rows := make([][]any, len(wire))
-	for i, w := range wire {
-		if len(w) != width {
-			return nil, fmt.Errorf("client: row %d has %d values for %d columns", i, len(w), width)
-		}
-		row := cells[i*width : (i+1)*width : (i+1)*width]
-		for j := range w {
-			row[j] = w[j].goValue()
-		}
-		rows[i] = row
-	}
-	return rows, nil
-}
-
-func decodeObjectRows(raw []byte, cols []Column) ([][]any, error) {
-	var wire []map[string]wireValue
-	if err := json.Unmarshal(raw, &wire); err != nil {
-		return nil, fmt.Errorf("client: decoding rows: %w", err)
-	}
-	width := len(cols)
-	cells := make([]any, len(wire)*width)
-	rows := make([][]any, len(wire))
-	for i, w := range wire {
-		row := cells[i*width : (i+1)*width : (i+1)*width]
-		for j, col := range cols {
-			v, ok := w[col.Name]
-			if !ok {
-				return nil, fmt.Errorf("client: row %d lacks column %q", i, col.Name)
-			}
-			row[j] = v.goValue()
-		}
-		rows[i] = row
-	}
-	return rows, nil
-}
-
-func trimSpace(b []byte) []byte {
-	for len(b) > 0 && b[0] <= ' ' {
-		b = b[1:]
-	}
-	for len(b) > 0 && b[len(b)-1] <= ' ' {
-		b = b[:len(b)-1]
-	}
-	return b
+	return res
 }
 
 // sqlRequest is the body of the SQL endpoints; encoded by appendSQLRequest.

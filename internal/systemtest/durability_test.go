@@ -36,6 +36,7 @@ func TestKill9Durability(t *testing.T) {
 	}
 	for cycle := 1; cycle <= 3; cycle++ {
 		var total atomic.Int64
+		reached := make(chan struct{})
 		wctx, stop := context.WithCancel(ctx)
 		var wg sync.WaitGroup
 		var mu sync.Mutex
@@ -57,14 +58,16 @@ func TestKill9Durability(t *testing.T) {
 					mu.Lock()
 					acked[w][seq] = true
 					mu.Unlock()
-					total.Add(1)
+					if total.Add(1) == 150 {
+						close(reached)
+					}
 				}
 			}(w)
 		}
 		// Kill once enough inserts were acknowledged in this cycle.
-		deadline := time.Now().Add(90 * time.Second)
-		for total.Load() < 150 && time.Now().Before(deadline) {
-			time.Sleep(5 * time.Millisecond) // polling a counter, not synchronising
+		select {
+		case <-reached:
+		case <-time.After(90 * time.Second):
 		}
 		n.kill()
 		stop()
