@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -254,4 +255,12 @@ func FuzzDecodeResponse(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestDecoderBoundsNesting(t *testing.T) {
+	body := `{"status":"ok","x":` + strings.Repeat("[", 100000) + strings.Repeat("]", 100000) + `}`
+	var resp response
+	if err := resp.parse([]byte(body)); err == nil {
+		t.Fatal("deep nesting accepted")
+	}
 }
