@@ -1,0 +1,160 @@
+package replica
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/camusdb/camusdb-go/internal/kvpb"
+)
+
+// Write is one mutation of a command. Key is a full engine key and must lie
+// in storage.DataSpan(partitionID) of the partition it is proposed to.
+type Write struct {
+	Key, Value []byte
+	Delete     bool
+}
+
+// Command is the unit of replication: a raw write batch evaluated by the
+// leader ("proposer-evaluated"). The state machine applies it blindly.
+type Command struct {
+	// EvalTerm is the Raft term the leader evaluated the command in. When
+	// non-zero and different from the term of the log entry the command
+	// lands in, the entry is applied as a no-op and the proposer gets a
+	// *kvpb.RetryError.
+	EvalTerm uint64
+	Writes   []Write
+}
+
+// ErrKeyOutsidePartition is returned for a write whose key is not in the
+// partition's data span (a bug in the caller).
+var ErrKeyOutsidePartition = errors.New("replica: write key outside the partition's data span")
+
+// Entry data format (version 1):
+//
+//	version byte | uvarint proposer node id | uvarint proposal seq |
+//	uvarint eval term | uvarint write count |
+//	per write: op byte (0 set, 1 delete) | uvarint key len | key |
+//	           (set only) uvarint value len | value
+const commandVersion byte = 1
+
+const (
+	opSet    byte = 0
+	opDelete byte = 1
+)
+
+// commandHeader identifies a proposal inside a log entry.
+type commandHeader struct {
+	nodeID, seq, evalTerm uint64
+	writes                uint64
+}
+
+func checkSpan(cmd *Command, start, end []byte) error {
+	for i := range cmd.Writes {
+		k := cmd.Writes[i].Key
+		if bytes.Compare(k, start) < 0 || bytes.Compare(k, end) >= 0 {
+			return fmt.Errorf("%w: key %x not in [%x, %x)", ErrKeyOutsidePartition, k, start, end)
+		}
+	}
+	return nil
+}
+
+func encodeCommand(h commandHeader, cmd *Command) []byte {
+	size := 1 + 4*binary.MaxVarintLen64
+	for i := range cmd.Writes {
+		size += 1 + 2*binary.MaxVarintLen32 + len(cmd.Writes[i].Key) + len(cmd.Writes[i].Value)
+	}
+	b := make([]byte, 0, size)
+	b = append(b, commandVersion)
+	b = binary.AppendUvarint(b, h.nodeID)
+	b = binary.AppendUvarint(b, h.seq)
+	b = binary.AppendUvarint(b, cmd.EvalTerm)
+	b = binary.AppendUvarint(b, uint64(len(cmd.Writes)))
+	for i := range cmd.Writes {
+		w := &cmd.Writes[i]
+		if w.Delete {
+			b = append(b, opDelete)
+		} else {
+			b = append(b, opSet)
+		}
+		b = binary.AppendUvarint(b, uint64(len(w.Key)))
+		b = append(b, w.Key...)
+		if !w.Delete {
+			b = binary.AppendUvarint(b, uint64(len(w.Value)))
+			b = append(b, w.Value...)
+		}
+	}
+	return b
+}
+
+var errBadCommand = &kvpb.CorruptionError{What: "replicated command"}
+
+// decodeHeader decodes the header of an entry's data and returns the rest
+// (the writes).
+func decodeHeader(data []byte) (commandHeader, []byte, error) {
+	if len(data) == 0 || data[0] != commandVersion {
+		return commandHeader{}, nil, errBadCommand
+	}
+	data = data[1:]
+	var vals [4]uint64
+	for i := range vals {
+		v, n := binary.Uvarint(data)
+		if n <= 0 {
+			return commandHeader{}, nil, errBadCommand
+		}
+		vals[i], data = v, data[n:]
+	}
+	return commandHeader{nodeID: vals[0], seq: vals[1], evalTerm: vals[2], writes: vals[3]}, data, nil
+}
+
+// forEachWrite decodes the writes that follow the header, calling fn for
+// each; the slices alias data. It fails, before calling fn at all, on
+// malformed data or a key outside [start, end), so a bad command is never
+// applied partially.
+func forEachWrite(h commandHeader, data []byte, start, end []byte, fn func(op byte, key, value []byte) error) error {
+	for pass := 0; pass < 2; pass++ {
+		rest := data
+		for range h.writes {
+			if len(rest) == 0 {
+				return errBadCommand
+			}
+			op := rest[0]
+			if op != opSet && op != opDelete {
+				return errBadCommand
+			}
+			key, r, ok := readBytes(rest[1:])
+			if !ok {
+				return errBadCommand
+			}
+			var value []byte
+			if op == opSet {
+				if value, r, ok = readBytes(r); !ok {
+					return errBadCommand
+				}
+			}
+			rest = r
+			if pass == 0 {
+				if bytes.Compare(key, start) < 0 || bytes.Compare(key, end) >= 0 {
+					return fmt.Errorf("%w: key %x", ErrKeyOutsidePartition, key)
+				}
+				continue
+			}
+			if err := fn(op, key, value); err != nil {
+				return err
+			}
+		}
+		if len(rest) != 0 {
+			return errBadCommand
+		}
+	}
+	return nil
+}
+
+func readBytes(b []byte) (field, rest []byte, ok bool) {
+	n, k := binary.Uvarint(b)
+	if k <= 0 || n > uint64(len(b)-k) {
+		return nil, nil, false
+	}
+	return b[k : k+int(n)], b[k+int(n):], true
+}

@@ -1,0 +1,135 @@
+package replica
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/camusdb/camusdb-go/internal/storage"
+)
+
+// Peer is one voting member of every partition's Raft group.
+type Peer struct {
+	ID   uint64
+	Addr string
+}
+
+// Config configures a Store. Zero durations/counts take the defaults below.
+type Config struct {
+	// NodeID is this node's Raft id (non-zero, unique in the cluster).
+	NodeID uint64
+	// Peers is the static membership, this node included. Empty means a
+	// standalone node (a single voter: NodeID). Used only at bootstrap.
+	Peers []Peer
+	// Engine is the node's storage engine. The Store does not close it.
+	Engine *storage.Engine
+	// Partitions is the number of partitions (1..N) created at bootstrap.
+	// Ignored when the engine already holds Raft state.
+	Partitions int
+	// Transport sends Raft messages to other nodes; nil for standalone.
+	Transport Transport
+	// TickInterval is the Raft tick (default 100 ms).
+	TickInterval time.Duration
+	// ElectionTicks is the election timeout in ticks (default 10).
+	ElectionTicks int
+	// HeartbeatTicks is the heartbeat interval in ticks (default 1).
+	HeartbeatTicks int
+	// TruncateEntries: once more than this many applied entries are in a
+	// partition's log, it is truncated behind the applied index (default
+	// 10 000).
+	TruncateEntries uint64
+	// TruncateBytes: once a partition's log holds more than this many bytes,
+	// it is truncated behind the applied index (default 64 MiB).
+	TruncateBytes uint64
+	// MaxInboxMessages bounds queued incoming Raft messages; beyond it Step
+	// drops messages (Raft retransmits). Default 100 000.
+	MaxInboxMessages int
+	// Logger receives the store's and raft's logs (default slog.Default()).
+	Logger *slog.Logger
+}
+
+// Defaults.
+const (
+	DefaultTickInterval    = 100 * time.Millisecond
+	DefaultElectionTicks   = 10
+	DefaultHeartbeatTicks  = 1
+	DefaultTruncateEntries = 10_000
+	DefaultTruncateBytes   = 64 << 20
+	defaultMaxInbox        = 100_000
+)
+
+// withDefaults returns cfg with zero fields replaced by defaults.
+func (cfg Config) withDefaults() Config {
+	if cfg.TickInterval <= 0 {
+		cfg.TickInterval = DefaultTickInterval
+	}
+	if cfg.ElectionTicks <= 0 {
+		cfg.ElectionTicks = DefaultElectionTicks
+	}
+	if cfg.HeartbeatTicks <= 0 {
+		cfg.HeartbeatTicks = DefaultHeartbeatTicks
+	}
+	if cfg.TruncateEntries == 0 {
+		cfg.TruncateEntries = DefaultTruncateEntries
+	}
+	if cfg.TruncateBytes == 0 {
+		cfg.TruncateBytes = DefaultTruncateBytes
+	}
+	if cfg.MaxInboxMessages <= 0 {
+		cfg.MaxInboxMessages = defaultMaxInbox
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if len(cfg.Peers) == 0 {
+		cfg.Peers = []Peer{{ID: cfg.NodeID}}
+	}
+	return cfg
+}
+
+// Validate reports a configuration the Store cannot run with. It is called
+// by NewStore after defaults are applied.
+func (cfg Config) Validate() error {
+	var errs []error
+	if cfg.NodeID == 0 {
+		errs = append(errs, errors.New("node id must be non-zero"))
+	}
+	if cfg.Engine == nil {
+		errs = append(errs, errors.New("engine is required"))
+	}
+	if cfg.ElectionTicks <= cfg.HeartbeatTicks {
+		errs = append(errs, fmt.Errorf("election ticks (%d) must exceed heartbeat ticks (%d)",
+			cfg.ElectionTicks, cfg.HeartbeatTicks))
+	}
+	seen := map[uint64]bool{}
+	for _, p := range cfg.Peers {
+		if p.ID == 0 {
+			errs = append(errs, errors.New("peer id must be non-zero"))
+		}
+		if seen[p.ID] {
+			errs = append(errs, fmt.Errorf("duplicate peer id %d", p.ID))
+		}
+		seen[p.ID] = true
+	}
+	if len(cfg.Peers) > 0 && !seen[cfg.NodeID] {
+		errs = append(errs, fmt.Errorf("peers do not include this node (%d)", cfg.NodeID))
+	}
+	if len(cfg.Peers) > 1 && cfg.Transport == nil {
+		errs = append(errs, errors.New("a transport is required with more than one peer"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("replica: invalid config: %w", err)
+	}
+	return nil
+}
+
+func (cfg Config) voters() []uint64 {
+	ids := make([]uint64, 0, len(cfg.Peers))
+	for _, p := range cfg.Peers {
+		ids = append(ids, p.ID)
+	}
+	slices.Sort(ids)
+	return ids
+}

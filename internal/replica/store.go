@@ -1,0 +1,599 @@
+package replica
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.etcd.io/raft/v3"
+	"go.etcd.io/raft/v3/raftpb"
+
+	"github.com/camusdb/camusdb-go/internal/kvpb"
+	"github.com/camusdb/camusdb-go/internal/raftlog"
+	"github.com/camusdb/camusdb-go/internal/storage"
+)
+
+// Errors returned by the Store besides the kvpb errors of Propose.
+var (
+	ErrUnknownPartition = errors.New("replica: unknown partition")
+	ErrNotStarted       = errors.New("replica: store not started")
+	ErrStopped          = errors.New("replica: store stopped")
+	ErrInboxFull        = errors.New("replica: raft inbox full, message dropped")
+)
+
+// nodeIDKey records which node id bootstrapped this engine; a restart with
+// another id is refused (it would reuse another node's votes).
+var nodeIDKey = storage.LocalKey("replica/node-id")
+
+// Status is one partition's Raft status as seen by this node.
+type Status struct {
+	Leader       bool
+	LeaderID     uint64
+	Term         uint64
+	AppliedIndex uint64
+	CommitIndex  uint64
+	FirstIndex   uint64
+	LastIndex    uint64
+	// Ready: this node leads the partition and has applied an entry of its
+	// current term, so every earlier committed entry is applied here.
+	Ready bool
+}
+
+// Metrics are cumulative counters of one Store.
+type Metrics struct {
+	LoopIterations   uint64 // driver iterations that did work
+	Syncs            uint64 // batches committed with fsync
+	EntriesAppended  uint64 // log entries persisted
+	EntriesApplied   uint64 // entries applied to the state machine
+	Proposals        uint64 // proposals handed to raft
+	SnapshotsSent    uint64 // snapshots built for followers
+	SnapshotsApplied uint64 // snapshots received and applied
+	Truncations      uint64 // log truncations
+}
+
+type metrics struct {
+	loopIterations, syncs, entriesAppended, entriesApplied, proposals,
+	snapshotsSent, snapshotsApplied, truncations atomic.Uint64
+}
+
+// Store runs every partition (Raft group) of one node. See doc.go.
+type Store struct {
+	cfg        Config
+	engine     *storage.Engine
+	logger     *slog.Logger
+	partitions map[uint64]*partition
+	ids        []uint64
+	nextSeq    atomic.Uint64
+	metrics    metrics
+
+	wake  chan struct{} // capacity 1: "there is work"
+	stopC chan struct{}
+	done  chan struct{}
+
+	mu struct {
+		sync.Mutex
+		started, stopped bool
+		// failed is the fatal error that stopped the driver, if any.
+		failed error
+		// inbox holds incoming messages and reports until the driver takes them.
+		inbox []inboxItem
+		// statusC is closed (and replaced) whenever a status changes.
+		statusC chan struct{}
+	}
+	stopOnce sync.Once
+}
+
+type inboxItem struct {
+	partitionID uint64
+	msg         *raftpb.Message
+	unreachable uint64 // node id reported unreachable, when msg is nil
+}
+
+// NewStore opens the Raft state of every partition in cfg.Engine, first
+// bootstrapping it when the engine holds none. It starts no goroutines.
+func NewStore(cfg Config) (*Store, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	s := &Store{
+		cfg:        cfg,
+		engine:     cfg.Engine,
+		logger:     cfg.Logger.With("node", cfg.NodeID),
+		partitions: map[uint64]*partition{},
+		wake:       make(chan struct{}, 1),
+		stopC:      make(chan struct{}),
+		done:       make(chan struct{}),
+	}
+	s.mu.statusC = make(chan struct{})
+	// Proposal sequence numbers start at a random point so that entries of
+	// an earlier incarnation, re-applied after a restart, cannot be taken
+	// for a new proposal (which is also matched by log index).
+	var seed [8]byte
+	_, _ = rand.Read(seed[:])
+	s.nextSeq.Store(binary.LittleEndian.Uint64(seed[:]) >> 1)
+
+	ids, err := s.bootstrapOrLoad()
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range ids {
+		p, err := newPartition(s, id)
+		if err != nil {
+			return nil, err
+		}
+		s.partitions[id] = p
+		s.ids = append(s.ids, id)
+	}
+	for _, p := range s.partitions {
+		p.publishStatus()
+	}
+	return s, nil
+}
+
+// bootstrapOrLoad returns the partition ids on disk, bootstrapping them
+// from the config if the engine has no Raft state at all.
+func (s *Store) bootstrapOrLoad() ([]uint64, error) {
+	ids, err := raftlog.ListPartitions(s.engine)
+	if err != nil {
+		return nil, err
+	}
+	stored, found, err := s.engine.Get(nodeIDKey)
+	if err != nil {
+		return nil, err
+	}
+	if len(ids) > 0 {
+		if !found || len(stored) != 8 || binary.BigEndian.Uint64(stored) != s.cfg.NodeID {
+			return nil, fmt.Errorf("replica: engine belongs to node %x, not node %d", stored, s.cfg.NodeID)
+		}
+		return ids, nil
+	}
+	if s.cfg.Partitions < 1 {
+		return nil, fmt.Errorf("replica: bootstrap needs at least one partition (got %d)", s.cfg.Partitions)
+	}
+	b := s.engine.NewBatch()
+	defer b.Close()
+	voters := s.cfg.voters()
+	for id := uint64(1); id <= uint64(s.cfg.Partitions); id++ {
+		if err := raftlog.Bootstrap(s.engine, b, id, voters); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	if err := b.Set(nodeIDKey, binary.BigEndian.AppendUint64(nil, s.cfg.NodeID)); err != nil {
+		return nil, err
+	}
+	if err := b.Commit(true); err != nil {
+		return nil, err
+	}
+	s.logger.Info("replica: bootstrapped", "partitions", len(ids), "voters", voters)
+	return ids, nil
+}
+
+// PartitionIDs returns the ids of the partitions of this store, ascending.
+func (s *Store) PartitionIDs() []uint64 { return slices.Clone(s.ids) }
+
+// Metrics returns a snapshot of the store's counters.
+func (s *Store) Metrics() Metrics {
+	m := &s.metrics
+	return Metrics{
+		LoopIterations:   m.loopIterations.Load(),
+		Syncs:            m.syncs.Load(),
+		EntriesAppended:  m.entriesAppended.Load(),
+		EntriesApplied:   m.entriesApplied.Load(),
+		Proposals:        m.proposals.Load(),
+		SnapshotsSent:    m.snapshotsSent.Load(),
+		SnapshotsApplied: m.snapshotsApplied.Load(),
+		Truncations:      m.truncations.Load(),
+	}
+}
+
+// Start starts the driver goroutine. Single-voter partitions campaign at
+// once, so a standalone node is ready within milliseconds.
+func (s *Store) Start() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.mu.stopped {
+		return ErrStopped
+	}
+	if s.mu.started {
+		return errors.New("replica: store already started")
+	}
+	s.mu.started = true
+	for _, p := range s.partitions {
+		if cs := p.log.ConfState(); len(cs.GetVoters()) == 1 && cs.GetVoters()[0] == s.cfg.NodeID {
+			if err := p.rn.Campaign(); err != nil {
+				return err
+			}
+		}
+	}
+	go s.run()
+	s.signal()
+	return nil
+}
+
+// Stop stops the driver and waits for it. Queued proposals fail with a
+// *kvpb.RetryError, proposals already handed to raft with a
+// *kvpb.AmbiguousError. It does not close the engine.
+func (s *Store) Stop() {
+	s.stopOnce.Do(func() {
+		s.mu.Lock()
+		started := s.mu.started
+		s.mu.stopped = true
+		s.mu.Unlock()
+		close(s.stopC)
+		if started {
+			<-s.done
+		} else {
+			s.shutdown(ErrStopped)
+		}
+	})
+}
+
+func (s *Store) signal() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (s *Store) partition(partitionID uint64) (*partition, error) {
+	p := s.partitions[partitionID]
+	if p == nil {
+		return nil, fmt.Errorf("%w: %d", ErrUnknownPartition, partitionID)
+	}
+	return p, nil
+}
+
+// Propose replicates cmd through the partition's Raft log and returns once
+// it is applied on this node (its writes are then visible in the engine).
+//
+// Errors: *kvpb.RetryError when this node is not the leader, the proposal
+// was dropped, or leadership changed so that the entry was not committed
+// (nothing was committed); *kvpb.AmbiguousError when ctx ends (or the store
+// stops) after the entry was handed to raft; ctx.Err() when ctx ends
+// before; ErrKeyOutsidePartition and ErrUnknownPartition for bad input.
+func (s *Store) Propose(ctx context.Context, partitionID uint64, cmd Command) error {
+	p, err := s.partition(partitionID)
+	if err != nil {
+		return err
+	}
+	if err := checkSpan(&cmd, p.dataStart, p.dataEnd); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	seq := s.nextSeq.Add(1)
+	prop := &proposal{
+		seq:      seq,
+		evalTerm: cmd.EvalTerm,
+		data:     encodeCommand(commandHeader{nodeID: s.cfg.NodeID, seq: seq}, &cmd),
+		done:     make(chan error, 1),
+	}
+	if err := p.enqueue(prop); err != nil {
+		return err
+	}
+	s.signal()
+	select {
+	case err := <-prop.done:
+		return err
+	case <-ctx.Done():
+		if prop.state.CompareAndSwap(propQueued, propAbandoned) {
+			return ctx.Err()
+		}
+		select {
+		case err := <-prop.done:
+			return err
+		default:
+			return &kvpb.AmbiguousError{Cause: ctx.Err()}
+		}
+	}
+}
+
+// Status returns the partition's status, or the store's fatal error.
+func (s *Store) Status(partitionID uint64) (Status, error) {
+	p, err := s.partition(partitionID)
+	if err != nil {
+		return Status{}, err
+	}
+	s.mu.Lock()
+	failed := s.mu.failed
+	s.mu.Unlock()
+	if failed != nil {
+		return Status{}, failed
+	}
+	return *p.status.Load(), nil
+}
+
+// WaitReady waits until this node is the ready leader of the partition
+// (see Status.Ready). In a cluster, only the node that wins the election
+// returns; the others wait until ctx ends.
+func (s *Store) WaitReady(ctx context.Context, partitionID uint64) error {
+	return s.waitStatus(ctx, partitionID, func(st Status) bool { return st.Ready })
+}
+
+// waitStatus waits until cond holds for the partition's status.
+func (s *Store) waitStatus(ctx context.Context, partitionID uint64, cond func(Status) bool) error {
+	p, err := s.partition(partitionID)
+	if err != nil {
+		return err
+	}
+	for {
+		s.mu.Lock()
+		ch, failed, stopped := s.mu.statusC, s.mu.failed, s.mu.stopped
+		s.mu.Unlock()
+		if failed != nil {
+			return failed
+		}
+		if stopped {
+			return ErrStopped
+		}
+		if cond(*p.status.Load()) {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+func (s *Store) statusChanged() {
+	s.mu.Lock()
+	close(s.mu.statusC)
+	s.mu.statusC = make(chan struct{})
+	s.mu.Unlock()
+}
+
+// Step hands an incoming Raft message for a partition to the driver. It
+// never blocks; it fails for unknown partitions, misaddressed or malformed
+// messages, and when the inbox is full.
+func (s *Store) Step(partitionID uint64, m *raftpb.Message) error {
+	if _, err := s.partition(partitionID); err != nil {
+		return err
+	}
+	if m == nil || m.GetTo() != s.cfg.NodeID {
+		return fmt.Errorf("replica: message for node %d delivered to node %d", m.GetTo(), s.cfg.NodeID)
+	}
+	if raft.IsLocalMsg(m.GetType()) {
+		return fmt.Errorf("replica: local raft message %s from the network", m.GetType())
+	}
+	if m.GetType() == raftpb.MsgSnap {
+		// Validate now: once raft accepts a snapshot, applying it must not fail.
+		if err := forEachSnapshotKV(m.GetSnapshot().GetData(), nil); err != nil {
+			return err
+		}
+	}
+	return s.enqueueInbox(inboxItem{partitionID: partitionID, msg: m})
+}
+
+// ReportUnreachable tells the partition's leader that a node could not be
+// reached, so it stops optimistic replication to it until it answers.
+func (s *Store) ReportUnreachable(partitionID, nodeID uint64) {
+	if _, err := s.partition(partitionID); err == nil {
+		_ = s.enqueueInbox(inboxItem{partitionID: partitionID, unreachable: nodeID})
+	}
+}
+
+func (s *Store) enqueueInbox(item inboxItem) error {
+	s.mu.Lock()
+	if s.mu.stopped {
+		s.mu.Unlock()
+		return ErrStopped
+	}
+	if len(s.mu.inbox) >= s.cfg.MaxInboxMessages {
+		s.mu.Unlock()
+		return ErrInboxFull
+	}
+	s.mu.inbox = append(s.mu.inbox, item)
+	s.mu.Unlock()
+	s.signal()
+	return nil
+}
+
+// run is the driver goroutine.
+func (s *Store) run() {
+	defer close(s.done)
+	defer func() {
+		if r := recover(); r != nil {
+			s.fail(fmt.Errorf("replica: driver panic: %v", r))
+		}
+	}()
+	ticker := time.NewTicker(s.cfg.TickInterval)
+	defer ticker.Stop()
+	var inbox []inboxItem
+	for {
+		tick := false
+		select {
+		case <-s.stopC:
+			s.shutdown(ErrStopped)
+			return
+		case <-ticker.C:
+			tick = true
+		case <-s.wake:
+		}
+		s.mu.Lock()
+		inbox, s.mu.inbox = s.mu.inbox, inbox[:0]
+		s.mu.Unlock()
+		more, err := s.iterate(tick, inbox)
+		clear(inbox)
+		if err != nil {
+			s.fail(err)
+			return
+		}
+		if more {
+			s.signal()
+		}
+	}
+}
+
+// fail records a fatal error and fails every pending proposal.
+func (s *Store) fail(err error) {
+	s.logger.Error("replica: store failed", "err", err)
+	s.mu.Lock()
+	if s.mu.failed == nil {
+		s.mu.failed = err
+	}
+	s.mu.Unlock()
+	s.shutdown(err)
+	s.statusChanged()
+}
+
+// shutdown closes every partition's queue and fails its proposals.
+func (s *Store) shutdown(cause error) {
+	for _, p := range s.partitions {
+		p.close(cause)
+	}
+}
+
+// readyGroup is one partition's Ready in the current iteration.
+type readyGroup struct {
+	p  *partition
+	rd raft.Ready
+}
+
+// iterate is one pass of the driver. It returns more=true when some group
+// already has another Ready.
+func (s *Store) iterate(tick bool, inbox []inboxItem) (more bool, err error) {
+	for _, item := range inbox {
+		p := s.partitions[item.partitionID]
+		if item.msg == nil {
+			p.rn.ReportUnreachable(item.unreachable)
+			continue
+		}
+		if err := p.rn.Step(item.msg); err != nil {
+			s.logger.Debug("replica: step", "partition", p.id, "type", item.msg.GetType(), "err", err)
+		}
+	}
+	if tick {
+		for _, p := range s.partitions {
+			p.rn.Tick()
+		}
+	}
+	for _, p := range s.partitions {
+		p.proposeQueued()
+	}
+
+	var groups []readyGroup
+	for _, id := range s.ids {
+		p := s.partitions[id]
+		if p.rn.HasReady() {
+			groups = append(groups, readyGroup{p: p, rd: p.rn.Ready()})
+		}
+	}
+	if len(groups) == 0 {
+		return false, nil
+	}
+	s.metrics.loopIterations.Add(1)
+
+	// 1. Persist: snapshots, entries and hard states of every group in one
+	//    batch, fsynced once if any group needs it.
+	batch := s.engine.NewBatch()
+	defer batch.Close()
+	sync := false
+	for i := range groups {
+		g := &groups[i]
+		if !raft.IsEmptySnap(g.rd.Snapshot) {
+			if err := g.p.stageSnapshot(batch, g.rd.Snapshot); err != nil {
+				return false, err
+			}
+			sync = true
+		}
+		if err := g.p.log.Append(batch, g.rd.Entries); err != nil {
+			return false, err
+		}
+		g.p.noteAppended(g.rd.Entries)
+		if !raft.IsEmptyHardState(g.rd.HardState) {
+			if err := g.p.log.SetHardState(batch, g.rd.HardState); err != nil {
+				return false, err
+			}
+		}
+		sync = sync || g.rd.MustSync
+		s.metrics.entriesAppended.Add(uint64(len(g.rd.Entries)))
+	}
+	if !batch.Empty() {
+		if err := batch.Commit(sync); err != nil {
+			return false, fmt.Errorf("replica: persisting raft state: %w", err)
+		}
+		if sync {
+			s.metrics.syncs.Add(1)
+		}
+	}
+	for i := range groups {
+		if !raft.IsEmptySnap(groups[i].rd.Snapshot) {
+			groups[i].p.snapshotApplied()
+		}
+	}
+
+	// 2. Send messages, now that what they promise is durable.
+	var out []Message
+	var snapTargets []readyGroup
+	for i := range groups {
+		g := &groups[i]
+		for _, m := range g.rd.Messages {
+			out = append(out, Message{PartitionID: g.p.id, Msg: m})
+			if m.GetType() == raftpb.MsgSnap {
+				snapTargets = append(snapTargets, readyGroup{p: g.p, rd: raft.Ready{Messages: []*raftpb.Message{m}}})
+			}
+		}
+	}
+	if len(out) > 0 && s.cfg.Transport != nil {
+		s.cfg.Transport.Send(out)
+	}
+
+	// 3. Apply committed entries of every group in one unsynced batch (the
+	//    log is the WAL), together with the applied states and truncations.
+	applyBatch := s.engine.NewBatch()
+	defer applyBatch.Close()
+	var completions []completion
+	for i := range groups {
+		g := &groups[i]
+		if len(g.rd.CommittedEntries) == 0 {
+			continue
+		}
+		done, err := g.p.applyEntries(applyBatch, g.rd.CommittedEntries)
+		if err != nil {
+			return false, err
+		}
+		completions = append(completions, done...)
+		if err := g.p.maybeTruncate(applyBatch); err != nil {
+			return false, err
+		}
+	}
+	if !applyBatch.Empty() {
+		if err := applyBatch.Commit(false); err != nil {
+			return false, fmt.Errorf("replica: applying entries: %w", err)
+		}
+	}
+
+	// 4. Advance, then report snapshots as sent: if one is lost, the
+	//    follower rejects the next append and raft sends a new one.
+	for i := range groups {
+		groups[i].p.rn.Advance(groups[i].rd)
+	}
+	for _, t := range snapTargets {
+		t.p.rn.ReportSnapshot(t.rd.Messages[0].GetTo(), raft.SnapshotFinish)
+	}
+	changed := false
+	for _, p := range s.partitions {
+		changed = p.publishStatus() || changed
+		more = more || p.rn.HasReady()
+	}
+	if changed {
+		s.statusChanged()
+	}
+	// Wake proposers last, so that Status already reflects their entry.
+	for _, c := range completions {
+		c.prop.finish(c.err)
+	}
+	return more, nil
+}
