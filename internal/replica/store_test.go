@@ -324,12 +324,12 @@ func TestConfigValidate(t *testing.T) {
 	eng := openTestEngine(t, storage.Options{InMemory: true})
 	defer eng.Close()
 	bad := []Config{
-		{Engine: eng, Partitions: 1},                             // no node id
-		{NodeID: 1, Partitions: 1},                               // no engine
+		{Engine: eng, Partitions: 1}, // no node id
+		{NodeID: 1, Partitions: 1},   // no engine
 		{NodeID: 1, Engine: eng, ElectionTicks: 2, HeartbeatTicks: 2},
 		{NodeID: 1, Engine: eng, Peers: []Peer{{ID: 2}, {ID: 3}}}, // self missing
 		{NodeID: 1, Engine: eng, Peers: []Peer{{ID: 1}, {ID: 2}}}, // no transport
-		{NodeID: 1, Engine: eng, Partitions: 0},                  // nothing to bootstrap
+		{NodeID: 1, Engine: eng, Partitions: 0},                   // nothing to bootstrap
 	}
 	for i, cfg := range bad {
 		cfg.Logger = quietLogger()
