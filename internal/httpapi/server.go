@@ -1,0 +1,361 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/camusdb/camusdb-go/internal/sql/session"
+	"github.com/camusdb/camusdb-go/internal/util/errcode"
+)
+
+// Defaults for Options fields left zero.
+const (
+	DefaultMaxBodyBytes   int64 = 16 << 20
+	DefaultRequestTimeout       = 30 * time.Second
+)
+
+// Options configure a Server. Only Executor is required.
+type Options struct {
+	// Executor runs SQL; it is the only way this package reaches data.
+	Executor session.Executor
+	// Status answers /cluster/status; nil answers a one-node status with
+	// node id 1 and no partitions.
+	Status StatusProvider
+	// Ready reports whether the node can serve (a leader exists); nil means
+	// always ready.
+	Ready func() bool
+	// MaxBodyBytes bounds request bodies (DefaultMaxBodyBytes when 0).
+	MaxBodyBytes int64
+	// RequestTimeout bounds each request (DefaultRequestTimeout when 0).
+	RequestTimeout time.Duration
+	// Registry receives the HTTP metrics and is what /metrics serves, so the
+	// node can register its other collectors in it. nil: a private registry.
+	Registry *prometheus.Registry
+	// Logger receives request errors; nil discards.
+	Logger *slog.Logger
+	// Now is the clock of /ping; nil is time.Now.
+	Now func() time.Time
+}
+
+// Server is the HTTP API handler. It is safe for concurrent use.
+type Server struct {
+	exec       session.Executor
+	status     StatusProvider
+	ready      func() bool
+	maxBody    int64
+	timeout    time.Duration
+	registry   *prometheus.Registry
+	metrics    *metrics
+	logger     *slog.Logger
+	now        func() time.Time
+	routes     map[string]*route
+	promServer http.Handler
+}
+
+// handlerFunc serves one endpoint. It writes the success response itself;
+// a returned error is written by the caller in the one error format.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+type route struct {
+	name         string // endpoint label in metrics, the path without '/'
+	method       string // http.MethodGet or http.MethodPost
+	alwaysServed bool   // served while the node is not ready
+	handle       handlerFunc
+	latency      prometheus.Observer
+}
+
+// New builds a Server. It fails when Executor is nil or the metrics cannot
+// be registered (e.g. a second Server on the same Registry).
+func New(opts Options) (*Server, error) {
+	if opts.Executor == nil {
+		return nil, errors.New("httpapi: Options.Executor is required")
+	}
+	s := &Server{
+		exec:     opts.Executor,
+		status:   opts.Status,
+		ready:    opts.Ready,
+		maxBody:  opts.MaxBodyBytes,
+		timeout:  opts.RequestTimeout,
+		registry: opts.Registry,
+		logger:   opts.Logger,
+		now:      opts.Now,
+	}
+	if s.maxBody <= 0 {
+		s.maxBody = DefaultMaxBodyBytes
+	}
+	if s.timeout <= 0 {
+		s.timeout = DefaultRequestTimeout
+	}
+	if s.registry == nil {
+		s.registry = prometheus.NewRegistry()
+	}
+	if s.logger == nil {
+		s.logger = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.status == nil {
+		s.status = StatusFunc(func(context.Context) (ClusterStatus, error) {
+			return ClusterStatus{NodeID: 1, Nodes: []NodeStatus{{ID: 1, Live: true}}, Partitions: []PartitionStatus{}}, nil
+		})
+	}
+	m, err := newMetrics(s.registry)
+	if err != nil {
+		return nil, fmt.Errorf("httpapi: registering metrics: %w", err)
+	}
+	s.metrics = m
+	s.promServer = promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(s.logger.Handler(), slog.LevelError)})
+	s.routes = make(map[string]*route)
+	add := func(method, path string, alwaysServed bool, h handlerFunc) {
+		name := strings.TrimPrefix(path, "/")
+		s.routes[path] = &route{name: name, method: method, alwaysServed: alwaysServed, handle: h, latency: m.latency.WithLabelValues(name)}
+	}
+	get, post := http.MethodGet, http.MethodPost
+	add(get, "/ping", false, s.handlePing)
+	add(post, "/create-db", false, s.handleCreateDB)
+	add(post, "/drop-db", false, s.handleDropDB)
+	add(post, "/close-db", false, s.handleCloseDB)
+	add(post, "/create-table", false, s.handleCreateTable)
+	add(post, "/execute-sql-ddl", false, s.handleSQLDDL)
+	add(post, "/execute-sql-query", false, s.handleSQLQuery)
+	add(post, "/execute-sql-non-query", false, s.handleSQLNonQuery)
+	add(post, "/insert", false, s.handleInsert)
+	add(post, "/query", false, s.handleQuery)
+	add(post, "/query-by-id", false, s.handleQueryByID)
+	add(post, "/update", false, s.handleUpdate)
+	add(post, "/delete", false, s.handleDelete)
+	add(post, "/start-transaction", false, s.handleStartTxn)
+	add(post, "/commit-transaction", false, s.handleCommitTxn)
+	add(post, "/rollback-transaction", false, s.handleRollbackTxn)
+	add(get, "/metrics", true, s.handleMetrics)
+	add(get, "/cluster/status", true, s.handleClusterStatus)
+	return s, nil
+}
+
+// Registry is the registry /metrics serves.
+func (s *Server) Registry() *prometheus.Registry { return s.registry }
+
+// statusRecorder remembers the status written, for metrics and for knowing
+// whether a recovered panic can still send an error body.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (rec *statusRecorder) WriteHeader(status int) {
+	if rec.status == 0 {
+		rec.status = status
+	}
+	rec.ResponseWriter.WriteHeader(status)
+}
+
+func (rec *statusRecorder) Write(p []byte) (int, error) {
+	if rec.status == 0 {
+		rec.status = http.StatusOK
+	}
+	return rec.ResponseWriter.Write(p)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (rec *statusRecorder) Unwrap() http.ResponseWriter { return rec.ResponseWriter }
+
+// ServeHTTP dispatches to the endpoint handlers.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rt := s.routes[r.URL.Path]
+	rec := &statusRecorder{ResponseWriter: w}
+	endpoint := "other"
+	if rt != nil {
+		endpoint = rt.name
+	}
+	defer func() {
+		status := rec.status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		elapsed := time.Since(start)
+		s.metrics.requests.WithLabelValues(endpoint, statusText(status)).Inc()
+		if rt != nil {
+			rt.latency.Observe(elapsed.Seconds())
+		} else {
+			s.metrics.latency.WithLabelValues(endpoint).Observe(elapsed.Seconds())
+		}
+	}()
+	defer func() {
+		p := recover()
+		if p == nil {
+			return
+		}
+		if p == http.ErrAbortHandler { //nolint:errorlint // sentinel compared as net/http does
+			panic(p)
+		}
+		s.logger.Error("panic in HTTP handler", "endpoint", endpoint, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+		if rec.status == 0 {
+			s.writeError(rec, endpoint, &statusError{status: http.StatusInternalServerError,
+				err: errcode.New(errcode.Internal, "internal error while serving %s", r.URL.Path)})
+		} else {
+			// The response has started; the client sees a truncated body.
+			s.metrics.errors.WithLabelValues(endpoint, string(errcode.Internal)).Inc()
+		}
+	}()
+
+	if rt == nil {
+		s.writeError(rec, endpoint, &statusError{status: http.StatusNotFound,
+			err: errcode.New(errcode.InvalidInput, "unknown endpoint %s", r.URL.Path)})
+		return
+	}
+	if r.Method != rt.method && !(rt.method == http.MethodGet && r.Method == http.MethodHead) {
+		rec.Header().Set("Allow", rt.method)
+		s.writeError(rec, endpoint, &statusError{status: http.StatusMethodNotAllowed,
+			err: errcode.New(errcode.InvalidInput, "%s %s is not allowed; use %s", r.Method, r.URL.Path, rt.method)})
+		return
+	}
+	if !rt.alwaysServed && s.ready != nil && !s.ready() {
+		s.writeError(rec, endpoint, &statusError{status: http.StatusServiceUnavailable,
+			err: errcode.New(errcode.MustRetry, "node is not ready yet (no leader); retry later")})
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.timeout)
+	defer cancel()
+	if err := rt.handle(rec, r.WithContext(ctx)); err != nil {
+		if ctx.Err() != nil && !isCoded(err) {
+			err = errcode.New(errcode.MustRetry, "request did not finish in time: %v", err)
+		}
+		s.writeError(rec, endpoint, err)
+	}
+}
+
+// statusText renders common statuses without allocating.
+func statusText(status int) string {
+	switch status {
+	case 200:
+		return "200"
+	case 400:
+		return "400"
+	case 404:
+		return "404"
+	case 409:
+		return "409"
+	case 500:
+		return "500"
+	case 503:
+		return "503"
+	}
+	return fmt.Sprint(status)
+}
+
+// statusError carries an HTTP status that differs from the code's default
+// (413, 404/405 for routing, 503 while not ready).
+type statusError struct {
+	status int
+	err    *errcode.Error
+}
+
+func (e *statusError) Error() string { return e.err.Error() }
+func (e *statusError) Unwrap() error { return e.err }
+
+func isCoded(err error) bool {
+	var coded *errcode.Error
+	return errors.As(err, &coded)
+}
+
+// writeError writes {"status":"failed","code","message"} with the status of
+// errcode.HTTPStatus (or the statusError override). It is the only place
+// that maps errors to HTTP.
+func (s *Server) writeError(w http.ResponseWriter, endpoint string, err error) {
+	code := errcode.Of(err)
+	message := err.Error()
+	var coded *errcode.Error
+	if errors.As(err, &coded) {
+		message = coded.Message
+	}
+	status := errcode.HTTPStatus(code)
+	var se *statusError
+	if errors.As(err, &se) {
+		status = se.status
+	}
+	s.metrics.errors.WithLabelValues(endpoint, string(code)).Inc()
+	if status >= 500 {
+		s.logger.Error("HTTP request failed", "endpoint", endpoint, "status", status, "code", string(code), "err", message)
+	} else {
+		s.logger.Debug("HTTP request failed", "endpoint", endpoint, "status", status, "code", string(code), "err", message)
+	}
+	buf := getBuf()
+	defer buf.release()
+	buf.raw(`{"status":"failed","code":`)
+	buf.str(string(code))
+	buf.raw(`,"message":`)
+	buf.str(message)
+	buf.byte('}')
+	writeJSON(w, status, buf.b)
+}
+
+func writeJSON(w http.ResponseWriter, status int, body []byte) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Content-Length", fmt.Sprint(len(body)))
+	w.WriteHeader(status)
+	_, _ = w.Write(body) // the client went away; nothing to do
+}
+
+// writeOK writes the constant success body.
+func writeOK(w http.ResponseWriter) {
+	writeJSON(w, http.StatusOK, []byte(`{"status":"ok"}`))
+}
+
+// decodeBody reads the JSON body into dst. An empty body decodes as {}.
+// Errors are CADB0400 (413 for a body over the limit).
+func (s *Server) decodeBody(w http.ResponseWriter, r *http.Request, dst any) error {
+	body := http.MaxBytesReader(w, r.Body, s.maxBody)
+	data, err := io.ReadAll(body)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return &statusError{status: http.StatusRequestEntityTooLarge,
+				err: errcode.New(errcode.InvalidInput, "request body exceeds %d bytes", tooBig.Limit)}
+		}
+		return errcode.New(errcode.InvalidInput, "cannot read request body: %v", err)
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(data, dst); err != nil {
+		var coded *errcode.Error
+		if errors.As(err, &coded) {
+			return coded
+		}
+		return errcode.New(errcode.InvalidInput, "malformed request: %s", describeJSONError(err))
+	}
+	return nil
+}
+
+// describeJSONError turns encoding/json errors into messages for clients.
+func describeJSONError(err error) string {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syntax):
+		return fmt.Sprintf("invalid JSON at offset %d: %v", syntax.Offset, syntax)
+	case errors.As(err, &typ):
+		if typ.Field != "" {
+			return fmt.Sprintf("field %q: want %s, got JSON %s", typ.Field, typ.Type, typ.Value)
+		}
+		return fmt.Sprintf("want %s, got JSON %s", typ.Type, typ.Value)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "invalid JSON: unexpected end of input"
+	}
+	return err.Error()
+}
