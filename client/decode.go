@@ -3,6 +3,7 @@ package client
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -18,6 +19,8 @@ type response struct {
 	Status  string
 	Code    string
 	Message string
+	Kind    string
+	DB      string
 	Columns []Column
 
 	rows        [][]any
@@ -82,6 +85,10 @@ func (r *response) field(d *decoder, key []byte) error {
 		r.Code, err = d.stringOrNull()
 	case "message":
 		r.Message, err = d.stringOrNull()
+	case "kind":
+		r.Kind, err = d.stringOrNull()
+	case "databaseName":
+		r.DB, err = d.stringOrNull()
 	case "columns":
 		r.Columns, err = d.columns()
 	case "rows":
@@ -599,7 +606,25 @@ func (d *decoder) int64Slow(s []byte) (int64, error) {
 	return int64(f), nil
 }
 
+// float64 parses a number, or one of the strings "NaN", "Infinity" and
+// "-Infinity" the server sends for non-finite values.
 func (d *decoder) float64() (float64, error) {
+	d.ws()
+	if d.i < len(d.b) && d.b[d.i] == '"' {
+		s, err := d.stringOrNull()
+		if err != nil {
+			return 0, err
+		}
+		switch s {
+		case "NaN":
+			return math.NaN(), nil
+		case "Infinity", "+Infinity":
+			return math.Inf(1), nil
+		case "-Infinity":
+			return math.Inf(-1), nil
+		}
+		return 0, d.errorf("bad float %q", s)
+	}
 	start, end, err := d.numberBounds()
 	if err != nil {
 		return 0, err

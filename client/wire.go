@@ -99,13 +99,23 @@ type Column struct {
 	Type Kind   `json:"type"`
 }
 
+// Result kinds as the server names them in the "kind" field.
+const (
+	ResultRows     = "rows"     // SELECT, SHOW, EXPLAIN: Columns and Rows
+	ResultAffected = "affected" // INSERT, UPDATE, DELETE: RowsAffected
+	ResultDDL      = "ddl"      // DDL and USE: nothing to show
+	ResultBegin    = "begin"    // BEGIN: Txn
+	ResultCommit   = "commit"
+	ResultRollback = "rollback"
+)
+
 // Result is the outcome of one statement sent to /execute-sql-query.
 //
-// Exactly one shape applies: Columns is non-empty for statements that return
-// rows (SELECT, SHOW, EXPLAIN); Txn is set for BEGIN; HasRowsAffected is true
-// when the server reported an affected-row count (INSERT/UPDATE/DELETE);
-// otherwise the statement produced nothing to show (DDL, COMMIT, ...).
+// Kind is one of the Result* constants; when the server sends no kind it is
+// inferred from the shape: Txn set → begin, Columns non-empty → rows, an
+// affected-row count → affected, otherwise ddl.
 type Result struct {
+	Kind    string
 	Columns []Column
 	// Rows hold one value per column, in column order: nil, int64, float64,
 	// string (STRING and OID as hex) or bool.
@@ -113,16 +123,31 @@ type Result struct {
 	RowsAffected    int64
 	HasRowsAffected bool
 	Txn             *Txn
+	// Database is the current database after the statement when the server
+	// reports it (USE changes it); empty otherwise.
+	Database string
 }
 
 // toResult converts a decoded /execute-sql-query body.
 func (r *response) toResult() *Result {
-	res := &Result{Columns: r.Columns, Rows: r.rows}
+	res := &Result{Kind: r.Kind, Columns: r.Columns, Rows: r.rows, Database: r.DB}
 	if r.hasPT && r.hasCounter {
 		res.Txn = &Txn{PT: r.txnPT, Counter: r.txnCounter}
 	}
 	if r.hasAffected {
 		res.RowsAffected, res.HasRowsAffected = r.affected, true
+	}
+	if res.Kind == "" {
+		switch {
+		case res.Txn != nil:
+			res.Kind = ResultBegin
+		case len(res.Columns) > 0:
+			res.Kind = ResultRows
+		case res.HasRowsAffected:
+			res.Kind = ResultAffected
+		default:
+			res.Kind = ResultDDL
+		}
 	}
 	return res
 }

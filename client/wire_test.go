@@ -264,3 +264,32 @@ func TestDecoderBoundsNesting(t *testing.T) {
 		t.Fatal("deep nesting accepted")
 	}
 }
+
+func TestDecodeKindAndServerExtras(t *testing.T) {
+	res := decodeQuery(t, `{"status":"ok","kind":"affected","rowsAffected":3,"total":0,"columns":[],"rows":[]}`)
+	if res.Kind != ResultAffected || res.RowsAffected != 3 || !res.HasRowsAffected {
+		t.Fatalf("affected: %+v", res)
+	}
+	res = decodeQuery(t, `{"status":"ok","kind":"ddl","databaseName":"shop","total":0,"columns":[],"rows":[]}`)
+	if res.Kind != ResultDDL || res.Database != "shop" {
+		t.Fatalf("use: %+v", res)
+	}
+	res = decodeQuery(t, `{"status":"ok","kind":"rows","total":3,"columns":[{"name":"f","type":5}],"rows":[
+		[{"type":5,"strValue":null,"longValue":0,"floatValue":"NaN","boolValue":false}],
+		[{"type":5,"strValue":null,"longValue":0,"floatValue":"Infinity","boolValue":false}],
+		[{"type":5,"strValue":null,"longValue":0,"floatValue":"-Infinity","boolValue":false}]]}`)
+	if f := res.Rows[0][0].(float64); !math.IsNaN(f) || res.Rows[1][0] != math.Inf(1) || res.Rows[2][0] != math.Inf(-1) {
+		t.Fatalf("non-finite: %v", res.Rows)
+	}
+	// Inferred kinds.
+	for body, want := range map[string]string{
+		`{"status":"ok","columns":[{"name":"a","type":2}],"rows":[]}`: ResultRows,
+		`{"status":"ok","rows":2}`:                                    ResultAffected,
+		`{"status":"ok","txnIdPT":1,"txnIdCounter":2}`:                ResultBegin,
+		`{"status":"ok"}`:                                             ResultDDL,
+	} {
+		if got := decodeQuery(t, body).Kind; got != want {
+			t.Errorf("%s: kind %q, want %q", body, got, want)
+		}
+	}
+}

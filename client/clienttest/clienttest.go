@@ -1,8 +1,10 @@
 // Package clienttest provides a fake CamusDB HTTP server for tests of code
 // that talks to CamusDB through package client (the shell, dump, workloads).
 //
-// The fake speaks the wire format of SPEC §3 (column value objects, status
-// and error bodies with the SPEC §3.2 HTTP statuses, both row formats) and
+// The fake speaks the wire format of SPEC §3 as internal/httpapi writes it
+// (column value objects, "kind", "rowsAffected" and "databaseName" fields,
+// status and error bodies with the SPEC §3.2 HTTP statuses, both row
+// formats) and
 // keeps a real transaction table: BEGIN / START TRANSACTION (as SQL or
 // /start-transaction) hand out (txnIdPT, txnIdCounter), COMMIT / ROLLBACK end
 // them, and a request naming an unknown transaction fails with CADB0501.
@@ -62,6 +64,7 @@ type Reply struct {
 	hasRows bool
 	// affected >= 0 marks a DML reply.
 	affected int64
+	database string
 	code     errcode.Code
 	message  string
 }
@@ -77,6 +80,11 @@ func Affected(n int64) Reply { return Reply{status: http.StatusOK, affected: n} 
 
 // OK answers a statement that returns nothing (DDL).
 func OK() Reply { return Reply{status: http.StatusOK, affected: -1} }
+
+// Use answers a USE statement: kind "ddl" with the new current database.
+func Use(database string) Reply {
+	return Reply{status: http.StatusOK, affected: -1, database: database}
+}
 
 // Fail answers with an error; the HTTP status comes from the SPEC §3.2 table.
 func Fail(code errcode.Code, message string) Reply {
@@ -216,7 +224,7 @@ func (s *Server) answerTxn(w http.ResponseWriter, req Request) bool {
 		s.mu.counter++
 		id := TxnID{PT: 1700000000000, Counter: s.mu.counter}
 		s.mu.txns[id] = true
-		writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "txnIdPT": id.PT, "txnIdCounter": id.Counter,
+		writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "kind": "begin", "txnIdPT": id.PT, "txnIdCounter": id.Counter,
 			"total": 0, "columns": []any{}, "rows": []any{}})
 		return true
 	case "COMMIT", "ROLLBACK":
@@ -225,7 +233,7 @@ func (s *Server) answerTxn(w http.ResponseWriter, req Request) bool {
 			return true
 		}
 		delete(s.mu.txns, *req.Txn)
-		writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "total": 0, "columns": []any{}, "rows": []any{}})
+		writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "kind": strings.ToLower(verb), "total": 0, "columns": []any{}, "rows": []any{}})
 		return true
 	}
 	return false
@@ -264,7 +272,16 @@ func writeReply(w http.ResponseWriter, reply Reply, rowFormat string) {
 		writeJSON(w, reply.status, map[string]any{"status": "failed", "code": string(reply.code), "message": reply.message})
 		return
 	}
-	body := map[string]any{"status": "ok", "total": len(reply.rows)}
+	body := map[string]any{"status": "ok", "kind": "ddl", "total": len(reply.rows)}
+	switch {
+	case reply.hasRows:
+		body["kind"] = "rows"
+	case reply.affected >= 0:
+		body["kind"] = "affected"
+	}
+	if reply.database != "" {
+		body["databaseName"] = reply.database
+	}
 	cols := make([]map[string]any, len(reply.cols))
 	for i, c := range reply.cols {
 		cols[i] = map[string]any{"name": c.Name, "type": c.Type}
