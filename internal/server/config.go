@@ -1,3 +1,11 @@
+// Package server composes a CamusDB node from its configuration: storage,
+// replicas, kv, the SQL session layer and the protocol listeners.
+//
+// config.go holds Config, the node's whole configuration (SPEC §1.1 plus
+// our operational keys), with defaults, YAML loading and Validate; every
+// invalid value is reported before anything starts, as CADB0600 naming the
+// key and the rule. node.go holds Node, the running server (Start, HTTPAddr,
+// Stop). Flags are bound in internal/cli, never here.
 package server
 
 import (
