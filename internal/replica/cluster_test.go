@@ -1,0 +1,309 @@
+package replica
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/camusdb/camusdb-go/internal/kvpb"
+	"github.com/camusdb/camusdb-go/internal/storage"
+)
+
+// memNetwork connects in-process stores. Messages are cloned (as if
+// serialized) and delivered by calling Step; links can be cut.
+type memNetwork struct {
+	mu     sync.Mutex
+	stores map[uint64]*Store
+	cut    map[[2]uint64]bool // {from, to}
+}
+
+func newMemNetwork() *memNetwork {
+	return &memNetwork{stores: map[uint64]*Store{}, cut: map[[2]uint64]bool{}}
+}
+
+type memTransport struct {
+	net  *memNetwork
+	from uint64
+}
+
+func (t *memTransport) Send(msgs []Message) {
+	for _, m := range msgs {
+		to := m.Msg.GetTo()
+		t.net.mu.Lock()
+		dst, cut := t.net.stores[to], t.net.cut[[2]uint64{t.from, to}]
+		t.net.mu.Unlock()
+		if dst == nil || cut {
+			continue
+		}
+		_ = dst.Step(m.PartitionID, proto.CloneOf(m.Msg))
+	}
+}
+
+func (n *memNetwork) set(id uint64, s *Store) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if s == nil {
+		delete(n.stores, id)
+	} else {
+		n.stores[id] = s
+	}
+}
+
+// isolate cuts (or restores) every link to and from id.
+func (n *memNetwork) isolate(id uint64, ids []uint64, cut bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, other := range ids {
+		n.cut[[2]uint64{id, other}] = cut
+		n.cut[[2]uint64{other, id}] = cut
+	}
+}
+
+type testCluster struct {
+	t       *testing.T
+	net     *memNetwork
+	ids     []uint64
+	engines map[uint64]*storage.Engine
+	stores  map[uint64]*Store
+	cfg     Config
+}
+
+func newTestCluster(t *testing.T, n int, cfg Config) *testCluster {
+	c := &testCluster{t: t, net: newMemNetwork(), engines: map[uint64]*storage.Engine{}, stores: map[uint64]*Store{}, cfg: cfg}
+	for i := 1; i <= n; i++ {
+		c.ids = append(c.ids, uint64(i))
+		c.cfg.Peers = append(c.cfg.Peers, Peer{ID: uint64(i), Addr: fmt.Sprintf("n%d", i)})
+	}
+	for _, id := range c.ids {
+		c.engines[id] = openTestEngine(t, storage.Options{InMemory: true})
+		c.start(id)
+	}
+	t.Cleanup(func() {
+		for _, id := range c.ids {
+			c.stop(id)
+			_ = c.engines[id].Close()
+		}
+	})
+	return c
+}
+
+func (c *testCluster) start(id uint64) {
+	cfg := c.cfg
+	cfg.NodeID = id
+	cfg.Engine = c.engines[id]
+	cfg.Transport = &memTransport{net: c.net, from: id}
+	cfg.Logger = quietLogger()
+	s, err := NewStore(cfg)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.net.set(id, s)
+	if err := s.Start(); err != nil {
+		c.t.Fatal(err)
+	}
+	c.stores[id] = s
+}
+
+func (c *testCluster) stop(id uint64) {
+	if s := c.stores[id]; s != nil {
+		c.net.set(id, nil)
+		s.Stop()
+		delete(c.stores, id)
+	}
+}
+
+// leader waits until exactly one running store is the ready leader of the
+// partition and returns its id.
+func (c *testCluster) leader(partitionID uint64) uint64 {
+	var leader uint64
+	succeedsSoon(c.t, 20*time.Second, func() error {
+		leader = 0
+		for id, s := range c.stores {
+			st, err := s.Status(partitionID)
+			if err != nil {
+				return err
+			}
+			if st.Ready {
+				if leader != 0 {
+					return fmt.Errorf("two ready leaders: %d and %d", leader, id)
+				}
+				leader = id
+			}
+		}
+		if leader == 0 {
+			return errors.New("no ready leader")
+		}
+		return nil
+	})
+	return leader
+}
+
+// propose retries retryable errors on whichever node leads.
+func (c *testCluster) propose(partitionID uint64, cmd Command) {
+	succeedsSoon(c.t, 20*time.Second, func() error {
+		s := c.stores[c.leader(partitionID)]
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		return s.Propose(ctx, partitionID, cmd)
+	})
+}
+
+// converged waits until every running store has applied the same data.
+func (c *testCluster) converged(partitionID uint64) map[string]string {
+	var want map[string]string
+	succeedsSoon(c.t, 20*time.Second, func() error {
+		leader := c.leader(partitionID)
+		lst, _ := c.stores[leader].Status(partitionID)
+		want = dumpSpan(c.t, c.engines[leader], partitionID)
+		for id, s := range c.stores {
+			st, err := s.Status(partitionID)
+			if err != nil {
+				return err
+			}
+			if st.AppliedIndex < lst.AppliedIndex {
+				return fmt.Errorf("node %d applied %d < leader's %d", id, st.AppliedIndex, lst.AppliedIndex)
+			}
+			if err := sameMaps(want, dumpSpan(c.t, c.engines[id], partitionID)); err != nil {
+				return fmt.Errorf("node %d: %w", id, err)
+			}
+		}
+		return nil
+	})
+	return want
+}
+
+func clusterConfig() Config {
+	// 20 ms ticks: elections in ~200-400 ms, heartbeats every 20 ms.
+	return Config{Partitions: 2, TickInterval: 20 * time.Millisecond}
+}
+
+func TestClusterReplicatesAndFailsOver(t *testing.T) {
+	c := newTestCluster(t, 3, clusterConfig())
+	for _, partitionID := range []uint64{1, 2} {
+		for i := range 20 {
+			c.propose(partitionID, put(partitionID, fmt.Sprintf("k%d", i), "v1"))
+		}
+		if data := c.converged(partitionID); len(data) != 20 {
+			t.Fatalf("partition %d: %d keys", partitionID, len(data))
+		}
+	}
+
+	// A follower refuses proposals with a retryable error.
+	leader := c.leader(1)
+	for _, id := range c.ids {
+		if id != leader {
+			err := c.stores[id].Propose(context.Background(), 1, put(1, "x", "y"))
+			var retry *kvpb.RetryError
+			if !errors.As(err, &retry) {
+				t.Fatalf("follower %d propose: %v", id, err)
+			}
+			break
+		}
+	}
+
+	// Kill the leader: another node takes over and writes continue.
+	oldTerm, _ := c.stores[leader].Status(1)
+	c.stop(leader)
+	newLeader := c.leader(1)
+	if newLeader == leader {
+		t.Fatal("stopped node still leads")
+	}
+	if st, _ := c.stores[newLeader].Status(1); st.Term <= oldTerm.Term {
+		t.Fatalf("new leader term %d, old %d", st.Term, oldTerm.Term)
+	}
+	c.propose(1, put(1, "after-failover", "v2"))
+
+	// The old leader comes back and catches up.
+	c.start(leader)
+	data := c.converged(1)
+	if data[string(dataKey(1, "after-failover"))] != "v2" || len(data) != 21 {
+		t.Fatalf("after restart: %d keys", len(data))
+	}
+}
+
+func TestClusterMinorityRefusesWrites(t *testing.T) {
+	c := newTestCluster(t, 3, clusterConfig())
+	leader := c.leader(1)
+	c.propose(1, put(1, "before", "v"))
+	// Cut the leader off: it cannot commit; the majority elects a new leader.
+	c.net.isolate(leader, c.ids, true)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	err := c.stores[leader].Propose(ctx, 1, put(1, "minority", "v"))
+	cancel()
+	var amb *kvpb.AmbiguousError
+	var retry *kvpb.RetryError
+	if !errors.As(err, &amb) && !errors.As(err, &retry) {
+		t.Fatalf("minority write: %v", err)
+	}
+	succeedsSoon(t, 20*time.Second, func() error {
+		for _, id := range c.ids {
+			st, _ := c.stores[id].Status(1)
+			if id != leader && st.Ready {
+				return nil
+			}
+		}
+		return errors.New("majority has no leader yet")
+	})
+	// With CheckQuorum the isolated leader steps down.
+	succeedsSoon(t, 20*time.Second, func() error {
+		if st, _ := c.stores[leader].Status(1); st.Leader {
+			return errors.New("isolated node still thinks it leads")
+		}
+		return nil
+	})
+	c.propose(1, put(1, "majority", "v"))
+	c.net.isolate(leader, c.ids, false)
+	data := c.converged(1)
+	if _, ok := data[string(dataKey(1, "minority"))]; ok {
+		t.Fatal("a write proposed on the minority side was applied")
+	}
+	if len(data) != 2 {
+		t.Fatalf("%d keys after healing", len(data))
+	}
+}
+
+func TestClusterLaggingFollowerGetsSnapshot(t *testing.T) {
+	cfg := clusterConfig()
+	cfg.Partitions = 1
+	cfg.TruncateEntries = 50
+	c := newTestCluster(t, 3, cfg)
+	leader := c.leader(1)
+	var lagging uint64
+	for _, id := range c.ids {
+		if id != leader {
+			lagging = id
+		}
+	}
+	c.propose(1, put(1, "early", "v"))
+	c.converged(1)
+	c.stop(lagging)
+	for i := range 300 {
+		c.propose(1, put(1, fmt.Sprintf("k%03d", i), fmt.Sprintf("v%d", i)))
+	}
+	c.propose(1, Command{Writes: []Write{{Key: dataKey(1, "early"), Delete: true}}})
+	// The leader's log no longer reaches back to what the follower has.
+	lst, _ := c.stores[c.leader(1)].Status(1)
+	if lst.FirstIndex < 100 {
+		t.Fatalf("leader log not truncated: %+v", lst)
+	}
+	c.start(lagging)
+	data := c.converged(1)
+	if len(data) != 300 {
+		t.Fatalf("%d keys", len(data))
+	}
+	if n := c.stores[lagging].Metrics().SnapshotsApplied; n == 0 {
+		t.Fatal("lagging follower caught up without a snapshot")
+	}
+	// It also restarts from the snapshot state.
+	c.stop(lagging)
+	c.start(lagging)
+	c.propose(1, put(1, "last", "v"))
+	if data := c.converged(1); len(data) != 301 {
+		t.Fatalf("%d keys after follower restart", len(data))
+	}
+}
