@@ -1,0 +1,200 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/camusdb/camusdb-go/internal/server"
+	"github.com/camusdb/camusdb-go/internal/util/errcode"
+)
+
+// ReadyMessage is the log message camusdb writes (to stderr, once) when the
+// node is serving; its "http" attribute is the bound HTTP address, e.g.
+//
+//	time=... level=INFO msg="camusdb ready" http=127.0.0.1:5095 node=1
+//
+// Scripts and tests wait for this line (matching `camusdb ready.*http=(\S+)`)
+// instead of polling a port, which also works with --http-port 0.
+const ReadyMessage = "camusdb ready"
+
+// startOptions are the flags of `camusdb start` (and of bare `camusdb`).
+// Only flags the user set override the config file; the defaults shown in
+// --help are the built-in defaults.
+type startOptions struct {
+	flags *pflag.FlagSet
+
+	configPath string
+	logLevel   string
+
+	dataDir           string
+	mode              string
+	nodeName          string
+	nodeID            uint64
+	raftHost          string
+	raftPort          int
+	peers             string
+	httpPeers         string
+	initialPartitions int
+	httpHost          string
+	httpPort          int
+	pgPort            int
+	tlsCert           string
+	tlsKey            string
+}
+
+func newStartCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "start",
+		Short: "Run a CamusDB node (the default command)",
+		Long: `Run a CamusDB node until SIGINT or SIGTERM.
+
+Configuration comes from a YAML file (--config, default ./config.yml when
+present) and flags; a flag that is set wins over the file. See
+docs/configuration.md for every key, its default and its rule. When the node
+serves, it logs one line with msg="` + ReadyMessage + `" and http=ADDR.`,
+		Args: cobra.NoArgs,
+	}
+	opts := addStartFlags(cmd)
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error { return runStart(cmd, opts) }
+	return cmd
+}
+
+// addStartFlags declares the start flags on cmd and returns their values.
+func addStartFlags(cmd *cobra.Command) *startOptions {
+	def := server.DefaultConfig()
+	o := &startOptions{flags: cmd.Flags()}
+	fs := cmd.Flags()
+	fs.StringVar(&o.configPath, "config", "", "YAML config file (default ./"+server.DefaultConfigFile+" when present)")
+	fs.StringVar(&o.logLevel, "log-level", def.LogLevel, "log level: debug, info, warn or error")
+	fs.StringVar(&o.dataDir, "data-dir", def.DataDir, "directory of the node's engine (created if missing)")
+	fs.StringVar(&o.mode, "mode", def.Mode, "standalone or cluster (a non-empty --initial-cluster implies cluster)")
+	fs.StringVar(&o.nodeName, "raft-nodename", def.NodeName, "unique node name")
+	fs.Uint64Var(&o.nodeID, "raft-nodeid", 0, "numeric node id, unique in the cluster (0 = derived from the position in --initial-cluster)")
+	fs.StringVar(&o.raftHost, "raft-host", def.RaftHost, "address advertised for node-to-node traffic")
+	fs.IntVar(&o.raftPort, "raft-port", def.RaftPort, "node-to-node port (0 = ephemeral)")
+	fs.StringVar(&o.peers, "initial-cluster", "", "static peer list host:port, comma- or space-separated, including this node")
+	fs.StringVar(&o.httpPeers, "http-peers", "", "HTTP address of each peer, in --initial-cluster order")
+	fs.IntVar(&o.initialPartitions, "initial-cluster-partitions", def.InitialPartitions, "partitions created when the cluster is first bootstrapped")
+	fs.StringVar(&o.httpHost, "http-host", def.HTTPHost, "HTTP API listen host (also used by the pgwire listener)")
+	fs.IntVar(&o.httpPort, "http-port", def.HTTPPort, "HTTP API port (0 = ephemeral)")
+	fs.IntVar(&o.pgPort, "pg-port", def.PGPort, "PostgreSQL wire protocol port (0 = off)")
+	fs.StringVar(&o.tlsCert, "tls-cert", "", "PEM certificate; with --tls-key, HTTP and pgwire serve TLS")
+	fs.StringVar(&o.tlsKey, "tls-key", "", "PEM private key")
+	return o
+}
+
+// loadConfig reads the config file, applies the flags that were set and
+// validates the result (errors are CADB0600).
+func (o *startOptions) loadConfig() (server.Config, error) {
+	cfg, err := server.LoadConfig(o.configPath)
+	if err != nil {
+		return server.Config{}, err
+	}
+	set := o.flags.Changed
+	if set("log-level") {
+		cfg.LogLevel = o.logLevel
+	}
+	if set("data-dir") {
+		cfg.DataDir = o.dataDir
+	}
+	if set("mode") {
+		cfg.Mode = o.mode
+	}
+	if set("raft-nodename") {
+		cfg.NodeName = o.nodeName
+	}
+	if set("raft-nodeid") {
+		cfg.NodeID = o.nodeID
+	}
+	if set("raft-host") {
+		cfg.RaftHost = o.raftHost
+	}
+	if set("raft-port") {
+		cfg.RaftPort = o.raftPort
+	}
+	if set("initial-cluster") {
+		cfg.Peers = server.SplitPeerList(o.peers)
+	}
+	if set("http-peers") {
+		cfg.HTTPPeers = server.SplitPeerList(o.httpPeers)
+	}
+	if set("initial-cluster-partitions") {
+		cfg.InitialPartitions = o.initialPartitions
+	}
+	if set("http-host") {
+		cfg.HTTPHost = o.httpHost
+	}
+	if set("http-port") {
+		cfg.HTTPPort = o.httpPort
+	}
+	if set("pg-port") {
+		cfg.PGPort = o.pgPort
+	}
+	if set("tls-cert") {
+		cfg.TLSCert = o.tlsCert
+	}
+	if set("tls-key") {
+		cfg.TLSKey = o.tlsKey
+	}
+	if err := cfg.Validate(); err != nil {
+		return server.Config{}, err
+	}
+	return cfg, nil
+}
+
+// runStart runs a node until the command's context is cancelled or the
+// process gets SIGINT/SIGTERM, then stops it within shutdown_timeout_ms.
+func runStart(cmd *cobra.Command, opts *startOptions) error {
+	cfg, err := opts.loadConfig()
+	if err != nil {
+		return err
+	}
+	level, _ := cfg.SlogLevel() // validated
+	logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
+
+	ctx := cmd.Context()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	ctx, stopSignals := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stopSignals()
+
+	node, err := server.NewNode(cfg, logger)
+	if err != nil {
+		return err
+	}
+	if err := node.Start(); err != nil {
+		// Start leaves nothing running on failure, but Stop is harmless and
+		// releases anything a future Start might hold.
+		_ = node.Stop(context.Background())
+		return err
+	}
+	logger.Info(ReadyMessage, "http", node.HTTPAddr(), "node", cfg.EffectiveNodeID(),
+		"mode", modeName(cfg), "data_dir", cfg.DataDir)
+
+	<-ctx.Done()
+	stopSignals() // a second signal now kills the process the default way
+	logger.Info("camusdb stopping", "reason", context.Cause(ctx))
+
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), time.Duration(cfg.ShutdownTimeoutMS)*time.Millisecond)
+	defer cancel()
+	if err := node.Stop(shutdownCtx); err != nil {
+		return errcode.Wrap(errcode.Internal, fmt.Errorf("stopping node: %w", err))
+	}
+	logger.Info("camusdb stopped")
+	return nil
+}
+
+func modeName(cfg server.Config) string {
+	if cfg.IsCluster() {
+		return server.ModeCluster
+	}
+	return server.ModeStandalone
+}
