@@ -123,7 +123,6 @@ func TestStartRejectsInvalidConfig(t *testing.T) {
 	}
 }
 
-
 func TestStartServesUntilContextCancelled(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	t.Chdir(t.TempDir())
