@@ -1,0 +1,296 @@
+package exec
+
+import (
+	"context"
+	"strconv"
+	"strings"
+
+	"github.com/camusdb/camusdb-go/internal/kvpb"
+	"github.com/camusdb/camusdb-go/internal/sql/ast"
+	"github.com/camusdb/camusdb-go/internal/sql/catalog"
+	"github.com/camusdb/camusdb-go/internal/sql/plan"
+	"github.com/camusdb/camusdb-go/internal/sql/types"
+	"github.com/camusdb/camusdb-go/internal/util/errcode"
+)
+
+// TableFromAST builds the descriptor of CREATE TABLE (ids, version and
+// database id are left for catalog.CreateTable). DEFAULT expressions are
+// compiled to validate them and stored as text.
+func TableFromAST(p *plan.Planner, s *ast.CreateTable) (*catalog.TableDesc, error) {
+	t := &catalog.TableDesc{Name: s.Name, NextColumnID: 1, NextIndexID: catalog.PrimaryIndexID + 1}
+	if err := catalog.ValidateName(s.Name); err != nil {
+		return nil, err
+	}
+	var pk *ast.IndexDef
+	setPK := func(def *ast.IndexDef) error {
+		if pk != nil {
+			return errcode.New(errcode.InvalidInput, "multiple primary keys for table %q are not allowed", s.Name)
+		}
+		pk = def
+		return nil
+	}
+	var indexDefs []ast.IndexDef
+	for _, c := range s.Columns {
+		col := catalog.ColumnDesc{ID: t.NextColumnID, Name: c.Name, Kind: c.Type, NotNull: c.NotNull}
+		t.NextColumnID++
+		if c.NotNull && c.Null {
+			return nil, errcode.New(errcode.InvalidInput, "column %q is declared both NULL and NOT NULL", c.Name)
+		}
+		if _, ok := types.ParseKind(c.Type.String()); !ok {
+			return nil, errcode.New(errcode.UnknownType, "column %q has unknown type %q", c.Name, c.TypeText)
+		}
+		if c.Default != nil {
+			text, err := checkDefault(p, &col, c.Default)
+			if err != nil {
+				return nil, err
+			}
+			col.Default = text
+		}
+		t.Columns = append(t.Columns, col)
+		if c.PrimaryKey {
+			if err := setPK(&ast.IndexDef{At: c.At, Primary: true, Columns: []ast.IndexColumn{{Column: c.Name}}}); err != nil {
+				return nil, err
+			}
+		}
+		if c.Unique {
+			indexDefs = append(indexDefs, ast.IndexDef{At: c.At, Unique: true, Columns: []ast.IndexColumn{{Column: c.Name}}})
+		}
+	}
+	for i := range s.Indexes {
+		def := &s.Indexes[i]
+		if def.Primary {
+			if err := setPK(def); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		indexDefs = append(indexDefs, *def)
+	}
+	// Column names are checked before index columns are resolved.
+	if err := checkColumnNames(t); err != nil {
+		return nil, err
+	}
+	if pk == nil {
+		t.HiddenRowID = true
+		t.Columns = append(t.Columns, catalog.ColumnDesc{
+			ID: t.NextColumnID, Name: catalog.HiddenRowIDColumn, Kind: types.OID,
+			NotNull: true, Hidden: true, Default: "GEN_ID()",
+		})
+		t.NextColumnID++
+		pk = &ast.IndexDef{Primary: true, Columns: []ast.IndexColumn{{Column: catalog.HiddenRowIDColumn}}}
+	}
+	cols, err := indexColumns(t, pk.Columns)
+	if err != nil {
+		return nil, err
+	}
+	t.PrimaryKey = catalog.IndexDesc{ID: catalog.PrimaryIndexID, Name: catalog.PrimaryIndexName, Unique: true, Columns: cols}
+	for _, c := range cols {
+		t.Columns[t.ColumnOrdinalByID(c.ColumnID)].NotNull = true
+	}
+	for _, def := range indexDefs {
+		if _, err := addIndex(t, def); err != nil {
+			return nil, err
+		}
+	}
+	return t, t.Validate()
+}
+
+func checkColumnNames(t *catalog.TableDesc) error {
+	seen := map[string]bool{}
+	for _, c := range t.Columns {
+		if err := catalog.ValidateName(c.Name); err != nil {
+			return err
+		}
+		if seen[c.Name] {
+			return errcode.New(errcode.DuplicateColumn, "column %q specified more than once", c.Name)
+		}
+		seen[c.Name] = true
+	}
+	return nil
+}
+
+// checkDefault validates a DEFAULT expression for col and returns its text.
+func checkDefault(p *plan.Planner, col *catalog.ColumnDesc, e ast.Expr) (string, error) {
+	x, err := p.CompileConst(e, "DEFAULT")
+	if err != nil {
+		return "", err
+	}
+	if x.Kind != types.Null && x.Kind != col.Kind &&
+		!(x.Kind == types.Int64 && col.Kind == types.Float64) &&
+		!(x.Kind == types.Float64 && col.Kind == types.Int64) &&
+		!(x.Kind == types.String && col.Kind == types.OID) {
+		return "", errcode.New(errcode.InvalidInput, "default for column %q is %s, column is %s", col.Name, x.Kind, col.Kind)
+	}
+	if x.Const {
+		v, err := x.Eval(nil)
+		if err != nil {
+			return "", err
+		}
+		if _, err := coerce(v, col); err != nil {
+			return "", err
+		}
+	}
+	return ast.FormatExpr(e), nil
+}
+
+func indexColumns(t *catalog.TableDesc, cols []ast.IndexColumn) ([]catalog.IndexColumn, error) {
+	out := make([]catalog.IndexColumn, 0, len(cols))
+	for _, c := range cols {
+		ord := t.ColumnOrdinal(c.Column)
+		if ord < 0 {
+			return nil, errcode.New(errcode.UnknownColumn, "column %q of table %q does not exist", c.Column, t.Name)
+		}
+		out = append(out, catalog.IndexColumn{ColumnID: t.Columns[ord].ID, Desc: c.Desc})
+	}
+	return out, nil
+}
+
+// addIndex appends a Public index built from def to t and returns it.
+func addIndex(t *catalog.TableDesc, def ast.IndexDef) (*catalog.IndexDesc, error) {
+	cols, err := indexColumns(t, def.Columns)
+	if err != nil {
+		return nil, err
+	}
+	name := def.Name
+	if name == "" {
+		name = generatedIndexName(t, def)
+	} else if err := catalog.ValidateName(name); err != nil {
+		return nil, err
+	}
+	if t.FindIndex(name) != nil {
+		return nil, errcode.New(errcode.InvalidInput, "index %q already exists on table %q", name, t.Name)
+	}
+	t.Indexes = append(t.Indexes, catalog.IndexDesc{ID: t.NextIndexID, Name: name, Unique: def.Unique, Columns: cols})
+	t.NextIndexID++
+	return &t.Indexes[len(t.Indexes)-1], nil
+}
+
+// generatedIndexName names an unnamed index PostgreSQL-style:
+// table_col1_col2_key for UNIQUE, table_col1_col2_idx otherwise, with a
+// numeric suffix when taken.
+func generatedIndexName(t *catalog.TableDesc, def ast.IndexDef) string {
+	parts := []string{t.Name}
+	for _, c := range def.Columns {
+		parts = append(parts, c.Column)
+	}
+	suffix := "idx"
+	if def.Unique {
+		suffix = "key"
+	}
+	base := strings.Join(parts, "_") + "_" + suffix
+	name := base
+	for i := 1; t.FindIndex(name) != nil; i++ {
+		name = base + strconv.Itoa(i)
+	}
+	return name
+}
+
+func createTable(p *plan.Planner, buf *WriteBuffer, s *ast.CreateTable) error {
+	db, err := p.DatabaseDesc()
+	if err != nil {
+		return err
+	}
+	t, err := TableFromAST(p, s)
+	if err != nil {
+		return err
+	}
+	t.DBID = db.ID
+	if s.IfNotExists {
+		existing, err := catalog.LookupTable(p.Ctx, buf, db.ID, s.Name)
+		if err != nil || existing != nil {
+			return err
+		}
+	}
+	return catalog.CreateTable(p.Ctx, buf, t)
+}
+
+func dropTable(p *plan.Planner, buf *WriteBuffer, s *ast.DropTable) error {
+	db, err := p.DatabaseDesc()
+	if err != nil {
+		return err
+	}
+	t, err := catalog.LookupTable(p.Ctx, buf, db.ID, s.Name)
+	if err != nil {
+		return err
+	}
+	if t == nil {
+		if s.IfExists {
+			return nil
+		}
+		return errcode.New(errcode.UnknownTable, "table %q does not exist", s.Name)
+	}
+	return catalog.DropTable(buf, t)
+}
+
+// createIndex adds an index and back-fills it from the table's rows in the
+// same statement; a uniqueness violation fails the statement, so no
+// half-built index remains.
+func createIndex(ctx context.Context, p *plan.Planner, buf *WriteBuffer, table string, def ast.IndexDef, ifNotExists bool) error {
+	t, err := p.Table(table)
+	if err != nil {
+		return err
+	}
+	if def.Name != "" && t.FindIndex(def.Name) != nil && ifNotExists {
+		return nil
+	}
+	idx, err := addIndex(t, def)
+	if err != nil {
+		return err
+	}
+	w := newTableWriter(t, buf)
+	prefix := t.RowPrefix()
+	it := buf.Scan(ctx, prefix, kvpb.PrefixEnd(prefix), false)
+	defer it.Close()
+	for it.Next(ctx) {
+		row, err := t.DecodeRowValue(it.Value())
+		if err != nil {
+			return err
+		}
+		if err := w.checkUnique(ctx, idx, row); err != nil {
+			return err
+		}
+		k, v := t.IndexEntry(idx, row, t.EncodePK(row))
+		if err := buf.Put(k, v); err != nil {
+			return err
+		}
+	}
+	if err := it.Err(); err != nil {
+		return err
+	}
+	return catalog.UpdateTable(buf, t)
+}
+
+// dropIndex removes an index from the descriptor. Its entries stay behind
+// under the never-reused index id, like the data of dropped tables.
+func dropIndex(p *plan.Planner, buf *WriteBuffer, table, name string, ifExists bool) error {
+	t, err := p.Table(table)
+	if err != nil {
+		return err
+	}
+	if name == catalog.PrimaryIndexName {
+		return errcode.New(errcode.InvalidInput, "the primary key cannot be dropped with DROP INDEX")
+	}
+	for i := range t.Indexes {
+		if t.Indexes[i].Name == name {
+			t.Indexes = append(t.Indexes[:i], t.Indexes[i+1:]...)
+			return catalog.UpdateTable(buf, t)
+		}
+	}
+	if ifExists {
+		return nil
+	}
+	return errcode.New(errcode.UnknownIndex, "index %q does not exist on table %q", name, table)
+}
+
+func alterTable(ctx context.Context, p *plan.Planner, buf *WriteBuffer, s *ast.AlterTable) error {
+	switch s.Action {
+	case "ADD INDEX":
+		if s.Index == nil {
+			break
+		}
+		return createIndex(ctx, p, buf, s.Table, *s.Index, false)
+	case "DROP INDEX":
+		return dropIndex(p, buf, s.Table, s.Name, false)
+	}
+	return errcode.New(errcode.Unsupported, "ALTER TABLE ... %s is not supported yet", s.Action)
+}

@@ -1,0 +1,147 @@
+package exec
+
+import (
+	"context"
+
+	"github.com/camusdb/camusdb-go/internal/sql/catalog"
+	"github.com/camusdb/camusdb-go/internal/sql/plan"
+	"github.com/camusdb/camusdb-go/internal/sql/types"
+	"github.com/camusdb/camusdb-go/internal/util/errcode"
+)
+
+// scanOp reads the rows a plan.Scan names: whole spans of rows, spans of
+// index entries (each followed by a point read of its row), or point
+// reads by complete key. Batches start small and double up to BatchSize,
+// so a consumer that stops early (LIMIT) reads little more than it needs.
+type scanOp struct {
+	kv      catalog.KV
+	n       *plan.Scan
+	primary bool
+
+	next    int // next span or key to open, in iteration order
+	it      catalog.Iterator
+	emitted int64
+	size    int
+	done    bool
+}
+
+const firstBatch = 16
+
+func newScanOp(kv catalog.KV, n *plan.Scan) *scanOp {
+	return &scanOp{kv: kv, n: n, primary: n.Index == &n.Table.PrimaryKey, size: firstBatch}
+}
+
+func (o *scanOp) Next(ctx context.Context) ([][]types.Value, error) {
+	if o.done {
+		return nil, nil
+	}
+	want := o.size
+	if o.size < BatchSize {
+		o.size *= 2
+	}
+	if h := o.n.LimitHint; h > 0 {
+		want = int(min(int64(want), h-o.emitted))
+	}
+	out := make([][]types.Value, 0, want)
+	for len(out) < want {
+		row, ok, err := o.nextRow(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			o.done = true
+			break
+		}
+		out = append(out, row)
+	}
+	o.emitted += int64(len(out))
+	if h := o.n.LimitHint; h > 0 && o.emitted >= h {
+		o.done = true
+	}
+	if o.done {
+		o.Close()
+	}
+	return out, nil
+}
+
+// nextRow returns the next row, ok=false at the end.
+func (o *scanOp) nextRow(ctx context.Context) ([]types.Value, bool, error) {
+	t := o.n.Table
+	if o.n.Kind == plan.ScanLookup {
+		for o.next < len(o.n.Keys) {
+			i := o.next
+			if o.n.Reverse {
+				i = len(o.n.Keys) - 1 - o.next
+			}
+			o.next++
+			key := o.n.Keys[i]
+			value, found, err := o.kv.Get(ctx, key)
+			if err != nil {
+				return nil, false, err
+			}
+			if !found {
+				continue
+			}
+			if o.primary {
+				row, err := t.DecodeRowValue(value)
+				return row, err == nil, err
+			}
+			row, err := o.fetchByIndexEntry(ctx, key, value)
+			return row, err == nil, err
+		}
+		return nil, false, nil
+	}
+	for {
+		if o.it == nil {
+			if o.next >= len(o.n.Spans) {
+				return nil, false, nil
+			}
+			i := o.next
+			if o.n.Reverse {
+				i = len(o.n.Spans) - 1 - o.next
+			}
+			o.next++
+			sp := o.n.Spans[i]
+			o.it = o.kv.Scan(ctx, sp.Start, sp.End, o.n.Reverse)
+		}
+		if !o.it.Next(ctx) {
+			err := o.it.Err()
+			o.it.Close()
+			o.it = nil
+			if err != nil {
+				return nil, false, err
+			}
+			continue
+		}
+		if o.primary {
+			row, err := t.DecodeRowValue(o.it.Value())
+			return row, err == nil, err
+		}
+		row, err := o.fetchByIndexEntry(ctx, o.it.Key(), o.it.Value())
+		return row, err == nil, err
+	}
+}
+
+// fetchByIndexEntry reads the row an index entry points to.
+func (o *scanOp) fetchByIndexEntry(ctx context.Context, key, value []byte) ([]types.Value, error) {
+	t := o.n.Table
+	_, pk, err := t.DecodeIndexEntry(o.n.Index, key, value)
+	if err != nil {
+		return nil, err
+	}
+	rowValue, found, err := o.kv.Get(ctx, t.RowKey(pk))
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, errcode.New(errcode.Corruption, "index %q of table %q points to a missing row", o.n.Index.Name, t.Name)
+	}
+	return t.DecodeRowValue(rowValue)
+}
+
+func (o *scanOp) Close() {
+	if o.it != nil {
+		o.it.Close()
+		o.it = nil
+	}
+}

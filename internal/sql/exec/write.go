@@ -1,0 +1,363 @@
+package exec
+
+import (
+	"context"
+	"math"
+	"slices"
+
+	"github.com/camusdb/camusdb-go/internal/sql/catalog"
+	"github.com/camusdb/camusdb-go/internal/sql/plan"
+	"github.com/camusdb/camusdb-go/internal/sql/types"
+	"github.com/camusdb/camusdb-go/internal/util/errcode"
+)
+
+// tableWriter maintains a table's rows and every index entry. Uniqueness
+// is checked with point reads through the statement's WriteBuffer, which
+// also makes concurrent violators conflict at commit (they read the same
+// keys).
+type tableWriter struct {
+	t   *catalog.TableDesc
+	buf *WriteBuffer
+	// indexOrds[i] are the column positions of t.Indexes[i].
+	indexOrds [][]int
+	pkOrds    []int
+}
+
+func newTableWriter(t *catalog.TableDesc, buf *WriteBuffer) *tableWriter {
+	w := &tableWriter{t: t, buf: buf, pkOrds: t.IndexOrdinals(&t.PrimaryKey)}
+	for i := range t.Indexes {
+		w.indexOrds = append(w.indexOrds, t.IndexOrdinals(&t.Indexes[i]))
+	}
+	return w
+}
+
+func writable(idx *catalog.IndexDesc) bool { return idx.State != catalog.IndexDeleteOnly }
+
+// prepare coerces a full row to the column kinds and checks NOT NULL.
+func (w *tableWriter) prepare(row []types.Value) error {
+	for i := range row {
+		col := &w.t.Columns[i]
+		v, err := coerce(row[i], col)
+		if err != nil {
+			return err
+		}
+		if v.IsNull() && col.NotNull {
+			return errcode.New(errcode.NotNullViolation, "null value in column %q of table %q violates not-null constraint", col.Name, w.t.Name)
+		}
+		row[i] = v
+	}
+	return nil
+}
+
+func (w *tableWriter) insert(ctx context.Context, row []types.Value) error {
+	pk := w.t.EncodePK(row)
+	key := w.t.RowKey(pk)
+	if _, found, err := w.buf.Get(ctx, key); err != nil {
+		return err
+	} else if found {
+		return errcode.New(errcode.UniqueViolation, "duplicate primary key in table %q", w.t.Name)
+	}
+	for i := range w.t.Indexes {
+		if err := w.checkUnique(ctx, &w.t.Indexes[i], row); err != nil {
+			return err
+		}
+	}
+	if err := w.buf.Put(key, w.t.EncodeRowValue(row)); err != nil {
+		return err
+	}
+	for i := range w.t.Indexes {
+		idx := &w.t.Indexes[i]
+		if !writable(idx) {
+			continue
+		}
+		k, v := w.t.IndexEntry(idx, row, pk)
+		if err := w.buf.Put(k, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *tableWriter) checkUnique(ctx context.Context, idx *catalog.IndexDesc, row []types.Value) error {
+	if !writable(idx) {
+		return nil
+	}
+	probe, ok := w.t.UniqueProbeKey(idx, row)
+	if !ok {
+		return nil
+	}
+	_, found, err := w.buf.Get(ctx, probe)
+	if err != nil {
+		return err
+	}
+	if found {
+		return errcode.New(errcode.UniqueViolation, "duplicate key value violates unique index %q of table %q", idx.Name, w.t.Name)
+	}
+	return nil
+}
+
+func (w *tableWriter) delete(row []types.Value) error {
+	pk := w.t.EncodePK(row)
+	if err := w.buf.Delete(w.t.RowKey(pk)); err != nil {
+		return err
+	}
+	for i := range w.t.Indexes {
+		k, _ := w.t.IndexEntry(&w.t.Indexes[i], row, pk)
+		if err := w.buf.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type rowChange struct {
+	old, new  []types.Value
+	oldPK     []byte
+	newPK     []byte
+	pkChanged bool
+}
+
+func columnsChanged(ords []int, a, b []types.Value) bool {
+	for _, o := range ords {
+		if !identical(a[o], b[o]) {
+			return true
+		}
+	}
+	return false
+}
+
+// identical reports whether two values are the same value of the same kind
+// (so they encode to the same key bytes).
+func identical(a, b types.Value) bool {
+	if a.Kind != b.Kind {
+		return false
+	}
+	if a.Kind == types.Float64 {
+		return math.Float64bits(a.Float) == math.Float64bits(b.Float)
+	}
+	return a == b
+}
+
+// update applies a set of row changes with statement-level uniqueness:
+// first every replaced key and index entry is removed, then the new ones
+// are checked and written, so UPDATE t SET k = k + 1 succeeds when the
+// final state is unique.
+func (w *tableWriter) update(ctx context.Context, changes []rowChange) error {
+	for i := range changes {
+		c := &changes[i]
+		c.oldPK = w.t.EncodePK(c.old)
+		c.newPK = w.t.EncodePK(c.new)
+		c.pkChanged = !slices.Equal(c.oldPK, c.newPK)
+		if c.pkChanged {
+			if err := w.buf.Delete(w.t.RowKey(c.oldPK)); err != nil {
+				return err
+			}
+		}
+		for j := range w.t.Indexes {
+			if c.pkChanged || columnsChanged(w.indexOrds[j], c.old, c.new) {
+				k, _ := w.t.IndexEntry(&w.t.Indexes[j], c.old, c.oldPK)
+				if err := w.buf.Delete(k); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	for i := range changes {
+		c := &changes[i]
+		key := w.t.RowKey(c.newPK)
+		if c.pkChanged {
+			if _, found, err := w.buf.Get(ctx, key); err != nil {
+				return err
+			} else if found {
+				return errcode.New(errcode.UniqueViolation, "duplicate primary key in table %q", w.t.Name)
+			}
+		}
+		if err := w.buf.Put(key, w.t.EncodeRowValue(c.new)); err != nil {
+			return err
+		}
+		for j := range w.t.Indexes {
+			idx := &w.t.Indexes[j]
+			if !writable(idx) || !(c.pkChanged || columnsChanged(w.indexOrds[j], c.old, c.new)) {
+				continue
+			}
+			if err := w.checkUnique(ctx, idx, c.new); err != nil {
+				return err
+			}
+			k, v := w.t.IndexEntry(idx, c.new, c.newPK)
+			if err := w.buf.Put(k, v); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// coerce converts v to the kind of col where SQL allows it implicitly:
+// INT64 into FLOAT64, an integral FLOAT64 into INT64, a 24-hex-digit
+// STRING into OID. Anything else of the wrong kind is CADB0400.
+func coerce(v types.Value, col *catalog.ColumnDesc) (types.Value, error) {
+	if v.IsNull() || v.Kind == col.Kind {
+		return v, nil
+	}
+	switch {
+	case v.Kind == types.Int64 && col.Kind == types.Float64:
+		return types.NewFloat(float64(v.Int)), nil
+	case v.Kind == types.Float64 && col.Kind == types.Int64:
+		if v.Float == math.Trunc(v.Float) && v.Float >= -(1<<63) && v.Float < 1<<63 {
+			return types.NewInt(int64(v.Float)), nil
+		}
+	case v.Kind == types.String && col.Kind == types.OID:
+		if id, err := types.ParseOID(v.Str); err == nil {
+			return id, nil
+		}
+	}
+	return types.Value{}, errcode.New(errcode.InvalidInput, "column %q is %s, cannot store %s value %s", col.Name, col.Kind, v.Kind, v.String())
+}
+
+// runInsert executes an INSERT plan and returns the number of rows written.
+func runInsert(ctx context.Context, read catalog.KV, buf *WriteBuffer, n *plan.Insert) (int64, error) {
+	w := newTableWriter(n.Table, buf)
+	// pos[o] is the source position of table column o, -1 when untargeted.
+	pos := make([]int, len(n.Table.Columns))
+	for o := range pos {
+		pos[o] = -1
+	}
+	for i, o := range n.Targets {
+		pos[o] = i
+	}
+	// build makes a full row; explicit[i] false means source value i is
+	// DEFAULT (explicit nil: every source value is explicit).
+	build := func(src []types.Value, explicit []bool) ([]types.Value, error) {
+		row := make([]types.Value, len(n.Table.Columns))
+		for o := range row {
+			if i := pos[o]; i >= 0 && (explicit == nil || explicit[i]) {
+				row[o] = src[i]
+				continue
+			}
+			if d := n.Defaults[o]; d != nil {
+				v, err := d.Eval(nil)
+				if err != nil {
+					return nil, err
+				}
+				row[o] = v
+			}
+		}
+		if err := w.prepare(row); err != nil {
+			return nil, err
+		}
+		return row, nil
+	}
+	var count int64
+	if n.Query == nil {
+		for _, exprs := range n.Values {
+			src := make([]types.Value, len(exprs))
+			explicit := make([]bool, len(exprs))
+			for i, e := range exprs {
+				if e == nil {
+					continue // DEFAULT
+				}
+				v, err := e.Eval(nil)
+				if err != nil {
+					return 0, err
+				}
+				src[i], explicit[i] = v, true
+			}
+			row, err := build(src, explicit)
+			if err != nil {
+				return 0, err
+			}
+			if err := w.insert(ctx, row); err != nil {
+				return 0, err
+			}
+			count++
+		}
+		return count, nil
+	}
+	op, err := Build(read, n.Query)
+	if err != nil {
+		return 0, err
+	}
+	defer op.Close()
+	for {
+		batch, err := op.Next(ctx)
+		if err != nil {
+			return 0, err
+		}
+		if len(batch) == 0 {
+			return count, nil
+		}
+		for _, src := range batch {
+			row, err := build(src, nil)
+			if err != nil {
+				return 0, err
+			}
+			if err := w.insert(ctx, row); err != nil {
+				return 0, err
+			}
+			count++
+		}
+	}
+}
+
+// runUpdate executes an UPDATE plan. It reads every matching row first and
+// then writes, so it never sees its own writes.
+func runUpdate(ctx context.Context, read catalog.KV, buf *WriteBuffer, n *plan.Update) (int64, error) {
+	w := newTableWriter(n.Table, buf)
+	op, err := Build(read, n.Source)
+	if err != nil {
+		return 0, err
+	}
+	defer op.Close()
+	var changes []rowChange
+	for {
+		batch, err := op.Next(ctx)
+		if err != nil {
+			return 0, err
+		}
+		if len(batch) == 0 {
+			break
+		}
+		for _, old := range batch {
+			row := slices.Clone(old)
+			for _, a := range n.Set {
+				if row[a.Column], err = a.Expr.Eval(old); err != nil {
+					return 0, err
+				}
+			}
+			if err := w.prepare(row); err != nil {
+				return 0, err
+			}
+			changes = append(changes, rowChange{old: old, new: row})
+		}
+	}
+	if err := w.update(ctx, changes); err != nil {
+		return 0, err
+	}
+	return int64(len(changes)), nil
+}
+
+// runDelete executes a DELETE plan.
+func runDelete(ctx context.Context, read catalog.KV, buf *WriteBuffer, n *plan.Delete) (int64, error) {
+	w := newTableWriter(n.Table, buf)
+	op, err := Build(read, n.Source)
+	if err != nil {
+		return 0, err
+	}
+	defer op.Close()
+	var count int64
+	for {
+		batch, err := op.Next(ctx)
+		if err != nil {
+			return 0, err
+		}
+		if len(batch) == 0 {
+			return count, nil
+		}
+		for _, row := range batch {
+			if err := w.delete(row); err != nil {
+				return 0, err
+			}
+			count++
+		}
+	}
+}

@@ -1,0 +1,90 @@
+package exec
+
+import (
+	"context"
+
+	"github.com/camusdb/camusdb-go/internal/sql/catalog"
+)
+
+// WriteBuffer collects one statement's writes on top of a transaction, so
+// a failing statement leaves no trace in the transaction (the kv Txn has no
+// savepoints). Get sees the buffered writes; Scan does not (it reads the
+// transaction as of the statement's start, which is also what keeps
+// INSERT ... SELECT from reading its own rows). Flush applies the writes to
+// the transaction in order.
+type WriteBuffer struct {
+	txn    catalog.Txn
+	writes map[string]bufferedWrite
+	order  []string
+}
+
+type bufferedWrite struct {
+	value   []byte
+	deleted bool
+}
+
+var _ catalog.KV = (*WriteBuffer)(nil)
+
+// NewWriteBuffer returns an empty buffer over txn.
+func NewWriteBuffer(txn catalog.Txn) *WriteBuffer {
+	return &WriteBuffer{txn: txn, writes: map[string]bufferedWrite{}}
+}
+
+// Get reads key, seeing the buffered writes first.
+func (b *WriteBuffer) Get(ctx context.Context, key []byte) ([]byte, bool, error) {
+	if w, ok := b.writes[string(key)]; ok {
+		if w.deleted {
+			return nil, false, nil
+		}
+		return w.value, true, nil
+	}
+	return b.txn.Get(ctx, key)
+}
+
+// Scan reads the transaction without the buffered writes.
+func (b *WriteBuffer) Scan(ctx context.Context, start, end []byte, reverse bool) catalog.Iterator {
+	return b.txn.Scan(ctx, start, end, reverse)
+}
+
+// Put buffers a write. key and value are copied.
+func (b *WriteBuffer) Put(key, value []byte) error {
+	b.record(key, bufferedWrite{value: append([]byte{}, value...)})
+	return nil
+}
+
+// Delete buffers a delete.
+func (b *WriteBuffer) Delete(key []byte) error {
+	b.record(key, bufferedWrite{deleted: true})
+	return nil
+}
+
+func (b *WriteBuffer) record(key []byte, w bufferedWrite) {
+	k := string(key)
+	if _, ok := b.writes[k]; !ok {
+		b.order = append(b.order, k)
+	}
+	b.writes[k] = w
+}
+
+// Len is the number of distinct keys written.
+func (b *WriteBuffer) Len() int { return len(b.order) }
+
+// Flush applies the buffered writes to the transaction and empties the
+// buffer. An error leaves the transaction with part of the writes: the
+// caller must abort it.
+func (b *WriteBuffer) Flush() error {
+	for _, k := range b.order {
+		w := b.writes[k]
+		var err error
+		if w.deleted {
+			err = b.txn.Delete([]byte(k))
+		} else {
+			err = b.txn.Put([]byte(k), w.value)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	b.writes, b.order = map[string]bufferedWrite{}, nil
+	return nil
+}

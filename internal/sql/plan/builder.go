@@ -1,0 +1,129 @@
+package plan
+
+import (
+	"context"
+
+	"github.com/camusdb/camusdb-go/internal/sql/ast"
+	"github.com/camusdb/camusdb-go/internal/sql/catalog"
+	"github.com/camusdb/camusdb-go/internal/sql/eval"
+	"github.com/camusdb/camusdb-go/internal/sql/types"
+	"github.com/camusdb/camusdb-go/internal/util/errcode"
+)
+
+// Planner turns statements into physical plans. It reads descriptors
+// through KV (one point read per table), compiles every expression once
+// with eval, and evaluates constant expressions (index keys, LIMIT) with
+// Env, so a plan is valid for one execution.
+type Planner struct {
+	Ctx context.Context
+	KV  catalog.KV
+	// Database is the current database ("" when none is selected).
+	Database string
+	Env      *eval.Env
+
+	db *catalog.DatabaseDesc
+}
+
+// DatabaseDesc resolves the current database (CADB0010 when none or unknown).
+func (p *Planner) DatabaseDesc() (*catalog.DatabaseDesc, error) {
+	if p.db != nil {
+		return p.db, nil
+	}
+	if p.Database == "" {
+		return nil, errcode.New(errcode.UnknownDatabase, "no database selected")
+	}
+	db, err := catalog.GetDatabase(p.Ctx, p.KV, p.Database)
+	if err != nil {
+		return nil, err
+	}
+	p.db = db
+	return db, nil
+}
+
+// Table resolves a table of the current database.
+func (p *Planner) Table(name string) (*catalog.TableDesc, error) {
+	db, err := p.DatabaseDesc()
+	if err != nil {
+		return nil, err
+	}
+	return catalog.GetTable(p.Ctx, p.KV, db.ID, name)
+}
+
+// compiler compiles expressions of one query block.
+type compiler struct {
+	p     *Planner
+	scope eval.Scope
+	// what names the clause for error messages ("WHERE", ...).
+	what string
+	// agg is set once the block aggregates: compilation then goes through
+	// the group keys and aggregate results.
+	agg *aggState
+	// items are the block's select items, for alias references in HAVING.
+	items []selectItem
+	// inAlias guards against an alias whose expression refers to itself.
+	inAlias map[string]bool
+}
+
+func (c *compiler) compile(e ast.Expr) (Expr, error) {
+	compiled, err := eval.Compile(e, c.scope, c.p.Env, c.hook)
+	if err != nil {
+		return Expr{}, err
+	}
+	return Expr{Compiled: compiled, Text: ast.FormatExpr(e)}, nil
+}
+
+func (c *compiler) compilePredicate(e ast.Expr) (func([]types.Value) (bool, error), error) {
+	return eval.CompilePredicate(e, c.scope, c.p.Env, c.hook)
+}
+
+// hook intercepts the nodes eval does not compile itself.
+func (c *compiler) hook(e ast.Expr) (eval.Compiled, bool, error) {
+	switch n := e.(type) {
+	case *ast.SubqueryExpr, *ast.ExistsExpr:
+		return eval.Compiled{}, true, errcode.New(errcode.Unsupported, "subqueries are not supported yet")
+	case *ast.InExpr:
+		if n.Subquery != nil {
+			return eval.Compiled{}, true, errcode.New(errcode.Unsupported, "IN (SELECT ...) is not supported yet")
+		}
+	case *ast.DefaultExpr:
+		return eval.Compiled{}, true, errcode.New(errcode.InvalidInput, "DEFAULT is only allowed as an INSERT value or UPDATE assignment")
+	}
+	if c.agg != nil {
+		return c.agg.hook(c, e)
+	}
+	if fc, ok := isAggregateCall(e); ok {
+		return eval.Compiled{}, true, errcode.New(errcode.InvalidInput, "aggregate function %s is not allowed in %s", fc.Name, c.what)
+	}
+	return eval.Compiled{}, false, nil
+}
+
+// constValue compiles e without columns and evaluates it.
+func (p *Planner) constValue(e ast.Expr, what string) (types.Value, error) {
+	c := &compiler{p: p, scope: noColumns{what}, what: what}
+	x, err := c.compile(e)
+	if err != nil {
+		return types.Value{}, err
+	}
+	return x.Eval(nil)
+}
+
+// limitValue evaluates a LIMIT or OFFSET expression: a non-negative
+// INT64, or NULL (no limit).
+func (p *Planner) limitValue(e ast.Expr, what string) (int64, bool, error) {
+	if e == nil {
+		return 0, false, nil
+	}
+	v, err := p.constValue(e, what)
+	if err != nil {
+		return 0, false, err
+	}
+	switch {
+	case v.IsNull():
+		return 0, false, nil
+	case v.Kind != types.Int64:
+		return 0, false, errcode.New(errcode.InvalidInput, "%s must be an INT64, got %s", what, v.Kind)
+	case v.Int < 0:
+		return 0, false, errcode.New(errcode.InvalidInput, "%s must not be negative", what)
+	}
+	return v.Int, true, nil
+}

@@ -1,0 +1,458 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/camusdb/camusdb-go/internal/kvpb"
+	"github.com/camusdb/camusdb-go/internal/sql/ast"
+	"github.com/camusdb/camusdb-go/internal/sql/catalog"
+	"github.com/camusdb/camusdb-go/internal/sql/eval"
+	"github.com/camusdb/camusdb-go/internal/sql/exec"
+	"github.com/camusdb/camusdb-go/internal/sql/parser"
+	"github.com/camusdb/camusdb-go/internal/sql/types"
+	"github.com/camusdb/camusdb-go/internal/util/errcode"
+)
+
+// Config configures a Server. Zero values take the defaults noted.
+type Config struct {
+	// TxnIdleTimeout rolls back an explicit transaction idle this long;
+	// 0 means never.
+	TxnIdleTimeout time.Duration
+	// ParseCacheTTL is how long a parsed statement is reused; 0 disables
+	// the cache.
+	ParseCacheTTL time.Duration
+	// ParseCacheMaxEntries bounds the cache; 0 means unbounded.
+	ParseCacheMaxEntries int
+	// NodeID identifies this node (reserved for transaction forwarding).
+	NodeID uint64
+	// Clock is the time source (default time.Now).
+	Clock func() time.Time
+	// MaxRetries bounds the internal retries of an autocommit statement on
+	// retryable kv errors (default 10; negative: no retries).
+	MaxRetries int
+}
+
+// DefaultMaxRetries is the default Config.MaxRetries.
+const DefaultMaxRetries = 10
+
+// maxCachedSQL is the longest statement text kept in the parse cache: bulk
+// INSERTs are rarely repeated verbatim and would crowd out hot statements.
+const maxCachedSQL = 16 << 10
+
+// Server executes SQL statements for protocol front-ends. It is safe for
+// concurrent use. Close it to stop the idle-transaction reaper and roll
+// back open transactions.
+type Server struct {
+	db    catalog.DB
+	cfg   Config
+	cache *parseCache
+
+	counter atomic.Int64
+
+	mu struct {
+		sync.Mutex
+		txns map[TxnHandle]*openTxn
+	}
+
+	stop chan struct{}
+	wg   sync.WaitGroup
+}
+
+var _ Executor = (*Server)(nil)
+
+// openTxn is an explicit transaction. mu serialises its statements.
+type openTxn struct {
+	mu       sync.Mutex
+	txn      catalog.Txn
+	database string
+	// guarded by mu:
+	aborted  error // the error that aborted it; statements then fail
+	finished bool
+	// lastUsed is unix nanoseconds of the end of the last statement.
+	lastUsed atomic.Int64
+}
+
+// NewServer returns a Server over db. When cfg.TxnIdleTimeout > 0 it starts
+// a goroutine that rolls back idle transactions; Close stops it.
+func NewServer(db catalog.DB, cfg Config) *Server {
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	if cfg.MaxRetries == 0 {
+		cfg.MaxRetries = DefaultMaxRetries
+	}
+	s := &Server{db: db, cfg: cfg, stop: make(chan struct{})}
+	s.cache = newParseCache(cfg.ParseCacheTTL, cfg.ParseCacheMaxEntries, cfg.Clock)
+	s.mu.txns = map[TxnHandle]*openTxn{}
+	if cfg.TxnIdleTimeout > 0 {
+		interval := min(max(cfg.TxnIdleTimeout/4, 10*time.Millisecond), time.Second)
+		s.wg.Add(1)
+		go s.reap(interval)
+	}
+	return s
+}
+
+func (s *Server) reap(interval time.Duration) {
+	defer s.wg.Done()
+	ticker := time.NewTicker(interval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-ticker.C:
+			s.ExpireIdle(context.Background())
+		}
+	}
+}
+
+// Close stops the reaper and rolls back every open transaction.
+func (s *Server) Close() {
+	select {
+	case <-s.stop:
+		return
+	default:
+		close(s.stop)
+	}
+	s.wg.Wait()
+	s.mu.Lock()
+	txns := s.mu.txns
+	s.mu.txns = map[TxnHandle]*openTxn{}
+	s.mu.Unlock()
+	for _, t := range txns {
+		t.mu.Lock()
+		t.finished = true
+		_ = t.txn.Rollback(context.Background())
+		t.mu.Unlock()
+	}
+}
+
+// ExpireIdle rolls back explicit transactions idle longer than
+// TxnIdleTimeout (those running a statement are not idle) and returns how
+// many it ended. The reaper calls it; tests may call it directly.
+func (s *Server) ExpireIdle(ctx context.Context) int {
+	if s.cfg.TxnIdleTimeout <= 0 {
+		return 0
+	}
+	deadline := s.cfg.Clock().Add(-s.cfg.TxnIdleTimeout).UnixNano()
+	var expired []*openTxn
+	s.mu.Lock()
+	for h, t := range s.mu.txns {
+		if t.lastUsed.Load() > deadline || !t.mu.TryLock() {
+			continue
+		}
+		delete(s.mu.txns, h)
+		expired = append(expired, t)
+	}
+	s.mu.Unlock()
+	for _, t := range expired {
+		t.finished = true
+		_ = t.txn.Rollback(ctx)
+		t.mu.Unlock()
+	}
+	return len(expired)
+}
+
+// OpenTransactions is the number of registered explicit transactions.
+func (s *Server) OpenTransactions() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.mu.txns)
+}
+
+func (s *Server) parse(sql string) (ast.Statement, error) {
+	if stmt, ok := s.cache.get(sql); ok {
+		return stmt, nil
+	}
+	stmt, err := parser.Parse(sql)
+	if err != nil {
+		return nil, err
+	}
+	if len(sql) <= maxCachedSQL {
+		s.cache.put(sql, stmt)
+	}
+	return stmt, nil
+}
+
+// Execute implements Executor.
+func (s *Server) Execute(ctx context.Context, req Request) (*Result, error) {
+	stmt, err := s.parse(req.SQL)
+	if err != nil {
+		return nil, mapError(err)
+	}
+	switch st := stmt.(type) {
+	case *ast.Begin:
+		if req.Txn != nil {
+			return nil, errcode.New(errcode.InvalidInput, "a transaction is already in progress")
+		}
+		h, err := s.Begin(ctx, req.Database)
+		if err != nil {
+			return nil, err
+		}
+		return &Result{Kind: ResultBegin, Txn: &h, Database: req.Database}, nil
+	case *ast.Commit:
+		if req.Txn == nil {
+			return nil, errcode.New(errcode.TxnClosed, "there is no transaction in progress")
+		}
+		if err := s.Commit(ctx, *req.Txn); err != nil {
+			return nil, err
+		}
+		return &Result{Kind: ResultCommit, Database: req.Database}, nil
+	case *ast.Rollback:
+		if req.Txn == nil {
+			return nil, errcode.New(errcode.TxnClosed, "there is no transaction in progress")
+		}
+		if err := s.Rollback(ctx, *req.Txn); err != nil {
+			return nil, err
+		}
+		return &Result{Kind: ResultRollback, Database: req.Database}, nil
+	case *ast.Use:
+		run := func(ctx context.Context, txn catalog.Txn) (*exec.Result, error) {
+			if _, err := catalog.GetDatabase(ctx, txn, st.Name); err != nil {
+				return nil, asStatementError(err)
+			}
+			return &exec.Result{Kind: exec.DDL}, nil
+		}
+		if _, err := s.run(ctx, req, run); err != nil {
+			return nil, err
+		}
+		return &Result{Kind: ResultDDL, Database: st.Name}, nil
+	}
+	env := &eval.Env{Params: req.Params, Now: s.cfg.Clock()}
+	run := func(ctx context.Context, txn catalog.Txn) (*exec.Result, error) {
+		return exec.Execute(ctx, exec.Env{Txn: txn, Database: req.Database, Eval: env}, stmt)
+	}
+	res, err := s.run(ctx, req, run)
+	if err != nil {
+		return nil, err
+	}
+	return convertResult(res, req.Database), nil
+}
+
+// asStatementError marks coded errors as leaving the transaction usable.
+func asStatementError(err error) error {
+	var coded *errcode.Error
+	if errors.As(err, &coded) && !kvpb.IsRetryable(err) {
+		return &exec.StatementError{Err: err}
+	}
+	return err
+}
+
+type runFunc func(ctx context.Context, txn catalog.Txn) (*exec.Result, error)
+
+// run executes fn in req's explicit transaction or, without one, in its
+// own transaction with internal retries.
+func (s *Server) run(ctx context.Context, req Request, fn runFunc) (*exec.Result, error) {
+	if req.Txn != nil {
+		return s.runInTxn(ctx, *req.Txn, fn)
+	}
+	for attempt := 0; ; attempt++ {
+		res, err := s.runOnce(ctx, fn)
+		if err == nil {
+			return res, nil
+		}
+		if !kvpb.IsRetryable(err) || attempt >= s.cfg.MaxRetries || ctx.Err() != nil {
+			return nil, mapError(err)
+		}
+		if err := backoff(ctx, attempt); err != nil {
+			return nil, mapError(err)
+		}
+	}
+}
+
+func (s *Server) runOnce(ctx context.Context, fn runFunc) (*exec.Result, error) {
+	txn, err := s.db.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res, err := fn(ctx, txn)
+	if err != nil {
+		_ = txn.Rollback(ctx)
+		return nil, err
+	}
+	if err := txn.Commit(ctx); err != nil {
+		_ = txn.Rollback(ctx)
+		return nil, err
+	}
+	return res, nil
+}
+
+// backoff waits a jittered, exponentially growing delay (1ms .. 64ms).
+func backoff(ctx context.Context, attempt int) error {
+	limit := time.Millisecond << min(attempt, 6)
+	d := limit/2 + rand.N(limit/2+1)
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+func (s *Server) lookup(h TxnHandle) (*openTxn, error) {
+	s.mu.Lock()
+	t := s.mu.txns[h]
+	s.mu.Unlock()
+	if t == nil {
+		return nil, errcode.New(errcode.TxnClosed, "transaction %d:%d is unknown, committed, rolled back or expired", h.PT, h.Counter)
+	}
+	return t, nil
+}
+
+func (s *Server) forget(h TxnHandle) {
+	s.mu.Lock()
+	delete(s.mu.txns, h)
+	s.mu.Unlock()
+}
+
+// runInTxn runs fn in an explicit transaction. A statement error that
+// left no writes behind (exec.StatementError) keeps the transaction
+// usable; any other error aborts it (PostgreSQL-like): later statements
+// fail with CADB0501 until ROLLBACK, and COMMIT reports the error that
+// aborted it.
+func (s *Server) runInTxn(ctx context.Context, h TxnHandle, fn runFunc) (*exec.Result, error) {
+	t, err := s.lookup(h)
+	if err != nil {
+		return nil, err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.finished {
+		return nil, errcode.New(errcode.TxnClosed, "transaction %d:%d has ended", h.PT, h.Counter)
+	}
+	if t.aborted != nil {
+		return nil, errcode.New(errcode.TxnClosed, "transaction %d:%d is aborted (%v); roll it back", h.PT, h.Counter, t.aborted)
+	}
+	defer func() { t.lastUsed.Store(s.cfg.Clock().UnixNano()) }()
+	res, err := fn(ctx, t.txn)
+	if err == nil {
+		return res, nil
+	}
+	var stmtErr *exec.StatementError
+	if errors.As(err, &stmtErr) {
+		return nil, mapError(stmtErr.Err)
+	}
+	mapped := mapError(err)
+	t.aborted = mapped
+	_ = t.txn.Rollback(ctx)
+	return nil, mapped
+}
+
+// Begin implements Executor.
+func (s *Server) Begin(ctx context.Context, database string) (TxnHandle, error) {
+	txn, err := s.db.Begin(ctx)
+	if err != nil {
+		return TxnHandle{}, mapError(err)
+	}
+	now := s.cfg.Clock()
+	h := TxnHandle{PT: now.UnixMilli(), Counter: s.counter.Add(1)}
+	t := &openTxn{txn: txn, database: database}
+	t.lastUsed.Store(now.UnixNano())
+	s.mu.Lock()
+	s.mu.txns[h] = t
+	s.mu.Unlock()
+	return h, nil
+}
+
+// Commit implements Executor. The transaction is gone afterwards whatever
+// the outcome.
+func (s *Server) Commit(ctx context.Context, h TxnHandle) error {
+	t, err := s.lookup(h)
+	if err != nil {
+		return err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.finished {
+		return errcode.New(errcode.TxnClosed, "transaction %d:%d has ended", h.PT, h.Counter)
+	}
+	t.finished = true
+	s.forget(h)
+	if t.aborted != nil {
+		return t.aborted
+	}
+	if err := t.txn.Commit(ctx); err != nil {
+		_ = t.txn.Rollback(ctx)
+		return mapError(err)
+	}
+	return nil
+}
+
+// Rollback implements Executor.
+func (s *Server) Rollback(ctx context.Context, h TxnHandle) error {
+	t, err := s.lookup(h)
+	if err != nil {
+		return err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.finished {
+		return errcode.New(errcode.TxnClosed, "transaction %d:%d has ended", h.PT, h.Counter)
+	}
+	t.finished = true
+	s.forget(h)
+	if err := t.txn.Rollback(ctx); err != nil {
+		return mapError(err)
+	}
+	return nil
+}
+
+// mapError attaches the CADB code to an error, once, at this boundary.
+func mapError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var (
+		conflict   *kvpb.ConflictError
+		retry      *kvpb.RetryError
+		ambiguous  *kvpb.AmbiguousError
+		corruption *kvpb.CorruptionError
+		coded      *errcode.Error
+	)
+	switch {
+	case errors.As(err, &ambiguous):
+		return errcode.Wrap(errcode.Ambiguous, err)
+	case errors.As(err, &conflict):
+		return errcode.Wrap(errcode.TxnConflict, err)
+	case errors.As(err, &retry):
+		return errcode.Wrap(errcode.MustRetry, err)
+	case errors.As(err, &corruption):
+		return errcode.Wrap(errcode.Corruption, err)
+	case errors.Is(err, kvpb.ErrTxnClosed):
+		return errcode.Wrap(errcode.TxnClosed, err)
+	case errors.As(err, &coded):
+		return coded
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return errcode.Wrap(errcode.MustRetry, err)
+	}
+	return errcode.Wrap(errcode.Internal, err)
+}
+
+func convertResult(r *exec.Result, database string) *Result {
+	out := &Result{Database: database}
+	switch r.Kind {
+	case exec.Rows:
+		out.Kind = ResultRows
+		out.Columns = make([]Column, len(r.Columns))
+		for i, c := range r.Columns {
+			out.Columns[i] = Column{Name: c.Name, Type: c.Kind}
+		}
+		out.Rows = r.Rows
+		if out.Rows == nil {
+			out.Rows = [][]types.Value{}
+		}
+	case exec.Affected:
+		out.Kind = ResultAffected
+		out.RowsAffected = r.RowsAffected
+	default:
+		out.Kind = ResultDDL
+	}
+	return out
+}
