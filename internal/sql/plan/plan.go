@@ -146,7 +146,7 @@ type Limit struct {
 	Offset int64
 }
 
-func (n *Values) Name() string    { return "values" }
+func (n *Values) Name() string { return "values" }
 func (n *Scan) Name() string {
 	switch n.Kind {
 	case ScanLookup:
