@@ -97,7 +97,7 @@ func TestCheckFindsViolations(t *testing.T) {
 		{ImportPath: mod("internal/replica"), Imports: []string{"go.etcd.io/raft/v3", "go.etcd.io/raft/v3/raftpb"}},
 		{ImportPath: mod("internal/rpc"), Imports: []string{"go.etcd.io/raft/v3/raftpb"}},
 		{ImportPath: mod("internal/mvcc"), TestImports: []string{mod("internal/sql/types")}}, // test imports are not layered
-		{ImportPath: "example.com/other", Imports: []string{mod("internal/server")}},        // outside the module
+		{ImportPath: "example.com/other", Imports: []string{mod("internal/server")}},         // outside the module
 
 		// violations
 		{ImportPath: mod("internal/storage"), Imports: []string{mod("internal/kv")}},
