@@ -61,11 +61,13 @@ func (s *shellSession) repl(ctx context.Context, lr shellLineReader, interrupt i
 		line, err := lr.ReadLine(prompt)
 		switch {
 		case errors.Is(err, errShellInterrupt):
+			discarded := !sp.idle()
 			sp.reset()
 			typed = typed[:0]
-			if s.rollbackOpen(ctx) {
+			switch {
+			case s.rollbackOpen(ctx):
 				fmt.Fprintln(s.out, "ROLLBACK (interrupted)")
-			} else {
+			case !discarded:
 				fmt.Fprintln(s.out, "(type exit or quit to leave)")
 			}
 			continue

@@ -110,19 +110,22 @@ var shellCommands = map[string]string{
 
 // parseShellCommand recognises "word [argument][;][rest]" at the start of
 // a line. The command ends at the first ';' or the end of the line; what
-// follows a ';' is returned as rest, to be read as SQL.
+// follows a ';' (with the line's newline) is returned as rest, to be read
+// as SQL.
 func parseShellCommand(line string) (name, arg, rest string, ok bool) {
-	trimmed := strings.TrimSpace(line)
-	word, after, _ := strings.Cut(trimmed, " ")
-	word, semi, hasSemi := strings.Cut(word, ";")
-	name, ok = shellCommands[strings.ToLower(word)]
+	body := strings.TrimLeft(line, " \t\r\n")
+	end := strings.IndexAny(body, " \t\r\n;")
+	if end < 0 {
+		end = len(body)
+	}
+	name, ok = shellCommands[strings.ToLower(body[:end])]
 	if !ok {
 		return "", "", "", false
 	}
-	if hasSemi {
-		return name, "", semi + " " + after, true
+	arg = body[end:]
+	if i := strings.IndexByte(arg, ';'); i >= 0 {
+		arg, rest = arg[:i], arg[i+1:]
 	}
-	arg, rest, _ = strings.Cut(after, ";")
 	return name, strings.TrimSpace(arg), rest, true
 }
 
