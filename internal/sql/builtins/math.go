@@ -67,7 +67,11 @@ func mathFuncs() []*Func {
 				if a[0].Kind == types.Int64 {
 					x = float64(a[0].Int)
 				}
-				return types.NewFloat(RoundScale(x, a[1].Int)), nil
+				r := RoundScale(x, a[1].Int)
+				if !finite(r) && finite(x) {
+					return types.Value{}, argError("round", "FLOAT64 overflow")
+				}
+				return types.NewFloat(r), nil
 			}},
 		{Name: "sqrt", MinArgs: 1, MaxArgs: 1, Args: []ArgClass{NumericArg}, Result: types.Float64,
 			Impl: func(_ *Context, a []types.Value) (types.Value, error) {
