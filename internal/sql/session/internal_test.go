@@ -1,0 +1,78 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/camusdb/camusdb-go/internal/kvpb"
+	"github.com/camusdb/camusdb-go/internal/sql/ast"
+	"github.com/camusdb/camusdb-go/internal/util/errcode"
+)
+
+func TestParseCacheTTLAndLRU(t *testing.T) {
+	now := time.Unix(1000, 0)
+	c := newParseCache(time.Minute, 2, func() time.Time { return now })
+	a, b, d := &ast.Begin{}, &ast.Commit{}, &ast.Rollback{}
+	c.put("a", a)
+	c.put("b", b)
+	if got, ok := c.get("a"); !ok || got != a {
+		t.Fatal("a not cached")
+	}
+	c.put("d", d) // evicts b, the least recently used
+	if _, ok := c.get("b"); ok {
+		t.Fatal("b survived eviction")
+	}
+	if _, ok := c.get("a"); !ok {
+		t.Fatal("a evicted instead of b")
+	}
+	now = now.Add(time.Minute)
+	if _, ok := c.get("a"); ok {
+		t.Fatal("expired entry returned")
+	}
+	if c.len() != 1 {
+		t.Fatalf("len %d after expiry, want 1", c.len())
+	}
+
+	off := newParseCache(0, 0, time.Now)
+	off.put("a", a)
+	if _, ok := off.get("a"); ok {
+		t.Fatal("TTL 0 must disable the cache")
+	}
+	unbounded := newParseCache(time.Hour, 0, time.Now)
+	for i := 0; i < 100; i++ {
+		unbounded.put(fmt.Sprint(i), a)
+	}
+	if unbounded.len() != 100 {
+		t.Fatalf("unbounded cache holds %d", unbounded.len())
+	}
+}
+
+func TestMapError(t *testing.T) {
+	coded := errcode.New(errcode.UniqueViolation, "dup")
+	for _, tc := range []struct {
+		err  error
+		want errcode.Code
+	}{
+		{&kvpb.ConflictError{}, errcode.TxnConflict},
+		{fmt.Errorf("wrapped: %w", &kvpb.RetryError{}), errcode.MustRetry},
+		{&kvpb.AmbiguousError{Cause: &kvpb.RetryError{}}, errcode.Ambiguous},
+		{&kvpb.CorruptionError{}, errcode.Corruption},
+		{kvpb.ErrTxnClosed, errcode.TxnClosed},
+		{coded, errcode.UniqueViolation},
+		{context.DeadlineExceeded, errcode.MustRetry},
+		{errors.New("boom"), errcode.Internal},
+	} {
+		if got := errcode.Of(mapError(tc.err)); got != tc.want {
+			t.Errorf("%v: got %s, want %s", tc.err, got, tc.want)
+		}
+	}
+	if mapError(coded) != error(coded) {
+		t.Error("coded errors must pass through unchanged")
+	}
+	if mapError(nil) != nil {
+		t.Error("nil must stay nil")
+	}
+}
