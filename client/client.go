@@ -275,9 +275,24 @@ func bodySnippet(body []byte, status int) string {
 	return s
 }
 
-// Ping checks that a node answers GET /ping.
+// Ping checks that some node answers GET /ping with success. Being
+// idempotent, it tries every endpoint (from the next in round-robin order)
+// until one does, not only those that refuse connections; the last error is
+// returned when none does (a node that is not ready yet answers 503, which
+// is a retryable *Error).
 func (c *Client) Ping(ctx context.Context) error {
-	_, err := c.do(ctx, http.MethodGet, "/ping", nil, 0, nil)
+	start := c.pick()
+	var err error
+	for i := range c.endpoints {
+		idx := (start + i) % len(c.endpoints)
+		if err = c.roundTrip(ctx, http.MethodGet, c.endpoints[idx].base+"/ping", nil, nil); err == nil || ctx.Err() != nil {
+			return err
+		}
+		if isDialError(err) {
+			c.endpoints[idx].downUntil.Store(time.Now().Add(c.downFor).UnixNano())
+			err = fmt.Errorf("%w: %w", ErrNoEndpoint, err)
+		}
+	}
 	return err
 }
 

@@ -380,3 +380,50 @@ func TestEndpointsNormalized(t *testing.T) {
 		t.Fatalf("default endpoints = %v", got)
 	}
 }
+
+// Each fake keeps its own transaction table, so a statement of a
+// transaction sent to the other endpoint would fail with CADB0501: the
+// client must keep a transaction on the endpoint that began it.
+func TestTransactionStaysOnItsEndpoint(t *testing.T) {
+	a := clienttest.NewServer(t, func(clienttest.Request) clienttest.Reply { return clienttest.Affected(1) })
+	b := clienttest.NewServer(t, func(clienttest.Request) clienttest.Reply { return clienttest.Affected(1) })
+	c := newClient(t, a.URL, b.URL)
+	ctx := context.Background()
+	for i := 0; i < 6; i++ {
+		txn, err := c.Begin(ctx, "db")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Exec(ctx, "db", "UPDATE t SET x = 1 WHERE id = 1", nil, txn); err != nil {
+			t.Fatalf("round %d exec: %v", i, err)
+		}
+		if _, err := c.Query(ctx, "db", "SELECT 1", nil, txn); err != nil {
+			t.Fatalf("round %d query: %v", i, err)
+		}
+		if err := c.Commit(ctx, txn); err != nil {
+			t.Fatalf("round %d commit: %v", i, err)
+		}
+	}
+	if len(a.Requests()) == 0 || len(b.Requests()) == 0 {
+		t.Fatalf("transactions not spread: %d / %d requests", len(a.Requests()), len(b.Requests()))
+	}
+}
+
+func TestPingTriesEveryEndpoint(t *testing.T) {
+	notReady := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte(`{"status":"failed","code":"CADB0504","message":"no leader yet"}`))
+	}))
+	defer notReady.Close()
+	ready := clienttest.NewServer(t, nil)
+	c := newClient(t, notReady.URL, ready.URL)
+	for i := 0; i < 4; i++ {
+		if err := c.Ping(context.Background()); err != nil {
+			t.Fatalf("ping %d: %v", i, err)
+		}
+	}
+	c2 := newClient(t, notReady.URL)
+	if err := c2.Ping(context.Background()); !client.IsRetryable(err) || client.CodeOf(err) != client.CodeMustRetry {
+		t.Fatalf("not-ready ping: %v", err)
+	}
+}

@@ -149,15 +149,12 @@ func RunShell(ctx context.Context, o ShellOptions) error {
 
 	c := client.New(o.Endpoints)
 	defer c.Close()
-	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	err := c.Ping(pingCtx)
-	cancel()
-	if err != nil {
+	if err := shellWaitReady(ctx, c, 10*time.Second); err != nil {
 		fmt.Fprintf(o.Stderr, "camus-cli: cannot reach CamusDB at %s: %v\n", strings.Join(c.Endpoints(), ", "), err)
 		return &shellExitError{code: ShellExitUnreachable, err: err}
 	}
 
-	interactive := len(o.Execute) == 0 && len(o.Files) == 0 && isTerminal(o.Stdin)
+	interactive := len(o.Execute) == 0 && len(o.Files) == 0 && shellIsTerminal(o.Stdin)
 	s := &shellSession{
 		client:      c,
 		database:    o.Database,
@@ -172,16 +169,35 @@ func RunShell(ctx context.Context, o ShellOptions) error {
 		s.timing = *o.Timing
 	}
 	if interactive {
-		lr, err := newReadlineReader(o.Stdin, o.Stdout, o.Stderr, o.HistoryFile)
+		lr, err := newShellReadlineReader(o.Stdin, o.Stdout, o.Stderr, o.HistoryFile)
 		if err != nil {
 			fmt.Fprintf(o.Stderr, "camus-cli: %v\n", err)
 			return &shellExitError{code: ShellExitFailed, err: err}
 		}
 		defer lr.Close()
 		fmt.Fprintf(o.Stdout, "Connected to %s, database %s. Type help for help.\n", strings.Join(c.Endpoints(), ", "), o.Database)
-		return exitFor(s.repl(ctx, lr, interruptContext))
+		return shellExitFor(s.repl(ctx, lr, shellInterruptContext))
 	}
-	return exitFor(s.runNonInteractive(ctx, o.Stdin, o.Execute, o.Files))
+	return shellExitFor(s.runNonInteractive(ctx, o.Stdin, o.Execute, o.Files))
+}
+
+// shellWaitReady pings until a node answers, waiting up to limit while nodes
+// answer "not ready" (a retryable error, e.g. no Raft leader yet); a refused
+// connection or another error fails at once.
+func shellWaitReady(ctx context.Context, c *client.Client, limit time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	for {
+		err := c.Ping(ctx)
+		if err == nil || !client.IsRetryable(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }
 
 func runShell(cmd *cobra.Command, args []string, f *shellFlags) error {
@@ -199,7 +215,7 @@ func runShell(cmd *cobra.Command, args []string, f *shellFlags) error {
 	}
 	o := ShellOptions{
 		Endpoints:   endpoints,
-		Database:    firstNonEmpty(argAt(args, 0), f.database, conn.Database),
+		Database:    shellFirstNonEmpty(shellArgAt(args, 0), f.database, conn.Database),
 		Stdin:       cmd.InOrStdin(),
 		Stdout:      cmd.OutOrStdout(),
 		Stderr:      cmd.ErrOrStderr(),
@@ -218,8 +234,8 @@ func runShell(cmd *cobra.Command, args []string, f *shellFlags) error {
 	return RunShell(ctx, o)
 }
 
-// exitFor turns a session's outcome into the command's error.
-func exitFor(err error) error {
+// shellExitFor turns a session's outcome into the command's error.
+func shellExitFor(err error) error {
 	if err == nil || errors.Is(err, errShellExit) {
 		return nil
 	}
@@ -256,14 +272,14 @@ func (s *shellSession) runNonInteractive(ctx context.Context, stdin io.Reader, e
 	return err
 }
 
-func argAt(args []string, i int) string {
+func shellArgAt(args []string, i int) string {
 	if i < len(args) {
 		return args[i]
 	}
 	return ""
 }
 
-func firstNonEmpty(values ...string) string {
+func shellFirstNonEmpty(values ...string) string {
 	for _, v := range values {
 		if v != "" {
 			return v
@@ -272,8 +288,8 @@ func firstNonEmpty(values ...string) string {
 	return ""
 }
 
-// isTerminal reports whether r is a terminal (then the shell is interactive).
-func isTerminal(r io.Reader) bool {
+// shellIsTerminal reports whether r is a terminal (then the shell is interactive).
+func shellIsTerminal(r io.Reader) bool {
 	f, ok := r.(*os.File)
 	return ok && readline.IsTerminal(int(f.Fd()))
 }

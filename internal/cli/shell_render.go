@@ -36,10 +36,10 @@ func (s *shellSession) render(res *client.Result, keyword string, elapsed time.D
 	case client.ResultRows:
 		s.renderRows(res)
 		if s.format != shellFormatTSV {
-			fmt.Fprintf(s.out, "%s%s\n", plural(len(res.Rows), "row"), suffix)
+			fmt.Fprintf(s.out, "%s%s\n", shellPlural(len(res.Rows), "row"), suffix)
 		}
 	case client.ResultAffected:
-		fmt.Fprintf(s.out, "%s affected%s\n", plural(int(res.RowsAffected), "row"), suffix)
+		fmt.Fprintf(s.out, "%s affected%s\n", shellPlural(int(res.RowsAffected), "row"), suffix)
 	case client.ResultBegin:
 		fmt.Fprintf(s.out, "BEGIN%s\n", suffix)
 	case client.ResultCommit:
@@ -59,7 +59,7 @@ func (s *shellSession) render(res *client.Result, keyword string, elapsed time.D
 	}
 }
 
-func plural(n int, noun string) string {
+func shellPlural(n int, noun string) string {
 	if n == 1 {
 		return "1 " + noun
 	}
@@ -81,7 +81,7 @@ func (s *shellSession) renderRows(res *client.Result) {
 				if i > 0 {
 					sb.WriteByte('\t')
 				}
-				sb.WriteString(tsvEscape(formatCell(v)))
+				sb.WriteString(shellTSVEscape(shellFormatCell(v)))
 			}
 			sb.WriteByte('\n')
 		}
@@ -106,16 +106,16 @@ func (s *shellSession) renderRows(res *client.Result) {
 	for _, row := range res.Rows {
 		cells := make(table.Row, len(row))
 		for i, v := range row {
-			cells[i] = formatCell(v)
+			cells[i] = shellFormatCell(v)
 		}
 		tw.AppendRow(cells)
 	}
 	fmt.Fprintln(s.out, tw.Render())
 }
 
-// formatCell renders a value as the shell shows it: NULL, 42, 1.5, true,
+// shellFormatCell renders a value as the shell shows it: NULL, 42, 1.5, true,
 // text; floats print the shortest text that parses back to the same value.
-func formatCell(v any) string {
+func shellFormatCell(v any) string {
 	switch x := v.(type) {
 	case nil:
 		return "NULL"
@@ -131,9 +131,9 @@ func formatCell(v any) string {
 	return fmt.Sprint(v)
 }
 
-// tsvEscape keeps one row per line: tabs, newlines and backslashes in a
+// shellTSVEscape keeps one row per line: tabs, newlines and backslashes in a
 // value are written as \t, \n, \r and \\.
-func tsvEscape(s string) string {
+func shellTSVEscape(s string) string {
 	if !strings.ContainsAny(s, "\t\n\r\\") {
 		return s
 	}

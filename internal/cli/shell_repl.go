@@ -32,12 +32,12 @@ type shellLineReader interface {
 	SaveHistory(entry string)
 }
 
-// interruptFunc derives a context cancelled by Ctrl-C while a statement runs.
-type interruptFunc func(context.Context) (context.Context, context.CancelFunc)
+// shellInterruptFunc derives a context cancelled by Ctrl-C while a statement runs.
+type shellInterruptFunc func(context.Context) (context.Context, context.CancelFunc)
 
-// interruptContext cancels on SIGINT: the terminal is not in raw mode while
+// shellInterruptContext cancels on SIGINT: the terminal is not in raw mode while
 // a statement runs, so Ctrl-C arrives as a signal.
-func interruptContext(ctx context.Context) (context.Context, context.CancelFunc) {
+func shellInterruptContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	return signal.NotifyContext(ctx, os.Interrupt)
 }
 
@@ -49,7 +49,7 @@ func interruptContext(ctx context.Context) (context.Context, context.CancelFunc)
 // transaction; while a statement runs it cancels that statement (and rolls
 // back the transaction). exit/quit are refused while a transaction is open;
 // so is Ctrl-D the first time, the second rolls back and leaves.
-func (s *shellSession) repl(ctx context.Context, lr shellLineReader, interrupt interruptFunc) error {
+func (s *shellSession) repl(ctx context.Context, lr shellLineReader, interrupt shellInterruptFunc) error {
 	var sp shellSplitter
 	var typed []string // lines of the statement in progress, for history
 	eofWarned := false
@@ -88,7 +88,7 @@ func (s *shellSession) repl(ctx context.Context, lr shellLineReader, interrupt i
 		typed = append(typed, strings.TrimSpace(line))
 
 		runCtx, stop := interrupt(ctx)
-		err = s.handleLine(runCtx, &sp, line+"\n", scriptPos{source: "<stdin>"})
+		err = s.handleLine(runCtx, &sp, line+"\n", shellScriptPos{source: "<stdin>"})
 		interrupted := runCtx.Err() != nil && ctx.Err() == nil
 		stop()
 		if sp.idle() {
@@ -113,11 +113,11 @@ func (s *shellSession) repl(ctx context.Context, lr shellLineReader, interrupt i
 	}
 }
 
-// readlineReader is the terminal line editor: arrows, Ctrl-A/E, Ctrl-R
+// shellReadlineReader is the terminal line editor: arrows, Ctrl-A/E, Ctrl-R
 // history search, history persisted in the user's home.
-type readlineReader struct{ rl *readline.Instance }
+type shellReadlineReader struct{ rl *readline.Instance }
 
-func newReadlineReader(stdin io.Reader, stdout, stderr io.Writer, historyFile string) (*readlineReader, error) {
+func newShellReadlineReader(stdin io.Reader, stdout, stderr io.Writer, historyFile string) (*shellReadlineReader, error) {
 	if historyFile == "" {
 		if home, err := os.UserHomeDir(); err == nil {
 			historyFile = filepath.Join(home, ".camus_cli_history")
@@ -138,10 +138,10 @@ func newReadlineReader(stdin io.Reader, stdout, stderr io.Writer, historyFile st
 	if err != nil {
 		return nil, fmt.Errorf("starting line editor: %w", err)
 	}
-	return &readlineReader{rl: rl}, nil
+	return &shellReadlineReader{rl: rl}, nil
 }
 
-func (r *readlineReader) ReadLine(prompt string) (string, error) {
+func (r *shellReadlineReader) ReadLine(prompt string) (string, error) {
 	r.rl.SetPrompt(prompt)
 	line, err := r.rl.Readline()
 	if errors.Is(err, readline.ErrInterrupt) {
@@ -150,6 +150,6 @@ func (r *readlineReader) ReadLine(prompt string) (string, error) {
 	return line, err
 }
 
-func (r *readlineReader) SaveHistory(entry string) { _ = r.rl.SaveHistory(entry) }
+func (r *shellReadlineReader) SaveHistory(entry string) { _ = r.rl.SaveHistory(entry) }
 
-func (r *readlineReader) Close() error { return r.rl.Close() }
+func (r *shellReadlineReader) Close() error { return r.rl.Close() }

@@ -41,8 +41,8 @@ type errShellStatement struct{ err error }
 func (e *errShellStatement) Error() string { return e.err.Error() }
 func (e *errShellStatement) Unwrap() error { return e.err }
 
-// scriptPos says where a statement came from, for error messages.
-type scriptPos struct {
+// shellScriptPos says where a statement came from, for error messages.
+type shellScriptPos struct {
 	source string // file name, "-e" or "<stdin>"
 	line   int    // line where the statement starts
 }
@@ -65,7 +65,7 @@ func (s *shellSession) runScript(ctx context.Context, r io.Reader, source string
 			if sp.idle() {
 				stmtLine = lineNo
 			}
-			if err := s.handleLine(ctx, &sp, line, scriptPos{source, stmtLine}); err != nil {
+			if err := s.handleLine(ctx, &sp, line, shellScriptPos{source, stmtLine}); err != nil {
 				return err
 			}
 		}
@@ -74,7 +74,7 @@ func (s *shellSession) runScript(ctx context.Context, r io.Reader, source string
 		}
 	}
 	if stmt, ok := sp.flush(); ok {
-		return s.runStatement(ctx, stmt, &scriptPos{source, stmtLine})
+		return s.runStatement(ctx, stmt, &shellScriptPos{source, stmtLine})
 	}
 	return nil
 }
@@ -82,7 +82,7 @@ func (s *shellSession) runScript(ctx context.Context, r io.Reader, source string
 // handleLine feeds one input line (with its newline, if any): a shell
 // command when no statement is in progress, else SQL for the splitter;
 // every statement it completes is run.
-func (s *shellSession) handleLine(ctx context.Context, sp *shellSplitter, line string, pos scriptPos) error {
+func (s *shellSession) handleLine(ctx context.Context, sp *shellSplitter, line string, pos shellScriptPos) error {
 	if sp.idle() {
 		if name, arg, rest, ok := parseShellCommand(line); ok {
 			sp.reset()
@@ -129,7 +129,7 @@ func parseShellCommand(line string) (name, arg, rest string, ok bool) {
 	return name, strings.TrimSpace(arg), rest, true
 }
 
-func (s *shellSession) runCommand(ctx context.Context, name, arg string, pos *scriptPos) error {
+func (s *shellSession) runCommand(ctx context.Context, name, arg string, pos *shellScriptPos) error {
 	switch name {
 	case "exit":
 		if s.txn != nil {
@@ -152,7 +152,7 @@ func (s *shellSession) runCommand(ctx context.Context, name, arg string, pos *sc
 	return nil
 }
 
-func (s *shellSession) use(ctx context.Context, name string, pos *scriptPos) error {
+func (s *shellSession) use(ctx context.Context, name string, pos *shellScriptPos) error {
 	name = strings.Trim(name, "`\"' ")
 	if name == "" {
 		return s.fail(errors.New("usage: use DATABASE"), pos)
@@ -161,7 +161,7 @@ func (s *shellSession) use(ctx context.Context, name string, pos *scriptPos) err
 		return s.fail(errors.New("cannot change database while a transaction is open"), pos)
 	}
 	// The server checks that the database exists; the new name comes back.
-	res, err := s.client.Query(ctx, name, "USE "+quoteIdent(name), nil, nil)
+	res, err := s.client.Query(ctx, name, "USE "+shellQuoteIdent(name), nil, nil)
 	if err != nil {
 		return s.fail(err, pos)
 	}
@@ -173,12 +173,12 @@ func (s *shellSession) use(ctx context.Context, name string, pos *scriptPos) err
 	return nil
 }
 
-// quoteIdent back-quotes an identifier for USE.
-func quoteIdent(name string) string {
+// shellQuoteIdent back-quotes an identifier for USE.
+func shellQuoteIdent(name string) string {
 	return "`" + strings.ReplaceAll(name, "`", "``") + "`"
 }
 
-func (s *shellSession) source(ctx context.Context, path string, pos *scriptPos) error {
+func (s *shellSession) source(ctx context.Context, path string, pos *shellScriptPos) error {
 	path = strings.Trim(path, "\"' ")
 	if path == "" {
 		return s.fail(errors.New("usage: source FILE"), pos)
@@ -202,8 +202,8 @@ func (s *shellSession) source(ctx context.Context, path string, pos *scriptPos) 
 }
 
 // runStatement sends one SQL statement and prints its outcome.
-func (s *shellSession) runStatement(ctx context.Context, stmt string, pos *scriptPos) error {
-	first, second := leadingKeywords(stmt)
+func (s *shellSession) runStatement(ctx context.Context, stmt string, pos *shellScriptPos) error {
+	first, second := shellLeadingKeywords(stmt)
 	isBegin := first == "BEGIN" || (first == "START" && second == "TRANSACTION")
 	endsTxn := first == "COMMIT" || first == "ROLLBACK"
 	if isBegin && s.txn != nil {
@@ -235,7 +235,7 @@ func (s *shellSession) runStatement(ctx context.Context, stmt string, pos *scrip
 
 // fail prints err to the error stream and returns it marked as reported.
 // In interactive mode the session continues; scripts stop.
-func (s *shellSession) fail(err error, pos *scriptPos) error {
+func (s *shellSession) fail(err error, pos *shellScriptPos) error {
 	var ce *client.Error
 	switch {
 	case errors.As(err, &ce) && ce.Code != "":

@@ -14,20 +14,20 @@ import "strings"
 // statement and is dropped.
 type shellSplitter struct {
 	buf        strings.Builder
-	state      splitState
+	state      shellSplitState
 	escaped    bool // previous byte was a backslash inside a literal
 	hasContent bool // buf holds something other than whitespace and comments
 }
 
-type splitState uint8
+type shellSplitState uint8
 
 const (
-	splitNormal splitState = iota
-	splitSingle
-	splitDouble
-	splitBacktick
-	splitLineComment
-	splitBlockComment
+	shellSplitNormal shellSplitState = iota
+	shellSplitSingle
+	shellSplitDouble
+	shellSplitBacktick
+	shellSplitLineComment
+	shellSplitBlockComment
 )
 
 // feed appends text and returns the statements it completed.
@@ -37,7 +37,7 @@ func (sp *shellSplitter) feed(text string) []string {
 	for i := 0; i < len(text); i++ {
 		c := text[i]
 		switch sp.state {
-		case splitNormal:
+		case shellSplitNormal:
 			switch {
 			case c == ';':
 				sp.buf.WriteString(text[start:i])
@@ -47,43 +47,43 @@ func (sp *shellSplitter) feed(text string) []string {
 				}
 				continue
 			case c == '\'':
-				sp.state = splitSingle
+				sp.state = shellSplitSingle
 			case c == '"':
-				sp.state = splitDouble
+				sp.state = shellSplitDouble
 			case c == '`':
-				sp.state = splitBacktick
+				sp.state = shellSplitBacktick
 			case c == '-' && i+1 < len(text) && text[i+1] == '-':
-				sp.state = splitLineComment
+				sp.state = shellSplitLineComment
 				i++
 				continue
 			case c == '/' && i+1 < len(text) && text[i+1] == '*':
-				sp.state = splitBlockComment
+				sp.state = shellSplitBlockComment
 				i++
 				continue
 			}
 			if c > ' ' {
 				sp.hasContent = true
 			}
-		case splitSingle, splitDouble:
+		case shellSplitSingle, shellSplitDouble:
 			switch {
 			case sp.escaped:
 				sp.escaped = false
 			case c == '\\':
 				sp.escaped = true
-			case (c == '\'' && sp.state == splitSingle) || (c == '"' && sp.state == splitDouble):
-				sp.state = splitNormal
+			case (c == '\'' && sp.state == shellSplitSingle) || (c == '"' && sp.state == shellSplitDouble):
+				sp.state = shellSplitNormal
 			}
-		case splitBacktick:
+		case shellSplitBacktick:
 			if c == '`' {
-				sp.state = splitNormal
+				sp.state = shellSplitNormal
 			}
-		case splitLineComment:
+		case shellSplitLineComment:
 			if c == '\n' {
-				sp.state = splitNormal
+				sp.state = shellSplitNormal
 			}
-		case splitBlockComment:
+		case shellSplitBlockComment:
 			if c == '*' && i+1 < len(text) && text[i+1] == '/' {
-				sp.state = splitNormal
+				sp.state = shellSplitNormal
 				i++
 			}
 		}
@@ -106,21 +106,21 @@ func (sp *shellSplitter) take() (string, bool) {
 // comment is passed on as is: the server reports the syntax error.
 func (sp *shellSplitter) flush() (string, bool) {
 	stmt, ok := sp.take()
-	sp.state, sp.escaped = splitNormal, false
+	sp.state, sp.escaped = shellSplitNormal, false
 	return stmt, ok
 }
 
 // reset discards the pending statement.
 func (sp *shellSplitter) reset() {
 	sp.buf.Reset()
-	sp.hasContent, sp.state, sp.escaped = false, splitNormal, false
+	sp.hasContent, sp.state, sp.escaped = false, shellSplitNormal, false
 }
 
 // idle reports whether no statement is in progress: nothing but whitespace
 // and finished comments since the last ';'. A line comment ends at the line
 // end, so it does not keep the splitter busy.
 func (sp *shellSplitter) idle() bool {
-	return !sp.hasContent && (sp.state == splitNormal || sp.state == splitLineComment)
+	return !sp.hasContent && (sp.state == shellSplitNormal || sp.state == shellSplitLineComment)
 }
 
 // shellSplitStatements splits a whole script.
@@ -133,9 +133,9 @@ func shellSplitStatements(script string) []string {
 	return stmts
 }
 
-// leadingKeywords returns the first two words of stmt in upper case,
+// shellLeadingKeywords returns the first two words of stmt in upper case,
 // skipping comments, e.g. "START", "TRANSACTION".
-func leadingKeywords(stmt string) (first, second string) {
+func shellLeadingKeywords(stmt string) (first, second string) {
 	words := make([]string, 0, 2)
 	for i := 0; i < len(stmt) && len(words) < 2; {
 		c := stmt[i]
@@ -152,9 +152,9 @@ func leadingKeywords(stmt string) (first, second string) {
 			} else {
 				i = len(stmt)
 			}
-		case isWordByte(c):
+		case shellIsWordByte(c):
 			j := i
-			for j < len(stmt) && isWordByte(stmt[j]) {
+			for j < len(stmt) && shellIsWordByte(stmt[j]) {
 				j++
 			}
 			words = append(words, strings.ToUpper(stmt[i:j]))
@@ -162,19 +162,19 @@ func leadingKeywords(stmt string) (first, second string) {
 		case c <= ' ':
 			i++
 		default:
-			return wordAt(words, 0), wordAt(words, 1)
+			return shellWordAt(words, 0), shellWordAt(words, 1)
 		}
 	}
-	return wordAt(words, 0), wordAt(words, 1)
+	return shellWordAt(words, 0), shellWordAt(words, 1)
 }
 
-func wordAt(words []string, i int) string {
+func shellWordAt(words []string, i int) string {
 	if i < len(words) {
 		return words[i]
 	}
 	return ""
 }
 
-func isWordByte(c byte) bool {
+func shellIsWordByte(c byte) bool {
 	return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
 }

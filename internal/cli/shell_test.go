@@ -28,8 +28,8 @@ func checkShellLeaks(t *testing.T) {
 	t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
 }
 
-// robotsHandler answers like a small server holding a robots table.
-func robotsHandler(r clienttest.Request) clienttest.Reply {
+// shellRobotsHandler answers like a small server holding a robots table.
+func shellRobotsHandler(r clienttest.Request) clienttest.Reply {
 	sql := strings.ToUpper(r.SQL)
 	switch {
 	case strings.HasPrefix(sql, "USE "):
@@ -59,13 +59,13 @@ func robotsHandler(r clienttest.Request) clienttest.Reply {
 	return clienttest.OK()
 }
 
-type shellRun struct {
+type shellRunResult struct {
 	stdout, stderr string
 	code           int
 }
 
-// runCLI executes the camus-cli command with args and stdin, like the binary.
-func runCLI(t *testing.T, stdin string, args ...string) shellRun {
+// runShellCLI executes the camus-cli command with args and stdin, like the binary.
+func runShellCLI(t *testing.T, stdin string, args ...string) shellRunResult {
 	t.Helper()
 	cmd := NewShellCommand()
 	var out, errOut bytes.Buffer
@@ -76,10 +76,10 @@ func runCLI(t *testing.T, stdin string, args ...string) shellRun {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	err := cmd.ExecuteContext(ctx)
-	return shellRun{stdout: out.String(), stderr: errOut.String(), code: ShellExitCode(err)}
+	return shellRunResult{stdout: out.String(), stderr: errOut.String(), code: ShellExitCode(err)}
 }
 
-func sqlOf(reqs []clienttest.Request) []string {
+func shellSQLOf(reqs []clienttest.Request) []string {
 	var out []string
 	for _, r := range reqs {
 		out = append(out, r.SQL)
@@ -89,8 +89,8 @@ func sqlOf(reqs []clienttest.Request) []string {
 
 func TestShellExecuteRendersResults(t *testing.T) {
 	checkShellLeaks(t)
-	srv := clienttest.NewServer(t, robotsHandler)
-	got := runCLI(t, "", "--url", srv.URL, "-e",
+	srv := clienttest.NewServer(t, shellRobotsHandler)
+	got := runShellCLI(t, "", "--url", srv.URL, "-e",
 		"CREATE TABLE robots (id INT64); INSERT INTO robots VALUES (1), (2); SELECT id, name, score, ok FROM robots; SELECT id FROM empty")
 	if got.code != 0 || got.stderr != "" {
 		t.Fatalf("exit %d, stderr %q", got.code, got.stderr)
@@ -121,8 +121,8 @@ func TestShellExecuteRendersResults(t *testing.T) {
 
 func TestShellTSVFormat(t *testing.T) {
 	checkShellLeaks(t)
-	srv := clienttest.NewServer(t, robotsHandler)
-	got := runCLI(t, "", "--url", srv.URL, "--format", "tsv", "-e", "SELECT * FROM robots")
+	srv := clienttest.NewServer(t, shellRobotsHandler)
+	got := runShellCLI(t, "", "--url", srv.URL, "--format", "tsv", "-e", "SELECT * FROM robots")
 	want := "id\tname\tscore\tok\n1\tR2-D2\t1.5\ttrue\n22\tBB\\t8\tNULL\tfalse\n"
 	if got.code != 0 || got.stdout != want {
 		t.Fatalf("exit %d stdout %q stderr %q", got.code, got.stdout, got.stderr)
@@ -131,8 +131,8 @@ func TestShellTSVFormat(t *testing.T) {
 
 func TestShellStopsAtFirstError(t *testing.T) {
 	checkShellLeaks(t)
-	srv := clienttest.NewServer(t, robotsHandler)
-	got := runCLI(t, "", "shop", "--url", srv.URL, "-e", "INSERT INTO t VALUES (1);\nUPDATE robots SET year = 1;\nSELECT 1")
+	srv := clienttest.NewServer(t, shellRobotsHandler)
+	got := runShellCLI(t, "", "shop", "--url", srv.URL, "-e", "INSERT INTO t VALUES (1);\nUPDATE robots SET year = 1;\nSELECT 1")
 	if got.code != ShellExitFailed {
 		t.Fatalf("exit %d, want %d", got.code, ShellExitFailed)
 	}
@@ -142,7 +142,7 @@ func TestShellStopsAtFirstError(t *testing.T) {
 	if got.stderr != "ERROR CADB0400: UPDATE without WHERE\n  at -e:2\n" {
 		t.Fatalf("stderr %q", got.stderr)
 	}
-	if sqls := sqlOf(srv.Requests()); !reflect.DeepEqual(sqls, []string{"INSERT INTO t VALUES (1)", "UPDATE robots SET year = 1"}) {
+	if sqls := shellSQLOf(srv.Requests()); !reflect.DeepEqual(sqls, []string{"INSERT INTO t VALUES (1)", "UPDATE robots SET year = 1"}) {
 		t.Fatalf("sent %q", sqls)
 	}
 	if srv.Requests()[0].Database != "shop" {
@@ -152,7 +152,7 @@ func TestShellStopsAtFirstError(t *testing.T) {
 
 func TestShellFileAndStdin(t *testing.T) {
 	checkShellLeaks(t)
-	srv := clienttest.NewServer(t, robotsHandler)
+	srv := clienttest.NewServer(t, shellRobotsHandler)
 	dir := t.TempDir()
 	script := "-- a comment; not a statement\nCREATE TABLE t (s STRING);\n" +
 		"INSERT INTO t VALUES ('a;b'), (\"it\\\"s\"), ('don''t');\n/* ; */ SELECT 'x;y' FROM t -- trailing; comment\n"
@@ -165,20 +165,20 @@ func TestShellFileAndStdin(t *testing.T) {
 		"INSERT INTO t VALUES ('a;b'), (\"it\\\"s\"), ('don''t')",
 		"/* ; */ SELECT 'x;y' FROM t -- trailing; comment",
 	}
-	got := runCLI(t, "", "--url", srv.URL, "-f", path)
+	got := runShellCLI(t, "", "--url", srv.URL, "-f", path)
 	if got.code != 0 {
 		t.Fatalf("-f: exit %d: %s", got.code, got.stderr)
 	}
-	if sqls := sqlOf(srv.Requests()); !reflect.DeepEqual(sqls, wantSQL) {
+	if sqls := shellSQLOf(srv.Requests()); !reflect.DeepEqual(sqls, wantSQL) {
 		t.Fatalf("-f sent %q", sqls)
 	}
 
-	srv2 := clienttest.NewServer(t, robotsHandler)
-	got = runCLI(t, script, "--url", srv2.URL)
+	srv2 := clienttest.NewServer(t, shellRobotsHandler)
+	got = runShellCLI(t, script, "--url", srv2.URL)
 	if got.code != 0 {
 		t.Fatalf("stdin: exit %d: %s", got.code, got.stderr)
 	}
-	if sqls := sqlOf(srv2.Requests()); !reflect.DeepEqual(sqls, wantSQL) {
+	if sqls := shellSQLOf(srv2.Requests()); !reflect.DeepEqual(sqls, wantSQL) {
 		t.Fatalf("stdin sent %q", sqls)
 	}
 
@@ -187,7 +187,7 @@ func TestShellFileAndStdin(t *testing.T) {
 	if err := os.WriteFile(bad, []byte("CREATE TABLE a (x INT64);\n\nSELEC\n  1;\nCREATE TABLE b (x INT64);\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	got = runCLI(t, "", "--url", srv2.URL, "-f", bad)
+	got = runShellCLI(t, "", "--url", srv2.URL, "-f", bad)
 	if got.code != 1 || got.stderr != "ERROR CADB0406: syntax error at line 1, column 1\n  at "+bad+":3\n" {
 		t.Fatalf("exit %d stderr %q", got.code, got.stderr)
 	}
@@ -195,8 +195,8 @@ func TestShellFileAndStdin(t *testing.T) {
 
 func TestShellTransactionsCarriedAcrossStatements(t *testing.T) {
 	checkShellLeaks(t)
-	srv := clienttest.NewServer(t, robotsHandler)
-	got := runCLI(t, "BEGIN;\nINSERT INTO t VALUES (1);\nUPDATE t SET x = 2 WHERE id = 1;\nCOMMIT;\nINSERT INTO t VALUES (3);\n", "--url", srv.URL)
+	srv := clienttest.NewServer(t, shellRobotsHandler)
+	got := runShellCLI(t, "BEGIN;\nINSERT INTO t VALUES (1);\nUPDATE t SET x = 2 WHERE id = 1;\nCOMMIT;\nINSERT INTO t VALUES (3);\n", "--url", srv.URL)
 	if got.code != 0 {
 		t.Fatalf("exit %d: %s", got.code, got.stderr)
 	}
@@ -225,8 +225,8 @@ func TestShellTransactionsCarriedAcrossStatements(t *testing.T) {
 
 func TestShellScriptEndingInsideTransaction(t *testing.T) {
 	checkShellLeaks(t)
-	srv := clienttest.NewServer(t, robotsHandler)
-	got := runCLI(t, "", "--url", srv.URL, "-e", "BEGIN; INSERT INTO t VALUES (1)")
+	srv := clienttest.NewServer(t, shellRobotsHandler)
+	got := runShellCLI(t, "", "--url", srv.URL, "-e", "BEGIN; INSERT INTO t VALUES (1)")
 	if got.code != 1 || !strings.Contains(got.stderr, "rolled back") {
 		t.Fatalf("exit %d stderr %q", got.code, got.stderr)
 	}
@@ -234,17 +234,17 @@ func TestShellScriptEndingInsideTransaction(t *testing.T) {
 		t.Fatal("transaction left open")
 	}
 	// A failing statement inside a transaction also rolls it back on exit.
-	got = runCLI(t, "", "--url", srv.URL, "-e", "BEGIN; UPDATE t SET x = 1; COMMIT")
+	got = runShellCLI(t, "", "--url", srv.URL, "-e", "BEGIN; UPDATE t SET x = 1; COMMIT")
 	if got.code != 1 || srv.OpenTxns() != 0 {
 		t.Fatalf("exit %d, open %d", got.code, srv.OpenTxns())
 	}
 	// exit is refused while a transaction is open.
-	got = runCLI(t, "BEGIN;\nexit\n", "--url", srv.URL)
+	got = runShellCLI(t, "BEGIN;\nexit\n", "--url", srv.URL)
 	if got.code != 1 || !strings.Contains(got.stderr, "transaction is open") || srv.OpenTxns() != 0 {
 		t.Fatalf("exit %d stderr %q open %d", got.code, got.stderr, srv.OpenTxns())
 	}
 	// A second BEGIN is refused client-side.
-	got = runCLI(t, "", "--url", srv.URL, "-e", "BEGIN; START TRANSACTION")
+	got = runShellCLI(t, "", "--url", srv.URL, "-e", "BEGIN; START TRANSACTION")
 	if got.code != 1 || !strings.Contains(got.stderr, "already open") || srv.OpenTxns() != 0 {
 		t.Fatalf("exit %d stderr %q open %d", got.code, got.stderr, srv.OpenTxns())
 	}
@@ -252,14 +252,14 @@ func TestShellScriptEndingInsideTransaction(t *testing.T) {
 
 func TestShellUseAndCommands(t *testing.T) {
 	checkShellLeaks(t)
-	srv := clienttest.NewServer(t, robotsHandler)
+	srv := clienttest.NewServer(t, shellRobotsHandler)
 	dir := t.TempDir()
 	inc := filepath.Join(dir, "inc.sql")
 	if err := os.WriteFile(inc, []byte("INSERT INTO t VALUES (1);\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	script := "use Shop\nINSERT INTO t VALUES (1);\nsource " + inc + "\nhelp\nclear\nUSE other; INSERT INTO u VALUES (2);\nexit\nINSERT INTO never VALUES (1);\n"
-	got := runCLI(t, script, "--url", srv.URL)
+	got := runShellCLI(t, script, "--url", srv.URL)
 	if got.code != 0 {
 		t.Fatalf("exit %d: %s", got.code, got.stderr)
 	}
@@ -277,12 +277,12 @@ func TestShellUseAndCommands(t *testing.T) {
 	}
 
 	// An unknown database is reported and stops the script.
-	got = runCLI(t, "use nope\nSELECT 1;\n", "--url", srv.URL)
+	got = runShellCLI(t, "use nope\nSELECT 1;\n", "--url", srv.URL)
 	if got.code != 1 || got.stderr != "ERROR CADB0010: unknown database nope\n  at <stdin>:1\n" {
 		t.Fatalf("exit %d stderr %q", got.code, got.stderr)
 	}
 	// A missing source file too.
-	got = runCLI(t, "", "--url", srv.URL, "-e", "source "+filepath.Join(dir, "missing.sql"))
+	got = runShellCLI(t, "", "--url", srv.URL, "-e", "source "+filepath.Join(dir, "missing.sql"))
 	if got.code != 1 || !strings.Contains(got.stderr, "missing.sql") {
 		t.Fatalf("exit %d stderr %q", got.code, got.stderr)
 	}
@@ -290,7 +290,7 @@ func TestShellUseAndCommands(t *testing.T) {
 
 func TestShellConnectionFlags(t *testing.T) {
 	checkShellLeaks(t)
-	srv := clienttest.NewServer(t, robotsHandler)
+	srv := clienttest.NewServer(t, shellRobotsHandler)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -299,49 +299,49 @@ func TestShellConnectionFlags(t *testing.T) {
 	l.Close()
 
 	// Connection string with a dead endpoint first: skipped.
-	got := runCLI(t, "", "-c", "Endpoint="+dead+","+srv.URL+";Database=inv", "-e", "INSERT INTO t VALUES (1)")
+	got := runShellCLI(t, "", "-c", "Endpoint="+dead+","+srv.URL+";Database=inv", "-e", "INSERT INTO t VALUES (1)")
 	if got.code != 0 || srv.Requests()[0].Database != "inv" {
 		t.Fatalf("exit %d stderr %q reqs %+v", got.code, got.stderr, srv.Requests())
 	}
 	// Positional database wins over the connection string's.
-	got = runCLI(t, "", "pos", "-c", "Endpoint="+srv.URL+";Database=inv", "-e", "INSERT INTO t VALUES (1)")
+	got = runShellCLI(t, "", "pos", "-c", "Endpoint="+srv.URL+";Database=inv", "-e", "INSERT INTO t VALUES (1)")
 	if got.code != 0 || srv.Requests()[1].Database != "pos" {
 		t.Fatalf("exit %d stderr %q", got.code, got.stderr)
 	}
 	// Unreachable server: clear message, distinct exit code, nothing run.
-	got = runCLI(t, "", "--url", dead, "-e", "SELECT 1")
+	got = runShellCLI(t, "", "--url", dead, "-e", "SELECT 1")
 	if got.code != ShellExitUnreachable || !strings.Contains(got.stderr, "cannot reach CamusDB at "+dead) {
 		t.Fatalf("exit %d stderr %q", got.code, got.stderr)
 	}
 	// Bad connection string and bad format are usage errors.
-	if got = runCLI(t, "", "-c", "Host=x"); got.code != ShellExitFailed || !strings.Contains(got.stderr, "unknown key") {
+	if got = runShellCLI(t, "", "-c", "Host=x"); got.code != ShellExitFailed || !strings.Contains(got.stderr, "unknown key") {
 		t.Fatalf("exit %d stderr %q", got.code, got.stderr)
 	}
-	if got = runCLI(t, "", "--url", srv.URL, "--format", "xml"); got.code != ShellExitFailed {
+	if got = runShellCLI(t, "", "--url", srv.URL, "--format", "xml"); got.code != ShellExitFailed {
 		t.Fatalf("exit %d stderr %q", got.code, got.stderr)
 	}
-	if got = runCLI(t, "", "a", "b"); got.code != ShellExitFailed {
+	if got = runShellCLI(t, "", "a", "b"); got.code != ShellExitFailed {
 		t.Fatalf("two positional args: exit %d", got.code)
 	}
 }
 
 func TestShellTiming(t *testing.T) {
 	checkShellLeaks(t)
-	srv := clienttest.NewServer(t, robotsHandler)
-	got := runCLI(t, "", "--url", srv.URL, "--timing", "-e", "CREATE TABLE t (x INT64)")
+	srv := clienttest.NewServer(t, shellRobotsHandler)
+	got := runShellCLI(t, "", "--url", srv.URL, "--timing", "-e", "CREATE TABLE t (x INT64)")
 	if got.code != 0 || !strings.HasPrefix(got.stdout, "Query OK (") || !strings.HasSuffix(got.stdout, " ms)\n") {
 		t.Fatalf("stdout %q", got.stdout)
 	}
 }
 
-// scriptedTerminal plays lines (and interrupts/EOFs) to the interactive loop.
-type scriptedTerminal struct {
+// shellScriptedTerminal plays lines (and interrupts/EOFs) to the interactive loop.
+type shellScriptedTerminal struct {
 	inputs  []any // string, errShellInterrupt or io.EOF
 	prompts []string
 	history []string
 }
 
-func (st *scriptedTerminal) ReadLine(prompt string) (string, error) {
+func (st *shellScriptedTerminal) ReadLine(prompt string) (string, error) {
 	st.prompts = append(st.prompts, prompt)
 	if len(st.inputs) == 0 {
 		return "", io.EOF
@@ -354,9 +354,9 @@ func (st *scriptedTerminal) ReadLine(prompt string) (string, error) {
 	return in.(string), nil
 }
 
-func (st *scriptedTerminal) SaveHistory(entry string) { st.history = append(st.history, entry) }
+func (st *shellScriptedTerminal) SaveHistory(entry string) { st.history = append(st.history, entry) }
 
-func newInteractiveSession(t *testing.T, srv *clienttest.Server) (*shellSession, *bytes.Buffer, *bytes.Buffer) {
+func newShellInteractiveSession(t *testing.T, srv *clienttest.Server) (*shellSession, *bytes.Buffer, *bytes.Buffer) {
 	c := client.New([]string{srv.URL})
 	t.Cleanup(c.Close)
 	var out, errOut bytes.Buffer
@@ -368,15 +368,15 @@ func newInteractiveSession(t *testing.T, srv *clienttest.Server) (*shellSession,
 	}, &out, &errOut
 }
 
-func noInterrupt(ctx context.Context) (context.Context, context.CancelFunc) {
+func shellNoInterrupt(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithCancel(ctx)
 }
 
 func TestShellInteractiveLoop(t *testing.T) {
 	checkShellLeaks(t)
-	srv := clienttest.NewServer(t, robotsHandler)
-	s, out, errOut := newInteractiveSession(t, srv)
-	term := &scriptedTerminal{inputs: []any{
+	srv := clienttest.NewServer(t, shellRobotsHandler)
+	s, out, errOut := newShellInteractiveSession(t, srv)
+	term := &shellScriptedTerminal{inputs: []any{
 		"INSERT INTO t", "VALUES ('a;", "b');", // multi-line with ';' inside a literal
 		"SELEC 1;",                          // error: printed, loop continues
 		"SELECT id FROM", errShellInterrupt, // Ctrl-C drops the partial statement
@@ -386,7 +386,7 @@ func TestShellInteractiveLoop(t *testing.T) {
 		"begin;", io.EOF,  // first Ctrl-D refused
 		io.EOF, // second rolls back and leaves
 	}}
-	if err := s.repl(context.Background(), term, noInterrupt); err != nil {
+	if err := s.repl(context.Background(), term, shellNoInterrupt); err != nil {
 		t.Fatal(err)
 	}
 	wantPrompts := []string{shellPrompt, shellContinuePrompt, shellContinuePrompt, shellPrompt, shellPrompt, shellContinuePrompt,
@@ -409,7 +409,7 @@ func TestShellInteractiveLoop(t *testing.T) {
 	if srv.OpenTxns() != 0 {
 		t.Fatalf("%d transactions open", srv.OpenTxns())
 	}
-	sent := sqlOf(srv.Requests())
+	sent := shellSQLOf(srv.Requests())
 	if sent[0] != "INSERT INTO t\nVALUES ('a;\nb')" {
 		t.Fatalf("first statement %q", sent[0])
 	}
@@ -417,9 +417,9 @@ func TestShellInteractiveLoop(t *testing.T) {
 
 func TestShellInterruptDuringStatementRollsBack(t *testing.T) {
 	checkShellLeaks(t)
-	srv := clienttest.NewServer(t, robotsHandler)
-	s, out, _ := newInteractiveSession(t, srv)
-	term := &scriptedTerminal{inputs: []any{"BEGIN;", "INSERT INTO t VALUES (1);", "exit"}}
+	srv := clienttest.NewServer(t, shellRobotsHandler)
+	s, out, _ := newShellInteractiveSession(t, srv)
+	term := &shellScriptedTerminal{inputs: []any{"BEGIN;", "INSERT INTO t VALUES (1);", "exit"}}
 	calls := 0
 	// The second statement's context is cancelled as if Ctrl-C arrived.
 	interrupt := func(ctx context.Context) (context.Context, context.CancelFunc) {
@@ -478,15 +478,15 @@ func TestShellSplitterIncremental(t *testing.T) {
 		if last, ok := sp.flush(); ok {
 			got = append(got, last)
 		}
-		if !reflect.DeepEqual(got, want) && !cutsToken(script, cut) {
+		if !reflect.DeepEqual(got, want) && !shellCutsToken(script, cut) {
 			t.Fatalf("cut at %d: %q, want %q", cut, got, want)
 		}
 	}
 }
 
-// cutsToken reports whether cut splits a two-byte comment opener or closer,
+// shellCutsToken reports whether cut splits a two-byte comment opener or closer,
 // which the line-fed shell never does (they cannot span lines).
-func cutsToken(s string, cut int) bool {
+func shellCutsToken(s string, cut int) bool {
 	if cut == 0 || cut >= len(s) {
 		return false
 	}
@@ -502,9 +502,9 @@ func TestShellLeadingKeywords(t *testing.T) {
 		"(SELECT 1)":                         {"", ""},
 		"":                                   {"", ""},
 	} {
-		first, second := leadingKeywords(in)
+		first, second := shellLeadingKeywords(in)
 		if first != want[0] || second != want[1] {
-			t.Errorf("leadingKeywords(%q) = %q %q, want %q", in, first, second, want)
+			t.Errorf("shellLeadingKeywords(%q) = %q %q, want %q", in, first, second, want)
 		}
 	}
 }
