@@ -17,7 +17,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func mustParse(t testing.TB, s string) ast.Expr {
 	t.Helper()
-	e, err := parseExpr(s)
+	e, err := parseWithSQLParser(s)
 	if err != nil {
 		t.Fatalf("parse %q: %v", s, err)
 	}

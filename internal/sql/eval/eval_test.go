@@ -9,6 +9,7 @@ import (
 
 	"github.com/cockroachdb/datadriven"
 
+	"github.com/camusdb/camusdb-go/internal/sql/ast"
 	"github.com/camusdb/camusdb-go/internal/sql/types"
 	"github.com/camusdb/camusdb-go/internal/util/errcode"
 )
@@ -104,10 +105,14 @@ func formatErr(phase string, err error) string {
 // evalText parses, compiles and evaluates one expression against the test
 // row, checking on the way that the static kind agrees with the value.
 func evalText(t testing.TB, text string) string {
-	e, err := parseExpr(text)
+	e, err := parseWithSQLParser(text)
 	if err != nil {
-		t.Fatalf("test parser: %q: %v", text, err)
+		t.Fatalf("parse: %q: %v", text, err)
 	}
+	return evalAST(t, e, text)
+}
+
+func evalAST(t testing.TB, e ast.Expr, text string) string {
 	c, err := Compile(e, testScope{testColumns}, testEnv(), nil)
 	if err != nil {
 		return formatErr("compile", err)
@@ -146,9 +151,9 @@ func TestDataDriven(t *testing.T) {
 }
 
 func predicateText(t testing.TB, text string) string {
-	e, err := parseExpr(text)
+	e, err := parseWithSQLParser(text)
 	if err != nil {
-		t.Fatalf("test parser: %q: %v", text, err)
+		t.Fatalf("parse: %q: %v", text, err)
 	}
 	pred, err := CompilePredicate(e, testScope{testColumns}, testEnv(), nil)
 	if err != nil {

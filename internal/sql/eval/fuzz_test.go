@@ -42,7 +42,7 @@ func FuzzEval(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, text string) {
-		e, err := parseExpr(text)
+		e, err := parseWithSQLParser(text)
 		if err != nil {
 			return
 		}
