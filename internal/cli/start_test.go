@@ -246,7 +246,7 @@ func buildCamusDB(t *testing.T) string {
 		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
 	}
 	bin := filepath.Join(t.TempDir(), "camusdb")
-	build := exec.Command(goBin, "build", "-o", bin, "./cmd/camusdb")
+	build := exec.Command(goBin, "build", "-ldflags=-w", "-o", bin, "./cmd/camusdb")
 	build.Dir = filepath.Join("..", "..")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build ./cmd/camusdb: %v\n%s", err, out)

@@ -38,7 +38,7 @@
 //   - every request runs under a context with Options.RequestTimeout; an
 //     uncoded error after that deadline is reported as CADB0504;
 //   - /metrics serves the Prometheus registry given in Options (request counts
-//     by endpoint and HTTP status, latency by endpoint, errors by CADB code).
+//     and latency by endpoint and HTTP status, errors by CADB code).
 //
 // Not done here: authentication, forwarding a transaction's request to its
 // coordinator node (the Executor's job), streaming of huge results (a result

@@ -10,7 +10,7 @@ import (
 // metrics are the HTTP request metrics of one Server.
 type metrics struct {
 	requests *prometheus.CounterVec   // by endpoint and HTTP status
-	latency  *prometheus.HistogramVec // by endpoint
+	latency  *prometheus.HistogramVec // by endpoint and HTTP status
 	errors   *prometheus.CounterVec   // by endpoint and CADB code
 }
 
@@ -26,9 +26,9 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Namespace: "camusdb",
 			Subsystem: "http",
 			Name:      "request_duration_seconds",
-			Help:      "HTTP API request latency by endpoint.",
+			Help:      "HTTP API request latency by endpoint and HTTP status code.",
 			Buckets:   []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
-		}, []string{"endpoint"}),
+		}, []string{"endpoint", "code"}),
 		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "camusdb",
 			Subsystem: "http",
@@ -45,6 +45,28 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 }
 
 func (m *metrics) observe(endpoint string, status int, elapsed time.Duration) {
-	m.requests.WithLabelValues(endpoint, strconv.Itoa(status)).Inc()
-	m.latency.WithLabelValues(endpoint).Observe(elapsed.Seconds())
+	code := statusText(status)
+	m.requests.WithLabelValues(endpoint, code).Inc()
+	m.latency.WithLabelValues(endpoint, code).Observe(elapsed.Seconds())
+}
+
+// statusText renders common statuses without allocating.
+func statusText(status int) string {
+	switch status {
+	case 200:
+		return "200"
+	case 400:
+		return "400"
+	case 404:
+		return "404"
+	case 409:
+		return "409"
+	case 413:
+		return "413"
+	case 500:
+		return "500"
+	case 503:
+		return "503"
+	}
+	return strconv.Itoa(status)
 }

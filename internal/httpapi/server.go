@@ -73,7 +73,6 @@ type route struct {
 	method       string // http.MethodGet or http.MethodPost
 	alwaysServed bool   // served while the node is not ready
 	handle       handlerFunc
-	latency      prometheus.Observer
 }
 
 // New builds a Server. It fails when Executor is nil or the metrics cannot
@@ -121,7 +120,7 @@ func New(opts Options) (*Server, error) {
 	s.routes = make(map[string]*route)
 	add := func(method, path string, alwaysServed bool, h handlerFunc) {
 		name := strings.TrimPrefix(path, "/")
-		s.routes[path] = &route{name: name, method: method, alwaysServed: alwaysServed, handle: h, latency: m.latency.WithLabelValues(name)}
+		s.routes[path] = &route{name: name, method: method, alwaysServed: alwaysServed, handle: h}
 	}
 	get, post := http.MethodGet, http.MethodPost
 	add(get, "/ping", false, s.handlePing)
@@ -186,13 +185,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if status == 0 {
 			status = http.StatusOK
 		}
-		elapsed := time.Since(start)
-		s.metrics.requests.WithLabelValues(endpoint, statusText(status)).Inc()
-		if rt != nil {
-			rt.latency.Observe(elapsed.Seconds())
-		} else {
-			s.metrics.latency.WithLabelValues(endpoint).Observe(elapsed.Seconds())
-		}
+		s.metrics.observe(endpoint, status, time.Since(start))
 	}()
 	defer func() {
 		p := recover()
@@ -236,25 +229,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		s.writeError(rec, endpoint, err)
 	}
-}
-
-// statusText renders common statuses without allocating.
-func statusText(status int) string {
-	switch status {
-	case 200:
-		return "200"
-	case 400:
-		return "400"
-	case 404:
-		return "404"
-	case 409:
-		return "409"
-	case 500:
-		return "500"
-	case 503:
-		return "503"
-	}
-	return fmt.Sprint(status)
 }
 
 // statusError carries an HTTP status that differs from the code's default

@@ -544,7 +544,7 @@ func TestMetrics(t *testing.T) {
 		`camusdb_http_requests_total{code="200",endpoint="ping"} 2`,
 		`camusdb_http_requests_total{code="400",endpoint="execute-sql-query"} 1`,
 		`camusdb_http_errors_total{cadb_code="CADB0400",endpoint="execute-sql-query"} 1`,
-		`camusdb_http_request_duration_seconds_count{endpoint="ping"} 2`,
+		`camusdb_http_request_duration_seconds_count{code="200",endpoint="ping"} 2`,
 	} {
 		if !strings.Contains(r.raw, want) {
 			t.Errorf("/metrics lacks %q:\n%s", want, r.raw)
