@@ -16,6 +16,10 @@
 // first for every node; the planner uses it for subqueries and for
 // references to aggregates it computes itself.
 //
+// Exported API: Compile, CompilePredicate, Truth (WHERE rule), CompareOp
+// and Arith (operators on values), Cast, Like, and for aggregates
+// IsAggregate, AggregateKind, NewAggregator.
+//
 // # Semantics (SPEC §2.1, §2.5)
 //
 //   - Three-valued logic: AND/OR/NOT with NULL as unknown, evaluated
