@@ -9,14 +9,12 @@ import (
 	"github.com/camusdb/camusdb-go/internal/hlc"
 	"github.com/camusdb/camusdb-go/internal/kvpb"
 	"github.com/camusdb/camusdb-go/internal/mvcc"
+	"github.com/camusdb/camusdb-go/internal/replica"
 	"github.com/camusdb/camusdb-go/internal/storage"
 )
 
 // Write is one raw engine mutation of a proposed command.
-type Write struct {
-	Key, Value []byte
-	Delete     bool
-}
+type Write = replica.Write
 
 // Replicator is the slice of the replica layer kvserver needs.
 type Replicator interface {

@@ -1,0 +1,116 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/camusdb/camusdb-go/internal/hlc"
+	"github.com/camusdb/camusdb-go/internal/kv"
+	"github.com/camusdb/camusdb-go/internal/kv/kvserver"
+	"github.com/camusdb/camusdb-go/internal/replica"
+	"github.com/camusdb/camusdb-go/internal/storage"
+)
+
+// replicator adapts *replica.Store to kvserver.Replicator.
+type replicator struct{ store *replica.Store }
+
+func (r replicator) LeaderTerm(partitionID uint64) (uint64, bool) {
+	st, err := r.store.Status(partitionID)
+	if err != nil || !st.Leader || !st.Ready {
+		return 0, false
+	}
+	return st.Term, true
+}
+
+func (r replicator) Propose(ctx context.Context, partitionID, evalTerm uint64, writes []kvserver.Write) error {
+	return r.store.Propose(ctx, partitionID, replica.Command{EvalTerm: evalTerm, Writes: writes})
+}
+
+// core is the storage, consensus and transaction stack of one node, below SQL.
+type core struct {
+	engine *storage.Engine
+	store  *replica.Store
+	kvs    *kvserver.Server
+	db     *kv.DB
+	clock  *hlc.Clock
+	epoch  uint64
+}
+
+// coreConfig is what openCore needs from Config.
+type coreConfig struct {
+	DataDir    string
+	InMemory   bool
+	NodeID     uint64
+	Peers      []replica.Peer
+	Partitions int
+	Transport  replica.Transport
+	Logger     *slog.Logger
+}
+
+// openCore opens the engine, recovers or bootstraps the partitions, and
+// waits (bounded by ctx) until this node leads every partition — the
+// standalone case; cluster start-up waits for leaders elsewhere.
+func openCore(ctx context.Context, cfg coreConfig) (*core, error) {
+	engine, err := storage.Open(storage.Options{Dir: cfg.DataDir, InMemory: cfg.InMemory})
+	if err != nil {
+		return nil, err
+	}
+	c := &core{engine: engine, clock: hlc.NewClock(nil)}
+	fail := func(err error) (*core, error) {
+		c.close(context.Background())
+		return nil, err
+	}
+	if c.epoch, err = nextIncarnation(engine); err != nil {
+		return fail(err)
+	}
+	c.store, err = replica.NewStore(replica.Config{
+		NodeID:     cfg.NodeID,
+		Peers:      cfg.Peers,
+		Engine:     engine,
+		Partitions: cfg.Partitions,
+		Transport:  cfg.Transport,
+		Logger:     cfg.Logger,
+	})
+	if err != nil {
+		return fail(err)
+	}
+	if err := c.store.Start(); err != nil {
+		c.store = nil
+		return fail(err)
+	}
+	ids := c.store.PartitionIDs()
+	if cfg.Transport == nil {
+		for _, id := range ids {
+			if err := c.store.WaitReady(ctx, id); err != nil {
+				return fail(fmt.Errorf("partition %d did not become ready: %w", id, err))
+			}
+		}
+	}
+	c.kvs = kvserver.New(engine, c.clock, replicator{c.store})
+	c.db = kv.NewDB(kv.Config{
+		Sender:        c.kvs,
+		Clock:         c.clock,
+		NumPartitions: len(ids),
+		NodeID:        cfg.NodeID,
+		Epoch:         c.epoch,
+		Logger:        cfg.Logger,
+	})
+	return c, nil
+}
+
+// close stops everything in order: background kv work, Raft, the engine.
+func (c *core) close(ctx context.Context) {
+	if c.db != nil {
+		dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		c.db.Close(dctx)
+		cancel()
+	}
+	if c.store != nil {
+		c.store.Stop()
+	}
+	if c.engine != nil {
+		_ = c.engine.Close()
+	}
+}
