@@ -100,7 +100,7 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("internal error: %v", err)
 		}
 		for _, part := range SplitStatements(sql) {
-			if strings.TrimSpace(part) != part || part == "" {
+			if trimSpace(part) != part || part == "" {
 				t.Fatalf("SplitStatements returned untrimmed or empty %q", part)
 			}
 		}

@@ -12,32 +12,32 @@ import (
 type tokKind uint8
 
 const (
-	tkEOF     tokKind = iota
-	tkIdent           // a word: identifier or keyword (kw != kwNone when an unquoted keyword)
-	tkString          // '...' or "..."; str is the unescaped value
-	tkInt             // digits only; str is the digits
-	tkFloat           // number with '.' or exponent; str is the text
-	tkParam           // @name or $n; str is the name without the sigil
-	tkHint            // "@{"
-	tkRBrace          // "}"
-	tkLParen          // (
-	tkRParen          // )
-	tkComma           // ,
-	tkSemicolon       // ;
-	tkDot             // .
-	tkStar            // *
-	tkPlus            // +
-	tkMinus           // -
-	tkSlash           // /
-	tkPercent         // %
-	tkConcat          // ||
-	tkEq              // =
-	tkNe              // != or <>
-	tkLt              // <
-	tkGt              // >
-	tkLe              // <=
-	tkGe              // >=
-	tkError           // a lexical error; the parser reports parser.lexErr when it reaches it
+	tkEOF       tokKind = iota
+	tkIdent             // a word: identifier or keyword (kw != kwNone when an unquoted keyword)
+	tkString            // '...' or "..."; str is the unescaped value
+	tkInt               // digits only; str is the digits
+	tkFloat             // number with '.' or exponent; str is the text
+	tkParam             // @name or $n; str is the name without the sigil
+	tkHint              // "@{"
+	tkRBrace            // "}"
+	tkLParen            // (
+	tkRParen            // )
+	tkComma             // ,
+	tkSemicolon         // ;
+	tkDot               // .
+	tkStar              // *
+	tkPlus              // +
+	tkMinus             // -
+	tkSlash             // /
+	tkPercent           // %
+	tkConcat            // ||
+	tkEq                // =
+	tkNe                // != or <>
+	tkLt                // <
+	tkGt                // >
+	tkLe                // <=
+	tkGe                // >=
+	tkError             // a lexical error; the parser reports parser.lexErr when it reaches it
 )
 
 // token is one lexical unit. str for identifiers is already folded to lower
@@ -147,7 +147,7 @@ func (l *lexer) skipSpaceAndComments() error {
 	for l.i < len(src) {
 		b := src[l.i]
 		switch {
-		case b == ' ' || b == '\t' || b == '\r' || b == '\n' || b == '\f' || b == '\v':
+		case isSpace(b):
 			l.advance()
 		case b == '-' && l.i+1 < len(src) && src[l.i+1] == '-':
 			for l.i < len(src) && src[l.i] != '\n' {
@@ -502,16 +502,22 @@ func (l *lexer) quotedIdent(t *token) error {
 	return nil
 }
 
-// foldIdent lower-cases an identifier.
+// foldIdent lower-cases an identifier. Folding must be idempotent (Format
+// writes folded names back): non-ASCII text always goes through
+// strings.ToLower, which also replaces invalid UTF-8 with U+FFFD.
 func foldIdent(s string) string {
+	upperASCII := false
 	for i := 0; i < len(s); i++ {
 		b := s[i]
 		if b >= 0x80 {
 			return strings.ToLower(s)
 		}
 		if b >= 'A' && b <= 'Z' {
-			return asciiLower(s)
+			upperASCII = true
 		}
+	}
+	if upperASCII {
+		return asciiLower(s)
 	}
 	return s
 }

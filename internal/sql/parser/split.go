@@ -30,19 +30,19 @@ func SplitStatements(script string) []string {
 			}
 		case c == ';':
 			if hasContent {
-				out = append(out, strings.TrimSpace(script[start:i]))
+				out = append(out, trimSpace(script[start:i]))
 			}
 			i++
 			start, hasContent = i, false
 		default:
-			if c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != '\v' {
+			if !isSpace(c) {
 				hasContent = true
 			}
 			i++
 		}
 	}
 	if hasContent {
-		out = append(out, strings.TrimSpace(script[start:]))
+		out = append(out, trimSpace(script[start:]))
 	}
 	return out
 }
@@ -64,4 +64,19 @@ func skipQuoted(s string, i int) int {
 		}
 	}
 	return len(s)
+}
+
+// isSpace is the lexer's notion of white space (ASCII only).
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'
+}
+
+func trimSpace(s string) string {
+	for len(s) > 0 && isSpace(s[0]) {
+		s = s[1:]
+	}
+	for len(s) > 0 && isSpace(s[len(s)-1]) {
+		s = s[:len(s)-1]
+	}
+	return s
 }
