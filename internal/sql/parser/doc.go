@@ -26,6 +26,10 @@
 // "-- ..." and "/* ... */" (not nested). Parameters are @name (case kept)
 // and $n.
 //
+// BEGIN / START TRANSACTION accept the modes drivers send (ISOLATION LEVEL
+// any-level, READ WRITE): every transaction is serializable, which
+// satisfies any requested level; READ ONLY is CADB0407. END is COMMIT.
+//
 // # Guarantees
 //
 //   - Errors are *errcode.Error: CADB0406 for syntax errors, with the line,

@@ -365,12 +365,16 @@ func (p *parser) parseWordExpr() (ast.Expr, error) {
 		return nil, p.errExpected("an expression")
 	}
 	p.next()
-	if p.accept(tkDot) {
-		col, err := p.ident("column name")
-		if err != nil {
-			return nil, err
+	if dot := p.peek(); dot.kind == tkDot {
+		p.next()
+		// Directly after "t." any word is a column name, reserved or not
+		// ("t.from"); after "t. " only a name that could stand alone.
+		c := p.peek()
+		if c.kind != tkIdent || !c.isIdent() && c.off != dot.end {
+			return nil, p.errExpected("column name")
 		}
-		return &ast.ColumnRef{At: t.at(), Table: t.str, Column: col}, nil
+		p.next()
+		return &ast.ColumnRef{At: t.at(), Table: t.str, Column: c.str}, nil
 	}
 	return &ast.ColumnRef{At: t.at(), Column: t.str}, nil
 }

@@ -24,6 +24,7 @@ const (
 	kwColumn
 	kwColumns
 	kwCommit
+	kwCommitted
 	kwCreate
 	kwCross
 	kwDatabase
@@ -56,11 +57,13 @@ const (
 	kwIntersect
 	kwInto
 	kwIs
+	kwIsolation
 	kwJoin
 	kwKey
 	kwKeys
 	kwLast
 	kwLeft
+	kwLevel
 	kwLike
 	kwLimit
 	kwLogical
@@ -69,14 +72,18 @@ const (
 	kwNulls
 	kwOffset
 	kwOn
+	kwOnly
 	kwOr
 	kwOrder
 	kwOuter
 	kwPhysical
 	kwPrimary
+	kwRead
 	kwRename
+	kwRepeatable
 	kwRollback
 	kwSelect
+	kwSerializable
 	kwSet
 	kwShow
 	kwStart
@@ -86,6 +93,7 @@ const (
 	kwTo
 	kwTransaction
 	kwTrue
+	kwUncommitted
 	kwUnion
 	kwUnique
 	kwUpdate
@@ -95,6 +103,7 @@ const (
 	kwWhere
 	kwWith
 	kwWork
+	kwWrite
 	numKeywords
 )
 
@@ -120,6 +129,9 @@ var keywordNames = [numKeywords]string{
 	kwTransaction: "transaction", kwTrue: "true", kwUnion: "union", kwUnique: "unique",
 	kwUpdate: "update", kwUse: "use", kwValues: "values", kwWhen: "when",
 	kwWhere: "where", kwWith: "with", kwWork: "work",
+	kwCommitted: "committed", kwIsolation: "isolation", kwLevel: "level", kwOnly: "only",
+	kwRead: "read", kwRepeatable: "repeatable", kwSerializable: "serializable",
+	kwUncommitted: "uncommitted", kwWrite: "write",
 }
 
 // maxKeywordLen bounds the words worth looking up.

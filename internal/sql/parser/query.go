@@ -253,13 +253,14 @@ func (p *parser) parseSelectItems() ([]ast.SelectItem, error) {
 			}
 			item := ast.SelectItem{Expr: e}
 			if p.acceptKw(kwAs) {
-				if s := p.peek(); s.kind == tkString {
-					// AS 'Label' keeps the text as written, case included.
-					p.next()
-					item.Alias = s.str
-				} else if item.Alias, err = p.ident("alias"); err != nil {
-					return nil, err
+				// After AS any word is an alias, reserved or not; AS 'Label'
+				// keeps the text as written, case included.
+				s := p.peek()
+				if s.kind != tkString && s.kind != tkIdent {
+					return nil, p.errExpected("alias")
 				}
+				p.next()
+				item.Alias = s.str
 			} else if a := p.peek(); a.isIdent() {
 				p.next()
 				item.Alias = a.str

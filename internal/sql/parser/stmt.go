@@ -36,14 +36,20 @@ func (p *parser) parseStatement() (ast.Statement, error) {
 	case kwBegin:
 		p.next()
 		p.acceptTxnNoise()
+		if err := p.parseTxnModes(); err != nil {
+			return nil, err
+		}
 		return &ast.Begin{At: t.at()}, nil
 	case kwStart:
 		p.next()
 		if _, err := p.expectKw(kwTransaction); err != nil {
 			return nil, err
 		}
+		if err := p.parseTxnModes(); err != nil {
+			return nil, err
+		}
 		return &ast.Begin{At: t.at()}, nil
-	case kwCommit:
+	case kwCommit, kwEnd: // END is PostgreSQL's spelling of COMMIT
 		p.next()
 		p.acceptTxnNoise()
 		return &ast.Commit{At: t.at()}, nil
@@ -76,6 +82,53 @@ func (p *parser) parseStatement() (ast.Statement, error) {
 func (p *parser) acceptTxnNoise() {
 	if !p.acceptKw(kwTransaction) {
 		p.acceptKw(kwWork)
+	}
+}
+
+// parseTxnModes accepts the transaction modes drivers send with BEGIN:
+// ISOLATION LEVEL <any level> and READ WRITE, comma-separated. Every
+// transaction is serializable, which satisfies any requested level (as in
+// PostgreSQL, asking for a weaker level may give a stronger one). READ
+// ONLY is refused because it is not enforced.
+func (p *parser) parseTxnModes() error {
+	for first := true; ; first = false {
+		if !first && !p.accept(tkComma) {
+			return nil
+		}
+		t := p.peek()
+		switch {
+		case t.isKw(kwIsolation):
+			p.next()
+			if _, err := p.expectKw(kwLevel); err != nil {
+				return err
+			}
+			switch {
+			case p.acceptKw(kwSerializable):
+			case p.acceptKw(kwRepeatable):
+				if _, err := p.expectKw(kwRead); err != nil {
+					return err
+				}
+			case p.acceptKw(kwRead):
+				if !p.acceptKw(kwCommitted) && !p.acceptKw(kwUncommitted) {
+					return p.errExpected("COMMITTED or UNCOMMITTED")
+				}
+			default:
+				return p.errExpected("SERIALIZABLE, REPEATABLE READ, READ COMMITTED or READ UNCOMMITTED")
+			}
+		case t.isKw(kwRead):
+			p.next()
+			if o := p.peek(); o.isKw(kwOnly) {
+				return p.errCode(o, errcode.Unsupported, "READ ONLY transactions are not supported")
+			}
+			if _, err := p.expectKw(kwWrite); err != nil {
+				return err
+			}
+		default:
+			if first {
+				return nil
+			}
+			return p.errExpected("ISOLATION LEVEL or READ WRITE")
+		}
 	}
 }
 
