@@ -61,7 +61,7 @@ func (sp *shellSplitter) feed(text string) []string {
 				i++
 				continue
 			}
-			if c > ' ' {
+			if !shellIsSpace(c) {
 				sp.hasContent = true
 			}
 		case shellSplitSingle, shellSplitDouble:
@@ -94,7 +94,7 @@ func (sp *shellSplitter) feed(text string) []string {
 
 // take returns the buffered statement and resets the buffer.
 func (sp *shellSplitter) take() (string, bool) {
-	stmt := strings.TrimSpace(sp.buf.String())
+	stmt := strings.Trim(sp.buf.String(), shellSpaces)
 	ok := sp.hasContent
 	sp.buf.Reset()
 	sp.hasContent = false
@@ -122,6 +122,11 @@ func (sp *shellSplitter) reset() {
 func (sp *shellSplitter) idle() bool {
 	return !sp.hasContent && (sp.state == shellSplitNormal || sp.state == shellSplitLineComment)
 }
+
+// shellSpaces is the SQL lexer's white space (ASCII only).
+const shellSpaces = " \t\n\r\f\v"
+
+func shellIsSpace(c byte) bool { return strings.IndexByte(shellSpaces, c) >= 0 }
 
 // shellSplitStatements splits a whole script.
 func shellSplitStatements(script string) []string {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/camusdb/camusdb-go/client"
 	"github.com/camusdb/camusdb-go/client/clienttest"
+	"github.com/camusdb/camusdb-go/internal/sql/parser"
 	"github.com/camusdb/camusdb-go/internal/util/errcode"
 	"go.uber.org/goleak"
 )
@@ -548,4 +549,28 @@ func BenchmarkShellSplitter(b *testing.B) {
 			b.Fatal(n)
 		}
 	}
+}
+
+// The shell's incremental splitter and the parser's SplitStatements must cut
+// scripts identically, so a script means the same via camus-cli and the server.
+func FuzzShellSplitterMatchesParser(f *testing.F) {
+	for _, seed := range []string{
+		"SELECT 'a;b'; SELECT \"c\\\";d\"; SELECT `e;f`",
+		"-- x;\nSELECT 1 /* ; */; ;; SELECT 'don''t;'",
+		"SELECT 'unterminated; SELECT 2",
+		"INSERT INTO t VALUES ('\\\\'); SELECT `a\\`; SELECT 1",
+		"\x10", "\u00a0;x;\f", // control bytes are content, only ASCII white space is trimmed
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, script string) {
+		got := shellSplitStatements(script)
+		want := parser.SplitStatements(script)
+		if len(got) == 0 && len(want) == 0 {
+			return
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("script %q\nshell  %q\nparser %q", script, got, want)
+		}
+	})
 }
