@@ -294,7 +294,12 @@ func writeOK(w http.ResponseWriter) {
 // Errors are CADB0400 (413 for a body over the limit).
 func (s *Server) decodeBody(w http.ResponseWriter, r *http.Request, dst any) error {
 	body := http.MaxBytesReader(w, r.Body, s.maxBody)
-	data, err := io.ReadAll(body)
+	var buf bytes.Buffer
+	if n := r.ContentLength; n > 0 && n <= s.maxBody {
+		buf.Grow(int(n) + 1) // +1: ReadFrom wants room to see EOF
+	}
+	_, err := buf.ReadFrom(body)
+	data := buf.Bytes()
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
