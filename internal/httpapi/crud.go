@@ -55,7 +55,9 @@ func createTableSQL(req *createTableRequest) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		kind, ok := types.ParseKind(col.Type)
+		// A length suffix (VARCHAR(20)) is accepted and ignored, as in DDL.
+		typeName, _, _ := strings.Cut(col.Type, "(")
+		kind, ok := types.ParseKind(strings.TrimSpace(typeName))
 		if !ok {
 			return "", errcode.New(errcode.UnknownType, "column %s: unknown type %q", col.Name, col.Type)
 		}

@@ -92,7 +92,7 @@ func TestCreateTable(t *testing.T) {
 		{"name":"year","type":"int64","defaultValue":{"type":2,"longValue":-2024}},
 		{"name":"score","type":"float64","defaultValue":{"type":5,"floatValue":2}},
 		{"name":"active","type":"bool","defaultValue":{"type":4,"boolValue":true}},
-		{"name":"email","type":"string","unique":true,"defaultValue":{"type":0}},
+		{"name":"email","type":"VARCHAR(64)","unique":true,"defaultValue":{"type":0}},
 		{"name":"owner","type":"id","defaultValue":{"type":1,"strValue":"` + oidHex + `"}}
 	]}`
 	wantOK(t, ts.post("/create-table", body))
