@@ -3,6 +3,7 @@ package client_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"net"
 	"net/http"
@@ -425,5 +426,43 @@ func TestPingTriesEveryEndpoint(t *testing.T) {
 	c2 := newClient(t, notReady.URL)
 	if err := c2.Ping(context.Background()); !client.IsRetryable(err) || client.CodeOf(err) != client.CodeMustRetry {
 		t.Fatalf("not-ready ping: %v", err)
+	}
+}
+
+func TestConcurrentUse(t *testing.T) {
+	a := clienttest.NewServer(t, func(r clienttest.Request) clienttest.Reply {
+		return clienttest.Rows([]clienttest.Col{{Name: "n", Type: 2}}, []any{r.Params["n"].LongValue})
+	})
+	b := clienttest.NewServer(t, func(r clienttest.Request) clienttest.Reply {
+		return clienttest.Rows([]clienttest.Col{{Name: "n", Type: 2}}, []any{r.Params["n"].LongValue})
+	})
+	c := newClient(t, a.URL, deadEndpoint(t), b.URL)
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for g := 0; g < 16; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 25; i++ {
+				n := int64(g*1000 + i)
+				res, err := c.Query(context.Background(), "db", "SELECT @n", map[string]any{"n": n}, nil)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if res.Rows[0][0] != n {
+					errs <- fmt.Errorf("got %v, want %d", res.Rows[0][0], n)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if got := len(a.Requests()) + len(b.Requests()); got != 16*25 {
+		t.Fatalf("%d requests answered, want %d", got, 16*25)
 	}
 }
