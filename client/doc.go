@@ -21,6 +21,14 @@
 //	n, err := c.Exec(ctx, "test", "UPDATE robots SET year = 2025 WHERE id = @id", params, txn)
 //	err = c.Commit(ctx, txn)
 //
+// Query sends any statement to /execute-sql-query and says what it was in
+// Result.Kind ("rows", "affected", "ddl", "begin", "commit", "rollback"); a
+// BEGIN returns the new transaction in Result.Txn, and COMMIT/ROLLBACK sent
+// as SQL act on the txn argument. Exec and ExecDDL use the dedicated
+// endpoints. ParseConnectionString reads the "Endpoint=...;Database=..."
+// strings of camus-cli and camus-dump; package clienttest is a fake server
+// for tests.
+//
 // Values: query results decode the column value objects of SPEC §3.1 into
 // nil (NULL), int64, float64, string, bool, and OIDs as their 24-character
 // lower-case hex string. Parameters accept nil, every Go integer type,

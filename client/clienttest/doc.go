@@ -4,8 +4,7 @@
 // The fake speaks the wire format of SPEC §3 as internal/httpapi writes it
 // (column value objects, "kind", "rowsAffected" and "databaseName" fields,
 // status and error bodies with the SPEC §3.2 HTTP statuses, both row
-// formats) and
-// keeps a real transaction table: BEGIN / START TRANSACTION (as SQL or
+// formats) and keeps a real transaction table: BEGIN / START TRANSACTION (as SQL or
 // /start-transaction) hand out (txnIdPT, txnIdCounter), COMMIT / ROLLBACK end
 // them, and a request naming an unknown transaction fails with CADB0501.
 // Every other statement is answered by the test's Handler.

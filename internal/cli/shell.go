@@ -1,3 +1,20 @@
+// This file and the other shell*.go files are camus-cli, the SQL shell
+// (SPEC §7), built on package client:
+//
+//   - shell.go          the cobra command, flags, RunShell, exit codes
+//   - shell_session.go  the terminal-independent core: statements, shell
+//     commands (use, source, help, clear, exit), the open transaction
+//   - shell_repl.go     the interactive loop over a line reader; readline
+//   - shell_render.go   result tables and status lines
+//   - shell_split.go    the incremental statement splitter
+//
+// Guarantees: scripts (-e, -f, piped stdin, source) run in order and stop at
+// the first error with exit code 1; one explicit transaction at a time,
+// carried by (txnIdPT, txnIdCounter) on every statement until COMMIT or
+// ROLLBACK, and rolled back on Ctrl-C or when input ends with it open. The
+// output lines of render are stable for tests and scripts. Not done: result
+// paging, tab completion, the workload subcommands.
+
 package cli
 
 import (
