@@ -54,5 +54,11 @@
 // Name resolution, type checking, and semantic rules (UPDATE/DELETE
 // without WHERE, LIMIT operand kinds, aggregate placement, whether a hint's
 // index exists) belong to the planner. CROSS JOIN is parsed as an inner
-// Join with a nil On. There is no parsed-statement cache in this package.
+// Join with a nil On.
+//
+// # Cache
+//
+// NewCache(ttl, maxEntries).Parse memoises successful parses by text with
+// a TTL and an LRU bound (the sql_parser_cache_* settings). Cached
+// statements are shared, so nobody may modify a parsed AST.
 package parser
