@@ -17,6 +17,7 @@ const (
 	CodeNotNullViolation = "CADB0301"
 	CodeInvalidInput     = "CADB0400"
 	CodeSyntaxError      = "CADB0406"
+	CodeUnsupported      = "CADB0407"
 	CodeTxnClosed        = "CADB0501"
 	CodeTxnConflict      = "CADB0502"
 	CodeSchemaCatchingUp = "CADB0503"

@@ -161,8 +161,14 @@ func (s *shellSession) use(ctx context.Context, name string, pos *shellScriptPos
 		return s.fail(errors.New("cannot change database while a transaction is open"), pos)
 	}
 	// The server checks that the database exists; the new name comes back.
+	// A server that does not know USE (syntax error, unsupported) cannot
+	// check: the name is taken as given.
 	res, err := s.client.Query(ctx, name, "USE "+shellQuoteIdent(name), nil, nil)
-	if err != nil {
+	switch code := client.CodeOf(err); {
+	case err == nil:
+	case code == client.CodeSyntaxError || code == client.CodeUnsupported:
+		res = &client.Result{}
+	default:
 		return s.fail(err, pos)
 	}
 	s.database = name

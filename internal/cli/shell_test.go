@@ -35,8 +35,11 @@ func shellRobotsHandler(r clienttest.Request) clienttest.Reply {
 	switch {
 	case strings.HasPrefix(sql, "USE "):
 		name := strings.ToLower(strings.Trim(r.SQL[4:], "` "))
-		if name == "nope" {
+		switch name {
+		case "nope":
 			return clienttest.Fail(errcode.UnknownDatabase, "unknown database nope")
+		case "legacy":
+			return clienttest.Fail(errcode.Unsupported, "USE is not supported")
 		}
 		return clienttest.Use(name)
 	case strings.HasPrefix(sql, "SELECT"):
@@ -281,6 +284,12 @@ func TestShellUseAndCommands(t *testing.T) {
 	got = runShellCLI(t, "use nope\nSELECT 1;\n", "--url", srv.URL)
 	if got.code != 1 || got.stderr != "ERROR CADB0010: unknown database nope\n  at <stdin>:1\n" {
 		t.Fatalf("exit %d stderr %q", got.code, got.stderr)
+	}
+	// A server that does not support USE: the name is taken as given.
+	srv2 := clienttest.NewServer(t, shellRobotsHandler)
+	got = runShellCLI(t, "use legacy\nINSERT INTO t VALUES (1);\n", "--url", srv2.URL)
+	if reqs := srv2.Requests(); got.code != 0 || len(reqs) != 2 || reqs[1].Database != "legacy" {
+		t.Fatalf("exit %d stderr %q requests %+v", got.code, got.stderr, reqs)
 	}
 	// A missing source file too.
 	got = runShellCLI(t, "", "--url", srv.URL, "-e", "source "+filepath.Join(dir, "missing.sql"))
