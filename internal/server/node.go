@@ -19,19 +19,18 @@ import (
 	"github.com/camusdb/camusdb-go/internal/util/errcode"
 )
 
-// Node is one CamusDB server process: its listeners and, once wired, its
-// storage, replicas, kv and SQL layers.
-//
-// PLACEHOLDER: this version serves the HTTP API with an Executor that answers
-// every SQL request with CADB0099 "not wired"; /ping, /metrics and
-// /cluster/status are real. The storage+replica+kv+session composition
-// replaces notWiredExecutor without changing the exported API below.
+// Node is one CamusDB server process: storage, replicas, kv and SQL layers
+// behind the HTTP listener. Standalone and cluster run the same stack; a
+// standalone node's partitions are single-voter Raft groups.
 type Node struct {
 	cfg      Config
 	logger   *slog.Logger
 	registry *prometheus.Registry
-	api      *httpapi.Server
-	http     *http.Server
+
+	core *core
+	sql  *session.Server
+	api  *httpapi.Server
+	http *http.Server
 
 	mu struct {
 		sync.Mutex
@@ -42,7 +41,8 @@ type Node struct {
 	}
 }
 
-// NewNode validates cfg and builds a node; nothing is bound or started.
+// NewNode validates cfg and builds a node; nothing is opened, bound or
+// started until Start.
 func NewNode(cfg Config, logger *slog.Logger) (*Node, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -50,27 +50,72 @@ func NewNode(cfg Config, logger *slog.Logger) (*Node, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	n := &Node{cfg: cfg, logger: logger, registry: prometheus.NewRegistry()}
-	api, err := httpapi.New(httpapi.Options{
-		Executor:       notWiredExecutor{},
-		Status:         httpapi.StatusFunc(n.clusterStatus),
-		Ready:          func() bool { return true },
-		MaxBodyBytes:   cfg.HTTPMaxBodyBytes,
-		RequestTimeout: time.Duration(cfg.HTTPRequestTimeoutMS) * time.Millisecond,
-		Registry:       n.registry,
-		Logger:         logger.With("component", "httpapi"),
+	return &Node{cfg: cfg, logger: logger, registry: prometheus.NewRegistry()}, nil
+}
+
+// open composes the stack below the listeners.
+func (n *Node) open() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	c, err := openCore(ctx, coreConfig{
+		DataDir:    n.cfg.DataDir,
+		NodeID:     n.cfg.EffectiveNodeID(),
+		Partitions: n.cfg.InitialPartitions,
+		Logger:     n.logger.With("component", "replica"),
 	})
 	if err != nil {
-		return nil, err
+		return err
+	}
+	n.core = c
+	n.sql = session.NewServer(sqlDB{c.db}, session.Config{
+		TxnIdleTimeout:       time.Duration(n.cfg.TxnIdleTimeoutMS) * time.Millisecond,
+		ParseCacheTTL:        time.Duration(n.cfg.SQLParserCacheTTLSeconds) * time.Second,
+		ParseCacheMaxEntries: int(n.cfg.SQLParserCacheMaxEntries),
+		NodeID:               n.cfg.EffectiveNodeID(),
+	})
+	api, err := httpapi.New(httpapi.Options{
+		Executor:       n.sql,
+		Status:         httpapi.StatusFunc(n.clusterStatus),
+		Ready:          n.ready,
+		MaxBodyBytes:   n.cfg.HTTPMaxBodyBytes,
+		RequestTimeout: time.Duration(n.cfg.HTTPRequestTimeoutMS) * time.Millisecond,
+		Registry:       n.registry,
+		Logger:         n.logger.With("component", "httpapi"),
+	})
+	if err != nil {
+		n.closeStack()
+		return err
 	}
 	n.api = api
 	n.http = &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		ErrorLog:          slog.NewLogLogger(n.logger.Handler(), slog.LevelWarn),
 	}
-	return n, nil
+	return nil
+}
+
+// closeStack closes the SQL layer and the core (after the listeners stopped).
+func (n *Node) closeStack() {
+	if n.sql != nil {
+		n.sql.Close()
+	}
+	if n.core != nil {
+		n.core.close(context.Background())
+	}
+}
+
+// ready reports whether this node leads every partition (standalone) and
+// can serve.
+func (n *Node) ready() bool {
+	for _, id := range n.core.store.PartitionIDs() {
+		st, err := n.core.store.Status(id)
+		if err != nil || !st.Ready {
+			return false
+		}
+	}
+	return true
 }
 
 // Start creates the data directory, binds the listeners and starts serving,
@@ -85,14 +130,19 @@ func (n *Node) Start() error {
 	if err := os.MkdirAll(n.cfg.DataDir, 0o750); err != nil {
 		return errcode.New(errcode.InvalidConfig, "data_dir: cannot create %s: %v", n.cfg.DataDir, err)
 	}
+	if err := n.open(); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", n.cfg.HTTPAddr())
 	if err != nil {
+		n.closeStack()
 		return fmt.Errorf("server: HTTP listener on %s: %w", n.cfg.HTTPAddr(), err)
 	}
 	if n.cfg.TLSCert != "" {
 		cert, err := tls.LoadX509KeyPair(n.cfg.TLSCert, n.cfg.TLSKey)
 		if err != nil {
 			_ = ln.Close()
+			n.closeStack()
 			return errcode.New(errcode.InvalidConfig, "tls_cert/tls_key: %v", err)
 		}
 		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
@@ -139,6 +189,7 @@ func (n *Node) Stop(ctx context.Context) error {
 		_ = n.http.Close()
 	}
 	<-served
+	n.closeStack()
 	if err != nil {
 		return fmt.Errorf("server: HTTP shutdown: %w", err)
 	}
@@ -153,24 +204,21 @@ func (n *Node) clusterStatus(context.Context) (httpapi.ClusterStatus, error) {
 		Nodes: []httpapi.NodeStatus{{
 			ID: id, Name: n.cfg.NodeName, RaftAddress: n.cfg.RaftAddr(), HTTPAddress: n.HTTPAddr(), Live: true,
 		}},
-		Partitions: []httpapi.PartitionStatus{},
+		Partitions: n.partitionStatus(),
 	}, nil
 }
 
-// notWiredExecutor stands in for the SQL layer until the node composes it.
-type notWiredExecutor struct{}
-
-func errNotWired() error {
-	return errcode.New(errcode.Internal, "SQL execution is not wired into this node yet")
+func (n *Node) partitionStatus() []httpapi.PartitionStatus {
+	out := []httpapi.PartitionStatus{}
+	for _, pid := range n.core.store.PartitionIDs() {
+		st, err := n.core.store.Status(pid)
+		if err != nil {
+			continue
+		}
+		out = append(out, httpapi.PartitionStatus{
+			ID: pid, Leader: st.LeaderID, Term: st.Term, AppliedIndex: st.AppliedIndex,
+			Replicas: []uint64{n.cfg.EffectiveNodeID()},
+		})
+	}
+	return out
 }
-
-func (notWiredExecutor) Execute(context.Context, session.Request) (*session.Result, error) {
-	return nil, errNotWired()
-}
-
-func (notWiredExecutor) Begin(context.Context, string) (session.TxnHandle, error) {
-	return session.TxnHandle{}, errNotWired()
-}
-
-func (notWiredExecutor) Commit(context.Context, session.TxnHandle) error   { return errNotWired() }
-func (notWiredExecutor) Rollback(context.Context, session.TxnHandle) error { return errNotWired() }

@@ -73,13 +73,14 @@ func TestNodeServesAndStops(t *testing.T) {
 	if status != 200 || body["status"] != "ok" {
 		t.Fatalf("/ping: %d %v", status, body)
 	}
-	status, body = getJSON(t, client, http.MethodPost, base+"/execute-sql-query", `{"sql":"SELECT 1"}`)
-	if status != 500 || body["code"] != "CADB0099" {
-		t.Fatalf("SQL on the placeholder: %d %v", status, body)
+	status, body = getJSON(t, client, http.MethodPost, base+"/execute-sql-query", `{"sql":"SELECT 1 + 1"}`)
+	if rows, _ := body["rows"].([]any); status != 200 || len(rows) != 1 || body["total"] != float64(1) {
+		t.Fatalf("SELECT through the whole stack: %d %v", status, body)
 	}
 	status, body = getJSON(t, client, http.MethodGet, base+"/cluster/status", "")
 	nodes, _ := body["nodes"].([]any)
-	if status != 200 || body["nodeId"] != float64(1) || len(nodes) != 1 ||
+	parts, _ := body["partitions"].([]any)
+	if status != 200 || body["nodeId"] != float64(1) || len(nodes) != 1 || len(parts) != 1 ||
 		nodes[0].(map[string]any)["httpAddress"] != addr {
 		t.Fatalf("/cluster/status: %d %v", status, body)
 	}
