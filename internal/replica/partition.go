@@ -93,11 +93,21 @@ func newPartition(s *Store, id uint64) (*partition, error) {
 			id, applied.Index, log.Truncated().Index, log.LastIndex())}
 	}
 	if hs := log.HardState(); hs.GetCommit() < applied.Index {
-		// Cannot happen given the batch order (the hard state that commits
-		// an entry is written before the entry is applied), but raft would
-		// panic on it: everything applied was committed, so say so.
-		return nil, &kvpb.CorruptionError{What: fmt.Sprintf(
-			"partition %d: applied index %d above commit index %d", id, applied.Index, hs.GetCommit())}
+		// Entries already durable in the log are applied before the fsync
+		// of the batch carrying the hard state that reports them committed
+		// (see OVERVIEW.md), so a crash can leave the commit index behind
+		// the applied index. Everything applied was committed: say so
+		// (raft refuses to start with applied > commit).
+		hs.Commit = new(applied.Index)
+		b := s.engine.NewBatch()
+		err := log.SetHardState(b, hs)
+		if err == nil {
+			err = b.Commit(true)
+		}
+		_ = b.Close()
+		if err != nil {
+			return nil, err
+		}
 	}
 	p := &partition{
 		store:    s,
@@ -246,7 +256,7 @@ func (p *partition) stageSnapshot(w storage.Writer, snap *raftpb.Snapshot) error
 func (p *partition) snapshotApplied() {
 	p.store.metrics.snapshotsApplied.Add(1)
 	for seq, prop := range p.inflight {
-		if prop.index <= p.applied.Index {
+		if prop.index != 0 && prop.index <= p.applied.Index {
 			delete(p.inflight, seq)
 			prop.finish(&kvpb.AmbiguousError{Cause: fmt.Errorf("partition %d: entry %d replaced by a snapshot", p.id, prop.index)})
 		}
@@ -317,7 +327,7 @@ func (p *partition) applyEntries(w storage.Writer, ents []*raftpb.Entry) ([]comp
 	// A proposal whose index is now applied with another entry was
 	// overwritten after a leadership change: it can never commit.
 	for seq, prop := range p.inflight {
-		if prop.index <= p.applied.Index {
+		if prop.index != 0 && prop.index <= p.applied.Index {
 			delete(p.inflight, seq)
 			done = append(done, completion{prop: prop, err: retryError(
 				"partition %d: entry %d was replaced after a leadership change", p.id, prop.index)})

@@ -459,6 +459,49 @@ func (s *Store) shutdown(cause error) {
 type readyGroup struct {
 	p  *partition
 	rd raft.Ready
+	// applied: its CommittedEntries were already applied this iteration.
+	applied bool
+}
+
+// durableCommitted reports whether all of the group's committed entries
+// were persisted by earlier iterations (none is among this Ready's Entries
+// and there is no snapshot to install first).
+func (g *readyGroup) durableCommitted() bool {
+	ents := g.rd.CommittedEntries
+	if len(ents) == 0 || !raft.IsEmptySnap(g.rd.Snapshot) {
+		return false
+	}
+	return len(g.rd.Entries) == 0 || ents[len(ents)-1].GetIndex() < g.rd.Entries[0].GetIndex()
+}
+
+// applyGroups applies the committed entries of the groups selected by
+// which in one unsynced batch (the log is the WAL), with the applied
+// states and any log truncations, and returns the proposals to complete.
+func (s *Store) applyGroups(groups []readyGroup, which func(*readyGroup) bool) ([]completion, error) {
+	batch := s.engine.NewBatch()
+	defer batch.Close()
+	var completions []completion
+	for i := range groups {
+		g := &groups[i]
+		if g.applied || len(g.rd.CommittedEntries) == 0 || !which(g) {
+			continue
+		}
+		g.applied = true
+		done, err := g.p.applyEntries(batch, g.rd.CommittedEntries)
+		if err != nil {
+			return nil, err
+		}
+		completions = append(completions, done...)
+		if err := g.p.maybeTruncate(batch); err != nil {
+			return nil, err
+		}
+	}
+	if !batch.Empty() {
+		if err := batch.Commit(false); err != nil {
+			return nil, fmt.Errorf("replica: applying entries: %w", err)
+		}
+	}
+	return completions, nil
 }
 
 // iterate is one pass of the driver. It returns more=true when some group
@@ -482,7 +525,11 @@ func (s *Store) iterate(tick bool, inbox []inboxItem) (more bool, err error) {
 	for _, p := range s.partitions {
 		p.proposeQueued()
 	}
+	return s.processReady()
+}
 
+// processReady handles the Ready of every group that has one.
+func (s *Store) processReady() (more bool, err error) {
 	var groups []readyGroup
 	for _, id := range s.ids {
 		p := s.partitions[id]
@@ -495,7 +542,26 @@ func (s *Store) iterate(tick bool, inbox []inboxItem) (more bool, err error) {
 	}
 	s.metrics.loopIterations.Add(1)
 
-	// 1. Persist: snapshots, entries and hard states of every group in one
+	// 1. Apply what is already durable before this iteration's fsync, so
+	//    that proposers are woken without waiting for it (and propose
+	//    again while it runs: that is what fills the next group commit).
+	early, err := s.applyGroups(groups, (*readyGroup).durableCommitted)
+	if err != nil {
+		return false, err
+	}
+	if len(early) > 0 {
+		for i := range groups {
+			if groups[i].applied {
+				groups[i].p.publishStatus()
+			}
+		}
+		s.statusChanged()
+		for _, c := range early {
+			c.prop.finish(c.err)
+		}
+	}
+
+	// 2. Persist: snapshots, entries and hard states of every group in one
 	//    batch, fsynced once if any group needs it.
 	batch := s.engine.NewBatch()
 	defer batch.Close()
@@ -534,7 +600,7 @@ func (s *Store) iterate(tick bool, inbox []inboxItem) (more bool, err error) {
 		}
 	}
 
-	// 2. Send messages, now that what they promise is durable.
+	// 3. Send messages, now that what they promise is durable.
 	var out []Message
 	var snapTargets []readyGroup
 	for i := range groups {
@@ -550,32 +616,14 @@ func (s *Store) iterate(tick bool, inbox []inboxItem) (more bool, err error) {
 		s.cfg.Transport.Send(out)
 	}
 
-	// 3. Apply committed entries of every group in one unsynced batch (the
-	//    log is the WAL), together with the applied states and truncations.
-	applyBatch := s.engine.NewBatch()
-	defer applyBatch.Close()
-	var completions []completion
-	for i := range groups {
-		g := &groups[i]
-		if len(g.rd.CommittedEntries) == 0 {
-			continue
-		}
-		done, err := g.p.applyEntries(applyBatch, g.rd.CommittedEntries)
-		if err != nil {
-			return false, err
-		}
-		completions = append(completions, done...)
-		if err := g.p.maybeTruncate(applyBatch); err != nil {
-			return false, err
-		}
-	}
-	if !applyBatch.Empty() {
-		if err := applyBatch.Commit(false); err != nil {
-			return false, fmt.Errorf("replica: applying entries: %w", err)
-		}
+	// 4. Apply the remaining committed entries (those that were persisted
+	//    just now, or follow a snapshot).
+	completions, err := s.applyGroups(groups, func(*readyGroup) bool { return true })
+	if err != nil {
+		return false, err
 	}
 
-	// 4. Advance, then report snapshots as sent: if one is lost, the
+	// 5. Advance, then report snapshots as sent: if one is lost, the
 	//    follower rejects the next append and raft sends a new one.
 	for i := range groups {
 		groups[i].p.rn.Advance(groups[i].rd)
