@@ -307,3 +307,27 @@ func TestClusterLaggingFollowerGetsSnapshot(t *testing.T) {
 		t.Fatalf("%d keys after follower restart", len(data))
 	}
 }
+
+func TestClusterSpreadsLeaders(t *testing.T) {
+	cfg := clusterConfig()
+	cfg.Partitions = 3
+	c := newTestCluster(t, 3, cfg)
+	// Partition p settles on node p (voters dealt round-robin).
+	succeedsSoon(t, 20*time.Second, func() error {
+		for partitionID := uint64(1); partitionID <= 3; partitionID++ {
+			st, err := c.stores[partitionID].Status(partitionID)
+			if err != nil {
+				return err
+			}
+			if !st.Ready {
+				return fmt.Errorf("node %d does not lead partition %d: %+v", partitionID, partitionID, st)
+			}
+		}
+		return nil
+	})
+	// Writes keep working after the transfers.
+	for partitionID := uint64(1); partitionID <= 3; partitionID++ {
+		c.propose(partitionID, put(partitionID, "k", "v"))
+		c.converged(partitionID)
+	}
+}

@@ -43,6 +43,11 @@ type Config struct {
 	// TruncateBytes: once a partition's log holds more than this many bytes,
 	// it is truncated behind the applied index (default 64 MiB).
 	TruncateBytes uint64
+	// DisableLeaderBalancing turns off leadership transfer: by default the
+	// leader of partition p hands leadership to its preferred node,
+	// voters[(p-1) % len(voters)], once that node is caught up, so leaders
+	// spread evenly over the nodes.
+	DisableLeaderBalancing bool
 	// MaxInboxMessages bounds queued incoming Raft messages; beyond it Step
 	// drops messages (Raft retransmits). Default 100 000.
 	MaxInboxMessages int

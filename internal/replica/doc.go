@@ -33,10 +33,13 @@
 //     partition's data span.
 //   - A command evaluated in one term and appended in another is applied as
 //     a no-op and its proposer gets a *kvpb.RetryError.
+//   - Leaders spread over the nodes: partition p prefers node
+//     voters[(p-1) % len(voters)] and the current leader transfers
+//     leadership to it once it is caught up (Config.DisableLeaderBalancing).
 //
 // What it does not do: membership is static (bootstrap once, no
-// configuration changes); no leases, no ReadIndex, no leadership balancing
-// (the kv layer serves reads on a Ready leader); proposals are not
+// configuration changes); no leases and no ReadIndex (the kv layer serves
+// reads on a Ready leader); proposals are not
 // forwarded to the leader (a follower rejects them with a retry error);
 // snapshots are built in memory on the driver goroutine, so a partition's
 // data must fit comfortably in memory; a storage error is fatal for the

@@ -3,6 +3,7 @@ package replica
 import (
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -62,6 +63,8 @@ type partition struct {
 	rn                 *raft.RawNode
 	applied            raftlog.AppliedState
 	logger             *slog.Logger
+	// preferred is the node that should lead (see maybeTransferLeadership).
+	preferred uint64
 
 	// inflight: proposals handed to raft, by sequence number.
 	inflight map[uint64]*proposal
@@ -117,6 +120,7 @@ func newPartition(s *Store, id uint64) (*partition, error) {
 		logger:   s.logger.With("partition", id),
 		inflight: map[uint64]*proposal{},
 	}
+	p.preferred = preferredLeader(id, log.ConfState().GetVoters())
 	p.dataStart, p.dataEnd = storage.DataSpan(id)
 	storageAdapter := &raftStorage{
 		log: log, engine: s.engine, logger: raftLogger{p.logger},
@@ -386,4 +390,41 @@ func (p *partition) publishStatus() bool {
 	}
 	p.status.Store(st)
 	return true
+}
+
+// preferredLeader is the node that should lead this partition when it is
+// up: partitions are dealt round-robin over the sorted voters.
+func preferredLeader(partitionID uint64, voters []uint64) uint64 {
+	if len(voters) == 0 {
+		return 0
+	}
+	sorted := slices.Clone(voters)
+	slices.Sort(sorted)
+	return sorted[(partitionID-1)%uint64(len(sorted))]
+}
+
+// maybeTransferLeadership hands leadership to the preferred node when this
+// node leads instead of it, is ready, and the preferred node is active and
+// fully caught up (so the transfer is quick and loses nothing).
+func (p *partition) maybeTransferLeadership() {
+	bs := p.rn.BasicStatus()
+	self := p.store.cfg.NodeID
+	if bs.RaftState != raft.StateLeader || bs.LeadTransferee != 0 || p.applied.Term != bs.HardState.GetTerm() {
+		return
+	}
+	preferred := p.preferred
+	if preferred == 0 || preferred == self {
+		return
+	}
+	caughtUp := false
+	last := p.log.LastIndex()
+	p.rn.WithProgress(func(id uint64, _ raft.ProgressType, pr tracker.Progress) {
+		if id == preferred && pr.RecentActive && pr.Match == last {
+			caughtUp = true
+		}
+	})
+	if caughtUp {
+		p.logger.Debug("replica: transferring leadership to the preferred node", "to", preferred)
+		p.rn.TransferLeader(preferred)
+	}
 }
