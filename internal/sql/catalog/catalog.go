@@ -73,14 +73,7 @@ func nextID(ctx context.Context, kv KV, key []byte) (uint32, error) {
 
 // GetDatabase reads a database descriptor; CADB0010 when it does not exist.
 func GetDatabase(ctx context.Context, kv KV, name string) (*DatabaseDesc, error) {
-	db, err := lookupDatabase(ctx, kv, name)
-	if err != nil {
-		return nil, err
-	}
-	if db == nil {
-		return nil, errcode.New(errcode.UnknownDatabase, "database %q does not exist", name)
-	}
-	return db, nil
+	return (*DecodeCache)(nil).GetDatabase(ctx, kv, name)
 }
 
 func lookupDatabase(ctx context.Context, kv KV, name string) (*DatabaseDesc, error) {
@@ -181,30 +174,12 @@ func ListDatabases(ctx context.Context, kv KV) ([]DatabaseDesc, error) {
 // GetTable reads a table descriptor with one point read; CADB0011 when the
 // table does not exist. The returned descriptor is the caller's to modify.
 func GetTable(ctx context.Context, kv KV, dbID uint32, name string) (*TableDesc, error) {
-	t, err := LookupTable(ctx, kv, dbID, name)
-	if err != nil {
-		return nil, err
-	}
-	if t == nil {
-		return nil, errcode.New(errcode.UnknownTable, "table %q does not exist", name)
-	}
-	return t, nil
+	return (*DecodeCache)(nil).GetTable(ctx, kv, dbID, name)
 }
 
 // LookupTable is GetTable returning (nil, nil) when the table does not exist.
 func LookupTable(ctx context.Context, kv KV, dbID uint32, name string) (*TableDesc, error) {
-	b, found, err := kv.Get(ctx, tableKey(dbID, name))
-	if err != nil || !found {
-		return nil, err
-	}
-	var t TableDesc
-	if err := decodeDescriptor(b, "table", &t); err != nil {
-		return nil, err
-	}
-	if t.DBID != dbID || t.Name != name {
-		return nil, errcode.New(errcode.Corruption, "table descriptor for %q names %d/%q", name, t.DBID, t.Name)
-	}
-	return &t, nil
+	return (*DecodeCache)(nil).LookupTable(ctx, kv, dbID, name)
 }
 
 // ListTables returns the tables of a database, sorted by name.

@@ -187,3 +187,44 @@ func TestClone(t *testing.T) {
 		t.Fatal("Clone shares memory with the original")
 	}
 }
+
+func TestDecodeCacheReturnsPrivateCopies(t *testing.T) {
+	ctx := context.Background()
+	db := catalogtest.NewMemDB()
+	txn := begin(t, db)
+	if _, err := catalog.CreateDatabase(ctx, txn, "d", false); err != nil {
+		t.Fatal(err)
+	}
+	if err := catalog.CreateTable(ctx, txn, sampleTable(1)); err != nil {
+		t.Fatal(err)
+	}
+	cache := catalog.NewDecodeCache(2)
+	first, err := cache.GetTable(ctx, txn, 1, "robots")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first.Columns[0].Name = "mutated"
+	first.Indexes[0].Name = "mutated"
+	second, err := cache.GetTable(ctx, txn, 1, "robots")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.Columns[0].Name != "id" || second.Indexes[0].Name != "name_idx" {
+		t.Fatal("a caller's change leaked into the cache")
+	}
+	// A changed descriptor is decoded afresh.
+	second.Version = 41
+	if err := catalog.UpdateTable(txn, second); err != nil {
+		t.Fatal(err)
+	}
+	third, err := cache.GetTable(ctx, txn, 1, "robots")
+	if err != nil || third.Version != 42 {
+		t.Fatalf("after update: version %d, %v", third.Version, err)
+	}
+	_, err = cache.GetTable(ctx, txn, 1, "nope")
+	mustCode(t, err, errcode.UnknownTable)
+	d, err := cache.GetDatabase(ctx, txn, "d")
+	if err != nil || d.ID != 1 {
+		t.Fatalf("database: %+v %v", d, err)
+	}
+}

@@ -35,6 +35,8 @@ type Env struct {
 	Txn      catalog.Txn
 	Database string
 	Eval     *eval.Env
+	// Descs, when set, skips re-decoding unchanged descriptors.
+	Descs *catalog.DecodeCache
 }
 
 // StatementError marks an error after which the transaction is still
@@ -67,7 +69,7 @@ func Execute(ctx context.Context, env Env, stmt ast.Statement) (*Result, error) 
 }
 
 func execute(ctx context.Context, env Env, buf *WriteBuffer, stmt ast.Statement) (*Result, error) {
-	p := &plan.Planner{Ctx: ctx, KV: buf, Database: env.Database, Env: env.Eval}
+	p := &plan.Planner{Ctx: ctx, KV: buf, Database: env.Database, Env: env.Eval, Descs: env.Descs}
 	switch s := stmt.(type) {
 	case *ast.SelectStmt:
 		node, err := p.PlanQuery(s.Select)

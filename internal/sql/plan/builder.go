@@ -20,6 +20,8 @@ type Planner struct {
 	// Database is the current database ("" when none is selected).
 	Database string
 	Env      *eval.Env
+	// Descs decodes descriptors (nil: no decode cache).
+	Descs *catalog.DecodeCache
 
 	db *catalog.DatabaseDesc
 }
@@ -32,7 +34,7 @@ func (p *Planner) DatabaseDesc() (*catalog.DatabaseDesc, error) {
 	if p.Database == "" {
 		return nil, errcode.New(errcode.UnknownDatabase, "no database selected")
 	}
-	db, err := catalog.GetDatabase(p.Ctx, p.KV, p.Database)
+	db, err := p.Descs.GetDatabase(p.Ctx, p.KV, p.Database)
 	if err != nil {
 		return nil, err
 	}
@@ -46,7 +48,7 @@ func (p *Planner) Table(name string) (*catalog.TableDesc, error) {
 	if err != nil {
 		return nil, err
 	}
-	return catalog.GetTable(p.Ctx, p.KV, db.ID, name)
+	return p.Descs.GetTable(p.Ctx, p.KV, db.ID, name)
 }
 
 // compiler compiles expressions of one query block.

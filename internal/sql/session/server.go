@@ -51,6 +51,7 @@ type Server struct {
 	db    catalog.DB
 	cfg   Config
 	cache *parseCache
+	descs *catalog.DecodeCache
 
 	counter atomic.Int64
 
@@ -88,6 +89,7 @@ func NewServer(db catalog.DB, cfg Config) *Server {
 	}
 	s := &Server{db: db, cfg: cfg, stop: make(chan struct{})}
 	s.cache = newParseCache(cfg.ParseCacheTTL, cfg.ParseCacheMaxEntries, cfg.Clock)
+	s.descs = catalog.NewDecodeCache(1024)
 	s.mu.txns = map[TxnHandle]*openTxn{}
 	if cfg.TxnIdleTimeout > 0 {
 		interval := min(max(cfg.TxnIdleTimeout/4, 10*time.Millisecond), time.Second)
@@ -225,7 +227,7 @@ func (s *Server) Execute(ctx context.Context, req Request) (*Result, error) {
 	}
 	env := &eval.Env{Params: req.Params, Now: s.cfg.Clock()}
 	run := func(ctx context.Context, txn catalog.Txn) (*exec.Result, error) {
-		return exec.Execute(ctx, exec.Env{Txn: txn, Database: req.Database, Eval: env}, stmt)
+		return exec.Execute(ctx, exec.Env{Txn: txn, Database: req.Database, Eval: env, Descs: s.descs}, stmt)
 	}
 	res, err := s.run(ctx, req, run)
 	if err != nil {
