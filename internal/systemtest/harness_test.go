@@ -54,7 +54,7 @@ func repoRoot() string {
 
 // node is one running camusdb process.
 type node struct {
-	t       *testing.T
+	t       testing.TB
 	dataDir string
 	args    []string
 	cmd     *exec.Cmd
@@ -68,7 +68,7 @@ var readyLine = regexp.MustCompile(`camusdb ready.*http=(\S+)`)
 
 // startNode starts camusdb on dataDir with ephemeral ports and waits until
 // it logs that it is ready.
-func startNode(t *testing.T, dataDir string, extra ...string) *node {
+func startNode(t testing.TB, dataDir string, extra ...string) *node {
 	t.Helper()
 	n := &node{t: t, dataDir: dataDir}
 	n.args = append([]string{"start", "--data-dir", dataDir, "--http-host", "127.0.0.1", "--http-port", "0", "--pg-port", "0", "--raft-port", "0"}, extra...)
