@@ -109,16 +109,23 @@ func TestStatementAtomicity(t *testing.T) {
 }
 
 // TestWriteSkewHTTP: the on-call scenario with two explicit transactions;
-// exactly one commits.
+// exactly one commits. With 4 partitions the table's rows and its unique
+// index live in different partitions, so both commits are two-phase.
 func TestWriteSkewHTTP(t *testing.T) {
-	n := startNode(t, t.TempDir())
+	for _, partitions := range []string{"1", "4"} {
+		t.Run("partitions="+partitions, func(t *testing.T) { writeSkew(t, partitions) })
+	}
+}
+
+func writeSkew(t *testing.T, partitions string) {
+	n := startNode(t, t.TempDir(), "--initial-cluster-partitions", partitions)
 	c := n.client()
 	ctx := ctxT(t)
 	_ = c.CreateDB(ctx, "db", false)
-	if err := c.ExecDDL(ctx, "db", `CREATE TABLE doctors (name STRING PRIMARY KEY, on_call BOOL NOT NULL)`); err != nil {
+	if err := c.ExecDDL(ctx, "db", `CREATE TABLE doctors (name STRING PRIMARY KEY, on_call BOOL NOT NULL, badge INT64 UNIQUE)`); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Exec(ctx, "db", `INSERT INTO doctors VALUES ('alice', true), ('bob', true)`, nil, nil); err != nil {
+	if _, err := c.Exec(ctx, "db", `INSERT INTO doctors VALUES ('alice', true, 1), ('bob', true, 2)`, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	t1, err := c.Begin(ctx, "db")
@@ -134,7 +141,7 @@ func TestWriteSkewHTTP(t *testing.T) {
 		if err != nil || rowsOf(res)[0] != "2" {
 			t.Fatalf("txn %d count: %v %v", i, res, err)
 		}
-		if _, err := c.Exec(ctx, "db", `UPDATE doctors SET on_call = false WHERE name = @n`, map[string]any{"n": tx.name}, tx.txn); err != nil {
+		if _, err := c.Exec(ctx, "db", `UPDATE doctors SET on_call = false, badge = badge + 10 WHERE name = @n`, map[string]any{"n": tx.name}, tx.txn); err != nil {
 			t.Fatal(err)
 		}
 	}
