@@ -72,7 +72,6 @@ type Store struct {
 	ids        []uint64
 	nextSeq    atomic.Uint64
 	metrics    metrics
-	ticks      uint64 // driver-owned tick counter
 
 	wake  chan struct{} // capacity 1: "there is work"
 	stopC chan struct{}
@@ -519,11 +518,9 @@ func (s *Store) iterate(tick bool, inbox []inboxItem) (more bool, err error) {
 		}
 	}
 	if tick {
-		s.ticks++
-		balance := !s.cfg.DisableLeaderBalancing && s.ticks%uint64(s.cfg.ElectionTicks) == 0
 		for _, p := range s.partitions {
 			p.rn.Tick()
-			if balance {
+			if !s.cfg.DisableLeaderBalancing {
 				p.maybeTransferLeadership()
 			}
 		}
