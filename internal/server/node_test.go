@@ -15,7 +15,7 @@ import (
 	"go.uber.org/goleak"
 )
 
-func testConfig(t *testing.T) Config {
+func testConfig(t testing.TB) Config {
 	cfg := DefaultConfig()
 	cfg.DataDir = filepath.Join(t.TempDir(), "data")
 	cfg.HTTPPort = 0
