@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -158,6 +160,7 @@ func runStart(cmd *cobra.Command, opts *startOptions) error {
 	}
 	level, _ := cfg.SlogLevel() // validated
 	logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
+	tuneGC()
 
 	ctx := cmd.Context()
 	if ctx == nil {
@@ -197,4 +200,17 @@ func modeName(cfg server.Config) string {
 		return server.ModeCluster
 	}
 	return server.ModeStandalone
+}
+
+// serverGCPercent is the garbage collector target of the server process
+// unless GOGC is set: the request path allocates many short-lived objects,
+// and at the default of 100 the collector took a fifth of the CPU of the
+// point-select benchmark; 400 gave +35% point selects and +10% inserts
+// (README "Performance").
+const serverGCPercent = 400
+
+func tuneGC() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(serverGCPercent)
+	}
 }
