@@ -28,6 +28,17 @@ type Config struct {
 	// an unreachable coordinator may be aborted by others (default 10 s).
 	AbandonAfter time.Duration
 	Logger       *slog.Logger
+	// Knobs are hooks for tests; the zero value is the product behaviour.
+	Knobs TestingKnobs
+}
+
+// TestingKnobs inject faults in tests.
+type TestingKnobs struct {
+	// BeforeCommitRecord runs after every participant prepared and before
+	// the COMMITTED record is written. An error abandons the commit right
+	// there, leaving intents and no record, as if the coordinator process
+	// died; Commit returns that error.
+	BeforeCommitRecord func(id mvcc.TxnID) error
 }
 
 // DB is the coordinator side of the kv layer on one node.

@@ -258,6 +258,11 @@ func (t *Txn) commit2PC(ctx context.Context, home uint64, byPartition map[uint64
 		return nonAmbiguous(refreshErr)
 	}
 
+	if hook := db.cfg.Knobs.BeforeCommitRecord; hook != nil {
+		if err := hook(t.id); err != nil {
+			return err
+		}
+	}
 	// Commit point: the COMMITTED record on the home partition.
 	rec, err := db.sender.FinalizeTxn(ctx, home, t.id, &mvcc.TxnRecord{Status: mvcc.TxnCommitted, CommitTS: commitTS, Participants: writeParts})
 	if err != nil {
