@@ -41,7 +41,7 @@ var Layers = []Group{
 	{Path: "internal/mvcc", Level: 1.1},
 	// L2: replication.
 	{Path: "internal/raftlog", Level: 2},
-	{Path: "internal/rpc", Level: 2},
+	{Path: "internal/rpc", Level: 2.2}, // implements replica.Transport
 	{Path: "internal/replica", Level: 2.1},
 	// L3: transactions.
 	{Path: "internal/kv", Level: 3},

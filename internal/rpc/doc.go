@@ -1,0 +1,27 @@
+// Package rpc is the node-to-node transport of a cluster: one gRPC server
+// per node (listening on raft_host:raft_port) and one client connection per
+// peer, shared by every service that talks to that peer.
+//
+// There is no protoc step. Frames are raw bytes ([Frame]) carried by a
+// codec forced on both sides ([ServerOptions], [DialOptions]), and services
+// declare their grpc.ServiceDesc by hand: the Raft message stream here
+// ([RaftTransport]) and the kv request service in internal/kv/kvremote.
+//
+// Raft messages travel on one client stream per destination node. Send
+// marshals the messages at once (the store keeps ownership of them), queues
+// them per destination and returns; one goroutine per peer drains its queue
+// in order into frames of up to [maxFrameBytes]. A full queue or a broken
+// stream drops messages (Raft retransmits) and reports the destination
+// unreachable to the partition, so the leader probes instead of streaming.
+//
+// Every frame carries the sender's node id and its HLC timestamp; the
+// receiver rejects (and logs) a frame stamped more than MaxClockOffset ahead
+// of its physical time and otherwise forwards its clock ([CheckClock]).
+// Receiving anything from a node marks it heard ([Liveness]); idle peers get
+// an empty keepalive frame every [keepaliveInterval], so liveness covers
+// nodes that exchange no Raft traffic with each other.
+//
+// Guarantees: per-destination order of messages handed to Send is kept on
+// one stream; nothing else (delivery, duplicates) is guaranteed — Raft
+// needs nothing else. Not done: TLS between nodes, authentication of peers.
+package rpc
