@@ -122,9 +122,9 @@ func CreateDatabase(ctx context.Context, kv KV, name string, ifNotExists bool) (
 	return true, kv.Put(databaseKey(name), b)
 }
 
-// DropDatabase removes a database and its table descriptors. Row and index
-// data stay behind under the never-reused database id (orphaned, reclaimed
-// by a later GC); they are unreachable because ids are never reused.
+// DropDatabase removes a database, its tables' descriptors and their rows
+// and index entries (deleted in the caller's transaction, see
+// ClearTableData) and its schema version.
 func DropDatabase(ctx context.Context, kv KV, name string, ifExists bool) (dropped bool, err error) {
 	if name == ReservedDatabase {
 		return false, errcode.New(errcode.InvalidInput, "database %q cannot be dropped", name)
@@ -144,9 +144,15 @@ func DropDatabase(ctx context.Context, kv KV, name string, ifExists bool) (dropp
 		return false, err
 	}
 	for _, t := range tables {
+		if err := ClearTableData(ctx, kv, t); err != nil {
+			return false, err
+		}
 		if err := kv.Delete(tableKey(db.ID, t.Name)); err != nil {
 			return false, err
 		}
+	}
+	if err := kv.Delete(schemaVersionKey(db.ID)); err != nil {
+		return false, err
 	}
 	return true, kv.Delete(databaseKey(name))
 }
@@ -193,6 +199,7 @@ func ListTables(ctx context.Context, kv KV, dbID uint32) ([]*TableDesc, error) {
 		if err := decodeDescriptor(it.Value(), "table", &t); err != nil {
 			return nil, err
 		}
+		t.normalize()
 		out = append(out, &t)
 	}
 	if err := it.Err(); err != nil {
@@ -202,8 +209,9 @@ func ListTables(ctx context.Context, kv KV, dbID uint32) ([]*TableDesc, error) {
 	return out, nil
 }
 
-// CreateTable assigns t a fresh table id, sets its version to 1 and stores
-// it. CADB0013 when a table of that name exists. t.DBID must be set.
+// CreateTable assigns t a fresh table id, sets its version to 1, starts
+// its layout history, bumps the database schema version and stores it.
+// CADB0013 when a table of that name exists. t.DBID must be set.
 func CreateTable(ctx context.Context, kv KV, t *TableDesc) error {
 	if err := t.Validate(); err != nil {
 		return err
@@ -221,16 +229,30 @@ func CreateTable(ctx context.Context, kv KV, t *TableDesc) error {
 	}
 	t.ID = id
 	t.Version = 1
+	t.Layouts = nil
+	t.recordLayout()
+	if t.SchemaVersion, err = bumpSchemaVersion(ctx, kv, t.DBID); err != nil {
+		return err
+	}
 	return putTable(kv, t)
 }
 
-// UpdateTable stores a modified descriptor (same id and name), bumping its
-// schema version.
-func UpdateTable(kv KV, t *TableDesc) error {
+// UpdateTable stores a modified descriptor (same id; a renamed table goes
+// through RenameTable), bumping its version and the database schema
+// version and recording its column list in the layout history when it
+// changed. Rows encoded with t after the call carry the new version, so a
+// DDL that rewrites rows calls UpdateTable first.
+func UpdateTable(ctx context.Context, kv KV, t *TableDesc) error {
+	t.Version++
+	t.normalize()
+	t.recordLayout()
 	if err := t.Validate(); err != nil {
 		return err
 	}
-	t.Version++
+	var err error
+	if t.SchemaVersion, err = bumpSchemaVersion(ctx, kv, t.DBID); err != nil {
+		return err
+	}
 	return putTable(kv, t)
 }
 
@@ -242,9 +264,17 @@ func putTable(kv KV, t *TableDesc) error {
 	return kv.Put(tableKey(t.DBID, t.Name), b)
 }
 
-// DropTable removes a table's descriptor. Its rows and index entries stay
-// behind under the never-reused table id (orphaned, unreachable, reclaimed
-// by a later GC); this keeps DROP TABLE O(1).
-func DropTable(kv KV, t *TableDesc) error {
+// DropTable removes a table's descriptor and deletes its rows and index
+// entries in the caller's transaction (ClearTableData), so nothing of it
+// remains once the transaction commits. The cost is one delete per key,
+// buffered in the transaction; a chunked background cleanup for very large
+// tables is a later goal.
+func DropTable(ctx context.Context, kv KV, t *TableDesc) error {
+	if err := ClearTableData(ctx, kv, t); err != nil {
+		return err
+	}
+	if _, err := bumpSchemaVersion(ctx, kv, t.DBID); err != nil {
+		return err
+	}
 	return kv.Delete(tableKey(t.DBID, t.Name))
 }

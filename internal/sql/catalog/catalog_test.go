@@ -116,7 +116,7 @@ func TestTables(t *testing.T) {
 		t.Fatalf("round trip: %+v", got)
 	}
 	got.Columns = append(got.Columns, catalog.ColumnDesc{ID: 3, Name: "year", Kind: types.Int64})
-	if err := catalog.UpdateTable(txn, got); err != nil {
+	if err := catalog.UpdateTable(ctx, txn, got); err != nil {
 		t.Fatal(err)
 	}
 	again, err := catalog.GetTable(ctx, txn, d.ID, "robots")
@@ -125,7 +125,7 @@ func TestTables(t *testing.T) {
 	}
 	_, err = catalog.GetTable(ctx, txn, d.ID, "nope")
 	mustCode(t, err, errcode.UnknownTable)
-	if err := catalog.DropTable(txn, again); err != nil {
+	if err := catalog.DropTable(ctx, txn, again); err != nil {
 		t.Fatal(err)
 	}
 	tables, err := catalog.ListTables(ctx, txn, d.ID)
@@ -214,7 +214,7 @@ func TestDecodeCacheReturnsPrivateCopies(t *testing.T) {
 	}
 	// A changed descriptor is decoded afresh.
 	second.Version = 41
-	if err := catalog.UpdateTable(txn, second); err != nil {
+	if err := catalog.UpdateTable(ctx, txn, second); err != nil {
 		t.Fatal(err)
 	}
 	third, err := cache.GetTable(ctx, txn, 1, "robots")

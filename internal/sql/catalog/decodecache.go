@@ -44,6 +44,7 @@ func (c *DecodeCache) decodeTable(b []byte) (*TableDesc, error) {
 	if err := decodeDescriptor(b, "table", &t); err != nil {
 		return nil, err
 	}
+	t.normalize()
 	if c != nil {
 		c.mu.Lock()
 		if len(c.mu.tables) >= c.max {

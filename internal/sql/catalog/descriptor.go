@@ -105,6 +105,24 @@ type TableDesc struct {
 
 	NextColumnID uint32 `json:"nextColumnId"`
 	NextIndexID  uint32 `json:"nextIndexId"`
+
+	// SchemaVersion is the database schema version (SchemaVersion) of the
+	// DDL that last changed this table.
+	SchemaVersion uint64 `json:"schemaVersion,omitempty"`
+	// Layouts is the row layout history, oldest first: the column list of
+	// every table version at which it changed. A row payload written at
+	// table version v holds the values of the columns of the last layout
+	// whose Version <= v, in that order, so rows written before an ADD or
+	// DROP COLUMN decode without being rewritten. The last layout is
+	// always the current Columns. UpdateTable maintains it.
+	Layouts []RowLayout `json:"layouts,omitempty"`
+}
+
+// RowLayout is the column list of row payloads written from table version
+// Version on (until the next layout).
+type RowLayout struct {
+	Version   uint32   `json:"version"`
+	ColumnIDs []uint32 `json:"columnIds"`
 }
 
 // ColumnOrdinal returns the position of the column named name, or -1.
@@ -244,6 +262,9 @@ func (t *TableDesc) Validate() error {
 	if err := check(&t.PrimaryKey); err != nil {
 		return err
 	}
+	if err := t.validateLayouts(); err != nil {
+		return err
+	}
 	names := map[string]bool{PrimaryIndexName: true}
 	for i := range t.Indexes {
 		idx := &t.Indexes[i]
@@ -283,6 +304,11 @@ func (t *TableDesc) Clone() *TableDesc {
 	for i, idx := range t.Indexes {
 		idx.Columns = append([]IndexColumn(nil), idx.Columns...)
 		c.Indexes[i] = idx
+	}
+	c.Layouts = make([]RowLayout, len(t.Layouts))
+	for i, l := range t.Layouts {
+		l.ColumnIDs = append([]uint32(nil), l.ColumnIDs...)
+		c.Layouts[i] = l
 	}
 	return &c
 }

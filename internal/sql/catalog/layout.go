@@ -54,20 +54,45 @@ func (t *TableDesc) EncodeRowValue(row []types.Value) []byte {
 }
 
 // DecodeRowValue decodes a row payload into a full row in t's schema
-// order. Rows written at older versions with fewer columns are padded with
-// NULLs; undecodable payloads are CADB0014.
+// order. A row written at an older table version decodes through the
+// layout history (Layouts): values of dropped columns are skipped and
+// columns added since are NULL. Undecodable payloads, and payloads whose
+// length does not match their layout, are CADB0014.
 func (t *TableDesc) DecodeRowValue(b []byte) ([]types.Value, error) {
-	_, values, err := rowenc.DecodeRow(b)
+	version, values, err := rowenc.DecodeRow(b)
 	if err != nil {
 		return nil, errcode.Wrap(errcode.Corruption, err)
 	}
-	switch {
-	case len(values) == len(t.Columns):
+	if n := len(t.Layouts); n == 0 || version >= t.Layouts[n-1].Version {
+		if len(values) != len(t.Columns) {
+			return nil, errcode.New(errcode.Corruption, "row of table %q has %d columns, schema has %d", t.Name, len(values), len(t.Columns))
+		}
 		return values, nil
-	case len(values) < len(t.Columns):
-		return append(values, make([]types.Value, len(t.Columns)-len(values))...), nil
 	}
-	return nil, errcode.New(errcode.Corruption, "row of table %q has %d columns, schema has %d", t.Name, len(values), len(t.Columns))
+	return t.decodeOldLayout(version, values)
+}
+
+// decodeOldLayout maps the values of a row written at an older version
+// with a different column list onto the current columns.
+func (t *TableDesc) decodeOldLayout(version uint32, values []types.Value) ([]types.Value, error) {
+	i := len(t.Layouts) - 1
+	for i >= 0 && t.Layouts[i].Version > version {
+		i--
+	}
+	if i < 0 {
+		return nil, errcode.New(errcode.Corruption, "row of table %q has version %d, older than its schema history", t.Name, version)
+	}
+	layout := &t.Layouts[i]
+	if len(values) != len(layout.ColumnIDs) {
+		return nil, errcode.New(errcode.Corruption, "row of table %q at version %d has %d columns, its layout has %d", t.Name, version, len(values), len(layout.ColumnIDs))
+	}
+	out := make([]types.Value, len(t.Columns))
+	for j, id := range layout.ColumnIDs {
+		if o := t.ColumnOrdinalByID(id); o >= 0 {
+			out[o] = values[j]
+		}
+	}
+	return out, nil
 }
 
 // IndexEntry returns the key and value of idx's entry for a row whose

@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/camusdb/camusdb-go/internal/kvpb"
 	"github.com/camusdb/camusdb-go/internal/sql/ast"
 	"github.com/camusdb/camusdb-go/internal/sql/catalog"
 	"github.com/camusdb/camusdb-go/internal/sql/plan"
@@ -30,21 +29,11 @@ func TableFromAST(p *plan.Planner, s *ast.CreateTable) (*catalog.TableDesc, erro
 		return nil
 	}
 	var indexDefs []ast.IndexDef
-	for _, c := range s.Columns {
-		col := catalog.ColumnDesc{ID: t.NextColumnID, Name: c.Name, Kind: c.Type, NotNull: c.NotNull}
-		t.NextColumnID++
-		if c.NotNull && c.Null {
-			return nil, errcode.New(errcode.InvalidInput, "column %q is declared both NULL and NOT NULL", c.Name)
-		}
-		if _, ok := types.ParseKind(c.Type.String()); !ok {
-			return nil, errcode.New(errcode.UnknownType, "column %q has unknown type %q", c.Name, c.TypeText)
-		}
-		if c.Default != nil {
-			text, err := checkDefault(p, &col, c.Default)
-			if err != nil {
-				return nil, err
-			}
-			col.Default = text
+	for i := range s.Columns {
+		c := &s.Columns[i]
+		col, err := columnFromAST(p, t, c)
+		if err != nil {
+			return nil, err
 		}
 		t.Columns = append(t.Columns, col)
 		if c.PrimaryKey {
@@ -95,6 +84,27 @@ func TableFromAST(p *plan.Planner, s *ast.CreateTable) (*catalog.TableDesc, erro
 	return t, t.Validate()
 }
 
+// columnFromAST builds the descriptor of a column definition with the
+// next column id of t (consumed).
+func columnFromAST(p *plan.Planner, t *catalog.TableDesc, c *ast.ColumnDef) (catalog.ColumnDesc, error) {
+	col := catalog.ColumnDesc{ID: t.NextColumnID, Name: c.Name, Kind: c.Type, NotNull: c.NotNull}
+	t.NextColumnID++
+	if c.NotNull && c.Null {
+		return col, errcode.New(errcode.InvalidInput, "column %q is declared both NULL and NOT NULL", c.Name)
+	}
+	if _, ok := types.ParseKind(c.Type.String()); !ok {
+		return col, errcode.New(errcode.UnknownType, "column %q has unknown type %q", c.Name, c.TypeText)
+	}
+	if c.Default != nil {
+		text, err := checkDefault(p, &col, c.Default)
+		if err != nil {
+			return col, err
+		}
+		col.Default = text
+	}
+	return col, nil
+}
+
 func checkColumnNames(t *catalog.TableDesc) error {
 	seen := map[string]bool{}
 	for _, c := range t.Columns {
@@ -137,7 +147,7 @@ func indexColumns(t *catalog.TableDesc, cols []ast.IndexColumn) ([]catalog.Index
 	out := make([]catalog.IndexColumn, 0, len(cols))
 	for _, c := range cols {
 		ord := t.ColumnOrdinal(c.Column)
-		if ord < 0 {
+		if ord < 0 || (t.Columns[ord].Hidden && c.Column != catalog.HiddenRowIDColumn) {
 			return nil, errcode.New(errcode.UnknownColumn, "column %q of table %q does not exist", c.Column, t.Name)
 		}
 		out = append(out, catalog.IndexColumn{ColumnID: t.Columns[ord].ID, Desc: c.Desc})
@@ -185,6 +195,44 @@ func generatedIndexName(t *catalog.TableDesc, def ast.IndexDef) string {
 	return name
 }
 
+// executeDDL runs a DDL statement, buffering its writes in buf. Every DDL
+// that changes a table bumps the table's version and its database's schema
+// version (catalog.UpdateTable). On a single node every change, index
+// back-fill included, happens inside the statement's transaction, so a
+// failure leaves nothing behind; see docs/schema.md for the staged
+// protocol a cluster will use.
+func executeDDL(ctx context.Context, p *plan.Planner, buf *WriteBuffer, stmt ast.Statement) error {
+	switch s := stmt.(type) {
+	case *ast.CreateDatabase:
+		_, err := catalog.CreateDatabase(ctx, buf, s.Name, s.IfNotExists)
+		return err
+	case *ast.DropDatabase:
+		_, err := catalog.DropDatabase(ctx, buf, s.Name, s.IfExists)
+		return err
+	case *ast.RenameDatabase:
+		return catalog.RenameDatabase(ctx, buf, s.Old, s.New)
+	case *ast.CreateTable:
+		return createTable(p, buf, s)
+	case *ast.DropTable:
+		return dropTable(p, buf, s)
+	case *ast.CreateIndex:
+		t, err := p.Table(s.Table)
+		if err != nil {
+			return err
+		}
+		return createIndex(ctx, buf, t, s.Index, s.IfNotExists)
+	case *ast.DropIndex:
+		t, err := p.Table(s.Table)
+		if err != nil {
+			return err
+		}
+		return dropIndex(ctx, buf, t, s.Name, s.IfExists)
+	case *ast.AlterTable:
+		return alterTable(ctx, p, buf, s)
+	}
+	return errcode.New(errcode.Unsupported, "statement %T is not DDL", stmt)
+}
+
 func createTable(p *plan.Planner, buf *WriteBuffer, s *ast.CreateTable) error {
 	db, err := p.DatabaseDesc()
 	if err != nil {
@@ -204,6 +252,8 @@ func createTable(p *plan.Planner, buf *WriteBuffer, s *ast.CreateTable) error {
 	return catalog.CreateTable(p.Ctx, buf, t)
 }
 
+// dropTable removes the table and deletes its rows and index entries in
+// the same transaction.
 func dropTable(p *plan.Planner, buf *WriteBuffer, s *ast.DropTable) error {
 	db, err := p.DatabaseDesc()
 	if err != nil {
@@ -219,78 +269,45 @@ func dropTable(p *plan.Planner, buf *WriteBuffer, s *ast.DropTable) error {
 		}
 		return errcode.New(errcode.UnknownTable, "table %q does not exist", s.Name)
 	}
-	return catalog.DropTable(buf, t)
+	return catalog.DropTable(p.Ctx, buf, t)
 }
 
 // createIndex adds an index and back-fills it from the table's rows in the
-// same statement; a uniqueness violation fails the statement, so no
-// half-built index remains.
-func createIndex(ctx context.Context, p *plan.Planner, buf *WriteBuffer, table string, def ast.IndexDef, ifNotExists bool) error {
-	t, err := p.Table(table)
-	if err != nil {
-		return err
-	}
+// same statement. A uniqueness violation fails the statement, whose writes
+// (descriptor and entries) are then discarded: no half-built index remains.
+// On a single node the index goes straight to Public.
+func createIndex(ctx context.Context, buf *WriteBuffer, t *catalog.TableDesc, def ast.IndexDef, ifNotExists bool) error {
 	if def.Name != "" && t.FindIndex(def.Name) != nil && ifNotExists {
 		return nil
 	}
-	idx, err := addIndex(t, def)
-	if err != nil {
+	old := t.Clone()
+	if _, err := addIndex(t, def); err != nil {
 		return err
 	}
-	w := newTableWriter(t, buf)
-	prefix := t.RowPrefix()
-	it := buf.Scan(ctx, prefix, kvpb.PrefixEnd(prefix), false)
-	defer it.Close()
-	for it.Next(ctx) {
-		row, err := t.DecodeRowValue(it.Value())
-		if err != nil {
-			return err
-		}
-		if err := w.checkUnique(ctx, idx, row); err != nil {
-			return err
-		}
-		k, v := t.IndexEntry(idx, row, t.EncodePK(row))
-		if err := buf.Put(k, v); err != nil {
-			return err
-		}
-	}
-	if err := it.Err(); err != nil {
+	if err := catalog.UpdateTable(ctx, buf, t); err != nil {
 		return err
 	}
-	return catalog.UpdateTable(buf, t)
+	return rewriteRows(ctx, buf, old, t, false, nil)
 }
 
-// dropIndex removes an index from the descriptor. Its entries stay behind
-// under the never-reused index id, like the data of dropped tables.
-func dropIndex(p *plan.Planner, buf *WriteBuffer, table, name string, ifExists bool) error {
-	t, err := p.Table(table)
-	if err != nil {
-		return err
-	}
+// dropIndex removes an index from the descriptor and deletes its entries
+// in the same transaction.
+func dropIndex(ctx context.Context, buf *WriteBuffer, t *catalog.TableDesc, name string, ifExists bool) error {
 	if name == catalog.PrimaryIndexName {
-		return errcode.New(errcode.InvalidInput, "the primary key cannot be dropped with DROP INDEX")
+		return errcode.New(errcode.InvalidInput, "the primary key cannot be dropped with DROP INDEX; use ALTER TABLE %s DROP PRIMARY KEY", t.Name)
 	}
 	for i := range t.Indexes {
-		if t.Indexes[i].Name == name {
-			t.Indexes = append(t.Indexes[:i], t.Indexes[i+1:]...)
-			return catalog.UpdateTable(buf, t)
+		if t.Indexes[i].Name != name {
+			continue
 		}
+		if err := catalog.ClearIndexData(ctx, buf, t, &t.Indexes[i]); err != nil {
+			return err
+		}
+		t.Indexes = append(t.Indexes[:i], t.Indexes[i+1:]...)
+		return catalog.UpdateTable(ctx, buf, t)
 	}
 	if ifExists {
 		return nil
 	}
-	return errcode.New(errcode.UnknownIndex, "index %q does not exist on table %q", name, table)
-}
-
-func alterTable(ctx context.Context, p *plan.Planner, buf *WriteBuffer, s *ast.AlterTable) error {
-	switch s.Action {
-	case "ADD INDEX":
-		if s.Index == nil {
-			break
-		}
-		return createIndex(ctx, p, buf, s.Table, *s.Index, false)
-	case "DROP INDEX":
-		return dropIndex(p, buf, s.Table, s.Name, false)
-	}
-	return errcode.New(errcode.Unsupported, "ALTER TABLE ... %s is not supported yet", s.Action)
+	return errcode.New(errcode.UnknownIndex, "index %q does not exist on table %q", name, t.Name)
 }

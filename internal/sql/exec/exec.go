@@ -102,22 +102,9 @@ func execute(ctx context.Context, env Env, buf *WriteBuffer, stmt ast.Statement)
 		return affected(count, err)
 	case *ast.Show:
 		return show(ctx, p, buf, s)
-	case *ast.CreateDatabase:
-		_, err := catalog.CreateDatabase(ctx, buf, s.Name, s.IfNotExists)
-		return ddl(err)
-	case *ast.DropDatabase:
-		_, err := catalog.DropDatabase(ctx, buf, s.Name, s.IfExists)
-		return ddl(err)
-	case *ast.CreateTable:
-		return ddl(createTable(p, buf, s))
-	case *ast.DropTable:
-		return ddl(dropTable(p, buf, s))
-	case *ast.CreateIndex:
-		return ddl(createIndex(ctx, p, buf, s.Table, s.Index, s.IfNotExists))
-	case *ast.DropIndex:
-		return ddl(dropIndex(p, buf, s.Table, s.Name, s.IfExists))
-	case *ast.AlterTable:
-		return ddl(alterTable(ctx, p, buf, s))
+	case *ast.CreateDatabase, *ast.DropDatabase, *ast.RenameDatabase, *ast.CreateTable,
+		*ast.DropTable, *ast.CreateIndex, *ast.DropIndex, *ast.AlterTable:
+		return ddl(executeDDL(ctx, p, buf, s)) // ddl.go
 	}
 	return nil, errcode.New(errcode.Unsupported, "statement %T is not supported here", stmt)
 }
