@@ -1,0 +1,173 @@
+package kvremote
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"google.golang.org/grpc"
+
+	"github.com/camusdb/camusdb-go/internal/kv"
+	"github.com/camusdb/camusdb-go/internal/rpc"
+)
+
+const serviceName = "camus.KV"
+
+// callMethod is the one unary method: the op travels in the frame.
+const callMethod = "/" + serviceName + "/Call"
+
+var serviceDesc = grpc.ServiceDesc{
+	ServiceName: serviceName,
+	HandlerType: (*any)(nil),
+	Methods:     []grpc.MethodDesc{{MethodName: "Call", Handler: callHandler}},
+	Metadata:    "internal/kv/kvremote/service.go",
+}
+
+// maxIntentWait caps a remote WaitIntent.
+const maxIntentWait = time.Minute
+
+// service serves other nodes' requests against this node's kvserver. It
+// never forwards: a request for a partition this node does not lead fails
+// with the kvserver's retry error and the caller re-routes.
+type service struct {
+	net   *rpc.Network
+	local kv.Sender
+}
+
+// Register exposes local (the node's *kvserver.Server) to the other nodes
+// on net. Call before net.Serve.
+func Register(net *rpc.Network, local kv.Sender) {
+	net.Register(&serviceDesc, &service{net: net, local: local})
+}
+
+func callHandler(srv any, ctx context.Context, dec func(any) error, _ grpc.UnaryServerInterceptor) (any, error) {
+	var req rpc.Frame
+	if err := dec(&req); err != nil {
+		return nil, err
+	}
+	return &rpc.Frame{Data: srv.(*service).serve(ctx, req.Data)}, nil
+}
+
+// serve decodes one request, runs it and encodes the response. Errors of
+// the request (including malformed frames) travel inside the response.
+func (s *service) serve(ctx context.Context, frame []byte) []byte {
+	d := &decoder{b: frame}
+	o := op(d.byte())
+	from := d.uvarint()
+	ts := d.ts()
+	out := &encoder{b: make([]byte, 0, 64)}
+	var body encoder
+	err := d.err
+	if err == nil {
+		err = s.net.Receive(from, ts)
+	}
+	if err == nil {
+		err = s.dispatch(ctx, o, d, &body)
+	}
+	out.ts(s.net.Stamp())
+	if err != nil {
+		out.byte(1)
+		out.error(err)
+		return out.b
+	}
+	out.byte(0)
+	out.b = append(out.b, body.b...)
+	return out.b
+}
+
+func (s *service) dispatch(ctx context.Context, o op, d *decoder, out *encoder) error {
+	pid := d.uvarint()
+	switch o {
+	case opGet:
+		key, readTS, own := d.bytes(), d.ts(), d.optTxnID()
+		if err := d.done(); err != nil {
+			return err
+		}
+		value, found, err := s.local.Get(ctx, pid, key, readTS, own)
+		if err != nil {
+			return err
+		}
+		out.bytes(value)
+		out.bool(found)
+	case opScan:
+		start, end, readTS := d.bytes(), d.bytes(), d.ts()
+		opts := decodeScanOptions(d)
+		if err := d.done(); err != nil {
+			return err
+		}
+		kvs, resume, err := s.local.Scan(ctx, pid, start, end, readTS, opts)
+		if err != nil {
+			return err
+		}
+		out.uvarint(uint64(len(kvs)))
+		for _, kv := range kvs {
+			out.bytes(kv.Key)
+			out.bytes(kv.Value)
+		}
+		out.bytes(resume)
+	case opCommit1PC, opPrepare:
+		req := d.commitRequest()
+		if err := d.done(); err != nil {
+			return err
+		}
+		call := s.local.Commit1PC
+		if o == opPrepare {
+			call = s.local.Prepare
+		}
+		ts, err := call(ctx, pid, req)
+		if err != nil {
+			return err
+		}
+		out.ts(ts)
+	case opRefresh:
+		id, reads, from, to := d.txnID(), d.spans(), d.ts(), d.ts()
+		if err := d.done(); err != nil {
+			return err
+		}
+		return s.local.Refresh(ctx, pid, id, reads, from, to)
+	case opResolveIntents:
+		id, keys, commit, commitTS := d.txnID(), d.keys(), d.bool(), d.ts()
+		if err := d.done(); err != nil {
+			return err
+		}
+		return s.local.ResolveIntents(ctx, pid, id, keys, commit, commitTS)
+	case opGetTxnRecord:
+		id := d.txnID()
+		if err := d.done(); err != nil {
+			return err
+		}
+		rec, err := s.local.GetTxnRecord(ctx, pid, id)
+		if err != nil {
+			return err
+		}
+		out.record(rec)
+	case opFinalizeTxn:
+		id, want := d.txnID(), d.record()
+		if err := d.done(); err != nil {
+			return err
+		}
+		if want == nil {
+			return errMalformed
+		}
+		rec, err := s.local.FinalizeTxn(ctx, pid, id, want)
+		if err != nil {
+			return err
+		}
+		out.record(rec)
+	case opDeleteTxnRecord:
+		id := d.txnID()
+		if err := d.done(); err != nil {
+			return err
+		}
+		return s.local.DeleteTxnRecord(ctx, pid, id)
+	case opWaitIntent:
+		key, owner, maxWait := d.bytes(), d.txnID(), time.Duration(min(d.uvarint(), uint64(maxIntentWait)))
+		if err := d.done(); err != nil {
+			return err
+		}
+		return s.local.WaitIntent(ctx, pid, key, owner, maxWait)
+	default:
+		return fmt.Errorf("kvremote: unknown op %d", byte(o))
+	}
+	return nil
+}
