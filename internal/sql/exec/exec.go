@@ -69,16 +69,18 @@ func Execute(ctx context.Context, env Env, stmt ast.Statement) (*Result, error) 
 }
 
 func execute(ctx context.Context, env Env, buf *WriteBuffer, stmt ast.Statement) (*Result, error) {
-	p := &plan.Planner{Ctx: ctx, KV: buf, Database: env.Database, Env: env.Eval, Descs: env.Descs}
+	b := newBuilder(env.Txn)
+	p := &plan.Planner{Ctx: ctx, KV: buf, Database: env.Database, Env: env.Eval, Descs: env.Descs,
+		Runner: &runner{ctx: ctx, b: b}}
 	switch s := stmt.(type) {
 	case *ast.SelectStmt:
 		node, err := p.PlanQuery(s.Select)
 		if err != nil {
 			return nil, err
 		}
-		return runQuery(ctx, env.Txn, node)
+		return runQuery(ctx, b, node)
 	case *ast.Explain:
-		return explain(p, s)
+		return explain(ctx, p, b, s)
 	case *ast.Insert:
 		n, err := p.PlanInsert(s)
 		if err != nil {
@@ -123,13 +125,8 @@ func ddl(err error) (*Result, error) {
 	return &Result{Kind: DDL}, nil
 }
 
-func runQuery(ctx context.Context, read catalog.KV, node plan.Node) (*Result, error) {
-	op, err := Build(read, node)
-	if err != nil {
-		return nil, err
-	}
-	defer op.Close()
-	rows, err := Drain(ctx, op)
+func runQuery(ctx context.Context, b *builder, node plan.Node) (*Result, error) {
+	rows, err := runPlan(ctx, b, node)
 	if err != nil {
 		return nil, err
 	}
@@ -149,9 +146,26 @@ func runQuery(ctx context.Context, read catalog.KV, node plan.Node) (*Result, er
 	return &Result{Kind: Rows, Columns: cols, Rows: rows}, nil
 }
 
-func explain(p *plan.Planner, s *ast.Explain) (*Result, error) {
-	if s.Option == "ANALYZE" {
-		return nil, errcode.New(errcode.Unsupported, "EXPLAIN ANALYZE is not supported yet")
+func runPlan(ctx context.Context, b *builder, node plan.Node) ([][]types.Value, error) {
+	op, err := b.build(node)
+	if err != nil {
+		return nil, err
+	}
+	defer op.Close()
+	return Drain(ctx, op)
+}
+
+// explain renders the plan of s.Query, one row per node. LOGICAL shows
+// the plan without physical choices (every table fully scanned and
+// filtered, joins as nested loops); ANALYZE runs the query (its rows are
+// discarded) and adds the counters each node collected.
+func explain(ctx context.Context, p *plan.Planner, b *builder, s *ast.Explain) (*Result, error) {
+	switch s.Option {
+	case "", "PHYSICAL", "ANALYZE":
+	case "LOGICAL":
+		p.Logical = true
+	default:
+		return nil, errcode.New(errcode.InvalidInput, "EXPLAIN option %s is not supported", s.Option)
 	}
 	node, err := p.PlanQuery(s.Query)
 	if err != nil {
@@ -164,11 +178,23 @@ func explain(p *plan.Planner, s *ast.Explain) (*Result, error) {
 		{Name: "estimated_rows", Kind: types.Int64},
 		{Name: "estimated_cost", Kind: types.Float64},
 	}}
+	analyze := s.Option == "ANALYZE"
+	if analyze {
+		b.stats = map[plan.Node]*nodeStats{}
+		if _, err := runPlan(ctx, b, node); err != nil {
+			return nil, err
+		}
+		res.Columns = append(res.Columns, analyzeColumns...)
+	}
 	for _, r := range plan.Explain(node) {
-		res.Rows = append(res.Rows, []types.Value{
+		row := []types.Value{
 			types.NewString(r.Stage), types.NewString(r.Node), types.NewString(r.Detail),
 			types.NullValue, types.NullValue,
-		})
+		}
+		if analyze {
+			row = append(row, analyzeValues(r.Plan, b.stats)...)
+		}
+		res.Rows = append(res.Rows, row)
 	}
 	return res, nil
 }

@@ -24,53 +24,180 @@ type Operator interface {
 	Close()
 }
 
-// Build turns a plan into an operator tree reading through kv.
+// Build turns a plan into an operator tree reading through kv, with the
+// default memory limit.
 func Build(kv catalog.KV, n plan.Node) (Operator, error) {
+	return newBuilder(kv).build(n)
+}
+
+// builder builds the operators of one query.
+type builder struct {
+	kv  catalog.KV
+	mem *memAccount
+	// stats, when set (EXPLAIN ANALYZE), receives counters per plan node.
+	stats map[plan.Node]*nodeStats
+}
+
+func newBuilder(kv catalog.KV) *builder {
+	return &builder{kv: kv, mem: newMemAccount(DefaultMemoryLimit)}
+}
+
+func (b *builder) statsFor(n plan.Node) *nodeStats {
+	if b.stats == nil {
+		return nil
+	}
+	st := b.stats[n]
+	if st == nil {
+		st = &nodeStats{}
+		b.stats[n] = st
+	}
+	return st
+}
+
+func (b *builder) build(n plan.Node) (Operator, error) {
+	op, err := b.buildNode(n)
+	if err != nil || b.stats == nil {
+		return op, err
+	}
+	return &statsOp{in: op, st: b.statsFor(n)}, nil
+}
+
+func (b *builder) buildNode(n plan.Node) (Operator, error) {
+	kv := b.kv
 	switch n := n.(type) {
 	case *plan.Values:
 		return &valuesOp{n: n}, nil
 	case *plan.Scan:
+		if st := b.statsFor(n); st != nil {
+			st.decoded = true
+			kv = &countingKV{KV: kv, st: st}
+		}
 		return newScanOp(kv, n), nil
 	case *plan.Filter:
-		in, err := Build(kv, n.Input)
+		in, err := b.build(n.Input)
 		if err != nil {
 			return nil, err
 		}
 		return &filterOp{in: in, pred: n.Pred}, nil
 	case *plan.Project:
-		in, err := Build(kv, n.Input)
+		in, err := b.build(n.Input)
 		if err != nil {
 			return nil, err
 		}
 		return &projectOp{in: in, exprs: n.Exprs}, nil
 	case *plan.Aggregate:
-		in, err := Build(kv, n.Input)
+		in, err := b.build(n.Input)
 		if err != nil {
 			return nil, err
 		}
-		return &aggregateOp{in: in, n: n}, nil
+		return &aggregateOp{in: in, n: n, mem: b.mem}, nil
 	case *plan.Sort:
-		in, err := Build(kv, n.Input)
+		in, err := b.build(n.Input)
 		if err != nil {
 			return nil, err
 		}
-		return &sortOp{in: in, keys: n.Keys}, nil
+		return &sortOp{in: in, keys: n.Keys, mem: b.mem}, nil
 	case *plan.Distinct:
-		in, err := Build(kv, n.Input)
+		in, err := b.build(n.Input)
 		if err != nil {
 			return nil, err
 		}
-		return &distinctOp{in: in, seen: map[string]struct{}{}}, nil
+		if n.Streaming {
+			return &streamingDistinctOp{in: in}, nil
+		}
+		return &distinctOp{in: in, seen: map[string]struct{}{}, mem: b.mem}, nil
 	case *plan.Limit:
-		in, err := Build(kv, n.Input)
+		in, err := b.build(n.Input)
 		if err != nil {
 			return nil, err
 		}
 		return &limitOp{in: in, remaining: n.Count, skip: n.Offset}, nil
 	case *plan.DerivedTable:
-		return Build(kv, n.Input)
+		return b.build(n.Input)
+	case *plan.HashJoin:
+		left, right, err := b.build2(n.Left, n.Right)
+		if err != nil {
+			return nil, err
+		}
+		return &hashJoinOp{n: n, left: left, right: right, mem: b.mem}, nil
+	case *plan.NestedLoopJoin:
+		left, right, err := b.build2(n.Left, n.Right)
+		if err != nil {
+			return nil, err
+		}
+		return &nestedLoopJoinOp{n: n, left: left, right: right, mem: b.mem}, nil
+	case *plan.IndexJoin:
+		left, err := b.build(n.Left)
+		if err != nil {
+			return nil, err
+		}
+		op := &indexJoinOp{n: n, left: left, kv: kv}
+		if st := b.statsFor(n.Probe); st != nil {
+			st.decoded = true
+			op.probe = st
+			if n.Inner != plan.Node(n.Probe) {
+				op.inner = b.statsFor(n.Inner)
+			}
+		}
+		return op, nil
+	case *plan.SemiJoin:
+		left, right, err := b.build2(n.Left, n.Right)
+		if err != nil {
+			return nil, err
+		}
+		return &semiJoinOp{n: n, left: left, right: right, mem: b.mem}, nil
+	case *plan.UnionAll:
+		left, right, err := b.build2(n.Left, n.Right)
+		if err != nil {
+			return nil, err
+		}
+		return &unionAllOp{left: left, right: right}, nil
 	}
 	return nil, errcode.New(errcode.Internal, "exec: no operator for plan node %T", n)
+}
+
+func (b *builder) build2(l, r plan.Node) (Operator, Operator, error) {
+	left, err := b.build(l)
+	if err != nil {
+		return nil, nil, err
+	}
+	right, err := b.build(r)
+	if err != nil {
+		left.Close()
+		return nil, nil, err
+	}
+	return left, right, nil
+}
+
+// runner executes subquery plans for the planner (plan.Runner).
+type runner struct {
+	ctx context.Context
+	b   *builder
+}
+
+func (r *runner) Run(n plan.Node, limit int) ([][]types.Value, error) {
+	b := *r.b
+	b.stats = nil
+	op, err := b.build(n)
+	if err != nil {
+		return nil, err
+	}
+	defer op.Close()
+	var out [][]types.Value
+	for limit < 0 || len(out) < limit {
+		batch, err := op.Next(r.ctx)
+		if err != nil {
+			return nil, err
+		}
+		if len(batch) == 0 {
+			break
+		}
+		out = append(out, batch...)
+	}
+	if limit >= 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
 }
 
 // Drain runs op to the end and returns every row.
@@ -205,6 +332,8 @@ type distinctOp struct {
 	in   Operator
 	seen map[string]struct{}
 	key  []byte
+	mem  *memAccount
+	held int64
 }
 
 func (o *distinctOp) Next(ctx context.Context) ([][]types.Value, error) {
@@ -219,6 +348,11 @@ func (o *distinctOp) Next(ctx context.Context) ([][]types.Value, error) {
 			if _, dup := o.seen[string(o.key)]; dup {
 				continue
 			}
+			size := int64(len(o.key)) + 32
+			if err := o.mem.grow(size, "distinct"); err != nil {
+				return nil, err
+			}
+			o.held += size
 			o.seen[string(o.key)] = struct{}{}
 			out = append(out, row)
 		}
@@ -228,7 +362,45 @@ func (o *distinctOp) Next(ctx context.Context) ([][]types.Value, error) {
 	}
 }
 
-func (o *distinctOp) Close() { o.in.Close() }
+func (o *distinctOp) Close() {
+	o.in.Close()
+	o.mem.shrink(o.held)
+	o.held, o.seen = 0, nil
+}
+
+// streamingDistinctOp drops rows equal to the previous row: its input
+// arrives sorted on every column (an index scan), so duplicates are
+// adjacent and nothing but the last row is kept.
+type streamingDistinctOp struct {
+	in   Operator
+	last []byte
+	key  []byte
+	have bool
+}
+
+func (o *streamingDistinctOp) Next(ctx context.Context) ([][]types.Value, error) {
+	for {
+		batch, err := o.in.Next(ctx)
+		if err != nil || len(batch) == 0 {
+			return nil, err
+		}
+		out := batch[:0]
+		for _, row := range batch {
+			o.key = rowenc.EncodeKeyValues(o.key[:0], normalizeForKey(row), nil)
+			if o.have && string(o.key) == string(o.last) {
+				continue
+			}
+			o.last, o.key = o.key, o.last
+			o.have = true
+			out = append(out, row)
+		}
+		if len(out) > 0 {
+			return out, nil
+		}
+	}
+}
+
+func (o *streamingDistinctOp) Close() { o.in.Close() }
 
 // normalizeForKey makes values that SQL considers equal encode equally:
 // an integral FLOAT64 encodes like the INT64 of the same value, so 1 and
@@ -252,6 +424,8 @@ func normalizeForKey(row []types.Value) []types.Value {
 type sortOp struct {
 	in   Operator
 	keys []plan.SortKey
+	mem  *memAccount
+	held int64
 	rows [][]types.Value
 	pos  int
 	done bool
@@ -295,6 +469,11 @@ func (o *sortOp) fill(ctx context.Context) error {
 					return err
 				}
 			}
+			size := rowSize(row) + rowSize(keys)
+			if err := o.mem.grow(size, "sort"); err != nil {
+				return err
+			}
+			o.held += size
 			rows = append(rows, sortRow{row: row, keys: keys})
 		}
 	}
@@ -321,7 +500,11 @@ func (o *sortOp) fill(ctx context.Context) error {
 	return nil
 }
 
-func (o *sortOp) Close() { o.in.Close() }
+func (o *sortOp) Close() {
+	o.in.Close()
+	o.mem.shrink(o.held)
+	o.held, o.rows = 0, nil
+}
 
 // compareForSort orders a before b (<0) for one ORDER BY key.
 func compareForSort(a, b types.Value, desc, nullsFirst bool) (int, error) {
@@ -353,6 +536,8 @@ func compareForSort(a, b types.Value, desc, nullsFirst bool) (int, error) {
 type aggregateOp struct {
 	in   Operator
 	n    *plan.Aggregate
+	mem  *memAccount
+	held int64
 	out  [][]types.Value
 	pos  int
 	done bool
@@ -423,6 +608,11 @@ func (o *aggregateOp) run(ctx context.Context) error {
 				}
 				keyBuf = rowenc.EncodeKeyValues(keyBuf[:0], normalizeForKey(keys), nil)
 				if g = groups[string(keyBuf)]; g == nil {
+					size := rowSize(keys) + int64(len(keyBuf)) + 64*int64(len(o.n.Aggs)+1)
+					if err := o.mem.grow(size, "aggregate"); err != nil {
+						return err
+					}
+					o.held += size
 					if g, err = o.newGroup(keys); err != nil {
 						return err
 					}
@@ -459,4 +649,8 @@ func (o *aggregateOp) run(ctx context.Context) error {
 	return nil
 }
 
-func (o *aggregateOp) Close() { o.in.Close() }
+func (o *aggregateOp) Close() {
+	o.in.Close()
+	o.mem.shrink(o.held)
+	o.held, o.out = 0, nil
+}

@@ -85,6 +85,16 @@ type access struct {
 
 func (p *Planner) chooseAccess(src *source, sc *scope, conj []ast.Expr, want []orderColumn, hasLimit bool) (*access, error) {
 	t := src.table.desc
+	if p.Logical {
+		// No physical choices: the whole table, every condition a filter.
+		if f := src.table.forceIndex; f != "" && t.FindIndex(f) == nil {
+			return nil, errcode.New(errcode.UnknownIndex, "index %q does not exist on table %q", f, t.Name)
+		}
+		prefix := t.RowPrefix()
+		scan := &Scan{Kind: ScanFull, Table: t, Alias: src.table.alias, Index: &t.PrimaryKey, Cols: src.cols,
+			Spans: []Span{{Start: prefix, End: kvpb.PrefixEnd(prefix)}}}
+		return &access{scan: scan, residual: conj, orderSatisfied: len(want) == 0}, nil
+	}
 	cons, perConj := p.extractConstraints(sc, t, conj)
 
 	indexes := []*catalog.IndexDesc{&t.PrimaryKey}

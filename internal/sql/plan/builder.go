@@ -22,8 +22,18 @@ type Planner struct {
 	Env      *eval.Env
 	// Descs decodes descriptors (nil: no decode cache).
 	Descs *catalog.DecodeCache
+	// Runner executes subqueries that are evaluated per row (nil: such
+	// subqueries are CADB0407).
+	Runner Runner
+	// Logical disables the physical choices (index paths, join algorithms,
+	// limit pushdown) for EXPLAIN (LOGICAL).
+	Logical bool
 
 	db *catalog.DatabaseDesc
+	// outer is the innermost enclosing query block of a subquery.
+	outer *outerScope
+	// ctes are the WITH names visible here.
+	ctes *cteScope
 }
 
 // DatabaseDesc resolves the current database (CADB0010 when none or unknown).
@@ -81,11 +91,17 @@ func (c *compiler) compilePredicate(e ast.Expr) (func([]types.Value) (bool, erro
 // hook intercepts the nodes eval does not compile itself.
 func (c *compiler) hook(e ast.Expr) (eval.Compiled, bool, error) {
 	switch n := e.(type) {
-	case *ast.SubqueryExpr, *ast.ExistsExpr:
-		return eval.Compiled{}, true, errcode.New(errcode.Unsupported, "subqueries are not supported yet")
+	case *ast.SubqueryExpr:
+		return c.scalarSubquery(n)
+	case *ast.ExistsExpr:
+		return c.existsSubquery(n)
 	case *ast.InExpr:
 		if n.Subquery != nil {
-			return eval.Compiled{}, true, errcode.New(errcode.Unsupported, "IN (SELECT ...) is not supported yet")
+			return c.inSubquery(n)
+		}
+	case *ast.ColumnRef:
+		if x, ok, err := c.outerColumn(n); ok || err != nil {
+			return x, true, err
 		}
 	case *ast.DefaultExpr:
 		return eval.Compiled{}, true, errcode.New(errcode.InvalidInput, "DEFAULT is only allowed as an INSERT value or UPDATE assignment")

@@ -18,6 +18,8 @@ type Column struct {
 	Table string
 	// Hidden columns (the implicit row id) are not part of '*'.
 	Hidden bool
+	// NotNull is set when the column can never hold NULL.
+	NotNull bool
 }
 
 // Node is a physical plan operator. Plans are trees; exec builds one
@@ -136,8 +138,13 @@ type Sort struct {
 	Keys  []SortKey
 }
 
-// Distinct removes duplicate rows.
-type Distinct struct{ Input Node }
+// Distinct removes duplicate rows. Streaming is set when the input
+// arrives ordered on all its columns (duplicates adjacent): then only the
+// previous row is kept instead of a hash set.
+type Distinct struct {
+	Input     Node
+	Streaming bool
+}
 
 // Limit skips Offset rows and passes at most Count (Count < 0: all).
 type Limit struct {
@@ -219,7 +226,12 @@ func (n *Sort) Detail() string {
 	}
 	return strings.Join(parts, ", ")
 }
-func (n *Distinct) Detail() string { return "" }
+func (n *Distinct) Detail() string {
+	if n.Streaming {
+		return "streaming"
+	}
+	return ""
+}
 func (n *Limit) Detail() string {
 	var parts []string
 	if n.Count >= 0 {
@@ -254,6 +266,7 @@ type ExplainRow struct {
 	Stage  string // position in the tree: "1", "1.1", "1.1.1", ...
 	Node   string
 	Detail string
+	Plan   Node // the node rendered
 }
 
 // Explain renders a plan top-down, one row per node.
@@ -261,7 +274,7 @@ func Explain(n Node) []ExplainRow {
 	var out []ExplainRow
 	var walk func(n Node, stage string)
 	walk = func(n Node, stage string) {
-		out = append(out, ExplainRow{Stage: stage, Node: n.Name(), Detail: n.Detail()})
+		out = append(out, ExplainRow{Stage: stage, Node: n.Name(), Detail: n.Detail(), Plan: n})
 		for i, c := range n.Children() {
 			walk(c, fmt.Sprintf("%s.%d", stage, i+1))
 		}

@@ -15,13 +15,57 @@ type selectItem struct {
 
 // PlanQuery plans a query. The result's Columns are the output columns.
 func (p *Planner) PlanQuery(sel *ast.Select) (Node, error) {
-	if sel.SetOp != "" {
-		return nil, errcode.New(errcode.Unsupported, "%s is not supported yet", sel.SetOp)
-	}
 	if len(sel.With) > 0 {
-		return nil, errcode.New(errcode.Unsupported, "WITH is not supported yet")
+		child := *p
+		seen := map[string]bool{}
+		for _, cte := range sel.With {
+			if seen[cte.Name] {
+				return nil, errcode.New(errcode.InvalidInput, "WITH query name %q specified more than once", cte.Name)
+			}
+			seen[cte.Name] = true
+			child.ctes = &cteScope{name: cte.Name, query: cte.Query, parent: child.ctes}
+		}
+		rest := *sel
+		rest.With = nil
+		return child.PlanQuery(&rest)
 	}
-	src, err := p.planFrom(sel.From)
+	if sel.SetOp != "" {
+		return p.planSetOp(sel)
+	}
+	return p.planSelect(sel)
+}
+
+// cteScope is one WITH name; parent holds the names defined before it.
+type cteScope struct {
+	name   string
+	query  *ast.Select
+	parent *cteScope
+}
+
+type cteRef struct {
+	query *ast.Select
+	env   *cteScope // the names the CTE's own query sees
+}
+
+func (p *Planner) lookupCTE(name string) (cteRef, bool) {
+	for s := p.ctes; s != nil; s = s.parent {
+		if s.name == name {
+			return cteRef{query: s.query, env: &cteScope{parent: s.parent}}, true
+		}
+	}
+	return cteRef{}, false
+}
+
+func (p *Planner) planSelect(sel *ast.Select) (Node, error) {
+	var plainConj, subConj []ast.Expr
+	for _, e := range conjuncts(sel.Where, nil) {
+		if hasSubquery(e) {
+			subConj = append(subConj, e)
+		} else {
+			plainConj = append(plainConj, e)
+		}
+	}
+	src, fromItems, err := p.planFrom(sel.From)
 	if err != nil {
 		return nil, err
 	}
@@ -65,7 +109,7 @@ func (p *Planner) PlanQuery(sel *ast.Select) (Node, error) {
 		if !aggregated && !sel.Distinct {
 			want = orderColumns(orderExprs, sel.OrderBy, inputScope)
 		}
-		acc, err := p.chooseAccess(src, inputScope, conjuncts(sel.Where, nil), want, hasLimit)
+		acc, err := p.chooseAccess(src, inputScope, plainConj, want, hasLimit)
 		if err != nil {
 			return nil, err
 		}
@@ -75,13 +119,20 @@ func (p *Planner) PlanQuery(sel *ast.Select) (Node, error) {
 				return nil, err
 			}
 		}
+	} else if len(fromItems) > 1 {
+		if node, err = p.planRelation(fromItems, plainConj); err != nil {
+			return nil, err
+		}
 	} else {
 		node = src.node
-		if sel.Where != nil {
-			if node, err = p.filter(node, inputScope, sel.Where, "WHERE"); err != nil {
+		if len(plainConj) > 0 {
+			if node, err = p.filter(node, inputScope, andAll(plainConj), "WHERE"); err != nil {
 				return nil, err
 			}
 		}
+	}
+	if node, err = p.applySubqueryConjuncts(node, inputScope, subConj); err != nil {
+		return nil, err
 	}
 	residualFree := node == src.node || isScan(node)
 
@@ -128,7 +179,7 @@ func (p *Planner) PlanQuery(sel *ast.Select) (Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	if hasLimit && residualFree && !sel.Distinct && len(keys) == 0 {
+	if hasLimit && residualFree && !sel.Distinct && len(keys) == 0 && !p.Logical {
 		if s, ok := node.(*Scan); ok && limit+offset > 0 {
 			s.LimitHint = limit + offset
 		}
@@ -230,46 +281,38 @@ type tableRef struct {
 	forceIndex string
 }
 
-func (p *Planner) planFrom(from []ast.TableExpr) (*source, error) {
-	switch len(from) {
-	case 0:
+// planFrom resolves the FROM clause. A single base table is returned
+// unplanned (its access path depends on WHERE and ORDER BY); several
+// sources come back as items for planRelation.
+func (p *Planner) planFrom(from []ast.TableExpr) (*source, []fromItem, error) {
+	if len(from) == 0 {
 		v := &Values{Rows: [][]Expr{{}}}
-		return &source{node: v}, nil
-	case 1:
-	default:
-		return nil, errcode.New(errcode.Unsupported, "queries over several tables are not supported yet")
+		return &source{node: v}, nil, nil
 	}
-	switch f := from[0].(type) {
-	case *ast.TableName:
-		desc, err := p.Table(f.Name)
-		if err != nil {
-			return nil, err
-		}
-		alias := f.Alias
-		if alias == "" {
-			alias = f.Name
-		}
-		cols := tableColumns(desc, alias)
-		return &source{cols: cols, table: &tableRef{desc: desc, alias: alias, forceIndex: f.ForceIndex}}, nil
-	case *ast.DerivedTable:
-		inner, err := p.PlanQuery(f.Subquery)
-		if err != nil {
-			return nil, err
-		}
-		d := &DerivedTable{Input: inner, Alias: f.Alias}
-		for _, c := range inner.Columns() {
-			d.Cols = append(d.Cols, Column{Name: c.Name, Kind: c.Kind, Table: f.Alias})
-		}
-		return &source{node: d, cols: d.Cols}, nil
+	items, err := p.flattenFrom(from)
+	if err != nil {
+		return nil, nil, err
 	}
-	return nil, errcode.New(errcode.Unsupported, "joins are not supported yet")
+	if len(items) == 1 {
+		l := items[0].leaf
+		return &source{node: l.node, cols: l.cols, table: l.table}, items, nil
+	}
+	var cols []Column
+	for i, it := range items {
+		c := it.leaf.cols
+		if it.kind == LeftJoin && i > 0 {
+			c = nullable(c)
+		}
+		cols = append(cols, c...)
+	}
+	return &source{cols: cols}, items, nil
 }
 
 // tableColumns are a table's columns as seen through alias.
 func tableColumns(t *catalog.TableDesc, alias string) []Column {
 	cols := make([]Column, len(t.Columns))
 	for i, c := range t.Columns {
-		cols[i] = Column{Name: c.Name, Kind: c.Kind, Table: alias, Hidden: c.Hidden}
+		cols[i] = Column{Name: c.Name, Kind: c.Kind, Table: alias, Hidden: c.Hidden, NotNull: c.NotNull}
 	}
 	return cols
 }
