@@ -1,4 +1,5 @@
-// Command camus-cli is the interactive SQL shell of CamusDB (SPEC §7).
+// Command camus-cli is the interactive SQL shell of CamusDB and its workload
+// driver (SPEC §7).
 package main
 
 import (
@@ -8,5 +9,7 @@ import (
 )
 
 func main() {
-	os.Exit(cli.ShellExitCode(cli.NewShellCommand().Execute()))
+	root := cli.NewShellCommand()
+	cli.AddWorkloadCommand(root)
+	os.Exit(cli.ShellExitCode(root.Execute()))
 }
