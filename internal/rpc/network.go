@@ -89,7 +89,7 @@ func NewNetwork(cfg Config) (*Network, error) {
 	n := &Network{
 		cfg:    cfg,
 		logger: cfg.Logger,
-		server: grpc.NewServer(ServerOptions()...),
+		server: grpc.NewServer(append(ServerOptions(), grpc.WaitForHandlers(true))...),
 		addrs:  make(map[uint64]string, len(cfg.Peers)),
 		heard:  make(map[uint64]*atomic.Int64, len(cfg.Peers)),
 	}
@@ -213,6 +213,20 @@ func (n *Network) LastHeard(nodeID uint64) time.Time {
 		return time.Time{}
 	}
 	return time.Unix(0, h.Load())
+}
+
+// StopServing stops the server: open streams and calls are cut (their
+// contexts cancelled) and StopServing waits for their handlers to return,
+// so nothing reaches the node's state afterwards. Client connections stay
+// usable until Close.
+func (n *Network) StopServing() {
+	n.mu.Lock()
+	served := n.mu.served
+	n.mu.Unlock()
+	n.server.Stop()
+	if served != nil {
+		<-served
+	}
 }
 
 // Close stops the server (cutting open streams) and closes every client

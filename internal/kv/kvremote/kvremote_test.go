@@ -14,6 +14,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/camusdb/camusdb-go/internal/hlc"
+	"github.com/camusdb/camusdb-go/internal/kv"
 	"github.com/camusdb/camusdb-go/internal/kv/kvserver"
 	"github.com/camusdb/camusdb-go/internal/kvpb"
 	"github.com/camusdb/camusdb-go/internal/mvcc"
@@ -138,7 +139,7 @@ func newTestNodes(t testing.TB, n int, leader *atomic.Uint64) []*testNode {
 			t.Fatal(err)
 		}
 		f := newFakeKV(uint64(i + 1))
-		Register(nw, f)
+		Register(nw).SetLocal(f)
 		if err := nw.Serve(lns[i]); err != nil {
 			t.Fatal(err)
 		}
@@ -317,7 +318,9 @@ func FuzzServeFrame(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	svc := &service{net: nw, local: newFakeKV(1)}
+	svc := &service{net: nw}
+	var local kv.Sender = newFakeKV(1)
+	svc.local.Store(&local)
 	f.Fuzz(func(t *testing.T, frame []byte) {
 		out := svc.serve(context.Background(), frame)
 		d := &decoder{b: out}

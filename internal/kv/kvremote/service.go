@@ -3,11 +3,13 @@ package kvremote
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc"
 
 	"github.com/camusdb/camusdb-go/internal/kv"
+	"github.com/camusdb/camusdb-go/internal/kvpb"
 	"github.com/camusdb/camusdb-go/internal/rpc"
 )
 
@@ -31,14 +33,22 @@ const maxIntentWait = time.Minute
 // with the kvserver's retry error and the caller re-routes.
 type service struct {
 	net   *rpc.Network
-	local kv.Sender
+	local atomic.Pointer[kv.Sender] // nil until SetLocal: "node starting"
 }
 
-// Register exposes local (the node's *kvserver.Server) to the other nodes
-// on net. Call before net.Serve.
-func Register(net *rpc.Network, local kv.Sender) {
-	net.Register(&serviceDesc, &service{net: net, local: local})
+// Service is the registered kv service of a node.
+type Service struct{ s *service }
+
+// Register adds the kv service to net (call before net.Serve). Requests
+// fail with a retry error until SetLocal.
+func Register(net *rpc.Network) *Service {
+	s := &service{net: net}
+	net.Register(&serviceDesc, s)
+	return &Service{s: s}
 }
+
+// SetLocal sets what the service serves: the node's *kvserver.Server.
+func (svc *Service) SetLocal(local kv.Sender) { svc.s.local.Store(&local) }
 
 func callHandler(srv any, ctx context.Context, dec func(any) error, _ grpc.UnaryServerInterceptor) (any, error) {
 	var req rpc.Frame
@@ -77,13 +87,18 @@ func (s *service) serve(ctx context.Context, frame []byte) []byte {
 
 func (s *service) dispatch(ctx context.Context, o op, d *decoder, out *encoder) error {
 	pid := d.uvarint()
+	lp := s.local.Load()
+	if lp == nil {
+		return &kvpb.RetryError{Reason: "node is starting"}
+	}
+	local := *lp
 	switch o {
 	case opGet:
 		key, readTS, own := d.bytes(), d.ts(), d.optTxnID()
 		if err := d.done(); err != nil {
 			return err
 		}
-		value, found, err := s.local.Get(ctx, pid, key, readTS, own)
+		value, found, err := local.Get(ctx, pid, key, readTS, own)
 		if err != nil {
 			return err
 		}
@@ -95,7 +110,7 @@ func (s *service) dispatch(ctx context.Context, o op, d *decoder, out *encoder) 
 		if err := d.done(); err != nil {
 			return err
 		}
-		kvs, resume, err := s.local.Scan(ctx, pid, start, end, readTS, opts)
+		kvs, resume, err := local.Scan(ctx, pid, start, end, readTS, opts)
 		if err != nil {
 			return err
 		}
@@ -110,9 +125,9 @@ func (s *service) dispatch(ctx context.Context, o op, d *decoder, out *encoder) 
 		if err := d.done(); err != nil {
 			return err
 		}
-		call := s.local.Commit1PC
+		call := local.Commit1PC
 		if o == opPrepare {
-			call = s.local.Prepare
+			call = local.Prepare
 		}
 		ts, err := call(ctx, pid, req)
 		if err != nil {
@@ -124,19 +139,19 @@ func (s *service) dispatch(ctx context.Context, o op, d *decoder, out *encoder) 
 		if err := d.done(); err != nil {
 			return err
 		}
-		return s.local.Refresh(ctx, pid, id, reads, from, to)
+		return local.Refresh(ctx, pid, id, reads, from, to)
 	case opResolveIntents:
 		id, keys, commit, commitTS := d.txnID(), d.keys(), d.bool(), d.ts()
 		if err := d.done(); err != nil {
 			return err
 		}
-		return s.local.ResolveIntents(ctx, pid, id, keys, commit, commitTS)
+		return local.ResolveIntents(ctx, pid, id, keys, commit, commitTS)
 	case opGetTxnRecord:
 		id := d.txnID()
 		if err := d.done(); err != nil {
 			return err
 		}
-		rec, err := s.local.GetTxnRecord(ctx, pid, id)
+		rec, err := local.GetTxnRecord(ctx, pid, id)
 		if err != nil {
 			return err
 		}
@@ -149,7 +164,7 @@ func (s *service) dispatch(ctx context.Context, o op, d *decoder, out *encoder) 
 		if want == nil {
 			return errMalformed
 		}
-		rec, err := s.local.FinalizeTxn(ctx, pid, id, want)
+		rec, err := local.FinalizeTxn(ctx, pid, id, want)
 		if err != nil {
 			return err
 		}
@@ -159,13 +174,13 @@ func (s *service) dispatch(ctx context.Context, o op, d *decoder, out *encoder) 
 		if err := d.done(); err != nil {
 			return err
 		}
-		return s.local.DeleteTxnRecord(ctx, pid, id)
+		return local.DeleteTxnRecord(ctx, pid, id)
 	case opWaitIntent:
 		key, owner, maxWait := d.bytes(), d.txnID(), time.Duration(min(d.uvarint(), uint64(maxIntentWait)))
 		if err := d.done(); err != nil {
 			return err
 		}
-		return s.local.WaitIntent(ctx, pid, key, owner, maxWait)
+		return local.WaitIntent(ctx, pid, key, owner, maxWait)
 	default:
 		return fmt.Errorf("kvremote: unknown op %d", byte(o))
 	}
