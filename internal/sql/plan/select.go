@@ -103,17 +103,25 @@ func (p *Planner) planSelect(sel *ast.Select) (Node, error) {
 
 	// Access path and WHERE.
 	var node Node
-	orderDone := false
+	orderDone, streamDistinct := false, false
 	if src.table != nil {
 		var want []orderColumn
 		if !aggregated && !sel.Distinct {
 			want = orderColumns(orderExprs, sel.OrderBy, inputScope)
 		}
-		acc, err := p.chooseAccess(src, inputScope, plainConj, want, hasLimit)
+		var distinctWant []orderColumn
+		if sel.Distinct && !aggregated && !p.Logical {
+			distinctWant = distinctOrder(src.table.desc, items, inputScope)
+		}
+		if distinctWant != nil {
+			want = distinctWant
+		}
+		acc, err := p.chooseAccess(src, inputScope, plainConj, want, hasLimit || distinctWant != nil)
 		if err != nil {
 			return nil, err
 		}
 		node, orderDone = acc.scan, acc.orderSatisfied
+		streamDistinct = distinctWant != nil && acc.orderSatisfied
 		if len(acc.residual) > 0 {
 			if node, err = p.filter(node, inputScope, andAll(acc.residual), "WHERE"); err != nil {
 				return nil, err
@@ -164,7 +172,7 @@ func (p *Planner) planSelect(sel *ast.Select) (Node, error) {
 		if having != nil {
 			node = &Filter{Input: node, Pred: having, Text: ast.FormatExpr(sel.Having), Having: true}
 		}
-		return p.finish(node, sel, items, outputs, keys, limit, hasLimit, offset)
+		return p.finish(node, sel, items, outputs, keys, limit, hasLimit, offset, streamDistinct)
 	}
 
 	c.what = "ORDER BY"
@@ -184,7 +192,7 @@ func (p *Planner) planSelect(sel *ast.Select) (Node, error) {
 			s.LimitHint = limit + offset
 		}
 	}
-	return p.finish(node, sel, items, outputs, keys, limit, hasLimit, offset)
+	return p.finish(node, sel, items, outputs, keys, limit, hasLimit, offset, streamDistinct)
 }
 
 func isScan(n Node) bool {
@@ -195,13 +203,13 @@ func isScan(n Node) bool {
 // finish adds sort, projection, distinct and limit on top of a block's
 // rows. keys sort the block's rows before projection; with DISTINCT the
 // sort runs after it, on the output columns.
-func (p *Planner) finish(node Node, sel *ast.Select, items []selectItem, outputs []Expr, keys []SortKey, limit int64, hasLimit bool, offset int64) (Node, error) {
+func (p *Planner) finish(node Node, sel *ast.Select, items []selectItem, outputs []Expr, keys []SortKey, limit int64, hasLimit bool, offset int64, streamDistinct bool) (Node, error) {
 	cols := make([]Column, len(items))
 	for i, it := range items {
 		cols[i] = Column{Name: it.name, Kind: outputs[i].Kind}
 	}
 	if sel.Distinct {
-		node = &Distinct{Input: &Project{Input: node, Exprs: outputs, Cols: cols}}
+		node = &Distinct{Input: &Project{Input: node, Exprs: outputs, Cols: cols}, Streaming: streamDistinct}
 		if len(sel.OrderBy) > 0 {
 			distinctKeys, err := distinctSortKeys(sel.OrderBy, items, cols)
 			if err != nil {
@@ -431,4 +439,51 @@ func sameColumn(a, b ast.Expr) bool {
 	ra, ok1 := a.(*ast.ColumnRef)
 	rb, ok2 := b.(*ast.ColumnRef)
 	return ok1 && ok2 && ra.Column == rb.Column && (ra.Table == "" || rb.Table == "" || ra.Table == rb.Table)
+}
+
+// distinctOrder returns, for a SELECT DISTINCT of NOT NULL columns of t
+// that are exactly the leading columns of an index (in any order), the
+// order of that index: read in it, equal rows are adjacent and DISTINCT
+// can stream. nil when there is no such index.
+func distinctOrder(t *catalog.TableDesc, items []selectItem, sc *scope) []orderColumn {
+	set := map[int]bool{}
+	for _, it := range items {
+		ref, ok := it.expr.(*ast.ColumnRef)
+		if !ok {
+			return nil
+		}
+		ord, _, err := sc.Resolve(ref.Table, ref.Column)
+		if err != nil || !sc.cols[ord].NotNull {
+			return nil
+		}
+		set[ord] = true
+	}
+	if len(set) == 0 {
+		return nil
+	}
+	indexes := []*catalog.IndexDesc{&t.PrimaryKey}
+	for i := range t.Indexes {
+		if t.Indexes[i].State == catalog.IndexPublic {
+			indexes = append(indexes, &t.Indexes[i])
+		}
+	}
+	for _, idx := range indexes {
+		ords := t.IndexOrdinals(idx)
+		if len(ords) < len(set) {
+			continue
+		}
+		want := make([]orderColumn, 0, len(set))
+		for i, ord := range ords[:len(set)] {
+			if !set[ord] {
+				want = nil
+				break
+			}
+			desc := idx.Columns[i].Desc
+			want = append(want, orderColumn{ord: ord, desc: desc, nullsFirst: !desc})
+		}
+		if want != nil {
+			return want
+		}
+	}
+	return nil
 }
