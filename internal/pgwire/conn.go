@@ -1,0 +1,617 @@
+package pgwire
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgproto3"
+
+	"github.com/camusdb/camusdb-go/internal/sql/parser"
+	"github.com/camusdb/camusdb-go/internal/sql/session"
+	"github.com/camusdb/camusdb-go/internal/sql/types"
+	"github.com/camusdb/camusdb-go/internal/util/errcode"
+)
+
+// conn is one client connection. Everything but mu is owned by the
+// connection's goroutine.
+type conn struct {
+	srv *Server
+	nc  net.Conn
+	be  *pgproto3.Backend
+
+	pid    uint32
+	secret [4]byte
+
+	user     string
+	database string
+	// settings holds the run-time parameters SHOW answers (lower-case keys).
+	settings map[string]string
+
+	// txn is the open explicit transaction; txnFailed marks a transaction
+	// block in which a statement failed (PostgreSQL's 'E' state).
+	txn       *session.TxnHandle
+	txnFailed bool
+
+	stmts   map[string]*prepared
+	portals map[string]*portal
+	// skipToSync is set by an error in the extended protocol: messages are
+	// discarded until Sync.
+	skipToSync bool
+
+	mu struct {
+		sync.Mutex
+		// cancel cancels the running statement; nil between statements.
+		cancel context.CancelFunc
+		// cancelled records that cancel came from a CancelRequest.
+		cancelled bool
+	}
+}
+
+// errTerminate ends a connection normally (Terminate, EOF).
+var errTerminate = errors.New("pgwire: connection terminated")
+
+// serveConn runs one connection to its end. A panic ends only this
+// connection.
+func (s *Server) serveConn(nc net.Conn) {
+	c := &conn{srv: s, nc: nc}
+	defer func() {
+		if r := recover(); r != nil {
+			s.cfg.Logger.Error("pgwire: connection panicked", "remote", nc.RemoteAddr().String(), "panic", r, "stack", string(debug.Stack()))
+		}
+		c.close()
+	}()
+	if err := c.run(); err != nil && !errors.Is(err, errTerminate) {
+		s.cfg.Logger.Debug("pgwire: connection ended", "remote", nc.RemoteAddr().String(), "err", err)
+	}
+}
+
+// run performs startup and then serves messages until the connection
+// ends; it returns why.
+func (c *conn) run() error {
+	_ = c.nc.SetDeadline(time.Now().Add(c.srv.cfg.StartupTimeout))
+	ok, err := c.startup()
+	if err != nil || !ok {
+		return err
+	}
+	_ = c.nc.SetDeadline(time.Time{})
+	if c.srv.isClosed() {
+		// Shutdown may have set its wake-up deadline before we cleared ours.
+		return c.shutdownGoodbye()
+	}
+	return c.serve()
+}
+
+// close rolls back the open transaction and releases the socket.
+func (c *conn) close() {
+	if c.pid != 0 {
+		c.srv.unregister(c)
+	}
+	if c.txn != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = c.srv.cfg.Executor.Rollback(ctx, *c.txn)
+		cancel()
+		c.txn = nil
+	}
+	_ = c.nc.Close()
+}
+
+// startup handles SSL/GSS negotiation, cancel requests and the startup
+// message. ok=false means the connection is done without error (a cancel
+// request was served).
+func (c *conn) startup() (ok bool, err error) {
+	c.be = pgproto3.NewBackend(c.nc, c.nc)
+	c.be.SetMaxBodyLen(c.srv.cfg.MaxMessageBytes)
+	negotiated := false
+	for {
+		msg, err := c.be.ReceiveStartupMessage()
+		if err != nil {
+			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+				return false, errTerminate
+			}
+			c.sendFatal("08P01", errcode.New(errcode.InvalidInput, "invalid startup packet: %v", err))
+			return false, err
+		}
+		switch m := msg.(type) {
+		case *pgproto3.SSLRequest:
+			if negotiated {
+				return false, errors.New("pgwire: repeated encryption request")
+			}
+			negotiated = true
+			if c.srv.cfg.TLS == nil {
+				if _, err := c.nc.Write([]byte{'N'}); err != nil {
+					return false, err
+				}
+				continue
+			}
+			if _, err := c.nc.Write([]byte{'S'}); err != nil {
+				return false, err
+			}
+			tc := tls.Server(c.nc, c.srv.cfg.TLS)
+			if err := tc.Handshake(); err != nil {
+				return false, fmt.Errorf("pgwire: TLS handshake: %w", err)
+			}
+			c.nc = tc
+			c.be = pgproto3.NewBackend(c.nc, c.nc)
+			c.be.SetMaxBodyLen(c.srv.cfg.MaxMessageBytes)
+		case *pgproto3.GSSEncRequest:
+			if negotiated {
+				return false, errors.New("pgwire: repeated encryption request")
+			}
+			negotiated = true
+			if _, err := c.nc.Write([]byte{'N'}); err != nil {
+				return false, err
+			}
+		case *pgproto3.CancelRequest:
+			c.srv.cancelRequest(m.ProcessID, m.SecretKey)
+			return false, nil
+		case *pgproto3.StartupMessage:
+			return c.startupMessage(m)
+		default:
+			return false, fmt.Errorf("pgwire: unexpected startup message %T", msg)
+		}
+	}
+}
+
+func (c *conn) startupMessage(m *pgproto3.StartupMessage) (bool, error) {
+	if m.ProtocolVersion != pgproto3.ProtocolVersion30 {
+		// We speak 3.0 only; tell a 3.2 client so (it then continues in 3.0).
+		c.be.Send(&pgproto3.NegotiateProtocolVersion{NewestMinorProtocol: 0})
+	}
+	c.user = m.Parameters["user"]
+	c.database = m.Parameters["database"]
+	if c.database == "" {
+		c.database = c.user
+	}
+	c.settings = map[string]string{}
+	for k, v := range m.Parameters {
+		switch k {
+		case "user", "database", "options", "replication":
+		default:
+			c.settings[strings.ToLower(k)] = v
+		}
+	}
+	if c.database != "" {
+		ctx, cancel := context.WithTimeout(c.srv.ctx, c.srv.cfg.StartupTimeout)
+		res, err := c.srv.cfg.Executor.Execute(ctx, session.Request{SQL: "USE " + quoteIdent(c.database)})
+		cancel()
+		if err != nil {
+			c.sendFatal("", err)
+			return false, err
+		}
+		c.database = res.Database
+	}
+	if err := c.srv.register(c); err != nil {
+		c.sendFatal("57P01", errcode.New(errcode.MustRetry, "the server is shutting down"))
+		return false, err
+	}
+	c.be.Send(&pgproto3.AuthenticationOk{})
+	status := c.reportedSettings()
+	for _, name := range reportedOrder {
+		c.be.Send(&pgproto3.ParameterStatus{Name: name, Value: status[name]})
+	}
+	c.be.Send(&pgproto3.BackendKeyData{ProcessID: c.pid, SecretKey: c.secret[:]})
+	c.sendReady()
+	return true, c.be.Flush()
+}
+
+// reportedOrder lists the ParameterStatus sent at startup.
+var reportedOrder = []string{
+	"server_version", "server_encoding", "client_encoding", "DateStyle", "IntervalStyle",
+	"TimeZone", "integer_datetimes", "standard_conforming_strings", "application_name",
+	"is_superuser", "session_authorization",
+}
+
+func (c *conn) reportedSettings() map[string]string {
+	app := c.settings["application_name"]
+	return map[string]string{
+		"server_version":              c.srv.cfg.ServerVersion,
+		"server_encoding":             "UTF8",
+		"client_encoding":             "UTF8",
+		"DateStyle":                   "ISO, MDY",
+		"IntervalStyle":               "postgres",
+		"TimeZone":                    "UTC",
+		"integer_datetimes":           "on",
+		"standard_conforming_strings": "on",
+		"application_name":            app,
+		"is_superuser":                "on",
+		"session_authorization":       c.user,
+	}
+}
+
+// quoteIdent writes name as a backtick identifier of our dialect.
+func quoteIdent(name string) string {
+	return "`" + strings.ReplaceAll(name, "`", "``") + "`"
+}
+
+// serve reads and dispatches messages until the connection ends.
+func (c *conn) serve() error {
+	for {
+		msg, err := c.be.Receive()
+		if err != nil {
+			if c.srv.isClosed() {
+				return c.shutdownGoodbye()
+			}
+			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) {
+				return errTerminate
+			}
+			var ne net.Error
+			if !errors.As(err, &ne) {
+				// A malformed message: say why before hanging up.
+				c.sendFatal("08P01", errcode.New(errcode.InvalidInput, "invalid message: %v", err))
+			}
+			return err
+		}
+		if err := c.dispatch(msg); err != nil {
+			return err
+		}
+	}
+}
+
+// shutdownGoodbye tells the client the server is going away.
+func (c *conn) shutdownGoodbye() error {
+	c.sendFatal("57P01", errcode.New(errcode.MustRetry, "terminating connection because the server is shutting down"))
+	return ErrServerClosed
+}
+
+func (c *conn) dispatch(msg pgproto3.FrontendMessage) error {
+	if c.skipToSync {
+		switch msg.(type) {
+		case *pgproto3.Sync:
+			c.skipToSync = false
+		case *pgproto3.Terminate:
+			return errTerminate
+		default:
+			return nil
+		}
+	}
+	switch m := msg.(type) {
+	case *pgproto3.Query:
+		c.simpleQuery(m.String)
+		c.sendReady()
+		return c.be.Flush()
+	case *pgproto3.Parse:
+		c.extended(c.parse(m))
+	case *pgproto3.Bind:
+		c.extended(c.bind(m))
+	case *pgproto3.Describe:
+		c.extended(c.describe(m))
+	case *pgproto3.Execute:
+		c.extended(c.executePortal(m))
+	case *pgproto3.Close:
+		c.closeObject(m)
+	case *pgproto3.Sync:
+		c.sync()
+		return c.be.Flush()
+	case *pgproto3.Flush:
+		return c.be.Flush()
+	case *pgproto3.Terminate:
+		return errTerminate
+	default:
+		err := errcode.New(errcode.Unsupported, "message %T is not supported", msg)
+		c.sendFatal("0A000", err)
+		return err
+	}
+	return nil
+}
+
+// extended reports err of an extended-protocol message and starts
+// skipping to Sync.
+func (c *conn) extended(err error) {
+	if err == nil {
+		return
+	}
+	c.sendError(err)
+	c.skipToSync = true
+}
+
+// sync ends an extended-protocol exchange: outside a transaction block its
+// portals are gone (PostgreSQL drops them at the end of the implicit
+// transaction).
+func (c *conn) sync() {
+	if c.txn == nil {
+		clear(c.portals)
+	}
+	c.sendReady()
+}
+
+func (c *conn) sendReady() {
+	status := byte('I')
+	switch {
+	case c.txnFailed:
+		status = 'E'
+	case c.txn != nil:
+		status = 'T'
+	}
+	c.be.Send(&pgproto3.ReadyForQuery{TxStatus: status})
+}
+
+// simpleQuery runs the statements of one Query message in order and
+// stops at the first error.
+func (c *conn) simpleQuery(text string) {
+	stmts := parser.SplitStatements(text)
+	if len(stmts) == 0 {
+		c.be.Send(&pgproto3.EmptyQueryResponse{})
+		return
+	}
+	for _, sql := range stmts {
+		out, err := c.runStatement(sql, nil)
+		if err != nil {
+			c.sendError(err)
+			return
+		}
+		if out.rows != nil {
+			c.be.Send(c.rowDescription(out.rows.Columns, nil))
+			if err := c.sendRows(out.rows, nil, 0, len(out.rows.Rows)); err != nil {
+				c.sendError(err)
+				return
+			}
+		}
+		c.be.Send(&pgproto3.CommandComplete{CommandTag: []byte(out.tag)})
+	}
+}
+
+// outcome is what one statement produced on this connection.
+type outcome struct {
+	tag  string
+	rows *session.Result // non-nil for statements that return rows
+}
+
+// runStatement runs one statement (SQL text without ';') with its
+// parameters, keeping the connection's transaction state.
+func (c *conn) runStatement(sql string, params *paramSet) (outcome, error) {
+	kw := leadingKeywords(sql, 3)
+	first := ""
+	if len(kw) > 0 {
+		first = kw[0]
+	}
+	txnControl := classifyTxnControl(kw)
+
+	if c.txnFailed {
+		switch txnControl {
+		case txnCommit, txnRollback:
+			// The session may still hold the transaction (a statement
+			// error leaves it usable there): PostgreSQL ends it here.
+			ctx, cancel := context.WithTimeout(c.srv.ctx, 10*time.Second)
+			err := c.srv.cfg.Executor.Rollback(ctx, *c.txn)
+			cancel()
+			c.endTxn()
+			if err != nil && errcode.Of(err) != errcode.TxnClosed {
+				return outcome{}, err
+			}
+			return outcome{tag: "ROLLBACK"}, nil
+		}
+		return outcome{}, &wireError{state: "25P02", err: errcode.New(errcode.TxnClosed,
+			"current transaction is aborted, commands ignored until end of transaction block")}
+	}
+	switch {
+	case txnControl == txnBegin && c.txn != nil:
+		c.sendNotice("25001", "there is already a transaction in progress")
+		return outcome{tag: "BEGIN"}, nil
+	case txnControl == txnCommit && c.txn == nil:
+		c.sendNotice("25P01", "there is no transaction in progress")
+		return outcome{tag: "COMMIT"}, nil
+	case txnControl == txnRollback && c.txn == nil:
+		c.sendNotice("25P01", "there is no transaction in progress")
+		return outcome{tag: "ROLLBACK"}, nil
+	}
+
+	if res, tag, handled := c.intercept(sql, kw); handled {
+		return outcome{tag: tag, rows: res}, nil
+	}
+
+	res, err := c.execute(sql, params)
+	if err != nil {
+		if c.txn != nil {
+			switch txnControl {
+			case txnCommit:
+				// The session forgets the transaction whatever the outcome.
+				c.endTxn()
+			case txnRollback:
+				c.endTxn()
+				if errcode.Of(err) == errcode.TxnClosed {
+					// Already gone (idle timeout, aborted): nothing to undo.
+					return outcome{tag: "ROLLBACK"}, nil
+				}
+			default:
+				c.txnFailed = true
+			}
+		}
+		return outcome{}, err
+	}
+	if res.Database != "" {
+		c.database = res.Database
+	}
+	switch res.Kind {
+	case session.ResultBegin:
+		c.txn = res.Txn
+		return outcome{tag: "BEGIN"}, nil
+	case session.ResultCommit:
+		c.endTxn()
+		return outcome{tag: "COMMIT"}, nil
+	case session.ResultRollback:
+		c.endTxn()
+		return outcome{tag: "ROLLBACK"}, nil
+	case session.ResultRows:
+		return outcome{tag: "SELECT " + strconv.Itoa(len(res.Rows)), rows: res}, nil
+	case session.ResultAffected:
+		return outcome{tag: affectedTag(first, res.RowsAffected)}, nil
+	}
+	return outcome{tag: ddlTag(kw)}, nil
+}
+
+// endTxn leaves the transaction block; its portals go with it.
+func (c *conn) endTxn() {
+	c.txn = nil
+	c.txnFailed = false
+	clear(c.portals)
+}
+
+// execute sends one statement to the executor with a cancellable context;
+// parameters inferred from text are retried as STRING on CADB0400 (see
+// the package doc).
+func (c *conn) execute(sql string, params *paramSet) (*session.Result, error) {
+	ctx, cancel := context.WithCancel(c.srv.ctx)
+	c.mu.Lock()
+	c.mu.cancel, c.mu.cancelled = cancel, false
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		c.mu.cancel = nil
+		c.mu.Unlock()
+		cancel()
+	}()
+
+	req := session.Request{Database: c.database, SQL: sql, Txn: c.txn}
+	if params != nil {
+		req.Params = params.values
+	}
+	res, err := c.srv.cfg.Executor.Execute(ctx, req)
+	if err != nil && params != nil && params.inferred && errcode.Of(err) == errcode.InvalidInput && ctx.Err() == nil {
+		req.Params = params.asStrings()
+		if res2, err2 := c.srv.cfg.Executor.Execute(ctx, req); err2 == nil {
+			return res2, nil
+		}
+	}
+	if err != nil && ctx.Err() != nil {
+		c.mu.Lock()
+		cancelled := c.mu.cancelled
+		c.mu.Unlock()
+		switch {
+		case cancelled:
+			return nil, &wireError{state: "57014", err: errcode.Wrap(errcode.MustRetry, errors.New("canceling statement due to user request"))}
+		case c.srv.isClosed():
+			return nil, &wireError{state: "57P01", err: errcode.Wrap(errcode.MustRetry, errors.New("terminating statement because the server is shutting down"))}
+		}
+	}
+	return res, err
+}
+
+// cancelRunning cancels the statement the connection is running, if any
+// (called from another connection's goroutine).
+func (c *conn) cancelRunning() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.mu.cancel != nil {
+		c.mu.cancelled = true
+		c.mu.cancel()
+	}
+}
+
+// wireError overrides the SQLSTATE derived from the CADB code for the
+// few protocol-level conditions PostgreSQL clients know by state.
+type wireError struct {
+	state string
+	err   *errcode.Error
+}
+
+func (e *wireError) Error() string { return e.err.Error() }
+func (e *wireError) Unwrap() error { return e.err }
+
+// errorFields returns SQLSTATE and message of err. The message starts with
+// the CADB code.
+func errorFields(err error) (state, message string) {
+	var we *wireError
+	if errors.As(err, &we) {
+		return we.state, we.err.Error()
+	}
+	var coded *errcode.Error
+	if errors.As(err, &coded) {
+		return errcode.SQLState(coded.Code), coded.Error()
+	}
+	return errcode.SQLState(errcode.Internal), errcode.Wrap(errcode.Internal, err).Error()
+}
+
+func (c *conn) sendError(err error) {
+	state, msg := errorFields(err)
+	c.be.Send(&pgproto3.ErrorResponse{Severity: "ERROR", SeverityUnlocalized: "ERROR", Code: state, Message: msg})
+}
+
+// sendFatal sends a FATAL error (state "" derives it from err) and flushes
+// with a short deadline: the connection ends right after.
+func (c *conn) sendFatal(state string, err error) {
+	derived, msg := errorFields(err)
+	if state == "" {
+		state = derived
+	}
+	c.be.Send(&pgproto3.ErrorResponse{Severity: "FATAL", SeverityUnlocalized: "FATAL", Code: state, Message: msg})
+	_ = c.nc.SetWriteDeadline(time.Now().Add(time.Second))
+	if err := c.be.Flush(); err != nil && !errors.Is(err, os.ErrDeadlineExceeded) {
+		c.srv.cfg.Logger.Debug("pgwire: sending fatal error", "err", err)
+	}
+}
+
+func (c *conn) sendNotice(state, msg string) {
+	c.be.Send(&pgproto3.NoticeResponse{Severity: "WARNING", SeverityUnlocalized: "WARNING", Code: state, Message: msg})
+}
+
+// sendRows sends rows[from:to] of res as DataRows in the given formats
+// (nil: all text).
+func (c *conn) sendRows(res *session.Result, formats []int16, from, to int) error {
+	kinds := make([]types.Kind, len(res.Columns))
+	for i, col := range res.Columns {
+		kinds[i] = col.Type
+	}
+	values := make([][]byte, len(kinds))
+	var buf []byte
+	for r := from; r < to; r++ {
+		row := res.Rows[r]
+		if len(row) != len(kinds) {
+			return errcode.New(errcode.Internal, "row has %d values for %d columns", len(row), len(kinds))
+		}
+		buf = buf[:0]
+		offsets := make([]int, len(kinds)+1)
+		for i, v := range row {
+			offsets[i] = len(buf)
+			if v.IsNull() {
+				continue
+			}
+			var err error
+			buf, err = appendValue(buf, kinds[i], formatOf(formats, i), v)
+			if err != nil {
+				return err
+			}
+		}
+		offsets[len(kinds)] = len(buf)
+		for i, v := range row {
+			if v.IsNull() {
+				values[i] = nil
+				continue
+			}
+			values[i] = buf[offsets[i]:offsets[i+1]:offsets[i+1]]
+		}
+		// Send copies the values into its own buffer, so buf is reused.
+		c.be.Send(&pgproto3.DataRow{Values: values})
+		if (r-from+1)%512 == 0 {
+			if err := c.be.Flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// rowDescription describes columns in the given formats (nil: text).
+func (c *conn) rowDescription(cols []session.Column, formats []int16) *pgproto3.RowDescription {
+	fields := make([]pgproto3.FieldDescription, len(cols))
+	for i, col := range cols {
+		oid, size := typeOID(col.Type)
+		fields[i] = pgproto3.FieldDescription{
+			Name:         []byte(col.Name),
+			DataTypeOID:  oid,
+			DataTypeSize: size,
+			TypeModifier: -1,
+			Format:       formatOf(formats, i),
+		}
+	}
+	return &pgproto3.RowDescription{Fields: fields}
+}

@@ -1,0 +1,101 @@
+// Package pgwire serves the PostgreSQL wire protocol (version 3.0, SPEC §4)
+// on top of a session.Executor, so psql, pgx, database/sql (pgx stdlib) and
+// pgbench can talk to CamusDB.
+//
+//	srv, err := pgwire.New(pgwire.Config{Executor: sessionServer})
+//	go srv.Serve(listener)           // one goroutine per connection
+//	...
+//	srv.Shutdown(ctx)                // stop accepting, end every connection
+//
+// # What is served
+//
+//   - Startup: protocol 3.0 (a 3.2 request is answered with
+//     NegotiateProtocolVersion and served as 3.0); no authentication;
+//     the "database" parameter (default: the user name, as in PostgreSQL)
+//     must name an existing database, else FATAL 3D000. SSLRequest is
+//     answered 'S' and the connection upgraded when Config.TLS is set, 'N'
+//     otherwise; GSSENCRequest is answered 'N'. Each connection gets
+//     BackendKeyData (process id + random secret); a CancelRequest with a
+//     matching pair cancels the statement that connection is running
+//     (57014), anything else is ignored, as PostgreSQL does.
+//   - Simple query: a Query message may hold several ';'-separated
+//     statements; they run in order (each in its own transaction unless an
+//     explicit one is open) and the first error ends the message.
+//   - Extended query: Parse/Bind/Describe/Execute/Sync/Close/Flush with
+//     named and unnamed statements and portals, $1..$n parameters in text
+//     or binary format (int2/int4/int8, float4/float8, bool, text/varchar),
+//     results in text or binary per column, Execute with a row limit
+//     (PortalSuspended). After an error the messages up to Sync are
+//     skipped.
+//   - Transactions: BEGIN/START TRANSACTION, COMMIT/END, ROLLBACK/ABORT
+//     open and end a session transaction (session.Request.Txn); the
+//     ReadyForQuery status is I, T or E. As in PostgreSQL, any error inside
+//     a transaction block fails it: later statements get 25P02 until
+//     COMMIT (answered ROLLBACK) or ROLLBACK. The session's open
+//     transaction is rolled back when the connection ends.
+//   - Errors are ErrorResponse with the SQLSTATE of errcode.SQLState and
+//     the CADB code at the start of the message ("CADB0300: ...").
+//   - Command tags: SELECT n, INSERT 0 n, UPDATE n, DELETE n, CREATE
+//     TABLE, DROP INDEX, BEGIN, COMMIT, ROLLBACK, SET, ...
+//
+// # Types
+//
+// Result columns: INT64 → int8 (20), FLOAT64 → float8 (701), BOOL → bool
+// (16, text 't'/'f'), STRING and OID → text (25; an OID is its 24 hex
+// characters), a column of unknown type (all NULL) → text.
+//
+// Parameters take their type from the OIDs in Parse when given. A
+// parameter without one (OID 0, what pgx and database/sql send) is typed
+// from its text: an integer literal is INT64, a decimal or exponent
+// literal FLOAT64, "t"/"true"/"f"/"false" BOOL, anything else STRING. If
+// the statement then fails with CADB0400 (e.g. comparing a STRING column
+// with the INT64 inferred from "42"), it is run once more with every
+// inferred parameter as STRING. Describe of a statement reports such
+// parameters with OID 0 (unspecified), which makes pgx send them as text.
+//
+// Describe of a statement answers ParameterDescription and NoData: the
+// result shape is only known once the statement is planned with its
+// parameters. Describe of a portal that produces rows (SELECT, WITH, SHOW,
+// DESCRIBE, EXPLAIN, VALUES) runs the statement then and answers its
+// RowDescription; other statements answer NoData and run at Execute. pgx
+// (v5.12+) sends Describe portal when a statement described no fields.
+//
+// # Client start-up statements answered here
+//
+// Real clients send a few PostgreSQL-specific statements; they are
+// answered without reaching the SQL layer:
+//
+//   - SET name = value / SET name TO value / SET SESSION ... → "SET"
+//     (the value is remembered for SHOW; nothing else changes);
+//     RESET name / RESET ALL, DISCARD ALL, DEALLOCATE [ALL|name];
+//   - SHOW name for the run-time parameters reported at start-up
+//     (server_version, server_encoding, client_encoding, DateStyle,
+//     TimeZone, standard_conforming_strings, integer_datetimes,
+//     application_name, transaction_isolation ("serializable"),
+//     search_path, ...), SHOW TRANSACTION ISOLATION LEVEL;
+//   - SELECT version(), SELECT current_database(), SELECT current_schema(),
+//     SELECT current_user / session_user, SELECT pg_backend_pid().
+//
+// The server reports server_version "16.0" (psql and drivers parse it)
+// and standard_conforming_strings "on" (pgx requires it for its simple
+// protocol mode). Note that CamusDB string literals also treat backslash
+// as an escape (SPEC §2), so client-side interpolation of strings holding
+// backslashes differs from PostgreSQL; use parameters.
+//
+// # Not done
+//
+// COPY, authentication methods other than "trust", LISTEN/NOTIFY, the
+// function call protocol, PostgreSQL catalog queries (psql's \d family:
+// they reach the SQL layer and fail), cursors (DECLARE/FETCH). A
+// multi-statement Query is not one implicit transaction (PostgreSQL runs
+// it atomically): each statement commits on its own.
+//
+// # Guarantees
+//
+// No input panics the server: malformed messages end the connection with
+// a FATAL 08P01; a panic in a connection's goroutine is recovered, logged
+// and ends only that connection. Messages are bounded by
+// Config.MaxMessageBytes and startup by Config.StartupTimeout. Shutdown
+// ends every connection (FATAL 57P01 to idle ones, cancelling running
+// statements) and waits for their goroutines.
+package pgwire

@@ -1,0 +1,199 @@
+package pgwire
+
+import (
+	"strconv"
+
+	"github.com/jackc/pgx/v5/pgproto3"
+
+	"github.com/camusdb/camusdb-go/internal/sql/parser"
+	"github.com/camusdb/camusdb-go/internal/util/errcode"
+)
+
+// prepared is a statement created by Parse.
+type prepared struct {
+	sql       string // one statement; "" for an empty query
+	kw        []string
+	paramOIDs []uint32 // one per $n; 0 = unspecified
+}
+
+// portal is a statement bound to parameters by Bind.
+type portal struct {
+	stmt          *prepared
+	params        *paramSet
+	resultFormats []int16
+
+	executed bool
+	out      outcome
+	// sent is how many result rows Execute has sent so far.
+	sent int
+}
+
+func (c *conn) parse(m *pgproto3.Parse) error {
+	if c.stmts == nil {
+		c.stmts = map[string]*prepared{}
+	}
+	if _, exists := c.stmts[m.Name]; exists && m.Name != "" {
+		return &wireError{state: "42P05", err: errcode.New(errcode.InvalidInput, "prepared statement %q already exists", m.Name)}
+	}
+	stmts := parser.SplitStatements(m.Query)
+	if len(stmts) > 1 {
+		return &wireError{state: "42601", err: errcode.New(errcode.SyntaxError, "cannot insert multiple commands into a prepared statement")}
+	}
+	p := &prepared{}
+	if len(stmts) == 1 {
+		p.sql = stmts[0]
+		p.kw = leadingKeywords(p.sql, 3)
+	}
+	n, err := countParams(p.sql)
+	if err != nil {
+		return err
+	}
+	if len(m.ParameterOIDs) > maxParams {
+		return protocolError("too many parameter types")
+	}
+	p.paramOIDs = make([]uint32, max(n, len(m.ParameterOIDs)))
+	copy(p.paramOIDs, m.ParameterOIDs)
+	c.stmts[m.Name] = p
+	c.be.Send(&pgproto3.ParseComplete{})
+	return nil
+}
+
+func (c *conn) bind(m *pgproto3.Bind) error {
+	stmt := c.stmts[m.PreparedStatement]
+	if stmt == nil {
+		return &wireError{state: "26000", err: errcode.New(errcode.InvalidInput, "prepared statement %q does not exist", m.PreparedStatement)}
+	}
+	if c.portals == nil {
+		c.portals = map[string]*portal{}
+	}
+	if _, exists := c.portals[m.DestinationPortal]; exists && m.DestinationPortal != "" {
+		return &wireError{state: "42P03", err: errcode.New(errcode.InvalidInput, "portal %q already exists", m.DestinationPortal)}
+	}
+	for _, f := range m.ResultFormatCodes {
+		if f != formatText && f != formatBinary {
+			return protocolError("unsupported result format code %d", f)
+		}
+	}
+	params, err := decodeParams(stmt.paramOIDs, m.ParameterFormatCodes, m.Parameters)
+	if err != nil {
+		return err
+	}
+	c.portals[m.DestinationPortal] = &portal{
+		stmt:   stmt,
+		params: params,
+		// Bind's slices are only valid until the next message.
+		resultFormats: append([]int16(nil), m.ResultFormatCodes...),
+	}
+	c.be.Send(&pgproto3.BindComplete{})
+	return nil
+}
+
+func (c *conn) describe(m *pgproto3.Describe) error {
+	switch m.ObjectType {
+	case 'S':
+		stmt := c.stmts[m.Name]
+		if stmt == nil {
+			return &wireError{state: "26000", err: errcode.New(errcode.InvalidInput, "prepared statement %q does not exist", m.Name)}
+		}
+		c.be.Send(&pgproto3.ParameterDescription{ParameterOIDs: stmt.paramOIDs})
+		// The result shape needs the parameters: see Describe of a portal.
+		c.be.Send(&pgproto3.NoData{})
+		return nil
+	case 'P':
+		p := c.portals[m.Name]
+		if p == nil {
+			return &wireError{state: "34000", err: errcode.New(errcode.InvalidInput, "portal %q does not exist", m.Name)}
+		}
+		if !producesRows(p.stmt.kw) {
+			c.be.Send(&pgproto3.NoData{})
+			return nil
+		}
+		if err := c.runPortal(p); err != nil {
+			return err
+		}
+		if p.out.rows == nil {
+			c.be.Send(&pgproto3.NoData{})
+			return nil
+		}
+		if err := checkFormats(p.resultFormats, len(p.out.rows.Columns)); err != nil {
+			return err
+		}
+		c.be.Send(c.rowDescription(p.out.rows.Columns, p.resultFormats))
+		return nil
+	}
+	return protocolError("invalid Describe object type %q", m.ObjectType)
+}
+
+func checkFormats(formats []int16, columns int) error {
+	if len(formats) > 1 && len(formats) != columns {
+		return protocolError("bind message has %d result formats but query has %d columns", len(formats), columns)
+	}
+	return nil
+}
+
+// runPortal executes p's statement once.
+func (c *conn) runPortal(p *portal) error {
+	if p.executed {
+		return nil
+	}
+	out, err := c.runStatement(p.stmt.sql, p.params)
+	if err != nil {
+		return err
+	}
+	p.executed, p.out = true, out
+	return nil
+}
+
+func (c *conn) executePortal(m *pgproto3.Execute) error {
+	p := c.portals[m.Portal]
+	if p == nil {
+		return &wireError{state: "34000", err: errcode.New(errcode.InvalidInput, "portal %q does not exist", m.Portal)}
+	}
+	if p.stmt.sql == "" {
+		c.be.Send(&pgproto3.EmptyQueryResponse{})
+		return nil
+	}
+	if err := c.runPortal(p); err != nil {
+		return err
+	}
+	res := p.out.rows
+	if res == nil {
+		c.be.Send(&pgproto3.CommandComplete{CommandTag: []byte(p.out.tag)})
+		return nil
+	}
+	if err := checkFormats(p.resultFormats, len(res.Columns)); err != nil {
+		return err
+	}
+	from := p.sent
+	to := len(res.Rows)
+	if m.MaxRows > 0 && uint64(to-from) > uint64(m.MaxRows) {
+		to = from + int(m.MaxRows)
+	}
+	if err := c.sendRows(res, p.resultFormats, from, to); err != nil {
+		return err
+	}
+	p.sent = to
+	if to < len(res.Rows) {
+		c.be.Send(&pgproto3.PortalSuspended{})
+		return nil
+	}
+	tag := p.out.tag
+	if from > 0 || m.MaxRows > 0 {
+		tag = "SELECT " + strconv.Itoa(to-from)
+	}
+	c.be.Send(&pgproto3.CommandComplete{CommandTag: []byte(tag)})
+	return nil
+}
+
+func (c *conn) closeObject(m *pgproto3.Close) {
+	switch m.ObjectType {
+	case 'S':
+		delete(c.stmts, m.Name)
+	case 'P':
+		delete(c.portals, m.Name)
+	default:
+		c.extended(protocolError("invalid Close object type %q", m.ObjectType))
+		return
+	}
+	c.be.Send(&pgproto3.CloseComplete{})
+}
