@@ -37,6 +37,9 @@ type Env struct {
 	Eval     *eval.Env
 	// Descs, when set, skips re-decoding unchanged descriptors.
 	Descs *catalog.DecodeCache
+	// MemoryLimit bounds the bytes one query holds in hash tables, sorts
+	// and materialised inputs (0: DefaultMemoryLimit).
+	MemoryLimit int64
 }
 
 // StatementError marks an error after which the transaction is still
@@ -70,6 +73,9 @@ func Execute(ctx context.Context, env Env, stmt ast.Statement) (*Result, error) 
 
 func execute(ctx context.Context, env Env, buf *WriteBuffer, stmt ast.Statement) (*Result, error) {
 	b := newBuilder(env.Txn)
+	if env.MemoryLimit > 0 {
+		b.mem.limit = env.MemoryLimit
+	}
 	p := &plan.Planner{Ctx: ctx, KV: buf, Database: env.Database, Env: env.Eval, Descs: env.Descs,
 		Runner: &runner{ctx: ctx, b: b}}
 	switch s := stmt.(type) {
