@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"math"
 	"math/bits"
 	"time"
 )
@@ -39,6 +40,9 @@ func workloadHistUpper(idx int) time.Duration {
 	exp := (idx-workloadHistSub)/workloadHistSub + 4
 	sub := uint64((idx - workloadHistSub) % workloadHistSub)
 	upper := (workloadHistSub+sub+1)<<(exp-4) - 1
+	if upper > math.MaxInt64/uint64(time.Microsecond) {
+		return math.MaxInt64
+	}
 	return time.Duration(upper) * time.Microsecond
 }
 
