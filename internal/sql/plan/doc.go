@@ -1,7 +1,9 @@
 // Package plan binds SQL statements to the catalog and builds physical
 // plans: trees of named nodes (table-scan, index-lookup, index-range-scan,
 // filter, aggregate, having-filter, sort, limit, project, distinct,
-// derived-table-scan, values) that sql/exec runs and EXPLAIN renders.
+// derived-table-scan, values, hash-join, index-nested-loop-join,
+// nested-loop-join, semi-join, anti-join, null-aware-anti-join, union-all)
+// that sql/exec runs and EXPLAIN renders.
 //
 // Planning resolves names (CADB0404 unknown column, CADB0400 ambiguous),
 // expands '*', compiles every expression once with sql/eval (aggregate calls
@@ -20,6 +22,36 @@
 // the statement's Env, so a plan is built for one execution and not
 // cached.
 //
-// Not yet: joins, set operations, CTEs, subqueries (CADB0407), statistics
-// and estimated rows/costs, EXPLAIN ANALYZE.
+// Joins (join.go): a FROM clause becomes a left-deep sequence of joins in
+// the order written. Each WHERE conjunct (and each ON conjunct of an
+// inner join) is applied as early as possible: on the scan of the one
+// source it reads (never below the NULL-extended side of a LEFT JOIN), as
+// the condition of the join that completes its inputs, or as a filter
+// right after the LEFT JOIN that completes them. A join whose equalities
+// give a prefix of the inner table's primary key or of one of its public
+// indexes is an index-nested-loop-join (point reads when they complete a
+// unique index); other equality joins are hash joins (build on the right);
+// only joins without any equality are nested loops. @{FORCE_INDEX} on the
+// inner side restricts the probed index.
+//
+// Subqueries (subquery.go): a WHERE conjunct [NOT] IN (SELECT ...) or
+// [NOT] EXISTS (SELECT ...) becomes a semi-join, anti-join or (NOT IN)
+// null-aware-anti-join when the subquery is uncorrelated, or correlated
+// only through conjuncts inner = outer (those are rewritten into join
+// keys; correlated NOT IN is excluded). Every other subquery is compiled
+// through eval's Hook and run per outer row by the Runner sql/exec
+// supplies; uncorrelated ones run once and are cached. Correlated
+// references read the current outer row through a cell the enclosing
+// expression sets before running the subquery.
+//
+// Set operations (setop.go): UNION ALL is union-all; UNION is distinct
+// over it; INTERSECT and EXCEPT are a semi-join / anti-join on all columns
+// (NULLs equal) under a distinct. INT64 and FLOAT64 columns unify to
+// FLOAT64. ORDER BY / LIMIT apply to the whole result. WITH names are
+// planned at each reference as derived tables (non-recursive).
+//
+// Planner.Logical (EXPLAIN (LOGICAL)) turns off the physical choices:
+// full scans with filters, nested loops, no sort elision or pushdown.
+//
+// Not yet: statistics and estimated rows/costs; join reordering.
 package plan
