@@ -265,13 +265,14 @@ func (p *Planner) planRelation(items []fromItem, where []ast.Expr) (Node, error)
 			items[i].on = nil
 		}
 	}
+	allMask := ^uint64(0) >> (maxJoinSources - len(items))
 	pool := make([]*pendingConj, 0, len(where))
 	for _, e := range where {
 		m, err := exprLeaves(e, allScope, leafOf)
 		if err != nil {
 			return nil, err
 		}
-		pool = append(pool, &pendingConj{expr: e, mask: m})
+		pool = append(pool, &pendingConj{expr: e, mask: m & allMask})
 	}
 
 	var node Node
@@ -285,7 +286,7 @@ func (p *Planner) planRelation(items []fromItem, where []ast.Expr) (Node, error)
 			if err != nil {
 				return nil, err
 			}
-			if m&^bit == 0 && i > 0 {
+			if m&allMask&^bit == 0 && i > 0 {
 				leafConj = append(leafConj, e)
 			} else {
 				joinConj = append(joinConj, e)
@@ -325,6 +326,11 @@ func (p *Planner) planRelation(items []fromItem, where []ast.Expr) (Node, error)
 			if node, err = p.filter(node, &scope{cols: cols}, andAll(postConj), "WHERE"); err != nil {
 				return nil, err
 			}
+		}
+	}
+	for _, pc := range pool {
+		if !pc.applied {
+			return nil, errcode.New(errcode.Internal, "plan: condition %s was not placed", ast.FormatExpr(pc.expr))
 		}
 	}
 	return node, nil
@@ -436,7 +442,7 @@ func (p *Planner) equiPair(e ast.Expr, done uint64, all *scope, leafOf []int, le
 	}
 	lm, err1 := exprLeaves(b.L, all, leafOf)
 	rm, err2 := exprLeaves(b.R, all, leafOf)
-	if err1 != nil || err2 != nil || lm == 0 || rm == 0 || lm == ^uint64(0) || rm == ^uint64(0) {
+	if err1 != nil || err2 != nil || lm == 0 || rm == 0 || hasSubquery(b.L) || hasSubquery(b.R) {
 		return equiPair{}, false
 	}
 	l, r := b.L, b.R
