@@ -565,4 +565,3 @@ func (p *Planner) indexJoin(left Node, it fromItem, pairs []equiPair, leafConj, 
 	}
 	return ij, nil
 }
-
