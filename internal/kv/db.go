@@ -39,6 +39,9 @@ type TestingKnobs struct {
 	// there, leaving intents and no record, as if the coordinator process
 	// died; Commit returns that error.
 	BeforeCommitRecord func(id mvcc.TxnID) error
+	// OnHolderWait runs when a transaction holding intents starts waiting
+	// for another transaction's intent.
+	OnHolderWait func(waiter, owner mvcc.TxnID)
 }
 
 // DB is the coordinator side of the kv layer on one node.
@@ -52,6 +55,9 @@ type DB struct {
 		// committing holds the transactions of this node between their first
 		// prepare and their final decision; their intents must be waited on.
 		committing map[mvcc.TxnID]struct{}
+		// waitsFor: a committing transaction of this node -> the
+		// transactions whose intents it waits for (with wait counts).
+		waitsFor map[mvcc.TxnID]map[mvcc.TxnID]int
 	}
 	// async intent resolution after commit
 	asyncCtx    context.Context
@@ -72,6 +78,7 @@ func NewDB(cfg Config) *DB {
 	}
 	db := &DB{cfg: cfg, sender: cfg.Sender, clock: cfg.Clock}
 	db.mu.committing = make(map[mvcc.TxnID]struct{})
+	db.mu.waitsFor = make(map[mvcc.TxnID]map[mvcc.TxnID]int)
 	db.asyncCtx, db.asyncCancel = context.WithCancel(context.Background())
 	return db
 }
@@ -182,15 +189,24 @@ func (db *DB) isCommitting(id mvcc.TxnID) bool {
 // maxIntentRounds bounds how often one request resolves intents and retries.
 const maxIntentRounds = 200
 
+// Waiting on the intent of a live transaction: a reader waits in the
+// partition's queue up to readerWait per round; a request that holds intents
+// of its own (prepare, refresh) waits up to holderWait per round and at most
+// holderRounds rounds, and never when waiting would close a cycle in the
+// node's waits-for graph (deadlock): then it fails with a conflict.
+const (
+	readerWait   = 50 * time.Millisecond
+	holderWait   = 20 * time.Millisecond
+	holderRounds = 10
+)
+
 // handleIntent decides what to do about another transaction's intent met
 // at key in partitionID: resolve it when the owner's outcome is known, abort
-// the owner when its coordinator is gone, or wait a little when it is alive
-// and committing. The caller retries its request afterwards.
-//
-// A request that holds intents of its own (a prepare or refresh) must not
-// wait for another committing transaction: two such transactions could wait
-// for each other. With mayWait false it fails with a conflict instead.
-func (db *DB) handleIntent(ctx context.Context, partitionID uint64, ie *mvcc.IntentError, round int, mayWait bool) error {
+// the owner when its coordinator is gone, or wait in the partition's queue
+// when it is alive and committing. The caller retries its request after.
+// holder is the transaction making the request when that request holds
+// intents of its own, nil for plain reads.
+func (db *DB) handleIntent(ctx context.Context, partitionID uint64, ie *mvcc.IntentError, round int, holder *mvcc.TxnID) error {
 	in := ie.Intent
 	rec, err := db.sender.GetTxnRecord(ctx, in.Home, in.TxnID)
 	if err != nil {
@@ -198,10 +214,17 @@ func (db *DB) handleIntent(ctx context.Context, partitionID uint64, ie *mvcc.Int
 	}
 	if rec == nil || rec.Status == mvcc.TxnPending {
 		if db.ownerAlive(in) {
-			if !mayWait {
+			if holder == nil {
+				return db.sender.WaitIntent(ctx, partitionID, ie.Key, in.TxnID, readerWait)
+			}
+			if round >= holderRounds || !db.addWait(*holder, in.TxnID) {
 				return &kvpb.ConflictError{Reason: fmt.Sprintf("key %q is being committed by transaction %s", ie.Key, in.TxnID)}
 			}
-			return backoff(ctx, min(round, 4))
+			defer db.removeWait(*holder, in.TxnID)
+			if hook := db.cfg.Knobs.OnHolderWait; hook != nil {
+				hook(*holder, in.TxnID)
+			}
+			return db.sender.WaitIntent(ctx, partitionID, ie.Key, in.TxnID, holderWait)
 		}
 		rec, err = db.sender.FinalizeTxn(ctx, in.Home, in.TxnID, &mvcc.TxnRecord{Status: mvcc.TxnAborted})
 		if err != nil {
@@ -210,6 +233,52 @@ func (db *DB) handleIntent(ctx context.Context, partitionID uint64, ie *mvcc.Int
 	}
 	commit := rec.Status == mvcc.TxnCommitted
 	return db.sender.ResolveIntents(ctx, partitionID, in.TxnID, [][]byte{ie.Key}, commit, rec.CommitTS)
+}
+
+// addWait records that waiter waits for owner, unless owner (transitively)
+// waits for waiter already: then it reports false (a deadlock).
+func (db *DB) addWait(waiter, owner mvcc.TxnID) bool {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	seen := map[mvcc.TxnID]bool{}
+	var reaches func(from mvcc.TxnID) bool
+	reaches = func(from mvcc.TxnID) bool {
+		if from == waiter {
+			return true
+		}
+		if seen[from] {
+			return false
+		}
+		seen[from] = true
+		for next := range db.mu.waitsFor[from] {
+			if reaches(next) {
+				return true
+			}
+		}
+		return false
+	}
+	if reaches(owner) {
+		return false
+	}
+	edges := db.mu.waitsFor[waiter]
+	if edges == nil {
+		edges = make(map[mvcc.TxnID]int)
+		db.mu.waitsFor[waiter] = edges
+	}
+	edges[owner]++
+	return true
+}
+
+func (db *DB) removeWait(waiter, owner mvcc.TxnID) {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	edges := db.mu.waitsFor[waiter]
+	if edges[owner]--; edges[owner] <= 0 {
+		delete(edges, owner)
+	}
+	if len(edges) == 0 {
+		delete(db.mu.waitsFor, waiter)
+	}
 }
 
 func (db *DB) ownerAlive(in *mvcc.Intent) bool {
@@ -221,8 +290,8 @@ func (db *DB) ownerAlive(in *mvcc.Intent) bool {
 }
 
 // withIntentRetry runs op, resolving intents it meets and retrying; see
-// handleIntent for mayWait.
-func (db *DB) withIntentRetry(ctx context.Context, partitionID uint64, mayWait bool, op func() error) error {
+// handleIntent for holder.
+func (db *DB) withIntentRetry(ctx context.Context, partitionID uint64, holder *mvcc.TxnID, op func() error) error {
 	for round := 0; ; round++ {
 		err := op()
 		var ie *mvcc.IntentError
@@ -232,7 +301,7 @@ func (db *DB) withIntentRetry(ctx context.Context, partitionID uint64, mayWait b
 		if round >= maxIntentRounds {
 			return &kvpb.ConflictError{Reason: fmt.Sprintf("key %q stayed locked by transaction %s", ie.Key, ie.Intent.TxnID)}
 		}
-		if herr := db.handleIntent(ctx, partitionID, ie, round, mayWait); herr != nil {
+		if herr := db.handleIntent(ctx, partitionID, ie, round, holder); herr != nil {
 			if errors.Is(herr, context.Canceled) || errors.Is(herr, context.DeadlineExceeded) {
 				return &kvpb.RetryError{Reason: herr.Error()}
 			}

@@ -2,6 +2,7 @@ package kv
 
 import (
 	"context"
+	"time"
 
 	"github.com/camusdb/camusdb-go/internal/hlc"
 	"github.com/camusdb/camusdb-go/internal/kv/kvserver"
@@ -20,6 +21,9 @@ type Sender interface {
 	GetTxnRecord(ctx context.Context, home uint64, id mvcc.TxnID) (*mvcc.TxnRecord, error)
 	FinalizeTxn(ctx context.Context, home uint64, id mvcc.TxnID, want *mvcc.TxnRecord) (*mvcc.TxnRecord, error)
 	DeleteTxnRecord(ctx context.Context, home uint64, id mvcc.TxnID) error
+	// WaitIntent parks until owner's intent on key is resolved or maxWait
+	// passed (the partition's wait queue).
+	WaitIntent(ctx context.Context, partitionID uint64, key []byte, owner mvcc.TxnID, maxWait time.Duration) error
 }
 
 var _ Sender = (*kvserver.Server)(nil)

@@ -78,7 +78,7 @@ func (t *Txn) Get(ctx context.Context, key []byte) ([]byte, bool, error) {
 	}
 	var value []byte
 	var found bool
-	err = t.db.withIntentRetry(ctx, pid, true, func() error {
+	err = t.db.withIntentRetry(ctx, pid, nil, func() error {
 		var err error
 		value, found, err = t.db.sender.Get(ctx, pid, key, t.readTS, &t.id)
 		return err
@@ -172,7 +172,7 @@ func (t *Txn) Commit(ctx context.Context) error {
 		if rs := t.reads[home]; rs != nil {
 			req.Reads = rs.asSpans()
 		}
-		return t.db.withIntentRetry(ctx, home, true, func() error {
+		return t.db.withIntentRetry(ctx, home, nil, func() error {
 			_, err := t.db.sender.Commit1PC(ctx, home, req)
 			return err
 		})
@@ -204,7 +204,7 @@ func (t *Txn) commit2PC(ctx context.Context, home uint64, byPartition map[uint64
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = db.withIntentRetry(ctx, p, false, func() error {
+			errs[i] = db.withIntentRetry(ctx, p, &t.id, func() error {
 				var err error
 				prepTS[i], err = db.sender.Prepare(ctx, p, req)
 				return err
@@ -242,7 +242,7 @@ func (t *Txn) commit2PC(ctx context.Context, home uint64, byPartition map[uint64
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			err := db.withIntentRetry(ctx, p, false, func() error {
+			err := db.withIntentRetry(ctx, p, &t.id, func() error {
 				return db.sender.Refresh(ctx, p, t.id, rs.asSpans(), from, commitTS)
 			})
 			if err != nil {

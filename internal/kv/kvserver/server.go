@@ -48,7 +48,8 @@ type Server struct {
 
 	mu struct {
 		sync.Mutex
-		latches map[uint64]*latchManager // guarded by mu: per partition
+		latches map[uint64]*latchManager  // guarded by mu: per partition
+		waiters map[uint64]*intentWaiters // guarded by mu: per partition
 	}
 }
 
@@ -56,6 +57,7 @@ type Server struct {
 func New(engine *storage.Engine, clock *hlc.Clock, r Replicator) *Server {
 	s := &Server{engine: engine, clock: clock, replicator: r}
 	s.mu.latches = make(map[uint64]*latchManager)
+	s.mu.waiters = make(map[uint64]*intentWaiters)
 	return s
 }
 
@@ -273,6 +275,12 @@ func (s *Server) ResolveIntents(ctx context.Context, partitionID uint64, id mvcc
 	for i, k := range keys {
 		spans[i] = userLatch(k, true)
 	}
+	defer func() {
+		w := s.waitersFor(partitionID)
+		for _, k := range keys {
+			w.release(string(k))
+		}
+	}()
 	return s.withLatches(ctx, partitionID, spans, func(term uint64) error {
 		rec := &recorder{}
 		for _, k := range keys {

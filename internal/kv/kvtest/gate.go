@@ -1,0 +1,138 @@
+package kvtest
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/camusdb/camusdb-go/internal/hlc"
+	"github.com/camusdb/camusdb-go/internal/kv/kvserver"
+	"github.com/camusdb/camusdb-go/internal/kvpb"
+	"github.com/camusdb/camusdb-go/internal/mvcc"
+)
+
+// errCrashed is the cause of the errors a crashed incarnation answers.
+var errCrashed = errors.New("kvtest: node crashed")
+
+// gate is the kv.Sender of one incarnation. Once closed (the node crashes
+// or stops) new requests fail with a RetryError, and a request that was in
+// flight fails too: AmbiguousError for requests that write, so that no
+// write is acknowledged after the crash image was taken. wait returns once
+// no request is in flight, so the engine can be closed under none.
+type gate struct {
+	inner *kvserver.Server
+
+	mu       sync.RWMutex
+	closed   bool // guarded by mu
+	inflight sync.WaitGroup
+}
+
+
+func (g *gate) close() {
+	g.mu.Lock()
+	g.closed = true
+	g.mu.Unlock()
+}
+
+func (g *gate) wait() { g.inflight.Wait() }
+
+func (g *gate) isClosed() bool {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	return g.closed
+}
+
+// do runs fn unless the gate is closed, and hides its outcome if the gate
+// closed meanwhile.
+func (g *gate) do(writes bool, fn func() error) error {
+	g.mu.RLock()
+	if g.closed {
+		g.mu.RUnlock()
+		return &kvpb.RetryError{Reason: errCrashed.Error()}
+	}
+	g.inflight.Add(1)
+	g.mu.RUnlock()
+	defer g.inflight.Done()
+	err := fn()
+	if g.isClosed() {
+		if writes {
+			return &kvpb.AmbiguousError{Cause: errCrashed}
+		}
+		return &kvpb.RetryError{Reason: errCrashed.Error()}
+	}
+	return err
+}
+
+func (g *gate) Get(ctx context.Context, partitionID uint64, key []byte, readTS hlc.Timestamp, own *mvcc.TxnID) (v []byte, found bool, err error) {
+	err = g.do(false, func() error {
+		v, found, err = g.inner.Get(ctx, partitionID, key, readTS, own)
+		return err
+	})
+	return v, found, err
+}
+
+func (g *gate) Scan(ctx context.Context, partitionID uint64, start, end []byte, readTS hlc.Timestamp, opts mvcc.ScanOptions) (kvs []mvcc.KeyValue, resume []byte, err error) {
+	err = g.do(false, func() error {
+		kvs, resume, err = g.inner.Scan(ctx, partitionID, start, end, readTS, opts)
+		return err
+	})
+	return kvs, resume, err
+}
+
+func (g *gate) Commit1PC(ctx context.Context, partitionID uint64, req *kvserver.CommitRequest) (ts hlc.Timestamp, err error) {
+	err = g.do(true, func() error {
+		ts, err = g.inner.Commit1PC(ctx, partitionID, req)
+		return err
+	})
+	return ts, err
+}
+
+func (g *gate) Prepare(ctx context.Context, partitionID uint64, req *kvserver.CommitRequest) (ts hlc.Timestamp, err error) {
+	err = g.do(true, func() error {
+		ts, err = g.inner.Prepare(ctx, partitionID, req)
+		return err
+	})
+	return ts, err
+}
+
+func (g *gate) Refresh(ctx context.Context, partitionID uint64, id mvcc.TxnID, reads []kvserver.Span, from, to hlc.Timestamp) error {
+	return g.do(false, func() error { return g.inner.Refresh(ctx, partitionID, id, reads, from, to) })
+}
+
+func (g *gate) ResolveIntents(ctx context.Context, partitionID uint64, id mvcc.TxnID, keys [][]byte, commit bool, commitTS hlc.Timestamp) error {
+	return g.do(true, func() error { return g.inner.ResolveIntents(ctx, partitionID, id, keys, commit, commitTS) })
+}
+
+func (g *gate) GetTxnRecord(ctx context.Context, home uint64, id mvcc.TxnID) (rec *mvcc.TxnRecord, err error) {
+	err = g.do(false, func() error {
+		rec, err = g.inner.GetTxnRecord(ctx, home, id)
+		return err
+	})
+	return rec, err
+}
+
+func (g *gate) FinalizeTxn(ctx context.Context, home uint64, id mvcc.TxnID, want *mvcc.TxnRecord) (rec *mvcc.TxnRecord, err error) {
+	err = g.do(true, func() error {
+		rec, err = g.inner.FinalizeTxn(ctx, home, id, want)
+		return err
+	})
+	return rec, err
+}
+
+func (g *gate) DeleteTxnRecord(ctx context.Context, home uint64, id mvcc.TxnID) error {
+	return g.do(true, func() error { return g.inner.DeleteTxnRecord(ctx, home, id) })
+}
+
+// intentWaiter is the server's intent wait queue (kv.Sender.WaitIntent).
+type intentWaiter interface {
+	WaitIntent(ctx context.Context, partitionID uint64, key []byte, owner mvcc.TxnID, maxWait time.Duration) error
+}
+
+func (g *gate) WaitIntent(ctx context.Context, partitionID uint64, key []byte, owner mvcc.TxnID, maxWait time.Duration) error {
+	w, ok := any(g.inner).(intentWaiter)
+	if !ok {
+		return nil // no wait queue: the caller re-reads
+	}
+	return g.do(false, func() error { return w.WaitIntent(ctx, partitionID, key, owner, maxWait) })
+}
