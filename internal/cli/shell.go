@@ -13,7 +13,7 @@
 // carried by (txnIdPT, txnIdCounter) on every statement until COMMIT or
 // ROLLBACK, and rolled back on Ctrl-C or when input ends with it open. The
 // output lines of render are stable for tests and scripts. Not done: result
-// paging, tab completion, the workload subcommands.
+// paging, tab completion. The workload subcommands are in workload*.go.
 
 package cli
 
