@@ -36,6 +36,9 @@ type core struct {
 	db     *kv.DB
 	clock  *hlc.Clock
 	epoch  uint64
+	// beforeStoreStop, when set, runs after background kv work ended and
+	// before Raft stops (cluster: stop serving other nodes).
+	beforeStoreStop func()
 }
 
 // coreConfig is what openCore needs from Config.
@@ -47,6 +50,15 @@ type coreConfig struct {
 	Partitions int
 	Transport  replica.Transport
 	Logger     *slog.Logger
+	// Cluster mode (cluster.go): the node's clock (shared with the
+	// network), a Sender wrapping the local kvserver with routing to remote
+	// leaders, and Attach, called once the store and kvserver exist and
+	// before waiting for leaders (it connects the transport to the store).
+	Clock  *hlc.Clock
+	Sender func(local *kvserver.Server) kv.Sender
+	Attach func(*replica.Store, *kvserver.Server)
+	// BeforeStoreStop becomes core.beforeStoreStop.
+	BeforeStoreStop func()
 }
 
 // openCore opens the engine, recovers or bootstraps the partitions, and
@@ -57,7 +69,11 @@ func openCore(ctx context.Context, cfg coreConfig) (*core, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &core{engine: engine, clock: hlc.NewClock(nil)}
+	clock := cfg.Clock
+	if clock == nil {
+		clock = hlc.NewClock(nil)
+	}
+	c := &core{engine: engine, clock: clock, beforeStoreStop: cfg.BeforeStoreStop}
 	fail := func(err error) (*core, error) {
 		c.close(context.Background())
 		return nil, err
@@ -81,16 +97,27 @@ func openCore(ctx context.Context, cfg coreConfig) (*core, error) {
 		return fail(err)
 	}
 	ids := c.store.PartitionIDs()
-	if cfg.Transport == nil {
-		for _, id := range ids {
-			if err := c.store.WaitReady(ctx, id); err != nil {
-				return fail(fmt.Errorf("partition %d did not become ready: %w", id, err))
-			}
+	c.kvs = kvserver.New(engine, c.clock, replicator{c.store})
+	var sender kv.Sender = c.kvs
+	if cfg.Sender != nil {
+		sender = cfg.Sender(c.kvs)
+	}
+	if cfg.Attach != nil {
+		cfg.Attach(c.store, c.kvs)
+	}
+	for _, id := range ids {
+		var err error
+		if cfg.Transport == nil {
+			err = c.store.WaitReady(ctx, id)
+		} else {
+			err = waitLeader(ctx, c.store, id) // cluster.go: some node leads it
+		}
+		if err != nil {
+			return fail(fmt.Errorf("partition %d did not become ready: %w", id, err))
 		}
 	}
-	c.kvs = kvserver.New(engine, c.clock, replicator{c.store})
 	c.db = kv.NewDB(kv.Config{
-		Sender:        c.kvs,
+		Sender:        sender,
 		Clock:         c.clock,
 		NumPartitions: len(ids),
 		NodeID:        cfg.NodeID,
@@ -106,6 +133,9 @@ func (c *core) close(ctx context.Context) {
 		dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		c.db.Close(dctx)
 		cancel()
+	}
+	if c.beforeStoreStop != nil {
+		c.beforeStoreStop()
 	}
 	if c.store != nil {
 		c.store.Stop()

@@ -14,6 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/camusdb/camusdb-go/internal/hlc"
 	"github.com/camusdb/camusdb-go/internal/httpapi"
 	"github.com/camusdb/camusdb-go/internal/sql/session"
 	"github.com/camusdb/camusdb-go/internal/util/errcode"
@@ -31,6 +32,9 @@ type Node struct {
 	sql  *session.Server
 	api  *httpapi.Server
 	http *http.Server
+
+	cluster  *clusterNode                      // nil in standalone (cluster.go)
+	prebound struct{ raft, http net.Listener } // UseListeners (cluster.go)
 
 	mu struct {
 		sync.Mutex
@@ -57,13 +61,25 @@ func NewNode(cfg Config, logger *slog.Logger) (*Node, error) {
 func (n *Node) open() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	c, err := openCore(ctx, coreConfig{
+	cc := coreConfig{
 		DataDir:    n.cfg.DataDir,
 		NodeID:     n.cfg.EffectiveNodeID(),
 		Partitions: n.cfg.InitialPartitions,
 		Logger:     n.logger.With("component", "replica"),
-	})
+	}
+	if n.cfg.IsCluster() {
+		cn, err := n.openCluster(hlc.NewClock(nil))
+		if err != nil {
+			return err
+		}
+		n.cluster = cn
+		cn.configure(&cc)
+	}
+	c, err := openCore(ctx, cc)
 	if err != nil {
+		if n.cluster != nil {
+			n.cluster.close()
+		}
 		return err
 	}
 	n.core = c
@@ -104,11 +120,17 @@ func (n *Node) closeStack() {
 	if n.core != nil {
 		n.core.close(context.Background())
 	}
+	if n.cluster != nil {
+		n.cluster.close()
+	}
 }
 
 // ready reports whether this node leads every partition (standalone) and
 // can serve.
 func (n *Node) ready() bool {
+	if n.cluster != nil {
+		return n.cluster.ready(n.core.store)
+	}
 	for _, id := range n.core.store.PartitionIDs() {
 		st, err := n.core.store.Status(id)
 		if err != nil || !st.Ready {
@@ -133,7 +155,7 @@ func (n *Node) Start() error {
 	if err := n.open(); err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", n.cfg.HTTPAddr())
+	ln, err := n.httpListener()
 	if err != nil {
 		n.closeStack()
 		return fmt.Errorf("server: HTTP listener on %s: %w", n.cfg.HTTPAddr(), err)
@@ -198,6 +220,9 @@ func (n *Node) Stop(ctx context.Context) error {
 
 // clusterStatus is the standalone answer: this node alone, live.
 func (n *Node) clusterStatus(context.Context) (httpapi.ClusterStatus, error) {
+	if n.cluster != nil {
+		return n.cluster.status(n), nil
+	}
 	id := n.cfg.EffectiveNodeID()
 	return httpapi.ClusterStatus{
 		NodeID: id,

@@ -31,8 +31,9 @@ type LeadersFunc func(partitionID uint64) uint64
 func (f LeadersFunc) Leader(partitionID uint64) uint64 { return f(partitionID) }
 
 // DefaultRetryWait bounds how long one request keeps re-routing (an
-// election takes one to two seconds).
-const DefaultRetryWait = 5 * time.Second
+// election takes one to two seconds; the SQL session retries the statement
+// on top of this).
+const DefaultRetryWait = 2 * time.Second
 
 // Config configures a Sender.
 type Config struct {

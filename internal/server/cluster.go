@@ -1,0 +1,220 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"sync/atomic"
+	"time"
+
+	"github.com/camusdb/camusdb-go/internal/hlc"
+	"github.com/camusdb/camusdb-go/internal/httpapi"
+	"github.com/camusdb/camusdb-go/internal/kv"
+	"github.com/camusdb/camusdb-go/internal/kv/kvremote"
+	"github.com/camusdb/camusdb-go/internal/kv/kvserver"
+	"github.com/camusdb/camusdb-go/internal/replica"
+	"github.com/camusdb/camusdb-go/internal/rpc"
+	"github.com/camusdb/camusdb-go/internal/util/errcode"
+)
+
+// This file wires cluster mode (docs/cluster.md): the node-to-node network
+// (internal/rpc) carrying Raft messages and kv requests, and a kv sender
+// that routes each request to its partition's leader (internal/kv/kvremote).
+
+// clusterPeer is one member of the static membership.
+type clusterPeer struct {
+	id                 uint64
+	raftAddr, httpAddr string
+}
+
+// clusterPeers numbers cfg.Peers: the node at position i has id i+1, except
+// this node, which has EffectiveNodeID (--raft-nodeid may override it).
+func clusterPeers(cfg Config) ([]clusterPeer, error) {
+	self := cfg.EffectiveNodeID()
+	selfIndex := cfg.peerIndex()
+	peers := make([]clusterPeer, len(cfg.Peers))
+	seen := map[uint64]bool{}
+	for i, addr := range cfg.Peers {
+		id := uint64(i + 1)
+		if i == selfIndex {
+			id = self
+		}
+		if seen[id] {
+			return nil, errcode.New(errcode.InvalidConfig,
+				"invalid configuration: --raft-nodeid %d collides with the position of another peer in peers", self)
+		}
+		seen[id] = true
+		peers[i] = clusterPeer{id: id, raftAddr: addr}
+		if len(cfg.HTTPPeers) == len(cfg.Peers) {
+			peers[i].httpAddr = cfg.HTTPPeers[i]
+		}
+	}
+	return peers, nil
+}
+
+// clusterNode is the cluster half of a Node.
+type clusterNode struct {
+	self      uint64
+	peers     []clusterPeer
+	net       *rpc.Network
+	transport *rpc.RaftTransport
+	kv        *kvremote.Service
+	retryWait time.Duration
+	store     atomic.Pointer[replica.Store] // set by Attach
+}
+
+// openCluster builds the network, registers the Raft and kv services and
+// starts serving them on the raft listener (pre-bound, or raft_host:raft_port).
+func (n *Node) openCluster(clock *hlc.Clock) (*clusterNode, error) {
+	peers, err := clusterPeers(n.cfg)
+	if err != nil {
+		return nil, err
+	}
+	rpcPeers := make([]rpc.Peer, len(peers))
+	for i, p := range peers {
+		rpcPeers[i] = rpc.Peer{ID: p.id, Addr: p.raftAddr}
+	}
+	nw, err := rpc.NewNetwork(rpc.Config{
+		NodeID: n.cfg.EffectiveNodeID(),
+		Peers:  rpcPeers,
+		Clock:  clock,
+		Logger: n.logger.With("component", "rpc"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	cn := &clusterNode{self: n.cfg.EffectiveNodeID(), peers: peers, net: nw}
+	cn.transport = rpc.NewRaftTransport(nw)
+	cn.kv = kvremote.Register(nw)
+	ln := n.prebound.raft
+	n.prebound.raft = nil
+	if ln == nil {
+		if ln, err = net.Listen("tcp", n.cfg.RaftAddr()); err != nil {
+			cn.close()
+			return nil, fmt.Errorf("server: raft listener on %s: %w", n.cfg.RaftAddr(), err)
+		}
+	}
+	if err := nw.Serve(ln); err != nil {
+		_ = ln.Close()
+		cn.close()
+		return nil, err
+	}
+	n.logger.Info("cluster: node-to-node listener", "addr", ln.Addr().String(), "node", cn.self, "peers", len(peers))
+	return cn, nil
+}
+
+// configure fills the cluster fields of the core's configuration.
+func (cn *clusterNode) configure(cc *coreConfig) {
+	cc.Peers = make([]replica.Peer, len(cn.peers))
+	for i, p := range cn.peers {
+		cc.Peers[i] = replica.Peer{ID: p.id, Addr: p.raftAddr}
+	}
+	cc.Transport = cn.transport
+	cc.Clock = cn.net.Clock()
+	cc.Sender = func(local *kvserver.Server) kv.Sender {
+		return kvremote.NewSender(kvremote.Config{
+			Network:   cn.net,
+			Local:     local,
+			Leaders:   storeLeaders{cn},
+			RetryWait: cn.retryWait,
+		})
+	}
+	cc.Attach = func(store *replica.Store, kvs *kvserver.Server) {
+		cn.store.Store(store)
+		cn.transport.SetHandler(store)
+		cn.kv.SetLocal(kvs)
+	}
+	cc.BeforeStoreStop = cn.net.StopServing
+}
+
+// storeLeaders is kvremote.Leaders over the node's Raft view.
+type storeLeaders struct{ cn *clusterNode }
+
+func (l storeLeaders) Leader(partitionID uint64) uint64 {
+	store := l.cn.store.Load()
+	if store == nil {
+		return 0
+	}
+	st, err := store.Status(partitionID)
+	if err != nil {
+		return 0
+	}
+	return st.LeaderID
+}
+
+// close stops the transport and the network (after the core closed).
+func (cn *clusterNode) close() {
+	cn.transport.Close()
+	cn.net.Close()
+}
+
+// waitLeader waits until some node leads the partition (cluster start-up:
+// this node need not be the leader).
+func waitLeader(ctx context.Context, store *replica.Store, partitionID uint64) error {
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		st, err := store.Status(partitionID)
+		if err != nil {
+			return err
+		}
+		if st.LeaderID != 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
+}
+
+// ready: every partition has a known leader.
+func (cn *clusterNode) ready(store *replica.Store) bool {
+	for _, id := range store.PartitionIDs() {
+		st, err := store.Status(id)
+		if err != nil || st.LeaderID == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// status answers /cluster/status for a cluster node.
+func (cn *clusterNode) status(n *Node) httpapi.ClusterStatus {
+	nodes := make([]httpapi.NodeStatus, 0, len(cn.peers))
+	replicas := make([]uint64, 0, len(cn.peers))
+	for _, p := range cn.peers {
+		ns := httpapi.NodeStatus{
+			ID: p.id, RaftAddress: p.raftAddr, HTTPAddress: p.httpAddr,
+			Live: time.Since(cn.net.LastHeard(p.id)) < rpc.LiveWindow,
+		}
+		if p.id == cn.self {
+			ns.Name, ns.HTTPAddress, ns.Live = n.cfg.NodeName, n.HTTPAddr(), true
+		}
+		nodes = append(nodes, ns)
+		replicas = append(replicas, p.id)
+	}
+	parts := n.partitionStatus()
+	for i := range parts {
+		parts[i].Replicas = replicas
+	}
+	return httpapi.ClusterStatus{NodeID: cn.self, Nodes: nodes, Partitions: parts}
+}
+
+// UseListeners makes Start serve on already-bound listeners instead of
+// binding raft_host:raft_port and http_host:http_port (either may be nil).
+// Test harnesses bind 127.0.0.1:0 first, so that every node's peer list can
+// name the real ports before any node starts. Call before Start.
+func (n *Node) UseListeners(raft, http net.Listener) {
+	n.prebound.raft, n.prebound.http = raft, http
+}
+
+// httpListener returns the pre-bound HTTP listener or binds http_host:http_port.
+func (n *Node) httpListener() (net.Listener, error) {
+	if ln := n.prebound.http; ln != nil {
+		n.prebound.http = nil
+		return ln, nil
+	}
+	return net.Listen("tcp", n.cfg.HTTPAddr())
+}

@@ -1,0 +1,278 @@
+package testcluster_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/camusdb/camusdb-go/client"
+	"github.com/camusdb/camusdb-go/internal/testcluster"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+const db = "test"
+
+func setup(t *testing.T, c *testcluster.Cluster, ddl ...string) *client.Client {
+	t.Helper()
+	cl := client.New(c.URLs())
+	t.Cleanup(cl.Close)
+	ctx := context.Background()
+	if err := cl.CreateDB(ctx, db, true); err != nil {
+		t.Fatal(err)
+	}
+	for _, stmt := range ddl {
+		if err := cl.ExecDDL(ctx, db, stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	return cl
+}
+
+// retry runs fn until it succeeds, retrying errors the client calls
+// retryable (and unreachable endpoints), for up to 30 s.
+func retry(t *testing.T, what string, fn func() error) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		err := fn()
+		if err == nil {
+			return
+		}
+		if !client.IsRetryable(err) && !errors.Is(err, client.ErrNoEndpoint) {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: still failing after 30s: %v", what, err)
+		}
+	}
+}
+
+func count(t *testing.T, url, table string) int64 {
+	t.Helper()
+	cl := client.New([]string{url})
+	defer cl.Close()
+	var n int64
+	retry(t, "count on "+url, func() error {
+		res, err := cl.Query(context.Background(), db, "SELECT COUNT(*) FROM "+table, nil, nil)
+		if err == nil {
+			n = res.Rows[0][0].(int64)
+		}
+		return err
+	})
+	return n
+}
+
+func TestEveryNodeServesTheSameData(t *testing.T) {
+	c := testcluster.Start(t, testcluster.Options{Nodes: 3, Partitions: 4})
+	setup(t, c, "CREATE TABLE robots (id INT64 PRIMARY KEY, name STRING NOT NULL)")
+	ctx := context.Background()
+	for i := range 30 {
+		cl := client.New([]string{c.URL(i % 3)})
+		retry(t, "insert", func() error {
+			_, err := cl.Exec(ctx, db, "INSERT INTO robots (id, name) VALUES (@id, @name)",
+				map[string]any{"id": i, "name": fmt.Sprintf("r%d", i)}, nil)
+			return err
+		})
+		cl.Close()
+	}
+	for i := range 3 {
+		if n := count(t, c.URL(i), "robots"); n != 30 {
+			t.Fatalf("node %d sees %d robots, want 30", i, n)
+		}
+	}
+	st, err := c.Status(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.NodeID != c.Node(1).ID || len(st.Nodes) != 3 || len(st.Partitions) != 4 {
+		t.Fatalf("status: %+v", st)
+	}
+	leaders := map[uint64]bool{}
+	for _, p := range st.Partitions {
+		if len(p.Replicas) != 3 || p.Leader == 0 || p.Term == 0 || p.AppliedIndex == 0 {
+			t.Fatalf("partition status: %+v", p)
+		}
+		leaders[p.Leader] = true
+	}
+	for _, n := range st.Nodes {
+		if !n.Live || n.RaftAddress == "" || n.HTTPAddress == "" {
+			t.Fatalf("node status: %+v", n)
+		}
+	}
+	if len(leaders) < 2 {
+		t.Logf("leaders not spread yet: %v", leaders)
+	}
+}
+
+func TestLeaderFailoverAndCatchUp(t *testing.T) {
+	c := testcluster.Start(t, testcluster.Options{Nodes: 3, Partitions: 4})
+	cl := setup(t, c, "CREATE TABLE kv (k INT64 PRIMARY KEY, v INT64)")
+	ctx := context.Background()
+	insert := func(k int) {
+		retry(t, "insert", func() error {
+			_, err := cl.Exec(ctx, db, "INSERT INTO kv (k, v) VALUES (@k, @k)", map[string]any{"k": k}, nil)
+			if client.CodeOf(err) == client.CodeUniqueViolation {
+				return nil // an earlier ambiguous attempt committed
+			}
+			return err
+		})
+	}
+	for k := range 10 {
+		insert(k)
+	}
+	victim := c.LeaderOf(1)
+	c.StopNode(victim)
+	start := time.Now()
+	for k := 10; k < 20; k++ {
+		insert(k)
+	}
+	t.Logf("writes resumed %v after stopping the leader of partition 1 (node %d)", time.Since(start), victim)
+	// The survivors elected a new leader among themselves.
+	if l := c.LeaderOf(1); l == victim {
+		t.Fatalf("partition 1 still led by the stopped node")
+	}
+	c.RestartNode(victim)
+	// The restarted node caught up and serves everything written while it was down.
+	if n := count(t, c.URL(victim), "kv"); n != 20 {
+		t.Fatalf("restarted node sees %d rows, want 20", n)
+	}
+	insertAt := client.New([]string{c.URL(victim)})
+	defer insertAt.Close()
+	retry(t, "insert through the restarted node", func() error {
+		_, err := insertAt.Exec(ctx, db, "INSERT INTO kv (k, v) VALUES (100, 100)", nil, nil)
+		return err
+	})
+}
+
+func TestMinorityRefusesWrites(t *testing.T) {
+	c := testcluster.Start(t, testcluster.Options{Nodes: 3, Partitions: 2})
+	setup(t, c, "CREATE TABLE kv (k INT64 PRIMARY KEY, v INT64)")
+	c.StopNode(1)
+	c.StopNode(2)
+	// Once the lone node notices it has no quorum (election timeout), it
+	// knows no leader and refuses at once.
+	c.SucceedsSoon(func() error {
+		st, err := c.Status(0)
+		if err != nil {
+			return err
+		}
+		for _, p := range st.Partitions {
+			if p.Leader == 0 {
+				return nil
+			}
+		}
+		return errors.New("node 0 still sees leaders")
+	})
+	lone := client.New([]string{c.URL(0)}, client.WithTimeout(20*time.Second))
+	defer lone.Close()
+	_, err := lone.Exec(context.Background(), db, "INSERT INTO kv (k, v) VALUES (1, 1)", nil, nil)
+	if err == nil || !client.IsRetryable(err) {
+		t.Fatalf("write on a minority node: %v, want a retryable error", err)
+	}
+	c.RestartNode(1)
+	retry(t, "write once a majority is back", func() error {
+		_, err := lone.Exec(context.Background(), db, "INSERT INTO kv (k, v) VALUES (1, 1)", nil, nil)
+		return err
+	})
+	// The refused write left nothing behind: exactly one row.
+	if n := count(t, c.URL(1), "kv"); n != 1 {
+		t.Fatalf("%d rows, want 1", n)
+	}
+}
+
+func TestBankSurvivesLeaderKill(t *testing.T) {
+	c := testcluster.Start(t, testcluster.Options{Nodes: 3, Partitions: 4})
+	const accounts, initial = 10, 100
+	cl := setup(t, c, "CREATE TABLE accounts (id INT64 PRIMARY KEY, balance INT64 NOT NULL)")
+	ctx := context.Background()
+	for i := range accounts {
+		retry(t, "seed", func() error {
+			_, err := cl.Exec(ctx, db, "INSERT INTO accounts (id, balance) VALUES (@id, @b)", map[string]any{"id": i, "b": initial}, nil)
+			if client.CodeOf(err) == client.CodeUniqueViolation {
+				return nil
+			}
+			return err
+		})
+	}
+	var transfers, ambiguous atomic.Int64
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			wc := client.New(c.URLs())
+			defer wc.Close()
+			rng := rand.New(rand.NewPCG(uint64(w), 7))
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				from, to := rng.IntN(accounts), rng.IntN(accounts)
+				if from == to {
+					continue
+				}
+				_, err := wc.RunTxn(ctx, db, 20, func(ctx context.Context, txn *client.Txn) error {
+					res, err := wc.Query(ctx, db, "SELECT balance FROM accounts WHERE id = @id", map[string]any{"id": from}, txn)
+					if err != nil {
+						return err
+					}
+					if len(res.Rows) != 1 || res.Rows[0][0].(int64) < 1 {
+						return nil
+					}
+					if _, err := wc.Exec(ctx, db, "UPDATE accounts SET balance = balance - 1 WHERE id = @id", map[string]any{"id": from}, txn); err != nil {
+						return err
+					}
+					_, err = wc.Exec(ctx, db, "UPDATE accounts SET balance = balance + 1 WHERE id = @id", map[string]any{"id": to}, txn)
+					return err
+				})
+				switch {
+				case err == nil:
+					transfers.Add(1)
+				case client.CodeOf(err) == client.CodeAmbiguous:
+					ambiguous.Add(1) // either outcome keeps the total
+				}
+			}
+		}()
+	}
+	waitTransfers := func(n int64) {
+		deadline := time.Now().Add(30 * time.Second)
+		for transfers.Load() < n {
+			if time.Now().After(deadline) {
+				t.Fatalf("only %d transfers", transfers.Load())
+			}
+			time.Sleep(20 * time.Millisecond) // polling the workers' progress counter
+		}
+	}
+	waitTransfers(20)
+	victim := c.LeaderOf(1)
+	c.StopNode(victim)
+	before := transfers.Load()
+	waitTransfers(before + 20)
+	c.RestartNode(victim)
+	waitTransfers(transfers.Load() + 10)
+	close(stop)
+	wg.Wait()
+	var total int64
+	retry(t, "total", func() error {
+		res, err := cl.Query(ctx, db, "SELECT SUM(balance), COUNT(*) FROM accounts", nil, nil)
+		if err == nil {
+			total = res.Rows[0][0].(int64)
+		}
+		return err
+	})
+	if total != accounts*initial {
+		t.Fatalf("total balance %d, want %d (%d transfers, %d ambiguous)", total, accounts*initial, transfers.Load(), ambiguous.Load())
+	}
+	t.Logf("%d transfers, %d ambiguous, total kept", transfers.Load(), ambiguous.Load())
+}
