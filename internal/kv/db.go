@@ -27,7 +27,11 @@ type Config struct {
 	// AbandonAfter is how long after its intents were laid a transaction of
 	// an unreachable coordinator may be aborted by others (default 10 s).
 	AbandonAfter time.Duration
-	Logger       *slog.Logger
+	// MaxTxnAge: a transaction whose read timestamp is older than this fails
+	// with a retry error (default 5 min). Garbage collection keeps versions
+	// for longer than that (see GCTTL in internal/server).
+	MaxTxnAge time.Duration
+	Logger    *slog.Logger
 	// Knobs are hooks for tests; the zero value is the product behaviour.
 	Knobs TestingKnobs
 }
@@ -72,6 +76,9 @@ func NewDB(cfg Config) *DB {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.MaxTxnAge <= 0 {
+		cfg.MaxTxnAge = 5 * time.Minute
 	}
 	if cfg.NumPartitions < 1 {
 		cfg.NumPartitions = 1

@@ -41,6 +41,10 @@ func (t *Txn) Scan(ctx context.Context, start, end []byte, reverse bool) *Iterat
 		it.err = kvpb.ErrTxnClosed
 		return it
 	}
+	if err := t.checkAge(); err != nil {
+		it.err = err
+		return it
+	}
 	if end == nil {
 		bucket, err := kvpb.BucketOf(start)
 		if err != nil {

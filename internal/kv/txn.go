@@ -3,8 +3,10 @@ package kv
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/camusdb/camusdb-go/internal/hlc"
 	"github.com/camusdb/camusdb-go/internal/kv/kvserver"
@@ -61,10 +63,22 @@ func (t *Txn) readSetFor(partitionID uint64) *readSet {
 	return rs
 }
 
+// checkAge fails a transaction older than the configured maximum: its
+// snapshot may be garbage-collected soon.
+func (t *Txn) checkAge() error {
+	if age := time.Duration(t.db.clock.Now().WallTime - t.readTS.WallTime); age > t.db.cfg.MaxTxnAge {
+		return &kvpb.RetryError{Reason: fmt.Sprintf("transaction too old (%v)", age.Round(time.Second))}
+	}
+	return nil
+}
+
 // Get reads key, seeing the transaction's own writes.
 func (t *Txn) Get(ctx context.Context, key []byte) ([]byte, bool, error) {
 	if t.done {
 		return nil, false, kvpb.ErrTxnClosed
+	}
+	if err := t.checkAge(); err != nil {
+		return nil, false, err
 	}
 	if w, ok := t.writes[string(key)]; ok {
 		if w.deleted {
@@ -146,6 +160,9 @@ func (t *Txn) Commit(ctx context.Context) error {
 	t.done = true
 	if len(t.writes) == 0 {
 		return nil // a read-only snapshot transaction is serializable as is
+	}
+	if err := t.checkAge(); err != nil {
+		return err
 	}
 	byPartition := make(map[uint64][]kvserver.Mutation)
 	var home uint64

@@ -36,6 +36,7 @@ type core struct {
 	db     *kv.DB
 	clock  *hlc.Clock
 	epoch  uint64
+	stopGC func()
 	// beforeStoreStop, when set, runs after background kv work ended and
 	// before Raft stops (cluster: stop serving other nodes).
 	beforeStoreStop func()
@@ -124,11 +125,19 @@ func openCore(ctx context.Context, cfg coreConfig) (*core, error) {
 		Epoch:         c.epoch,
 		Logger:        cfg.Logger,
 	})
+	logger := cfg.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	c.stopGC = c.startGC(logger)
 	return c, nil
 }
 
 // close stops everything in order: background kv work, Raft, the engine.
 func (c *core) close(ctx context.Context) {
+	if c.stopGC != nil {
+		c.stopGC()
+	}
 	if c.db != nil {
 		dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		c.db.Close(dctx)

@@ -50,6 +50,8 @@ type Server struct {
 		sync.Mutex
 		latches map[uint64]*latchManager  // guarded by mu: per partition
 		waiters map[uint64]*intentWaiters // guarded by mu: per partition
+		// gcThresholds: per partition, reads below it are refused.
+		gcThresholds map[uint64]hlc.Timestamp
 	}
 }
 
@@ -58,6 +60,7 @@ func New(engine *storage.Engine, clock *hlc.Clock, r Replicator) *Server {
 	s := &Server{engine: engine, clock: clock, replicator: r}
 	s.mu.latches = make(map[uint64]*latchManager)
 	s.mu.waiters = make(map[uint64]*intentWaiters)
+	s.mu.gcThresholds = make(map[uint64]hlc.Timestamp)
 	return s
 }
 
@@ -118,7 +121,10 @@ func (s *Server) Get(ctx context.Context, partitionID uint64, key []byte, readTS
 	err = s.withLatches(ctx, partitionID, []latchSpan{userLatch(key, false)}, func(uint64) error {
 		s.clock.Update(readTS)
 		value, found, err = mvcc.Get(s.engine, partitionID, key, readTS, own)
-		return err
+		if err != nil {
+			return err
+		}
+		return s.checkGC(partitionID, readTS) // after reading: see CollectGarbage
 	})
 	return value, found, err
 }
@@ -128,13 +134,21 @@ func (s *Server) Scan(ctx context.Context, partitionID uint64, start, end []byte
 	err = s.withLatches(ctx, partitionID, []latchSpan{spanLatch(Span{Key: start, EndKey: end}, false)}, func(uint64) error {
 		s.clock.Update(readTS)
 		kvs, resume, err = mvcc.Scan(s.engine, partitionID, start, end, readTS, opts)
-		return err
+		if err != nil {
+			return err
+		}
+		return s.checkGC(partitionID, readTS)
 	})
 	return kvs, resume, err
 }
 
 // validateReads fails when a key in reads was written in (after, upTo].
 func (s *Server) validateReads(partitionID uint64, reads []Span, after, upTo hlc.Timestamp, own *mvcc.TxnID) error {
+	if len(reads) > 0 {
+		if err := s.checkGC(partitionID, after); err != nil {
+			return err
+		}
+	}
 	for _, sp := range reads {
 		key, err := mvcc.CheckNoWrites(s.engine, partitionID, sp.Key, sp.EndKey, after, upTo, own)
 		if err != nil {

@@ -1,0 +1,87 @@
+package kvserver
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/camusdb/camusdb-go/internal/hlc"
+	"github.com/camusdb/camusdb-go/internal/kvpb"
+	"github.com/camusdb/camusdb-go/internal/mvcc"
+)
+
+// gcBatch bounds the versions one GC proposal deletes.
+const gcBatch = 2000
+
+// CollectGarbage deletes, in a partition this node leads, every version no
+// read at or above threshold can see, and raises the partition's GC
+// threshold so that reads below it fail (with a retry error) instead of
+// missing data. The in-memory threshold is raised before anything is
+// proposed, and reads check it after reading, so a read that raced with a
+// deletion always learns about it.
+func (s *Server) CollectGarbage(ctx context.Context, partitionID uint64, threshold hlc.Timestamp) (deleted int, err error) {
+	term, ok := s.replicator.LeaderTerm(partitionID)
+	if !ok {
+		return 0, notLeader(partitionID)
+	}
+	if cur := s.gcThreshold(partitionID); !cur.Less(threshold) {
+		return 0, nil
+	}
+	s.mu.Lock()
+	s.mu.gcThresholds[partitionID] = threshold
+	s.mu.Unlock()
+	var from []byte
+	first := true
+	for {
+		rec := &recorder{}
+		if first {
+			if err := mvcc.PutGCThreshold(rec, partitionID, threshold); err != nil {
+				return deleted, err
+			}
+			first = false
+		}
+		n, resume, err := mvcc.CollectGarbage(s.engine, rec, partitionID, threshold, from, gcBatch)
+		if err != nil {
+			return deleted, err
+		}
+		if len(rec.writes) > 0 {
+			if err := s.replicator.Propose(ctx, partitionID, term, rec.writes); err != nil {
+				return deleted, err
+			}
+		}
+		deleted += n
+		if resume == nil {
+			return deleted, nil
+		}
+		from = resume
+	}
+}
+
+// gcThreshold returns the partition's GC threshold, loading the replicated
+// value on first use.
+func (s *Server) gcThreshold(partitionID uint64) hlc.Timestamp {
+	s.mu.Lock()
+	ts, ok := s.mu.gcThresholds[partitionID]
+	s.mu.Unlock()
+	if ok {
+		return ts
+	}
+	stored, err := mvcc.GetGCThreshold(s.engine, partitionID)
+	if err != nil {
+		stored = hlc.MaxTimestamp // unreadable: refuse reads rather than risk a wrong one
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if cur, ok := s.mu.gcThresholds[partitionID]; ok && stored.Less(cur) {
+		return cur
+	}
+	s.mu.gcThresholds[partitionID] = stored
+	return stored
+}
+
+// checkGC fails a read or validation at readTS below the GC threshold.
+func (s *Server) checkGC(partitionID uint64, readTS hlc.Timestamp) error {
+	if th := s.gcThreshold(partitionID); !th.IsEmpty() && readTS.Less(th) {
+		return &kvpb.RetryError{Reason: fmt.Sprintf("transaction too old: read timestamp %s is below partition %d's GC threshold %s", readTS, partitionID, th)}
+	}
+	return nil
+}

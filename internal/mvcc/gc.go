@@ -1,0 +1,86 @@
+package mvcc
+
+import (
+	"bytes"
+
+	"github.com/camusdb/camusdb-go/internal/hlc"
+	"github.com/camusdb/camusdb-go/internal/storage"
+)
+
+const gcThresholdTag byte = 'g'
+
+// GCThresholdKey is the engine key of a partition's GC threshold: reads
+// below it are refused, because versions they would need may be gone.
+func GCThresholdKey(partitionID uint64) []byte {
+	return append(storage.PartitionPrefix(storage.PrefixData, partitionID), gcThresholdTag)
+}
+
+// GetGCThreshold reads a partition's GC threshold (zero when never set).
+func GetGCThreshold(r storage.Reader, partitionID uint64) (hlc.Timestamp, error) {
+	v, found, err := r.Get(GCThresholdKey(partitionID))
+	if err != nil || !found {
+		return hlc.Timestamp{}, err
+	}
+	return hlc.Decode(v)
+}
+
+// PutGCThreshold writes a partition's GC threshold.
+func PutGCThreshold(w storage.Writer, partitionID uint64, ts hlc.Timestamp) error {
+	return w.Set(GCThresholdKey(partitionID), ts.AppendEncode(nil))
+}
+
+// CollectGarbage finds versions no reader at or above threshold can see:
+// for each key, every version older than the newest version at or below
+// threshold, and that newest version too when it is a deletion tombstone.
+// It scans from the engine key `from` (nil = the partition's first key),
+// deletes through w at most max versions, and returns where to continue
+// (nil when the partition was scanned to its end).
+func CollectGarbage(r storage.Reader, w storage.Writer, partitionID uint64, threshold hlc.Timestamp, from []byte, max int) (deleted int, resume []byte, err error) {
+	lower, upper := userSpan(partitionID, nil, nil)
+	if from != nil {
+		lower = from
+	}
+	it, err := r.NewIter(lower, upper)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer it.Close()
+	var prefix []byte // the key whose versions are being walked
+	shadowed := false // a version <= threshold of prefix was seen already
+	for ok := it.First(); ok; ok = it.Next() {
+		d, err := decodeKey(it.Key())
+		if err != nil {
+			return deleted, nil, err
+		}
+		if d.intent {
+			continue
+		}
+		if !bytes.Equal(d.prefix, prefix) {
+			if deleted >= max {
+				return deleted, append([]byte(nil), it.Key()...), nil
+			}
+			prefix = append(prefix[:0], d.prefix...)
+			shadowed = false
+		}
+		if threshold.Less(d.ts) {
+			continue
+		}
+		if shadowed {
+			if err := w.Delete(append([]byte(nil), it.Key()...)); err != nil {
+				return deleted, nil, err
+			}
+			deleted++
+			continue
+		}
+		shadowed = true
+		if _, tomb, err := decodeVersion(it.Value()); err != nil {
+			return deleted, nil, err
+		} else if tomb {
+			if err := w.Delete(append([]byte(nil), it.Key()...)); err != nil {
+				return deleted, nil, err
+			}
+			deleted++
+		}
+	}
+	return deleted, nil, it.Error()
+}
