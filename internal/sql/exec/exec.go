@@ -37,6 +37,9 @@ type Env struct {
 	Eval     *eval.Env
 	// Descs, when set, skips re-decoding unchanged descriptors.
 	Descs *catalog.DecodeCache
+	// Stats, when set, gives the planner table statistics and is told
+	// which tables statements write.
+	Stats *Stats
 	// MemoryLimit bounds the bytes one query holds in hash tables, sorts
 	// and materialised inputs (0: DefaultMemoryLimit).
 	MemoryLimit int64
@@ -78,6 +81,9 @@ func execute(ctx context.Context, env Env, buf *WriteBuffer, stmt ast.Statement)
 	}
 	p := &plan.Planner{Ctx: ctx, KV: buf, Database: env.Database, Env: env.Eval, Descs: env.Descs,
 		Runner: &runner{ctx: ctx, b: b}}
+	if env.Stats != nil {
+		p.Stats = env.Stats
+	}
 	switch s := stmt.(type) {
 	case *ast.SelectStmt:
 		node, err := p.PlanQuery(s.Select)
@@ -93,6 +99,9 @@ func execute(ctx context.Context, env Env, buf *WriteBuffer, stmt ast.Statement)
 			return nil, err
 		}
 		count, err := runInsert(ctx, env.Txn, buf, n)
+		if err == nil && count > 0 {
+			env.Stats.Changed(n.Table)
+		}
 		return affected(count, err)
 	case *ast.Update:
 		n, err := p.PlanUpdate(s)
@@ -100,6 +109,9 @@ func execute(ctx context.Context, env Env, buf *WriteBuffer, stmt ast.Statement)
 			return nil, err
 		}
 		count, err := runUpdate(ctx, env.Txn, buf, n)
+		if err == nil && count > 0 {
+			env.Stats.Changed(n.Table)
+		}
 		return affected(count, err)
 	case *ast.Delete:
 		n, err := p.PlanDelete(s)
@@ -107,6 +119,9 @@ func execute(ctx context.Context, env Env, buf *WriteBuffer, stmt ast.Statement)
 			return nil, err
 		}
 		count, err := runDelete(ctx, env.Txn, buf, n)
+		if err == nil && count > 0 {
+			env.Stats.Changed(n.Table)
+		}
 		return affected(count, err)
 	case *ast.Show:
 		return show(ctx, p, buf, s)
@@ -193,9 +208,13 @@ func explain(ctx context.Context, p *plan.Planner, b *builder, s *ast.Explain) (
 		res.Columns = append(res.Columns, analyzeColumns...)
 	}
 	for _, r := range plan.Explain(node) {
+		estimate := types.NullValue
+		if est := plan.EstimatedRows(r.Plan); est.Known {
+			estimate = types.NewInt(est.Rows)
+		}
 		row := []types.Value{
 			types.NewString(r.Stage), types.NewString(r.Node), types.NewString(r.Detail),
-			types.NullValue, types.NullValue,
+			estimate, types.NullValue,
 		}
 		if analyze {
 			row = append(row, analyzeValues(r.Plan, b.stats)...)

@@ -30,6 +30,10 @@ import (
 
 const maxProbes = 1000
 
+// minRowsForStats: below this many rows any path is cheap and the index
+// rules alone decide (keeps plans of tiny tables stable).
+const minRowsForStats = 16
+
 // orderColumn is an ORDER BY key that is a plain column of the table.
 type orderColumn struct {
 	ord        int // -1: not a plain column, cannot be satisfied by an index
@@ -133,7 +137,18 @@ func (p *Planner) chooseAccess(src *source, sc *scope, conj []ast.Expr, want []o
 		}
 	}
 
+	// Statistics: a secondary index range returning much of the table
+	// costs a row read per entry; scan the table instead.
+	st, hasStats := p.tableStats(t)
+	if hasStats && useful && !forced && !best.primary && !best.lookup && st.Rows >= minRowsForStats &&
+		float64(estimateCandidate(t, st, best)) > wideRangeFraction*float64(st.Rows) {
+		best = &candidate{idx: &t.PrimaryKey, primary: true}
+	}
+
 	scan := &Scan{Table: t, Alias: src.table.alias, Index: best.idx, Cols: src.cols}
+	if hasStats {
+		scan.Est = Estimate{Rows: estimateCandidate(t, st, best), Known: true}
+	}
 	// Conjuncts fully encoded by the path leave the residual filter.
 	usedPerConj := map[int]int{}
 	for _, ci := range best.used {

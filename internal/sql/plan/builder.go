@@ -25,6 +25,9 @@ type Planner struct {
 	// Runner executes subqueries that are evaluated per row (nil: such
 	// subqueries are CADB0407).
 	Runner Runner
+	// Stats, when set, supplies table statistics: row estimates for
+	// EXPLAIN and the "index range too wide → full scan" rule.
+	Stats StatsSource
 	// Logical disables the physical choices (index paths, join algorithms,
 	// limit pushdown) for EXPLAIN (LOGICAL).
 	Logical bool

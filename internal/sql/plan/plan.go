@@ -80,6 +80,8 @@ type Scan struct {
 	// Constraint is the EXPLAIN text of the condition the spans encode.
 	Constraint string
 	Cols       []Column
+	// Est is the row estimate from statistics, when there are any.
+	Est Estimate
 }
 
 // ScanKind selects the access path of a Scan.

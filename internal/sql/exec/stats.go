@@ -1,0 +1,293 @@
+package exec
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"math"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/camusdb/camusdb-go/internal/kvpb"
+	"github.com/camusdb/camusdb-go/internal/sql/catalog"
+	"github.com/camusdb/camusdb-go/internal/sql/plan"
+	"github.com/camusdb/camusdb-go/internal/sql/rowenc"
+	"github.com/camusdb/camusdb-go/internal/sql/types"
+	"github.com/camusdb/camusdb-go/internal/util/errcode"
+)
+
+// Stats keeps the planner statistics of tables (plan.TableStats): row
+// counts, index sizes, per-column min/max. They live in the system bucket
+// under StatsKey, so every node sees them, and are recomputed exactly
+// (one scan of the table and its indexes, in a transaction of their own)
+// for the tables written since the last flush, at most once per flush
+// interval. The planner reads them from a node-local cache reloaded in a
+// separate transaction, never through the statement's transaction, so
+// statistics never cause serialization conflicts.
+//
+// Stats is safe for concurrent use. It starts no goroutines: the owner
+// calls MaybeFlush (e.g. after each commit).
+type Stats struct {
+	db       catalog.DB
+	interval time.Duration
+	now      func() time.Time
+
+	mu struct {
+		sync.Mutex
+		cache     map[statsTable]cachedStats // guarded: loaded statistics
+		dirty     map[statsTable]string      // guarded: written tables → name
+		lastFlush time.Time                  // guarded
+	}
+}
+
+type statsTable struct{ db, table uint32 }
+
+type cachedStats struct {
+	stats  *plan.TableStats // nil: none stored
+	loaded time.Time
+}
+
+// NewStats returns statistics over db. interval is the flush interval:
+// < 0 never automatically (only Refresh), 0 at every MaybeFlush after a
+// change. now is the clock (nil: time.Now).
+func NewStats(db catalog.DB, interval time.Duration, now func() time.Time) *Stats {
+	if now == nil {
+		now = time.Now
+	}
+	s := &Stats{db: db, interval: interval, now: now}
+	s.mu.cache = map[statsTable]cachedStats{}
+	s.mu.dirty = map[statsTable]string{}
+	s.mu.lastFlush = now()
+	return s
+}
+
+// statsTag follows the system tag: 's' '~' 'S' dbID tableID. The catalog
+// uses single lower-case tags after 's'.
+var statsTag = []byte{kvpb.SystemTag, '~', 'S'}
+
+// StatsKey is the system key holding a table's statistics (JSON).
+func StatsKey(dbID, tableID uint32) []byte {
+	b := append([]byte(nil), statsTag...)
+	b = binary.BigEndian.AppendUint32(b, dbID)
+	return binary.BigEndian.AppendUint32(b, tableID)
+}
+
+// reloadAfter is how long a node trusts its cached copy of statistics
+// that another node may have refreshed.
+func (s *Stats) reloadAfter() time.Duration {
+	if s.interval > time.Second {
+		return s.interval
+	}
+	return time.Second
+}
+
+// TableStats implements plan.StatsSource.
+func (s *Stats) TableStats(ctx context.Context, t *catalog.TableDesc) (*plan.TableStats, bool) {
+	key := statsTable{t.DBID, t.ID}
+	s.mu.Lock()
+	c, ok := s.mu.cache[key]
+	s.mu.Unlock()
+	if ok && (s.interval < 0 || s.now().Sub(c.loaded) < s.reloadAfter()) {
+		return c.stats, c.stats != nil
+	}
+	st, err := s.load(ctx, key)
+	if err != nil {
+		return nil, false // statistics are advisory
+	}
+	s.mu.Lock()
+	s.mu.cache[key] = cachedStats{stats: st, loaded: s.now()}
+	s.mu.Unlock()
+	return st, st != nil
+}
+
+func (s *Stats) load(ctx context.Context, key statsTable) (*plan.TableStats, error) {
+	txn, err := s.db.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer txn.Rollback(ctx)
+	b, found, err := txn.Get(ctx, StatsKey(key.db, key.table))
+	if err != nil || !found {
+		return nil, err
+	}
+	st := &plan.TableStats{}
+	if err := json.Unmarshal(b, st); err != nil {
+		return nil, errcode.New(errcode.Corruption, "statistics of table %d: %v", key.table, err)
+	}
+	return st, nil
+}
+
+// Changed records that t was written (by a statement that may still roll
+// back: a spurious refresh is harmless).
+func (s *Stats) Changed(t *catalog.TableDesc) {
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	s.mu.dirty[statsTable{t.DBID, t.ID}] = t.Name
+	s.mu.Unlock()
+}
+
+// MaybeFlush refreshes the tables written since the last flush when the
+// interval has passed (always, with interval 0; never, with < 0).
+func (s *Stats) MaybeFlush(ctx context.Context) error {
+	if s == nil || s.interval < 0 {
+		return nil
+	}
+	s.mu.Lock()
+	now := s.now()
+	if len(s.mu.dirty) == 0 || now.Sub(s.mu.lastFlush) < s.interval {
+		s.mu.Unlock()
+		return nil
+	}
+	dirty := s.mu.dirty
+	s.mu.dirty = map[statsTable]string{}
+	s.mu.lastFlush = now
+	s.mu.Unlock()
+	var errs []error
+	for key, name := range dirty {
+		if err := s.Refresh(ctx, key.db, name); err != nil {
+			s.mu.Lock()
+			s.mu.dirty[key] = name // try again at the next flush
+			s.mu.Unlock()
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Refresh recomputes and stores the statistics of one table now. A table
+// that no longer exists is skipped.
+func (s *Stats) Refresh(ctx context.Context, dbID uint32, table string) error {
+	txn, err := s.db.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer txn.Rollback(ctx)
+	t, err := catalog.GetTable(ctx, txn, dbID, table)
+	if errcode.Of(err) == errcode.UnknownTable {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	st, err := ComputeStats(ctx, txn, t)
+	if err != nil {
+		return err
+	}
+	b, err := json.Marshal(st)
+	if err != nil {
+		return err
+	}
+	if err := txn.Put(StatsKey(t.DBID, t.ID), b); err != nil {
+		return err
+	}
+	if err := txn.Commit(ctx); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.mu.cache[statsTable{t.DBID, t.ID}] = cachedStats{stats: st, loaded: s.now()}
+	s.mu.Unlock()
+	return nil
+}
+
+// ComputeStats scans t's rows and public indexes through kv.
+func ComputeStats(ctx context.Context, kv catalog.KV, t *catalog.TableDesc) (*plan.TableStats, error) {
+	st := &plan.TableStats{Min: map[uint32]types.Value{}, Max: map[uint32]types.Value{}, Indexes: map[uint32]plan.IndexStats{}}
+	pkFirst := -1
+	if ords := t.IndexOrdinals(&t.PrimaryKey); len(ords) > 0 {
+		pkFirst = ords[0]
+	}
+	var pk plan.IndexStats
+	var prev, cur []byte
+	prefix := t.RowPrefix()
+	it := kv.Scan(ctx, prefix, kvpb.PrefixEnd(prefix), false)
+	for it.Next(ctx) {
+		row, err := t.DecodeRowValue(it.Value())
+		if err != nil {
+			it.Close()
+			return nil, err
+		}
+		st.Rows++
+		pk.Entries++
+		pk.Bytes += int64(len(it.Key()) + len(it.Value()))
+		for i, v := range row {
+			if !keepsMinMax(v) || i >= len(t.Columns) {
+				continue
+			}
+			id := t.Columns[i].ID
+			if m, ok := st.Min[id]; !ok || less(v, m) {
+				st.Min[id] = v
+			}
+			if m, ok := st.Max[id]; !ok || less(m, v) {
+				st.Max[id] = v
+			}
+		}
+		if pkFirst >= 0 && pkFirst < len(row) {
+			cur = rowenc.AppendKey(cur[:0], row[pkFirst], false)
+			if pk.Entries == 1 || string(cur) != string(prev) {
+				pk.DistinctFirst++
+			}
+			prev, cur = cur, prev
+		}
+	}
+	err := it.Err()
+	it.Close()
+	if err != nil {
+		return nil, err
+	}
+	st.Indexes[t.PrimaryKey.ID] = pk
+	for i := range t.Indexes {
+		idx := &t.Indexes[i]
+		if idx.State != catalog.IndexPublic {
+			continue
+		}
+		var is plan.IndexStats
+		prefix := t.IndexPrefix(idx)
+		it := kv.Scan(ctx, prefix, kvpb.PrefixEnd(prefix), false)
+		for it.Next(ctx) {
+			cols, _, err := t.DecodeIndexEntry(idx, it.Key(), it.Value())
+			if err != nil {
+				it.Close()
+				return nil, err
+			}
+			is.Entries++
+			is.Bytes += int64(len(it.Key()) + len(it.Value()))
+			if len(cols) > 0 {
+				cur = rowenc.AppendKey(cur[:0], cols[0], false)
+				if is.Entries == 1 || string(cur) != string(prev) {
+					is.DistinctFirst++
+				}
+				prev, cur = cur, prev
+			}
+		}
+		err := it.Err()
+		it.Close()
+		if err != nil {
+			return nil, err
+		}
+		st.Indexes[idx.ID] = is
+	}
+	return st, nil
+}
+
+func less(a, b types.Value) bool {
+	c, ok := types.Compare(a, b)
+	return ok && c < 0
+}
+
+// keepsMinMax reports whether v is kept as a min/max: numbers and short
+// strings (OIDs and long strings carry no useful range estimate).
+func keepsMinMax(v types.Value) bool {
+	switch v.Kind {
+	case types.Int64:
+		return true
+	case types.Float64:
+		return !math.IsNaN(v.Float) && !math.IsInf(v.Float, 0)
+	case types.String:
+		return len(v.Str) <= 256 && utf8.ValidString(v.Str)
+	}
+	return false
+}

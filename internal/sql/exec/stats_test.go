@@ -1,0 +1,154 @@
+package exec_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/camusdb/camusdb-go/internal/sql/catalog"
+	"github.com/camusdb/camusdb-go/internal/sql/catalog/catalogtest"
+	"github.com/camusdb/camusdb-go/internal/sql/exec"
+	"github.com/camusdb/camusdb-go/internal/sql/parser"
+	"github.com/camusdb/camusdb-go/internal/sql/types"
+)
+
+// statsRun executes sql in its own transaction with stats attached, and
+// flushes them after the commit (as a session would).
+func statsRun(t *testing.T, db catalog.DB, stats *exec.Stats, sql string) *exec.Result {
+	t.Helper()
+	ctx := context.Background()
+	stmt, err := parser.Parse(sql)
+	if err != nil {
+		t.Fatal(err)
+	}
+	txn, err := db.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := exec.Execute(ctx, exec.Env{Txn: txn, Database: "d", Stats: stats}, stmt)
+	if err != nil {
+		txn.Rollback(ctx)
+		t.Fatalf("%s: %v", sql, err)
+	}
+	if err := txn.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := stats.MaybeFlush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func explainLines(res *exec.Result) string {
+	var b strings.Builder
+	for _, r := range res.Rows {
+		fmt.Fprintf(&b, "%s %s %s\n", r[1].Str, r[2].Str, r[3])
+	}
+	return b.String()
+}
+
+// Statistics are kept per flush interval, drive "index range too wide →
+// full scan" and show as estimated_rows.
+func TestStatisticsDrivePlans(t *testing.T) {
+	db := catalogtest.NewMemDB()
+	clock := time.Unix(1000, 0)
+	stats := exec.NewStats(db, 5*time.Second, func() time.Time { return clock })
+	newServer(t, db) // creates database d
+	statsRun(t, db, stats, "CREATE TABLE m (id INT64 PRIMARY KEY, v INT64, KEY v_idx (v))")
+	var vals []string
+	for i := range 100 {
+		vals = append(vals, fmt.Sprintf("(%d, %d)", i, i))
+	}
+	statsRun(t, db, stats, "INSERT INTO m VALUES "+strings.Join(vals, ", "))
+
+	// Before the interval has passed there are no statistics: rules only.
+	res := statsRun(t, db, stats, "EXPLAIN SELECT id FROM m WHERE v > 10")
+	if got := explainLines(res); !strings.Contains(got, "index-range-scan m@v_idx") || !strings.Contains(got, "NULL") {
+		t.Fatalf("without statistics:\n%s", got)
+	}
+
+	clock = clock.Add(6 * time.Second)
+	statsRun(t, db, stats, "INSERT INTO m VALUES (100, 100)") // flushes: 101 rows, v in [0, 100]
+
+	// v > 10 covers ~89% of the table: a full scan is cheaper.
+	got := explainLines(statsRun(t, db, stats, "EXPLAIN SELECT id FROM m WHERE v > 10"))
+	if !strings.Contains(got, "table-scan m 101") || !strings.Contains(got, "filter v > 10 34") {
+		t.Fatalf("wide range:\n%s", got)
+	}
+	// v < 10 is ~10%: the index range stays, estimated from min/max.
+	got = explainLines(statsRun(t, db, stats, "EXPLAIN SELECT id FROM m WHERE v < 10"))
+	if !strings.Contains(got, "index-range-scan m@v_idx v < 10 10") {
+		t.Fatalf("narrow range:\n%s", got)
+	}
+	// FORCE_INDEX wins over statistics; point lookups estimate one row.
+	got = explainLines(statsRun(t, db, stats, "EXPLAIN SELECT id FROM m@{FORCE_INDEX=v_idx} WHERE v > 10"))
+	if !strings.Contains(got, "index-range-scan m@v_idx") {
+		t.Fatalf("forced index:\n%s", got)
+	}
+	got = explainLines(statsRun(t, db, stats, "EXPLAIN SELECT v FROM m WHERE id = 7"))
+	if !strings.Contains(got, "index-lookup m@~pk id = 7 1") {
+		t.Fatalf("lookup:\n%s", got)
+	}
+	// Results do not depend on the plan.
+	res = statsRun(t, db, stats, "SELECT count(*) FROM m WHERE v > 10")
+	if res.Rows[0][0] != types.NewInt(90) {
+		t.Fatalf("count = %v, want 90", res.Rows[0][0])
+	}
+
+	// The stored statistics are visible to another node's cache.
+	other := exec.NewStats(db, -1, nil)
+	ctx := context.Background()
+	txn, _ := db.Begin(ctx)
+	defer txn.Rollback(ctx)
+	d, err := catalog.GetDatabase(ctx, txn, "d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	desc, err := catalog.GetTable(ctx, txn, d.ID, "m")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, ok := other.TableStats(ctx, desc)
+	if !ok || st.Rows != 101 || st.Min[desc.Columns[1].ID] != types.NewInt(0) || st.Max[desc.Columns[1].ID] != types.NewInt(100) {
+		t.Fatalf("stored statistics = %+v, %v", st, ok)
+	}
+	if is := st.Indexes[desc.Indexes[0].ID]; is.Entries != 101 || is.DistinctFirst != 101 || is.Bytes == 0 {
+		t.Fatalf("index statistics = %+v", is)
+	}
+}
+
+// Interval 0 refreshes after every change; -1 only on Refresh.
+func TestStatisticsFlushIntervals(t *testing.T) {
+	db := catalogtest.NewMemDB()
+	newServer(t, db)
+	every := exec.NewStats(db, 0, nil)
+	statsRun(t, db, every, "CREATE TABLE e (id INT64 PRIMARY KEY)")
+	statsRun(t, db, every, "INSERT INTO e VALUES (1), (2), (3)")
+	if got := explainLines(statsRun(t, db, every, "EXPLAIN SELECT id FROM e")); !strings.Contains(got, "table-scan e 3") {
+		t.Fatalf("interval 0:\n%s", got)
+	}
+	never := exec.NewStats(db, -1, nil)
+	statsRun(t, db, never, "CREATE TABLE n (id INT64 PRIMARY KEY)")
+	statsRun(t, db, never, "INSERT INTO n VALUES (1), (2)")
+	if got := explainLines(statsRun(t, db, never, "EXPLAIN SELECT id FROM n")); !strings.Contains(got, "table-scan n NULL") {
+		t.Fatalf("interval -1 before Refresh:\n%s", got)
+	}
+	ctx := context.Background()
+	txn, _ := db.Begin(ctx)
+	d, err := catalog.GetDatabase(ctx, txn, "d")
+	txn.Rollback(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := never.Refresh(ctx, d.ID, "n"); err != nil {
+		t.Fatal(err)
+	}
+	if got := explainLines(statsRun(t, db, never, "EXPLAIN SELECT id FROM n")); !strings.Contains(got, "table-scan n 2") {
+		t.Fatalf("interval -1 after Refresh:\n%s", got)
+	}
+	if err := never.Refresh(ctx, d.ID, "dropped"); err != nil {
+		t.Fatalf("refresh of a missing table: %v", err)
+	}
+}
