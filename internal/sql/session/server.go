@@ -35,6 +35,9 @@ type Config struct {
 	// MaxRetries bounds the internal retries of an autocommit statement on
 	// retryable kv errors (default 10; negative: no retries).
 	MaxRetries int
+	// Stats, when set, keeps planner statistics: statements read them and
+	// report the tables they write; they are flushed after commits.
+	Stats *exec.Stats
 }
 
 // DefaultMaxRetries is the default Config.MaxRetries.
@@ -227,7 +230,7 @@ func (s *Server) Execute(ctx context.Context, req Request) (*Result, error) {
 	}
 	env := &eval.Env{Params: req.Params, Now: s.cfg.Clock()}
 	run := func(ctx context.Context, txn catalog.Txn) (*exec.Result, error) {
-		return exec.Execute(ctx, exec.Env{Txn: txn, Database: req.Database, Eval: env, Descs: s.descs}, stmt)
+		return exec.Execute(ctx, exec.Env{Txn: txn, Database: req.Database, Eval: env, Descs: s.descs, Stats: s.cfg.Stats}, stmt)
 	}
 	res, err := s.run(ctx, req, run)
 	if err != nil {
@@ -281,6 +284,7 @@ func (s *Server) runOnce(ctx context.Context, fn runFunc) (*exec.Result, error) 
 		_ = txn.Rollback(ctx)
 		return nil, err
 	}
+	_ = s.cfg.Stats.MaybeFlush(ctx) // advisory: a failed refresh is retried at the next flush
 	return res, nil
 }
 
@@ -384,6 +388,7 @@ func (s *Server) Commit(ctx context.Context, h TxnHandle) error {
 		_ = t.txn.Rollback(ctx)
 		return mapError(err)
 	}
+	_ = s.cfg.Stats.MaybeFlush(ctx)
 	return nil
 }
 
