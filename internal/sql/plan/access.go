@@ -13,7 +13,7 @@ import (
 	"github.com/camusdb/camusdb-go/internal/util/errcode"
 )
 
-// Access path selection (rules, no statistics yet):
+// Access path selection (rules, corrected by statistics when present):
 //
 //  1. equality (or IN) on every primary key column → index-lookup on ~pk;
 //  2. equality (or IN) on every column of a unique index → index-lookup;
@@ -22,7 +22,9 @@ import (
 //     column → index-range-scan;
 //  4. otherwise a full scan in primary key order (table-scan), or, when a
 //     LIMIT is present and a secondary index gives the ORDER BY order, a
-//     full scan of that index.
+//     full scan of that index (also for a streaming DISTINCT);
+//  5. with statistics, a secondary-index range (3) expected to return more
+//     than wideRangeFraction of the table becomes a full scan.
 //
 // @{FORCE_INDEX=name} restricts the choice to that index. The conjuncts
 // the chosen path encodes exactly are dropped from the residual filter;

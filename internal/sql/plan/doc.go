@@ -53,5 +53,10 @@
 // Planner.Logical (EXPLAIN (LOGICAL)) turns off the physical choices:
 // full scans with filters, nested loops, no sort elision or pushdown.
 //
-// Not yet: statistics and estimated rows/costs; join reordering.
+// Statistics (stats.go): with Planner.Stats set, scans carry row
+// estimates (EXPLAIN estimated_rows) and a secondary-index range expected
+// to return more than a quarter of the table becomes a full scan.
+//
+// Not yet: a cost model (estimated_cost), join reordering, statistics
+// for joins.
 package plan
