@@ -36,6 +36,9 @@ type Node struct {
 	cluster  *clusterNode                      // nil in standalone (cluster.go)
 	prebound struct{ raft, http net.Listener } // UseListeners (cluster.go)
 
+	pgMu sync.Mutex  // guards pg
+	pg   *pgFrontEnd // the pgwire listener; nil when off (pgwire.go)
+
 	mu struct {
 		sync.Mutex
 		started  bool
@@ -169,6 +172,11 @@ func (n *Node) Start() error {
 		}
 		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
 	}
+	if err := n.startPGWire(); err != nil {
+		_ = ln.Close()
+		n.closeStack()
+		return err
+	}
 	n.mu.started = true
 	n.mu.httpAddr = ln.Addr().String()
 	served := make(chan struct{})
@@ -205,6 +213,7 @@ func (n *Node) Stop(ctx context.Context) error {
 	served := n.mu.served
 	n.mu.Unlock()
 
+	_ = n.stopPGWire(ctx) // a ctx expiry cut the remaining connections
 	err := n.http.Shutdown(ctx)
 	if err != nil {
 		// In-flight requests outlived ctx: cut them.
