@@ -17,6 +17,8 @@ const (
 	EntryIntent
 	// EntryTxnRecord is a transaction record on its home partition.
 	EntryTxnRecord
+	// EntryGCThreshold is the partition's GC threshold (in TS).
+	EntryGCThreshold
 )
 
 func (k EntryKind) String() string {
@@ -27,6 +29,8 @@ func (k EntryKind) String() string {
 		return "intent"
 	case EntryTxnRecord:
 		return "record"
+	case EntryGCThreshold:
+		return "gc-threshold"
 	}
 	return fmt.Sprintf("EntryKind(%d)", byte(k))
 }
@@ -37,7 +41,7 @@ type Entry struct {
 	Kind EntryKind
 	// Key is the user key (versions and intents).
 	Key []byte
-	// TS is the version timestamp (versions).
+	// TS is the version timestamp (versions) or the GC threshold.
 	TS hlc.Timestamp
 	// Value and Deleted are the version's contents (versions).
 	Value   []byte
@@ -58,6 +62,15 @@ func DecodeEntry(key, value []byte) (Entry, error) {
 		return Entry{}, ErrBadKey
 	}
 	switch key[head] {
+	case gcThresholdTag:
+		if len(key) != head+1 {
+			return Entry{}, ErrBadKey
+		}
+		ts, err := hlc.Decode(value)
+		if err != nil {
+			return Entry{}, fmt.Errorf("%w: gc threshold: %v", ErrBadValue, err)
+		}
+		return Entry{Kind: EntryGCThreshold, TS: ts}, nil
 	case txnRecordTag:
 		if len(key) != head+1+TxnIDLen {
 			return Entry{}, ErrBadKey
@@ -91,8 +104,8 @@ func DecodeEntry(key, value []byte) (Entry, error) {
 }
 
 // ForEachEntry calls fn with every decoded entry of a partition's data span
-// in engine order: per user key its intent first, then its versions newest
-// first; transaction records after all user keys.
+// in engine order: the GC threshold; per user key its intent first, then its
+// versions newest first; transaction records after all user keys.
 func ForEachEntry(r storage.Reader, partitionID uint64, fn func(Entry) error) error {
 	lower, upper := storage.DataSpan(partitionID)
 	it, err := r.NewIter(lower, upper)

@@ -29,6 +29,7 @@ func TestForEachEntry(t *testing.T) {
 	must(PutIntent(b, 3, []byte("a"), &Intent{TxnID: id, TS: ts(11), Home: 3, CoordNode: 1, CoordEpoch: 4, WriteWall: 77, Value: []byte("new")}))
 	must(PutTxnRecord(b, 3, id, &TxnRecord{Status: TxnAborted}))
 	must(PutVersion(b, 4, []byte("a"), ts(1), []byte("other"), false))
+	must(PutGCThreshold(b, 3, ts(1)))
 	must(b.Commit(false))
 
 	var got []string
@@ -41,10 +42,13 @@ func TestForEachEntry(t *testing.T) {
 			got = append(got, fmt.Sprintf("%s %q txn=%x ts=%d home=%d epoch=%d %q", en.Kind, en.Key, in.TxnID[:3], in.TS.WallTime, in.Home, in.CoordEpoch, in.Value))
 		case EntryTxnRecord:
 			got = append(got, fmt.Sprintf("%s %x %s", en.Kind, en.TxnID[:3], en.Record.Status))
+		case EntryGCThreshold:
+			got = append(got, fmt.Sprintf("%s %d", en.Kind, en.TS.WallTime))
 		}
 		return nil
 	}))
 	want := []string{
+		`gc-threshold 1`,
 		`intent "a" txn=010203 ts=11 home=3 epoch=4 "new"`,
 		`version "a"@9 del=true ""`,
 		`version "a"@5 del=false "v5"`,
@@ -72,6 +76,8 @@ func TestDecodeEntryRejectsGarbage(t *testing.T) {
 		"bad version":      {good, []byte("?")},
 		"bad intent":       {IntentKey(3, []byte("a")), []byte{intentTag}},
 		"bad record":       {TxnRecordKey(3, TxnID{}), []byte{recordTag}},
+		"bad gc threshold": {GCThresholdKey(3), []byte{1}},
+		"long gc key":      {append(GCThresholdKey(3), 0), hlc.Timestamp{}.AppendEncode(nil)},
 		"truncated ts":     {good[:len(good)-3], encodeVersion(nil, true)},
 	} {
 		if _, err := DecodeEntry(kv[0], kv[1]); err == nil {
