@@ -115,7 +115,9 @@ func linearizabilityRun(t *testing.T, spread bool, crashAfter int) {
 	const keys = 4
 	clients, opsPerClient := 8, scale(150, 2000)
 	key := func(k int) []byte { return kvtest.Key(kvtest.TablesOn(uint64(k%4+1), 4, 1)[0], "reg"+strconv.Itoa(k)) }
-	shadow := func(k int) []byte { return kvtest.Key(kvtest.TablesOn(uint64((k+1)%4+1), 4, 2)[1], "shadow"+strconv.Itoa(k)) }
+	shadow := func(k int) []byte {
+		return kvtest.Key(kvtest.TablesOn(uint64((k+1)%4+1), 4, 2)[1], "shadow"+strconv.Itoa(k))
+	}
 	start := time.Now()
 	now := func() int64 { return int64(time.Since(start)) }
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

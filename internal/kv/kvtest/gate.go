@@ -28,7 +28,6 @@ type gate struct {
 	inflight sync.WaitGroup
 }
 
-
 func (g *gate) close() {
 	g.mu.Lock()
 	g.closed = true
