@@ -16,6 +16,7 @@ import (
 
 	"github.com/camusdb/camusdb-go/internal/hlc"
 	"github.com/camusdb/camusdb-go/internal/httpapi"
+	"github.com/camusdb/camusdb-go/internal/sql/exec"
 	"github.com/camusdb/camusdb-go/internal/sql/session"
 	"github.com/camusdb/camusdb-go/internal/util/errcode"
 )
@@ -91,6 +92,7 @@ func (n *Node) open() error {
 		ParseCacheTTL:        time.Duration(n.cfg.SQLParserCacheTTLSeconds) * time.Second,
 		ParseCacheMaxEntries: int(n.cfg.SQLParserCacheMaxEntries),
 		NodeID:               n.cfg.EffectiveNodeID(),
+		Stats:                exec.NewStats(sqlDB{c.db}, time.Duration(n.cfg.StatsFlushIntervalMS)*time.Millisecond, nil),
 	})
 	api, err := httpapi.New(httpapi.Options{
 		Executor:       n.sql,
