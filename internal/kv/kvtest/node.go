@@ -28,6 +28,11 @@ type Options struct {
 	// a crash then cannot drop unsynced writes and is a stop without
 	// cleanup. Empty means a crashable in-memory file system.
 	Dir string
+	// Ephemeral, with Dir empty, keeps the engine in a plain in-memory file
+	// system that dies with it: Crash and Restart fail the test. Benchmarks
+	// use it, because the crashable file system copies file data on every
+	// sync.
+	Ephemeral bool
 	// Wall is the physical clock of every incarnation (nil = real time).
 	Wall hlc.WallClock
 	// AbandonAfter is kv.Config.AbandonAfter.
@@ -83,9 +88,12 @@ func Start(t testing.TB, opts Options) *Node {
 		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	n := &Node{t: t, opts: opts}
-	if opts.Dir != "" {
+	switch {
+	case opts.Dir != "":
 		n.engineOptions = func() storage.Options { return storage.Options{Dir: opts.Dir} }
-	} else {
+	case opts.Ephemeral:
+		n.engineOptions = func() storage.Options { return storage.Options{Dir: "data", InMemory: true} }
+	default:
 		fs := storage.NewCrashableMemFS()
 		n.engineOptions = func() storage.Options { return storage.Options{FS: fs, Dir: "data", InMemory: true} }
 		n.crashFS = func() { fs = storage.CrashClone(fs) }
@@ -189,6 +197,9 @@ func (n *Node) shutdown(crash bool) {
 // cleaned up — and starts the next incarnation on what survived.
 func (n *Node) Crash() {
 	n.t.Helper()
+	if n.opts.Ephemeral {
+		n.t.Fatal("kvtest: an ephemeral node cannot crash")
+	}
 	n.shutdown(true)
 	if err := n.start(); err != nil {
 		n.t.Fatal(err)
@@ -199,6 +210,9 @@ func (n *Node) Crash() {
 // and starts the next incarnation.
 func (n *Node) Restart() {
 	n.t.Helper()
+	if n.opts.Ephemeral {
+		n.t.Fatal("kvtest: an ephemeral node cannot restart")
+	}
 	n.shutdown(false)
 	if err := n.start(); err != nil {
 		n.t.Fatal(err)
