@@ -50,9 +50,10 @@ type TestingKnobs struct {
 
 // DB is the coordinator side of the kv layer on one node.
 type DB struct {
-	cfg    Config
-	sender Sender
-	clock  *hlc.Clock
+	cfg     Config
+	sender  Sender
+	clock   *hlc.Clock
+	metrics metrics
 
 	mu struct {
 		sync.Mutex
@@ -109,6 +110,7 @@ func (db *DB) Clock() *hlc.Clock { return db.clock }
 
 // Begin starts a transaction reading at the clock's current time.
 func (db *DB) Begin(ctx context.Context) (*Txn, error) {
+	db.metrics.begun.Add(1)
 	t := &Txn{db: db, readTS: db.clock.Now()}
 	if _, err := rand.Read(t.id[:]); err != nil {
 		return nil, err
@@ -221,6 +223,7 @@ func (db *DB) handleIntent(ctx context.Context, partitionID uint64, ie *mvcc.Int
 	}
 	if rec == nil || rec.Status == mvcc.TxnPending {
 		if db.ownerAlive(in) {
+			db.metrics.intentWaits.Add(1)
 			if holder == nil {
 				return db.sender.WaitIntent(ctx, partitionID, ie.Key, in.TxnID, readerWait)
 			}
@@ -233,6 +236,7 @@ func (db *DB) handleIntent(ctx context.Context, partitionID uint64, ie *mvcc.Int
 			}
 			return db.sender.WaitIntent(ctx, partitionID, ie.Key, in.TxnID, holderWait)
 		}
+		db.metrics.pushed.Add(1)
 		rec, err = db.sender.FinalizeTxn(ctx, in.Home, in.TxnID, &mvcc.TxnRecord{Status: mvcc.TxnAborted})
 		if err != nil {
 			return err

@@ -334,3 +334,27 @@ func TestBankConcurrent(t *testing.T) {
 		t.Fatal(badSum)
 	}
 }
+
+func TestMetricsCountOutcomes(t *testing.T) {
+	ctx := context.Background()
+	db := newEnv(t).db(t, 1, 1)
+	w, _ := db.Begin(ctx)
+	_ = w.Put(key(1, "a"), []byte("1"))
+	mustCommit(t, w)
+	r, _ := db.Begin(ctx)
+	_, _, _ = r.Get(ctx, key(1, "a"))
+	loser, _ := db.Begin(ctx)
+	_, _, _ = loser.Get(ctx, key(1, "a"))
+	winner, _ := db.Begin(ctx)
+	_ = winner.Put(key(1, "a"), []byte("2"))
+	mustCommit(t, winner)
+	_ = loser.Put(key(1, "a"), []byte("3"))
+	if err := loser.Commit(ctx); err == nil {
+		t.Fatal("lost update committed")
+	}
+	mustCommit(t, r)
+	m := db.Metrics()
+	if m.Begun != 4 || m.Commits1PC != 2 || m.CommitsReadOnly != 1 || m.Conflicts != 1 {
+		t.Fatalf("metrics = %+v", m)
+	}
+}

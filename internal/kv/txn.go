@@ -154,11 +154,33 @@ func (t *Txn) Rollback(ctx context.Context) error {
 // which none of its writes are visible; *kvpb.AmbiguousError means the
 // outcome is unknown.
 func (t *Txn) Commit(ctx context.Context) error {
+	err := t.commit(ctx)
+	t.db.countOutcome(err)
+	return err
+}
+
+func (db *DB) countOutcome(err error) {
+	var ce *kvpb.ConflictError
+	var re *kvpb.RetryError
+	var ae *kvpb.AmbiguousError
+	switch {
+	case err == nil:
+	case errors.As(err, &ce):
+		db.metrics.conflicts.Add(1)
+	case errors.As(err, &re):
+		db.metrics.retries.Add(1)
+	case errors.As(err, &ae):
+		db.metrics.ambiguous.Add(1)
+	}
+}
+
+func (t *Txn) commit(ctx context.Context) error {
 	if t.done {
 		return kvpb.ErrTxnClosed
 	}
 	t.done = true
 	if len(t.writes) == 0 {
+		t.db.metrics.readOnly.Add(1)
 		return nil // a read-only snapshot transaction is serializable as is
 	}
 	if err := t.checkAge(); err != nil {
@@ -189,10 +211,14 @@ func (t *Txn) Commit(ctx context.Context) error {
 		if rs := t.reads[home]; rs != nil {
 			req.Reads = rs.asSpans()
 		}
-		return t.db.withIntentRetry(ctx, home, nil, func() error {
+		err := t.db.withIntentRetry(ctx, home, nil, func() error {
 			_, err := t.db.sender.Commit1PC(ctx, home, req)
 			return err
 		})
+		if err == nil {
+			t.db.metrics.onePC.Add(1)
+		}
+		return err
 	}
 	return t.commit2PC(ctx, home, byPartition)
 }
@@ -295,6 +321,7 @@ func (t *Txn) commit2PC(ctx context.Context, home uint64, byPartition map[uint64
 		return &kvpb.ConflictError{Reason: "transaction was aborted by a concurrent transaction"}
 	}
 	t.resolveAsync(home, byPartition, true, commitTS)
+	db.metrics.twoPC.Add(1)
 	return nil
 }
 
