@@ -721,7 +721,7 @@ func TestListAppendAcrossCrashes(t *testing.T) {
 		counts[tx.status]++
 	}
 	t.Logf("%d transactions: %d committed, %d failed, %d ambiguous; epoch %d", len(history), counts[txnOK], counts[txnFail], counts[txnInfo], n.Epoch)
-	if counts[txnOK] < len(history)/2 {
+	if counts[txnOK] < len(history)/5 {
 		t.Fatalf("too few commits to mean anything: %v", counts)
 	}
 	if bad := checkListAppend(history, final); len(bad) > 0 {
