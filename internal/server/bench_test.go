@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"os"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -16,6 +17,9 @@ import (
 func startBenchNode(b *testing.B, partitions int) *client.Client {
 	cfg := testConfig(b)
 	cfg.InitialPartitions = partitions
+	if os.Getenv("BENCH_NOSTATS") != "" {
+		cfg.StatsFlushIntervalMS = -1
+	}
 	n, err := NewNode(cfg, nil)
 	if err != nil {
 		b.Fatal(err)
