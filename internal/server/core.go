@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/camusdb/camusdb-go/internal/hlc"
 	"github.com/camusdb/camusdb-go/internal/kv"
 	"github.com/camusdb/camusdb-go/internal/kv/kvserver"
@@ -13,8 +15,12 @@ import (
 	"github.com/camusdb/camusdb-go/internal/storage"
 )
 
-// replicator adapts *replica.Store to kvserver.Replicator.
-type replicator struct{ store *replica.Store }
+// replicator adapts *replica.Store to kvserver.Replicator. latency, when
+// set, times each Propose (metrics.go).
+type replicator struct {
+	store   *replica.Store
+	latency prometheus.Observer
+}
 
 func (r replicator) LeaderTerm(partitionID uint64) (uint64, bool) {
 	st, err := r.store.Status(partitionID)
@@ -25,6 +31,7 @@ func (r replicator) LeaderTerm(partitionID uint64) (uint64, bool) {
 }
 
 func (r replicator) Propose(ctx context.Context, partitionID, evalTerm uint64, writes []kvserver.Write) error {
+	defer observeSince(r.latency, time.Now())
 	return r.store.Propose(ctx, partitionID, replica.Command{EvalTerm: evalTerm, Writes: writes})
 }
 
@@ -37,6 +44,8 @@ type core struct {
 	clock  *hlc.Clock
 	epoch  uint64
 	stopGC func()
+	// proposeLatency times Raft commands (metrics.go).
+	proposeLatency prometheus.Histogram
 	// beforeStoreStop, when set, runs after background kv work ended and
 	// before Raft stops (cluster: stop serving other nodes).
 	beforeStoreStop func()
@@ -98,7 +107,8 @@ func openCore(ctx context.Context, cfg coreConfig) (*core, error) {
 		return fail(err)
 	}
 	ids := c.store.PartitionIDs()
-	c.kvs = kvserver.New(engine, c.clock, replicator{c.store})
+	c.proposeLatency = newProposeHistogram()
+	c.kvs = kvserver.New(engine, c.clock, replicator{store: c.store, latency: c.proposeLatency})
 	var sender kv.Sender = c.kvs
 	if cfg.Sender != nil {
 		sender = cfg.Sender(c.kvs)

@@ -28,10 +28,12 @@ type Node struct {
 	cfg      Config
 	logger   *slog.Logger
 	registry *prometheus.Registry
+	inMemory bool // the engine lives in memory, nothing under DataDir (demo.go)
 
 	core *core
-	sql  *session.Server
-	api  *httpapi.Server
+	sql     *session.Server
+	forward *forwarder // cluster mode: sends other nodes' transactions to them (forward.go)
+	api     *httpapi.Server
 	http *http.Server
 
 	cluster  *clusterNode                      // nil in standalone (cluster.go)
@@ -69,6 +71,7 @@ func (n *Node) open() error {
 		DataDir:    n.cfg.DataDir,
 		NodeID:     n.cfg.EffectiveNodeID(),
 		Partitions: n.cfg.InitialPartitions,
+		InMemory:   n.inMemory,
 		Logger:     n.logger.With("component", "replica"),
 	}
 	if n.cfg.IsCluster() {
@@ -87,6 +90,13 @@ func (n *Node) open() error {
 		return err
 	}
 	n.core = c
+	if n.cluster != nil {
+		n.cluster.attachCoordinator(c.db)
+	}
+	if err := registerNodeMetrics(n.registry, c); err != nil { // metrics.go
+		n.closeStack()
+		return err
+	}
 	n.sql = session.NewServer(sqlDB{c.db}, session.Config{
 		TxnIdleTimeout:       time.Duration(n.cfg.TxnIdleTimeoutMS) * time.Millisecond,
 		ParseCacheTTL:        time.Duration(n.cfg.SQLParserCacheTTLSeconds) * time.Second,
@@ -94,8 +104,17 @@ func (n *Node) open() error {
 		NodeID:               n.cfg.EffectiveNodeID(),
 		Stats:                exec.NewStats(sqlDB{c.db}, time.Duration(n.cfg.StatsFlushIntervalMS)*time.Millisecond, nil),
 	})
+	var executor session.Executor = n.sql
+	if n.cluster != nil {
+		fw, err := n.openForwarder()
+		if err != nil {
+			n.closeStack()
+			return err
+		}
+		n.forward, executor = fw, fw
+	}
 	api, err := httpapi.New(httpapi.Options{
-		Executor:       n.sql,
+		Executor:       executor,
 		Status:         httpapi.StatusFunc(n.clusterStatus),
 		Ready:          n.ready,
 		MaxBodyBytes:   n.cfg.HTTPMaxBodyBytes,
@@ -109,7 +128,7 @@ func (n *Node) open() error {
 	}
 	n.api = api
 	n.http = &http.Server{
-		Handler:           api,
+		Handler:           markForwarded(api),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(n.logger.Handler(), slog.LevelWarn),
@@ -119,6 +138,9 @@ func (n *Node) open() error {
 
 // closeStack closes the SQL layer and the core (after the listeners stopped).
 func (n *Node) closeStack() {
+	if n.forward != nil {
+		n.forward.close()
+	}
 	if n.sql != nil {
 		n.sql.Close()
 	}
@@ -154,8 +176,8 @@ func (n *Node) Start() error {
 	if n.mu.started {
 		return errors.New("server: node already started")
 	}
-	if err := os.MkdirAll(n.cfg.DataDir, 0o750); err != nil {
-		return errcode.New(errcode.InvalidConfig, "data_dir: cannot create %s: %v", n.cfg.DataDir, err)
+	if err := n.makeDataDir(); err != nil {
+		return err
 	}
 	if err := n.open(); err != nil {
 		return err
@@ -190,6 +212,17 @@ func (n *Node) Start() error {
 		}
 	}()
 	n.logger.Info("HTTP API listening", "addr", n.mu.httpAddr, "tls", n.cfg.TLSCert != "")
+	return nil
+}
+
+// makeDataDir creates data_dir (not for an in-memory engine).
+func (n *Node) makeDataDir() error {
+	if n.inMemory {
+		return nil
+	}
+	if err := os.MkdirAll(n.cfg.DataDir, 0o750); err != nil {
+		return errcode.New(errcode.InvalidConfig, "data_dir: cannot create %s: %v", n.cfg.DataDir, err)
+	}
 	return nil
 }
 
