@@ -30,10 +30,11 @@ type Node struct {
 	registry *prometheus.Registry
 	inMemory bool // the engine lives in memory, nothing under DataDir (demo.go)
 
-	core *core
-	sql  *session.Server
-	api  *httpapi.Server
-	http *http.Server
+	core    *core
+	sql     *session.Server
+	forward *forwarder // cluster mode: sends other nodes' transactions to them (forward.go)
+	api     *httpapi.Server
+	http    *http.Server
 
 	cluster  *clusterNode                      // nil in standalone (cluster.go)
 	prebound struct{ raft, http net.Listener } // UseListeners (cluster.go)
@@ -89,6 +90,9 @@ func (n *Node) open() error {
 		return err
 	}
 	n.core = c
+	if n.cluster != nil {
+		n.cluster.attachCoordinator(c.db)
+	}
 	if err := registerNodeMetrics(n.registry, c); err != nil { // metrics.go
 		n.closeStack()
 		return err
@@ -100,8 +104,17 @@ func (n *Node) open() error {
 		NodeID:               n.cfg.EffectiveNodeID(),
 		Stats:                exec.NewStats(sqlDB{c.db}, time.Duration(n.cfg.StatsFlushIntervalMS)*time.Millisecond, nil),
 	})
+	var executor session.Executor = n.sql
+	if n.cluster != nil {
+		fw, err := n.openForwarder()
+		if err != nil {
+			n.closeStack()
+			return err
+		}
+		n.forward, executor = fw, fw
+	}
 	api, err := httpapi.New(httpapi.Options{
-		Executor:       n.sql,
+		Executor:       executor,
 		Status:         httpapi.StatusFunc(n.clusterStatus),
 		Ready:          n.ready,
 		MaxBodyBytes:   n.cfg.HTTPMaxBodyBytes,
@@ -115,7 +128,7 @@ func (n *Node) open() error {
 	}
 	n.api = api
 	n.http = &http.Server{
-		Handler:           api,
+		Handler:           markForwarded(api),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(n.logger.Handler(), slog.LevelWarn),
@@ -125,6 +138,9 @@ func (n *Node) open() error {
 
 // closeStack closes the SQL layer and the core (after the listeners stopped).
 func (n *Node) closeStack() {
+	if n.forward != nil {
+		n.forward.close()
+	}
 	if n.sql != nil {
 		n.sql.Close()
 	}

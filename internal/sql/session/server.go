@@ -28,7 +28,8 @@ type Config struct {
 	ParseCacheTTL time.Duration
 	// ParseCacheMaxEntries bounds the cache; 0 means unbounded.
 	ParseCacheMaxEntries int
-	// NodeID identifies this node (reserved for transaction forwarding).
+	// NodeID identifies this node; it is part of every transaction handle
+	// this server allocates (see TxnCoordinator). At most MaxTxnNodeID.
 	NodeID uint64
 	// Clock is the time source (default time.Now).
 	Clock func() time.Time
@@ -351,6 +352,35 @@ func (s *Server) runInTxn(ctx context.Context, h TxnHandle, fn runFunc) (*exec.R
 	return nil, mapped
 }
 
+// A TxnHandle's Counter names its coordinator: the node id sits above bit
+// TxnNodeShift and a per-node sequence below it, so any node can tell from
+// the handle alone which node holds the transaction (and forward requests
+// for it there). PT stays the open time in milliseconds.
+const (
+	// TxnNodeShift is the bit position of the node id in TxnHandle.Counter.
+	TxnNodeShift = 40
+	// MaxTxnNodeID is the largest node id a handle can carry (23 bits keep
+	// Counter positive).
+	MaxTxnNodeID = 1<<(63-TxnNodeShift) - 1
+	txnSeqMask   = 1<<TxnNodeShift - 1
+)
+
+// txnCounter composes a handle counter from the node id and the node's
+// sequence number (which wraps after 2^40 transactions; PT tells apart a
+// wrapped sequence).
+func txnCounter(nodeID uint64, seq int64) int64 {
+	return int64(nodeID&MaxTxnNodeID)<<TxnNodeShift | seq&txnSeqMask
+}
+
+// TxnCoordinator returns the id of the node that opened the transaction h
+// names (0 for a handle that carries none, e.g. from a node without an id).
+func TxnCoordinator(h TxnHandle) uint64 {
+	if h.Counter < 0 {
+		return 0
+	}
+	return uint64(h.Counter) >> TxnNodeShift
+}
+
 // Begin implements Executor.
 func (s *Server) Begin(ctx context.Context, database string) (TxnHandle, error) {
 	txn, err := s.db.Begin(ctx)
@@ -358,7 +388,7 @@ func (s *Server) Begin(ctx context.Context, database string) (TxnHandle, error) 
 		return TxnHandle{}, mapError(err)
 	}
 	now := s.cfg.Clock()
-	h := TxnHandle{PT: now.UnixMilli(), Counter: s.counter.Add(1)}
+	h := TxnHandle{PT: now.UnixMilli(), Counter: txnCounter(s.cfg.NodeID, s.counter.Add(1))}
 	t := &openTxn{txn: txn, database: database}
 	t.lastUsed.Store(now.UnixNano())
 	s.mu.Lock()
