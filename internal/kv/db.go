@@ -222,7 +222,7 @@ func (db *DB) handleIntent(ctx context.Context, partitionID uint64, ie *mvcc.Int
 		return err
 	}
 	if rec == nil || rec.Status == mvcc.TxnPending {
-		if db.ownerAlive(in) {
+		if db.ownerAlive(ctx, in) {
 			db.metrics.intentWaits.Add(1)
 			if holder == nil {
 				return db.sender.WaitIntent(ctx, partitionID, ie.Key, in.TxnID, readerWait)
@@ -292,11 +292,31 @@ func (db *DB) removeWait(waiter, owner mvcc.TxnID) {
 	}
 }
 
-func (db *DB) ownerAlive(in *mvcc.Intent) bool {
+// CoordinatorProber is an optional Sender capability: asking another node
+// whether one of its transactions is still committing, and which
+// incarnation (epoch) of the node answers.
+type CoordinatorProber interface {
+	ProbeCoordinator(ctx context.Context, node uint64, id mvcc.TxnID) (epoch uint64, committing bool, err error)
+}
+
+// CoordinatorStatus answers a probe about a transaction of this node.
+func (db *DB) CoordinatorStatus(id mvcc.TxnID) (epoch uint64, committing bool) {
+	return db.cfg.Epoch, db.isCommitting(id)
+}
+
+// ownerAlive reports whether the coordinator of an intent may still commit
+// it, so that waiting is worthwhile. Aborting a transaction whose
+// coordinator is in fact alive is always safe (its commit record write
+// then fails), so doubt resolves to "dead".
+func (db *DB) ownerAlive(ctx context.Context, in *mvcc.Intent) bool {
 	if in.CoordNode == db.cfg.NodeID {
 		return in.CoordEpoch == db.cfg.Epoch && db.isCommitting(in.TxnID)
 	}
-	// Remote coordinator: alive until the abandonment timeout.
+	if prober, ok := db.sender.(CoordinatorProber); ok {
+		epoch, committing, err := prober.ProbeCoordinator(ctx, in.CoordNode, in.TxnID)
+		return err == nil && epoch == in.CoordEpoch && committing
+	}
+	// No way to ask: alive until the abandonment timeout.
 	return time.Duration(db.clock.Now().WallTime-in.WriteWall) < db.cfg.AbandonAfter
 }
 

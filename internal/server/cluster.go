@@ -127,6 +127,9 @@ func (cn *clusterNode) configure(cc *coreConfig) {
 	cc.BeforeStoreStop = cn.net.StopServing
 }
 
+// attachCoordinator lets other nodes probe this node's transactions.
+func (cn *clusterNode) attachCoordinator(db *kv.DB) { cn.kv.SetCoordinator(db.CoordinatorStatus) }
+
 // storeLeaders is kvremote.Leaders over the node's Raft view.
 type storeLeaders struct{ cn *clusterNode }
 

@@ -350,3 +350,21 @@ func (s *Sender) WaitIntent(ctx context.Context, partitionID uint64, key []byte,
 		func(e *encoder) { e.bytes(key); e.txnID(owner); e.uvarint(uint64(max(maxWait, 0))) },
 		func(*decoder) {})
 }
+
+// ProbeCoordinator implements kv.CoordinatorProber: it asks node whether
+// transaction id is still committing there. An unreachable node is an
+// error (the caller treats the coordinator as gone).
+func (s *Sender) ProbeCoordinator(ctx context.Context, node uint64, id mvcc.TxnID) (epoch uint64, committing bool, err error) {
+	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	defer cancel()
+	_, err = s.remote(ctx, node, 0, opProbeCoordinator, idempotent,
+		func(e *encoder) { e.txnID(id) },
+		func(d *decoder) { epoch, committing = d.uvarint(), d.bool() })
+	return epoch, committing, err
+}
+
+// probeTimeout bounds a coordinator probe; a coordinator that cannot answer
+// within it is treated as gone (aborting its transaction is safe).
+const probeTimeout = time.Second
+
+var _ kv.CoordinatorProber = (*Sender)(nil)

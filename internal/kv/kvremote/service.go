@@ -10,6 +10,7 @@ import (
 
 	"github.com/camusdb/camusdb-go/internal/kv"
 	"github.com/camusdb/camusdb-go/internal/kvpb"
+	"github.com/camusdb/camusdb-go/internal/mvcc"
 	"github.com/camusdb/camusdb-go/internal/rpc"
 )
 
@@ -34,7 +35,14 @@ const maxIntentWait = time.Minute
 type service struct {
 	net   *rpc.Network
 	local atomic.Pointer[kv.Sender] // nil until SetLocal: "node starting"
+	// coordinator answers probes about this node's transactions (nil
+	// until SetCoordinator).
+	coordinator atomic.Pointer[CoordinatorFunc]
 }
+
+// CoordinatorFunc reports this node's epoch and whether transaction id is
+// committing here (kv.DB.CoordinatorStatus).
+type CoordinatorFunc func(id mvcc.TxnID) (epoch uint64, committing bool)
 
 // Service is the registered kv service of a node.
 type Service struct{ s *service }
@@ -49,6 +57,9 @@ func Register(net *rpc.Network) *Service {
 
 // SetLocal sets what the service serves: the node's *kvserver.Server.
 func (svc *Service) SetLocal(local kv.Sender) { svc.s.local.Store(&local) }
+
+// SetCoordinator sets who answers coordinator probes: the node's kv.DB.
+func (svc *Service) SetCoordinator(f CoordinatorFunc) { svc.s.coordinator.Store(&f) }
 
 func callHandler(srv any, ctx context.Context, dec func(any) error, _ grpc.UnaryServerInterceptor) (any, error) {
 	var req rpc.Frame
@@ -87,6 +98,20 @@ func (s *service) serve(ctx context.Context, frame []byte) []byte {
 
 func (s *service) dispatch(ctx context.Context, o op, d *decoder, out *encoder) error {
 	pid := d.uvarint()
+	if o == opProbeCoordinator {
+		id := d.txnID()
+		if err := d.done(); err != nil {
+			return err
+		}
+		f := s.coordinator.Load()
+		if f == nil {
+			return &kvpb.RetryError{Reason: "node is starting"}
+		}
+		epoch, committing := (*f)(id)
+		out.uvarint(epoch)
+		out.bool(committing)
+		return nil
+	}
 	lp := s.local.Load()
 	if lp == nil {
 		return &kvpb.RetryError{Reason: "node is starting"}

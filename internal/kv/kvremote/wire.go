@@ -33,6 +33,7 @@ const (
 	opFinalizeTxn
 	opDeleteTxnRecord
 	opWaitIntent
+	opProbeCoordinator
 )
 
 func (o op) String() string {
@@ -57,6 +58,8 @@ func (o op) String() string {
 		return "DeleteTxnRecord"
 	case opWaitIntent:
 		return "WaitIntent"
+	case opProbeCoordinator:
+		return "ProbeCoordinator"
 	}
 	return fmt.Sprintf("op(%d)", byte(o))
 }
