@@ -337,7 +337,7 @@ func TestBankMultiPartition(t *testing.T) {
 	n := kvtest.Start(t, kvtest.Options{Partitions: 4})
 	b := newBank(4, 16, 2, 1000)
 	b.setup(t, n)
-	sums := b.run(t, n, bankRun{workers: 8, transfers: scale(40, 1000), readers: 3})
+	sums := b.run(t, n, bankRun{workers: 8, transfers: scale(150, 2000), readers: 3})
 	if sums == 0 {
 		t.Fatal("no reader finished a sum")
 	}
@@ -352,7 +352,7 @@ func TestBankAbandonedCommits(t *testing.T) {
 	n := kvtest.Start(t, kvtest.Options{Partitions: 4})
 	b := newBank(4, 12, 3, 500)
 	b.setup(t, n)
-	b.run(t, n, bankRun{workers: 6, transfers: scale(30, 500), readers: 2, abandonEvery: 5})
+	b.run(t, n, bankRun{workers: 6, transfers: scale(100, 1000), readers: 2, abandonEvery: 5})
 }
 
 // TestBankCoordinatorCrash: a transfer is abandoned between prepare and

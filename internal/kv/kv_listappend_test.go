@@ -634,7 +634,7 @@ func TestListAppendAcrossCrashes(t *testing.T) {
 	keyOf := func(k int) []byte {
 		return kvtest.Key(kvtest.TablesOn(uint64(k%4+1), 4, 2)[k/4%2], "list"+strconv.Itoa(k))
 	}
-	workers, perWorker := 6, scale(120, 2000)
+	workers, perWorker := 6, scale(400, 3000)
 	crashes := []int{workers * perWorker / 3, 2 * workers * perWorker / 3}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()

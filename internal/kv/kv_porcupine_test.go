@@ -113,7 +113,7 @@ func linearizabilityRun(t *testing.T, spread bool, crashAfter int) {
 	leakCheck(t)
 	n := kvtest.Start(t, kvtest.Options{Partitions: 4})
 	const keys = 4
-	clients, opsPerClient := 8, scale(150, 2000)
+	clients, opsPerClient := 8, scale(300, 2000)
 	key := func(k int) []byte { return kvtest.Key(kvtest.TablesOn(uint64(k%4+1), 4, 1)[0], "reg"+strconv.Itoa(k)) }
 	shadow := func(k int) []byte {
 		return kvtest.Key(kvtest.TablesOn(uint64((k+1)%4+1), 4, 2)[1], "shadow"+strconv.Itoa(k))
