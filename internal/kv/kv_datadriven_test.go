@@ -36,6 +36,9 @@ const ddBaseWall = int64(1_700_000_000) * int64(time.Second)
 //	prepare-only T             commit T but abandon it between prepare and the
 //	                           commit record (kv.TestingKnobs.BeforeCommitRecord)
 //	restart                    crash the node; the next incarnation has a new epoch
+//	fault METHOD | fault off   make every request of that kv.Sender method fail
+//	                           (e.g. ResolveIntents), or stop failing; while a
+//	                           fault is on, commit does not wait for resolution
 //	dump                       every partition's versions, intents and records
 //
 // After each step the output shows the step's result and then the dump of
@@ -57,6 +60,7 @@ type ddScript struct {
 	txns   map[string]*kv.Txn
 	names  map[mvcc.TxnID]string
 	last   map[uint64]string // the previous dump of each partition
+	fault  string            // the failing method, "" for none
 }
 
 func newDDScript(t *testing.T) *ddScript {
@@ -210,9 +214,25 @@ func (s *ddScript) run(t *testing.T, d *datadriven.TestData) string {
 		default:
 			out.WriteString("ok\n")
 		}
-		if !abandoned {
+		if !abandoned && s.fault == "" {
 			s.settle(txn.ID())
 		}
+	case "fault":
+		s.fault = s.arg(d, 0)
+		if s.fault == "off" {
+			s.fault = ""
+			s.n.SetFault(nil)
+			out.WriteString("no fault\n")
+			break
+		}
+		method := s.fault
+		s.n.SetFault(func(m string, _ uint64) error {
+			if m == method {
+				return &kvpb.RetryError{Reason: "injected fault"}
+			}
+			return nil
+		})
+		fmt.Fprintf(&out, "%s fails\n", method)
 	case "restart":
 		s.manual.Increment(time.Second) // the next incarnation's clock is later
 		s.n.Crash()

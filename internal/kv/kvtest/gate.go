@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/camusdb/camusdb-go/internal/hlc"
@@ -22,6 +23,7 @@ var errCrashed = errors.New("kvtest: node crashed")
 // no request is in flight, so the engine can be closed under none.
 type gate struct {
 	inner *kvserver.Server
+	fault *atomic.Pointer[FaultFunc] // the node's, shared by its incarnations
 
 	mu       sync.RWMutex
 	closed   bool // guarded by mu
@@ -42,9 +44,14 @@ func (g *gate) isClosed() bool {
 	return g.closed
 }
 
-// do runs fn unless the gate is closed, and hides its outcome if the gate
-// closed meanwhile.
-func (g *gate) do(writes bool, fn func() error) error {
+// FaultFunc decides whether a request of the named Sender method (for
+// example "ResolveIntents") to a partition fails, before it is sent: a
+// non-nil error is returned in place of the answer.
+type FaultFunc func(method string, partitionID uint64) error
+
+// do runs fn unless the gate is closed or a fault says otherwise, and hides
+// its outcome if the gate closed meanwhile.
+func (g *gate) do(method string, partitionID uint64, writes bool, fn func() error) error {
 	g.mu.RLock()
 	if g.closed {
 		g.mu.RUnlock()
@@ -53,6 +60,11 @@ func (g *gate) do(writes bool, fn func() error) error {
 	g.inflight.Add(1)
 	g.mu.RUnlock()
 	defer g.inflight.Done()
+	if f := g.fault.Load(); f != nil {
+		if err := (*f)(method, partitionID); err != nil {
+			return err
+		}
+	}
 	err := fn()
 	if g.isClosed() {
 		if writes {
@@ -64,7 +76,7 @@ func (g *gate) do(writes bool, fn func() error) error {
 }
 
 func (g *gate) Get(ctx context.Context, partitionID uint64, key []byte, readTS hlc.Timestamp, own *mvcc.TxnID) (v []byte, found bool, err error) {
-	err = g.do(false, func() error {
+	err = g.do("Get", partitionID, false, func() error {
 		v, found, err = g.inner.Get(ctx, partitionID, key, readTS, own)
 		return err
 	})
@@ -72,7 +84,7 @@ func (g *gate) Get(ctx context.Context, partitionID uint64, key []byte, readTS h
 }
 
 func (g *gate) Scan(ctx context.Context, partitionID uint64, start, end []byte, readTS hlc.Timestamp, opts mvcc.ScanOptions) (kvs []mvcc.KeyValue, resume []byte, err error) {
-	err = g.do(false, func() error {
+	err = g.do("Scan", partitionID, false, func() error {
 		kvs, resume, err = g.inner.Scan(ctx, partitionID, start, end, readTS, opts)
 		return err
 	})
@@ -80,7 +92,7 @@ func (g *gate) Scan(ctx context.Context, partitionID uint64, start, end []byte, 
 }
 
 func (g *gate) Commit1PC(ctx context.Context, partitionID uint64, req *kvserver.CommitRequest) (ts hlc.Timestamp, err error) {
-	err = g.do(true, func() error {
+	err = g.do("Commit1PC", partitionID, true, func() error {
 		ts, err = g.inner.Commit1PC(ctx, partitionID, req)
 		return err
 	})
@@ -88,7 +100,7 @@ func (g *gate) Commit1PC(ctx context.Context, partitionID uint64, req *kvserver.
 }
 
 func (g *gate) Prepare(ctx context.Context, partitionID uint64, req *kvserver.CommitRequest) (ts hlc.Timestamp, err error) {
-	err = g.do(true, func() error {
+	err = g.do("Prepare", partitionID, true, func() error {
 		ts, err = g.inner.Prepare(ctx, partitionID, req)
 		return err
 	})
@@ -96,15 +108,15 @@ func (g *gate) Prepare(ctx context.Context, partitionID uint64, req *kvserver.Co
 }
 
 func (g *gate) Refresh(ctx context.Context, partitionID uint64, id mvcc.TxnID, reads []kvserver.Span, from, to hlc.Timestamp) error {
-	return g.do(false, func() error { return g.inner.Refresh(ctx, partitionID, id, reads, from, to) })
+	return g.do("Refresh", partitionID, false, func() error { return g.inner.Refresh(ctx, partitionID, id, reads, from, to) })
 }
 
 func (g *gate) ResolveIntents(ctx context.Context, partitionID uint64, id mvcc.TxnID, keys [][]byte, commit bool, commitTS hlc.Timestamp) error {
-	return g.do(true, func() error { return g.inner.ResolveIntents(ctx, partitionID, id, keys, commit, commitTS) })
+	return g.do("ResolveIntents", partitionID, true, func() error { return g.inner.ResolveIntents(ctx, partitionID, id, keys, commit, commitTS) })
 }
 
 func (g *gate) GetTxnRecord(ctx context.Context, home uint64, id mvcc.TxnID) (rec *mvcc.TxnRecord, err error) {
-	err = g.do(false, func() error {
+	err = g.do("GetTxnRecord", home, false, func() error {
 		rec, err = g.inner.GetTxnRecord(ctx, home, id)
 		return err
 	})
@@ -112,7 +124,7 @@ func (g *gate) GetTxnRecord(ctx context.Context, home uint64, id mvcc.TxnID) (re
 }
 
 func (g *gate) FinalizeTxn(ctx context.Context, home uint64, id mvcc.TxnID, want *mvcc.TxnRecord) (rec *mvcc.TxnRecord, err error) {
-	err = g.do(true, func() error {
+	err = g.do("FinalizeTxn", home, true, func() error {
 		rec, err = g.inner.FinalizeTxn(ctx, home, id, want)
 		return err
 	})
@@ -120,7 +132,7 @@ func (g *gate) FinalizeTxn(ctx context.Context, home uint64, id mvcc.TxnID, want
 }
 
 func (g *gate) DeleteTxnRecord(ctx context.Context, home uint64, id mvcc.TxnID) error {
-	return g.do(true, func() error { return g.inner.DeleteTxnRecord(ctx, home, id) })
+	return g.do("DeleteTxnRecord", home, true, func() error { return g.inner.DeleteTxnRecord(ctx, home, id) })
 }
 
 // intentWaiter is the server's intent wait queue (kv.Sender.WaitIntent).
@@ -133,5 +145,5 @@ func (g *gate) WaitIntent(ctx context.Context, partitionID uint64, key []byte, o
 	if !ok {
 		return nil // no wait queue: the caller re-reads
 	}
-	return g.do(false, func() error { return w.WaitIntent(ctx, partitionID, key, owner, maxWait) })
+	return g.do("WaitIntent", partitionID, false, func() error { return w.WaitIntent(ctx, partitionID, key, owner, maxWait) })
 }

@@ -64,6 +64,7 @@ type Node struct {
 	crashFS       func()
 
 	beforeCommitRecord atomic.Pointer[func(mvcc.TxnID) error]
+	fault              atomic.Pointer[FaultFunc]
 	stopped            bool
 
 	current atomic.Pointer[kv.DB]
@@ -115,6 +116,17 @@ func (n *Node) SetBeforeCommitRecord(fn func(mvcc.TxnID) error) {
 	n.beforeCommitRecord.Store(&fn)
 }
 
+// SetFault installs (nil: removes) a fault injected in front of the kv
+// server, for this and later incarnations: for example, failing every
+// "ResolveIntents" leaves a committed transaction's intents for readers.
+func (n *Node) SetFault(fn FaultFunc) {
+	if fn == nil {
+		n.fault.Store(nil)
+		return
+	}
+	n.fault.Store(&fn)
+}
+
 func (n *Node) start() error {
 	engine, err := storage.Open(n.engineOptions())
 	if err != nil {
@@ -146,7 +158,7 @@ func (n *Node) start() error {
 	n.Engine, n.Store = engine, store
 	n.Clock = hlc.NewClock(n.opts.Wall)
 	n.Server = kvserver.New(engine, n.Clock, replicator{store})
-	n.gate = &gate{inner: n.Server}
+	n.gate = &gate{inner: n.Server, fault: &n.fault}
 	n.DB = kv.NewDB(kv.Config{
 		Sender:        n.gate,
 		Clock:         n.Clock,
