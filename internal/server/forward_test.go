@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/camusdb/camusdb-go/internal/httpapi"
+	"github.com/camusdb/camusdb-go/internal/sql/catalog/catalogtest"
 	"github.com/camusdb/camusdb-go/internal/sql/session"
 	"github.com/camusdb/camusdb-go/internal/sql/types"
 	"github.com/camusdb/camusdb-go/internal/util/errcode"
@@ -107,6 +108,29 @@ func wantCode(t *testing.T, err error, code errcode.Code) {
 	var coded *errcode.Error
 	if !errors.As(err, &coded) || coded.Code != code {
 		t.Fatalf("error %v, want code %s", err, code)
+	}
+}
+
+// TestTxnHandlesNameTheirCoordinator: the session server puts its node id
+// into every handle it allocates, and handles stay unique.
+func TestTxnHandlesNameTheirCoordinator(t *testing.T) {
+	for _, nodeID := range []uint64{0, 1, 3, session.MaxTxnNodeID} {
+		srv := session.NewServer(catalogtest.NewMemDB(), session.Config{NodeID: nodeID})
+		seen := map[session.TxnHandle]bool{}
+		for range 3 {
+			h, err := srv.Begin(context.Background(), "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := session.TxnCoordinator(h); got != nodeID || h.Counter <= 0 && nodeID != 0 || seen[h] {
+				t.Fatalf("node %d allocated handle %+v (coordinator %d, seen before %v)", nodeID, h, got, seen[h])
+			}
+			seen[h] = true
+		}
+		srv.Close()
+	}
+	if got := session.TxnCoordinator(session.TxnHandle{PT: 1, Counter: -5}); got != 0 {
+		t.Fatalf("negative counter names coordinator %d", got)
 	}
 }
 
