@@ -7,7 +7,7 @@ import (
 // NewCamusDBCommand returns the root command of the camusdb server binary.
 //
 //	camusdb [start] [flags]   run a node (start is the default subcommand)
-//	camusdb demo              throw-away in-process cluster (not implemented yet)
+//	camusdb demo              throw-away in-memory N-node cluster + SQL shell (demo.go)
 //	camusdb version           print the version
 //
 // Errors are returned, not printed: the caller (cmd/camusdb) prints them and

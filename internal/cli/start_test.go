@@ -224,11 +224,7 @@ func TestVersionDemoAndUnknownCommands(t *testing.T) {
 		t.Errorf("version output %q", out.String())
 	}
 
-	root = NewCamusDBCommand()
-	root.SetArgs([]string{"demo"})
-	if err := root.Execute(); !errors.Is(err, errDemoNotImplemented) {
-		t.Errorf("demo: %v", err)
-	}
+	// demo is covered by demo_test.go.
 
 	root = NewCamusDBCommand()
 	root.SetArgs([]string{"bogus"})
