@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/camusdb/camusdb-go/internal/kv"
 	"github.com/camusdb/camusdb-go/internal/replica"
@@ -156,10 +157,15 @@ func observeSince(h prometheus.Observer, start time.Time) {
 	}
 }
 
-// registerNodeMetrics registers the node's Raft and kv collectors and the
-// proposal latency histogram on reg.
+// registerNodeMetrics registers the node's Raft and kv collectors, the
+// proposal latency histogram and the Go runtime and process collectors
+// (go_*, process_*) on reg.
 func registerNodeMetrics(reg prometheus.Registerer, c *core) error {
-	cs := []prometheus.Collector{nodeCollector{raft: c.store, kv: c.db}}
+	cs := []prometheus.Collector{
+		nodeCollector{raft: c.store, kv: c.db},
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	}
 	if c.proposeLatency != nil {
 		cs = append(cs, c.proposeLatency)
 	}

@@ -123,6 +123,7 @@ func TestMetricsEndpointExposesRaftAndKV(t *testing.T) {
 		`camusdb_raft_snapshots_total{direction="sent"}`, `camusdb_raft_snapshots_total{direction="applied"}`,
 		"camusdb_raft_log_truncations_total",
 		`camusdb_raft_propose_duration_seconds_bucket{le="+Inf"}`,
+		"go_goroutines", "process_resident_memory_bytes",
 	} {
 		if _, ok := after[series]; !ok {
 			t.Errorf("series %s missing", series)
