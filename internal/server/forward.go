@@ -390,7 +390,7 @@ type forwardReply struct {
 		Name string     `json:"name"`
 		Type types.Kind `json:"type"`
 	} `json:"columns"`
-	Rows [][]forwardValue `json:"rows"`
+	Rows [][]wireCell `json:"rows"`
 }
 
 // err is the coordinator's failure, with its code, or nil.
@@ -435,8 +435,12 @@ func (r *forwardReply) result(database string) (*session.Result, error) {
 		res.Rows = make([][]types.Value, len(r.Rows))
 		for i, row := range r.Rows {
 			out := make([]types.Value, len(row))
-			for j, v := range row {
-				out[j] = v.Value
+			for j := range row {
+				v, err := row[j].value()
+				if err != nil {
+					return nil, errcode.New(errcode.Internal, "coordinator answered row %d column %d: %v", i, j, err)
+				}
+				out[j] = v
 			}
 			res.Rows[i] = out
 		}
@@ -451,56 +455,46 @@ func (r *forwardReply) result(database string) (*session.Result, error) {
 	return res, nil
 }
 
-// forwardValue decodes one column value of an answer (all five fields
-// present, as the API always sends them).
-type forwardValue struct {
-	types.Value
+// wireCell is one column value of an answer (all five fields present, as
+// the API always sends them). Decoding into a plain struct, rather than
+// through a per-value UnmarshalJSON, keeps encoding/json from re-scanning
+// every value.
+type wireCell struct {
+	Type       types.Kind      `json:"type"`
+	StrValue   *string         `json:"strValue"`
+	LongValue  int64           `json:"longValue"`
+	FloatValue json.RawMessage `json:"floatValue"`
+	BoolValue  bool            `json:"boolValue"`
 }
 
 var errBadValue = errors.New("bad column value")
 
-func (v *forwardValue) UnmarshalJSON(data []byte) error {
-	var obj struct {
-		Type       types.Kind      `json:"type"`
-		StrValue   *string         `json:"strValue"`
-		LongValue  int64           `json:"longValue"`
-		FloatValue json.RawMessage `json:"floatValue"`
-		BoolValue  bool            `json:"boolValue"`
-	}
-	if err := json.Unmarshal(data, &obj); err != nil {
-		return err
-	}
-	switch obj.Type {
+func (c *wireCell) value() (types.Value, error) {
+	switch c.Type {
 	case types.Null:
-		v.Value = types.NullValue
+		return types.NullValue, nil
 	case types.OID:
-		if obj.StrValue == nil {
-			return fmt.Errorf("%w: object id without strValue", errBadValue)
+		if c.StrValue == nil {
+			return types.Value{}, fmt.Errorf("%w: object id without strValue", errBadValue)
 		}
-		parsed, err := types.ParseOID(*obj.StrValue)
-		if err != nil {
-			return err
-		}
-		v.Value = parsed
+		return types.ParseOID(*c.StrValue)
 	case types.Int64:
-		v.Value = types.NewInt(obj.LongValue)
+		return types.NewInt(c.LongValue), nil
 	case types.String:
-		if obj.StrValue == nil {
-			return fmt.Errorf("%w: string without strValue", errBadValue)
+		if c.StrValue == nil {
+			return types.Value{}, fmt.Errorf("%w: string without strValue", errBadValue)
 		}
-		v.Value = types.NewString(*obj.StrValue)
+		return types.NewString(*c.StrValue), nil
 	case types.Bool:
-		v.Value = types.NewBool(obj.BoolValue)
+		return types.NewBool(c.BoolValue), nil
 	case types.Float64:
-		f, err := decodeWireFloat(obj.FloatValue)
+		f, err := decodeWireFloat(c.FloatValue)
 		if err != nil {
-			return err
+			return types.Value{}, err
 		}
-		v.Value = types.NewFloat(f)
-	default:
-		return fmt.Errorf("%w: type %d", errBadValue, obj.Type)
+		return types.NewFloat(f), nil
 	}
-	return nil
+	return types.Value{}, fmt.Errorf("%w: type %d", errBadValue, c.Type)
 }
 
 // decodeWireFloat reads a floatValue: a number or "NaN"/"Infinity"/"-Infinity".

@@ -332,6 +332,24 @@ func TestForwarderGarbledAnswer(t *testing.T) {
 	wantCode(t, f.Commit(context.Background(), h), errcode.Ambiguous)
 	_, err := f.Execute(context.Background(), session.Request{SQL: "SELECT 1", Txn: &h})
 	wantCode(t, err, errcode.MustRetry)
+
+	// A well-formed answer with a value that does not decode is an
+	// internal error, not a wrong row.
+	for _, body := range []string{
+		`{"status":"ok","kind":"rows","columns":[{"name":"x","type":1}],"rows":[[{"type":1,"strValue":"zz"}]]}`,
+		`{"status":"ok","kind":"rows","columns":[{"name":"x","type":9}],"rows":[[{"type":9}]]}`,
+		`{"status":"ok","kind":"rows","columns":[{"name":"x","type":5}],"rows":[[{"type":5,"floatValue":"big"}]]}`,
+		`{"status":"ok","kind":"mystery"}`,
+		`{"status":"ok","kind":"begin"}`,
+	} {
+		bad := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.WriteString(w, body)
+		}))
+		f := newTestForwarder(t, &fakeExecutor{}, map[uint64]string{2: strings.TrimPrefix(bad.URL, "http://")})
+		_, err := f.Execute(context.Background(), session.Request{SQL: "SELECT x", Txn: &h})
+		bad.Close()
+		wantCode(t, err, errcode.Internal)
+	}
 }
 
 func TestIsCommit(t *testing.T) {
