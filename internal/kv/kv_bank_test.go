@@ -38,6 +38,25 @@ func leakCheck(t *testing.T) {
 	t.Cleanup(func() { goleak.VerifyNone(t, opt) })
 }
 
+// injectFaults makes pct% of the node's kv requests fail before they are
+// sent (RetryError) and pct% of its successful writes lose their answer
+// (AmbiguousError). Undo with SetFault(nil) and SetLostReply(nil).
+func injectFaults(n *kvtest.Node, pct int) {
+	injected := errors.New("injected fault")
+	n.SetFault(func(string, uint64) error {
+		if rand.Intn(100) < pct {
+			return &kvpb.RetryError{Reason: injected.Error()}
+		}
+		return nil
+	})
+	n.SetLostReply(func(string, uint64) error {
+		if rand.Intn(100) < pct {
+			return injected
+		}
+		return nil
+	})
+}
+
 // errFirst keeps the first error reported by concurrent workers.
 type errFirst struct {
 	mu  sync.Mutex
@@ -241,6 +260,9 @@ type bankRun struct {
 	// abandonEvery, when > 0, abandons every n-th multi-partition commit
 	// between prepare and the commit record (the attempt then retries).
 	abandonEvery int64
+	// faultPct, when > 0, injects faults (see injectFaults) while the
+	// workload runs.
+	faultPct int
 }
 
 // run executes concurrent transfers and readers; every sum a reader
@@ -258,6 +280,13 @@ func (b *bank) run(t *testing.T, n *kvtest.Node, cfg bankRun) (sums int64) {
 			return nil
 		})
 		defer n.SetBeforeCommitRecord(nil)
+	}
+	if cfg.faultPct > 0 {
+		injectFaults(n, cfg.faultPct)
+		defer func() {
+			n.SetFault(nil)
+			n.SetLostReply(nil)
+		}()
 	}
 	var failed errFirst
 	var done atomic.Int64
@@ -317,6 +346,8 @@ func (b *bank) run(t *testing.T, n *kvtest.Node, cfg bankRun) (sums int64) {
 	if err := failed.get(); err != nil {
 		t.Fatal(err)
 	}
+	n.SetFault(nil)
+	n.SetLostReply(nil)
 	for _, scan := range []bool{false, true} {
 		total, err := b.readSum(ctx, n, scan)
 		if err != nil {
@@ -353,6 +384,16 @@ func TestBankAbandonedCommits(t *testing.T) {
 	b := newBank(4, 12, 3, 500)
 	b.setup(t, n)
 	b.run(t, n, bankRun{workers: 6, transfers: scale(100, 1000), readers: 2, abandonEvery: 5})
+}
+
+// TestBankWithFaults: 5% of kv requests fail before they are sent and 5%
+// of the successful writes lose their answer; sums hold.
+func TestBankWithFaults(t *testing.T) {
+	leakCheck(t)
+	n := kvtest.Start(t, kvtest.Options{Partitions: 4})
+	b := newBank(4, 12, 2, 700)
+	b.setup(t, n)
+	b.run(t, n, bankRun{workers: 6, transfers: scale(80, 1000), readers: 3, faultPct: 5})
 }
 
 // TestBankCoordinatorCrash: a transfer is abandoned between prepare and

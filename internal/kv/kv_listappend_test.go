@@ -627,15 +627,29 @@ func decodeList(b []byte) ([]int, error) {
 // each); the node crashes twice under load. The history must have no lost
 // committed append, no aborted (G1a) or intermediate (G1b) read, and no
 // dependency cycle.
-func TestListAppendAcrossCrashes(t *testing.T) {
+func TestListAppendAcrossCrashes(t *testing.T) { listAppendRun(t, 2, false) }
+
+// TestListAppendWithFaults: the same workload with one crash while about
+// 3% of kv requests fail before they are sent and 3% of the successful
+// writes (prepares, commit records, resolutions, 1PC commits) lose their
+// answer and look ambiguous.
+func TestListAppendWithFaults(t *testing.T) { listAppendRun(t, 1, true) }
+
+func listAppendRun(t *testing.T, numCrashes int, faults bool) {
 	leakCheck(t)
 	n := kvtest.Start(t, kvtest.Options{Partitions: 4})
+	if faults {
+		injectFaults(n, 3)
+	}
 	const lists = 8
 	keyOf := func(k int) []byte {
 		return kvtest.Key(kvtest.TablesOn(uint64(k%4+1), 4, 2)[k/4%2], "list"+strconv.Itoa(k))
 	}
 	workers, perWorker := 6, scale(400, 3000)
-	crashes := []int{workers * perWorker / 3, 2 * workers * perWorker / 3}
+	var crashes []int
+	for i := 1; i <= numCrashes; i++ {
+		crashes = append(crashes, i*workers*perWorker/(numCrashes+1))
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 
@@ -701,6 +715,8 @@ func TestListAppendAcrossCrashes(t *testing.T) {
 	if err := unexpected.get(); err != nil {
 		t.Fatal(err)
 	}
+	n.SetFault(nil)
+	n.SetLostReply(nil)
 	final := map[int][]int{}
 	if err := runTxn(ctx, n, func(txn *kv.Txn) error {
 		for k := 0; k < lists; k++ {

@@ -108,10 +108,14 @@ func TestRegisterModelRejectsStaleRead(t *testing.T) {
 // compare-and-sets (each one transaction, one attempt) and checks the
 // history. With spread, every write also writes a key of another partition,
 // so the commits are 2PC. With crashAfter > 0 the node crashes once that
-// many operations finished.
-func linearizabilityRun(t *testing.T, spread bool, crashAfter int) {
+// many operations finished; with faultPct > 0 faults are injected (see
+// injectFaults).
+func linearizabilityRun(t *testing.T, spread bool, crashAfter, faultPct int) {
 	leakCheck(t)
 	n := kvtest.Start(t, kvtest.Options{Partitions: 4})
+	if faultPct > 0 {
+		injectFaults(n, faultPct)
+	}
 	const keys = 4
 	clients, opsPerClient := 8, scale(300, 2000)
 	key := func(k int) []byte { return kvtest.Key(kvtest.TablesOn(uint64(k%4+1), 4, 1)[0], "reg"+strconv.Itoa(k)) }
@@ -241,11 +245,14 @@ func TestLinearizableRegisters(t *testing.T) {
 		name       string
 		spread     bool
 		crashAfter int
+		faultPct   int
 	}{
-		{"1pc", false, 0},
-		{"2pc", true, 0},
-		{"2pc-crash", true, 300},
+		{"1pc", false, 0, 0},
+		{"2pc", true, 0, 0},
+		{"2pc-crash", true, 300, 0},
+		{"1pc-faults", false, 0, 5},
+		{"2pc-faults", true, 0, 5},
 	} {
-		t.Run(tc.name, func(t *testing.T) { linearizabilityRun(t, tc.spread, tc.crashAfter) })
+		t.Run(tc.name, func(t *testing.T) { linearizabilityRun(t, tc.spread, tc.crashAfter, tc.faultPct) })
 	}
 }

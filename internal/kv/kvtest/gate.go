@@ -23,7 +23,9 @@ var errCrashed = errors.New("kvtest: node crashed")
 // no request is in flight, so the engine can be closed under none.
 type gate struct {
 	inner *kvserver.Server
-	fault *atomic.Pointer[FaultFunc] // the node's, shared by its incarnations
+	// the node's hooks, shared by its incarnations
+	fault     *atomic.Pointer[FaultFunc]
+	lostReply *atomic.Pointer[FaultFunc]
 
 	mu       sync.RWMutex
 	closed   bool // guarded by mu
@@ -66,6 +68,11 @@ func (g *gate) do(method string, partitionID uint64, writes bool, fn func() erro
 		}
 	}
 	err := fn()
+	if f := g.lostReply.Load(); f != nil && err == nil && writes {
+		if lost := (*f)(method, partitionID); lost != nil {
+			return &kvpb.AmbiguousError{Cause: lost}
+		}
+	}
 	if g.isClosed() {
 		if writes {
 			return &kvpb.AmbiguousError{Cause: errCrashed}

@@ -65,6 +65,7 @@ type Node struct {
 
 	beforeCommitRecord atomic.Pointer[func(mvcc.TxnID) error]
 	fault              atomic.Pointer[FaultFunc]
+	lostReply          atomic.Pointer[FaultFunc]
 	stopped            bool
 
 	current atomic.Pointer[kv.DB]
@@ -127,6 +128,18 @@ func (n *Node) SetFault(fn FaultFunc) {
 	n.fault.Store(&fn)
 }
 
+// SetLostReply installs (nil: removes) a hook that loses the answer of a
+// request that writes (Commit1PC, Prepare, ResolveIntents, FinalizeTxn,
+// DeleteTxnRecord) after it succeeded: a non-nil error turns the success
+// into an *kvpb.AmbiguousError, as a lost network reply would.
+func (n *Node) SetLostReply(fn FaultFunc) {
+	if fn == nil {
+		n.lostReply.Store(nil)
+		return
+	}
+	n.lostReply.Store(&fn)
+}
+
 func (n *Node) start() error {
 	engine, err := storage.Open(n.engineOptions())
 	if err != nil {
@@ -158,7 +171,7 @@ func (n *Node) start() error {
 	n.Engine, n.Store = engine, store
 	n.Clock = hlc.NewClock(n.opts.Wall)
 	n.Server = kvserver.New(engine, n.Clock, replicator{store})
-	n.gate = &gate{inner: n.Server, fault: &n.fault}
+	n.gate = &gate{inner: n.Server, fault: &n.fault, lostReply: &n.lostReply}
 	n.DB = kv.NewDB(kv.Config{
 		Sender:        n.gate,
 		Clock:         n.Clock,
