@@ -20,6 +20,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/camusdb/camusdb-go/internal/sql/ast"
 	"github.com/camusdb/camusdb-go/internal/sql/parser"
 	"github.com/camusdb/camusdb-go/internal/sql/session"
@@ -88,8 +90,16 @@ type forwarder struct {
 	http   *http.Client
 	closed atomic.Bool
 
-	forwarded atomic.Int64 // requests sent to another node (tests, metrics)
+	forwarded atomic.Int64           // requests sent to another node
+	outcomes  *prometheus.CounterVec // camusdb_txn_forwarded_total{outcome}
 }
+
+// Outcomes of a forwarded request (the outcome label).
+const (
+	outcomeAnswered    = "answered"    // the coordinator answered (success or its own error)
+	outcomeUnreachable = "unreachable" // not sent: CADB0504
+	outcomeLost        = "lost"        // sent, answer lost: CADB0505 for commits, else CADB0504
+)
 
 var _ session.Executor = (*forwarder)(nil)
 
@@ -101,14 +111,23 @@ type forwarderConfig struct {
 	Peers map[uint64]string
 	// TLS, when set, makes the forwarder speak HTTPS to its peers.
 	TLS *tls.Config
+	// Registry, when set, receives camusdb_txn_forwarded_total.
+	Registry prometheus.Registerer
 }
 
-func newForwarder(local session.Executor, cfg forwarderConfig) *forwarder {
+func newForwarder(local session.Executor, cfg forwarderConfig) (*forwarder, error) {
 	scheme := "http://"
 	if cfg.TLS != nil {
 		scheme = "https://"
 	}
 	f := &forwarder{local: local, self: cfg.Self & session.MaxTxnNodeID, peers: map[uint64]string{}}
+	f.outcomes = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "camusdb", Subsystem: "txn", Name: "forwarded_total",
+		Help: "Requests of explicit transactions forwarded to their coordinator node, by outcome: answered, unreachable (not sent), lost (answer lost).",
+	}, []string{"outcome"})
+	for _, outcome := range []string{outcomeAnswered, outcomeUnreachable, outcomeLost} {
+		f.outcomes.WithLabelValues(outcome) // export zeros
+	}
 	for id, addr := range cfg.Peers {
 		if addr != "" {
 			f.peers[id&session.MaxTxnNodeID] = scheme + addr
@@ -122,7 +141,12 @@ func newForwarder(local session.Executor, cfg forwarderConfig) *forwarder {
 		MaxIdleConnsPerHost: 16,
 		IdleConnTimeout:     90 * time.Second,
 	}}
-	return f
+	if cfg.Registry != nil {
+		if err := cfg.Registry.Register(f.outcomes); err != nil {
+			return nil, err
+		}
+	}
+	return f, nil
 }
 
 // forwarderTLS is the client TLS configuration for peers that serve the
@@ -213,16 +237,24 @@ func (f *forwarder) Rollback(ctx context.Context, h session.TxnHandle) error {
 // expires.
 func (f *forwarder) send(ctx context.Context, baseURL string, coordinator uint64, path string, body []byte, h session.TxnHandle, commit bool) (*forwardReply, error) {
 	if baseURL == "" {
+		f.outcomes.WithLabelValues(outcomeUnreachable).Inc()
 		return nil, errcode.New(errcode.MustRetry,
 			"transaction %d:%d belongs to node %d, which has no HTTP address (http_peers); retry the transaction", h.PT, h.Counter, coordinator)
 	}
 	if f.closed.Load() {
+		f.outcomes.WithLabelValues(outcomeUnreachable).Inc()
 		return nil, errcode.New(errcode.MustRetry, "node is shutting down; retry the transaction")
 	}
 	f.forwarded.Add(1)
 	reply, sent, err := f.post(ctx, baseURL+path, body)
 	if err == nil {
+		f.outcomes.WithLabelValues(outcomeAnswered).Inc()
 		return reply, reply.err()
+	}
+	if sent {
+		f.outcomes.WithLabelValues(outcomeLost).Inc()
+	} else {
+		f.outcomes.WithLabelValues(outcomeUnreachable).Inc()
 	}
 	switch {
 	case !sent:
@@ -520,7 +552,7 @@ func decodeWireFloat(raw json.RawMessage) (float64, error) {
 
 // openForwarder builds the cluster node's forwarder over n.sql.
 func (n *Node) openForwarder() (*forwarder, error) {
-	cfg := forwarderConfig{Self: n.cluster.self, Peers: map[uint64]string{}}
+	cfg := forwarderConfig{Self: n.cluster.self, Peers: map[uint64]string{}, Registry: n.registry}
 	for _, p := range n.cluster.peers {
 		cfg.Peers[p.id] = p.httpAddr
 	}
@@ -531,5 +563,5 @@ func (n *Node) openForwarder() (*forwarder, error) {
 		}
 		cfg.TLS = tlsConfig
 	}
-	return newForwarder(n.sql, cfg), nil
+	return newForwarder(n.sql, cfg)
 }

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 
+	dto "github.com/prometheus/client_model/go"
+
 	"github.com/camusdb/camusdb-go/internal/httpapi"
 	"github.com/camusdb/camusdb-go/internal/sql/catalog/catalogtest"
 	"github.com/camusdb/camusdb-go/internal/sql/session"
@@ -98,7 +100,10 @@ func coordinator(t testing.TB, exec session.Executor) *httptest.Server {
 
 func newTestForwarder(t testing.TB, local session.Executor, peers map[uint64]string) *forwarder {
 	t.Helper()
-	f := newForwarder(local, forwarderConfig{Self: 1, Peers: peers})
+	f, err := newForwarder(local, forwarderConfig{Self: 1, Peers: peers})
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(f.close)
 	return f
 }
@@ -282,6 +287,9 @@ func TestForwarderUnreachableCoordinator(t *testing.T) {
 	if local.calls() != 0 {
 		t.Fatalf("local executor ran %d requests", local.calls())
 	}
+	if got := outcomeCount(t, f, outcomeUnreachable); got != 12 {
+		t.Fatalf("unreachable outcomes: %v, want 12", got)
+	}
 }
 
 // TestForwarderLostAnswer: the coordinator reads the request and drops the
@@ -314,6 +322,9 @@ func TestForwarderLostAnswer(t *testing.T) {
 	wantCode(t, err, errcode.Ambiguous)
 	_, err = f.Execute(ctx, session.Request{SQL: "INSERT INTO t VALUES (1)", Txn: &h})
 	wantCode(t, err, errcode.MustRetry)
+	if lost, answered := outcomeCount(t, f, outcomeLost), outcomeCount(t, f, outcomeAnswered); lost != 3 || answered != 0 {
+		t.Fatalf("outcomes: lost %v answered %v, want 3 and 0 (the cleanup rollback is not counted)", lost, answered)
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	if rollbacks != 1 {
@@ -350,6 +361,15 @@ func TestForwarderGarbledAnswer(t *testing.T) {
 		bad.Close()
 		wantCode(t, err, errcode.Internal)
 	}
+}
+
+func outcomeCount(t *testing.T, f *forwarder, outcome string) float64 {
+	t.Helper()
+	var m dto.Metric
+	if err := f.outcomes.WithLabelValues(outcome).Write(&m); err != nil {
+		t.Fatal(err)
+	}
+	return m.GetCounter().GetValue()
 }
 
 func TestIsCommit(t *testing.T) {
