@@ -10,5 +10,10 @@
 // before the crash answers *kvpb.AmbiguousError, so that a test never
 // counts as acknowledged a write the crash image may lack.
 //
+// Faults: SetBeforeCommitRecord abandons a commit between prepare and
+// commit record (kv.TestingKnobs); SetFault fails requests before they
+// reach the kv server; SetLostReply turns successful writes into
+// ambiguous answers.
+//
 // Only tests import this package.
 package kvtest
