@@ -88,6 +88,26 @@ func TestDemoClusterServesSQLInMemory(t *testing.T) {
 		t.Fatalf("count through node 1: %d %v", status, body)
 	}
 
+	// Exactly one node reports itself leader of each partition on /metrics
+	// (polled: a leadership change between two scrapes would double-count).
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		leaders := map[string]float64{}
+		for _, a := range addrs {
+			samples := scrape(t, client, "http://"+a)
+			for _, p := range []string{"1", "2"} {
+				leaders[p] += samples[`camusdb_partition_leader{partition="`+p+`"}`]
+			}
+		}
+		if leaders["1"] == 1 && leaders["2"] == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("leaders per partition over all nodes' /metrics: %v, want 1 each", leaders)
+		}
+		time.Sleep(50 * time.Millisecond) // poll interval of a condition with a deadline
+	}
+
 	stopped = true
 	if err := c.Stop(context.Background()); err != nil {
 		t.Fatal(err)
