@@ -270,7 +270,7 @@ func (f *forwarder) send(ctx context.Context, baseURL string, coordinator uint64
 		cancel()
 	}
 	return nil, errcode.New(errcode.MustRetry,
-		"transaction %d:%d: lost the answer of its coordinator, node %d (%v); the transaction was rolled back, retry it", h.PT, h.Counter, coordinator, err)
+		"transaction %d:%d: lost the answer of its coordinator, node %d (%v); a rollback was sent to it, retry the transaction", h.PT, h.Counter, coordinator, err)
 }
 
 // post sends one request; sent reports whether the request was written to
