@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/camusdb/camusdb-go/internal/hlc"
+	"github.com/camusdb/camusdb-go/internal/kv/kvserver"
 	"github.com/camusdb/camusdb-go/internal/kvpb"
 	"github.com/camusdb/camusdb-go/internal/mvcc"
 )
@@ -68,6 +69,9 @@ type DB struct {
 	asyncCtx    context.Context
 	asyncCancel context.CancelFunc
 	asyncWG     sync.WaitGroup
+	resolver    *resolver
+	closing     chan struct{} // closed by Close
+	closeOnce   sync.Once
 }
 
 // NewDB returns a DB.
@@ -88,12 +92,20 @@ func NewDB(cfg Config) *DB {
 	db.mu.committing = make(map[mvcc.TxnID]struct{})
 	db.mu.waitsFor = make(map[mvcc.TxnID]map[mvcc.TxnID]int)
 	db.asyncCtx, db.asyncCancel = context.WithCancel(context.Background())
+	db.closing = make(chan struct{})
+	db.resolver = newResolver(db)
+	db.asyncWG.Add(1)
+	go func() {
+		defer db.asyncWG.Done()
+		db.resolver.run()
+	}()
 	return db
 }
 
 // Close waits for background intent resolution to finish (bounded by ctx);
 // what it does not finish, readers resolve later.
 func (db *DB) Close(ctx context.Context) {
+	db.closeOnce.Do(func() { close(db.closing) })
 	done := make(chan struct{})
 	go func() { db.asyncWG.Wait(); close(done) }()
 	select {
@@ -243,7 +255,7 @@ func (db *DB) handleIntent(ctx context.Context, partitionID uint64, ie *mvcc.Int
 		}
 	}
 	commit := rec.Status == mvcc.TxnCommitted
-	return db.sender.ResolveIntents(ctx, partitionID, in.TxnID, [][]byte{ie.Key}, commit, rec.CommitTS)
+	return db.sender.ResolveIntents(ctx, partitionID, []kvserver.Resolution{{TxnID: in.TxnID, Keys: [][]byte{ie.Key}, Commit: commit, CommitTS: rec.CommitTS}})
 }
 
 // addWait records that waiter waits for owner, unless owner (transitively)

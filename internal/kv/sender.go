@@ -17,10 +17,10 @@ type Sender interface {
 	Commit1PC(ctx context.Context, partitionID uint64, req *kvserver.CommitRequest) (hlc.Timestamp, error)
 	Prepare(ctx context.Context, partitionID uint64, req *kvserver.CommitRequest) (hlc.Timestamp, error)
 	Refresh(ctx context.Context, partitionID uint64, id mvcc.TxnID, reads []kvserver.Span, from, to hlc.Timestamp) error
-	ResolveIntents(ctx context.Context, partitionID uint64, id mvcc.TxnID, keys [][]byte, commit bool, commitTS hlc.Timestamp) error
+	ResolveIntents(ctx context.Context, partitionID uint64, items []kvserver.Resolution) error
 	GetTxnRecord(ctx context.Context, home uint64, id mvcc.TxnID) (*mvcc.TxnRecord, error)
 	FinalizeTxn(ctx context.Context, home uint64, id mvcc.TxnID, want *mvcc.TxnRecord) (*mvcc.TxnRecord, error)
-	DeleteTxnRecord(ctx context.Context, home uint64, id mvcc.TxnID) error
+	DeleteTxnRecords(ctx context.Context, home uint64, ids []mvcc.TxnID) error
 	// WaitIntent parks until owner's intent on key is resolved or maxWait
 	// passed (the partition's wait queue).
 	WaitIntent(ctx context.Context, partitionID uint64, key []byte, owner mvcc.TxnID, maxWait time.Duration) error

@@ -342,28 +342,16 @@ func (t *Txn) abortIntents(byPartition map[uint64][]kvserver.Mutation) {
 	t.resolveAsync(0, byPartition, false, hlc.Timestamp{})
 }
 
-// resolveAsync resolves the transaction's intents in the background; when
-// commit and home != 0 it then deletes the record.
+// resolveAsync hands the transaction's intents to the background
+// resolver; when commit and home != 0 the record is deleted afterwards.
 func (t *Txn) resolveAsync(home uint64, byPartition map[uint64][]kvserver.Mutation, commit bool, commitTS hlc.Timestamp) {
-	db := t.db
-	id := t.id
-	db.asyncWG.Add(1)
-	go func() {
-		defer db.asyncWG.Done()
-		ctx := db.asyncCtx
-		ok := true
-		for p, muts := range byPartition {
-			keys := make([][]byte, len(muts))
-			for i, m := range muts {
-				keys[i] = m.Key
-			}
-			if err := db.sender.ResolveIntents(ctx, p, id, keys, commit, commitTS); err != nil {
-				ok = false
-				db.cfg.Logger.Debug("intent resolution deferred to readers", "txn", id.String(), "partition", p, "err", err)
-			}
+	job := resolveJob{id: t.id, home: home, commit: commit, commitTS: commitTS, keys: make(map[uint64][][]byte, len(byPartition))}
+	for p, muts := range byPartition {
+		keys := make([][]byte, len(muts))
+		for i, m := range muts {
+			keys[i] = m.Key
 		}
-		if ok && commit && home != 0 {
-			_ = db.sender.DeleteTxnRecord(ctx, home, id)
-		}
-	}()
+		job.keys[p] = keys
+	}
+	t.db.resolver.enqueue(job)
 }

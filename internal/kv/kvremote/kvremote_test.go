@@ -89,7 +89,7 @@ func (f *fakeKV) Refresh(ctx context.Context, pid uint64, id mvcc.TxnID, reads [
 	return &kvpb.ConflictError{Reason: "refresh"}
 }
 
-func (f *fakeKV) ResolveIntents(ctx context.Context, pid uint64, id mvcc.TxnID, keys [][]byte, commit bool, commitTS hlc.Timestamp) error {
+func (f *fakeKV) ResolveIntents(ctx context.Context, pid uint64, items []kvserver.Resolution) error {
 	f.count("ResolveIntents")
 	return nil
 }
@@ -104,7 +104,7 @@ func (f *fakeKV) FinalizeTxn(ctx context.Context, home uint64, id mvcc.TxnID, wa
 	return want, nil
 }
 
-func (f *fakeKV) DeleteTxnRecord(ctx context.Context, home uint64, id mvcc.TxnID) error {
+func (f *fakeKV) DeleteTxnRecords(ctx context.Context, home uint64, ids []mvcc.TxnID) error {
 	f.count("DeleteTxnRecord")
 	return kvpb.ErrTxnClosed
 }
@@ -208,10 +208,10 @@ func TestRoutesToLeaderAndKeepsTypes(t *testing.T) {
 	if got, err := s.GetTxnRecord(ctx, 1, own); got != nil || err != nil {
 		t.Fatalf("GetTxnRecord: %+v %v", got, err)
 	}
-	if err := s.DeleteTxnRecord(ctx, 1, own); !errors.Is(err, kvpb.ErrTxnClosed) {
+	if err := s.DeleteTxnRecords(ctx, 1, []mvcc.TxnID{own}); !errors.Is(err, kvpb.ErrTxnClosed) {
 		t.Fatalf("DeleteTxnRecord: %v", err)
 	}
-	if err := s.ResolveIntents(ctx, 1, own, [][]byte{[]byte("k")}, true, readTS); err != nil {
+	if err := s.ResolveIntents(ctx, 1, []kvserver.Resolution{{TxnID: own, Keys: [][]byte{[]byte("k")}, Commit: true, CommitTS: readTS}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.WaitIntent(ctx, 1, []byte("k"), own, time.Millisecond); err != nil {

@@ -302,10 +302,10 @@ func (s *Sender) Refresh(ctx context.Context, partitionID uint64, id mvcc.TxnID,
 }
 
 // ResolveIntents implements kv.Sender.
-func (s *Sender) ResolveIntents(ctx context.Context, partitionID uint64, id mvcc.TxnID, keys [][]byte, commit bool, commitTS hlc.Timestamp) error {
+func (s *Sender) ResolveIntents(ctx context.Context, partitionID uint64, items []kvserver.Resolution) error {
 	return s.call(ctx, partitionID, opResolveIntents, idempotent,
-		func() error { return s.cfg.Local.ResolveIntents(ctx, partitionID, id, keys, commit, commitTS) },
-		func(e *encoder) { e.txnID(id); e.keys(keys); e.bool(commit); e.ts(commitTS) },
+		func() error { return s.cfg.Local.ResolveIntents(ctx, partitionID, items) },
+		func(e *encoder) { e.resolutions(items) },
 		func(*decoder) {})
 }
 
@@ -335,11 +335,11 @@ func (s *Sender) FinalizeTxn(ctx context.Context, home uint64, id mvcc.TxnID, wa
 	return rec, err
 }
 
-// DeleteTxnRecord implements kv.Sender.
-func (s *Sender) DeleteTxnRecord(ctx context.Context, home uint64, id mvcc.TxnID) error {
+// DeleteTxnRecords implements kv.Sender.
+func (s *Sender) DeleteTxnRecords(ctx context.Context, home uint64, ids []mvcc.TxnID) error {
 	return s.call(ctx, home, opDeleteTxnRecord, idempotent,
-		func() error { return s.cfg.Local.DeleteTxnRecord(ctx, home, id) },
-		func(e *encoder) { e.txnID(id) },
+		func() error { return s.cfg.Local.DeleteTxnRecords(ctx, home, ids) },
+		func(e *encoder) { e.txnIDs(ids) },
 		func(*decoder) {})
 }
 

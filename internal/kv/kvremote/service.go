@@ -166,11 +166,11 @@ func (s *service) dispatch(ctx context.Context, o op, d *decoder, out *encoder) 
 		}
 		return local.Refresh(ctx, pid, id, reads, from, to)
 	case opResolveIntents:
-		id, keys, commit, commitTS := d.txnID(), d.keys(), d.bool(), d.ts()
+		items := d.resolutions()
 		if err := d.done(); err != nil {
 			return err
 		}
-		return local.ResolveIntents(ctx, pid, id, keys, commit, commitTS)
+		return local.ResolveIntents(ctx, pid, items)
 	case opGetTxnRecord:
 		id := d.txnID()
 		if err := d.done(); err != nil {
@@ -195,11 +195,11 @@ func (s *service) dispatch(ctx context.Context, o op, d *decoder, out *encoder) 
 		}
 		out.record(rec)
 	case opDeleteTxnRecord:
-		id := d.txnID()
+		ids := d.txnIDs()
 		if err := d.done(); err != nil {
 			return err
 		}
-		return local.DeleteTxnRecord(ctx, pid, id)
+		return local.DeleteTxnRecords(ctx, pid, ids)
 	case opWaitIntent:
 		key, owner, maxWait := d.bytes(), d.txnID(), time.Duration(min(d.uvarint(), uint64(maxIntentWait)))
 		if err := d.done(); err != nil {

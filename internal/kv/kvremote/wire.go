@@ -55,7 +55,7 @@ func (o op) String() string {
 	case opFinalizeTxn:
 		return "FinalizeTxn"
 	case opDeleteTxnRecord:
-		return "DeleteTxnRecord"
+		return "DeleteTxnRecords"
 	case opWaitIntent:
 		return "WaitIntent"
 	case opProbeCoordinator:
@@ -106,6 +106,21 @@ func (e *encoder) keys(keys [][]byte) {
 	e.uvarint(uint64(len(keys)))
 	for _, k := range keys {
 		e.bytes(k)
+	}
+}
+func (e *encoder) txnIDs(ids []mvcc.TxnID) {
+	e.uvarint(uint64(len(ids)))
+	for _, id := range ids {
+		e.txnID(id)
+	}
+}
+func (e *encoder) resolutions(items []kvserver.Resolution) {
+	e.uvarint(uint64(len(items)))
+	for _, it := range items {
+		e.txnID(it.TxnID)
+		e.keys(it.Keys)
+		e.bool(it.Commit)
+		e.ts(it.CommitTS)
 	}
 }
 func (e *encoder) intent(in *mvcc.Intent) {
@@ -254,6 +269,22 @@ func (d *decoder) keys() [][]byte {
 	out := make([][]byte, n)
 	for i := range out {
 		out[i] = d.bytes()
+	}
+	return out
+}
+func (d *decoder) txnIDs() []mvcc.TxnID {
+	n := d.count()
+	out := make([]mvcc.TxnID, 0, n)
+	for i := 0; i < n && d.err == nil; i++ {
+		out = append(out, d.txnID())
+	}
+	return out
+}
+func (d *decoder) resolutions() []kvserver.Resolution {
+	n := d.count()
+	out := make([]kvserver.Resolution, 0, n)
+	for i := 0; i < n && d.err == nil; i++ {
+		out = append(out, kvserver.Resolution{TxnID: d.txnID(), Keys: d.keys(), Commit: d.bool(), CommitTS: d.ts()})
 	}
 	return out
 }

@@ -281,32 +281,47 @@ func (s *Server) Refresh(ctx context.Context, partitionID uint64, id mvcc.TxnID,
 	})
 }
 
-// ResolveIntents finalises the intents of transaction id on keys: written
-// as versions at commitTS when commit, removed otherwise. Keys whose intent
-// is already gone (or belongs to another transaction) are skipped.
-func (s *Server) ResolveIntents(ctx context.Context, partitionID uint64, id mvcc.TxnID, keys [][]byte, commit bool, commitTS hlc.Timestamp) error {
-	spans := make([]latchSpan, len(keys))
-	for i, k := range keys {
-		spans[i] = userLatch(k, true)
+// Resolution finalises one transaction's intents on some keys of a
+// partition: written as versions at CommitTS when Commit, removed otherwise.
+type Resolution struct {
+	TxnID    mvcc.TxnID
+	Keys     [][]byte
+	Commit   bool
+	CommitTS hlc.Timestamp
+}
+
+// ResolveIntents applies resolutions (of any number of transactions) in
+// one Raft command. Keys whose intent is already gone (or belongs to
+// another transaction) are skipped, so resolving twice is harmless.
+func (s *Server) ResolveIntents(ctx context.Context, partitionID uint64, items []Resolution) error {
+	var spans []latchSpan
+	for _, it := range items {
+		for _, k := range it.Keys {
+			spans = append(spans, userLatch(k, true))
+		}
 	}
 	defer func() {
 		w := s.waitersFor(partitionID)
-		for _, k := range keys {
-			w.release(string(k))
+		for _, it := range items {
+			for _, k := range it.Keys {
+				w.release(string(k))
+			}
 		}
 	}()
 	return s.withLatches(ctx, partitionID, spans, func(term uint64) error {
 		rec := &recorder{}
-		for _, k := range keys {
-			in, err := mvcc.GetIntent(s.engine, partitionID, k)
-			if err != nil {
-				return err
-			}
-			if in == nil || in.TxnID != id {
-				continue
-			}
-			if err := mvcc.ResolveIntent(rec, partitionID, k, in, commit, commitTS); err != nil {
-				return err
+		for _, it := range items {
+			for _, k := range it.Keys {
+				in, err := mvcc.GetIntent(s.engine, partitionID, k)
+				if err != nil {
+					return err
+				}
+				if in == nil || in.TxnID != it.TxnID {
+					continue
+				}
+				if err := mvcc.ResolveIntent(rec, partitionID, k, in, it.Commit, it.CommitTS); err != nil {
+					return err
+				}
 			}
 		}
 		if len(rec.writes) == 0 {
@@ -352,15 +367,27 @@ func (s *Server) FinalizeTxn(ctx context.Context, home uint64, id mvcc.TxnID, wa
 	return rec, err
 }
 
-// DeleteTxnRecord removes a committed record once its intents are resolved.
-func (s *Server) DeleteTxnRecord(ctx context.Context, home uint64, id mvcc.TxnID) error {
-	return s.withLatches(ctx, home, []latchSpan{recordLatch(id)}, func(term uint64) error {
-		cur, err := mvcc.GetTxnRecord(s.engine, home, id)
-		if err != nil || cur == nil || cur.Status != mvcc.TxnCommitted {
-			return err
-		}
+// DeleteTxnRecords removes COMMITTED records whose intents are all
+// resolved, in one Raft command (other records are left alone).
+func (s *Server) DeleteTxnRecords(ctx context.Context, home uint64, ids []mvcc.TxnID) error {
+	spans := make([]latchSpan, len(ids))
+	for i, id := range ids {
+		spans[i] = recordLatch(id)
+	}
+	return s.withLatches(ctx, home, spans, func(term uint64) error {
 		w := &recorder{}
-		_ = mvcc.DeleteTxnRecord(w, home, id)
+		for _, id := range ids {
+			cur, err := mvcc.GetTxnRecord(s.engine, home, id)
+			if err != nil {
+				return err
+			}
+			if cur != nil && cur.Status == mvcc.TxnCommitted {
+				_ = mvcc.DeleteTxnRecord(w, home, id)
+			}
+		}
+		if len(w.writes) == 0 {
+			return nil
+		}
 		return s.replicator.Propose(ctx, home, term, w.writes)
 	})
 }

@@ -118,8 +118,8 @@ func (g *gate) Refresh(ctx context.Context, partitionID uint64, id mvcc.TxnID, r
 	return g.do("Refresh", partitionID, false, func() error { return g.inner.Refresh(ctx, partitionID, id, reads, from, to) })
 }
 
-func (g *gate) ResolveIntents(ctx context.Context, partitionID uint64, id mvcc.TxnID, keys [][]byte, commit bool, commitTS hlc.Timestamp) error {
-	return g.do("ResolveIntents", partitionID, true, func() error { return g.inner.ResolveIntents(ctx, partitionID, id, keys, commit, commitTS) })
+func (g *gate) ResolveIntents(ctx context.Context, partitionID uint64, items []kvserver.Resolution) error {
+	return g.do("ResolveIntents", partitionID, true, func() error { return g.inner.ResolveIntents(ctx, partitionID, items) })
 }
 
 func (g *gate) GetTxnRecord(ctx context.Context, home uint64, id mvcc.TxnID) (rec *mvcc.TxnRecord, err error) {
@@ -138,8 +138,8 @@ func (g *gate) FinalizeTxn(ctx context.Context, home uint64, id mvcc.TxnID, want
 	return rec, err
 }
 
-func (g *gate) DeleteTxnRecord(ctx context.Context, home uint64, id mvcc.TxnID) error {
-	return g.do("DeleteTxnRecord", home, true, func() error { return g.inner.DeleteTxnRecord(ctx, home, id) })
+func (g *gate) DeleteTxnRecords(ctx context.Context, home uint64, ids []mvcc.TxnID) error {
+	return g.do("DeleteTxnRecords", home, true, func() error { return g.inner.DeleteTxnRecords(ctx, home, ids) })
 }
 
 // intentWaiter is the server's intent wait queue (kv.Sender.WaitIntent).
