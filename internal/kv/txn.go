@@ -307,7 +307,11 @@ func (t *Txn) commit2PC(ctx context.Context, home uint64, byPartition map[uint64
 		}
 	}
 	// Commit point: the COMMITTED record on the home partition.
-	rec, err := db.sender.FinalizeTxn(ctx, home, t.id, &mvcc.TxnRecord{Status: mvcc.TxnCommitted, CommitTS: commitTS, Participants: writeParts})
+	homeKeys := make([][]byte, len(byPartition[home]))
+	for i, m := range byPartition[home] {
+		homeKeys[i] = m.Key
+	}
+	rec, err := db.sender.FinalizeTxn(ctx, home, t.id, &mvcc.TxnRecord{Status: mvcc.TxnCommitted, CommitTS: commitTS, Participants: writeParts}, homeKeys)
 	if err != nil {
 		var amb *kvpb.AmbiguousError
 		if errors.As(err, &amb) {
@@ -320,7 +324,14 @@ func (t *Txn) commit2PC(ctx context.Context, home uint64, byPartition map[uint64
 		t.abortIntents(byPartition)
 		return &kvpb.ConflictError{Reason: "transaction was aborted by a concurrent transaction"}
 	}
-	t.resolveAsync(home, byPartition, true, commitTS)
+	// The home partition's intents were resolved with the record.
+	rest := make(map[uint64][]kvserver.Mutation, len(byPartition)-1)
+	for p, muts := range byPartition {
+		if p != home {
+			rest[p] = muts
+		}
+	}
+	t.resolveAsync(home, rest, true, commitTS)
 	db.metrics.twoPC.Add(1)
 	return nil
 }

@@ -182,14 +182,14 @@ func (s *service) dispatch(ctx context.Context, o op, d *decoder, out *encoder) 
 		}
 		out.record(rec)
 	case opFinalizeTxn:
-		id, want := d.txnID(), d.record()
+		id, want, resolveKeys := d.txnID(), d.record(), d.keys()
 		if err := d.done(); err != nil {
 			return err
 		}
 		if want == nil {
 			return errMalformed
 		}
-		rec, err := local.FinalizeTxn(ctx, pid, id, want)
+		rec, err := local.FinalizeTxn(ctx, pid, id, want, resolveKeys)
 		if err != nil {
 			return err
 		}

@@ -343,9 +343,23 @@ func (s *Server) GetTxnRecord(ctx context.Context, home uint64, id mvcc.TxnID) (
 // FinalizeTxn moves a record to a final status. Committing fails (returning
 // the ABORTED record) if the record was aborted; aborting fails (returning
 // the COMMITTED record) if it was committed. The returned record is the one
-// in force afterwards.
-func (s *Server) FinalizeTxn(ctx context.Context, home uint64, id mvcc.TxnID, want *mvcc.TxnRecord) (rec *mvcc.TxnRecord, err error) {
-	err = s.withLatches(ctx, home, []latchSpan{recordLatch(id)}, func(term uint64) error {
+// in force afterwards. When this call commits, the transaction's intents on
+// resolveKeys (keys of the home partition) are resolved in the same Raft
+// command, saving a later one.
+func (s *Server) FinalizeTxn(ctx context.Context, home uint64, id mvcc.TxnID, want *mvcc.TxnRecord, resolveKeys [][]byte) (rec *mvcc.TxnRecord, err error) {
+	spans := []latchSpan{recordLatch(id)}
+	for _, k := range resolveKeys {
+		spans = append(spans, userLatch(k, true))
+	}
+	if len(resolveKeys) > 0 {
+		defer func() {
+			w := s.waitersFor(home)
+			for _, k := range resolveKeys {
+				w.release(string(k))
+			}
+		}()
+	}
+	err = s.withLatches(ctx, home, spans, func(term uint64) error {
 		cur, err := mvcc.GetTxnRecord(s.engine, home, id)
 		if err != nil {
 			return err
@@ -357,6 +371,19 @@ func (s *Server) FinalizeTxn(ctx context.Context, home uint64, id mvcc.TxnID, wa
 		w := &recorder{}
 		if err := mvcc.PutTxnRecord(w, home, id, want); err != nil {
 			return err
+		}
+		if want.Status == mvcc.TxnCommitted {
+			for _, k := range resolveKeys {
+				in, err := mvcc.GetIntent(s.engine, home, k)
+				if err != nil {
+					return err
+				}
+				if in != nil && in.TxnID == id {
+					if err := mvcc.ResolveIntent(w, home, k, in, true, want.CommitTS); err != nil {
+						return err
+					}
+				}
+			}
 		}
 		if err := s.replicator.Propose(ctx, home, term, w.writes); err != nil {
 			return err
