@@ -2,6 +2,8 @@ package cli
 
 import (
 	"github.com/spf13/cobra"
+
+	"github.com/camusdb/camusdb-go/internal/util/errcode"
 )
 
 // NewCamusDBCommand returns the root command of the camusdb server binary.
@@ -27,6 +29,16 @@ a standalone node serving HTTP on 127.0.0.1:5095 with its data in ./camusdb-data
 	rootStart := addStartFlags(root)
 	root.RunE = func(cmd *cobra.Command, _ []string) error { return runStart(cmd, rootStart) }
 	root.SetVersionTemplate("{{.Version}}\n")
+	// A flag that does not parse (--http-port abc) is invalid configuration
+	// like a value that breaks a rule (SPEC §1.1): CADB0600. Subcommands
+	// inherit this from the root.
+	root.SetFlagErrorFunc(flagError)
 	root.AddCommand(newStartCommand(), newDemoCommand(), newVersionCommand())
 	return root
+}
+
+// flagError turns a flag parse error into CADB0600, keeping the parser's
+// message, which names the flag and the value.
+func flagError(_ *cobra.Command, err error) error {
+	return errcode.New(errcode.InvalidConfig, "invalid configuration: %v", err)
 }

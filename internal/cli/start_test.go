@@ -102,6 +102,11 @@ func TestStartRejectsInvalidConfig(t *testing.T) {
 		"peers":              {"--initial-cluster", "h1:7070,h2:7070"},
 		"log_level":          {"--log-level", "chatty"},
 		"config file":        {"--config", filepath.Join(dir, "missing.yml")},
+		// Values that do not parse are invalid configuration too; the
+		// message names the flag.
+		"--http-port":   {"--http-port", "abc"},
+		"--raft-nodeid": {"--raft-nodeid", "-3"},
+		"--unknown":     {"--unknown", "1"},
 	}
 	for name, args := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -112,6 +117,12 @@ func TestStartRejectsInvalidConfig(t *testing.T) {
 			err := root.Execute()
 			if errcode.Of(err) != errcode.InvalidConfig {
 				t.Fatalf("want CADB0600, got %v", err)
+			}
+			if strings.HasPrefix(name, "--") {
+				if !strings.Contains(err.Error(), name) {
+					t.Fatalf("error %q does not name %s", err, name)
+				}
+				return
 			}
 			if name != "config file" && !strings.Contains(err.Error(), name+":") {
 				t.Fatalf("error %q does not name %s", err, name)

@@ -22,6 +22,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/camusdb/camusdb-go/internal/sql/session"
 	"github.com/camusdb/camusdb-go/internal/util/errcode"
 )
 
@@ -318,6 +319,9 @@ func (c Config) Validate() error {
 			return bad(p.key, "must be in 1..65535 (0 = ephemeral, or off for pg_port), got %d", p.port)
 		}
 	}
+	if c.NodeID > session.MaxTxnNodeID {
+		return bad("raft_nodeid", "must be at most %d, got %d", session.MaxTxnNodeID, c.NodeID)
+	}
 	if c.InitialPartitions < 1 {
 		return bad("initial_partitions", "must be >= 1, got %d", c.InitialPartitions)
 	}
@@ -390,8 +394,14 @@ func (c Config) validatePeers(bad func(key, format string, args ...any) error) e
 		if len(c.Peers) == 0 {
 			return bad("peers", "must list every node (this one included) in cluster mode")
 		}
-		if c.peerIndex() < 0 {
+		self := c.peerIndex()
+		if self < 0 {
 			return bad("peers", "must include this node's raft address %s (raft_host:raft_port) in cluster mode", c.RaftAddr())
+		}
+		// Other peers get the id of their 1-based position, so an explicit
+		// id must not be the position of another peer.
+		if id := c.NodeID; id != 0 && id <= uint64(len(c.Peers)) && id != uint64(self)+1 {
+			return bad("raft_nodeid", "must be unique in the cluster: %d is the id of peer %s", id, c.Peers[id-1])
 		}
 	}
 	return nil

@@ -121,6 +121,19 @@ func TestValidateRules(t *testing.T) {
 		{"cluster without peers", func(c *Config) { c.Mode = ModeCluster }, "peers"},
 		{"this node not a peer", func(c *Config) { c.Peers = PeerList{"h1:7070", "h2:7070"} }, "peers"},
 		{"this node a peer, host case differs", func(c *Config) { c.Peers = PeerList{"h1:7070", "LocalHost:7070"} }, ""},
+		{"node id too big", func(c *Config) { c.NodeID = 1 << 40 }, "raft_nodeid"},
+		{"node id collides with another peer", func(c *Config) {
+			c.Peers = PeerList{"h1:7070", "localhost:7070"}
+			c.NodeID = 1
+		}, "raft_nodeid"},
+		{"node id equal to own position", func(c *Config) {
+			c.Peers = PeerList{"h1:7070", "localhost:7070"}
+			c.NodeID = 2
+		}, ""},
+		{"node id beyond the peers", func(c *Config) {
+			c.Peers = PeerList{"h1:7070", "localhost:7070"}
+			c.NodeID = 7
+		}, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
