@@ -212,9 +212,13 @@ func explain(ctx context.Context, p *plan.Planner, b *builder, s *ast.Explain) (
 		if est := plan.EstimatedRows(r.Plan); est.Known {
 			estimate = types.NewInt(est.Rows)
 		}
+		cost := types.NullValue
+		if c, ok := plan.EstimatedCost(r.Plan); ok {
+			cost = types.NewFloat(c)
+		}
 		row := []types.Value{
 			types.NewString(r.Stage), types.NewString(r.Node), types.NewString(r.Detail),
-			estimate, types.NullValue,
+			estimate, cost,
 		}
 		if analyze {
 			row = append(row, analyzeValues(r.Plan, b.stats)...)

@@ -57,6 +57,7 @@
 // estimates (EXPLAIN estimated_rows) and a secondary-index range expected
 // to return more than a quarter of the table becomes a full scan.
 //
-// Not yet: a cost model (estimated_cost), join reordering, statistics
-// for joins.
+// EstimatedCost is a simple rows-touched cost shown by EXPLAIN; it does
+// not steer choices. Not yet: a cost-based planner, join reordering,
+// statistics for joins.
 package plan

@@ -168,3 +168,48 @@ func EstimatedRows(n Node) Estimate {
 	}
 	return Estimate{}
 }
+
+// EstimatedCost is the cost estimate of a node and everything below it,
+// in rows touched: a scan costs the rows it reads plus one seek; filter,
+// project, derived table, aggregate and distinct add one unit per input
+// row; a sort adds n·log2(n+1); a limit costs what its input costs (an
+// upper bound: pushed-down limits stop early). Unknown (ok=false) when a
+// row estimate below is unknown, and for joins.
+func EstimatedCost(n Node) (cost float64, ok bool) {
+	perRow := func(in Node) (float64, bool) {
+		c, ok := EstimatedCost(in)
+		rows := EstimatedRows(in)
+		if !ok || !rows.Known {
+			return 0, false
+		}
+		return c + float64(rows.Rows), true
+	}
+	switch n := n.(type) {
+	case *Scan:
+		if !n.Est.Known {
+			return 0, false
+		}
+		return float64(n.Est.Rows) + 1, true
+	case *Filter:
+		return perRow(n.Input)
+	case *Project:
+		return perRow(n.Input)
+	case *DerivedTable:
+		return perRow(n.Input)
+	case *Aggregate:
+		return perRow(n.Input)
+	case *Distinct:
+		return perRow(n.Input)
+	case *Sort:
+		c, ok := EstimatedCost(n.Input)
+		rows := EstimatedRows(n.Input)
+		if !ok || !rows.Known {
+			return 0, false
+		}
+		r := float64(rows.Rows)
+		return c + r*math.Log2(r+1), true
+	case *Limit:
+		return EstimatedCost(n.Input)
+	}
+	return 0, false
+}
