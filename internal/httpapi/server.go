@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -330,12 +331,60 @@ func describeJSONError(err error) string {
 	case errors.As(err, &syntax):
 		return fmt.Sprintf("invalid JSON at offset %d: %v", syntax.Offset, syntax)
 	case errors.As(err, &typ):
-		if typ.Field != "" {
-			return fmt.Sprintf("field %q: want %s, got JSON %s", typ.Field, typ.Type, typ.Value)
+		if field := jsonFieldPath(typ); field != "" {
+			return fmt.Sprintf("field %q: want %s, got JSON %s", field, jsonKind(typ.Type), typ.Value)
 		}
-		return fmt.Sprintf("want %s, got JSON %s", typ.Type, typ.Value)
+		return fmt.Sprintf("want %s, got JSON %s", jsonKind(typ.Type), typ.Value)
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return "invalid JSON: unexpected end of input"
 	}
 	return err.Error()
+}
+
+// jsonKind names what a client must send for a Go type, in JSON terms (the
+// Go type names of our request structs mean nothing to a client).
+func jsonKind(t reflect.Type) string {
+	if t == nil {
+		return "a JSON value"
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return "an integer"
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a non-negative integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	}
+	return "a JSON value"
+}
+
+// jsonFieldPath is the client's view of the offending field: encoding/json
+// reports fields of embedded structs as "EmbeddedType.field", and the
+// embedded type's name is not part of the JSON.
+func jsonFieldPath(typ *json.UnmarshalTypeError) string {
+	parts := strings.Split(typ.Field, ".")
+	out := parts[:0]
+	for _, p := range parts {
+		if _, embedded := embeddedRequestTypes[p]; !embedded {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, ".")
+}
+
+// embeddedRequestTypes are the struct types embedded (anonymously) in
+// request bodies; see jsonFieldPath.
+var embeddedRequestTypes = map[string]struct{}{
+	reflect.TypeOf(txnFields{}).Name(): {},
 }

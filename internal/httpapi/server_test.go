@@ -430,6 +430,27 @@ func TestErrorMapping(t *testing.T) {
 	}
 }
 
+// TestMalformedRequestMessagesSpeakJSON: type errors name the field as the
+// client wrote it and the expected kind in JSON terms, never a Go type.
+func TestMalformedRequestMessagesSpeakJSON(t *testing.T) {
+	ts := newTestServer(t, &fakeExec{}, nil)
+	cases := []struct{ body, want string }{
+		{`{"sql":"x","txnIdPT":"abc","txnIdCounter":1}`, `field "txnIdPT": want an integer, got JSON string`},
+		{`{"sql":"x","parameters":[]}`, `field "parameters": want an object, got JSON array`},
+		{`[]`, `want an object, got JSON array`},
+		{`{"sql":5}`, `field "sql": want a string, got JSON number`},
+		{`{"sql":"x","parameters":{"a":{"type":4,"boolValue":"yes"}}}`, `field "boolValue": want a boolean, got JSON string`},
+	}
+	for _, c := range cases {
+		r := ts.post("/execute-sql-query", c.body)
+		wantFailed(t, r, 400, "CADB0400")
+		msg, _ := r.body["message"].(string)
+		if !strings.Contains(msg, c.want) || strings.Contains(msg, "httpapi.") || strings.Contains(msg, "txnFields") {
+			t.Errorf("%s: message %q, want it to contain %q and no Go names", c.body, msg, c.want)
+		}
+	}
+}
+
 func TestMalformedRequests(t *testing.T) {
 	exec := &fakeExec{}
 	ts := newTestServer(t, exec, func(o *Options) { o.MaxBodyBytes = 64 })
