@@ -44,7 +44,8 @@ const (
 type DumpOptions struct {
 	Endpoints []string // default ShellDefaultURL
 	Database  string   // default ShellDefaultDatabase
-	// Tables to dump, in this order; empty means every table (SHOW TABLES).
+	// Tables to dump, in this order (an entry may be a comma-separated
+	// list); empty means every table (SHOW TABLES).
 	Tables     []string
 	SchemaOnly bool
 	DataOnly   bool
@@ -104,7 +105,7 @@ func NewDumpCommand() *cobra.Command {
 	fl.StringVarP(&f.connection, "connection", "c", "", `connection string "Endpoint=http://host:5095[,http://host2:5096];Database=db"`)
 	fl.StringSliceVar(&f.urls, "url", nil, "server URL (repeat or comma-separate for several; default "+ShellDefaultURL+")")
 	fl.StringVarP(&f.database, "database", "d", "", "database to dump (default "+ShellDefaultDatabase+")")
-	fl.StringArrayVarP(&f.tables, "table", "t", nil, "dump only this table (repeatable)")
+	fl.StringArrayVarP(&f.tables, "table", "t", nil, "dump only this table (repeat or comma-separate for several)")
 	fl.BoolVar(&f.schemaOnly, "schema-only", false, "write only the CREATE statements")
 	fl.BoolVar(&f.dataOnly, "data-only", false, "write only the INSERT statements")
 	fl.StringVarP(&f.output, "output", "o", "", "write the dump to this file (default stdout)")
@@ -313,11 +314,14 @@ func (d *dumper) tables(query dumpQueryFunc) ([]string, error) {
 	if len(d.opts.Tables) > 0 {
 		seen := map[string]bool{}
 		var out []string
-		for _, t := range d.opts.Tables {
-			t = strings.ToLower(strings.TrimSpace(t))
-			if t != "" && !seen[t] {
-				seen[t] = true
-				out = append(out, t)
+		for _, arg := range d.opts.Tables {
+			// "--table a,b" is "--table a --table b" (like --url).
+			for _, t := range strings.Split(arg, ",") {
+				t = strings.ToLower(strings.TrimSpace(t))
+				if t != "" && !seen[t] {
+					seen[t] = true
+					out = append(out, t)
+				}
 			}
 		}
 		return out, nil

@@ -324,10 +324,10 @@ func TestDumpSchemaOnlyDataOnlyAndTables(t *testing.T) {
 	if strings.Contains(schema, "INSERT") || strings.Count(schema, "CREATE TABLE") != 6 {
 		t.Errorf("--schema-only:\n%s", schema)
 	}
-	data := run(DumpOptions{DataOnly: true, Tables: []string{"NOPK", "readings", "nopk"}})
+	data := run(DumpOptions{DataOnly: true, Tables: []string{"NOPK", "readings,nopk"}})
 	if strings.Contains(data, "CREATE") || strings.Contains(data, "edge") ||
 		strings.Count(data, "INSERT INTO nopk") != 1 || strings.Count(data, "INSERT INTO readings") != 1 {
-		t.Errorf("--data-only --table NOPK --table readings:\n%s", data)
+		t.Errorf("--data-only --table NOPK --table readings,nopk:\n%s", data)
 	}
 
 	// Restoring schema then data into a fresh database gives the same rows.
