@@ -173,10 +173,16 @@ func runStart(cmd *cobra.Command, opts *startOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := node.Start(); err != nil {
+	if err := node.StartContext(ctx); err != nil {
 		// Start leaves nothing running on failure, but Stop is harmless and
 		// releases anything a future Start might hold.
 		_ = node.Stop(context.Background())
+		if ctx.Err() != nil {
+			// SIGINT/SIGTERM while starting (e.g. a cluster node waiting for
+			// its peers): a requested stop, not a failure.
+			logger.Info("camusdb stopped before it was ready", "reason", context.Cause(ctx))
+			return nil
+		}
 		return err
 	}
 	logger.Info(ReadyMessage, "http", node.HTTPAddr(), "node", cfg.EffectiveNodeID(),

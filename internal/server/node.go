@@ -64,8 +64,8 @@ func NewNode(cfg Config, logger *slog.Logger) (*Node, error) {
 }
 
 // open composes the stack below the listeners.
-func (n *Node) open() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+func (n *Node) open(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	cc := coreConfig{
 		DataDir:    n.cfg.DataDir,
@@ -170,7 +170,11 @@ func (n *Node) ready() bool {
 // Start creates the data directory, binds the listeners and starts serving,
 // then returns. It fails if a listener cannot be bound (nothing is left
 // running in that case). A node starts at most once.
-func (n *Node) Start() error {
+func (n *Node) Start() error { return n.StartContext(context.Background()) }
+
+// StartContext is Start, abandoned (with nothing left running) when ctx
+// ends first — e.g. SIGTERM while a cluster node waits for its peers.
+func (n *Node) StartContext(ctx context.Context) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.mu.started {
@@ -179,7 +183,7 @@ func (n *Node) Start() error {
 	if err := n.makeDataDir(); err != nil {
 		return err
 	}
-	if err := n.open(); err != nil {
+	if err := n.open(ctx); err != nil {
 		return err
 	}
 	ln, err := n.httpListener()
