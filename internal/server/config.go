@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -198,14 +199,75 @@ func LoadConfig(path string) (Config, error) {
 	return cfg, nil
 }
 
-// decodeYAML overlays the keys present in data on cfg.
+// decodeYAML overlays the keys present in data on cfg. It decodes key by
+// key so that an error names the key it is about ("http_port: line 3:
+// cannot unmarshal ...") rather than only a line and a Go type.
 func (c *Config) decodeYAML(data []byte) error {
+	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil // empty file
+		}
 		return err
 	}
+	if len(doc.Content) == 0 {
+		return nil
+	}
+	root := doc.Content[0]
+	if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
+		return nil // a file holding only comments
+	}
+	if root.Kind != yaml.MappingNode {
+		return fmt.Errorf("line %d: want a mapping of key: value", root.Line)
+	}
+	fields := c.yamlFields()
+	seen := make(map[string]bool, len(root.Content)/2)
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		keyNode, valueNode := root.Content[i], root.Content[i+1]
+		key := keyNode.Value
+		field, ok := fields[key]
+		if !ok {
+			return fmt.Errorf("%s: line %d: unknown key", key, keyNode.Line)
+		}
+		if seen[key] {
+			return fmt.Errorf("%s: line %d: key given twice", key, keyNode.Line)
+		}
+		seen[key] = true
+		if err := valueNode.Decode(field); err != nil {
+			return fmt.Errorf("%s: line %d: %s", key, valueNode.Line, yamlTypeMessage(err))
+		}
+	}
 	return nil
+}
+
+// yamlFields maps each YAML key of Config to a pointer to its field.
+func (c *Config) yamlFields() map[string]any {
+	v := reflect.ValueOf(c).Elem()
+	t := v.Type()
+	out := make(map[string]any, t.NumField())
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+		if name == "" || name == "-" {
+			continue
+		}
+		out[name] = v.Field(i).Addr().Interface()
+	}
+	return out
+}
+
+// yamlTypeMessage shortens a yaml.v3 decode error to its reason
+// ("cannot unmarshal !!str `many` into int").
+func yamlTypeMessage(err error) string {
+	var typeErr *yaml.TypeError
+	if errors.As(err, &typeErr) && len(typeErr.Errors) > 0 {
+		msg := typeErr.Errors[0]
+		if _, rest, ok := strings.Cut(msg, ": "); ok && strings.HasPrefix(msg, "line ") {
+			return rest
+		}
+		return msg
+	}
+	return err.Error()
 }
 
 // IsCluster reports whether the node runs in cluster mode: mode is

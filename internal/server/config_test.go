@@ -290,20 +290,40 @@ func TestLoadConfigEmptyFile(t *testing.T) {
 
 func TestLoadConfigErrors(t *testing.T) {
 	dir := t.TempDir()
-	cases := map[string]string{
-		"unknown key":  writeFile(t, dir, "unknown.yml", "http_prot: 1\n"),
-		"wrong type":   writeFile(t, dir, "type.yml", "http_port: many\n"),
-		"bad yaml":     writeFile(t, dir, "bad.yml", "http_port: [1\n"),
-		"peers a map":  writeFile(t, dir, "peers.yml", "peers: {a: 1}\n"),
-		"missing file": filepath.Join(dir, "nope.yml"),
+	cases := []struct {
+		name, path string
+		wantKey    string // the key the message must name ("" = none)
+	}{
+		{"unknown key", writeFile(t, dir, "unknown.yml", "http_prot: 1\n"), "http_prot:"},
+		{"wrong type", writeFile(t, dir, "type.yml", "data_dir: x\nhttp_port: many\n"), "http_port:"},
+		{"wrong type later key", writeFile(t, dir, "type2.yml", "pg_port: 1\nstats_flush_interval_ms: often\n"), "stats_flush_interval_ms:"},
+		{"duplicate key", writeFile(t, dir, "dup.yml", "pg_port: 1\npg_port: 2\n"), "pg_port:"},
+		{"bad yaml", writeFile(t, dir, "bad.yml", "http_port: [1\n"), ""},
+		{"not a mapping", writeFile(t, dir, "list.yml", "- http_port\n"), ""},
+		{"peers a map", writeFile(t, dir, "peers.yml", "peers: {a: 1}\n"), "peers:"},
+		{"missing file", filepath.Join(dir, "nope.yml"), ""},
 	}
-	for name, path := range cases {
-		t.Run(name, func(t *testing.T) {
-			_, err := LoadConfig(path)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := LoadConfig(tc.path)
 			if errcode.Of(err) != errcode.InvalidConfig {
 				t.Fatalf("want CADB0600, got %v", err)
 			}
+			if !strings.Contains(err.Error(), tc.wantKey) {
+				t.Fatalf("error %q does not name %s", err, tc.wantKey)
+			}
 		})
+	}
+}
+
+func TestLoadConfigCommentsOnly(t *testing.T) {
+	path := writeFile(t, t.TempDir(), "c.yml", "# nothing set\n")
+	cfg, err := LoadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(cfg, DefaultConfig()) {
+		t.Fatalf("comment-only file changed the defaults: %+v", cfg)
 	}
 }
 
