@@ -336,28 +336,88 @@ func (c *conn) sendReady() {
 }
 
 // simpleQuery runs the statements of one Query message in order and
-// stops at the first error.
+// stops at the first error. Several reads and writes outside a transaction
+// block run as one implicit transaction, as in PostgreSQL: an error undoes
+// the statements before it (see implicitTxnFits for which messages).
 func (c *conn) simpleQuery(text string) {
 	stmts := parser.SplitStatements(text)
 	if len(stmts) == 0 {
 		c.be.Send(&pgproto3.EmptyQueryResponse{})
 		return
 	}
+	if c.txn == nil && implicitTxnFits(stmts) {
+		c.implicitTxnQuery(stmts)
+		return
+	}
+	c.runStatements(stmts)
+}
+
+// implicitTxnFits reports whether a Query message runs as one implicit
+// transaction: several statements that all read or write rows. Messages
+// with transaction control, DDL or other statements keep running each
+// statement on its own.
+func implicitTxnFits(stmts []string) bool {
+	if len(stmts) < 2 {
+		return false
+	}
+	for _, sql := range stmts {
+		kw := leadingKeywords(sql, 1)
+		if len(kw) == 0 {
+			return false
+		}
+		switch kw[0] {
+		case "select", "insert", "update", "delete", "with", "values":
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// implicitTxnQuery runs stmts in one transaction that commits after the
+// last one and rolls back at the first error.
+func (c *conn) implicitTxnQuery(stmts []string) {
+	begun, err := c.execute("BEGIN", nil)
+	if err != nil {
+		c.sendError(err)
+		return
+	}
+	c.txn = begun.Txn
+	if !c.runStatements(stmts) {
+		// The statement's error was sent; the rollback only frees locks.
+		h := *c.txn
+		c.endTxn()
+		ctx, cancel := context.WithTimeout(c.srv.ctx, 10*time.Second)
+		defer cancel()
+		_ = c.srv.cfg.Executor.Rollback(ctx, h)
+		return
+	}
+	_, err = c.execute("COMMIT", nil)
+	c.endTxn()
+	if err != nil {
+		c.sendError(err)
+	}
+}
+
+// runStatements runs stmts in order, answering each, and stops at the
+// first error (sent); it reports whether all succeeded.
+func (c *conn) runStatements(stmts []string) bool {
 	for _, sql := range stmts {
 		out, err := c.runStatement(sql, nil)
 		if err != nil {
 			c.sendError(err)
-			return
+			return false
 		}
 		if out.rows != nil {
 			c.be.Send(c.rowDescription(out.rows.Columns, nil))
 			if err := c.sendRows(out.rows, nil, 0, len(out.rows.Rows)); err != nil {
 				c.sendError(err)
-				return
+				return false
 			}
 		}
 		c.be.Send(&pgproto3.CommandComplete{CommandTag: []byte(out.tag)})
 	}
+	return true
 }
 
 // outcome is what one statement produced on this connection.

@@ -19,8 +19,12 @@
 //     matching pair cancels the statement that connection is running
 //     (57014), anything else is ignored, as PostgreSQL does.
 //   - Simple query: a Query message may hold several ';'-separated
-//     statements; they run in order (each in its own transaction unless an
-//     explicit one is open) and the first error ends the message.
+//     statements; they run in order and the first error ends the message.
+//     Outside a transaction block, a message of several statements that
+//     all read or write rows (SELECT, INSERT, UPDATE, DELETE, WITH,
+//     VALUES) is one implicit transaction, as in PostgreSQL: an error rolls
+//     back the statements before it. A message that also holds DDL or
+//     transaction control runs each statement in its own transaction.
 //   - Extended query: Parse/Bind/Describe/Execute/Sync/Close/Flush with
 //     named and unnamed statements and portals, $1..$n parameters in text
 //     or binary format (int2/int4/int8, float4/float8, bool, text/varchar),
@@ -87,8 +91,11 @@
 // COPY, authentication methods other than "trust", LISTEN/NOTIFY, the
 // function call protocol, PostgreSQL catalog queries (psql's \d family:
 // they reach the SQL layer and fail), cursors (DECLARE/FETCH). A
-// multi-statement Query is not one implicit transaction (PostgreSQL runs
-// it atomically): each statement commits on its own.
+// multi-statement Query holding DDL or transaction control is not one
+// implicit transaction (PostgreSQL runs it atomically): each statement
+// commits on its own. Neither is an extended-protocol pipeline (several
+// Execute before one Sync, e.g. a pgx Batch): each Execute commits on its
+// own.
 //
 // # Guarantees
 //

@@ -267,12 +267,35 @@ func TestSimpleQueryMultipleStatements(t *testing.T) {
 	if string(results[2].Rows[1][0]) != "2" || string(results[3].Rows[0][0]) != "x" {
 		t.Fatalf("rows %q %q", results[2].Rows, results[3].Rows)
 	}
-	// The first error stops the message.
+	// The first error stops the message, and reads and writes outside a
+	// transaction block are one implicit transaction, as in PostgreSQL: the
+	// insert before the error is undone.
 	_, err = conn.PgConn().Exec(ctx, "INSERT INTO m VALUES (3); INSERT INTO m VALUES (1); INSERT INTO m VALUES (4)").ReadAll()
 	if pgCode(err) != "23505" {
 		t.Fatalf("err %v", err)
 	}
+	if conn.PgConn().TxStatus() != 'I' {
+		t.Fatalf("after a failed implicit transaction: status %c", conn.PgConn().TxStatus())
+	}
 	var n int64
+	if err := conn.QueryRow(ctx, "SELECT COUNT(*) FROM m").Scan(&n); err != nil || n != 2 {
+		t.Fatalf("n=%d err=%v", n, err)
+	}
+	// Without an error they all commit; the reads see the earlier writes.
+	results, err = conn.PgConn().Exec(ctx, "INSERT INTO m VALUES (5); UPDATE m SET a = 6 WHERE a = 5; SELECT a FROM m ORDER BY a").ReadAll()
+	if err != nil || len(results) != 3 || len(results[2].Rows) != 3 || string(results[2].Rows[2][0]) != "6" {
+		t.Fatalf("results %v err %v", results, err)
+	}
+	if err := conn.QueryRow(ctx, "SELECT COUNT(*) FROM m").Scan(&n); err != nil || n != 3 {
+		t.Fatalf("n=%d err=%v", n, err)
+	}
+	// Inside an explicit transaction the block's rules apply instead.
+	mustExec(t, conn, "BEGIN")
+	_, err = conn.PgConn().Exec(ctx, "INSERT INTO m VALUES (7); INSERT INTO m VALUES (1)").ReadAll()
+	if pgCode(err) != "23505" || conn.PgConn().TxStatus() != 'E' {
+		t.Fatalf("err %v status %c", err, conn.PgConn().TxStatus())
+	}
+	mustExec(t, conn, "ROLLBACK")
 	if err := conn.QueryRow(ctx, "SELECT COUNT(*) FROM m").Scan(&n); err != nil || n != 3 {
 		t.Fatalf("n=%d err=%v", n, err)
 	}
