@@ -381,6 +381,10 @@ func (c Config) Validate() error {
 			return bad(p.key, "must be in 1..65535 (0 = ephemeral, or off for pg_port), got %d", p.port)
 		}
 	}
+	// pgwire listens on http_host too, so the two ports cannot be the same.
+	if c.PGPort != 0 && c.PGPort == c.HTTPPort {
+		return bad("pg_port", "must differ from http_port (both listen on http_host), got %d for both", c.PGPort)
+	}
 	if c.NodeID > session.MaxTxnNodeID {
 		return bad("raft_nodeid", "must be at most %d, got %d", session.MaxTxnNodeID, c.NodeID)
 	}

@@ -78,6 +78,8 @@ func TestValidateRules(t *testing.T) {
 		{"http port max", func(c *Config) { c.HTTPPort = 65535 }, ""},
 		{"pg port negative", func(c *Config) { c.PGPort = -5 }, "pg_port"},
 		{"pg port zero is off", func(c *Config) { c.PGPort = 0 }, ""},
+		{"pg port equals http port", func(c *Config) { c.PGPort, c.HTTPPort = 6000, 6000 }, "pg_port"},
+		{"pg port off, http ephemeral", func(c *Config) { c.PGPort, c.HTTPPort = 0, 0 }, ""},
 		{"partitions zero", func(c *Config) { c.InitialPartitions = 0 }, "initial_partitions"},
 		{"partitions many", func(c *Config) { c.InitialPartitions = 16 }, ""},
 		{"ack timeout zero", func(c *Config) { c.SchemaAckWaitTimeoutMS = 0 }, "schema_ack_wait_timeout_ms"},
