@@ -138,6 +138,15 @@ func TestAuditStandaloneConfigStatusAndSIGINT(t *testing.T) {
 	}
 	mustPg("CREATE TABLE kept (id INT64 PRIMARY KEY, v STRING)")
 	mustPg("INSERT INTO kept (id, v) VALUES ($1, $2)", 1, "committed")
+	// Several writes in one Query message are one implicit transaction on
+	// the real stack too: the duplicate undoes the insert before it.
+	if _, err := conn.PgConn().Exec(ctx, "INSERT INTO kept VALUES (9, 'undone'); INSERT INTO kept VALUES (1, 'dup')").ReadAll(); err == nil {
+		t.Fatal("duplicate key accepted")
+	}
+	var count int64
+	if err := conn.QueryRow(ctx, "SELECT COUNT(*) FROM kept").Scan(&count); err != nil || count != 1 {
+		t.Fatalf("after a failed multi-statement message: count=%d err=%v", count, err)
+	}
 	tx, err := conn.Begin(ctx)
 	if err != nil {
 		t.Fatal(err)
