@@ -244,3 +244,50 @@ func keysOfAny(m map[string]any) []string {
 	sort.Strings(out)
 	return out
 }
+
+// SPEC §6: the bootstrap flags apply once; a restart recovers the
+// partitions from disk and ignores a different initial_partitions.
+func TestAuditRestartIgnoresBootstrapPartitions(t *testing.T) {
+	dataDir := filepath.Join(t.TempDir(), "data")
+	n := startNode(t, dataDir, "--initial-cluster-partitions", "4")
+	c := n.client()
+	ctx := ctxT(t)
+	if err := c.CreateDB(ctx, "boot", false); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.ExecDDL(ctx, "boot", "CREATE TABLE k (id INT64 PRIMARY KEY)"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Exec(ctx, "boot", "INSERT INTO k VALUES (1), (2), (3)", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := partitionCount(t, n); got != 4 {
+		t.Fatalf("bootstrapped %d partitions, want 4", got)
+	}
+	n.stop()
+
+	n.args = []string{"start", "--data-dir", dataDir, "--http-host", "127.0.0.1", "--http-port", "0",
+		"--pg-port", "0", "--raft-port", "0", "--initial-cluster-partitions", "2"}
+	n.start()
+	if got := partitionCount(t, n); got != 4 {
+		t.Fatalf("after a restart with --initial-cluster-partitions 2: %d partitions, want the 4 on disk", got)
+	}
+	expectRows(t, n.client(), "boot", "SELECT id FROM k ORDER BY id", "1", "2", "3")
+	n.stop()
+}
+
+func partitionCount(t *testing.T, n *node) int {
+	t.Helper()
+	resp, err := http.Get(n.url() + "/cluster/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var st struct {
+		Partitions []json.RawMessage `json:"partitions"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		t.Fatal(err)
+	}
+	return len(st.Partitions)
+}
