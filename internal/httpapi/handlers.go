@@ -59,26 +59,16 @@ type databaseRequest struct {
 }
 
 func (s *Server) handleCreateDB(w http.ResponseWriter, r *http.Request) error {
-	var req databaseRequest
-	if err := s.decodeBody(w, r, &req); err != nil {
-		return err
-	}
-	name, err := quoteIdent("databaseName", req.DatabaseName)
-	if err != nil {
-		return err
-	}
-	sql := "CREATE DATABASE " + name
-	if req.IfNotExists {
-		sql = "CREATE DATABASE IF NOT EXISTS " + name
-	}
-	if _, err := s.exec.Execute(r.Context(), session.Request{SQL: sql}); err != nil {
-		return err
-	}
-	writeOK(w)
-	return nil
+	return s.databaseStatement(w, r, "CREATE DATABASE ", "IF NOT EXISTS ", func(req *databaseRequest) bool { return req.IfNotExists })
 }
 
 func (s *Server) handleDropDB(w http.ResponseWriter, r *http.Request) error {
+	return s.databaseStatement(w, r, "DROP DATABASE ", "IF EXISTS ", func(req *databaseRequest) bool { return req.IfExists })
+}
+
+// databaseStatement runs `verb [ifClause] name` built from a database
+// request; conditional says whether the request asked for ifClause.
+func (s *Server) databaseStatement(w http.ResponseWriter, r *http.Request, verb, ifClause string, conditional func(*databaseRequest) bool) error {
 	var req databaseRequest
 	if err := s.decodeBody(w, r, &req); err != nil {
 		return err
@@ -87,9 +77,9 @@ func (s *Server) handleDropDB(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	sql := "DROP DATABASE " + name
-	if req.IfExists {
-		sql = "DROP DATABASE IF EXISTS " + name
+	sql := verb + name
+	if conditional(&req) {
+		sql = verb + ifClause + name
 	}
 	if _, err := s.exec.Execute(r.Context(), session.Request{SQL: sql}); err != nil {
 		return err
