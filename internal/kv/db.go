@@ -227,24 +227,24 @@ const (
 // when it is alive and committing. The caller retries its request after.
 // holder is the transaction making the request when that request holds
 // intents of its own, nil for plain reads.
-func (db *DB) handleIntent(ctx context.Context, partitionID uint64, ie *mvcc.IntentError, round int, holder *mvcc.TxnID) error {
+func (db *DB) handleIntent(ctx context.Context, partitionID uint64, ie *mvcc.IntentError, round int, holder *holderTxn) error {
 	in := ie.Intent
 	rec, err := db.sender.GetTxnRecord(ctx, in.Home, in.TxnID)
 	if err != nil {
 		return err
 	}
 	if rec == nil || rec.Status == mvcc.TxnPending {
-		if db.ownerAlive(ctx, in) {
+		if db.ownerAlive(ctx, in) && !db.shouldPush(ie, round, holder) {
 			db.metrics.intentWaits.Add(1)
 			if holder == nil {
 				return db.sender.WaitIntent(ctx, partitionID, ie.Key, in.TxnID, readerWait)
 			}
-			if round >= holderRounds || !db.addWait(*holder, in.TxnID) {
+			if round >= holderRounds || !db.addWait(holder.id, in.TxnID) {
 				return &kvpb.ConflictError{Reason: fmt.Sprintf("key %q is being committed by transaction %s", ie.Key, in.TxnID)}
 			}
-			defer db.removeWait(*holder, in.TxnID)
+			defer db.removeWait(holder.id, in.TxnID)
 			if hook := db.cfg.Knobs.OnHolderWait; hook != nil {
-				hook(*holder, in.TxnID)
+				hook(holder.id, in.TxnID)
 			}
 			return db.sender.WaitIntent(ctx, partitionID, ie.Key, in.TxnID, holderWait)
 		}
@@ -256,6 +256,31 @@ func (db *DB) handleIntent(ctx context.Context, partitionID uint64, ie *mvcc.Int
 	}
 	commit := rec.Status == mvcc.TxnCommitted
 	return db.sender.ResolveIntents(ctx, partitionID, []kvserver.Resolution{{TxnID: in.TxnID, Keys: [][]byte{ie.Key}, Commit: commit, CommitTS: rec.CommitTS}})
+}
+
+// holderTxn is a committing transaction that holds intents of its own.
+type holderTxn struct {
+	id       mvcc.TxnID
+	priority int64 // start wall time: smaller = older = wins pushes
+}
+
+// shouldPush decides that a holder stops waiting for a live owner and
+// aborts it instead: when waiting longer is not allowed (its wait rounds
+// are used up, or waiting would close a deadlock cycle) and the holder is
+// the older transaction. The younger side of a conflict gives way, so a
+// long-running transaction is not starved by a stream of younger ones.
+func (db *DB) shouldPush(ie *mvcc.IntentError, round int, holder *holderTxn) bool {
+	if holder == nil || holder.priority >= ie.Intent.Priority {
+		return false
+	}
+	if round >= holderRounds {
+		return true
+	}
+	if !db.addWait(holder.id, ie.Intent.TxnID) {
+		return true // deadlock, and we are older
+	}
+	db.removeWait(holder.id, ie.Intent.TxnID)
+	return false
 }
 
 // addWait records that waiter waits for owner, unless owner (transitively)
@@ -334,7 +359,7 @@ func (db *DB) ownerAlive(ctx context.Context, in *mvcc.Intent) bool {
 
 // withIntentRetry runs op, resolving intents it meets and retrying; see
 // handleIntent for holder.
-func (db *DB) withIntentRetry(ctx context.Context, partitionID uint64, holder *mvcc.TxnID, op func() error) error {
+func (db *DB) withIntentRetry(ctx context.Context, partitionID uint64, holder *holderTxn, op func() error) error {
 	for round := 0; ; round++ {
 		err := op()
 		var ie *mvcc.IntentError

@@ -233,7 +233,8 @@ func (t *Txn) commit2PC(ctx context.Context, home uint64, byPartition map[uint64
 		writeParts = append(writeParts, p)
 	}
 	sort.Slice(writeParts, func(i, j int) bool { return writeParts[i] < writeParts[j] })
-	template := mvcc.Intent{Home: home, CoordNode: db.cfg.NodeID, CoordEpoch: db.cfg.Epoch, WriteWall: db.clock.Now().WallTime}
+	template := mvcc.Intent{Home: home, CoordNode: db.cfg.NodeID, CoordEpoch: db.cfg.Epoch,
+		WriteWall: db.clock.Now().WallTime, Priority: t.readTS.WallTime}
 
 	// Phase 1: prepare every partition that has writes, in parallel.
 	prepTS := make([]hlc.Timestamp, len(writeParts))
@@ -247,7 +248,7 @@ func (t *Txn) commit2PC(ctx context.Context, home uint64, byPartition map[uint64
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = db.withIntentRetry(ctx, p, &t.id, func() error {
+			errs[i] = db.withIntentRetry(ctx, p, &holderTxn{id: t.id, priority: t.readTS.WallTime}, func() error {
 				var err error
 				prepTS[i], err = db.sender.Prepare(ctx, p, req)
 				return err
@@ -285,7 +286,7 @@ func (t *Txn) commit2PC(ctx context.Context, home uint64, byPartition map[uint64
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			err := db.withIntentRetry(ctx, p, &t.id, func() error {
+			err := db.withIntentRetry(ctx, p, &holderTxn{id: t.id, priority: t.readTS.WallTime}, func() error {
 				return db.sender.Refresh(ctx, p, t.id, rs.asSpans(), from, commitTS)
 			})
 			if err != nil {

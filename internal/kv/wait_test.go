@@ -2,9 +2,12 @@ package kv
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 
+	"github.com/camusdb/camusdb-go/internal/hlc"
+	"github.com/camusdb/camusdb-go/internal/kvpb"
 	"github.com/camusdb/camusdb-go/internal/mvcc"
 )
 
@@ -134,5 +137,54 @@ func TestReaderWaitsForCommittingWriter(t *testing.T) {
 	}
 	if v := <-got; v != "new" {
 		t.Fatalf("reader above a committed transaction's intents read %q", v)
+	}
+}
+
+// TestOlderHolderPushesYoungerOwner: an older transaction whose prepare
+// keeps meeting a younger committing transaction's intents aborts the
+// younger one instead of giving up; the younger's commit then fails with a
+// conflict and the older one's writes win.
+func TestOlderHolderPushesYoungerOwner(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	release := make(chan struct{})
+	youngPrepared := make(chan struct{})
+	var young mvcc.TxnID
+	var once sync.Once
+	db := NewDB(Config{Sender: e.server, Clock: e.clock, NumPartitions: 4, NodeID: 1, Epoch: 1,
+		Knobs: TestingKnobs{BeforeCommitRecord: func(id mvcc.TxnID) error {
+			if id == young {
+				once.Do(func() { close(youngPrepared) })
+				<-release
+			}
+			return nil
+		}}})
+	t.Cleanup(func() { db.Close(ctx) })
+	k1, k2 := multiPartitionPair(t, db)
+	old, _ := db.Begin(ctx)
+	e.clock.Update(hlc.Timestamp{WallTime: old.ReadTimestamp().WallTime + 1}) // strictly younger below
+	y, _ := db.Begin(ctx)
+	young = y.ID()
+	_ = y.Put(k1, []byte("young"))
+	_ = y.Put(k2, []byte("young"))
+	youngDone := make(chan error, 1)
+	go func() { youngDone <- y.Commit(ctx) }()
+	<-youngPrepared
+	_ = old.Put(k1, []byte("old"))
+	_ = old.Put(k2, []byte("old"))
+	if err := old.Commit(ctx); err != nil {
+		close(release)
+		t.Fatalf("older transaction did not push the younger one: %v", err)
+	}
+	close(release)
+	var ce *kvpb.ConflictError
+	if err := <-youngDone; !errors.As(err, &ce) {
+		t.Fatalf("pushed younger transaction: %v, want a conflict", err)
+	}
+	r, _ := db.Begin(ctx)
+	for _, k := range [][]byte{k1, k2} {
+		if v, _, err := r.Get(ctx, k); err != nil || string(v) != "old" {
+			t.Fatalf("after the push %q = %q %v", k, v, err)
+		}
 	}
 }

@@ -55,12 +55,15 @@ type Intent struct {
 	CoordNode, CoordEpoch uint64
 	// WriteWall is the coordinator's wall time when the intent was laid.
 	WriteWall int64
+	// Priority orders transactions for pushes: the wall time the
+	// transaction began (smaller = older = wins).
+	Priority int64
 	Deleted   bool
 	Value     []byte
 }
 
 func encodeIntent(in *Intent) []byte {
-	b := make([]byte, 0, 1+TxnIDLen+hlc.EncodedLen+3*binary.MaxVarintLen64+8+1+len(in.Value))
+	b := make([]byte, 0, 1+TxnIDLen+hlc.EncodedLen+3*binary.MaxVarintLen64+16+1+len(in.Value))
 	b = append(b, intentTag)
 	b = append(b, in.TxnID[:]...)
 	b = in.TS.AppendEncode(b)
@@ -68,6 +71,7 @@ func encodeIntent(in *Intent) []byte {
 	b = binary.AppendUvarint(b, in.CoordNode)
 	b = binary.AppendUvarint(b, in.CoordEpoch)
 	b = binary.BigEndian.AppendUint64(b, uint64(in.WriteWall))
+	b = binary.BigEndian.AppendUint64(b, uint64(in.Priority))
 	if in.Deleted {
 		return append(b, 1)
 	}
@@ -93,13 +97,14 @@ func decodeIntent(b []byte) (*Intent, error) {
 		*dst = v
 		b = b[n:]
 	}
-	if len(b) < 9 {
+	if len(b) < 17 {
 		return nil, ErrBadValue
 	}
 	in.WriteWall = int64(binary.BigEndian.Uint64(b))
-	in.Deleted = b[8] == 1
+	in.Priority = int64(binary.BigEndian.Uint64(b[8:]))
+	in.Deleted = b[16] == 1
 	if !in.Deleted {
-		in.Value = append([]byte(nil), b[9:]...)
+		in.Value = append([]byte(nil), b[17:]...)
 	}
 	return in, nil
 }

@@ -130,6 +130,7 @@ func (e *encoder) intent(in *mvcc.Intent) {
 	e.uvarint(in.CoordNode)
 	e.uvarint(in.CoordEpoch)
 	e.uvarint(uint64(in.WriteWall))
+	e.uvarint(uint64(in.Priority))
 	e.bool(in.Deleted)
 	e.bytes(in.Value)
 }
@@ -296,6 +297,7 @@ func (d *decoder) intent() mvcc.Intent {
 		CoordNode:  d.uvarint(),
 		CoordEpoch: d.uvarint(),
 		WriteWall:  int64(d.uvarint()),
+		Priority:   int64(d.uvarint()),
 		Deleted:    d.bool(),
 		Value:      d.bytes(),
 	}
