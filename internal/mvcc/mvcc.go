@@ -170,6 +170,14 @@ func scanReverse(it storage.Iterator, upper []byte, readTS hlc.Timestamp, opts S
 // *IntentError). end == nil means the single key start.
 // conflictKey is the first conflicting key (nil = none).
 func CheckNoWrites(r storage.Reader, partitionID uint64, start, end []byte, after, upTo hlc.Timestamp, own *TxnID) (conflictKey []byte, err error) {
+	return CheckNoWritesOrIntents(r, partitionID, start, end, after, upTo, own, false)
+}
+
+// CheckNoWritesOrIntents is CheckNoWrites; with anyIntent, a foreign intent
+// of any timestamp is reported (for keys the caller is about to write: a
+// write-write conflict whatever the intent's timestamp), saving a separate
+// intent lookup.
+func CheckNoWritesOrIntents(r storage.Reader, partitionID uint64, start, end []byte, after, upTo hlc.Timestamp, own *TxnID, anyIntent bool) (conflictKey []byte, err error) {
 	var lower, upper []byte
 	if end == nil {
 		lower = keyPrefix(partitionID, start)
@@ -193,7 +201,7 @@ func CheckNoWrites(r storage.Reader, partitionID uint64, start, end []byte, afte
 			if err != nil {
 				return nil, err
 			}
-			if (own == nil || in.TxnID != *own) && in.TS.LessEq(upTo) {
+			if (own == nil || in.TxnID != *own) && (anyIntent || in.TS.LessEq(upTo)) {
 				return nil, &IntentError{Key: d.user, Intent: in}
 			}
 			ok = it.Next()

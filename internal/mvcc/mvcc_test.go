@@ -162,6 +162,10 @@ func TestIntentsAndConflicts(t *testing.T) {
 	if _, err := CheckNoWrites(e, 1, []byte("a"), []byte("z"), ts(25), ts(31), nil); !errors.As(err, &ie) {
 		t.Fatalf("intent in range must be reported: %v", err)
 	}
+	// For a key about to be written, a foreign intent of any timestamp conflicts.
+	if _, err := CheckNoWritesOrIntents(e, 1, []byte("k1"), nil, ts(10), ts(29), nil, true); !errors.As(err, &ie) {
+		t.Fatalf("intent above upTo on a written key must be reported: %v", err)
+	}
 	// Resolve as committed at 33.
 	b = e.NewBatch()
 	if err := ResolveIntent(b, 1, []byte("k1"), in, true, ts(33)); err != nil {

@@ -143,14 +143,17 @@ func (s *Server) Scan(ctx context.Context, partitionID uint64, start, end []byte
 }
 
 // validateReads fails when a key in reads was written in (after, upTo].
-func (s *Server) validateReads(partitionID uint64, reads []Span, after, upTo hlc.Timestamp, own *mvcc.TxnID) error {
+// Point reads of keys in written are also checked for foreign intents of
+// any timestamp (see checkNoForeignIntents).
+func (s *Server) validateReads(partitionID uint64, reads []Span, after, upTo hlc.Timestamp, own *mvcc.TxnID, written map[string]struct{}) error {
 	if len(reads) > 0 {
 		if err := s.checkGC(partitionID, after); err != nil {
 			return err
 		}
 	}
 	for _, sp := range reads {
-		key, err := mvcc.CheckNoWrites(s.engine, partitionID, sp.Key, sp.EndKey, after, upTo, own)
+		_, isWritten := written[string(sp.Key)]
+		key, err := mvcc.CheckNoWritesOrIntents(s.engine, partitionID, sp.Key, sp.EndKey, after, upTo, own, sp.EndKey == nil && isWritten)
 		if err != nil {
 			return err
 		}
@@ -161,10 +164,35 @@ func (s *Server) validateReads(partitionID uint64, reads []Span, after, upTo hlc
 	return nil
 }
 
-// checkNoForeignIntents returns *mvcc.IntentError when a write key carries
-// another transaction's intent.
-func (s *Server) checkNoForeignIntents(partitionID uint64, writes []Mutation, own mvcc.TxnID) error {
+// pointReads returns the keys read as points that are also written: their
+// intent check is folded into the read validation.
+func pointReadsWritten(reads []Span, writes []Mutation) map[string]struct{} {
+	if len(reads) == 0 || len(writes) == 0 {
+		return nil
+	}
+	points := make(map[string]struct{}, len(reads))
+	for _, r := range reads {
+		if r.EndKey == nil {
+			points[string(r.Key)] = struct{}{}
+		}
+	}
+	out := make(map[string]struct{})
 	for _, w := range writes {
+		if _, ok := points[string(w.Key)]; ok {
+			out[string(w.Key)] = struct{}{}
+		}
+	}
+	return out
+}
+
+// checkNoForeignIntents returns *mvcc.IntentError when a write key carries
+// another transaction's intent. Keys in checked were covered by the read
+// validation already.
+func (s *Server) checkNoForeignIntents(partitionID uint64, writes []Mutation, own mvcc.TxnID, checked map[string]struct{}) error {
+	for _, w := range writes {
+		if _, ok := checked[string(w.Key)]; ok {
+			continue
+		}
 		in, err := mvcc.GetIntent(s.engine, partitionID, w.Key)
 		if err != nil {
 			return err
@@ -220,10 +248,11 @@ func (s *Server) Commit1PC(ctx context.Context, partitionID uint64, req *CommitR
 	err = s.withLatches(ctx, partitionID, commitLatches(req.Reads, req.Writes), func(term uint64) error {
 		s.clock.Update(req.ReadTS)
 		commitTS = s.clock.Now()
-		if err := s.validateReads(partitionID, req.Reads, req.ReadTS, commitTS, &req.TxnID); err != nil {
+		written := pointReadsWritten(req.Reads, req.Writes)
+		if err := s.validateReads(partitionID, req.Reads, req.ReadTS, commitTS, &req.TxnID, written); err != nil {
 			return err
 		}
-		if err := s.checkNoForeignIntents(partitionID, req.Writes, req.TxnID); err != nil {
+		if err := s.checkNoForeignIntents(partitionID, req.Writes, req.TxnID, written); err != nil {
 			return err
 		}
 		rec := &recorder{writes: make([]Write, 0, len(req.Writes))}
@@ -245,13 +274,14 @@ func (s *Server) Prepare(ctx context.Context, partitionID uint64, req *CommitReq
 	err = s.withLatches(ctx, partitionID, commitLatches(req.Reads, req.Writes), func(term uint64) error {
 		s.clock.Update(req.ReadTS)
 		prepTS = s.clock.Now()
-		if err := s.validateReads(partitionID, req.Reads, req.ReadTS, prepTS, &req.TxnID); err != nil {
+		written := pointReadsWritten(req.Reads, req.Writes)
+		if err := s.validateReads(partitionID, req.Reads, req.ReadTS, prepTS, &req.TxnID, written); err != nil {
 			return err
 		}
 		if len(req.Writes) == 0 {
 			return nil
 		}
-		if err := s.checkNoForeignIntents(partitionID, req.Writes, req.TxnID); err != nil {
+		if err := s.checkNoForeignIntents(partitionID, req.Writes, req.TxnID, written); err != nil {
 			return err
 		}
 		rec := &recorder{writes: make([]Write, 0, len(req.Writes))}
@@ -277,7 +307,7 @@ func (s *Server) Refresh(ctx context.Context, partitionID uint64, id mvcc.TxnID,
 	}
 	return s.withLatches(ctx, partitionID, spans, func(uint64) error {
 		s.clock.Update(to)
-		return s.validateReads(partitionID, reads, from, to, &id)
+		return s.validateReads(partitionID, reads, from, to, &id, nil)
 	})
 }
 
