@@ -58,8 +58,8 @@ type Intent struct {
 	// Priority orders transactions for pushes: the wall time the
 	// transaction began (smaller = older = wins).
 	Priority int64
-	Deleted   bool
-	Value     []byte
+	Deleted  bool
+	Value    []byte
 }
 
 func encodeIntent(in *Intent) []byte {
