@@ -12,6 +12,8 @@ type latchSpan struct {
 	write      bool
 }
 
+func (a latchSpan) isPoint() bool { return a.end == "" }
+
 func (a latchSpan) overlaps(b latchSpan) bool {
 	aEnd, bEnd := a.end, b.end
 	if aEnd == "" {
@@ -29,18 +31,28 @@ type latchGroup struct {
 	done  chan struct{}
 }
 
+// pointHolder is one group's latch on a single key.
+type pointHolder struct {
+	group *latchGroup
+	write bool
+}
+
 // latchManager serialises conflicting requests on one partition: a write
 // latch excludes every overlapping latch, read latches share. A request
 // takes all its latches at once (no hold-and-wait), so latches cannot
 // deadlock. Write latches are held from evaluation until the proposed
 // command is applied, so a later reader or validator sees its effect.
+//
+// Point latches (the common case) are indexed by key, so checking one is
+// a map lookup plus a look at the (few) range latches held.
 type latchManager struct {
-	mu   sync.Mutex
-	held map[*latchGroup]struct{} // guarded by mu
+	mu     sync.Mutex
+	points map[string][]pointHolder    // guarded by mu: point latches by key
+	ranges map[*latchGroup][]latchSpan // guarded by mu: groups' range latches
 }
 
 func newLatchManager() *latchManager {
-	return &latchManager{held: make(map[*latchGroup]struct{})}
+	return &latchManager{points: make(map[string][]pointHolder), ranges: make(map[*latchGroup][]latchSpan)}
 }
 
 func (m *latchManager) acquire(ctx context.Context, spans []latchSpan) (*latchGroup, error) {
@@ -49,7 +61,7 @@ func (m *latchManager) acquire(ctx context.Context, spans []latchSpan) (*latchGr
 		m.mu.Lock()
 		blocker := m.conflictLocked(g)
 		if blocker == nil {
-			m.held[g] = struct{}{}
+			m.insertLocked(g)
 			m.mu.Unlock()
 			return g, nil
 		}
@@ -62,12 +74,33 @@ func (m *latchManager) acquire(ctx context.Context, spans []latchSpan) (*latchGr
 	}
 }
 
+// conflictLocked returns a held group that conflicts with g, or nil.
 func (m *latchManager) conflictLocked(g *latchGroup) *latchGroup {
-	for other := range m.held {
-		for _, a := range g.spans {
-			for _, b := range other.spans {
+	for _, a := range g.spans {
+		// Against held range latches.
+		for other, rs := range m.ranges {
+			for _, b := range rs {
 				if (a.write || b.write) && a.overlaps(b) {
 					return other
+				}
+			}
+		}
+		// Against held point latches.
+		if a.isPoint() {
+			for _, h := range m.points[a.start] {
+				if a.write || h.write {
+					return h.group
+				}
+			}
+			continue
+		}
+		for key, holders := range m.points {
+			if key < a.start || key >= a.end {
+				continue
+			}
+			for _, h := range holders {
+				if a.write || h.write {
+					return h.group
 				}
 			}
 		}
@@ -75,9 +108,36 @@ func (m *latchManager) conflictLocked(g *latchGroup) *latchGroup {
 	return nil
 }
 
+func (m *latchManager) insertLocked(g *latchGroup) {
+	for _, s := range g.spans {
+		if s.isPoint() {
+			m.points[s.start] = append(m.points[s.start], pointHolder{group: g, write: s.write})
+		} else {
+			m.ranges[g] = append(m.ranges[g], s)
+		}
+	}
+}
+
 func (m *latchManager) release(g *latchGroup) {
 	m.mu.Lock()
-	delete(m.held, g)
+	for _, s := range g.spans {
+		if !s.isPoint() {
+			continue
+		}
+		holders := m.points[s.start]
+		for i, h := range holders {
+			if h.group == g {
+				holders = append(holders[:i], holders[i+1:]...)
+				break
+			}
+		}
+		if len(holders) == 0 {
+			delete(m.points, s.start)
+		} else {
+			m.points[s.start] = holders
+		}
+	}
+	delete(m.ranges, g)
 	m.mu.Unlock()
 	close(g.done)
 }
