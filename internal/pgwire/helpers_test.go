@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/camusdb/camusdb-go/internal/util/testutil"
 	"net"
 	"strings"
 	"testing"
@@ -111,13 +112,12 @@ func mustExec(t testing.TB, conn *pgx.Conn, sql string, args ...any) pgconn.Comm
 // waitFor polls cond until it holds or the deadline passes.
 func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for delay := time.Millisecond; !cond(); delay = min(2*delay, 50*time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
+	testutil.SucceedsSoon(t, 10*time.Second, func() error {
+		if cond() {
+			return nil
 		}
-		time.Sleep(delay)
-	}
+		return fmt.Errorf("waiting for %s", what)
+	})
 }
 
 func listen(t testing.TB) net.Listener {

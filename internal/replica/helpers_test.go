@@ -3,6 +3,7 @@ package replica
 import (
 	"context"
 	"fmt"
+	"github.com/camusdb/camusdb-go/internal/util/testutil"
 	"io"
 	"log/slog"
 	"testing"
@@ -30,19 +31,7 @@ func put(partitionID uint64, k, v string) Command {
 // succeedsSoon polls fn until it returns nil or the deadline passes.
 func succeedsSoon(t testing.TB, timeout time.Duration, fn func() error) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	backoff := time.Millisecond
-	for {
-		err := fn()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("condition not met after %s: %v", timeout, err)
-		}
-		time.Sleep(backoff) // polling a condition, not synchronising
-		backoff = min(2*backoff, 50*time.Millisecond)
-	}
+	testutil.SucceedsSoon(t, timeout, fn)
 }
 
 func openTestEngine(t testing.TB, opts storage.Options) *storage.Engine {

@@ -3,6 +3,8 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"github.com/camusdb/camusdb-go/internal/util/testutil"
 	"net/http"
 	"os"
 	"strings"
@@ -90,8 +92,7 @@ func TestDemoClusterServesSQLInMemory(t *testing.T) {
 
 	// Exactly one node reports itself leader of each partition on /metrics
 	// (polled: a leadership change between two scrapes would double-count).
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	testutil.SucceedsSoon(t, 10*time.Second, func() error {
 		leaders := map[string]float64{}
 		for _, a := range addrs {
 			samples := scrape(t, client, "http://"+a)
@@ -99,14 +100,11 @@ func TestDemoClusterServesSQLInMemory(t *testing.T) {
 				leaders[p] += samples[`camusdb_partition_leader{partition="`+p+`"}`]
 			}
 		}
-		if leaders["1"] == 1 && leaders["2"] == 1 {
-			break
+		if leaders["1"] != 1 || leaders["2"] != 1 {
+			return fmt.Errorf("leaders per partition over all nodes' /metrics: %v, want 1 each", leaders)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("leaders per partition over all nodes' /metrics: %v, want 1 each", leaders)
-		}
-		time.Sleep(50 * time.Millisecond) // poll interval of a condition with a deadline
-	}
+		return nil
+	})
 
 	stopped = true
 	if err := c.Stop(context.Background()); err != nil {

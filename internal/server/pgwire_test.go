@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/camusdb/camusdb-go/internal/util/testutil"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -42,17 +43,10 @@ func startPGNode(t testing.TB) *Node {
 	if err := n.servePGWire(ln); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	testutil.SucceedsSoon(t, 20*time.Second, func() error {
 		_, err := n.sql.Execute(context.Background(), session.Request{SQL: "CREATE DATABASE IF NOT EXISTS test"})
-		if err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("create database: %v", err)
-		}
-		time.Sleep(20 * time.Millisecond) // polling readiness with a deadline
-	}
+		return err
+	})
 	return n
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/camusdb/camusdb-go/internal/util/testutil"
 	"net"
 	"net/http"
 	"strings"
@@ -63,26 +64,28 @@ func startCluster(t *testing.T, n int, partitions string) []*node {
 // leaderOf asks a node which node id leads a partition.
 func leaderOf(t *testing.T, nd *node, partitionID uint64) uint64 {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	var leader uint64
+	testutil.SucceedsSoon(t, 30*time.Second, func() error {
 		resp, err := http.Get(nd.url() + "/cluster/status")
-		if err == nil {
-			var st struct {
-				Partitions []struct{ ID, Leader uint64 } `json:"partitions"`
-			}
-			err = json.NewDecoder(resp.Body).Decode(&st)
-			resp.Body.Close()
-			for _, p := range st.Partitions {
-				if err == nil && p.ID == partitionID && p.Leader != 0 {
-					return p.Leader
-				}
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		var st struct {
+			Partitions []struct{ ID, Leader uint64 } `json:"partitions"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+			return err
+		}
+		for _, p := range st.Partitions {
+			if p.ID == partitionID && p.Leader != 0 {
+				leader = p.Leader
+				return nil
 			}
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no leader for partition %d: %v", partitionID, err)
-		}
-		time.Sleep(50 * time.Millisecond) // polling the status endpoint
-	}
+		return fmt.Errorf("no leader for partition %d", partitionID)
+	})
+	return leader
 }
 
 // TestClusterKill9: three processes; kill -9 the leader of a partition
@@ -130,13 +133,12 @@ func TestClusterKill9(t *testing.T) {
 	}
 	waitAcks := func(n int64) {
 		t.Helper()
-		deadline := time.Now().Add(60 * time.Second)
-		for total.Load() < n {
-			if time.Now().After(deadline) {
-				t.Fatalf("only %d acknowledged writes", total.Load())
+		testutil.SucceedsSoon(t, 60*time.Second, func() error {
+			if got := total.Load(); got < n {
+				return fmt.Errorf("only %d acknowledged writes", got)
 			}
-			time.Sleep(20 * time.Millisecond) // polling the writers' counter
-		}
+			return nil
+		})
 	}
 	waitAcks(50)
 	victimID := leaderOf(t, nodes[0], 1)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/camusdb/camusdb-go/internal/util/testutil"
 	"math"
 	"os"
 	"os/exec"
@@ -183,15 +184,14 @@ func TestDumpIsConsistentUnderConcurrentTransfers(t *testing.T) {
 	defer func() { cancel(); writers.Wait() }()
 
 	waitCommitted := func(want int) {
-		deadline := time.Now().Add(30 * time.Second)
-		for {
+		testutil.SucceedsSoon(t, 30*time.Second, func() error {
 			count := 0
 			committed.Range(func(_, _ any) bool { count++; return true })
-			if count >= want || time.Now().After(deadline) {
-				return
+			if count < want {
+				return fmt.Errorf("only %d of %d transfers committed", count, want)
 			}
-			time.Sleep(10 * time.Millisecond) // polling a condition with a deadline
-		}
+			return nil
+		})
 	}
 	waitCommitted(2)
 	for round := range 3 {

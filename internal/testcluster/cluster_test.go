@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/camusdb/camusdb-go/internal/util/testutil"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
@@ -246,13 +247,12 @@ func TestBankSurvivesLeaderKill(t *testing.T) {
 		}()
 	}
 	waitTransfers := func(n int64) {
-		deadline := time.Now().Add(30 * time.Second)
-		for transfers.Load() < n {
-			if time.Now().After(deadline) {
-				t.Fatalf("only %d transfers", transfers.Load())
+		testutil.SucceedsSoon(t, 30*time.Second, func() error {
+			if got := transfers.Load(); got < n {
+				return fmt.Errorf("only %d transfers", got)
 			}
-			time.Sleep(20 * time.Millisecond) // polling the workers' progress counter
-		}
+			return nil
+		})
 	}
 	waitTransfers(20)
 	victim := c.LeaderOf(1)

@@ -3,6 +3,7 @@ package kvtest
 import (
 	"context"
 	"fmt"
+	"github.com/camusdb/camusdb-go/internal/util/testutil"
 	"io"
 	"log/slog"
 	"sync/atomic"
@@ -283,17 +284,5 @@ func (r replicator) Propose(ctx context.Context, partitionID, evalTerm uint64, w
 // test with cond's last error.
 func WaitFor(t testing.TB, timeout time.Duration, cond func() error) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	pause := time.Millisecond
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("condition not met after %s: %v", timeout, err)
-		}
-		time.Sleep(pause) // polling a condition, not synchronising
-		pause = min(2*pause, 50*time.Millisecond)
-	}
+	testutil.SucceedsSoon(t, timeout, cond)
 }

@@ -3,6 +3,7 @@ package session_test
 import (
 	"context"
 	"fmt"
+	"github.com/camusdb/camusdb-go/internal/util/testutil"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -264,13 +265,12 @@ func TestReaperRollsBackIdleTransactions(t *testing.T) {
 	if _, err := s.Begin(ctx, ""); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for s.OpenTransactions() != 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("idle transaction was never reaped")
+	testutil.SucceedsSoon(t, 10*time.Second, func() error {
+		if n := s.OpenTransactions(); n != 0 {
+			return fmt.Errorf("idle transaction was never reaped (%d open)", n)
 		}
-		time.Sleep(5 * time.Millisecond) // polling a condition, not synchronising
-	}
+		return nil
+	})
 }
 
 // No lost updates: concurrent increments either apply or fail with a
