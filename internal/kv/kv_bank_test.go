@@ -432,6 +432,7 @@ func TestBankCoordinatorCrash(t *testing.T) {
 		t.Fatalf("commit: %v", err)
 	}
 	n.SetBeforeCommitRecord(nil)
+	n.SyncWAL() // as any other commit would: prepares are lazy
 	n.Crash()
 
 	intents := n.Intents()

@@ -234,6 +234,11 @@ func (s *ddScript) run(t *testing.T, d *datadriven.TestData) string {
 		})
 		fmt.Fprintf(&out, "%s fails\n", method)
 	case "restart":
+		// restart: crash after an fsync (what the next durable commit would
+		// do); restart unsynced: crash with only what was fsynced by itself.
+		if len(d.CmdArgs) == 0 || d.CmdArgs[0].Key != "unsynced" {
+			s.n.SyncWAL()
+		}
 		s.manual.Increment(time.Second) // the next incarnation's clock is later
 		s.n.Crash()
 		fmt.Fprintf(&out, "epoch %d\n", s.n.Epoch)

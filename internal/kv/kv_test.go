@@ -26,7 +26,7 @@ type directReplicator struct {
 }
 
 func (r *directReplicator) LeaderTerm(uint64) (uint64, bool) { return 1, true }
-func (r *directReplicator) Propose(ctx context.Context, pid, term uint64, writes []kvserver.Write) error {
+func (r *directReplicator) Propose(ctx context.Context, pid uint64, cmd kvserver.Command) error {
 	r.mu.Lock()
 	err := r.failPropose[pid]
 	r.mu.Unlock()
@@ -35,7 +35,7 @@ func (r *directReplicator) Propose(ctx context.Context, pid, term uint64, writes
 	}
 	b := r.engine.NewBatch()
 	defer b.Close()
-	for _, w := range writes {
+	for _, w := range cmd.Writes {
 		if w.Delete {
 			_ = b.Delete(w.Key)
 		} else {

@@ -170,14 +170,6 @@ func scanReverse(it storage.Iterator, upper []byte, readTS hlc.Timestamp, opts S
 // *IntentError). end == nil means the single key start.
 // conflictKey is the first conflicting key (nil = none).
 func CheckNoWrites(r storage.Reader, partitionID uint64, start, end []byte, after, upTo hlc.Timestamp, own *TxnID) (conflictKey []byte, err error) {
-	return CheckNoWritesOrIntents(r, partitionID, start, end, after, upTo, own, false)
-}
-
-// CheckNoWritesOrIntents is CheckNoWrites; with anyIntent, a foreign intent
-// of any timestamp is reported (for keys the caller is about to write: a
-// write-write conflict whatever the intent's timestamp), saving a separate
-// intent lookup.
-func CheckNoWritesOrIntents(r storage.Reader, partitionID uint64, start, end []byte, after, upTo hlc.Timestamp, own *TxnID, anyIntent bool) (conflictKey []byte, err error) {
 	var lower, upper []byte
 	if end == nil {
 		lower = keyPrefix(partitionID, start)
@@ -201,7 +193,7 @@ func CheckNoWritesOrIntents(r storage.Reader, partitionID uint64, start, end []b
 			if err != nil {
 				return nil, err
 			}
-			if (own == nil || in.TxnID != *own) && (anyIntent || in.TS.LessEq(upTo)) {
+			if (own == nil || in.TxnID != *own) && in.TS.LessEq(upTo) {
 				return nil, &IntentError{Key: d.user, Intent: in}
 			}
 			ok = it.Next()
@@ -219,6 +211,51 @@ func CheckNoWritesOrIntents(r storage.Reader, partitionID uint64, start, end []b
 		ok = it.Next()
 	}
 	return nil, it.Error()
+}
+
+// WriteCheck reports, for each key about to be written, the intent on it
+// (nil if none) and the timestamp of its newest committed version (zero if
+// none), calling fn once per key in order. One iterator serves every key.
+func WriteCheck(r storage.Reader, partitionID uint64, keys [][]byte, fn func(i int, in *Intent, newest hlc.Timestamp) error) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	lower, upper := userSpan(partitionID, nil, nil)
+	if len(keys) == 1 {
+		lower = keyPrefix(partitionID, keys[0])
+		upper = storage.PrefixEnd(lower)
+	}
+	it, err := r.NewIter(lower, upper)
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	for i, key := range keys {
+		prefix := keyPrefix(partitionID, key)
+		var in *Intent
+		var newest hlc.Timestamp
+		ok := it.SeekGE(prefix)
+		if ok && len(it.Key()) == len(prefix) && bytes.Equal(it.Key(), prefix) {
+			if in, err = decodeIntent(it.Value()); err != nil {
+				return err
+			}
+			ok = it.Next()
+		}
+		if ok && len(it.Key()) == len(prefix)+hlc.EncodedLen && bytes.HasPrefix(it.Key(), prefix) {
+			inv, err := hlc.Decode(it.Key()[len(prefix):])
+			if err != nil {
+				return err
+			}
+			newest = hlc.Timestamp{WallTime: ^inv.WallTime, Logical: ^inv.Logical}
+		}
+		if err := it.Error(); err != nil {
+			return err
+		}
+		if err := fn(i, in, newest); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // GetIntent returns the intent on key, or nil.

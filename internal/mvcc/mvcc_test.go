@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/camusdb/camusdb-go/internal/hlc"
@@ -162,9 +163,15 @@ func TestIntentsAndConflicts(t *testing.T) {
 	if _, err := CheckNoWrites(e, 1, []byte("a"), []byte("z"), ts(25), ts(31), nil); !errors.As(err, &ie) {
 		t.Fatalf("intent in range must be reported: %v", err)
 	}
-	// For a key about to be written, a foreign intent of any timestamp conflicts.
-	if _, err := CheckNoWritesOrIntents(e, 1, []byte("k1"), nil, ts(10), ts(29), nil, true); !errors.As(err, &ie) {
-		t.Fatalf("intent above upTo on a written key must be reported: %v", err)
+	// For keys about to be written: the intent (any timestamp) and the
+	// newest committed version of each, through one iterator.
+	var seen []string
+	err := WriteCheck(e, 1, [][]byte{[]byte("a"), []byte("k1"), []byte("k2")}, func(i int, in *Intent, newest hlc.Timestamp) error {
+		seen = append(seen, fmt.Sprintf("%d:%v:%s", i, in != nil, newest))
+		return nil
+	})
+	if got := strings.Join(seen, " "); err != nil || got != "0:false:0.0 1:true:10.0 2:false:20.0" {
+		t.Fatalf("WriteCheck: %q %v", got, err)
 	}
 	// Resolve as committed at 33.
 	b = e.NewBatch()

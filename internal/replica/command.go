@@ -25,6 +25,15 @@ type Command struct {
 	// *kvpb.RetryError.
 	EvalTerm uint64
 	Writes   []Write
+	// Lazy marks a command whose proposer does not need it durable when it
+	// is applied: it only matters together with a later durable command
+	// (a prepare before its commit record), or losing it is harmless (intent
+	// resolution, record deletion, garbage collection). In a group with a
+	// single voter, a Ready holding only lazy entries is written without an
+	// fsync; the log is one write-ahead log, so the next fsync makes it
+	// durable together with everything before it. With several voters
+	// every entry is fsynced as Raft requires.
+	Lazy bool
 }
 
 // ErrKeyOutsidePartition is returned for a write whose key is not in the

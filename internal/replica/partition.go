@@ -28,6 +28,7 @@ const (
 type proposal struct {
 	seq      uint64
 	evalTerm uint64
+	lazy     bool // see Command.Lazy
 	data     []byte
 	state    atomic.Int32
 	done     chan error // capacity 1; receives exactly one result
@@ -65,6 +66,9 @@ type partition struct {
 	logger             *slog.Logger
 	// preferred is the node that should lead (see maybeTransferLeadership).
 	preferred uint64
+	// singleVoter: the group has one voter (standalone), so lazy entries
+	// may skip the fsync (see Command.Lazy).
+	singleVoter bool
 
 	// inflight: proposals handed to raft, by sequence number.
 	inflight map[uint64]*proposal
@@ -121,6 +125,7 @@ func newPartition(s *Store, id uint64) (*partition, error) {
 		inflight: map[uint64]*proposal{},
 	}
 	p.preferred = preferredLeader(id, log.ConfState().GetVoters())
+	p.singleVoter = len(log.ConfState().GetVoters()) == 1
 	p.dataStart, p.dataEnd = storage.DataSpan(id)
 	storageAdapter := &raftStorage{
 		log: log, engine: s.engine, logger: raftLogger{p.logger},
@@ -184,6 +189,32 @@ func (p *partition) proposeQueued() {
 	queue := p.mu.queue
 	p.mu.queue = nil
 	p.mu.Unlock()
+	p.propose(queue)
+}
+
+// proposeLazy hands raft the queued lazy proposals only; the others stay
+// queued, in order. Queued proposals were evaluated under latches that do
+// not conflict (latches are held until a command is applied), so their
+// order in the log does not matter.
+func (p *partition) proposeLazy() {
+	p.mu.Lock()
+	queue := p.mu.queue
+	var lazy []*proposal
+	rest := queue[:0]
+	for _, prop := range queue {
+		if prop.lazy {
+			lazy = append(lazy, prop)
+		} else {
+			rest = append(rest, prop)
+		}
+	}
+	clear(queue[len(rest):])
+	p.mu.queue = rest
+	p.mu.Unlock()
+	p.propose(lazy)
+}
+
+func (p *partition) propose(queue []*proposal) {
 	if len(queue) == 0 {
 		return
 	}
@@ -212,6 +243,35 @@ func (p *partition) proposeQueued() {
 		p.proposedNow = append(p.proposedNow, prop)
 		p.store.metrics.proposals.Add(1)
 	}
+}
+
+// lazyReady reports whether rd may be persisted without an fsync: the
+// group has a single voter, and rd carries nothing but lazy entries this
+// node proposed (no snapshot, no change of term or vote). See
+// Command.Lazy.
+func (p *partition) lazyReady(rd *raft.Ready) bool {
+	if !p.singleVoter || !raft.IsEmptySnap(rd.Snapshot) {
+		return false
+	}
+	if hs := rd.HardState; !raft.IsEmptyHardState(hs) {
+		cur := p.log.HardState()
+		if hs.GetTerm() != cur.GetTerm() || hs.GetVote() != cur.GetVote() {
+			return false
+		}
+	}
+	for _, e := range rd.Entries {
+		if e.GetType() != raftpb.EntryNormal || len(e.GetData()) == 0 {
+			return false
+		}
+		h, _, err := decodeHeader(e.GetData())
+		if err != nil || h.nodeID != p.store.cfg.NodeID {
+			return false
+		}
+		if prop := p.inflight[h.seq]; prop == nil || !prop.lazy {
+			return false
+		}
+	}
+	return true
 }
 
 // noteAppended records the log position of this node's proposals among

@@ -88,6 +88,8 @@ type Store struct {
 		statusC chan struct{}
 	}
 	stopOnce sync.Once
+	// singleVoter: every partition has one voter (a standalone node).
+	singleVoter bool
 }
 
 type inboxItem struct {
@@ -124,6 +126,7 @@ func NewStore(cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.singleVoter = true
 	for _, id := range ids {
 		p, err := newPartition(s, id)
 		if err != nil {
@@ -131,6 +134,7 @@ func NewStore(cfg Config) (*Store, error) {
 		}
 		s.partitions[id] = p
 		s.ids = append(s.ids, id)
+		s.singleVoter = s.singleVoter && p.singleVoter
 	}
 	for _, p := range s.partitions {
 		p.publishStatus()
@@ -275,6 +279,7 @@ func (s *Store) Propose(ctx context.Context, partitionID uint64, cmd Command) er
 	prop := &proposal{
 		seq:      seq,
 		evalTerm: cmd.EvalTerm,
+		lazy:     cmd.Lazy,
 		data:     encodeCommand(commandHeader{nodeID: s.cfg.NodeID, seq: seq}, &cmd),
 		done:     make(chan error, 1),
 	}
@@ -525,6 +530,17 @@ func (s *Store) iterate(tick bool, inbox []inboxItem) (more bool, err error) {
 			}
 		}
 	}
+	if s.singleVoter {
+		// Fast lane: lazy proposals are appended without an fsync and
+		// applied by the next processReady, so they need not wait for the
+		// fsync of the durable ones (see Command.Lazy).
+		for _, p := range s.partitions {
+			p.proposeLazy()
+		}
+		if _, err := s.processReady(); err != nil {
+			return false, err
+		}
+	}
 	for _, p := range s.partitions {
 		p.proposeQueued()
 	}
@@ -577,6 +593,9 @@ func (s *Store) processReady() (more bool, err error) {
 			}
 			sync = true
 		}
+		if g.rd.MustSync && !g.p.lazyReady(&g.rd) {
+			sync = true
+		}
 		if err := g.p.log.Append(batch, g.rd.Entries); err != nil {
 			return false, err
 		}
@@ -586,7 +605,6 @@ func (s *Store) processReady() (more bool, err error) {
 				return false, err
 			}
 		}
-		sync = sync || g.rd.MustSync
 		s.metrics.entriesAppended.Add(uint64(len(g.rd.Entries)))
 	}
 	if !batch.Empty() {

@@ -30,9 +30,9 @@ func (r replicator) LeaderTerm(partitionID uint64) (uint64, bool) {
 	return st.Term, true
 }
 
-func (r replicator) Propose(ctx context.Context, partitionID, evalTerm uint64, writes []kvserver.Write) error {
+func (r replicator) Propose(ctx context.Context, partitionID uint64, cmd kvserver.Command) error {
 	defer observeSince(r.latency, time.Now())
-	return r.store.Propose(ctx, partitionID, replica.Command{EvalTerm: evalTerm, Writes: writes})
+	return r.store.Propose(ctx, partitionID, cmd)
 }
 
 // core is the storage, consensus and transaction stack of one node, below SQL.

@@ -138,6 +138,10 @@ func (e *Engine) NewIter(lower, upper []byte) (Iterator, error) {
 	return it, nil
 }
 
+// SyncWAL makes every write committed so far durable (one fsync of the
+// write-ahead log).
+func (e *Engine) SyncWAL() error { return e.db.LogData(nil, pebble.Sync) }
+
 // NewBatch returns an empty write batch.
 func (e *Engine) NewBatch() Batch { return &batch{b: e.db.NewBatch()} }
 

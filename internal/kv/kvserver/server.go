@@ -16,16 +16,19 @@ import (
 // Write is one raw engine mutation of a proposed command.
 type Write = replica.Write
 
+// Command is a proposed command.
+type Command = replica.Command
+
 // Replicator is the slice of the replica layer kvserver needs.
 type Replicator interface {
 	// LeaderTerm returns the current term when this node is the ready
 	// leader of the partition; ok=false otherwise.
 	LeaderTerm(partitionID uint64) (term uint64, ok bool)
-	// Propose replicates writes and returns once they are applied locally.
-	// evalTerm is the term the command was evaluated in; the replica layer
+	// Propose replicates a command and returns once it is applied locally.
+	// Its EvalTerm is the term it was evaluated in; the replica layer
 	// applies it as a no-op (and returns a retry error) if it lands in a
-	// log entry of another term.
-	Propose(ctx context.Context, partitionID uint64, evalTerm uint64, writes []Write) error
+	// log entry of another term. See Command.Lazy.
+	Propose(ctx context.Context, partitionID uint64, cmd Command) error
 }
 
 // Span is a user-key span; EndKey == nil means the single key Key.
@@ -52,6 +55,8 @@ type Server struct {
 		waiters map[uint64]*intentWaiters // guarded by mu: per partition
 		// gcThresholds: per partition, reads below it are refused.
 		gcThresholds map[uint64]hlc.Timestamp
+		// tsCaches: per partition, the reads served (see tsCache).
+		tsCaches map[uint64]*tsCache
 	}
 }
 
@@ -61,6 +66,7 @@ func New(engine *storage.Engine, clock *hlc.Clock, r Replicator) *Server {
 	s.mu.latches = make(map[uint64]*latchManager)
 	s.mu.waiters = make(map[uint64]*intentWaiters)
 	s.mu.gcThresholds = make(map[uint64]hlc.Timestamp)
+	s.mu.tsCaches = make(map[uint64]*tsCache)
 	return s
 }
 
@@ -118,87 +124,68 @@ func (s *Server) withLatches(ctx context.Context, partitionID uint64, spans []la
 
 // Get reads key at readTS.
 func (s *Server) Get(ctx context.Context, partitionID uint64, key []byte, readTS hlc.Timestamp, own *mvcc.TxnID) (value []byte, found bool, err error) {
-	err = s.withLatches(ctx, partitionID, []latchSpan{userLatch(key, false)}, func(uint64) error {
+	err = s.withLatches(ctx, partitionID, []latchSpan{userLatch(key, false)}, func(term uint64) error {
 		s.clock.Update(readTS)
 		value, found, err = mvcc.Get(s.engine, partitionID, key, readTS, own)
 		if err != nil {
 			return err
 		}
-		return s.checkGC(partitionID, readTS) // after reading: see CollectGarbage
+		if err := s.checkGC(partitionID, readTS); err != nil { // after reading: see CollectGarbage
+			return err
+		}
+		s.tsCacheFor(partitionID, term).addPoint(key, readTS, ownID(own))
+		return nil
 	})
 	return value, found, err
 }
 
 // Scan reads [start, end) at readTS; see mvcc.Scan for resume.
 func (s *Server) Scan(ctx context.Context, partitionID uint64, start, end []byte, readTS hlc.Timestamp, opts mvcc.ScanOptions) (kvs []mvcc.KeyValue, resume []byte, err error) {
-	err = s.withLatches(ctx, partitionID, []latchSpan{spanLatch(Span{Key: start, EndKey: end}, false)}, func(uint64) error {
+	err = s.withLatches(ctx, partitionID, []latchSpan{spanLatch(Span{Key: start, EndKey: end}, false)}, func(term uint64) error {
 		s.clock.Update(readTS)
 		kvs, resume, err = mvcc.Scan(s.engine, partitionID, start, end, readTS, opts)
 		if err != nil {
 			return err
 		}
-		return s.checkGC(partitionID, readTS)
+		if err := s.checkGC(partitionID, readTS); err != nil {
+			return err
+		}
+		// Remember the part of the span that was read.
+		readStart, readEnd := start, end
+		if resume != nil {
+			if opts.Reverse {
+				readStart = resume
+			} else {
+				readEnd = resume
+			}
+		}
+		s.tsCacheFor(partitionID, term).addSpan(readStart, readEnd, readTS, ownID(opts.Own))
+		return nil
 	})
 	return kvs, resume, err
 }
 
+func ownID(own *mvcc.TxnID) mvcc.TxnID {
+	if own == nil {
+		return mvcc.TxnID{}
+	}
+	return *own
+}
+
 // validateReads fails when a key in reads was written in (after, upTo].
-// Point reads of keys in written are also checked for foreign intents of
-// any timestamp (see checkNoForeignIntents).
-func (s *Server) validateReads(partitionID uint64, reads []Span, after, upTo hlc.Timestamp, own *mvcc.TxnID, written map[string]struct{}) error {
+func (s *Server) validateReads(partitionID uint64, reads []Span, after, upTo hlc.Timestamp, own *mvcc.TxnID) error {
 	if len(reads) > 0 {
 		if err := s.checkGC(partitionID, after); err != nil {
 			return err
 		}
 	}
 	for _, sp := range reads {
-		_, isWritten := written[string(sp.Key)]
-		key, err := mvcc.CheckNoWritesOrIntents(s.engine, partitionID, sp.Key, sp.EndKey, after, upTo, own, sp.EndKey == nil && isWritten)
+		key, err := mvcc.CheckNoWrites(s.engine, partitionID, sp.Key, sp.EndKey, after, upTo, own)
 		if err != nil {
 			return err
 		}
 		if key != nil {
 			return &kvpb.ConflictError{Reason: fmt.Sprintf("key %q was written after the transaction read it", key)}
-		}
-	}
-	return nil
-}
-
-// pointReads returns the keys read as points that are also written: their
-// intent check is folded into the read validation.
-func pointReadsWritten(reads []Span, writes []Mutation) map[string]struct{} {
-	if len(reads) == 0 || len(writes) == 0 {
-		return nil
-	}
-	points := make(map[string]struct{}, len(reads))
-	for _, r := range reads {
-		if r.EndKey == nil {
-			points[string(r.Key)] = struct{}{}
-		}
-	}
-	out := make(map[string]struct{})
-	for _, w := range writes {
-		if _, ok := points[string(w.Key)]; ok {
-			out[string(w.Key)] = struct{}{}
-		}
-	}
-	return out
-}
-
-// checkNoForeignIntents returns *mvcc.IntentError when a write key carries
-// another transaction's intent. Keys in checked were covered by the read
-// validation already.
-func (s *Server) checkNoForeignIntents(partitionID uint64, writes []Mutation, own mvcc.TxnID, checked map[string]struct{}) error {
-	for _, w := range writes {
-		if _, ok := checked[string(w.Key)]; ok {
-			continue
-		}
-		in, err := mvcc.GetIntent(s.engine, partitionID, w.Key)
-		if err != nil {
-			return err
-		}
-		if in != nil && in.TxnID != own {
-			return &mvcc.IntentError{Key: append([]byte(nil), w.Key...), Intent: in}
 		}
 	}
 	return nil
@@ -240,19 +227,82 @@ type CommitRequest struct {
 	Intent mvcc.Intent
 }
 
-// Commit1PC validates and commits a transaction whose reads and writes all
-// lie in this partition, in one Raft command. It returns the commit
-// timestamp. *mvcc.IntentError means another transaction's intent is in the
-// way: resolve it and call again.
+// writeTimestamp picks the timestamp of req's writes in this partition: the
+// transaction's read timestamp, unless a committed version of a written key
+// or a read of one by another transaction (the timestamp cache) sits at or
+// above it — then just above the highest of those. When it moves, the
+// transaction's reads here are validated up to it and remembered at it, as
+// if they had been made there. *mvcc.IntentError reports another
+// transaction's intent on a written key (of any timestamp: a write-write
+// conflict); *kvpb.ConflictError a written key the transaction read and
+// someone overwrote since.
+func (s *Server) writeTimestamp(partitionID, term uint64, req *CommitRequest) (hlc.Timestamp, error) {
+	tsc := s.tsCacheFor(partitionID, term)
+	ts := req.ReadTS
+	keys := make([][]byte, len(req.Writes))
+	for i, w := range req.Writes {
+		keys[i] = w.Key
+	}
+	var points map[string]struct{} // keys read as points, built when needed
+	err := mvcc.WriteCheck(s.engine, partitionID, keys, func(i int, in *mvcc.Intent, newest hlc.Timestamp) error {
+		key := keys[i]
+		if in != nil && in.TxnID != req.TxnID {
+			return &mvcc.IntentError{Key: append([]byte(nil), key...), Intent: in}
+		}
+		if req.ReadTS.Less(newest) {
+			if points == nil {
+				points = pointReads(req.Reads)
+			}
+			if _, read := points[string(key)]; read {
+				return &kvpb.ConflictError{Reason: fmt.Sprintf("key %q was written after the transaction read it", key)}
+			}
+			ts = ts.Forward(newest.Next())
+		}
+		if r := tsc.maxRead(key, req.TxnID, req.ReadTS); req.ReadTS.LessEq(r) {
+			ts = ts.Forward(r.Next())
+		}
+		return nil
+	})
+	if err != nil {
+		return hlc.Timestamp{}, err
+	}
+	if ts != req.ReadTS {
+		if err := s.validateReads(partitionID, req.Reads, req.ReadTS, ts, &req.TxnID); err != nil {
+			return hlc.Timestamp{}, err
+		}
+		rememberReads(tsc, req.Reads, ts, req.TxnID)
+	}
+	return ts, nil
+}
+
+func pointReads(reads []Span) map[string]struct{} {
+	m := make(map[string]struct{}, len(reads))
+	for _, r := range reads {
+		if r.EndKey == nil {
+			m[string(r.Key)] = struct{}{}
+		}
+	}
+	return m
+}
+
+func rememberReads(tsc *tsCache, reads []Span, ts hlc.Timestamp, txn mvcc.TxnID) {
+	for _, r := range reads {
+		if r.EndKey == nil {
+			tsc.addPoint(r.Key, ts, txn)
+		} else {
+			tsc.addSpan(r.Key, r.EndKey, ts, txn)
+		}
+	}
+}
+
+// Commit1PC commits a transaction whose reads and writes all lie in this
+// partition, in one Raft command, at the timestamp writeTimestamp picks,
+// which it returns. *mvcc.IntentError means another transaction's intent
+// is in the way: resolve it and call again.
 func (s *Server) Commit1PC(ctx context.Context, partitionID uint64, req *CommitRequest) (commitTS hlc.Timestamp, err error) {
 	err = s.withLatches(ctx, partitionID, commitLatches(req.Reads, req.Writes), func(term uint64) error {
 		s.clock.Update(req.ReadTS)
-		commitTS = s.clock.Now()
-		written := pointReadsWritten(req.Reads, req.Writes)
-		if err := s.validateReads(partitionID, req.Reads, req.ReadTS, commitTS, &req.TxnID, written); err != nil {
-			return err
-		}
-		if err := s.checkNoForeignIntents(partitionID, req.Writes, req.TxnID, written); err != nil {
+		if commitTS, err = s.writeTimestamp(partitionID, term, req); err != nil {
 			return err
 		}
 		rec := &recorder{writes: make([]Write, 0, len(req.Writes))}
@@ -261,28 +311,23 @@ func (s *Server) Commit1PC(ctx context.Context, partitionID uint64, req *CommitR
 				return err
 			}
 		}
-		return s.replicator.Propose(ctx, partitionID, term, rec.writes)
+		return s.replicator.Propose(ctx, partitionID, Command{EvalTerm: term, Writes: rec.writes})
 	})
 	return commitTS, err
 }
 
-// Prepare validates the transaction's reads in this partition up to a new
-// provisional timestamp and lays intents for its writes there. It returns
-// the provisional timestamp; the final commit timestamp is the maximum over
-// all participants.
+// Prepare lays intents for the transaction's writes in this partition at
+// the timestamp writeTimestamp picks (its reads here are valid up to it),
+// and returns it; the commit timestamp is the maximum over all
+// participants.
 func (s *Server) Prepare(ctx context.Context, partitionID uint64, req *CommitRequest) (prepTS hlc.Timestamp, err error) {
 	err = s.withLatches(ctx, partitionID, commitLatches(req.Reads, req.Writes), func(term uint64) error {
 		s.clock.Update(req.ReadTS)
-		prepTS = s.clock.Now()
-		written := pointReadsWritten(req.Reads, req.Writes)
-		if err := s.validateReads(partitionID, req.Reads, req.ReadTS, prepTS, &req.TxnID, written); err != nil {
+		if prepTS, err = s.writeTimestamp(partitionID, term, req); err != nil {
 			return err
 		}
 		if len(req.Writes) == 0 {
 			return nil
-		}
-		if err := s.checkNoForeignIntents(partitionID, req.Writes, req.TxnID, written); err != nil {
-			return err
 		}
 		rec := &recorder{writes: make([]Write, 0, len(req.Writes))}
 		for _, w := range req.Writes {
@@ -293,21 +338,27 @@ func (s *Server) Prepare(ctx context.Context, partitionID uint64, req *CommitReq
 				return err
 			}
 		}
-		return s.replicator.Propose(ctx, partitionID, term, rec.writes)
+		// Lazy: the intents only matter with the commit record written
+		// after them.
+		return s.replicator.Propose(ctx, partitionID, Command{EvalTerm: term, Writes: rec.writes, Lazy: true})
 	})
 	return prepTS, err
 }
 
-// Refresh re-validates reads over (from, to] and forwards the clock to to,
-// so that no later write in this partition lands at or below to.
+// Refresh re-validates reads over (from, to] and remembers them at to, so
+// that no later write in this partition lands at or below to on them.
 func (s *Server) Refresh(ctx context.Context, partitionID uint64, id mvcc.TxnID, reads []Span, from, to hlc.Timestamp) error {
 	spans := make([]latchSpan, len(reads))
 	for i, r := range reads {
 		spans[i] = spanLatch(r, false)
 	}
-	return s.withLatches(ctx, partitionID, spans, func(uint64) error {
+	return s.withLatches(ctx, partitionID, spans, func(term uint64) error {
 		s.clock.Update(to)
-		return s.validateReads(partitionID, reads, from, to, &id, nil)
+		if err := s.validateReads(partitionID, reads, from, to, &id); err != nil {
+			return err
+		}
+		rememberReads(s.tsCacheFor(partitionID, term), reads, to, id)
+		return nil
 	})
 }
 
@@ -357,7 +408,9 @@ func (s *Server) ResolveIntents(ctx context.Context, partitionID uint64, items [
 		if len(rec.writes) == 0 {
 			return nil
 		}
-		return s.replicator.Propose(ctx, partitionID, term, rec.writes)
+		// Lazy: the outcome is in a durable record; a lost resolution is
+		// redone by the next reader.
+		return s.replicator.Propose(ctx, partitionID, Command{EvalTerm: term, Writes: rec.writes, Lazy: true})
 	})
 }
 
@@ -415,7 +468,7 @@ func (s *Server) FinalizeTxn(ctx context.Context, home uint64, id mvcc.TxnID, wa
 				}
 			}
 		}
-		if err := s.replicator.Propose(ctx, home, term, w.writes); err != nil {
+		if err := s.replicator.Propose(ctx, home, Command{EvalTerm: term, Writes: w.writes}); err != nil {
 			return err
 		}
 		rec = want
@@ -445,6 +498,7 @@ func (s *Server) DeleteTxnRecords(ctx context.Context, home uint64, ids []mvcc.T
 		if len(w.writes) == 0 {
 			return nil
 		}
-		return s.replicator.Propose(ctx, home, term, w.writes)
+		// Lazy: a record that reappears after a crash is deleted again.
+		return s.replicator.Propose(ctx, home, Command{EvalTerm: term, Writes: w.writes, Lazy: true})
 	})
 }

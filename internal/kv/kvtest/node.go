@@ -245,6 +245,17 @@ func (n *Node) Restart() {
 	}
 }
 
+// SyncWAL makes everything written so far durable, as the next durable
+// commit would: lazy commands (prepares, intent resolutions) reach disk
+// only with a later fsync, so a test that wants them in a crash image
+// calls this first.
+func (n *Node) SyncWAL() {
+	n.t.Helper()
+	if err := n.Engine.SyncWAL(); err != nil {
+		n.t.Fatal(err)
+	}
+}
+
 // Stop stops the node for good; it is idempotent.
 func (n *Node) Stop() { n.shutdown(false) }
 
@@ -276,8 +287,8 @@ func (r replicator) LeaderTerm(partitionID uint64) (uint64, bool) {
 	return st.Term, true
 }
 
-func (r replicator) Propose(ctx context.Context, partitionID, evalTerm uint64, writes []kvserver.Write) error {
-	return r.store.Propose(ctx, partitionID, replica.Command{EvalTerm: evalTerm, Writes: writes})
+func (r replicator) Propose(ctx context.Context, partitionID uint64, cmd kvserver.Command) error {
+	return r.store.Propose(ctx, partitionID, cmd)
 }
 
 // WaitFor polls cond until it returns nil or timeout passes, then fails the

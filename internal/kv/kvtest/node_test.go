@@ -58,6 +58,7 @@ func TestCrashKeepsAcknowledgedAndDropsAbandoned(t *testing.T) {
 				t.Fatalf("knob: %v", err)
 			}
 			n.SetBeforeCommitRecord(nil)
+			n.SyncWAL() // as any other commit would: prepares are lazy
 			n.Crash()
 			if n.Epoch != 2 {
 				t.Fatalf("epoch %d after a crash", n.Epoch)

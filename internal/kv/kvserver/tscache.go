@@ -1,0 +1,172 @@
+package kvserver
+
+import (
+	"sync"
+
+	"github.com/camusdb/camusdb-go/internal/hlc"
+	"github.com/camusdb/camusdb-go/internal/mvcc"
+)
+
+// The timestamp cache remembers, for one partition this node leads, the
+// highest timestamp at which each key and span was read, so that a write
+// can be placed above every read already served on its key — and no higher.
+// A transaction's writes land at its read timestamp whenever nothing read
+// or wrote their keys since; then its reads need no refresh at commit.
+//
+// Memory is bounded by generations: entries go into the current generation;
+// when it is full it becomes the previous one and the previous one is
+// dropped, its highest timestamp raising the low-water mark, which stands
+// for every read no longer remembered individually. A new leader (another
+// term) starts with only a low-water mark at its clock: reads are served at
+// timestamps the leader's clock has seen, so its clock is above them.
+type tsCache struct {
+	mu   sync.Mutex
+	term uint64
+	low  hlc.Timestamp
+	cur  *tsGen
+	prev *tsGen
+
+	maxPoints, maxSpans int
+}
+
+// tsEntry is a read timestamp and its only reader (zero: several readers
+// read at ts, or a non-transactional read).
+type tsEntry struct {
+	ts  hlc.Timestamp
+	txn mvcc.TxnID
+}
+
+func (e *tsEntry) forward(ts hlc.Timestamp, txn mvcc.TxnID) {
+	switch {
+	case e.ts.Less(ts):
+		e.ts, e.txn = ts, txn
+	case e.ts == ts && e.txn != txn:
+		e.txn = mvcc.TxnID{}
+	}
+}
+
+// limit returns the timestamp a write by txn, starting at from, must stay
+// above because of this entry: zero when the entry is txn's own read at or
+// below from (every other reader of the key read below it then, or the
+// entry would have no single reader).
+func (e *tsEntry) limit(txn mvcc.TxnID, from hlc.Timestamp) hlc.Timestamp {
+	if txn != (mvcc.TxnID{}) && e.txn == txn && e.ts.LessEq(from) {
+		return hlc.Timestamp{}
+	}
+	return e.ts
+}
+
+type tsSpan struct {
+	start, end string // end "" = to the end of the partition
+	tsEntry
+}
+
+func (s *tsSpan) contains(key string) bool {
+	return s.start <= key && (s.end == "" || key < s.end)
+}
+
+type tsGen struct {
+	points map[string]*tsEntry
+	spans  []*tsSpan
+	byEnds map[[2]string]*tsSpan
+	max    hlc.Timestamp
+}
+
+func newTSGen() *tsGen {
+	return &tsGen{points: make(map[string]*tsEntry), byEnds: make(map[[2]string]*tsSpan)}
+}
+
+const (
+	defaultTSCachePoints = 1 << 16
+	defaultTSCacheSpans  = 128
+)
+
+func newTSCache(term uint64, low hlc.Timestamp) *tsCache {
+	return &tsCache{term: term, low: low, cur: newTSGen(), prev: newTSGen(),
+		maxPoints: defaultTSCachePoints, maxSpans: defaultTSCacheSpans}
+}
+
+// rotateLocked starts a new generation if the current one is full.
+func (c *tsCache) rotateLocked() {
+	if len(c.cur.points) < c.maxPoints && len(c.cur.spans) < c.maxSpans {
+		return
+	}
+	c.low = c.low.Forward(c.prev.max)
+	c.prev, c.cur = c.cur, newTSGen()
+}
+
+// addPoint records a read of key at ts by txn.
+func (c *tsCache) addPoint(key []byte, ts hlc.Timestamp, txn mvcc.TxnID) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if ts.LessEq(c.low) {
+		return
+	}
+	c.rotateLocked()
+	e := c.cur.points[string(key)]
+	if e == nil {
+		e = &tsEntry{ts: ts, txn: txn}
+		c.cur.points[string(key)] = e
+	} else {
+		e.forward(ts, txn)
+	}
+	c.cur.max = c.cur.max.Forward(ts)
+}
+
+// addSpan records a read of [start, end) at ts by txn; end nil means to the
+// end of the partition. An empty span records nothing.
+func (c *tsCache) addSpan(start, end []byte, ts hlc.Timestamp, txn mvcc.TxnID) {
+	if end != nil && string(end) <= string(start) {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if ts.LessEq(c.low) {
+		return
+	}
+	c.rotateLocked()
+	ends := [2]string{string(start), string(end)}
+	sp := c.cur.byEnds[ends]
+	if sp == nil {
+		sp = &tsSpan{start: ends[0], end: ends[1], tsEntry: tsEntry{ts: ts, txn: txn}}
+		c.cur.byEnds[ends] = sp
+		c.cur.spans = append(c.cur.spans, sp)
+	} else {
+		sp.forward(ts, txn)
+	}
+	c.cur.max = c.cur.max.Forward(ts)
+}
+
+// maxRead returns the highest timestamp at which key may have been read by
+// a transaction other than txn (see tsEntry.limit for from).
+func (c *tsCache) maxRead(key []byte, txn mvcc.TxnID, from hlc.Timestamp) hlc.Timestamp {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	m := c.low
+	for _, g := range [2]*tsGen{c.cur, c.prev} {
+		if e := g.points[string(key)]; e != nil {
+			m = m.Forward(e.limit(txn, from))
+		}
+		for _, sp := range g.spans {
+			if sp.contains(string(key)) {
+				m = m.Forward(sp.limit(txn, from))
+			}
+		}
+	}
+	return m
+}
+
+// tsCacheFor returns the partition's timestamp cache for leadership term,
+// starting a fresh one (low-water mark: the clock) when the term grew. A
+// request evaluated in an older term gets the current cache: its proposal
+// fails anyway.
+func (s *Server) tsCacheFor(partitionID, term uint64) *tsCache {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.mu.tsCaches[partitionID]
+	if c == nil || c.term < term {
+		c = newTSCache(term, s.clock.Now())
+		s.mu.tsCaches[partitionID] = c
+	}
+	return c
+}
