@@ -19,10 +19,8 @@ type Sender interface {
 	Refresh(ctx context.Context, partitionID uint64, id mvcc.TxnID, reads []kvserver.Span, from, to hlc.Timestamp) error
 	ResolveIntents(ctx context.Context, partitionID uint64, items []kvserver.Resolution) error
 	GetTxnRecord(ctx context.Context, home uint64, id mvcc.TxnID) (*mvcc.TxnRecord, error)
-	// FinalizeTxn decides a transaction record; when it commits, the
-	// transaction's intents on resolveKeys (home partition keys) are
-	// resolved in the same command.
-	FinalizeTxn(ctx context.Context, home uint64, id mvcc.TxnID, want *mvcc.TxnRecord, resolveKeys [][]byte) (*mvcc.TxnRecord, error)
+	// FinalizeTxn decides a transaction record.
+	FinalizeTxn(ctx context.Context, home uint64, id mvcc.TxnID, want *mvcc.TxnRecord) (*mvcc.TxnRecord, error)
 	DeleteTxnRecords(ctx context.Context, home uint64, ids []mvcc.TxnID) error
 	// WaitIntent parks until owner's intent on key is resolved or maxWait
 	// passed (the partition's wait queue).

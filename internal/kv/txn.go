@@ -199,141 +199,191 @@ func (t *Txn) commit(ctx context.Context) error {
 		}
 		byPartition[pid] = append(byPartition[pid], kvserver.Mutation{Key: []byte(k), Value: w.value, Delete: w.deleted})
 	}
-	participants := make(map[uint64]struct{}, len(byPartition)+len(t.reads))
-	for p := range byPartition {
-		participants[p] = struct{}{}
-	}
-	for p := range t.reads {
-		participants[p] = struct{}{}
-	}
-	if len(participants) == 1 {
-		req := &kvserver.CommitRequest{TxnID: t.id, ReadTS: t.readTS, Writes: byPartition[home]}
-		if rs := t.reads[home]; rs != nil {
-			req.Reads = rs.asSpans()
-		}
-		err := t.db.withIntentRetry(ctx, home, nil, func() error {
-			_, err := t.db.sender.Commit1PC(ctx, home, req)
-			return err
-		})
-		if err == nil {
-			t.db.metrics.onePC.Add(1)
-		}
-		return err
-	}
-	return t.commit2PC(ctx, home, byPartition)
+	return t.commitWrites(ctx, home, byPartition)
 }
 
-func (t *Txn) commit2PC(ctx context.Context, home uint64, byPartition map[uint64][]kvserver.Mutation) error {
-	db := t.db
-	db.setCommitting(t.id, true)
-	defer db.setCommitting(t.id, false)
+// maxPushRounds bounds how often the home partition may push the commit
+// timestamp (each push refreshes the other participants' reads).
+const maxPushRounds = 5
 
-	writeParts := make([]uint64, 0, len(byPartition))
+// commitWrites commits a transaction with writes. The home partition (that
+// of the first written key) commits its writes as versions in one durable
+// command; when other partitions have writes too, they are prepared first
+// (intents, lazily replicated) and the same command writes the COMMITTED
+// record — the commit point — so a transaction over two partitions costs
+// one prepare and one commit command. When only the home partition has
+// writes, this is a one-phase commit, whatever partitions were read.
+//
+// Timestamps: writes land at the read timestamp unless pushed (see
+// kvserver.writeTimestamp); the commit timestamp is the highest any
+// participant needs, and every participant whose reads were validated only
+// below it refreshes them first (the home partition validates its own in
+// the commit command, and, when it must go higher still, answers without
+// writing, and the round repeats).
+func (t *Txn) commitWrites(ctx context.Context, home uint64, byPartition map[uint64][]kvserver.Mutation) error {
+	db := t.db
+	others := make([]uint64, 0, len(byPartition)-1)
 	for p := range byPartition {
-		writeParts = append(writeParts, p)
+		if p != home {
+			others = append(others, p)
+		}
 	}
-	sort.Slice(writeParts, func(i, j int) bool { return writeParts[i] < writeParts[j] })
+	sort.Slice(others, func(i, j int) bool { return others[i] < others[j] })
+	var holder *holderTxn // set while the transaction has intents
+	abort := func(err error) error {
+		if len(others) > 0 {
+			t.abortIntents(others, byPartition)
+		}
+		return nonAmbiguous(err)
+	}
+
+	// validated: per participant other than home, the timestamp up to which
+	// its reads are known valid.
+	validated := make(map[uint64]hlc.Timestamp, len(t.reads)+len(others))
+	for p := range t.reads {
+		if p != home {
+			validated[p] = t.readTS
+		}
+	}
+	commitTS := t.readTS
+	if len(others) > 0 {
+		db.setCommitting(t.id, true)
+		defer db.setCommitting(t.id, false)
+		holder = &holderTxn{id: t.id, priority: t.readTS.WallTime}
+		prepTS, err := t.prepare(ctx, home, others, byPartition, holder)
+		if err != nil {
+			return abort(err)
+		}
+		for i, p := range others {
+			validated[p] = prepTS[i]
+			commitTS = commitTS.Forward(prepTS[i])
+		}
+		if hook := db.cfg.Knobs.BeforeCommitRecord; hook != nil {
+			if err := hook(t.id); err != nil {
+				return err
+			}
+		}
+	}
+
+	req := &kvserver.CommitRequest{TxnID: t.id, ReadTS: t.readTS, Writes: byPartition[home]}
+	if rs := t.reads[home]; rs != nil {
+		req.Reads = rs.asSpans()
+	}
+	writeParts := append([]uint64{home}, others...)
+	if len(others) > 0 {
+		req.Record = &mvcc.TxnRecord{Status: mvcc.TxnCommitted, Participants: writeParts}
+	}
+	for round := 0; ; round++ {
+		if err := t.refresh(ctx, validated, commitTS, holder); err != nil {
+			return abort(err)
+		}
+		req.MinTS = commitTS
+		if len(validated) > 0 {
+			// Other participants' reads are valid up to commitTS only: the
+			// home partition must not commit above it.
+			req.MaxTS = commitTS
+		}
+		var ts hlc.Timestamp
+		err := db.withIntentRetry(ctx, home, holder, func() error {
+			var err error
+			ts, err = db.sender.Commit1PC(ctx, home, req)
+			return err
+		})
+		if err != nil {
+			var amb *kvpb.AmbiguousError
+			if errors.As(err, &amb) {
+				return err
+			}
+			return abort(err)
+		}
+		if req.MaxTS.IsEmpty() || ts.LessEq(commitTS) {
+			break // committed at ts
+		}
+		if round == maxPushRounds {
+			return abort(&kvpb.RetryError{Reason: "commit timestamp pushed too often"})
+		}
+		commitTS = ts
+	}
+	if len(others) == 0 {
+		db.metrics.onePC.Add(1)
+		return nil
+	}
+	// The home partition's writes were committed with the record.
+	rest := make(map[uint64][]kvserver.Mutation, len(others))
+	for _, p := range others {
+		rest[p] = byPartition[p]
+	}
+	t.resolveAsync(home, rest, true, commitTS)
+	db.metrics.twoPC.Add(1)
+	return nil
+}
+
+// prepare lays the transaction's intents on the partitions in parts, in
+// parallel, and returns each one's write timestamp.
+func (t *Txn) prepare(ctx context.Context, home uint64, parts []uint64, byPartition map[uint64][]kvserver.Mutation, holder *holderTxn) ([]hlc.Timestamp, error) {
+	db := t.db
 	template := mvcc.Intent{Home: home, CoordNode: db.cfg.NodeID, CoordEpoch: db.cfg.Epoch,
 		WriteWall: db.clock.Now().WallTime, Priority: t.readTS.WallTime}
-
-	// Phase 1: prepare every partition that has writes, in parallel.
-	prepTS := make([]hlc.Timestamp, len(writeParts))
-	errs := make([]error, len(writeParts))
-	var wg sync.WaitGroup
-	for i, p := range writeParts {
+	prepTS := make([]hlc.Timestamp, len(parts))
+	errs := make([]error, len(parts))
+	one := func(i int) {
+		p := parts[i]
 		req := &kvserver.CommitRequest{TxnID: t.id, ReadTS: t.readTS, Writes: byPartition[p], Intent: template}
 		if rs := t.reads[p]; rs != nil {
 			req.Reads = rs.asSpans()
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = db.withIntentRetry(ctx, p, &holderTxn{id: t.id, priority: t.readTS.WallTime}, func() error {
-				var err error
-				prepTS[i], err = db.sender.Prepare(ctx, p, req)
-				return err
-			})
-		}()
+		errs[i] = db.withIntentRetry(ctx, p, holder, func() error {
+			var err error
+			prepTS[i], err = db.sender.Prepare(ctx, p, req)
+			return err
+		})
 	}
+	var wg sync.WaitGroup
+	for i := 1; i < len(parts); i++ {
+		wg.Go(func() { one(i) })
+	}
+	one(0) // on this goroutine: one goroutine fewer
 	wg.Wait()
-	commitTS := t.readTS
-	var firstErr error
-	for i := range writeParts {
-		if errs[i] != nil && firstErr == nil {
-			firstErr = errs[i]
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
 		}
-		commitTS = commitTS.Forward(prepTS[i])
 	}
-	if firstErr != nil {
-		t.abortIntents(byPartition)
-		return nonAmbiguous(firstErr)
-	}
+	return prepTS, nil
+}
 
-	// Phase 1b: every partition whose reads were validated below commitTS
-	// (read-only participants: not at all) re-validates up to commitTS.
-	var refreshErr error
+// refresh re-validates, in parallel, the reads of every participant in
+// validated that is known valid only below to, and records the progress.
+func (t *Txn) refresh(ctx context.Context, validated map[uint64]hlc.Timestamp, to hlc.Timestamp, holder *holderTxn) error {
+	db := t.db
+	var wg sync.WaitGroup
 	var mu sync.Mutex
-	for p, rs := range t.reads {
-		from := t.readTS
-		for i, wp := range writeParts {
-			if wp == p {
-				from = prepTS[i]
-			}
-		}
-		if from == commitTS {
+	var firstErr error
+	for p, from := range validated {
+		rs := t.reads[p]
+		if !from.Less(to) || rs == nil {
 			continue
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			err := db.withIntentRetry(ctx, p, &holderTxn{id: t.id, priority: t.readTS.WallTime}, func() error {
-				return db.sender.Refresh(ctx, p, t.id, rs.asSpans(), from, commitTS)
+		wg.Go(func() {
+			err := db.withIntentRetry(ctx, p, holder, func() error {
+				return db.sender.Refresh(ctx, p, t.id, rs.asSpans(), from, to)
 			})
-			if err != nil {
-				mu.Lock()
-				refreshErr = err
-				mu.Unlock()
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil && firstErr == nil {
+				firstErr = err
 			}
-		}()
+		})
 	}
 	wg.Wait()
-	if refreshErr != nil {
-		t.abortIntents(byPartition)
-		return nonAmbiguous(refreshErr)
+	if firstErr != nil {
+		return firstErr
 	}
-
-	if hook := db.cfg.Knobs.BeforeCommitRecord; hook != nil {
-		if err := hook(t.id); err != nil {
-			return err
+	for p, from := range validated {
+		if from.Less(to) {
+			validated[p] = to
 		}
 	}
-	// Commit point: the COMMITTED record on the home partition.
-	homeKeys := make([][]byte, len(byPartition[home]))
-	for i, m := range byPartition[home] {
-		homeKeys[i] = m.Key
-	}
-	rec, err := db.sender.FinalizeTxn(ctx, home, t.id, &mvcc.TxnRecord{Status: mvcc.TxnCommitted, CommitTS: commitTS, Participants: writeParts}, homeKeys)
-	if err != nil {
-		var amb *kvpb.AmbiguousError
-		if errors.As(err, &amb) {
-			return err
-		}
-		t.abortIntents(byPartition)
-		return nonAmbiguous(err)
-	}
-	if rec.Status != mvcc.TxnCommitted {
-		t.abortIntents(byPartition)
-		return &kvpb.ConflictError{Reason: "transaction was aborted by a concurrent transaction"}
-	}
-	// The home partition's intents were resolved with the record.
-	rest := make(map[uint64][]kvserver.Mutation, len(byPartition)-1)
-	for p, muts := range byPartition {
-		if p != home {
-			rest[p] = muts
-		}
-	}
-	t.resolveAsync(home, rest, true, commitTS)
-	db.metrics.twoPC.Add(1)
 	return nil
 }
 
@@ -350,8 +400,14 @@ func nonAmbiguous(err error) error {
 	return err
 }
 
-func (t *Txn) abortIntents(byPartition map[uint64][]kvserver.Mutation) {
-	t.resolveAsync(0, byPartition, false, hlc.Timestamp{})
+// abortIntents removes the transaction's intents on the partitions in
+// parts (in the background).
+func (t *Txn) abortIntents(parts []uint64, byPartition map[uint64][]kvserver.Mutation) {
+	prepared := make(map[uint64][]kvserver.Mutation, len(parts))
+	for _, p := range parts {
+		prepared[p] = byPartition[p]
+	}
+	t.resolveAsync(0, prepared, false, hlc.Timestamp{})
 }
 
 // resolveAsync hands the transaction's intents to the background

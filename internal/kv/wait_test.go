@@ -1,6 +1,7 @@
 package kv
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"sync"
@@ -115,16 +116,30 @@ func TestReaderWaitsForCommittingWriter(t *testing.T) {
 		}}})
 	t.Cleanup(func() { db.Close(ctx) })
 	k1, k2 := multiPartitionPair(t, db)
+	// Start both partitions' timestamp caches before w begins, so that w's
+	// writes are not pushed above r by a fresh cache's low-water mark.
+	warm, _ := db.Begin(ctx)
+	for _, k := range [][]byte{k1, k2} {
+		if _, _, err := warm.Get(ctx, k); err != nil {
+			t.Fatal(err)
+		}
+	}
 	w, _ := db.Begin(ctx)
 	_ = w.Put(k1, []byte("new"))
 	_ = w.Put(k2, []byte("new"))
 	done := make(chan error, 1)
 	go func() { done <- w.Commit(ctx) }()
 	<-prepared
-	r, _ := db.Begin(ctx) // reads above the intents
+	// The intent is on the key that does not sort first: the first key's
+	// partition is home, whose writes commit with the record.
+	withIntent := k2
+	if bytes.Compare(k2, k1) < 0 {
+		withIntent = k1
+	}
+	r, _ := db.Begin(ctx) // reads above the intent
 	got := make(chan string, 1)
 	go func() {
-		v, _, err := r.Get(ctx, k1)
+		v, _, err := r.Get(ctx, withIntent)
 		if err != nil {
 			got <- err.Error()
 			return

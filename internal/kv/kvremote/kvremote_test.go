@@ -99,7 +99,7 @@ func (f *fakeKV) GetTxnRecord(ctx context.Context, home uint64, id mvcc.TxnID) (
 	return nil, nil
 }
 
-func (f *fakeKV) FinalizeTxn(ctx context.Context, home uint64, id mvcc.TxnID, want *mvcc.TxnRecord, resolveKeys [][]byte) (*mvcc.TxnRecord, error) {
+func (f *fakeKV) FinalizeTxn(ctx context.Context, home uint64, id mvcc.TxnID, want *mvcc.TxnRecord) (*mvcc.TxnRecord, error) {
 	f.count("FinalizeTxn")
 	return want, nil
 }
@@ -201,7 +201,7 @@ func TestRoutesToLeaderAndKeepsTypes(t *testing.T) {
 		t.Fatalf("Refresh: %v", err)
 	}
 	rec := &mvcc.TxnRecord{Status: mvcc.TxnCommitted, CommitTS: readTS, Participants: []uint64{1, 4}}
-	got, err := s.FinalizeTxn(ctx, 1, own, rec, nil)
+	got, err := s.FinalizeTxn(ctx, 1, own, rec)
 	if err != nil || !reflect.DeepEqual(got, rec) {
 		t.Fatalf("FinalizeTxn: %+v %v", got, err)
 	}

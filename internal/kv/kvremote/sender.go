@@ -324,13 +324,13 @@ func (s *Sender) GetTxnRecord(ctx context.Context, home uint64, id mvcc.TxnID) (
 // FinalizeTxn implements kv.Sender. The record decides once, so a lost
 // answer is retried (the retry returns the decision in force); it is
 // ambiguous only when no attempt after it is answered.
-func (s *Sender) FinalizeTxn(ctx context.Context, home uint64, id mvcc.TxnID, want *mvcc.TxnRecord, resolveKeys [][]byte) (rec *mvcc.TxnRecord, err error) {
+func (s *Sender) FinalizeTxn(ctx context.Context, home uint64, id mvcc.TxnID, want *mvcc.TxnRecord) (rec *mvcc.TxnRecord, err error) {
 	err = s.call(ctx, home, opFinalizeTxn, decisiveIdempotent,
 		func() (err error) {
-			rec, err = s.cfg.Local.FinalizeTxn(ctx, home, id, want, resolveKeys)
+			rec, err = s.cfg.Local.FinalizeTxn(ctx, home, id, want)
 			return err
 		},
-		func(e *encoder) { e.txnID(id); e.record(want); e.keys(resolveKeys) },
+		func(e *encoder) { e.txnID(id); e.record(want) },
 		func(d *decoder) { rec = d.record() })
 	return rec, err
 }

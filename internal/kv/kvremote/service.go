@@ -182,14 +182,14 @@ func (s *service) dispatch(ctx context.Context, o op, d *decoder, out *encoder) 
 		}
 		out.record(rec)
 	case opFinalizeTxn:
-		id, want, resolveKeys := d.txnID(), d.record(), d.keys()
+		id, want := d.txnID(), d.record()
 		if err := d.done(); err != nil {
 			return err
 		}
 		if want == nil {
 			return errMalformed
 		}
-		rec, err := local.FinalizeTxn(ctx, pid, id, want, resolveKeys)
+		rec, err := local.FinalizeTxn(ctx, pid, id, want)
 		if err != nil {
 			return err
 		}

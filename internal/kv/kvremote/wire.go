@@ -145,6 +145,9 @@ func (e *encoder) commitRequest(r *kvserver.CommitRequest) {
 		e.bool(w.Delete)
 	}
 	e.intent(&r.Intent)
+	e.ts(r.MinTS)
+	e.ts(r.MaxTS)
+	e.record(r.Record)
 }
 func (e *encoder) record(r *mvcc.TxnRecord) {
 	e.bool(r != nil)
@@ -311,6 +314,8 @@ func (d *decoder) commitRequest() *kvserver.CommitRequest {
 		}
 	}
 	r.Intent = d.intent()
+	r.MinTS, r.MaxTS = d.ts(), d.ts()
+	r.Record = d.record()
 	return r
 }
 func (d *decoder) record() *mvcc.TxnRecord {

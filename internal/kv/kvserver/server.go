@@ -217,7 +217,8 @@ func (r *recorder) DeleteRange(start, end []byte) error {
 	return errors.New("kvserver: range deletes are not proposed")
 }
 
-// CommitRequest is a one-phase commit or a prepare.
+// CommitRequest is a commit or a prepare of a transaction's part in one
+// partition.
 type CommitRequest struct {
 	TxnID  mvcc.TxnID
 	ReadTS hlc.Timestamp
@@ -225,6 +226,18 @@ type CommitRequest struct {
 	Writes []Mutation
 	// Intent carries Home, CoordNode, CoordEpoch and WriteWall for a prepare.
 	Intent mvcc.Intent
+	// MinTS: the writes go no lower (the transaction's other participants
+	// are there already).
+	MinTS hlc.Timestamp
+	// MaxTS, when set: a commit whose write timestamp would exceed it writes
+	// nothing and returns that timestamp (the other participants' reads
+	// must be refreshed up to it first).
+	MaxTS hlc.Timestamp
+	// Record, for a commit on the home partition of a transaction with
+	// intents elsewhere: the COMMITTED record (Participants) to write in
+	// the same command, at the commit timestamp. The commit fails with a
+	// conflict if the record was aborted meanwhile.
+	Record *mvcc.TxnRecord
 }
 
 // writeTimestamp picks the timestamp of req's writes in this partition: the
@@ -238,7 +251,8 @@ type CommitRequest struct {
 // someone overwrote since.
 func (s *Server) writeTimestamp(partitionID, term uint64, req *CommitRequest) (hlc.Timestamp, error) {
 	tsc := s.tsCacheFor(partitionID, term)
-	ts := req.ReadTS
+	start := req.ReadTS.Forward(req.MinTS)
+	ts := start
 	keys := make([][]byte, len(req.Writes))
 	for i, w := range req.Writes {
 		keys[i] = w.Key
@@ -258,7 +272,7 @@ func (s *Server) writeTimestamp(partitionID, term uint64, req *CommitRequest) (h
 			}
 			ts = ts.Forward(newest.Next())
 		}
-		if r := tsc.maxRead(key, req.TxnID, req.ReadTS); req.ReadTS.LessEq(r) {
+		if r := tsc.maxRead(key, req.TxnID, start); start.LessEq(r) {
 			ts = ts.Forward(r.Next())
 		}
 		return nil
@@ -295,19 +309,48 @@ func rememberReads(tsc *tsCache, reads []Span, ts hlc.Timestamp, txn mvcc.TxnID)
 	}
 }
 
-// Commit1PC commits a transaction whose reads and writes all lie in this
-// partition, in one Raft command, at the timestamp writeTimestamp picks,
-// which it returns. *mvcc.IntentError means another transaction's intent
+// Commit1PC commits the transaction's writes in this partition as versions
+// in one durable Raft command, at the timestamp writeTimestamp picks, which
+// it returns (see CommitRequest for MinTS, MaxTS and Record). Its reads in
+// this partition are valid at that timestamp; reads elsewhere are the
+// caller's business. *mvcc.IntentError means another transaction's intent
 // is in the way: resolve it and call again.
 func (s *Server) Commit1PC(ctx context.Context, partitionID uint64, req *CommitRequest) (commitTS hlc.Timestamp, err error) {
-	err = s.withLatches(ctx, partitionID, commitLatches(req.Reads, req.Writes), func(term uint64) error {
+	spans := commitLatches(req.Reads, req.Writes)
+	if req.Record != nil {
+		spans = append(spans, recordLatch(req.TxnID))
+	}
+	err = s.withLatches(ctx, partitionID, spans, func(term uint64) error {
 		s.clock.Update(req.ReadTS)
+		if req.Record != nil {
+			cur, err := mvcc.GetTxnRecord(s.engine, partitionID, req.TxnID)
+			if err != nil {
+				return err
+			}
+			if cur != nil && cur.Status == mvcc.TxnAborted {
+				return &kvpb.ConflictError{Reason: "transaction was aborted by a concurrent transaction"}
+			}
+			if cur != nil && cur.Status == mvcc.TxnCommitted {
+				commitTS = cur.CommitTS // a repeated request
+				return nil
+			}
+		}
 		if commitTS, err = s.writeTimestamp(partitionID, term, req); err != nil {
 			return err
 		}
-		rec := &recorder{writes: make([]Write, 0, len(req.Writes))}
+		if !req.MaxTS.IsEmpty() && req.MaxTS.Less(commitTS) {
+			return nil // pushed: the caller refreshes its other reads first
+		}
+		rec := &recorder{writes: make([]Write, 0, len(req.Writes)+1)}
 		for _, w := range req.Writes {
 			if err := mvcc.PutVersion(rec, partitionID, w.Key, commitTS, w.Value, w.Delete); err != nil {
+				return err
+			}
+		}
+		if req.Record != nil {
+			r := *req.Record
+			r.Status, r.CommitTS = mvcc.TxnCommitted, commitTS
+			if err := mvcc.PutTxnRecord(rec, partitionID, req.TxnID, &r); err != nil {
 				return err
 			}
 		}
@@ -426,23 +469,10 @@ func (s *Server) GetTxnRecord(ctx context.Context, home uint64, id mvcc.TxnID) (
 // FinalizeTxn moves a record to a final status. Committing fails (returning
 // the ABORTED record) if the record was aborted; aborting fails (returning
 // the COMMITTED record) if it was committed. The returned record is the one
-// in force afterwards. When this call commits, the transaction's intents on
-// resolveKeys (keys of the home partition) are resolved in the same Raft
-// command, saving a later one.
-func (s *Server) FinalizeTxn(ctx context.Context, home uint64, id mvcc.TxnID, want *mvcc.TxnRecord, resolveKeys [][]byte) (rec *mvcc.TxnRecord, err error) {
-	spans := []latchSpan{recordLatch(id)}
-	for _, k := range resolveKeys {
-		spans = append(spans, userLatch(k, true))
-	}
-	if len(resolveKeys) > 0 {
-		defer func() {
-			w := s.waitersFor(home)
-			for _, k := range resolveKeys {
-				w.release(string(k))
-			}
-		}()
-	}
-	err = s.withLatches(ctx, home, spans, func(term uint64) error {
+// in force afterwards. (A coordinator commits through Commit1PC with a
+// Record; FinalizeTxn is how others abort a transaction.)
+func (s *Server) FinalizeTxn(ctx context.Context, home uint64, id mvcc.TxnID, want *mvcc.TxnRecord) (rec *mvcc.TxnRecord, err error) {
+	err = s.withLatches(ctx, home, []latchSpan{recordLatch(id)}, func(term uint64) error {
 		cur, err := mvcc.GetTxnRecord(s.engine, home, id)
 		if err != nil {
 			return err
@@ -454,19 +484,6 @@ func (s *Server) FinalizeTxn(ctx context.Context, home uint64, id mvcc.TxnID, wa
 		w := &recorder{}
 		if err := mvcc.PutTxnRecord(w, home, id, want); err != nil {
 			return err
-		}
-		if want.Status == mvcc.TxnCommitted {
-			for _, k := range resolveKeys {
-				in, err := mvcc.GetIntent(s.engine, home, k)
-				if err != nil {
-					return err
-				}
-				if in != nil && in.TxnID == id {
-					if err := mvcc.ResolveIntent(w, home, k, in, true, want.CommitTS); err != nil {
-						return err
-					}
-				}
-			}
 		}
 		if err := s.replicator.Propose(ctx, home, Command{EvalTerm: term, Writes: w.writes}); err != nil {
 			return err

@@ -45,10 +45,12 @@ func (e *tsEntry) forward(ts hlc.Timestamp, txn mvcc.TxnID) {
 	}
 }
 
-// limit returns the timestamp a write by txn, starting at from, must stay
-// above because of this entry: zero when the entry is txn's own read at or
-// below from (every other reader of the key read below it then, or the
-// entry would have no single reader).
+// limit returns the timestamp a write by txn, starting at from (its write
+// timestamp is from or higher), must stay above because of this entry:
+// zero when the entry is txn's own read at or below from — every other
+// reader of the key read below the entry then (a reader at the same
+// timestamp would have cleared txn, a later one replaced the entry), so
+// below the write.
 func (e *tsEntry) limit(txn mvcc.TxnID, from hlc.Timestamp) hlc.Timestamp {
 	if txn != (mvcc.TxnID{}) && e.txn == txn && e.ts.LessEq(from) {
 		return hlc.Timestamp{}

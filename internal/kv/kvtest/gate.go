@@ -130,9 +130,9 @@ func (g *gate) GetTxnRecord(ctx context.Context, home uint64, id mvcc.TxnID) (re
 	return rec, err
 }
 
-func (g *gate) FinalizeTxn(ctx context.Context, home uint64, id mvcc.TxnID, want *mvcc.TxnRecord, resolveKeys [][]byte) (rec *mvcc.TxnRecord, err error) {
+func (g *gate) FinalizeTxn(ctx context.Context, home uint64, id mvcc.TxnID, want *mvcc.TxnRecord) (rec *mvcc.TxnRecord, err error) {
 	err = g.do("FinalizeTxn", home, true, func() error {
-		rec, err = g.inner.FinalizeTxn(ctx, home, id, want, resolveKeys)
+		rec, err = g.inner.FinalizeTxn(ctx, home, id, want)
 		return err
 	})
 	return rec, err
