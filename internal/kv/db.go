@@ -249,7 +249,7 @@ func (db *DB) handleIntent(ctx context.Context, partitionID uint64, ie *mvcc.Int
 			return db.sender.WaitIntent(ctx, partitionID, ie.Key, in.TxnID, holderWait)
 		}
 		db.metrics.pushed.Add(1)
-		rec, err = db.sender.FinalizeTxn(ctx, in.Home, in.TxnID, &mvcc.TxnRecord{Status: mvcc.TxnAborted})
+		rec, err = db.sender.FinalizeTxn(ctx, in.Home, in.TxnID, &mvcc.TxnRecord{Status: mvcc.TxnAborted, StartWall: in.Priority})
 		if err != nil {
 			return err
 		}

@@ -29,6 +29,33 @@ func PutGCThreshold(w storage.Writer, partitionID uint64, ts hlc.Timestamp) erro
 	return w.Set(GCThresholdKey(partitionID), ts.AppendEncode(nil))
 }
 
+// CollectAbortedRecords deletes, through w, the partition's ABORTED
+// transaction records whose transaction started before threshold (see
+// TxnRecord.StartWall): such a transaction can no longer commit, because a
+// commit below the GC threshold is refused. It returns how many it deleted.
+func CollectAbortedRecords(r storage.Reader, w storage.Writer, partitionID uint64, threshold hlc.Timestamp) (int, error) {
+	lower := append(storage.PartitionPrefix(storage.PrefixData, partitionID), txnRecordTag)
+	it, err := r.NewIter(lower, storage.PrefixEnd(lower))
+	if err != nil {
+		return 0, err
+	}
+	defer it.Close()
+	n := 0
+	for ok := it.First(); ok; ok = it.Next() {
+		rec, err := DecodeTxnRecord(it.Value())
+		if err != nil {
+			return n, err
+		}
+		if rec.Status == TxnAborted && rec.StartWall < threshold.WallTime {
+			if err := w.Delete(append([]byte(nil), it.Key()...)); err != nil {
+				return n, err
+			}
+			n++
+		}
+	}
+	return n, it.Error()
+}
+
 // CollectGarbage finds versions no reader at or above threshold can see:
 // for each key, every version older than the newest version at or below
 // threshold, and that newest version too when it is a deletion tombstone.

@@ -194,12 +194,22 @@ func TestIntentsAndConflicts(t *testing.T) {
 	if err != nil || got.Status != TxnCommitted || got.CommitTS != ts(33) || len(got.Participants) != 2 {
 		t.Fatalf("record = %+v %v", got, err)
 	}
+	for _, r := range []*TxnRecord{{Status: TxnAborted, StartWall: 1234567}, {Status: TxnAborted, StartWall: -1}, {Status: TxnAborted}} {
+		got, err := DecodeTxnRecord(EncodeTxnRecord(r))
+		if err != nil || got.Status != r.Status || got.StartWall != r.StartWall {
+			t.Fatalf("record %+v round trip: %+v %v", r, got, err)
+		}
+	}
+	if _, err := DecodeTxnRecord(append(EncodeTxnRecord(&TxnRecord{StartWall: 5}), 0)); err == nil {
+		t.Fatal("trailing bytes after StartWall accepted")
+	}
 }
 
 func FuzzDecode(f *testing.F) {
 	f.Add([]byte{3, 0, 0, 0, 0, 0, 0, 0, 1, 'k', 'a', 0, 1})
 	f.Add(encodeIntent(&Intent{Value: []byte("x")}))
 	f.Add(EncodeTxnRecord(&TxnRecord{Participants: []uint64{1}}))
+	f.Add(EncodeTxnRecord(&TxnRecord{Status: TxnAborted, StartWall: 99}))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		_, _ = decodeKey(b)
 		_, _ = decodeIntent(b)

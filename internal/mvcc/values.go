@@ -137,6 +137,11 @@ type TxnRecord struct {
 	CommitTS hlc.Timestamp
 	// Participants are the partitions holding the transaction's intents.
 	Participants []uint64
+	// StartWall is the wall time of the transaction's read timestamp, when
+	// known (ABORTED records written by others: from the intent's
+	// Priority). Garbage collection deletes an ABORTED record once it is
+	// below the GC threshold, where the transaction can no longer commit.
+	StartWall int64
 }
 
 // EncodeTxnRecord encodes a record value.
@@ -146,6 +151,9 @@ func EncodeTxnRecord(r *TxnRecord) []byte {
 	b = binary.AppendUvarint(b, uint64(len(r.Participants)))
 	for _, p := range r.Participants {
 		b = binary.AppendUvarint(b, p)
+	}
+	if r.StartWall != 0 {
+		b = binary.AppendVarint(b, r.StartWall)
 	}
 	return b
 }
@@ -173,6 +181,13 @@ func DecodeTxnRecord(b []byte) (*TxnRecord, error) {
 		}
 		r.Participants = append(r.Participants, p)
 		b = b[k:]
+	}
+	if len(b) > 0 { // optional: StartWall
+		v, k := binary.Varint(b)
+		if k != len(b) {
+			return nil, ErrBadValue
+		}
+		r.StartWall = v
 	}
 	return r, nil
 }

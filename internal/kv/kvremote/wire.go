@@ -160,6 +160,7 @@ func (e *encoder) record(r *mvcc.TxnRecord) {
 	for _, p := range r.Participants {
 		e.uvarint(p)
 	}
+	e.uvarint(uint64(r.StartWall))
 }
 
 // decoder reads what encoder wrote; the first failure sticks in err and
@@ -333,6 +334,7 @@ func (d *decoder) record() *mvcc.TxnRecord {
 			r.Participants[i] = d.uvarint()
 		}
 	}
+	r.StartWall = int64(d.uvarint())
 	return r
 }
 

@@ -13,7 +13,8 @@ import (
 const gcBatch = 2000
 
 // CollectGarbage deletes, in a partition this node leads, every version no
-// read at or above threshold can see, and raises the partition's GC
+// read at or above threshold can see and the ABORTED records of
+// transactions that started below it, and raises the partition's GC
 // threshold so that reads below it fail (with a retry error) instead of
 // missing data. The in-memory threshold is raised before anything is
 // proposed, and reads check it after reading, so a read that raced with a
@@ -37,6 +38,11 @@ func (s *Server) CollectGarbage(ctx context.Context, partitionID uint64, thresho
 			if err := mvcc.PutGCThreshold(rec, partitionID, threshold); err != nil {
 				return deleted, err
 			}
+			n, err := mvcc.CollectAbortedRecords(s.engine, rec, partitionID, threshold)
+			if err != nil {
+				return deleted, err
+			}
+			deleted += n
 			first = false
 		}
 		n, resume, err := mvcc.CollectGarbage(s.engine, rec, partitionID, threshold, from, gcBatch)

@@ -334,6 +334,13 @@ func (s *Server) Commit1PC(ctx context.Context, partitionID uint64, req *CommitR
 				commitTS = cur.CommitTS // a repeated request
 				return nil
 			}
+			// After reading the record: garbage collection deletes ABORTED
+			// records of transactions below the threshold, raising it
+			// first, so a transaction that might have lost its ABORTED
+			// record that way is refused here.
+			if err := s.checkGC(partitionID, req.ReadTS); err != nil {
+				return err
+			}
 		}
 		if commitTS, err = s.writeTimestamp(partitionID, term, req); err != nil {
 			return err
