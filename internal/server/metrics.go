@@ -57,7 +57,7 @@ var (
 	descPartitionLogLen  = metricDesc("partition", "log_entries", "Raft log entries kept on this node (not yet truncated).", "partition")
 
 	descKVBegun       = metricDesc("kv", "txns_begun_total", "Transactions begun by this node's coordinator.")
-	descKVCommits     = metricDesc("kv", "commits_total", "Committed transactions by kind: read_only, 1pc (one partition), 2pc (several partitions).", "kind")
+	descKVCommits     = metricDesc("kv", "commits_total", "Committed transactions by kind: read_only, 1pc (writes on one partition), 2pc (writes on several).", "kind")
 	descKVConflicts   = metricDesc("kv", "conflicts_total", "Commits or reads that failed with a serialization conflict (CADB0502).")
 	descKVRetries     = metricDesc("kv", "retries_total", "Commits or reads that failed with a retryable error (CADB0504).")
 	descKVAmbiguous   = metricDesc("kv", "ambiguous_total", "Commits whose outcome is unknown (CADB0505).")
