@@ -32,7 +32,12 @@ type Command struct {
 	// single voter, a Ready holding only lazy entries is written without an
 	// fsync; the log is one write-ahead log, so the next fsync makes it
 	// durable together with everything before it. With several voters
-	// every entry is fsynced as Raft requires.
+	// every entry is fsynced as Raft requires. In a single-voter store a
+	// lazy command may be appended before durable commands proposed
+	// earlier that are still queued: the caller must only have commands in
+	// flight together that commute (the kv layer proposes under latches
+	// held until the command is applied; its garbage collection deletes
+	// only what no command can touch).
 	Lazy bool
 }
 
