@@ -12,6 +12,7 @@ import (
 	"github.com/camusdb/camusdb-go/internal/hlc"
 	"github.com/camusdb/camusdb-go/internal/kv/kvserver"
 	"github.com/camusdb/camusdb-go/internal/kvpb"
+	"github.com/camusdb/camusdb-go/internal/replica"
 	"github.com/camusdb/camusdb-go/internal/storage"
 )
 
@@ -25,7 +26,9 @@ type directReplicator struct {
 	failPropose map[uint64]error
 }
 
-func (r *directReplicator) LeaderTerm(uint64) (uint64, bool) { return 1, true }
+func (r *directReplicator) Admit(uint64) (replica.LeaseStatus, func(), error) {
+	return replica.LeaseStatus{Term: 1, Seq: 1}, func() {}, nil
+}
 func (r *directReplicator) Propose(ctx context.Context, pid uint64, cmd kvserver.Command) error {
 	r.mu.Lock()
 	err := r.failPropose[pid]

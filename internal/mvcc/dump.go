@@ -1,6 +1,7 @@
 package mvcc
 
 import (
+	"bytes"
 	"fmt"
 
 	"github.com/camusdb/camusdb-go/internal/hlc"
@@ -113,7 +114,11 @@ func ForEachEntry(r storage.Reader, partitionID uint64, fn func(Entry) error) er
 		return err
 	}
 	defer it.Close()
+	lease := LeaseKey(partitionID)
 	for ok := it.First(); ok; ok = it.Next() {
+		if bytes.Equal(it.Key(), lease) {
+			continue
+		}
 		e, err := DecodeEntry(it.Key(), it.Value())
 		if err != nil {
 			return fmt.Errorf("mvcc: entry %x: %w", it.Key(), err)

@@ -12,7 +12,15 @@ import (
 const (
 	userKeyTag   byte = 'k'
 	txnRecordTag byte = 'x'
+	leaseTag     byte = 'l'
 )
+
+// LeaseKey is the partition-local key of the partition's lease record,
+// owned by the replica layer (replica/lease); it lives in the data span so
+// that snapshots carry it. MVCC iteration (ForEachEntry) skips it.
+func LeaseKey(partitionID uint64) []byte {
+	return append(storage.PartitionPrefix(storage.PrefixData, partitionID), leaseTag)
+}
 
 // ErrBadKey reports an engine key that is not a valid MVCC key.
 var ErrBadKey = errors.New("mvcc: malformed key")

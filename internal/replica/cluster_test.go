@@ -179,7 +179,10 @@ func (c *testCluster) converged(partitionID uint64) map[string]string {
 
 func clusterConfig() Config {
 	// 20 ms ticks: elections in ~200-400 ms, heartbeats every 20 ms.
-	return Config{Partitions: 2, TickInterval: 20 * time.Millisecond}
+	// Leases of 400 ms (100 ms clock offset): a new leader waits at most
+	// that long for its predecessor's lease to run out.
+	return Config{Partitions: 2, TickInterval: 20 * time.Millisecond,
+		LeaseDuration: 400 * time.Millisecond, MaxClockOffset: 100 * time.Millisecond}
 }
 
 func TestClusterReplicatesAndFailsOver(t *testing.T) {
@@ -325,6 +328,12 @@ func TestClusterSpreadsLeaders(t *testing.T) {
 		}
 		return nil
 	})
+	// The lease moved with leadership: the preferred node holds it.
+	for partitionID := uint64(1); partitionID <= 3; partitionID++ {
+		if holder := c.leaseholder(partitionID); holder != partitionID {
+			t.Fatalf("partition %d: leaseholder %d", partitionID, holder)
+		}
+	}
 	// Writes keep working after the transfers.
 	for partitionID := uint64(1); partitionID <= 3; partitionID++ {
 		c.propose(partitionID, put(partitionID, "k", "v"))

@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/camusdb/camusdb-go/internal/kvpb"
+	"github.com/camusdb/camusdb-go/internal/replica/lease"
 )
 
 // Write is one mutation of a command. Key is a full engine key and must lie
@@ -51,7 +52,13 @@ var ErrKeyOutsidePartition = errors.New("replica: write key outside the partitio
 //	uvarint eval term | uvarint write count |
 //	per write: op byte (0 set, 1 delete) | uvarint key len | key |
 //	           (set only) uvarint value len | value
-const commandVersion byte = 1
+//
+// A lease command (version 2, proposed only by the driver) has the same
+// header with a write count of 0, followed by lease.AppendRequest's bytes.
+const (
+	commandVersion      byte = 1
+	leaseCommandVersion byte = 2
+)
 
 const (
 	opSet    byte = 0
@@ -62,6 +69,8 @@ const (
 type commandHeader struct {
 	nodeID, seq, evalTerm uint64
 	writes                uint64
+	// lease: the entry is a lease command (the rest is a lease request).
+	lease bool
 }
 
 func checkSpan(cmd *Command, start, end []byte) error {
@@ -102,14 +111,25 @@ func encodeCommand(h commandHeader, cmd *Command) []byte {
 	return b
 }
 
+func encodeLeaseCommand(h commandHeader, req lease.Request) []byte {
+	b := make([]byte, 0, 1+4*binary.MaxVarintLen64+64)
+	b = append(b, leaseCommandVersion)
+	b = binary.AppendUvarint(b, h.nodeID)
+	b = binary.AppendUvarint(b, h.seq)
+	b = binary.AppendUvarint(b, h.evalTerm)
+	b = binary.AppendUvarint(b, 0)
+	return lease.AppendRequest(b, req)
+}
+
 var errBadCommand = &kvpb.CorruptionError{What: "replicated command"}
 
 // decodeHeader decodes the header of an entry's data and returns the rest
 // (the writes).
 func decodeHeader(data []byte) (commandHeader, []byte, error) {
-	if len(data) == 0 || data[0] != commandVersion {
+	if len(data) == 0 || (data[0] != commandVersion && data[0] != leaseCommandVersion) {
 		return commandHeader{}, nil, errBadCommand
 	}
+	isLease := data[0] == leaseCommandVersion
 	data = data[1:]
 	var vals [4]uint64
 	for i := range vals {
@@ -119,7 +139,10 @@ func decodeHeader(data []byte) (commandHeader, []byte, error) {
 		}
 		vals[i], data = v, data[n:]
 	}
-	return commandHeader{nodeID: vals[0], seq: vals[1], evalTerm: vals[2], writes: vals[3]}, data, nil
+	if isLease && vals[3] != 0 {
+		return commandHeader{}, nil, errBadCommand
+	}
+	return commandHeader{nodeID: vals[0], seq: vals[1], evalTerm: vals[2], writes: vals[3], lease: isLease}, data, nil
 }
 
 // forEachWrite decodes the writes that follow the header, calling fn for

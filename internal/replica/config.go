@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/camusdb/camusdb-go/internal/hlc"
 	"github.com/camusdb/camusdb-go/internal/storage"
 )
 
@@ -53,6 +54,17 @@ type Config struct {
 	MaxInboxMessages int
 	// Logger receives the store's and raft's logs (default slog.Default()).
 	Logger *slog.Logger
+	// Clock is the node's hybrid logical clock, which lease start and
+	// expiration times are read from (default: a clock on real time).
+	Clock *hlc.Clock
+	// LeaseDuration is how long a partition lease lasts after each
+	// acquisition or extension (default 2 s). The leader extends it when
+	// less than half is left. Must exceed twice MaxClockOffset.
+	LeaseDuration time.Duration
+	// MaxClockOffset is the largest clock difference between two nodes the
+	// lease protocol tolerates (default 500 ms): a leaseholder stops
+	// serving MaxClockOffset before its lease expires.
+	MaxClockOffset time.Duration
 }
 
 // Defaults.
@@ -63,6 +75,8 @@ const (
 	DefaultTruncateEntries = 10_000
 	DefaultTruncateBytes   = 64 << 20
 	defaultMaxInbox        = 100_000
+	DefaultLeaseDuration   = 2 * time.Second
+	DefaultMaxClockOffset  = 500 * time.Millisecond
 )
 
 // withDefaults returns cfg with zero fields replaced by defaults.
@@ -88,6 +102,15 @@ func (cfg Config) withDefaults() Config {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.Clock == nil {
+		cfg.Clock = hlc.NewClock(nil)
+	}
+	if cfg.LeaseDuration <= 0 {
+		cfg.LeaseDuration = DefaultLeaseDuration
+	}
+	if cfg.MaxClockOffset <= 0 {
+		cfg.MaxClockOffset = DefaultMaxClockOffset
+	}
 	if len(cfg.Peers) == 0 {
 		cfg.Peers = []Peer{{ID: cfg.NodeID}}
 	}
@@ -107,6 +130,10 @@ func (cfg Config) Validate() error {
 	if cfg.ElectionTicks <= cfg.HeartbeatTicks {
 		errs = append(errs, fmt.Errorf("election ticks (%d) must exceed heartbeat ticks (%d)",
 			cfg.ElectionTicks, cfg.HeartbeatTicks))
+	}
+	if cfg.LeaseDuration <= 2*cfg.MaxClockOffset {
+		errs = append(errs, fmt.Errorf("lease duration (%v) must exceed twice the maximum clock offset (%v)",
+			cfg.LeaseDuration, cfg.MaxClockOffset))
 	}
 	seen := map[uint64]bool{}
 	for _, p := range cfg.Peers {

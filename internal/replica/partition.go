@@ -13,6 +13,7 @@ import (
 
 	"github.com/camusdb/camusdb-go/internal/kvpb"
 	"github.com/camusdb/camusdb-go/internal/raftlog"
+	"github.com/camusdb/camusdb-go/internal/replica/lease"
 	"github.com/camusdb/camusdb-go/internal/storage"
 )
 
@@ -75,11 +76,29 @@ type partition struct {
 	// proposedNow: proposals handed to raft in the current iteration.
 	proposedNow []*proposal
 
+	// lease is the applied lease (leases.go); leaseProp the lease command
+	// of this node in flight, of kind leasePropKind; transferTarget and
+	// transferTicks describe a transfer waiting for admitted requests.
+	lease          lease.Lease
+	leaseProp      *proposal
+	leasePropKind  lease.Kind
+	transferTarget uint64
+	transferTicks  int
+
 	mu struct {
 		sync.Mutex
 		closed bool
 		cause  error
 		queue  []*proposal
+	}
+	// lm is what Admit reads: the lease as of the last committed apply
+	// batch, whether a transfer stopped admissions, and how many admitted
+	// requests are still being evaluated.
+	lm struct {
+		sync.Mutex
+		lease        lease.Lease
+		transferring bool
+		inflight     int
 	}
 	// status is the last published Status.
 	status atomic.Pointer[Status]
@@ -116,6 +135,10 @@ func newPartition(s *Store, id uint64) (*partition, error) {
 			return nil, err
 		}
 	}
+	current, err := readLease(s.engine, id)
+	if err != nil {
+		return nil, err
+	}
 	p := &partition{
 		store:    s,
 		id:       id,
@@ -123,7 +146,9 @@ func newPartition(s *Store, id uint64) (*partition, error) {
 		applied:  applied,
 		logger:   s.logger.With("partition", id),
 		inflight: map[uint64]*proposal{},
+		lease:    current,
 	}
+	p.lm.lease = current
 	p.preferred = preferredLeader(id, log.ConfState().GetVoters())
 	p.singleVoter = len(log.ConfState().GetVoters()) == 1
 	p.dataStart, p.dataEnd = storage.DataSpan(id)
@@ -317,14 +342,20 @@ func (p *partition) stageSnapshot(w storage.Writer, snap *raftpb.Snapshot) error
 // snapshotApplied runs once the snapshot is durable: proposals whose entry
 // it covers have an unknown outcome (the snapshot carries state, not
 // entries).
-func (p *partition) snapshotApplied() {
+func (p *partition) snapshotApplied() error {
 	p.store.metrics.snapshotsApplied.Add(1)
+	current, err := readLease(p.store.engine, p.id)
+	if err != nil {
+		return err
+	}
+	p.lease = current
 	for seq, prop := range p.inflight {
 		if prop.index != 0 && prop.index <= p.applied.Index {
 			delete(p.inflight, seq)
 			prop.finish(&kvpb.AmbiguousError{Cause: fmt.Errorf("partition %d: entry %d replaced by a snapshot", p.id, prop.index)})
 		}
 	}
+	return nil
 }
 
 // applyEntries stages committed entries into w, with the applied state,
@@ -358,6 +389,11 @@ func (p *partition) applyEntries(w storage.Writer, ents []*raftpb.Entry) ([]comp
 				p.logger.Error("replica: undecodable entry applied as a no-op", "index", index, "err", result)
 			case header.evalTerm != 0 && header.evalTerm != e.GetTerm():
 				result = retryError("partition %d: command evaluated in term %d landed in term %d", p.id, header.evalTerm, e.GetTerm())
+			case header.lease:
+				var stageErr error
+				if result, stageErr = p.applyLease(w, header.nodeID, rest); stageErr != nil {
+					return nil, stageErr
+				}
 			default:
 				var stageErr error
 				result = forEachWrite(header, rest, p.dataStart, p.dataEnd, func(op byte, key, value []byte) error {
@@ -443,8 +479,10 @@ func (p *partition) publishStatus() bool {
 		CommitIndex:  bs.HardState.GetCommit(),
 		FirstIndex:   p.log.FirstIndex(),
 		LastIndex:    p.log.LastIndex(),
+		Lease:        p.lease,
 	}
 	st.Ready = st.Leader && p.applied.Term == st.Term
+	p.publishLease()
 	if *p.status.Load() == *st {
 		return false
 	}
@@ -483,8 +521,19 @@ func (p *partition) maybeTransferLeadership() {
 			caughtUp = true
 		}
 	})
-	if caughtUp {
+	if !caughtUp {
+		return
+	}
+	// The lease moves first (the holder stops serving, then hands it over
+	// at a timestamp above everything it served), then leadership follows
+	// it, so the new leader can serve at once.
+	cur := p.lease
+	switch {
+	case p.singleVoter || cur.Holder == preferred:
 		p.logger.Debug("replica: transferring leadership to the preferred node", "to", preferred)
 		p.rn.TransferLeader(preferred)
+	case cur.Holder == self && cur.Incarnation == p.store.incarnation && p.leaseProp == nil && !p.transferring():
+		p.logger.Debug("replica: transferring the lease to the preferred node", "to", preferred)
+		p.beginTransfer(preferred)
 	}
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/camusdb/camusdb-go/internal/kvpb"
 	"github.com/camusdb/camusdb-go/internal/raftlog"
+	"github.com/camusdb/camusdb-go/internal/replica/lease"
 	"github.com/camusdb/camusdb-go/internal/storage"
 )
 
@@ -44,6 +45,9 @@ type Status struct {
 	// Ready: this node leads the partition and has applied an entry of its
 	// current term, so every earlier committed entry is applied here.
 	Ready bool
+	// Lease is the applied lease record (zero in single-voter groups, which
+	// have none). Whether this node may serve is Admit's to say.
+	Lease lease.Lease
 }
 
 // Metrics are cumulative counters of one Store.
@@ -90,6 +94,9 @@ type Store struct {
 	stopOnce sync.Once
 	// singleVoter: every partition has one voter (a standalone node).
 	singleVoter bool
+	// incarnation identifies this process's Store (random, non-zero): a
+	// lease bound to another incarnation of this node is not ours to use.
+	incarnation uint64
 }
 
 type inboxItem struct {
@@ -121,6 +128,8 @@ func NewStore(cfg Config) (*Store, error) {
 	var seed [8]byte
 	_, _ = rand.Read(seed[:])
 	s.nextSeq.Store(binary.LittleEndian.Uint64(seed[:]) >> 1)
+	_, _ = rand.Read(seed[:])
+	s.incarnation = binary.LittleEndian.Uint64(seed[:]) | 1
 
 	ids, err := s.bootstrapOrLoad()
 	if err != nil {
@@ -528,6 +537,7 @@ func (s *Store) iterate(tick bool, inbox []inboxItem) (more bool, err error) {
 			if !s.cfg.DisableLeaderBalancing {
 				p.maybeTransferLeadership()
 			}
+			p.tickLease()
 		}
 	}
 	if s.singleVoter {
@@ -617,7 +627,9 @@ func (s *Store) processReady() (more bool, err error) {
 	}
 	for i := range groups {
 		if !raft.IsEmptySnap(groups[i].rd.Snapshot) {
-			groups[i].p.snapshotApplied()
+			if err := groups[i].p.snapshotApplied(); err != nil {
+				return false, err
+			}
 		}
 	}
 

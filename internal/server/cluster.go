@@ -79,6 +79,8 @@ func (n *Node) openCluster(clock *hlc.Clock) (*clusterNode, error) {
 		Peers:  rpcPeers,
 		Clock:  clock,
 		Logger: n.logger.With("component", "rpc"),
+
+		MaxClockOffset: time.Duration(n.cfg.MaxClockOffsetMS) * time.Millisecond,
 	})
 	if err != nil {
 		return nil, err

@@ -20,6 +20,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -100,6 +101,17 @@ type Config struct {
 	HTTPRequestTimeoutMS int64 `yaml:"http_request_timeout_ms"`
 	// ShutdownTimeoutMS is how long a stopping node waits for in-flight work.
 	ShutdownTimeoutMS int64 `yaml:"shutdown_timeout_ms"`
+	// MaxClockOffsetMS is the largest clock difference between two nodes the
+	// cluster tolerates: node-to-node frames stamped further ahead are
+	// refused, and a partition lease (4x this long) stops serving this long
+	// before it expires.
+	MaxClockOffsetMS int64 `yaml:"max_clock_offset_ms"`
+}
+
+// LeaseDuration is how long a partition lease lasts after each extension:
+// four maximum clock offsets (2 s by default).
+func (c *Config) LeaseDuration() time.Duration {
+	return 4 * time.Duration(c.MaxClockOffsetMS) * time.Millisecond
 }
 
 // DefaultConfig returns the configuration a bare `camusdb` runs with.
@@ -128,6 +140,7 @@ func DefaultConfig() Config {
 		HTTPMaxBodyBytes:         DefaultHTTPMaxBodyBytes,
 		HTTPRequestTimeoutMS:     DefaultHTTPRequestTimeoutMS,
 		ShutdownTimeoutMS:        DefaultShutdownTimeoutMS,
+		MaxClockOffsetMS:         500,
 	}
 }
 
@@ -419,6 +432,9 @@ func (c Config) Validate() error {
 	}
 	if c.TxnIdleTimeoutMS <= 0 {
 		return bad("txn_idle_timeout_ms", "must be > 0, got %d", c.TxnIdleTimeoutMS)
+	}
+	if c.MaxClockOffsetMS <= 0 || c.MaxClockOffsetMS > 60_000 {
+		return bad("max_clock_offset_ms", "must be in 1..60000, got %d", c.MaxClockOffsetMS)
 	}
 	if _, ok := ParseLogLevel(c.LogLevel); !ok {
 		return bad("log_level", "must be debug, info, warn or error, got %q", c.LogLevel)

@@ -22,12 +22,8 @@ type replicator struct {
 	latency prometheus.Observer
 }
 
-func (r replicator) LeaderTerm(partitionID uint64) (uint64, bool) {
-	st, err := r.store.Status(partitionID)
-	if err != nil || !st.Leader || !st.Ready {
-		return 0, false
-	}
-	return st.Term, true
+func (r replicator) Admit(partitionID uint64) (replica.LeaseStatus, func(), error) {
+	return r.store.Admit(partitionID)
 }
 
 func (r replicator) Propose(ctx context.Context, partitionID uint64, cmd kvserver.Command) error {
@@ -64,9 +60,12 @@ type coreConfig struct {
 	// network), a Sender wrapping the local kvserver with routing to remote
 	// leaders, and Attach, called once the store and kvserver exist and
 	// before waiting for leaders (it connects the transport to the store).
-	Clock  *hlc.Clock
-	Sender func(local *kvserver.Server) kv.Sender
-	Attach func(*replica.Store, *kvserver.Server)
+	Clock *hlc.Clock
+	// MaxClockOffset and LeaseDuration configure partition leases (zero:
+	// the replica defaults).
+	MaxClockOffset, LeaseDuration time.Duration
+	Sender                        func(local *kvserver.Server) kv.Sender
+	Attach                        func(*replica.Store, *kvserver.Server)
 	// BeforeStoreStop becomes core.beforeStoreStop.
 	BeforeStoreStop func()
 }
@@ -98,6 +97,10 @@ func openCore(ctx context.Context, cfg coreConfig) (*core, error) {
 		Partitions: cfg.Partitions,
 		Transport:  cfg.Transport,
 		Logger:     cfg.Logger,
+		Clock:      clock,
+
+		MaxClockOffset: cfg.MaxClockOffset,
+		LeaseDuration:  cfg.LeaseDuration,
 	})
 	if err != nil {
 		return fail(err)

@@ -73,6 +73,9 @@ func (n *Node) open(ctx context.Context) error {
 		Partitions: n.cfg.InitialPartitions,
 		InMemory:   n.inMemory,
 		Logger:     n.logger.With("component", "replica"),
+
+		MaxClockOffset: time.Duration(n.cfg.MaxClockOffsetMS) * time.Millisecond,
+		LeaseDuration:  n.cfg.LeaseDuration(),
 	}
 	if n.cfg.IsCluster() {
 		cn, err := n.openCluster(hlc.NewClock(nil))

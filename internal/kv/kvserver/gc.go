@@ -20,10 +20,12 @@ const gcBatch = 2000
 // proposed, and reads check it after reading, so a read that raced with a
 // deletion always learns about it.
 func (s *Server) CollectGarbage(ctx context.Context, partitionID uint64, threshold hlc.Timestamp) (deleted int, err error) {
-	term, ok := s.replicator.LeaderTerm(partitionID)
-	if !ok {
-		return 0, notLeader(partitionID)
+	st, release, err := s.replicator.Admit(partitionID)
+	if err != nil {
+		return 0, err
 	}
+	release() // deleting what no read can see needs no lease afterwards
+	term := st.Term
 	if cur := s.gcThreshold(partitionID); !cur.Less(threshold) {
 		return 0, nil
 	}

@@ -21,9 +21,11 @@ type Command = replica.Command
 
 // Replicator is the slice of the replica layer kvserver needs.
 type Replicator interface {
-	// LeaderTerm returns the current term when this node is the ready
-	// leader of the partition; ok=false otherwise.
-	LeaderTerm(partitionID uint64) (term uint64, ok bool)
+	// Admit admits one request for evaluation when this node holds the
+	// partition's lease (see replica.Store.Admit); release must be called
+	// once the request is evaluated. It fails with a retry error
+	// otherwise.
+	Admit(partitionID uint64) (st replica.LeaseStatus, release func(), err error)
 	// Propose replicates a command and returns once it is applied locally.
 	// Its EvalTerm is the term it was evaluated in; the replica layer
 	// applies it as a no-op (and returns a retry error) if it lands in a
@@ -84,10 +86,6 @@ func (s *Server) latchesFor(partitionID uint64) *latchManager {
 	return m
 }
 
-func notLeader(partitionID uint64) error {
-	return &kvpb.RetryError{Reason: fmt.Sprintf("this node does not lead partition %d", partitionID)}
-}
-
 func userLatch(key []byte, write bool) latchSpan {
 	return latchSpan{start: "k" + string(key), write: write}
 }
@@ -103,11 +101,14 @@ func recordLatch(id mvcc.TxnID) latchSpan {
 	return latchSpan{start: "x" + string(id[:]), write: true}
 }
 
-// withLatches runs fn holding latches on the partition, after checking
-// leadership. fn receives the evaluation term.
+// withLatches runs fn holding latches on the partition, admitted under
+// this node's lease (checked before waiting for latches and again, for
+// real, once they are held). fn receives the evaluation term.
 func (s *Server) withLatches(ctx context.Context, partitionID uint64, spans []latchSpan, fn func(term uint64) error) error {
-	if _, ok := s.replicator.LeaderTerm(partitionID); !ok {
-		return notLeader(partitionID)
+	if _, release, err := s.replicator.Admit(partitionID); err != nil {
+		return err
+	} else {
+		release()
 	}
 	lm := s.latchesFor(partitionID)
 	g, err := lm.acquire(ctx, spans)
@@ -115,11 +116,35 @@ func (s *Server) withLatches(ctx context.Context, partitionID uint64, spans []la
 		return &kvpb.RetryError{Reason: err.Error()}
 	}
 	defer lm.release(g)
-	term, ok := s.replicator.LeaderTerm(partitionID)
-	if !ok {
-		return notLeader(partitionID)
+	st, release, err := s.replicator.Admit(partitionID)
+	if err != nil {
+		return err
 	}
-	return fn(term)
+	defer release()
+	s.observeLease(partitionID, st)
+	return fn(st.Term)
+}
+
+// observeLease resets what this node keeps per lease when a request is
+// admitted under a newer lease than the last one seen: the timestamp
+// cache starts over with a low-water mark at the lease's start (no earlier
+// leaseholder served a read above it) or the clock, whichever is later;
+// the GC threshold is read again from the replicated state; requests
+// waiting on intents are woken to re-evaluate under the new lease.
+func (s *Server) observeLease(partitionID uint64, st replica.LeaseStatus) {
+	s.mu.Lock()
+	c := s.mu.tsCaches[partitionID]
+	if c != nil && c.lease >= st.Seq {
+		s.mu.Unlock()
+		return
+	}
+	s.mu.tsCaches[partitionID] = newTSCache(st.Seq, s.clock.Now().Forward(st.Start))
+	delete(s.mu.gcThresholds, partitionID)
+	w := s.mu.waiters[partitionID]
+	s.mu.Unlock()
+	if w != nil {
+		w.releaseAll()
+	}
 }
 
 // Get reads key at readTS.
@@ -133,7 +158,7 @@ func (s *Server) Get(ctx context.Context, partitionID uint64, key []byte, readTS
 		if err := s.checkGC(partitionID, readTS); err != nil { // after reading: see CollectGarbage
 			return err
 		}
-		s.tsCacheFor(partitionID, term).addPoint(key, readTS, ownID(own))
+		s.tsCacheFor(partitionID).addPoint(key, readTS, ownID(own))
 		return nil
 	})
 	return value, found, err
@@ -159,7 +184,7 @@ func (s *Server) Scan(ctx context.Context, partitionID uint64, start, end []byte
 				readEnd = resume
 			}
 		}
-		s.tsCacheFor(partitionID, term).addSpan(readStart, readEnd, readTS, ownID(opts.Own))
+		s.tsCacheFor(partitionID).addSpan(readStart, readEnd, readTS, ownID(opts.Own))
 		return nil
 	})
 	return kvs, resume, err
@@ -250,7 +275,7 @@ type CommitRequest struct {
 // conflict); *kvpb.ConflictError a written key the transaction read and
 // someone overwrote since.
 func (s *Server) writeTimestamp(partitionID, term uint64, req *CommitRequest) (hlc.Timestamp, error) {
-	tsc := s.tsCacheFor(partitionID, term)
+	tsc := s.tsCacheFor(partitionID)
 	start := req.ReadTS.Forward(req.MinTS)
 	ts := start
 	keys := make([][]byte, len(req.Writes))
@@ -407,7 +432,7 @@ func (s *Server) Refresh(ctx context.Context, partitionID uint64, id mvcc.TxnID,
 		if err := s.validateReads(partitionID, reads, from, to, &id); err != nil {
 			return err
 		}
-		rememberReads(s.tsCacheFor(partitionID, term), reads, to, id)
+		rememberReads(s.tsCacheFor(partitionID), reads, to, id)
 		return nil
 	})
 }

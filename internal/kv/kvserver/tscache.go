@@ -16,15 +16,16 @@ import (
 // Memory is bounded by generations: entries go into the current generation;
 // when it is full it becomes the previous one and the previous one is
 // dropped, its highest timestamp raising the low-water mark, which stands
-// for every read no longer remembered individually. A new leader (another
-// term) starts with only a low-water mark at its clock: reads are served at
-// timestamps the leader's clock has seen, so its clock is above them.
+// for every read no longer remembered individually. Each lease starts a
+// cache with only a low-water mark: the lease's start, above every read an
+// earlier leaseholder served (see replica/lease), or this node's clock if
+// later (observeLease).
 type tsCache struct {
-	mu   sync.Mutex
-	term uint64
-	low  hlc.Timestamp
-	cur  *tsGen
-	prev *tsGen
+	mu    sync.Mutex
+	lease uint64 // the lease sequence (replica.LeaseStatus.Seq) it serves
+	low   hlc.Timestamp
+	cur   *tsGen
+	prev  *tsGen
 
 	maxPoints, maxSpans int
 }
@@ -83,8 +84,8 @@ const (
 	defaultTSCacheSpans  = 128
 )
 
-func newTSCache(term uint64, low hlc.Timestamp) *tsCache {
-	return &tsCache{term: term, low: low, cur: newTSGen(), prev: newTSGen(),
+func newTSCache(leaseSeq uint64, low hlc.Timestamp) *tsCache {
+	return &tsCache{lease: leaseSeq, low: low, cur: newTSGen(), prev: newTSGen(),
 		maxPoints: defaultTSCachePoints, maxSpans: defaultTSCacheSpans}
 }
 
@@ -158,16 +159,14 @@ func (c *tsCache) maxRead(key []byte, txn mvcc.TxnID, from hlc.Timestamp) hlc.Ti
 	return m
 }
 
-// tsCacheFor returns the partition's timestamp cache for leadership term,
-// starting a fresh one (low-water mark: the clock) when the term grew. A
-// request evaluated in an older term gets the current cache: its proposal
-// fails anyway.
-func (s *Server) tsCacheFor(partitionID, term uint64) *tsCache {
+// tsCacheFor returns the partition's timestamp cache, as installed by
+// observeLease for the newest lease a request was admitted under.
+func (s *Server) tsCacheFor(partitionID uint64) *tsCache {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := s.mu.tsCaches[partitionID]
-	if c == nil || c.term < term {
-		c = newTSCache(term, s.clock.Now())
+	if c == nil {
+		c = newTSCache(0, s.clock.Now())
 		s.mu.tsCaches[partitionID] = c
 	}
 	return c

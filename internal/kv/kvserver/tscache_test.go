@@ -1,6 +1,7 @@
 package kvserver
 
 import (
+	"github.com/camusdb/camusdb-go/internal/replica"
 	"testing"
 
 	"github.com/camusdb/camusdb-go/internal/hlc"
@@ -54,21 +55,31 @@ func TestTSCache(t *testing.T) {
 	check("r3", a, wall(70), 60) // its own entry is exempt, the mark is not
 }
 
-func TestTSCacheTerm(t *testing.T) {
+func TestTSCacheFollowsLease(t *testing.T) {
 	clock := hlc.NewClock(hlc.NewManualClock(100).UnixNano)
 	s := New(nil, clock, nil)
-	c1 := s.tsCacheFor(1, 5)
+	s.observeLease(1, replica.LeaseStatus{Term: 2, Seq: 5})
+	c1 := s.tsCacheFor(1)
 	c1.addPoint([]byte("k"), wall(500), mvcc.TxnID{})
-	if s.tsCacheFor(1, 5) != c1 || s.tsCacheFor(1, 4) != c1 {
-		t.Fatal("same or older term must keep the cache")
+	s.observeLease(1, replica.LeaseStatus{Term: 2, Seq: 5})
+	s.observeLease(1, replica.LeaseStatus{Term: 2, Seq: 4})
+	if s.tsCacheFor(1) != c1 {
+		t.Fatal("the same or an older lease must keep the cache")
 	}
-	c2 := s.tsCacheFor(1, 6)
+	// A new lease starting above the clock (a transfer from a node whose
+	// reads were above it): its start is the low-water mark.
+	s.observeLease(1, replica.LeaseStatus{Term: 3, Seq: 6, Start: wall(900)})
+	c2 := s.tsCacheFor(1)
 	if c2 == c1 {
-		t.Fatal("a new term must start a new cache")
+		t.Fatal("a new lease must start a new cache")
 	}
-	// The new cache remembers nothing, so its low-water mark must be the
-	// clock, which is above every read served (reads forward the clock).
-	if got := c2.maxRead([]byte("other"), mvcc.TxnID{}, hlc.Timestamp{}); got.Less(wall(100)) {
+	if got := c2.maxRead([]byte("other"), mvcc.TxnID{}, hlc.Timestamp{}); got.Less(wall(900)) {
+		t.Fatalf("low-water mark %s below the lease start", got)
+	}
+	// A new lease starting below the clock: the clock is the mark (reads
+	// forward the clock, so it is above every read served here).
+	s.observeLease(1, replica.LeaseStatus{Term: 3, Seq: 7, Start: wall(50)})
+	if got := s.tsCacheFor(1).maxRead([]byte("other"), mvcc.TxnID{}, hlc.Timestamp{}); got.Less(wall(100)) {
 		t.Fatalf("low-water mark %s below the clock", got)
 	}
 }

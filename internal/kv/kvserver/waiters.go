@@ -40,6 +40,18 @@ func (w *intentWaiters) release(key string) {
 	}
 }
 
+// releaseAll wakes every waiter (the lease changed: whatever they wait for
+// is now another leaseholder's business, or must be looked at again).
+func (w *intentWaiters) releaseAll() {
+	w.mu.Lock()
+	m := w.m
+	w.m = nil
+	w.mu.Unlock()
+	for _, ch := range m {
+		close(ch)
+	}
+}
+
 func (s *Server) waitersFor(partitionID uint64) *intentWaiters {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -279,12 +279,8 @@ func (n *Node) PartitionIDs() []uint64 { return n.Store.PartitionIDs() }
 // replicator adapts *replica.Store to kvserver.Replicator.
 type replicator struct{ store *replica.Store }
 
-func (r replicator) LeaderTerm(partitionID uint64) (uint64, bool) {
-	st, err := r.store.Status(partitionID)
-	if err != nil || !st.Leader || !st.Ready {
-		return 0, false
-	}
-	return st.Term, true
+func (r replicator) Admit(partitionID uint64) (replica.LeaseStatus, func(), error) {
+	return r.store.Admit(partitionID)
 }
 
 func (r replicator) Propose(ctx context.Context, partitionID uint64, cmd kvserver.Command) error {
