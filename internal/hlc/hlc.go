@@ -4,10 +4,11 @@
 // increasing on one Clock; Update() forwards the clock past a timestamp
 // received from another node (or from a request) so that causality is kept.
 //
-// In the kv layer the clock of a partition leader doubles as its timestamp
-// cache low-water mark: every read served at readTS first forwards the clock
-// to readTS, so any write evaluated afterwards gets a timestamp above every
-// read already served (see internal/kv/OVERVIEW.md).
+// Every read served at readTS first forwards the leaseholder's clock to
+// readTS, so the clock is above every read the node served: a new lease's
+// timestamp cache may start with the clock as its low-water mark (see
+// internal/kv/OVERVIEW.md), and lease start and expiration times are read
+// from it (internal/replica/lease).
 package hlc
 
 import (
