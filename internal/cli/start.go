@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -49,7 +50,12 @@ type startOptions struct {
 	pgPort            int
 	tlsCert           string
 	tlsKey            string
+	testing           bool
 }
+
+// testingClockOffsetEnv shifts the node's clock by this many milliseconds
+// (a testing knob for clock-skew faults; refused without --testing).
+const testingClockOffsetEnv = "CAMUSDB_TESTING_CLOCK_OFFSET_MS"
 
 func newStartCommand() *cobra.Command {
 	cmd := &cobra.Command{
@@ -89,6 +95,8 @@ func addStartFlags(cmd *cobra.Command) *startOptions {
 	fs.IntVar(&o.pgPort, "pg-port", def.PGPort, "PostgreSQL wire protocol port (0 = off)")
 	fs.StringVar(&o.tlsCert, "tls-cert", "", "PEM certificate; with --tls-key, HTTP and pgwire serve TLS")
 	fs.StringVar(&o.tlsKey, "tls-key", "", "PEM private key")
+	fs.BoolVar(&o.testing, "testing", false, "allow testing knobs (such as "+testingClockOffsetEnv+"); never in production")
+	_ = fs.MarkHidden("testing")
 	return o
 }
 
@@ -145,6 +153,17 @@ func (o *startOptions) loadConfig() (server.Config, error) {
 	if set("tls-key") {
 		cfg.TLSKey = o.tlsKey
 	}
+	if v := os.Getenv(testingClockOffsetEnv); v != "" {
+		if !o.testing {
+			return server.Config{}, errcode.New(errcode.InvalidConfig,
+				"%s is a testing knob that skews the node's clock: it is refused unless --testing is given", testingClockOffsetEnv)
+		}
+		ms, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || ms < -3_600_000 || ms > 3_600_000 {
+			return server.Config{}, errcode.New(errcode.InvalidConfig, "%s: want milliseconds in ±3600000, got %q", testingClockOffsetEnv, v)
+		}
+		cfg.TestingClockOffset = time.Duration(ms) * time.Millisecond
+	}
 	if err := cfg.Validate(); err != nil {
 		return server.Config{}, err
 	}
@@ -188,14 +207,28 @@ func runStart(cmd *cobra.Command, opts *startOptions) error {
 	logger.Info(ReadyMessage, "http", node.HTTPAddr(), "node", cfg.EffectiveNodeID(),
 		"mode", modeName(cfg), "data_dir", cfg.DataDir)
 
-	<-ctx.Done()
+	if cfg.TestingClockOffset != 0 {
+		logger.Warn("TESTING: this node's clock is skewed", "offset", cfg.TestingClockOffset)
+	}
+	var fatal error
+	select {
+	case <-ctx.Done():
+	case fatal = <-node.Fatal():
+	}
 	stopSignals() // a second signal now kills the process the default way
-	logger.Info("camusdb stopping", "reason", context.Cause(ctx))
+	if fatal != nil {
+		logger.Error("camusdb stopping", "reason", fatal)
+	} else {
+		logger.Info("camusdb stopping", "reason", context.Cause(ctx))
+	}
 
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), time.Duration(cfg.ShutdownTimeoutMS)*time.Millisecond)
 	defer cancel()
 	if err := node.Stop(shutdownCtx); err != nil {
 		return errcode.Wrap(errcode.Internal, fmt.Errorf("stopping node: %w", err))
+	}
+	if fatal != nil {
+		return fatal
 	}
 	logger.Info("camusdb stopped")
 	return nil

@@ -32,7 +32,14 @@ type Config struct {
 	// with a retry error (default 5 min). Garbage collection keeps versions
 	// for longer than that (see GCTTL in internal/server).
 	MaxTxnAge time.Duration
-	Logger    *slog.Logger
+	// UncertaintyWindow is the maximum clock offset between nodes (0:
+	// none, e.g. a standalone node with one clock). A read at readTS that
+	// meets a version in (readTS, start + UncertaintyWindow] cannot tell
+	// whether it was written before the transaction started, by a node
+	// whose clock is ahead: the transaction moves its read timestamp above
+	// it (see Txn.readUncertain).
+	UncertaintyWindow time.Duration
+	Logger            *slog.Logger
 	// Knobs are hooks for tests; the zero value is the product behaviour.
 	Knobs TestingKnobs
 }
@@ -124,6 +131,9 @@ func (db *DB) Clock() *hlc.Clock { return db.clock }
 func (db *DB) Begin(ctx context.Context) (*Txn, error) {
 	db.metrics.begun.Add(1)
 	t := &Txn{db: db, readTS: db.clock.Now()}
+	if w := db.cfg.UncertaintyWindow; w > 0 {
+		t.uncertainty = hlc.Timestamp{WallTime: t.readTS.WallTime + int64(w)}
+	}
 	if _, err := rand.Read(t.id[:]); err != nil {
 		return nil, err
 	}

@@ -78,11 +78,13 @@ func (it *Iterator) fetch(ctx context.Context) {
 	t := it.txn
 	var kvs []mvcc.KeyValue
 	var resume []byte
-	err := t.db.withIntentRetry(ctx, it.partition, nil, func() error {
-		var err error
-		kvs, resume, err = t.db.sender.Scan(ctx, it.partition, it.start, it.end, t.readTS,
-			mvcc.ScanOptions{Reverse: it.reverse, MaxKeys: scanBatch, Own: &t.id})
-		return err
+	err := t.readUncertain(ctx, func() error {
+		return t.db.withIntentRetry(ctx, it.partition, nil, func() error {
+			var err error
+			kvs, resume, err = t.db.sender.Scan(ctx, it.partition, it.start, it.end, t.readTS,
+				mvcc.ScanOptions{Reverse: it.reverse, MaxKeys: scanBatch, Own: &t.id, Uncertainty: t.uncertainty})
+			return err
+		})
 	})
 	if err != nil {
 		it.err = err

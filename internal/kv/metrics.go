@@ -13,10 +13,14 @@ type Metrics struct {
 	Ambiguous       uint64 // commits whose outcome is unknown (CADB0505)
 	IntentWaits     uint64 // times a request waited for another transaction's intent
 	IntentsPushed   uint64 // abandoned transactions aborted by this node
+	// UncertaintyRestarts counts reads that met a version within their
+	// uncertainty interval and moved their transaction's timestamp.
+	UncertaintyRestarts uint64
 }
 
 type metrics struct {
-	begun, readOnly, onePC, twoPC, conflicts, retries, ambiguous, intentWaits, pushed atomic.Uint64
+	begun, readOnly, onePC, twoPC, conflicts, retries, ambiguous, intentWaits, pushed,
+	uncertaintyRestarts atomic.Uint64
 }
 
 // Metrics returns a snapshot of the coordinator's counters.
@@ -26,5 +30,6 @@ func (db *DB) Metrics() Metrics {
 		Begun: m.begun.Load(), CommitsReadOnly: m.readOnly.Load(), Commits1PC: m.onePC.Load(),
 		Commits2PC: m.twoPC.Load(), Conflicts: m.conflicts.Load(), Retries: m.retries.Load(),
 		Ambiguous: m.ambiguous.Load(), IntentWaits: m.intentWaits.Load(), IntentsPushed: m.pushed.Load(),
+		UncertaintyRestarts: m.uncertaintyRestarts.Load(),
 	}
 }

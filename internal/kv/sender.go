@@ -12,7 +12,7 @@ import (
 // Sender reaches the leader of a partition. *kvserver.Server is the local
 // implementation; a cluster node wraps it with forwarding to remote leaders.
 type Sender interface {
-	Get(ctx context.Context, partitionID uint64, key []byte, readTS hlc.Timestamp, own *mvcc.TxnID) ([]byte, bool, error)
+	Get(ctx context.Context, partitionID uint64, key []byte, readTS hlc.Timestamp, opts mvcc.ReadOptions) ([]byte, bool, error)
 	Scan(ctx context.Context, partitionID uint64, start, end []byte, readTS hlc.Timestamp, opts mvcc.ScanOptions) ([]mvcc.KeyValue, []byte, error)
 	Commit1PC(ctx context.Context, partitionID uint64, req *kvserver.CommitRequest) (hlc.Timestamp, error)
 	Prepare(ctx context.Context, partitionID uint64, req *kvserver.CommitRequest) (hlc.Timestamp, error)

@@ -38,7 +38,10 @@ type Txn struct {
 	db     *DB
 	id     mvcc.TxnID
 	readTS hlc.Timestamp
-	done   bool
+	// uncertainty is the read uncertainty limit: the start plus the
+	// maximum clock offset (zero: none). It does not move when readTS does.
+	uncertainty hlc.Timestamp
+	done        bool
 
 	writes     map[string]bufferedWrite
 	sortedKeys []string // sorted keys of writes; nil when stale
@@ -92,16 +95,52 @@ func (t *Txn) Get(ctx context.Context, key []byte) ([]byte, bool, error) {
 	}
 	var value []byte
 	var found bool
-	err = t.db.withIntentRetry(ctx, pid, nil, func() error {
-		var err error
-		value, found, err = t.db.sender.Get(ctx, pid, key, t.readTS, &t.id)
-		return err
+	err = t.readUncertain(ctx, func() error {
+		return t.db.withIntentRetry(ctx, pid, nil, func() error {
+			var err error
+			value, found, err = t.db.sender.Get(ctx, pid, key, t.readTS, mvcc.ReadOptions{Own: &t.id, Uncertainty: t.uncertainty})
+			return err
+		})
 	})
 	if err != nil {
 		return nil, false, err
 	}
 	t.readSetFor(pid).points[string(key)] = struct{}{}
 	return value, found, nil
+}
+
+// readUncertain runs read; when it meets a version within the
+// uncertainty interval (*mvcc.UncertaintyError), the transaction moves its
+// read timestamp up to that version's — after validating every earlier
+// read up to there, so the whole transaction reads as of the new
+// timestamp — and reads again. The limit stays where it was, so this ends.
+// A read that changed in between fails the transaction with a retryable
+// conflict.
+func (t *Txn) readUncertain(ctx context.Context, read func() error) error {
+	for {
+		err := read()
+		var ue *mvcc.UncertaintyError
+		if !errors.As(err, &ue) {
+			return err
+		}
+		to := ue.ExistingTS
+		if !t.readTS.Less(to) {
+			return &kvpb.RetryError{Reason: "uncertainty interval did not advance"} // broken invariant; retry whole
+		}
+		t.db.clock.Update(to)
+		validated := make(map[uint64]hlc.Timestamp, len(t.reads))
+		for p := range t.reads {
+			validated[p] = t.readTS
+		}
+		if err := t.refresh(ctx, validated, to, nil); err != nil {
+			if kvpb.IsRetryable(err) {
+				return err
+			}
+			return &kvpb.ConflictError{Reason: fmt.Sprintf("a read changed before an uncertain read at %s: %v", to, err)}
+		}
+		t.db.metrics.uncertaintyRestarts.Add(1)
+		t.readTS = to
+	}
 }
 
 // Put buffers a write.

@@ -56,7 +56,7 @@ func TestCollectGarbage(t *testing.T) {
 		t.Fatalf("c keeps %d entries, want intent + version", n)
 	}
 	for _, at := range []int64{25, 35} {
-		if v, ok, _ := Get(e, 1, []byte("a"), ts(at), nil); !ok || string(v) != map[int64]string{25: "a20", 35: "a30"}[at] {
+		if v, ok, _ := Get(e, 1, []byte("a"), ts(at), ReadOptions{}); !ok || string(v) != map[int64]string{25: "a20", 35: "a30"}[at] {
 			t.Fatalf("read at %d after GC = %q", at, v)
 		}
 	}

@@ -54,7 +54,7 @@ func BenchmarkIntentLookup(b *testing.B) {
 	})
 	b.Run("Get", func(b *testing.B) {
 		for i := 0; b.Loop(); i++ {
-			if _, ok, err := Get(e, 1, key(i%keys), ts, nil); err != nil || !ok {
+			if _, ok, err := Get(e, 1, key(i%keys), ts, ReadOptions{}); err != nil || !ok {
 				b.Fatal(ok, err)
 			}
 		}

@@ -24,10 +24,39 @@ func (e *IntentError) Error() string {
 	return fmt.Sprintf("mvcc: key %q has an intent of txn %s at %s", e.Key, e.Intent.TxnID, e.Intent.TS)
 }
 
+// UncertaintyError reports a committed version of Key above the reader's
+// timestamp but within its uncertainty limit: it may have been written
+// before the reader started, by a node whose clock is ahead of the
+// reader's, so the reader cannot tell whether it must see it. It must read
+// again at ExistingTS (or above).
+type UncertaintyError struct {
+	Key        []byte // user key
+	ReadTS     hlc.Timestamp
+	ExistingTS hlc.Timestamp
+}
+
+func (e *UncertaintyError) Error() string {
+	return fmt.Sprintf("mvcc: key %q has a version at %s, within the uncertainty interval of a read at %s", e.Key, e.ExistingTS, e.ReadTS)
+}
+
+// ReadOptions qualify a read.
+type ReadOptions struct {
+	// Own is the reading transaction: its own intents do not block it.
+	Own *TxnID
+	// Uncertainty is the reader's uncertainty limit: a version or intent
+	// with a timestamp in (readTS, Uncertainty] might precede the read in
+	// real time (UncertaintyError, IntentError). Zero or at most readTS:
+	// no uncertainty.
+	Uncertainty hlc.Timestamp
+}
+
 // Get returns the newest committed value of key at or below readTS. An
 // intent of a transaction other than own with a timestamp at or below
-// readTS is returned as *IntentError (its outcome decides what to read).
-func Get(r storage.Reader, partitionID uint64, key []byte, readTS hlc.Timestamp, own *TxnID) (value []byte, found bool, err error) {
+// readTS (or the uncertainty limit) is returned as *IntentError (its
+// outcome decides what to read); a version in (readTS, uncertainty limit]
+// as *UncertaintyError.
+func Get(r storage.Reader, partitionID uint64, key []byte, readTS hlc.Timestamp, opts ReadOptions) (value []byte, found bool, err error) {
+	limit := readTS.Forward(opts.Uncertainty)
 	prefix := keyPrefix(partitionID, key)
 	it, err := r.NewIter(prefix, storage.PrefixEnd(prefix))
 	if err != nil {
@@ -39,12 +68,21 @@ func Get(r storage.Reader, partitionID uint64, key []byte, readTS hlc.Timestamp,
 		if err != nil {
 			return nil, false, err
 		}
-		if (own == nil || in.TxnID != *own) && in.TS.LessEq(readTS) {
+		if (opts.Own == nil || in.TxnID != *opts.Own) && in.TS.LessEq(limit) {
 			return nil, false, &IntentError{Key: append([]byte(nil), key...), Intent: in}
 		}
 	}
-	if !it.SeekGE(appendInvertedTS(prefix, readTS)) {
+	if !it.SeekGE(appendInvertedTS(prefix, limit)) {
 		return nil, false, it.Error()
+	}
+	if limit != readTS {
+		d, err := decodeKey(it.Key())
+		if err != nil {
+			return nil, false, err
+		}
+		if readTS.Less(d.ts) {
+			return nil, false, &UncertaintyError{Key: append([]byte(nil), key...), ReadTS: readTS, ExistingTS: d.ts}
+		}
 	}
 	v, deleted, err := decodeVersion(it.Value())
 	if err != nil || deleted {
@@ -59,6 +97,8 @@ type ScanOptions struct {
 	// MaxKeys stops after this many visible keys (0 = no limit).
 	MaxKeys int
 	Own     *TxnID
+	// Uncertainty is the reader's uncertainty limit (see ReadOptions).
+	Uncertainty hlc.Timestamp
 }
 
 // Scan returns visible keys of [start, end) at readTS in order (or reverse
@@ -76,6 +116,7 @@ func Scan(r storage.Reader, partitionID uint64, start, end []byte, readTS hlc.Ti
 	if opts.Reverse {
 		return scanReverse(it, upper, readTS, opts)
 	}
+	limit := readTS.Forward(opts.Uncertainty)
 	ok := it.First()
 	for ok {
 		d, err := decodeKey(it.Key())
@@ -92,17 +133,21 @@ func Scan(r storage.Reader, partitionID uint64, start, end []byte, readTS hlc.Ti
 			if err != nil {
 				return nil, nil, err
 			}
-			if (opts.Own == nil || in.TxnID != *opts.Own) && in.TS.LessEq(readTS) {
+			if (opts.Own == nil || in.TxnID != *opts.Own) && in.TS.LessEq(limit) {
 				return nil, nil, &IntentError{Key: d.user, Intent: in}
 			}
 			ok = it.Next()
 		}
-		// Walk this key's versions (newest first) to the first at or below readTS.
+		// Walk this key's versions (newest first) to the first at or below
+		// readTS; one in (readTS, limit] is uncertain.
 		prefix := append([]byte(nil), d.prefix...)
 		for ok && bytes.HasPrefix(it.Key(), prefix) {
 			vd, err := decodeKey(it.Key())
 			if err != nil {
 				return nil, nil, err
+			}
+			if readTS.Less(vd.ts) && vd.ts.LessEq(limit) {
+				return nil, nil, &UncertaintyError{Key: d.user, ReadTS: readTS, ExistingTS: vd.ts}
 			}
 			if vd.ts.LessEq(readTS) {
 				v, deleted, err := decodeVersion(it.Value())
@@ -127,6 +172,7 @@ func Scan(r storage.Reader, partitionID uint64, start, end []byte, readTS hlc.Ti
 
 func scanReverse(it storage.Iterator, upper []byte, readTS hlc.Timestamp, opts ScanOptions) ([]KeyValue, []byte, error) {
 	var kvs []KeyValue
+	limit := readTS.Forward(opts.Uncertainty)
 	ok := it.Last()
 	for ok {
 		d, err := decodeKey(it.Key())
@@ -146,8 +192,17 @@ func scanReverse(it storage.Iterator, upper []byte, readTS hlc.Timestamp, opts S
 			if err != nil {
 				return nil, nil, err
 			}
-			if (opts.Own == nil || in.TxnID != *opts.Own) && in.TS.LessEq(readTS) {
+			if (opts.Own == nil || in.TxnID != *opts.Own) && in.TS.LessEq(limit) {
 				return nil, nil, &IntentError{Key: d.user, Intent: in}
+			}
+		}
+		if limit != readTS && it.SeekGE(appendInvertedTS(prefix, limit)) && bytes.HasPrefix(it.Key(), prefix) {
+			vd, err := decodeKey(it.Key())
+			if err != nil {
+				return nil, nil, err
+			}
+			if readTS.Less(vd.ts) {
+				return nil, nil, &UncertaintyError{Key: d.user, ReadTS: readTS, ExistingTS: vd.ts}
 			}
 		}
 		if it.SeekGE(appendInvertedTS(prefix, readTS)) && bytes.HasPrefix(it.Key(), prefix) {

@@ -78,7 +78,7 @@ func TestAgainstModel(t *testing.T) {
 		var want []KeyValue
 		for _, k := range sorted {
 			v, ok := visibleAt(k, at)
-			got, found, err := Get(e, 7, []byte(k), ts(at), nil)
+			got, found, err := Get(e, 7, []byte(k), ts(at), ReadOptions{})
 			if err != nil || found != ok || string(got) != v {
 				t.Fatalf("Get(%q)@%d = %q,%v,%v want %q,%v", k, at, got, found, err, v, ok)
 			}
@@ -136,15 +136,15 @@ func TestIntentsAndConflicts(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Below the intent: invisible; at or above: blocks.
-	if v, ok, err := Get(e, 1, []byte("k1"), ts(25), nil); err != nil || !ok || string(v) != "old" {
+	if v, ok, err := Get(e, 1, []byte("k1"), ts(25), ReadOptions{}); err != nil || !ok || string(v) != "old" {
 		t.Fatalf("read below intent = %q %v %v", v, ok, err)
 	}
 	var ie *IntentError
-	if _, _, err := Get(e, 1, []byte("k1"), ts(30), nil); !errors.As(err, &ie) || ie.Intent.CoordEpoch != 2 || string(ie.Intent.Value) != "new" {
+	if _, _, err := Get(e, 1, []byte("k1"), ts(30), ReadOptions{}); !errors.As(err, &ie) || ie.Intent.CoordEpoch != 2 || string(ie.Intent.Value) != "new" {
 		t.Fatalf("read above intent: %v", err)
 	}
 	own := TxnID{1}
-	if _, _, err := Get(e, 1, []byte("k1"), ts(40), &own); err != nil {
+	if _, _, err := Get(e, 1, []byte("k1"), ts(40), ReadOptions{Own: &own}); err != nil {
 		t.Fatalf("own intent must not block: %v", err)
 	}
 	if _, _, err := Scan(e, 1, []byte("k"), []byte("l"), ts(35), ScanOptions{}); !errors.As(err, &ie) {
@@ -179,10 +179,10 @@ func TestIntentsAndConflicts(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = b.Commit(false)
-	if v, ok, err := Get(e, 1, []byte("k1"), ts(40), nil); err != nil || !ok || string(v) != "new" {
+	if v, ok, err := Get(e, 1, []byte("k1"), ts(40), ReadOptions{}); err != nil || !ok || string(v) != "new" {
 		t.Fatalf("after resolve = %q %v %v", v, ok, err)
 	}
-	if v, _, _ := Get(e, 1, []byte("k1"), ts(32), nil); string(v) != "old" {
+	if v, _, _ := Get(e, 1, []byte("k1"), ts(32), ReadOptions{}); string(v) != "old" {
 		t.Fatalf("commit timestamp not respected: %q", v)
 	}
 	// Records round trip.
@@ -216,4 +216,44 @@ func FuzzDecode(f *testing.F) {
 		_, _ = DecodeTxnRecord(b)
 		_, _, _ = decodeVersion(b)
 	})
+}
+
+func TestUncertaintyInterval(t *testing.T) {
+	e := openEngine(t)
+	b := e.NewBatch()
+	_ = PutVersion(b, 1, []byte("a"), ts(10), []byte("a10"), false)
+	_ = PutVersion(b, 1, []byte("a"), ts(30), []byte("a30"), false)
+	_ = PutVersion(b, 1, []byte("b"), ts(10), []byte("b10"), false)
+	_ = PutIntent(b, 1, []byte("c"), &Intent{TxnID: TxnID{9}, TS: ts(28), Home: 1, Value: []byte("c28")})
+	if err := b.Commit(false); err != nil {
+		t.Fatal(err)
+	}
+	var ue *UncertaintyError
+	var ie *IntentError
+	// A version in (readTS, limit] is uncertain; beyond the limit it is not.
+	if _, _, err := Get(e, 1, []byte("a"), ts(20), ReadOptions{Uncertainty: ts(30)}); !errors.As(err, &ue) || ue.ExistingTS != ts(30) || ue.ReadTS != ts(20) {
+		t.Fatalf("version inside the interval: %v", err)
+	}
+	if v, ok, err := Get(e, 1, []byte("a"), ts(20), ReadOptions{Uncertainty: ts(29)}); err != nil || !ok || string(v) != "a10" {
+		t.Fatalf("version beyond the limit: %q %v %v", v, ok, err)
+	}
+	// A limit at or below the read timestamp means no uncertainty.
+	if v, _, err := Get(e, 1, []byte("a"), ts(20), ReadOptions{Uncertainty: ts(5)}); err != nil || string(v) != "a10" {
+		t.Fatalf("empty interval: %q %v", v, err)
+	}
+	// An intent in the interval must be resolved first.
+	if _, _, err := Get(e, 1, []byte("c"), ts(20), ReadOptions{Uncertainty: ts(30)}); !errors.As(err, &ie) {
+		t.Fatalf("intent inside the interval: %v", err)
+	}
+	// Scans, both directions: the uncertain key fails the scan.
+	for _, reverse := range []bool{false, true} {
+		_, _, err := Scan(e, 1, []byte("a"), []byte("c"), ts(20), ScanOptions{Reverse: reverse, Uncertainty: ts(30)})
+		if !errors.As(err, &ue) || string(ue.Key) != "a" {
+			t.Fatalf("scan reverse=%v: %v", reverse, err)
+		}
+		kvs, _, err := Scan(e, 1, []byte("a"), []byte("c"), ts(20), ScanOptions{Reverse: reverse, Uncertainty: ts(29)})
+		if err != nil || len(kvs) != 2 {
+			t.Fatalf("scan reverse=%v beyond the limit: %v %v", reverse, kvs, err)
+		}
+	}
 }

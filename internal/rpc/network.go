@@ -61,6 +61,8 @@ type Network struct {
 	// heard holds, per peer, the Unix nanoseconds of the last frame received
 	// from it (0 = never). The map itself is immutable after NewNetwork.
 	heard map[uint64]*atomic.Int64
+	// offsets are the clock offset measurements (clock.go).
+	offsets clockOffsets
 
 	mu struct {
 		sync.Mutex
@@ -107,6 +109,8 @@ func NewNetwork(cfg Config) (*Network, error) {
 		return nil, fmt.Errorf("rpc: node %d is not among the peers", cfg.NodeID)
 	}
 	n.mu.conns = make(map[uint64]*grpc.ClientConn)
+	n.offsets.m = make(map[uint64]ClockOffset)
+	n.server.RegisterService(&clockServiceDesc, n)
 	return n, nil
 }
 

@@ -61,11 +61,18 @@ type clusterNode struct {
 	kv        *kvremote.Service
 	retryWait time.Duration
 	store     atomic.Pointer[replica.Store] // set by Attach
+	// stopMonitor ends the clock offset monitor; monitorDone is closed
+	// when it has returned.
+	stopMonitor context.CancelFunc
+	monitorDone chan struct{}
 }
+
+// clockMonitorInterval is how often a node measures its peers' clocks.
+const clockMonitorInterval = 500 * time.Millisecond
 
 // openCluster builds the network, registers the Raft and kv services and
 // starts serving them on the raft listener (pre-bound, or raft_host:raft_port).
-func (n *Node) openCluster(clock *hlc.Clock) (*clusterNode, error) {
+func (n *Node) openCluster(clock *hlc.Clock, wall hlc.WallClock) (*clusterNode, error) {
 	peers, err := clusterPeers(n.cfg)
 	if err != nil {
 		return nil, err
@@ -78,6 +85,7 @@ func (n *Node) openCluster(clock *hlc.Clock) (*clusterNode, error) {
 		NodeID: n.cfg.EffectiveNodeID(),
 		Peers:  rpcPeers,
 		Clock:  clock,
+		Wall:   wall,
 		Logger: n.logger.With("component", "rpc"),
 
 		MaxClockOffset: time.Duration(n.cfg.MaxClockOffsetMS) * time.Millisecond,
@@ -102,6 +110,16 @@ func (n *Node) openCluster(clock *hlc.Clock) (*clusterNode, error) {
 		return nil, err
 	}
 	n.logger.Info("cluster: node-to-node listener", "addr", ln.Addr().String(), "node", cn.self, "peers", len(peers))
+	// A node whose clock is out of step with a majority stops rather than
+	// risk serving stale reads under its leases (docs/safety.md).
+	ctx, stop := context.WithCancel(context.Background())
+	cn.stopMonitor, cn.monitorDone = stop, make(chan struct{})
+	go func() {
+		defer close(cn.monitorDone)
+		nw.RunClockMonitor(ctx, clockMonitorInterval, func(err error) {
+			n.fail(fmt.Errorf("%w; stopping: clocks must be synchronised (NTP) to within max_clock_offset_ms (%d ms)", err, n.cfg.MaxClockOffsetMS))
+		})
+	}()
 	return cn, nil
 }
 
@@ -149,6 +167,8 @@ func (l storeLeaders) Leader(partitionID uint64) uint64 {
 
 // close stops the transport and the network (after the core closed).
 func (cn *clusterNode) close() {
+	cn.stopMonitor()
+	<-cn.monitorDone
 	cn.transport.Close()
 	cn.net.Close()
 }

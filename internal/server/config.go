@@ -106,6 +106,11 @@ type Config struct {
 	// refused, and a partition lease (4x this long) stops serving this long
 	// before it expires.
 	MaxClockOffsetMS int64 `yaml:"max_clock_offset_ms"`
+
+	// TestingClockOffset shifts this node's physical clock, to test how a
+	// cluster copes with clock skew. Never set from the config file: only
+	// `camusdb start --testing` with CAMUSDB_TESTING_CLOCK_OFFSET_MS.
+	TestingClockOffset time.Duration `yaml:"-"`
 }
 
 // LeaseDuration is how long a partition lease lasts after each extension:

@@ -31,6 +31,16 @@ func (r replicator) Propose(ctx context.Context, partitionID uint64, cmd kvserve
 	return r.store.Propose(ctx, partitionID, cmd)
 }
 
+func uncertaintyWindow(cfg coreConfig) time.Duration {
+	if cfg.Transport == nil {
+		return 0
+	}
+	if cfg.MaxClockOffset > 0 {
+		return cfg.MaxClockOffset
+	}
+	return replica.DefaultMaxClockOffset
+}
+
 // core is the storage, consensus and transaction stack of one node, below SQL.
 type core struct {
 	engine *storage.Engine
@@ -137,6 +147,9 @@ func openCore(ctx context.Context, cfg coreConfig) (*core, error) {
 		NodeID:        cfg.NodeID,
 		Epoch:         c.epoch,
 		Logger:        cfg.Logger,
+		// Reads need an uncertainty interval only where several clocks
+		// assign timestamps (a cluster); a standalone node has one.
+		UncertaintyWindow: uncertaintyWindow(cfg),
 	})
 	logger := cfg.Logger
 	if logger == nil {

@@ -42,6 +42,11 @@ type Node struct {
 	pgMu sync.Mutex  // guards pg
 	pg   *pgFrontEnd // the pgwire listener; nil when off (pgwire.go)
 
+	// fatal receives the first error that makes the node unfit to serve
+	// (its clock out of step with the cluster); see Fatal.
+	fatal     chan error
+	fatalOnce sync.Once
+
 	mu struct {
 		sync.Mutex
 		started  bool
@@ -60,7 +65,29 @@ func NewNode(cfg Config, logger *slog.Logger) (*Node, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Node{cfg: cfg, logger: logger, registry: prometheus.NewRegistry()}, nil
+	return &Node{cfg: cfg, logger: logger, registry: prometheus.NewRegistry(), fatal: make(chan error, 1)}, nil
+}
+
+// Fatal delivers the error that made the node unfit to serve, if one
+// happens; whoever runs the node must then stop it and exit with an error.
+func (n *Node) Fatal() <-chan error { return n.fatal }
+
+// fail reports a fatal condition (once) and logs it.
+func (n *Node) fail(err error) {
+	n.fatalOnce.Do(func() {
+		n.logger.Error("camusdb cannot continue", "err", err)
+		n.fatal <- err
+	})
+}
+
+// wallClock is the node's physical clock: real time, shifted by the
+// testing-only clock offset (Config.TestingClockOffset).
+func (n *Node) wallClock() hlc.WallClock {
+	offset := int64(n.cfg.TestingClockOffset)
+	if offset == 0 {
+		return hlc.UnixNano
+	}
+	return func() int64 { return hlc.UnixNano() + offset }
 }
 
 // open composes the stack below the listeners.
@@ -77,8 +104,10 @@ func (n *Node) open(ctx context.Context) error {
 		MaxClockOffset: time.Duration(n.cfg.MaxClockOffsetMS) * time.Millisecond,
 		LeaseDuration:  n.cfg.LeaseDuration(),
 	}
+	wall := n.wallClock()
+	cc.Clock = hlc.NewClock(wall)
 	if n.cfg.IsCluster() {
-		cn, err := n.openCluster(hlc.NewClock(nil))
+		cn, err := n.openCluster(cc.Clock, wall)
 		if err != nil {
 			return err
 		}

@@ -39,6 +39,24 @@ func freePorts(t *testing.T, n int) []string {
 // (a node is ready only once a quorum runs).
 func startCluster(t *testing.T, n int, partitions string) []*node {
 	t.Helper()
+	nodes := clusterNodes(t, n, partitions)
+	startNodes(nodes...)
+	return nodes
+}
+
+// startNodes starts nodes concurrently and waits until each is ready.
+func startNodes(nodes ...*node) {
+	var wg sync.WaitGroup
+	for _, nd := range nodes {
+		wg.Add(1)
+		go func() { defer wg.Done(); nd.start() }()
+	}
+	wg.Wait()
+}
+
+// clusterNodes prepares (without starting) n processes of one cluster.
+func clusterNodes(t *testing.T, n int, partitions string) []*node {
+	t.Helper()
 	raft, httpAddrs := freePorts(t, n), freePorts(t, n)
 	nodes := make([]*node, n)
 	for i := range n {
@@ -52,12 +70,6 @@ func startCluster(t *testing.T, n int, partitions string) []*node {
 		nodes[i].args = append(nodes[i].args, "--data-dir", nodes[i].dataDir)
 		t.Cleanup(nodes[i].kill)
 	}
-	var wg sync.WaitGroup
-	for _, nd := range nodes {
-		wg.Add(1)
-		go func() { defer wg.Done(); nd.start() }()
-	}
-	wg.Wait()
 	return nodes
 }
 

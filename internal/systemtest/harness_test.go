@@ -57,6 +57,7 @@ type node struct {
 	t       testing.TB
 	dataDir string
 	args    []string
+	env     []string // extra environment variables
 	cmd     *exec.Cmd
 	addr    string // HTTP host:port
 	exited  chan struct{}
@@ -80,8 +81,28 @@ func startNode(t testing.TB, dataDir string, extra ...string) *node {
 func (n *node) start() {
 	t := n.t
 	t.Helper()
+	ready := n.startAsync()
+	select {
+	case n.addr = <-ready:
+	case <-n.exited:
+		t.Fatalf("camusdb exited before it was ready:\n%s", n.logs())
+	case <-time.After(60 * time.Second):
+		n.kill()
+		t.Fatalf("camusdb not ready within 60s:\n%s", n.logs())
+	}
+}
+
+// startAsync starts the process and returns a channel that receives its
+// HTTP address once it logs that it is ready; n.exited is closed when it
+// exits.
+func (n *node) startAsync() <-chan string {
+	t := n.t
+	t.Helper()
 	n.cmd = exec.Command(filepath.Join(binDir, "camusdb"), n.args...)
 	n.cmd.Dir = t.TempDir()
+	if len(n.env) > 0 {
+		n.cmd.Env = append(os.Environ(), n.env...)
+	}
 	stderr, err := n.cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -92,7 +113,9 @@ func (n *node) start() {
 	}
 	n.exited = make(chan struct{})
 	ready := make(chan string, 1)
+	scanned := make(chan struct{})
 	go func() {
+		defer close(scanned)
 		sc := bufio.NewScanner(stderr)
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
 		for sc.Scan() {
@@ -108,15 +131,8 @@ func (n *node) start() {
 			}
 		}
 	}()
-	go func() { _ = n.cmd.Wait(); close(n.exited) }()
-	select {
-	case n.addr = <-ready:
-	case <-n.exited:
-		t.Fatalf("camusdb exited before it was ready:\n%s", n.logs())
-	case <-time.After(60 * time.Second):
-		n.kill()
-		t.Fatalf("camusdb not ready within 60s:\n%s", n.logs())
-	}
+	go func() { <-scanned; _ = n.cmd.Wait(); close(n.exited) }()
+	return ready
 }
 
 func (n *node) logs() string {

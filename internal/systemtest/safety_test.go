@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -116,4 +119,45 @@ func TestClusterPausedLeaseholderServesNoStaleRead(t *testing.T) {
 	if fresh == 0 {
 		t.Fatal("the resumed nodes never answered: the test proved nothing")
 	}
+}
+
+// TestClusterClockSkew: a node whose clock is off by more than 0.8 × the
+// maximum offset from the other two stops (non-zero exit, a message naming
+// the clocks) instead of serving; the others keep serving. The skew knob
+// itself is refused without --testing.
+func TestClusterClockSkew(t *testing.T) {
+	nodes := clusterNodes(t, 3, "1")
+	skewed := nodes[2]
+	skewed.env = []string{"CAMUSDB_TESTING_CLOCK_OFFSET_MS=450"}
+
+	// Without --testing the knob is refused before anything starts.
+	refused := exec.Command(filepath.Join(binDir, "camusdb"), append(skewed.args, "--data-dir", t.TempDir())...)
+	refused.Env = append(os.Environ(), skewed.env...)
+	out, _ := refused.CombinedOutput()
+	if !strings.Contains(string(out), "CADB0600") || !strings.Contains(string(out), "--testing") {
+		t.Fatalf("skew knob accepted without --testing:\n%s", out)
+	}
+
+	startNodes(nodes[0], nodes[1])
+	skewed.args = append(skewed.args, "--testing")
+	skewed.startAsync()
+	select {
+	case <-skewed.exited:
+	case <-time.After(60 * time.Second):
+		t.Fatalf("the skewed node kept running:\n%s", skewed.logs())
+	}
+	if code := skewed.cmd.ProcessState.ExitCode(); code == 0 {
+		t.Fatalf("the skewed node exited with 0:\n%s", skewed.logs())
+	}
+	if !strings.Contains(skewed.logs(), "out of step") {
+		t.Fatalf("no clock message in the skewed node's log:\n%s", skewed.logs())
+	}
+	// The two others serve reads and writes.
+	c := client.New([]string{nodes[0].url(), nodes[1].url()}, client.WithTimeout(30*time.Second))
+	defer c.Close()
+	ctx := ctxT(t)
+	if err := c.CreateDB(ctx, "db", false); err != nil {
+		t.Fatal(err)
+	}
+	expectRows(t, c, "db", "SELECT 1 + 1", "2")
 }

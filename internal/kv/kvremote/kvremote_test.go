@@ -48,7 +48,8 @@ func (f *fakeKV) callsOf(name string) int {
 	return f.calls[name]
 }
 
-func (f *fakeKV) Get(ctx context.Context, pid uint64, key []byte, readTS hlc.Timestamp, own *mvcc.TxnID) ([]byte, bool, error) {
+func (f *fakeKV) Get(ctx context.Context, pid uint64, key []byte, readTS hlc.Timestamp, opts mvcc.ReadOptions) ([]byte, bool, error) {
+	own := opts.Own
 	f.count("Get")
 	if f.getErr != nil {
 		return nil, false, f.getErr
@@ -56,6 +57,7 @@ func (f *fakeKV) Get(ctx context.Context, pid uint64, key []byte, readTS hlc.Tim
 	// Echo enough of the request to check it crossed the wire intact.
 	v := append([]byte{byte(f.node), byte(pid)}, key...)
 	v = readTS.AppendEncode(v)
+	v = opts.Uncertainty.AppendEncode(v)
 	if own != nil {
 		v = append(v, own[:]...)
 	}
@@ -159,12 +161,14 @@ func TestRoutesToLeaderAndKeepsTypes(t *testing.T) {
 	s := nodes[0].sender
 	own := mvcc.TxnID{1, 2, 3}
 	readTS := hlc.Timestamp{WallTime: time.Now().UnixNano(), Logical: 5}
-	v, found, err := s.Get(ctx, 7, []byte("key"), readTS, &own)
+	limit := readTS.Next().Next()
+	v, found, err := s.Get(ctx, 7, []byte("key"), readTS, mvcc.ReadOptions{Own: &own, Uncertainty: limit})
 	if err != nil || !found {
 		t.Fatal(found, err)
 	}
 	want := append([]byte{2, 7}, "key"...)
 	want = readTS.AppendEncode(want)
+	want = limit.AppendEncode(want)
 	want = append(want, own[:]...)
 	if !bytes.Equal(v, want) {
 		t.Fatalf("Get through node 2: %x, want %x", v, want)
@@ -220,7 +224,7 @@ func TestRoutesToLeaderAndKeepsTypes(t *testing.T) {
 
 	// Leading locally: no network.
 	leader.Store(1)
-	if _, _, err := s.Get(ctx, 7, []byte("key"), readTS, nil); err != nil || nodes[0].kv.callsOf("Get") != 1 {
+	if _, _, err := s.Get(ctx, 7, []byte("key"), readTS, mvcc.ReadOptions{}); err != nil || nodes[0].kv.callsOf("Get") != 1 {
 		t.Fatal("local leader was not called directly", err)
 	}
 }
@@ -231,13 +235,13 @@ func TestRetriesUntilALeaderAnswers(t *testing.T) {
 	nodes[1].kv.getErr = &kvpb.RetryError{Reason: "not leader"}
 	// No leader at all: a retry error after the retry budget.
 	start := time.Now()
-	_, _, err := nodes[0].sender.Get(context.Background(), 1, []byte("k"), hlc.Timestamp{}, nil)
+	_, _, err := nodes[0].sender.Get(context.Background(), 1, []byte("k"), hlc.Timestamp{}, mvcc.ReadOptions{})
 	if !isRetry(err) || time.Since(start) < time.Second {
 		t.Fatalf("no leader: %v after %v", err, time.Since(start))
 	}
 	// A leader that keeps refusing: retried, then its retry error.
 	leader.Store(2)
-	_, _, err = nodes[0].sender.Get(context.Background(), 1, []byte("k"), hlc.Timestamp{}, nil)
+	_, _, err = nodes[0].sender.Get(context.Background(), 1, []byte("k"), hlc.Timestamp{}, mvcc.ReadOptions{})
 	if !isRetry(err) || nodes[1].kv.callsOf("Get") < 2 {
 		t.Fatalf("refusing leader: %v, %d calls", err, nodes[1].kv.callsOf("Get"))
 	}
@@ -355,7 +359,7 @@ func BenchmarkRemoteGet(b *testing.B) {
 	nodes := newTestNodes(b, 2, &leader)
 	ctx := context.Background()
 	for b.Loop() {
-		if _, _, err := nodes[0].sender.Get(ctx, 1, []byte("key"), hlc.Timestamp{}, nil); err != nil {
+		if _, _, err := nodes[0].sender.Get(ctx, 1, []byte("key"), hlc.Timestamp{}, mvcc.ReadOptions{}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -235,13 +235,13 @@ func waitReady(ctx context.Context, conn *grpc.ClientConn) bool {
 }
 
 // Get implements kv.Sender.
-func (s *Sender) Get(ctx context.Context, partitionID uint64, key []byte, readTS hlc.Timestamp, own *mvcc.TxnID) (value []byte, found bool, err error) {
+func (s *Sender) Get(ctx context.Context, partitionID uint64, key []byte, readTS hlc.Timestamp, opts mvcc.ReadOptions) (value []byte, found bool, err error) {
 	err = s.call(ctx, partitionID, opGet, idempotent,
 		func() (err error) {
-			value, found, err = s.cfg.Local.Get(ctx, partitionID, key, readTS, own)
+			value, found, err = s.cfg.Local.Get(ctx, partitionID, key, readTS, opts)
 			return err
 		},
-		func(e *encoder) { e.bytes(key); e.ts(readTS); e.optTxnID(own) },
+		func(e *encoder) { e.bytes(key); e.ts(readTS); e.optTxnID(opts.Own); e.ts(opts.Uncertainty) },
 		func(d *decoder) { value, found = d.bytes(), d.bool() })
 	return value, found, err
 }

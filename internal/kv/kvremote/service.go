@@ -119,11 +119,12 @@ func (s *service) dispatch(ctx context.Context, o op, d *decoder, out *encoder) 
 	local := *lp
 	switch o {
 	case opGet:
-		key, readTS, own := d.bytes(), d.ts(), d.optTxnID()
+		key, readTS := d.bytes(), d.ts()
+		opts := mvcc.ReadOptions{Own: d.optTxnID(), Uncertainty: d.ts()}
 		if err := d.done(); err != nil {
 			return err
 		}
-		value, found, err := local.Get(ctx, pid, key, readTS, own)
+		value, found, err := local.Get(ctx, pid, key, readTS, opts)
 		if err != nil {
 			return err
 		}

@@ -358,6 +358,7 @@ const (
 	errKindTxnClosed
 	errKindCanceled
 	errKindDeadline
+	errKindUncertainty
 )
 
 func (e *encoder) error(err error) {
@@ -367,8 +368,14 @@ func (e *encoder) error(err error) {
 		ambiguous *kvpb.AmbiguousError
 		corrupt   *kvpb.CorruptionError
 		intent    *mvcc.IntentError
+		uncertain *mvcc.UncertaintyError
 	)
 	switch {
+	case errors.As(err, &uncertain):
+		e.byte(errKindUncertainty)
+		e.bytes(uncertain.Key)
+		e.ts(uncertain.ReadTS)
+		e.ts(uncertain.ExistingTS)
 	case errors.As(err, &intent) && intent.Intent != nil:
 		e.byte(errKindIntent)
 		e.bytes(intent.Key)
@@ -416,6 +423,8 @@ func (d *decoder) error() error {
 		key := d.bytes()
 		in := d.intent()
 		return &mvcc.IntentError{Key: key, Intent: &in}
+	case errKindUncertainty:
+		return &mvcc.UncertaintyError{Key: d.bytes(), ReadTS: d.ts(), ExistingTS: d.ts()}
 	case errKindTxnClosed:
 		return kvpb.ErrTxnClosed
 	case errKindCanceled:
@@ -433,8 +442,9 @@ func encodeScanOptions(e *encoder, opts mvcc.ScanOptions) {
 	e.bool(opts.Reverse)
 	e.uvarint(uint64(max(opts.MaxKeys, 0)))
 	e.optTxnID(opts.Own)
+	e.ts(opts.Uncertainty)
 }
 
 func decodeScanOptions(d *decoder) mvcc.ScanOptions {
-	return mvcc.ScanOptions{Reverse: d.bool(), MaxKeys: int(min(d.uvarint(), 1<<31)), Own: d.optTxnID()}
+	return mvcc.ScanOptions{Reverse: d.bool(), MaxKeys: int(min(d.uvarint(), 1<<31)), Own: d.optTxnID(), Uncertainty: d.ts()}
 }

@@ -147,11 +147,26 @@ func (s *Server) observeLease(partitionID uint64, st replica.LeaseStatus) {
 	}
 }
 
-// Get reads key at readTS.
-func (s *Server) Get(ctx context.Context, partitionID uint64, key []byte, readTS hlc.Timestamp, own *mvcc.TxnID) (value []byte, found bool, err error) {
+// capUncertainty lowers a reader's uncertainty limit to this node's clock:
+// every version this leaseholder holds was written at or below its clock
+// (commits forward it), so nothing above it can precede the read.
+func (s *Server) capUncertainty(limit hlc.Timestamp) hlc.Timestamp {
+	if limit.IsEmpty() {
+		return limit
+	}
+	if now := s.clock.Now(); now.Less(limit) {
+		return now
+	}
+	return limit
+}
+
+// Get reads key at readTS (see mvcc.Get for the uncertainty limit).
+func (s *Server) Get(ctx context.Context, partitionID uint64, key []byte, readTS hlc.Timestamp, opts mvcc.ReadOptions) (value []byte, found bool, err error) {
+	own := opts.Own
 	err = s.withLatches(ctx, partitionID, []latchSpan{userLatch(key, false)}, func(term uint64) error {
 		s.clock.Update(readTS)
-		value, found, err = mvcc.Get(s.engine, partitionID, key, readTS, own)
+		opts.Uncertainty = s.capUncertainty(opts.Uncertainty)
+		value, found, err = mvcc.Get(s.engine, partitionID, key, readTS, opts)
 		if err != nil {
 			return err
 		}
@@ -168,6 +183,7 @@ func (s *Server) Get(ctx context.Context, partitionID uint64, key []byte, readTS
 func (s *Server) Scan(ctx context.Context, partitionID uint64, start, end []byte, readTS hlc.Timestamp, opts mvcc.ScanOptions) (kvs []mvcc.KeyValue, resume []byte, err error) {
 	err = s.withLatches(ctx, partitionID, []latchSpan{spanLatch(Span{Key: start, EndKey: end}, false)}, func(term uint64) error {
 		s.clock.Update(readTS)
+		opts.Uncertainty = s.capUncertainty(opts.Uncertainty)
 		kvs, resume, err = mvcc.Scan(s.engine, partitionID, start, end, readTS, opts)
 		if err != nil {
 			return err
@@ -370,6 +386,7 @@ func (s *Server) Commit1PC(ctx context.Context, partitionID uint64, req *CommitR
 		if commitTS, err = s.writeTimestamp(partitionID, term, req); err != nil {
 			return err
 		}
+		s.clock.Update(commitTS) // see capUncertainty
 		if !req.MaxTS.IsEmpty() && req.MaxTS.Less(commitTS) {
 			return nil // pushed: the caller refreshes its other reads first
 		}
@@ -401,6 +418,7 @@ func (s *Server) Prepare(ctx context.Context, partitionID uint64, req *CommitReq
 		if prepTS, err = s.writeTimestamp(partitionID, term, req); err != nil {
 			return err
 		}
+		s.clock.Update(prepTS) // see capUncertainty
 		if len(req.Writes) == 0 {
 			return nil
 		}
@@ -475,6 +493,7 @@ func (s *Server) ResolveIntents(ctx context.Context, partitionID uint64, items [
 				if in == nil || in.TxnID != it.TxnID {
 					continue
 				}
+				s.clock.Update(it.CommitTS) // see capUncertainty
 				if err := mvcc.ResolveIntent(rec, partitionID, k, in, it.Commit, it.CommitTS); err != nil {
 					return err
 				}

@@ -82,9 +82,9 @@ func (g *gate) do(method string, partitionID uint64, writes bool, fn func() erro
 	return err
 }
 
-func (g *gate) Get(ctx context.Context, partitionID uint64, key []byte, readTS hlc.Timestamp, own *mvcc.TxnID) (v []byte, found bool, err error) {
+func (g *gate) Get(ctx context.Context, partitionID uint64, key []byte, readTS hlc.Timestamp, opts mvcc.ReadOptions) (v []byte, found bool, err error) {
 	err = g.do("Get", partitionID, false, func() error {
-		v, found, err = g.inner.Get(ctx, partitionID, key, readTS, own)
+		v, found, err = g.inner.Get(ctx, partitionID, key, readTS, opts)
 		return err
 	})
 	return v, found, err
