@@ -15,6 +15,7 @@ import (
 	"github.com/camusdb/camusdb-go/internal/kv"
 	"github.com/camusdb/camusdb-go/internal/kv/kvtest"
 	"github.com/camusdb/camusdb-go/internal/kvpb"
+	"github.com/camusdb/camusdb-go/internal/util/histcheck"
 )
 
 // step is one operation of a scripted transaction; interleave runs the steps
@@ -306,322 +307,6 @@ func TestWriteSkewConcurrentRetries(t *testing.T) {
 	}
 }
 
-// ---- list-append histories and an Elle-style checker ----
-
-type txnStatus int
-
-const (
-	txnOK   txnStatus = iota // committed
-	txnFail                  // definitely did not commit
-	txnInfo                  // ambiguous
-)
-
-// laOp is one micro-operation: append val to list key, or read list key.
-type laOp struct {
-	append bool
-	key    int
-	val    int
-	read   []int // what a read returned
-	// afterOwn marks a read of a key this transaction appended to before:
-	// it checks internal consistency only.
-	afterOwn bool
-}
-
-type laTxn struct {
-	id     int
-	ops    []laOp
-	status txnStatus
-}
-
-func (t *laTxn) String() string {
-	var b []byte
-	b = fmt.Appendf(b, "T%d[", t.id)
-	for i, op := range t.ops {
-		if i > 0 {
-			b = append(b, ' ')
-		}
-		if op.append {
-			b = fmt.Appendf(b, "a(%d,%d)", op.key, op.val)
-		} else {
-			b = fmt.Appendf(b, "r(%d)=%v", op.key, op.read)
-		}
-	}
-	return string(append(b, ']'))
-}
-
-func isPrefix(p, l []int) bool {
-	if len(p) > len(l) {
-		return false
-	}
-	for i := range p {
-		if p[i] != l[i] {
-			return false
-		}
-	}
-	return true
-}
-
-// checkListAppend checks a list-append history against the final state of
-// every list (read after the workload, so it holds every committed append).
-// It reports, as readable strings:
-//   - lost: an append of a committed transaction missing from the final list;
-//   - G1a: an append of a failed transaction visible anywhere;
-//   - atomicity: an ambiguous transaction partly visible in the final state;
-//   - G1b: a read ending in a transaction's non-final append to that key;
-//   - incompatible order: a read that is not a prefix of the final list, or
-//     a duplicated element;
-//   - internal: a read after the transaction's own appends that does not end
-//     with them;
-//   - cycle: a cycle of ww/wr/rw dependencies between committed (or
-//     ambiguous and visible) transactions — G0, G1c, G-single, G2.
-func checkListAppend(txns []*laTxn, final map[int][]int) []string {
-	var bad []string
-	type elem struct{ key, val int }
-	writer := map[elem]*laTxn{}
-	lastAppend := map[elem]bool{} // the writer's last append to that key
-	for _, t := range txns {
-		last := map[int]int{}
-		for _, op := range t.ops {
-			if op.append {
-				writer[elem{op.key, op.val}] = t
-				last[op.key] = op.val
-			}
-		}
-		for _, op := range t.ops {
-			if op.append {
-				lastAppend[elem{op.key, op.val}] = last[op.key] == op.val
-			}
-		}
-	}
-	pos := map[elem]int{} // index in the final list
-	for k, l := range final {
-		for i, v := range l {
-			e := elem{k, v}
-			if _, dup := pos[e]; dup {
-				bad = append(bad, fmt.Sprintf("incompatible order: %d twice in list %d: %v", v, k, l))
-			}
-			pos[e] = i
-			w := writer[e]
-			switch {
-			case w == nil:
-				bad = append(bad, fmt.Sprintf("garbage: %d in list %d was never appended", v, k))
-			case w.status == txnFail:
-				bad = append(bad, fmt.Sprintf("G1a: final list %d holds %d of failed %v", k, v, w))
-			}
-		}
-	}
-	visible := func(t *laTxn) bool {
-		if t.status == txnOK {
-			return true
-		}
-		for _, op := range t.ops {
-			if _, ok := pos[elem{op.key, op.val}]; op.append && ok {
-				return true
-			}
-		}
-		return false
-	}
-	for _, t := range txns {
-		if t.status == txnFail {
-			continue
-		}
-		seen, missing := 0, 0
-		for _, op := range t.ops {
-			if !op.append {
-				continue
-			}
-			if _, ok := pos[elem{op.key, op.val}]; ok {
-				seen++
-			} else {
-				missing++
-			}
-		}
-		switch {
-		case t.status == txnOK && missing > 0:
-			bad = append(bad, fmt.Sprintf("lost: %d appends of committed %v missing from the final state", missing, t))
-		case t.status == txnInfo && seen > 0 && missing > 0:
-			bad = append(bad, fmt.Sprintf("atomicity: ambiguous %v partly visible", t))
-		}
-	}
-
-	// Reads: order, G1a, G1b, internal consistency.
-	for _, t := range txns {
-		if t.status != txnOK {
-			continue
-		}
-		own := map[int][]int{}
-		for _, op := range t.ops {
-			if op.append {
-				own[op.key] = append(own[op.key], op.val)
-				continue
-			}
-			if op.afterOwn {
-				mine := own[op.key]
-				if len(op.read) < len(mine) || !isPrefix(mine, op.read[len(op.read)-len(mine):]) {
-					bad = append(bad, fmt.Sprintf("internal: %v read %v of list %d without its own appends %v", t, op.read, op.key, mine))
-				}
-				continue
-			}
-			if !isPrefix(op.read, final[op.key]) {
-				bad = append(bad, fmt.Sprintf("incompatible order: %v read %v, final list %d is %v", t, op.read, op.key, final[op.key]))
-			}
-			for _, v := range op.read {
-				if w := writer[elem{op.key, v}]; w != nil && w.status == txnFail {
-					bad = append(bad, fmt.Sprintf("G1a: %v read %d of failed %v", t, v, w))
-				}
-			}
-			if n := len(op.read); n > 0 {
-				e := elem{op.key, op.read[n-1]}
-				if w := writer[e]; w != nil && w != t && !lastAppend[e] {
-					bad = append(bad, fmt.Sprintf("G1b: %v read %d, an intermediate append of %v", t, op.read[n-1], w))
-				}
-			}
-		}
-	}
-
-	// Dependency graph over committed and visible ambiguous transactions.
-	edges := map[*laTxn]map[*laTxn]string{}
-	addEdge := func(from, to *laTxn, why string) {
-		if from == nil || to == nil || from == to || !visible(from) || !visible(to) {
-			return
-		}
-		if edges[from] == nil {
-			edges[from] = map[*laTxn]string{}
-		}
-		if _, ok := edges[from][to]; !ok {
-			edges[from][to] = why
-		}
-	}
-	for k, l := range final {
-		for i := 1; i < len(l); i++ {
-			addEdge(writer[elem{k, l[i-1]}], writer[elem{k, l[i]}], fmt.Sprintf("ww on %d", k))
-		}
-	}
-	for _, t := range txns {
-		if t.status != txnOK {
-			continue
-		}
-		for _, op := range t.ops {
-			if op.append || op.afterOwn || !isPrefix(op.read, final[op.key]) {
-				continue
-			}
-			l := final[op.key]
-			if n := len(op.read); n > 0 {
-				addEdge(writer[elem{op.key, op.read[n-1]}], t, fmt.Sprintf("wr on %d", op.key))
-			}
-			if n := len(op.read); n < len(l) {
-				addEdge(t, writer[elem{op.key, l[n]}], fmt.Sprintf("rw on %d", op.key))
-			}
-		}
-	}
-	if cyc := findCycle(edges); cyc != nil {
-		s := "cycle:"
-		for i, t := range cyc {
-			s += fmt.Sprintf(" %v -%s->", t, edges[t][cyc[(i+1)%len(cyc)]])
-		}
-		bad = append(bad, s)
-	}
-	return bad
-}
-
-// findCycle returns one cycle of the graph (in edge order), or nil.
-func findCycle[N comparable, E any](edges map[N]map[N]E) []N {
-	const (
-		white = iota
-		grey
-		black
-	)
-	color := map[N]int{}
-	var stack []N
-	var found []N
-	var visit func(n N) bool
-	visit = func(n N) bool {
-		color[n] = grey
-		stack = append(stack, n)
-		for m := range edges[n] {
-			switch color[m] {
-			case grey:
-				for i := len(stack) - 1; i >= 0; i-- {
-					if stack[i] == m {
-						found = append([]N(nil), stack[i:]...)
-						return true
-					}
-				}
-			case white:
-				if visit(m) {
-					return true
-				}
-			}
-		}
-		stack = stack[:len(stack)-1]
-		color[n] = black
-		return false
-	}
-	for n := range edges {
-		if color[n] == white && visit(n) {
-			return found
-		}
-	}
-	return nil
-}
-
-// TestListAppendCheckerFindsAnomalies: the checker is not vacuous.
-func TestListAppendCheckerFindsAnomalies(t *testing.T) {
-	app := func(k, v int) laOp { return laOp{append: true, key: k, val: v} }
-	rd := func(k int, l ...int) laOp { return laOp{key: k, read: l} }
-	for _, tc := range []struct {
-		name  string
-		txns  []*laTxn
-		final map[int][]int
-		want  string
-	}{
-		{"lost", []*laTxn{{id: 1, ops: []laOp{app(1, 1)}}}, map[int][]int{}, "lost"},
-		{"G1a", []*laTxn{{id: 1, ops: []laOp{app(1, 1)}, status: txnFail}, {id: 2, ops: []laOp{rd(1, 1)}}}, map[int][]int{1: {1}}, "G1a"},
-		{"G1b", []*laTxn{{id: 1, ops: []laOp{app(1, 1), app(1, 2)}}, {id: 2, ops: []laOp{rd(1, 1)}}}, map[int][]int{1: {1, 2}}, "G1b"},
-		{"atomicity", []*laTxn{{id: 1, ops: []laOp{app(1, 1), app(2, 2)}, status: txnInfo}}, map[int][]int{1: {1}}, "atomicity"},
-		{"order", []*laTxn{{id: 1, ops: []laOp{app(1, 1)}}, {id: 2, ops: []laOp{app(1, 2)}}, {id: 3, ops: []laOp{rd(1, 2)}}}, map[int][]int{1: {1, 2}}, "incompatible order"},
-		// Write skew: each read the other's key empty, then appended to its own.
-		{"G2", []*laTxn{{id: 1, ops: []laOp{rd(2), app(1, 1)}}, {id: 2, ops: []laOp{rd(1), app(2, 2)}}}, map[int][]int{1: {1}, 2: {2}}, "cycle"},
-		{"internal", []*laTxn{{id: 1, ops: []laOp{app(1, 1), {key: 1, read: []int{}, afterOwn: true}}}}, map[int][]int{1: {1}}, "internal"},
-	} {
-		bad := checkListAppend(tc.txns, tc.final)
-		if len(bad) == 0 || !strings.HasPrefix(bad[0], tc.want) {
-			t.Errorf("%s: checker said %q", tc.name, bad)
-		}
-	}
-	ok := []*laTxn{{id: 1, ops: []laOp{app(1, 1), app(2, 1)}}, {id: 2, ops: []laOp{rd(1, 1), app(1, 2)}}, {id: 3, ops: []laOp{rd(2, 1), rd(1, 1, 2)}}}
-	if bad := checkListAppend(ok, map[int][]int{1: {1, 2}, 2: {1}}); len(bad) != 0 {
-		t.Fatalf("serializable history rejected: %q", bad)
-	}
-}
-
-func encodeList(l []int) []byte {
-	var b []byte
-	for i, v := range l {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = strconv.AppendInt(b, int64(v), 10)
-	}
-	return b
-}
-
-func decodeList(b []byte) ([]int, error) {
-	if len(b) == 0 {
-		return []int{}, nil
-	}
-	parts := strings.Split(string(b), ",")
-	out := make([]int, len(parts))
-	for i, p := range parts {
-		v, err := strconv.Atoi(p)
-		if err != nil {
-			return nil, fmt.Errorf("list %q: %w", b, err)
-		}
-		out[i] = v
-	}
-	return out, nil
-}
-
 // TestListAppendAcrossCrashes: workers run transactions of 1–4 random
 // appends and reads over 8 lists spread on 4 partitions (one attempt
 // each); the node crashes twice under load. The history must have no lost
@@ -654,7 +339,7 @@ func listAppendRun(t *testing.T, numCrashes int, faults bool) {
 	defer cancel()
 
 	var mu sync.Mutex
-	var history []*laTxn
+	var history []*histcheck.Txn
 	var finished atomic.Int64
 	var unexpected errFirst
 	var wg sync.WaitGroup
@@ -665,29 +350,29 @@ func listAppendRun(t *testing.T, numCrashes int, faults bool) {
 			rng := rand.New(rand.NewSource(int64(w) + 100))
 			next := 0
 			for i := 0; i < perWorker && ctx.Err() == nil; i++ {
-				t := &laTxn{id: w*1_000_000 + i}
+				t := &histcheck.Txn{ID: w*1_000_000 + i}
 				for j := rng.Intn(4) + 1; j > 0; j-- {
-					op := laOp{key: rng.Intn(lists), append: rng.Intn(2) == 0}
-					if op.append {
+					op := histcheck.Op{Key: rng.Intn(lists), Append: rng.Intn(2) == 0}
+					if op.Append {
 						next++
-						op.val = w*1_000_000 + next
+						op.Val = w*1_000_000 + next
 					}
-					t.ops = append(t.ops, op)
+					t.Ops = append(t.Ops, op)
 					// Sometimes append twice to one key (G1b material).
-					if op.append && rng.Intn(4) == 0 {
+					if op.Append && rng.Intn(4) == 0 {
 						next++
-						t.ops = append(t.ops, laOp{key: op.key, append: true, val: w*1_000_000 + next})
+						t.Ops = append(t.Ops, histcheck.Op{Key: op.Key, Append: true, Val: w*1_000_000 + next})
 					}
 				}
 				err := runListAppend(ctx, n.CurrentDB(), keyOf, t)
 				var amb *kvpb.AmbiguousError
 				switch {
 				case err == nil:
-					t.status = txnOK
+					t.Status = histcheck.StatusOK
 				case errors.As(err, &amb):
-					t.status = txnInfo
+					t.Status = histcheck.StatusInfo
 				case kvpb.IsRetryable(err):
-					t.status = txnFail
+					t.Status = histcheck.StatusFail
 				default:
 					unexpected.set(fmt.Errorf("%v: %w", t, err))
 					return
@@ -724,7 +409,7 @@ func listAppendRun(t *testing.T, numCrashes int, faults bool) {
 			if err != nil {
 				return err
 			}
-			if final[k], err = decodeList(v); err != nil {
+			if final[k], err = histcheck.DecodeList(v); err != nil {
 				return err
 			}
 		}
@@ -732,15 +417,15 @@ func listAppendRun(t *testing.T, numCrashes int, faults bool) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	counts := map[txnStatus]int{}
+	counts := map[histcheck.Status]int{}
 	for _, tx := range history {
-		counts[tx.status]++
+		counts[tx.Status]++
 	}
-	t.Logf("%d transactions: %d committed, %d failed, %d ambiguous; epoch %d", len(history), counts[txnOK], counts[txnFail], counts[txnInfo], n.Epoch)
-	if counts[txnOK] < len(history)/5 {
+	t.Logf("%d transactions: %d committed, %d failed, %d ambiguous; epoch %d", len(history), counts[histcheck.StatusOK], counts[histcheck.StatusFail], counts[histcheck.StatusInfo], n.Epoch)
+	if counts[histcheck.StatusOK] < len(history)/5 {
 		t.Fatalf("too few commits to mean anything: %v", counts)
 	}
-	if bad := checkListAppend(history, final); len(bad) > 0 {
+	if bad := histcheck.CheckListAppend(history, final); len(bad) > 0 {
 		if len(bad) > 20 {
 			bad = bad[:20]
 		}
@@ -749,30 +434,30 @@ func listAppendRun(t *testing.T, numCrashes int, faults bool) {
 }
 
 // runListAppend runs one attempt of t's operations and commits.
-func runListAppend(ctx context.Context, db *kv.DB, keyOf func(int) []byte, t *laTxn) error {
+func runListAppend(ctx context.Context, db *kv.DB, keyOf func(int) []byte, t *histcheck.Txn) error {
 	txn, err := db.Begin(ctx)
 	if err != nil {
 		return err
 	}
 	appended := map[int]bool{}
-	for i := range t.ops {
-		op := &t.ops[i]
-		v, _, err := txn.Get(ctx, keyOf(op.key))
+	for i := range t.Ops {
+		op := &t.Ops[i]
+		v, _, err := txn.Get(ctx, keyOf(op.Key))
 		if err != nil {
 			return err
 		}
-		l, err := decodeList(v)
+		l, err := histcheck.DecodeList(v)
 		if err != nil {
 			return err
 		}
-		if op.append {
-			appended[op.key] = true
-			if err := txn.Put(keyOf(op.key), encodeList(append(l, op.val))); err != nil {
+		if op.Append {
+			appended[op.Key] = true
+			if err := txn.Put(keyOf(op.Key), histcheck.EncodeList(append(l, op.Val))); err != nil {
 				return err
 			}
 			continue
 		}
-		op.read, op.afterOwn = l, appended[op.key]
+		op.Read, op.AfterOwn = l, appended[op.Key]
 	}
 	return txn.Commit(ctx)
 }
