@@ -64,6 +64,9 @@ var Layers = []Group{
 	{Path: "internal/server", Level: 5.1},
 	{Path: "internal/testcluster", Level: 5.2},
 	{Path: "internal/cli", Level: 5.2, Also: []string{"client"}},
+	// The process-level fault suite: drives real binaries through the
+	// public client.
+	{Path: "internal/nemesis", Level: 5.3, Also: []string{"client"}},
 	// Outside the layers.
 	{Path: "cmd", Level: 6, Only: []string{"internal/cli", "client"}},
 	{Path: "client", Level: 6, Only: []string{"internal/util", "internal/sql/types"}},

@@ -1,0 +1,289 @@
+package nemesis
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// ClusterOptions configure a Cluster.
+type ClusterOptions struct {
+	// Binary is the camusdb executable.
+	Binary string
+	// Dir holds the nodes' data directories.
+	Dir string
+	// Nodes (default 3) and Partitions (default 2).
+	Nodes, Partitions int
+	// ClockOffsets skews node i's clock (index from 0) through the testing
+	// knob CAMUSDB_TESTING_CLOCK_OFFSET_MS.
+	ClockOffsets map[int]time.Duration
+}
+
+// Node is one camusdb process of a Cluster.
+type Node struct {
+	Index   int // 0-based; the Raft node id is Index+1
+	HTTP    string
+	raft    string
+	dataDir string
+	args    []string
+	env     []string
+
+	mu      sync.Mutex
+	cmd     *exec.Cmd
+	exited  chan struct{}
+	paused  bool
+	stopped bool // killed on purpose
+	log     []string
+}
+
+// URL is the node's HTTP base URL.
+func (n *Node) URL() string { return "http://" + n.HTTP }
+
+// Cluster is N camusdb processes with a cuttable link between every pair.
+type Cluster struct {
+	opts    ClusterOptions
+	Nodes   []*Node
+	proxies [][]*proxy // proxies[i][j]: node i's way to node j (nil on the diagonal)
+}
+
+var readyLine = regexp.MustCompile(`camusdb ready.*http=(\S+)`)
+
+func freeAddrs(n int) ([]string, error) {
+	addrs := make([]string, n)
+	lns := make([]net.Listener, n)
+	for i := range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		lns[i], addrs[i] = ln, ln.Addr().String()
+	}
+	for _, ln := range lns {
+		_ = ln.Close()
+	}
+	return addrs, nil
+}
+
+// StartCluster starts the processes and waits until every one is ready.
+func StartCluster(opts ClusterOptions) (*Cluster, error) {
+	if opts.Nodes == 0 {
+		opts.Nodes = 3
+	}
+	if opts.Partitions == 0 {
+		opts.Partitions = 2
+	}
+	raft, err := freeAddrs(opts.Nodes)
+	if err != nil {
+		return nil, err
+	}
+	httpAddrs, err := freeAddrs(opts.Nodes)
+	if err != nil {
+		return nil, err
+	}
+	c := &Cluster{opts: opts, proxies: make([][]*proxy, opts.Nodes)}
+	for i := range opts.Nodes {
+		c.proxies[i] = make([]*proxy, opts.Nodes)
+		for j := range opts.Nodes {
+			if i == j {
+				continue
+			}
+			if c.proxies[i][j], err = newProxy(raft[j]); err != nil {
+				c.Close()
+				return nil, err
+			}
+		}
+	}
+	for i := range opts.Nodes {
+		peers := make([]string, opts.Nodes)
+		for j := range peers {
+			if i == j {
+				peers[j] = raft[i]
+			} else {
+				peers[j] = c.proxies[i][j].addr()
+			}
+		}
+		_, raftPort, _ := net.SplitHostPort(raft[i])
+		_, httpPort, _ := net.SplitHostPort(httpAddrs[i])
+		n := &Node{Index: i, HTTP: httpAddrs[i], raft: raft[i], dataDir: fmt.Sprintf("%s/n%d", opts.Dir, i+1)}
+		n.args = []string{"start", "--data-dir", n.dataDir,
+			"--raft-host", "127.0.0.1", "--raft-port", raftPort, "--raft-nodename", fmt.Sprintf("n%d", i+1),
+			"--http-host", "127.0.0.1", "--http-port", httpPort, "--pg-port", "0",
+			"--initial-cluster", strings.Join(peers, ","), "--http-peers", strings.Join(httpAddrs, ","),
+			"--initial-cluster-partitions", strconv.Itoa(opts.Partitions)}
+		if off, ok := opts.ClockOffsets[i]; ok && off != 0 {
+			n.args = append(n.args, "--testing")
+			n.env = []string{fmt.Sprintf("CAMUSDB_TESTING_CLOCK_OFFSET_MS=%d", off.Milliseconds())}
+		}
+		c.Nodes = append(c.Nodes, n)
+	}
+	errs := make(chan error, len(c.Nodes))
+	for _, n := range c.Nodes {
+		go func() { errs <- c.start(n) }()
+	}
+	for range c.Nodes {
+		if e := <-errs; e != nil && err == nil {
+			err = e
+		}
+	}
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// start launches n's process and waits until it logs that it is ready.
+func (c *Cluster) start(n *Node) error {
+	cmd := exec.Command(c.opts.Binary, n.args...)
+	cmd.Env = append(os.Environ(), n.env...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return err
+	}
+	cmd.Stdout = io.Discard
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	exited := make(chan struct{})
+	ready := make(chan struct{})
+	n.mu.Lock()
+	n.cmd, n.exited, n.paused, n.stopped = cmd, exited, false, false
+	n.mu.Unlock()
+	scanned := make(chan struct{})
+	go func() {
+		defer close(scanned)
+		sc := bufio.NewScanner(stderr)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		once := sync.Once{}
+		for sc.Scan() {
+			line := sc.Text()
+			n.mu.Lock()
+			n.log = append(n.log, line)
+			if len(n.log) > 400 {
+				n.log = n.log[len(n.log)-200:]
+			}
+			n.mu.Unlock()
+			if readyLine.MatchString(line) {
+				once.Do(func() { close(ready) })
+			}
+		}
+	}()
+	go func() { <-scanned; _ = cmd.Wait(); close(exited) }()
+	select {
+	case <-ready:
+		return nil
+	case <-exited:
+		return fmt.Errorf("node %d exited before it was ready:\n%s", n.Index+1, n.Logs())
+	case <-time.After(90 * time.Second):
+		_ = cmd.Process.Kill()
+		<-exited
+		return fmt.Errorf("node %d not ready within 90s:\n%s", n.Index+1, n.Logs())
+	}
+}
+
+// Logs returns the node's recent log lines.
+func (n *Node) Logs() string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return strings.Join(n.log, "\n")
+}
+
+// Kill sends SIGKILL and waits for the process to be gone.
+func (c *Cluster) Kill(i int) {
+	n := c.Nodes[i]
+	n.mu.Lock()
+	cmd, exited := n.cmd, n.exited
+	n.stopped = true
+	n.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	_ = cmd.Process.Signal(syscall.SIGKILL)
+	<-exited
+}
+
+// Restart starts a killed node again on its data directory.
+func (c *Cluster) Restart(i int) error { return c.start(c.Nodes[i]) }
+
+// Pause stops the process (SIGSTOP); Resume continues it.
+func (c *Cluster) Pause(i int) { c.signal(i, syscall.SIGSTOP, true) }
+
+// Resume continues a paused process (SIGCONT).
+func (c *Cluster) Resume(i int) { c.signal(i, syscall.SIGCONT, false) }
+
+func (c *Cluster) signal(i int, sig syscall.Signal, paused bool) {
+	n := c.Nodes[i]
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.cmd != nil {
+		_ = n.cmd.Process.Signal(sig)
+		n.paused = paused
+	}
+}
+
+// Isolate cuts (or restores) every link between node i and the others.
+func (c *Cluster) Isolate(i int, cut bool) {
+	for j := range c.Nodes {
+		if j != i {
+			c.proxies[i][j].setCut(cut)
+			c.proxies[j][i].setCut(cut)
+		}
+	}
+}
+
+// Heal restores every link and resumes every paused node.
+func (c *Cluster) Heal() {
+	for i := range c.Nodes {
+		c.Isolate(i, false)
+		c.Resume(i)
+	}
+}
+
+// Crashed reports nodes that exited without being killed by the suite.
+func (c *Cluster) Crashed() error {
+	var errs []error
+	for _, n := range c.Nodes {
+		n.mu.Lock()
+		exited, stopped := n.exited, n.stopped
+		n.mu.Unlock()
+		if exited == nil || stopped {
+			continue
+		}
+		select {
+		case <-exited:
+			errs = append(errs, fmt.Errorf("node %d exited on its own:\n%s", n.Index+1, n.Logs()))
+		default:
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Close kills every process and closes the proxies.
+func (c *Cluster) Close() {
+	for i, n := range c.Nodes {
+		c.Resume(i)
+		n.mu.Lock()
+		cmd := n.cmd
+		n.mu.Unlock()
+		if cmd != nil {
+			c.Kill(i)
+		}
+	}
+	for _, row := range c.proxies {
+		for _, p := range row {
+			if p != nil {
+				p.close()
+			}
+		}
+	}
+}
