@@ -36,6 +36,10 @@ type conn struct {
 	database string
 	// settings holds the run-time parameters SHOW answers (lower-case keys).
 	settings map[string]string
+	// standardStrings is standard_conforming_strings: string literals are
+	// read with parser.Options.StandardStrings (on unless the client sets
+	// it off).
+	standardStrings bool
 
 	// txn is the open explicit transaction; txnFailed marks a transaction
 	// block in which a statement failed (PostgreSQL's 'E' state).
@@ -173,6 +177,7 @@ func (c *conn) startupMessage(m *pgproto3.StartupMessage) (bool, error) {
 		c.database = c.user
 	}
 	c.settings = map[string]string{}
+	c.standardStrings = true
 	for k, v := range m.Parameters {
 		switch k {
 		case "user", "database", "options", "replication":
@@ -226,6 +231,11 @@ func (c *conn) reportedSettings() map[string]string {
 		"is_superuser":                "on",
 		"session_authorization":       c.user,
 	}
+}
+
+// parseOptions is the lexical dialect of this session's SQL text.
+func (c *conn) parseOptions() parser.Options {
+	return parser.Options{StandardStrings: c.standardStrings}
 }
 
 // quoteIdent writes name as a backtick identifier of our dialect.
@@ -340,7 +350,7 @@ func (c *conn) sendReady() {
 // block run as one implicit transaction, as in PostgreSQL: an error undoes
 // the statements before it (see implicitTxnFits for which messages).
 func (c *conn) simpleQuery(text string) {
-	stmts := parser.SplitStatements(text)
+	stmts := parser.SplitStatementsWith(text, c.parseOptions())
 	if len(stmts) == 0 {
 		c.be.Send(&pgproto3.EmptyQueryResponse{})
 		return
@@ -531,7 +541,7 @@ func (c *conn) execute(sql string, params *paramSet) (*session.Result, error) {
 		cancel()
 	}()
 
-	req := session.Request{Database: c.database, SQL: sql, Txn: c.txn}
+	req := session.Request{Database: c.database, SQL: sql, Txn: c.txn, StandardStrings: c.standardStrings}
 	if params != nil {
 		req.Params = params.values
 	}

@@ -82,9 +82,11 @@
 //
 // The server reports server_version "16.0" (psql and drivers parse it)
 // and standard_conforming_strings "on" (pgx requires it for its simple
-// protocol mode). Note that CamusDB string literals also treat backslash
-// as an escape (SPEC §2), so client-side interpolation of strings holding
-// backslashes differs from PostgreSQL; use parameters.
+// protocol mode), and means it: statements are parsed with
+// parser.Options.StandardStrings (session.Request.StandardStrings), so a
+// backslash in '...' is an ordinary character, E'...' has C-style escapes
+// and U&'...' Unicode escapes. Statement splitting and $n counting use the
+// same rules (parser.SplitStatementsWith, parser.ScanCode).
 //
 // # Not done
 //

@@ -35,7 +35,7 @@ func (c *conn) parse(m *pgproto3.Parse) error {
 	if _, exists := c.stmts[m.Name]; exists && m.Name != "" {
 		return &wireError{state: "42P05", err: errcode.New(errcode.InvalidInput, "prepared statement %q already exists", m.Name)}
 	}
-	stmts := parser.SplitStatements(m.Query)
+	stmts := parser.SplitStatementsWith(m.Query, c.parseOptions())
 	if len(stmts) > 1 {
 		return &wireError{state: "42601", err: errcode.New(errcode.SyntaxError, "cannot insert multiple commands into a prepared statement")}
 	}
@@ -44,7 +44,7 @@ func (c *conn) parse(m *pgproto3.Parse) error {
 		p.sql = stmts[0]
 		p.kw = leadingKeywords(p.sql, 3)
 	}
-	n, err := countParams(p.sql)
+	n, err := countParams(p.sql, c.parseOptions())
 	if err != nil {
 		return err
 	}

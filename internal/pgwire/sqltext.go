@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/camusdb/camusdb-go/internal/sql/parser"
 	"github.com/camusdb/camusdb-go/internal/sql/session"
 	"github.com/camusdb/camusdb-go/internal/sql/types"
 	"github.com/camusdb/camusdb-go/internal/util/errcode"
@@ -50,59 +51,35 @@ func isWordByte(c byte) bool {
 }
 
 // countParams returns the highest $n in sql outside literals, quoted
-// identifiers and comments (the quoting rules of the lexer, SPEC §2).
-func countParams(sql string) (int, error) {
+// identifiers and comments (the lexer's quoting rules, via
+// parser.ScanCode).
+func countParams(sql string, opts parser.Options) (int, error) {
 	highest := 0
-	for i := 0; i < len(sql); {
-		c := sql[i]
-		switch {
-		case c == '\'' || c == '"' || c == '`':
-			i = skipQuoted(sql, i)
-		case c == '-' && i+1 < len(sql) && sql[i+1] == '-':
-			for i < len(sql) && sql[i] != '\n' {
-				i++
+	var err error
+	parser.ScanCode(sql, opts, func(start, end int) {
+		for i := start; i < end && err == nil; i++ {
+			if sql[i] != '$' {
+				continue
 			}
-		case c == '/' && i+1 < len(sql) && sql[i+1] == '*':
-			if end := strings.Index(sql[i+2:], "*/"); end >= 0 {
-				i += end + 4
-			} else {
-				i = len(sql)
-			}
-		case c == '$':
 			j := i + 1
-			for j < len(sql) && sql[j] >= '0' && sql[j] <= '9' {
+			for j < end && sql[j] >= '0' && sql[j] <= '9' {
 				j++
 			}
 			if j > i+1 {
-				n, err := strconv.Atoi(sql[i+1 : j])
-				if err != nil || n > maxParams {
-					return 0, errcode.New(errcode.InvalidInput, "parameter %s is out of range (at most $%d)", sql[i:j], maxParams)
+				n, convErr := strconv.Atoi(sql[i+1 : j])
+				if convErr != nil || n > maxParams {
+					err = errcode.New(errcode.InvalidInput, "parameter %s is out of range (at most $%d)", sql[i:j], maxParams)
+					return
 				}
 				highest = max(highest, n)
 			}
-			i = j
-		default:
-			i++
+			i = j - 1
 		}
+	})
+	if err != nil {
+		return 0, err
 	}
 	return highest, nil
-}
-
-// skipQuoted returns the offset just past the quoted text starting at i:
-// a backslash escapes the next byte in strings (not in backtick names).
-func skipQuoted(s string, i int) int {
-	q := s[i]
-	for i++; i < len(s); i++ {
-		switch s[i] {
-		case q:
-			return i + 1
-		case '\\':
-			if q != '`' {
-				i++
-			}
-		}
-	}
-	return len(s)
 }
 
 // txnControl classifies transaction-control statements.

@@ -24,6 +24,11 @@ type Request struct {
 	Params map[string]types.Value
 	// Txn, when set, runs the statement inside that explicit transaction.
 	Txn *TxnHandle
+	// StandardStrings reads SQL's string literals as PostgreSQL does with
+	// standard_conforming_strings = on: a backslash is an ordinary
+	// character outside E'...' (parser.Options). pgwire sessions set it;
+	// the HTTP API's dialect leaves it off unless the request sets it.
+	StandardStrings bool
 }
 
 // ResultKind says what a statement produced.

@@ -171,23 +171,24 @@ func (s *Server) OpenTransactions() int {
 	return len(s.mu.txns)
 }
 
-func (s *Server) parse(sql string) (ast.Statement, error) {
-	if stmt, ok := s.cache.get(sql); ok {
+func (s *Server) parse(sql string, opts parser.Options) (ast.Statement, error) {
+	key := parseKey{sql: sql, opts: opts}
+	if stmt, ok := s.cache.get(key); ok {
 		return stmt, nil
 	}
-	stmt, err := parser.Parse(sql)
+	stmt, err := parser.ParseWith(sql, opts)
 	if err != nil {
 		return nil, err
 	}
 	if len(sql) <= maxCachedSQL {
-		s.cache.put(sql, stmt)
+		s.cache.put(key, stmt)
 	}
 	return stmt, nil
 }
 
 // Execute implements Executor.
 func (s *Server) Execute(ctx context.Context, req Request) (*Result, error) {
-	stmt, err := s.parse(req.SQL)
+	stmt, err := s.parse(req.SQL, parser.Options{StandardStrings: req.StandardStrings})
 	if err != nil {
 		return nil, mapError(err)
 	}
