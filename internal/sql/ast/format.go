@@ -756,7 +756,9 @@ func (f *formatter) statement(s Statement) {
 			f.WriteString(s.What)
 		}
 	default:
-		f.WriteString("<unknown statement>")
+		if !f.otherStatement(s) {
+			f.WriteString("<unknown statement>")
+		}
 	}
 }
 

@@ -7,7 +7,11 @@
 // queries (DISTINCT, joins, derived tables, @{FORCE_INDEX=...}, GROUP BY,
 // HAVING, ORDER BY ... NULLS FIRST|LAST, LIMIT/OFFSET, UNION [ALL] /
 // INTERSECT / EXCEPT, WITH), transaction control, USE, SHOW/DESCRIBE and
-// EXPLAIN.
+// EXPLAIN; PostgreSQL's session statements (SET [SESSION|LOCAL], RESET,
+// SHOW name|ALL, SET TIME ZONE/NAMES/SCHEMA/TRANSACTION) as ast.SetVar,
+// ast.ResetVar and ast.ShowVar; and PostgreSQL statements we do not
+// implement (LISTEN, NOTIFY, COPY, CREATE VIEW, ...) as ast.Unsupported,
+// which executes as CADB0407 naming the feature instead of a syntax error.
 //
 //	stmt, err := parser.Parse("SELECT name FROM robots WHERE year > @y")
 //	stmts, err := parser.ParseMulti(script)       // ';'-separated script

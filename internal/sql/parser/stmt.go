@@ -14,6 +14,9 @@ func (p *parser) parseStatement() (ast.Statement, error) {
 	if t.kind != tkIdent {
 		return nil, p.errExpected("a statement")
 	}
+	if stmt, ok, err := p.parsePostgresStatement(t); ok {
+		return stmt, err
+	}
 	switch t.kw {
 	case kwSelect, kwWith:
 		return p.parseSelectStmt()
@@ -192,6 +195,9 @@ func (p *parser) parseCreate() (ast.Statement, error) {
 			return nil, err
 		}
 		return stmt, nil
+	}
+	if stmt, ok, err := p.parseUnsupportedCreate(start); ok {
+		return stmt, err
 	}
 	return nil, p.errExpected("DATABASE, TABLE or INDEX")
 }
@@ -446,6 +452,9 @@ func (p *parser) parseDrop() (ast.Statement, error) {
 			return nil, err
 		}
 		return stmt, nil
+	}
+	if stmt, ok, err := p.parseUnsupportedCreate(start); ok {
+		return stmt, err
 	}
 	return nil, p.errExpected("DATABASE, TABLE or INDEX")
 }
@@ -843,7 +852,7 @@ func (p *parser) parseShow() (ast.Statement, error) {
 		stmt.What, stmt.Table = "CREATE TABLE", name
 		return stmt, nil
 	default:
-		return nil, p.errExpected("TABLES, DATABASES, DATABASE, COLUMNS, INDEXES or CREATE TABLE")
+		return p.parseShowVar(start)
 	}
 	p.next()
 	if !p.acceptKw(kwFrom) && !p.acceptKw(kwIn) {
