@@ -213,3 +213,29 @@ func TestStartupSettings(t *testing.T) {
 		t.Errorf("client_encoding LATIN1 at start-up: %v", err)
 	}
 }
+
+func TestEverydayPostgresSyntax(t *testing.T) {
+	_, ts := memServer(t)
+	conn := ts.connect(t, "test")
+	ctx := testCtx(t)
+	mustExec(t, conn, "CREATE TABLE a (id INT8 PRIMARY KEY, v DOUBLE PRECISION)")
+	mustExec(t, conn, "CREATE TABLE b (id INT8 PRIMARY KEY)")
+	mustExec(t, conn, "INSERT INTO a VALUES ($1::int8, $2::float8)", "1", "2.5")
+	var v float64
+	if err := conn.QueryRow(ctx, "SELECT v::text::double precision FROM a WHERE id = $1", 1).Scan(&v); err != nil || v != 2.5 {
+		t.Fatalf("cast: %v %v", v, err)
+	}
+	if tag := mustExec(t, conn, "TRUNCATE a, b"); tag.String() != "TRUNCATE TABLE" {
+		t.Errorf("TRUNCATE tag %q", tag)
+	}
+	var n int64
+	if err := conn.QueryRow(ctx, "SELECT COUNT(*) FROM a").Scan(&n); err != nil || n != 0 {
+		t.Fatalf("after TRUNCATE: %d %v", n, err)
+	}
+	if tag := mustExec(t, conn, "DROP TABLE a, b CASCADE"); tag.String() != "DROP TABLE" {
+		t.Errorf("DROP TABLE tag %q", tag)
+	}
+	if _, err := conn.Exec(ctx, "SELECT 1::money"); pgCode(err) != "42704" {
+		t.Errorf("unknown type: %v", err)
+	}
+}

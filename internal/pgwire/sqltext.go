@@ -152,6 +152,8 @@ func ddlTag(kw []string) string {
 		}
 	case "rename":
 		return "ALTER DATABASE"
+	case "truncate":
+		return "TRUNCATE TABLE"
 	case "use":
 		return "SET"
 	}

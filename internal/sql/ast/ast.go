@@ -316,8 +316,11 @@ type CreateTable struct {
 
 type DropTable struct {
 	At       Pos
-	Name     string
+	Names    []string // DROP TABLE a, b drops both or, on an error, neither
 	IfExists bool
+	// Behavior is "", "CASCADE" or "RESTRICT": nothing depends on a table
+	// (no views, no foreign keys), so both mean the same.
+	Behavior string
 }
 
 // AlterTable holds exactly one action.

@@ -696,7 +696,8 @@ func (f *formatter) statement(s Statement) {
 		if s.IfExists {
 			f.WriteString("IF EXISTS ")
 		}
-		f.ident(s.Name)
+		f.identList(s.Names)
+		f.behavior(s.Behavior)
 	case *AlterTable:
 		f.WriteString("ALTER TABLE ")
 		f.ident(s.Table)

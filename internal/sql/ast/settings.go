@@ -42,6 +42,16 @@ type Unsupported struct {
 	Feature string // upper case, e.g. "LISTEN", "CREATE VIEW"
 }
 
+// Truncate is TRUNCATE [TABLE] t[, ...] [CASCADE | RESTRICT]: every row
+// of every named table is deleted, in one statement.
+type Truncate struct {
+	At       Pos
+	Tables   []string
+	Behavior string // "", "CASCADE" or "RESTRICT" (nothing depends on a table)
+}
+
+func (n *Truncate) Position() Pos    { return n.At }
+func (*Truncate) stmt()              {}
 func (n *SetVar) Position() Pos      { return n.At }
 func (n *ResetVar) Position() Pos    { return n.At }
 func (n *ShowVar) Position() Pos     { return n.At }
@@ -116,8 +126,28 @@ func (f *formatter) otherStatement(s Statement) bool {
 		}
 	case *Unsupported:
 		f.WriteString(s.Feature)
+	case *Truncate:
+		f.WriteString("TRUNCATE TABLE ")
+		f.identList(s.Tables)
+		f.behavior(s.Behavior)
 	default:
 		return false
 	}
 	return true
+}
+
+func (f *formatter) identList(names []string) {
+	for i, n := range names {
+		if i > 0 {
+			f.WriteString(", ")
+		}
+		f.ident(n)
+	}
+}
+
+func (f *formatter) behavior(b string) {
+	if b != "" {
+		f.WriteByte(' ')
+		f.WriteString(b)
+	}
 }

@@ -125,6 +125,8 @@ func execute(ctx context.Context, env Env, buf *WriteBuffer, stmt ast.Statement)
 		return affected(count, err)
 	case *ast.Show:
 		return show(ctx, p, buf, s)
+	case *ast.Truncate:
+		return ddl(truncate(ctx, p, buf, s, env.Stats)) // truncate.go
 	case *ast.CreateDatabase, *ast.DropDatabase, *ast.RenameDatabase, *ast.CreateTable,
 		*ast.DropTable, *ast.CreateIndex, *ast.DropIndex, *ast.AlterTable:
 		return ddl(executeDDL(ctx, p, buf, s)) // ddl.go

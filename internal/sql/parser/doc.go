@@ -12,6 +12,9 @@
 // ast.ResetVar and ast.ShowVar; and PostgreSQL statements we do not
 // implement (LISTEN, NOTIFY, COPY, CREATE VIEW, ...) as ast.Unsupported,
 // which executes as CADB0407 naming the feature instead of a syntax error.
+// PostgreSQL spellings: expr::type (a CastExpr, binding tighter than any
+// operator), DOUBLE PRECISION / FLOAT4 / FLOAT8 / INT2 / INT4 / INT8 /
+// CHARACTER [VARYING], DROP TABLE a, b [CASCADE|RESTRICT], TRUNCATE.
 //
 //	stmt, err := parser.Parse("SELECT name FROM robots WHERE year > @y")
 //	stmts, err := parser.ParseMulti(script)       // ';'-separated script

@@ -201,7 +201,7 @@ func (p *parser) parsePrefix() (ast.Expr, error) {
 			if !ok {
 				return nil, p.errCode(n, errcode.InvalidInput, "integer -%s out of range for INT64", n.str)
 			}
-			return &ast.Literal{At: t.at(), Value: types.NewInt(v)}, nil
+			return p.parseCasts(&ast.Literal{At: t.at(), Value: types.NewInt(v)})
 		}
 		x, err := p.parseBinary(precUnary)
 		if err != nil {
@@ -225,7 +225,11 @@ func (p *parser) parsePrefix() (ast.Expr, error) {
 			return &ast.UnaryExpr{At: t.at(), Op: "NOT", X: x}, nil
 		}
 	}
-	return p.parsePrimary()
+	x, err := p.parsePrimary()
+	if err != nil {
+		return nil, err
+	}
+	return p.parseCasts(x)
 }
 
 // negate folds a minus into a numeric literal when the result is exact.

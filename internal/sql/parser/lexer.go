@@ -12,32 +12,33 @@ import (
 type tokKind uint8
 
 const (
-	tkEOF       tokKind = iota
-	tkIdent             // a word: identifier or keyword (kw != kwNone when an unquoted keyword)
-	tkString            // '...' or "..."; str is the unescaped value
-	tkInt               // digits only; str is the digits
-	tkFloat             // number with '.' or exponent; str is the text
-	tkParam             // @name or $n; str is the name without the sigil
-	tkHint              // "@{"
-	tkRBrace            // "}"
-	tkLParen            // (
-	tkRParen            // )
-	tkComma             // ,
-	tkSemicolon         // ;
-	tkDot               // .
-	tkStar              // *
-	tkPlus              // +
-	tkMinus             // -
-	tkSlash             // /
-	tkPercent           // %
-	tkConcat            // ||
-	tkEq                // =
-	tkNe                // != or <>
-	tkLt                // <
-	tkGt                // >
-	tkLe                // <=
-	tkGe                // >=
-	tkError             // a lexical error; the parser reports parser.lexErr when it reaches it
+	tkEOF         tokKind = iota
+	tkIdent               // a word: identifier or keyword (kw != kwNone when an unquoted keyword)
+	tkString              // '...' or "..."; str is the unescaped value
+	tkInt                 // digits only; str is the digits
+	tkFloat               // number with '.' or exponent; str is the text
+	tkParam               // @name or $n; str is the name without the sigil
+	tkHint                // "@{"
+	tkRBrace              // "}"
+	tkLParen              // (
+	tkRParen              // )
+	tkComma               // ,
+	tkSemicolon           // ;
+	tkDot                 // .
+	tkStar                // *
+	tkPlus                // +
+	tkMinus               // -
+	tkSlash               // /
+	tkPercent             // %
+	tkConcat              // ||
+	tkEq                  // =
+	tkNe                  // != or <>
+	tkLt                  // <
+	tkGt                  // >
+	tkLe                  // <=
+	tkGe                  // >=
+	tkError               // a lexical error; the parser reports parser.lexErr when it reaches it
+	tkDoubleColon         // :: (PostgreSQL cast)
 )
 
 // token is one lexical unit. str for identifiers is already folded to lower
@@ -267,6 +268,10 @@ func (l *lexer) next(t *token) error {
 	case '|':
 		if nb == '|' {
 			return two(tkConcat)
+		}
+	case ':':
+		if nb == ':' {
+			return two(tkDoubleColon)
 		}
 	case '!':
 		if nb == '=' {

@@ -265,10 +265,103 @@ func (p *parser) parsePostgresStatement(t *token) (ast.Statement, bool, error) {
 	case t.str == "reset":
 		stmt, err := p.parseResetVar()
 		return stmt, true, err
+	case t.str == "truncate":
+		stmt, err := p.parseTruncate()
+		return stmt, true, err
 	case unsupportedStatements[t.str]:
 		p.next()
 		stmt, err := p.unsupportedRest(t, upper(t.str))
 		return stmt, true, err
 	}
 	return nil, false, nil
+}
+
+// parseCasts parses PostgreSQL's postfix casts after x: x::type[::type...]
+// (binding tighter than any operator, as in PostgreSQL). Each is a CAST.
+func (p *parser) parseCasts(x ast.Expr) (ast.Expr, error) {
+	for p.peek().kind == tkDoubleColon {
+		t := p.next()
+		kind, _, err := p.parseType()
+		if err != nil {
+			return nil, err
+		}
+		x = &ast.CastExpr{At: t.at(), X: x, Type: kind}
+	}
+	return x, nil
+}
+
+// postgresTypeName maps PostgreSQL's type spellings that types.ParseKind
+// does not know to one it does, and consumes a second word ("double
+// precision", "character varying"). ok is false for other names.
+func (p *parser) postgresTypeName(t *token) (name, text string, ok bool) {
+	switch t.str {
+	case "int2", "int4", "int8":
+		return "int64", upper(t.str), true
+	case "float4", "float8":
+		return "float64", upper(t.str), true
+	case "double":
+		if p.acceptWord("precision") {
+			return "float64", "DOUBLE PRECISION", true
+		}
+	case "character":
+		if p.acceptWord("varying") {
+			return "varchar", "VARCHAR", true
+		}
+		return "char", "CHAR", true
+	}
+	return "", "", false
+}
+
+// tableListAndBehavior parses t[, ...] [CASCADE | RESTRICT].
+func (p *parser) tableListAndBehavior() ([]string, string, error) {
+	var names []string
+	for {
+		name, err := p.ident("table name")
+		if err != nil {
+			return nil, "", err
+		}
+		names = append(names, name)
+		if !p.accept(tkComma) {
+			break
+		}
+	}
+	switch {
+	case p.acceptWord("cascade"):
+		return names, "CASCADE", nil
+	case p.acceptWord("restrict"):
+		return names, "RESTRICT", nil
+	}
+	return names, "", nil
+}
+
+// parseTruncate parses TRUNCATE [TABLE] [ONLY] t[, ...]
+// [RESTART IDENTITY | CONTINUE IDENTITY] [CASCADE | RESTRICT]. There are
+// no identity columns, so both identity options hold trivially.
+func (p *parser) parseTruncate() (ast.Statement, error) {
+	start := p.next()
+	p.acceptKw(kwTable)
+	p.acceptWord("only")
+	stmt := &ast.Truncate{At: start.at()}
+	var names []string
+	for {
+		name, err := p.ident("table name")
+		if err != nil {
+			return nil, err
+		}
+		names = append(names, name)
+		if !p.accept(tkComma) {
+			break
+		}
+	}
+	stmt.Tables = names
+	if (p.peek().isWord("restart") || p.peek().isWord("continue")) && p.peekN(1).isWord("identity") {
+		p.pos += 2
+	}
+	switch {
+	case p.acceptWord("cascade"):
+		stmt.Behavior = "CASCADE"
+	case p.acceptWord("restrict"):
+		stmt.Behavior = "RESTRICT"
+	}
+	return stmt, nil
 }

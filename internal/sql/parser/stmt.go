@@ -403,12 +403,15 @@ func (p *parser) parseType() (types.Kind, string, error) {
 		return 0, "", p.errExpected("type name")
 	}
 	p.next()
-	kind, ok := types.ParseKind(t.str)
+	name, text, pg := p.postgresTypeName(t)
+	if !pg {
+		name, text = t.str, upper(t.str)
+	}
+	kind, ok := types.ParseKind(name)
 	if !ok {
 		return 0, "", p.errCode(t, errcode.UnknownType, "unknown type %q", p.src[t.off:t.end])
 	}
-	text := upper(t.str)
-	if (t.str == "varchar" || t.str == "char") && p.peek().kind == tkLParen {
+	if (name == "varchar" || name == "char") && p.peek().kind == tkLParen {
 		p.next()
 		n, err := p.expect(tkInt, "type length")
 		if err != nil {
@@ -433,12 +436,12 @@ func (p *parser) parseDrop() (ast.Statement, error) {
 		}
 		return &ast.DropDatabase{At: start.at(), Name: name, IfExists: ifExists}, nil
 	case p.acceptKw(kwTable):
-		ifExists := p.acceptIfExists()
-		name, err := p.ident("table name")
-		if err != nil {
+		stmt := &ast.DropTable{At: start.at(), IfExists: p.acceptIfExists()}
+		var err error
+		if stmt.Names, stmt.Behavior, err = p.tableListAndBehavior(); err != nil {
 			return nil, err
 		}
-		return &ast.DropTable{At: start.at(), Name: name, IfExists: ifExists}, nil
+		return stmt, nil
 	case p.acceptKw(kwIndex):
 		stmt := &ast.DropIndex{At: start.at(), IfExists: p.acceptIfExists()}
 		var err error
