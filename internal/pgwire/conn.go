@@ -492,6 +492,10 @@ func (c *conn) runStatement(sql string, params *paramSet) (outcome, error) {
 		c.endTxn()
 		return outcome{tag: "ROLLBACK"}, nil
 	case session.ResultRows:
+		switch first {
+		case "insert", "update", "delete": // ... RETURNING
+			return outcome{tag: affectedTag(first, int64(len(res.Rows))), rows: res}, nil
+		}
 		return outcome{tag: "SELECT " + strconv.Itoa(len(res.Rows)), rows: res}, nil
 	case session.ResultAffected:
 		return outcome{tag: affectedTag(first, res.RowsAffected)}, nil

@@ -60,7 +60,8 @@
 // Describe of a statement answers ParameterDescription and NoData: the
 // result shape is only known once the statement is planned with its
 // parameters. Describe of a portal that produces rows (SELECT, WITH, SHOW,
-// DESCRIBE, EXPLAIN, VALUES) runs the statement then and answers its
+// DESCRIBE, EXPLAIN, VALUES, and any statement with RETURNING outside
+// literals) runs the statement then and answers its
 // RowDescription; other statements answer NoData and run at Execute. pgx
 // (v5.12+) sends Describe portal when a statement described no fields.
 //

@@ -225,6 +225,20 @@ func TestEverydayPostgresSyntax(t *testing.T) {
 	if err := conn.QueryRow(ctx, "SELECT v::text::double precision FROM a WHERE id = $1", 1).Scan(&v); err != nil || v != 2.5 {
 		t.Fatalf("cast: %v %v", v, err)
 	}
+	// RETURNING over the extended protocol (Describe portal gives the row
+	// shape) and the simple one (tag INSERT 0 n with rows).
+	var id int64
+	var name string
+	if err := conn.QueryRow(ctx, "INSERT INTO a VALUES ($1, $2) RETURNING id, v::text", 2, 0.5).Scan(&id, &name); err != nil || id != 2 || name != "0.5" {
+		t.Fatalf("INSERT RETURNING: %d %q %v", id, name, err)
+	}
+	results, err := conn.PgConn().Exec(ctx, "UPDATE a SET v = v * 2 WHERE id > 0 RETURNING id").ReadAll()
+	if err != nil || len(results) != 1 || len(results[0].Rows) != 2 || results[0].CommandTag.String() != "UPDATE 2" {
+		t.Fatalf("UPDATE RETURNING: %+v %v", results, err)
+	}
+	if err := conn.QueryRow(ctx, "DELETE FROM a WHERE id = $1 RETURNING v", 2).Scan(&v); err != nil || v != 1 {
+		t.Fatalf("DELETE RETURNING: %v %v", v, err)
+	}
 	if tag := mustExec(t, conn, "TRUNCATE a, b"); tag.String() != "TRUNCATE TABLE" {
 		t.Errorf("TRUNCATE tag %q", tag)
 	}

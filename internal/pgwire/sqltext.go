@@ -124,6 +124,21 @@ func producesRows(kw []string) bool {
 	return false
 }
 
+// hasReturning reports whether sql holds the word RETURNING outside
+// literals and comments: an INSERT, UPDATE or DELETE that returns rows.
+func hasReturning(sql string, opts parser.Options) bool {
+	const word = "returning"
+	isWord := func(b byte) bool { return isWordByte(b) || b >= '0' && b <= '9' || b >= 0x80 }
+	found := false
+	parser.ScanCode(sql, opts, func(start, end int) {
+		for at := start; !found && at+len(word) <= end; at++ {
+			found = strings.EqualFold(sql[at:at+len(word)], word) &&
+				(at == start || !isWord(sql[at-1])) && (at+len(word) == end || !isWord(sql[at+len(word)]))
+		}
+	})
+	return found
+}
+
 func affectedTag(first string, n int64) string {
 	count := strconv.FormatInt(n, 10)
 	switch first {

@@ -30,3 +30,21 @@ func TestCountParamsFollowsTheDialect(t *testing.T) {
 		t.Error("$65536 accepted")
 	}
 }
+
+func TestHasReturning(t *testing.T) {
+	standard := parser.Options{StandardStrings: true}
+	for sql, want := range map[string]bool{
+		"INSERT INTO t VALUES (1) RETURNING id":       true,
+		"delete from t where a = 1 returning *":       true,
+		"INSERT INTO t VALUES ('returning')":          false,
+		"UPDATE t SET a = 1 -- returning\nWHERE b":    false,
+		"UPDATE t SET returning_count = 1 WHERE b":    false,
+		"UPDATE t SET a = 'x\\' RETURNING a":          true, // standard strings: the literal ends at '
+		"SELECT 1 /* RETURNING */":                    false,
+		"INSERT INTO t SELECT x FROM u\nRETURNING\t*": true,
+	} {
+		if got := hasReturning(sql, standard); got != want {
+			t.Errorf("hasReturning(%q) = %v, want %v", sql, got, want)
+		}
+	}
+}

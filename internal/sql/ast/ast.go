@@ -360,6 +360,9 @@ type Insert struct {
 	Columns []string // nil when absent
 	Rows    [][]Expr // VALUES rows; nil when Select is set
 	Select  *Select
+	// Returning is RETURNING items (nil when absent): evaluated on each
+	// written row, they make the statement return rows.
+	Returning []SelectItem
 }
 
 // Assignment is col = expr in UPDATE.
@@ -374,6 +377,8 @@ type Update struct {
 	Alias string
 	Set   []Assignment
 	Where Expr // required by the grammar's user; nil when absent (planner rejects)
+	// Returning items are evaluated on each row's new values.
+	Returning []SelectItem
 }
 
 type Delete struct {
@@ -381,6 +386,8 @@ type Delete struct {
 	Table string
 	Alias string
 	Where Expr // nil when absent (planner rejects)
+	// Returning items are evaluated on each deleted row.
+	Returning []SelectItem
 }
 
 // SelectStmt wraps a query as a statement.

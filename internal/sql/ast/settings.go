@@ -151,3 +151,15 @@ func (f *formatter) behavior(b string) {
 		f.WriteString(b)
 	}
 }
+
+func (f *formatter) returning(items []SelectItem) {
+	if items != nil {
+		f.WriteString(" RETURNING ")
+		f.selectItems(items)
+	}
+}
+
+// insertTail writes what follows an INSERT's rows.
+func (f *formatter) insertTail(s *Insert) {
+	f.returning(s.Returning)
+}

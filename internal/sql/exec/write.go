@@ -215,7 +215,7 @@ func coerce(v types.Value, col *catalog.ColumnDesc) (types.Value, error) {
 }
 
 // runInsert executes an INSERT plan and returns the number of rows written.
-func runInsert(ctx context.Context, read catalog.KV, buf *WriteBuffer, n *plan.Insert) (int64, error) {
+func runInsert(ctx context.Context, read catalog.KV, buf *WriteBuffer, n *plan.Insert, ret *returned) (int64, error) {
 	w := newTableWriter(n.Table, buf)
 	// pos[o] is the source position of table column o, -1 when untargeted.
 	pos := make([]int, len(n.Table.Columns))
@@ -269,6 +269,9 @@ func runInsert(ctx context.Context, read catalog.KV, buf *WriteBuffer, n *plan.I
 			if err := w.insert(ctx, row); err != nil {
 				return 0, err
 			}
+			if err := ret.add(row); err != nil {
+				return 0, err
+			}
 			count++
 		}
 		return count, nil
@@ -294,6 +297,9 @@ func runInsert(ctx context.Context, read catalog.KV, buf *WriteBuffer, n *plan.I
 			if err := w.insert(ctx, row); err != nil {
 				return 0, err
 			}
+			if err := ret.add(row); err != nil {
+				return 0, err
+			}
 			count++
 		}
 	}
@@ -301,7 +307,7 @@ func runInsert(ctx context.Context, read catalog.KV, buf *WriteBuffer, n *plan.I
 
 // runUpdate executes an UPDATE plan. It reads every matching row first and
 // then writes, so it never sees its own writes.
-func runUpdate(ctx context.Context, read catalog.KV, buf *WriteBuffer, n *plan.Update) (int64, error) {
+func runUpdate(ctx context.Context, read catalog.KV, buf *WriteBuffer, n *plan.Update, ret *returned) (int64, error) {
 	w := newTableWriter(n.Table, buf)
 	op, err := Build(read, n.Source)
 	if err != nil {
@@ -333,11 +339,16 @@ func runUpdate(ctx context.Context, read catalog.KV, buf *WriteBuffer, n *plan.U
 	if err := w.update(ctx, changes); err != nil {
 		return 0, err
 	}
+	for _, c := range changes {
+		if err := ret.add(c.new); err != nil {
+			return 0, err
+		}
+	}
 	return int64(len(changes)), nil
 }
 
 // runDelete executes a DELETE plan.
-func runDelete(ctx context.Context, read catalog.KV, buf *WriteBuffer, n *plan.Delete) (int64, error) {
+func runDelete(ctx context.Context, read catalog.KV, buf *WriteBuffer, n *plan.Delete, ret *returned) (int64, error) {
 	w := newTableWriter(n.Table, buf)
 	op, err := Build(read, n.Source)
 	if err != nil {
@@ -355,6 +366,9 @@ func runDelete(ctx context.Context, read catalog.KV, buf *WriteBuffer, n *plan.D
 		}
 		for _, row := range batch {
 			if err := w.delete(row); err != nil {
+				return 0, err
+			}
+			if err := ret.add(row); err != nil {
 				return 0, err
 			}
 			count++

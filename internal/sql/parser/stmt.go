@@ -652,7 +652,7 @@ func (p *parser) parseInsert() (ast.Statement, error) {
 			}
 			stmt.Rows = append(stmt.Rows, row)
 			if !p.accept(tkComma) {
-				return stmt, nil
+				return p.insertTail(stmt)
 			}
 		}
 	}
@@ -662,7 +662,7 @@ func (p *parser) parseInsert() (ast.Statement, error) {
 	if stmt.Select, err = p.parseQuery(); err != nil {
 		return nil, err
 	}
-	return stmt, nil
+	return p.insertTail(stmt)
 }
 
 // startsQuery reports whether the token at offset n starts a query
@@ -707,7 +707,7 @@ func (p *parser) parseTableAlias() (string, error) {
 	if p.acceptKw(kwAs) {
 		return p.ident("alias")
 	}
-	if p.peek().isIdent() {
+	if t := p.peek(); t.isIdent() && !t.isWord("returning") { // RETURNING is reserved in PostgreSQL
 		return p.next().str, nil
 	}
 	return "", nil
@@ -748,6 +748,9 @@ func (p *parser) parseUpdate() (ast.Statement, error) {
 			return nil, err
 		}
 	}
+	if stmt.Returning, err = p.parseReturning(); err != nil {
+		return nil, err
+	}
 	return stmt, nil
 }
 
@@ -768,6 +771,9 @@ func (p *parser) parseDelete() (ast.Statement, error) {
 		if stmt.Where, err = p.parseExpr(); err != nil {
 			return nil, err
 		}
+	}
+	if stmt.Returning, err = p.parseReturning(); err != nil {
+		return nil, err
 	}
 	return stmt, nil
 }

@@ -18,13 +18,16 @@ type Insert struct {
 	Values   [][]*Expr
 	Query    Node
 	Defaults []*Expr
+	// Returning is nil without RETURNING.
+	Returning *Returning
 }
 
 // Update rewrites the rows Source produces (full table rows).
 type Update struct {
-	Table  *catalog.TableDesc
-	Source Node
-	Set    []Assignment
+	Table     *catalog.TableDesc
+	Source    Node
+	Set       []Assignment
+	Returning *Returning // nil without RETURNING
 }
 
 // Assignment sets table column Column to Expr (evaluated on the old row).
@@ -35,8 +38,9 @@ type Assignment struct {
 
 // Delete removes the rows Source produces (full table rows).
 type Delete struct {
-	Table  *catalog.TableDesc
-	Source Node
+	Table     *catalog.TableDesc
+	Source    Node
+	Returning *Returning // nil without RETURNING
 }
 
 func (n *Insert) Name() string { return "insert" }
@@ -126,6 +130,9 @@ func (p *Planner) PlanInsert(ins *ast.Insert) (*Insert, error) {
 		}
 	}
 	if n.Defaults, err = p.DefaultExprs(t); err != nil {
+		return nil, err
+	}
+	if n.Returning, err = p.planReturning(t, t.Name, ins.Returning); err != nil {
 		return nil, err
 	}
 	if ins.Select != nil {
@@ -229,6 +236,13 @@ func (p *Planner) PlanUpdate(up *ast.Update) (*Update, error) {
 		}
 		n.Set = append(n.Set, Assignment{Column: ord, Expr: x})
 	}
+	alias := up.Alias
+	if alias == "" {
+		alias = up.Table
+	}
+	if n.Returning, err = p.planReturning(t, alias, up.Returning); err != nil {
+		return nil, err
+	}
 	return n, nil
 }
 
@@ -238,5 +252,13 @@ func (p *Planner) PlanDelete(del *ast.Delete) (*Delete, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Delete{Table: t, Source: src}, nil
+	alias := del.Alias
+	if alias == "" {
+		alias = del.Table
+	}
+	ret, err := p.planReturning(t, alias, del.Returning)
+	if err != nil {
+		return nil, err
+	}
+	return &Delete{Table: t, Source: src, Returning: ret}, nil
 }
