@@ -239,6 +239,15 @@ func TestEverydayPostgresSyntax(t *testing.T) {
 	if err := conn.QueryRow(ctx, "DELETE FROM a WHERE id = $1 RETURNING v", 2).Scan(&v); err != nil || v != 1 {
 		t.Fatalf("DELETE RETURNING: %v %v", v, err)
 	}
+	// Upsert, as ORMs write it.
+	for i := 0; i < 3; i++ {
+		if err := conn.QueryRow(ctx, "INSERT INTO a (id, v) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET v = a.v + excluded.v RETURNING v", 7, 1.5).Scan(&v); err != nil || v != 1.5*float64(i+1) {
+			t.Fatalf("upsert %d: %v %v", i, v, err)
+		}
+	}
+	if tag := mustExec(t, conn, "INSERT INTO a (id, v) VALUES (7, 0) ON CONFLICT DO NOTHING"); tag.String() != "INSERT 0 0" {
+		t.Errorf("DO NOTHING tag %q", tag)
+	}
 	if tag := mustExec(t, conn, "TRUNCATE a, b"); tag.String() != "TRUNCATE TABLE" {
 		t.Errorf("TRUNCATE tag %q", tag)
 	}

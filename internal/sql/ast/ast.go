@@ -360,6 +360,8 @@ type Insert struct {
 	Columns []string // nil when absent
 	Rows    [][]Expr // VALUES rows; nil when Select is set
 	Select  *Select
+	// OnConflict is ON CONFLICT ... (nil when absent).
+	OnConflict *OnConflict
 	// Returning is RETURNING items (nil when absent): evaluated on each
 	// written row, they make the statement return rows.
 	Returning []SelectItem

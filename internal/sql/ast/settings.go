@@ -159,7 +159,49 @@ func (f *formatter) returning(items []SelectItem) {
 	}
 }
 
+// OnConflict is INSERT's ON CONFLICT [target] DO NOTHING | DO UPDATE SET
+// ... [WHERE cond]. The target is (Columns) or ON CONSTRAINT Constraint;
+// without one (DO NOTHING only) any unique conflict counts. In Set and
+// Where, "excluded.c" is the row proposed for insertion and unqualified
+// columns are the existing row's.
+type OnConflict struct {
+	Columns    []string
+	Constraint string
+	DoNothing  bool
+	Set        []Assignment
+	Where      Expr
+}
+
 // insertTail writes what follows an INSERT's rows.
 func (f *formatter) insertTail(s *Insert) {
+	if oc := s.OnConflict; oc != nil {
+		f.WriteString(" ON CONFLICT")
+		switch {
+		case oc.Columns != nil:
+			f.WriteString(" (")
+			f.identList(oc.Columns)
+			f.WriteByte(')')
+		case oc.Constraint != "":
+			f.WriteString(" ON CONSTRAINT ")
+			f.ident(oc.Constraint)
+		}
+		if oc.DoNothing {
+			f.WriteString(" DO NOTHING")
+		} else {
+			f.WriteString(" DO UPDATE SET ")
+			for i, a := range oc.Set {
+				if i > 0 {
+					f.WriteString(", ")
+				}
+				f.ident(a.Column)
+				f.WriteString(" = ")
+				f.expr(a.Value, 0)
+			}
+			if oc.Where != nil {
+				f.WriteString(" WHERE ")
+				f.expr(oc.Where, 0)
+			}
+		}
+	}
 	f.returning(s.Returning)
 }

@@ -248,6 +248,31 @@ func runInsert(ctx context.Context, read catalog.KV, buf *WriteBuffer, n *plan.I
 		return row, nil
 	}
 	var count int64
+	var conflicts *conflictHandler
+	if n.OnConflict != nil {
+		conflicts = &conflictHandler{w: w, plan: n.OnConflict, touched: map[string]bool{}}
+	}
+	// write inserts a built row, or applies ON CONFLICT when it conflicts.
+	write := func(row []types.Value) error {
+		if conflicts != nil {
+			written, handled, err := conflicts.handle(ctx, row)
+			if err != nil || handled {
+				if written != nil {
+					count++
+					err = ret.add(written)
+				}
+				return err
+			}
+		}
+		if err := w.insert(ctx, row); err != nil {
+			return err
+		}
+		if conflicts != nil {
+			conflicts.touched[string(w.t.EncodePK(row))] = true
+		}
+		count++
+		return ret.add(row)
+	}
 	if n.Query == nil {
 		for _, exprs := range n.Values {
 			src := make([]types.Value, len(exprs))
@@ -266,13 +291,9 @@ func runInsert(ctx context.Context, read catalog.KV, buf *WriteBuffer, n *plan.I
 			if err != nil {
 				return 0, err
 			}
-			if err := w.insert(ctx, row); err != nil {
+			if err := write(row); err != nil {
 				return 0, err
 			}
-			if err := ret.add(row); err != nil {
-				return 0, err
-			}
-			count++
 		}
 		return count, nil
 	}
@@ -294,13 +315,9 @@ func runInsert(ctx context.Context, read catalog.KV, buf *WriteBuffer, n *plan.I
 			if err != nil {
 				return 0, err
 			}
-			if err := w.insert(ctx, row); err != nil {
+			if err := write(row); err != nil {
 				return 0, err
 			}
-			if err := ret.add(row); err != nil {
-				return 0, err
-			}
-			count++
 		}
 	}
 }

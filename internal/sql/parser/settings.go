@@ -34,6 +34,9 @@ func (p *parser) settingName() (string, error) {
 		if t.kind != tkIdent {
 			return "", p.errExpected("a setting name")
 		}
+		if strings.Contains(t.str, ".") {
+			return "", p.errAt(t, "a part of a setting name cannot contain '.'")
+		}
 		p.pos++
 		parts = append(parts, t.str)
 		if !p.accept(tkDot) {

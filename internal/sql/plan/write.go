@@ -18,6 +18,8 @@ type Insert struct {
 	Values   [][]*Expr
 	Query    Node
 	Defaults []*Expr
+	// OnConflict is nil without ON CONFLICT.
+	OnConflict *OnConflict
 	// Returning is nil without RETURNING.
 	Returning *Returning
 }
@@ -134,6 +136,11 @@ func (p *Planner) PlanInsert(ins *ast.Insert) (*Insert, error) {
 	}
 	if n.Returning, err = p.planReturning(t, t.Name, ins.Returning); err != nil {
 		return nil, err
+	}
+	if ins.OnConflict != nil {
+		if n.OnConflict, err = p.planOnConflict(t, ins.OnConflict); err != nil {
+			return nil, err
+		}
 	}
 	if ins.Select != nil {
 		q, err := p.PlanQuery(ins.Select)
