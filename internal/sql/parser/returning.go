@@ -97,3 +97,13 @@ func (p *parser) parseOnConflict() (*ast.OnConflict, error) {
 	}
 	return oc, nil
 }
+
+// lockingClauseAhead reports whether a row-locking clause (FOR UPDATE,
+// FOR SHARE, FOR NO KEY UPDATE, FOR KEY SHARE) starts here.
+func (p *parser) lockingClauseAhead() bool {
+	if !p.peek().isWord("for") {
+		return false
+	}
+	n := p.peekN(1)
+	return n.isKw(kwUpdate) || n.isWord("share") || n.isWord("no") || n.isKw(kwKey)
+}

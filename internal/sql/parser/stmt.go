@@ -140,6 +140,10 @@ func (p *parser) parseSelectStmt() (ast.Statement, error) {
 	if err != nil {
 		return nil, err
 	}
+	if p.lockingClauseAhead() {
+		return nil, p.errCode(p.peek(), errcode.Unsupported,
+			"SELECT ... FOR UPDATE/SHARE is not supported (transactions are serializable: reads are already protected)")
+	}
 	return &ast.SelectStmt{Select: q}, nil
 }
 
@@ -707,7 +711,7 @@ func (p *parser) parseTableAlias() (string, error) {
 	if p.acceptKw(kwAs) {
 		return p.ident("alias")
 	}
-	if t := p.peek(); t.isIdent() && !t.isWord("returning") { // RETURNING is reserved in PostgreSQL
+	if t := p.peek(); t.isIdent() && !t.isWord("returning") && !p.lockingClauseAhead() { // reserved in PostgreSQL
 		return p.next().str, nil
 	}
 	return "", nil
