@@ -361,6 +361,12 @@ func (p *parser) parseWordExpr() (ast.Expr, error) {
 		}
 		return &ast.ExistsExpr{At: t.at(), Subquery: q}, nil
 	}
+	// pg_catalog.f(...) is f(...): the built-in functions are PostgreSQL's
+	// pg_catalog schema (drivers write pg_catalog.version()).
+	if t.isWord("pg_catalog") && p.peekN(1).kind == tkDot && p.peekN(2).kind == tkIdent && p.peekN(3).kind == tkLParen {
+		p.pos += 2
+		t = p.peek()
+	}
 	// LEFT is reserved (LEFT JOIN) but is also a string function.
 	if p.peekN(1).kind == tkLParen && (t.isIdent() || t.kw == kwLeft) {
 		return p.parseFuncCall()
