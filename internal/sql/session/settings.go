@@ -30,7 +30,10 @@ type settingDef struct {
 
 // settingDefs is the table of known settings. Names are matched
 // case-insensitively; settings whose name holds a dot (app.user_id) are
-// custom and take any string, as in PostgreSQL.
+// custom and take any string, as in PostgreSQL. A new setting is one entry
+// here (e.g. statement_timeout with a check that parses a duration); its
+// user reads it with Settings.Get, and SET/SHOW/RESET, SHOW ALL,
+// current_setting() and ParameterStatus follow from the entry.
 var settingDefs = []settingDef{
 	{name: "application_name", description: "Sets the application name to be reported in statistics and logs.",
 		report: true, check: anyString},
