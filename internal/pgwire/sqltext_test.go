@@ -20,6 +20,7 @@ func TestCountParamsFollowsTheDialect(t *testing.T) {
 		{`SELECT E'a\', $3', $1`, standard, 1},
 		{`SELECT '$9' -- $8` + "\n" + `, /* $7 */ "$6", ` + "`$5`" + `, $2`, standard, 2},
 		{`SELECT U&'\', $4`, standard, 4},
+		{`SELECT $$ $7 $$, $q$ $8 $q$, $2`, standard, 2},
 	} {
 		got, err := countParams(tc.sql, tc.opts)
 		if err != nil || got != tc.want {

@@ -30,8 +30,9 @@
 // escaped by doubling it or with a backslash, \\ \n \t \r \0 are escapes
 // and any other \x is x — unless Options.StandardStrings (pgwire's
 // standard_conforming_strings), where a backslash is an ordinary character.
-// In both dialects E'...' takes PostgreSQL's C-style escapes and U&'...'
-// [UESCAPE 'c'] its Unicode escapes. ParseWith, ParseMultiWith,
+// In both dialects E'...' takes PostgreSQL's C-style escapes, U&'...'
+// [UESCAPE 'c'] its Unicode escapes, and $$...$$ / $tag$...$tag$ is a
+// verbatim string. ParseWith, ParseMultiWith,
 // SplitStatementsWith, Splitter (incremental, for shells) and ScanCode
 // take the dialect; Format always writes the default one. Numbers: 42, 1.5, .5, 5., 1e300 (a number directly
 // followed by a letter is an error, not an implicit alias). Comments are

@@ -313,3 +313,44 @@ func decodeUnicodeEscapes(body string, esc byte) (string, string) {
 	}
 	return string(buf), ""
 }
+
+// dollarTagEnd returns the offset just past the opening tag of a
+// dollar-quoted string starting at i ($$ or $tag$, a tag being a word that
+// does not start with a digit), or 0 when none starts there ($1 is a
+// parameter). It returns -1 when text ends inside a possible tag (an
+// incremental scanner must wait for more).
+func dollarTagEnd[T ~string | ~[]byte](text T, i int) int {
+	j := i + 1
+	if j < len(text) && isDigit(text[j]) {
+		return 0
+	}
+	for j < len(text) && (isIdentByte(text[j]) || text[j] >= 0x80) {
+		j++
+	}
+	if j >= len(text) {
+		return -1
+	}
+	if text[j] != '$' {
+		return 0
+	}
+	return j + 1
+}
+
+// dollarString lexes $tag$...$tag$: the body is taken verbatim, in both
+// dialects (no escapes of any kind), as in PostgreSQL.
+func (l *lexer) dollarString(t *token, tagEnd int) error {
+	src := l.src
+	start := l.i
+	tag := src[start:tagEnd]
+	body := tagEnd
+	end := strings.Index(src[body:], tag)
+	if end < 0 {
+		return l.errSpan(start, tagEnd, "unterminated dollar-quoted string")
+	}
+	for l.i < body+end+len(tag) {
+		l.advance()
+	}
+	t.kind = tkString
+	t.str = src[body : body+end]
+	return nil
+}

@@ -137,6 +137,7 @@ func FuzzSplitter(f *testing.F) {
 		"SELECT 'a;b' -- x;y\n; /* c;d */ SELECT \"e\\\";f\"; SELECT `g;h`;SELECT 1-2/3;",
 		`SELECT E'it''s\';'; SELECT U&'\';x'; SELECT 'a\'; SELECT "b\"`,
 		"e'x';E'y'';';u&'z';U&'\\';",
+		"SELECT $$a;b$$; SELECT $t$ $$ ; $t$; SELECT $1;",
 	} {
 		f.Add(s, uint16(len(s)/2))
 	}

@@ -232,6 +232,9 @@ func (l *lexer) next(t *token) error {
 		}
 		return l.param(t, '@')
 	case b == '$':
+		if tagEnd := dollarTagEnd(src, l.i); tagEnd > 0 {
+			return l.dollarString(t, tagEnd)
+		}
 		return l.param(t, '$')
 	}
 	two := func(k tokKind) error { t.kind = k; l.i += 2; return nil }

@@ -15,6 +15,7 @@ const (
 	inIdent                 // `...`
 	inLineComment           // -- to the end of the line
 	inBlockComment          // /* ... */ (not nested)
+	inDollar                // $tag$ ... $tag$ (scanState.tag)
 )
 
 type scanState struct {
@@ -23,6 +24,7 @@ type scanState struct {
 	// backslash: a backslash escapes the next byte in this string (E'...',
 	// and '...' / "..." without Options.StandardStrings).
 	backslash bool
+	tag       string // the $tag$ that ends a dollar-quoted string
 }
 
 // scanStep advances over the unit of text at i (a byte, an escape pair, a
@@ -55,6 +57,15 @@ func scanStep[T ~string | ~[]byte](text T, i int, st *scanState, standard, final
 			return i + 1, false, true
 		case '`':
 			st.mode = inIdent
+			return i + 1, false, true
+		case '$':
+			switch tagEnd := dollarTagEnd(text, i); {
+			case tagEnd < 0 && !final:
+				return i, false, true
+			case tagEnd > 0:
+				st.mode, st.tag = inDollar, string(text[i:tagEnd])
+				return tagEnd, false, true
+			}
 			return i + 1, false, true
 		case '-', '/':
 			if !more {
@@ -102,6 +113,21 @@ func scanStep[T ~string | ~[]byte](text T, i int, st *scanState, standard, final
 	case inIdent:
 		if c == '`' {
 			st.mode = inCode
+		}
+		return i + 1, false, true
+	case inDollar:
+		if c != '$' {
+			return i + 1, false, true
+		}
+		if i+len(st.tag) > len(text) {
+			if !final {
+				return i, false, true
+			}
+			return i + 1, false, true
+		}
+		if string(text[i:i+len(st.tag)]) == st.tag {
+			st.mode = inCode
+			return i + len(st.tag), false, true
 		}
 		return i + 1, false, true
 	case inLineComment:
