@@ -1,127 +1,46 @@
 package cli
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/camusdb/camusdb-go/internal/sql/parser"
+)
 
 // shellSplitter cuts SQL text into statements at ';' outside string
-// literals ('...' and "..."), back-quoted identifiers and comments (-- to end
-// of line, /* ... */ not nested). Inside literals a backslash escapes the
-// next character and a doubled quote is an escaped quote (it simply closes
-// and reopens the literal). It is incremental: the shell feeds it one line at
-// a time and learns whether a statement is complete.
+// literals, back-quoted identifiers and comments with the server's lexer
+// rules for the HTTP dialect (parser.Splitter: backslash escapes in '...'
+// and "...", E'...' and U&'...' prefixes). It is incremental: the shell
+// feeds it one line at a time and learns whether a statement is complete.
 //
 // Statements are returned without their ';' and trimmed of surrounding
 // whitespace; text with nothing but whitespace and comments is not a
 // statement and is dropped.
 type shellSplitter struct {
-	buf        strings.Builder
-	state      shellSplitState
-	escaped    bool // previous byte was a backslash inside a literal
-	hasContent bool // buf holds something other than whitespace and comments
+	sp *parser.Splitter
 }
 
-type shellSplitState uint8
-
-const (
-	shellSplitNormal shellSplitState = iota
-	shellSplitSingle
-	shellSplitDouble
-	shellSplitBacktick
-	shellSplitLineComment
-	shellSplitBlockComment
-)
+func (sp *shellSplitter) splitter() *parser.Splitter {
+	if sp.sp == nil {
+		sp.sp = parser.NewSplitter(parser.Options{})
+	}
+	return sp.sp
+}
 
 // feed appends text and returns the statements it completed.
-func (sp *shellSplitter) feed(text string) []string {
-	var done []string
-	start := 0
-	for i := 0; i < len(text); i++ {
-		c := text[i]
-		switch sp.state {
-		case shellSplitNormal:
-			switch {
-			case c == ';':
-				sp.buf.WriteString(text[start:i])
-				start = i + 1
-				if stmt, ok := sp.take(); ok {
-					done = append(done, stmt)
-				}
-				continue
-			case c == '\'':
-				sp.state = shellSplitSingle
-			case c == '"':
-				sp.state = shellSplitDouble
-			case c == '`':
-				sp.state = shellSplitBacktick
-			case c == '-' && i+1 < len(text) && text[i+1] == '-':
-				sp.state = shellSplitLineComment
-				i++
-				continue
-			case c == '/' && i+1 < len(text) && text[i+1] == '*':
-				sp.state = shellSplitBlockComment
-				i++
-				continue
-			}
-			if !shellIsSpace(c) {
-				sp.hasContent = true
-			}
-		case shellSplitSingle, shellSplitDouble:
-			switch {
-			case sp.escaped:
-				sp.escaped = false
-			case c == '\\':
-				sp.escaped = true
-			case (c == '\'' && sp.state == shellSplitSingle) || (c == '"' && sp.state == shellSplitDouble):
-				sp.state = shellSplitNormal
-			}
-		case shellSplitBacktick:
-			if c == '`' {
-				sp.state = shellSplitNormal
-			}
-		case shellSplitLineComment:
-			if c == '\n' {
-				sp.state = shellSplitNormal
-			}
-		case shellSplitBlockComment:
-			if c == '*' && i+1 < len(text) && text[i+1] == '/' {
-				sp.state = shellSplitNormal
-				i++
-			}
-		}
-	}
-	sp.buf.WriteString(text[start:])
-	return done
-}
-
-// take returns the buffered statement and resets the buffer.
-func (sp *shellSplitter) take() (string, bool) {
-	stmt := strings.Trim(sp.buf.String(), shellSpaces)
-	ok := sp.hasContent
-	sp.buf.Reset()
-	sp.hasContent = false
-	return stmt, ok
-}
+func (sp *shellSplitter) feed(text string) []string { return sp.splitter().Feed(text) }
 
 // flush returns what is left at end of input as a final statement (a
 // script's last statement may lack its ';'). An unterminated literal or block
 // comment is passed on as is: the server reports the syntax error.
-func (sp *shellSplitter) flush() (string, bool) {
-	stmt, ok := sp.take()
-	sp.state, sp.escaped = shellSplitNormal, false
-	return stmt, ok
-}
+func (sp *shellSplitter) flush() (string, bool) { return sp.splitter().Flush() }
 
 // reset discards the pending statement.
-func (sp *shellSplitter) reset() {
-	sp.buf.Reset()
-	sp.hasContent, sp.state, sp.escaped = false, shellSplitNormal, false
-}
+func (sp *shellSplitter) reset() { sp.splitter().Reset() }
 
 // idle reports whether no statement is in progress: nothing but whitespace
 // and finished comments since the last ';'. A line comment ends at the line
 // end, so it does not keep the splitter busy.
-func (sp *shellSplitter) idle() bool {
-	return !sp.hasContent && (sp.state == shellSplitNormal || sp.state == shellSplitLineComment)
-}
+func (sp *shellSplitter) idle() bool { return sp.splitter().Idle() }
 
 // shellSpaces is the SQL lexer's white space (ASCII only).
 const shellSpaces = " \t\n\r\f\v"

@@ -108,6 +108,10 @@ type sqlRequest struct {
 	SQL          string               `json:"sql"`
 	Parameters   map[string]wireValue `json:"parameters"`
 	RowFormat    string               `json:"rowFormat"`
+	// StandardConformingStrings reads string literals as pgwire does
+	// (backslash is an ordinary character outside E'...'); off by default,
+	// the HTTP dialect of backslash escapes.
+	StandardConformingStrings bool `json:"standardConformingStrings"`
 	txnFields
 }
 
@@ -124,7 +128,8 @@ func (req *sqlRequest) sessionRequest() (session.Request, error) {
 	if err != nil {
 		return session.Request{}, err
 	}
-	return session.Request{Database: req.DatabaseName, SQL: req.SQL, Params: params, Txn: txn}, nil
+	return session.Request{Database: req.DatabaseName, SQL: req.SQL, Params: params, Txn: txn,
+		StandardStrings: req.StandardConformingStrings}, nil
 }
 
 func checkRowFormat(format string) (string, error) {

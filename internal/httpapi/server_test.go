@@ -189,8 +189,14 @@ func TestExecuteSQLQueryRows(t *testing.T) {
 	if len(rows) != 2 || !reflect.DeepEqual(rows[0].([]any)[2], value(2, nil, 1977, float64(0), false)) {
 		t.Errorf("array rows %v", rows)
 	}
-	if req := exec.lastRequest(t); req.Params != nil || req.Txn != nil {
+	if req := exec.lastRequest(t); req.Params != nil || req.Txn != nil || req.StandardStrings {
 		t.Errorf("request without parameters/txn: %+v", req)
+	}
+	// The literal dialect is the HTTP one unless the request asks for
+	// pgwire's standard-conforming strings.
+	wantOK(t, ts.post("/execute-sql-query", `{"sql":"SELECT 'a\\b'","standardConformingStrings":true}`))
+	if req := exec.lastRequest(t); !req.StandardStrings {
+		t.Errorf("standardConformingStrings not passed on: %+v", req)
 	}
 	calls := exec.calls()
 	wantFailed(t, ts.post("/execute-sql-query", `{"sql":"SELECT 1","rowFormat":"table"}`), 400, "CADB0400")

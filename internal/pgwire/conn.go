@@ -34,8 +34,9 @@ type conn struct {
 
 	user     string
 	database string
-	// settings holds the run-time parameters SHOW answers (lower-case keys).
-	settings map[string]string
+	// settings are the session's run-time parameters (SET, SHOW,
+	// current_setting()); set at startup.
+	settings *session.Settings
 
 	// txn is the open explicit transaction; txnFailed marks a transaction
 	// block in which a statement failed (PostgreSQL's 'E' state).
@@ -172,14 +173,20 @@ func (c *conn) startupMessage(m *pgproto3.StartupMessage) (bool, error) {
 	if c.database == "" {
 		c.database = c.user
 	}
-	c.settings = map[string]string{}
+	startup := map[string]string{}
 	for k, v := range m.Parameters {
 		switch k {
 		case "user", "database", "options", "replication":
 		default:
-			c.settings[strings.ToLower(k)] = v
+			startup[k] = v
 		}
 	}
+	settings, err := session.NewSettings(session.SettingsConfig{ServerVersion: c.srv.cfg.ServerVersion, User: c.user, Startup: startup})
+	if err != nil {
+		c.sendFatal("", err)
+		return false, err
+	}
+	c.settings = settings
 	if c.database != "" {
 		ctx, cancel := context.WithTimeout(c.srv.ctx, c.srv.cfg.StartupTimeout)
 		res, err := c.srv.cfg.Executor.Execute(ctx, session.Request{SQL: "USE " + quoteIdent(c.database)})
@@ -195,37 +202,17 @@ func (c *conn) startupMessage(m *pgproto3.StartupMessage) (bool, error) {
 		return false, err
 	}
 	c.be.Send(&pgproto3.AuthenticationOk{})
-	status := c.reportedSettings()
-	for _, name := range reportedOrder {
-		c.be.Send(&pgproto3.ParameterStatus{Name: name, Value: status[name]})
+	for _, st := range c.settings.Reported() {
+		c.be.Send(&pgproto3.ParameterStatus{Name: st.Name, Value: st.Value})
 	}
 	c.be.Send(&pgproto3.BackendKeyData{ProcessID: c.pid, SecretKey: c.secret[:]})
 	c.sendReady()
 	return true, c.be.Flush()
 }
 
-// reportedOrder lists the ParameterStatus sent at startup.
-var reportedOrder = []string{
-	"server_version", "server_encoding", "client_encoding", "DateStyle", "IntervalStyle",
-	"TimeZone", "integer_datetimes", "standard_conforming_strings", "application_name",
-	"is_superuser", "session_authorization",
-}
-
-func (c *conn) reportedSettings() map[string]string {
-	app := c.settings["application_name"]
-	return map[string]string{
-		"server_version":              c.srv.cfg.ServerVersion,
-		"server_encoding":             "UTF8",
-		"client_encoding":             "UTF8",
-		"DateStyle":                   "ISO, MDY",
-		"IntervalStyle":               "postgres",
-		"TimeZone":                    "UTC",
-		"integer_datetimes":           "on",
-		"standard_conforming_strings": "on",
-		"application_name":            app,
-		"is_superuser":                "on",
-		"session_authorization":       c.user,
-	}
+// parseOptions is the lexical dialect of this session's SQL text.
+func (c *conn) parseOptions() parser.Options {
+	return parser.Options{StandardStrings: c.settings.StandardStrings()}
 }
 
 // quoteIdent writes name as a backtick identifier of our dialect.
@@ -340,7 +327,7 @@ func (c *conn) sendReady() {
 // block run as one implicit transaction, as in PostgreSQL: an error undoes
 // the statements before it (see implicitTxnFits for which messages).
 func (c *conn) simpleQuery(text string) {
-	stmts := parser.SplitStatements(text)
+	stmts := parser.SplitStatementsWith(text, c.parseOptions())
 	if len(stmts) == 0 {
 		c.be.Send(&pgproto3.EmptyQueryResponse{})
 		return
@@ -470,6 +457,7 @@ func (c *conn) runStatement(sql string, params *paramSet) (outcome, error) {
 	}
 
 	res, err := c.execute(sql, params)
+	c.sendSettingChanges(res)
 	if err != nil {
 		if c.txn != nil {
 			switch txnControl {
@@ -494,14 +482,20 @@ func (c *conn) runStatement(sql string, params *paramSet) (outcome, error) {
 	switch res.Kind {
 	case session.ResultBegin:
 		c.txn = res.Txn
+		c.settings.BeginTxn()
 		return outcome{tag: "BEGIN"}, nil
 	case session.ResultCommit:
+		c.settings.EndTxn(true)
 		c.endTxn()
 		return outcome{tag: "COMMIT"}, nil
 	case session.ResultRollback:
 		c.endTxn()
 		return outcome{tag: "ROLLBACK"}, nil
 	case session.ResultRows:
+		switch first {
+		case "insert", "update", "delete": // ... RETURNING
+			return outcome{tag: affectedTag(first, int64(len(res.Rows))), rows: res}, nil
+		}
 		return outcome{tag: "SELECT " + strconv.Itoa(len(res.Rows)), rows: res}, nil
 	case session.ResultAffected:
 		return outcome{tag: affectedTag(first, res.RowsAffected)}, nil
@@ -511,6 +505,8 @@ func (c *conn) runStatement(sql string, params *paramSet) (outcome, error) {
 
 // endTxn leaves the transaction block; its portals go with it.
 func (c *conn) endTxn() {
+	c.settings.EndTxn(false) // a no-op after EndTxn(true)
+	c.sendSettingChanges(nil)
 	c.txn = nil
 	c.txnFailed = false
 	clear(c.portals)
@@ -531,7 +527,7 @@ func (c *conn) execute(sql string, params *paramSet) (*session.Result, error) {
 		cancel()
 	}()
 
-	req := session.Request{Database: c.database, SQL: sql, Txn: c.txn}
+	req := session.Request{Database: c.database, SQL: sql, Txn: c.txn, StandardStrings: c.settings.StandardStrings(), Settings: c.settings}
 	if params != nil {
 		req.Params = params.values
 	}
@@ -610,6 +606,20 @@ func (c *conn) sendFatal(state string, err error) {
 	}
 }
 
+// sendSettingChanges sends the notices of a statement (res may be nil)
+// and a ParameterStatus for every reported setting that changed, as
+// PostgreSQL does after SET, RESET and a rollback that undid a SET.
+func (c *conn) sendSettingChanges(res *session.Result) {
+	if res != nil {
+		for _, n := range res.Notices {
+			c.be.Send(&pgproto3.NoticeResponse{Severity: "NOTICE", SeverityUnlocalized: "NOTICE", Code: "00000", Message: n})
+		}
+	}
+	for _, st := range c.settings.TakeReports() {
+		c.be.Send(&pgproto3.ParameterStatus{Name: st.Name, Value: st.Value})
+	}
+}
+
 func (c *conn) sendNotice(state, msg string) {
 	c.be.Send(&pgproto3.NoticeResponse{Severity: "WARNING", SeverityUnlocalized: "WARNING", Code: state, Message: msg})
 }
@@ -622,7 +632,10 @@ func (c *conn) sendRows(res *session.Result, formats []int16, from, to int) erro
 		kinds[i] = col.Type
 	}
 	values := make([][]byte, len(kinds))
-	var buf []byte
+	floatDigits := c.settings.ExtraFloatDigits()
+	// Never nil: an empty value is a zero-length slice, and a nil one
+	// would go out as NULL.
+	buf := make([]byte, 0, 256)
 	for r := from; r < to; r++ {
 		row := res.Rows[r]
 		if len(row) != len(kinds) {
@@ -636,7 +649,7 @@ func (c *conn) sendRows(res *session.Result, formats []int16, from, to int) erro
 				continue
 			}
 			var err error
-			buf, err = appendValue(buf, kinds[i], formatOf(formats, i), v)
+			buf, err = appendValue(buf, kinds[i], formatOf(formats, i), v, floatDigits)
 			if err != nil {
 				return err
 			}

@@ -60,36 +60,46 @@
 // Describe of a statement answers ParameterDescription and NoData: the
 // result shape is only known once the statement is planned with its
 // parameters. Describe of a portal that produces rows (SELECT, WITH, SHOW,
-// DESCRIBE, EXPLAIN, VALUES) runs the statement then and answers its
+// DESCRIBE, EXPLAIN, VALUES, and any statement with RETURNING outside
+// literals) runs the statement then and answers its
 // RowDescription; other statements answer NoData and run at Execute. pgx
 // (v5.12+) sends Describe portal when a statement described no fields.
 //
-// # Client start-up statements answered here
+// # Session settings
 //
-// Real clients send a few PostgreSQL-specific statements; they are
-// answered without reaching the SQL layer:
+// Each connection has a session.Settings (the run-time parameters): the
+// start-up packet's parameters set their defaults (a bad value is a FATAL
+// 22023, unknown names are ignored), and every reported one (PostgreSQL's
+// GUC_REPORT: client_encoding, DateStyle, TimeZone, application_name,
+// standard_conforming_strings, ...) is sent as ParameterStatus at start-up
+// and again whenever SET, RESET, RESET ALL, DISCARD ALL or a rollback
+// that undoes a SET changes it. SET [SESSION|LOCAL], RESET, SHOW name,
+// SHOW ALL, current_setting() and set_config() are ordinary statements
+// run by the session server with session.Request.Settings; it answers
+// them (unknown names 42704, bad values 22023), and its notices (an
+// isolation level upgraded to SERIALIZABLE) go out as NoticeResponse.
+// The connection reads standard_conforming_strings for its literal
+// dialect and extra_float_digits for float text output.
 //
-//   - SET name = value / SET name TO value / SET SESSION ... → "SET"
-//     (the value is remembered for SHOW; nothing else changes);
-//     RESET name / RESET ALL, DISCARD ALL, DEALLOCATE [ALL|name];
-//   - SHOW name for the run-time parameters reported at start-up
-//     (server_version, server_encoding, client_encoding, DateStyle,
-//     TimeZone, standard_conforming_strings, integer_datetimes,
-//     application_name, transaction_isolation ("serializable"),
-//     search_path, ...), SHOW TRANSACTION ISOLATION LEVEL;
-//   - SELECT version(), SELECT current_database(), SELECT current_schema(),
-//     SELECT current_user / session_user, SELECT pg_backend_pid().
+// # Client statements answered here
+//
+// A few PostgreSQL-specific statements are answered without reaching the
+// SQL layer: DISCARD ALL (also resets the settings), DEALLOCATE
+// [ALL|name], SELECT current_user / session_user, SELECT pg_backend_pid().
 //
 // The server reports server_version "16.0" (psql and drivers parse it)
 // and standard_conforming_strings "on" (pgx requires it for its simple
-// protocol mode). Note that CamusDB string literals also treat backslash
-// as an escape (SPEC §2), so client-side interpolation of strings holding
-// backslashes differs from PostgreSQL; use parameters.
+// protocol mode), and means it: statements are parsed with
+// parser.Options.StandardStrings (session.Request.StandardStrings), so a
+// backslash in '...' is an ordinary character, E'...' has C-style escapes
+// and U&'...' Unicode escapes. Statement splitting and $n counting use the
+// same rules (parser.SplitStatementsWith, parser.ScanCode).
 //
 // # Not done
 //
-// COPY, authentication methods other than "trust", LISTEN/NOTIFY, the
-// function call protocol, PostgreSQL catalog queries (psql's \d family:
+// COPY and LISTEN/NOTIFY (both parse and answer 0A000 naming the
+// feature), authentication methods other than "trust", the function call
+// protocol, PostgreSQL catalog queries (psql's \d family:
 // they reach the SQL layer and fail), cursors (DECLARE/FETCH). A
 // multi-statement Query holding DDL or transaction control is not one
 // implicit transaction (PostgreSQL runs it atomically): each statement

@@ -14,6 +14,8 @@ type prepared struct {
 	sql       string // one statement; "" for an empty query
 	kw        []string
 	paramOIDs []uint32 // one per $n; 0 = unspecified
+	// rows: the statement returns rows (a query, SHOW, ... RETURNING).
+	rows bool
 }
 
 // portal is a statement bound to parameters by Bind.
@@ -35,7 +37,7 @@ func (c *conn) parse(m *pgproto3.Parse) error {
 	if _, exists := c.stmts[m.Name]; exists && m.Name != "" {
 		return &wireError{state: "42P05", err: errcode.New(errcode.InvalidInput, "prepared statement %q already exists", m.Name)}
 	}
-	stmts := parser.SplitStatements(m.Query)
+	stmts := parser.SplitStatementsWith(m.Query, c.parseOptions())
 	if len(stmts) > 1 {
 		return &wireError{state: "42601", err: errcode.New(errcode.SyntaxError, "cannot insert multiple commands into a prepared statement")}
 	}
@@ -43,8 +45,9 @@ func (c *conn) parse(m *pgproto3.Parse) error {
 	if len(stmts) == 1 {
 		p.sql = stmts[0]
 		p.kw = leadingKeywords(p.sql, 3)
+		p.rows = producesRows(p.kw) || hasReturning(p.sql, c.parseOptions())
 	}
-	n, err := countParams(p.sql)
+	n, err := countParams(p.sql, c.parseOptions())
 	if err != nil {
 		return err
 	}
@@ -104,7 +107,7 @@ func (c *conn) describe(m *pgproto3.Describe) error {
 		if p == nil {
 			return &wireError{state: "34000", err: errcode.New(errcode.InvalidInput, "portal %q does not exist", m.Name)}
 		}
-		if !producesRows(p.stmt.kw) {
+		if !p.stmt.rows {
 			c.be.Send(&pgproto3.NoData{})
 			return nil
 		}

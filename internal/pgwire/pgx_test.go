@@ -312,7 +312,7 @@ func TestClientStartupStatements(t *testing.T) {
 	_, ts := memServer(t)
 	conn := ts.connect(t, "test")
 	ctx := testCtx(t)
-	for _, sql := range []string{"SET application_name = 'x'", "SET search_path TO public", "SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL SERIALIZABLE", "DISCARD ALL", "DEALLOCATE ALL", "RESET ALL"} {
+	for _, sql := range []string{"DISCARD ALL", "DEALLOCATE ALL", "RESET ALL", "SET application_name = 'x'", "SET search_path TO public", "SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL SERIALIZABLE"} {
 		mustExec(t, conn, sql)
 	}
 	for sql, want := range map[string]string{

@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/camusdb/camusdb-go/internal/sql/parser"
 	"github.com/camusdb/camusdb-go/internal/sql/session"
 	"github.com/camusdb/camusdb-go/internal/sql/types"
 	"github.com/camusdb/camusdb-go/internal/util/errcode"
@@ -50,59 +51,35 @@ func isWordByte(c byte) bool {
 }
 
 // countParams returns the highest $n in sql outside literals, quoted
-// identifiers and comments (the quoting rules of the lexer, SPEC §2).
-func countParams(sql string) (int, error) {
+// identifiers and comments (the lexer's quoting rules, via
+// parser.ScanCode).
+func countParams(sql string, opts parser.Options) (int, error) {
 	highest := 0
-	for i := 0; i < len(sql); {
-		c := sql[i]
-		switch {
-		case c == '\'' || c == '"' || c == '`':
-			i = skipQuoted(sql, i)
-		case c == '-' && i+1 < len(sql) && sql[i+1] == '-':
-			for i < len(sql) && sql[i] != '\n' {
-				i++
+	var err error
+	parser.ScanCode(sql, opts, func(start, end int) {
+		for i := start; i < end && err == nil; i++ {
+			if sql[i] != '$' {
+				continue
 			}
-		case c == '/' && i+1 < len(sql) && sql[i+1] == '*':
-			if end := strings.Index(sql[i+2:], "*/"); end >= 0 {
-				i += end + 4
-			} else {
-				i = len(sql)
-			}
-		case c == '$':
 			j := i + 1
-			for j < len(sql) && sql[j] >= '0' && sql[j] <= '9' {
+			for j < end && sql[j] >= '0' && sql[j] <= '9' {
 				j++
 			}
 			if j > i+1 {
-				n, err := strconv.Atoi(sql[i+1 : j])
-				if err != nil || n > maxParams {
-					return 0, errcode.New(errcode.InvalidInput, "parameter %s is out of range (at most $%d)", sql[i:j], maxParams)
+				n, convErr := strconv.Atoi(sql[i+1 : j])
+				if convErr != nil || n > maxParams {
+					err = errcode.New(errcode.InvalidInput, "parameter %s is out of range (at most $%d)", sql[i:j], maxParams)
+					return
 				}
 				highest = max(highest, n)
 			}
-			i = j
-		default:
-			i++
+			i = j - 1
 		}
+	})
+	if err != nil {
+		return 0, err
 	}
 	return highest, nil
-}
-
-// skipQuoted returns the offset just past the quoted text starting at i:
-// a backslash escapes the next byte in strings (not in backtick names).
-func skipQuoted(s string, i int) int {
-	q := s[i]
-	for i++; i < len(s); i++ {
-		switch s[i] {
-		case q:
-			return i + 1
-		case '\\':
-			if q != '`' {
-				i++
-			}
-		}
-	}
-	return len(s)
 }
 
 // txnControl classifies transaction-control statements.
@@ -147,6 +124,21 @@ func producesRows(kw []string) bool {
 	return false
 }
 
+// hasReturning reports whether sql holds the word RETURNING outside
+// literals and comments: an INSERT, UPDATE or DELETE that returns rows.
+func hasReturning(sql string, opts parser.Options) bool {
+	const word = "returning"
+	isWord := func(b byte) bool { return isWordByte(b) || b >= '0' && b <= '9' || b >= 0x80 }
+	found := false
+	parser.ScanCode(sql, opts, func(start, end int) {
+		for at := start; !found && at+len(word) <= end; at++ {
+			found = strings.EqualFold(sql[at:at+len(word)], word) &&
+				(at == start || !isWord(sql[at-1])) && (at+len(word) == end || !isWord(sql[at+len(word)]))
+		}
+	})
+	return found
+}
+
 func affectedTag(first string, n int64) string {
 	count := strconv.FormatInt(n, 10)
 	switch first {
@@ -175,6 +167,8 @@ func ddlTag(kw []string) string {
 		}
 	case "rename":
 		return "ALTER DATABASE"
+	case "truncate":
+		return "TRUNCATE TABLE"
 	case "use":
 		return "SET"
 	}
@@ -188,17 +182,11 @@ func (c *conn) intercept(sql string, kw []string) (res *session.Result, tag stri
 		return nil, "", false
 	}
 	switch kw[0] {
-	case "set":
-		c.applySet(sql)
-		return nil, "SET", true
-	case "reset":
-		if len(kw) > 1 && kw[1] != "all" {
-			delete(c.settings, kw[1])
-		}
-		return nil, "RESET", true
 	case "discard":
 		clear(c.stmts)
 		clear(c.portals)
+		c.settings.ResetAll()
+		c.sendSettingChanges(nil)
 		return nil, "DISCARD ALL", true
 	case "deallocate":
 		rest := kw[1:]
@@ -211,28 +199,9 @@ func (c *conn) intercept(sql string, kw []string) (res *session.Result, tag stri
 			delete(c.stmts, rest[0])
 		}
 		return nil, "DEALLOCATE", true
-	case "show":
-		if len(kw) < 2 {
-			return nil, "", false
-		}
-		name := kw[1]
-		if name == "transaction" && len(kw) > 2 && kw[2] == "isolation" {
-			name = "transaction_isolation"
-		}
-		value, ok := c.setting(name)
-		if !ok {
-			return nil, "", false
-		}
-		return singleValue(name, types.NewString(value)), "SHOW", true
 	case "select":
 		compact := strings.ToLower(strings.Join(strings.Fields(strings.TrimSuffix(strings.TrimSpace(sql), ";")), ""))
 		switch compact {
-		case "selectversion()":
-			return singleValue("version", types.NewString("PostgreSQL "+c.srv.cfg.ServerVersion+" (CamusDB-Go)")), "SELECT 1", true
-		case "selectcurrent_database()":
-			return singleValue("current_database", types.NewString(c.database)), "SELECT 1", true
-		case "selectcurrent_schema()":
-			return singleValue("current_schema", types.NewString("public")), "SELECT 1", true
 		case "selectcurrent_user", "selectcurrent_user()", "selectsession_user", "selectuser":
 			return singleValue(strings.TrimSuffix(strings.TrimPrefix(compact, "select"), "()"), types.NewString(c.user)), "SELECT 1", true
 		case "selectpg_backend_pid()":
@@ -248,77 +217,4 @@ func singleValue(name string, v types.Value) *session.Result {
 		Columns: []session.Column{{Name: name, Type: v.Kind}},
 		Rows:    [][]types.Value{{v}},
 	}
-}
-
-// setting returns the value SHOW name answers, for the parameters the
-// server knows about (run-time parameters and those a client SET).
-func (c *conn) setting(name string) (string, bool) {
-	if v, ok := c.settings[name]; ok {
-		return v, true
-	}
-	for k, v := range c.reportedSettings() {
-		if strings.EqualFold(k, name) {
-			return v, true
-		}
-	}
-	switch name {
-	case "server_version_num":
-		major, _, _ := strings.Cut(c.srv.cfg.ServerVersion, ".")
-		if n, err := strconv.Atoi(major); err == nil {
-			return strconv.Itoa(n * 10000), true
-		}
-		return "160000", true
-	case "transaction_isolation", "default_transaction_isolation":
-		return "serializable", true
-	case "search_path":
-		return `"$user", public`, true
-	case "max_identifier_length":
-		return "63", true
-	case "transaction_read_only", "default_transaction_read_only":
-		return "off", true
-	}
-	return "", false
-}
-
-// applySet remembers SET name {=|TO} value for SHOW. Other SET forms
-// (SET TRANSACTION ..., SET TIME ZONE ...) are accepted and ignored,
-// except TIME ZONE which is remembered as timezone.
-func (c *conn) applySet(sql string) {
-	words := strings.Fields(strings.TrimSuffix(strings.TrimSpace(sql), ";"))
-	if len(words) < 2 {
-		return
-	}
-	words = words[1:]
-	if w := strings.ToLower(words[0]); w == "session" || w == "local" {
-		words = words[1:]
-	}
-	if len(words) >= 3 && strings.EqualFold(words[0], "time") && strings.EqualFold(words[1], "zone") {
-		c.settings["timezone"] = unquoteSetting(strings.Join(words[2:], " "))
-		return
-	}
-	if len(words) == 0 {
-		return
-	}
-	// name=value may come without spaces.
-	text := strings.Join(words, " ")
-	name, value, ok := strings.Cut(text, "=")
-	if !ok {
-		parts := strings.SplitN(text, " ", 3)
-		if len(parts) < 3 || !strings.EqualFold(parts[1], "to") {
-			return
-		}
-		name, value = parts[0], parts[2]
-	}
-	name = strings.ToLower(strings.TrimSpace(name))
-	if name == "" || strings.ContainsAny(name, " \t") {
-		return
-	}
-	c.settings[name] = unquoteSetting(strings.TrimSpace(value))
-}
-
-func unquoteSetting(v string) string {
-	if len(v) >= 2 && (v[0] == '\'' || v[0] == '"') && v[len(v)-1] == v[0] {
-		return v[1 : len(v)-1]
-	}
-	return v
 }

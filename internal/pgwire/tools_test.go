@@ -34,6 +34,9 @@ BEGIN;
 UPDATE robots SET name = 'BB-8' WHERE id = 2;
 COMMIT;
 SELECT id, name, ok FROM robots ORDER BY id;
+SELECT 'C:\new' AS path, E'tab\there' AS esc, length('a\nb') AS four;
+SET application_name = 'psql-test';
+SHOW application_name;
 `
 	cmd := exec.CommandContext(ctx, psql, "-X", "-v", "ON_ERROR_STOP=1", "-d", "test", "-A", "-F", ",")
 	cmd.Env = toolEnv(t, ts)
@@ -42,7 +45,8 @@ SELECT id, name, ok FROM robots ORDER BY id;
 	if err != nil {
 		t.Fatalf("psql: %v\n%s", err, out)
 	}
-	for _, want := range []string{"CREATE TABLE", "INSERT 0 2", "BEGIN", "UPDATE 1", "COMMIT", "id,name,ok", "1,R2-D2,t", "2,BB-8,f", "(2 rows)"} {
+	for _, want := range []string{"CREATE TABLE", "INSERT 0 2", "BEGIN", "UPDATE 1", "COMMIT", "id,name,ok", "1,R2-D2,t", "2,BB-8,f", "(2 rows)",
+		"path,esc,four", "C:\\new,tab\there,4", "SET", "psql-test"} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("psql output lacks %q:\n%s", want, out)
 		}

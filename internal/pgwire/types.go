@@ -62,10 +62,11 @@ func formatOf(formats []int16, i int) int16 {
 	return formatText
 }
 
-// appendValue appends non-NULL v of a column of kind col in format.
-func appendValue(buf []byte, col types.Kind, format int16, v types.Value) ([]byte, error) {
+// appendValue appends non-NULL v of a column of kind col in format;
+// floatDigits is the session's extra_float_digits (text floats).
+func appendValue(buf []byte, col types.Kind, format int16, v types.Value, floatDigits int) ([]byte, error) {
 	if format == formatText {
-		return appendText(buf, v), nil
+		return appendText(buf, v, floatDigits), nil
 	}
 	switch col {
 	case types.Int64:
@@ -92,13 +93,16 @@ func appendValue(buf []byte, col types.Kind, format int16, v types.Value) ([]byt
 			return append(buf, 0), nil
 		}
 	default: // text: the binary form of text is its bytes
-		return appendText(buf, v), nil
+		return appendText(buf, v, floatDigits), nil
 	}
 	return nil, errcode.New(errcode.Internal, "value %s of kind %s in a column of kind %s", v.String(), v.Kind, col)
 }
 
-// appendText appends the PostgreSQL text form of non-NULL v.
-func appendText(buf []byte, v types.Value) []byte {
+// appendText appends the PostgreSQL text form of non-NULL v. Floats follow
+// extra_float_digits (floatDigits) as PostgreSQL 12+ does: above 0 the
+// shortest text that reads back exactly, else 15+floatDigits significant
+// digits.
+func appendText(buf []byte, v types.Value, floatDigits int) []byte {
 	switch v.Kind {
 	case types.Int64:
 		return strconv.AppendInt(buf, v.Int, 10)
@@ -110,6 +114,9 @@ func appendText(buf []byte, v types.Value) []byte {
 			return append(buf, "-Infinity"...)
 		case math.IsNaN(v.Float):
 			return append(buf, "NaN"...)
+		}
+		if floatDigits <= 0 {
+			return strconv.AppendFloat(buf, v.Float, 'g', 15+floatDigits, 64)
 		}
 		return strconv.AppendFloat(buf, v.Float, 'g', -1, 64)
 	case types.Bool:

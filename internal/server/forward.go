@@ -329,6 +329,9 @@ func encodeForwardQuery(req session.Request) ([]byte, error) {
 	b = appendJSONText(b, req.Database)
 	b = append(b, `,"sql":`...)
 	b = appendJSONText(b, req.SQL)
+	if req.StandardStrings {
+		b = append(b, `,"standardConformingStrings":true`...)
+	}
 	if len(req.Params) > 0 {
 		b = append(b, `,"parameters":{`...)
 		first := true

@@ -224,6 +224,15 @@ func TestForwarderRoundTrip(t *testing.T) {
 		t.Fatalf("empty rows: %+v, %v", got, err)
 	}
 
+	// The lexical dialect travels with the statement: the same text means
+	// different strings in the two.
+	if _, err = f.Execute(ctx, session.Request{SQL: `SELECT 'a\nb'`, Txn: &h, StandardStrings: true}); err != nil {
+		t.Fatal(err)
+	}
+	if last := remote.requests[len(remote.requests)-1]; !last.StandardStrings || sent.StandardStrings {
+		t.Fatalf("standard strings not forwarded: %+v then %+v", sent, last)
+	}
+
 	remote.result = &session.Result{Kind: session.ResultAffected, RowsAffected: 3, Database: "db"}
 	if got, err = f.Execute(ctx, session.Request{Database: "db", SQL: "DELETE FROM t WHERE x > 1", Txn: &h}); err != nil ||
 		!reflect.DeepEqual(got, remote.result) {

@@ -97,6 +97,62 @@ func TestNodeServesPGWire(t *testing.T) {
 	_ = conn.Close(ctx)
 }
 
+// TestNodePGWireStringLiterals: over pgwire string literals are
+// standard-conforming (the server reports standard_conforming_strings =
+// on), so a backslash is stored as written; E'...' has escapes. Over HTTP
+// the dialect keeps backslash escapes.
+func TestNodePGWireStringLiterals(t *testing.T) {
+	n := startPGNode(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, pgURL(n))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "CREATE TABLE notes (id INT64 PRIMARY KEY, body STRING)"); err != nil {
+		t.Fatal(err)
+	}
+	// Simple protocol (several statements in one Query) and extended.
+	if _, err := conn.Exec(ctx, `INSERT INTO notes VALUES (1, 'a\nb'); INSERT INTO notes VALUES (2, E'a\nb')`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, `INSERT INTO notes VALUES ($1, 'C:\new'), (4, U&'\0063af\00E9')`, 3); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.sql.Execute(ctx, session.Request{Database: "test", SQL: `INSERT INTO notes VALUES (5, 'a\nb')`}); err != nil {
+		t.Fatal(err)
+	}
+	want := map[int64]string{1: `a\nb`, 2: "a\nb", 3: `C:\new`, 4: "café", 5: "a\nb"}
+	rows, err := conn.Query(ctx, "SELECT id, body FROM notes ORDER BY id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[int64]string{}
+	for rows.Next() {
+		var id int64
+		var body string
+		if err := rows.Scan(&id, &body); err != nil {
+			t.Fatal(err)
+		}
+		got[id] = body
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("stored %v, want %v", got, want)
+	}
+	if len(got[1]) != 4 || len(got[2]) != 3 {
+		t.Fatalf("'a\\nb' is %d characters, E'a\\nb' %d", len(got[1]), len(got[2]))
+	}
+	// A quote after a backslash ends the literal, as in PostgreSQL.
+	var s string
+	if err := conn.QueryRow(ctx, `SELECT 'it\' || 's'`).Scan(&s); err != nil || s != `it\s` {
+		t.Fatalf("got %q, %v", s, err)
+	}
+}
+
 // BenchmarkNodePGWire: pgx, 16 connections, on the real stack (Raft,
 // Pebble, fsync): go test -run '^$' -bench NodePGWire ./internal/server
 func BenchmarkNodePGWire(b *testing.B) {

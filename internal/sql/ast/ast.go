@@ -316,8 +316,11 @@ type CreateTable struct {
 
 type DropTable struct {
 	At       Pos
-	Name     string
+	Names    []string // DROP TABLE a, b drops both or, on an error, neither
 	IfExists bool
+	// Behavior is "", "CASCADE" or "RESTRICT": nothing depends on a table
+	// (no views, no foreign keys), so both mean the same.
+	Behavior string
 }
 
 // AlterTable holds exactly one action.
@@ -357,6 +360,11 @@ type Insert struct {
 	Columns []string // nil when absent
 	Rows    [][]Expr // VALUES rows; nil when Select is set
 	Select  *Select
+	// OnConflict is ON CONFLICT ... (nil when absent).
+	OnConflict *OnConflict
+	// Returning is RETURNING items (nil when absent): evaluated on each
+	// written row, they make the statement return rows.
+	Returning []SelectItem
 }
 
 // Assignment is col = expr in UPDATE.
@@ -371,6 +379,8 @@ type Update struct {
 	Alias string
 	Set   []Assignment
 	Where Expr // required by the grammar's user; nil when absent (planner rejects)
+	// Returning items are evaluated on each row's new values.
+	Returning []SelectItem
 }
 
 type Delete struct {
@@ -378,6 +388,8 @@ type Delete struct {
 	Table string
 	Alias string
 	Where Expr // nil when absent (planner rejects)
+	// Returning items are evaluated on each deleted row.
+	Returning []SelectItem
 }
 
 // SelectStmt wraps a query as a statement.

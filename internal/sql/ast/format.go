@@ -498,24 +498,7 @@ func (f *formatter) simpleSelect(s *Select) {
 	if s.Distinct {
 		f.WriteString("DISTINCT ")
 	}
-	for i, it := range s.Items {
-		if i > 0 {
-			f.WriteString(", ")
-		}
-		switch {
-		case it.Star && it.StarTable != "":
-			f.ident(it.StarTable)
-			f.WriteString(".*")
-		case it.Star:
-			f.WriteByte('*')
-		default:
-			f.expr(it.Expr, 0)
-			if it.Alias != "" {
-				f.WriteString(" AS ")
-				f.alias(it.Alias)
-			}
-		}
-	}
+	f.selectItems(s.Items)
 	if len(s.From) > 0 {
 		f.WriteString(" FROM ")
 		for i, te := range s.From {
@@ -612,17 +595,18 @@ func (f *formatter) statement(s Statement) {
 		if s.Select != nil {
 			f.WriteByte(' ')
 			f.query(s.Select)
-			return
-		}
-		f.WriteString(" VALUES ")
-		for i, row := range s.Rows {
-			if i > 0 {
-				f.WriteString(", ")
+		} else {
+			f.WriteString(" VALUES ")
+			for i, row := range s.Rows {
+				if i > 0 {
+					f.WriteString(", ")
+				}
+				f.WriteByte('(')
+				f.exprList(row)
+				f.WriteByte(')')
 			}
-			f.WriteByte('(')
-			f.exprList(row)
-			f.WriteByte(')')
 		}
+		f.insertTail(s)
 	case *Update:
 		f.WriteString("UPDATE ")
 		f.ident(s.Table)
@@ -643,6 +627,7 @@ func (f *formatter) statement(s Statement) {
 			f.WriteString(" WHERE ")
 			f.expr(s.Where, 0)
 		}
+		f.returning(s.Returning)
 	case *Delete:
 		f.WriteString("DELETE FROM ")
 		f.ident(s.Table)
@@ -654,6 +639,7 @@ func (f *formatter) statement(s Statement) {
 			f.WriteString(" WHERE ")
 			f.expr(s.Where, 0)
 		}
+		f.returning(s.Returning)
 	case *CreateDatabase:
 		f.WriteString("CREATE DATABASE ")
 		if s.IfNotExists {
@@ -696,7 +682,8 @@ func (f *formatter) statement(s Statement) {
 		if s.IfExists {
 			f.WriteString("IF EXISTS ")
 		}
-		f.ident(s.Name)
+		f.identList(s.Names)
+		f.behavior(s.Behavior)
 	case *AlterTable:
 		f.WriteString("ALTER TABLE ")
 		f.ident(s.Table)
@@ -756,7 +743,9 @@ func (f *formatter) statement(s Statement) {
 			f.WriteString(s.What)
 		}
 	default:
-		f.WriteString("<unknown statement>")
+		if !f.otherStatement(s) {
+			f.WriteString("<unknown statement>")
+		}
 	}
 }
 
@@ -854,4 +843,25 @@ func (f *formatter) indexColumns(cols []IndexColumn) {
 		}
 	}
 	f.WriteByte(')')
+}
+
+func (f *formatter) selectItems(items []SelectItem) {
+	for i, it := range items {
+		if i > 0 {
+			f.WriteString(", ")
+		}
+		switch {
+		case it.Star && it.StarTable != "":
+			f.ident(it.StarTable)
+			f.WriteString(".*")
+		case it.Star:
+			f.WriteByte('*')
+		default:
+			f.expr(it.Expr, 0)
+			if it.Alias != "" {
+				f.WriteString(" AS ")
+				f.alias(it.Alias)
+			}
+		}
+	}
 }

@@ -33,6 +33,13 @@ func args(vs ...types.Value) []types.Value { return vs }
 // with ordinary values, edge values and bad arguments. The datadriven
 // files of package eval cover the same functions through SQL text.
 var fnCases = []fnCase{
+	// Session functions without a session (the HTTP API); with one they
+	// are tested through pgwire (internal/pgwire/settings_test.go).
+	{"current_setting", args(str("TimeZone")), null, errcode.Unsupported},
+	{"set_config", args(str("a.b"), str("1"), bl(false)), null, errcode.Unsupported},
+	{"version", nil, str("PostgreSQL 16.0 (CamusDB-Go)"), ""},
+	{"current_database", nil, null, ""},
+	{"current_schema", nil, str("public"), ""},
 	{"length", args(str("ñandú")), i64(5), ""},
 	{"length", args(i64(1)), null, errcode.InvalidInput},
 	{"lower", args(str("ÉA")), str("éa"), ""},

@@ -17,6 +17,22 @@ type Context struct {
 	Now time.Time
 	// IDs generates gen_id() values; nil means the process-wide generator.
 	IDs *IDGenerator
+	// Settings are the session's settings (current_setting, set_config,
+	// version, current_schema); nil outside a session (the HTTP API).
+	Settings Settings
+	// Database is the current database ("" when none).
+	Database string
+}
+
+// Settings is a session's run-time parameters as functions see them.
+// Errors are *errcode.Error (CADB0017 for an unknown name, CADB0400 for a
+// bad value).
+type Settings interface {
+	// Get returns the current value of a setting.
+	Get(name string) (string, error)
+	// Set changes a setting for the session, or until the end of the
+	// transaction when local, and returns the new value.
+	Set(name, value string, local bool) (string, error)
 }
 
 // ArgClass is the set of kinds a parameter accepts. NULL is accepted by
@@ -192,6 +208,7 @@ func buildRegistry() map[string]*Func {
 	add(dateFuncs(), nil)
 	add(jsonFuncs(), nil)
 	add(convFuncs(), map[string]string{"str_id": "to_id"})
+	add(sessionFuncs(), nil)
 	return m
 }
 

@@ -29,6 +29,11 @@ type Env struct {
 	// IDs, when set, generates gen_id() values (tests); nil means the
 	// process-wide generator.
 	IDs *builtins.IDGenerator
+	// Settings and Database are what the session functions read
+	// (current_setting, set_config, current_database...); nil and "" outside
+	// a session.
+	Settings builtins.Settings
+	Database string
 }
 
 // Compiled is an expression ready to evaluate.
@@ -121,6 +126,8 @@ func newCompiler(scope Scope, env *Env, hook Hook) *compiler {
 	if env != nil {
 		c.fnCtx.Now = env.Now
 		c.fnCtx.IDs = env.IDs
+		c.fnCtx.Settings = env.Settings
+		c.fnCtx.Database = env.Database
 	}
 	if c.fnCtx.Now.IsZero() {
 		c.fnCtx.Now = time.Now()

@@ -252,24 +252,30 @@ func createTable(p *plan.Planner, buf *WriteBuffer, s *ast.CreateTable) error {
 	return catalog.CreateTable(p.Ctx, buf, t)
 }
 
-// dropTable removes the table and deletes its rows and index entries in
-// the same transaction.
+// dropTable removes the tables and deletes their rows and index entries
+// in the same transaction; a missing table (without IF EXISTS) fails the
+// whole statement, so none is dropped.
 func dropTable(p *plan.Planner, buf *WriteBuffer, s *ast.DropTable) error {
 	db, err := p.DatabaseDesc()
 	if err != nil {
 		return err
 	}
-	t, err := catalog.LookupTable(p.Ctx, buf, db.ID, s.Name)
-	if err != nil {
-		return err
-	}
-	if t == nil {
-		if s.IfExists {
-			return nil
+	for _, name := range s.Names {
+		t, err := catalog.LookupTable(p.Ctx, buf, db.ID, name)
+		if err != nil {
+			return err
 		}
-		return errcode.New(errcode.UnknownTable, "table %q does not exist", s.Name)
+		if t == nil {
+			if s.IfExists {
+				continue
+			}
+			return errcode.New(errcode.UnknownTable, "table %q does not exist", name)
+		}
+		if err := catalog.DropTable(p.Ctx, buf, t); err != nil {
+			return err
+		}
 	}
-	return catalog.DropTable(p.Ctx, buf, t)
+	return nil
 }
 
 // createIndex adds an index and back-fills it from the table's rows in the

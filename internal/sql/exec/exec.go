@@ -98,33 +98,38 @@ func execute(ctx context.Context, env Env, buf *WriteBuffer, stmt ast.Statement)
 		if err != nil {
 			return nil, err
 		}
-		count, err := runInsert(ctx, env.Txn, buf, n)
+		ret := newReturned(n.Returning)
+		count, err := runInsert(ctx, env.Txn, buf, n, ret)
 		if err == nil && count > 0 {
 			env.Stats.Changed(n.Table)
 		}
-		return affected(count, err)
+		return ret.result(count, err)
 	case *ast.Update:
 		n, err := p.PlanUpdate(s)
 		if err != nil {
 			return nil, err
 		}
-		count, err := runUpdate(ctx, env.Txn, buf, n)
+		ret := newReturned(n.Returning)
+		count, err := runUpdate(ctx, env.Txn, buf, n, ret)
 		if err == nil && count > 0 {
 			env.Stats.Changed(n.Table)
 		}
-		return affected(count, err)
+		return ret.result(count, err)
 	case *ast.Delete:
 		n, err := p.PlanDelete(s)
 		if err != nil {
 			return nil, err
 		}
-		count, err := runDelete(ctx, env.Txn, buf, n)
+		ret := newReturned(n.Returning)
+		count, err := runDelete(ctx, env.Txn, buf, n, ret)
 		if err == nil && count > 0 {
 			env.Stats.Changed(n.Table)
 		}
-		return affected(count, err)
+		return ret.result(count, err)
 	case *ast.Show:
 		return show(ctx, p, buf, s)
+	case *ast.Truncate:
+		return ddl(truncate(ctx, p, buf, s, env.Stats)) // truncate.go
 	case *ast.CreateDatabase, *ast.DropDatabase, *ast.RenameDatabase, *ast.CreateTable,
 		*ast.DropTable, *ast.CreateIndex, *ast.DropIndex, *ast.AlterTable:
 		return ddl(executeDDL(ctx, p, buf, s)) // ddl.go

@@ -215,7 +215,7 @@ func coerce(v types.Value, col *catalog.ColumnDesc) (types.Value, error) {
 }
 
 // runInsert executes an INSERT plan and returns the number of rows written.
-func runInsert(ctx context.Context, read catalog.KV, buf *WriteBuffer, n *plan.Insert) (int64, error) {
+func runInsert(ctx context.Context, read catalog.KV, buf *WriteBuffer, n *plan.Insert, ret *returned) (int64, error) {
 	w := newTableWriter(n.Table, buf)
 	// pos[o] is the source position of table column o, -1 when untargeted.
 	pos := make([]int, len(n.Table.Columns))
@@ -248,6 +248,31 @@ func runInsert(ctx context.Context, read catalog.KV, buf *WriteBuffer, n *plan.I
 		return row, nil
 	}
 	var count int64
+	var conflicts *conflictHandler
+	if n.OnConflict != nil {
+		conflicts = &conflictHandler{w: w, plan: n.OnConflict, touched: map[string]bool{}}
+	}
+	// write inserts a built row, or applies ON CONFLICT when it conflicts.
+	write := func(row []types.Value) error {
+		if conflicts != nil {
+			written, handled, err := conflicts.handle(ctx, row)
+			if err != nil || handled {
+				if written != nil {
+					count++
+					err = ret.add(written)
+				}
+				return err
+			}
+		}
+		if err := w.insert(ctx, row); err != nil {
+			return err
+		}
+		if conflicts != nil {
+			conflicts.touched[string(w.t.EncodePK(row))] = true
+		}
+		count++
+		return ret.add(row)
+	}
 	if n.Query == nil {
 		for _, exprs := range n.Values {
 			src := make([]types.Value, len(exprs))
@@ -266,10 +291,9 @@ func runInsert(ctx context.Context, read catalog.KV, buf *WriteBuffer, n *plan.I
 			if err != nil {
 				return 0, err
 			}
-			if err := w.insert(ctx, row); err != nil {
+			if err := write(row); err != nil {
 				return 0, err
 			}
-			count++
 		}
 		return count, nil
 	}
@@ -291,17 +315,16 @@ func runInsert(ctx context.Context, read catalog.KV, buf *WriteBuffer, n *plan.I
 			if err != nil {
 				return 0, err
 			}
-			if err := w.insert(ctx, row); err != nil {
+			if err := write(row); err != nil {
 				return 0, err
 			}
-			count++
 		}
 	}
 }
 
 // runUpdate executes an UPDATE plan. It reads every matching row first and
 // then writes, so it never sees its own writes.
-func runUpdate(ctx context.Context, read catalog.KV, buf *WriteBuffer, n *plan.Update) (int64, error) {
+func runUpdate(ctx context.Context, read catalog.KV, buf *WriteBuffer, n *plan.Update, ret *returned) (int64, error) {
 	w := newTableWriter(n.Table, buf)
 	op, err := Build(read, n.Source)
 	if err != nil {
@@ -333,11 +356,16 @@ func runUpdate(ctx context.Context, read catalog.KV, buf *WriteBuffer, n *plan.U
 	if err := w.update(ctx, changes); err != nil {
 		return 0, err
 	}
+	for _, c := range changes {
+		if err := ret.add(c.new); err != nil {
+			return 0, err
+		}
+	}
 	return int64(len(changes)), nil
 }
 
 // runDelete executes a DELETE plan.
-func runDelete(ctx context.Context, read catalog.KV, buf *WriteBuffer, n *plan.Delete) (int64, error) {
+func runDelete(ctx context.Context, read catalog.KV, buf *WriteBuffer, n *plan.Delete, ret *returned) (int64, error) {
 	w := newTableWriter(n.Table, buf)
 	op, err := Build(read, n.Source)
 	if err != nil {
@@ -355,6 +383,9 @@ func runDelete(ctx context.Context, read catalog.KV, buf *WriteBuffer, n *plan.D
 		}
 		for _, row := range batch {
 			if err := w.delete(row); err != nil {
+				return 0, err
+			}
+			if err := ret.add(row); err != nil {
 				return 0, err
 			}
 			count++

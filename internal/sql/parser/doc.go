@@ -7,7 +7,14 @@
 // queries (DISTINCT, joins, derived tables, @{FORCE_INDEX=...}, GROUP BY,
 // HAVING, ORDER BY ... NULLS FIRST|LAST, LIMIT/OFFSET, UNION [ALL] /
 // INTERSECT / EXCEPT, WITH), transaction control, USE, SHOW/DESCRIBE and
-// EXPLAIN.
+// EXPLAIN; PostgreSQL's session statements (SET [SESSION|LOCAL], RESET,
+// SHOW name|ALL, SET TIME ZONE/NAMES/SCHEMA/TRANSACTION) as ast.SetVar,
+// ast.ResetVar and ast.ShowVar; and PostgreSQL statements we do not
+// implement (LISTEN, NOTIFY, COPY, CREATE VIEW, ...) as ast.Unsupported,
+// which executes as CADB0407 naming the feature instead of a syntax error.
+// PostgreSQL spellings: expr::type (a CastExpr, binding tighter than any
+// operator), DOUBLE PRECISION / FLOAT4 / FLOAT8 / INT2 / INT4 / INT8 /
+// CHARACTER [VARYING], DROP TABLE a, b [CASCADE|RESTRICT], TRUNCATE.
 //
 //	stmt, err := parser.Parse("SELECT name FROM robots WHERE year > @y")
 //	stmts, err := parser.ParseMulti(script)       // ';'-separated script
@@ -21,7 +28,13 @@
 // names; other keywords (KEY, INDEX, VALUES, ...) are plain names where a
 // name is expected. Strings take single or double quotes; the quote is
 // escaped by doubling it or with a backslash, \\ \n \t \r \0 are escapes
-// and any other \x is x. Numbers: 42, 1.5, .5, 5., 1e300 (a number directly
+// and any other \x is x — unless Options.StandardStrings (pgwire's
+// standard_conforming_strings), where a backslash is an ordinary character.
+// In both dialects E'...' takes PostgreSQL's C-style escapes, U&'...'
+// [UESCAPE 'c'] its Unicode escapes, and $$...$$ / $tag$...$tag$ is a
+// verbatim string. ParseWith, ParseMultiWith,
+// SplitStatementsWith, Splitter (incremental, for shells) and ScanCode
+// take the dialect; Format always writes the default one. Numbers: 42, 1.5, .5, 5., 1e300 (a number directly
 // followed by a letter is an error, not an implicit alias). Comments are
 // "-- ..." and "/* ... */" (not nested). Parameters are @name (case kept)
 // and $n.

@@ -201,7 +201,7 @@ func (p *parser) parsePrefix() (ast.Expr, error) {
 			if !ok {
 				return nil, p.errCode(n, errcode.InvalidInput, "integer -%s out of range for INT64", n.str)
 			}
-			return &ast.Literal{At: t.at(), Value: types.NewInt(v)}, nil
+			return p.parseCasts(&ast.Literal{At: t.at(), Value: types.NewInt(v)})
 		}
 		x, err := p.parseBinary(precUnary)
 		if err != nil {
@@ -225,7 +225,11 @@ func (p *parser) parsePrefix() (ast.Expr, error) {
 			return &ast.UnaryExpr{At: t.at(), Op: "NOT", X: x}, nil
 		}
 	}
-	return p.parsePrimary()
+	x, err := p.parsePrimary()
+	if err != nil {
+		return nil, err
+	}
+	return p.parseCasts(x)
 }
 
 // negate folds a minus into a numeric literal when the result is exact.
@@ -356,6 +360,12 @@ func (p *parser) parseWordExpr() (ast.Expr, error) {
 			return nil, err
 		}
 		return &ast.ExistsExpr{At: t.at(), Subquery: q}, nil
+	}
+	// pg_catalog.f(...) is f(...): the built-in functions are PostgreSQL's
+	// pg_catalog schema (drivers write pg_catalog.version()).
+	if t.isWord("pg_catalog") && p.peekN(1).kind == tkDot && p.peekN(2).kind == tkIdent && p.peekN(3).kind == tkLParen {
+		p.pos += 2
+		t = p.peek()
 	}
 	// LEFT is reserved (LEFT JOIN) but is also a string function.
 	if p.peekN(1).kind == tkLParen && (t.isIdent() || t.kw == kwLeft) {

@@ -76,32 +76,87 @@ func FuzzParse(f *testing.F) {
 	for _, s := range goldenInputs(f) {
 		f.Add(s)
 	}
+	f.Add(`SELECT 'a\nb', E'c\'d\x41\u00e9', U&'\0041!' UESCAPE '!'; SELECT 'C:\new'`)
 	f.Fuzz(func(t *testing.T, sql string) {
-		stmt, err := Parse(sql)
-		if err != nil {
-			var ce *errcode.Error
-			if !errors.As(err, &ce) {
-				t.Fatalf("error without a code: %v", err)
-			}
-			if ce.Code == errcode.Internal {
-				t.Fatalf("internal error: %v", err)
-			}
-		} else if _, err := checkRoundTrip(stmt); err != nil {
-			t.Fatal(err)
+		for _, opts := range []Options{{}, {StandardStrings: true}} {
+			fuzzParseOne(t, sql, opts)
 		}
-		stmts, err := ParseMulti(sql)
-		if err == nil {
-			for _, s := range stmts {
-				if _, err := checkRoundTrip(s); err != nil {
-					t.Fatal(err)
+	})
+}
+
+// fuzzParseOne checks one dialect: no panic, coded errors, Format output
+// (always the default dialect) re-parsing to an equal tree, and
+// SplitStatementsWith cutting where ParseMultiWith does.
+func fuzzParseOne(t *testing.T, sql string, opts Options) {
+	stmt, err := ParseWith(sql, opts)
+	if err != nil {
+		var ce *errcode.Error
+		if !errors.As(err, &ce) {
+			t.Fatalf("%+v: error without a code: %v", opts, err)
+		}
+		if ce.Code == errcode.Internal {
+			t.Fatalf("%+v: internal error: %v", opts, err)
+		}
+	} else if _, err := checkRoundTrip(stmt); err != nil {
+		t.Fatalf("%+v: %v", opts, err)
+	}
+	stmts, err := ParseMultiWith(sql, opts)
+	parts := SplitStatementsWith(sql, opts)
+	if err == nil {
+		for _, s := range stmts {
+			if _, err := checkRoundTrip(s); err != nil {
+				t.Fatalf("%+v: %v", opts, err)
+			}
+		}
+		if len(parts) != len(stmts) {
+			t.Fatalf("%+v: ParseMulti gave %d statements, SplitStatements %d: %q", opts, len(stmts), len(parts), parts)
+		}
+		for i, part := range parts {
+			one, err := ParseWith(part, opts)
+			if err != nil || !equalIgnoringPos(one, stmts[i]) {
+				t.Fatalf("%+v: piece %d %q does not parse to statement %d (%v)", opts, i, part, i, err)
+			}
+		}
+	} else if errcode.Of(err) == errcode.Internal {
+		t.Fatalf("%+v: internal error: %v", opts, err)
+	}
+	for _, part := range parts {
+		if trimSpace(part) != part || part == "" {
+			t.Fatalf("%+v: SplitStatements returned untrimmed or empty %q", opts, part)
+		}
+	}
+}
+
+// FuzzSplitter checks that feeding a script to a Splitter in two pieces
+// cut anywhere gives what SplitStatementsWith gives for the whole, in
+// both dialects.
+//
+//	go test ./internal/sql/parser -run '^$' -fuzz FuzzSplitter -fuzztime 60s
+func FuzzSplitter(f *testing.F) {
+	for _, s := range []string{
+		"SELECT 'a;b' -- x;y\n; /* c;d */ SELECT \"e\\\";f\"; SELECT `g;h`;SELECT 1-2/3;",
+		`SELECT E'it''s\';'; SELECT U&'\';x'; SELECT 'a\'; SELECT "b\"`,
+		"e'x';E'y'';';u&'z';U&'\\';",
+		"SELECT $$a;b$$; SELECT $t$ $$ ; $t$; SELECT $1;",
+	} {
+		f.Add(s, uint16(len(s)/2))
+	}
+	f.Fuzz(func(t *testing.T, script string, cut uint16) {
+		at := int(cut) % (len(script) + 1)
+		for _, opts := range []Options{{}, {StandardStrings: true}} {
+			want := SplitStatementsWith(script, opts)
+			sp := NewSplitter(opts)
+			got := append(sp.Feed(script[:at]), sp.Feed(script[at:])...)
+			if last, ok := sp.Flush(); ok {
+				got = append(got, last)
+			}
+			if len(got) != len(want) {
+				t.Fatalf("%+v cut %d: %q, want %q", opts, at, got, want)
+			}
+			for i := range got {
+				if got[i] != want[i] {
+					t.Fatalf("%+v cut %d: %q, want %q", opts, at, got, want)
 				}
-			}
-		} else if errcode.Of(err) == errcode.Internal {
-			t.Fatalf("internal error: %v", err)
-		}
-		for _, part := range SplitStatements(sql) {
-			if trimSpace(part) != part || part == "" {
-				t.Fatalf("SplitStatements returned untrimmed or empty %q", part)
 			}
 		}
 	})

@@ -12,32 +12,33 @@ import (
 type tokKind uint8
 
 const (
-	tkEOF       tokKind = iota
-	tkIdent             // a word: identifier or keyword (kw != kwNone when an unquoted keyword)
-	tkString            // '...' or "..."; str is the unescaped value
-	tkInt               // digits only; str is the digits
-	tkFloat             // number with '.' or exponent; str is the text
-	tkParam             // @name or $n; str is the name without the sigil
-	tkHint              // "@{"
-	tkRBrace            // "}"
-	tkLParen            // (
-	tkRParen            // )
-	tkComma             // ,
-	tkSemicolon         // ;
-	tkDot               // .
-	tkStar              // *
-	tkPlus              // +
-	tkMinus             // -
-	tkSlash             // /
-	tkPercent           // %
-	tkConcat            // ||
-	tkEq                // =
-	tkNe                // != or <>
-	tkLt                // <
-	tkGt                // >
-	tkLe                // <=
-	tkGe                // >=
-	tkError             // a lexical error; the parser reports parser.lexErr when it reaches it
+	tkEOF         tokKind = iota
+	tkIdent               // a word: identifier or keyword (kw != kwNone when an unquoted keyword)
+	tkString              // '...' or "..."; str is the unescaped value
+	tkInt                 // digits only; str is the digits
+	tkFloat               // number with '.' or exponent; str is the text
+	tkParam               // @name or $n; str is the name without the sigil
+	tkHint                // "@{"
+	tkRBrace              // "}"
+	tkLParen              // (
+	tkRParen              // )
+	tkComma               // ,
+	tkSemicolon           // ;
+	tkDot                 // .
+	tkStar                // *
+	tkPlus                // +
+	tkMinus               // -
+	tkSlash               // /
+	tkPercent             // %
+	tkConcat              // ||
+	tkEq                  // =
+	tkNe                  // != or <>
+	tkLt                  // <
+	tkGt                  // >
+	tkLe                  // <=
+	tkGe                  // >=
+	tkError               // a lexical error; the parser reports parser.lexErr when it reaches it
+	tkDoubleColon         // :: (PostgreSQL cast)
 )
 
 // token is one lexical unit. str for identifiers is already folded to lower
@@ -61,6 +62,9 @@ type lexer struct {
 	line      int
 	lineStart int // offset of the first byte of the current line
 	lineCont  int // UTF-8 continuation bytes seen on the current line before i
+	// standard: backslash is an ordinary character in '...' and "..."
+	// (Options.StandardStrings).
+	standard bool
 }
 
 // col returns the 1-based rune column of byte offset off on the current line.
@@ -201,6 +205,10 @@ func (l *lexer) next(t *token) error {
 	src := l.src
 	b := src[l.i]
 	switch {
+	case (b == 'e' || b == 'E') && l.i+1 < len(src) && src[l.i+1] == '\'':
+		return l.escapeString(t)
+	case (b == 'u' || b == 'U') && l.i+2 < len(src) && src[l.i+1] == '&' && src[l.i+2] == '\'':
+		return l.unicodeString(t)
 	case isIdentStart(b):
 		l.word(t)
 		return nil
@@ -224,6 +232,9 @@ func (l *lexer) next(t *token) error {
 		}
 		return l.param(t, '@')
 	case b == '$':
+		if tagEnd := dollarTagEnd(src, l.i); tagEnd > 0 {
+			return l.dollarString(t, tagEnd)
+		}
 		return l.param(t, '$')
 	}
 	two := func(k tokKind) error { t.kind = k; l.i += 2; return nil }
@@ -260,6 +271,10 @@ func (l *lexer) next(t *token) error {
 	case '|':
 		if nb == '|' {
 			return two(tkConcat)
+		}
+	case ':':
+		if nb == ':' {
+			return two(tkDoubleColon)
 		}
 	case '!':
 		if nb == '=' {
@@ -387,8 +402,9 @@ func (l *lexer) number(t *token) error {
 }
 
 // quotedString lexes a string in single or double quotes. The quote is
-// escaped by doubling it or with a backslash; \\ \n \t \r \0 are escapes and
-// any other \x is x. The common case (no escapes) does not allocate.
+// escaped by doubling it; unless l.standard also with a backslash, and then
+// \\ \n \t \r \0 are escapes and any other \x is x. The common case (no
+// escapes) does not allocate.
 func (l *lexer) quotedString(t *token, q byte) error {
 	src := l.src
 	start := l.i
@@ -419,7 +435,7 @@ func (l *lexer) quotedString(t *token, q byte) error {
 			l.i++
 			t.kind = tkString
 			return nil
-		case b == '\\':
+		case b == '\\' && !l.standard:
 			if l.i+1 >= len(src) {
 				return l.errAt(start, "unterminated string literal")
 			}

@@ -35,7 +35,11 @@ var parserPool = sync.Pool{New: func() any { return &parser{toks: make([]token, 
 // and the offending token), CADB0400 for out-of-range numbers and CADB0401
 // for unknown type names.
 func Parse(sql string) (stmt ast.Statement, err error) {
-	p := newParser(sql)
+	return parse(sql, Options{})
+}
+
+func parse(sql string, opts Options) (stmt ast.Statement, err error) {
+	p := newParser(sql, opts)
 	defer p.release()
 	defer recoverInternal(&err)
 	if p.peek().kind == tkEOF || p.peek().kind == tkSemicolon {
@@ -55,7 +59,11 @@ func Parse(sql string) (stmt ast.Statement, err error) {
 // ParseMulti parses a script of ';'-separated statements. Empty statements
 // (";;") are skipped; an empty script gives an empty slice.
 func ParseMulti(sql string) (stmts []ast.Statement, err error) {
-	p := newParser(sql)
+	return parseMulti(sql, Options{})
+}
+
+func parseMulti(sql string, opts Options) (stmts []ast.Statement, err error) {
+	p := newParser(sql, opts)
 	defer p.release()
 	defer recoverInternal(&err)
 	for {
@@ -75,9 +83,9 @@ func ParseMulti(sql string) (stmts []ast.Statement, err error) {
 	}
 }
 
-func newParser(sql string) *parser {
+func newParser(sql string, opts Options) *parser {
 	p := parserPool.Get().(*parser)
-	p.src, p.lx = sql, lexer{src: sql, line: 1}
+	p.src, p.lx = sql, lexer{src: sql, line: 1, standard: opts.StandardStrings}
 	p.toks, p.done, p.lexErr, p.pos, p.depth = p.toks[:0], false, nil, 0, 0
 	return p
 }

@@ -16,13 +16,18 @@ import (
 //	expr-names   a SELECT → FormatExpr of each item, one per line
 //	split        a script → SplitStatements pieces, separated by "---"
 //
+// Each takes the argument "standard" to read the input with
+// Options.StandardStrings (the pgwire dialect); Format output is always in
+// the default dialect, and the round trip re-parses it in that one.
+//
 // Regenerate with: go test ./internal/sql/parser -run TestDataDriven -rewrite
 func TestDataDriven(t *testing.T) {
 	datadriven.Walk(t, "testdata/parse", func(t *testing.T, path string) {
 		datadriven.RunTest(t, path, func(t *testing.T, d *datadriven.TestData) string {
+			opts := Options{StandardStrings: d.HasArg("standard")}
 			switch d.Cmd {
 			case "parse":
-				stmt, err := Parse(d.Input)
+				stmt, err := ParseWith(d.Input, opts)
 				if err != nil {
 					return errString(err) + "\n"
 				}
@@ -32,7 +37,7 @@ func TestDataDriven(t *testing.T) {
 				}
 				return text + "\n"
 			case "parse-multi":
-				stmts, err := ParseMulti(d.Input)
+				stmts, err := ParseMultiWith(d.Input, opts)
 				if err != nil {
 					return errString(err) + "\n"
 				}
@@ -63,7 +68,7 @@ func TestDataDriven(t *testing.T) {
 				return sb.String()
 			case "split":
 				var sb strings.Builder
-				for i, s := range SplitStatements(d.Input) {
+				for i, s := range SplitStatementsWith(d.Input, opts) {
 					if i > 0 {
 						sb.WriteString("---\n")
 					}

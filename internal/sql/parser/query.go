@@ -261,7 +261,7 @@ func (p *parser) parseSelectItems() ([]ast.SelectItem, error) {
 				}
 				p.next()
 				item.Alias = s.str
-			} else if a := p.peek(); a.isIdent() {
+			} else if a := p.peek(); a.isIdent() && !a.isWord("returning") && !p.lockingClauseAhead() {
 				p.next()
 				item.Alias = a.str
 			}

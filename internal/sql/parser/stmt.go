@@ -14,6 +14,9 @@ func (p *parser) parseStatement() (ast.Statement, error) {
 	if t.kind != tkIdent {
 		return nil, p.errExpected("a statement")
 	}
+	if stmt, ok, err := p.parsePostgresStatement(t); ok {
+		return stmt, err
+	}
 	switch t.kw {
 	case kwSelect, kwWith:
 		return p.parseSelectStmt()
@@ -137,6 +140,10 @@ func (p *parser) parseSelectStmt() (ast.Statement, error) {
 	if err != nil {
 		return nil, err
 	}
+	if p.lockingClauseAhead() {
+		return nil, p.errCode(p.peek(), errcode.Unsupported,
+			"SELECT ... FOR UPDATE/SHARE is not supported (transactions are serializable: reads are already protected)")
+	}
 	return &ast.SelectStmt{Select: q}, nil
 }
 
@@ -192,6 +199,9 @@ func (p *parser) parseCreate() (ast.Statement, error) {
 			return nil, err
 		}
 		return stmt, nil
+	}
+	if stmt, ok, err := p.parseUnsupportedCreate(start); ok {
+		return stmt, err
 	}
 	return nil, p.errExpected("DATABASE, TABLE or INDEX")
 }
@@ -397,12 +407,15 @@ func (p *parser) parseType() (types.Kind, string, error) {
 		return 0, "", p.errExpected("type name")
 	}
 	p.next()
-	kind, ok := types.ParseKind(t.str)
+	name, text, pg := p.postgresTypeName(t)
+	if !pg {
+		name, text = t.str, upper(t.str)
+	}
+	kind, ok := types.ParseKind(name)
 	if !ok {
 		return 0, "", p.errCode(t, errcode.UnknownType, "unknown type %q", p.src[t.off:t.end])
 	}
-	text := upper(t.str)
-	if (t.str == "varchar" || t.str == "char") && p.peek().kind == tkLParen {
+	if (name == "varchar" || name == "char") && p.peek().kind == tkLParen {
 		p.next()
 		n, err := p.expect(tkInt, "type length")
 		if err != nil {
@@ -427,12 +440,12 @@ func (p *parser) parseDrop() (ast.Statement, error) {
 		}
 		return &ast.DropDatabase{At: start.at(), Name: name, IfExists: ifExists}, nil
 	case p.acceptKw(kwTable):
-		ifExists := p.acceptIfExists()
-		name, err := p.ident("table name")
-		if err != nil {
+		stmt := &ast.DropTable{At: start.at(), IfExists: p.acceptIfExists()}
+		var err error
+		if stmt.Names, stmt.Behavior, err = p.tableListAndBehavior(); err != nil {
 			return nil, err
 		}
-		return &ast.DropTable{At: start.at(), Name: name, IfExists: ifExists}, nil
+		return stmt, nil
 	case p.acceptKw(kwIndex):
 		stmt := &ast.DropIndex{At: start.at(), IfExists: p.acceptIfExists()}
 		var err error
@@ -446,6 +459,9 @@ func (p *parser) parseDrop() (ast.Statement, error) {
 			return nil, err
 		}
 		return stmt, nil
+	}
+	if stmt, ok, err := p.parseUnsupportedCreate(start); ok {
+		return stmt, err
 	}
 	return nil, p.errExpected("DATABASE, TABLE or INDEX")
 }
@@ -640,7 +656,7 @@ func (p *parser) parseInsert() (ast.Statement, error) {
 			}
 			stmt.Rows = append(stmt.Rows, row)
 			if !p.accept(tkComma) {
-				return stmt, nil
+				return p.insertTail(stmt)
 			}
 		}
 	}
@@ -650,7 +666,7 @@ func (p *parser) parseInsert() (ast.Statement, error) {
 	if stmt.Select, err = p.parseQuery(); err != nil {
 		return nil, err
 	}
-	return stmt, nil
+	return p.insertTail(stmt)
 }
 
 // startsQuery reports whether the token at offset n starts a query
@@ -695,7 +711,7 @@ func (p *parser) parseTableAlias() (string, error) {
 	if p.acceptKw(kwAs) {
 		return p.ident("alias")
 	}
-	if p.peek().isIdent() {
+	if t := p.peek(); t.isIdent() && !t.isWord("returning") && !p.lockingClauseAhead() { // reserved in PostgreSQL
 		return p.next().str, nil
 	}
 	return "", nil
@@ -736,6 +752,9 @@ func (p *parser) parseUpdate() (ast.Statement, error) {
 			return nil, err
 		}
 	}
+	if stmt.Returning, err = p.parseReturning(); err != nil {
+		return nil, err
+	}
 	return stmt, nil
 }
 
@@ -756,6 +775,9 @@ func (p *parser) parseDelete() (ast.Statement, error) {
 		if stmt.Where, err = p.parseExpr(); err != nil {
 			return nil, err
 		}
+	}
+	if stmt.Returning, err = p.parseReturning(); err != nil {
+		return nil, err
 	}
 	return stmt, nil
 }
@@ -843,7 +865,7 @@ func (p *parser) parseShow() (ast.Statement, error) {
 		stmt.What, stmt.Table = "CREATE TABLE", name
 		return stmt, nil
 	default:
-		return nil, p.errExpected("TABLES, DATABASES, DATABASE, COLUMNS, INDEXES or CREATE TABLE")
+		return p.parseShowVar(start)
 	}
 	p.next()
 	if !p.acceptKw(kwFrom) && !p.acceptKw(kwIn) {

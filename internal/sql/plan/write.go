@@ -18,13 +18,18 @@ type Insert struct {
 	Values   [][]*Expr
 	Query    Node
 	Defaults []*Expr
+	// OnConflict is nil without ON CONFLICT.
+	OnConflict *OnConflict
+	// Returning is nil without RETURNING.
+	Returning *Returning
 }
 
 // Update rewrites the rows Source produces (full table rows).
 type Update struct {
-	Table  *catalog.TableDesc
-	Source Node
-	Set    []Assignment
+	Table     *catalog.TableDesc
+	Source    Node
+	Set       []Assignment
+	Returning *Returning // nil without RETURNING
 }
 
 // Assignment sets table column Column to Expr (evaluated on the old row).
@@ -35,8 +40,9 @@ type Assignment struct {
 
 // Delete removes the rows Source produces (full table rows).
 type Delete struct {
-	Table  *catalog.TableDesc
-	Source Node
+	Table     *catalog.TableDesc
+	Source    Node
+	Returning *Returning // nil without RETURNING
 }
 
 func (n *Insert) Name() string { return "insert" }
@@ -127,6 +133,14 @@ func (p *Planner) PlanInsert(ins *ast.Insert) (*Insert, error) {
 	}
 	if n.Defaults, err = p.DefaultExprs(t); err != nil {
 		return nil, err
+	}
+	if n.Returning, err = p.planReturning(t, t.Name, ins.Returning); err != nil {
+		return nil, err
+	}
+	if ins.OnConflict != nil {
+		if n.OnConflict, err = p.planOnConflict(t, ins.OnConflict); err != nil {
+			return nil, err
+		}
 	}
 	if ins.Select != nil {
 		q, err := p.PlanQuery(ins.Select)
@@ -229,6 +243,13 @@ func (p *Planner) PlanUpdate(up *ast.Update) (*Update, error) {
 		}
 		n.Set = append(n.Set, Assignment{Column: ord, Expr: x})
 	}
+	alias := up.Alias
+	if alias == "" {
+		alias = up.Table
+	}
+	if n.Returning, err = p.planReturning(t, alias, up.Returning); err != nil {
+		return nil, err
+	}
 	return n, nil
 }
 
@@ -238,5 +259,13 @@ func (p *Planner) PlanDelete(del *ast.Delete) (*Delete, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Delete{Table: t, Source: src}, nil
+	alias := del.Alias
+	if alias == "" {
+		alias = del.Table
+	}
+	ret, err := p.planReturning(t, alias, del.Returning)
+	if err != nil {
+		return nil, err
+	}
+	return &Delete{Table: t, Source: src, Returning: ret}, nil
 }

@@ -24,6 +24,15 @@ type Request struct {
 	Params map[string]types.Value
 	// Txn, when set, runs the statement inside that explicit transaction.
 	Txn *TxnHandle
+	// StandardStrings reads SQL's string literals as PostgreSQL does with
+	// standard_conforming_strings = on: a backslash is an ordinary
+	// character outside E'...' (parser.Options). pgwire sessions set it;
+	// the HTTP API's dialect leaves it off unless the request sets it.
+	StandardStrings bool
+	// Settings are the session's settings: SET, RESET and SHOW name act on
+	// them and current_setting()/set_config() read and change them. nil
+	// (the HTTP API) makes those statements CADB0407.
+	Settings *Settings
 }
 
 // ResultKind says what a statement produced.
@@ -53,6 +62,9 @@ type Result struct {
 	Txn          *TxnHandle // set for ResultBegin
 	// Database is the current database after the statement (USE changes it).
 	Database string
+	// Notices are messages for the client that are not errors (an
+	// isolation level upgraded to SERIALIZABLE).
+	Notices []string
 }
 
 // Executor is what protocol front-ends call. Errors are *errcode.Error.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/camusdb/camusdb-go/internal/kvpb"
 	"github.com/camusdb/camusdb-go/internal/sql/ast"
+	"github.com/camusdb/camusdb-go/internal/sql/parser"
 	"github.com/camusdb/camusdb-go/internal/util/errcode"
 )
 
@@ -16,20 +17,20 @@ func TestParseCacheTTLAndLRU(t *testing.T) {
 	now := time.Unix(1000, 0)
 	c := newParseCache(time.Minute, 2, func() time.Time { return now })
 	a, b, d := &ast.Begin{}, &ast.Commit{}, &ast.Rollback{}
-	c.put("a", a)
-	c.put("b", b)
-	if got, ok := c.get("a"); !ok || got != a {
+	c.put(parseKey{sql: "a"}, a)
+	c.put(parseKey{sql: "b"}, b)
+	if got, ok := c.get(parseKey{sql: "a"}); !ok || got != a {
 		t.Fatal("a not cached")
 	}
-	c.put("d", d) // evicts b, the least recently used
-	if _, ok := c.get("b"); ok {
+	c.put(parseKey{sql: "d"}, d) // evicts b, the least recently used
+	if _, ok := c.get(parseKey{sql: "b"}); ok {
 		t.Fatal("b survived eviction")
 	}
-	if _, ok := c.get("a"); !ok {
+	if _, ok := c.get(parseKey{sql: "a"}); !ok {
 		t.Fatal("a evicted instead of b")
 	}
 	now = now.Add(time.Minute)
-	if _, ok := c.get("a"); ok {
+	if _, ok := c.get(parseKey{sql: "a"}); ok {
 		t.Fatal("expired entry returned")
 	}
 	if c.len() != 1 {
@@ -37,13 +38,21 @@ func TestParseCacheTTLAndLRU(t *testing.T) {
 	}
 
 	off := newParseCache(0, 0, time.Now)
-	off.put("a", a)
-	if _, ok := off.get("a"); ok {
+	off.put(parseKey{sql: "a"}, a)
+	if _, ok := off.get(parseKey{sql: "a"}); ok {
 		t.Fatal("TTL 0 must disable the cache")
+	}
+	// The same text in the two dialects is two entries: it can mean two
+	// different statements.
+	two := newParseCache(time.Hour, 0, time.Now)
+	two.put(parseKey{sql: "a"}, a)
+	two.put(parseKey{sql: "a", opts: parser.Options{StandardStrings: true}}, b)
+	if got, _ := two.get(parseKey{sql: "a"}); got != a || two.len() != 2 {
+		t.Fatal("dialects share a cache entry")
 	}
 	unbounded := newParseCache(time.Hour, 0, time.Now)
 	for i := 0; i < 100; i++ {
-		unbounded.put(fmt.Sprint(i), a)
+		unbounded.put(parseKey{sql: fmt.Sprint(i)}, a)
 	}
 	if unbounded.len() != 100 {
 		t.Fatalf("unbounded cache holds %d", unbounded.len())

@@ -6,9 +6,16 @@ import (
 	"time"
 
 	"github.com/camusdb/camusdb-go/internal/sql/ast"
+	"github.com/camusdb/camusdb-go/internal/sql/parser"
 )
 
-// parseCache maps SQL text to its parsed statement, expiring entries after
+// parseKey is what a parse depends on: the text and the lexical dialect.
+type parseKey struct {
+	sql  string
+	opts parser.Options
+}
+
+// parseCache maps SQL text (in a dialect) to its parsed statement, expiring entries after
 // ttl and evicting the least recently used beyond maxEntries (0:
 // unbounded). A ttl of 0 disables the cache. Cached statements are shared
 // by concurrent executions: nothing downstream may modify an AST.
@@ -19,31 +26,31 @@ type parseCache struct {
 
 	mu struct {
 		sync.Mutex
-		entries map[string]*list.Element
+		entries map[parseKey]*list.Element
 		lru     *list.List // front = most recently used; values are *cacheEntry
 	}
 }
 
 type cacheEntry struct {
-	sql     string
+	key     parseKey
 	stmt    ast.Statement
 	expires time.Time
 }
 
 func newParseCache(ttl time.Duration, maxEntries int, now func() time.Time) *parseCache {
 	c := &parseCache{ttl: ttl, maxEntries: maxEntries, now: now}
-	c.mu.entries = map[string]*list.Element{}
+	c.mu.entries = map[parseKey]*list.Element{}
 	c.mu.lru = list.New()
 	return c
 }
 
-func (c *parseCache) get(sql string) (ast.Statement, bool) {
+func (c *parseCache) get(key parseKey) (ast.Statement, bool) {
 	if c.ttl <= 0 {
 		return nil, false
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	el, ok := c.mu.entries[sql]
+	el, ok := c.mu.entries[key]
 	if !ok {
 		return nil, false
 	}
@@ -56,20 +63,20 @@ func (c *parseCache) get(sql string) (ast.Statement, bool) {
 	return e.stmt, true
 }
 
-func (c *parseCache) put(sql string, stmt ast.Statement) {
+func (c *parseCache) put(key parseKey, stmt ast.Statement) {
 	if c.ttl <= 0 {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	expires := c.now().Add(c.ttl)
-	if el, ok := c.mu.entries[sql]; ok {
+	if el, ok := c.mu.entries[key]; ok {
 		e := el.Value.(*cacheEntry)
 		e.stmt, e.expires = stmt, expires
 		c.mu.lru.MoveToFront(el)
 		return
 	}
-	c.mu.entries[sql] = c.mu.lru.PushFront(&cacheEntry{sql: sql, stmt: stmt, expires: expires})
+	c.mu.entries[key] = c.mu.lru.PushFront(&cacheEntry{key: key, stmt: stmt, expires: expires})
 	for c.maxEntries > 0 && c.mu.lru.Len() > c.maxEntries {
 		c.removeLocked(c.mu.lru.Back())
 	}
@@ -77,7 +84,7 @@ func (c *parseCache) put(sql string, stmt ast.Statement) {
 
 func (c *parseCache) removeLocked(el *list.Element) {
 	c.mu.lru.Remove(el)
-	delete(c.mu.entries, el.Value.(*cacheEntry).sql)
+	delete(c.mu.entries, el.Value.(*cacheEntry).key)
 }
 
 func (c *parseCache) len() int {

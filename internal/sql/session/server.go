@@ -171,23 +171,24 @@ func (s *Server) OpenTransactions() int {
 	return len(s.mu.txns)
 }
 
-func (s *Server) parse(sql string) (ast.Statement, error) {
-	if stmt, ok := s.cache.get(sql); ok {
+func (s *Server) parse(sql string, opts parser.Options) (ast.Statement, error) {
+	key := parseKey{sql: sql, opts: opts}
+	if stmt, ok := s.cache.get(key); ok {
 		return stmt, nil
 	}
-	stmt, err := parser.Parse(sql)
+	stmt, err := parser.ParseWith(sql, opts)
 	if err != nil {
 		return nil, err
 	}
 	if len(sql) <= maxCachedSQL {
-		s.cache.put(sql, stmt)
+		s.cache.put(key, stmt)
 	}
 	return stmt, nil
 }
 
 // Execute implements Executor.
 func (s *Server) Execute(ctx context.Context, req Request) (*Result, error) {
-	stmt, err := s.parse(req.SQL)
+	stmt, err := s.parse(req.SQL, parser.Options{StandardStrings: req.StandardStrings})
 	if err != nil {
 		return nil, mapError(err)
 	}
@@ -228,8 +229,22 @@ func (s *Server) Execute(ctx context.Context, req Request) (*Result, error) {
 			return nil, err
 		}
 		return &Result{Kind: ResultDDL, Database: st.Name}, nil
+	case *ast.SetVar, *ast.ResetVar, *ast.ShowVar:
+		res, err := execSetting(req, stmt)
+		if err != nil {
+			return nil, err
+		}
+		if req.Settings != nil {
+			res.Notices = req.Settings.TakeNotices()
+		}
+		return res, nil
+	case *ast.Unsupported:
+		return nil, errcode.New(errcode.Unsupported, "%s is not supported", st.Feature)
 	}
-	env := &eval.Env{Params: req.Params, Now: s.cfg.Clock()}
+	env := &eval.Env{Params: req.Params, Now: s.cfg.Clock(), Database: req.Database}
+	if req.Settings != nil {
+		env.Settings = req.Settings
+	}
 	run := func(ctx context.Context, txn catalog.Txn) (*exec.Result, error) {
 		return exec.Execute(ctx, exec.Env{Txn: txn, Database: req.Database, Eval: env, Descs: s.descs, Stats: s.cfg.Stats}, stmt)
 	}
@@ -237,7 +252,11 @@ func (s *Server) Execute(ctx context.Context, req Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	return convertResult(res, req.Database), nil
+	out := convertResult(res, req.Database)
+	if req.Settings != nil {
+		out.Notices = req.Settings.TakeNotices() // from set_config()
+	}
+	return out, nil
 }
 
 // asStatementError marks coded errors as leaving the transaction usable.

@@ -21,6 +21,7 @@ const (
 	TableExists      Code = "CADB0013"
 	Corruption       Code = "CADB0014"
 	UnknownIndex     Code = "CADB0016"
+	UnknownSetting   Code = "CADB0017"
 	UniqueViolation  Code = "CADB0300"
 	NotNullViolation Code = "CADB0301"
 	InvalidInput     Code = "CADB0400"
@@ -75,7 +76,7 @@ func (c Code) Retryable() bool {
 // HTTPStatus maps a code to the HTTP status of SPEC §3.2.
 func HTTPStatus(c Code) int {
 	switch c {
-	case UnknownDatabase, UnknownTable, UnknownIndex:
+	case UnknownDatabase, UnknownTable, UnknownIndex, UnknownSetting:
 		return 404
 	case DatabaseExists, TableExists:
 		return 400
@@ -106,7 +107,7 @@ func SQLState(c Code) string {
 		return "42P04"
 	case TableExists:
 		return "42P07"
-	case UnknownIndex:
+	case UnknownIndex, UnknownSetting:
 		return "42704"
 	case UniqueViolation:
 		return "23505"

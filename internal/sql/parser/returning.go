@@ -1,0 +1,109 @@
+package parser
+
+import "github.com/camusdb/camusdb-go/internal/sql/ast"
+
+// parseReturning parses an optional RETURNING item[, ...] (the items of a
+// select list: expressions with aliases, * and t.*).
+func (p *parser) parseReturning() ([]ast.SelectItem, error) {
+	if !p.acceptWord("returning") {
+		return nil, nil
+	}
+	return p.parseSelectItems()
+}
+
+// insertTail parses what may follow an INSERT's rows: ON CONFLICT and
+// RETURNING.
+func (p *parser) insertTail(stmt *ast.Insert) (ast.Statement, error) {
+	var err error
+	if p.isKw(kwOn) && p.peekN(1).isWord("conflict") {
+		if stmt.OnConflict, err = p.parseOnConflict(); err != nil {
+			return nil, err
+		}
+	}
+	if stmt.Returning, err = p.parseReturning(); err != nil {
+		return nil, err
+	}
+	return stmt, nil
+}
+
+// parseOnConflict parses ON CONFLICT [(col, ...) | ON CONSTRAINT name]
+// DO NOTHING | DO UPDATE SET col = expr, ... [WHERE cond].
+func (p *parser) parseOnConflict() (*ast.OnConflict, error) {
+	p.pos += 2 // ON CONFLICT
+	oc := &ast.OnConflict{}
+	switch {
+	case p.accept(tkLParen):
+		for {
+			name, err := p.ident("column name")
+			if err != nil {
+				return nil, err
+			}
+			oc.Columns = append(oc.Columns, name)
+			if p.accept(tkComma) {
+				continue
+			}
+			if _, err := p.expect(tkRParen, "',' or ')'"); err != nil {
+				return nil, err
+			}
+			break
+		}
+	case p.isKw(kwOn) && p.peekN(1).isWord("constraint"):
+		p.pos += 2
+		name, err := p.ident("constraint name")
+		if err != nil {
+			return nil, err
+		}
+		oc.Constraint = name
+	}
+	if !p.acceptWord("do") {
+		return nil, p.errExpected("DO")
+	}
+	if p.acceptWord("nothing") {
+		oc.DoNothing = true
+		return oc, nil
+	}
+	t := p.peek()
+	if _, err := p.expectKw(kwUpdate); err != nil {
+		return nil, p.errExpected("NOTHING or UPDATE")
+	}
+	if oc.Columns == nil && oc.Constraint == "" {
+		return nil, syntaxErrAt(t.line, t.col, "UPDATE", "ON CONFLICT DO UPDATE requires a conflict target: (columns) or ON CONSTRAINT name")
+	}
+	if _, err := p.expectKw(kwSet); err != nil {
+		return nil, err
+	}
+	for {
+		col, err := p.ident("column name")
+		if err != nil {
+			return nil, err
+		}
+		if _, err := p.expect(tkEq, "'='"); err != nil {
+			return nil, err
+		}
+		val, err := p.parseExpr()
+		if err != nil {
+			return nil, err
+		}
+		oc.Set = append(oc.Set, ast.Assignment{Column: col, Value: val})
+		if !p.accept(tkComma) {
+			break
+		}
+	}
+	if p.acceptKw(kwWhere) {
+		var err error
+		if oc.Where, err = p.parseExpr(); err != nil {
+			return nil, err
+		}
+	}
+	return oc, nil
+}
+
+// lockingClauseAhead reports whether a row-locking clause (FOR UPDATE,
+// FOR SHARE, FOR NO KEY UPDATE, FOR KEY SHARE) starts here.
+func (p *parser) lockingClauseAhead() bool {
+	if !p.peek().isWord("for") {
+		return false
+	}
+	n := p.peekN(1)
+	return n.isKw(kwUpdate) || n.isWord("share") || n.isWord("no") || n.isKw(kwKey)
+}
