@@ -11,15 +11,6 @@ import (
 	"github.com/camusdb/camusdb-go/internal/sql/types"
 )
 
-// combine returns left ++ right in a new row.
-func combine(left, right []types.Value) []types.Value {
-	out := make([]types.Value, 0, len(left)+len(right))
-	return append(append(out, left...), right...)
-}
-
-// nullRow returns n NULLs.
-func nullRow(n int) []types.Value { return make([]types.Value, n) }
-
 // evalKeys evaluates keys on row into dst; null reports a NULL key.
 func evalKeys(dst []types.Value, keys []plan.Expr, row []types.Value) (_ []types.Value, null bool, err error) {
 	dst = dst[:0]
@@ -34,24 +25,130 @@ func evalKeys(dst []types.Value, keys []plan.Expr, row []types.Value) (_ []types
 	return dst, null, nil
 }
 
+// joinDriver pairs each left row with the candidate right rows a join
+// offers for it and emits the combinations that pass Pred, at most
+// BatchSize rows per Next call. It keeps its place (the left batch, the
+// left row, the candidate position) between calls, so the output of one
+// left row with many matches (a cross join) streams in bounded batches
+// instead of being built at once: a join never holds more than one output
+// batch, whatever the size of its product.
+type joinDriver struct {
+	left       Operator
+	kind       plan.JoinKind
+	pred       plan.Predicate
+	leftWidth  int
+	rightWidth int
+	// open starts the candidates of a left row; next returns them one at a
+	// time (nil at the end).
+	open func(ctx context.Context, row []types.Value) error
+	next func(ctx context.Context) ([]types.Value, error)
+
+	batch   [][]types.Value // current left batch
+	pos     int             // next left row of batch
+	cur     []types.Value   // left row whose candidates are being paired
+	matched bool
+	done    bool
+}
+
+func (d *joinDriver) Next(ctx context.Context) ([][]types.Value, error) {
+	var out [][]types.Value
+	var slab []types.Value
+	width := d.leftWidth + d.rightWidth
+	emit := func(left, right []types.Value) []types.Value {
+		if slab == nil {
+			slab = make([]types.Value, BatchSize*width)
+		}
+		row := slab[len(out)*width : (len(out)+1)*width : (len(out)+1)*width]
+		copy(row, left)
+		if right == nil {
+			clear(row[len(left):])
+		} else {
+			copy(row[len(left):], right)
+		}
+		return row
+	}
+	for len(out) < BatchSize {
+		if d.cur == nil {
+			if d.done {
+				break
+			}
+			if d.pos >= len(d.batch) {
+				if err := ctx.Err(); err != nil {
+					return nil, err
+				}
+				batch, err := d.left.Next(ctx)
+				if err != nil {
+					return nil, err
+				}
+				if len(batch) == 0 {
+					d.done = true
+					break
+				}
+				d.batch, d.pos = batch, 0
+				if d.leftWidth == 0 {
+					d.leftWidth = len(batch[0])
+					width = d.leftWidth + d.rightWidth
+				}
+			}
+			d.cur, d.matched = d.batch[d.pos], false
+			d.pos++
+			if err := d.open(ctx, d.cur); err != nil {
+				return nil, err
+			}
+		}
+		right, err := d.next(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if right == nil {
+			if !d.matched && d.kind == plan.LeftJoin {
+				out = append(out, emit(d.cur, nil))
+			}
+			d.cur = nil
+			continue
+		}
+		joined := emit(d.cur, right)
+		if d.pred != nil {
+			ok, err := d.pred(joined)
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				continue
+			}
+		}
+		d.matched = true
+		out = append(out, joined)
+	}
+	return out, nil
+}
+
 // hashJoinOp builds a hash table over the right input, then streams the
-// left input through it, one output batch per left batch.
+// left input through it.
 type hashJoinOp struct {
-	n           *plan.HashJoin
-	left, right Operator
-	mem         *memAccount
-	rightWidth  int
+	joinDriver
+	n     *plan.HashJoin
+	right Operator
+	mem   *memAccount
 
 	built   bool
 	table   map[string][][]types.Value
 	keyVals []types.Value
 	keyBuf  []byte
 	held    int64
+	bucket  [][]types.Value
+}
+
+func newHashJoinOp(n *plan.HashJoin, left, right Operator, mem *memAccount) *hashJoinOp {
+	o := &hashJoinOp{n: n, right: right, mem: mem}
+	o.joinDriver = joinDriver{left: left, kind: n.Kind, pred: n.Pred,
+		leftWidth: len(n.Left.Columns()), rightWidth: len(n.Right.Columns()),
+		open: o.open, next: o.nextMatch}
+	return o
 }
 
 func (o *hashJoinOp) build(ctx context.Context) error {
 	o.table = map[string][][]types.Value{}
-	o.rightWidth = len(o.n.Right.Columns())
 	for {
 		batch, err := o.right.Next(ctx)
 		if err != nil {
@@ -69,15 +166,38 @@ func (o *hashJoinOp) build(ctx context.Context) error {
 			if null {
 				continue
 			}
+			o.keyBuf = plan.HashKey(o.keyBuf[:0], keys)
 			size := rowSize(row) + int64(len(o.keyBuf)) + 16
 			if err := o.mem.grow(size, "hash-join"); err != nil {
 				return err
 			}
 			o.held += size
-			o.keyBuf = plan.HashKey(o.keyBuf[:0], keys)
 			o.table[string(o.keyBuf)] = append(o.table[string(o.keyBuf)], row)
 		}
 	}
+}
+
+func (o *hashJoinOp) open(_ context.Context, row []types.Value) error {
+	o.bucket = nil
+	keys, null, err := evalKeys(o.keyVals, o.n.LeftKeys, row)
+	if err != nil {
+		return err
+	}
+	o.keyVals = keys
+	if !null {
+		o.keyBuf = plan.HashKey(o.keyBuf[:0], keys)
+		o.bucket = o.table[string(o.keyBuf)]
+	}
+	return nil
+}
+
+func (o *hashJoinOp) nextMatch(context.Context) ([]types.Value, error) {
+	if len(o.bucket) == 0 {
+		return nil, nil
+	}
+	r := o.bucket[0]
+	o.bucket = o.bucket[1:]
+	return r, nil
 }
 
 func (o *hashJoinOp) Next(ctx context.Context) ([][]types.Value, error) {
@@ -87,44 +207,7 @@ func (o *hashJoinOp) Next(ctx context.Context) ([][]types.Value, error) {
 		}
 		o.built = true
 	}
-	for {
-		batch, err := o.left.Next(ctx)
-		if err != nil || len(batch) == 0 {
-			return nil, err
-		}
-		var out [][]types.Value
-		for _, row := range batch {
-			keys, null, err := evalKeys(o.keyVals, o.n.LeftKeys, row)
-			if err != nil {
-				return nil, err
-			}
-			o.keyVals = keys
-			matched := false
-			if !null {
-				o.keyBuf = plan.HashKey(o.keyBuf[:0], keys)
-				for _, r := range o.table[string(o.keyBuf)] {
-					joined := combine(row, r)
-					if o.n.Pred != nil {
-						ok, err := o.n.Pred(joined)
-						if err != nil {
-							return nil, err
-						}
-						if !ok {
-							continue
-						}
-					}
-					matched = true
-					out = append(out, joined)
-				}
-			}
-			if !matched && o.n.Kind == plan.LeftJoin {
-				out = append(out, combine(row, nullRow(o.rightWidth)))
-			}
-		}
-		if len(out) > 0 {
-			return out, nil
-		}
-	}
+	return o.joinDriver.Next(ctx)
 }
 
 func (o *hashJoinOp) Close() {
@@ -135,15 +218,32 @@ func (o *hashJoinOp) Close() {
 }
 
 // nestedLoopJoinOp materialises the right input and pairs each left row
-// with every right row.
+// with every right row, streaming the pairs.
 type nestedLoopJoinOp struct {
-	n           *plan.NestedLoopJoin
-	left, right Operator
-	mem         *memAccount
+	joinDriver
+	n     *plan.NestedLoopJoin
+	right Operator
+	mem   *memAccount
 
 	built bool
 	rows  [][]types.Value
 	held  int64
+	rpos  int
+}
+
+func newNestedLoopJoinOp(n *plan.NestedLoopJoin, left, right Operator, mem *memAccount) *nestedLoopJoinOp {
+	o := &nestedLoopJoinOp{n: n, right: right, mem: mem}
+	o.joinDriver = joinDriver{left: left, kind: n.Kind, pred: n.Pred,
+		leftWidth: len(n.Left.Columns()), rightWidth: len(n.Right.Columns()),
+		open: func(context.Context, []types.Value) error { o.rpos = 0; return nil },
+		next: func(context.Context) ([]types.Value, error) {
+			if o.rpos >= len(o.rows) {
+				return nil, nil
+			}
+			o.rpos++
+			return o.rows[o.rpos-1], nil
+		}}
+	return o
 }
 
 func (o *nestedLoopJoinOp) Next(ctx context.Context) ([][]types.Value, error) {
@@ -167,37 +267,7 @@ func (o *nestedLoopJoinOp) Next(ctx context.Context) ([][]types.Value, error) {
 		}
 		o.built = true
 	}
-	width := len(o.n.Right.Columns())
-	for {
-		batch, err := o.left.Next(ctx)
-		if err != nil || len(batch) == 0 {
-			return nil, err
-		}
-		var out [][]types.Value
-		for _, row := range batch {
-			matched := false
-			for _, r := range o.rows {
-				joined := combine(row, r)
-				if o.n.Pred != nil {
-					ok, err := o.n.Pred(joined)
-					if err != nil {
-						return nil, err
-					}
-					if !ok {
-						continue
-					}
-				}
-				matched = true
-				out = append(out, joined)
-			}
-			if !matched && o.n.Kind == plan.LeftJoin {
-				out = append(out, combine(row, nullRow(width)))
-			}
-		}
-		if len(out) > 0 {
-			return out, nil
-		}
-	}
+	return o.joinDriver.Next(ctx)
 }
 
 func (o *nestedLoopJoinOp) Close() {
@@ -207,16 +277,27 @@ func (o *nestedLoopJoinOp) Close() {
 	o.held, o.rows = 0, nil
 }
 
-// indexJoinOp probes the right table's index for every left row.
+// indexJoinOp probes the right table's index for every left row; the
+// rows of one probe stream from their scan.
 type indexJoinOp struct {
+	joinDriver
 	n     *plan.IndexJoin
-	left  Operator
 	kv    catalog.KV
 	probe *nodeStats // EXPLAIN ANALYZE counters of the probe, or nil
 	inner *nodeStats
 
 	keyVals []types.Value
 	prefix  []byte
+	scan    *scanOp
+	rows    [][]types.Value // current batch of the probe's scan
+}
+
+func newIndexJoinOp(n *plan.IndexJoin, left Operator, kv catalog.KV) *indexJoinOp {
+	o := &indexJoinOp{n: n, kv: kv}
+	o.joinDriver = joinDriver{left: left, kind: n.Kind, pred: n.Pred,
+		leftWidth: len(n.Left.Columns()), rightWidth: len(n.Probe.Cols),
+		open: o.open, next: o.nextMatch}
+	return o
 }
 
 // probeKey encodes the index prefix for keys; ok=false when no row can
@@ -250,53 +331,18 @@ func (o *indexJoinOp) probeKey(keys []types.Value) ([]byte, bool) {
 	return o.prefix, true
 }
 
-func (o *indexJoinOp) Next(ctx context.Context) ([][]types.Value, error) {
-	width := len(o.n.Probe.Cols)
-	for {
-		batch, err := o.left.Next(ctx)
-		if err != nil || len(batch) == 0 {
-			return nil, err
-		}
-		var out [][]types.Value
-		for _, row := range batch {
-			keys, _, err := evalKeys(o.keyVals, o.n.LeftKeys, row)
-			if err != nil {
-				return nil, err
-			}
-			o.keyVals = keys
-			matched := false
-			if key, ok := o.probeKey(keys); ok {
-				rights, err := o.fetch(ctx, key)
-				if err != nil {
-					return nil, err
-				}
-				for _, r := range rights {
-					joined := combine(row, r)
-					if o.n.Pred != nil {
-						ok, err := o.n.Pred(joined)
-						if err != nil {
-							return nil, err
-						}
-						if !ok {
-							continue
-						}
-					}
-					matched = true
-					out = append(out, joined)
-				}
-			}
-			if !matched && o.n.Kind == plan.LeftJoin {
-				out = append(out, combine(row, nullRow(width)))
-			}
-		}
-		if len(out) > 0 {
-			return out, nil
-		}
+// open starts the scan of the index entries under the row's keys.
+func (o *indexJoinOp) open(_ context.Context, row []types.Value) error {
+	o.closeScan()
+	keys, _, err := evalKeys(o.keyVals, o.n.LeftKeys, row)
+	if err != nil {
+		return err
 	}
-}
-
-// fetch reads the right rows under key and applies RightFilter.
-func (o *indexJoinOp) fetch(ctx context.Context, key []byte) ([][]types.Value, error) {
+	o.keyVals = keys
+	key, ok := o.probeKey(keys)
+	if !ok {
+		return nil
+	}
 	probe := *o.n.Probe
 	key = slices.Clone(key)
 	if o.n.Lookup {
@@ -308,35 +354,58 @@ func (o *indexJoinOp) fetch(ctx context.Context, key []byte) ([][]types.Value, e
 	if o.probe != nil {
 		kv = &countingKV{KV: kv, st: o.probe}
 	}
-	scan := newScanOp(kv, &probe)
-	defer scan.Close()
-	rows, err := Drain(ctx, scan)
-	if err != nil {
-		return nil, err
-	}
-	if o.probe != nil {
-		o.probe.rows += int64(len(rows))
-	}
-	if o.n.RightFilter != nil {
-		kept := rows[:0]
-		for _, r := range rows {
-			ok, err := o.n.RightFilter(r)
-			if err != nil {
-				return nil, err
-			}
-			if ok {
-				kept = append(kept, r)
-			}
-		}
-		rows = kept
-		if o.inner != nil {
-			o.inner.rows += int64(len(rows))
-		}
-	}
-	return rows, nil
+	o.scan = newScanOp(kv, &probe)
+	return nil
 }
 
-func (o *indexJoinOp) Close() { o.left.Close() }
+// nextMatch returns the next right row of the probe that passes
+// RightFilter.
+func (o *indexJoinOp) nextMatch(ctx context.Context) ([]types.Value, error) {
+	for o.scan != nil {
+		for len(o.rows) > 0 {
+			r := o.rows[0]
+			o.rows = o.rows[1:]
+			if o.n.RightFilter != nil {
+				ok, err := o.n.RightFilter(r)
+				if err != nil {
+					return nil, err
+				}
+				if !ok {
+					continue
+				}
+				if o.inner != nil {
+					o.inner.rows++
+				}
+			}
+			return r, nil
+		}
+		rows, err := o.scan.Next(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if len(rows) == 0 {
+			o.closeScan()
+			break
+		}
+		if o.probe != nil {
+			o.probe.rows += int64(len(rows))
+		}
+		o.rows = rows
+	}
+	return nil, nil
+}
+
+func (o *indexJoinOp) closeScan() {
+	if o.scan != nil {
+		o.scan.Close()
+		o.scan, o.rows = nil, nil
+	}
+}
+
+func (o *indexJoinOp) Close() {
+	o.closeScan()
+	o.left.Close()
+}
 
 // semiJoinOp filters the left rows by membership of their keys in the
 // hashed right keys.

@@ -119,19 +119,19 @@ func (b *builder) buildNode(n plan.Node) (Operator, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &hashJoinOp{n: n, left: left, right: right, mem: b.mem}, nil
+		return newHashJoinOp(n, left, right, b.mem), nil
 	case *plan.NestedLoopJoin:
 		left, right, err := b.build2(n.Left, n.Right)
 		if err != nil {
 			return nil, err
 		}
-		return &nestedLoopJoinOp{n: n, left: left, right: right, mem: b.mem}, nil
+		return newNestedLoopJoinOp(n, left, right, b.mem), nil
 	case *plan.IndexJoin:
 		left, err := b.build(n.Left)
 		if err != nil {
 			return nil, err
 		}
-		op := &indexJoinOp{n: n, left: left, kv: kv}
+		op := newIndexJoinOp(n, left, kv)
 		if st := b.statsFor(n.Probe); st != nil {
 			st.decoded = true
 			op.probe = st
