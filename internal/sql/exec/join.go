@@ -6,6 +6,7 @@ import (
 
 	"github.com/camusdb/camusdb-go/internal/kvpb"
 	"github.com/camusdb/camusdb-go/internal/sql/catalog"
+	"github.com/camusdb/camusdb-go/internal/sql/mon"
 	"github.com/camusdb/camusdb-go/internal/sql/plan"
 	"github.com/camusdb/camusdb-go/internal/sql/rowenc"
 	"github.com/camusdb/camusdb-go/internal/sql/types"
@@ -129,7 +130,7 @@ type hashJoinOp struct {
 	joinDriver
 	n     *plan.HashJoin
 	right Operator
-	mem   *memAccount
+	mem   *mon.Account
 
 	built   bool
 	table   map[string][][]types.Value
@@ -139,7 +140,7 @@ type hashJoinOp struct {
 	bucket  [][]types.Value
 }
 
-func newHashJoinOp(n *plan.HashJoin, left, right Operator, mem *memAccount) *hashJoinOp {
+func newHashJoinOp(n *plan.HashJoin, left, right Operator, mem *mon.Account) *hashJoinOp {
 	o := &hashJoinOp{n: n, right: right, mem: mem}
 	o.joinDriver = joinDriver{left: left, kind: n.Kind, pred: n.Pred,
 		leftWidth: len(n.Left.Columns()), rightWidth: len(n.Right.Columns()),
@@ -168,7 +169,7 @@ func (o *hashJoinOp) build(ctx context.Context) error {
 			}
 			o.keyBuf = plan.HashKey(o.keyBuf[:0], keys)
 			size := rowSize(row) + int64(len(o.keyBuf)) + 16
-			if err := o.mem.grow(size, "hash-join"); err != nil {
+			if err := o.mem.GrowBounded(size, "hash-join"); err != nil {
 				return err
 			}
 			o.held += size
@@ -213,7 +214,7 @@ func (o *hashJoinOp) Next(ctx context.Context) ([][]types.Value, error) {
 func (o *hashJoinOp) Close() {
 	o.left.Close()
 	o.right.Close()
-	o.mem.shrink(o.held)
+	o.mem.Shrink(o.held)
 	o.held, o.table = 0, nil
 }
 
@@ -223,7 +224,7 @@ type nestedLoopJoinOp struct {
 	joinDriver
 	n     *plan.NestedLoopJoin
 	right Operator
-	mem   *memAccount
+	mem   *mon.Account
 
 	built bool
 	rows  [][]types.Value
@@ -231,7 +232,7 @@ type nestedLoopJoinOp struct {
 	rpos  int
 }
 
-func newNestedLoopJoinOp(n *plan.NestedLoopJoin, left, right Operator, mem *memAccount) *nestedLoopJoinOp {
+func newNestedLoopJoinOp(n *plan.NestedLoopJoin, left, right Operator, mem *mon.Account) *nestedLoopJoinOp {
 	o := &nestedLoopJoinOp{n: n, right: right, mem: mem}
 	o.joinDriver = joinDriver{left: left, kind: n.Kind, pred: n.Pred,
 		leftWidth: len(n.Left.Columns()), rightWidth: len(n.Right.Columns()),
@@ -258,7 +259,7 @@ func (o *nestedLoopJoinOp) Next(ctx context.Context) ([][]types.Value, error) {
 			}
 			for _, row := range batch {
 				size := rowSize(row)
-				if err := o.mem.grow(size, "nested-loop-join"); err != nil {
+				if err := o.mem.GrowBounded(size, "nested-loop-join"); err != nil {
 					return nil, err
 				}
 				o.held += size
@@ -273,7 +274,7 @@ func (o *nestedLoopJoinOp) Next(ctx context.Context) ([][]types.Value, error) {
 func (o *nestedLoopJoinOp) Close() {
 	o.left.Close()
 	o.right.Close()
-	o.mem.shrink(o.held)
+	o.mem.Shrink(o.held)
 	o.held, o.rows = 0, nil
 }
 
@@ -412,7 +413,7 @@ func (o *indexJoinOp) Close() {
 type semiJoinOp struct {
 	n           *plan.SemiJoin
 	left, right Operator
-	mem         *memAccount
+	mem         *mon.Account
 
 	built        bool
 	keys         map[string]struct{}
@@ -452,7 +453,7 @@ func (o *semiJoinOp) build(ctx context.Context) error {
 				continue
 			}
 			size := int64(len(o.keyBuf)) + 32
-			if err := o.mem.grow(size, o.n.Name()); err != nil {
+			if err := o.mem.GrowBounded(size, o.n.Name()); err != nil {
 				return err
 			}
 			o.held += size
@@ -520,7 +521,7 @@ func (o *semiJoinOp) Next(ctx context.Context) ([][]types.Value, error) {
 func (o *semiJoinOp) Close() {
 	o.left.Close()
 	o.right.Close()
-	o.mem.shrink(o.held)
+	o.mem.Shrink(o.held)
 	o.held, o.keys = 0, nil
 }
 

@@ -1,43 +1,35 @@
 package exec
 
 import (
+	"errors"
 	"unsafe"
 
+	"github.com/camusdb/camusdb-go/internal/sql/mon"
 	"github.com/camusdb/camusdb-go/internal/sql/types"
 	"github.com/camusdb/camusdb-go/internal/util/errcode"
 )
 
-// DefaultMemoryLimit bounds the rows one query holds in memory at once in
-// hash tables, sorts and materialised inputs (nothing spills yet).
-const DefaultMemoryLimit = 256 << 20
+// DefaultMemoryLimit is the query budget when Env gives neither an
+// account nor a limit (mon.DefaultQueryBudget, 256 MiB).
+const DefaultMemoryLimit = mon.DefaultQueryBudget
 
-// memAccount tracks the memory the operators of one query retain. It is
-// used by one goroutine (a query runs its operators sequentially).
-type memAccount struct {
-	used, limit int64
-}
-
-func newMemAccount(limit int64) *memAccount { return &memAccount{limit: limit} }
-
-// grow reserves n bytes for what; past the limit the query fails with
-// CADB0400 rather than exhausting the process.
-func (m *memAccount) grow(n int64, what string) error {
-	if m == nil {
-		return nil
+// budgetError attaches the CADB code to a memory budget error: CADB0510
+// when the node's budget is exhausted, CADB0511 when an operator that
+// cannot spill passed the query's budget.
+func budgetError(err error) error {
+	var be *mon.BudgetError
+	if err == nil || !errors.As(err, &be) {
+		return err
 	}
-	m.used += n
-	if m.limit > 0 && m.used > m.limit {
-		return errcode.New(errcode.InvalidInput,
-			"query memory limit of %d MiB exceeded by %s; add a more selective condition or an index", m.limit>>20, what)
+	var coded *errcode.Error
+	if errors.As(err, &coded) {
+		return err
 	}
-	return nil
-}
-
-// shrink releases n bytes reserved earlier.
-func (m *memAccount) shrink(n int64) {
-	if m != nil {
-		m.used -= n
+	code := errcode.QueryMemoryExceeded
+	if be.Node {
+		code = errcode.NodeMemoryExhausted
 	}
+	return &errcode.Error{Code: code, Message: be.Error(), Cause: err}
 }
 
 const valueSize = int64(unsafe.Sizeof(types.Value{}))

@@ -7,6 +7,7 @@ import (
 
 	"github.com/camusdb/camusdb-go/internal/sql/catalog"
 	"github.com/camusdb/camusdb-go/internal/sql/eval"
+	"github.com/camusdb/camusdb-go/internal/sql/mon"
 	"github.com/camusdb/camusdb-go/internal/sql/plan"
 	"github.com/camusdb/camusdb-go/internal/sql/rowenc"
 	"github.com/camusdb/camusdb-go/internal/sql/types"
@@ -24,22 +25,22 @@ type Operator interface {
 	Close()
 }
 
-// Build turns a plan into an operator tree reading through kv, with the
-// default memory limit.
+// Build turns a plan into an operator tree reading through kv, without
+// memory accounting or spilling.
 func Build(kv catalog.KV, n plan.Node) (Operator, error) {
-	return newBuilder(kv).build(n)
+	return newBuilder(kv, nil).build(n)
 }
 
 // builder builds the operators of one query.
 type builder struct {
 	kv  catalog.KV
-	mem *memAccount
+	mem *mon.Account // nil: no accounting
 	// stats, when set (EXPLAIN ANALYZE), receives counters per plan node.
 	stats map[plan.Node]*nodeStats
 }
 
-func newBuilder(kv catalog.KV) *builder {
-	return &builder{kv: kv, mem: newMemAccount(DefaultMemoryLimit)}
+func newBuilder(kv catalog.KV, mem *mon.Account) *builder {
+	return &builder{kv: kv, mem: mem}
 }
 
 func (b *builder) statsFor(n plan.Node) *nodeStats {
@@ -183,6 +184,12 @@ func (r *runner) Run(n plan.Node, limit int) ([][]types.Value, error) {
 		return nil, err
 	}
 	defer op.Close()
+	// A subquery's rows are bounded by the query budget while they are
+	// gathered (they cannot spill); the planner keeps them only as long as
+	// it evaluates the expression (or the statement, for an uncorrelated
+	// subquery's cache).
+	var held int64
+	defer func() { b.mem.Shrink(held) }()
 	var out [][]types.Value
 	for limit < 0 || len(out) < limit {
 		batch, err := op.Next(r.ctx)
@@ -192,6 +199,14 @@ func (r *runner) Run(n plan.Node, limit int) ([][]types.Value, error) {
 		if len(batch) == 0 {
 			break
 		}
+		var size int64
+		for _, row := range batch {
+			size += rowSize(row)
+		}
+		if err := b.mem.GrowBounded(size, "a subquery's result"); err != nil {
+			return nil, err
+		}
+		held += size
 		out = append(out, batch...)
 	}
 	if limit >= 0 && len(out) > limit {
@@ -332,7 +347,7 @@ type distinctOp struct {
 	in   Operator
 	seen map[string]struct{}
 	key  []byte
-	mem  *memAccount
+	mem  *mon.Account
 	held int64
 }
 
@@ -349,7 +364,7 @@ func (o *distinctOp) Next(ctx context.Context) ([][]types.Value, error) {
 				continue
 			}
 			size := int64(len(o.key)) + 32
-			if err := o.mem.grow(size, "distinct"); err != nil {
+			if err := o.mem.GrowBounded(size, "distinct"); err != nil {
 				return nil, err
 			}
 			o.held += size
@@ -364,7 +379,7 @@ func (o *distinctOp) Next(ctx context.Context) ([][]types.Value, error) {
 
 func (o *distinctOp) Close() {
 	o.in.Close()
-	o.mem.shrink(o.held)
+	o.mem.Shrink(o.held)
 	o.held, o.seen = 0, nil
 }
 
@@ -424,7 +439,7 @@ func normalizeForKey(row []types.Value) []types.Value {
 type sortOp struct {
 	in   Operator
 	keys []plan.SortKey
-	mem  *memAccount
+	mem  *mon.Account
 	held int64
 	rows [][]types.Value
 	pos  int
@@ -470,7 +485,7 @@ func (o *sortOp) fill(ctx context.Context) error {
 				}
 			}
 			size := rowSize(row) + rowSize(keys)
-			if err := o.mem.grow(size, "sort"); err != nil {
+			if err := o.mem.GrowBounded(size, "sort"); err != nil {
 				return err
 			}
 			o.held += size
@@ -502,7 +517,7 @@ func (o *sortOp) fill(ctx context.Context) error {
 
 func (o *sortOp) Close() {
 	o.in.Close()
-	o.mem.shrink(o.held)
+	o.mem.Shrink(o.held)
 	o.held, o.rows = 0, nil
 }
 
@@ -536,7 +551,7 @@ func compareForSort(a, b types.Value, desc, nullsFirst bool) (int, error) {
 type aggregateOp struct {
 	in   Operator
 	n    *plan.Aggregate
-	mem  *memAccount
+	mem  *mon.Account
 	held int64
 	out  [][]types.Value
 	pos  int
@@ -609,7 +624,7 @@ func (o *aggregateOp) run(ctx context.Context) error {
 				keyBuf = rowenc.EncodeKeyValues(keyBuf[:0], normalizeForKey(keys), nil)
 				if g = groups[string(keyBuf)]; g == nil {
 					size := rowSize(keys) + int64(len(keyBuf)) + 64*int64(len(o.n.Aggs)+1)
-					if err := o.mem.grow(size, "aggregate"); err != nil {
+					if err := o.mem.GrowBounded(size, "aggregate"); err != nil {
 						return err
 					}
 					o.held += size
@@ -651,6 +666,6 @@ func (o *aggregateOp) run(ctx context.Context) error {
 
 func (o *aggregateOp) Close() {
 	o.in.Close()
-	o.mem.shrink(o.held)
+	o.mem.Shrink(o.held)
 	o.held, o.out = 0, nil
 }

@@ -71,7 +71,7 @@ func runOp(t testing.TB, db catalog.DB, sql string, fn func(batch int)) {
 		t.Fatal(err)
 	}
 	defer txn.Rollback(ctx)
-	b := newBuilder(txn)
+	b := newBuilder(txn, nil)
 	p := &plan.Planner{Ctx: ctx, KV: txn, Database: "d", Runner: &runner{ctx: ctx, b: b}}
 	node, err := p.PlanQuery(stmt.(*ast.SelectStmt).Select)
 	if err != nil {
