@@ -92,6 +92,8 @@ func Execute(ctx context.Context, env Env, stmt ast.Statement) (*Result, error) 
 
 func execute(ctx context.Context, env Env, buf *WriteBuffer, stmt ast.Statement) (*Result, error) {
 	b := newBuilder(env.Txn, env.Memory)
+	b.spill = &spiller{dir: env.TempDir}
+	defer b.spill.close()
 	p := &plan.Planner{Ctx: ctx, KV: buf, Database: env.Database, Env: env.Eval, Descs: env.Descs,
 		Runner: &runner{ctx: ctx, b: b}}
 	if env.Stats != nil {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"unsafe"
 
+	"github.com/camusdb/camusdb-go/internal/sql/exec/spill"
 	"github.com/camusdb/camusdb-go/internal/sql/mon"
 	"github.com/camusdb/camusdb-go/internal/sql/types"
 	"github.com/camusdb/camusdb-go/internal/util/errcode"
@@ -30,6 +31,52 @@ func budgetError(err error) error {
 		code = errcode.NodeMemoryExhausted
 	}
 	return &errcode.Error{Code: code, Message: be.Error(), Cause: err}
+}
+
+// spiller gives a statement's operators run files: a spill.Store under
+// the node's temp directory, created on the first file and removed when
+// the statement ends. A nil or dir-less spiller means nothing may spill.
+type spiller struct {
+	dir   string
+	store *spill.Store
+}
+
+func (s *spiller) enabled() bool { return s != nil && s.dir != "" }
+
+func (s *spiller) create() (*spill.Writer, error) {
+	if s.store == nil {
+		s.store = spill.NewStore(s.dir)
+	}
+	w, err := s.store.Create()
+	return w, spillErr(err)
+}
+
+// written is the bytes the statement has written to run files.
+func (s *spiller) written() int64 {
+	if s == nil || s.store == nil {
+		return 0
+	}
+	return s.store.Written
+}
+
+func (s *spiller) close() {
+	if s != nil && s.store != nil {
+		_ = s.store.Close() // best effort: the node's start clears the rest
+		s.store = nil
+	}
+}
+
+// spillErr codes a temp-store failure CADB0512.
+func spillErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	var coded *errcode.Error
+	if errors.As(err, &coded) {
+		return err
+	}
+	return &errcode.Error{Code: errcode.TempStorageFailed,
+		Message: "a query's temporary spill files failed: " + err.Error(), Cause: err}
 }
 
 const valueSize = int64(unsafe.Sizeof(types.Value{}))

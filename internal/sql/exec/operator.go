@@ -3,7 +3,6 @@ package exec
 import (
 	"context"
 	"slices"
-	"sort"
 
 	"github.com/camusdb/camusdb-go/internal/sql/catalog"
 	"github.com/camusdb/camusdb-go/internal/sql/eval"
@@ -35,6 +34,11 @@ func Build(kv catalog.KV, n plan.Node) (Operator, error) {
 type builder struct {
 	kv  catalog.KV
 	mem *mon.Account // nil: no accounting
+	// spill gives operators over the query budget run files (nil or
+	// without a dir: nothing spills).
+	spill *spiller
+	// topK marks sorts under a LIMIT: they keep only that many rows.
+	topK map[*plan.Sort]int64
 	// stats, when set (EXPLAIN ANALYZE), receives counters per plan node.
 	stats map[plan.Node]*nodeStats
 }
@@ -97,7 +101,7 @@ func (b *builder) buildNode(n plan.Node) (Operator, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &sortOp{in: in, keys: n.Keys, mem: b.mem}, nil
+		return &sortOp{in: in, keys: n.Keys, mem: b.mem, spill: b.spill, topK: b.topK[n]}, nil
 	case *plan.Distinct:
 		in, err := b.build(n.Input)
 		if err != nil {
@@ -108,6 +112,22 @@ func (b *builder) buildNode(n plan.Node) (Operator, error) {
 		}
 		return &distinctOp{in: in, seen: map[string]struct{}{}, mem: b.mem}, nil
 	case *plan.Limit:
+		// ORDER BY ... LIMIT: the sort (under any projections) needs only
+		// the first Count+Offset rows.
+		below := n.Input
+		for {
+			p, ok := below.(*plan.Project)
+			if !ok {
+				break
+			}
+			below = p.Input
+		}
+		if s, ok := below.(*plan.Sort); ok && n.Count >= 0 {
+			if b.topK == nil {
+				b.topK = map[*plan.Sort]int64{}
+			}
+			b.topK[s] = max(n.Count+n.Offset, 1)
+		}
 		in, err := b.build(n.Input)
 		if err != nil {
 			return nil, err
@@ -434,91 +454,6 @@ func normalizeForKey(row []types.Value) []types.Value {
 		return row
 	}
 	return norm
-}
-
-type sortOp struct {
-	in   Operator
-	keys []plan.SortKey
-	mem  *mon.Account
-	held int64
-	rows [][]types.Value
-	pos  int
-	done bool
-}
-
-type sortRow struct {
-	row  []types.Value
-	keys []types.Value
-}
-
-func (o *sortOp) Next(ctx context.Context) ([][]types.Value, error) {
-	if !o.done {
-		if err := o.fill(ctx); err != nil {
-			return nil, err
-		}
-		o.done = true
-	}
-	if o.pos >= len(o.rows) {
-		return nil, nil
-	}
-	end := min(o.pos+BatchSize, len(o.rows))
-	out := o.rows[o.pos:end]
-	o.pos = end
-	return out, nil
-}
-
-func (o *sortOp) fill(ctx context.Context) error {
-	var rows []sortRow
-	for {
-		batch, err := o.in.Next(ctx)
-		if err != nil {
-			return err
-		}
-		if len(batch) == 0 {
-			break
-		}
-		for _, row := range batch {
-			keys := make([]types.Value, len(o.keys))
-			for i, k := range o.keys {
-				if keys[i], err = k.Expr.Eval(row); err != nil {
-					return err
-				}
-			}
-			size := rowSize(row) + rowSize(keys)
-			if err := o.mem.GrowBounded(size, "sort"); err != nil {
-				return err
-			}
-			o.held += size
-			rows = append(rows, sortRow{row: row, keys: keys})
-		}
-	}
-	var cmpErr error
-	sort.SliceStable(rows, func(i, j int) bool {
-		for k, key := range o.keys {
-			c, err := compareForSort(rows[i].keys[k], rows[j].keys[k], key.Desc, key.NullsFirst)
-			if err != nil && cmpErr == nil {
-				cmpErr = err
-			}
-			if c != 0 {
-				return c < 0
-			}
-		}
-		return false
-	})
-	if cmpErr != nil {
-		return cmpErr
-	}
-	o.rows = make([][]types.Value, len(rows))
-	for i := range rows {
-		o.rows[i] = rows[i].row
-	}
-	return nil
-}
-
-func (o *sortOp) Close() {
-	o.in.Close()
-	o.mem.Shrink(o.held)
-	o.held, o.rows = 0, nil
 }
 
 // compareForSort orders a before b (<0) for one ORDER BY key.

@@ -127,8 +127,13 @@ type Account struct {
 	high  atomic.Int64
 }
 
-// Limit is the query budget in bytes.
-func (a *Account) Limit() int64 { return a.limit }
+// Limit is the query budget in bytes (0 for a nil Account).
+func (a *Account) Limit() int64 {
+	if a == nil {
+		return 0
+	}
+	return a.limit
+}
 
 // Used is the bytes the query holds now. Safe from any goroutine (SHOW
 // QUERIES reads it).

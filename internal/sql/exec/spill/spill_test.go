@@ -39,7 +39,7 @@ func TestRunRoundTrip(t *testing.T) {
 	}
 	// A run can be read twice (a nested loop re-reads its inner side).
 	for range 2 {
-		rd := run.Open()
+		rd := run.Open(4096)
 		for i, want := range rows {
 			got, err := rd.Next()
 			if err != nil {

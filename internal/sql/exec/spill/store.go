@@ -126,9 +126,10 @@ type Run struct {
 // Rows is the number of rows in the run.
 func (r *Run) Rows() int64 { return r.rows }
 
-// Open returns a Reader from the start of the run.
-func (r *Run) Open() *Reader {
-	return &Reader{r: bufio.NewReaderSize(io.NewSectionReader(r.f, 0, r.size), 32<<10)}
+// Open returns a Reader from the start of the run that reads through a
+// buffer of bufSize bytes (what the reader costs in memory).
+func (r *Run) Open(bufSize int) *Reader {
+	return &Reader{r: bufio.NewReaderSize(io.NewSectionReader(r.f, 0, r.size), bufSize)}
 }
 
 // Remove deletes the run's file early (Store.Close removes it otherwise).
