@@ -11,7 +11,8 @@ import (
 
 // A node empties data_dir/sql-temp when it starts, spills statements over
 // sql_query_memory_bytes there (leaving nothing behind), and answers
-// operators that cannot spill with CADB0511 / 400.
+// operators that cannot spill with CADB0511 / 400, whose message names
+// the setting.
 func TestNodeSpillsUnderQueryBudget(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.SQLQueryMemoryBytes = MinSQLQueryMemoryBytes
@@ -52,10 +53,10 @@ func TestNodeSpillsUnderQueryBudget(t *testing.T) {
 			t.Fatalf("%s: %d %v", stmt.body, status, body)
 		}
 	}
-	const n = 3000
+	const n = 2000
 	var values []string
 	for i := range n {
-		// v is a permutation of the ids (7919 is prime to 3000), so the
+		// v is a permutation of the ids (7919 is prime to 2000), so the
 		// ORDER BY v is not the scan order.
 		values = append(values, fmt.Sprintf("(%d, 'k%05d')", i, (i*7919)%n))
 		if len(values) == 500 {
@@ -65,9 +66,9 @@ func TestNodeSpillsUnderQueryBudget(t *testing.T) {
 			values = values[:0]
 		}
 	}
-	// 3000 rows do not fit 64 KiB (nor do the 2003 a top-k would keep):
+	// 2000 rows do not fit 64 KiB (nor do the 1003 a top-k would keep):
 	// the sort spills (without spilling it would fail) and still orders.
-	status, body := post("/execute-sql-query", `{"databaseName":"m","sql":"SELECT v FROM t ORDER BY v DESC LIMIT 3 OFFSET 2000"}`)
+	status, body := post("/execute-sql-query", `{"databaseName":"m","sql":"SELECT v FROM t ORDER BY v DESC LIMIT 3 OFFSET 1000"}`)
 	rows, _ := body["rows"].([]any)
 	strValue := func(i int) any { return rows[i].(map[string]any)["v"].(map[string]any)["strValue"] }
 	if status != 200 || len(rows) != 3 || strValue(0) != "k00999" || strValue(2) != "k00997" {
@@ -76,9 +77,15 @@ func TestNodeSpillsUnderQueryBudget(t *testing.T) {
 	if entries, err := os.ReadDir(tempDir); err != nil || len(entries) != 0 {
 		t.Fatalf("sql-temp after the statement: %v, %v", entries, err)
 	}
-	// A nested loop's inner side cannot spill.
+	// A nested loop's inner side spills too: 2000*1999/2 pairs.
 	status, body = post("/execute-sql-query", `{"databaseName":"m","sql":"SELECT COUNT(*) FROM t a JOIN t b ON a.v < b.v"}`)
+	if rows, _ := body["rows"].([]any); status != 200 || len(rows) != 1 ||
+		rows[0].(map[string]any)["COUNT(*)"].(map[string]any)["longValue"] != float64(2000*1999/2) {
+		t.Fatalf("spilled nested loop: %d %v", status, body)
+	}
+	// A semi-join's key set cannot spill.
+	status, body = post("/execute-sql-query", `{"databaseName":"m","sql":"SELECT COUNT(*) FROM t WHERE v NOT IN (SELECT v || 'x' FROM t)"}`)
 	if status != 400 || body["code"] != "CADB0511" || !strings.Contains(fmt.Sprint(body["message"]), "sql_query_memory_bytes") {
-		t.Fatalf("nested loop over the budget: %d %v", status, body)
+		t.Fatalf("semi-join over the budget: %d %v", status, body)
 	}
 }

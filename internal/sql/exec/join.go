@@ -6,6 +6,7 @@ import (
 
 	"github.com/camusdb/camusdb-go/internal/kvpb"
 	"github.com/camusdb/camusdb-go/internal/sql/catalog"
+	"github.com/camusdb/camusdb-go/internal/sql/exec/spill"
 	"github.com/camusdb/camusdb-go/internal/sql/mon"
 	"github.com/camusdb/camusdb-go/internal/sql/plan"
 	"github.com/camusdb/camusdb-go/internal/sql/rowenc"
@@ -126,11 +127,23 @@ func (d *joinDriver) Next(ctx context.Context) ([][]types.Value, error) {
 
 // hashJoinOp builds a hash table over the right input, then streams the
 // left input through it.
+//
+// When the table no longer fits the query budget it becomes a grace hash
+// join: the rows of the table and the rest of the right input are written
+// to partition files by a hash of their key, then the whole left input
+// too (left rows with a NULL key can match nothing; a LEFT JOIN sends them
+// to partition 0 so it still emits them), and each pair of partitions is
+// joined by a hashJoinOp of its own, one level deeper, which partitions
+// again (with a new seed) if its right side still does not fit. At
+// maxSpillDepth a table is bounded only by the node budget: only a key
+// with more rows than the budget holds (skew) gets there.
 type hashJoinOp struct {
 	joinDriver
 	n     *plan.HashJoin
 	right Operator
 	mem   *mon.Account
+	spill *spiller
+	depth int
 
 	built   bool
 	table   map[string][][]types.Value
@@ -138,10 +151,20 @@ type hashJoinOp struct {
 	keyBuf  []byte
 	held    int64
 	bucket  [][]types.Value
+
+	// probe is the left input (the driver's own in memory mode).
+	probe Operator
+	// grace mode
+	grace      bool
+	rightParts *partitioner
+	rightRuns  []*spill.Run
+	leftRuns   []*spill.Run
+	part       int
+	child      *hashJoinOp
 }
 
-func newHashJoinOp(n *plan.HashJoin, left, right Operator, mem *mon.Account) *hashJoinOp {
-	o := &hashJoinOp{n: n, right: right, mem: mem}
+func newHashJoinOp(n *plan.HashJoin, left, right Operator, mem *mon.Account, s *spiller, depth int) *hashJoinOp {
+	o := &hashJoinOp{n: n, right: right, mem: mem, spill: s, depth: depth, probe: left}
 	o.joinDriver = joinDriver{left: left, kind: n.Kind, pred: n.Pred,
 		leftWidth: len(n.Left.Columns()), rightWidth: len(n.Right.Columns()),
 		open: o.open, next: o.nextMatch}
@@ -156,7 +179,7 @@ func (o *hashJoinOp) build(ctx context.Context) error {
 			return err
 		}
 		if len(batch) == 0 {
-			return nil
+			break
 		}
 		for _, row := range batch {
 			keys, null, err := evalKeys(o.keyVals, o.n.RightKeys, row)
@@ -169,13 +192,128 @@ func (o *hashJoinOp) build(ctx context.Context) error {
 			}
 			o.keyBuf = plan.HashKey(o.keyBuf[:0], keys)
 			size := rowSize(row) + int64(len(o.keyBuf)) + 16
-			if err := o.mem.GrowBounded(size, "hash-join"); err != nil {
+			spillable := canSpill(o.spill, o.depth)
+			if !o.grace && spillable && !o.mem.Fits(size) {
+				if err := o.startGrace(); err != nil {
+					return err
+				}
+			}
+			if o.grace {
+				if err := o.rightParts.write(o.keyBuf, row); err != nil {
+					return err
+				}
+				continue
+			}
+			grow := o.mem.GrowBounded
+			if o.depth >= maxSpillDepth {
+				grow = o.mem.Grow // a skewed key: bounded by the node budget
+			}
+			if err := grow(size, "hash-join"); err != nil {
 				return err
 			}
 			o.held += size
 			o.table[string(o.keyBuf)] = append(o.table[string(o.keyBuf)], row)
 		}
 	}
+	if !o.grace {
+		return nil
+	}
+	return o.partitionLeft(ctx)
+}
+
+// startGrace moves the table to partition files.
+func (o *hashJoinOp) startGrace() error {
+	o.grace = true
+	o.rightParts = newPartitioner(o.spill, o.mem)
+	for key, rows := range o.table {
+		for _, row := range rows {
+			if err := o.rightParts.write([]byte(key), row); err != nil {
+				return err
+			}
+		}
+	}
+	o.mem.Shrink(o.held)
+	o.held, o.table = 0, nil
+	return nil
+}
+
+// partitionLeft writes the left input to partitions matching the right
+// ones.
+func (o *hashJoinOp) partitionLeft(ctx context.Context) error {
+	runs, err := o.rightParts.finish()
+	if err != nil {
+		return err
+	}
+	o.rightRuns = runs
+	leftParts := newPartitioner(o.spill, o.mem)
+	leftParts.seed = o.rightParts.seed // the same key goes to the same pair
+	defer leftParts.discard()
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		batch, err := o.probe.Next(ctx)
+		if err != nil {
+			return err
+		}
+		if len(batch) == 0 {
+			break
+		}
+		for _, row := range batch {
+			keys, null, err := evalKeys(o.keyVals, o.n.LeftKeys, row)
+			if err != nil {
+				return err
+			}
+			o.keyVals = keys
+			if null {
+				if o.n.Kind == plan.LeftJoin {
+					if err := leftParts.writeTo(0, row); err != nil {
+						return err
+					}
+				}
+				continue
+			}
+			o.keyBuf = plan.HashKey(o.keyBuf[:0], keys)
+			if err := leftParts.write(o.keyBuf, row); err != nil {
+				return err
+			}
+		}
+	}
+	o.leftRuns, err = leftParts.finish()
+	o.part = -1
+	return err
+}
+
+// nextPair starts the join of the next pair of partitions that has left
+// rows; ok=false after the last.
+func (o *hashJoinOp) nextPair() (bool, error) {
+	for o.part++; o.part < numPartitions; o.part++ {
+		leftRun, rightRun := o.leftRuns[o.part], o.rightRuns[o.part]
+		o.leftRuns[o.part], o.rightRuns[o.part] = nil, nil
+		if leftRun == nil {
+			if rightRun != nil {
+				rightRun.Remove()
+			}
+			continue
+		}
+		var right Operator = &valuesOp{n: &plan.Values{}}
+		if rightRun != nil {
+			r, err := newRunOp(rightRun, o.mem)
+			if err != nil {
+				leftRun.Remove()
+				return false, err
+			}
+			right = r
+		}
+		left, err := newRunOp(leftRun, o.mem)
+		if err != nil {
+			right.Close()
+			return false, err
+		}
+		o.child = newHashJoinOp(o.n, left, right, o.mem, o.spill, o.depth+1)
+		return true, nil
+	}
+	return false, nil
 }
 
 func (o *hashJoinOp) open(_ context.Context, row []types.Value) error {
@@ -208,36 +346,80 @@ func (o *hashJoinOp) Next(ctx context.Context) ([][]types.Value, error) {
 		}
 		o.built = true
 	}
-	return o.joinDriver.Next(ctx)
+	if !o.grace {
+		return o.joinDriver.Next(ctx)
+	}
+	for {
+		if o.child != nil {
+			batch, err := o.child.Next(ctx)
+			if err != nil || len(batch) > 0 {
+				return batch, err
+			}
+			o.child.Close()
+			o.child = nil
+		}
+		ok, err := o.nextPair()
+		if err != nil || !ok {
+			return nil, err
+		}
+	}
 }
 
 func (o *hashJoinOp) Close() {
-	o.left.Close()
+	o.probe.Close()
 	o.right.Close()
+	if o.child != nil {
+		o.child.Close()
+		o.child = nil
+	}
+	o.rightParts.discard()
+	for _, runs := range [][]*spill.Run{o.leftRuns, o.rightRuns} {
+		for _, r := range runs {
+			if r != nil {
+				r.Remove()
+			}
+		}
+	}
 	o.mem.Shrink(o.held)
 	o.held, o.table = 0, nil
 }
 
 // nestedLoopJoinOp materialises the right input and pairs each left row
-// with every right row, streaming the pairs.
+// with every right row, streaming the pairs. A right input over the
+// query budget goes to a run file, read once per left row.
 type nestedLoopJoinOp struct {
 	joinDriver
 	n     *plan.NestedLoopJoin
 	right Operator
 	mem   *mon.Account
+	spill *spiller
 
 	built bool
 	rows  [][]types.Value
 	held  int64
 	rpos  int
+	// spilled inner side
+	writer *spill.Writer
+	run    *spill.Run
+	rd     *spill.Reader
 }
 
-func newNestedLoopJoinOp(n *plan.NestedLoopJoin, left, right Operator, mem *mon.Account) *nestedLoopJoinOp {
-	o := &nestedLoopJoinOp{n: n, right: right, mem: mem}
+func newNestedLoopJoinOp(n *plan.NestedLoopJoin, left, right Operator, mem *mon.Account, s *spiller) *nestedLoopJoinOp {
+	o := &nestedLoopJoinOp{n: n, right: right, mem: mem, spill: s}
 	o.joinDriver = joinDriver{left: left, kind: n.Kind, pred: n.Pred,
 		leftWidth: len(n.Left.Columns()), rightWidth: len(n.Right.Columns()),
-		open: func(context.Context, []types.Value) error { o.rpos = 0; return nil },
+		open: func(context.Context, []types.Value) error {
+			o.rpos = 0
+			if o.run != nil {
+				o.rd = o.run.Open(readerBuffer)
+			}
+			return nil
+		},
 		next: func(context.Context) ([]types.Value, error) {
+			if o.run != nil {
+				row, err := o.rd.Next()
+				return row, spillErr(err)
+			}
 			if o.rpos >= len(o.rows) {
 				return nil, nil
 			}
@@ -247,24 +429,75 @@ func newNestedLoopJoinOp(n *plan.NestedLoopJoin, left, right Operator, mem *mon.
 	return o
 }
 
+func (o *nestedLoopJoinOp) materialise(ctx context.Context) error {
+	for {
+		batch, err := o.right.Next(ctx)
+		if err != nil {
+			return err
+		}
+		if len(batch) == 0 {
+			break
+		}
+		for _, row := range batch {
+			if o.writer != nil {
+				if err := o.writer.Write(row); err != nil {
+					return spillErr(err)
+				}
+				continue
+			}
+			size := rowSize(row)
+			if canSpill(o.spill, 0) && !o.mem.Fits(size) {
+				if err := o.startSpill(); err != nil {
+					return err
+				}
+				if err := o.writer.Write(row); err != nil {
+					return spillErr(err)
+				}
+				continue
+			}
+			if err := o.mem.GrowBounded(size, "nested-loop-join"); err != nil {
+				return err
+			}
+			o.held += size
+			o.rows = append(o.rows, row)
+		}
+	}
+	if o.writer != nil {
+		run, err := o.writer.Finish()
+		if err != nil {
+			return spillErr(err)
+		}
+		o.writer, o.run = nil, run
+		o.mem.Shrink(o.held - readerBuffer) // keep one reader's buffer
+		o.held = readerBuffer
+	}
+	return nil
+}
+
+// startSpill moves the buffered right rows to a run file.
+func (o *nestedLoopJoinOp) startSpill() error {
+	w, err := o.spill.create(readerBuffer)
+	if err != nil {
+		return err
+	}
+	o.writer = w
+	for _, row := range o.rows {
+		if err := w.Write(row); err != nil {
+			return spillErr(err)
+		}
+	}
+	if err := o.mem.Grow(readerBuffer, "nested-loop-join"); err != nil {
+		return err
+	}
+	o.held += readerBuffer
+	o.rows = nil
+	return nil
+}
+
 func (o *nestedLoopJoinOp) Next(ctx context.Context) ([][]types.Value, error) {
 	if !o.built {
-		for {
-			batch, err := o.right.Next(ctx)
-			if err != nil {
-				return nil, err
-			}
-			if len(batch) == 0 {
-				break
-			}
-			for _, row := range batch {
-				size := rowSize(row)
-				if err := o.mem.GrowBounded(size, "nested-loop-join"); err != nil {
-					return nil, err
-				}
-				o.held += size
-				o.rows = append(o.rows, row)
-			}
+		if err := o.materialise(ctx); err != nil {
+			return nil, err
 		}
 		o.built = true
 	}
@@ -274,6 +507,10 @@ func (o *nestedLoopJoinOp) Next(ctx context.Context) ([][]types.Value, error) {
 func (o *nestedLoopJoinOp) Close() {
 	o.left.Close()
 	o.right.Close()
+	if o.run != nil {
+		o.run.Remove()
+		o.run = nil
+	}
 	o.mem.Shrink(o.held)
 	o.held, o.rows = 0, nil
 }

@@ -43,11 +43,12 @@ type spiller struct {
 
 func (s *spiller) enabled() bool { return s != nil && s.dir != "" }
 
-func (s *spiller) create() (*spill.Writer, error) {
+// create starts a run file whose writer buffers bufSize bytes.
+func (s *spiller) create(bufSize int) (*spill.Writer, error) {
 	if s.store == nil {
 		s.store = spill.NewStore(s.dir)
 	}
-	w, err := s.store.Create()
+	w, err := s.store.Create(bufSize)
 	return w, spillErr(err)
 }
 

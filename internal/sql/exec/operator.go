@@ -95,7 +95,7 @@ func (b *builder) buildNode(n plan.Node) (Operator, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &aggregateOp{in: in, n: n, mem: b.mem}, nil
+		return &aggregateOp{in: in, n: n, mem: b.mem, spill: b.spill}, nil
 	case *plan.Sort:
 		in, err := b.build(n.Input)
 		if err != nil {
@@ -110,7 +110,7 @@ func (b *builder) buildNode(n plan.Node) (Operator, error) {
 		if n.Streaming {
 			return &streamingDistinctOp{in: in}, nil
 		}
-		return &distinctOp{in: in, seen: map[string]struct{}{}, mem: b.mem}, nil
+		return newDistinctOp(in, b.mem, b.spill, 0), nil
 	case *plan.Limit:
 		// ORDER BY ... LIMIT: the sort (under any projections) needs only
 		// the first Count+Offset rows.
@@ -140,13 +140,13 @@ func (b *builder) buildNode(n plan.Node) (Operator, error) {
 		if err != nil {
 			return nil, err
 		}
-		return newHashJoinOp(n, left, right, b.mem), nil
+		return newHashJoinOp(n, left, right, b.mem, b.spill, 0), nil
 	case *plan.NestedLoopJoin:
 		left, right, err := b.build2(n.Left, n.Right)
 		if err != nil {
 			return nil, err
 		}
-		return newNestedLoopJoinOp(n, left, right, b.mem), nil
+		return newNestedLoopJoinOp(n, left, right, b.mem, b.spill), nil
 	case *plan.IndexJoin:
 		left, err := b.build(n.Left)
 		if err != nil {
@@ -363,19 +363,41 @@ func (o *limitOp) Next(ctx context.Context) ([][]types.Value, error) {
 
 func (o *limitOp) Close() { o.in.Close() }
 
+// distinctOp drops rows it has seen, keeping the encoded rows in a set.
+// When the set no longer fits the query budget it stops growing: rows it
+// has not seen go to partition files instead (it cannot tell whether they
+// are new), and once its input ends each partition is deduplicated by a
+// distinctOp of its own.
 type distinctOp struct {
-	in   Operator
-	seen map[string]struct{}
-	key  []byte
-	mem  *mon.Account
-	held int64
+	in    Operator
+	seen  map[string]struct{}
+	key   []byte
+	mem   *mon.Account
+	spill *spiller
+	depth int
+	held  int64
+	parts *partitioner
+	rest  *partitionQueue
+}
+
+func newDistinctOp(in Operator, mem *mon.Account, s *spiller, depth int) *distinctOp {
+	return &distinctOp{in: in, seen: map[string]struct{}{}, mem: mem, spill: s, depth: depth}
 }
 
 func (o *distinctOp) Next(ctx context.Context) ([][]types.Value, error) {
+	if o.rest != nil {
+		return o.rest.Next(ctx)
+	}
 	for {
 		batch, err := o.in.Next(ctx)
-		if err != nil || len(batch) == 0 {
+		if err != nil {
 			return nil, err
+		}
+		if len(batch) == 0 {
+			if o.parts == nil {
+				return nil, nil
+			}
+			return o.spilled(ctx)
 		}
 		out := batch[:0]
 		for _, row := range batch {
@@ -384,7 +406,20 @@ func (o *distinctOp) Next(ctx context.Context) ([][]types.Value, error) {
 				continue
 			}
 			size := int64(len(o.key)) + 32
-			if err := o.mem.GrowBounded(size, "distinct"); err != nil {
+			if o.parts != nil || (canSpill(o.spill, o.depth) && !o.mem.Fits(size)) {
+				if o.parts == nil {
+					o.parts = newPartitioner(o.spill, o.mem)
+				}
+				if err := o.parts.write(o.key, row); err != nil {
+					return nil, err
+				}
+				continue
+			}
+			grow := o.mem.GrowBounded
+			if canSpill(o.spill, o.depth) {
+				grow = o.mem.Grow
+			}
+			if err := grow(size, "distinct"); err != nil {
 				return nil, err
 			}
 			o.held += size
@@ -397,8 +432,26 @@ func (o *distinctOp) Next(ctx context.Context) ([][]types.Value, error) {
 	}
 }
 
+// spilled releases the in-memory set and deduplicates the partitions.
+func (o *distinctOp) spilled(ctx context.Context) ([][]types.Value, error) {
+	runs, err := o.parts.finish()
+	if err != nil {
+		return nil, err
+	}
+	o.mem.Shrink(o.held)
+	o.held, o.seen = 0, nil
+	o.rest = &partitionQueue{runs: runs, mem: o.mem, open: func(in Operator) Operator {
+		return newDistinctOp(in, o.mem, o.spill, o.depth+1)
+	}}
+	return o.rest.Next(ctx)
+}
+
 func (o *distinctOp) Close() {
 	o.in.Close()
+	if o.rest != nil {
+		o.rest.Close()
+	}
+	o.parts.discard()
 	o.mem.Shrink(o.held)
 	o.held, o.seen = 0, nil
 }
@@ -483,14 +536,24 @@ func compareForSort(a, b types.Value, desc, nullsFirst bool) (int, error) {
 	return c, nil
 }
 
+// aggregateOp groups its input in a hash table. When a new group no
+// longer fits the query budget the table stops growing: rows of groups
+// it holds keep aggregating, rows of other groups go to partition files;
+// after the in-memory groups are emitted each partition is aggregated by
+// an aggregateOp of its own. Without GROUP BY there is one group and
+// nothing spills.
 type aggregateOp struct {
-	in   Operator
-	n    *plan.Aggregate
-	mem  *mon.Account
-	held int64
-	out  [][]types.Value
-	pos  int
-	done bool
+	in    Operator
+	n     *plan.Aggregate
+	mem   *mon.Account
+	spill *spiller
+	depth int
+	held  int64
+	out   [][]types.Value
+	pos   int
+	done  bool
+	parts *partitioner
+	rest  *partitionQueue
 }
 
 type group struct {
@@ -518,7 +581,21 @@ func (o *aggregateOp) Next(ctx context.Context) ([][]types.Value, error) {
 		o.done = true
 	}
 	if o.pos >= len(o.out) {
-		return nil, nil
+		if o.parts == nil {
+			return nil, nil
+		}
+		if o.rest == nil {
+			runs, err := o.parts.finish()
+			if err != nil {
+				return nil, err
+			}
+			o.mem.Shrink(o.held)
+			o.held, o.out = 0, nil
+			o.rest = &partitionQueue{runs: runs, mem: o.mem, open: func(in Operator) Operator {
+				return &aggregateOp{in: in, n: o.n, mem: o.mem, spill: o.spill, depth: o.depth + 1}
+			}}
+		}
+		return o.rest.Next(ctx)
 	}
 	end := min(o.pos+BatchSize, len(o.out))
 	out := o.out[o.pos:end]
@@ -559,7 +636,21 @@ func (o *aggregateOp) run(ctx context.Context) error {
 				keyBuf = rowenc.EncodeKeyValues(keyBuf[:0], normalizeForKey(keys), nil)
 				if g = groups[string(keyBuf)]; g == nil {
 					size := rowSize(keys) + int64(len(keyBuf)) + 64*int64(len(o.n.Aggs)+1)
-					if err := o.mem.GrowBounded(size, "aggregate"); err != nil {
+					spillable := canSpill(o.spill, o.depth)
+					if o.parts != nil || (spillable && !o.mem.Fits(size)) {
+						if o.parts == nil {
+							o.parts = newPartitioner(o.spill, o.mem)
+						}
+						if err := o.parts.write(keyBuf, row); err != nil {
+							return err
+						}
+						continue
+					}
+					grow := o.mem.GrowBounded
+					if spillable {
+						grow = o.mem.Grow
+					}
+					if err := grow(size, "aggregate"); err != nil {
 						return err
 					}
 					o.held += size
@@ -601,6 +692,10 @@ func (o *aggregateOp) run(ctx context.Context) error {
 
 func (o *aggregateOp) Close() {
 	o.in.Close()
+	if o.rest != nil {
+		o.rest.Close()
+	}
+	o.parts.discard()
 	o.mem.Shrink(o.held)
 	o.held, o.out = 0, nil
 }

@@ -258,7 +258,7 @@ func (o *sortOp) flushRun() error {
 	if o.err != nil {
 		return o.err
 	}
-	w, err := o.spill.create()
+	w, err := o.spill.create(readerBuffer)
 	if err != nil {
 		return err
 	}
@@ -286,7 +286,7 @@ func (o *sortOp) mergeToRun(runs []*spill.Run) (*spill.Run, error) {
 		return nil, err
 	}
 	defer m.close(o)
-	w, err := o.spill.create()
+	w, err := o.spill.create(readerBuffer)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/camusdb/camusdb-go/internal/sql/ast"
@@ -139,13 +140,58 @@ func testTopKOverBudgetSpills(t *testing.T, db catalog.DB) {
 	}
 }
 
-// The sort tests share one 50k-row table (filling it is most of their
+// sortedRows renders rows as sorted strings (hash operators emit in no
+// particular order).
+func sortedRows(rows [][]types.Value) []string {
+	out := make([]string, len(rows))
+	for i, r := range rows {
+		out[i] = fmt.Sprint(r)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Hash aggregation, DISTINCT, the grace hash join and the nested loop's
+// spilled inner side give the rows of the in-memory paths under a tiny
+// budget, and actually spill.
+func testHashSpills(t *testing.T, db catalog.DB) {
+	const budget = 256 << 10
+	for _, tc := range []struct {
+		sql    string
+		spills bool
+	}{
+		{"SELECT v, count(*), sum(id), min(g) FROM big GROUP BY v", true},
+		{"SELECT g, count(*) FROM big GROUP BY g", false}, // 7 groups fit
+		{"SELECT DISTINCT v FROM big", true},
+		{"SELECT DISTINCT g, id / 3 FROM big", true},
+		{"SELECT a.id, b.id FROM big a JOIN big b ON a.v = b.v", true},
+		{"SELECT a.id, b.id FROM big a LEFT JOIN big b ON a.v = b.v || 'x' WHERE a.id < 3000", true},
+		{"SELECT a.id, b.id FROM big a JOIN big b ON a.id + 1 = b.id + 0 AND b.g > a.g", true},
+		{"SELECT count(*), sum(a.id + b.id) FROM big a, big b WHERE a.id < 20 AND b.id % 2 = 0", true},
+	} {
+		sql := tc.sql
+		mem := runBudget(t, db, sql, 0, false)
+		got := runBudget(t, db, sql, budget, true)
+		if spilled := got.spilled > 0; spilled != tc.spills {
+			t.Errorf("%s: spilled %d bytes under a %d-byte budget, want spilling %v", sql, got.spilled, budget, tc.spills)
+		}
+		if len(mem.rows) == 0 || !reflect.DeepEqual(sortedRows(mem.rows), sortedRows(got.rows)) {
+			t.Errorf("%s: %d rows spilled vs %d in memory, or they differ", sql, len(got.rows), len(mem.rows))
+		}
+		if got.highWater > budget+budget/4 {
+			t.Errorf("%s: high water %d, budget %d", sql, got.highWater, budget)
+		}
+	}
+}
+
+// The spilling tests share one 50k-row table (filling it is most of their
 // time).
 func TestSortSpilling(t *testing.T) {
 	db := newStreamDB(t, 50_000, 7)
 	t.Run("external merge matches memory", func(t *testing.T) { testSortSpills(t, db) })
 	t.Run("top-k holds k rows", func(t *testing.T) { testTopKHoldsOnlyKRows(t, db) })
 	t.Run("top-k over budget spills", func(t *testing.T) { testTopKOverBudgetSpills(t, db) })
+	t.Run("hash operators spill", func(t *testing.T) { testHashSpills(t, db) })
 }
 
 // The acceptance of issue 9 at full size (CAMUS_LONG=1): ORDER BY a

@@ -57,9 +57,9 @@ func newStreamDB(t testing.TB, n, groups int) catalog.DB {
 	return db
 }
 
-// runOp plans sql and pulls its operator tree through fn, which sees
+// pullOp plans sql and pulls its operator tree through fn, which sees
 // every batch the root returns.
-func runOp(t testing.TB, db catalog.DB, sql string, fn func(batch int)) {
+func pullOp(t testing.TB, db catalog.DB, sql string, fn func(batch int)) {
 	t.Helper()
 	ctx := context.Background()
 	stmt, err := parser.Parse(sql)
@@ -110,7 +110,7 @@ func TestJoinsStreamInBoundedBatches(t *testing.T) {
 		{"SELECT a.id, b.id FROM big a LEFT JOIN big b ON a.g = b.g + 3 WHERE a.id < 700", 700},       // left join, no matches
 	} {
 		got := 0
-		runOp(t, db, tc.sql, func(n int) {
+		pullOp(t, db, tc.sql, func(n int) {
 			if n > BatchSize {
 				t.Fatalf("%s: a batch of %d rows, want at most %d", tc.sql, n, BatchSize)
 			}

@@ -23,7 +23,7 @@ func sampleRows() [][]types.Value {
 func TestRunRoundTrip(t *testing.T) {
 	parent := filepath.Join(t.TempDir(), "sql-temp")
 	s := NewStore(parent)
-	w, err := s.Create()
+	w, err := s.Create(4096)
 	if err != nil {
 		t.Fatal(err)
 	}

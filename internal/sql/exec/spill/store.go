@@ -42,8 +42,9 @@ type Store struct {
 // NewStore returns a Store under parent; nothing is created yet.
 func NewStore(parent string) *Store { return &Store{parent: parent} }
 
-// Create starts a new run file.
-func (s *Store) Create() (*Writer, error) {
+// Create starts a new run file written through a buffer of bufSize bytes
+// (what the writer costs in memory).
+func (s *Store) Create(bufSize int) (*Writer, error) {
 	if s.dir == "" {
 		if err := os.MkdirAll(s.parent, 0o750); err != nil {
 			return nil, fmt.Errorf("spill: %w", err)
@@ -58,7 +59,7 @@ func (s *Store) Create() (*Writer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("spill: %w", err)
 	}
-	return &Writer{store: s, f: f, w: bufio.NewWriterSize(f, 64<<10)}, nil
+	return &Writer{store: s, f: f, w: bufio.NewWriterSize(f, bufSize)}, nil
 }
 
 // Close closes and removes every run file and the statement's directory.
