@@ -219,3 +219,30 @@ func TestSortMillionRowsLong(t *testing.T) {
 		t.Errorf("LIMIT 10: high water %d, rows %v", top.highWater, top.rows)
 	}
 }
+
+// Benchmarks of the operators with and without spilling, over 50k rows
+// (the README lists the figures):
+//
+//	go test -run - -bench 'Spill' -benchtime 5x ./internal/sql/exec
+func benchmarkBudget(b *testing.B, sql string, limit int64, spill bool) {
+	db := newStreamDB(b, 50_000, 7)
+	b.ResetTimer()
+	for range b.N {
+		runBudget(b, db, sql, limit, spill)
+	}
+}
+
+const (
+	benchSort     = "SELECT id, v FROM big ORDER BY v"
+	benchTopK     = "SELECT id, v FROM big ORDER BY v LIMIT 10"
+	benchHashJoin = "SELECT a.id, b.id FROM big a JOIN big b ON a.v = b.v"
+	benchGroupBy  = "SELECT v, count(*) FROM big GROUP BY v"
+)
+
+func BenchmarkSpillSortInMemory(b *testing.B)     { benchmarkBudget(b, benchSort, 0, false) }
+func BenchmarkSpillSortSpilling(b *testing.B)     { benchmarkBudget(b, benchSort, 1<<20, true) }
+func BenchmarkSpillTopK(b *testing.B)             { benchmarkBudget(b, benchTopK, 1<<20, true) }
+func BenchmarkSpillHashJoinInMemory(b *testing.B) { benchmarkBudget(b, benchHashJoin, 0, false) }
+func BenchmarkSpillHashJoinSpilling(b *testing.B) { benchmarkBudget(b, benchHashJoin, 1<<20, true) }
+func BenchmarkSpillGroupByInMemory(b *testing.B)  { benchmarkBudget(b, benchGroupBy, 0, false) }
+func BenchmarkSpillGroupBySpilling(b *testing.B)  { benchmarkBudget(b, benchGroupBy, 1<<20, true) }
