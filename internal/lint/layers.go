@@ -48,8 +48,8 @@ var Layers = []Group{
 	{Path: "internal/kv/kvremote", Level: 3.1}, // routes kv.Sender calls to leaders over rpc
 	// L4: SQL. types and ast are the base; the engine packages may use each
 	// other; session is the top, the only SQL package front-ends see.
-	{Path: "internal/sql/mon", Level: 3.9}, // memory budgets; imports nothing of ours
 	{Path: "internal/sql/types", Level: 4},
+	{Path: "internal/sql/mon", Level: 4.05}, // memory budgets; imports nothing of ours
 	{Path: "internal/sql/ast", Level: 4.1},
 	{Path: "internal/sql/parser", Level: 4.2, Peers: true},
 	{Path: "internal/sql/builtins", Level: 4.2, Peers: true},
