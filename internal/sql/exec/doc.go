@@ -28,10 +28,10 @@
 // sort (sort.go) writes sorted runs and merges them, and keeps only
 // Count+Offset rows in a heap under a LIMIT (top-k); hash aggregation and
 // hashed DISTINCT freeze their tables and partition the rest by key hash
-// (partition.go); the hash join becomes a grace hash join; the nested
-// loop writes its inner side to a run. Semi/anti-join build sides and
-// subquery results cannot spill: past the budget they fail with
-// CADB0511. Past the node's budget (the mon.Monitor) any reservation
+// (partition.go); the hash join and the semi/anti-joins partition both
+// inputs (grace); the nested loop writes its inner side to a run.
+// Subquery results gathered for an expression cannot spill: past the
+// budget they fail with CADB0511. Past the node's budget (the mon.Monitor) any reservation
 // fails with CADB0510. The buffered result counts against the node's
 // budget only. Streaming DISTINCT (input ordered by an index) keeps only
 // the previous row.

@@ -647,10 +647,17 @@ func (o *indexJoinOp) Close() {
 
 // semiJoinOp filters the left rows by membership of their keys in the
 // hashed right keys.
+//
+// When the key set no longer fits the query budget, the keys (the ones
+// held and the rest of the right input's) go to partition files by hash,
+// then the left rows too, and each partition's left rows are decided
+// against that partition's keys. The facts NOT IN needs about the whole
+// right side (any row, any NULL key) are gathered while partitioning.
 type semiJoinOp struct {
 	n           *plan.SemiJoin
 	left, right Operator
 	mem         *mon.Account
+	spill       *spiller
 
 	built        bool
 	keys         map[string]struct{}
@@ -659,6 +666,14 @@ type semiJoinOp struct {
 	keyVals      []types.Value
 	keyBuf       []byte
 	held         int64
+
+	// grace mode
+	grace      bool
+	rightParts *partitioner
+	rightRuns  []*spill.Run
+	leftRuns   []*spill.Run
+	part       int
+	partLeft   *runOp
 }
 
 func (o *semiJoinOp) build(ctx context.Context) error {
@@ -686,15 +701,143 @@ func (o *semiJoinOp) build(ctx context.Context) error {
 				continue
 			}
 			o.keyBuf = plan.HashKey(o.keyBuf[:0], keys)
+			if o.grace {
+				if err := o.rightParts.write(o.keyBuf, []types.Value{types.NewString(string(o.keyBuf))}); err != nil {
+					return err
+				}
+				continue
+			}
 			if _, dup := o.keys[string(o.keyBuf)]; dup {
 				continue
 			}
 			size := int64(len(o.keyBuf)) + 32
+			if canSpill(o.spill, 0) && !o.mem.Fits(size) {
+				if err := o.startGrace(); err != nil {
+					return err
+				}
+				if err := o.rightParts.write(o.keyBuf, []types.Value{types.NewString(string(o.keyBuf))}); err != nil {
+					return err
+				}
+				continue
+			}
 			if err := o.mem.GrowBounded(size, o.n.Name()); err != nil {
 				return err
 			}
 			o.held += size
 			o.keys[string(o.keyBuf)] = struct{}{}
+		}
+	}
+}
+
+// startGrace moves the key set to partition files.
+func (o *semiJoinOp) startGrace() error {
+	o.grace = true
+	o.rightParts = newPartitioner(o.spill, o.mem)
+	for key := range o.keys {
+		if err := o.rightParts.write([]byte(key), []types.Value{types.NewString(key)}); err != nil {
+			return err
+		}
+	}
+	o.mem.Shrink(o.held)
+	o.held, o.keys = 0, nil
+	return nil
+}
+
+// partitionLeft writes the left rows to the partitions of their keys
+// (rows with a NULL key, which no key set decides, to partition 0).
+func (o *semiJoinOp) partitionLeft(ctx context.Context) error {
+	runs, err := o.rightParts.finish()
+	if err != nil {
+		return err
+	}
+	o.rightRuns = runs
+	leftParts := newPartitioner(o.spill, o.mem)
+	leftParts.seed = o.rightParts.seed
+	defer leftParts.discard()
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		batch, err := o.left.Next(ctx)
+		if err != nil {
+			return err
+		}
+		if len(batch) == 0 {
+			break
+		}
+		for _, row := range batch {
+			keys, null, err := evalKeys(o.keyVals, o.n.LeftKeys, row)
+			if err != nil {
+				return err
+			}
+			o.keyVals = keys
+			if null && !o.n.NullsEqual {
+				err = leftParts.writeTo(0, row)
+			} else {
+				o.keyBuf = plan.HashKey(o.keyBuf[:0], keys)
+				err = leftParts.write(o.keyBuf, row)
+			}
+			if err != nil {
+				return err
+			}
+		}
+	}
+	o.leftRuns, err = leftParts.finish()
+	o.part = -1
+	return err
+}
+
+// nextPartition loads the next partition's keys and opens its left rows;
+// ok=false after the last.
+func (o *semiJoinOp) nextPartition(ctx context.Context) (bool, error) {
+	o.mem.Shrink(o.held)
+	o.held, o.keys = 0, map[string]struct{}{}
+	for o.part++; o.part < numPartitions; o.part++ {
+		leftRun, rightRun := o.leftRuns[o.part], o.rightRuns[o.part]
+		o.leftRuns[o.part], o.rightRuns[o.part] = nil, nil
+		if rightRun != nil {
+			in, err := newRunOp(rightRun, o.mem)
+			if err != nil {
+				return false, err
+			}
+			err = o.loadKeys(ctx, in)
+			in.Close()
+			if err != nil {
+				return false, err
+			}
+		}
+		if leftRun == nil {
+			continue
+		}
+		left, err := newRunOp(leftRun, o.mem)
+		if err != nil {
+			return false, err
+		}
+		o.partLeft = left
+		return true, nil
+	}
+	return false, nil
+}
+
+// loadKeys reads a partition of keys into the set (bounded by the node
+// budget only: a partition is an eighth of a set that did not fit).
+func (o *semiJoinOp) loadKeys(ctx context.Context, in Operator) error {
+	for {
+		batch, err := in.Next(ctx)
+		if err != nil || len(batch) == 0 {
+			return err
+		}
+		for _, row := range batch {
+			key := row[0].Str
+			if _, dup := o.keys[key]; dup {
+				continue
+			}
+			size := int64(len(key)) + 32
+			if err := o.mem.Grow(size, o.n.Name()); err != nil {
+				return err
+			}
+			o.held += size
+			o.keys[key] = struct{}{}
 		}
 	}
 }
@@ -732,12 +875,35 @@ func (o *semiJoinOp) Next(ctx context.Context) ([][]types.Value, error) {
 		if err := o.build(ctx); err != nil {
 			return nil, err
 		}
+		if o.grace {
+			if err := o.partitionLeft(ctx); err != nil {
+				return nil, err
+			}
+		}
 		o.built = true
 	}
 	for {
-		batch, err := o.left.Next(ctx)
-		if err != nil || len(batch) == 0 {
+		in := o.left
+		if o.grace {
+			if o.partLeft == nil {
+				ok, err := o.nextPartition(ctx)
+				if err != nil || !ok {
+					return nil, err
+				}
+			}
+			in = o.partLeft
+		}
+		batch, err := in.Next(ctx)
+		if err != nil {
 			return nil, err
+		}
+		if len(batch) == 0 {
+			if !o.grace {
+				return nil, nil
+			}
+			o.partLeft.Close()
+			o.partLeft = nil
+			continue
 		}
 		out := batch[:0]
 		for _, row := range batch {
@@ -758,6 +924,18 @@ func (o *semiJoinOp) Next(ctx context.Context) ([][]types.Value, error) {
 func (o *semiJoinOp) Close() {
 	o.left.Close()
 	o.right.Close()
+	if o.partLeft != nil {
+		o.partLeft.Close()
+		o.partLeft = nil
+	}
+	o.rightParts.discard()
+	for _, runs := range [][]*spill.Run{o.leftRuns, o.rightRuns} {
+		for _, r := range runs {
+			if r != nil {
+				r.Remove()
+			}
+		}
+	}
 	o.mem.Shrink(o.held)
 	o.held, o.keys = 0, nil
 }

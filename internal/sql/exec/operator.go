@@ -166,7 +166,7 @@ func (b *builder) buildNode(n plan.Node) (Operator, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &semiJoinOp{n: n, left: left, right: right, mem: b.mem}, nil
+		return &semiJoinOp{n: n, left: left, right: right, mem: b.mem, spill: b.spill}, nil
 	case *plan.UnionAll:
 		left, right, err := b.build2(n.Left, n.Right)
 		if err != nil {

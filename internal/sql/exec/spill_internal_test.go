@@ -151,8 +151,8 @@ func sortedRows(rows [][]types.Value) []string {
 	return out
 }
 
-// Hash aggregation, DISTINCT, the grace hash join and the nested loop's
-// spilled inner side give the rows of the in-memory paths under a tiny
+// Hash aggregation, DISTINCT, the grace hash join, semi/anti-joins and
+// the nested loop's spilled inner side give the rows of the in-memory paths under a tiny
 // budget, and actually spill.
 func testHashSpills(t *testing.T, db catalog.DB) {
 	const budget = 256 << 10
@@ -168,6 +168,11 @@ func testHashSpills(t *testing.T, db catalog.DB) {
 		{"SELECT a.id, b.id FROM big a LEFT JOIN big b ON a.v = b.v || 'x' WHERE a.id < 3000", true},
 		{"SELECT a.id, b.id FROM big a JOIN big b ON a.id + 1 = b.id + 0 AND b.g > a.g", true},
 		{"SELECT count(*), sum(a.id + b.id) FROM big a, big b WHERE a.id < 20 AND b.id % 2 = 0", true},
+		{"SELECT id FROM big WHERE v IN (SELECT v FROM big WHERE id % 2 = 0)", true},
+		{"SELECT id FROM big WHERE v NOT IN (SELECT v FROM big WHERE id % 3 = 0)", true},
+		{"SELECT id FROM big WHERE v NOT IN (SELECT v || 'x' FROM big)", true},
+		{"SELECT id FROM big a WHERE NOT EXISTS (SELECT 1 FROM big b WHERE b.v = a.v || '0')", true},
+		{"SELECT v FROM big INTERSECT SELECT v FROM big WHERE id < 40000", true},
 	} {
 		sql := tc.sql
 		mem := runBudget(t, db, sql, 0, false)
@@ -178,7 +183,8 @@ func testHashSpills(t *testing.T, db catalog.DB) {
 		if len(mem.rows) == 0 || !reflect.DeepEqual(sortedRows(mem.rows), sortedRows(got.rows)) {
 			t.Errorf("%s: %d rows spilled vs %d in memory, or they differ", sql, len(got.rows), len(mem.rows))
 		}
-		if got.highWater > budget+budget/4 {
+		// Partition writers (64 KiB per spilling operator) come on top.
+		if got.highWater > budget+budget/2 {
 			t.Errorf("%s: high water %d, budget %d", sql, got.highWater, budget)
 		}
 	}
