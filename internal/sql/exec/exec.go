@@ -113,7 +113,7 @@ func execute(ctx context.Context, env Env, buf *WriteBuffer, stmt ast.Statement)
 		if err != nil {
 			return nil, err
 		}
-		count, err := runInsert(ctx, env.Txn, buf, n)
+		count, err := runInsert(ctx, b, buf, n)
 		if err == nil && count > 0 {
 			env.Stats.Changed(n.Table)
 		}
@@ -123,7 +123,7 @@ func execute(ctx context.Context, env Env, buf *WriteBuffer, stmt ast.Statement)
 		if err != nil {
 			return nil, err
 		}
-		count, err := runUpdate(ctx, env.Txn, buf, n)
+		count, err := runUpdate(ctx, b, buf, n)
 		if err == nil && count > 0 {
 			env.Stats.Changed(n.Table)
 		}
@@ -133,7 +133,7 @@ func execute(ctx context.Context, env Env, buf *WriteBuffer, stmt ast.Statement)
 		if err != nil {
 			return nil, err
 		}
-		count, err := runDelete(ctx, env.Txn, buf, n)
+		count, err := runDelete(ctx, b, buf, n)
 		if err == nil && count > 0 {
 			env.Stats.Changed(n.Table)
 		}
