@@ -173,6 +173,11 @@ func testHashSpills(t *testing.T, db catalog.DB) {
 		{"SELECT id FROM big WHERE v NOT IN (SELECT v || 'x' FROM big)", true},
 		{"SELECT id FROM big a WHERE NOT EXISTS (SELECT 1 FROM big b WHERE b.v = a.v || '0')", true},
 		{"SELECT v FROM big INTERSECT SELECT v FROM big WHERE id < 40000", true},
+		// NULL keys: never match in joins, one group / one distinct value.
+		{"SELECT a.id, b.id FROM big a LEFT JOIN big b ON (CASE WHEN a.id % 5 = 0 THEN NULL ELSE a.v END) = b.v", true},
+		{"SELECT id FROM big WHERE (CASE WHEN id % 5 = 0 THEN NULL ELSE v END) NOT IN (SELECT v || 'x' FROM big)", true},
+		{"SELECT CASE WHEN id % 3 = 0 THEN NULL ELSE v END, count(*) FROM big GROUP BY CASE WHEN id % 3 = 0 THEN NULL ELSE v END", true},
+		{"SELECT DISTINCT CASE WHEN id % 3 = 0 THEN NULL ELSE v END FROM big", true},
 	} {
 		sql := tc.sql
 		mem := runBudget(t, db, sql, 0, false)
