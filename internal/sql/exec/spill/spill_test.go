@@ -2,10 +2,12 @@ package spill
 
 import (
 	"bytes"
+	"encoding/binary"
 	"math"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/camusdb/camusdb-go/internal/sql/types"
@@ -102,6 +104,18 @@ func TestDecodeRejectsCorruption(t *testing.T) {
 	rd := NewReader(bytes.NewReader([]byte{5, 1, 2}))
 	if _, err := rd.Next(); err == nil {
 		t.Error("a truncated record read without error")
+	}
+	// A damaged length near the limit (found by the fuzzer: it made the
+	// reader allocate 1 GB) fails on the missing bytes, cheaply.
+	rd = NewReader(bytes.NewReader([]byte("\xed\xed\xed\xe8\x03\x00\x00\xed\xed\xdc")))
+	if _, err := rd.Next(); err == nil {
+		t.Error("a record with a huge length read without error")
+	}
+	// A large record that is all there reads back.
+	long := AppendRow(nil, []types.Value{types.NewString(strings.Repeat("x", 200<<10))})
+	framed := append(binary.AppendUvarint(nil, uint64(len(long))), long...)
+	if row, err := NewReader(bytes.NewReader(framed)).Next(); err != nil || len(row) != 1 || len(row[0].Str) != 200<<10 {
+		t.Errorf("a 200 KiB record: %v", err)
 	}
 }
 

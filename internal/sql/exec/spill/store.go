@@ -162,12 +162,21 @@ func (r *Reader) Next() ([]types.Value, error) {
 	if n == 0 || n > maxRecord {
 		return nil, fmt.Errorf("%w: record length %d", ErrCorrupt, n)
 	}
-	if uint64(cap(r.buf)) < n {
-		r.buf = make([]byte, n)
+	if n <= 64<<10 {
+		if uint64(cap(r.buf)) < n {
+			r.buf = make([]byte, n)
+		}
+		r.buf = r.buf[:n]
+		if _, err := io.ReadFull(r.r, r.buf); err != nil {
+			return nil, fmt.Errorf("%w: truncated record: %v", ErrCorrupt, err)
+		}
+		return DecodeRow(r.buf)
 	}
-	r.buf = r.buf[:n]
-	if _, err := io.ReadFull(r.r, r.buf); err != nil {
-		return nil, fmt.Errorf("%w: truncated record: %v", ErrCorrupt, err)
+	// A large length is read as the bytes arrive, so a damaged length
+	// cannot make the reader allocate a gigabyte up front.
+	big, err := io.ReadAll(io.LimitReader(r.r, int64(n)))
+	if err != nil || uint64(len(big)) != n {
+		return nil, fmt.Errorf("%w: truncated record of %d bytes (%v)", ErrCorrupt, n, err)
 	}
-	return DecodeRow(r.buf)
+	return DecodeRow(big)
 }
