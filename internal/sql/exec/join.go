@@ -53,6 +53,11 @@ type joinDriver struct {
 }
 
 func (d *joinDriver) Next(ctx context.Context) ([][]types.Value, error) {
+	// One check per output batch: a cancelled statement stops even when a
+	// single left row pairs with millions of right rows.
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	var out [][]types.Value
 	var slab []types.Value
 	width := d.leftWidth + d.rightWidth
@@ -75,9 +80,6 @@ func (d *joinDriver) Next(ctx context.Context) ([][]types.Value, error) {
 				break
 			}
 			if d.pos >= len(d.batch) {
-				if err := ctx.Err(); err != nil {
-					return nil, err
-				}
 				batch, err := d.left.Next(ctx)
 				if err != nil {
 					return nil, err

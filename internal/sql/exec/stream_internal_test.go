@@ -2,6 +2,7 @@ package exec
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"runtime"
@@ -149,4 +150,38 @@ func TestCrossJoinCountLong(t *testing.T) {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	t.Logf("heap in use after the query: %d MiB, total allocated %d MiB", ms.HeapInuse>>20, ms.TotalAlloc>>20)
+}
+
+// A cancelled statement stops a join between output batches, even in the
+// middle of one left row's matches.
+func TestJoinStopsWhenCancelled(t *testing.T) {
+	db := newStreamDB(t, 2000, 3)
+	ctx, cancel := context.WithCancel(context.Background())
+	stmt, err := parser.Parse("SELECT a.id, b.id FROM big a, big b WHERE a.id < 1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	txn, err := db.Begin(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer txn.Rollback(context.Background())
+	b := newBuilder(txn, nil)
+	p := &plan.Planner{Ctx: ctx, KV: txn, Database: "d", Runner: &runner{ctx: ctx, b: b}}
+	node, err := p.PlanQuery(stmt.(*ast.SelectStmt).Select)
+	if err != nil {
+		t.Fatal(err)
+	}
+	op, err := b.build(node)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer op.Close()
+	if batch, err := op.Next(ctx); err != nil || len(batch) != BatchSize {
+		t.Fatalf("first batch: %d rows, %v", len(batch), err)
+	}
+	cancel()
+	if _, err := op.Next(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("after cancel: %v, want context.Canceled", err)
+	}
 }
