@@ -77,6 +77,14 @@ func TestNodeSpillsUnderQueryBudget(t *testing.T) {
 	if entries, err := os.ReadDir(tempDir); err != nil || len(entries) != 0 {
 		t.Fatalf("sql-temp after the statement: %v, %v", entries, err)
 	}
+	// The monitor is exported: a budget, nothing held between statements,
+	// and a high-water mark the sort left.
+	metrics := scrape(t, client, base)
+	if metrics["camusdb_sql_memory_limit_bytes"] <= 0 || metrics["camusdb_sql_memory_used_bytes"] != 0 ||
+		metrics["camusdb_sql_memory_high_water_bytes"] <= 0 {
+		t.Fatalf("SQL memory metrics: limit %v used %v high water %v", metrics["camusdb_sql_memory_limit_bytes"],
+			metrics["camusdb_sql_memory_used_bytes"], metrics["camusdb_sql_memory_high_water_bytes"])
+	}
 	// A nested loop's inner side spills too: 2000*1999/2 pairs.
 	status, body = post("/execute-sql-query", `{"databaseName":"m","sql":"SELECT COUNT(*) FROM t a JOIN t b ON a.v < b.v"}`)
 	if rows, _ := body["rows"].([]any); status != 200 || len(rows) != 1 ||

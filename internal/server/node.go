@@ -100,13 +100,18 @@ func (n *Node) open(ctx context.Context) error {
 		n.closeStack()
 		return err
 	}
+	sqlMemory := mon.NewMonitor(n.cfg.EffectiveSQLMemoryBytes())
+	if err := registerSQLMemoryMetrics(n.registry, sqlMemory); err != nil { // metrics.go
+		n.closeStack()
+		return err
+	}
 	n.sql = session.NewServer(sqlDB{c.db}, session.Config{
 		TxnIdleTimeout:       time.Duration(n.cfg.TxnIdleTimeoutMS) * time.Millisecond,
 		ParseCacheTTL:        time.Duration(n.cfg.SQLParserCacheTTLSeconds) * time.Second,
 		ParseCacheMaxEntries: int(n.cfg.SQLParserCacheMaxEntries),
 		NodeID:               n.cfg.EffectiveNodeID(),
 		Stats:                exec.NewStats(sqlDB{c.db}, time.Duration(n.cfg.StatsFlushIntervalMS)*time.Millisecond, nil),
-		Memory:               mon.NewMonitor(n.cfg.EffectiveSQLMemoryBytes()),
+		Memory:               sqlMemory,
 		QueryMemoryBytes:     n.cfg.SQLQueryMemoryBytes,
 		TempDir:              n.sqlTempDir(),
 	})
