@@ -62,6 +62,17 @@ func (d *joinDriver) Next(ctx context.Context) ([][]types.Value, error) {
 	var slab []types.Value
 	width := d.leftWidth + d.rightWidth
 	emit := func(left, right []types.Value) []types.Value {
+		rightWidth := d.rightWidth
+		if right != nil {
+			rightWidth = len(right)
+		}
+		if len(left)+rightWidth != width {
+			// Not the widths the plan announced: a row of its own.
+			row := make([]types.Value, len(left)+rightWidth)
+			copy(row, left)
+			copy(row[len(left):], right)
+			return row
+		}
 		if slab == nil {
 			slab = make([]types.Value, BatchSize*width)
 		}
@@ -89,10 +100,6 @@ func (d *joinDriver) Next(ctx context.Context) ([][]types.Value, error) {
 					break
 				}
 				d.batch, d.pos = batch, 0
-				if d.leftWidth == 0 {
-					d.leftWidth = len(batch[0])
-					width = d.leftWidth + d.rightWidth
-				}
 			}
 			d.cur, d.matched = d.batch[d.pos], false
 			d.pos++
