@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -180,6 +182,33 @@ func TestNodeBudgetFailsCleanly(t *testing.T) {
 		if monitor.Used() != 0 {
 			t.Fatalf("monitor holds %d bytes after the statement", monitor.Used())
 		}
+	}
+}
+
+// A spill that cannot write its files fails the statement with CADB0512
+// (and the transaction stays usable): here the temp dir is a file.
+func TestSpillFailureIsCoded(t *testing.T) {
+	db := catalogtest.NewMemDB()
+	s := newServer(t, db)
+	fill(t, s, 200, 5)
+	notADir := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(notADir, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	stmt, err := parser.Parse("SELECT title FROM books ORDER BY title")
+	if err != nil {
+		t.Fatal(err)
+	}
+	txn, err := db.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer txn.Rollback(ctx)
+	_, err = exec.Execute(ctx, exec.Env{Txn: txn, Database: "d", MemoryLimit: 16 << 10, TempDir: notADir}, stmt)
+	var st *exec.StatementError
+	if errcode.Of(err) != errcode.TempStorageFailed || !errors.As(err, &st) {
+		t.Fatalf("err = %v, want a CADB0512 statement error", err)
 	}
 }
 
