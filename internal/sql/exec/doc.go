@@ -29,12 +29,13 @@
 // Count+Offset rows in a heap under a LIMIT (top-k); hash aggregation and
 // hashed DISTINCT freeze their tables and partition the rest by key hash
 // (partition.go); the hash join and the semi/anti-joins partition both
-// inputs (grace); the nested loop writes its inner side to a run.
-// Subquery results gathered for an expression cannot spill: past the
-// budget they fail with CADB0511. Past the node's budget (the mon.Monitor) any reservation
-// fails with CADB0510. The buffered result counts against the node's
-// budget only. Streaming DISTINCT (input ordered by an index) keeps only
-// the previous row.
+// inputs (grace); the nested loop writes its inner side to a run and
+// reads it once per block of left rows. Subquery results gathered for an
+// expression cannot spill: past the budget they fail with CADB0511. Past
+// the node's budget (the mon.Monitor) any reservation fails with
+// CADB0510. The buffered result counts against the node's budget only.
+// Streaming DISTINCT (input ordered by an index) keeps only the previous
+// row.
 //
 // Subqueries that the planner could not turn into joins are run through
 // the plan.Runner this package gives the planner; they share the query's

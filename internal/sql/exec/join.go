@@ -395,7 +395,10 @@ func (o *hashJoinOp) Close() {
 
 // nestedLoopJoinOp materialises the right input and pairs each left row
 // with every right row, streaming the pairs. A right input over the
-// query budget goes to a run file, read once per left row.
+// query budget goes to a run file, and the join becomes a block nested
+// loop: it buffers left rows up to half the budget, reads the file once
+// per block and pairs every right row with the block's rows (then, for a
+// LEFT JOIN, emits the block's unmatched rows).
 type nestedLoopJoinOp struct {
 	joinDriver
 	n     *plan.NestedLoopJoin
@@ -411,24 +414,28 @@ type nestedLoopJoinOp struct {
 	writer *spill.Writer
 	run    *spill.Run
 	rd     *spill.Reader
+	blk    nestedBlock
+}
+
+// nestedBlock is the state of the block nested loop over a spilled right
+// side.
+type nestedBlock struct {
+	rows      [][]types.Value // left rows of the block
+	matched   []bool
+	held      int64
+	right     []types.Value // right row being paired, nil between rows
+	pos       int           // next block row to pair with right / to emit unmatched
+	scanning  bool          // reading the run for this block
+	unmatched bool          // emitting the block's unmatched rows
+	leftDone  bool
 }
 
 func newNestedLoopJoinOp(n *plan.NestedLoopJoin, left, right Operator, mem *mon.Account, s *spiller) *nestedLoopJoinOp {
 	o := &nestedLoopJoinOp{n: n, right: right, mem: mem, spill: s}
 	o.joinDriver = joinDriver{left: left, kind: n.Kind, pred: n.Pred,
 		leftWidth: len(n.Left.Columns()), rightWidth: len(n.Right.Columns()),
-		open: func(context.Context, []types.Value) error {
-			o.rpos = 0
-			if o.run != nil {
-				o.rd = o.run.Open(readerBuffer)
-			}
-			return nil
-		},
+		open: func(context.Context, []types.Value) error { o.rpos = 0; return nil },
 		next: func(context.Context) ([]types.Value, error) {
-			if o.run != nil {
-				row, err := o.rd.Next()
-				return row, spillErr(err)
-			}
 			if o.rpos >= len(o.rows) {
 				return nil, nil
 			}
@@ -510,12 +517,117 @@ func (o *nestedLoopJoinOp) Next(ctx context.Context) ([][]types.Value, error) {
 		}
 		o.built = true
 	}
+	if o.run != nil {
+		return o.nextBlock(ctx)
+	}
 	return o.joinDriver.Next(ctx)
+}
+
+// nextBlock is Next of the block nested loop (spilled right side).
+func (o *nestedLoopJoinOp) nextBlock(ctx context.Context) ([][]types.Value, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	b := &o.blk
+	var out [][]types.Value
+	for len(out) < BatchSize {
+		switch {
+		case b.unmatched:
+			for b.pos < len(b.rows) && len(out) < BatchSize {
+				if o.n.Kind == plan.LeftJoin && !b.matched[b.pos] {
+					out = append(out, joinRows(b.rows[b.pos], nil, o.rightWidth))
+				}
+				b.pos++
+			}
+			if b.pos >= len(b.rows) {
+				o.mem.Shrink(b.held)
+				b.rows, b.matched, b.held, b.unmatched = nil, nil, 0, false
+			}
+		case b.scanning:
+			if b.right == nil {
+				right, err := o.rd.Next()
+				if err != nil {
+					return nil, spillErr(err)
+				}
+				if right == nil {
+					b.scanning, b.unmatched, b.pos = false, true, 0
+					continue
+				}
+				b.right, b.pos = right, 0
+			}
+			for b.pos < len(b.rows) && len(out) < BatchSize {
+				i := b.pos
+				b.pos++
+				joined := joinRows(b.rows[i], b.right, o.rightWidth)
+				if o.n.Pred != nil {
+					ok, err := o.n.Pred(joined)
+					if err != nil {
+						return nil, err
+					}
+					if !ok {
+						continue
+					}
+				}
+				b.matched[i] = true
+				out = append(out, joined)
+			}
+			if b.pos >= len(b.rows) {
+				b.right = nil
+			}
+		default: // fill the next block
+			if err := o.fillBlock(ctx); err != nil {
+				return nil, err
+			}
+			if len(b.rows) == 0 {
+				return out, nil
+			}
+			o.rd = o.run.Open(readerBuffer)
+			b.scanning, b.right = true, nil
+		}
+	}
+	return out, nil
+}
+
+// fillBlock buffers left rows while they fit half the query budget (at
+// least one batch).
+func (o *nestedLoopJoinOp) fillBlock(ctx context.Context) error {
+	b := &o.blk
+	for !b.leftDone && (len(b.rows) == 0 || o.mem.Fits(o.mem.Limit()/2)) {
+		batch, err := o.left.Next(ctx)
+		if err != nil {
+			return err
+		}
+		if len(batch) == 0 {
+			b.leftDone = true
+			break
+		}
+		var size int64
+		for _, row := range batch {
+			size += rowSize(row)
+		}
+		if err := o.mem.Grow(size, "nested-loop-join"); err != nil {
+			return err
+		}
+		b.held += size
+		b.rows = append(b.rows, batch...)
+	}
+	b.matched = make([]bool, len(b.rows))
+	return nil
+}
+
+// joinRows returns left ++ right (right nil: rightWidth NULLs) in a new row.
+func joinRows(left, right []types.Value, rightWidth int) []types.Value {
+	if right == nil {
+		return append(slices.Clip(left), make([]types.Value, rightWidth)...)
+	}
+	return append(slices.Clip(left), right...)
 }
 
 func (o *nestedLoopJoinOp) Close() {
 	o.left.Close()
 	o.right.Close()
+	o.mem.Shrink(o.blk.held)
+	o.blk = nestedBlock{}
 	if o.run != nil {
 		o.run.Remove()
 		o.run = nil

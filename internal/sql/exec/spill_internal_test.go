@@ -168,6 +168,8 @@ func testHashSpills(t *testing.T, db catalog.DB) {
 		{"SELECT a.id, b.id FROM big a LEFT JOIN big b ON a.v = b.v || 'x' WHERE a.id < 3000", true},
 		{"SELECT a.id, b.id FROM big a JOIN big b ON a.id + 1 = b.id + 0 AND b.g > a.g", true},
 		{"SELECT count(*), sum(a.id + b.id) FROM big a, big b WHERE a.id < 20 AND b.id % 2 = 0", true},
+		// several blocks of left rows, unmatched ones NULL-extended
+		{"SELECT a.id, b.id FROM big a LEFT JOIN big b ON b.id < a.id - 49900 AND b.id % 25 = 0 WHERE a.id > 49000", true},
 		{"SELECT id FROM big WHERE v IN (SELECT v FROM big WHERE id % 2 = 0)", true},
 		{"SELECT id FROM big WHERE v NOT IN (SELECT v FROM big WHERE id % 3 = 0)", true},
 		{"SELECT id FROM big WHERE v NOT IN (SELECT v || 'x' FROM big)", true},
