@@ -24,12 +24,6 @@ type Operator interface {
 	Close()
 }
 
-// Build turns a plan into an operator tree reading through kv, without
-// memory accounting or spilling.
-func Build(kv catalog.KV, n plan.Node) (Operator, error) {
-	return newBuilder(kv, nil).build(n)
-}
-
 // builder builds the operators of one query.
 type builder struct {
 	kv  catalog.KV
