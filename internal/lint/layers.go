@@ -49,6 +49,7 @@ var Layers = []Group{
 	// L4: SQL. types and ast are the base; the engine packages may use each
 	// other; session is the top, the only SQL package front-ends see.
 	{Path: "internal/sql/types", Level: 4},
+	{Path: "internal/sql/mon", Level: 4.05}, // memory budgets; imports nothing of ours
 	{Path: "internal/sql/ast", Level: 4.1},
 	{Path: "internal/sql/parser", Level: 4.2, Peers: true},
 	{Path: "internal/sql/builtins", Level: 4.2, Peers: true},
@@ -57,6 +58,7 @@ var Layers = []Group{
 	{Path: "internal/sql/catalog", Level: 4.2, Peers: true},
 	{Path: "internal/sql/plan", Level: 4.2, Peers: true},
 	{Path: "internal/sql/exec", Level: 4.2, Peers: true},
+	{Path: "internal/sql/exec/spill", Level: 4.15}, // spill files; rows of sql/types
 	{Path: "internal/sql/session", Level: 4.3},
 	// L5: front-ends, node composition, commands.
 	{Path: "internal/httpapi", Level: 5, Only: frontEndImports},

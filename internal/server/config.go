@@ -24,6 +24,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/camusdb/camusdb-go/internal/sql/mon"
 	"github.com/camusdb/camusdb-go/internal/sql/session"
 	"github.com/camusdb/camusdb-go/internal/util/errcode"
 )
@@ -111,12 +112,37 @@ type Config struct {
 	// cluster copes with clock skew. Never set from the config file: only
 	// `camusdb start --testing` with CAMUSDB_TESTING_CLOCK_OFFSET_MS.
 	TestingClockOffset time.Duration `yaml:"-"`
+
+	// SQLMemoryBytes is the node-wide budget of the memory SQL statements
+	// hold (0: a quarter of the machine's or cgroup's memory, see
+	// EffectiveSQLMemoryBytes). Past it statements fail with CADB0510.
+	SQLMemoryBytes int64 `yaml:"sql_memory_bytes"`
+	// SQLQueryMemoryBytes is one statement's budget: past it sorts, hash
+	// aggregations, DISTINCT and hash joins spill to data_dir/sql-temp;
+	// operators that cannot spill fail with CADB0511.
+	SQLQueryMemoryBytes int64 `yaml:"sql_query_memory_bytes"`
 }
 
 // LeaseDuration is how long a partition lease lasts after each extension:
 // four maximum clock offsets (2 s by default).
 func (c *Config) LeaseDuration() time.Duration {
 	return 4 * time.Duration(c.MaxClockOffsetMS) * time.Millisecond
+}
+
+// MinSQLQueryMemoryBytes is the smallest sql_query_memory_bytes accepted.
+const MinSQLQueryMemoryBytes = 64 << 10
+
+// SQLTempDirName is the directory under data_dir where statements spill;
+// the node empties it when it starts.
+const SQLTempDirName = "sql-temp"
+
+// EffectiveSQLMemoryBytes resolves sql_memory_bytes: the configured value,
+// or a quarter of the physical (or cgroup) memory when it is 0.
+func (c Config) EffectiveSQLMemoryBytes() int64 {
+	if c.SQLMemoryBytes > 0 {
+		return c.SQLMemoryBytes
+	}
+	return mon.DefaultNodeBudget()
 }
 
 // DefaultConfig returns the configuration a bare `camusdb` runs with.
@@ -146,6 +172,7 @@ func DefaultConfig() Config {
 		HTTPRequestTimeoutMS:     DefaultHTTPRequestTimeoutMS,
 		ShutdownTimeoutMS:        DefaultShutdownTimeoutMS,
 		MaxClockOffsetMS:         500,
+		SQLQueryMemoryBytes:      mon.DefaultQueryBudget,
 	}
 }
 
@@ -452,6 +479,15 @@ func (c Config) Validate() error {
 	}
 	if c.ShutdownTimeoutMS <= 0 {
 		return bad("shutdown_timeout_ms", "must be > 0, got %d", c.ShutdownTimeoutMS)
+	}
+	if c.SQLMemoryBytes < 0 {
+		return bad("sql_memory_bytes", "must be >= 0 (0 = a quarter of the memory), got %d", c.SQLMemoryBytes)
+	}
+	if c.SQLQueryMemoryBytes < MinSQLQueryMemoryBytes {
+		return bad("sql_query_memory_bytes", "must be >= %d (64 KiB), got %d", MinSQLQueryMemoryBytes, c.SQLQueryMemoryBytes)
+	}
+	if c.SQLMemoryBytes > 0 && c.SQLQueryMemoryBytes > c.SQLMemoryBytes {
+		return bad("sql_query_memory_bytes", "must not exceed sql_memory_bytes (%d), got %d", c.SQLMemoryBytes, c.SQLQueryMemoryBytes)
 	}
 	return c.validatePeers(bad)
 }

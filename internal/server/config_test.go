@@ -35,6 +35,8 @@ func TestDefaultConfigIsValidAndMatchesSpec(t *testing.T) {
 		{"sql_parser_cache_max_entries", cfg.SQLParserCacheMaxEntries, int64(2048)},
 		{"txn_idle_timeout_ms", cfg.TxnIdleTimeoutMS, int64(60000)},
 		{"http_max_body_bytes", cfg.HTTPMaxBodyBytes, int64(16 << 20)},
+		{"sql_memory_bytes", cfg.SQLMemoryBytes, int64(0)},
+		{"sql_query_memory_bytes", cfg.SQLQueryMemoryBytes, int64(256 << 20)},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
@@ -100,6 +102,11 @@ func TestValidateRules(t *testing.T) {
 		{"body limit", func(c *Config) { c.HTTPMaxBodyBytes = 0 }, "http_max_body_bytes"},
 		{"request timeout", func(c *Config) { c.HTTPRequestTimeoutMS = 0 }, "http_request_timeout_ms"},
 		{"shutdown timeout", func(c *Config) { c.ShutdownTimeoutMS = -1 }, "shutdown_timeout_ms"},
+		{"node memory negative", func(c *Config) { c.SQLMemoryBytes = -1 }, "sql_memory_bytes"},
+		{"node memory auto", func(c *Config) { c.SQLMemoryBytes = 0 }, ""},
+		{"query memory tiny", func(c *Config) { c.SQLQueryMemoryBytes = 1000 }, "sql_query_memory_bytes"},
+		{"query memory over node", func(c *Config) { c.SQLMemoryBytes, c.SQLQueryMemoryBytes = 1<<20, 2<<20 }, "sql_query_memory_bytes"},
+		{"query memory 16 MiB", func(c *Config) { c.SQLQueryMemoryBytes = 16 << 20 }, ""},
 		{"tls cert without key", func(c *Config) { c.TLSCert = existing }, "tls_cert/tls_key"},
 		{"tls files missing", func(c *Config) { c.TLSCert, c.TLSKey = existing, existing+".missing" }, "tls_key"},
 		{"tls ok", func(c *Config) { c.TLSCert, c.TLSKey = existing, existing }, ""},

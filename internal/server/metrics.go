@@ -9,6 +9,7 @@ import (
 
 	"github.com/camusdb/camusdb-go/internal/kv"
 	"github.com/camusdb/camusdb-go/internal/replica"
+	"github.com/camusdb/camusdb-go/internal/sql/mon"
 )
 
 // This file exposes the node's Raft and kv counters on its Prometheus
@@ -171,6 +172,25 @@ func registerNodeMetrics(reg prometheus.Registerer, c *core) error {
 	}
 	for _, col := range cs {
 		if err := reg.Register(col); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// registerSQLMemoryMetrics exports the node's SQL memory monitor: the
+// budget (sql_memory_bytes), what running statements hold now, and the
+// most they held at once since the node started.
+func registerSQLMemoryMetrics(reg prometheus.Registerer, m *mon.Monitor) error {
+	for _, g := range []prometheus.Collector{
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "camusdb_sql_memory_limit_bytes",
+			Help: "The node's SQL memory budget (sql_memory_bytes)."}, func() float64 { return float64(m.Limit()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "camusdb_sql_memory_used_bytes",
+			Help: "Bytes SQL statements hold now (sorts, hash tables, buffered results)."}, func() float64 { return float64(m.Used()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "camusdb_sql_memory_high_water_bytes",
+			Help: "The most bytes SQL statements held at once since the node started."}, func() float64 { return float64(m.HighWater()) }),
+	} {
+		if err := reg.Register(g); err != nil {
 			return err
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -17,6 +18,8 @@ import (
 	"github.com/camusdb/camusdb-go/internal/hlc"
 	"github.com/camusdb/camusdb-go/internal/httpapi"
 	"github.com/camusdb/camusdb-go/internal/sql/exec"
+	"github.com/camusdb/camusdb-go/internal/sql/exec/spill"
+	"github.com/camusdb/camusdb-go/internal/sql/mon"
 	"github.com/camusdb/camusdb-go/internal/sql/session"
 	"github.com/camusdb/camusdb-go/internal/util/errcode"
 )
@@ -129,12 +132,20 @@ func (n *Node) open(ctx context.Context) error {
 		n.closeStack()
 		return err
 	}
+	sqlMemory := mon.NewMonitor(n.cfg.EffectiveSQLMemoryBytes())
+	if err := registerSQLMemoryMetrics(n.registry, sqlMemory); err != nil { // metrics.go
+		n.closeStack()
+		return err
+	}
 	n.sql = session.NewServer(sqlDB{c.db}, session.Config{
 		TxnIdleTimeout:       time.Duration(n.cfg.TxnIdleTimeoutMS) * time.Millisecond,
 		ParseCacheTTL:        time.Duration(n.cfg.SQLParserCacheTTLSeconds) * time.Second,
 		ParseCacheMaxEntries: int(n.cfg.SQLParserCacheMaxEntries),
 		NodeID:               n.cfg.EffectiveNodeID(),
 		Stats:                exec.NewStats(sqlDB{c.db}, time.Duration(n.cfg.StatsFlushIntervalMS)*time.Millisecond, nil),
+		Memory:               sqlMemory,
+		QueryMemoryBytes:     n.cfg.SQLQueryMemoryBytes,
+		TempDir:              n.sqlTempDir(),
 	})
 	var executor session.Executor = n.sql
 	if n.cluster != nil {
@@ -259,7 +270,20 @@ func (n *Node) makeDataDir() error {
 	if err := os.MkdirAll(n.cfg.DataDir, 0o750); err != nil {
 		return errcode.New(errcode.InvalidConfig, "data_dir: cannot create %s: %v", n.cfg.DataDir, err)
 	}
+	// Spill files of statements that ran before a crash are garbage.
+	if err := spill.ResetDir(n.sqlTempDir()); err != nil {
+		return errcode.New(errcode.InvalidConfig, "data_dir: %v", err)
+	}
 	return nil
+}
+
+// sqlTempDir is where statements spill (data_dir/sql-temp); "" for an
+// in-memory engine, whose statements do not spill.
+func (n *Node) sqlTempDir() string {
+	if n.inMemory {
+		return ""
+	}
+	return filepath.Join(n.cfg.DataDir, SQLTempDirName)
 }
 
 // HTTPAddr is the bound HTTP address (host:port, the real port when the

@@ -14,14 +14,28 @@
 // # Operators
 //
 // Scans stream from KV in growing batches; filter, project, limit,
-// union-all, semi/anti joins (probe side), hash join (probe side) and
-// index-nested-loop join stream. Sort, aggregate, hash-join build sides,
-// semi-join build sides, nested-loop inner sides and hashed DISTINCT
-// retain rows and account for them in a per-query memory account
-// (Env.MemoryLimit, DefaultMemoryLimit = 256 MiB): past the limit the
-// query fails with CADB0400 instead of growing without bound. Nothing
-// spills to disk yet. Streaming DISTINCT (input ordered by an index)
-// keeps only the previous row.
+// union-all, semi/anti joins (probe side) and every join's output stream:
+// joins keep their place (left batch, left row, candidate) between Next
+// calls, so no join returns more than BatchSize rows at once, whatever
+// the size of its product, and index-nested-loop joins stream each probe.
+//
+// # Memory and spilling
+//
+// Operators that retain rows reserve them first from the statement's
+// mon.Account (Env.Memory; Execute opens one with Env.MemoryLimit when it
+// is nil). Past the statement's budget, with Env.TempDir set, they spill
+// to a spill.Store (a directory per statement, removed when it ends):
+// sort (sort.go) writes sorted runs and merges them, and keeps only
+// Count+Offset rows in a heap under a LIMIT (top-k); hash aggregation and
+// hashed DISTINCT freeze their tables and partition the rest by key hash
+// (partition.go); the hash join and the semi/anti-joins partition both
+// inputs (grace); the nested loop writes its inner side to a run and
+// reads it once per block of left rows. Subquery results gathered for an
+// expression cannot spill: past the budget they fail with CADB0511. Past
+// the node's budget (the mon.Monitor) any reservation fails with
+// CADB0510. The buffered result counts against the node's budget only.
+// Streaming DISTINCT (input ordered by an index) keeps only the previous
+// row.
 //
 // Subqueries that the planner could not turn into joins are run through
 // the plan.Runner this package gives the planner; they share the query's

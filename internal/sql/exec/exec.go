@@ -8,6 +8,7 @@ import (
 	"github.com/camusdb/camusdb-go/internal/sql/ast"
 	"github.com/camusdb/camusdb-go/internal/sql/catalog"
 	"github.com/camusdb/camusdb-go/internal/sql/eval"
+	"github.com/camusdb/camusdb-go/internal/sql/mon"
 	"github.com/camusdb/camusdb-go/internal/sql/plan"
 	"github.com/camusdb/camusdb-go/internal/sql/types"
 	"github.com/camusdb/camusdb-go/internal/util/errcode"
@@ -40,9 +41,19 @@ type Env struct {
 	// Stats, when set, gives the planner table statistics and is told
 	// which tables statements write.
 	Stats *Stats
-	// MemoryLimit bounds the bytes one query holds in hash tables, sorts
-	// and materialised inputs (0: DefaultMemoryLimit).
+	// Memory is the statement's account with the node's memory monitor
+	// (the session opens one per statement; SHOW QUERIES reads its Used).
+	// Nil: Execute opens one on a monitor of its own, with MemoryLimit as
+	// the query budget, and closes it before returning.
+	Memory *mon.Account
+	// MemoryLimit is the query budget when Memory is nil (0:
+	// DefaultMemoryLimit).
 	MemoryLimit int64
+	// TempDir is the directory under which a statement over its memory
+	// budget creates its spill directory (removed when the statement
+	// ends). Empty: nothing spills, and operators past the query budget
+	// fail with CADB0511.
+	TempDir string
 }
 
 // StatementError marks an error after which the transaction is still
@@ -60,8 +71,13 @@ func (e *StatementError) Unwrap() error { return e.Err }
 // behind.
 func Execute(ctx context.Context, env Env, stmt ast.Statement) (*Result, error) {
 	buf := NewWriteBuffer(env.Txn)
+	if env.Memory == nil {
+		env.Memory = mon.NewMonitor(0).NewAccount(env.MemoryLimit)
+		defer env.Memory.Close()
+	}
 	res, err := execute(ctx, env, buf, stmt)
 	if err != nil {
+		err = budgetError(err)
 		var coded *errcode.Error
 		if errors.As(err, &coded) && !kvpb.IsRetryable(err) {
 			return nil, &StatementError{Err: err}
@@ -75,10 +91,9 @@ func Execute(ctx context.Context, env Env, stmt ast.Statement) (*Result, error) 
 }
 
 func execute(ctx context.Context, env Env, buf *WriteBuffer, stmt ast.Statement) (*Result, error) {
-	b := newBuilder(env.Txn)
-	if env.MemoryLimit > 0 {
-		b.mem.limit = env.MemoryLimit
-	}
+	b := newBuilder(env.Txn, env.Memory)
+	b.spill = &spiller{dir: env.TempDir}
+	defer b.spill.close()
 	p := &plan.Planner{Ctx: ctx, KV: buf, Database: env.Database, Env: env.Eval, Descs: env.Descs,
 		Runner: &runner{ctx: ctx, b: b}}
 	if env.Stats != nil {
@@ -99,7 +114,7 @@ func execute(ctx context.Context, env Env, buf *WriteBuffer, stmt ast.Statement)
 			return nil, err
 		}
 		ret := newReturned(n.Returning)
-		count, err := runInsert(ctx, env.Txn, buf, n, ret)
+		count, err := runInsert(ctx, b, buf, n, ret)
 		if err == nil && count > 0 {
 			env.Stats.Changed(n.Table)
 		}
@@ -110,7 +125,7 @@ func execute(ctx context.Context, env Env, buf *WriteBuffer, stmt ast.Statement)
 			return nil, err
 		}
 		ret := newReturned(n.Returning)
-		count, err := runUpdate(ctx, env.Txn, buf, n, ret)
+		count, err := runUpdate(ctx, b, buf, n, ret)
 		if err == nil && count > 0 {
 			env.Stats.Changed(n.Table)
 		}
@@ -121,7 +136,7 @@ func execute(ctx context.Context, env Env, buf *WriteBuffer, stmt ast.Statement)
 			return nil, err
 		}
 		ret := newReturned(n.Returning)
-		count, err := runDelete(ctx, env.Txn, buf, n, ret)
+		count, err := runDelete(ctx, b, buf, n, ret)
 		if err == nil && count > 0 {
 			env.Stats.Changed(n.Table)
 		}
@@ -152,7 +167,32 @@ func ddl(err error) (*Result, error) {
 }
 
 func runQuery(ctx context.Context, b *builder, node plan.Node) (*Result, error) {
-	rows, err := runPlan(ctx, b, node)
+	op, err := b.build(node)
+	if err != nil {
+		return nil, err
+	}
+	defer op.Close()
+	// The result is buffered for the front-end: it counts against the
+	// node's budget (not the query's, which bounds operators and makes
+	// them spill) until the statement's account closes.
+	var rows [][]types.Value
+	for {
+		batch, err := op.Next(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if len(batch) == 0 {
+			break
+		}
+		var size int64
+		for _, row := range batch {
+			size += rowSize(row)
+		}
+		if err := b.mem.Grow(size, "the result"); err != nil {
+			return nil, err
+		}
+		rows = append(rows, batch...)
+	}
 	if err != nil {
 		return nil, err
 	}

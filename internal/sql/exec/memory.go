@@ -1,43 +1,83 @@
 package exec
 
 import (
+	"errors"
 	"unsafe"
 
+	"github.com/camusdb/camusdb-go/internal/sql/exec/spill"
+	"github.com/camusdb/camusdb-go/internal/sql/mon"
 	"github.com/camusdb/camusdb-go/internal/sql/types"
 	"github.com/camusdb/camusdb-go/internal/util/errcode"
 )
 
-// DefaultMemoryLimit bounds the rows one query holds in memory at once in
-// hash tables, sorts and materialised inputs (nothing spills yet).
-const DefaultMemoryLimit = 256 << 20
+// DefaultMemoryLimit is the query budget when Env gives neither an
+// account nor a limit (mon.DefaultQueryBudget, 256 MiB).
+const DefaultMemoryLimit = mon.DefaultQueryBudget
 
-// memAccount tracks the memory the operators of one query retain. It is
-// used by one goroutine (a query runs its operators sequentially).
-type memAccount struct {
-	used, limit int64
+// budgetError attaches the CADB code to a memory budget error: CADB0510
+// when the node's budget is exhausted, CADB0511 when an operator that
+// cannot spill passed the query's budget.
+func budgetError(err error) error {
+	var be *mon.BudgetError
+	if err == nil || !errors.As(err, &be) {
+		return err
+	}
+	var coded *errcode.Error
+	if errors.As(err, &coded) {
+		return err
+	}
+	code := errcode.QueryMemoryExceeded
+	if be.Node {
+		code = errcode.NodeMemoryExhausted
+	}
+	return &errcode.Error{Code: code, Message: be.Error(), Cause: err}
 }
 
-func newMemAccount(limit int64) *memAccount { return &memAccount{limit: limit} }
+// spiller gives a statement's operators run files: a spill.Store under
+// the node's temp directory, created on the first file and removed when
+// the statement ends. A nil or dir-less spiller means nothing may spill.
+type spiller struct {
+	dir   string
+	store *spill.Store
+}
 
-// grow reserves n bytes for what; past the limit the query fails with
-// CADB0400 rather than exhausting the process.
-func (m *memAccount) grow(n int64, what string) error {
-	if m == nil {
+func (s *spiller) enabled() bool { return s != nil && s.dir != "" }
+
+// create starts a run file whose writer buffers bufSize bytes.
+func (s *spiller) create(bufSize int) (*spill.Writer, error) {
+	if s.store == nil {
+		s.store = spill.NewStore(s.dir)
+	}
+	w, err := s.store.Create(bufSize)
+	return w, spillErr(err)
+}
+
+// written is the bytes the statement has written to run files.
+func (s *spiller) written() int64 {
+	if s == nil || s.store == nil {
+		return 0
+	}
+	return s.store.Written
+}
+
+func (s *spiller) close() {
+	if s != nil && s.store != nil {
+		_ = s.store.Close() // best effort: the node's start clears the rest
+		s.store = nil
+	}
+}
+
+// spillErr codes a temp-store failure CADB0512.
+func spillErr(err error) error {
+	if err == nil {
 		return nil
 	}
-	m.used += n
-	if m.limit > 0 && m.used > m.limit {
-		return errcode.New(errcode.InvalidInput,
-			"query memory limit of %d MiB exceeded by %s; add a more selective condition or an index", m.limit>>20, what)
+	var coded *errcode.Error
+	if errors.As(err, &coded) {
+		return err
 	}
-	return nil
-}
-
-// shrink releases n bytes reserved earlier.
-func (m *memAccount) shrink(n int64) {
-	if m != nil {
-		m.used -= n
-	}
+	return &errcode.Error{Code: errcode.TempStorageFailed,
+		Message: "a query's temporary spill files failed: " + err.Error(), Cause: err}
 }
 
 const valueSize = int64(unsafe.Sizeof(types.Value{}))

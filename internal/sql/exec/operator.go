@@ -3,10 +3,10 @@ package exec
 import (
 	"context"
 	"slices"
-	"sort"
 
 	"github.com/camusdb/camusdb-go/internal/sql/catalog"
 	"github.com/camusdb/camusdb-go/internal/sql/eval"
+	"github.com/camusdb/camusdb-go/internal/sql/mon"
 	"github.com/camusdb/camusdb-go/internal/sql/plan"
 	"github.com/camusdb/camusdb-go/internal/sql/rowenc"
 	"github.com/camusdb/camusdb-go/internal/sql/types"
@@ -24,22 +24,21 @@ type Operator interface {
 	Close()
 }
 
-// Build turns a plan into an operator tree reading through kv, with the
-// default memory limit.
-func Build(kv catalog.KV, n plan.Node) (Operator, error) {
-	return newBuilder(kv).build(n)
-}
-
 // builder builds the operators of one query.
 type builder struct {
 	kv  catalog.KV
-	mem *memAccount
+	mem *mon.Account // nil: no accounting
+	// spill gives operators over the query budget run files (nil or
+	// without a dir: nothing spills).
+	spill *spiller
+	// topK marks sorts under a LIMIT: they keep only that many rows.
+	topK map[*plan.Sort]int64
 	// stats, when set (EXPLAIN ANALYZE), receives counters per plan node.
 	stats map[plan.Node]*nodeStats
 }
 
-func newBuilder(kv catalog.KV) *builder {
-	return &builder{kv: kv, mem: newMemAccount(DefaultMemoryLimit)}
+func newBuilder(kv catalog.KV, mem *mon.Account) *builder {
+	return &builder{kv: kv, mem: mem}
 }
 
 func (b *builder) statsFor(n plan.Node) *nodeStats {
@@ -90,13 +89,13 @@ func (b *builder) buildNode(n plan.Node) (Operator, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &aggregateOp{in: in, n: n, mem: b.mem}, nil
+		return &aggregateOp{in: in, n: n, mem: b.mem, spill: b.spill}, nil
 	case *plan.Sort:
 		in, err := b.build(n.Input)
 		if err != nil {
 			return nil, err
 		}
-		return &sortOp{in: in, keys: n.Keys, mem: b.mem}, nil
+		return &sortOp{in: in, keys: n.Keys, mem: b.mem, spill: b.spill, topK: b.topK[n]}, nil
 	case *plan.Distinct:
 		in, err := b.build(n.Input)
 		if err != nil {
@@ -105,8 +104,24 @@ func (b *builder) buildNode(n plan.Node) (Operator, error) {
 		if n.Streaming {
 			return &streamingDistinctOp{in: in}, nil
 		}
-		return &distinctOp{in: in, seen: map[string]struct{}{}, mem: b.mem}, nil
+		return newDistinctOp(in, b.mem, b.spill, 0), nil
 	case *plan.Limit:
+		// ORDER BY ... LIMIT: the sort (under any projections) needs only
+		// the first Count+Offset rows.
+		below := n.Input
+		for {
+			p, ok := below.(*plan.Project)
+			if !ok {
+				break
+			}
+			below = p.Input
+		}
+		if s, ok := below.(*plan.Sort); ok && n.Count >= 0 {
+			if b.topK == nil {
+				b.topK = map[*plan.Sort]int64{}
+			}
+			b.topK[s] = max(n.Count+n.Offset, 1)
+		}
 		in, err := b.build(n.Input)
 		if err != nil {
 			return nil, err
@@ -119,19 +134,19 @@ func (b *builder) buildNode(n plan.Node) (Operator, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &hashJoinOp{n: n, left: left, right: right, mem: b.mem}, nil
+		return newHashJoinOp(n, left, right, b.mem, b.spill, 0), nil
 	case *plan.NestedLoopJoin:
 		left, right, err := b.build2(n.Left, n.Right)
 		if err != nil {
 			return nil, err
 		}
-		return &nestedLoopJoinOp{n: n, left: left, right: right, mem: b.mem}, nil
+		return newNestedLoopJoinOp(n, left, right, b.mem, b.spill), nil
 	case *plan.IndexJoin:
 		left, err := b.build(n.Left)
 		if err != nil {
 			return nil, err
 		}
-		op := &indexJoinOp{n: n, left: left, kv: kv}
+		op := newIndexJoinOp(n, left, kv)
 		if st := b.statsFor(n.Probe); st != nil {
 			st.decoded = true
 			op.probe = st
@@ -145,7 +160,7 @@ func (b *builder) buildNode(n plan.Node) (Operator, error) {
 		if err != nil {
 			return nil, err
 		}
-		return &semiJoinOp{n: n, left: left, right: right, mem: b.mem}, nil
+		return &semiJoinOp{n: n, left: left, right: right, mem: b.mem, spill: b.spill}, nil
 	case *plan.UnionAll:
 		left, right, err := b.build2(n.Left, n.Right)
 		if err != nil {
@@ -183,6 +198,12 @@ func (r *runner) Run(n plan.Node, limit int) ([][]types.Value, error) {
 		return nil, err
 	}
 	defer op.Close()
+	// A subquery's rows are bounded by the query budget while they are
+	// gathered (they cannot spill); the planner keeps them only as long as
+	// it evaluates the expression (or the statement, for an uncorrelated
+	// subquery's cache).
+	var held int64
+	defer func() { b.mem.Shrink(held) }()
 	var out [][]types.Value
 	for limit < 0 || len(out) < limit {
 		batch, err := op.Next(r.ctx)
@@ -192,6 +213,14 @@ func (r *runner) Run(n plan.Node, limit int) ([][]types.Value, error) {
 		if len(batch) == 0 {
 			break
 		}
+		var size int64
+		for _, row := range batch {
+			size += rowSize(row)
+		}
+		if err := b.mem.GrowBounded(size, "a subquery's result"); err != nil {
+			return nil, err
+		}
+		held += size
 		out = append(out, batch...)
 	}
 	if limit >= 0 && len(out) > limit {
@@ -328,19 +357,41 @@ func (o *limitOp) Next(ctx context.Context) ([][]types.Value, error) {
 
 func (o *limitOp) Close() { o.in.Close() }
 
+// distinctOp drops rows it has seen, keeping the encoded rows in a set.
+// When the set no longer fits the query budget it stops growing: rows it
+// has not seen go to partition files instead (it cannot tell whether they
+// are new), and once its input ends each partition is deduplicated by a
+// distinctOp of its own.
 type distinctOp struct {
-	in   Operator
-	seen map[string]struct{}
-	key  []byte
-	mem  *memAccount
-	held int64
+	in    Operator
+	seen  map[string]struct{}
+	key   []byte
+	mem   *mon.Account
+	spill *spiller
+	depth int
+	held  int64
+	parts *partitioner
+	rest  *partitionQueue
+}
+
+func newDistinctOp(in Operator, mem *mon.Account, s *spiller, depth int) *distinctOp {
+	return &distinctOp{in: in, seen: map[string]struct{}{}, mem: mem, spill: s, depth: depth}
 }
 
 func (o *distinctOp) Next(ctx context.Context) ([][]types.Value, error) {
+	if o.rest != nil {
+		return o.rest.Next(ctx)
+	}
 	for {
 		batch, err := o.in.Next(ctx)
-		if err != nil || len(batch) == 0 {
+		if err != nil {
 			return nil, err
+		}
+		if len(batch) == 0 {
+			if o.parts == nil {
+				return nil, nil
+			}
+			return o.spilled(ctx)
 		}
 		out := batch[:0]
 		for _, row := range batch {
@@ -349,7 +400,20 @@ func (o *distinctOp) Next(ctx context.Context) ([][]types.Value, error) {
 				continue
 			}
 			size := int64(len(o.key)) + 32
-			if err := o.mem.grow(size, "distinct"); err != nil {
+			if o.parts != nil || (canSpill(o.spill, o.depth) && !o.mem.Fits(size)) {
+				if o.parts == nil {
+					o.parts = newPartitioner(o.spill, o.mem)
+				}
+				if err := o.parts.write(o.key, row); err != nil {
+					return nil, err
+				}
+				continue
+			}
+			grow := o.mem.GrowBounded
+			if canSpill(o.spill, o.depth) {
+				grow = o.mem.Grow
+			}
+			if err := grow(size, "distinct"); err != nil {
 				return nil, err
 			}
 			o.held += size
@@ -362,9 +426,27 @@ func (o *distinctOp) Next(ctx context.Context) ([][]types.Value, error) {
 	}
 }
 
+// spilled releases the in-memory set and deduplicates the partitions.
+func (o *distinctOp) spilled(ctx context.Context) ([][]types.Value, error) {
+	runs, err := o.parts.finish()
+	if err != nil {
+		return nil, err
+	}
+	o.mem.Shrink(o.held)
+	o.held, o.seen = 0, nil
+	o.rest = &partitionQueue{runs: runs, mem: o.mem, open: func(in Operator) Operator {
+		return newDistinctOp(in, o.mem, o.spill, o.depth+1)
+	}}
+	return o.rest.Next(ctx)
+}
+
 func (o *distinctOp) Close() {
 	o.in.Close()
-	o.mem.shrink(o.held)
+	if o.rest != nil {
+		o.rest.Close()
+	}
+	o.parts.discard()
+	o.mem.Shrink(o.held)
 	o.held, o.seen = 0, nil
 }
 
@@ -421,91 +503,6 @@ func normalizeForKey(row []types.Value) []types.Value {
 	return norm
 }
 
-type sortOp struct {
-	in   Operator
-	keys []plan.SortKey
-	mem  *memAccount
-	held int64
-	rows [][]types.Value
-	pos  int
-	done bool
-}
-
-type sortRow struct {
-	row  []types.Value
-	keys []types.Value
-}
-
-func (o *sortOp) Next(ctx context.Context) ([][]types.Value, error) {
-	if !o.done {
-		if err := o.fill(ctx); err != nil {
-			return nil, err
-		}
-		o.done = true
-	}
-	if o.pos >= len(o.rows) {
-		return nil, nil
-	}
-	end := min(o.pos+BatchSize, len(o.rows))
-	out := o.rows[o.pos:end]
-	o.pos = end
-	return out, nil
-}
-
-func (o *sortOp) fill(ctx context.Context) error {
-	var rows []sortRow
-	for {
-		batch, err := o.in.Next(ctx)
-		if err != nil {
-			return err
-		}
-		if len(batch) == 0 {
-			break
-		}
-		for _, row := range batch {
-			keys := make([]types.Value, len(o.keys))
-			for i, k := range o.keys {
-				if keys[i], err = k.Expr.Eval(row); err != nil {
-					return err
-				}
-			}
-			size := rowSize(row) + rowSize(keys)
-			if err := o.mem.grow(size, "sort"); err != nil {
-				return err
-			}
-			o.held += size
-			rows = append(rows, sortRow{row: row, keys: keys})
-		}
-	}
-	var cmpErr error
-	sort.SliceStable(rows, func(i, j int) bool {
-		for k, key := range o.keys {
-			c, err := compareForSort(rows[i].keys[k], rows[j].keys[k], key.Desc, key.NullsFirst)
-			if err != nil && cmpErr == nil {
-				cmpErr = err
-			}
-			if c != 0 {
-				return c < 0
-			}
-		}
-		return false
-	})
-	if cmpErr != nil {
-		return cmpErr
-	}
-	o.rows = make([][]types.Value, len(rows))
-	for i := range rows {
-		o.rows[i] = rows[i].row
-	}
-	return nil
-}
-
-func (o *sortOp) Close() {
-	o.in.Close()
-	o.mem.shrink(o.held)
-	o.held, o.rows = 0, nil
-}
-
 // compareForSort orders a before b (<0) for one ORDER BY key.
 func compareForSort(a, b types.Value, desc, nullsFirst bool) (int, error) {
 	an, bn := a.IsNull(), b.IsNull()
@@ -533,14 +530,24 @@ func compareForSort(a, b types.Value, desc, nullsFirst bool) (int, error) {
 	return c, nil
 }
 
+// aggregateOp groups its input in a hash table. When a new group no
+// longer fits the query budget the table stops growing: rows of groups
+// it holds keep aggregating, rows of other groups go to partition files;
+// after the in-memory groups are emitted each partition is aggregated by
+// an aggregateOp of its own. Without GROUP BY there is one group and
+// nothing spills.
 type aggregateOp struct {
-	in   Operator
-	n    *plan.Aggregate
-	mem  *memAccount
-	held int64
-	out  [][]types.Value
-	pos  int
-	done bool
+	in    Operator
+	n     *plan.Aggregate
+	mem   *mon.Account
+	spill *spiller
+	depth int
+	held  int64
+	out   [][]types.Value
+	pos   int
+	done  bool
+	parts *partitioner
+	rest  *partitionQueue
 }
 
 type group struct {
@@ -568,7 +575,21 @@ func (o *aggregateOp) Next(ctx context.Context) ([][]types.Value, error) {
 		o.done = true
 	}
 	if o.pos >= len(o.out) {
-		return nil, nil
+		if o.parts == nil {
+			return nil, nil
+		}
+		if o.rest == nil {
+			runs, err := o.parts.finish()
+			if err != nil {
+				return nil, err
+			}
+			o.mem.Shrink(o.held)
+			o.held, o.out = 0, nil
+			o.rest = &partitionQueue{runs: runs, mem: o.mem, open: func(in Operator) Operator {
+				return &aggregateOp{in: in, n: o.n, mem: o.mem, spill: o.spill, depth: o.depth + 1}
+			}}
+		}
+		return o.rest.Next(ctx)
 	}
 	end := min(o.pos+BatchSize, len(o.out))
 	out := o.out[o.pos:end]
@@ -609,7 +630,21 @@ func (o *aggregateOp) run(ctx context.Context) error {
 				keyBuf = rowenc.EncodeKeyValues(keyBuf[:0], normalizeForKey(keys), nil)
 				if g = groups[string(keyBuf)]; g == nil {
 					size := rowSize(keys) + int64(len(keyBuf)) + 64*int64(len(o.n.Aggs)+1)
-					if err := o.mem.grow(size, "aggregate"); err != nil {
+					spillable := canSpill(o.spill, o.depth)
+					if o.parts != nil || (spillable && !o.mem.Fits(size)) {
+						if o.parts == nil {
+							o.parts = newPartitioner(o.spill, o.mem)
+						}
+						if err := o.parts.write(keyBuf, row); err != nil {
+							return err
+						}
+						continue
+					}
+					grow := o.mem.GrowBounded
+					if spillable {
+						grow = o.mem.Grow
+					}
+					if err := grow(size, "aggregate"); err != nil {
 						return err
 					}
 					o.held += size
@@ -651,6 +686,10 @@ func (o *aggregateOp) run(ctx context.Context) error {
 
 func (o *aggregateOp) Close() {
 	o.in.Close()
-	o.mem.shrink(o.held)
+	if o.rest != nil {
+		o.rest.Close()
+	}
+	o.parts.discard()
+	o.mem.Shrink(o.held)
 	o.held, o.out = 0, nil
 }

@@ -2,13 +2,17 @@ package exec_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/camusdb/camusdb-go/internal/sql/catalog"
 	"github.com/camusdb/camusdb-go/internal/sql/catalog/catalogtest"
 	"github.com/camusdb/camusdb-go/internal/sql/exec"
+	"github.com/camusdb/camusdb-go/internal/sql/mon"
 	"github.com/camusdb/camusdb-go/internal/sql/parser"
 	"github.com/camusdb/camusdb-go/internal/sql/session"
 	"github.com/camusdb/camusdb-go/internal/util/errcode"
@@ -105,8 +109,9 @@ func TestExplainAnalyzeCounts(t *testing.T) {
 	}
 }
 
-// Hash joins, aggregates, sorts and DISTINCT fail cleanly with CADB0400
-// past the memory limit, and pass under it.
+// Without a temp dir nothing spills: hash joins, aggregates, sorts,
+// DISTINCT, semi-joins and nested loops fail cleanly with CADB0511 past the
+// query budget, and pass under it.
 func TestMemoryLimitFailsCleanly(t *testing.T) {
 	db := catalogtest.NewMemDB()
 	s := newServer(t, db)
@@ -119,8 +124,12 @@ func TestMemoryLimitFailsCleanly(t *testing.T) {
 		"SELECT count(*) FROM authors WHERE name NOT IN (SELECT title FROM books)",
 		"SELECT count(*) FROM authors a JOIN books b ON b.id > a.id",
 	} {
-		if _, err := execWithLimit(t, db, sql, 16<<10); errcode.Of(err) != errcode.InvalidInput || !strings.Contains(err.Error(), "memory limit") {
-			t.Errorf("%s with a 16 KiB limit: err = %v, want CADB0400 memory limit", sql, err)
+		if _, err := execWithLimit(t, db, sql, 16<<10); errcode.Of(err) != errcode.QueryMemoryExceeded {
+			t.Errorf("%s with a 16 KiB limit and no temp dir: err = %v, want CADB0511", sql, err)
+		}
+		var st *exec.StatementError
+		if _, err := execWithLimit(t, db, sql, 16<<10); !errors.As(err, &st) {
+			t.Errorf("%s: a budget error must leave the transaction usable, got %T", sql, err)
 		}
 		if _, err := execWithLimit(t, db, sql, 64<<20); err != nil {
 			t.Errorf("%s with a 64 MiB limit: %v", sql, err)
@@ -141,6 +150,66 @@ func execWithLimit(t *testing.T, db catalog.DB, sql string, limit int64) (*exec.
 	}
 	defer txn.Rollback(ctx)
 	return exec.Execute(ctx, exec.Env{Txn: txn, Database: "d", MemoryLimit: limit}, stmt)
+}
+
+// Past the node's budget a statement fails with CADB0510 naming the
+// setting, whatever its own budget; the monitor is empty afterwards.
+func TestNodeBudgetFailsCleanly(t *testing.T) {
+	db := catalogtest.NewMemDB()
+	s := newServer(t, db)
+	fill(t, s, 200, 5)
+	monitor := mon.NewMonitor(32 << 10)
+	ctx := context.Background()
+	for _, sql := range []string{
+		"SELECT * FROM books", // the buffered result
+		"SELECT title FROM books ORDER BY title",
+	} {
+		stmt, err := parser.Parse(sql)
+		if err != nil {
+			t.Fatal(err)
+		}
+		txn, err := db.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		acct := monitor.NewAccount(64 << 20)
+		_, err = exec.Execute(ctx, exec.Env{Txn: txn, Database: "d", Memory: acct}, stmt)
+		acct.Close()
+		_ = txn.Rollback(ctx)
+		if errcode.Of(err) != errcode.NodeMemoryExhausted || !strings.Contains(err.Error(), mon.NodeSetting) {
+			t.Errorf("%s: err = %v, want CADB0510 naming %s", sql, err, mon.NodeSetting)
+		}
+		if monitor.Used() != 0 {
+			t.Fatalf("monitor holds %d bytes after the statement", monitor.Used())
+		}
+	}
+}
+
+// A spill that cannot write its files fails the statement with CADB0512
+// (and the transaction stays usable): here the temp dir is a file.
+func TestSpillFailureIsCoded(t *testing.T) {
+	db := catalogtest.NewMemDB()
+	s := newServer(t, db)
+	fill(t, s, 200, 5)
+	notADir := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(notADir, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	stmt, err := parser.Parse("SELECT title FROM books ORDER BY title")
+	if err != nil {
+		t.Fatal(err)
+	}
+	txn, err := db.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer txn.Rollback(ctx)
+	_, err = exec.Execute(ctx, exec.Env{Txn: txn, Database: "d", MemoryLimit: 16 << 10, TempDir: notADir}, stmt)
+	var st *exec.StatementError
+	if errcode.Of(err) != errcode.TempStorageFailed || !errors.As(err, &st) {
+		t.Fatalf("err = %v, want a CADB0512 statement error", err)
+	}
 }
 
 // An equality join of two large inputs is a hash join: linear, where a

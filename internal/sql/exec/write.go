@@ -215,7 +215,7 @@ func coerce(v types.Value, col *catalog.ColumnDesc) (types.Value, error) {
 }
 
 // runInsert executes an INSERT plan and returns the number of rows written.
-func runInsert(ctx context.Context, read catalog.KV, buf *WriteBuffer, n *plan.Insert, ret *returned) (int64, error) {
+func runInsert(ctx context.Context, b *builder, buf *WriteBuffer, n *plan.Insert, ret *returned) (int64, error) {
 	w := newTableWriter(n.Table, buf)
 	// pos[o] is the source position of table column o, -1 when untargeted.
 	pos := make([]int, len(n.Table.Columns))
@@ -297,7 +297,7 @@ func runInsert(ctx context.Context, read catalog.KV, buf *WriteBuffer, n *plan.I
 		}
 		return count, nil
 	}
-	op, err := Build(read, n.Query)
+	op, err := b.build(n.Query)
 	if err != nil {
 		return 0, err
 	}
@@ -324,9 +324,9 @@ func runInsert(ctx context.Context, read catalog.KV, buf *WriteBuffer, n *plan.I
 
 // runUpdate executes an UPDATE plan. It reads every matching row first and
 // then writes, so it never sees its own writes.
-func runUpdate(ctx context.Context, read catalog.KV, buf *WriteBuffer, n *plan.Update, ret *returned) (int64, error) {
+func runUpdate(ctx context.Context, b *builder, buf *WriteBuffer, n *plan.Update, ret *returned) (int64, error) {
 	w := newTableWriter(n.Table, buf)
-	op, err := Build(read, n.Source)
+	op, err := b.build(n.Source)
 	if err != nil {
 		return 0, err
 	}
@@ -350,6 +350,11 @@ func runUpdate(ctx context.Context, read catalog.KV, buf *WriteBuffer, n *plan.U
 			if err := w.prepare(row); err != nil {
 				return 0, err
 			}
+			// The changes are held until the writes (bounded by the
+			// node's budget; they cannot spill).
+			if err := b.mem.Grow(rowSize(old)+rowSize(row), "UPDATE"); err != nil {
+				return 0, err
+			}
 			changes = append(changes, rowChange{old: old, new: row})
 		}
 	}
@@ -365,9 +370,9 @@ func runUpdate(ctx context.Context, read catalog.KV, buf *WriteBuffer, n *plan.U
 }
 
 // runDelete executes a DELETE plan.
-func runDelete(ctx context.Context, read catalog.KV, buf *WriteBuffer, n *plan.Delete, ret *returned) (int64, error) {
+func runDelete(ctx context.Context, b *builder, buf *WriteBuffer, n *plan.Delete, ret *returned) (int64, error) {
 	w := newTableWriter(n.Table, buf)
-	op, err := Build(read, n.Source)
+	op, err := b.build(n.Source)
 	if err != nil {
 		return 0, err
 	}

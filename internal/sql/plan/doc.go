@@ -23,7 +23,11 @@
 // cached.
 //
 // Joins (join.go): a FROM clause becomes a left-deep sequence of joins in
-// the order written. Each WHERE conjunct (and each ON conjunct of an
+// the order written, except that inner joins written in an order that
+// would build a cross product while a condition could join another source
+// are reordered greedily (fewest estimated rows first, then always a
+// source an equality joins, else one any condition joins), with a project
+// restoring the written column order. Each WHERE conjunct (and each ON conjunct of an
 // inner join) is applied as early as possible: on the scan of the one
 // source it reads (never below the NULL-extended side of a LEFT JOIN), as
 // the condition of the join that completes its inputs, or as a filter
@@ -58,6 +62,6 @@
 // to return more than a quarter of the table becomes a full scan.
 //
 // EstimatedCost is a simple rows-touched cost shown by EXPLAIN; it does
-// not steer choices. Not yet: a cost-based planner, join reordering,
-// statistics for joins.
+// not steer choices. Not yet: a cost-based planner, dynamic-programming
+// join ordering, statistics for joins.
 package plan

@@ -6,6 +6,7 @@ import (
 
 	"github.com/camusdb/camusdb-go/internal/sql/ast"
 	"github.com/camusdb/camusdb-go/internal/sql/catalog"
+	"github.com/camusdb/camusdb-go/internal/sql/eval"
 	"github.com/camusdb/camusdb-go/internal/sql/types"
 	"github.com/camusdb/camusdb-go/internal/util/errcode"
 )
@@ -136,7 +137,7 @@ func (p *Planner) flattenFrom(from []ast.TableExpr) ([]fromItem, error) {
 				if err != nil {
 					return err
 				}
-				node, err := p.planRelation(inner, nil)
+				node, err := p.planRelation(inner, nil, true)
 				if err != nil {
 					return err
 				}
@@ -248,7 +249,12 @@ type pendingConj struct {
 // leaf (never below the NULL-extended side of a LEFT JOIN), as a join
 // condition of the inner join that completes its inputs, or as a filter
 // right after the LEFT JOIN that completes them.
-func (p *Planner) planRelation(items []fromItem, where []ast.Expr) (Node, error) {
+//
+// When every join is an inner join and the written order would build a
+// cross product while another source could be joined through a
+// condition, the sources are reordered greedily (joinOrder) and a project
+// restores the written column order.
+func (p *Planner) planRelation(items []fromItem, where []ast.Expr, reorder bool) (Node, error) {
 	var all []Column
 	leafOf := []int{}
 	for i, it := range items {
@@ -273,6 +279,11 @@ func (p *Planner) planRelation(items []fromItem, where []ast.Expr) (Node, error)
 			return nil, err
 		}
 		pool = append(pool, &pendingConj{expr: e, mask: m & allMask})
+	}
+	if reorder && !p.Logical {
+		if order := p.joinOrder(items, pool); order != nil {
+			return p.planReordered(items, order, where)
+		}
 	}
 
 	var node Node
@@ -564,4 +575,152 @@ func (p *Planner) indexJoin(left Node, it fromItem, pairs []equiPair, leafConj, 
 		ij.Inner = &Filter{Input: ij.Probe, Pred: f, Text: ast.FormatExpr(andAll(leafConj))}
 	}
 	return ij, nil
+}
+
+// joinOrder returns a better order of items (indexes into items), or nil
+// to keep the written one. It only reorders inner joins, and only when the
+// written order would join a source without any condition (a cross
+// product) while a condition could join another one: select5-style
+// queries over many small tables then never multiply their intermediates.
+//
+// The order is greedy: start from the source with the fewest estimated
+// rows; then repeatedly take, among the sources an equality condition
+// joins to those placed, the one with the fewest estimated rows (else
+// among those any condition joins, else among all: the cross product is
+// unavoidable). Every condition is still applied at the first join that
+// covers it.
+func (p *Planner) joinOrder(items []fromItem, pool []*pendingConj) []int {
+	if len(items) < 3 {
+		return nil
+	}
+	for _, it := range items[1:] {
+		if it.kind != InnerJoin {
+			return nil
+		}
+	}
+	// joins reports whether a condition joins item i to the sources in
+	// done (eqOnly: an equality).
+	joins := func(i int, done uint64, eqOnly bool) bool {
+		bit := uint64(1) << i
+		for _, pc := range pool {
+			if pc.mask&bit == 0 || pc.mask&done == 0 || pc.mask&^(done|bit) != 0 {
+				continue
+			}
+			if !eqOnly {
+				return true
+			}
+			if b, ok := pc.expr.(*ast.BinaryExpr); ok && b.Op == "=" {
+				return true
+			}
+		}
+		return false
+	}
+	avoidable := false
+	var done uint64 = 1
+	for i := 1; i < len(items) && !avoidable; i++ {
+		if !joins(i, done, false) {
+			for j := i + 1; j < len(items); j++ {
+				if joins(j, done, false) {
+					avoidable = true
+					break
+				}
+			}
+		}
+		done |= uint64(1) << i
+	}
+	if !avoidable {
+		return nil
+	}
+	est := make([]float64, len(items))
+	for i, it := range items {
+		est[i] = p.leafEstimate(it.leaf, i, pool)
+	}
+	placed := make([]bool, len(items))
+	pick := func(ok func(int) bool) int {
+		best := -1
+		for i := range items {
+			if !placed[i] && ok(i) && (best < 0 || est[i] < est[best]) {
+				best = i
+			}
+		}
+		return best
+	}
+	order := make([]int, 0, len(items))
+	done = 0
+	for len(order) < len(items) {
+		next := -1
+		if len(order) > 0 {
+			if next = pick(func(i int) bool { return joins(i, done, true) }); next < 0 {
+				next = pick(func(i int) bool { return joins(i, done, false) })
+			}
+		}
+		if next < 0 {
+			next = pick(func(int) bool { return true })
+		}
+		placed[next] = true
+		order = append(order, next)
+		done |= uint64(1) << next
+	}
+	return order
+}
+
+// leafEstimate guesses the rows item i returns after its own conditions:
+// the table's row count from statistics (1000 without), a tenth per
+// equality and a third per other condition that reads only it.
+func (p *Planner) leafEstimate(l *leaf, i int, pool []*pendingConj) float64 {
+	rows := 1000.0
+	if l.table != nil {
+		if st, ok := p.tableStats(l.table.desc); ok {
+			rows = float64(st.Rows)
+		}
+	} else if est := EstimatedRows(l.node); est.Known {
+		rows = float64(est.Rows)
+	}
+	bit := uint64(1) << i
+	for _, pc := range pool {
+		if pc.mask != bit {
+			continue
+		}
+		if b, ok := pc.expr.(*ast.BinaryExpr); ok && b.Op == "=" {
+			rows *= 0.1
+		} else {
+			rows *= 0.33
+		}
+	}
+	return max(rows, 1)
+}
+
+// planReordered plans items in order and projects the written column
+// order back.
+func (p *Planner) planReordered(items []fromItem, order []int, where []ast.Expr) (Node, error) {
+	reordered := make([]fromItem, len(items))
+	for pos, i := range order {
+		reordered[pos] = items[i]
+		reordered[pos].kind, reordered[pos].on = InnerJoin, nil
+	}
+	node, err := p.planRelation(reordered, where, false)
+	if err != nil {
+		return nil, err
+	}
+	// offset of each item's columns in the reordered output
+	offset := make([]int, len(items))
+	at := 0
+	for _, i := range order {
+		offset[i] = at
+		at += len(items[i].leaf.cols)
+	}
+	out := node.Columns()
+	proj := &Project{Input: node}
+	for i, it := range items {
+		for c := range it.leaf.cols {
+			idx := offset[i] + c
+			col := out[idx]
+			proj.Exprs = append(proj.Exprs, Expr{
+				Compiled: eval.Compiled{Kind: col.Kind, Eval: func(row []types.Value) (types.Value, error) { return row[idx], nil }},
+				Text:     col.Table + "." + col.Name,
+			})
+			proj.Cols = append(proj.Cols, col)
+		}
+	}
+	return proj, nil
 }

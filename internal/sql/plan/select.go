@@ -128,7 +128,7 @@ func (p *Planner) planSelect(sel *ast.Select) (Node, error) {
 			}
 		}
 	} else if len(fromItems) > 1 {
-		if node, err = p.planRelation(fromItems, plainConj); err != nil {
+		if node, err = p.planRelation(fromItems, plainConj, true); err != nil {
 			return nil, err
 		}
 	} else {

@@ -13,6 +13,7 @@ import (
 	"github.com/camusdb/camusdb-go/internal/sql/catalog"
 	"github.com/camusdb/camusdb-go/internal/sql/eval"
 	"github.com/camusdb/camusdb-go/internal/sql/exec"
+	"github.com/camusdb/camusdb-go/internal/sql/mon"
 	"github.com/camusdb/camusdb-go/internal/sql/parser"
 	"github.com/camusdb/camusdb-go/internal/sql/types"
 	"github.com/camusdb/camusdb-go/internal/util/errcode"
@@ -39,6 +40,15 @@ type Config struct {
 	// Stats, when set, keeps planner statistics: statements read them and
 	// report the tables they write; they are flushed after commits.
 	Stats *exec.Stats
+	// Memory is the node's SQL memory monitor (sql_memory_bytes); every
+	// statement opens an account on it with a budget of QueryMemoryBytes
+	// (0: mon.DefaultQueryBudget). Nil: an unlimited monitor.
+	Memory           *mon.Monitor
+	QueryMemoryBytes int64
+	// TempDir is where statements over their budget spill (the node's
+	// data_dir/sql-temp); empty: nothing spills, past the query budget a
+	// statement fails with CADB0511.
+	TempDir string
 }
 
 // DefaultMaxRetries is the default Config.MaxRetries.
@@ -90,6 +100,9 @@ func NewServer(db catalog.DB, cfg Config) *Server {
 	}
 	if cfg.MaxRetries == 0 {
 		cfg.MaxRetries = DefaultMaxRetries
+	}
+	if cfg.Memory == nil {
+		cfg.Memory = mon.NewMonitor(0)
 	}
 	s := &Server{db: db, cfg: cfg, stop: make(chan struct{})}
 	s.cache = newParseCache(cfg.ParseCacheTTL, cfg.ParseCacheMaxEntries, cfg.Clock)
@@ -246,7 +259,13 @@ func (s *Server) Execute(ctx context.Context, req Request) (*Result, error) {
 		env.Settings = req.Settings
 	}
 	run := func(ctx context.Context, txn catalog.Txn) (*exec.Result, error) {
-		return exec.Execute(ctx, exec.Env{Txn: txn, Database: req.Database, Eval: env, Descs: s.descs, Stats: s.cfg.Stats}, stmt)
+		// One account per attempt: a retried statement starts from zero.
+		// The result's bytes are released when Execute returns, before
+		// the front-end encodes it.
+		mem := s.cfg.Memory.NewAccount(s.cfg.QueryMemoryBytes)
+		defer mem.Close()
+		return exec.Execute(ctx, exec.Env{Txn: txn, Database: req.Database, Eval: env, Descs: s.descs,
+			Stats: s.cfg.Stats, Memory: mem, TempDir: s.cfg.TempDir}, stmt)
 	}
 	res, err := s.run(ctx, req, run)
 	if err != nil {

@@ -35,8 +35,12 @@ const (
 	SchemaCatchingUp Code = "CADB0503"
 	MustRetry        Code = "CADB0504"
 	Ambiguous        Code = "CADB0505"
-	InvalidConfig    Code = "CADB0600"
-	Internal         Code = "CADB0099"
+	// CADB0510-0519: memory and temporary storage of queries.
+	NodeMemoryExhausted Code = "CADB0510" // the node-wide sql_memory_bytes budget is full
+	QueryMemoryExceeded Code = "CADB0511" // an operator that cannot spill passed sql_query_memory_bytes
+	TempStorageFailed   Code = "CADB0512" // writing or reading a query's spill files failed
+	InvalidConfig       Code = "CADB0600"
+	Internal            Code = "CADB0099"
 )
 
 // Error is an error carrying a CADB code.
@@ -82,8 +86,12 @@ func HTTPStatus(c Code) int {
 		return 400
 	case TxnClosed, TxnConflict, MustRetry:
 		return 409
-	case SchemaCatchingUp:
+	case SchemaCatchingUp, NodeMemoryExhausted:
 		return 503
+	case QueryMemoryExceeded:
+		return 400
+	case TempStorageFailed:
+		return 500
 	case Ambiguous, Corruption, Internal:
 		return 500
 	}
@@ -135,6 +143,10 @@ func SQLState(c Code) string {
 		return "40003"
 	case Corruption:
 		return "XX001"
+	case NodeMemoryExhausted, QueryMemoryExceeded:
+		return "53200" // out_of_memory
+	case TempStorageFailed:
+		return "58030" // io_error
 	case InvalidConfig:
 		return "F0000"
 	}
