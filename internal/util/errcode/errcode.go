@@ -47,8 +47,8 @@ const (
 	// ResultTooLarge: a result exceeds what the front end may send in one
 	// answer (http_max_result_bytes); page it or use pgwire.
 	ResultTooLarge Code = "CADB0509"
-	InvalidConfig    Code = "CADB0600"
-	Internal         Code = "CADB0099"
+	InvalidConfig  Code = "CADB0600"
+	Internal       Code = "CADB0099"
 )
 
 // Error is an error carrying a CADB code.
