@@ -47,6 +47,7 @@ type hashJoinOp struct {
 	keyVals []types.Value
 	keyBuf  []byte
 	held    int64
+	cc      cancelCheck
 }
 
 func (o *hashJoinOp) build(ctx context.Context) error {
@@ -61,6 +62,9 @@ func (o *hashJoinOp) build(ctx context.Context) error {
 			return nil
 		}
 		for _, row := range batch {
+			if err := o.cc.tick(ctx); err != nil {
+				return err
+			}
 			keys, null, err := evalKeys(o.keyVals, o.n.RightKeys, row)
 			if err != nil {
 				return err
@@ -103,6 +107,9 @@ func (o *hashJoinOp) Next(ctx context.Context) ([][]types.Value, error) {
 			if !null {
 				o.keyBuf = plan.HashKey(o.keyBuf[:0], keys)
 				for _, r := range o.table[string(o.keyBuf)] {
+					if err := o.cc.tick(ctx); err != nil {
+						return nil, err
+					}
 					joined := combine(row, r)
 					if o.n.Pred != nil {
 						ok, err := o.n.Pred(joined)
@@ -144,6 +151,7 @@ type nestedLoopJoinOp struct {
 	built bool
 	rows  [][]types.Value
 	held  int64
+	cc    cancelCheck
 }
 
 func (o *nestedLoopJoinOp) Next(ctx context.Context) ([][]types.Value, error) {
@@ -157,6 +165,9 @@ func (o *nestedLoopJoinOp) Next(ctx context.Context) ([][]types.Value, error) {
 				break
 			}
 			for _, row := range batch {
+				if err := o.cc.tick(ctx); err != nil {
+					return nil, err
+				}
 				size := rowSize(row)
 				if err := o.mem.grow(size, "nested-loop-join"); err != nil {
 					return nil, err
@@ -177,6 +188,9 @@ func (o *nestedLoopJoinOp) Next(ctx context.Context) ([][]types.Value, error) {
 		for _, row := range batch {
 			matched := false
 			for _, r := range o.rows {
+				if err := o.cc.tick(ctx); err != nil {
+					return nil, err
+				}
 				joined := combine(row, r)
 				if o.n.Pred != nil {
 					ok, err := o.n.Pred(joined)
@@ -217,6 +231,7 @@ type indexJoinOp struct {
 
 	keyVals []types.Value
 	prefix  []byte
+	cc      cancelCheck
 }
 
 // probeKey encodes the index prefix for keys; ok=false when no row can
@@ -259,6 +274,9 @@ func (o *indexJoinOp) Next(ctx context.Context) ([][]types.Value, error) {
 		}
 		var out [][]types.Value
 		for _, row := range batch {
+			if err := o.cc.tick(ctx); err != nil {
+				return nil, err
+			}
 			keys, _, err := evalKeys(o.keyVals, o.n.LeftKeys, row)
 			if err != nil {
 				return nil, err
@@ -352,6 +370,7 @@ type semiJoinOp struct {
 	keyVals      []types.Value
 	keyBuf       []byte
 	held         int64
+	cc           cancelCheck
 }
 
 func (o *semiJoinOp) build(ctx context.Context) error {
@@ -365,6 +384,9 @@ func (o *semiJoinOp) build(ctx context.Context) error {
 			return nil
 		}
 		for _, row := range batch {
+			if err := o.cc.tick(ctx); err != nil {
+				return err
+			}
 			o.rightRows++
 			if len(o.n.RightKeys) == 0 {
 				return nil // only emptiness matters

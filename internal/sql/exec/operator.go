@@ -204,6 +204,9 @@ func (r *runner) Run(n plan.Node, limit int) ([][]types.Value, error) {
 func Drain(ctx context.Context, op Operator) ([][]types.Value, error) {
 	var out [][]types.Value
 	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		batch, err := op.Next(ctx)
 		if err != nil {
 			return nil, err
@@ -245,6 +248,7 @@ func (o *valuesOp) Close() {}
 type filterOp struct {
 	in   Operator
 	pred func([]types.Value) (bool, error)
+	cc   cancelCheck
 }
 
 func (o *filterOp) Next(ctx context.Context) ([][]types.Value, error) {
@@ -255,6 +259,9 @@ func (o *filterOp) Next(ctx context.Context) ([][]types.Value, error) {
 		}
 		out := batch[:0]
 		for _, row := range batch {
+			if err := o.cc.tick(ctx); err != nil {
+				return nil, err
+			}
 			ok, err := o.pred(row)
 			if err != nil {
 				return nil, err
@@ -334,6 +341,7 @@ type distinctOp struct {
 	key  []byte
 	mem  *memAccount
 	held int64
+	cc   cancelCheck
 }
 
 func (o *distinctOp) Next(ctx context.Context) ([][]types.Value, error) {
@@ -344,6 +352,9 @@ func (o *distinctOp) Next(ctx context.Context) ([][]types.Value, error) {
 		}
 		out := batch[:0]
 		for _, row := range batch {
+			if err := o.cc.tick(ctx); err != nil {
+				return nil, err
+			}
 			o.key = rowenc.EncodeKeyValues(o.key[:0], normalizeForKey(row), nil)
 			if _, dup := o.seen[string(o.key)]; dup {
 				continue
@@ -429,6 +440,7 @@ type sortOp struct {
 	rows [][]types.Value
 	pos  int
 	done bool
+	cc   cancelCheck
 }
 
 type sortRow struct {
@@ -463,6 +475,9 @@ func (o *sortOp) fill(ctx context.Context) error {
 			break
 		}
 		for _, row := range batch {
+			if err := o.cc.tick(ctx); err != nil {
+				return err
+			}
 			keys := make([]types.Value, len(o.keys))
 			for i, k := range o.keys {
 				if keys[i], err = k.Expr.Eval(row); err != nil {
@@ -541,6 +556,7 @@ type aggregateOp struct {
 	out  [][]types.Value
 	pos  int
 	done bool
+	cc   cancelCheck
 }
 
 type group struct {
@@ -598,6 +614,9 @@ func (o *aggregateOp) run(ctx context.Context) error {
 			break
 		}
 		for _, row := range batch {
+			if err := o.cc.tick(ctx); err != nil {
+				return err
+			}
 			g := single
 			if g == nil {
 				keys := make([]types.Value, len(o.n.GroupBy))
