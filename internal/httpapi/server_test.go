@@ -542,7 +542,17 @@ func TestRequestTimeout(t *testing.T) {
 		return nil, ctx.Err()
 	}
 	ts := newTestServer(t, exec, func(o *Options) { o.RequestTimeout = 20 * time.Millisecond })
-	wantFailed(t, ts.post("/execute-sql-query", `{"sql":"SELECT sleep()"}`), 409, "CADB0504")
+	r := ts.post("/execute-sql-query", `{"sql":"SELECT sleep()"}`)
+	wantFailed(t, r, 408, "CADB0507")
+	if msg, _ := r.body["message"].(string); !strings.Contains(msg, "http_request_timeout_ms") {
+		t.Fatalf("timeout message does not name the setting: %q", msg)
+	}
+	r = ts.post("/execute-sql-query", `{"sql":"SELECT sleep()","timeoutMs":5}`)
+	wantFailed(t, r, 408, "CADB0507")
+	if msg, _ := r.body["message"].(string); !strings.Contains(msg, "timeoutMs") {
+		t.Fatalf("timeout message does not name timeoutMs: %q", msg)
+	}
+	wantFailed(t, ts.post("/execute-sql-query", `{"sql":"SELECT 1","timeoutMs":-1}`), 400, "CADB0400")
 	// A coded error keeps its code even after the deadline.
 	exec.execute = func(ctx context.Context, _ session.Request) (*session.Result, error) {
 		<-ctx.Done()

@@ -347,6 +347,10 @@ func encodeForwardQuery(req session.Request) ([]byte, error) {
 		b = append(b, '}')
 	}
 	b = appendTxnFields(b, *req.Txn)
+	if req.Timeout > 0 {
+		b = append(b, `,"timeoutMs":`...)
+		b = strconv.AppendInt(b, max(req.Timeout.Milliseconds(), 1), 10)
+	}
 	b = append(b, `,"rowFormat":"array"}`...)
 	return b, nil
 }

@@ -103,6 +103,8 @@ func (n *Node) open(ctx context.Context) error {
 		ParseCacheMaxEntries: int(n.cfg.SQLParserCacheMaxEntries),
 		NodeID:               n.cfg.EffectiveNodeID(),
 		Stats:                exec.NewStats(sqlDB{c.db}, time.Duration(n.cfg.StatsFlushIntervalMS)*time.Millisecond, nil),
+		StatementTimeout:     time.Duration(n.cfg.SQLStatementTimeoutMS) * time.Millisecond,
+		MaxOpenTxns:          int(n.cfg.TxnMaxOpen),
 	})
 	var executor session.Executor = n.sql
 	if n.cluster != nil {
@@ -114,13 +116,18 @@ func (n *Node) open(ctx context.Context) error {
 		n.forward, executor = fw, fw
 	}
 	api, err := httpapi.New(httpapi.Options{
-		Executor:       executor,
-		Status:         httpapi.StatusFunc(n.clusterStatus),
-		Ready:          n.ready,
-		MaxBodyBytes:   n.cfg.HTTPMaxBodyBytes,
-		RequestTimeout: time.Duration(n.cfg.HTTPRequestTimeoutMS) * time.Millisecond,
-		Registry:       n.registry,
-		Logger:         n.logger.With("component", "httpapi"),
+		Executor:         executor,
+		Status:           httpapi.StatusFunc(n.clusterStatus),
+		Ready:            n.ready,
+		MaxBodyBytes:     n.cfg.HTTPMaxBodyBytes,
+		RequestTimeout:   time.Duration(n.cfg.HTTPRequestTimeoutMS) * time.Millisecond,
+		StatementTimeout: time.Duration(n.cfg.SQLStatementTimeoutMS) * time.Millisecond,
+		MaxResultBytes:   n.cfg.HTTPMaxResultBytes,
+		MaxConcurrent:    int(n.cfg.HTTPMaxConcurrentRequests),
+		MaxQueued:        int(n.cfg.HTTPMaxQueuedRequests),
+		AdmissionExempt:  func(r *http.Request) bool { return r.Header.Get(forwardedHeader) != "" },
+		Registry:         n.registry,
+		Logger:           n.logger.With("component", "httpapi"),
 	})
 	if err != nil {
 		n.closeStack()
@@ -129,8 +136,9 @@ func (n *Node) open(ctx context.Context) error {
 	n.api = api
 	n.http = &http.Server{
 		Handler:           markForwarded(api),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		ReadHeaderTimeout: time.Duration(n.cfg.HTTPReadHeaderTimeoutMS) * time.Millisecond,
+		ReadTimeout:       time.Duration(n.cfg.HTTPReadTimeoutMS) * time.Millisecond,
+		IdleTimeout:       time.Duration(n.cfg.HTTPIdleTimeoutMS) * time.Millisecond,
 		ErrorLog:          slog.NewLogLogger(n.logger.Handler(), slog.LevelWarn),
 	}
 	return nil

@@ -101,7 +101,7 @@ func HTTPStatus(c Code) int {
 	case StatementTimeout:
 		return 408
 	case ResultTooLarge:
-		return 413
+		return 400
 	case Ambiguous, Corruption, Internal:
 		return 500
 	}
