@@ -9,8 +9,9 @@
 //     "floatValue","boolValue"}; responses always carry all five fields, an
 //     OID travels as its 24-character hex in strValue, and non-finite floats
 //     as the strings "NaN", "Infinity" and "-Infinity" in floatValue.
-//     Requests may omit the unused fields (an omitted used field is its zero
-//     value) and, as a convenience, may give a bare JSON scalar instead of
+//     Requests may omit the unused fields (the field a value's type uses
+//     must be present and not null: a missing value is CADB0400, never ""
+//     or 0) and, as a convenience, may give a bare JSON scalar instead of
 //     the object: a string is STRING, an integral number INT64, any other
 //     number FLOAT64, true/false BOOL and null NULL.
 //   - query results are {"status":"ok","kind","total","columns":[{"name",
