@@ -186,6 +186,9 @@ func (f *forwarder) remote(ctx context.Context, h *session.TxnHandle) (baseURL s
 
 // Execute implements session.Executor.
 func (f *forwarder) Execute(ctx context.Context, req session.Request) (*session.Result, error) {
+	if node, ok := f.cancelTarget(ctx, req); ok {
+		return f.forwardCancel(ctx, req, node)
+	}
 	baseURL, coordinator, ok := f.remote(ctx, req.Txn)
 	if !ok {
 		return f.local.Execute(ctx, req)
@@ -197,6 +200,70 @@ func (f *forwarder) Execute(ctx context.Context, req session.Request) (*session.
 	commit := isCommit(req.SQL)
 	reply, err := f.send(ctx, baseURL, coordinator, forwardQueryPath, body, *req.Txn, commit)
 	if err != nil {
+		return nil, err
+	}
+	return reply.result(req.Database)
+}
+
+// cancelTarget reports whether req is CANCEL QUERY of a statement running
+// on another node (a query id names its node), which is where it must run.
+func (f *forwarder) cancelTarget(ctx context.Context, req session.Request) (uint64, bool) {
+	if isForwarded(ctx) || !strings.Contains(strings.ToLower(req.SQL), "cancel") {
+		return 0, false
+	}
+	stmt, err := parser.Parse(req.SQL)
+	if err != nil {
+		return 0, false
+	}
+	cq, ok := stmt.(*ast.CancelQuery)
+	if !ok {
+		return 0, false
+	}
+	var id string
+	switch e := cq.ID.(type) {
+	case *ast.Literal:
+		id = e.Value.Str
+	case *ast.Param:
+		id = req.Params[strings.TrimPrefix(e.Name, "@")].Str
+	}
+	node, _, ok := session.SplitQueryID(id)
+	if !ok || node == f.self {
+		return 0, false
+	}
+	return node, true
+}
+
+// forwardCancel sends CANCEL QUERY to the node running the statement. It
+// is idempotent, so a lost answer is simply a retryable error.
+func (f *forwarder) forwardCancel(ctx context.Context, req session.Request, node uint64) (*session.Result, error) {
+	baseURL := f.peers[node]
+	if baseURL == "" {
+		return nil, errcode.New(errcode.InvalidInput, "CANCEL QUERY: node %d has no HTTP address (http_peers); send it to that node", node)
+	}
+	body := appendJSONText(append([]byte(nil), `{"databaseName":"","sql":`...), req.SQL)
+	if len(req.Params) > 0 {
+		body = append(body, `,"parameters":{`...)
+		first := true
+		for name, v := range req.Params {
+			if !first {
+				body = append(body, ',')
+			}
+			first = false
+			body = append(appendJSONText(body, name), ':')
+			var err error
+			if body, err = appendWireValue(body, v); err != nil {
+				return nil, err
+			}
+		}
+		body = append(body, '}')
+	}
+	body = append(body, `,"rowFormat":"array"}`...)
+	f.forwarded.Add(1)
+	reply, _, err := f.post(ctx, baseURL+forwardQueryPath, body)
+	if err != nil {
+		return nil, errcode.New(errcode.MustRetry, "CANCEL QUERY: node %d did not answer (%v); retry", node, err)
+	}
+	if err := reply.err(); err != nil {
 		return nil, err
 	}
 	return reply.result(req.Database)

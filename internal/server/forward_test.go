@@ -404,3 +404,38 @@ func BenchmarkForwardQuery100Rows(b *testing.B) {
 		}
 	}
 }
+
+// TestForwarderSendsCancelQueryToTheQuerysNode: a query id names the node
+// running the statement; CANCEL QUERY goes there, anything else stays.
+func TestForwarderSendsCancelQueryToTheQuerysNode(t *testing.T) {
+	local, remote := &fakeExecutor{}, &fakeExecutor{}
+	peer := coordinator(t, remote)
+	f := newTestForwarder(t, local, map[uint64]string{2: strings.TrimPrefix(peer.URL, "http://")})
+	ctx := context.Background()
+	if _, err := f.Execute(ctx, session.Request{SQL: "CANCEL QUERY '2-17'"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Execute(ctx, session.Request{SQL: "cancel query @q", Params: map[string]types.Value{"q": types.NewString("2-18")}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Execute(ctx, session.Request{SQL: "CANCEL QUERY '1-3'"}); err != nil {
+		t.Fatal(err)
+	}
+	if remote.calls() != 2 || local.calls() != 1 {
+		t.Fatalf("remote got %d, local %d", remote.calls(), local.calls())
+	}
+	remote.mu.Lock()
+	got := remote.requests[1]
+	forwarded := remote.forwarded[0]
+	remote.mu.Unlock()
+	if got.SQL != "cancel query @q" || got.Params["q"].Str != "2-18" || !forwarded {
+		t.Fatalf("forwarded request %+v (forwarded=%v)", got, forwarded)
+	}
+	remote.mu.Lock()
+	remote.err = errcode.New(errcode.InvalidInput, "query 2-19 is not running on this node")
+	remote.mu.Unlock()
+	_, err := f.Execute(ctx, session.Request{SQL: "CANCEL QUERY '2-19'"})
+	wantCode(t, err, errcode.InvalidInput)
+	_, err = f.Execute(ctx, session.Request{SQL: "CANCEL QUERY '3-1'"})
+	wantCode(t, err, errcode.InvalidInput)
+}

@@ -144,6 +144,16 @@ func (n *Node) open(ctx context.Context) error {
 	return nil
 }
 
+// executor is what the front ends call: the forwarder in cluster mode
+// (explicit transactions and CANCEL QUERY of other nodes), else the
+// session server.
+func (n *Node) executor() session.Executor {
+	if n.forward != nil {
+		return n.forward
+	}
+	return n.sql
+}
+
 // closeStack closes the SQL layer and the core (after the listeners stopped).
 func (n *Node) closeStack() {
 	if n.forward != nil {

@@ -49,7 +49,7 @@ func (n *Node) servePGWire(ln net.Listener) error {
 		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
 	srv, err := pgwire.New(pgwire.Config{
-		Executor:                n.sql,
+		Executor:                n.executor(),
 		TLS:                     tlsConfig,
 		Logger:                  n.logger.With("component", "pgwire"),
 		DefaultStatementTimeout: time.Duration(n.cfg.SQLStatementTimeoutMS) * time.Millisecond,

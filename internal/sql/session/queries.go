@@ -280,7 +280,7 @@ func (s *Server) cancelQuery(st *ast.CancelQuery, req Request) (*Result, error) 
 	}
 	id := v.Str
 	if !s.queries.cancel(id) {
-		if node, _, ok := splitQueryID(id); ok && node != s.cfg.NodeID {
+		if node, _, ok := SplitQueryID(id); ok && node != s.cfg.NodeID {
 			return nil, errcode.New(errcode.InvalidInput, "query %s runs on node %d: send CANCEL QUERY to that node", id, node)
 		}
 		return nil, errcode.New(errcode.InvalidInput, "query %s is not running on this node (see SHOW QUERIES)", id)
@@ -288,8 +288,8 @@ func (s *Server) cancelQuery(st *ast.CancelQuery, req Request) (*Result, error) 
 	return &Result{Kind: ResultDDL, Database: req.Database}, nil
 }
 
-// splitQueryID parses "<node>-<seq>".
-func splitQueryID(id string) (node, seq uint64, ok bool) {
+// SplitQueryID parses a query id "<node>-<seq>" (SHOW QUERIES).
+func SplitQueryID(id string) (node, seq uint64, ok bool) {
 	for i := 0; i < len(id); i++ {
 		if id[i] != '-' {
 			continue
