@@ -82,10 +82,13 @@ func (e statementExecutor) Execute(ctx context.Context, req session.Request) (*s
 	if c, ok := ctx.Value(clientKey{}).(session.ClientInfo); ok && req.Client == (session.ClientInfo{}) {
 		req.Client = c
 	}
-	ctx, cancel := context.WithTimeoutCause(ctx, req.Timeout, errcode.New(errcode.StatementTimeout,
-		"canceling statement due to statement timeout: it ran longer than %s (%s); raise %s or make the statement cheaper",
-		req.Timeout, req.TimeoutSetting, req.TimeoutSetting))
-	defer cancel()
+	if req.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, req.Timeout, errcode.New(errcode.StatementTimeout,
+			"canceling statement due to statement timeout: it ran longer than %s (%s); raise %s or make the statement cheaper",
+			req.Timeout, req.TimeoutSetting, req.TimeoutSetting))
+		defer cancel()
+	}
 	res, err := e.Executor.Execute(ctx, req)
 	if err != nil && ctx.Err() != nil && !isCoded(err) {
 		var coded *errcode.Error
