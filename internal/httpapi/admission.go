@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"sync/atomic"
+	"time"
 
 	"github.com/camusdb/camusdb-go/internal/sql/session"
 	"github.com/camusdb/camusdb-go/internal/util/errcode"
@@ -18,12 +19,13 @@ import (
 type admission struct {
 	slots     chan struct{} // nil: no bound
 	maxQueued int64
+	maxWait   time.Duration // how long a queued request waits at most
 	queued    atomic.Int64
 	exempt    func(*http.Request) bool
 }
 
-func newAdmission(maxConcurrent, maxQueued int, exempt func(*http.Request) bool) *admission {
-	a := &admission{maxQueued: int64(max(maxQueued, 0)), exempt: exempt}
+func newAdmission(maxConcurrent, maxQueued int, maxWait time.Duration, exempt func(*http.Request) bool) *admission {
+	a := &admission{maxQueued: int64(max(maxQueued, 0)), maxWait: maxWait, exempt: exempt}
 	if maxConcurrent > 0 {
 		a.slots = make(chan struct{}, maxConcurrent)
 	}
@@ -31,8 +33,9 @@ func newAdmission(maxConcurrent, maxQueued int, exempt func(*http.Request) bool)
 }
 
 // admit waits for a slot; release must be called when the request ends.
-// It fails with CADB0508 when the queue is full, or when the client goes
-// away while queued.
+// It fails with CADB0508 when the queue is full, when no slot frees up
+// within maxWait (http_request_timeout_ms), or when the client goes away
+// while queued.
 func (a *admission) admit(r *http.Request) (release func(), err error) {
 	if a.slots == nil || (a.exempt != nil && a.exempt(r)) {
 		return func() {}, nil
@@ -47,9 +50,13 @@ func (a *admission) admit(r *http.Request) (release func(), err error) {
 		return nil, a.overloaded()
 	}
 	defer a.queued.Add(-1)
+	timer := time.NewTimer(a.maxWait)
+	defer timer.Stop()
 	select {
 	case a.slots <- struct{}{}:
 		return a.release, nil
+	case <-timer.C:
+		return nil, a.overloaded()
 	case <-r.Context().Done():
 		return nil, a.overloaded()
 	}

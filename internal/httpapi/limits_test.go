@@ -172,3 +172,27 @@ func TestStatementRequestsCarryClientAndTimeout(t *testing.T) {
 		t.Fatalf("request: %+v", req)
 	}
 }
+
+// A queued request waits at most http_request_timeout_ms for a slot.
+func TestQueuedRequestGivesUp(t *testing.T) {
+	started := make(chan struct{}, 1)
+	unblock := make(chan struct{})
+	exec := &fakeExec{}
+	exec.execute = func(ctx context.Context, req session.Request) (*session.Result, error) {
+		if req.SQL == "SELECT block()" {
+			started <- struct{}{}
+			<-unblock
+		}
+		return &session.Result{Kind: session.ResultRows, Rows: [][]types.Value{}}, nil
+	}
+	ts := newTestServer(t, exec, func(o *Options) {
+		o.MaxConcurrent, o.MaxQueued = 1, 1
+		o.RequestTimeout = 50 * time.Millisecond
+	})
+	first := make(chan response, 1)
+	go func() { first <- ts.post("/execute-sql-query", `{"sql":"SELECT block()","timeoutMs":60000}`) }()
+	<-started
+	wantFailed(t, ts.post("/execute-sql-query", `{"sql":"SELECT 1"}`), 503, "CADB0508")
+	close(unblock)
+	wantOK(t, <-first)
+}

@@ -134,7 +134,7 @@ func New(opts Options) (*Server, error) {
 	if s.maxResult <= 0 {
 		s.maxResult = DefaultMaxResultBytes
 	}
-	s.admission = newAdmission(opts.MaxConcurrent, opts.MaxQueued, opts.AdmissionExempt)
+	s.admission = newAdmission(opts.MaxConcurrent, opts.MaxQueued, s.timeout, opts.AdmissionExempt)
 	s.exec = statementExecutor{Executor: opts.Executor, s: s}
 	if s.registry == nil {
 		s.registry = prometheus.NewRegistry()
