@@ -209,9 +209,11 @@ func (s *Server) CancelQuery(id string) bool { return s.queries.cancel(id) }
 // interrupted replaces err by why ctx ended, when it did: a coded cause
 // (statement timeout, CANCEL QUERY, a front end's cancel) as it is, a
 // bare cancellation as "the client went away", a bare deadline as a
-// statement timeout.
+// statement timeout. An ambiguous commit (CADB0505) stays ambiguous: a
+// statement stopped while committing may have committed, and the client
+// must check before retrying.
 func interrupted(ctx context.Context, err error) error {
-	if err == nil || ctx.Err() == nil {
+	if err == nil || ctx.Err() == nil || errcode.Of(mapError(err)) == errcode.Ambiguous {
 		return err
 	}
 	cause := context.Cause(ctx)
