@@ -551,7 +551,7 @@ func (c *conn) execute(sql string, params *paramSet) (*session.Result, error) {
 		// Why the statement's context ended: a CancelRequest (coded
 		// cause, 57014) or the server shutting down.
 		var coded *errcode.Error
-		if errors.As(context.Cause(ctx), &coded) {
+		if errors.As(context.Cause(ctx), &coded) && errcode.Of(err) != errcode.Ambiguous {
 			return nil, coded
 		}
 		if c.srv.isClosed() {
