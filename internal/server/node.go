@@ -106,6 +106,10 @@ func (n *Node) open(ctx context.Context) error {
 		StatementTimeout:     time.Duration(n.cfg.SQLStatementTimeoutMS) * time.Millisecond,
 		MaxOpenTxns:          int(n.cfg.TxnMaxOpen),
 	})
+	if err := registerSQLMetrics(n.registry, n.sql); err != nil { // metrics.go
+		n.closeStack()
+		return err
+	}
 	var executor session.Executor = n.sql
 	if n.cluster != nil {
 		fw, err := n.openForwarder()

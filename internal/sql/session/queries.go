@@ -100,6 +100,9 @@ type queryRegistry struct {
 	nodeID uint64
 	clock  func() time.Time
 	seq    atomic.Uint64
+	// cancelled and timedOut count statements that ended with CADB0506
+	// and CADB0507 (metrics).
+	cancelled, timedOut atomic.Int64
 	mu     struct {
 		sync.Mutex
 		running map[string]*RunningQuery
@@ -196,6 +199,22 @@ func (r *queryRegistry) cancel(id string) bool {
 	}
 	q.cancel(errcode.New(errcode.QueryCancelled, "canceling statement due to CANCEL QUERY '%s'", id))
 	return true
+}
+
+// InterruptedStatements counts the statements that ended cancelled
+// (CADB0506) and timed out (CADB0507) since the server started.
+func (s *Server) InterruptedStatements() (cancelled, timedOut int64) {
+	return s.queries.cancelled.Load(), s.queries.timedOut.Load()
+}
+
+// count records how a statement ended.
+func (r *queryRegistry) count(err error) {
+	switch errcode.Of(err) {
+	case errcode.QueryCancelled:
+		r.cancelled.Add(1)
+	case errcode.StatementTimeout:
+		r.timedOut.Add(1)
+	}
 }
 
 // RunningQueries lists the statements running on this server, oldest

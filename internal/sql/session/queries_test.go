@@ -46,6 +46,9 @@ func TestStatementTimeout(t *testing.T) {
 	if n := len(s.RunningQueries()); n != 0 {
 		t.Fatalf("%d statements still registered", n)
 	}
+	if cancelled, timedOut := s.InterruptedStatements(); cancelled != 0 || timedOut != 1 {
+		t.Fatalf("counted %d cancelled, %d timed out", cancelled, timedOut)
+	}
 
 	// The node default applies when the request gives none; < 0 is none.
 	s2 := session.NewServer(db, session.Config{StatementTimeout: 20 * time.Millisecond})
@@ -90,6 +93,9 @@ func TestCancelQueryAndShowQueries(t *testing.T) {
 	}
 	mustExec(t, s, session.Request{SQL: "CANCEL QUERY @id", Params: map[string]types.Value{"id": types.NewString(id)}})
 	wantCode(t, <-done, errcode.QueryCancelled)
+	if cancelled, _ := s.InterruptedStatements(); cancelled != 1 {
+		t.Fatalf("counted %d cancelled", cancelled)
+	}
 	for _, row := range mustExec(t, s, session.Request{SQL: "SHOW QUERIES"}).Rows {
 		if row[0].Str == id {
 			t.Fatalf("cancelled query still listed")

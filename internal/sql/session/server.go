@@ -202,7 +202,9 @@ func (s *Server) Execute(ctx context.Context, req Request) (*Result, error) {
 	defer end()
 	res, err := s.execute(ctx, req)
 	if err != nil {
-		return nil, interrupted(ctx, err)
+		err = interrupted(ctx, err)
+		s.queries.count(err)
+		return nil, err
 	}
 	return res, nil
 }
