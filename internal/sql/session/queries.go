@@ -103,7 +103,7 @@ type queryRegistry struct {
 	// cancelled and timedOut count statements that ended with CADB0506
 	// and CADB0507 (metrics).
 	cancelled, timedOut atomic.Int64
-	mu     struct {
+	mu                  struct {
 		sync.Mutex
 		running map[string]*RunningQuery
 	}
