@@ -99,7 +99,7 @@ type route struct {
 	method       string // http.MethodGet or http.MethodPost
 	alwaysServed bool   // served while the node is not ready
 	// statement: the handler runs SQL statements, bounded by their own
-	// statement timeout (statementContext) rather than the request deadline.
+	// statement timeout (statementExecutor) rather than the request deadline.
 	statement bool
 	handle    handlerFunc
 }
@@ -161,12 +161,6 @@ func New(opts Options) (*Server, error) {
 		name := strings.TrimPrefix(path, "/")
 		s.routes[path] = &route{name: name, method: method, alwaysServed: alwaysServed, handle: h}
 	}
-	defer func() {
-		for _, path := range []string{"/create-db", "/drop-db", "/create-table", "/execute-sql-ddl", "/execute-sql-query",
-			"/execute-sql-non-query", "/insert", "/query", "/query-by-id", "/update", "/delete"} {
-			s.routes[path].statement = true
-		}
-	}()
 	get, post := http.MethodGet, http.MethodPost
 	add(get, "/ping", false, s.handlePing)
 	add(post, "/create-db", false, s.handleCreateDB)
@@ -186,6 +180,10 @@ func New(opts Options) (*Server, error) {
 	add(post, "/rollback-transaction", false, s.handleRollbackTxn)
 	add(get, "/metrics", true, s.handleMetrics)
 	add(get, "/cluster/status", true, s.handleClusterStatus)
+	for _, path := range []string{"/create-db", "/drop-db", "/create-table", "/execute-sql-ddl", "/execute-sql-query",
+		"/execute-sql-non-query", "/insert", "/query", "/query-by-id", "/update", "/delete"} {
+		s.routes[path].statement = true
+	}
 	return s, nil
 }
 
@@ -281,13 +279,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		defer release()
 	}
-	var ctx context.Context
-	var cancel context.CancelFunc
+	// A statement's deadline is its statement timeout (statementExecutor);
+	// its context ends too when the client goes away, which cancels it.
+	ctx, cancel := r.Context(), context.CancelFunc(func() {})
 	if rt.statement {
-		ctx, cancel = context.WithCancel(r.Context())
 		ctx = context.WithValue(ctx, clientKey{}, session.ClientInfo{Addr: r.RemoteAddr, Protocol: "http"})
 	} else {
-		ctx, cancel = context.WithTimeout(r.Context(), s.timeout)
+		ctx, cancel = context.WithTimeout(ctx, s.timeout)
 	}
 	defer cancel()
 	if err := rt.handle(rec, r.WithContext(ctx)); err != nil {
