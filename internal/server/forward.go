@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -189,6 +190,9 @@ func (f *forwarder) Execute(ctx context.Context, req session.Request) (*session.
 	if node, ok := f.cancelTarget(ctx, req); ok {
 		return f.forwardCancel(ctx, req, node)
 	}
+	if f.isShowQueries(ctx, req) {
+		return f.showQueriesEverywhere(ctx, req)
+	}
 	baseURL, coordinator, ok := f.remote(ctx, req.Txn)
 	if !ok {
 		return f.local.Execute(ctx, req)
@@ -231,6 +235,74 @@ func (f *forwarder) cancelTarget(ctx context.Context, req session.Request) (uint
 		return 0, false
 	}
 	return node, true
+}
+
+// isShowQueries reports whether req is SHOW QUERIES sent by a client (not
+// by another node).
+func (f *forwarder) isShowQueries(ctx context.Context, req session.Request) bool {
+	if isForwarded(ctx) || len(f.peers) == 0 || !strings.Contains(strings.ToLower(req.SQL), "queries") {
+		return false
+	}
+	stmt, err := parser.Parse(req.SQL)
+	if err != nil {
+		return false
+	}
+	show, ok := stmt.(*ast.Show)
+	return ok && show.What == "QUERIES"
+}
+
+// showQueriesTimeout bounds asking one peer for its running statements.
+const showQueriesTimeout = 2 * time.Second
+
+// showQueriesEverywhere answers SHOW QUERIES for the whole cluster: this
+// node's statements plus every peer's (asked over HTTP, in parallel). A
+// peer that does not answer in showQueriesTimeout is left out: the list
+// is a view of what is reachable, oldest first.
+func (f *forwarder) showQueriesEverywhere(ctx context.Context, req session.Request) (*session.Result, error) {
+	res, err := f.local.Execute(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	body := []byte(`{"databaseName":"","sql":"SHOW QUERIES","rowFormat":"array"}`)
+	type answer struct{ rows [][]types.Value }
+	answers := make(chan answer, len(f.peers))
+	asked := 0
+	for id, baseURL := range f.peers {
+		if id == f.self {
+			continue
+		}
+		asked++
+		go func() {
+			pctx, cancel := context.WithTimeout(ctx, showQueriesTimeout)
+			defer cancel()
+			reply, _, err := f.post(pctx, baseURL+forwardQueryPath, body)
+			if err != nil || reply.err() != nil {
+				answers <- answer{}
+				return
+			}
+			peer, err := reply.result("")
+			if err != nil || len(peer.Columns) != len(res.Columns) {
+				answers <- answer{}
+				return
+			}
+			answers <- answer{rows: peer.Rows}
+		}()
+	}
+	for range asked {
+		res.Rows = append(res.Rows, (<-answers).rows...)
+	}
+	// Oldest first across nodes: "start" is RFC 3339 in UTC with a fixed
+	// zone, so it orders as text.
+	startCol := -1
+	for i, c := range res.Columns {
+		if c.Name == "start" {
+			startCol = i
+		}
+	}
+	if startCol >= 0 {
+		sort.SliceStable(res.Rows, func(i, j int) bool { return res.Rows[i][startCol].Str < res.Rows[j][startCol].Str })
+	}
+	return res, nil
 }
 
 // forwardCancel sends CANCEL QUERY to the node running the statement. It

@@ -439,3 +439,41 @@ func TestForwarderSendsCancelQueryToTheQuerysNode(t *testing.T) {
 	_, err = f.Execute(ctx, session.Request{SQL: "CANCEL QUERY '3-1'"})
 	wantCode(t, err, errcode.InvalidInput)
 }
+
+// TestForwarderShowQueriesAcrossNodes: SHOW QUERIES merges every reachable
+// node's running statements, oldest first; an unreachable peer is skipped.
+func TestForwarderShowQueriesAcrossNodes(t *testing.T) {
+	cols := []session.Column{{Name: "query_id", Type: types.String}, {Name: "start", Type: types.String}}
+	row := func(id, start string) []types.Value { return []types.Value{types.NewString(id), types.NewString(start)} }
+	local := &fakeExecutor{result: &session.Result{Kind: session.ResultRows, Columns: cols,
+		Rows: [][]types.Value{row("1-5", "2026-12-06T03:00:02.0000000+00:00")}}}
+	remote := &fakeExecutor{result: &session.Result{Kind: session.ResultRows, Columns: cols,
+		Rows: [][]types.Value{row("2-9", "2026-12-06T03:00:01.0000000+00:00")}}}
+	peer := coordinator(t, remote)
+	dead := deadAddr(t)
+	f := newTestForwarder(t, local, map[uint64]string{2: strings.TrimPrefix(peer.URL, "http://"), 3: dead})
+	res, err := f.Execute(context.Background(), session.Request{SQL: "SHOW QUERIES"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Rows) != 2 || res.Rows[0][0].Str != "2-9" || res.Rows[1][0].Str != "1-5" {
+		t.Fatalf("rows %v", res.Rows)
+	}
+	remote.mu.Lock()
+	defer remote.mu.Unlock()
+	if len(remote.forwarded) != 1 || !remote.forwarded[0] {
+		t.Fatalf("the peer was not asked as a forwarded request: %v", remote.forwarded)
+	}
+}
+
+// deadAddr is a loopback address nothing listens on.
+func deadAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	_ = ln.Close()
+	return addr
+}

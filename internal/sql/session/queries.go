@@ -246,6 +246,10 @@ func interrupted(ctx context.Context, err error) error {
 	return errcode.New(errcode.QueryCancelled, "canceling statement: the client went away")
 }
 
+// startLayout formats SHOW QUERIES "start" like the date functions do
+// (SPEC §2.6): fixed width, so the text orders like the time.
+const startLayout = "2006-01-02T15:04:05.0000000+00:00"
+
 // showQueriesColumns are the columns of SHOW QUERIES.
 var showQueriesColumns = []Column{
 	{Name: "query_id", Type: types.String},
@@ -274,7 +278,7 @@ func (s *Server) showQueries(database string) *Result {
 			types.NewString(q.Client.User),
 			types.NewString(q.Client.Addr),
 			types.NewString(q.Client.Protocol),
-			types.NewString(q.Start.UTC().Format(time.RFC3339Nano)),
+			types.NewString(q.Start.UTC().Format(startLayout)),
 			types.NewInt(now.Sub(q.Start).Milliseconds()),
 			types.NewString(q.Phase()),
 			memory,
