@@ -444,7 +444,9 @@ func TestForwarderSendsCancelQueryToTheQuerysNode(t *testing.T) {
 // node's running statements, oldest first; an unreachable peer is skipped.
 func TestForwarderShowQueriesAcrossNodes(t *testing.T) {
 	cols := []session.Column{{Name: "query_id", Type: types.String}, {Name: "start", Type: types.String}}
-	row := func(id, start string) []types.Value { return []types.Value{types.NewString(id), types.NewString(start)} }
+	row := func(id, start string) []types.Value {
+		return []types.Value{types.NewString(id), types.NewString(start)}
+	}
 	local := &fakeExecutor{result: &session.Result{Kind: session.ResultRows, Columns: cols,
 		Rows: [][]types.Value{row("1-5", "2026-12-06T03:00:02.0000000+00:00")}}}
 	remote := &fakeExecutor{result: &session.Result{Kind: session.ResultRows, Columns: cols,
