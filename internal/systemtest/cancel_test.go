@@ -238,3 +238,39 @@ func TestCancellationProcess(t *testing.T) {
 		expectRows(t, c, "cx", "SELECT v FROM t WHERE id = 1", "1")
 	})
 }
+
+// TestCancelQueryAcrossClusterProcess: in a 3-node cluster a statement
+// running on node 1 shows in SHOW QUERIES sent to node 2, with node 1's
+// id, and CANCEL QUERY sent to node 3 stops it.
+func TestCancelQueryAcrossClusterProcess(t *testing.T) {
+	nodes := startCluster(t, 3, "2")
+	c1 := nodes[0].client()
+	ctx := ctxT(t)
+	if err := c1.CreateDB(ctx, "cx", false); err != nil {
+		t.Fatal(err)
+	}
+	if err := c1.ExecDDL(ctx, "cx", "CREATE TABLE t (id INT64 PRIMARY KEY, v INT64)"); err != nil {
+		t.Fatal(err)
+	}
+	values := make([]string, cancelRows)
+	for i := range values {
+		values[i] = fmt.Sprintf("(%d, %d)", i, i)
+	}
+	if _, err := c1.Exec(ctx, "cx", "INSERT INTO t (id, v) VALUES "+strings.Join(values, ", "), nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	errc := make(chan error, 1)
+	go func() {
+		_, err := c1.Query(ctx, "cx", slowSQL(7), nil, nil)
+		errc <- err
+	}()
+	id := waitListed(t, nodes[1], slowSQL(7))
+	if !strings.HasPrefix(id, "1-") {
+		t.Fatalf("query id %q does not name node 1", id)
+	}
+	r := postJSON(t, nodes[2], "/execute-sql-query", map[string]any{"sql": "CANCEL QUERY '" + id + "'"})
+	wantOK(t, "CANCEL QUERY through node 3", r)
+	expectCode(t, <-errc, "CADB0506")
+	waitGone(t, nodes[1], slowSQL(7))
+	expectRows(t, nodes[2].client(), "cx", "SELECT COUNT(*) FROM t", fmt.Sprint(cancelRows))
+}
