@@ -180,6 +180,10 @@ func (c *conn) startupMessage(m *pgproto3.StartupMessage) (bool, error) {
 			c.settings[strings.ToLower(k)] = v
 		}
 	}
+	if err := c.startupTimeout(m.Parameters); err != nil {
+		c.sendFatal("22023", err)
+		return false, err
+	}
 	if c.database != "" {
 		ctx, cancel := context.WithTimeout(c.srv.ctx, c.srv.cfg.StartupTimeout)
 		res, err := c.srv.cfg.Executor.Execute(ctx, session.Request{SQL: "USE " + quoteIdent(c.database)})

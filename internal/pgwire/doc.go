@@ -21,7 +21,8 @@
 //     anything else is ignored, as PostgreSQL does.
 //   - statement_timeout: SET statement_timeout = '5s' | 5000 | TO ...,
 //     SET SESSION ..., RESET, SET ... DEFAULT and SHOW statement_timeout
-//     (timeout.go). A statement running longer fails with CADB0507
+//     (timeout.go), also as a startup parameter (statement_timeout, or
+//     options=-c statement_timeout=...; a bad value is FATAL 22023). A statement running longer fails with CADB0507
 //     (57014); unset, the node default sql_statement_timeout_ms applies
 //     (Config.DefaultStatementTimeout is what SHOW reports then); 0 turns
 //     it off.

@@ -64,6 +64,30 @@ func (c *conn) interceptTimeout(sql string, kw []string) (res outcome, handled b
 	return outcome{}, false, nil
 }
 
+// startupTimeout applies a statement_timeout given as a startup parameter
+// (pgx: ?statement_timeout=5s in the URL; libpq: options=-c
+// statement_timeout=5s).
+func (c *conn) startupTimeout(params map[string]string) error {
+	value, ok := params[statementTimeoutName]
+	if !ok {
+		for _, opt := range strings.Fields(params["options"]) {
+			if v, found := strings.CutPrefix(opt, statementTimeoutName+"="); found {
+				value, ok = v, true
+			}
+		}
+	}
+	if !ok {
+		return nil
+	}
+	delete(c.settings, statementTimeoutName)
+	d, err := parseStatementTimeout(value)
+	if err != nil {
+		return err
+	}
+	c.timeout = sessionTimeout{set: true, value: d}
+	return nil
+}
+
 // sessionTimeout is a connection's statement_timeout; unset means the
 // node default (sql_statement_timeout_ms).
 type sessionTimeout struct {

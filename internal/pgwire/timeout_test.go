@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/camusdb/camusdb-go/internal/sql/session"
 	"github.com/camusdb/camusdb-go/internal/util/errcode"
 )
@@ -127,4 +129,23 @@ func TestCancelRequestRealSession(t *testing.T) {
 		t.Fatalf("cancelled statement: %v", err)
 	}
 	mustExec(t, conn, "SELECT 1")
+}
+
+func TestStatementTimeoutAtStartup(t *testing.T) {
+	_, ts := memServer(t)
+	ctx := testCtx(t)
+	for _, extra := range []string{"&statement_timeout=250ms", "&options=-c%20statement_timeout%3D250ms"} {
+		conn, err := pgx.Connect(ctx, ts.url("test", extra))
+		if err != nil {
+			t.Fatalf("%s: %v", extra, err)
+		}
+		var shown string
+		if err := conn.QueryRow(ctx, "SHOW statement_timeout").Scan(&shown); err != nil || shown != "250ms" {
+			t.Fatalf("%s: SHOW statement_timeout = %q, %v", extra, shown, err)
+		}
+		_ = conn.Close(ctx)
+	}
+	if _, err := pgx.Connect(ctx, ts.url("test", "&statement_timeout=soon")); pgCode(err) != "22023" {
+		t.Fatalf("bad startup value: %v", err)
+	}
 }
