@@ -23,6 +23,10 @@ const (
 	CodeSchemaCatchingUp = "CADB0503"
 	CodeMustRetry        = "CADB0504"
 	CodeAmbiguous        = "CADB0505"
+	CodeQueryCancelled   = "CADB0506"
+	CodeStatementTimeout = "CADB0507"
+	CodeOverloaded       = "CADB0508"
+	CodeResultTooLarge   = "CADB0509"
 	CodeInternal         = "CADB0099"
 )
 
@@ -49,11 +53,12 @@ func (e *Error) Error() string {
 
 // Retryable reports whether the failed transaction may be retried from its
 // start: conflicts (CADB0502), schema catching up (CADB0503), must-retry
-// (CADB0504), and a 503 without a code (node not ready). An ambiguous commit
+// (CADB0504), node at an admission limit (CADB0508: too many requests or
+// open transactions), and a 503 without a code (node not ready). An ambiguous commit
 // (CADB0505) is not retryable: the caller must first check whether it happened.
 func (e *Error) Retryable() bool {
 	switch e.Code {
-	case CodeTxnConflict, CodeSchemaCatchingUp, CodeMustRetry:
+	case CodeTxnConflict, CodeSchemaCatchingUp, CodeMustRetry, CodeOverloaded:
 		return true
 	case "":
 		return e.HTTPStatus == http.StatusServiceUnavailable

@@ -204,7 +204,7 @@ func runStart(cmd *cobra.Command, opts *startOptions) error {
 		}
 		return err
 	}
-	logger.Info(ReadyMessage, "http", node.HTTPAddr(), "node", cfg.EffectiveNodeID(),
+	logger.Info(ReadyMessage, "http", node.HTTPAddr(), "pg", node.PGAddr(), "node", cfg.EffectiveNodeID(),
 		"mode", modeName(cfg), "data_dir", cfg.DataDir)
 
 	if cfg.TestingClockOffset != 0 {

@@ -378,7 +378,7 @@ func (s *Server) recordQuery(w http.ResponseWriter, r *http.Request, build func(
 	if err != nil {
 		return err
 	}
-	return writeQueryResult(w, res, format)
+	return s.writeQueryResult(w, res, format)
 }
 
 func (s *Server) recordWrite(w http.ResponseWriter, r *http.Request, build func(*recordRequest) (*stmtBuilder, error)) error {

@@ -9,8 +9,9 @@
 //     "floatValue","boolValue"}; responses always carry all five fields, an
 //     OID travels as its 24-character hex in strValue, and non-finite floats
 //     as the strings "NaN", "Infinity" and "-Infinity" in floatValue.
-//     Requests may omit the unused fields (an omitted used field is its zero
-//     value) and, as a convenience, may give a bare JSON scalar instead of
+//     Requests may omit the unused fields (the field a value's type uses
+//     must be present and not null: a missing value is CADB0400, never ""
+//     or 0) and, as a convenience, may give a bare JSON scalar instead of
 //     the object: a string is STRING, an integral number INT64, any other
 //     number FLOAT64, true/false BOOL and null NULL.
 //   - query results are {"status":"ok","kind","total","columns":[{"name",
@@ -35,12 +36,23 @@
 //   - while Options.Ready reports false, every endpoint except /metrics and
 //     /cluster/status answers 503 with CADB0504 (retry later); /ping included,
 //     so clients can poll /ping for readiness;
-//   - every request runs under a context with Options.RequestTimeout; an
-//     uncoded error after that deadline is reported as CADB0504;
+//   - a statement (the SQL and record endpoints) runs under its statement
+//     timeout: the request's "timeoutMs", else Options.RequestTimeout (or
+//     Options.StatementTimeout when shorter); past it CADB0507 (408). A
+//     client that disconnects cancels its statement (CADB0506). Other
+//     endpoints run under Options.RequestTimeout; an uncoded error after
+//     that deadline is reported as CADB0504;
+//   - a declared Content-Length over Options.MaxBodyBytes is 413 before
+//     the body is read; at most Options.MaxConcurrent requests run at once
+//     with Options.MaxQueued waiting, beyond that 503 CADB0508 (/ping,
+//     /metrics, /cluster/status and AdmissionExempt requests are not
+//     counted); a result whose JSON exceeds Options.MaxResultBytes is
+//     CADB0509 and nothing of it is sent;
 //   - /metrics serves the Prometheus registry given in Options (request counts
 //     and latency by endpoint and HTTP status, errors by CADB code).
 //
 // Not done here: authentication, forwarding a transaction's request to its
 // coordinator node (the Executor's job), streaming of huge results (a result
-// is encoded in memory before it is written).
+// is encoded in memory before it is written, and refused past
+// MaxResultBytes).
 package httpapi

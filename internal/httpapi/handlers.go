@@ -112,8 +112,14 @@ type sqlRequest struct {
 	// (backslash is an ordinary character outside E'...'); off by default,
 	// the HTTP dialect of backslash escapes.
 	StandardConformingStrings bool `json:"standardConformingStrings"`
+	// TimeoutMs bounds the statement (0 or absent: the node default,
+	// http_request_timeout_ms).
+	TimeoutMs int64 `json:"timeoutMs"`
 	txnFields
 }
+
+// maxTimeoutMs is the largest timeoutMs (as PostgreSQL's statement_timeout).
+const maxTimeoutMs = 1<<31 - 1
 
 // sessionRequest validates req and converts it for the Executor.
 func (req *sqlRequest) sessionRequest() (session.Request, error) {
@@ -128,8 +134,15 @@ func (req *sqlRequest) sessionRequest() (session.Request, error) {
 	if err != nil {
 		return session.Request{}, err
 	}
-	return session.Request{Database: req.DatabaseName, SQL: req.SQL, Params: params, Txn: txn,
-		StandardStrings: req.StandardConformingStrings}, nil
+	if req.TimeoutMs < 0 || req.TimeoutMs > maxTimeoutMs {
+		return session.Request{}, errcode.New(errcode.InvalidInput, "timeoutMs must be between 1 and %d milliseconds (0 or absent: http_request_timeout_ms), got %d", maxTimeoutMs, req.TimeoutMs)
+	}
+	out := session.Request{Database: req.DatabaseName, SQL: req.SQL, Params: params, Txn: txn,
+		StandardStrings: req.StandardConformingStrings}
+	if req.TimeoutMs > 0 {
+		out.Timeout, out.TimeoutSetting = time.Duration(req.TimeoutMs)*time.Millisecond, "timeoutMs"
+	}
+	return out, nil
 }
 
 func checkRowFormat(format string) (string, error) {
@@ -160,16 +173,23 @@ func (s *Server) handleSQLQuery(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeQueryResult(w, res, format)
+	return s.writeQueryResult(w, res, format)
 }
 
-func writeQueryResult(w http.ResponseWriter, res *session.Result, format string) error {
+// writeQueryResult encodes res whole before writing it, so a result over
+// http_max_result_bytes fails with CADB0509 and no partial JSON.
+func (s *Server) writeQueryResult(w http.ResponseWriter, res *session.Result, format string) error {
 	if res == nil {
 		return errcode.New(errcode.Internal, "executor returned no result")
 	}
 	buf := getBuf()
 	defer buf.release()
 	buf.queryResult(res, format)
+	if int64(len(buf.b)) > s.maxResult {
+		return errcode.New(errcode.ResultTooLarge,
+			"the result of %d rows is %d bytes of JSON, over http_max_result_bytes (%d): fetch it in pages with LIMIT/OFFSET (or a key range), or use the PostgreSQL wire protocol, which streams rows",
+			len(res.Rows), len(buf.b), s.maxResult)
+	}
 	writeJSON(w, http.StatusOK, buf.b)
 	return nil
 }

@@ -26,6 +26,7 @@ import (
 const (
 	DefaultMaxBodyBytes   int64 = 16 << 20
 	DefaultRequestTimeout       = 30 * time.Second
+	DefaultMaxResultBytes int64 = 64 << 20
 )
 
 // Options configure a Server. Only Executor is required.
@@ -40,8 +41,27 @@ type Options struct {
 	Ready func() bool
 	// MaxBodyBytes bounds request bodies (DefaultMaxBodyBytes when 0).
 	MaxBodyBytes int64
-	// RequestTimeout bounds each request (DefaultRequestTimeout when 0).
+	// RequestTimeout bounds each request (DefaultRequestTimeout when 0):
+	// it is the default statement timeout of the SQL endpoints (a request
+	// may ask for another with "timeoutMs") and the deadline of the
+	// others.
 	RequestTimeout time.Duration
+	// StatementTimeout is the node's default statement timeout
+	// (sql_statement_timeout_ms; 0: none); when shorter than
+	// RequestTimeout it is the SQL endpoints' default instead.
+	StatementTimeout time.Duration
+	// MaxResultBytes bounds the JSON of one query result
+	// (DefaultMaxResultBytes when 0); a larger result fails with CADB0509.
+	MaxResultBytes int64
+	// MaxConcurrent bounds the requests served at once (0: no bound);
+	// up to MaxQueued more wait for a slot, later ones get 503 CADB0508.
+	// /ping, /metrics and /cluster/status are not counted.
+	MaxConcurrent int
+	MaxQueued     int
+	// AdmissionExempt, when set, names requests that bypass the
+	// concurrency bound (requests forwarded by another node, which holds
+	// a slot for them already: counting them twice could deadlock).
+	AdmissionExempt func(r *http.Request) bool
 	// Registry receives the HTTP metrics and is what /metrics serves, so the
 	// node can register its other collectors in it. nil: a private registry.
 	Registry *prometheus.Registry
@@ -53,17 +73,21 @@ type Options struct {
 
 // Server is the HTTP API handler. It is safe for concurrent use.
 type Server struct {
-	exec       session.Executor
-	status     StatusProvider
-	ready      func() bool
-	maxBody    int64
-	timeout    time.Duration
-	registry   *prometheus.Registry
-	metrics    *metrics
-	logger     *slog.Logger
-	now        func() time.Time
-	routes     map[string]*route
-	promServer http.Handler
+	exec               session.Executor // statementExecutor over Options.Executor
+	status             StatusProvider
+	ready              func() bool
+	maxBody            int64
+	timeout            time.Duration
+	stmtTimeout        time.Duration // default statement timeout of the SQL endpoints
+	stmtTimeoutSetting string        // the setting it comes from
+	maxResult          int64
+	admission          *admission
+	registry           *prometheus.Registry
+	metrics            *metrics
+	logger             *slog.Logger
+	now                func() time.Time
+	routes             map[string]*route
+	promServer         http.Handler
 }
 
 // handlerFunc serves one endpoint. It writes the success response itself;
@@ -74,7 +98,10 @@ type route struct {
 	name         string // endpoint label in metrics, the path without '/'
 	method       string // http.MethodGet or http.MethodPost
 	alwaysServed bool   // served while the node is not ready
-	handle       handlerFunc
+	// statement: the handler runs SQL statements, bounded by their own
+	// statement timeout (statementExecutor) rather than the request deadline.
+	statement bool
+	handle    handlerFunc
 }
 
 // New builds a Server. It fails when Executor is nil or the metrics cannot
@@ -99,6 +126,16 @@ func New(opts Options) (*Server, error) {
 	if s.timeout <= 0 {
 		s.timeout = DefaultRequestTimeout
 	}
+	s.stmtTimeout, s.stmtTimeoutSetting = s.timeout, "http_request_timeout_ms"
+	if opts.StatementTimeout > 0 && opts.StatementTimeout < s.timeout {
+		s.stmtTimeout, s.stmtTimeoutSetting = opts.StatementTimeout, "sql_statement_timeout_ms"
+	}
+	s.maxResult = opts.MaxResultBytes
+	if s.maxResult <= 0 {
+		s.maxResult = DefaultMaxResultBytes
+	}
+	s.admission = newAdmission(opts.MaxConcurrent, opts.MaxQueued, s.timeout, opts.AdmissionExempt)
+	s.exec = statementExecutor{Executor: opts.Executor, s: s}
 	if s.registry == nil {
 		s.registry = prometheus.NewRegistry()
 	}
@@ -143,6 +180,10 @@ func New(opts Options) (*Server, error) {
 	add(post, "/rollback-transaction", false, s.handleRollbackTxn)
 	add(get, "/metrics", true, s.handleMetrics)
 	add(get, "/cluster/status", true, s.handleClusterStatus)
+	for _, path := range []string{"/create-db", "/drop-db", "/create-table", "/execute-sql-ddl", "/execute-sql-query",
+		"/execute-sql-non-query", "/insert", "/query", "/query-by-id", "/update", "/delete"} {
+		s.routes[path].statement = true
+	}
 	return s, nil
 }
 
@@ -223,7 +264,29 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			err: errcode.New(errcode.MustRetry, "node is not ready yet (no leader); retry later")})
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), s.timeout)
+	if r.ContentLength > s.maxBody {
+		// Refused before reading a byte of it; the connection is closed
+		// after the answer rather than drained.
+		rec.Header().Set("Connection", "close")
+		s.writeError(rec, endpoint, s.bodyTooLarge())
+		return
+	}
+	if !rt.alwaysServed && rt.name != "ping" {
+		release, err := s.admission.admit(r)
+		if err != nil {
+			s.writeError(rec, endpoint, err)
+			return
+		}
+		defer release()
+	}
+	// A statement's deadline is its statement timeout (statementExecutor);
+	// its context ends too when the client goes away, which cancels it.
+	ctx, cancel := r.Context(), context.CancelFunc(func() {})
+	if rt.statement {
+		ctx = context.WithValue(ctx, clientKey{}, session.ClientInfo{Addr: r.RemoteAddr, Protocol: "http"})
+	} else {
+		ctx, cancel = context.WithTimeout(ctx, s.timeout)
+	}
 	defer cancel()
 	if err := rt.handle(rec, r.WithContext(ctx)); err != nil {
 		if ctx.Err() != nil && !isCoded(err) {
@@ -305,8 +368,7 @@ func (s *Server) decodeBody(w http.ResponseWriter, r *http.Request, dst any) err
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return &statusError{status: http.StatusRequestEntityTooLarge,
-				err: errcode.New(errcode.InvalidInput, "request body exceeds %d bytes", tooBig.Limit)}
+			return s.bodyTooLarge()
 		}
 		return errcode.New(errcode.InvalidInput, "cannot read request body: %v", err)
 	}
@@ -321,6 +383,12 @@ func (s *Server) decodeBody(w http.ResponseWriter, r *http.Request, dst any) err
 		return errcode.New(errcode.InvalidInput, "malformed request: %s", describeJSONError(err))
 	}
 	return nil
+}
+
+// bodyTooLarge is the 413 answer to a body over the limit.
+func (s *Server) bodyTooLarge() error {
+	return &statusError{status: http.StatusRequestEntityTooLarge,
+		err: errcode.New(errcode.InvalidInput, "request body exceeds %d bytes (http_max_body_bytes); send less per request or raise http_max_body_bytes", s.maxBody)}
 }
 
 // describeJSONError turns encoding/json errors into messages for clients.

@@ -472,6 +472,12 @@ func TestMalformedRequests(t *testing.T) {
 		{"/execute-sql-query", `{"sql":"x","parameters":{"a":{"type":258}}}`},
 		{"/execute-sql-query", `{"sql":"x","parameters":{"a":{"type":2,"longValue":1.5}}}`},
 		{"/execute-sql-query", `{"sql":"x","parameters":{"a":{"type":1,"strValue":"zz"}}}`},
+		{"/execute-sql-query", `{"sql":"x","parameters":{"a":{"type":3}}}`},
+		{"/execute-sql-query", `{"sql":"x","parameters":{"a":{"type":3,"strValue":null}}}`},
+		{"/execute-sql-query", `{"sql":"x","parameters":{"a":{"type":2}}}`},
+		{"/execute-sql-query", `{"sql":"x","parameters":{"a":{"type":4,"strValue":"true"}}}`},
+		{"/execute-sql-query", `{"sql":"x","parameters":{"a":{"type":5,"floatValue":null}}}`},
+		{"/insert", `{"databaseName":"db","tableName":"t","values":{"a":{"type":3}}}`},
 		{"/execute-sql-query", `{"sql":"x","parameters":{"a":[1]}}`},
 		{"/execute-sql-query", `{"sql":"x","parameters":{"a":1,"@a":2}}`},
 		{"/execute-sql-query", `{"sql":"x","txnIdPT":1.5,"txnIdCounter":1}`},
@@ -548,7 +554,17 @@ func TestRequestTimeout(t *testing.T) {
 		return nil, ctx.Err()
 	}
 	ts := newTestServer(t, exec, func(o *Options) { o.RequestTimeout = 20 * time.Millisecond })
-	wantFailed(t, ts.post("/execute-sql-query", `{"sql":"SELECT sleep()"}`), 409, "CADB0504")
+	r := ts.post("/execute-sql-query", `{"sql":"SELECT sleep()"}`)
+	wantFailed(t, r, 408, "CADB0507")
+	if msg, _ := r.body["message"].(string); !strings.Contains(msg, "http_request_timeout_ms") {
+		t.Fatalf("timeout message does not name the setting: %q", msg)
+	}
+	r = ts.post("/execute-sql-query", `{"sql":"SELECT sleep()","timeoutMs":5}`)
+	wantFailed(t, r, 408, "CADB0507")
+	if msg, _ := r.body["message"].(string); !strings.Contains(msg, "timeoutMs") {
+		t.Fatalf("timeout message does not name timeoutMs: %q", msg)
+	}
+	wantFailed(t, ts.post("/execute-sql-query", `{"sql":"SELECT 1","timeoutMs":-1}`), 400, "CADB0400")
 	// A coded error keeps its code even after the deadline.
 	exec.execute = func(ctx context.Context, _ session.Request) (*session.Result, error) {
 		<-ctx.Done()

@@ -102,20 +102,24 @@ func (w *wireValue) decodeObject(data []byte) error {
 		}
 		w.Value = v
 	case types.Int64:
-		var i int64
-		if obj.LongValue != nil {
-			i = *obj.LongValue
+		if obj.LongValue == nil {
+			return missingValue("INT64", "longValue")
 		}
-		w.Value = types.NewInt(i)
+		w.Value = types.NewInt(*obj.LongValue)
 	case types.String:
-		var s string
-		if obj.StrValue != nil {
-			s = *obj.StrValue
+		if obj.StrValue == nil {
+			return missingValue("STRING", "strValue")
 		}
-		w.Value = types.NewString(s)
+		w.Value = types.NewString(*obj.StrValue)
 	case types.Bool:
-		w.Value = types.NewBool(obj.BoolValue != nil && *obj.BoolValue)
+		if obj.BoolValue == nil {
+			return missingValue("BOOL", "boolValue")
+		}
+		w.Value = types.NewBool(*obj.BoolValue)
 	case types.Float64:
+		if raw := bytes.TrimSpace(obj.FloatValue); len(raw) == 0 || string(raw) == "null" {
+			return missingValue("FLOAT64", "floatValue")
+		}
 		f, err := decodeFloatField(obj.FloatValue)
 		if err != nil {
 			return err
@@ -123,6 +127,12 @@ func (w *wireValue) decodeObject(data []byte) error {
 		w.Value = types.NewFloat(f)
 	}
 	return nil
+}
+
+// missingValue is the error for a value object without (or with a null)
+// field its type needs: a missing value is never read as "" or 0.
+func missingValue(kind, field string) error {
+	return errcode.New(errcode.InvalidInput, "a %s value needs %q (a missing value is not \"\" or 0; use type 0 for NULL)", kind, field)
 }
 
 // decodeFloatField accepts a JSON number, null/absent (0) or one of the

@@ -37,6 +37,8 @@ type conn struct {
 	// settings are the session's run-time parameters (SET, SHOW,
 	// current_setting()); set at startup.
 	settings *session.Settings
+	// timeout is the connection's statement_timeout (timeout.go).
+	timeout sessionTimeout
 
 	// txn is the open explicit transaction; txnFailed marks a transaction
 	// block in which a statement failed (PostgreSQL's 'E' state).
@@ -52,9 +54,7 @@ type conn struct {
 	mu struct {
 		sync.Mutex
 		// cancel cancels the running statement; nil between statements.
-		cancel context.CancelFunc
-		// cancelled records that cancel came from a CancelRequest.
-		cancelled bool
+		cancel context.CancelCauseFunc
 	}
 }
 
@@ -187,6 +187,10 @@ func (c *conn) startupMessage(m *pgproto3.StartupMessage) (bool, error) {
 		return false, err
 	}
 	c.settings = settings
+	if err := c.startupTimeout(m.Parameters); err != nil {
+		c.sendFatal("22023", err)
+		return false, err
+	}
 	if c.database != "" {
 		ctx, cancel := context.WithTimeout(c.srv.ctx, c.srv.cfg.StartupTimeout)
 		res, err := c.srv.cfg.Executor.Execute(ctx, session.Request{SQL: "USE " + quoteIdent(c.database)})
@@ -452,6 +456,9 @@ func (c *conn) runStatement(sql string, params *paramSet) (outcome, error) {
 		return outcome{tag: "ROLLBACK"}, nil
 	}
 
+	if out, handled, err := c.interceptTimeout(sql, kw); handled {
+		return out, err
+	}
 	if res, tag, handled := c.intercept(sql, kw); handled {
 		return outcome{tag: tag, rows: res}, nil
 	}
@@ -516,18 +523,20 @@ func (c *conn) endTxn() {
 // parameters inferred from text are retried as STRING on CADB0400 (see
 // the package doc).
 func (c *conn) execute(sql string, params *paramSet) (*session.Result, error) {
-	ctx, cancel := context.WithCancel(c.srv.ctx)
+	ctx, cancel := context.WithCancelCause(c.srv.ctx)
 	c.mu.Lock()
-	c.mu.cancel, c.mu.cancelled = cancel, false
+	c.mu.cancel = cancel
 	c.mu.Unlock()
 	defer func() {
 		c.mu.Lock()
 		c.mu.cancel = nil
 		c.mu.Unlock()
-		cancel()
+		cancel(nil)
 	}()
 
-	req := session.Request{Database: c.database, SQL: sql, Txn: c.txn, StandardStrings: c.settings.StandardStrings(), Settings: c.settings}
+	req := session.Request{Database: c.database, SQL: sql, Txn: c.txn, StandardStrings: c.settings.StandardStrings(), Settings: c.settings,
+		Client: session.ClientInfo{User: c.user, Addr: c.nc.RemoteAddr().String(), Protocol: "pgwire"}}
+	req.Timeout, req.TimeoutSetting = c.requestTimeout()
 	if params != nil {
 		req.Params = params.values
 	}
@@ -539,13 +548,13 @@ func (c *conn) execute(sql string, params *paramSet) (*session.Result, error) {
 		}
 	}
 	if err != nil && ctx.Err() != nil {
-		c.mu.Lock()
-		cancelled := c.mu.cancelled
-		c.mu.Unlock()
-		switch {
-		case cancelled:
-			return nil, &wireError{state: "57014", err: errcode.Wrap(errcode.MustRetry, errors.New("canceling statement due to user request"))}
-		case c.srv.isClosed():
+		// Why the statement's context ended: a CancelRequest (coded
+		// cause, 57014) or the server shutting down.
+		var coded *errcode.Error
+		if errors.As(context.Cause(ctx), &coded) && errcode.Of(err) != errcode.Ambiguous {
+			return nil, coded
+		}
+		if c.srv.isClosed() {
 			return nil, &wireError{state: "57P01", err: errcode.Wrap(errcode.MustRetry, errors.New("terminating statement because the server is shutting down"))}
 		}
 	}
@@ -558,8 +567,7 @@ func (c *conn) cancelRunning() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.mu.cancel != nil {
-		c.mu.cancelled = true
-		c.mu.cancel()
+		c.mu.cancel(errcode.New(errcode.QueryCancelled, "canceling statement due to user request (CancelRequest)"))
 	}
 }
 

@@ -17,7 +17,15 @@
 //     otherwise; GSSENCRequest is answered 'N'. Each connection gets
 //     BackendKeyData (process id + random secret); a CancelRequest with a
 //     matching pair cancels the statement that connection is running
-//     (57014), anything else is ignored, as PostgreSQL does.
+//     (CADB0506, 57014; inside a transaction block the block fails),
+//     anything else is ignored, as PostgreSQL does.
+//   - statement_timeout: SET statement_timeout = '5s' | 5000 | TO ...,
+//     SET SESSION ..., RESET, SET ... DEFAULT and SHOW statement_timeout
+//     (timeout.go), also as a startup parameter (statement_timeout, or
+//     options=-c statement_timeout=...; a bad value is FATAL 22023). A statement running longer fails with CADB0507
+//     (57014); unset, the node default sql_statement_timeout_ms applies
+//     (Config.DefaultStatementTimeout is what SHOW reports then); 0 turns
+//     it off.
 //   - Simple query: a Query message may hold several ';'-separated
 //     statements; they run in order and the first error ends the message.
 //     Outside a transaction block, a message of several statements that

@@ -39,6 +39,10 @@ type Config struct {
 	StartupTimeout time.Duration
 	// ServerVersion is reported as server_version (default "16.0").
 	ServerVersion string
+	// DefaultStatementTimeout is what SHOW statement_timeout answers on a
+	// connection that did not SET it: the node default the session layer
+	// applies (sql_statement_timeout_ms). 0: none.
+	DefaultStatementTimeout time.Duration
 }
 
 // Defaults of Config.

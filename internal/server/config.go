@@ -44,6 +44,15 @@ const (
 	DefaultHTTPMaxBodyBytes     int64 = 16 << 20
 	DefaultHTTPRequestTimeoutMS int64 = 30_000
 	DefaultShutdownTimeoutMS    int64 = 10_000
+
+	DefaultHTTPMaxResultBytes        int64 = 64 << 20
+	DefaultHTTPMaxConcurrentRequests int64 = 256
+	DefaultHTTPMaxQueuedRequests     int64 = 1024
+	DefaultHTTPReadHeaderTimeoutMS   int64 = 10_000
+	DefaultHTTPReadTimeoutMS         int64 = 60_000
+	DefaultHTTPIdleTimeoutMS         int64 = 120_000
+	DefaultTxnMaxOpen                int64 = 4096
+	maxStatementTimeoutMS            int64 = 1<<31 - 1
 )
 
 // Config is the whole configuration of one node: every key of SPEC §1.1 plus
@@ -121,6 +130,24 @@ type Config struct {
 	// aggregations, DISTINCT and hash joins spill to data_dir/sql-temp;
 	// operators that cannot spill fail with CADB0511.
 	SQLQueryMemoryBytes int64 `yaml:"sql_query_memory_bytes"`
+
+	// SQLStatementTimeoutMS bounds every statement that sets no timeout of
+	// its own (pgwire statement_timeout, HTTP timeoutMs); 0 means none.
+	SQLStatementTimeoutMS int64 `yaml:"sql_statement_timeout_ms"`
+	// TxnMaxOpen bounds the explicit transactions open at once on the
+	// node; BEGIN past it is CADB0508 (retry later). 0 means no bound.
+	TxnMaxOpen int64 `yaml:"txn_max_open"`
+	// HTTPMaxResultBytes bounds the JSON of one HTTP query result.
+	HTTPMaxResultBytes int64 `yaml:"http_max_result_bytes"`
+	// HTTPMaxConcurrentRequests bounds the HTTP requests served at once
+	// (0: no bound); HTTPMaxQueuedRequests more wait, the rest get 503.
+	HTTPMaxConcurrentRequests int64 `yaml:"http_max_concurrent_requests"`
+	HTTPMaxQueuedRequests     int64 `yaml:"http_max_queued_requests"`
+	// HTTP connection timeouts (net/http's ReadHeaderTimeout, ReadTimeout,
+	// IdleTimeout).
+	HTTPReadHeaderTimeoutMS int64 `yaml:"http_read_header_timeout_ms"`
+	HTTPReadTimeoutMS       int64 `yaml:"http_read_timeout_ms"`
+	HTTPIdleTimeoutMS       int64 `yaml:"http_idle_timeout_ms"`
 }
 
 // LeaseDuration is how long a partition lease lasts after each extension:
@@ -173,6 +200,14 @@ func DefaultConfig() Config {
 		ShutdownTimeoutMS:        DefaultShutdownTimeoutMS,
 		MaxClockOffsetMS:         500,
 		SQLQueryMemoryBytes:      mon.DefaultQueryBudget,
+
+		TxnMaxOpen:                DefaultTxnMaxOpen,
+		HTTPMaxResultBytes:        DefaultHTTPMaxResultBytes,
+		HTTPMaxConcurrentRequests: DefaultHTTPMaxConcurrentRequests,
+		HTTPMaxQueuedRequests:     DefaultHTTPMaxQueuedRequests,
+		HTTPReadHeaderTimeoutMS:   DefaultHTTPReadHeaderTimeoutMS,
+		HTTPReadTimeoutMS:         DefaultHTTPReadTimeoutMS,
+		HTTPIdleTimeoutMS:         DefaultHTTPIdleTimeoutMS,
 	}
 }
 
@@ -489,7 +524,39 @@ func (c Config) Validate() error {
 	if c.SQLMemoryBytes > 0 && c.SQLQueryMemoryBytes > c.SQLMemoryBytes {
 		return bad("sql_query_memory_bytes", "must not exceed sql_memory_bytes (%d), got %d", c.SQLMemoryBytes, c.SQLQueryMemoryBytes)
 	}
+	if err := c.validateLimits(bad); err != nil {
+		return err
+	}
 	return c.validatePeers(bad)
+}
+
+// validateLimits checks the statement, transaction and HTTP admission
+// limits.
+func (c Config) validateLimits(bad func(key, format string, args ...any) error) error {
+	if c.SQLStatementTimeoutMS < 0 || c.SQLStatementTimeoutMS > maxStatementTimeoutMS {
+		return bad("sql_statement_timeout_ms", "must be in 0..%d (0 = no timeout), got %d", maxStatementTimeoutMS, c.SQLStatementTimeoutMS)
+	}
+	if c.TxnMaxOpen < 0 || c.TxnMaxOpen > 1<<30 {
+		return bad("txn_max_open", "must be in 0..%d (0 = no bound), got %d", 1<<30, c.TxnMaxOpen)
+	}
+	if c.HTTPMaxResultBytes <= 0 {
+		return bad("http_max_result_bytes", "must be > 0, got %d", c.HTTPMaxResultBytes)
+	}
+	if c.HTTPMaxConcurrentRequests < 0 || c.HTTPMaxConcurrentRequests > 1<<20 {
+		return bad("http_max_concurrent_requests", "must be in 0..%d (0 = no bound), got %d", 1<<20, c.HTTPMaxConcurrentRequests)
+	}
+	if c.HTTPMaxQueuedRequests < 0 || c.HTTPMaxQueuedRequests > 1<<20 {
+		return bad("http_max_queued_requests", "must be in 0..%d, got %d", 1<<20, c.HTTPMaxQueuedRequests)
+	}
+	for _, t := range []struct {
+		key string
+		ms  int64
+	}{{"http_read_header_timeout_ms", c.HTTPReadHeaderTimeoutMS}, {"http_read_timeout_ms", c.HTTPReadTimeoutMS}, {"http_idle_timeout_ms", c.HTTPIdleTimeoutMS}} {
+		if t.ms <= 0 {
+			return bad(t.key, "must be > 0, got %d", t.ms)
+		}
+	}
+	return nil
 }
 
 // validatePeers checks peers, http_peers and this node's membership.

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -186,6 +187,12 @@ func (f *forwarder) remote(ctx context.Context, h *session.TxnHandle) (baseURL s
 
 // Execute implements session.Executor.
 func (f *forwarder) Execute(ctx context.Context, req session.Request) (*session.Result, error) {
+	if node, ok := f.cancelTarget(ctx, req); ok {
+		return f.forwardCancel(ctx, req, node)
+	}
+	if f.isShowQueries(ctx, req) {
+		return f.showQueriesEverywhere(ctx, req)
+	}
 	baseURL, coordinator, ok := f.remote(ctx, req.Txn)
 	if !ok {
 		return f.local.Execute(ctx, req)
@@ -197,6 +204,138 @@ func (f *forwarder) Execute(ctx context.Context, req session.Request) (*session.
 	commit := isCommit(req.SQL)
 	reply, err := f.send(ctx, baseURL, coordinator, forwardQueryPath, body, *req.Txn, commit)
 	if err != nil {
+		return nil, err
+	}
+	return reply.result(req.Database)
+}
+
+// cancelTarget reports whether req is CANCEL QUERY of a statement running
+// on another node (a query id names its node), which is where it must run.
+func (f *forwarder) cancelTarget(ctx context.Context, req session.Request) (uint64, bool) {
+	if isForwarded(ctx) || !strings.Contains(strings.ToLower(req.SQL), "cancel") {
+		return 0, false
+	}
+	stmt, err := parser.Parse(req.SQL)
+	if err != nil {
+		return 0, false
+	}
+	cq, ok := stmt.(*ast.CancelQuery)
+	if !ok {
+		return 0, false
+	}
+	var id string
+	switch e := cq.ID.(type) {
+	case *ast.Literal:
+		id = e.Value.Str
+	case *ast.Param:
+		id = req.Params[strings.TrimPrefix(e.Name, "@")].Str
+	}
+	node, _, ok := session.SplitQueryID(id)
+	if !ok || node == f.self {
+		return 0, false
+	}
+	return node, true
+}
+
+// isShowQueries reports whether req is SHOW QUERIES sent by a client (not
+// by another node).
+func (f *forwarder) isShowQueries(ctx context.Context, req session.Request) bool {
+	if isForwarded(ctx) || len(f.peers) == 0 || !strings.Contains(strings.ToLower(req.SQL), "queries") {
+		return false
+	}
+	stmt, err := parser.Parse(req.SQL)
+	if err != nil {
+		return false
+	}
+	show, ok := stmt.(*ast.Show)
+	return ok && show.What == "QUERIES"
+}
+
+// showQueriesTimeout bounds asking one peer for its running statements.
+const showQueriesTimeout = 2 * time.Second
+
+// showQueriesEverywhere answers SHOW QUERIES for the whole cluster: this
+// node's statements plus every peer's (asked over HTTP, in parallel). A
+// peer that does not answer in showQueriesTimeout is left out: the list
+// is a view of what is reachable, oldest first.
+func (f *forwarder) showQueriesEverywhere(ctx context.Context, req session.Request) (*session.Result, error) {
+	res, err := f.local.Execute(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	body := []byte(`{"databaseName":"","sql":"SHOW QUERIES","rowFormat":"array"}`)
+	type answer struct{ rows [][]types.Value }
+	answers := make(chan answer, len(f.peers))
+	asked := 0
+	for id, baseURL := range f.peers {
+		if id == f.self {
+			continue
+		}
+		asked++
+		go func() {
+			pctx, cancel := context.WithTimeout(ctx, showQueriesTimeout)
+			defer cancel()
+			reply, _, err := f.post(pctx, baseURL+forwardQueryPath, body)
+			if err != nil || reply.err() != nil {
+				answers <- answer{}
+				return
+			}
+			peer, err := reply.result("")
+			if err != nil || len(peer.Columns) != len(res.Columns) {
+				answers <- answer{}
+				return
+			}
+			answers <- answer{rows: peer.Rows}
+		}()
+	}
+	for range asked {
+		res.Rows = append(res.Rows, (<-answers).rows...)
+	}
+	// Oldest first across nodes: "start" is RFC 3339 in UTC with a fixed
+	// zone, so it orders as text.
+	startCol := -1
+	for i, c := range res.Columns {
+		if c.Name == "start" {
+			startCol = i
+		}
+	}
+	if startCol >= 0 {
+		sort.SliceStable(res.Rows, func(i, j int) bool { return res.Rows[i][startCol].Str < res.Rows[j][startCol].Str })
+	}
+	return res, nil
+}
+
+// forwardCancel sends CANCEL QUERY to the node running the statement. It
+// is idempotent, so a lost answer is simply a retryable error.
+func (f *forwarder) forwardCancel(ctx context.Context, req session.Request, node uint64) (*session.Result, error) {
+	baseURL := f.peers[node]
+	if baseURL == "" {
+		return nil, errcode.New(errcode.InvalidInput, "CANCEL QUERY: node %d has no HTTP address (http_peers); send it to that node", node)
+	}
+	body := appendJSONText(append([]byte(nil), `{"databaseName":"","sql":`...), req.SQL)
+	if len(req.Params) > 0 {
+		body = append(body, `,"parameters":{`...)
+		first := true
+		for name, v := range req.Params {
+			if !first {
+				body = append(body, ',')
+			}
+			first = false
+			body = append(appendJSONText(body, name), ':')
+			var err error
+			if body, err = appendWireValue(body, v); err != nil {
+				return nil, err
+			}
+		}
+		body = append(body, '}')
+	}
+	body = append(body, `,"rowFormat":"array"}`...)
+	f.forwarded.Add(1)
+	reply, _, err := f.post(ctx, baseURL+forwardQueryPath, body)
+	if err != nil {
+		return nil, errcode.New(errcode.MustRetry, "CANCEL QUERY: node %d did not answer (%v); retry", node, err)
+	}
+	if err := reply.err(); err != nil {
 		return nil, err
 	}
 	return reply.result(req.Database)
@@ -350,6 +489,10 @@ func encodeForwardQuery(req session.Request) ([]byte, error) {
 		b = append(b, '}')
 	}
 	b = appendTxnFields(b, *req.Txn)
+	if req.Timeout > 0 {
+		b = append(b, `,"timeoutMs":`...)
+		b = strconv.AppendInt(b, max(req.Timeout.Milliseconds(), 1), 10)
+	}
 	b = append(b, `,"rowFormat":"array"}`...)
 	return b, nil
 }

@@ -413,3 +413,78 @@ func BenchmarkForwardQuery100Rows(b *testing.B) {
 		}
 	}
 }
+
+// TestForwarderSendsCancelQueryToTheQuerysNode: a query id names the node
+// running the statement; CANCEL QUERY goes there, anything else stays.
+func TestForwarderSendsCancelQueryToTheQuerysNode(t *testing.T) {
+	local, remote := &fakeExecutor{}, &fakeExecutor{}
+	peer := coordinator(t, remote)
+	f := newTestForwarder(t, local, map[uint64]string{2: strings.TrimPrefix(peer.URL, "http://")})
+	ctx := context.Background()
+	if _, err := f.Execute(ctx, session.Request{SQL: "CANCEL QUERY '2-17'"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Execute(ctx, session.Request{SQL: "cancel query @q", Params: map[string]types.Value{"q": types.NewString("2-18")}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Execute(ctx, session.Request{SQL: "CANCEL QUERY '1-3'"}); err != nil {
+		t.Fatal(err)
+	}
+	if remote.calls() != 2 || local.calls() != 1 {
+		t.Fatalf("remote got %d, local %d", remote.calls(), local.calls())
+	}
+	remote.mu.Lock()
+	got := remote.requests[1]
+	forwarded := remote.forwarded[0]
+	remote.mu.Unlock()
+	if got.SQL != "cancel query @q" || got.Params["q"].Str != "2-18" || !forwarded {
+		t.Fatalf("forwarded request %+v (forwarded=%v)", got, forwarded)
+	}
+	remote.mu.Lock()
+	remote.err = errcode.New(errcode.InvalidInput, "query 2-19 is not running on this node")
+	remote.mu.Unlock()
+	_, err := f.Execute(ctx, session.Request{SQL: "CANCEL QUERY '2-19'"})
+	wantCode(t, err, errcode.InvalidInput)
+	_, err = f.Execute(ctx, session.Request{SQL: "CANCEL QUERY '3-1'"})
+	wantCode(t, err, errcode.InvalidInput)
+}
+
+// TestForwarderShowQueriesAcrossNodes: SHOW QUERIES merges every reachable
+// node's running statements, oldest first; an unreachable peer is skipped.
+func TestForwarderShowQueriesAcrossNodes(t *testing.T) {
+	cols := []session.Column{{Name: "query_id", Type: types.String}, {Name: "start", Type: types.String}}
+	row := func(id, start string) []types.Value {
+		return []types.Value{types.NewString(id), types.NewString(start)}
+	}
+	local := &fakeExecutor{result: &session.Result{Kind: session.ResultRows, Columns: cols,
+		Rows: [][]types.Value{row("1-5", "2026-12-06T03:00:02.0000000+00:00")}}}
+	remote := &fakeExecutor{result: &session.Result{Kind: session.ResultRows, Columns: cols,
+		Rows: [][]types.Value{row("2-9", "2026-12-06T03:00:01.0000000+00:00")}}}
+	peer := coordinator(t, remote)
+	dead := deadAddr(t)
+	f := newTestForwarder(t, local, map[uint64]string{2: strings.TrimPrefix(peer.URL, "http://"), 3: dead})
+	res, err := f.Execute(context.Background(), session.Request{SQL: "SHOW QUERIES"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Rows) != 2 || res.Rows[0][0].Str != "2-9" || res.Rows[1][0].Str != "1-5" {
+		t.Fatalf("rows %v", res.Rows)
+	}
+	remote.mu.Lock()
+	defer remote.mu.Unlock()
+	if len(remote.forwarded) != 1 || !remote.forwarded[0] {
+		t.Fatalf("the peer was not asked as a forwarded request: %v", remote.forwarded)
+	}
+}
+
+// deadAddr is a loopback address nothing listens on.
+func deadAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	_ = ln.Close()
+	return addr
+}

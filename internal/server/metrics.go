@@ -10,6 +10,7 @@ import (
 	"github.com/camusdb/camusdb-go/internal/kv"
 	"github.com/camusdb/camusdb-go/internal/replica"
 	"github.com/camusdb/camusdb-go/internal/sql/mon"
+	"github.com/camusdb/camusdb-go/internal/sql/session"
 )
 
 // This file exposes the node's Raft and kv counters on its Prometheus
@@ -161,6 +162,31 @@ func observeSince(h prometheus.Observer, start time.Time) {
 // registerNodeMetrics registers the node's Raft and kv collectors, the
 // proposal latency histogram and the Go runtime and process collectors
 // (go_*, process_*) on reg.
+// registerSQLMetrics exports the session layer's running statements,
+// open transactions and interrupted statements.
+func registerSQLMetrics(reg prometheus.Registerer, sql *session.Server) error {
+	cs := []prometheus.Collector{
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "camusdb", Subsystem: "sql", Name: "running_statements",
+			Help: "Statements running on this node (SHOW QUERIES)."},
+			func() float64 { return float64(len(sql.RunningQueries())) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "camusdb", Subsystem: "sql", Name: "open_transactions",
+			Help: "Explicit transactions open on this node (bounded by txn_max_open)."},
+			func() float64 { return float64(sql.OpenTransactions()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "camusdb", Subsystem: "sql", Name: "statements_cancelled_total",
+			Help: "Statements stopped by a cancel (CANCEL QUERY, pgwire CancelRequest, client gone): CADB0506."},
+			func() float64 { c, _ := sql.InterruptedStatements(); return float64(c) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "camusdb", Subsystem: "sql", Name: "statements_timed_out_total",
+			Help: "Statements stopped by their statement timeout: CADB0507."},
+			func() float64 { _, t := sql.InterruptedStatements(); return float64(t) }),
+	}
+	for _, col := range cs {
+		if err := reg.Register(col); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func registerNodeMetrics(reg prometheus.Registerer, c *core) error {
 	cs := []prometheus.Collector{
 		nodeCollector{raft: c.store, kv: c.db},

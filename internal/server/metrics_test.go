@@ -124,6 +124,8 @@ func TestMetricsEndpointExposesRaftAndKV(t *testing.T) {
 		"camusdb_raft_log_truncations_total",
 		`camusdb_raft_propose_duration_seconds_bucket{le="+Inf"}`,
 		"go_goroutines", "process_resident_memory_bytes",
+		"camusdb_sql_running_statements", "camusdb_sql_open_transactions",
+		"camusdb_sql_statements_cancelled_total", "camusdb_sql_statements_timed_out_total",
 	} {
 		if _, ok := after[series]; !ok {
 			t.Errorf("series %s missing", series)

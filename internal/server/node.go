@@ -146,7 +146,13 @@ func (n *Node) open(ctx context.Context) error {
 		Memory:               sqlMemory,
 		QueryMemoryBytes:     n.cfg.SQLQueryMemoryBytes,
 		TempDir:              n.sqlTempDir(),
+		StatementTimeout:     time.Duration(n.cfg.SQLStatementTimeoutMS) * time.Millisecond,
+		MaxOpenTxns:          int(n.cfg.TxnMaxOpen),
 	})
+	if err := registerSQLMetrics(n.registry, n.sql); err != nil { // metrics.go
+		n.closeStack()
+		return err
+	}
 	var executor session.Executor = n.sql
 	if n.cluster != nil {
 		fw, err := n.openForwarder()
@@ -157,13 +163,18 @@ func (n *Node) open(ctx context.Context) error {
 		n.forward, executor = fw, fw
 	}
 	api, err := httpapi.New(httpapi.Options{
-		Executor:       executor,
-		Status:         httpapi.StatusFunc(n.clusterStatus),
-		Ready:          n.ready,
-		MaxBodyBytes:   n.cfg.HTTPMaxBodyBytes,
-		RequestTimeout: time.Duration(n.cfg.HTTPRequestTimeoutMS) * time.Millisecond,
-		Registry:       n.registry,
-		Logger:         n.logger.With("component", "httpapi"),
+		Executor:         executor,
+		Status:           httpapi.StatusFunc(n.clusterStatus),
+		Ready:            n.ready,
+		MaxBodyBytes:     n.cfg.HTTPMaxBodyBytes,
+		RequestTimeout:   time.Duration(n.cfg.HTTPRequestTimeoutMS) * time.Millisecond,
+		StatementTimeout: time.Duration(n.cfg.SQLStatementTimeoutMS) * time.Millisecond,
+		MaxResultBytes:   n.cfg.HTTPMaxResultBytes,
+		MaxConcurrent:    int(n.cfg.HTTPMaxConcurrentRequests),
+		MaxQueued:        int(n.cfg.HTTPMaxQueuedRequests),
+		AdmissionExempt:  func(r *http.Request) bool { return r.Header.Get(forwardedHeader) != "" },
+		Registry:         n.registry,
+		Logger:           n.logger.With("component", "httpapi"),
 	})
 	if err != nil {
 		n.closeStack()
@@ -172,11 +183,22 @@ func (n *Node) open(ctx context.Context) error {
 	n.api = api
 	n.http = &http.Server{
 		Handler:           markForwarded(api),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		ReadHeaderTimeout: time.Duration(n.cfg.HTTPReadHeaderTimeoutMS) * time.Millisecond,
+		ReadTimeout:       time.Duration(n.cfg.HTTPReadTimeoutMS) * time.Millisecond,
+		IdleTimeout:       time.Duration(n.cfg.HTTPIdleTimeoutMS) * time.Millisecond,
 		ErrorLog:          slog.NewLogLogger(n.logger.Handler(), slog.LevelWarn),
 	}
 	return nil
+}
+
+// executor is what the front ends call: the forwarder in cluster mode
+// (explicit transactions and CANCEL QUERY of other nodes), else the
+// session server.
+func (n *Node) executor() session.Executor {
+	if n.forward != nil {
+		return n.forward
+	}
+	return n.sql
 }
 
 // closeStack closes the SQL layer and the core (after the listeners stopped).

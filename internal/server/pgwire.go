@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"time"
 
 	"github.com/camusdb/camusdb-go/internal/pgwire"
 	"github.com/camusdb/camusdb-go/internal/util/errcode"
@@ -48,9 +49,10 @@ func (n *Node) servePGWire(ln net.Listener) error {
 		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
 	srv, err := pgwire.New(pgwire.Config{
-		Executor: n.sql,
-		TLS:      tlsConfig,
-		Logger:   n.logger.With("component", "pgwire"),
+		Executor:                n.executor(),
+		TLS:                     tlsConfig,
+		Logger:                  n.logger.With("component", "pgwire"),
+		DefaultStatementTimeout: time.Duration(n.cfg.SQLStatementTimeoutMS) * time.Millisecond,
 	})
 	if err != nil {
 		return err

@@ -26,13 +26,18 @@ func setup(t *testing.T, c *testcluster.Cluster, ddl ...string) *client.Client {
 	cl := client.New(c.URLs())
 	t.Cleanup(cl.Close)
 	ctx := context.Background()
-	if err := cl.CreateDB(ctx, db, true); err != nil {
-		t.Fatal(err)
-	}
+	// A node answers "not ready" (retryable) while a partition's
+	// leadership moves (balancing right after start): retry. A retried DDL
+	// that had landed finds its object.
+	retry(t, "create database", func() error { return cl.CreateDB(ctx, db, true) })
 	for _, stmt := range ddl {
-		if err := cl.ExecDDL(ctx, db, stmt); err != nil {
-			t.Fatalf("%s: %v", stmt, err)
-		}
+		retry(t, stmt, func() error {
+			err := cl.ExecDDL(ctx, db, stmt)
+			if client.CodeOf(err) == "CADB0013" {
+				return nil
+			}
+			return err
+		})
 	}
 	return cl
 }

@@ -417,13 +417,23 @@ type Use struct {
 
 // Show is a SHOW / DESCRIBE statement.
 // What is one of: "TABLES", "DATABASES", "DATABASE", "COLUMNS" (also
-// DESCRIBE/DESC), "INDEXES", "CREATE TABLE".
+// DESCRIBE/DESC), "INDEXES", "CREATE TABLE", "QUERIES" (the running
+// statements of the node, answered by the session layer).
 type Show struct {
 	At    Pos
 	What  string
 	Table string // for COLUMNS, INDEXES, CREATE TABLE
 }
 
+// CancelQuery is CANCEL QUERY id: it cancels a running statement listed by
+// SHOW QUERIES. ID is a string literal or a parameter.
+type CancelQuery struct {
+	At Pos
+	ID Expr
+}
+
+func (n *CancelQuery) Position() Pos    { return n.At }
+func (*CancelQuery) stmt()              {}
 func (n *CreateDatabase) Position() Pos { return n.At }
 func (n *DropDatabase) Position() Pos   { return n.At }
 func (n *RenameDatabase) Position() Pos { return n.At }

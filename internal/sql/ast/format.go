@@ -728,6 +728,9 @@ func (f *formatter) statement(s Statement) {
 	case *Use:
 		f.WriteString("USE ")
 		f.ident(s.Name)
+	case *CancelQuery:
+		f.WriteString("CANCEL QUERY ")
+		f.expr(s.ID, 0)
 	case *Show:
 		f.WriteString("SHOW ")
 		switch s.What {

@@ -95,7 +95,7 @@ func lookupDatabase(ctx context.Context, kv KV, name string) (*DatabaseDesc, err
 // created=false (and no error) when it exists and ifNotExists is set;
 // CADB0012 when it exists otherwise or when name is reserved.
 func CreateDatabase(ctx context.Context, kv KV, name string, ifNotExists bool) (created bool, err error) {
-	if err := ValidateName(name); err != nil {
+	if err := ValidateDatabaseName(name); err != nil {
 		return false, err
 	}
 	if name == ReservedDatabase {

@@ -228,3 +228,16 @@ func TestDecodeCacheReturnsPrivateCopies(t *testing.T) {
 		t.Fatalf("database: %+v %v", d, err)
 	}
 }
+
+func TestValidateDatabaseName(t *testing.T) {
+	for _, ok := range []string{"db", "_x", "shop_2024", "café"} {
+		if err := catalog.ValidateDatabaseName(ok); err != nil {
+			t.Errorf("%q refused: %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"", "my db", "a-b", "1abc", "a.b", "a`b", "x;drop", "~sys"} {
+		if err := catalog.ValidateDatabaseName(bad); errcode.Of(err) != errcode.InvalidInput {
+			t.Errorf("%q: want CADB0400, got %v", bad, err)
+		}
+	}
+}

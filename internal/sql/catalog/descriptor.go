@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"unicode"
 
 	"github.com/camusdb/camusdb-go/internal/sql/types"
 	"github.com/camusdb/camusdb-go/internal/util/errcode"
@@ -290,6 +291,26 @@ func ValidateName(name string) error {
 	}
 	if strings.HasPrefix(name, "~") {
 		return errcode.New(errcode.InvalidInput, "identifier %q: names starting with '~' are reserved", name)
+	}
+	return nil
+}
+
+// ValidateDatabaseName restricts database names to identifier characters
+// (letters, digits and '_', not starting with a digit), so a name is the
+// same whether written bare or in backticks and is safe in every client's
+// connection string and URL. CADB0400 otherwise.
+func ValidateDatabaseName(name string) error {
+	if err := ValidateName(name); err != nil {
+		return err
+	}
+	for i, r := range name {
+		switch {
+		case r == '_', unicode.IsLetter(r):
+		case unicode.IsDigit(r) && i > 0:
+		default:
+			return errcode.New(errcode.InvalidInput,
+				"database name %q: only letters, digits and '_' are allowed, and it cannot start with a digit", name)
+		}
 	}
 	return nil
 }

@@ -104,7 +104,7 @@ func RenameDatabase(ctx context.Context, kv KV, from, to string) error {
 	if from == ReservedDatabase || to == ReservedDatabase {
 		return errcode.New(errcode.DatabaseExists, "database name %q is reserved", ReservedDatabase)
 	}
-	if err := ValidateName(to); err != nil {
+	if err := ValidateDatabaseName(to); err != nil {
 		return err
 	}
 	db, err := lookupDatabase(ctx, kv, from)

@@ -37,6 +37,12 @@
 // Streaming DISTINCT (input ordered by an index) keeps only the previous
 // row.
 //
+// Cancellation: the loops that can run long without returning (scans,
+// filters, join probes and build sides, sort and aggregate input,
+// DISTINCT) check the statement's context every 1024 rows or row pairs
+// (cancelCheck, cancel.go) and return its bare error; the session layer
+// turns it into CADB0506 / CADB0507.
+//
 // Subqueries that the planner could not turn into joins are run through
 // the plan.Runner this package gives the planner; they share the query's
 // KV and memory account.

@@ -147,6 +147,7 @@ func (d *joinDriver) Next(ctx context.Context) ([][]types.Value, error) {
 // maxSpillDepth a table is bounded only by the node budget: only a key
 // with more rows than the budget holds (skew) gets there.
 type hashJoinOp struct {
+	cc cancelCheck // looked at every cancelCheckInterval rows
 	joinDriver
 	n     *plan.HashJoin
 	right Operator
@@ -191,6 +192,9 @@ func (o *hashJoinOp) build(ctx context.Context) error {
 			break
 		}
 		for _, row := range batch {
+			if err := o.cc.tick(ctx); err != nil {
+				return err
+			}
 			keys, null, err := evalKeys(o.keyVals, o.n.RightKeys, row)
 			if err != nil {
 				return err
@@ -775,6 +779,7 @@ func (o *indexJoinOp) Close() {
 // against that partition's keys. The facts NOT IN needs about the whole
 // right side (any row, any NULL key) are gathered while partitioning.
 type semiJoinOp struct {
+	cc          cancelCheck // looked at every cancelCheckInterval rows
 	n           *plan.SemiJoin
 	left, right Operator
 	mem         *mon.Account
@@ -808,6 +813,9 @@ func (o *semiJoinOp) build(ctx context.Context) error {
 			return nil
 		}
 		for _, row := range batch {
+			if err := o.cc.tick(ctx); err != nil {
+				return err
+			}
 			o.rightRows++
 			if len(o.n.RightKeys) == 0 {
 				return nil // only emptiness matters

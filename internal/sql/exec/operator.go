@@ -233,6 +233,9 @@ func (r *runner) Run(n plan.Node, limit int) ([][]types.Value, error) {
 func Drain(ctx context.Context, op Operator) ([][]types.Value, error) {
 	var out [][]types.Value
 	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		batch, err := op.Next(ctx)
 		if err != nil {
 			return nil, err
@@ -274,6 +277,7 @@ func (o *valuesOp) Close() {}
 type filterOp struct {
 	in   Operator
 	pred func([]types.Value) (bool, error)
+	cc   cancelCheck
 }
 
 func (o *filterOp) Next(ctx context.Context) ([][]types.Value, error) {
@@ -284,6 +288,9 @@ func (o *filterOp) Next(ctx context.Context) ([][]types.Value, error) {
 		}
 		out := batch[:0]
 		for _, row := range batch {
+			if err := o.cc.tick(ctx); err != nil {
+				return nil, err
+			}
 			ok, err := o.pred(row)
 			if err != nil {
 				return nil, err
@@ -363,6 +370,7 @@ func (o *limitOp) Close() { o.in.Close() }
 // are new), and once its input ends each partition is deduplicated by a
 // distinctOp of its own.
 type distinctOp struct {
+	cc    cancelCheck // looked at every cancelCheckInterval rows
 	in    Operator
 	seen  map[string]struct{}
 	key   []byte
@@ -395,6 +403,9 @@ func (o *distinctOp) Next(ctx context.Context) ([][]types.Value, error) {
 		}
 		out := batch[:0]
 		for _, row := range batch {
+			if err := o.cc.tick(ctx); err != nil {
+				return nil, err
+			}
 			o.key = rowenc.EncodeKeyValues(o.key[:0], normalizeForKey(row), nil)
 			if _, dup := o.seen[string(o.key)]; dup {
 				continue
@@ -537,6 +548,7 @@ func compareForSort(a, b types.Value, desc, nullsFirst bool) (int, error) {
 // an aggregateOp of its own. Without GROUP BY there is one group and
 // nothing spills.
 type aggregateOp struct {
+	cc    cancelCheck // looked at every cancelCheckInterval rows
 	in    Operator
 	n     *plan.Aggregate
 	mem   *mon.Account
@@ -619,6 +631,9 @@ func (o *aggregateOp) run(ctx context.Context) error {
 			break
 		}
 		for _, row := range batch {
+			if err := o.cc.tick(ctx); err != nil {
+				return err
+			}
 			g := single
 			if g == nil {
 				keys := make([]types.Value, len(o.n.GroupBy))

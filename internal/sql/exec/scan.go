@@ -23,6 +23,7 @@ type scanOp struct {
 	emitted int64
 	size    int
 	done    bool
+	cc      cancelCheck
 }
 
 const firstBatch = 16
@@ -44,6 +45,9 @@ func (o *scanOp) Next(ctx context.Context) ([][]types.Value, error) {
 	}
 	out := make([][]types.Value, 0, want)
 	for len(out) < want {
+		if err := o.cc.tick(ctx); err != nil {
+			return nil, err
+		}
 		row, ok, err := o.nextRow(ctx)
 		if err != nil {
 			return nil, err

@@ -12,6 +12,7 @@ import (
 
 // seedStatements covers every statement form; the golden files add more.
 var seedStatements = []string{
+	"SHOW QUERIES", "CANCEL QUERY '1-42'", "CANCEL QUERY @id", "cancel query $1",
 	"CREATE DATABASE IF NOT EXISTS d", "DROP DATABASE IF EXISTS d", "RENAME DATABASE a TO b",
 	"CREATE TABLE IF NOT EXISTS t (id OID PRIMARY KEY NOT NULL, n STRING UNIQUE, y INT64 DEFAULT (2024), " +
 		"c VARCHAR(20) NULL, PRIMARY KEY (id), UNIQUE KEY u (n), KEY k (y DESC)) PRIMARY KEY (id ASC)",

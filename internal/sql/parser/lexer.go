@@ -211,11 +211,11 @@ func (l *lexer) next(t *token) error {
 		return l.unicodeString(t)
 	case isIdentStart(b):
 		l.word(t)
-		return nil
+		return l.checkIdentLen(t)
 	case b >= 0x80:
 		if ok, _ := identRuneAt(src, l.i, true); ok {
 			l.word(t)
-			return nil
+			return l.checkIdentLen(t)
 		}
 		return l.errAt(l.i, "unexpected character")
 	case isDigit(b) || b == '.' && l.i+1 < len(src) && isDigit(src[l.i+1]):
@@ -223,7 +223,10 @@ func (l *lexer) next(t *token) error {
 	case b == '\'' || b == '"':
 		return l.quotedString(t, b)
 	case b == '`':
-		return l.quotedIdent(t)
+		if err := l.quotedIdent(t); err != nil {
+			return err
+		}
+		return l.checkIdentLen(t)
 	case b == '@':
 		if l.i+1 < len(src) && src[l.i+1] == '{' {
 			t.kind = tkHint
@@ -565,4 +568,19 @@ func (l *lexer) param(t *token, sigil byte) error {
 	t.kind = tkParam
 	t.str = src[nameStart:l.i]
 	return nil
+}
+
+// MaxIdentifierLength is the longest identifier accepted, in bytes, as in
+// PostgreSQL (which reports it as max_identifier_length).
+const MaxIdentifierLength = 63
+
+// checkIdentLen refuses identifiers longer than MaxIdentifierLength
+// (CADB0400): catalog names are keys and travel in every row key, so a
+// bound keeps them, and what clients display, sane. Keywords are short.
+func (l *lexer) checkIdentLen(t *token) error {
+	if t.kind != tkIdent || len(t.str) <= MaxIdentifierLength {
+		return nil
+	}
+	return errcode.New(errcode.InvalidInput, "identifier %q is %d bytes long; the limit is %d bytes (max_identifier_length) at line %d, column %d",
+		nearText(t.str), len(t.str), MaxIdentifierLength, t.line, t.col)
 }

@@ -189,6 +189,10 @@ func (t *token) isKw(kw keyword) bool { return t.kind == tkIdent && t.kw == kw }
 
 func (p *parser) isKw(kw keyword) bool { return p.peek().isKw(kw) }
 
+// isWord reports whether t is the unquoted word w (lower case), for words
+// of a statement that are not keywords.
+func (t *token) isWord(w string) bool { return t.kind == tkIdent && !t.quoted && t.str == w }
+
 func (p *parser) acceptKw(kw keyword) bool {
 	if p.isKw(kw) {
 		p.pos++

@@ -11,12 +11,6 @@ import (
 // matched by text rather than as keywords, so the keyword table (and the
 // set of names usable bare) does not change.
 
-// isWord reports whether t is the unquoted word w (lower case), keyword
-// or not.
-func (t *token) isWord(w string) bool {
-	return t.kind == tkIdent && !t.quoted && t.str == w
-}
-
 func (p *parser) acceptWord(w string) bool {
 	if p.peek().isWord(w) {
 		p.pos++

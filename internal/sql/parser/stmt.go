@@ -14,6 +14,9 @@ func (p *parser) parseStatement() (ast.Statement, error) {
 	if t.kind != tkIdent {
 		return nil, p.errExpected("a statement")
 	}
+	if t.isWord("cancel") {
+		return p.parseCancelQuery()
+	}
 	if stmt, ok, err := p.parsePostgresStatement(t); ok {
 		return stmt, err
 	}
@@ -853,6 +856,10 @@ func (p *parser) parseShow() (ast.Statement, error) {
 		stmt.What = "COLUMNS"
 	case t.isKw(kwIndex) || t.isKw(kwIndexes) || t.isKw(kwKeys):
 		stmt.What = "INDEXES"
+	case t.isWord("queries"):
+		p.next()
+		stmt.What = "QUERIES"
+		return stmt, nil
 	case t.isKw(kwCreate):
 		p.next()
 		if _, err := p.expectKw(kwTable); err != nil {
@@ -877,4 +884,24 @@ func (p *parser) parseShow() (ast.Statement, error) {
 	}
 	stmt.Table = name
 	return stmt, nil
+}
+
+// parseCancelQuery parses CANCEL QUERY id, id a string literal or a
+// parameter. CANCEL and QUERY are matched as words, not keywords, so they
+// stay usable as identifiers everywhere else.
+func (p *parser) parseCancelQuery() (ast.Statement, error) {
+	start := p.next()
+	if !p.peek().isWord("query") {
+		return nil, p.errExpected("QUERY")
+	}
+	p.next()
+	t := p.peek()
+	if t.kind != tkString && t.kind != tkParam {
+		return nil, p.errExpected("a query id (a string such as '1-42', or a parameter)")
+	}
+	id, err := p.parsePrimary()
+	if err != nil {
+		return nil, err
+	}
+	return &ast.CancelQuery{At: start.at(), ID: id}, nil
 }

@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"time"
 
 	"github.com/camusdb/camusdb-go/internal/sql/types"
 )
@@ -33,6 +34,15 @@ type Request struct {
 	// them and current_setting()/set_config() read and change them. nil
 	// (the HTTP API) makes those statements CADB0407.
 	Settings *Settings
+	// Timeout bounds the statement: > 0 that long, 0 the node default
+	// (Config.StatementTimeout; none when that is 0), < 0 none. Past it the
+	// statement fails with CADB0507 and its writes are undone.
+	Timeout time.Duration
+	// TimeoutSetting names what set Timeout ("statement_timeout",
+	// "timeoutMs", ...), for the error message.
+	TimeoutSetting string
+	// Client says who sent the statement (SHOW QUERIES).
+	Client ClientInfo
 }
 
 // ResultKind says what a statement produced.

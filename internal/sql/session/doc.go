@@ -28,6 +28,17 @@
 // COMMIT/ROLLBACK without a transaction are CADB0501; BEGIN inside one is
 // CADB0400.
 //
+// Running statements (queries.go): every Execute registers its statement
+// (id "<node>-<seq>", client, start, SQL, phase, a memory hook filled by
+// the memory monitor) for SHOW QUERIES and CANCEL QUERY, under a context
+// bounded by the statement timeout (Request.Timeout, else
+// Config.StatementTimeout). A statement whose context ends fails with the
+// cause: CADB0507 for a timeout (naming the setting), CADB0506 for CANCEL
+// QUERY, a front end's cancel or a client gone away; inside an explicit
+// transaction it aborts the transaction and rolls it back at once (locks
+// released), whatever the statement's own error was. BEGIN past
+// Config.MaxOpenTxns (txn_max_open) is CADB0508 (retryable).
+//
 // Not done here: forwarding a request to the node that coordinates its
 // transaction (Config.NodeID is reserved for it), schema leases.
 package session

@@ -85,3 +85,17 @@ func TestMapError(t *testing.T) {
 		t.Error("nil must stay nil")
 	}
 }
+
+func TestInterruptedKeepsAmbiguity(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := interrupted(ctx, errcode.New(errcode.Ambiguous, "commit outcome unknown")); errcode.Of(err) != errcode.Ambiguous {
+		t.Fatalf("an ambiguous commit became %v", err)
+	}
+	if err := interrupted(ctx, errors.New("context canceled")); errcode.Of(err) != errcode.QueryCancelled {
+		t.Fatalf("got %v, want CADB0506", err)
+	}
+	if err := interrupted(context.Background(), errcode.New(errcode.TxnConflict, "x")); errcode.Of(err) != errcode.TxnConflict {
+		t.Fatalf("a live context changed the error: %v", err)
+	}
+}

@@ -49,6 +49,12 @@ type Config struct {
 	// data_dir/sql-temp); empty: nothing spills, past the query budget a
 	// statement fails with CADB0511.
 	TempDir string
+	// StatementTimeout bounds statements whose Request gives no timeout
+	// (sql_statement_timeout_ms); 0 means none.
+	StatementTimeout time.Duration
+	// MaxOpenTxns bounds the explicit transactions open at once on this
+	// server (txn_max_open); BEGIN past it fails with CADB0508. 0: no bound.
+	MaxOpenTxns int
 }
 
 // DefaultMaxRetries is the default Config.MaxRetries.
@@ -68,6 +74,7 @@ type Server struct {
 	descs *catalog.DecodeCache
 
 	counter atomic.Int64
+	queries *queryRegistry
 
 	mu struct {
 		sync.Mutex
@@ -108,6 +115,7 @@ func NewServer(db catalog.DB, cfg Config) *Server {
 	s.cache = newParseCache(cfg.ParseCacheTTL, cfg.ParseCacheMaxEntries, cfg.Clock)
 	s.descs = catalog.NewDecodeCache(1024)
 	s.mu.txns = map[TxnHandle]*openTxn{}
+	s.queries = newQueryRegistry(cfg.NodeID, cfg.Clock)
 	if cfg.TxnIdleTimeout > 0 {
 		interval := min(max(cfg.TxnIdleTimeout/4, 10*time.Millisecond), time.Second)
 		s.wg.Add(1)
@@ -199,13 +207,34 @@ func (s *Server) parse(sql string, opts parser.Options) (ast.Statement, error) {
 	return stmt, nil
 }
 
-// Execute implements Executor.
+// Execute implements Executor. The statement is registered for SHOW
+// QUERIES and CANCEL QUERY while it runs and is bounded by its timeout
+// (Request.Timeout); a cancelled or timed-out statement fails with
+// CADB0506 / CADB0507 and, inside an explicit transaction, aborts it.
 func (s *Server) Execute(ctx context.Context, req Request) (*Result, error) {
+	ctx, _, end := s.queries.begin(ctx, req, s.cfg.StatementTimeout)
+	defer end()
+	res, err := s.execute(ctx, req)
+	if err != nil {
+		err = interrupted(ctx, err)
+		s.queries.count(err)
+		return nil, err
+	}
+	return res, nil
+}
+
+func (s *Server) execute(ctx context.Context, req Request) (*Result, error) {
 	stmt, err := s.parse(req.SQL, parser.Options{StandardStrings: req.StandardStrings})
 	if err != nil {
 		return nil, mapError(err)
 	}
 	switch st := stmt.(type) {
+	case *ast.Show:
+		if st.What == "QUERIES" {
+			return s.showQueries(req.Database), nil
+		}
+	case *ast.CancelQuery:
+		return s.cancelQuery(st, req)
 	case *ast.Begin:
 		if req.Txn != nil {
 			return nil, errcode.New(errcode.InvalidInput, "a transaction is already in progress")
@@ -303,9 +332,11 @@ func (s *Server) run(ctx context.Context, req Request, fn runFunc) (*exec.Result
 		if !kvpb.IsRetryable(err) || attempt >= s.cfg.MaxRetries || ctx.Err() != nil {
 			return nil, mapError(err)
 		}
+		QueryFromContext(ctx).SetPhase(PhaseRetrying)
 		if err := backoff(ctx, attempt); err != nil {
 			return nil, mapError(err)
 		}
+		QueryFromContext(ctx).SetPhase(PhaseExecuting)
 	}
 }
 
@@ -316,15 +347,27 @@ func (s *Server) runOnce(ctx context.Context, fn runFunc) (*exec.Result, error) 
 	}
 	res, err := fn(ctx, txn)
 	if err != nil {
-		_ = txn.Rollback(ctx)
+		rollbackDetached(ctx, txn)
 		return nil, err
 	}
+	QueryFromContext(ctx).SetPhase(PhaseCommitting)
 	if err := txn.Commit(ctx); err != nil {
-		_ = txn.Rollback(ctx)
+		rollbackDetached(ctx, txn)
 		return nil, err
 	}
 	_ = s.cfg.Stats.MaybeFlush(ctx) // advisory: a failed refresh is retried at the next flush
 	return res, nil
+}
+
+// rollbackTimeout bounds the rollback of a failed statement's transaction.
+const rollbackTimeout = 5 * time.Second
+
+// rollbackDetached rolls txn back even when ctx has ended (a cancelled or
+// timed-out statement): its locks must be released whatever the reason.
+func rollbackDetached(ctx context.Context, txn catalog.Txn) {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
+	defer cancel()
+	_ = txn.Rollback(rctx)
 }
 
 // backoff waits a jittered, exponentially growing delay (1ms .. 64ms).
@@ -367,8 +410,10 @@ func (s *Server) runInTxn(ctx context.Context, h TxnHandle, fn runFunc) (*exec.R
 	if err != nil {
 		return nil, err
 	}
+	QueryFromContext(ctx).SetPhase(PhaseWaiting)
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	QueryFromContext(ctx).SetPhase(PhaseExecuting)
 	if t.finished {
 		return nil, errcode.New(errcode.TxnClosed, "transaction %d:%d has ended", h.PT, h.Counter)
 	}
@@ -381,12 +426,14 @@ func (s *Server) runInTxn(ctx context.Context, h TxnHandle, fn runFunc) (*exec.R
 		return res, nil
 	}
 	var stmtErr *exec.StatementError
-	if errors.As(err, &stmtErr) {
+	if errors.As(err, &stmtErr) && ctx.Err() == nil {
 		return nil, mapError(stmtErr.Err)
 	}
-	mapped := mapError(err)
+	// A cancelled or timed-out statement may have stopped anywhere: abort
+	// the transaction so its locks are released now, not at its expiry.
+	mapped := interrupted(ctx, mapError(err))
 	t.aborted = mapped
-	_ = t.txn.Rollback(ctx)
+	rollbackDetached(ctx, t.txn)
 	return nil, mapped
 }
 
@@ -421,6 +468,9 @@ func TxnCoordinator(h TxnHandle) uint64 {
 
 // Begin implements Executor.
 func (s *Server) Begin(ctx context.Context, database string) (TxnHandle, error) {
+	if limit := s.cfg.MaxOpenTxns; limit > 0 && s.OpenTransactions() >= limit {
+		return TxnHandle{}, tooManyTxns(limit)
+	}
 	txn, err := s.db.Begin(ctx)
 	if err != nil {
 		return TxnHandle{}, mapError(err)
@@ -430,9 +480,19 @@ func (s *Server) Begin(ctx context.Context, database string) (TxnHandle, error) 
 	t := &openTxn{txn: txn, database: database}
 	t.lastUsed.Store(now.UnixNano())
 	s.mu.Lock()
+	if limit := s.cfg.MaxOpenTxns; limit > 0 && len(s.mu.txns) >= limit {
+		s.mu.Unlock()
+		rollbackDetached(ctx, txn)
+		return TxnHandle{}, tooManyTxns(limit)
+	}
 	s.mu.txns[h] = t
 	s.mu.Unlock()
 	return h, nil
+}
+
+func tooManyTxns(limit int) error {
+	return errcode.New(errcode.Overloaded,
+		"too many open transactions on this node: txn_max_open is %d; retry later, end idle transactions, or raise txn_max_open", limit)
 }
 
 // Commit implements Executor. The transaction is gone afterwards whatever

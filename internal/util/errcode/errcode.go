@@ -35,6 +35,19 @@ const (
 	SchemaCatchingUp Code = "CADB0503"
 	MustRetry        Code = "CADB0504"
 	Ambiguous        Code = "CADB0505"
+	// QueryCancelled: the statement was cancelled (pgwire CancelRequest,
+	// CANCEL QUERY, the client went away); nothing it wrote is kept.
+	QueryCancelled Code = "CADB0506"
+	// StatementTimeout: the statement ran past its timeout
+	// (statement_timeout, timeoutMs, sql_statement_timeout_ms,
+	// http_request_timeout_ms); nothing it wrote is kept.
+	StatementTimeout Code = "CADB0507"
+	// Overloaded: an admission limit of the node is reached (txn_max_open,
+	// http_max_concurrent_requests); retry later.
+	Overloaded Code = "CADB0508"
+	// ResultTooLarge: a result exceeds what the front end may send in one
+	// answer (http_max_result_bytes); page it or use pgwire.
+	ResultTooLarge Code = "CADB0509"
 	// CADB0510-0519: memory and temporary storage of queries.
 	NodeMemoryExhausted Code = "CADB0510" // the node-wide sql_memory_bytes budget is full
 	QueryMemoryExceeded Code = "CADB0511" // an operator that cannot spill passed sql_query_memory_bytes
@@ -74,7 +87,7 @@ func Of(err error) Code {
 
 // Retryable reports whether a client should retry the transaction.
 func (c Code) Retryable() bool {
-	return c == TxnConflict || c == SchemaCatchingUp || c == MustRetry
+	return c == TxnConflict || c == SchemaCatchingUp || c == MustRetry || c == Overloaded
 }
 
 // HTTPStatus maps a code to the HTTP status of SPEC §3.2.
@@ -86,12 +99,16 @@ func HTTPStatus(c Code) int {
 		return 400
 	case TxnClosed, TxnConflict, MustRetry:
 		return 409
-	case SchemaCatchingUp, NodeMemoryExhausted:
+	case SchemaCatchingUp, NodeMemoryExhausted, Overloaded:
 		return 503
-	case QueryMemoryExceeded:
+	case QueryMemoryExceeded, ResultTooLarge:
 		return 400
 	case TempStorageFailed:
 		return 500
+	case QueryCancelled:
+		return 409
+	case StatementTimeout:
+		return 408
 	case Ambiguous, Corruption, Internal:
 		return 500
 	}
@@ -141,6 +158,12 @@ func SQLState(c Code) string {
 		return "40001"
 	case Ambiguous:
 		return "40003"
+	case QueryCancelled, StatementTimeout:
+		return "57014"
+	case Overloaded:
+		return "53000"
+	case ResultTooLarge:
+		return "54000"
 	case Corruption:
 		return "XX001"
 	case NodeMemoryExhausted, QueryMemoryExceeded:
