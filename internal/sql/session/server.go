@@ -293,6 +293,7 @@ func (s *Server) execute(ctx context.Context, req Request) (*Result, error) {
 		// the front-end encodes it.
 		mem := s.cfg.Memory.NewAccount(s.cfg.QueryMemoryBytes)
 		defer mem.Close()
+		QueryFromContext(ctx).SetMemoryReporter(mem.Used) // SHOW QUERIES
 		return exec.Execute(ctx, exec.Env{Txn: txn, Database: req.Database, Eval: env, Descs: s.descs,
 			Stats: s.cfg.Stats, Memory: mem, TempDir: s.cfg.TempDir}, stmt)
 	}
