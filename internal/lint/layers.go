@@ -57,6 +57,7 @@ var Layers = []Group{
 	{Path: "internal/sql/catalog", Level: 4.2, Peers: true},
 	{Path: "internal/sql/plan", Level: 4.2, Peers: true},
 	{Path: "internal/sql/exec", Level: 4.2, Peers: true},
+	{Path: "internal/sql/privilege", Level: 4.2, Peers: true},
 	{Path: "internal/sql/session", Level: 4.3},
 	// L5: front-ends, node composition, commands.
 	{Path: "internal/httpapi", Level: 5, Only: frontEndImports},

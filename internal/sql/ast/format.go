@@ -756,7 +756,9 @@ func (f *formatter) statement(s Statement) {
 			f.WriteString(s.What)
 		}
 	default:
-		f.WriteString("<unknown statement>")
+		if !f.authStatement(s) {
+			f.WriteString("<unknown statement>")
+		}
 	}
 }
 

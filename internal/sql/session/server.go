@@ -39,6 +39,9 @@ type Config struct {
 	// Stats, when set, keeps planner statistics: statements read them and
 	// report the tables they write; they are flushed after commits.
 	Stats *exec.Stats
+	// OnUsersChanged, when set, is called after a statement changed users,
+	// roles or grants on this node (authenticators drop their caches).
+	OnUsersChanged func()
 }
 
 // DefaultMaxRetries is the default Config.MaxRetries.
@@ -75,6 +78,8 @@ type openTxn struct {
 	mu       sync.Mutex
 	txn      catalog.Txn
 	database string
+	// user opened the transaction; only it may use the handle.
+	user string
 	// guarded by mu:
 	aborted  error // the error that aborted it; statements then fail
 	finished bool
@@ -179,7 +184,7 @@ func (s *Server) parse(sql string) (ast.Statement, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(sql) <= maxCachedSQL {
+	if len(sql) <= maxCachedSQL && !ast.HasSecret(stmt) {
 		s.cache.put(sql, stmt)
 	}
 	return stmt, nil
@@ -190,6 +195,9 @@ func (s *Server) Execute(ctx context.Context, req Request) (*Result, error) {
 	stmt, err := s.parse(req.SQL)
 	if err != nil {
 		return nil, mapError(err)
+	}
+	if res, handled, err := s.executeAuth(ctx, req, stmt); handled {
+		return res, err
 	}
 	switch st := stmt.(type) {
 	case *ast.Begin:
@@ -230,8 +238,20 @@ func (s *Server) Execute(ctx context.Context, req Request) (*Result, error) {
 		return &Result{Kind: ResultDDL, Database: st.Name}, nil
 	}
 	env := &eval.Env{Params: req.Params, Now: s.cfg.Clock()}
+	user := UserFrom(ctx)
 	run := func(ctx context.Context, txn catalog.Txn) (*exec.Result, error) {
-		return exec.Execute(ctx, exec.Env{Txn: txn, Database: req.Database, Eval: env, Descs: s.descs, Stats: s.cfg.Stats}, stmt)
+		checker, err := checkStatement(ctx, txn, user, req.Database, stmt)
+		if err != nil {
+			return nil, asStatementError(err)
+		}
+		res, err := exec.Execute(ctx, exec.Env{Txn: txn, Database: req.Database, Eval: env, Descs: s.descs, Stats: s.cfg.Stats}, stmt)
+		if err != nil {
+			return nil, err
+		}
+		if err := afterStatement(ctx, txn, checker, req.Database, stmt, res); err != nil {
+			return nil, err
+		}
+		return res, nil
 	}
 	res, err := s.run(ctx, req, run)
 	if err != nil {
@@ -303,10 +323,15 @@ func backoff(ctx context.Context, attempt int) error {
 	}
 }
 
-func (s *Server) lookup(h TxnHandle) (*openTxn, error) {
+// lookup finds the explicit transaction h names for the user of ctx; a
+// handle opened by another user is reported unknown, like a wrong one.
+func (s *Server) lookup(ctx context.Context, h TxnHandle) (*openTxn, error) {
 	s.mu.Lock()
 	t := s.mu.txns[h]
 	s.mu.Unlock()
+	if t != nil && t.user != UserFrom(ctx) {
+		t = nil
+	}
 	if t == nil {
 		return nil, errcode.New(errcode.TxnClosed, "transaction %d:%d is unknown, committed, rolled back or expired", h.PT, h.Counter)
 	}
@@ -325,7 +350,7 @@ func (s *Server) forget(h TxnHandle) {
 // fail with CADB0501 until ROLLBACK, and COMMIT reports the error that
 // aborted it.
 func (s *Server) runInTxn(ctx context.Context, h TxnHandle, fn runFunc) (*exec.Result, error) {
-	t, err := s.lookup(h)
+	t, err := s.lookup(ctx, h)
 	if err != nil {
 		return nil, err
 	}
@@ -389,7 +414,7 @@ func (s *Server) Begin(ctx context.Context, database string) (TxnHandle, error) 
 	}
 	now := s.cfg.Clock()
 	h := TxnHandle{PT: now.UnixMilli(), Counter: txnCounter(s.cfg.NodeID, s.counter.Add(1))}
-	t := &openTxn{txn: txn, database: database}
+	t := &openTxn{txn: txn, database: database, user: UserFrom(ctx)}
 	t.lastUsed.Store(now.UnixNano())
 	s.mu.Lock()
 	s.mu.txns[h] = t
@@ -400,7 +425,7 @@ func (s *Server) Begin(ctx context.Context, database string) (TxnHandle, error) 
 // Commit implements Executor. The transaction is gone afterwards whatever
 // the outcome.
 func (s *Server) Commit(ctx context.Context, h TxnHandle) error {
-	t, err := s.lookup(h)
+	t, err := s.lookup(ctx, h)
 	if err != nil {
 		return err
 	}
@@ -424,7 +449,7 @@ func (s *Server) Commit(ctx context.Context, h TxnHandle) error {
 
 // Rollback implements Executor.
 func (s *Server) Rollback(ctx context.Context, h TxnHandle) error {
-	t, err := s.lookup(h)
+	t, err := s.lookup(ctx, h)
 	if err != nil {
 		return err
 	}
