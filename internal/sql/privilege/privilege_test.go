@@ -43,16 +43,16 @@ func TestVerifierRFC7677(t *testing.T) {
 func TestNeeds(t *testing.T) {
 	for sql, want := range map[string]string{
 		"SELECT * FROM a JOIN b ON a.x = b.x WHERE a.y IN (SELECT y FROM c)": "a:SELECT b:SELECT c:SELECT",
-		"INSERT INTO a SELECT * FROM b":                                        "a:INSERT b:SELECT",
-		"UPDATE a SET x = (SELECT max(x) FROM b) WHERE id = 1":                 "a:SELECT, UPDATE b:SELECT",
-		"DELETE FROM a WHERE id = 1":                                           "a:SELECT, DELETE",
-		"WITH a AS (SELECT 1) SELECT * FROM a, b":                              "b:SELECT",
-		"EXPLAIN ANALYZE SELECT * FROM a":                                      "a:SELECT",
-		"CREATE TABLE n (id INT64 PRIMARY KEY)":                                ":CREATE",
-		"DROP DATABASE x":                                                      "x/:OWNER",
-		"CREATE DATABASE x":                                                    "admin",
-		"SHOW TABLES":                                                          "",
-		"USE x":                                                                "",
+		"INSERT INTO a SELECT * FROM b":                                      "a:INSERT b:SELECT",
+		"UPDATE a SET x = (SELECT max(x) FROM b) WHERE id = 1":               "a:SELECT, UPDATE b:SELECT",
+		"DELETE FROM a WHERE id = 1":                                         "a:SELECT, DELETE",
+		"WITH a AS (SELECT 1) SELECT * FROM a, b":                            "b:SELECT",
+		"EXPLAIN ANALYZE SELECT * FROM a":                                    "a:SELECT",
+		"CREATE TABLE n (id INT64 PRIMARY KEY)":                              ":CREATE",
+		"DROP DATABASE x":                                                    "x/:OWNER",
+		"CREATE DATABASE x":                                                  "admin",
+		"SHOW TABLES":                                                        "",
+		"USE x":                                                              "",
 	} {
 		stmt, err := parser.Parse(sql)
 		if err != nil {
