@@ -62,6 +62,7 @@ var Layers = []Group{
 	// L5: front-ends, node composition, commands.
 	{Path: "internal/httpapi", Level: 5, Only: frontEndImports},
 	{Path: "internal/pgwire", Level: 5, Only: pgwireImports},
+	{Path: "internal/server/auth", Level: 5.05, Only: authImports},
 	{Path: "internal/server", Level: 5.1},
 	{Path: "internal/testcluster", Level: 5.2},
 	{Path: "internal/cli", Level: 5.2, Also: []string{"client"}},
@@ -80,6 +81,10 @@ var frontEndImports = []string{"internal/sql/session", "internal/sql/types", "in
 // ';'-separated statements) with exactly the lexer's quoting rules, which a
 // copy in pgwire could silently drift from.
 var pgwireImports = []string{"internal/sql/session", "internal/sql/types", "internal/util", "internal/sql/parser"}
+
+// authImports: the authenticator reads users through the SQL catalog and
+// the privilege package; it knows no front-end.
+var authImports = []string{"internal/sql/privilege", "internal/sql/catalog", "internal/util"}
 
 // ExclusiveImport restricts who may import a third-party package tree.
 type ExclusiveImport struct {
