@@ -33,7 +33,10 @@ type conn struct {
 	secret [4]byte
 
 	user     string
-	database string
+	// sessionUser is the authenticated user statements run as ("" when
+	// the server has no Authenticator: root).
+	sessionUser string
+	database    string
 	// settings holds the run-time parameters SHOW answers (lower-case keys).
 	settings map[string]string
 
@@ -97,7 +100,7 @@ func (c *conn) close() {
 		c.srv.unregister(c)
 	}
 	if c.txn != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		ctx, cancel := context.WithTimeout(session.WithUser(context.Background(), c.sessionUser), 5*time.Second)
 		_ = c.srv.cfg.Executor.Rollback(ctx, *c.txn)
 		cancel()
 		c.txn = nil
@@ -180,8 +183,18 @@ func (c *conn) startupMessage(m *pgproto3.StartupMessage) (bool, error) {
 			c.settings[strings.ToLower(k)] = v
 		}
 	}
+	authCtx, cancelAuth := context.WithTimeout(c.srv.ctx, c.srv.cfg.StartupTimeout)
+	sessionUser, err := c.authenticate(authCtx, c.user)
+	cancelAuth()
+	if err != nil {
+		return false, err
+	}
+	c.sessionUser = sessionUser
+	if sessionUser != "" {
+		c.user = sessionUser
+	}
 	if c.database != "" {
-		ctx, cancel := context.WithTimeout(c.srv.ctx, c.srv.cfg.StartupTimeout)
+		ctx, cancel := context.WithTimeout(session.WithUser(c.srv.ctx, c.sessionUser), c.srv.cfg.StartupTimeout)
 		res, err := c.srv.cfg.Executor.Execute(ctx, session.Request{SQL: "USE " + quoteIdent(c.database)})
 		cancel()
 		if err != nil {
@@ -223,7 +236,7 @@ func (c *conn) reportedSettings() map[string]string {
 		"integer_datetimes":           "on",
 		"standard_conforming_strings": "on",
 		"application_name":            app,
-		"is_superuser":                "on",
+		"is_superuser":                onOff(c.sessionUser == "" || c.sessionUser == "root"),
 		"session_authorization":       c.user,
 	}
 }
@@ -387,7 +400,7 @@ func (c *conn) implicitTxnQuery(stmts []string) {
 		// The statement's error was sent; the rollback only frees locks.
 		h := *c.txn
 		c.endTxn()
-		ctx, cancel := context.WithTimeout(c.srv.ctx, 10*time.Second)
+		ctx, cancel := context.WithTimeout(session.WithUser(c.srv.ctx, c.sessionUser), 10*time.Second)
 		defer cancel()
 		_ = c.srv.cfg.Executor.Rollback(ctx, h)
 		return
@@ -441,7 +454,7 @@ func (c *conn) runStatement(sql string, params *paramSet) (outcome, error) {
 		case txnCommit, txnRollback:
 			// The session may still hold the transaction (a statement
 			// error leaves it usable there): PostgreSQL ends it here.
-			ctx, cancel := context.WithTimeout(c.srv.ctx, 10*time.Second)
+			ctx, cancel := context.WithTimeout(session.WithUser(c.srv.ctx, c.sessionUser), 10*time.Second)
 			err := c.srv.cfg.Executor.Rollback(ctx, *c.txn)
 			cancel()
 			c.endTxn()
@@ -520,7 +533,7 @@ func (c *conn) endTxn() {
 // parameters inferred from text are retried as STRING on CADB0400 (see
 // the package doc).
 func (c *conn) execute(sql string, params *paramSet) (*session.Result, error) {
-	ctx, cancel := context.WithCancel(c.srv.ctx)
+	ctx, cancel := context.WithCancel(session.WithUser(c.srv.ctx, c.sessionUser))
 	c.mu.Lock()
 	c.mu.cancel, c.mu.cancelled = cancel, false
 	c.mu.Unlock()
@@ -674,4 +687,11 @@ func (c *conn) rowDescription(cols []session.Column, formats []int16) *pgproto3.
 		}
 	}
 	return &pgproto3.RowDescription{Fields: fields}
+}
+
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
 }

@@ -39,6 +39,9 @@ type Config struct {
 	StartupTimeout time.Duration
 	// ServerVersion is reported as server_version (default "16.0").
 	ServerVersion string
+	// Auth authenticates connections (auth.go); nil trusts every
+	// connection as root.
+	Auth Authenticator
 }
 
 // Defaults of Config.
