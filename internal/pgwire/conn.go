@@ -32,7 +32,7 @@ type conn struct {
 	pid    uint32
 	secret [4]byte
 
-	user     string
+	user string
 	// sessionUser is the authenticated user statements run as ("" when
 	// the server has no Authenticator: root).
 	sessionUser string
