@@ -49,6 +49,8 @@ type startOptions struct {
 	pgPort            int
 	tlsCert           string
 	tlsKey            string
+	rootPasswordFile  string
+	insecure          bool
 }
 
 func newStartCommand() *cobra.Command {
@@ -89,6 +91,8 @@ func addStartFlags(cmd *cobra.Command) *startOptions {
 	fs.IntVar(&o.pgPort, "pg-port", def.PGPort, "PostgreSQL wire protocol port (0 = off)")
 	fs.StringVar(&o.tlsCert, "tls-cert", "", "PEM certificate; with --tls-key, HTTP and pgwire serve TLS")
 	fs.StringVar(&o.tlsKey, "tls-key", "", "PEM private key")
+	fs.StringVar(&o.rootPasswordFile, "root-password-file", "", "file holding root's password, applied at start while root has none")
+	fs.BoolVar(&o.insecure, "insecure", false, "let a node reachable from the network run without TLS and a root password (not recommended)")
 	return o
 }
 
@@ -144,6 +148,12 @@ func (o *startOptions) loadConfig() (server.Config, error) {
 	}
 	if set("tls-key") {
 		cfg.TLSKey = o.tlsKey
+	}
+	if set("root-password-file") {
+		cfg.RootPasswordFile = o.rootPasswordFile
+	}
+	if set("insecure") {
+		cfg.Insecure = o.insecure
 	}
 	if err := cfg.Validate(); err != nil {
 		return server.Config{}, err

@@ -84,6 +84,12 @@ type Config struct {
 	// serve TLS.
 	TLSCert string `yaml:"tls_cert"`
 	TLSKey  string `yaml:"tls_key"`
+	// RootPasswordFile holds root's password; it is applied at start while
+	// root has none (auth.go). Required off loopback unless Insecure.
+	RootPasswordFile string `yaml:"root_password_file"`
+	// Insecure lets a node reachable from the network run without TLS and
+	// a root password (CheckExposure).
+	Insecure bool `yaml:"insecure"`
 
 	SchemaAckWaitTimeoutMS   int64 `yaml:"schema_ack_wait_timeout_ms"`
 	SchemaAckLiveNodeLeaseMS int64 `yaml:"schema_ack_live_node_lease_ms"`
@@ -394,7 +400,7 @@ func (c Config) Validate() error {
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return bad("tls_cert/tls_key", "must be set together")
 	}
-	for _, f := range []struct{ key, path string }{{"tls_cert", c.TLSCert}, {"tls_key", c.TLSKey}} {
+	for _, f := range []struct{ key, path string }{{"tls_cert", c.TLSCert}, {"tls_key", c.TLSKey}, {"root_password_file", c.RootPasswordFile}} {
 		if f.path == "" {
 			continue
 		}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/camusdb/camusdb-go/internal/hlc"
 	"github.com/camusdb/camusdb-go/internal/httpapi"
+	"github.com/camusdb/camusdb-go/internal/server/auth"
 	"github.com/camusdb/camusdb-go/internal/sql/exec"
 	"github.com/camusdb/camusdb-go/internal/sql/session"
 	"github.com/camusdb/camusdb-go/internal/util/errcode"
@@ -32,7 +33,8 @@ type Node struct {
 
 	core    *core
 	sql     *session.Server
-	forward *forwarder // cluster mode: sends other nodes' transactions to them (forward.go)
+	auth    *auth.Authenticator // auth.go
+	forward *forwarder          // cluster mode: sends other nodes' transactions to them (forward.go)
 	api     *httpapi.Server
 	http    *http.Server
 
@@ -55,6 +57,9 @@ type Node struct {
 // started until Start.
 func NewNode(cfg Config, logger *slog.Logger) (*Node, error) {
 	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := cfg.CheckExposure(); err != nil {
 		return nil, err
 	}
 	if logger == nil {
@@ -97,7 +102,12 @@ func (n *Node) open(ctx context.Context) error {
 		n.closeStack()
 		return err
 	}
+	if n.auth, err = n.openAuth(sqlDB{c.db}); err != nil {
+		n.closeStack()
+		return err
+	}
 	n.sql = session.NewServer(sqlDB{c.db}, session.Config{
+		OnUsersChanged:       n.auth.Invalidate,
 		TxnIdleTimeout:       time.Duration(n.cfg.TxnIdleTimeoutMS) * time.Millisecond,
 		ParseCacheTTL:        time.Duration(n.cfg.SQLParserCacheTTLSeconds) * time.Second,
 		ParseCacheMaxEntries: int(n.cfg.SQLParserCacheMaxEntries),
@@ -121,6 +131,7 @@ func (n *Node) open(ctx context.Context) error {
 		RequestTimeout: time.Duration(n.cfg.HTTPRequestTimeoutMS) * time.Millisecond,
 		Registry:       n.registry,
 		Logger:         n.logger.With("component", "httpapi"),
+		Auth:           n.auth,
 	})
 	if err != nil {
 		n.closeStack()
@@ -184,6 +195,10 @@ func (n *Node) StartContext(ctx context.Context) error {
 		return err
 	}
 	if err := n.open(ctx); err != nil {
+		return err
+	}
+	if err := n.setUpRoot(ctx); err != nil {
+		n.closeStack()
 		return err
 	}
 	ln, err := n.httpListener()

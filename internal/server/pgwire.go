@@ -51,6 +51,7 @@ func (n *Node) servePGWire(ln net.Listener) error {
 		Executor: n.sql,
 		TLS:      tlsConfig,
 		Logger:   n.logger.With("component", "pgwire"),
+		Auth:     pgAuth{n.auth},
 	})
 	if err != nil {
 		return err

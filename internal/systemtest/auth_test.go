@@ -1,0 +1,156 @@
+package systemtest
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// docs/security.md "Defaults": a node listening beyond loopback without
+// TLS and a root password refuses to start (CADB0600, non-zero exit, no
+// data dir) unless --insecure, which it then says loudly.
+func TestExposedNodeNeedsCredentialsOrInsecure(t *testing.T) {
+	dir := t.TempDir()
+	dataDir := filepath.Join(dir, "data")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, filepath.Join(binDir, "camusdb"), "start", "--data-dir", dataDir,
+		"--http-host", "0.0.0.0", "--http-port", "0", "--pg-port", "0")
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	var exitErr *exec.ExitError
+	if !errors.As(err, &exitErr) || exitErr.ExitCode() == 0 {
+		t.Fatalf("want a non-zero exit, got %v:\n%s", err, out)
+	}
+	for _, want := range []string{"CADB0600", "http_host", "root_password_file", "tls_cert", "--insecure"} {
+		if !strings.Contains(string(out), want) {
+			t.Fatalf("message lacks %q:\n%s", want, out)
+		}
+	}
+	if _, err := os.Stat(dataDir); !errors.Is(err, os.ErrNotExist) {
+		t.Fatal("the refused node created its data dir")
+	}
+	n := startNode(t, dataDir, "--http-host", "0.0.0.0", "--insecure")
+	if !strings.Contains(n.logs(), "INSECURE") {
+		t.Fatalf("--insecure start is not logged loudly:\n%s", n.logs())
+	}
+	port := n.addr[strings.LastIndex(n.addr, ":")+1:] // n.addr is 0.0.0.0:port or [::]:port
+	if r := basicPost(t, "http://127.0.0.1:"+port, "", `{"databaseName":"x"}`, "/create-db"); r.status != 200 {
+		t.Fatalf("insecure node without a root password: %d %s", r.status, r.body)
+	}
+}
+
+// A loopback node without a root password trusts its loopback clients as
+// root and warns about it at start.
+func TestLoopbackNodeWarnsAboutTrust(t *testing.T) {
+	n := startNode(t, filepath.Join(t.TempDir(), "data"))
+	if !strings.Contains(n.logs(), "root has no password") {
+		t.Fatalf("no startup warning:\n%s", n.logs())
+	}
+	if r := basicPost(t, n.url(), "", `{"databaseName":"x"}`, "/create-db"); r.status != 200 {
+		t.Fatalf("trusted loopback: %d %s", r.status, r.body)
+	}
+}
+
+type basicReply struct {
+	status int
+	body   string
+}
+
+func basicPost(t *testing.T, baseURL, userinfo, body, path string) basicReply {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, baseURL+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if user, pw, ok := strings.Cut(userinfo, ":"); ok {
+		req.SetBasicAuth(user, pw)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return basicReply{resp.StatusCode, string(b)}
+}
+
+// With root_password_file every connection authenticates, loopback too:
+// HTTP without or with wrong credentials gets 401 CADB0020, with the right
+// ones 200; pgx and psql (SCRAM) work with the password and get 28P01
+// without it.
+func TestRootPasswordFile(t *testing.T) {
+	dir := t.TempDir()
+	pwFile := filepath.Join(dir, "root.pw")
+	if err := os.WriteFile(pwFile, []byte("s3cret!\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, pgPort, _ := strings.Cut(freePorts(t, 1)[0], ":")
+	n := startNode(t, filepath.Join(dir, "data"), "--root-password-file", pwFile, "--pg-port", pgPort)
+	if strings.Contains(n.logs(), "s3cret") {
+		t.Fatal("the password appears in the log")
+	}
+	query := `{"databaseName":"","sql":"SELECT 1"}`
+	for _, userinfo := range []string{"", "root:wrong", "nobody:s3cret!"} {
+		r := basicPost(t, n.url(), userinfo, query, "/execute-sql-query")
+		if r.status != 401 || !strings.Contains(r.body, "CADB0020") {
+			t.Fatalf("%q: %d %s", userinfo, r.status, r.body)
+		}
+	}
+	if r := basicPost(t, n.url(), "root:s3cret!", query, "/execute-sql-query"); r.status != 200 {
+		t.Fatalf("right password: %d %s", r.status, r.body)
+	}
+	if r := basicPost(t, n.url(), "root:s3cret!", `{"databaseName":"shop"}`, "/create-db"); r.status != 200 {
+		t.Fatalf("create-db: %d %s", r.status, r.body)
+	}
+
+	pgURL := func(pw string) string {
+		return "postgres://root:" + pw + "@127.0.0.1:" + pgPort + "/shop?sslmode=disable"
+	}
+	ctx := ctxT(t)
+	conn, err := pgx.Connect(ctx, pgURL("s3cret%21"))
+	if err != nil {
+		t.Fatalf("pgx with the password: %v", err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "CREATE USER app WITH PASSWORD 'apppw'"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pgx.Connect(ctx, pgURL("nope")); !strings.Contains(err.Error(), "28P01") {
+		t.Fatalf("pgx with a wrong password: %v", err)
+	}
+	// The password survives a restart (it is replicated data, not config).
+	n.restart()
+	if r := basicPost(t, n.url(), "app:apppw", query, "/execute-sql-query"); r.status != 200 {
+		t.Fatalf("app after restart: %d %s", r.status, r.body)
+	}
+
+	psql, err := exec.LookPath("psql")
+	if err != nil {
+		t.Skip("psql not installed")
+	}
+	run := func(password string) (string, error) {
+		home := t.TempDir()
+		cmd := exec.CommandContext(ctx, psql, "-X", "-A", "-t", "-h", "127.0.0.1", "-p", pgPort, "-U", "root", "-d", "shop", "-c", "SELECT 6 * 7")
+		cmd.Env = append(os.Environ(), "PGPASSWORD="+password, "PGSSLMODE=disable", "HOME="+home,
+			"PGPASSFILE="+filepath.Join(home, "none"), "PGCONNECT_TIMEOUT=10")
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	if out, err := run("s3cret!"); err != nil || strings.TrimSpace(out) != "42" {
+		t.Fatalf("psql with the password: %v\n%s", err, out)
+	}
+	if out, err := run("wrong"); err == nil || !strings.Contains(out, "password authentication failed") {
+		t.Fatalf("psql with a wrong password: %v\n%s", err, out)
+	}
+}
