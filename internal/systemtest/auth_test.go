@@ -135,6 +135,29 @@ func TestRootPasswordFile(t *testing.T) {
 		t.Fatalf("app after restart: %d %s", r.status, r.body)
 	}
 
+	// camus-cli and camus-dump: --user with the password from the environment.
+	if err := dumpBinOnce(); err != nil {
+		t.Fatal(err)
+	}
+	tool := func(name, password string, args ...string) (string, error) {
+		cmd := exec.CommandContext(ctx, filepath.Join(binDir, name), append([]string{"--url", n.url(), "--user", "root"}, args...)...)
+		cmd.Env = append(os.Environ(), "CAMUSDB_PASSWORD="+password, "HOME="+t.TempDir())
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	if out, err := tool("camus-cli", "s3cret!", "shop", "-e", "CREATE TABLE t (id INT64 PRIMARY KEY)", "-e", "INSERT INTO t VALUES (7)"); err != nil {
+		t.Fatalf("camus-cli with credentials: %v\n%s", err, out)
+	}
+	if out, err := tool("camus-cli", "bad", "shop", "-e", "SELECT 1"); err == nil || !strings.Contains(out, "CADB0020") {
+		t.Fatalf("camus-cli with a wrong password: %v\n%s", err, out)
+	}
+	if out, err := tool("camus-dump", "s3cret!", "shop"); err != nil || !strings.Contains(out, "INSERT INTO") {
+		t.Fatalf("camus-dump with credentials: %v\n%s", err, out)
+	}
+	if out, err := tool("camus-dump", "bad", "shop"); err == nil || !strings.Contains(out, "CADB0020") {
+		t.Fatalf("camus-dump with a wrong password: %v\n%s", err, out)
+	}
+
 	psql, err := exec.LookPath("psql")
 	if err != nil {
 		t.Skip("psql not installed")
