@@ -98,6 +98,29 @@ func TestSCRAMWithPgx(t *testing.T) {
 	if _, err := root.Exec(ctx, "INSERT INTO secret VALUES (1)"); err != nil {
 		t.Fatal(err)
 	}
+	// The user statements work over the extended protocol too.
+	if _, err := root.Exec(ctx, "GRANT SELECT ON secret TO alice"); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM secret").Scan(&n); err != nil || n != 1 {
+		t.Fatalf("alice after GRANT: %d %v", n, err)
+	}
+	rows, err := root.Query(ctx, "SHOW USERS")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for rows.Next() {
+		var name, options, memberOf string
+		if err := rows.Scan(&name, &options, &memberOf); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, name)
+	}
+	if rows.Err() != nil || strings.Join(names, ",") != "admin,alice,root" {
+		t.Fatalf("SHOW USERS: %v %v", names, rows.Err())
+	}
 }
 
 func TestTrustedLoopback(t *testing.T) {

@@ -33,30 +33,56 @@ func UserFrom(ctx context.Context) string {
 	return privilege.RootUser
 }
 
+// stmtAuth is what checkStatement learned for afterStatement.
+type stmtAuth struct {
+	checker *privilege.Checker // nil for root
+	// existed: the object a CREATE ... IF NOT EXISTS names was already
+	// there, so the statement creates (and its user owns) nothing.
+	existed bool
+}
+
 // checkStatement verifies user's privileges for stmt inside txn
 // (CADB0021 when denied). Root skips the reads.
-func checkStatement(ctx context.Context, txn catalog.Txn, user, database string, stmt ast.Statement) (*privilege.Checker, error) {
+func checkStatement(ctx context.Context, txn catalog.Txn, user, database string, stmt ast.Statement) (stmtAuth, error) {
 	if user == privilege.RootUser {
-		return nil, nil
+		return stmtAuth{}, nil
 	}
 	checker, err := privilege.NewChecker(ctx, txn, user)
 	if err != nil {
-		return nil, err
+		return stmtAuth{}, err
 	}
 	if err := checker.Check(ctx, database, privilege.Needs(stmt)); err != nil {
-		return nil, err
+		return stmtAuth{}, err
 	}
-	return checker, nil
+	a := stmtAuth{checker: checker}
+	switch s := stmt.(type) {
+	case *ast.CreateTable:
+		if db, err := catalog.GetDatabase(ctx, txn, database); err == nil {
+			t, err := catalog.LookupTable(ctx, txn, db.ID, s.Name)
+			if err != nil {
+				return stmtAuth{}, err
+			}
+			a.existed = t != nil
+		}
+	case *ast.CreateDatabase:
+		_, err := catalog.GetDatabase(ctx, txn, s.Name)
+		a.existed = err == nil
+	}
+	return a, nil
 }
 
 // afterStatement records the owner of a created object and hides from SHOW
-// TABLES what the user may not see. checker is nil for root.
-func afterStatement(ctx context.Context, txn catalog.Txn, checker *privilege.Checker, database string, stmt ast.Statement, res *exec.Result) error {
+// TABLES what the user may not see.
+func afterStatement(ctx context.Context, txn catalog.Txn, a stmtAuth, database string, stmt ast.Statement, res *exec.Result) error {
+	checker := a.checker
 	if checker == nil {
 		return nil
 	}
 	switch s := stmt.(type) {
 	case *ast.CreateTable:
+		if a.existed {
+			return nil
+		}
 		db, err := catalog.GetDatabase(ctx, txn, database)
 		if err != nil {
 			return err
@@ -67,6 +93,9 @@ func afterStatement(ctx context.Context, txn catalog.Txn, checker *privilege.Che
 		}
 		return privilege.Grant(ctx, txn, privilege.Object{DBID: db.ID, TableID: t.ID}, checker.User(), privilege.PrivOwner)
 	case *ast.CreateDatabase:
+		if a.existed {
+			return nil
+		}
 		db, err := catalog.GetDatabase(ctx, txn, s.Name)
 		if err != nil {
 			return err

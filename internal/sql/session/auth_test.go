@@ -137,6 +137,15 @@ func TestRolesOwnershipAndUsers(t *testing.T) {
 	if _, err := execAs(s, "alice", "d", "DROP TABLE b"); errcode.Of(err) != errcode.PermissionDenied {
 		t.Fatalf("alice drops bob's table: %v", err)
 	}
+	// CREATE TABLE IF NOT EXISTS of an existing table does not make its
+	// user the owner.
+	mustExec(t, s, session.Request{Database: "d", SQL: "GRANT CREATE ON DATABASE d TO alice"})
+	if _, err := execAs(s, "alice", "d", "CREATE TABLE IF NOT EXISTS b (id INT64 PRIMARY KEY)"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := execAs(s, "alice", "d", "DROP TABLE b"); errcode.Of(err) != errcode.PermissionDenied {
+		t.Fatalf("alice owns bob's table after CREATE TABLE IF NOT EXISTS: %v", err)
+	}
 	// ALTER USER: self allowed, others not; an admin role member may.
 	if _, err := execAs(s, "alice", "", "ALTER USER alice PASSWORD 'new'"); err != nil {
 		t.Fatal(err)

@@ -240,7 +240,7 @@ func (s *Server) Execute(ctx context.Context, req Request) (*Result, error) {
 	env := &eval.Env{Params: req.Params, Now: s.cfg.Clock()}
 	user := UserFrom(ctx)
 	run := func(ctx context.Context, txn catalog.Txn) (*exec.Result, error) {
-		checker, err := checkStatement(ctx, txn, user, req.Database, stmt)
+		authz, err := checkStatement(ctx, txn, user, req.Database, stmt)
 		if err != nil {
 			return nil, asStatementError(err)
 		}
@@ -248,7 +248,7 @@ func (s *Server) Execute(ctx context.Context, req Request) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := afterStatement(ctx, txn, checker, req.Database, stmt, res); err != nil {
+		if err := afterStatement(ctx, txn, authz, req.Database, stmt, res); err != nil {
 			return nil, err
 		}
 		return res, nil
