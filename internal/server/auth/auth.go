@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"log/slog"
 	"net"
+	"runtime"
 	"sync"
 	"time"
 
@@ -61,6 +62,9 @@ type Authenticator struct {
 	cfg     Config
 	secret  [32]byte // keys the fake salts of unknown users
 	metrics *metrics
+	// derive bounds concurrent PBKDF2 derivations (HTTP Basic checks), so a
+	// flood of password guesses cannot take every core from queries.
+	derive chan struct{}
 
 	mu struct {
 		sync.Mutex
@@ -106,7 +110,7 @@ func New(cfg Config) (*Authenticator, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	a := &Authenticator{cfg: cfg}
+	a := &Authenticator{cfg: cfg, derive: make(chan struct{}, max(1, runtime.GOMAXPROCS(0)/2))}
 	if _, err := rand.Read(a.secret[:]); err != nil {
 		return nil, err
 	}
@@ -254,7 +258,13 @@ func (a *Authenticator) Password(ctx context.Context, remote net.Addr, user, pas
 	if !known {
 		v = a.fakeVerifier(user)
 	}
+	select {
+	case a.derive <- struct{}{}:
+	case <-ctx.Done():
+		return "", errcode.New(errcode.AuthFailed, "authentication did not finish in time")
+	}
 	ok := v.CheckPassword(password) && known
+	<-a.derive
 	if !ok {
 		return "", a.fail(ctx, "http", host, user)
 	}

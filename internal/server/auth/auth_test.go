@@ -320,3 +320,31 @@ func TestMalformedSCRAM(t *testing.T) {
 		t.Errorf("finish before start: %v", err)
 	}
 }
+
+// TestManyWrongPasswords: concurrent guesses all fail, are all counted,
+// and the right password still works afterwards.
+func TestManyWrongPasswords(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, Config{FailureDelay: time.Microsecond, MaxFailureDelay: time.Microsecond})
+	setPassword(t, f.db, "alice", "pw")
+	const guesses = 200
+	errs := make(chan error, guesses)
+	for i := range guesses {
+		go func() {
+			host := &net.TCPAddr{IP: net.IPv4(10, 0, byte(i/250), byte(i%250)), Port: 1}
+			_, err := f.a.Password(ctx, host, "alice", "guess"+string(rune('a'+i%26)))
+			errs <- err
+		}()
+	}
+	for range guesses {
+		if err := <-errs; errcode.Of(err) != errcode.AuthFailed {
+			t.Fatalf("a guess got %v", err)
+		}
+	}
+	if got := f.count("http", "failure"); got != guesses {
+		t.Fatalf("failures counted %v, want %d", got, guesses)
+	}
+	if _, err := f.a.Password(ctx, remote, "alice", "pw"); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -14,6 +14,9 @@
 //     answer and before the next attempt of the same pair is checked; the
 //     wait holds only that request's goroutine, never a lock, so other
 //     clients are not blocked;
+//   - at most GOMAXPROCS/2 (at least 1) HTTP password checks derive keys
+//     at once, so a flood of guesses leaves cores to queries; SCRAM puts
+//     the key derivation on the client and costs the server only HMACs;
 //   - verified HTTP credentials are cached by SHA-256(user, password) for
 //     CacheTTL (bounded to CacheSize entries), so a request does not pay
 //     the PBKDF2 cost each time; Invalidate (called when this node changes

@@ -29,6 +29,28 @@ func NewChecker(ctx context.Context, kv catalog.KV, user string) (*Checker, erro
 // User is the user the checker answers for.
 func (c *Checker) User() string { return c.user }
 
+// VisibleDatabases returns the ids of the databases on which the user, or
+// one of its roles, holds some privilege (on the database or a table of
+// it); nil with all=true for admins.
+func (c *Checker) VisibleDatabases(ctx context.Context) (ids map[uint32]bool, all bool, err error) {
+	if c.admin {
+		return nil, true, nil
+	}
+	grants, err := ListGrants(ctx, c.kv)
+	if err != nil {
+		return nil, false, err
+	}
+	ids = map[uint32]bool{}
+	for _, g := range grants {
+		for _, p := range c.principals {
+			if g.Grantee == p && g.Priv != 0 {
+				ids[g.Object.DBID] = true
+			}
+		}
+	}
+	return ids, false, nil
+}
+
 // Admin reports whether the user is root or a member of admin.
 func (c *Checker) Admin() bool { return c.admin }
 

@@ -102,7 +102,13 @@ func afterStatement(ctx context.Context, txn catalog.Txn, a stmtAuth, database s
 		}
 		return privilege.Grant(ctx, txn, privilege.Object{DBID: db.ID}, checker.User(), privilege.PrivOwner)
 	case *ast.Show:
-		if s.What != "TABLES" || res == nil || checker.Admin() {
+		if res == nil || checker.Admin() {
+			return nil
+		}
+		if s.What == "DATABASES" {
+			return filterDatabases(ctx, txn, checker, res)
+		}
+		if s.What != "TABLES" {
 			return nil
 		}
 		db, err := catalog.GetDatabase(ctx, txn, database)
@@ -128,6 +134,27 @@ func afterStatement(ctx context.Context, txn catalog.Txn, a stmtAuth, database s
 		}
 		res.Rows = visible
 	}
+	return nil
+}
+
+// filterDatabases keeps in a SHOW DATABASES result the databases the user
+// holds some privilege in.
+func filterDatabases(ctx context.Context, txn catalog.Txn, checker *privilege.Checker, res *exec.Result) error {
+	visible, all, err := checker.VisibleDatabases(ctx)
+	if err != nil || all {
+		return err
+	}
+	kept := res.Rows[:0]
+	for _, row := range res.Rows {
+		db, err := catalog.GetDatabase(ctx, txn, row[0].Str)
+		if err != nil {
+			continue // dropped meanwhile
+		}
+		if visible[db.ID] {
+			kept = append(kept, row)
+		}
+	}
+	res.Rows = kept
 	return nil
 }
 

@@ -87,6 +87,11 @@ func TestSelectOnlyUser(t *testing.T) {
 	if err != nil || rowsText(res) != "pub\n" {
 		t.Fatalf("SHOW TABLES as reader: %q %v", rowsText(res), err)
 	}
+	mustExec(t, s, session.Request{SQL: "CREATE DATABASE hidden"})
+	res, err = execAs(s, "reader", "d", "SHOW DATABASES")
+	if err != nil || rowsText(res) != "d\n" {
+		t.Fatalf("SHOW DATABASES as reader: %q %v", rowsText(res), err)
+	}
 	res = mustExec(t, s, session.Request{Database: "d", SQL: "SHOW TABLES"})
 	if rowsText(res) != "pub\nsecret\n" {
 		t.Fatalf("SHOW TABLES as root: %q", rowsText(res))
