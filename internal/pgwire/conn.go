@@ -158,6 +158,10 @@ func (c *conn) startup() (ok bool, err error) {
 			c.srv.cancelRequest(m.ProcessID, m.SecretKey)
 			return false, nil
 		case *pgproto3.StartupMessage:
+			if _, secure := c.nc.(*tls.Conn); c.srv.cfg.RequireTLS && !secure {
+				c.sendFatal("28000", errcode.New(errcode.AuthFailed, "SSL required: this server accepts only TLS connections (sslmode=require or stronger)"))
+				return false, errors.New("pgwire: startup without TLS refused")
+			}
 			return c.startupMessage(m)
 		default:
 			return false, fmt.Errorf("pgwire: unexpected startup message %T", msg)

@@ -42,6 +42,9 @@ type Config struct {
 	// Auth authenticates connections (auth.go); nil trusts every
 	// connection as root.
 	Auth Authenticator
+	// RequireTLS refuses a startup message that did not come over TLS
+	// (FATAL 28000 "SSL required"); it needs TLS.
+	RequireTLS bool
 }
 
 // Defaults of Config.
@@ -76,6 +79,9 @@ type Server struct {
 func New(cfg Config) (*Server, error) {
 	if cfg.Executor == nil {
 		return nil, errors.New("pgwire: Config.Executor is required")
+	}
+	if cfg.RequireTLS && cfg.TLS == nil {
+		return nil, errors.New("pgwire: Config.RequireTLS needs Config.TLS")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)

@@ -52,6 +52,8 @@ func (n *Node) servePGWire(ln net.Listener) error {
 		TLS:      tlsConfig,
 		Logger:   n.logger.With("component", "pgwire"),
 		Auth:     pgAuth{n.auth},
+		// With TLS configured, plaintext pgwire is refused (docs/security.md).
+		RequireTLS: tlsConfig != nil,
 	})
 	if err != nil {
 		return err
