@@ -50,6 +50,7 @@ type startOptions struct {
 	tlsCert           string
 	tlsKey            string
 	rootPasswordFile  string
+	certsDir          string
 	insecure          bool
 }
 
@@ -91,6 +92,7 @@ func addStartFlags(cmd *cobra.Command) *startOptions {
 	fs.IntVar(&o.pgPort, "pg-port", def.PGPort, "PostgreSQL wire protocol port (0 = off)")
 	fs.StringVar(&o.tlsCert, "tls-cert", "", "PEM certificate; with --tls-key, HTTP and pgwire serve TLS")
 	fs.StringVar(&o.tlsKey, "tls-key", "", "PEM private key")
+	fs.StringVar(&o.certsDir, "certs-dir", "", "directory of node.crt/node.key (camusdb cert); sets --tls-cert/--tls-key")
 	fs.StringVar(&o.rootPasswordFile, "root-password-file", "", "file holding root's password, applied at start while root has none")
 	fs.BoolVar(&o.insecure, "insecure", false, "let a node reachable from the network run without TLS and a root password (not recommended)")
 	return o
@@ -149,12 +151,16 @@ func (o *startOptions) loadConfig() (server.Config, error) {
 	if set("tls-key") {
 		cfg.TLSKey = o.tlsKey
 	}
+	if set("certs-dir") {
+		cfg.CertsDir = o.certsDir
+	}
 	if set("root-password-file") {
 		cfg.RootPasswordFile = o.rootPasswordFile
 	}
 	if set("insecure") {
 		cfg.Insecure = o.insecure
 	}
+	cfg.ResolveCertsDir()
 	if err := cfg.Validate(); err != nil {
 		return server.Config{}, err
 	}

@@ -53,7 +53,7 @@ func (c Config) CheckExposure() error {
 		}
 		var missing []string
 		if c.TLSCert == "" {
-			missing = append(missing, "tls_cert/tls_key (--tls-cert/--tls-key)")
+			missing = append(missing, "tls_cert/tls_key or certs_dir (--tls-cert/--tls-key, --certs-dir)")
 		}
 		if c.RootPasswordFile == "" {
 			missing = append(missing, "root_password_file (--root-password-file)")

@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
@@ -84,6 +85,10 @@ type Config struct {
 	// serve TLS.
 	TLSCert string `yaml:"tls_cert"`
 	TLSKey  string `yaml:"tls_key"`
+	// CertsDir holds ca.crt, node.crt and node.key (camusdb cert ...); when
+	// set, tls_cert and tls_key default to its node.crt and node.key
+	// (ResolveCertsDir).
+	CertsDir string `yaml:"certs_dir"`
 	// RootPasswordFile holds root's password; it is applied at start while
 	// root has none (auth.go). Required off loopback unless Insecure.
 	RootPasswordFile string `yaml:"root_password_file"`
@@ -357,6 +362,16 @@ func ParseLogLevel(s string) (slog.Level, bool) {
 		return slog.LevelError, true
 	}
 	return slog.LevelInfo, false
+}
+
+// ResolveCertsDir fills tls_cert/tls_key from certs_dir when they are not
+// set; Validate then checks that the files exist.
+func (c *Config) ResolveCertsDir() {
+	if c.CertsDir == "" || c.TLSCert != "" || c.TLSKey != "" {
+		return
+	}
+	c.TLSCert = filepath.Join(c.CertsDir, "node.crt")
+	c.TLSKey = filepath.Join(c.CertsDir, "node.key")
 }
 
 // Validate checks every rule of SPEC §1.1 (and of our extra keys) and returns

@@ -56,6 +56,7 @@ type Node struct {
 // NewNode validates cfg and builds a node; nothing is opened, bound or
 // started until Start.
 func NewNode(cfg Config, logger *slog.Logger) (*Node, error) {
+	cfg.ResolveCertsDir()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}

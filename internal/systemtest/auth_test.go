@@ -2,6 +2,8 @@ package systemtest
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"io"
 	"net/http"
@@ -175,5 +177,70 @@ func TestRootPasswordFile(t *testing.T) {
 	}
 	if out, err := run("wrong"); err == nil || !strings.Contains(out, "password authentication failed") {
 		t.Fatalf("psql with a wrong password: %v\n%s", err, out)
+	}
+}
+
+// A node reachable from the network with certificates from `camusdb cert`
+// and a root password starts without --insecure: HTTPS verifies against
+// the cluster CA, pgwire works with sslmode=verify-full and refuses
+// sslmode=disable (28000).
+func TestSecureNodeWithCertificates(t *testing.T) {
+	dir := t.TempDir()
+	certs := filepath.Join(dir, "certs")
+	ctx := ctxT(t)
+	for _, args := range [][]string{{"create-ca"}, {"create-node", "127.0.0.1", "localhost"}, {"create-client", "root"}} {
+		cmd := exec.CommandContext(ctx, filepath.Join(binDir, "camusdb"), append([]string{"cert", "--certs-dir", certs}, args...)...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("camusdb cert %v: %v\n%s", args, err, out)
+		}
+	}
+	// Never overwrite.
+	if out, err := exec.CommandContext(ctx, filepath.Join(binDir, "camusdb"), "cert", "--certs-dir", certs, "create-ca").CombinedOutput(); err == nil {
+		t.Fatalf("create-ca over an existing CA succeeded:\n%s", out)
+	}
+	pwFile := filepath.Join(dir, "root.pw")
+	if err := os.WriteFile(pwFile, []byte("pw"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, pgPort, _ := strings.Cut(freePorts(t, 1)[0], ":")
+	n := startNode(t, filepath.Join(dir, "data"), "--http-host", "0.0.0.0", "--certs-dir", certs,
+		"--root-password-file", pwFile, "--pg-port", pgPort)
+	port := n.addr[strings.LastIndex(n.addr, ":")+1:]
+
+	caPEM, err := os.ReadFile(filepath.Join(certs, "ca.crt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(caPEM)
+	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	defer hc.CloseIdleConnections()
+	post := func(userinfo string) int {
+		req, _ := http.NewRequest(http.MethodPost, "https://127.0.0.1:"+port+"/create-db", strings.NewReader(`{"databaseName":"shop","ifNotExists":true}`))
+		if user, pw, ok := strings.Cut(userinfo, ":"); ok {
+			req.SetBasicAuth(user, pw)
+		}
+		resp, err := hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := post(""); got != 401 {
+		t.Fatalf("HTTPS without credentials: %d", got)
+	}
+	if got := post("root:pw"); got != 200 {
+		t.Fatalf("HTTPS with credentials: %d", got)
+	}
+	base := "postgres://root:pw@127.0.0.1:" + pgPort + "/shop?sslrootcert=" + filepath.Join(certs, "ca.crt")
+	conn, err := pgx.Connect(ctx, base+"&sslmode=verify-full")
+	if err != nil {
+		t.Fatalf("sslmode=verify-full: %v", err)
+	}
+	conn.Close(ctx)
+	if _, err := pgx.Connect(ctx, base+"&sslmode=disable"); err == nil || !strings.Contains(err.Error(), "28000") {
+		t.Fatalf("sslmode=disable: %v", err)
 	}
 }
