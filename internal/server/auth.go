@@ -2,9 +2,12 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -52,14 +55,18 @@ func (c Config) CheckExposure() error {
 			continue
 		}
 		var missing []string
-		if c.TLSCert == "" {
+		switch {
+		case h.key == "raft_host" && c.CertsDir == "":
+			// Node-to-node mutual TLS needs the cluster CA of certs_dir.
+			missing = append(missing, "certs_dir (--certs-dir) for node-to-node mutual TLS")
+		case c.TLSCert == "":
 			missing = append(missing, "tls_cert/tls_key or certs_dir (--tls-cert/--tls-key, --certs-dir)")
 		}
 		if c.RootPasswordFile == "" {
 			missing = append(missing, "root_password_file (--root-password-file)")
 		}
 		if len(missing) == 0 {
-			return nil
+			continue
 		}
 		return errcode.New(errcode.InvalidConfig,
 			"invalid configuration: %s: %q is not a loopback address, and a node reachable from the network needs %s; "+
@@ -183,6 +190,30 @@ func setRootPasswordIfUnset(ctx context.Context, c *core, password string) error
 		return err
 	}
 	return txn.Commit(ctx)
+}
+
+// nodeTLS returns the mutual-TLS configurations of node-to-node traffic:
+// with certs_dir, the node presents node.crt and accepts only peers whose
+// certificate the cluster CA (ca.crt) signed; without it, nil (plaintext).
+func (n *Node) nodeTLS() (server, client *tls.Config, err error) {
+	if n.cfg.CertsDir == "" {
+		return nil, nil, nil
+	}
+	cert, err := tls.LoadX509KeyPair(n.cfg.TLSCert, n.cfg.TLSKey)
+	if err != nil {
+		return nil, nil, errcode.New(errcode.InvalidConfig, "invalid configuration: certs_dir: %v", err)
+	}
+	caPEM, err := os.ReadFile(filepath.Join(n.cfg.CertsDir, auth.CACertFile))
+	if err != nil {
+		return nil, nil, errcode.New(errcode.InvalidConfig, "invalid configuration: certs_dir: %v", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(caPEM) {
+		return nil, nil, errcode.New(errcode.InvalidConfig, "invalid configuration: certs_dir: %s holds no certificate", auth.CACertFile)
+	}
+	server = &tls.Config{Certificates: []tls.Certificate{cert}, ClientCAs: pool, ClientAuth: tls.RequireAndVerifyClientCert, MinVersion: tls.VersionTLS13}
+	client = &tls.Config{Certificates: []tls.Certificate{cert}, RootCAs: pool, MinVersion: tls.VersionTLS13}
+	return server, client, nil
 }
 
 // pgAuth gives the authenticator the shape pgwire declares.

@@ -74,11 +74,17 @@ func (n *Node) openCluster(clock *hlc.Clock) (*clusterNode, error) {
 	for i, p := range peers {
 		rpcPeers[i] = rpc.Peer{ID: p.id, Addr: p.raftAddr}
 	}
+	serverTLS, clientTLS, err := n.nodeTLS() // auth.go: mutual TLS with certs_dir
+	if err != nil {
+		return nil, err
+	}
 	nw, err := rpc.NewNetwork(rpc.Config{
-		NodeID: n.cfg.EffectiveNodeID(),
-		Peers:  rpcPeers,
-		Clock:  clock,
-		Logger: n.logger.With("component", "rpc"),
+		NodeID:    n.cfg.EffectiveNodeID(),
+		Peers:     rpcPeers,
+		Clock:     clock,
+		Logger:    n.logger.With("component", "rpc"),
+		ServerTLS: serverTLS,
+		ClientTLS: clientTLS,
 	})
 	if err != nil {
 		return nil, err

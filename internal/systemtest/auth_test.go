@@ -5,16 +5,20 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/camusdb/camusdb-go/internal/util/testutil"
 )
 
 // docs/security.md "Defaults": a node listening beyond loopback without
@@ -243,4 +247,81 @@ func TestSecureNodeWithCertificates(t *testing.T) {
 	if _, err := pgx.Connect(ctx, base+"&sslmode=disable"); err == nil || !strings.Contains(err.Error(), "28000") {
 		t.Fatalf("sslmode=disable: %v", err)
 	}
+}
+
+// A 3-node cluster whose nodes share a certs_dir: node-to-node traffic is
+// mutual TLS, HTTP is HTTPS and every request authenticates; a write on
+// one node is read on another.
+func TestClusterWithCertificates(t *testing.T) {
+	dir := t.TempDir()
+	certs := filepath.Join(dir, "certs")
+	ctx := ctxT(t)
+	for _, args := range [][]string{{"create-ca"}, {"create-node", "127.0.0.1"}} {
+		cmd := exec.CommandContext(ctx, filepath.Join(binDir, "camusdb"), append([]string{"cert", "--certs-dir", certs}, args...)...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("camusdb cert %v: %v\n%s", args, err, out)
+		}
+	}
+	pwFile := filepath.Join(dir, "root.pw")
+	if err := os.WriteFile(pwFile, []byte("pw"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	raft, httpAddrs := freePorts(t, 3), freePorts(t, 3)
+	nodes := make([]*node, 3)
+	for i := range nodes {
+		_, raftPort, _ := strings.Cut(raft[i], ":")
+		_, httpPort, _ := strings.Cut(httpAddrs[i], ":")
+		nodes[i] = &node{t: t, dataDir: t.TempDir(), args: []string{"start",
+			"--raft-host", "127.0.0.1", "--raft-port", raftPort, "--raft-nodename", fmt.Sprintf("n%d", i+1),
+			"--http-host", "127.0.0.1", "--http-port", httpPort, "--pg-port", "0",
+			"--initial-cluster", strings.Join(raft, ","), "--http-peers", strings.Join(httpAddrs, ","),
+			"--certs-dir", certs, "--root-password-file", pwFile}}
+		nodes[i].args = append(nodes[i].args, "--data-dir", nodes[i].dataDir)
+		t.Cleanup(nodes[i].kill)
+	}
+	var wg sync.WaitGroup
+	for _, nd := range nodes {
+		wg.Add(1)
+		go func() { defer wg.Done(); nd.start() }()
+	}
+	wg.Wait()
+
+	caPEM, err := os.ReadFile(filepath.Join(certs, "ca.crt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(caPEM)
+	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	defer hc.CloseIdleConnections()
+	post := func(nd *node, path, body string) (int, string) {
+		req, _ := http.NewRequest(http.MethodPost, "https://"+nd.addr+path, strings.NewReader(body))
+		req.SetBasicAuth("root", "pw")
+		resp, err := hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	for _, step := range []struct {
+		nd         *node
+		path, body string
+	}{
+		{nodes[0], "/create-db", `{"databaseName":"d"}`},
+		{nodes[0], "/execute-sql-ddl", `{"databaseName":"d","sql":"CREATE TABLE t (id INT64 PRIMARY KEY)"}`},
+		{nodes[1], "/execute-sql-non-query", `{"databaseName":"d","sql":"INSERT INTO t VALUES (42)"}`},
+	} {
+		if code, body := post(step.nd, step.path, step.body); code != 200 {
+			t.Fatalf("%s on %s: %d %s", step.path, step.nd.addr, code, body)
+		}
+	}
+	testutil.SucceedsSoon(t, 30*time.Second, func() error {
+		code, body := post(nodes[2], "/execute-sql-query", `{"databaseName":"d","sql":"SELECT id FROM t"}`)
+		if code != 200 || !strings.Contains(body, "42") {
+			return fmt.Errorf("read on node 3: %d %s", code, body)
+		}
+		return nil
+	})
 }
