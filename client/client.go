@@ -3,6 +3,7 @@ package client
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -36,6 +37,7 @@ type options struct {
 	downFor             time.Duration
 	user, password      string
 	credentials         bool
+	tlsConfig           *tls.Config
 }
 
 // WithHTTPClient makes the client send requests through hc (its own timeouts
@@ -66,6 +68,10 @@ func WithEndpointDownFor(d time.Duration) Option { return func(o *options) { o.d
 func WithCredentials(user, password string) Option {
 	return func(o *options) { o.user, o.password, o.credentials = user, password, true }
 }
+
+// WithTLSConfig sets the TLS configuration of https endpoints, e.g.
+// RootCAs holding the cluster's ca.crt (ignored with WithHTTPClient).
+func WithTLSConfig(cfg *tls.Config) Option { return func(o *options) { o.tlsConfig = cfg } }
 
 // Client talks to one CamusDB cluster over HTTP. It is safe for concurrent use.
 type Client struct {
@@ -111,6 +117,7 @@ func New(endpoints []string, opts ...Option) *Client {
 				MaxIdleConnsPerHost: o.maxIdleConnsPerHost,
 				IdleConnTimeout:     90 * time.Second,
 				TLSHandshakeTimeout: o.dialTimeout,
+				TLSClientConfig:     o.tlsConfig,
 				ForceAttemptHTTP2:   false,
 			},
 		}

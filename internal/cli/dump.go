@@ -78,6 +78,7 @@ type dumpFlags struct {
 	output     string
 	batchRows  int
 	user       string
+	certsDir   string
 }
 
 // NewDumpCommand builds the camus-dump root command.
@@ -112,7 +113,7 @@ func NewDumpCommand() *cobra.Command {
 	fl.BoolVar(&f.schemaOnly, "schema-only", false, "write only the CREATE statements")
 	fl.BoolVar(&f.dataOnly, "data-only", false, "write only the INSERT statements")
 	fl.StringVarP(&f.output, "output", "o", "", "write the dump to this file (default stdout)")
-	addUserFlag(fl, &f.user)
+	addUserFlag(fl, &f.user, &f.certsDir)
 	fl.IntVar(&f.batchRows, "batch-rows", DumpDefaultBatchRows, "rows per INSERT statement")
 	cmd.MarkFlagsMutuallyExclusive("schema-only", "data-only")
 	return cmd
@@ -135,7 +136,7 @@ func runDumpCommand(cmd *cobra.Command, args []string, f *dumpFlags) error {
 	if len(f.urls) > 0 {
 		endpoints = f.urls
 	}
-	creds, err := resolveCredentials(f.user, conn, cmd.InOrStdin(), cmd.ErrOrStderr())
+	creds, err := resolveCredentials(f.user, f.certsDir, conn, cmd.InOrStdin(), cmd.ErrOrStderr())
 	if err != nil {
 		fmt.Fprintf(cmd.ErrOrStderr(), "camus-dump: %v\n", err)
 		return &shellExitError{code: ShellExitFailed, err: err}

@@ -77,6 +77,7 @@ type shellFlags struct {
 	timing     bool
 	history    string
 	user       string
+	certsDir   string
 }
 
 // NewShellCommand builds the camus-cli root command: the SQL shell.
@@ -116,7 +117,7 @@ func NewShellCommand() *cobra.Command {
 	fl.StringVar(&f.format, "format", shellFormatTable, "result format: table or tsv")
 	fl.BoolVar(&f.timing, "timing", false, "print statement timing (default: on when interactive)")
 	fl.StringVar(&f.history, "history-file", "", "history file (default ~/.camus_cli_history)")
-	addUserFlag(fl, &f.user)
+	addUserFlag(fl, &f.user, &f.certsDir)
 	return cmd
 }
 
@@ -234,7 +235,7 @@ func runShell(cmd *cobra.Command, args []string, f *shellFlags) error {
 	if len(f.urls) > 0 {
 		endpoints = f.urls
 	}
-	creds, err := resolveCredentials(f.user, conn, cmd.InOrStdin(), cmd.ErrOrStderr())
+	creds, err := resolveCredentials(f.user, f.certsDir, conn, cmd.InOrStdin(), cmd.ErrOrStderr())
 	if err != nil {
 		fmt.Fprintf(cmd.ErrOrStderr(), "camus-cli: %v\n", err)
 		return &shellExitError{code: ShellExitFailed, err: err}

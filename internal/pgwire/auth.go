@@ -37,7 +37,8 @@ type AuthExchange interface {
 const saslMechanism = "SCRAM-SHA-256"
 
 // authenticate runs the authentication of the startup phase and returns
-// the session user; ok=false after it sent the FATAL error.
+// the session user ("" without an Authenticator: root). On an error it has
+// sent the FATAL message when the client can still read one.
 func (c *conn) authenticate(ctx context.Context, user string) (sessionUser string, err error) {
 	auth := c.srv.cfg.Auth
 	if auth == nil {

@@ -238,6 +238,12 @@ func TestSecureNodeWithCertificates(t *testing.T) {
 	if got := post("root:pw"); got != 200 {
 		t.Fatalf("HTTPS with credentials: %d", got)
 	}
+	cli := exec.CommandContext(ctx, filepath.Join(binDir, "camus-cli"), "--url", "https://127.0.0.1:"+port,
+		"--certs-dir", certs, "--user", "root", "shop", "-e", "SELECT 40 + 2")
+	cli.Env = append(os.Environ(), "CAMUSDB_PASSWORD=pw", "HOME="+t.TempDir())
+	if out, err := cli.CombinedOutput(); err != nil || !strings.Contains(string(out), "42") {
+		t.Fatalf("camus-cli over HTTPS with --certs-dir: %v\n%s", err, out)
+	}
 	base := "postgres://root:pw@127.0.0.1:" + pgPort + "/shop?sslrootcert=" + filepath.Join(certs, "ca.crt")
 	conn, err := pgx.Connect(ctx, base+"&sslmode=verify-full")
 	if err != nil {
