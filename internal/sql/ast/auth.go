@@ -55,10 +55,14 @@ type GrantPrivileges struct {
 // ShowUsers is SHOW USERS (also SHOW ROLES).
 type ShowUsers struct{ At Pos }
 
-// ShowGrants is SHOW GRANTS [FOR name]; For is "" for the current user.
+// ShowGrants is SHOW GRANTS [ON [TABLE] t | ON DATABASE d] [FOR name].
+// Without ON and FOR it shows the current user's grants; On names the
+// object ("" = every object).
 type ShowGrants struct {
-	At  Pos
-	For string
+	At         Pos
+	On         string
+	OnDatabase bool
+	For        string
 }
 
 func (n *CreateUser) Position() Pos      { return n.At }
@@ -166,6 +170,14 @@ func (f *formatter) authStatement(s Statement) bool {
 		f.WriteString("SHOW USERS")
 	case *ShowGrants:
 		f.WriteString("SHOW GRANTS")
+		if s.On != "" {
+			if s.OnDatabase {
+				f.WriteString(" ON DATABASE ")
+			} else {
+				f.WriteString(" ON TABLE ")
+			}
+			f.ident(s.On)
+		}
 		if s.For != "" {
 			f.WriteString(" FOR ")
 			f.ident(s.For)

@@ -183,6 +183,17 @@ func (p *parser) parseShowAuth(start *token) (stmt ast.Statement, ok bool, err e
 		return &ast.ShowUsers{At: start.at()}, true, nil
 	case p.acceptWord("grants"):
 		s := &ast.ShowGrants{At: start.at()}
+		if p.acceptKw(kwOn) {
+			what := "table name"
+			switch {
+			case p.acceptKw(kwDatabase):
+				s.OnDatabase, what = true, "database name"
+			case p.acceptKw(kwTable):
+			}
+			if s.On, err = p.ident(what); err != nil {
+				return nil, true, err
+			}
+		}
 		if p.acceptWord("for") {
 			if s.For, err = p.ident("user or role name"); err != nil {
 				return nil, true, err

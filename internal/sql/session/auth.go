@@ -261,7 +261,7 @@ func runAuthStatement(ctx context.Context, txn catalog.Txn, c *privilege.Checker
 	case *ast.ShowUsers:
 		return showUsers(ctx, txn)
 	case *ast.ShowGrants:
-		return showGrants(ctx, txn, c, st)
+		return showGrants(ctx, txn, c, database, st)
 	}
 	return nil, errcode.New(errcode.Internal, "unhandled statement %T", stmt)
 }
@@ -375,17 +375,39 @@ func showUsers(ctx context.Context, txn catalog.Txn) (*exec.Result, error) {
 
 // showGrants lists the object grants of a user (default: the current
 // one) and its roles; only admins may look at other users.
-func showGrants(ctx context.Context, txn catalog.Txn, c *privilege.Checker, st *ast.ShowGrants) (*exec.Result, error) {
+func showGrants(ctx context.Context, txn catalog.Txn, c *privilege.Checker, database string, st *ast.ShowGrants) (*exec.Result, error) {
 	target := st.For
-	if target == "" {
-		target = c.User()
+	if target == "" && (st.On == "" || !c.Admin()) {
+		target = c.User() // non-admins see only their own grants
 	}
-	if target != c.User() && !c.Admin() {
+	if target != c.User() && target != "" && !c.Admin() {
 		return nil, privilege.Denied(c.User(), "only admins may show the grants of other users")
 	}
-	principals, err := privilege.Principals(ctx, txn, target)
-	if err != nil {
-		return nil, err
+	var principals []string // nil: every grantee (admins, SHOW GRANTS ON ...)
+	if target != "" {
+		var err error
+		if principals, err = privilege.Principals(ctx, txn, target); err != nil {
+			return nil, err
+		}
+	}
+	var on *privilege.Object
+	if st.On != "" {
+		dbName := database
+		if st.OnDatabase {
+			dbName = st.On
+		}
+		db, err := catalog.GetDatabase(ctx, txn, dbName)
+		if err != nil {
+			return nil, err
+		}
+		on = &privilege.Object{DBID: db.ID}
+		if !st.OnDatabase {
+			t, err := catalog.GetTable(ctx, txn, db.ID, st.On)
+			if err != nil {
+				return nil, err
+			}
+			on.TableID = t.ID
+		}
 	}
 	grants, err := privilege.ListGrants(ctx, txn)
 	if err != nil {
@@ -409,7 +431,7 @@ func showGrants(ctx context.Context, txn catalog.Txn, c *privilege.Checker, st *
 	}
 	res := &exec.Result{Kind: exec.Rows, Columns: stringCols("grantee", "database", "table", "privileges")}
 	for _, g := range grants {
-		if !contains(principals, g.Grantee) {
+		if (principals != nil && !contains(principals, g.Grantee)) || (on != nil && g.Object != *on) {
 			continue
 		}
 		dbName, ok := dbNames[g.Object.DBID]
@@ -426,7 +448,7 @@ func showGrants(ctx context.Context, txn catalog.Txn, c *privilege.Checker, st *
 			types.NewString(g.Grantee), types.NewString(dbName), types.NewString(table), types.NewString(g.Priv.String()),
 		})
 	}
-	if privilege.IsAdmin(principals) {
+	if principals != nil && on == nil && privilege.IsAdmin(principals) {
 		res.Rows = append(res.Rows, []types.Value{types.NewString(target), types.NewString("*"), types.NewString("*"), types.NewString("ALL (admin)")})
 	}
 	sort.SliceStable(res.Rows, func(i, j int) bool {

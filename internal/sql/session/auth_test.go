@@ -100,6 +100,14 @@ func TestSelectOnlyUser(t *testing.T) {
 	if err != nil || rowsText(res) != "reader|d|pub|SELECT\n" {
 		t.Fatalf("SHOW GRANTS: %q %v", rowsText(res), err)
 	}
+	res = mustExec(t, s, session.Request{Database: "d", SQL: "SHOW GRANTS ON TABLE pub"})
+	if rowsText(res) != "reader|d|pub|SELECT\n" {
+		t.Fatalf("SHOW GRANTS ON TABLE pub: %q", rowsText(res))
+	}
+	res = mustExec(t, s, session.Request{Database: "d", SQL: "SHOW GRANTS ON secret"})
+	if rowsText(res) != "" {
+		t.Fatalf("SHOW GRANTS ON secret: %q", rowsText(res))
+	}
 	// Revoking takes the read away.
 	mustExec(t, s, session.Request{Database: "d", SQL: "REVOKE SELECT ON pub FROM reader"})
 	if _, err := execAs(s, "reader", "d", "SELECT v FROM pub"); errcode.Of(err) != errcode.PermissionDenied {
