@@ -116,6 +116,16 @@ func TestRootPasswordFile(t *testing.T) {
 	if r := basicPost(t, n.url(), "root:s3cret!", query, "/execute-sql-query"); r.status != 200 {
 		t.Fatalf("right password: %d %s", r.status, r.body)
 	}
+	// Failures show in /metrics, which needs no credentials.
+	resp, err := http.Get(n.url() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(metrics), `camusdb_auth_attempts_total{protocol="http",result="failure"} 2`) {
+		t.Fatalf("/metrics lacks the failed logins:\n%s", metrics)
+	}
 	if r := basicPost(t, n.url(), "root:s3cret!", `{"databaseName":"shop"}`, "/create-db"); r.status != 200 {
 		t.Fatalf("create-db: %d %s", r.status, r.body)
 	}
