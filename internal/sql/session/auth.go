@@ -266,10 +266,15 @@ func runAuthStatement(ctx context.Context, txn catalog.Txn, c *privilege.Checker
 	return nil, errcode.New(errcode.Internal, "unhandled statement %T", stmt)
 }
 
-// newVerifier derives a SCRAM verifier; an empty password is refused.
+// newVerifier derives a SCRAM verifier; an empty password is refused. A
+// password that is itself a SCRAM-SHA-256 verifier (as PostgreSQL prints
+// them) is stored as given, so a password can be set without sending it.
 func newVerifier(password string) (privilege.Verifier, error) {
 	if password == "" {
 		return privilege.Verifier{}, errcode.New(errcode.InvalidInput, "the password must not be empty")
+	}
+	if v, err := privilege.ParseVerifier(password); err == nil {
+		return v, nil
 	}
 	v, err := privilege.NewVerifier(password)
 	if err != nil {

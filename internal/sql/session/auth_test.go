@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/camusdb/camusdb-go/internal/sql/catalog/catalogtest"
+	"github.com/camusdb/camusdb-go/internal/sql/privilege"
 	"github.com/camusdb/camusdb-go/internal/sql/session"
 	"github.com/camusdb/camusdb-go/internal/util/errcode"
 )
@@ -226,5 +227,32 @@ func TestExplicitTxnBelongsToItsUser(t *testing.T) {
 	}
 	if err := s.Rollback(context.Background(), h); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A password that is a SCRAM verifier is stored as given (PostgreSQL does
+// the same), so the original password logs in and is never sent.
+func TestVerifierAsPassword(t *testing.T) {
+	db := catalogtest.NewMemDB()
+	s := session.NewServer(db, session.Config{})
+	defer s.Close()
+	v, err := privilege.NewVerifier("original")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, s, session.Request{SQL: "CREATE USER bob WITH PASSWORD '" + v.String() + "'"})
+	ctx := context.Background()
+	txn, err := db.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = txn.Rollback(ctx) }()
+	u, err := privilege.GetUser(ctx, txn, "bob")
+	if err != nil || u.Verifier != v.String() {
+		t.Fatalf("stored %v %v", u, err)
+	}
+	stored, _ := privilege.ParseVerifier(u.Verifier)
+	if !stored.CheckPassword("original") {
+		t.Fatal("the original password does not match")
 	}
 }
