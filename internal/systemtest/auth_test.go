@@ -11,8 +11,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -340,4 +342,87 @@ func TestClusterWithCertificates(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// 10,000 wrong passwords (CAMUS_LONG=1): none succeeds, every one is
+// counted in /metrics, and an authenticated client keeps being served
+// meanwhile (its point-query latency is logged, not asserted).
+func TestManyWrongPasswordsLong(t *testing.T) {
+	if os.Getenv("CAMUS_LONG") == "" {
+		t.Skip("set CAMUS_LONG=1")
+	}
+	dir := t.TempDir()
+	pwFile := filepath.Join(dir, "root.pw")
+	if err := os.WriteFile(pwFile, []byte("pw"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	n := startNode(t, filepath.Join(dir, "data"), "--root-password-file", pwFile)
+	for _, step := range []struct{ path, body string }{
+		{"/create-db", `{"databaseName":"d"}`},
+		{"/execute-sql-ddl", `{"databaseName":"d","sql":"CREATE TABLE t (id INT64 PRIMARY KEY, v STRING)"}`},
+		{"/execute-sql-non-query", `{"databaseName":"d","sql":"INSERT INTO t VALUES (1, 'x')"}`},
+	} {
+		if r := basicPost(t, n.url(), "root:pw", step.body, step.path); r.status != 200 {
+			t.Fatalf("%s: %d %s", step.path, r.status, r.body)
+		}
+	}
+	const attempts, workers = 10_000, 64
+	var next, succeeded, transportErrors atomic.Int64
+	var wg sync.WaitGroup
+	done := make(chan struct{})
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := next.Add(1)
+				if i > attempts {
+					return
+				}
+				// A distinct user per attempt: the per-(host, user) back-off
+				// would otherwise serialise them for hours.
+				req, _ := http.NewRequest(http.MethodPost, n.url()+"/execute-sql-query", strings.NewReader(`{"sql":"SELECT 1"}`))
+				req.SetBasicAuth(fmt.Sprintf("guess%d", i), "wrong")
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					transportErrors.Add(1)
+					continue
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 401 {
+					succeeded.Add(1)
+				}
+			}
+		}()
+	}
+	go func() { wg.Wait(); close(done) }()
+	var latencies []time.Duration
+	for running := true; running; {
+		select {
+		case <-done:
+			running = false
+		default:
+			start := time.Now()
+			if r := basicPost(t, n.url(), "root:pw", `{"databaseName":"d","sql":"SELECT v FROM t WHERE id = 1"}`, "/execute-sql-query"); r.status != 200 {
+				t.Fatalf("point query during the attack: %d %s", r.status, r.body)
+			}
+			latencies = append(latencies, time.Since(start))
+		}
+	}
+	if succeeded.Load() != 0 || transportErrors.Load() != 0 {
+		t.Fatalf("%d wrong passwords were accepted, %d requests failed", succeeded.Load(), transportErrors.Load())
+	}
+	slices.Sort(latencies)
+	t.Logf("point queries during the attack: %d, p50 %v, p99 %v", len(latencies),
+		latencies[len(latencies)/2], latencies[len(latencies)*99/100])
+	resp, err := http.Get(n.url() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(metrics), fmt.Sprintf(`camusdb_auth_attempts_total{protocol="http",result="failure"} %d`, attempts)) {
+		t.Fatalf("/metrics does not count %d failures", attempts)
+	}
 }
