@@ -204,7 +204,22 @@ func runStart(cmd *cobra.Command, opts *startOptions) error {
 	logger.Info(ReadyMessage, "http", node.HTTPAddr(), "node", cfg.EffectiveNodeID(),
 		"mode", modeName(cfg), "data_dir", cfg.DataDir)
 
-	<-ctx.Done()
+	// SIGHUP reloads the TLS key pair (docs/security.md).
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	for waiting := true; waiting; {
+		select {
+		case <-ctx.Done():
+			waiting = false
+		case <-hup:
+			if err := node.ReloadCertificates(); err != nil {
+				logger.Error("reloading certificates failed; the previous ones stay in use", "err", err)
+			} else {
+				logger.Info("certificates reloaded")
+			}
+		}
+	}
+	signal.Stop(hup)
 	stopSignals() // a second signal now kills the process the default way
 	logger.Info("camusdb stopping", "reason", context.Cause(ctx))
 

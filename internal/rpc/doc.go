@@ -27,6 +27,6 @@
 // are mutual TLS: a peer is authenticated by a certificate signed by the
 // cluster CA (both directions), and a handshake failure makes the peer
 // unreachable like a dead one. Without them, traffic is plaintext and peers
-// are not authenticated. Not done: certificate reload, a node-id check
+// are not authenticated. Not done: a node-id check
 // against the certificate (any CA-signed node may claim any peer id).
 package rpc

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/camusdb/camusdb-go/internal/pgwire"
@@ -192,16 +193,63 @@ func setRootPasswordIfUnset(ctx context.Context, c *core, password string) error
 	return txn.Commit(ctx)
 }
 
+// certStore holds the node's key pair for every TLS listener and dialer;
+// ReloadCertificates swaps it (SIGHUP), and new handshakes use the new one.
+type certStore struct {
+	certFile, keyFile string
+	current           atomic.Pointer[tls.Certificate]
+}
+
+func newCertStore(certFile, keyFile string) (*certStore, error) {
+	s := &certStore{certFile: certFile, keyFile: keyFile}
+	if err := s.reload(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *certStore) reload() error {
+	cert, err := tls.LoadX509KeyPair(s.certFile, s.keyFile)
+	if err != nil {
+		return errcode.New(errcode.InvalidConfig, "tls_cert/tls_key: %v", err)
+	}
+	s.current.Store(&cert)
+	return nil
+}
+
+func (s *certStore) serverCert(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+	return s.current.Load(), nil
+}
+
+func (s *certStore) clientCert(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+	return s.current.Load(), nil
+}
+
+// serverTLS is the TLS configuration of the HTTP and pgwire listeners; nil
+// without tls_cert.
+func (n *Node) serverTLS() *tls.Config {
+	if n.certs == nil {
+		return nil
+	}
+	return &tls.Config{GetCertificate: n.certs.serverCert, MinVersion: tls.VersionTLS12}
+}
+
+// ReloadCertificates re-reads tls_cert/tls_key (camusdb reloads them on
+// SIGHUP); connections opened afterwards use them, open ones keep theirs.
+// The cluster CA is not reloaded. A node without TLS does nothing.
+func (n *Node) ReloadCertificates() error {
+	if n.certs == nil {
+		return nil
+	}
+	return n.certs.reload()
+}
+
 // nodeTLS returns the mutual-TLS configurations of node-to-node traffic:
 // with certs_dir, the node presents node.crt and accepts only peers whose
 // certificate the cluster CA (ca.crt) signed; without it, nil (plaintext).
 func (n *Node) nodeTLS() (server, client *tls.Config, err error) {
-	if n.cfg.CertsDir == "" {
+	if n.cfg.CertsDir == "" || n.certs == nil {
 		return nil, nil, nil
-	}
-	cert, err := tls.LoadX509KeyPair(n.cfg.TLSCert, n.cfg.TLSKey)
-	if err != nil {
-		return nil, nil, errcode.New(errcode.InvalidConfig, "invalid configuration: certs_dir: %v", err)
 	}
 	caPEM, err := os.ReadFile(filepath.Join(n.cfg.CertsDir, auth.CACertFile))
 	if err != nil {
@@ -211,8 +259,8 @@ func (n *Node) nodeTLS() (server, client *tls.Config, err error) {
 	if !pool.AppendCertsFromPEM(caPEM) {
 		return nil, nil, errcode.New(errcode.InvalidConfig, "invalid configuration: certs_dir: %s holds no certificate", auth.CACertFile)
 	}
-	server = &tls.Config{Certificates: []tls.Certificate{cert}, ClientCAs: pool, ClientAuth: tls.RequireAndVerifyClientCert, MinVersion: tls.VersionTLS13}
-	client = &tls.Config{Certificates: []tls.Certificate{cert}, RootCAs: pool, MinVersion: tls.VersionTLS13}
+	server = &tls.Config{GetCertificate: n.certs.serverCert, ClientCAs: pool, ClientAuth: tls.RequireAndVerifyClientCert, MinVersion: tls.VersionTLS13}
+	client = &tls.Config{GetClientCertificate: n.certs.clientCert, RootCAs: pool, MinVersion: tls.VersionTLS13}
 	return server, client, nil
 }
 

@@ -34,6 +34,7 @@ type Node struct {
 	core    *core
 	sql     *session.Server
 	auth    *auth.Authenticator // auth.go
+	certs   *certStore          // the node's key pair; nil without TLS (auth.go)
 	forward *forwarder          // cluster mode: sends other nodes' transactions to them (forward.go)
 	api     *httpapi.Server
 	http    *http.Server
@@ -73,6 +74,13 @@ func NewNode(cfg Config, logger *slog.Logger) (*Node, error) {
 func (n *Node) open(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
+	if n.cfg.TLSCert != "" {
+		certs, err := newCertStore(n.cfg.TLSCert, n.cfg.TLSKey)
+		if err != nil {
+			return err
+		}
+		n.certs = certs
+	}
 	cc := coreConfig{
 		DataDir:    n.cfg.DataDir,
 		NodeID:     n.cfg.EffectiveNodeID(),
@@ -207,14 +215,8 @@ func (n *Node) StartContext(ctx context.Context) error {
 		n.closeStack()
 		return fmt.Errorf("server: HTTP listener on %s: %w", n.cfg.HTTPAddr(), err)
 	}
-	if n.cfg.TLSCert != "" {
-		cert, err := tls.LoadX509KeyPair(n.cfg.TLSCert, n.cfg.TLSKey)
-		if err != nil {
-			_ = ln.Close()
-			n.closeStack()
-			return errcode.New(errcode.InvalidConfig, "tls_cert/tls_key: %v", err)
-		}
-		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+	if tlsConfig := n.serverTLS(); tlsConfig != nil {
+		ln = tls.NewListener(ln, tlsConfig)
 	}
 	if err := n.startPGWire(); err != nil {
 		_ = ln.Close()

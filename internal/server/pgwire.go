@@ -2,14 +2,12 @@ package server
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
 	"sync"
 
 	"github.com/camusdb/camusdb-go/internal/pgwire"
-	"github.com/camusdb/camusdb-go/internal/util/errcode"
 )
 
 // pgFrontEnd is the node's PostgreSQL wire protocol listener (SPEC §4).
@@ -39,14 +37,7 @@ func (n *Node) startPGWire() error {
 
 // servePGWire serves pgwire on ln (tests pass an ephemeral listener).
 func (n *Node) servePGWire(ln net.Listener) error {
-	var tlsConfig *tls.Config
-	if n.cfg.TLSCert != "" {
-		cert, err := tls.LoadX509KeyPair(n.cfg.TLSCert, n.cfg.TLSKey)
-		if err != nil {
-			return errcode.New(errcode.InvalidConfig, "tls_cert/tls_key: %v", err)
-		}
-		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-	}
+	tlsConfig := n.serverTLS() // auth.go; nil without tls_cert
 	srv, err := pgwire.New(pgwire.Config{
 		Executor: n.sql,
 		TLS:      tlsConfig,

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -264,6 +265,19 @@ func TestSecureNodeWithCertificates(t *testing.T) {
 	conn.Close(ctx)
 	if _, err := pgx.Connect(ctx, base+"&sslmode=disable"); err == nil || !strings.Contains(err.Error(), "28000") {
 		t.Fatalf("sslmode=disable: %v", err)
+	}
+	// SIGHUP reloads the key pair and the node keeps serving.
+	if err := n.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	testutil.SucceedsSoon(t, 30*time.Second, func() error {
+		if !strings.Contains(n.logs(), "certificates reloaded") {
+			return errors.New("no reload logged yet")
+		}
+		return nil
+	})
+	if got := post("root:pw"); got != 200 {
+		t.Fatalf("HTTPS after SIGHUP: %d", got)
 	}
 }
 
