@@ -70,6 +70,10 @@ type Authenticator struct {
 		sync.Mutex
 		rootHasPassword bool      // latched once true
 		rootCheckedAt   time.Time // last read while false
+		// rootKnown: the state was read successfully at least once; a
+		// later failed read (no leader for the system partition) then
+		// answers with the last known state instead of failing.
+		rootKnown bool
 		cache           map[[32]byte]cacheEntry
 		failures        map[failureKey]*failureState
 	}
@@ -159,6 +163,12 @@ func (a *Authenticator) RootHasPassword(ctx context.Context) (bool, error) {
 	a.mu.Unlock()
 	root, err := a.lookupUser(ctx, privilege.RootUser)
 	if err != nil {
+		a.mu.Lock()
+		known, has := a.mu.rootKnown, a.mu.rootHasPassword
+		a.mu.Unlock()
+		if known {
+			return has, nil
+		}
 		return false, errcode.New(errcode.MustRetry, "cannot read the users table: %v", err)
 	}
 	has := root != nil && root.Verifier != ""
@@ -167,6 +177,7 @@ func (a *Authenticator) RootHasPassword(ctx context.Context) (bool, error) {
 		a.mu.rootHasPassword = true
 	}
 	a.mu.rootCheckedAt = now
+	a.mu.rootKnown = true
 	a.mu.Unlock()
 	return has, nil
 }

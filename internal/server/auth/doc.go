@@ -23,7 +23,9 @@
 //     users) drops them;
 //   - once root has a password it keeps one (ALTER USER cannot empty it),
 //     so "root has a password" is latched; before that it is re-read at
-//     most every RootRecheck.
+//     most every RootRecheck, and when it cannot be read (no leader for the
+//     system partition, e.g. on a minority node) the last state read
+//     stands, so a trusted loopback client can still reach /cluster/status.
 //
 // Passwords and proofs are never logged.
 //
