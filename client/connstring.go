@@ -9,10 +9,14 @@ import (
 type ConnConfig struct {
 	Endpoints []string // empty when the string names none
 	Database  string   // empty when the string names none
+	// User and Password authenticate (client.WithCredentials); empty when
+	// the string names none.
+	User     string
+	Password string
 }
 
 // ParseConnectionString parses "Endpoint=http://h1:5095[,http://h2:5096];Database=db"
-// (SPEC §7). Keys are case-insensitive ("Endpoints" is accepted too), pairs
+// (SPEC §7), optionally with ";User=name;Password=secret". Keys are case-insensitive ("Endpoints" is accepted too), pairs
 // are separated by ';', endpoints by ',' and empty pairs are ignored. An
 // unknown key or a pair without '=' is an error, so typos do not pass silently.
 func ParseConnectionString(s string) (ConnConfig, error) {
@@ -40,8 +44,12 @@ func ParseConnectionString(s string) (ConnConfig, error) {
 			}
 		case "database":
 			cfg.Database = value
+		case "user", "username":
+			cfg.User = value
+		case "password":
+			cfg.Password = value
 		default:
-			return ConnConfig{}, fmt.Errorf("connection string: unknown key %q (want Endpoint or Database)", key)
+			return ConnConfig{}, fmt.Errorf("connection string: unknown key %q (want Endpoint, Database, User or Password)", key)
 		}
 	}
 	return cfg, nil

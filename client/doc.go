@@ -26,8 +26,11 @@
 // BEGIN returns the new transaction in Result.Txn, and COMMIT/ROLLBACK sent
 // as SQL act on the txn argument. Exec and ExecDDL use the dedicated
 // endpoints. ParseConnectionString reads the "Endpoint=...;Database=..."
-// strings of camus-cli and camus-dump; package clienttest is a fake server
-// for tests.
+// strings of camus-cli and camus-dump (with optional User= and Password=);
+// package clienttest is a fake server for tests. WithCredentials
+// authenticates every request (HTTP Basic); wrong credentials are
+// CADB0020, a denied statement CADB0021. WithTLSConfig sets the TLS
+// configuration of https endpoints (RootCAs with the cluster's ca.crt).
 //
 // Values: query results decode the column value objects of SPEC §3.1 into
 // nil (NULL), int64, float64, string, bool, and OIDs as their 24-character

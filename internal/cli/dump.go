@@ -43,7 +43,9 @@ const (
 // DumpOptions configures RunDump. Zero values take the defaults.
 type DumpOptions struct {
 	Endpoints []string // default ShellDefaultURL
-	Database  string   // default ShellDefaultDatabase
+	// Credentials authenticate every request (none by default).
+	Credentials Credentials
+	Database    string // default ShellDefaultDatabase
 	// Tables to dump, in this order (an entry may be a comma-separated
 	// list); empty means every table (SHOW TABLES).
 	Tables     []string
@@ -75,6 +77,8 @@ type dumpFlags struct {
 	dataOnly   bool
 	output     string
 	batchRows  int
+	user       string
+	certsDir   string
 }
 
 // NewDumpCommand builds the camus-dump root command.
@@ -109,6 +113,7 @@ func NewDumpCommand() *cobra.Command {
 	fl.BoolVar(&f.schemaOnly, "schema-only", false, "write only the CREATE statements")
 	fl.BoolVar(&f.dataOnly, "data-only", false, "write only the INSERT statements")
 	fl.StringVarP(&f.output, "output", "o", "", "write the dump to this file (default stdout)")
+	addUserFlag(fl, &f.user, &f.certsDir)
 	fl.IntVar(&f.batchRows, "batch-rows", DumpDefaultBatchRows, "rows per INSERT statement")
 	cmd.MarkFlagsMutuallyExclusive("schema-only", "data-only")
 	return cmd
@@ -131,20 +136,26 @@ func runDumpCommand(cmd *cobra.Command, args []string, f *dumpFlags) error {
 	if len(f.urls) > 0 {
 		endpoints = f.urls
 	}
+	creds, err := resolveCredentials(f.user, f.certsDir, conn, cmd.InOrStdin(), cmd.ErrOrStderr())
+	if err != nil {
+		fmt.Fprintf(cmd.ErrOrStderr(), "camus-dump: %v\n", err)
+		return &shellExitError{code: ShellExitFailed, err: err}
+	}
 	ctx := cmd.Context()
 	if ctx == nil {
 		ctx = context.Background()
 	}
 	return RunDump(ctx, DumpOptions{
-		Endpoints:  endpoints,
-		Database:   shellFirstNonEmpty(shellArgAt(args, 0), f.database, conn.Database),
-		Tables:     f.tables,
-		SchemaOnly: f.schemaOnly,
-		DataOnly:   f.dataOnly,
-		Output:     f.output,
-		Stdout:     cmd.OutOrStdout(),
-		Stderr:     cmd.ErrOrStderr(),
-		BatchRows:  f.batchRows,
+		Credentials: creds,
+		Endpoints:   endpoints,
+		Database:    shellFirstNonEmpty(shellArgAt(args, 0), f.database, conn.Database),
+		Tables:      f.tables,
+		SchemaOnly:  f.schemaOnly,
+		DataOnly:    f.dataOnly,
+		Output:      f.output,
+		Stdout:      cmd.OutOrStdout(),
+		Stderr:      cmd.ErrOrStderr(),
+		BatchRows:   f.batchRows,
 	})
 }
 
@@ -183,7 +194,7 @@ func RunDump(ctx context.Context, o DumpOptions) error {
 		o.Attempts = DumpDefaultAttempts
 	}
 
-	c := client.New(o.Endpoints)
+	c := client.New(o.Endpoints, o.Credentials.clientOptions()...)
 	defer c.Close()
 	if err := shellWaitReady(ctx, c, 10*time.Second); err != nil {
 		return fail(ShellExitUnreachable, fmt.Errorf("cannot reach CamusDB at %s: %w", strings.Join(c.Endpoints(), ", "), err))

@@ -33,7 +33,7 @@ a standalone node serving HTTP on 127.0.0.1:5095 with its data in ./camusdb-data
 	// like a value that breaks a rule (SPEC §1.1): CADB0600. Subcommands
 	// inherit this from the root.
 	root.SetFlagErrorFunc(flagError)
-	root.AddCommand(newStartCommand(), newDemoCommand(), newVersionCommand())
+	root.AddCommand(newStartCommand(), newDemoCommand(), newVersionCommand(), newCertCommand())
 	return root
 }
 

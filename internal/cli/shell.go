@@ -76,6 +76,8 @@ type shellFlags struct {
 	format     string
 	timing     bool
 	history    string
+	user       string
+	certsDir   string
 }
 
 // NewShellCommand builds the camus-cli root command: the SQL shell.
@@ -115,6 +117,7 @@ func NewShellCommand() *cobra.Command {
 	fl.StringVar(&f.format, "format", shellFormatTable, "result format: table or tsv")
 	fl.BoolVar(&f.timing, "timing", false, "print statement timing (default: on when interactive)")
 	fl.StringVar(&f.history, "history-file", "", "history file (default ~/.camus_cli_history)")
+	addUserFlag(fl, &f.user, &f.certsDir)
 	return cmd
 }
 
@@ -133,6 +136,8 @@ type ShellOptions struct {
 	Format      string // "table" (default) or "tsv"
 	Timing      *bool  // nil: on when interactive
 	HistoryFile string // default ~/.camus_cli_history
+	// Credentials authenticate every request (none by default).
+	Credentials Credentials
 }
 
 // RunShell runs the shell until the input ends, exit/quit, or (for scripts)
@@ -164,7 +169,7 @@ func RunShell(ctx context.Context, o ShellOptions) error {
 		o.Database = ShellDefaultDatabase
 	}
 
-	c := client.New(o.Endpoints)
+	c := client.New(o.Endpoints, o.Credentials.clientOptions()...)
 	defer c.Close()
 	if err := shellWaitReady(ctx, c, 10*time.Second); err != nil {
 		fmt.Fprintf(o.Stderr, "camus-cli: cannot reach CamusDB at %s: %v\n", strings.Join(c.Endpoints(), ", "), err)
@@ -230,7 +235,13 @@ func runShell(cmd *cobra.Command, args []string, f *shellFlags) error {
 	if len(f.urls) > 0 {
 		endpoints = f.urls
 	}
+	creds, err := resolveCredentials(f.user, f.certsDir, conn, cmd.InOrStdin(), cmd.ErrOrStderr())
+	if err != nil {
+		fmt.Fprintf(cmd.ErrOrStderr(), "camus-cli: %v\n", err)
+		return &shellExitError{code: ShellExitFailed, err: err}
+	}
 	o := ShellOptions{
+		Credentials: creds,
 		Endpoints:   endpoints,
 		Database:    shellFirstNonEmpty(shellArgAt(args, 0), f.database, conn.Database),
 		Stdin:       cmd.InOrStdin(),

@@ -51,6 +51,9 @@ type startOptions struct {
 	tlsCert           string
 	tlsKey            string
 	testing           bool
+	rootPasswordFile  string
+	certsDir          string
+	insecure          bool
 }
 
 // testingClockOffsetEnv shifts the node's clock by this many milliseconds
@@ -97,6 +100,9 @@ func addStartFlags(cmd *cobra.Command) *startOptions {
 	fs.StringVar(&o.tlsKey, "tls-key", "", "PEM private key")
 	fs.BoolVar(&o.testing, "testing", false, "allow testing knobs (such as "+testingClockOffsetEnv+"); never in production")
 	_ = fs.MarkHidden("testing")
+	fs.StringVar(&o.certsDir, "certs-dir", "", "directory of node.crt/node.key (camusdb cert); sets --tls-cert/--tls-key")
+	fs.StringVar(&o.rootPasswordFile, "root-password-file", "", "file holding root's password, applied at start while root has none")
+	fs.BoolVar(&o.insecure, "insecure", false, "let a node reachable from the network run without TLS and a root password (not recommended)")
 	return o
 }
 
@@ -153,6 +159,16 @@ func (o *startOptions) loadConfig() (server.Config, error) {
 	if set("tls-key") {
 		cfg.TLSKey = o.tlsKey
 	}
+	if set("certs-dir") {
+		cfg.CertsDir = o.certsDir
+	}
+	if set("root-password-file") {
+		cfg.RootPasswordFile = o.rootPasswordFile
+	}
+	if set("insecure") {
+		cfg.Insecure = o.insecure
+	}
+	cfg.ResolveCertsDir()
 	if v := os.Getenv(testingClockOffsetEnv); v != "" {
 		if !o.testing {
 			return server.Config{}, errcode.New(errcode.InvalidConfig,
@@ -210,11 +226,25 @@ func runStart(cmd *cobra.Command, opts *startOptions) error {
 	if cfg.TestingClockOffset != 0 {
 		logger.Warn("TESTING: this node's clock is skewed", "offset", cfg.TestingClockOffset)
 	}
+	// SIGHUP reloads the TLS key pair (docs/security.md).
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
 	var fatal error
-	select {
-	case <-ctx.Done():
-	case fatal = <-node.Fatal():
+	for waiting := true; waiting; {
+		select {
+		case <-ctx.Done():
+			waiting = false
+		case fatal = <-node.Fatal():
+			waiting = false
+		case <-hup:
+			if err := node.ReloadCertificates(); err != nil {
+				logger.Error("reloading certificates failed; the previous ones stay in use", "err", err)
+			} else {
+				logger.Info("certificates reloaded")
+			}
+		}
 	}
+	signal.Stop(hup)
 	stopSignals() // a second signal now kills the process the default way
 	if fatal != nil {
 		logger.Error("camusdb stopping", "reason", fatal)

@@ -51,7 +51,14 @@
 //   - /metrics serves the Prometheus registry given in Options (request counts
 //     and latency by endpoint and HTTP status, errors by CADB code).
 //
-// Not done here: authentication, forwarding a transaction's request to its
+// Authentication (auth.go): with Options.Auth set, every endpoint except
+// /ping and /metrics needs HTTP Basic credentials, unless Auth trusts the
+// client (loopback node, no root password yet); missing, malformed or
+// wrong credentials are 401 CADB0020 with WWW-Authenticate. The request then
+// runs as that user (session.WithUser), so a denied statement is 403
+// CADB0021 from the code table.
+//
+// Not done here: session tokens (POST /login), forwarding a transaction's request to its
 // coordinator node (the Executor's job), streaming of huge results (a result
 // is encoded in memory before it is written, and refused past
 // MaxResultBytes).

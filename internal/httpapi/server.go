@@ -69,6 +69,8 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock of /ping; nil is time.Now.
 	Now func() time.Time
+	// Auth authenticates requests (auth.go); nil runs every request as root.
+	Auth Authenticator
 }
 
 // Server is the HTTP API handler. It is safe for concurrent use.
@@ -88,6 +90,7 @@ type Server struct {
 	now                func() time.Time
 	routes             map[string]*route
 	promServer         http.Handler
+	auth               Authenticator
 }
 
 // handlerFunc serves one endpoint. It writes the success response itself;
@@ -119,6 +122,7 @@ func New(opts Options) (*Server, error) {
 		registry: opts.Registry,
 		logger:   opts.Logger,
 		now:      opts.Now,
+		auth:     opts.Auth,
 	}
 	if s.maxBody <= 0 {
 		s.maxBody = DefaultMaxBodyBytes
@@ -262,6 +266,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !rt.alwaysServed && s.ready != nil && !s.ready() {
 		s.writeError(rec, endpoint, &statusError{status: http.StatusServiceUnavailable,
 			err: errcode.New(errcode.MustRetry, "node is not ready yet (no leader); retry later")})
+		return
+	}
+	r, err := s.authenticate(rec, r)
+	if err != nil {
+		s.writeError(rec, endpoint, err)
 		return
 	}
 	if r.ContentLength > s.maxBody {

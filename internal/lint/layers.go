@@ -59,10 +59,12 @@ var Layers = []Group{
 	{Path: "internal/sql/plan", Level: 4.2, Peers: true},
 	{Path: "internal/sql/exec", Level: 4.2, Peers: true},
 	{Path: "internal/sql/exec/spill", Level: 4.15}, // spill files; rows of sql/types
+	{Path: "internal/sql/privilege", Level: 4.2, Peers: true},
 	{Path: "internal/sql/session", Level: 4.3},
 	// L5: front-ends, node composition, commands.
 	{Path: "internal/httpapi", Level: 5, Only: frontEndImports},
 	{Path: "internal/pgwire", Level: 5, Only: pgwireImports},
+	{Path: "internal/server/auth", Level: 5.05, Only: authImports},
 	{Path: "internal/server", Level: 5.1},
 	{Path: "internal/testcluster", Level: 5.2},
 	{Path: "internal/cli", Level: 5.2, Also: []string{"client"}},
@@ -84,6 +86,10 @@ var frontEndImports = []string{"internal/sql/session", "internal/sql/types", "in
 // ';'-separated statements) with exactly the lexer's quoting rules, which a
 // copy in pgwire could silently drift from.
 var pgwireImports = []string{"internal/sql/session", "internal/sql/types", "internal/util", "internal/sql/parser"}
+
+// authImports: the authenticator reads users through the SQL catalog and
+// the privilege package; it knows no front-end.
+var authImports = []string{"internal/sql/privilege", "internal/sql/catalog", "internal/util"}
 
 // ExclusiveImport restricts who may import a third-party package tree.
 type ExclusiveImport struct {

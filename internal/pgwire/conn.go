@@ -32,8 +32,11 @@ type conn struct {
 	pid    uint32
 	secret [4]byte
 
-	user     string
-	database string
+	user string
+	// sessionUser is the authenticated user statements run as ("" when
+	// the server has no Authenticator: root).
+	sessionUser string
+	database    string
 	// settings are the session's run-time parameters (SET, SHOW,
 	// current_setting()); set at startup.
 	settings *session.Settings
@@ -98,7 +101,7 @@ func (c *conn) close() {
 		c.srv.unregister(c)
 	}
 	if c.txn != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		ctx, cancel := context.WithTimeout(session.WithUser(context.Background(), c.sessionUser), 5*time.Second)
 		_ = c.srv.cfg.Executor.Rollback(ctx, *c.txn)
 		cancel()
 		c.txn = nil
@@ -156,6 +159,10 @@ func (c *conn) startup() (ok bool, err error) {
 			c.srv.cancelRequest(m.ProcessID, m.SecretKey)
 			return false, nil
 		case *pgproto3.StartupMessage:
+			if _, secure := c.nc.(*tls.Conn); c.srv.cfg.RequireTLS && !secure {
+				c.sendFatal("28000", errcode.New(errcode.AuthFailed, "SSL required: this server accepts only TLS connections (sslmode=require or stronger)"))
+				return false, errors.New("pgwire: startup without TLS refused")
+			}
 			return c.startupMessage(m)
 		default:
 			return false, fmt.Errorf("pgwire: unexpected startup message %T", msg)
@@ -181,6 +188,16 @@ func (c *conn) startupMessage(m *pgproto3.StartupMessage) (bool, error) {
 			startup[k] = v
 		}
 	}
+	authCtx, cancelAuth := context.WithTimeout(c.srv.ctx, c.srv.cfg.StartupTimeout)
+	sessionUser, err := c.authenticate(authCtx, c.user)
+	cancelAuth()
+	if err != nil {
+		return false, err
+	}
+	c.sessionUser = sessionUser
+	if sessionUser != "" {
+		c.user = sessionUser
+	}
 	settings, err := session.NewSettings(session.SettingsConfig{ServerVersion: c.srv.cfg.ServerVersion, User: c.user, Startup: startup})
 	if err != nil {
 		c.sendFatal("", err)
@@ -192,7 +209,7 @@ func (c *conn) startupMessage(m *pgproto3.StartupMessage) (bool, error) {
 		return false, err
 	}
 	if c.database != "" {
-		ctx, cancel := context.WithTimeout(c.srv.ctx, c.srv.cfg.StartupTimeout)
+		ctx, cancel := context.WithTimeout(session.WithUser(c.srv.ctx, c.sessionUser), c.srv.cfg.StartupTimeout)
 		res, err := c.srv.cfg.Executor.Execute(ctx, session.Request{SQL: "USE " + quoteIdent(c.database)})
 		cancel()
 		if err != nil {
@@ -378,7 +395,7 @@ func (c *conn) implicitTxnQuery(stmts []string) {
 		// The statement's error was sent; the rollback only frees locks.
 		h := *c.txn
 		c.endTxn()
-		ctx, cancel := context.WithTimeout(c.srv.ctx, 10*time.Second)
+		ctx, cancel := context.WithTimeout(session.WithUser(c.srv.ctx, c.sessionUser), 10*time.Second)
 		defer cancel()
 		_ = c.srv.cfg.Executor.Rollback(ctx, h)
 		return
@@ -432,7 +449,7 @@ func (c *conn) runStatement(sql string, params *paramSet) (outcome, error) {
 		case txnCommit, txnRollback:
 			// The session may still hold the transaction (a statement
 			// error leaves it usable there): PostgreSQL ends it here.
-			ctx, cancel := context.WithTimeout(c.srv.ctx, 10*time.Second)
+			ctx, cancel := context.WithTimeout(session.WithUser(c.srv.ctx, c.sessionUser), 10*time.Second)
 			err := c.srv.cfg.Executor.Rollback(ctx, *c.txn)
 			cancel()
 			c.endTxn()
@@ -523,7 +540,7 @@ func (c *conn) endTxn() {
 // parameters inferred from text are retried as STRING on CADB0400 (see
 // the package doc).
 func (c *conn) execute(sql string, params *paramSet) (*session.Result, error) {
-	ctx, cancel := context.WithCancelCause(c.srv.ctx)
+	ctx, cancel := context.WithCancelCause(session.WithUser(c.srv.ctx, c.sessionUser))
 	c.mu.Lock()
 	c.mu.cancel = cancel
 	c.mu.Unlock()
@@ -695,4 +712,11 @@ func (c *conn) rowDescription(cols []session.Column, formats []int16) *pgproto3.
 		}
 	}
 	return &pgproto3.RowDescription{Fields: fields}
+}
+
+func onOff(b bool) string {
+	if b {
+		return "on"
+	}
+	return "off"
 }

@@ -10,7 +10,10 @@
 // # What is served
 //
 //   - Startup: protocol 3.0 (a 3.2 request is answered with
-//     NegotiateProtocolVersion and served as 3.0); no authentication;
+//     NegotiateProtocolVersion and served as 3.0); authentication through
+//     Config.Auth (auth.go): trusted, or SCRAM-SHA-256 (AuthenticationSASL,
+//     SASLContinue, SASLFinal), a failure is FATAL 28P01 and a malformed
+//     exchange 08P01; statements then run as the authenticated user;
 //     the "database" parameter (default: the user name, as in PostgreSQL)
 //     must name an existing database, else FATAL 3D000. SSLRequest is
 //     answered 'S' and the connection upgraded when Config.TLS is set, 'N'
@@ -106,7 +109,7 @@
 // # Not done
 //
 // COPY and LISTEN/NOTIFY (both parse and answer 0A000 naming the
-// feature), authentication methods other than "trust", the function call
+// feature), authentication methods other than SCRAM-SHA-256, the function call
 // protocol, PostgreSQL catalog queries (psql's \d family:
 // they reach the SQL layer and fail), cursors (DECLARE/FETCH). A
 // multi-statement Query holding DDL or transaction control is not one

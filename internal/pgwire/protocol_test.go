@@ -280,6 +280,24 @@ func TestTLS(t *testing.T) {
 	_ = conn.Close(context.Background())
 }
 
+func TestRequireTLS(t *testing.T) {
+	sess, _ := memServer(t)
+	ts := startServer(t, Config{Executor: sess, TLS: selfSignedTLS(t), RequireTLS: true})
+	ctx := testCtx(t)
+	_, err := pgx.Connect(ctx, ts.url("test", ""))
+	if pgCode(err) != "28000" || !strings.Contains(err.Error(), "SSL required") {
+		t.Fatalf("plain connection: %v", err)
+	}
+	conn, err := pgx.Connect(ctx, strings.Replace(ts.url("test", ""), "sslmode=disable", "sslmode=require", 1))
+	if err != nil {
+		t.Fatalf("sslmode=require: %v", err)
+	}
+	_ = conn.Close(ctx)
+	if _, err := New(Config{Executor: sess, RequireTLS: true}); err == nil {
+		t.Fatal("RequireTLS without TLS accepted")
+	}
+}
+
 func selfSignedTLS(t *testing.T) *tls.Config {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)

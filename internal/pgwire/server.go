@@ -43,6 +43,12 @@ type Config struct {
 	// connection that did not SET it: the node default the session layer
 	// applies (sql_statement_timeout_ms). 0: none.
 	DefaultStatementTimeout time.Duration
+	// Auth authenticates connections (auth.go); nil trusts every
+	// connection as root.
+	Auth Authenticator
+	// RequireTLS refuses a startup message that did not come over TLS
+	// (FATAL 28000 "SSL required"); it needs TLS.
+	RequireTLS bool
 }
 
 // Defaults of Config.
@@ -77,6 +83,9 @@ type Server struct {
 func New(cfg Config) (*Server, error) {
 	if cfg.Executor == nil {
 		return nil, errors.New("pgwire: Config.Executor is required")
+	}
+	if cfg.RequireTLS && cfg.TLS == nil {
+		return nil, errors.New("pgwire: Config.RequireTLS needs Config.TLS")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)

@@ -1,6 +1,7 @@
 package rpc
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/backoff"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/camusdb/camusdb-go/internal/hlc"
@@ -43,6 +45,13 @@ type Config struct {
 	Wall hlc.WallClock
 	// Logger (default slog.Default()).
 	Logger *slog.Logger
+	// ServerTLS and ClientTLS, when set, make node-to-node traffic mutual
+	// TLS: the server requires a client certificate signed by the cluster
+	// CA (ServerTLS.ClientCAs, RequireAndVerifyClientCert) and dialers
+	// present theirs and verify the peer against the CA (ClientTLS). Set
+	// both or neither.
+	ServerTLS *tls.Config
+	ClientTLS *tls.Config
 }
 
 // ErrClockOffset is returned for a frame stamped too far in the future.
@@ -88,10 +97,17 @@ func NewNetwork(cfg Config) (*Network, error) {
 	if cfg.Clock == nil {
 		return nil, errors.New("rpc: a clock is required")
 	}
+	if (cfg.ServerTLS == nil) != (cfg.ClientTLS == nil) {
+		return nil, errors.New("rpc: ServerTLS and ClientTLS must be set together")
+	}
+	serverOpts := append(ServerOptions(), grpc.WaitForHandlers(true))
+	if cfg.ServerTLS != nil {
+		serverOpts = append(serverOpts, grpc.Creds(credentials.NewTLS(cfg.ServerTLS)))
+	}
 	n := &Network{
 		cfg:    cfg,
 		logger: cfg.Logger,
-		server: grpc.NewServer(append(ServerOptions(), grpc.WaitForHandlers(true))...),
+		server: grpc.NewServer(serverOpts...),
 		addrs:  make(map[uint64]string, len(cfg.Peers)),
 		heard:  make(map[uint64]*atomic.Int64, len(cfg.Peers)),
 	}
@@ -173,8 +189,12 @@ func (n *Network) Conn(nodeID uint64) (*grpc.ClientConn, error) {
 	if c := n.mu.conns[nodeID]; c != nil {
 		return c, nil
 	}
+	creds := insecure.NewCredentials()
+	if n.cfg.ClientTLS != nil {
+		creds = credentials.NewTLS(n.cfg.ClientTLS)
+	}
 	c, err := grpc.NewClient("passthrough:///"+addr,
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithTransportCredentials(creds),
 		grpc.WithDefaultCallOptions(callOptions()...),
 		grpc.WithConnectParams(grpc.ConnectParams{Backoff: connectBackoff, MinConnectTimeout: time.Second}),
 	)

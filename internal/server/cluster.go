@@ -81,12 +81,19 @@ func (n *Node) openCluster(clock *hlc.Clock, wall hlc.WallClock) (*clusterNode, 
 	for i, p := range peers {
 		rpcPeers[i] = rpc.Peer{ID: p.id, Addr: p.raftAddr}
 	}
+	serverTLS, clientTLS, err := n.nodeTLS() // auth.go: mutual TLS with certs_dir
+	if err != nil {
+		return nil, err
+	}
 	nw, err := rpc.NewNetwork(rpc.Config{
 		NodeID: n.cfg.EffectiveNodeID(),
 		Peers:  rpcPeers,
 		Clock:  clock,
 		Wall:   wall,
 		Logger: n.logger.With("component", "rpc"),
+
+		ServerTLS: serverTLS,
+		ClientTLS: clientTLS,
 
 		MaxClockOffset: time.Duration(n.cfg.MaxClockOffsetMS) * time.Millisecond,
 	})

@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
@@ -95,6 +96,16 @@ type Config struct {
 	// serve TLS.
 	TLSCert string `yaml:"tls_cert"`
 	TLSKey  string `yaml:"tls_key"`
+	// CertsDir holds ca.crt, node.crt and node.key (camusdb cert ...); when
+	// set, tls_cert and tls_key default to its node.crt and node.key
+	// (ResolveCertsDir).
+	CertsDir string `yaml:"certs_dir"`
+	// RootPasswordFile holds root's password; it is applied at start while
+	// root has none (auth.go). Required off loopback unless Insecure.
+	RootPasswordFile string `yaml:"root_password_file"`
+	// Insecure lets a node reachable from the network run without TLS and
+	// a root password (CheckExposure).
+	Insecure bool `yaml:"insecure"`
 
 	SchemaAckWaitTimeoutMS   int64 `yaml:"schema_ack_wait_timeout_ms"`
 	SchemaAckLiveNodeLeaseMS int64 `yaml:"schema_ack_live_node_lease_ms"`
@@ -433,6 +444,16 @@ func ParseLogLevel(s string) (slog.Level, bool) {
 	return slog.LevelInfo, false
 }
 
+// ResolveCertsDir fills tls_cert/tls_key from certs_dir when they are not
+// set; Validate then checks that the files exist.
+func (c *Config) ResolveCertsDir() {
+	if c.CertsDir == "" || c.TLSCert != "" || c.TLSKey != "" {
+		return
+	}
+	c.TLSCert = filepath.Join(c.CertsDir, "node.crt")
+	c.TLSKey = filepath.Join(c.CertsDir, "node.key")
+}
+
 // Validate checks every rule of SPEC §1.1 (and of our extra keys) and returns
 // the first violation as an *errcode.Error with code CADB0600 whose message
 // names the key and the rule.
@@ -474,7 +495,7 @@ func (c Config) Validate() error {
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return bad("tls_cert/tls_key", "must be set together")
 	}
-	for _, f := range []struct{ key, path string }{{"tls_cert", c.TLSCert}, {"tls_key", c.TLSKey}} {
+	for _, f := range []struct{ key, path string }{{"tls_cert", c.TLSCert}, {"tls_key", c.TLSKey}, {"root_password_file", c.RootPasswordFile}} {
 		if f.path == "" {
 			continue
 		}

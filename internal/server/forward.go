@@ -65,12 +65,20 @@ const maxForwardReply = 1 << 30
 
 type forwardedKey struct{}
 
+// credentialsKey carries the client's Authorization header to the forwarder.
+type credentialsKey struct{}
+
 // markForwarded lets the executor see that a request came from another node
 // (forwardedHeader); such requests always run locally.
 func markForwarded(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Header.Get(forwardedHeader) != "" {
 			r = r.WithContext(context.WithValue(r.Context(), forwardedKey{}, true))
+		}
+		if creds := r.Header.Get("Authorization"); creds != "" {
+			// A forwarded request authenticates at the coordinator with the
+			// client's own credentials (docs/security.md).
+			r = r.WithContext(context.WithValue(r.Context(), credentialsKey{}, creds))
 		}
 		next.ServeHTTP(w, r)
 	})
@@ -427,6 +435,9 @@ func (f *forwarder) post(ctx context.Context, url string, body []byte) (_ *forwa
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set(forwardedHeader, "1")
+	if creds, ok := ctx.Value(credentialsKey{}).(string); ok {
+		req.Header.Set("Authorization", creds)
+	}
 	resp, err := f.http.Do(req)
 	if err != nil {
 		return nil, wrote.Load(), err

@@ -17,6 +17,7 @@ import (
 
 	"github.com/camusdb/camusdb-go/internal/hlc"
 	"github.com/camusdb/camusdb-go/internal/httpapi"
+	"github.com/camusdb/camusdb-go/internal/server/auth"
 	"github.com/camusdb/camusdb-go/internal/sql/exec"
 	"github.com/camusdb/camusdb-go/internal/sql/exec/spill"
 	"github.com/camusdb/camusdb-go/internal/sql/mon"
@@ -35,7 +36,9 @@ type Node struct {
 
 	core    *core
 	sql     *session.Server
-	forward *forwarder // cluster mode: sends other nodes' transactions to them (forward.go)
+	auth    *auth.Authenticator // auth.go
+	certs   *certStore          // the node's key pair; nil without TLS (auth.go)
+	forward *forwarder          // cluster mode: sends other nodes' transactions to them (forward.go)
 	api     *httpapi.Server
 	http    *http.Server
 
@@ -62,7 +65,11 @@ type Node struct {
 // NewNode validates cfg and builds a node; nothing is opened, bound or
 // started until Start.
 func NewNode(cfg Config, logger *slog.Logger) (*Node, error) {
+	cfg.ResolveCertsDir()
 	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := cfg.CheckExposure(); err != nil {
 		return nil, err
 	}
 	if logger == nil {
@@ -97,6 +104,13 @@ func (n *Node) wallClock() hlc.WallClock {
 func (n *Node) open(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
+	if n.cfg.TLSCert != "" {
+		certs, err := newCertStore(n.cfg.TLSCert, n.cfg.TLSKey)
+		if err != nil {
+			return err
+		}
+		n.certs = certs
+	}
 	cc := coreConfig{
 		DataDir:    n.cfg.DataDir,
 		NodeID:     n.cfg.EffectiveNodeID(),
@@ -132,12 +146,17 @@ func (n *Node) open(ctx context.Context) error {
 		n.closeStack()
 		return err
 	}
+	if n.auth, err = n.openAuth(sqlDB{c.db}); err != nil {
+		n.closeStack()
+		return err
+	}
 	sqlMemory := mon.NewMonitor(n.cfg.EffectiveSQLMemoryBytes())
 	if err := registerSQLMemoryMetrics(n.registry, sqlMemory); err != nil { // metrics.go
 		n.closeStack()
 		return err
 	}
 	n.sql = session.NewServer(sqlDB{c.db}, session.Config{
+		OnUsersChanged:       n.auth.Invalidate,
 		TxnIdleTimeout:       time.Duration(n.cfg.TxnIdleTimeoutMS) * time.Millisecond,
 		ParseCacheTTL:        time.Duration(n.cfg.SQLParserCacheTTLSeconds) * time.Second,
 		ParseCacheMaxEntries: int(n.cfg.SQLParserCacheMaxEntries),
@@ -165,6 +184,7 @@ func (n *Node) open(ctx context.Context) error {
 	api, err := httpapi.New(httpapi.Options{
 		Executor:         executor,
 		Status:           httpapi.StatusFunc(n.clusterStatus),
+		Auth:             n.auth,
 		Ready:            n.ready,
 		MaxBodyBytes:     n.cfg.HTTPMaxBodyBytes,
 		RequestTimeout:   time.Duration(n.cfg.HTTPRequestTimeoutMS) * time.Millisecond,
@@ -251,19 +271,17 @@ func (n *Node) StartContext(ctx context.Context) error {
 	if err := n.open(ctx); err != nil {
 		return err
 	}
+	if err := n.setUpRoot(ctx); err != nil {
+		n.closeStack()
+		return err
+	}
 	ln, err := n.httpListener()
 	if err != nil {
 		n.closeStack()
 		return fmt.Errorf("server: HTTP listener on %s: %w", n.cfg.HTTPAddr(), err)
 	}
-	if n.cfg.TLSCert != "" {
-		cert, err := tls.LoadX509KeyPair(n.cfg.TLSCert, n.cfg.TLSKey)
-		if err != nil {
-			_ = ln.Close()
-			n.closeStack()
-			return errcode.New(errcode.InvalidConfig, "tls_cert/tls_key: %v", err)
-		}
-		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+	if tlsConfig := n.serverTLS(); tlsConfig != nil {
+		ln = tls.NewListener(ln, tlsConfig)
 	}
 	if err := n.startPGWire(); err != nil {
 		_ = ln.Close()

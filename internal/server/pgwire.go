@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -10,7 +9,6 @@ import (
 	"time"
 
 	"github.com/camusdb/camusdb-go/internal/pgwire"
-	"github.com/camusdb/camusdb-go/internal/util/errcode"
 )
 
 // pgFrontEnd is the node's PostgreSQL wire protocol listener (SPEC §4).
@@ -40,19 +38,15 @@ func (n *Node) startPGWire() error {
 
 // servePGWire serves pgwire on ln (tests pass an ephemeral listener).
 func (n *Node) servePGWire(ln net.Listener) error {
-	var tlsConfig *tls.Config
-	if n.cfg.TLSCert != "" {
-		cert, err := tls.LoadX509KeyPair(n.cfg.TLSCert, n.cfg.TLSKey)
-		if err != nil {
-			return errcode.New(errcode.InvalidConfig, "tls_cert/tls_key: %v", err)
-		}
-		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-	}
+	tlsConfig := n.serverTLS() // auth.go; nil without tls_cert
 	srv, err := pgwire.New(pgwire.Config{
 		Executor:                n.executor(),
 		TLS:                     tlsConfig,
 		Logger:                  n.logger.With("component", "pgwire"),
 		DefaultStatementTimeout: time.Duration(n.cfg.SQLStatementTimeoutMS) * time.Millisecond,
+		Auth:                    pgAuth{n.auth},
+		// With TLS configured, plaintext pgwire is refused (docs/security.md).
+		RequireTLS: tlsConfig != nil,
 	})
 	if err != nil {
 		return err

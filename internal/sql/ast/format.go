@@ -746,7 +746,7 @@ func (f *formatter) statement(s Statement) {
 			f.WriteString(s.What)
 		}
 	default:
-		if !f.otherStatement(s) {
+		if !f.otherStatement(s) && !f.authStatement(s) {
 			f.WriteString("<unknown statement>")
 		}
 	}

@@ -11,14 +11,6 @@ import (
 // matched by text rather than as keywords, so the keyword table (and the
 // set of names usable bare) does not change.
 
-func (p *parser) acceptWord(w string) bool {
-	if p.peek().isWord(w) {
-		p.pos++
-		return true
-	}
-	return false
-}
-
 // settingName parses a setting name: words (any, keywords included)
 // separated by dots.
 func (p *parser) settingName() (string, error) {

@@ -80,6 +80,9 @@ func (p *parser) parseStatement() (ast.Statement, error) {
 		}
 		return &ast.Show{At: t.at(), What: "COLUMNS", Table: name}, nil
 	}
+	if p.isWord("grant") || p.isWord("revoke") {
+		return p.parseGrantOrRevoke()
+	}
 	return nil, p.errExpected("a statement")
 }
 
@@ -171,6 +174,8 @@ func (p *parser) acceptIfExists() bool {
 func (p *parser) parseCreate() (ast.Statement, error) {
 	start := p.next()
 	switch {
+	case p.isUserOrRole():
+		return p.parseCreateUser(start)
 	case p.acceptKw(kwDatabase):
 		ifNot := p.acceptIfNotExists()
 		name, err := p.ident("database name")
@@ -435,6 +440,8 @@ func (p *parser) parseType() (types.Kind, string, error) {
 func (p *parser) parseDrop() (ast.Statement, error) {
 	start := p.next()
 	switch {
+	case p.isUserOrRole():
+		return p.parseDropUser(start)
 	case p.acceptKw(kwDatabase):
 		ifExists := p.acceptIfExists()
 		name, err := p.ident("database name")
@@ -492,6 +499,9 @@ func (p *parser) parseRenameDatabase() (ast.Statement, error) {
 
 func (p *parser) parseAlter() (ast.Statement, error) {
 	start := p.next()
+	if p.isUserOrRole() {
+		return p.parseAlterUser(start)
+	}
 	if _, err := p.expectKw(kwTable); err != nil {
 		return nil, err
 	}
@@ -837,6 +847,9 @@ func (p *parser) parseExplain() (ast.Statement, error) {
 
 func (p *parser) parseShow() (ast.Statement, error) {
 	start := p.next()
+	if stmt, ok, err := p.parseShowAuth(start); ok {
+		return stmt, err
+	}
 	stmt := &ast.Show{At: start.at()}
 	t := p.peek()
 	switch {

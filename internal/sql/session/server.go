@@ -55,6 +55,9 @@ type Config struct {
 	// MaxOpenTxns bounds the explicit transactions open at once on this
 	// server (txn_max_open); BEGIN past it fails with CADB0508. 0: no bound.
 	MaxOpenTxns int
+	// OnUsersChanged, when set, is called after a statement changed users,
+	// roles or grants on this node (authenticators drop their caches).
+	OnUsersChanged func()
 }
 
 // DefaultMaxRetries is the default Config.MaxRetries.
@@ -92,6 +95,8 @@ type openTxn struct {
 	mu       sync.Mutex
 	txn      catalog.Txn
 	database string
+	// user opened the transaction; only it may use the handle.
+	user string
 	// guarded by mu:
 	aborted  error // the error that aborted it; statements then fail
 	finished bool
@@ -201,7 +206,7 @@ func (s *Server) parse(sql string, opts parser.Options) (ast.Statement, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(sql) <= maxCachedSQL {
+	if len(sql) <= maxCachedSQL && !ast.HasSecret(stmt) {
 		s.cache.put(key, stmt)
 	}
 	return stmt, nil
@@ -227,6 +232,9 @@ func (s *Server) execute(ctx context.Context, req Request) (*Result, error) {
 	stmt, err := s.parse(req.SQL, parser.Options{StandardStrings: req.StandardStrings})
 	if err != nil {
 		return nil, mapError(err)
+	}
+	if res, handled, err := s.executeAuth(ctx, req, stmt); handled {
+		return res, err
 	}
 	switch st := stmt.(type) {
 	case *ast.Show:
@@ -287,15 +295,27 @@ func (s *Server) execute(ctx context.Context, req Request) (*Result, error) {
 	if req.Settings != nil {
 		env.Settings = req.Settings
 	}
+	user := UserFrom(ctx)
 	run := func(ctx context.Context, txn catalog.Txn) (*exec.Result, error) {
+		authz, err := checkStatement(ctx, txn, user, req.Database, stmt)
+		if err != nil {
+			return nil, asStatementError(err)
+		}
 		// One account per attempt: a retried statement starts from zero.
 		// The result's bytes are released when Execute returns, before
 		// the front-end encodes it.
 		mem := s.cfg.Memory.NewAccount(s.cfg.QueryMemoryBytes)
 		defer mem.Close()
 		QueryFromContext(ctx).SetMemoryReporter(mem.Used) // SHOW QUERIES
-		return exec.Execute(ctx, exec.Env{Txn: txn, Database: req.Database, Eval: env, Descs: s.descs,
+		res, err := exec.Execute(ctx, exec.Env{Txn: txn, Database: req.Database, Eval: env, Descs: s.descs,
 			Stats: s.cfg.Stats, Memory: mem, TempDir: s.cfg.TempDir}, stmt)
+		if err != nil {
+			return nil, err
+		}
+		if err := afterStatement(ctx, txn, authz, req.Database, stmt, res); err != nil {
+			return nil, err
+		}
+		return res, nil
 	}
 	res, err := s.run(ctx, req, run)
 	if err != nil {
@@ -385,10 +405,15 @@ func backoff(ctx context.Context, attempt int) error {
 	}
 }
 
-func (s *Server) lookup(h TxnHandle) (*openTxn, error) {
+// lookup finds the explicit transaction h names for the user of ctx; a
+// handle opened by another user is reported unknown, like a wrong one.
+func (s *Server) lookup(ctx context.Context, h TxnHandle) (*openTxn, error) {
 	s.mu.Lock()
 	t := s.mu.txns[h]
 	s.mu.Unlock()
+	if t != nil && t.user != UserFrom(ctx) {
+		t = nil
+	}
 	if t == nil {
 		return nil, errcode.New(errcode.TxnClosed, "transaction %d:%d is unknown, committed, rolled back or expired", h.PT, h.Counter)
 	}
@@ -407,7 +432,7 @@ func (s *Server) forget(h TxnHandle) {
 // fail with CADB0501 until ROLLBACK, and COMMIT reports the error that
 // aborted it.
 func (s *Server) runInTxn(ctx context.Context, h TxnHandle, fn runFunc) (*exec.Result, error) {
-	t, err := s.lookup(h)
+	t, err := s.lookup(ctx, h)
 	if err != nil {
 		return nil, err
 	}
@@ -478,7 +503,7 @@ func (s *Server) Begin(ctx context.Context, database string) (TxnHandle, error) 
 	}
 	now := s.cfg.Clock()
 	h := TxnHandle{PT: now.UnixMilli(), Counter: txnCounter(s.cfg.NodeID, s.counter.Add(1))}
-	t := &openTxn{txn: txn, database: database}
+	t := &openTxn{txn: txn, database: database, user: UserFrom(ctx)}
 	t.lastUsed.Store(now.UnixNano())
 	s.mu.Lock()
 	if limit := s.cfg.MaxOpenTxns; limit > 0 && len(s.mu.txns) >= limit {
@@ -499,7 +524,7 @@ func tooManyTxns(limit int) error {
 // Commit implements Executor. The transaction is gone afterwards whatever
 // the outcome.
 func (s *Server) Commit(ctx context.Context, h TxnHandle) error {
-	t, err := s.lookup(h)
+	t, err := s.lookup(ctx, h)
 	if err != nil {
 		return err
 	}
@@ -523,7 +548,7 @@ func (s *Server) Commit(ctx context.Context, h TxnHandle) error {
 
 // Rollback implements Executor.
 func (s *Server) Rollback(ctx context.Context, h TxnHandle) error {
-	t, err := s.lookup(h)
+	t, err := s.lookup(ctx, h)
 	if err != nil {
 		return err
 	}

@@ -22,6 +22,10 @@ const (
 	Corruption       Code = "CADB0014"
 	UnknownIndex     Code = "CADB0016"
 	UnknownSetting   Code = "CADB0017"
+	AuthFailed       Code = "CADB0020" // authentication failed (HTTP 401, SQLSTATE 28P01)
+	PermissionDenied Code = "CADB0021" // permission denied (HTTP 403, SQLSTATE 42501)
+	UnknownUser      Code = "CADB0022" // unknown user or role in a statement (404, 42704)
+	UserExists       Code = "CADB0023" // user or role already exists (400, 42710)
 	UniqueViolation  Code = "CADB0300"
 	NotNullViolation Code = "CADB0301"
 	InvalidInput     Code = "CADB0400"
@@ -93,8 +97,14 @@ func (c Code) Retryable() bool {
 // HTTPStatus maps a code to the HTTP status of SPEC §3.2.
 func HTTPStatus(c Code) int {
 	switch c {
-	case UnknownDatabase, UnknownTable, UnknownIndex, UnknownSetting:
+	case UnknownDatabase, UnknownTable, UnknownIndex, UnknownSetting, UnknownUser:
 		return 404
+	case AuthFailed:
+		return 401
+	case PermissionDenied:
+		return 403
+	case UserExists:
+		return 400
 	case DatabaseExists, TableExists:
 		return 400
 	case TxnClosed, TxnConflict, MustRetry:
@@ -134,6 +144,14 @@ func SQLState(c Code) string {
 		return "42P07"
 	case UnknownIndex, UnknownSetting:
 		return "42704"
+	case AuthFailed:
+		return "28P01"
+	case PermissionDenied:
+		return "42501"
+	case UnknownUser:
+		return "42704"
+	case UserExists:
+		return "42710"
 	case UniqueViolation:
 		return "23505"
 	case NotNullViolation:
