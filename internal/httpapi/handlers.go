@@ -321,6 +321,13 @@ func (s *Server) handleClusterStatus(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
+	if r.URL.Query().Get("consistency") == "true" {
+		if cp, ok := s.status.(ConsistencyProvider); ok {
+			if st.Consistency, err = cp.Consistency(r.Context()); err != nil {
+				return err
+			}
+		}
+	}
 	if st.Nodes == nil {
 		st.Nodes = []NodeStatus{}
 	}

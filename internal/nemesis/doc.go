@@ -16,7 +16,9 @@
 //     on single rows through random nodes, checked for linearizability with
 //     porcupine), list-append (transactions appending to and reading lists,
 //     checked by histcheck.CheckListAppend for lost writes, G1 and cycles).
-//   - Run drives one workload under one nemesis and returns a Report.
+//   - Run drives one workload under one nemesis and returns a Report. After
+//     the checks of the workload, CheckReplicas compares every partition's
+//     replicas by checksum at one applied index.
 //
 // Clients talk HTTP to a random node per operation. An operation's outcome
 // is what a careful client may conclude: success; a retryable error

@@ -33,6 +33,9 @@ func TestMain(m *testing.M) {
 			fmt.Fprintf(os.Stderr, "building camusdb: %v\n%s", err, out)
 			return 1
 		}
+		if b := os.Getenv("NEMESIS_BINARY"); b != "" {
+			binary = b // run the suite against another build (e.g. an older one)
+		}
 		return m.Run()
 	}()
 	os.Exit(code)
@@ -47,6 +50,9 @@ func TestFaultMatrix(t *testing.T) {
 	duration := 6 * time.Second
 	if os.Getenv("CAMUS_LONG") != "" {
 		duration = time.Minute
+	}
+	if d, err := time.ParseDuration(os.Getenv("NEMESIS_DURATION")); err == nil {
+		duration = d
 	}
 	var table []string
 	for _, w := range Workloads() {

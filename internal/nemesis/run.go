@@ -108,6 +108,7 @@ func Run(ctx context.Context, w Workload, nem Nemesis, opts RunOptions) (Report,
 	checkCtx, cancelCheck := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancelCheck()
 	rep.Anomalies = append(rep.Anomalies, w.Check(checkCtx, db)...)
+	rep.Anomalies = append(rep.Anomalies, CheckReplicas(checkCtx, c)...)
 	return rep, nil
 }
 

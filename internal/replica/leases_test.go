@@ -160,3 +160,47 @@ func TestLeaseRestartedHolderWaitsForExpiry(t *testing.T) {
 		}
 	}
 }
+
+// Replicas at the same applied index have the same checksum, and a
+// divergence (a key written behind Raft's back on one node) shows.
+func TestClusterChecksumsAgree(t *testing.T) {
+	cfg := clusterConfig()
+	cfg.Partitions = 1
+	c := newTestCluster(t, 3, cfg)
+	for i := range 10 {
+		c.propose(1, put(1, fmt.Sprintf("k%d", i), "v"))
+	}
+	c.converged(1)
+	sameIndex := func() map[uint64]Checksum {
+		var sums map[uint64]Checksum
+		succeedsSoon(t, 20*time.Second, func() error {
+			sums = map[uint64]Checksum{}
+			for _, id := range c.ids {
+				cs, err := c.stores[id].Checksum(1)
+				if err != nil {
+					return err
+				}
+				sums[id] = cs
+			}
+			if sums[1].AppliedIndex != sums[2].AppliedIndex || sums[2].AppliedIndex != sums[3].AppliedIndex {
+				return fmt.Errorf("applied indexes differ: %+v", sums)
+			}
+			return nil
+		})
+		return sums
+	}
+	sums := sameIndex()
+	if sums[1].Sum != sums[2].Sum || sums[2].Sum != sums[3].Sum || sums[1].Keys < 10 {
+		t.Fatalf("replicas at one index differ: %+v", sums)
+	}
+	b := c.engines[3].NewBatch()
+	_ = b.Set(dataKey(1, "rogue"), []byte("x"))
+	if err := b.Commit(false); err != nil {
+		t.Fatal(err)
+	}
+	_ = b.Close()
+	sums = sameIndex()
+	if sums[3].Sum == sums[1].Sum {
+		t.Fatalf("a divergent replica has the same checksum: %+v", sums)
+	}
+}

@@ -72,6 +72,8 @@ type Network struct {
 	heard map[uint64]*atomic.Int64
 	// offsets are the clock offset measurements (clock.go).
 	offsets clockOffsets
+	// unknownLogged: a frame from an unknown node was logged already.
+	unknownLogged atomic.Bool
 
 	mu struct {
 		sync.Mutex
@@ -213,6 +215,13 @@ func (n *Network) Stamp() hlc.Timestamp { return n.cfg.Clock.Now() }
 // ErrClockOffset (and logged); otherwise the clock is forwarded to it and
 // the node is marked heard.
 func (n *Network) Receive(from uint64, ts hlc.Timestamp) error {
+	h := n.heard[from]
+	if h == nil || from == n.cfg.NodeID {
+		if !n.unknownLogged.Swap(true) {
+			n.logger.Warn("rpc: refusing frames from a node outside the membership (logged once)", "from", from)
+		}
+		return fmt.Errorf("%w: %d", ErrUnknownNode, from)
+	}
 	now := n.cfg.Wall()
 	if ts.WallTime-now > int64(n.cfg.MaxClockOffset) {
 		n.logger.Warn("rpc: rejecting message from a node whose clock is too far ahead",
@@ -220,9 +229,7 @@ func (n *Network) Receive(from uint64, ts hlc.Timestamp) error {
 		return fmt.Errorf("%w: node %d is %v ahead", ErrClockOffset, from, time.Duration(ts.WallTime-now))
 	}
 	n.cfg.Clock.Update(ts)
-	if h := n.heard[from]; h != nil {
-		h.Store(time.Now().UnixNano())
-	}
+	h.Store(time.Now().UnixNano())
 	return nil
 }
 

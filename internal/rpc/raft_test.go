@@ -177,6 +177,13 @@ func TestReceiveRejectsClockFarAhead(t *testing.T) {
 	if nw.LastHeard(2).IsZero() {
 		t.Fatal("accepted frame did not mark node 2 heard")
 	}
+	// Frames claiming to come from outside the membership (or from this
+	// node itself) are refused and leave the clock alone.
+	for _, from := range []uint64{9, 1} {
+		if err := nw.Receive(from, hlc.Timestamp{WallTime: base + 100}); !errors.Is(err, ErrUnknownNode) {
+			t.Fatalf("frame from node %d: %v, want ErrUnknownNode", from, err)
+		}
+	}
 }
 
 func TestRaftFrameRoundTrip(t *testing.T) {

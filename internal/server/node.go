@@ -183,7 +183,7 @@ func (n *Node) open(ctx context.Context) error {
 	}
 	api, err := httpapi.New(httpapi.Options{
 		Executor:         executor,
-		Status:           httpapi.StatusFunc(n.clusterStatus),
+		Status:           statusProvider{n},
 		Auth:             n.auth,
 		Ready:            n.ready,
 		MaxBodyBytes:     n.cfg.HTTPMaxBodyBytes,
@@ -384,10 +384,40 @@ func (n *Node) partitionStatus() []httpapi.PartitionStatus {
 		if err != nil {
 			continue
 		}
+		holder := st.Lease.Holder
+		if holder == 0 {
+			holder = st.LeaderID // a single replica has no lease record
+		}
 		out = append(out, httpapi.PartitionStatus{
 			ID: pid, Leader: st.LeaderID, Term: st.Term, AppliedIndex: st.AppliedIndex,
-			Replicas: []uint64{n.cfg.EffectiveNodeID()},
+			Replicas: []uint64{n.cfg.EffectiveNodeID()}, Leaseholder: holder,
 		})
 	}
 	return out
+}
+
+// statusProvider answers /cluster/status, and its consistency checksums.
+type statusProvider struct{ n *Node }
+
+func (p statusProvider) ClusterStatus(ctx context.Context) (httpapi.ClusterStatus, error) {
+	return p.n.clusterStatus(ctx)
+}
+
+// Consistency fingerprints every partition replica of this node.
+func (p statusProvider) Consistency(ctx context.Context) ([]httpapi.PartitionChecksum, error) {
+	store := p.n.core.store
+	var out []httpapi.PartitionChecksum
+	for _, pid := range store.PartitionIDs() {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		cs, err := store.Checksum(pid)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, httpapi.PartitionChecksum{
+			ID: pid, AppliedIndex: cs.AppliedIndex, Checksum: fmt.Sprintf("%016x", cs.Sum), Keys: cs.Keys,
+		})
+	}
+	return out, nil
 }
