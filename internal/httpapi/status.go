@@ -55,7 +55,4 @@ type PartitionStatus struct {
 	Term         uint64   `json:"term"`
 	AppliedIndex uint64   `json:"appliedIndex"`
 	Replicas     []uint64 `json:"replicas"`
-	// Leaseholder is the node holding the partition's lease as this node
-	// knows it (the leader, for a single replica); 0 if none.
-	Leaseholder uint64 `json:"leaseholder"`
 }

@@ -384,13 +384,9 @@ func (n *Node) partitionStatus() []httpapi.PartitionStatus {
 		if err != nil {
 			continue
 		}
-		holder := st.Lease.Holder
-		if holder == 0 {
-			holder = st.LeaderID // a single replica has no lease record
-		}
 		out = append(out, httpapi.PartitionStatus{
 			ID: pid, Leader: st.LeaderID, Term: st.Term, AppliedIndex: st.AppliedIndex,
-			Replicas: []uint64{n.cfg.EffectiveNodeID()}, Leaseholder: holder,
+			Replicas: []uint64{n.cfg.EffectiveNodeID()},
 		})
 	}
 	return out
