@@ -2,12 +2,16 @@ package nemesis
 
 import (
 	"bufio"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -27,12 +31,20 @@ type ClusterOptions struct {
 	// ClockOffsets skews node i's clock (index from 0) through the testing
 	// knob CAMUSDB_TESTING_CLOCK_OFFSET_MS.
 	ClockOffsets map[int]time.Duration
+	// Secure runs the cluster as it is deployed on a network: certificates
+	// from `camusdb cert` (HTTPS, mutual TLS between nodes, through the
+	// proxies) and a root password; clients authenticate.
+	Secure bool
 }
+
+// RootPassword is root's password on a Secure cluster.
+const RootPassword = "nemesis-root-pw"
 
 // Node is one camusdb process of a Cluster.
 type Node struct {
 	Index   int // 0-based; the Raft node id is Index+1
 	HTTP    string
+	scheme  string // http or https
 	raft    string
 	dataDir string
 	args    []string
@@ -47,11 +59,14 @@ type Node struct {
 }
 
 // URL is the node's HTTP base URL.
-func (n *Node) URL() string { return "http://" + n.HTTP }
+func (n *Node) URL() string { return n.scheme + "://" + n.HTTP }
 
 // Cluster is N camusdb processes with a cuttable link between every pair.
 type Cluster struct {
-	opts    ClusterOptions
+	opts ClusterOptions
+	// TLS is the client TLS configuration of a Secure cluster (nil
+	// otherwise).
+	TLS     *tls.Config
 	Nodes   []*Node
 	proxies [][]*proxy // proxies[i][j]: node i's way to node j (nil on the diagonal)
 }
@@ -91,6 +106,12 @@ func StartCluster(opts ClusterOptions) (*Cluster, error) {
 		return nil, err
 	}
 	c := &Cluster{opts: opts, proxies: make([][]*proxy, opts.Nodes)}
+	var secureArgs []string
+	if opts.Secure {
+		if secureArgs, c.TLS, err = setUpSecurity(opts); err != nil {
+			return nil, err
+		}
+	}
 	for i := range opts.Nodes {
 		c.proxies[i] = make([]*proxy, opts.Nodes)
 		for j := range opts.Nodes {
@@ -114,12 +135,16 @@ func StartCluster(opts ClusterOptions) (*Cluster, error) {
 		}
 		_, raftPort, _ := net.SplitHostPort(raft[i])
 		_, httpPort, _ := net.SplitHostPort(httpAddrs[i])
-		n := &Node{Index: i, HTTP: httpAddrs[i], raft: raft[i], dataDir: fmt.Sprintf("%s/n%d", opts.Dir, i+1)}
+		n := &Node{Index: i, HTTP: httpAddrs[i], raft: raft[i], dataDir: fmt.Sprintf("%s/n%d", opts.Dir, i+1), scheme: "http"}
+		if opts.Secure {
+			n.scheme = "https"
+		}
 		n.args = []string{"start", "--data-dir", n.dataDir,
 			"--raft-host", "127.0.0.1", "--raft-port", raftPort, "--raft-nodename", fmt.Sprintf("n%d", i+1),
 			"--http-host", "127.0.0.1", "--http-port", httpPort, "--pg-port", "0",
 			"--initial-cluster", strings.Join(peers, ","), "--http-peers", strings.Join(httpAddrs, ","),
 			"--initial-cluster-partitions", strconv.Itoa(opts.Partitions)}
+		n.args = append(n.args, secureArgs...)
 		if off, ok := opts.ClockOffsets[i]; ok && off != 0 {
 			n.args = append(n.args, "--testing")
 			n.env = []string{fmt.Sprintf("CAMUSDB_TESTING_CLOCK_OFFSET_MS=%d", off.Milliseconds())}
@@ -140,6 +165,50 @@ func StartCluster(opts ClusterOptions) (*Cluster, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// setUpSecurity makes the cluster's certificates with the binary's own
+// `camusdb cert` and root's password file, and returns the node flags and
+// the clients' TLS configuration.
+func setUpSecurity(opts ClusterOptions) ([]string, *tls.Config, error) {
+	certs := filepath.Join(opts.Dir, "certs")
+	for _, args := range [][]string{{"create-ca"}, {"create-node", "127.0.0.1", "localhost"}} {
+		out, err := exec.Command(opts.Binary, append([]string{"cert", "--certs-dir", certs}, args...)...).CombinedOutput()
+		if err != nil {
+			return nil, nil, fmt.Errorf("camusdb cert %v: %w\n%s", args, err, out)
+		}
+	}
+	pw := filepath.Join(opts.Dir, "root.pw")
+	if err := os.WriteFile(pw, []byte(RootPassword), 0o600); err != nil {
+		return nil, nil, err
+	}
+	ca, err := os.ReadFile(filepath.Join(certs, "ca.crt"))
+	if err != nil {
+		return nil, nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(ca) {
+		return nil, nil, errors.New("nemesis: no certificate in ca.crt")
+	}
+	return []string{"--certs-dir", certs, "--root-password-file", pw}, &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}, nil
+}
+
+// HTTPClient is a plain HTTP client for the cluster's endpoints (TLS on a
+// Secure cluster); use Authorize on its requests.
+func (c *Cluster) HTTPClient(timeout time.Duration) *http.Client {
+	return &http.Client{Timeout: timeout, Transport: &http.Transport{TLSClientConfig: c.TLS}}
+}
+
+// Get fetches path from node n, as root on a Secure cluster.
+func (c *Cluster) Get(hc *http.Client, n *Node, path string) (*http.Response, error) {
+	req, err := http.NewRequest(http.MethodGet, n.URL()+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	if c.opts.Secure {
+		req.SetBasicAuth("root", RootPassword)
+	}
+	return hc.Do(req)
 }
 
 // start launches n's process and waits until it logs that it is ready.

@@ -15,8 +15,8 @@ type partitionChecksum struct {
 	Keys         int    `json:"keys"`
 }
 
-func checksums(hc *http.Client, n *Node) (map[uint64]partitionChecksum, error) {
-	resp, err := hc.Get(n.URL() + "/cluster/status?consistency=true")
+func checksums(c *Cluster, hc *http.Client, n *Node) (map[uint64]partitionChecksum, error) {
+	resp, err := c.Get(hc, n, "/cluster/status?consistency=true")
 	if err != nil {
 		return nil, err
 	}
@@ -39,7 +39,8 @@ func checksums(hc *http.Client, n *Node) (map[uint64]partitionChecksum, error) {
 // entries, so it polls until it catches all replicas of a partition at one
 // index, and reports a difference there, or that it never could.
 func CheckReplicas(ctx context.Context, c *Cluster) []string {
-	hc := &http.Client{Timeout: 5 * time.Second}
+	hc := c.HTTPClient(5 * time.Second)
+	defer hc.CloseIdleConnections()
 	pending := map[uint64]bool{}
 	for p := uint64(1); p <= uint64(c.opts.Partitions); p++ {
 		pending[p] = true
@@ -50,7 +51,7 @@ func CheckReplicas(ctx context.Context, c *Cluster) []string {
 		per := make([]map[uint64]partitionChecksum, len(c.Nodes))
 		var err error
 		for i, n := range c.Nodes {
-			if per[i], err = checksums(hc, n); err != nil {
+			if per[i], err = checksums(c, hc, n); err != nil {
 				break
 			}
 		}

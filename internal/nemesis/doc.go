@@ -20,6 +20,9 @@
 //     the checks of the workload, CheckReplicas compares every partition's
 //     replicas by checksum at one applied index.
 //
+// Clusters may be Secure: certificates from `camusdb cert`, mutual TLS
+// between nodes (through the proxies), HTTPS and a root password.
+//
 // Clients talk HTTP to a random node per operation. An operation's outcome
 // is what a careful client may conclude: success; a retryable error
 // (nothing happened); or unknown — CADB0505 or a connection lost after the

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand"
-	"net/http"
 	"time"
 )
 
@@ -42,9 +41,10 @@ func between(rng *rand.Rand, lo, hi time.Duration) time.Duration {
 // leaderOf asks the running nodes which node (index) leads the partition;
 // -1 if none knows.
 func leaderOf(c *Cluster, partitionID uint64) int {
-	hc := &http.Client{Timeout: time.Second}
+	hc := c.HTTPClient(time.Second)
+	defer hc.CloseIdleConnections()
 	for _, n := range c.Nodes {
-		resp, err := hc.Get(n.URL() + "/cluster/status")
+		resp, err := c.Get(hc, n, "/cluster/status")
 		if err != nil {
 			continue
 		}

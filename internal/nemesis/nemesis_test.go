@@ -92,3 +92,30 @@ func freshWorkload(w Workload) Workload {
 	}
 	panic("unknown workload " + w.Name())
 }
+
+// TestFaultMatrixSecure runs the bank workload under kill -9 and partition
+// on clusters deployed as on a network: HTTPS, mutual TLS between nodes
+// (through the suite's proxies), a root password, authenticated clients.
+func TestFaultMatrixSecure(t *testing.T) {
+	duration := 5 * time.Second
+	if os.Getenv("CAMUS_LONG") != "" {
+		duration = time.Minute
+	}
+	for _, nem := range []Nemesis{killNemesis{}, partitionNemesis{}} {
+		t.Run("bank/"+nem.Name(), func(t *testing.T) {
+			rep, err := Run(context.Background(), &bankWorkload{}, nem, RunOptions{
+				Binary: binary, Dir: t.TempDir(), Duration: duration, Seed: time.Now().UnixNano(), Secure: true,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("secure %s", rep.String())
+			if rep.OK == 0 {
+				t.Errorf("no operation succeeded: the run proves nothing")
+			}
+			for _, a := range rep.Anomalies {
+				t.Error(a)
+			}
+		})
+	}
+}

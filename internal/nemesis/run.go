@@ -21,6 +21,8 @@ type RunOptions struct {
 	Clients int
 	// Seed for the random choices of clients and nemesis.
 	Seed int64
+	// Secure runs a cluster with certificates and a root password.
+	Secure bool
 }
 
 // Report is the outcome of one run.
@@ -44,7 +46,7 @@ func Run(ctx context.Context, w Workload, nem Nemesis, opts RunOptions) (Report,
 	if opts.Clients == 0 {
 		opts.Clients = 6
 	}
-	copts := ClusterOptions{Binary: opts.Binary, Dir: opts.Dir}
+	copts := ClusterOptions{Binary: opts.Binary, Dir: opts.Dir, Secure: opts.Secure}
 	nem.Configure(&copts)
 	c, err := StartCluster(copts)
 	if err != nil {

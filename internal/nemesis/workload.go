@@ -89,8 +89,12 @@ type clients struct {
 
 func newClients(c *Cluster, db string) *clients {
 	cl := &clients{db: db}
+	opts := []client.Option{client.WithTimeout(2 * time.Second)}
+	if c.opts.Secure {
+		opts = append(opts, client.WithTLSConfig(c.TLS), client.WithCredentials("root", RootPassword))
+	}
 	for _, n := range c.Nodes {
-		cl.nodes = append(cl.nodes, client.New([]string{n.URL()}, client.WithTimeout(2*time.Second)))
+		cl.nodes = append(cl.nodes, client.New([]string{n.URL()}, opts...))
 	}
 	return cl
 }
