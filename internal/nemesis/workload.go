@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -120,6 +121,35 @@ func (cl *clients) retry(ctx context.Context, fn func(c *client.Client) error) e
 	return fmt.Errorf("%w (last error: %v)", ctx.Err(), err)
 }
 
+// createAndFill creates a table and inserts its initial rows, through
+// whichever node answers; an insert retried after it had landed finds its
+// rows (a unique violation) and counts as done.
+func (cl *clients) createAndFill(ctx context.Context, ddl, insert string) error {
+	return cl.retry(ctx, func(c *client.Client) error {
+		if err := c.ExecDDL(ctx, cl.db, ddl); err != nil {
+			return err
+		}
+		_, err := c.Exec(ctx, cl.db, insert, nil, nil)
+		var ce *client.Error
+		if errors.As(err, &ce) && ce.Code == "CADB0300" {
+			return nil
+		}
+		return err
+	})
+}
+
+// valuesList renders (i, value) rows for i in [0, n).
+func valuesList(n int, value string) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "(%d, %s)", i, value)
+	}
+	return b.String()
+}
+
 func firstInt(res *client.Result) (int64, error) {
 	if res == nil || len(res.Rows) != 1 || len(res.Rows[0]) != 1 {
 		return 0, fmt.Errorf("want one value, got %v", res)
@@ -150,24 +180,8 @@ type bankWorkload struct {
 func (*bankWorkload) Name() string { return "bank" }
 
 func (w *bankWorkload) Setup(ctx context.Context, db *clients) error {
-	return db.retry(ctx, func(c *client.Client) error {
-		if err := c.ExecDDL(ctx, db.db, `CREATE TABLE IF NOT EXISTS acct (id INT64 PRIMARY KEY, bal INT64 NOT NULL)`); err != nil {
-			return err
-		}
-		sql := "INSERT INTO acct (id, bal) VALUES "
-		for i := range bankAccounts {
-			if i > 0 {
-				sql += ", "
-			}
-			sql += fmt.Sprintf("(%d, %d)", i, bankBalance)
-		}
-		_, err := c.Exec(ctx, db.db, sql, nil, nil)
-		var ce *client.Error
-		if errors.As(err, &ce) && ce.Code == "CADB0300" {
-			return nil // a retried insert that had landed
-		}
-		return err
-	})
+	return db.createAndFill(ctx, `CREATE TABLE IF NOT EXISTS acct (id INT64 PRIMARY KEY, bal INT64 NOT NULL)`,
+		"INSERT INTO acct (id, bal) VALUES "+valuesList(bankAccounts, fmt.Sprint(bankBalance)))
 }
 
 func (w *bankWorkload) Worker(ctx context.Context, db *clients, worker int, rng *rand.Rand, st *Stats) {
@@ -277,17 +291,8 @@ func (*registerWorkload) Name() string { return "register" }
 
 func (w *registerWorkload) Setup(ctx context.Context, db *clients) error {
 	w.start = time.Now()
-	return db.retry(ctx, func(c *client.Client) error {
-		if err := c.ExecDDL(ctx, db.db, `CREATE TABLE IF NOT EXISTS reg (k INT64 PRIMARY KEY, v INT64 NOT NULL)`); err != nil {
-			return err
-		}
-		_, err := c.Exec(ctx, db.db, `INSERT INTO reg (k, v) VALUES (0, 0), (1, 0), (2, 0), (3, 0)`, nil, nil)
-		var ce *client.Error
-		if errors.As(err, &ce) && ce.Code == "CADB0300" {
-			return nil
-		}
-		return err
-	})
+	return db.createAndFill(ctx, `CREATE TABLE IF NOT EXISTS reg (k INT64 PRIMARY KEY, v INT64 NOT NULL)`,
+		"INSERT INTO reg (k, v) VALUES "+valuesList(registerKeys, "0"))
 }
 
 func (w *registerWorkload) now() int64 { return int64(time.Since(w.start)) }
@@ -380,24 +385,8 @@ type listAppendWorkload struct {
 func (*listAppendWorkload) Name() string { return "list-append" }
 
 func (w *listAppendWorkload) Setup(ctx context.Context, db *clients) error {
-	return db.retry(ctx, func(c *client.Client) error {
-		if err := c.ExecDDL(ctx, db.db, `CREATE TABLE IF NOT EXISTS la (k INT64 PRIMARY KEY, l STRING NOT NULL)`); err != nil {
-			return err
-		}
-		sql := "INSERT INTO la (k, l) VALUES "
-		for i := range listKeys {
-			if i > 0 {
-				sql += ", "
-			}
-			sql += fmt.Sprintf("(%d, '')", i)
-		}
-		_, err := c.Exec(ctx, db.db, sql, nil, nil)
-		var ce *client.Error
-		if errors.As(err, &ce) && ce.Code == "CADB0300" {
-			return nil
-		}
-		return err
-	})
+	return db.createAndFill(ctx, `CREATE TABLE IF NOT EXISTS la (k INT64 PRIMARY KEY, l STRING NOT NULL)`,
+		"INSERT INTO la (k, l) VALUES "+valuesList(listKeys, "''"))
 }
 
 func (w *listAppendWorkload) Worker(ctx context.Context, db *clients, worker int, rng *rand.Rand, st *Stats) {

@@ -45,6 +45,18 @@ func (c *testCluster) leaseholder(partitionID uint64) uint64 {
 	return holder
 }
 
+// newManualClockCluster starts 3 stores, one partition, no leadership
+// balancing, every node reading one manual wall clock that only the test
+// moves.
+func newManualClockCluster(t *testing.T) (*testCluster, *hlc.ManualClock, Config) {
+	wall := hlc.NewManualClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano())
+	cfg := clusterConfig()
+	cfg.Partitions = 1
+	cfg.DisableLeaderBalancing = true
+	cfg.Clock = hlc.NewClock(wall.UnixNano)
+	return newTestCluster(t, 3, cfg), wall, cfg
+}
+
 // The stale-read hazard: a leaseholder cut off from the others keeps
 // believing it leads until CheckQuorum steps it down, and a new leader is
 // elected meanwhile. Time is the test's (one manual clock for every node):
@@ -52,12 +64,7 @@ func (c *testCluster) leaseholder(partitionID uint64) uint64 {
 // clock passes it, the old holder serves nothing either — at no moment do
 // two nodes admit requests.
 func TestLeaseIsolatedHolderStopsBeforeSuccessorServes(t *testing.T) {
-	wall := hlc.NewManualClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano())
-	cfg := clusterConfig()
-	cfg.Partitions = 1
-	cfg.DisableLeaderBalancing = true
-	cfg.Clock = hlc.NewClock(wall.UnixNano)
-	c := newTestCluster(t, 3, cfg)
+	c, wall, cfg := newManualClockCluster(t)
 
 	old := c.leaseholder(1)
 	c.propose(1, put(1, "k", "v1"))
@@ -113,12 +120,7 @@ func TestLeaseIsolatedHolderStopsBeforeSuccessorServes(t *testing.T) {
 
 // A holder extends its lease as the clock moves, without any request.
 func TestLeaseExtendedByHolder(t *testing.T) {
-	wall := hlc.NewManualClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano())
-	cfg := clusterConfig()
-	cfg.Partitions = 1
-	cfg.DisableLeaderBalancing = true
-	cfg.Clock = hlc.NewClock(wall.UnixNano)
-	c := newTestCluster(t, 3, cfg)
+	c, wall, cfg := newManualClockCluster(t)
 	holder := c.leaseholder(1)
 	st, _ := c.stores[holder].Status(1)
 	first := st.Lease
@@ -135,12 +137,7 @@ func TestLeaseExtendedByHolder(t *testing.T) {
 // A restarted holder forgot what it served: it may not use its old lease,
 // and re-acquires only once that lease has expired.
 func TestLeaseRestartedHolderWaitsForExpiry(t *testing.T) {
-	wall := hlc.NewManualClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano())
-	cfg := clusterConfig()
-	cfg.Partitions = 1
-	cfg.DisableLeaderBalancing = true
-	cfg.Clock = hlc.NewClock(wall.UnixNano)
-	c := newTestCluster(t, 3, cfg)
+	c, wall, cfg := newManualClockCluster(t)
 	holder := c.leaseholder(1)
 	st, _ := c.stores[holder].Status(1)
 	c.stop(holder)
