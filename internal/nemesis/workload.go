@@ -391,8 +391,11 @@ func (w *listAppendWorkload) Setup(ctx context.Context, db *clients) error {
 
 func (w *listAppendWorkload) Worker(ctx context.Context, db *clients, worker int, rng *rand.Rand, st *Stats) {
 	for ctx.Err() == nil {
-		c := db.pick(rng)
-		t := &histcheck.Txn{ID: int(w.next.Add(1))}
+		node := rng.Intn(len(db.nodes))
+		c := db.nodes[node]
+		// The id's last digit names the node that coordinated it (for
+		// reading an anomaly report).
+		t := &histcheck.Txn{ID: int(w.next.Add(1))*10 + node + 1}
 		for range rng.Intn(4) + 1 {
 			op := histcheck.Op{Key: rng.Intn(listKeys), Append: rng.Intn(2) == 0}
 			if op.Append {
