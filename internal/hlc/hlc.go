@@ -9,6 +9,11 @@
 // timestamp cache may start with the clock as its low-water mark (see
 // internal/kv/OVERVIEW.md), and lease start and expiration times are read
 // from it (internal/replica/lease).
+//
+// A Clock may keep a persisted upper bound (bound.go): before it hands out
+// or is forwarded to a wall time at or past the last durable bound, it
+// makes a new bound a window ahead durable, so a restarted node can start
+// above everything it handed out before, whatever the machine clock did.
 package hlc
 
 import (
@@ -100,6 +105,9 @@ type Clock struct {
 		sync.Mutex
 		last Timestamp // guarded by mu: the highest timestamp handed out or seen
 	}
+	// bound is the persisted upper bound (bound.go); unused until
+	// PersistUpperBound.
+	bound bound
 }
 
 // NewClock returns a clock reading physical time from wall (nil = real time).
@@ -115,20 +123,24 @@ func NewClock(wall WallClock) *Clock {
 func (c *Clock) Now() Timestamp {
 	physical := c.wall()
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if physical > c.mu.last.WallTime {
 		c.mu.last = Timestamp{WallTime: physical}
 	} else {
 		c.mu.last = c.mu.last.Next()
 	}
-	return c.mu.last
+	now := c.mu.last
+	c.mu.Unlock()
+	c.ensureBound(now.WallTime) // before anyone sees now (bound.go)
+	return now
 }
 
 // Update forwards the clock so that later Now() calls exceed ts.
 func (c *Clock) Update(ts Timestamp) {
 	c.mu.Lock()
 	c.mu.last = c.mu.last.Forward(ts)
+	last := c.mu.last
 	c.mu.Unlock()
+	c.ensureBound(last.WallTime)
 }
 
 // Peek returns the highest timestamp handed out or seen, without advancing.

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"log/slog"
 	"time"
@@ -29,6 +30,52 @@ func (r replicator) Admit(partitionID uint64) (replica.LeaseStatus, func(), erro
 func (r replicator) Propose(ctx context.Context, partitionID uint64, cmd kvserver.Command) error {
 	defer observeSince(r.latency, time.Now())
 	return r.store.Propose(ctx, partitionID, cmd)
+}
+
+// clockBoundKey holds the clock's persisted upper bound (8 bytes, wall
+// nanoseconds): no timestamp this node handed out reached it.
+var clockBoundKey = storage.LocalKey("hlc/upper-bound")
+
+// clockBoundWindow is how far ahead the bound is persisted: one fsync per
+// window of clock time, and at most this long to wait at a cluster
+// node's restart.
+const clockBoundWindow = time.Second
+
+// keepClockBound starts the clock above everything it handed out before
+// this start, whatever the machine's clock did meanwhile, and keeps a
+// durable bound from now on (hlc/bound.go). A standalone node forwards its
+// clock to the bound; a cluster node waits until its physical clock passes
+// it, since frames stamped far ahead of physical time are refused by peers.
+func keepClockBound(ctx context.Context, engine *storage.Engine, clock *hlc.Clock, cfg coreConfig) error {
+	var bound int64
+	if v, found, err := engine.Get(clockBoundKey); err != nil {
+		return err
+	} else if found && len(v) == 8 {
+		bound = int64(binary.BigEndian.Uint64(v))
+	}
+	if bound > 0 {
+		if cfg.Transport != nil {
+			waited, err := hlc.WaitForBound(cfg.Wall, bound, ctx.Done())
+			if err != nil {
+				return err
+			}
+			if waited > 0 && cfg.Logger != nil {
+				cfg.Logger.Warn("waited for the clock to pass the bound persisted before the restart", "waited", waited)
+			}
+		} else {
+			clock.Update(hlc.Timestamp{WallTime: bound})
+		}
+	}
+	persist := func(wall int64) error {
+		b := engine.NewBatch()
+		defer b.Close()
+		if err := b.Set(clockBoundKey, binary.BigEndian.AppendUint64(nil, uint64(wall))); err != nil {
+			return err
+		}
+		return b.Commit(true)
+	}
+	clock.PersistUpperBound(persist, clockBoundWindow, bound, cfg.OnClockError)
+	return nil
 }
 
 func uncertaintyWindow(cfg coreConfig) time.Duration {
@@ -74,8 +121,13 @@ type coreConfig struct {
 	// MaxClockOffset and LeaseDuration configure partition leases (zero:
 	// the replica defaults).
 	MaxClockOffset, LeaseDuration time.Duration
-	Sender                        func(local *kvserver.Server) kv.Sender
-	Attach                        func(*replica.Store, *kvserver.Server)
+	// Wall is the physical clock Clock reads (nil: real time), for waiting
+	// out the persisted clock bound; OnClockError hears that the bound
+	// could not be persisted (the node must stop).
+	Wall         hlc.WallClock
+	OnClockError func(error)
+	Sender       func(local *kvserver.Server) kv.Sender
+	Attach       func(*replica.Store, *kvserver.Server)
 	// BeforeStoreStop becomes core.beforeStoreStop.
 	BeforeStoreStop func()
 }
@@ -98,6 +150,9 @@ func openCore(ctx context.Context, cfg coreConfig) (*core, error) {
 		return nil, err
 	}
 	if c.epoch, err = nextIncarnation(engine); err != nil {
+		return fail(err)
+	}
+	if err := keepClockBound(ctx, engine, clock, cfg); err != nil {
 		return fail(err)
 	}
 	c.store, err = replica.NewStore(replica.Config{

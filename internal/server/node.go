@@ -122,7 +122,7 @@ func (n *Node) open(ctx context.Context) error {
 		LeaseDuration:  n.cfg.LeaseDuration(),
 	}
 	wall := n.wallClock()
-	cc.Clock = hlc.NewClock(wall)
+	cc.Clock, cc.Wall, cc.OnClockError = hlc.NewClock(wall), wall, n.fail
 	if n.cfg.IsCluster() {
 		cn, err := n.openCluster(cc.Clock, wall)
 		if err != nil {
