@@ -156,7 +156,14 @@ func (p *partition) tickLease() {
 	me, inc := s.cfg.NodeID, s.incarnation
 	cur := p.lease
 	if p.transferring() && (cur.Holder != me || cur.Incarnation != inc || !now.Less(cur.Expiration)) {
-		p.setTransferring(false) // handed over, or expired meanwhile
+		// Handed over, or expired after a transfer whose outcome is
+		// unknown. In the latter case the transfer (sequence + 1) might
+		// still apply: never extend this lease again (an extension applied
+		// before it would let the transfer start below reads served under
+		// the extension); acquire a new one, which the transfer then loses
+		// to, or which loses to it.
+		p.reacquire = cur.Holder == me
+		p.setTransferring(false)
 	}
 	bs := p.rn.BasicStatus()
 	if bs.RaftState != raft.StateLeader || p.applied.Term != bs.HardState.GetTerm() {
@@ -165,7 +172,7 @@ func (p *partition) tickLease() {
 	duration := s.cfg.LeaseDuration
 	expiration := hlc.Timestamp{WallTime: now.WallTime + int64(duration)}
 	switch {
-	case cur.Holder == me && cur.Incarnation == inc:
+	case cur.Holder == me && cur.Incarnation == inc && !p.reacquire:
 		if p.transferring() {
 			p.continueTransfer(now)
 			return
@@ -246,6 +253,7 @@ func (p *partition) applyLease(w storage.Writer, proposer uint64, data []byte) (
 	}
 	if next.Holder != p.lease.Holder || next.Seq != p.lease.Seq {
 		p.logger.Info("replica: new lease", "kind", req.Kind, "lease", next)
+		p.reacquire = false
 	}
 	p.lease = next
 	return nil, nil

@@ -84,6 +84,9 @@ type partition struct {
 	leasePropKind  lease.Kind
 	transferTarget uint64
 	transferTicks  int
+	// reacquire: a transfer of this node's lease ended with an unknown
+	// outcome; the lease may not be extended, only replaced (leases.go).
+	reacquire bool
 
 	mu struct {
 		sync.Mutex
