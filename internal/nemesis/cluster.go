@@ -73,20 +73,28 @@ type Cluster struct {
 
 var readyLine = regexp.MustCompile(`camusdb ready.*http=(\S+)`)
 
-func freeAddrs(n int) ([]string, error) {
+// reserveAddrs binds n loopback ports and returns their addresses and a
+// release func that frees them (just before the processes bind them; the
+// proxies are created while they are still held, so none of them can take
+// one).
+func reserveAddrs(n int) ([]string, func(), error) {
 	addrs := make([]string, n)
-	lns := make([]net.Listener, n)
+	lns := make([]net.Listener, 0, n)
+	release := func() {
+		for _, ln := range lns {
+			_ = ln.Close()
+		}
+	}
 	for i := range n {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
-			return nil, err
+			release()
+			return nil, nil, err
 		}
-		lns[i], addrs[i] = ln, ln.Addr().String()
+		lns = append(lns, ln)
+		addrs[i] = ln.Addr().String()
 	}
-	for _, ln := range lns {
-		_ = ln.Close()
-	}
-	return addrs, nil
+	return addrs, release, nil
 }
 
 // StartCluster starts the processes and waits until every one is ready.
@@ -97,14 +105,16 @@ func StartCluster(opts ClusterOptions) (*Cluster, error) {
 	if opts.Partitions == 0 {
 		opts.Partitions = 2
 	}
-	raft, err := freeAddrs(opts.Nodes)
+	raft, releaseRaft, err := reserveAddrs(opts.Nodes)
 	if err != nil {
 		return nil, err
 	}
-	httpAddrs, err := freeAddrs(opts.Nodes)
+	defer releaseRaft()
+	httpAddrs, releaseHTTP, err := reserveAddrs(opts.Nodes)
 	if err != nil {
 		return nil, err
 	}
+	defer releaseHTTP()
 	c := &Cluster{opts: opts, proxies: make([][]*proxy, opts.Nodes)}
 	var secureArgs []string
 	if opts.Secure {
@@ -151,6 +161,8 @@ func StartCluster(opts ClusterOptions) (*Cluster, error) {
 		}
 		c.Nodes = append(c.Nodes, n)
 	}
+	releaseRaft()
+	releaseHTTP()
 	errs := make(chan error, len(c.Nodes))
 	for _, n := range c.Nodes {
 		go func() { errs <- c.start(n) }()

@@ -48,7 +48,17 @@ func Run(ctx context.Context, w Workload, nem Nemesis, opts RunOptions) (Report,
 	}
 	copts := ClusterOptions{Binary: opts.Binary, Dir: opts.Dir, Secure: opts.Secure}
 	nem.Configure(&copts)
-	c, err := StartCluster(copts)
+	var c *Cluster
+	var err error
+	for attempt := 0; ; attempt++ {
+		// A port reserved and released for a node can be taken by another
+		// process before the node binds it: start again on fresh ports.
+		copts.Dir = fmt.Sprintf("%s/try%d", opts.Dir, attempt)
+		c, err = StartCluster(copts)
+		if err == nil || attempt == 2 || !strings.Contains(err.Error(), "address already in use") {
+			break
+		}
+	}
 	if err != nil {
 		return rep, err
 	}
