@@ -35,11 +35,16 @@
 //     a no-op and its proposer gets a *kvpb.RetryError.
 //   - Leaders spread over the nodes: partition p prefers node
 //     voters[(p-1) % len(voters)] and the current leader transfers
-//     leadership to it once it is caught up (Config.DisableLeaderBalancing).
+//     its lease, then leadership, to it once it is caught up
+//     (Config.DisableLeaderBalancing).
+//   - Partitions with several voters have a lease, replicated through the
+//     log (leases.go, package lease); Store.Admit admits a request only on
+//     the leaseholder while its lease is valid by its clock, so a deposed
+//     leader never serves. See OVERVIEW.md "Leases".
 //
 // What it does not do: membership is static (bootstrap once, no
-// configuration changes); no leases and no ReadIndex (the kv layer serves
-// reads on a Ready leader); proposals are not
+// configuration changes); no ReadIndex (reads are served under the lease);
+// proposals are not
 // forwarded to the leader (a follower rejects them with a retry error);
 // snapshots are built in memory on the driver goroutine, so a partition's
 // data must fit comfortably in memory; a storage error is fatal for the
