@@ -69,28 +69,11 @@ func (p *parser) parseOnConflict() (*ast.OnConflict, error) {
 	if oc.Columns == nil && oc.Constraint == "" {
 		return nil, syntaxErrAt(t.line, t.col, "UPDATE", "ON CONFLICT DO UPDATE requires a conflict target: (columns) or ON CONSTRAINT name")
 	}
-	if _, err := p.expectKw(kwSet); err != nil {
+	var err error
+	if oc.Set, err = p.parseSetList(); err != nil {
 		return nil, err
 	}
-	for {
-		col, err := p.ident("column name")
-		if err != nil {
-			return nil, err
-		}
-		if _, err := p.expect(tkEq, "'='"); err != nil {
-			return nil, err
-		}
-		val, err := p.parseExpr()
-		if err != nil {
-			return nil, err
-		}
-		oc.Set = append(oc.Set, ast.Assignment{Column: col, Value: val})
-		if !p.accept(tkComma) {
-			break
-		}
-	}
 	if p.acceptKw(kwWhere) {
-		var err error
 		if oc.Where, err = p.parseExpr(); err != nil {
 			return nil, err
 		}

@@ -740,25 +740,8 @@ func (p *parser) parseUpdate() (ast.Statement, error) {
 	if stmt.Alias, err = p.parseTableAlias(); err != nil {
 		return nil, err
 	}
-	if _, err := p.expectKw(kwSet); err != nil {
+	if stmt.Set, err = p.parseSetList(); err != nil {
 		return nil, err
-	}
-	for {
-		col, err := p.ident("column name")
-		if err != nil {
-			return nil, err
-		}
-		if _, err := p.expect(tkEq, "'='"); err != nil {
-			return nil, err
-		}
-		val, err := p.parseExpr()
-		if err != nil {
-			return nil, err
-		}
-		stmt.Set = append(stmt.Set, ast.Assignment{Column: col, Value: val})
-		if !p.accept(tkComma) {
-			break
-		}
 	}
 	if p.acceptKw(kwWhere) {
 		if stmt.Where, err = p.parseExpr(); err != nil {
@@ -917,4 +900,29 @@ func (p *parser) parseCancelQuery() (ast.Statement, error) {
 		return nil, err
 	}
 	return &ast.CancelQuery{At: start.at(), ID: id}, nil
+}
+
+// parseSetList parses SET col = expr [, ...] (UPDATE, ON CONFLICT DO UPDATE).
+func (p *parser) parseSetList() ([]ast.Assignment, error) {
+	if _, err := p.expectKw(kwSet); err != nil {
+		return nil, err
+	}
+	var set []ast.Assignment
+	for {
+		col, err := p.ident("column name")
+		if err != nil {
+			return nil, err
+		}
+		if _, err := p.expect(tkEq, "'='"); err != nil {
+			return nil, err
+		}
+		val, err := p.parseExpr()
+		if err != nil {
+			return nil, err
+		}
+		set = append(set, ast.Assignment{Column: col, Value: val})
+		if !p.accept(tkComma) {
+			return set, nil
+		}
+	}
 }
