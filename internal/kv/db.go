@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/camusdb/camusdb-go/internal/hlc"
-	"github.com/camusdb/camusdb-go/internal/kv/kvserver"
 	"github.com/camusdb/camusdb-go/internal/kvpb"
 	"github.com/camusdb/camusdb-go/internal/mvcc"
 )
@@ -69,8 +68,8 @@ type DB struct {
 		// prepare and their final decision; their intents must be waited on.
 		committing map[mvcc.TxnID]struct{}
 		// waitsFor: a committing transaction of this node -> the
-		// transactions whose intents it waits for (with wait counts).
-		waitsFor map[mvcc.TxnID]map[mvcc.TxnID]int
+		// transactions whose intents it waits for (see deadlock.go).
+		waitsFor map[mvcc.TxnID]map[mvcc.TxnID]*waitEdge
 	}
 	// async intent resolution after commit
 	asyncCtx    context.Context
@@ -97,7 +96,7 @@ func NewDB(cfg Config) *DB {
 	}
 	db := &DB{cfg: cfg, sender: cfg.Sender, clock: cfg.Clock}
 	db.mu.committing = make(map[mvcc.TxnID]struct{})
-	db.mu.waitsFor = make(map[mvcc.TxnID]map[mvcc.TxnID]int)
+	db.mu.waitsFor = make(map[mvcc.TxnID]map[mvcc.TxnID]*waitEdge)
 	db.asyncCtx, db.asyncCancel = context.WithCancel(context.Background())
 	db.closing = make(chan struct{})
 	db.resolver = newResolver(db)
@@ -215,156 +214,6 @@ func (db *DB) isCommitting(id mvcc.TxnID) bool {
 	defer db.mu.Unlock()
 	_, ok := db.mu.committing[id]
 	return ok
-}
-
-// maxIntentRounds bounds how often one request resolves intents and retries.
-const maxIntentRounds = 200
-
-// Waiting on the intent of a live transaction: a reader waits in the
-// partition's queue up to readerWait per round; a request that holds intents
-// of its own (prepare, refresh) waits up to holderWait per round and at most
-// holderRounds rounds, and never when waiting would close a cycle in the
-// node's waits-for graph (deadlock): then it fails with a conflict.
-const (
-	readerWait   = 50 * time.Millisecond
-	holderWait   = 20 * time.Millisecond
-	holderRounds = 10
-)
-
-// handleIntent decides what to do about another transaction's intent met
-// at key in partitionID: resolve it when the owner's outcome is known, abort
-// the owner when its coordinator is gone, or wait in the partition's queue
-// when it is alive and committing. The caller retries its request after.
-// holder is the transaction making the request when that request holds
-// intents of its own, nil for plain reads.
-func (db *DB) handleIntent(ctx context.Context, partitionID uint64, ie *mvcc.IntentError, round int, holder *holderTxn) error {
-	in := ie.Intent
-	rec, err := db.sender.GetTxnRecord(ctx, in.Home, in.TxnID)
-	if err != nil {
-		return err
-	}
-	if rec == nil || rec.Status == mvcc.TxnPending {
-		if db.ownerAlive(ctx, in) && !db.shouldPush(ie, round, holder) {
-			db.metrics.intentWaits.Add(1)
-			if holder == nil {
-				return db.sender.WaitIntent(ctx, partitionID, ie.Key, in.TxnID, readerWait)
-			}
-			if round >= holderRounds || !db.addWait(holder.id, in.TxnID) {
-				return &kvpb.ConflictError{Reason: fmt.Sprintf("key %q is being committed by transaction %s", ie.Key, in.TxnID)}
-			}
-			defer db.removeWait(holder.id, in.TxnID)
-			if hook := db.cfg.Knobs.OnHolderWait; hook != nil {
-				hook(holder.id, in.TxnID)
-			}
-			return db.sender.WaitIntent(ctx, partitionID, ie.Key, in.TxnID, holderWait)
-		}
-		db.metrics.pushed.Add(1)
-		rec, err = db.sender.FinalizeTxn(ctx, in.Home, in.TxnID, &mvcc.TxnRecord{Status: mvcc.TxnAborted, StartWall: in.Priority})
-		if err != nil {
-			return err
-		}
-	}
-	commit := rec.Status == mvcc.TxnCommitted
-	return db.sender.ResolveIntents(ctx, partitionID, []kvserver.Resolution{{TxnID: in.TxnID, Keys: [][]byte{ie.Key}, Commit: commit, CommitTS: rec.CommitTS}})
-}
-
-// holderTxn is a committing transaction that holds intents of its own.
-type holderTxn struct {
-	id       mvcc.TxnID
-	priority int64 // start wall time: smaller = older = wins pushes
-}
-
-// shouldPush decides that a holder stops waiting for a live owner and
-// aborts it instead: when waiting longer is not allowed (its wait rounds
-// are used up, or waiting would close a deadlock cycle) and the holder is
-// the older transaction. The younger side of a conflict gives way, so a
-// long-running transaction is not starved by a stream of younger ones.
-func (db *DB) shouldPush(ie *mvcc.IntentError, round int, holder *holderTxn) bool {
-	if holder == nil || holder.priority >= ie.Intent.Priority {
-		return false
-	}
-	if round >= holderRounds {
-		return true
-	}
-	if !db.addWait(holder.id, ie.Intent.TxnID) {
-		return true // deadlock, and we are older
-	}
-	db.removeWait(holder.id, ie.Intent.TxnID)
-	return false
-}
-
-// addWait records that waiter waits for owner, unless owner (transitively)
-// waits for waiter already: then it reports false (a deadlock).
-func (db *DB) addWait(waiter, owner mvcc.TxnID) bool {
-	db.mu.Lock()
-	defer db.mu.Unlock()
-	seen := map[mvcc.TxnID]bool{}
-	var reaches func(from mvcc.TxnID) bool
-	reaches = func(from mvcc.TxnID) bool {
-		if from == waiter {
-			return true
-		}
-		if seen[from] {
-			return false
-		}
-		seen[from] = true
-		for next := range db.mu.waitsFor[from] {
-			if reaches(next) {
-				return true
-			}
-		}
-		return false
-	}
-	if reaches(owner) {
-		return false
-	}
-	edges := db.mu.waitsFor[waiter]
-	if edges == nil {
-		edges = make(map[mvcc.TxnID]int)
-		db.mu.waitsFor[waiter] = edges
-	}
-	edges[owner]++
-	return true
-}
-
-func (db *DB) removeWait(waiter, owner mvcc.TxnID) {
-	db.mu.Lock()
-	defer db.mu.Unlock()
-	edges := db.mu.waitsFor[waiter]
-	if edges[owner]--; edges[owner] <= 0 {
-		delete(edges, owner)
-	}
-	if len(edges) == 0 {
-		delete(db.mu.waitsFor, waiter)
-	}
-}
-
-// CoordinatorProber is an optional Sender capability: asking another node
-// whether one of its transactions is still committing, and which
-// incarnation (epoch) of the node answers.
-type CoordinatorProber interface {
-	ProbeCoordinator(ctx context.Context, node uint64, id mvcc.TxnID) (epoch uint64, committing bool, err error)
-}
-
-// CoordinatorStatus answers a probe about a transaction of this node.
-func (db *DB) CoordinatorStatus(id mvcc.TxnID) (epoch uint64, committing bool) {
-	return db.cfg.Epoch, db.isCommitting(id)
-}
-
-// ownerAlive reports whether the coordinator of an intent may still commit
-// it, so that waiting is worthwhile. Aborting a transaction whose
-// coordinator is in fact alive is always safe (its commit record write
-// then fails), so doubt resolves to "dead".
-func (db *DB) ownerAlive(ctx context.Context, in *mvcc.Intent) bool {
-	if in.CoordNode == db.cfg.NodeID {
-		return in.CoordEpoch == db.cfg.Epoch && db.isCommitting(in.TxnID)
-	}
-	if prober, ok := db.sender.(CoordinatorProber); ok {
-		epoch, committing, err := prober.ProbeCoordinator(ctx, in.CoordNode, in.TxnID)
-		return err == nil && epoch == in.CoordEpoch && committing
-	}
-	// No way to ask: alive until the abandonment timeout.
-	return time.Duration(db.clock.Now().WallTime-in.WriteWall) < db.cfg.AbandonAfter
 }
 
 // withIntentRetry runs op, resolving intents it meets and retrying; see

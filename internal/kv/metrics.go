@@ -16,11 +16,14 @@ type Metrics struct {
 	// UncertaintyRestarts counts reads that met a version within their
 	// uncertainty interval and moved their transaction's timestamp.
 	UncertaintyRestarts uint64
+	// Deadlocks counts waits refused because they would close a cycle of
+	// waiting transactions (on this node or across nodes).
+	Deadlocks uint64
 }
 
 type metrics struct {
 	begun, readOnly, onePC, twoPC, conflicts, retries, ambiguous, intentWaits, pushed,
-	uncertaintyRestarts atomic.Uint64
+	uncertaintyRestarts, deadlocks atomic.Uint64
 }
 
 // Metrics returns a snapshot of the coordinator's counters.
@@ -30,6 +33,6 @@ func (db *DB) Metrics() Metrics {
 		Begun: m.begun.Load(), CommitsReadOnly: m.readOnly.Load(), Commits1PC: m.onePC.Load(),
 		Commits2PC: m.twoPC.Load(), Conflicts: m.conflicts.Load(), Retries: m.retries.Load(),
 		Ambiguous: m.ambiguous.Load(), IntentWaits: m.intentWaits.Load(), IntentsPushed: m.pushed.Load(),
-		UncertaintyRestarts: m.uncertaintyRestarts.Load(),
+		UncertaintyRestarts: m.uncertaintyRestarts.Load(), Deadlocks: m.deadlocks.Load(),
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 
@@ -15,14 +16,14 @@ import (
 func TestDeadlockDetection(t *testing.T) {
 	db := newEnv(t).db(t, 1, 1)
 	a, b, c := mvcc.TxnID{1}, mvcc.TxnID{2}, mvcc.TxnID{3}
-	if !db.addWait(a, b) || !db.addWait(b, c) {
+	if !db.addWait(a, b, 1) || !db.addWait(b, c, 1) {
 		t.Fatal("acyclic waits refused")
 	}
-	if db.addWait(c, a) {
+	if db.addWait(c, a, 1) {
 		t.Fatal("cycle a→b→c→a not detected")
 	}
 	db.removeWait(b, c)
-	if !db.addWait(c, a) {
+	if !db.addWait(c, a, 1) {
 		t.Fatal("no cycle after b stopped waiting, but refused")
 	}
 }
@@ -200,6 +201,97 @@ func TestOlderHolderPushesYoungerOwner(t *testing.T) {
 	for _, k := range [][]byte{k1, k2} {
 		if v, _, err := r.Get(ctx, k); err != nil || string(v) != "old" {
 			t.Fatalf("after the push %q = %q %v", k, v, err)
+		}
+	}
+}
+
+// probingSender lets DBs on one kvserver probe each other as if each were
+// a different node's coordinator.
+type probingSender struct {
+	Sender
+	dbs map[uint64]*DB
+}
+
+func (s *probingSender) ProbeCoordinator(_ context.Context, node uint64, id mvcc.TxnID) (CoordinatorState, error) {
+	db := s.dbs[node]
+	if db == nil {
+		return CoordinatorState{}, errors.New("no such node")
+	}
+	return db.CoordinatorStatus(id), nil
+}
+
+// TestCrossNodeDeadlock: two transactions coordinated by different nodes
+// wait for each other's intents (each node sees only its own edge). The
+// cycle is found by asking the other coordinator what its transaction
+// waits for: the younger transaction gives way with a deadlock conflict
+// at once, instead of both waiting out their wait rounds, and the older
+// one commits.
+func TestCrossNodeDeadlock(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	sender := &probingSender{Sender: e.server, dbs: map[uint64]*DB{}}
+	arrived := make(chan struct{}, 2)
+	both := make(chan struct{})
+	var bothOnce sync.Once
+	barrier := func(mvcc.TxnID) error {
+		arrived <- struct{}{}
+		if len(arrived) == 2 {
+			bothOnce.Do(func() { close(both) })
+		}
+		<-both
+		return nil
+	}
+	for node := uint64(1); node <= 2; node++ {
+		db := NewDB(Config{Sender: sender, Clock: e.clock, NumPartitions: 4, NodeID: node, Epoch: 1,
+			Knobs: TestingKnobs{BeforeCommitRecord: barrier}})
+		t.Cleanup(func() { db.Close(ctx) })
+		sender.dbs[node] = db
+	}
+	db1, db2 := sender.dbs[1], sender.dbs[2]
+	// Tables ta < tb < tc with ta and tc in one partition, tb in another:
+	// A writes tb, tc (home tb's partition, intent on tc); B writes ta, tb,
+	// tc (home ta's partition, intent on tb). Each home commit then meets
+	// the other's intent.
+	var ta, tb, tc uint32
+	part := func(tbl uint32) uint64 { p, _ := db1.partitionOf(key(tbl, "k")); return p }
+	for a := uint32(1); a < 60 && tc == 0; a++ {
+		for b := a + 1; b < 60 && tc == 0; b++ {
+			for c := b + 1; c < 60; c++ {
+				if part(a) == part(c) && part(a) != part(b) {
+					ta, tb, tc = a, b, c
+					break
+				}
+			}
+		}
+	}
+	if tc == 0 {
+		t.Fatal("no suitable tables")
+	}
+	txnA, _ := db1.Begin(ctx)
+	e.clock.Update(hlc.Timestamp{WallTime: txnA.ReadTimestamp().WallTime + 1})
+	txnB, _ := db2.Begin(ctx)
+	_ = txnA.Put(key(tb, "k"), []byte("A"))
+	_ = txnA.Put(key(tc, "k"), []byte("A"))
+	for _, tbl := range []uint32{ta, tb, tc} {
+		_ = txnB.Put(key(tbl, "k"), []byte("B"))
+	}
+	errA, errB := make(chan error, 1), make(chan error, 1)
+	go func() { errA <- txnA.Commit(ctx) }()
+	go func() { errB <- txnB.Commit(ctx) }()
+	if err := <-errA; err != nil {
+		t.Fatalf("older transaction A: %v", err)
+	}
+	var ce *kvpb.ConflictError
+	if err := <-errB; !errors.As(err, &ce) || !strings.Contains(err.Error(), "deadlock") {
+		t.Fatalf("younger transaction B: %v, want a deadlock conflict", err)
+	}
+	if n := db1.Metrics().Deadlocks + db2.Metrics().Deadlocks; n == 0 {
+		t.Fatal("no deadlock counted")
+	}
+	r, _ := db1.Begin(ctx)
+	for _, tbl := range []uint32{tb, tc} {
+		if v, _, err := r.Get(ctx, key(tbl, "k")); err != nil || string(v) != "A" {
+			t.Fatalf("table %d: %q %v, want A's write", tbl, v, err)
 		}
 	}
 }

@@ -65,6 +65,7 @@ var (
 	descKVAmbiguous   = metricDesc("kv", "ambiguous_total", "Commits whose outcome is unknown (CADB0505).")
 	descKVIntentWaits = metricDesc("kv", "intent_waits_total", "Times a request waited for another transaction's intent.")
 	descKVPushes      = metricDesc("kv", "intents_pushed_total", "Abandoned transactions aborted by this node.")
+	descKVDeadlocks   = metricDesc("kv", "deadlocks_total", "Waits refused because they would close a cycle of waiting transactions.")
 )
 
 // Describe implements prometheus.Collector.
@@ -73,7 +74,7 @@ func (c nodeCollector) Describe(ch chan<- *prometheus.Desc) {
 		descRaftProposals, descRaftEntriesAppended, descRaftEntriesApplied, descRaftFsyncs,
 		descRaftLoopIterations, descRaftSnapshots, descRaftTruncations,
 		descPartitionLeader, descPartitionTerm, descPartitionApplied, descPartitionCommit, descPartitionLogLen,
-		descKVBegun, descKVCommits, descKVConflicts, descKVRetries, descKVAmbiguous, descKVIntentWaits, descKVPushes,
+		descKVBegun, descKVCommits, descKVConflicts, descKVRetries, descKVAmbiguous, descKVIntentWaits, descKVPushes, descKVDeadlocks,
 	} {
 		ch <- d
 	}
@@ -125,6 +126,7 @@ func (c nodeCollector) Collect(ch chan<- prometheus.Metric) {
 		counter(descKVAmbiguous, m.Ambiguous)
 		counter(descKVIntentWaits, m.IntentWaits)
 		counter(descKVPushes, m.IntentsPushed)
+		counter(descKVDeadlocks, m.Deadlocks)
 	}
 }
 

@@ -220,7 +220,7 @@ func TestNodeCollectorMapsEveryField(t *testing.T) {
 			},
 		},
 		kv: fakeKV{metrics: kv.Metrics{Begun: 11, CommitsReadOnly: 12, Commits1PC: 13, Commits2PC: 14,
-			Conflicts: 15, Retries: 16, Ambiguous: 17, IntentWaits: 18, IntentsPushed: 19}},
+			Conflicts: 15, Retries: 16, Ambiguous: 17, IntentWaits: 18, IntentsPushed: 19, Deadlocks: 20}},
 	})
 	got := gather(t, reg)
 	want := map[string]float64{
@@ -251,6 +251,7 @@ func TestNodeCollectorMapsEveryField(t *testing.T) {
 		"camusdb_kv_ambiguous_total":                        17,
 		"camusdb_kv_intent_waits_total":                     18,
 		"camusdb_kv_intents_pushed_total":                   19,
+		"camusdb_kv_deadlocks_total":                        20,
 	}
 	for k, v := range want {
 		if g, ok := got[k]; !ok || g != v {

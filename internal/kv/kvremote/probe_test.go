@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/camusdb/camusdb-go/internal/hlc"
+	"github.com/camusdb/camusdb-go/internal/kv"
 	"github.com/camusdb/camusdb-go/internal/mvcc"
 	"github.com/camusdb/camusdb-go/internal/rpc"
 )
@@ -44,19 +45,30 @@ func TestProbeCoordinator(t *testing.T) {
 	}
 	ctx := context.Background()
 	live := mvcc.TxnID{7}
-	if _, _, err := senders[0].ProbeCoordinator(ctx, 2, live); err == nil {
+	if _, err := senders[0].ProbeCoordinator(ctx, 2, live); err == nil {
 		t.Fatal("probe before SetCoordinator succeeded")
 	}
-	services[1].SetCoordinator(func(id mvcc.TxnID) (uint64, bool) { return 42, id == live })
-	epoch, committing, err := senders[0].ProbeCoordinator(ctx, 2, live)
+	edge := kv.WaitEdge{Txn: mvcc.TxnID{9}, Node: 3}
+	services[1].SetCoordinator(func(id mvcc.TxnID) kv.CoordinatorState {
+		st := kv.CoordinatorState{Epoch: 42, Committing: id == live}
+		if id == live {
+			st.WaitsFor = []kv.WaitEdge{edge}
+		}
+		return st
+	})
+	st, err := senders[0].ProbeCoordinator(ctx, 2, live)
+	epoch, committing := st.Epoch, st.Committing
+	if len(st.WaitsFor) != 1 || st.WaitsFor[0] != edge {
+		t.Fatalf("probe lost the waits-for edges: %+v", st.WaitsFor)
+	}
 	if err != nil || epoch != 42 || !committing {
 		t.Fatalf("probe of a committing txn = %d %v %v", epoch, committing, err)
 	}
-	if _, committing, err := senders[0].ProbeCoordinator(ctx, 2, mvcc.TxnID{8}); err != nil || committing {
-		t.Fatalf("probe of an unknown txn = %v %v", committing, err)
+	if st, err := senders[0].ProbeCoordinator(ctx, 2, mvcc.TxnID{8}); err != nil || st.Committing {
+		t.Fatalf("probe of an unknown txn = %v %v", st.Committing, err)
 	}
 	nets[1].Close()
-	if _, _, err := senders[0].ProbeCoordinator(ctx, 2, live); err == nil {
+	if _, err := senders[0].ProbeCoordinator(ctx, 2, live); err == nil {
 		t.Fatal("probe of a stopped node succeeded")
 	}
 }

@@ -354,13 +354,13 @@ func (s *Sender) WaitIntent(ctx context.Context, partitionID uint64, key []byte,
 // ProbeCoordinator implements kv.CoordinatorProber: it asks node whether
 // transaction id is still committing there. An unreachable node is an
 // error (the caller treats the coordinator as gone).
-func (s *Sender) ProbeCoordinator(ctx context.Context, node uint64, id mvcc.TxnID) (epoch uint64, committing bool, err error) {
+func (s *Sender) ProbeCoordinator(ctx context.Context, node uint64, id mvcc.TxnID) (st kv.CoordinatorState, err error) {
 	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()
 	_, err = s.remote(ctx, node, 0, opProbeCoordinator, idempotent,
 		func(e *encoder) { e.txnID(id) },
-		func(d *decoder) { epoch, committing = d.uvarint(), d.bool() })
-	return epoch, committing, err
+		func(d *decoder) { st = d.coordinatorState() })
+	return st, err
 }
 
 // probeTimeout bounds a coordinator probe; a coordinator that cannot answer

@@ -40,9 +40,9 @@ type service struct {
 	coordinator atomic.Pointer[CoordinatorFunc]
 }
 
-// CoordinatorFunc reports this node's epoch and whether transaction id is
-// committing here (kv.DB.CoordinatorStatus).
-type CoordinatorFunc func(id mvcc.TxnID) (epoch uint64, committing bool)
+// CoordinatorFunc reports this node's epoch, whether transaction id is
+// committing here and what it waits for (kv.DB.CoordinatorStatus).
+type CoordinatorFunc func(id mvcc.TxnID) kv.CoordinatorState
 
 // Service is the registered kv service of a node.
 type Service struct{ s *service }
@@ -107,9 +107,7 @@ func (s *service) dispatch(ctx context.Context, o op, d *decoder, out *encoder) 
 		if f == nil {
 			return &kvpb.RetryError{Reason: "node is starting"}
 		}
-		epoch, committing := (*f)(id)
-		out.uvarint(epoch)
-		out.bool(committing)
+		out.coordinatorState((*f)(id))
 		return nil
 	}
 	lp := s.local.Load()

@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/camusdb/camusdb-go/internal/hlc"
+	"github.com/camusdb/camusdb-go/internal/kv"
 	"github.com/camusdb/camusdb-go/internal/kv/kvserver"
 	"github.com/camusdb/camusdb-go/internal/kvpb"
 	"github.com/camusdb/camusdb-go/internal/mvcc"
@@ -447,4 +448,23 @@ func encodeScanOptions(e *encoder, opts mvcc.ScanOptions) {
 
 func decodeScanOptions(d *decoder) mvcc.ScanOptions {
 	return mvcc.ScanOptions{Reverse: d.bool(), MaxKeys: int(min(d.uvarint(), 1<<31)), Own: d.optTxnID(), Uncertainty: d.ts()}
+}
+
+// coordinatorState: epoch, committing, then the waits (txn id, node).
+func (e *encoder) coordinatorState(st kv.CoordinatorState) {
+	e.uvarint(st.Epoch)
+	e.bool(st.Committing)
+	e.uvarint(uint64(len(st.WaitsFor)))
+	for _, w := range st.WaitsFor {
+		e.txnID(w.Txn)
+		e.uvarint(w.Node)
+	}
+}
+func (d *decoder) coordinatorState() kv.CoordinatorState {
+	st := kv.CoordinatorState{Epoch: d.uvarint(), Committing: d.bool()}
+	n := d.count()
+	for i := 0; i < n && d.err == nil; i++ {
+		st.WaitsFor = append(st.WaitsFor, kv.WaitEdge{Txn: d.txnID(), Node: d.uvarint()})
+	}
+	return st
 }
