@@ -1,6 +1,8 @@
 package kv
 
 import (
+	"context"
+
 	"sync"
 
 	"github.com/camusdb/camusdb-go/internal/hlc"
@@ -134,4 +136,40 @@ func (r *resolver) round(jobs []resolveJob) {
 		}()
 	}
 	wg.Wait()
+}
+
+// FinishCommitted resolves the intents of committed transactions whose
+// records were left behind on partition home (see
+// kvserver.Server.StaleCommittedRecords) and deletes each record whose
+// intents all resolved. It returns how many records it deleted.
+func (db *DB) FinishCommitted(ctx context.Context, home uint64, recs []mvcc.RecordEntry) (int, error) {
+	var done []mvcc.TxnID
+	var firstErr error
+	for _, e := range recs {
+		ok := true
+		for p, keys := range e.Record.Locks {
+			for len(keys) > 0 {
+				n := min(len(keys), maxKeysPerResolve)
+				err := db.sender.ResolveIntents(ctx, p, []kvserver.Resolution{{TxnID: e.ID, Keys: keys[:n], Commit: true, CommitTS: e.Record.CommitTS}})
+				if err != nil {
+					ok = false
+					if firstErr == nil {
+						firstErr = err
+					}
+					break
+				}
+				keys = keys[n:]
+			}
+		}
+		if ok {
+			done = append(done, e.ID)
+		}
+	}
+	if len(done) == 0 {
+		return 0, firstErr
+	}
+	if err := db.sender.DeleteTxnRecords(ctx, home, done); err != nil {
+		return 0, err
+	}
+	return len(done), firstErr
 }

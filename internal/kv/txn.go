@@ -310,7 +310,7 @@ func (t *Txn) commitWrites(ctx context.Context, home uint64, byPartition map[uin
 	}
 	writeParts := append([]uint64{home}, others...)
 	if len(others) > 0 {
-		req.Record = &mvcc.TxnRecord{Status: mvcc.TxnCommitted, Participants: writeParts}
+		req.Record = &mvcc.TxnRecord{Status: mvcc.TxnCommitted, Participants: writeParts, Locks: recordLocks(others, byPartition)}
 	}
 	for round := 0; ; round++ {
 		if err := t.refresh(ctx, validated, commitTS, holder); err != nil {
@@ -355,6 +355,30 @@ func (t *Txn) commitWrites(ctx context.Context, home uint64, byPartition map[uin
 	t.resolveAsync(home, rest, true, commitTS)
 	db.metrics.twoPC.Add(1)
 	return nil
+}
+
+// maxRecordLocks bounds the intent keys a COMMITTED record lists (see
+// mvcc.TxnRecord.Locks); a transaction with more leaves them out.
+const maxRecordLocks = 4096
+
+// recordLocks lists the keys of the intents in parts, for the record.
+func recordLocks(parts []uint64, byPartition map[uint64][]kvserver.Mutation) map[uint64][][]byte {
+	n := 0
+	for _, p := range parts {
+		n += len(byPartition[p])
+	}
+	if n > maxRecordLocks {
+		return nil
+	}
+	locks := make(map[uint64][][]byte, len(parts))
+	for _, p := range parts {
+		keys := make([][]byte, len(byPartition[p]))
+		for i, m := range byPartition[p] {
+			keys[i] = m.Key
+		}
+		locks[p] = keys
+	}
+	return locks
 }
 
 // prepare lays the transaction's intents on the partitions in parts, in

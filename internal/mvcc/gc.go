@@ -111,3 +111,38 @@ func CollectGarbage(r storage.Reader, w storage.Writer, partitionID uint64, thre
 	}
 	return deleted, nil, it.Error()
 }
+
+// RecordEntry is a transaction record and its id.
+type RecordEntry struct {
+	ID     TxnID
+	Record *TxnRecord
+}
+
+// StaleCommittedRecords lists up to max of the partition's COMMITTED
+// records that list their intents (TxnRecord.Locks) and committed before
+// the wall time before: records whose coordinator should long have
+// resolved the intents and deleted them, and evidently did not (it died,
+// or its resolution failed).
+func StaleCommittedRecords(r storage.Reader, partitionID uint64, before int64, max int) ([]RecordEntry, error) {
+	lower := append(storage.PartitionPrefix(storage.PrefixData, partitionID), txnRecordTag)
+	it, err := r.NewIter(lower, storage.PrefixEnd(lower))
+	if err != nil {
+		return nil, err
+	}
+	defer it.Close()
+	var out []RecordEntry
+	for ok := it.First(); ok && len(out) < max; ok = it.Next() {
+		rec, err := DecodeTxnRecord(it.Value())
+		if err != nil {
+			return out, err
+		}
+		k := it.Key()
+		if rec.Status != TxnCommitted || rec.Locks == nil || rec.CommitTS.WallTime >= before || len(k) != len(lower)+TxnIDLen {
+			continue
+		}
+		var id TxnID
+		copy(id[:], k[len(lower):])
+		out = append(out, RecordEntry{ID: id, Record: rec})
+	}
+	return out, it.Error()
+}

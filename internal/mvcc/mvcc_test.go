@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand"
+	"reflect"
 	"sort"
 	"strings"
 	"testing"
@@ -203,6 +204,15 @@ func TestIntentsAndConflicts(t *testing.T) {
 	if _, err := DecodeTxnRecord(append(EncodeTxnRecord(&TxnRecord{StartWall: 5}), 0)); err == nil {
 		t.Fatal("trailing bytes after StartWall accepted")
 	}
+	withLocks := &TxnRecord{Status: TxnCommitted, CommitTS: ts(40), Participants: []uint64{1, 2, 3},
+		Locks: map[uint64][][]byte{2: {[]byte("a"), []byte("b\x00")}, 3: {[]byte("c")}}}
+	got, err = DecodeTxnRecord(EncodeTxnRecord(withLocks))
+	if err != nil || !reflect.DeepEqual(got, withLocks) {
+		t.Fatalf("record with locks round trip: %+v %v", got, err)
+	}
+	if _, err := DecodeTxnRecord(append(EncodeTxnRecord(withLocks), 0)); err == nil {
+		t.Fatal("trailing bytes after Locks accepted")
+	}
 }
 
 func FuzzDecode(f *testing.F) {
@@ -210,6 +220,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add(encodeIntent(&Intent{Value: []byte("x")}))
 	f.Add(EncodeTxnRecord(&TxnRecord{Participants: []uint64{1}}))
 	f.Add(EncodeTxnRecord(&TxnRecord{Status: TxnAborted, StartWall: 99}))
+	f.Add(EncodeTxnRecord(&TxnRecord{Status: TxnCommitted, Locks: map[uint64][][]byte{2: {[]byte("k")}}}))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		_, _ = decodeKey(b)
 		_, _ = decodeIntent(b)

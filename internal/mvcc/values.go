@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/camusdb/camusdb-go/internal/hlc"
 )
@@ -142,7 +143,18 @@ type TxnRecord struct {
 	// Priority). Garbage collection deletes an ABORTED record once it is
 	// below the GC threshold, where the transaction can no longer commit.
 	StartWall int64
+	// Locks, in a COMMITTED record, are the keys of the transaction's
+	// intents per participant other than the home partition (whose writes
+	// commit with the record), so that the record can be cleaned up —
+	// intents resolved, then the record deleted — even when the
+	// coordinator died before doing it. Nil when the transaction wrote too
+	// many keys to list (then readers resolve what they meet and the
+	// record stays).
+	Locks map[uint64][][]byte
 }
+
+// locksTag starts the optional Locks section of a record.
+const locksTag byte = 'L'
 
 // EncodeTxnRecord encodes a record value.
 func EncodeTxnRecord(r *TxnRecord) []byte {
@@ -152,8 +164,26 @@ func EncodeTxnRecord(r *TxnRecord) []byte {
 	for _, p := range r.Participants {
 		b = binary.AppendUvarint(b, p)
 	}
-	if r.StartWall != 0 {
+	if r.StartWall != 0 || r.Locks != nil {
 		b = binary.AppendVarint(b, r.StartWall)
+	}
+	if r.Locks != nil {
+		b = append(b, locksTag)
+		b = binary.AppendUvarint(b, uint64(len(r.Locks)))
+		parts := make([]uint64, 0, len(r.Locks))
+		for p := range r.Locks {
+			parts = append(parts, p)
+		}
+		slices.Sort(parts) // one encoding for one record
+		for _, p := range parts {
+			keys := r.Locks[p]
+			b = binary.AppendUvarint(b, p)
+			b = binary.AppendUvarint(b, uint64(len(keys)))
+			for _, k := range keys {
+				b = binary.AppendUvarint(b, uint64(len(k)))
+				b = append(b, k...)
+			}
+		}
 	}
 	return b
 }
@@ -184,10 +214,58 @@ func DecodeTxnRecord(b []byte) (*TxnRecord, error) {
 	}
 	if len(b) > 0 { // optional: StartWall
 		v, k := binary.Varint(b)
-		if k != len(b) {
+		if k <= 0 {
 			return nil, ErrBadValue
 		}
 		r.StartWall = v
+		b = b[k:]
+	}
+	if len(b) > 0 { // optional: Locks
+		if b[0] != locksTag {
+			return nil, ErrBadValue
+		}
+		locks, err := decodeLocks(b[1:])
+		if err != nil {
+			return nil, err
+		}
+		r.Locks = locks
 	}
 	return r, nil
+}
+
+func decodeLocks(b []byte) (map[uint64][][]byte, error) {
+	uv := func() (uint64, bool) {
+		v, k := binary.Uvarint(b)
+		if k <= 0 {
+			return 0, false
+		}
+		b = b[k:]
+		return v, true
+	}
+	n, ok := uv()
+	if !ok || n > uint64(len(b)) {
+		return nil, ErrBadValue
+	}
+	locks := make(map[uint64][][]byte, n)
+	for i := uint64(0); i < n; i++ {
+		p, ok1 := uv()
+		nk, ok2 := uv()
+		if !ok1 || !ok2 || nk > uint64(len(b)) {
+			return nil, ErrBadValue
+		}
+		keys := make([][]byte, 0, nk)
+		for j := uint64(0); j < nk; j++ {
+			l, ok := uv()
+			if !ok || l > uint64(len(b)) {
+				return nil, ErrBadValue
+			}
+			keys = append(keys, append([]byte(nil), b[:l]...))
+			b = b[l:]
+		}
+		locks[p] = keys
+	}
+	if len(b) != 0 {
+		return nil, ErrBadValue
+	}
+	return locks, nil
 }

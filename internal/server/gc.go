@@ -17,6 +17,12 @@ const (
 	// transaction age (5 min), so no live transaction reads below the
 	// threshold.
 	gcTTL = 10 * time.Minute
+	// staleRecordAge: a COMMITTED transaction record this old whose intents
+	// were not resolved was left by a coordinator that died (or whose
+	// resolution failed); garbage collection finishes its resolution.
+	staleRecordAge = time.Minute
+	// staleRecordsPerRound bounds the records one round finishes per partition.
+	staleRecordsPerRound = 1000
 )
 
 // startGC runs MVCC garbage collection in the background until the
@@ -47,11 +53,27 @@ func (c *core) startGC(logger *slog.Logger) (stop func()) {
 				} else if n > 0 {
 					logger.Debug("MVCC garbage collected", "partition", pid, "versions", n)
 				}
+				c.finishStaleRecords(ctx, logger, pid, now.WallTime-int64(staleRecordAge))
 			}
 		}
 	}()
 	return func() {
 		cancel()
 		wg.Wait()
+	}
+}
+
+// finishStaleRecords resolves and deletes the COMMITTED records of
+// partition pid left behind before the wall time before.
+func (c *core) finishStaleRecords(ctx context.Context, logger *slog.Logger, pid uint64, before int64) {
+	recs, err := c.kvs.StaleCommittedRecords(pid, before, staleRecordsPerRound)
+	if err != nil || len(recs) == 0 {
+		return
+	}
+	n, err := c.db.FinishCommitted(ctx, pid, recs)
+	if err != nil && ctx.Err() == nil {
+		logger.Warn("finishing abandoned transaction records failed", "partition", pid, "records", len(recs), "finished", n, "err", err)
+	} else if n > 0 {
+		logger.Info("finished abandoned transaction records", "partition", pid, "records", n)
 	}
 }

@@ -93,3 +93,16 @@ func (s *Server) checkGC(partitionID uint64, readTS hlc.Timestamp) error {
 	}
 	return nil
 }
+
+// StaleCommittedRecords lists, in a partition whose lease this node holds,
+// COMMITTED records older than the wall time before that list their
+// intents (see mvcc.StaleCommittedRecords); kv.DB.FinishCommitted
+// resolves their intents and deletes them.
+func (s *Server) StaleCommittedRecords(partitionID uint64, before int64, max int) ([]mvcc.RecordEntry, error) {
+	_, release, err := s.replicator.Admit(partitionID)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	return mvcc.StaleCommittedRecords(s.engine, partitionID, before, max)
+}

@@ -78,6 +78,10 @@ type Server struct {
 
 	counter atomic.Int64
 	queries *queryRegistry
+	// startedMs is when this server (process) started, in unix ms: a
+	// handle opened before it belongs to an earlier incarnation, whose
+	// transactions died with it.
+	startedMs int64
 
 	mu struct {
 		sync.Mutex
@@ -116,7 +120,7 @@ func NewServer(db catalog.DB, cfg Config) *Server {
 	if cfg.Memory == nil {
 		cfg.Memory = mon.NewMonitor(0)
 	}
-	s := &Server{db: db, cfg: cfg, stop: make(chan struct{})}
+	s := &Server{db: db, cfg: cfg, stop: make(chan struct{}), startedMs: cfg.Clock().UnixMilli()}
 	s.cache = newParseCache(cfg.ParseCacheTTL, cfg.ParseCacheMaxEntries, cfg.Clock)
 	s.descs = catalog.NewDecodeCache(1024)
 	s.mu.txns = map[TxnHandle]*openTxn{}
@@ -413,6 +417,12 @@ func (s *Server) lookup(ctx context.Context, h TxnHandle) (*openTxn, error) {
 	s.mu.Unlock()
 	if t != nil && t.user != UserFrom(ctx) {
 		t = nil
+	}
+	if t == nil && h.PT < s.startedMs && TxnCoordinator(h) == s.cfg.NodeID {
+		// Its coordinator (this node) restarted since BEGIN: the
+		// transaction ended uncommitted with the old process, and running
+		// it again is the way on.
+		return nil, errcode.New(errcode.MustRetry, "transaction %d:%d was lost when its coordinator (node %d) restarted; nothing it wrote was committed: retry the transaction", h.PT, h.Counter, s.cfg.NodeID)
 	}
 	if t == nil {
 		return nil, errcode.New(errcode.TxnClosed, "transaction %d:%d is unknown, committed, rolled back or expired", h.PT, h.Counter)

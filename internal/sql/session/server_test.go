@@ -300,3 +300,38 @@ func TestConcurrentIncrements(t *testing.T) {
 		t.Fatalf("n = %d after %d successful increments", res.Rows[0][0].Int, ok.Load())
 	}
 }
+
+// TestTxnOfRestartedCoordinator: a handle opened by an earlier incarnation
+// of this node (before the server started) names a transaction that died
+// with that process: using it answers a retryable error, not "unknown"; a
+// handle of another node, or a later one, is still just unknown.
+func TestTxnOfRestartedCoordinator(t *testing.T) {
+	ctx := context.Background()
+	clock := newFakeClock()
+	db := catalogtest.NewMemDB()
+	before := session.NewServer(db, session.Config{NodeID: 3, Clock: clock.now})
+	setup(t, before, "CREATE TABLE t (id INT64 PRIMARY KEY)")
+	h, err := before.Begin(ctx, "d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	before.Close() // the process dies
+	clock.advance(time.Second)
+	after := session.NewServer(db, session.Config{NodeID: 3, Clock: clock.now})
+	defer after.Close()
+	_, err = after.Execute(ctx, session.Request{Database: "d", SQL: "INSERT INTO t VALUES (1)", Txn: &h})
+	wantCode(t, err, errcode.MustRetry)
+	wantCode(t, after.Commit(ctx, h), errcode.MustRetry)
+	clock.advance(time.Second)
+	later, err := after.Begin(ctx, "d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := after.Rollback(ctx, later); err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, after.Commit(ctx, later), errcode.TxnClosed)
+	other := h
+	other.Counter = h.Counter&(1<<session.TxnNodeShift-1) | 4<<session.TxnNodeShift
+	wantCode(t, after.Commit(ctx, other), errcode.TxnClosed)
+}
