@@ -33,6 +33,11 @@ type Config struct {
 	Transport Transport
 	// TickInterval is the Raft tick (default 100 ms).
 	TickInterval time.Duration
+	// Ticks, when set, replaces the store's own ticker: the store ticks
+	// once per value received, and never on its own. Deterministic tests
+	// (internal/kv/kvsim) drive time this way; TickInterval still states
+	// what one tick stands for.
+	Ticks <-chan struct{}
 	// ElectionTicks is the election timeout in ticks (default 10).
 	ElectionTicks int
 	// HeartbeatTicks is the heartbeat interval in ticks (default 1).

@@ -103,6 +103,9 @@ type inboxItem struct {
 	partitionID uint64
 	msg         *raftpb.Message
 	unreachable uint64 // node id reported unreachable, when msg is nil
+	// barrier, when set, is closed once everything enqueued before it was
+	// processed and the driver has no more ready work (see Barrier).
+	barrier chan struct{}
 }
 
 // NewStore opens the Raft state of every partition in cfg.Engine, first
@@ -422,22 +425,35 @@ func (s *Store) run() {
 			s.fail(fmt.Errorf("replica: driver panic: %v", r))
 		}
 	}()
-	ticker := time.NewTicker(s.cfg.TickInterval)
-	defer ticker.Stop()
+	ticks := s.cfg.Ticks
+	var tickerC <-chan time.Time
+	if ticks == nil {
+		ticker := time.NewTicker(s.cfg.TickInterval)
+		defer ticker.Stop()
+		tickerC = ticker.C
+	}
 	var inbox []inboxItem
+	var barriers []chan struct{}
 	for {
 		tick := false
 		select {
 		case <-s.stopC:
 			s.shutdown(ErrStopped)
 			return
-		case <-ticker.C:
+		case <-tickerC:
+			tick = true
+		case <-ticks:
 			tick = true
 		case <-s.wake:
 		}
 		s.mu.Lock()
 		inbox, s.mu.inbox = s.mu.inbox, inbox[:0]
 		s.mu.Unlock()
+		for _, item := range inbox {
+			if item.barrier != nil {
+				barriers = append(barriers, item.barrier)
+			}
+		}
 		more, err := s.iterate(tick, inbox)
 		clear(inbox)
 		if err != nil {
@@ -446,7 +462,31 @@ func (s *Store) run() {
 		}
 		if more {
 			s.signal()
+		} else {
+			for _, b := range barriers {
+				close(b)
+			}
+			barriers = barriers[:0]
 		}
+	}
+}
+
+// Barrier returns once the driver has processed everything handed to the
+// store before the call (messages, ticks received, proposals) and has no
+// ready work left: a quiescence point for deterministic tests. It fails
+// if ctx ends or the store stops first.
+func (s *Store) Barrier(ctx context.Context) error {
+	b := make(chan struct{})
+	if err := s.enqueueInbox(inboxItem{barrier: b}); err != nil {
+		return err
+	}
+	select {
+	case <-b:
+		return nil
+	case <-s.done:
+		return ErrStopped
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 
@@ -522,6 +562,9 @@ func (s *Store) applyGroups(groups []readyGroup, which func(*readyGroup) bool) (
 // already has another Ready.
 func (s *Store) iterate(tick bool, inbox []inboxItem) (more bool, err error) {
 	for _, item := range inbox {
+		if item.barrier != nil {
+			continue
+		}
 		p := s.partitions[item.partitionID]
 		if item.msg == nil {
 			p.rn.ReportUnreachable(item.unreachable)
