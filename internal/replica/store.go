@@ -471,6 +471,15 @@ func (s *Store) run() {
 	}
 }
 
+// ForceCampaign makes this node start an election for the partition at
+// once, as the target of a leadership transfer does: no pre-vote, and
+// voters grant their vote even while they believe a leader is alive.
+// Deterministic tests use it to choose which node wins an election.
+func (s *Store) ForceCampaign(partitionID uint64) error {
+	id := s.cfg.NodeID
+	return s.Step(partitionID, &raftpb.Message{Type: raftpb.MsgTimeoutNow.Enum(), To: &id, From: &id})
+}
+
 // Barrier returns once the driver has processed everything handed to the
 // store before the call (messages, ticks received, proposals) and has no
 // ready work left: a quiescence point for deterministic tests. It fails

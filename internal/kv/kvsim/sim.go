@@ -24,8 +24,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cockroachdb/pebble/v2/vfs"
-	"go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/camusdb/camusdb-go/internal/hlc"
@@ -69,8 +67,11 @@ type Node struct {
 	Epoch   uint64
 	Running bool
 
-	fs    *vfs.MemFS
-	ticks chan struct{}
+	// engine opens the node's engine on its current file system; crash
+	// replaces that with its crash image (only synced data).
+	engine func() (*storage.Engine, error)
+	crash  func()
+	ticks  chan struct{}
 }
 
 // New starts a cluster and registers its shutdown with t.Cleanup. No node
@@ -97,7 +98,13 @@ func New(t testing.TB, opts Options) *Cluster {
 	for i := 1; i <= opts.Nodes; i++ {
 		id := uint64(i)
 		c.ids = append(c.ids, id)
-		c.nodes[id] = &Node{ID: id, fs: storage.NewCrashableMemFS()}
+		fs := storage.NewCrashableMemFS()
+		c.nodes[id] = &Node{ID: id,
+			engine: func() (*storage.Engine, error) {
+				return storage.Open(storage.Options{FS: fs, Dir: "data", InMemory: true})
+			},
+			crash: func() { fs = storage.CrashClone(fs) },
+		}
 	}
 	for _, id := range c.ids {
 		if err := c.start(c.nodes[id]); err != nil {
@@ -123,7 +130,7 @@ func (c *Cluster) Node(id uint64) *Node {
 }
 
 func (c *Cluster) start(n *Node) error {
-	engine, err := storage.Open(storage.Options{FS: n.fs, Dir: "data", InMemory: true})
+	engine, err := n.engine()
 	if err != nil {
 		return err
 	}
@@ -180,7 +187,7 @@ func (c *Cluster) stop(n *Node, crash bool) {
 	n.Running = false
 	c.net.setStore(n.ID, nil)
 	if crash {
-		n.fs = storage.CrashClone(n.fs)
+		n.crash()
 	}
 	n.Store.Stop()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -234,7 +241,7 @@ func (c *Cluster) Campaign(id, partitionID uint64) {
 	if !n.Running {
 		c.t.Fatalf("kvsim: node %d is stopped", id)
 	}
-	_ = n.Store.Step(partitionID, &raftpb.Message{Type: raftpb.MsgTimeoutNow.Enum(), To: proto.Uint64(id), From: proto.Uint64(id)})
+	_ = n.Store.ForceCampaign(partitionID)
 	c.Settle()
 }
 
