@@ -25,6 +25,8 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 //	elect node=N [p=1]               node N campaigns (forced, as a transfer
 //	                                 target), then only N ticks until it holds
 //	                                 the lease
+//	campaign node=N [p=1]            node N campaigns (forced), nothing more
+//	leader [p=1]                     which running node is the Raft leader
 //	leaseholder [p=1]                which node admits requests (none/nN)
 //	tick [n=1] [nodes=1,2]           tick those nodes (all) n times; the clock
 //	                                 moves one tick per round
@@ -94,6 +96,19 @@ func (s *script) run(t *testing.T, d *datadriven.TestData) string {
 			s.c.Tick(1, node)
 		}
 		d.Fatalf(t, "node %d did not get the lease of partition %d in 500 ticks", node, p)
+	case "campaign":
+		s.c.Campaign(s.node(d, "node"), uint64(s.intArg(d, "p", 1)))
+		return ""
+	case "leader":
+		p := uint64(s.intArg(d, "p", 1))
+		for _, id := range s.c.IDs() {
+			if n := s.c.Node(id); n.Running {
+				if st, err := n.Store.Status(p); err == nil && st.Leader {
+					return fmt.Sprintf("raft leader: n%d", id)
+				}
+			}
+		}
+		return "raft leader: none"
 	case "leaseholder":
 		if h := s.c.Leaseholder(uint64(s.intArg(d, "p", 1))); h != 0 {
 			return fmt.Sprintf("leaseholder: n%d", h)
