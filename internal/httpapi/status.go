@@ -23,7 +23,9 @@ type ConsistencyProvider interface {
 
 // ClusterStatus is the body of /cluster/status (SPEC §3.3) without "status".
 type ClusterStatus struct {
-	NodeID     uint64            `json:"nodeId"`
+	NodeID uint64 `json:"nodeId"`
+	// ClusterID names the cluster (empty until the node learned it).
+	ClusterID  string            `json:"clusterId,omitempty"`
 	Nodes      []NodeStatus      `json:"nodes"`
 	Partitions []PartitionStatus `json:"partitions"`
 	// Consistency is present only when asked for (?consistency=true).

@@ -74,6 +74,11 @@ type Network struct {
 	offsets clockOffsets
 	// unknownLogged: a frame from an unknown node was logged already.
 	unknownLogged atomic.Bool
+	// clusterID is this node's cluster id (clusterid.go); foreignLogged
+	// holds the other clusters' ids already logged.
+	clusterID     atomic.Pointer[string]
+	foreignMu     sync.Mutex
+	foreignLogged map[string]bool
 
 	mu struct {
 		sync.Mutex
@@ -102,17 +107,18 @@ func NewNetwork(cfg Config) (*Network, error) {
 	if (cfg.ServerTLS == nil) != (cfg.ClientTLS == nil) {
 		return nil, errors.New("rpc: ServerTLS and ClientTLS must be set together")
 	}
-	serverOpts := append(ServerOptions(), grpc.WaitForHandlers(true))
-	if cfg.ServerTLS != nil {
-		serverOpts = append(serverOpts, grpc.Creds(credentials.NewTLS(cfg.ServerTLS)))
-	}
 	n := &Network{
 		cfg:    cfg,
 		logger: cfg.Logger,
-		server: grpc.NewServer(serverOpts...),
 		addrs:  make(map[uint64]string, len(cfg.Peers)),
 		heard:  make(map[uint64]*atomic.Int64, len(cfg.Peers)),
 	}
+	serverOpts := append(ServerOptions(), grpc.WaitForHandlers(true),
+		grpc.ChainUnaryInterceptor(n.unaryServerCheck), grpc.ChainStreamInterceptor(n.streamServerCheck))
+	if cfg.ServerTLS != nil {
+		serverOpts = append(serverOpts, grpc.Creds(credentials.NewTLS(cfg.ServerTLS)))
+	}
+	n.server = grpc.NewServer(serverOpts...)
 	for _, p := range cfg.Peers {
 		if p.ID == 0 || p.Addr == "" {
 			return nil, fmt.Errorf("rpc: bad peer %+v", p)
@@ -199,6 +205,8 @@ func (n *Network) Conn(nodeID uint64) (*grpc.ClientConn, error) {
 		grpc.WithTransportCredentials(creds),
 		grpc.WithDefaultCallOptions(callOptions()...),
 		grpc.WithConnectParams(grpc.ConnectParams{Backoff: connectBackoff, MinConnectTimeout: time.Second}),
+		grpc.WithChainUnaryInterceptor(n.unaryClientStamp),
+		grpc.WithChainStreamInterceptor(n.streamClientStamp),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("rpc: dial node %d at %s: %w", nodeID, addr, err)

@@ -14,6 +14,7 @@ import (
 	"github.com/camusdb/camusdb-go/internal/kv/kvserver"
 	"github.com/camusdb/camusdb-go/internal/replica"
 	"github.com/camusdb/camusdb-go/internal/rpc"
+	"github.com/camusdb/camusdb-go/internal/storage"
 	"github.com/camusdb/camusdb-go/internal/util/errcode"
 )
 
@@ -65,6 +66,10 @@ type clusterNode struct {
 	// when it has returned.
 	stopMonitor context.CancelFunc
 	monitorDone chan struct{}
+	// stopClusterID ends establishClusterID; clusterIDDone is closed when
+	// it has returned (both nil until it starts).
+	stopClusterID context.CancelFunc
+	clusterIDDone chan struct{}
 }
 
 // clockMonitorInterval is how often a node measures its peers' clocks.
@@ -152,6 +157,17 @@ func (cn *clusterNode) configure(cc *coreConfig) {
 		cn.kv.SetLocal(kvs)
 	}
 	cc.BeforeStoreStop = cn.net.StopServing
+	cc.OnEngine = cn.loadClusterID
+}
+
+// startClusterID runs establishClusterID in the background.
+func (cn *clusterNode) startClusterID(db *kv.DB, engine *storage.Engine, fail func(error)) {
+	ctx, stop := context.WithCancel(context.Background())
+	cn.stopClusterID, cn.clusterIDDone = stop, make(chan struct{})
+	go func() {
+		defer close(cn.clusterIDDone)
+		cn.establishClusterID(ctx, db, engine, fail)
+	}()
 }
 
 // attachCoordinator lets other nodes probe this node's transactions.
@@ -173,7 +189,17 @@ func (l storeLeaders) Leader(partitionID uint64) uint64 {
 }
 
 // close stops the transport and the network (after the core closed).
+// stopClusterIDWorker stops establishClusterID and waits for it (before
+// the engine and kv.DB it uses close); idempotent.
+func (cn *clusterNode) stopClusterIDWorker() {
+	if cn.stopClusterID != nil {
+		cn.stopClusterID()
+		<-cn.clusterIDDone
+	}
+}
+
 func (cn *clusterNode) close() {
+	cn.stopClusterIDWorker()
 	cn.stopMonitor()
 	<-cn.monitorDone
 	cn.transport.Close()
@@ -231,7 +257,7 @@ func (cn *clusterNode) status(n *Node) httpapi.ClusterStatus {
 	for i := range parts {
 		parts[i].Replicas = replicas
 	}
-	return httpapi.ClusterStatus{NodeID: cn.self, Nodes: nodes, Partitions: parts}
+	return httpapi.ClusterStatus{NodeID: cn.self, ClusterID: cn.net.ClusterID(), Nodes: nodes, Partitions: parts}
 }
 
 // UseListeners makes Start serve on already-bound listeners instead of

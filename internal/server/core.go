@@ -130,6 +130,9 @@ type coreConfig struct {
 	Attach       func(*replica.Store, *kvserver.Server)
 	// BeforeStoreStop becomes core.beforeStoreStop.
 	BeforeStoreStop func()
+	// OnEngine, when set, runs once the engine is open and before the
+	// store starts (cluster mode: load the cluster id).
+	OnEngine func(*storage.Engine) error
 }
 
 // openCore opens the engine, recovers or bootstraps the partitions, and
@@ -154,6 +157,11 @@ func openCore(ctx context.Context, cfg coreConfig) (*core, error) {
 	}
 	if err := keepClockBound(ctx, engine, clock, cfg); err != nil {
 		return fail(err)
+	}
+	if cfg.OnEngine != nil {
+		if err := cfg.OnEngine(engine); err != nil {
+			return fail(err)
+		}
 	}
 	c.store, err = replica.NewStore(replica.Config{
 		NodeID:     cfg.NodeID,

@@ -141,6 +141,7 @@ func (n *Node) open(ctx context.Context) error {
 	n.core = c
 	if n.cluster != nil {
 		n.cluster.attachCoordinator(c.db)
+		n.cluster.startClusterID(c.db, c.engine, n.fail)
 	}
 	if err := registerNodeMetrics(n.registry, c); err != nil { // metrics.go
 		n.closeStack()
@@ -228,6 +229,9 @@ func (n *Node) closeStack() {
 	}
 	if n.sql != nil {
 		n.sql.Close()
+	}
+	if n.cluster != nil {
+		n.cluster.stopClusterIDWorker() // it uses the core
 	}
 	if n.core != nil {
 		n.core.close(context.Background())

@@ -145,6 +145,23 @@ func TestLeaderFailoverAndCatchUp(t *testing.T) {
 	for k := range 10 {
 		insert(k)
 	}
+	// Every node learned the same cluster id.
+	var clusterID string
+	c.SucceedsSoon(func() error {
+		ids := map[string]bool{}
+		for i := range c.Len() {
+			st, err := c.Status(i)
+			if err != nil {
+				return err
+			}
+			ids[st.ClusterID] = true
+			clusterID = st.ClusterID
+		}
+		if len(ids) != 1 || clusterID == "" {
+			return fmt.Errorf("cluster ids %v", ids)
+		}
+		return nil
+	})
 	victim := c.LeaderOf(1)
 	c.StopNode(victim)
 	start := time.Now()
@@ -157,6 +174,10 @@ func TestLeaderFailoverAndCatchUp(t *testing.T) {
 		t.Fatalf("partition 1 still led by the stopped node")
 	}
 	c.RestartNode(victim)
+	// It remembered the cluster id across the restart.
+	if st, err := c.Status(victim); err != nil || st.ClusterID != clusterID {
+		t.Fatalf("restarted node's cluster id: %+v %v, want %s", st, err, clusterID)
+	}
 	// The restarted node caught up and serves everything written while it was down.
 	if n := count(t, c.URL(victim), "kv"); n != 20 {
 		t.Fatalf("restarted node sees %d rows, want 20", n)

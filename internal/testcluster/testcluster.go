@@ -233,8 +233,9 @@ func (c *Cluster) Stop() {
 
 // Status is the /cluster/status answer.
 type Status struct {
-	NodeID uint64 `json:"nodeId"`
-	Nodes  []struct {
+	NodeID    uint64 `json:"nodeId"`
+	ClusterID string `json:"clusterId"`
+	Nodes     []struct {
 		ID          uint64 `json:"id"`
 		Name        string `json:"name"`
 		RaftAddress string `json:"raftAddress"`
