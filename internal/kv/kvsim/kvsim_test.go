@@ -37,13 +37,19 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 //	hold from=A to=B                 queue A→B Raft messages
 //	release from=A to=B [reverse] [dup]
 //	crash node=N | restart node=N    only synced data survives a crash
+//	gc node=N ttl=DUR [p=1]          garbage-collect versions older than now-DUR
+//	disk node=N stall|resume|fail    a hung disk (writes and syncs block) or a
+//	                                 failing one (they return an error)
+//	alive node=N                     whether node N's store still runs
 //	begin txn=T node=N               T's coordinator is node N
 //	get txn=T key=K                  value, <absent> or the error class
 //	put txn=T key=K value=V          buffered until commit
 //	commit txn=T [async]             async: await txn=T prints the outcome
-//	await txn=T
+//	await txn=T [settled]            settled: print "settled" for ok, retry or
+//	                                 ambiguous (when the outcome races the script)
 //	read node=N key=K                a one-statement read through node N
-//	write node=N key=K value=V       a one-statement write through node N
+//	write node=N key=K value=V [async=T]  a one-statement write through node N
+//	                                 (async: await txn=T prints the outcome)
 //
 // Error classes: retry (kvpb.RetryError: ask the leaseholder, or later),
 // conflict, ambiguous. Run with -rewrite to regenerate expected output.
@@ -149,6 +155,35 @@ func (s *script) run(t *testing.T, d *datadriven.TestData) string {
 		s.c.Release(s.node(d, "from"), s.node(d, "to"), d.HasArg("reverse"), d.HasArg("dup"))
 		s.c.Settle()
 		return ""
+	case "gc":
+		n, p := s.c.Node(s.node(d, "node")), uint64(s.intArg(d, "p", 1))
+		threshold := n.Clock.Now()
+		threshold.WallTime -= int64(s.durArg(d, "ttl"))
+		threshold.Logical = 0
+		deleted, err := n.Server.CollectGarbage(ctx, p, threshold)
+		s.c.Settle()
+		if err != nil {
+			return outcome(err)
+		}
+		return fmt.Sprintf("collected %d", deleted)
+	case "disk":
+		node := s.node(d, "node")
+		switch {
+		case d.HasArg("stall"):
+			s.c.StallDisk(node)
+		case d.HasArg("resume"):
+			s.c.ResumeDisk(node)
+		case d.HasArg("fail"):
+			s.c.FailDisk(node, errors.New("injected disk failure"))
+		default:
+			d.Fatalf(t, "disk: want stall, resume or fail")
+		}
+		return ""
+	case "alive":
+		if s.c.Node(s.node(d, "node")).alive() {
+			return "alive"
+		}
+		return "store stopped"
 	case "crash":
 		s.c.Crash(s.node(d, "node"))
 		return ""
@@ -180,7 +215,11 @@ func (s *script) run(t *testing.T, d *datadriven.TestData) string {
 		}
 		if d.HasArg("async") {
 			st.done = make(chan error, 1)
-			go func() { st.done <- st.txn.Commit(context.Background()) }()
+			go func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				defer cancel()
+				st.done <- st.txn.Commit(ctx)
+			}()
 			return ""
 		}
 		err := st.txn.Commit(ctx)
@@ -195,7 +234,11 @@ func (s *script) run(t *testing.T, d *datadriven.TestData) string {
 		case err := <-st.done:
 			st.done = nil
 			s.c.Settle()
-			return outcome(err)
+			out := outcome(err)
+			if d.HasArg("settled") && (out == "ok" || out == "error: retry" || out == "error: ambiguous") {
+				return "settled" // which of these depends on goroutine timing
+			}
+			return out
 		case <-ctx.Done():
 			d.Fatalf(t, "commit did not finish")
 		}
@@ -207,6 +250,25 @@ func (s *script) run(t *testing.T, d *datadriven.TestData) string {
 		v, found, err := txn.Get(ctx, s.key(d))
 		return value(v, found, err)
 	case "write":
+		if d.HasArg("async") {
+			var name string
+			d.ScanArgs(t, "async", &name)
+			txn, err := s.c.Node(s.node(d, "node")).DB.Begin(ctx)
+			if err != nil {
+				return outcome(err)
+			}
+			if err := txn.Put(s.key(d), []byte(s.strArg(d, "value"))); err != nil {
+				return outcome(err)
+			}
+			st := &txnState{txn: txn, done: make(chan error, 1)}
+			s.txns[name] = st
+			go func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				defer cancel()
+				st.done <- txn.Commit(ctx)
+			}()
+			return ""
+		}
 		txn, err := s.c.Node(s.node(d, "node")).DB.Begin(ctx)
 		if err == nil {
 			err = txn.Put(s.key(d), []byte(s.strArg(d, "value")))

@@ -72,6 +72,11 @@ type Node struct {
 	engine func() (*storage.Engine, error)
 	crash  func()
 	ticks  chan struct{}
+	// disk injects disk faults into the current incarnation's engine;
+	// stalled is set while its writes block (the driver cannot be waited
+	// for then).
+	disk    *storage.FaultFS
+	stalled bool
 }
 
 // New starts a cluster and registers its shutdown with t.Cleanup. No node
@@ -99,12 +104,13 @@ func New(t testing.TB, opts Options) *Cluster {
 		id := uint64(i)
 		c.ids = append(c.ids, id)
 		fs := storage.NewCrashableMemFS()
-		c.nodes[id] = &Node{ID: id,
-			engine: func() (*storage.Engine, error) {
-				return storage.Open(storage.Options{FS: fs, Dir: "data", InMemory: true})
-			},
-			crash: func() { fs = storage.CrashClone(fs) },
+		n := &Node{ID: id}
+		n.engine = func() (*storage.Engine, error) {
+			n.disk = storage.NewFaultFS(fs)
+			return storage.Open(storage.Options{FS: n.disk, Dir: "data", InMemory: true})
 		}
+		n.crash = func() { fs = storage.CrashClone(fs) }
+		c.nodes[id] = n
 	}
 	for _, id := range c.ids {
 		if err := c.start(c.nodes[id]); err != nil {
@@ -189,6 +195,11 @@ func (c *Cluster) stop(n *Node, crash bool) {
 	if crash {
 		n.crash()
 	}
+	// A stalled or failing disk must not keep the node from stopping
+	// (after a crash, nothing it writes counts any more).
+	n.disk.Fail(nil)
+	n.disk.Resume()
+	n.stalled = false
 	n.Store.Stop()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel() // background resolution is cut short, as in a crash
@@ -219,7 +230,7 @@ func (c *Cluster) Tick(n int, ids ...uint64) {
 	for i := 0; i < n; i++ {
 		c.wall.Increment(c.opts.Tick)
 		for _, id := range ids {
-			if node := c.Node(id); node.Running {
+			if node := c.Node(id); node.Running && !node.stalled && node.alive() {
 				select {
 				case node.ticks <- struct{}{}:
 				case <-time.After(30 * time.Second):
@@ -229,6 +240,36 @@ func (c *Cluster) Tick(n int, ids ...uint64) {
 		}
 		c.Settle()
 	}
+}
+
+// alive reports whether the node's store still runs (a failed disk write
+// stops it).
+func (n *Node) alive() bool {
+	_, err := n.Store.Status(1)
+	return err == nil
+}
+
+// StallDisk makes node id's disk hang (writes and syncs block) until
+// ResumeDisk. The node's Raft driver blocks on its next fsync, so the node
+// is neither ticked nor waited for meanwhile.
+func (c *Cluster) StallDisk(id uint64) {
+	n := c.Node(id)
+	n.stalled = true
+	n.disk.Stall()
+}
+
+// ResumeDisk ends a stall.
+func (c *Cluster) ResumeDisk(id uint64) {
+	n := c.Node(id)
+	n.disk.Resume()
+	n.stalled = false
+	c.Settle()
+}
+
+// FailDisk makes node id's writes and syncs fail with err (nil: succeed).
+// A store whose log write fails stops (it cannot know what is durable).
+func (c *Cluster) FailDisk(id uint64, err error) {
+	c.Node(id).disk.Fail(err)
 }
 
 // Campaign makes node id start an election for the partition at once, as
@@ -398,7 +439,7 @@ func (c *Cluster) Settle() {
 		before := c.net.sent
 		c.net.mu.Unlock()
 		for _, id := range c.ids {
-			if n := c.Node(id); n.Running {
+			if n := c.Node(id); n.Running && !n.stalled {
 				if err := n.Store.Barrier(ctx); err != nil && ctx.Err() != nil {
 					c.t.Fatalf("kvsim: node %d did not settle: %v", id, err)
 				}
