@@ -67,6 +67,8 @@ type partition struct {
 	logger             *slog.Logger
 	// preferred is the node that should lead (see maybeTransferLeadership).
 	preferred uint64
+	// transferTo, when non-zero, overrides preferred (Store.TransferLease).
+	transferTo atomic.Uint64
 	// singleVoter: the group has one voter (standalone), so lazy entries
 	// may skip the fsync (see Command.Lazy).
 	singleVoter bool
@@ -514,6 +516,9 @@ func (p *partition) maybeTransferLeadership() {
 		return
 	}
 	preferred := p.preferred
+	if to := p.transferTo.Load(); to != 0 {
+		preferred = to
+	}
 	if preferred == 0 || preferred == self {
 		return
 	}

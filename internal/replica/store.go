@@ -471,6 +471,20 @@ func (s *Store) run() {
 	}
 }
 
+// TransferLease asks this node, when it holds the partition's lease and
+// leads it, to hand the lease and then leadership to target at its next
+// ticks (the same protocol leadership balancing uses: the holder stops
+// admitting requests, drains them, hands over above everything it served).
+// It overrides the preferred node until called with target 0.
+func (s *Store) TransferLease(partitionID, target uint64) error {
+	p, err := s.partition(partitionID)
+	if err != nil {
+		return err
+	}
+	p.transferTo.Store(target)
+	return nil
+}
+
 // ForceCampaign makes this node start an election for the partition at
 // once, as the target of a leadership transfer does: no pre-vote, and
 // voters grant their vote even while they believe a leader is alive.
@@ -586,7 +600,7 @@ func (s *Store) iterate(tick bool, inbox []inboxItem) (more bool, err error) {
 	if tick {
 		for _, p := range s.partitions {
 			p.rn.Tick()
-			if !s.cfg.DisableLeaderBalancing {
+			if !s.cfg.DisableLeaderBalancing || p.transferTo.Load() != 0 {
 				p.maybeTransferLeadership()
 			}
 			p.tickLease()

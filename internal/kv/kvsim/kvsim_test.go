@@ -25,6 +25,8 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 //	elect node=N [p=1]               node N campaigns (forced, as a transfer
 //	                                 target), then only N ticks until it holds
 //	                                 the lease
+//	transfer from=A to=B [p=1]       A hands the lease (then leadership) to B;
+//	                                 every node ticks until B holds both
 //	campaign node=N [p=1]            node N campaigns (forced), nothing more
 //	leader [p=1]                     which running node is the Raft leader
 //	leaseholder [p=1]                which node admits requests (none/nN)
@@ -102,6 +104,21 @@ func (s *script) run(t *testing.T, d *datadriven.TestData) string {
 			s.c.Tick(1, node)
 		}
 		d.Fatalf(t, "node %d did not get the lease of partition %d in 500 ticks", node, p)
+	case "transfer":
+		from, to, p := s.node(d, "from"), s.node(d, "to"), uint64(s.intArg(d, "p", 1))
+		if err := s.c.Node(from).Store.TransferLease(p, to); err != nil {
+			return outcome(err)
+		}
+		defer func() { _ = s.c.Node(from).Store.TransferLease(p, 0) }()
+		for i := 0; i < 500; i++ {
+			if h := s.c.Leaseholder(p); h == to {
+				if st, err := s.c.Node(to).Store.Status(p); err == nil && st.Leader {
+					return fmt.Sprintf("leaseholder: n%d", to)
+				}
+			}
+			s.c.Tick(1)
+		}
+		d.Fatalf(t, "the lease did not move from n%d to n%d in 500 ticks", from, to)
 	case "campaign":
 		s.c.Campaign(s.node(d, "node"), uint64(s.intArg(d, "p", 1)))
 		return ""
