@@ -46,7 +46,10 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 //	begin txn=T node=N               T's coordinator is node N
 //	get txn=T key=K                  value, <absent> or the error class
 //	put txn=T key=K value=V          buffered until commit
-//	commit txn=T [async]             async: await txn=T prints the outcome
+//	commit txn=T [async|abandon]     async: await txn=T prints the outcome;
+//	                                 abandon: stop after the intents are laid,
+//	                                 before the commit record (a dead coordinator)
+//	partition key=K                  the partition of K
 //	await txn=T [settled]            settled: print "settled" for ok, retry or
 //	                                 ambiguous (when the outcome races the script)
 //	read node=N key=K                a one-statement read through node N
@@ -119,6 +122,12 @@ func (s *script) run(t *testing.T, d *datadriven.TestData) string {
 			s.c.Tick(1)
 		}
 		d.Fatalf(t, "the lease did not move from n%d to n%d in 500 ticks", from, to)
+	case "partition":
+		p, err := kvpb.PartitionOf(s.key(d), len(s.c.Node(1).Store.PartitionIDs()))
+		if err != nil {
+			return outcome(err)
+		}
+		return fmt.Sprintf("p%d", p)
 	case "campaign":
 		s.c.Campaign(s.node(d, "node"), uint64(s.intArg(d, "p", 1)))
 		return ""
@@ -229,6 +238,14 @@ func (s *script) run(t *testing.T, d *datadriven.TestData) string {
 		st := s.txns[s.strArg(d, "txn")]
 		if st == nil {
 			d.Fatalf(t, "unknown transaction")
+		}
+		if d.HasArg("abandon") {
+			s.c.Abandon(st.txn.ID())
+			if err := st.txn.Commit(ctx); !errors.Is(err, errAbandoned) {
+				return "not abandoned: " + outcome(err)
+			}
+			s.c.Settle()
+			return "abandoned after prepare"
 		}
 		if d.HasArg("async") {
 			st.done = make(chan error, 1)

@@ -16,6 +16,7 @@ package kvsim
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -29,6 +30,7 @@ import (
 	"github.com/camusdb/camusdb-go/internal/hlc"
 	"github.com/camusdb/camusdb-go/internal/kv"
 	"github.com/camusdb/camusdb-go/internal/kv/kvserver"
+	"github.com/camusdb/camusdb-go/internal/mvcc"
 	"github.com/camusdb/camusdb-go/internal/replica"
 	"github.com/camusdb/camusdb-go/internal/storage"
 )
@@ -53,6 +55,9 @@ type Cluster struct {
 
 	mu    sync.Mutex
 	nodes map[uint64]*Node
+	// abandon holds transactions whose coordinator gives up between
+	// prepare and the commit record, as if it died there.
+	abandon map[mvcc.TxnID]bool
 }
 
 // Node is one simulated node; its fields describe the current incarnation.
@@ -97,8 +102,9 @@ func New(t testing.TB, opts Options) *Cluster {
 	c := &Cluster{
 		t: t, opts: opts,
 		wall:  hlc.NewManualClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano()),
-		net:   newNetwork(),
-		nodes: map[uint64]*Node{},
+		net:     newNetwork(),
+		nodes:   map[uint64]*Node{},
+		abandon: map[mvcc.TxnID]bool{},
 	}
 	for i := 1; i <= opts.Nodes; i++ {
 		id := uint64(i)
@@ -179,6 +185,14 @@ func (c *Cluster) start(n *Node) error {
 		Epoch:             n.Epoch,
 		UncertaintyWindow: c.opts.MaxOffset,
 		Logger:            quiet(),
+		Knobs: kv.TestingKnobs{BeforeCommitRecord: func(id mvcc.TxnID) error {
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			if c.abandon[id] {
+				return errAbandoned
+			}
+			return nil
+		}},
 	})
 	n.Running = true
 	c.net.setStore(n.ID, store)
@@ -205,6 +219,17 @@ func (c *Cluster) stop(n *Node, crash bool) {
 	cancel() // background resolution is cut short, as in a crash
 	n.DB.Close(ctx)
 	_ = n.Engine.Close()
+}
+
+// errAbandoned is what an abandoned commit returns to its caller.
+var errAbandoned = errors.New("kvsim: coordinator abandoned the commit after preparing")
+
+// Abandon makes the commit of transaction id stop after its intents are
+// laid and before its commit record, leaving them for others to clean up.
+func (c *Cluster) Abandon(id mvcc.TxnID) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.abandon[id] = true
 }
 
 // Crash kills node id: unsynced writes are lost.
