@@ -11,5 +11,6 @@ import (
 func main() {
 	root := cli.NewShellCommand()
 	cli.AddWorkloadCommand(root)
+	cli.AddBenchCommand(root)
 	os.Exit(cli.ShellExitCode(root.Execute()))
 }

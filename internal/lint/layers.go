@@ -68,6 +68,8 @@ var Layers = []Group{
 	{Path: "internal/server", Level: 5.1},
 	{Path: "internal/testcluster", Level: 5.2},
 	{Path: "internal/cli", Level: 5.2, Also: []string{"client"}},
+	// The benchmark driver: the public client and pgx, nothing of the node.
+	{Path: "internal/bench", Level: 5.15, Only: []string{"client"}},
 	// The process-level fault suite: drives real binaries through the
 	// public client.
 	{Path: "internal/nemesis", Level: 5.3, Also: []string{"client"}},

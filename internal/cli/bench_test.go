@@ -1,0 +1,44 @@
+package cli
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+// TestBenchCommandAgainstANode runs every workload, tiny, against a real
+// in-process node over HTTP and checks the table: one row per workload,
+// no failed operations, and the scan workload's own check (the count of
+// the loaded table) passed.
+func TestBenchCommandAgainstANode(t *testing.T) {
+	url, _ := dumpTestNode(t, 1)
+	cmd := NewBenchCommand()
+	var out, errOut bytes.Buffer
+	cmd.SetOut(&out)
+	cmd.SetErr(&errOut)
+	cmd.SetArgs([]string{"--http", url, "--workloads", "all", "--clients", "2", "--duration", "300ms",
+		"--warmup", "0s", "--rows", "200", "--scan-rows", "500"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatalf("bench: %v\n%s", err, errOut.String())
+	}
+	table := out.String()
+	for _, wl := range []string{"insert", "point", "bank", "scan", "bulk", "ycsb-a", "ycsb-b", "ycsb-c", "ycsb-e"} {
+		if !strings.Contains(table, "| "+wl+" | camusdb-http |") {
+			t.Errorf("no row for %s:\n%s", wl, table)
+		}
+	}
+	if strings.Contains(table, "errors)") {
+		t.Errorf("operations failed:\n%s", table)
+	}
+	if !strings.Contains(table, "per query") || !strings.Contains(table, "rows/s") {
+		t.Errorf("scan/bulk rows missing their units:\n%s", table)
+	}
+
+	cmd = NewBenchCommand()
+	cmd.SetOut(&out)
+	cmd.SetErr(&errOut)
+	cmd.SetArgs([]string{"--http", url, "--workloads", "nope"})
+	if err := cmd.Execute(); err == nil || !strings.Contains(errOut.String(), "unknown workload") {
+		t.Fatalf("unknown workload: %v %s", err, errOut.String())
+	}
+}
