@@ -101,7 +101,7 @@ func New(t testing.TB, opts Options) *Cluster {
 	}
 	c := &Cluster{
 		t: t, opts: opts,
-		wall:  hlc.NewManualClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano()),
+		wall:    hlc.NewManualClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano()),
 		net:     newNetwork(),
 		nodes:   map[uint64]*Node{},
 		abandon: map[mvcc.TxnID]bool{},
