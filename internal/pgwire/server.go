@@ -270,3 +270,11 @@ func (s *Server) ConnCount() int {
 	defer s.mu.Unlock()
 	return len(s.mu.conns)
 }
+
+// Connections is the number of client connections open now (after their
+// startup registered them).
+func (s *Server) Connections() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.mu.conns)
+}

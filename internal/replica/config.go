@@ -33,6 +33,10 @@ type Config struct {
 	Transport Transport
 	// TickInterval is the Raft tick (default 100 ms).
 	TickInterval time.Duration
+	// OnLogSync, when set, is told how long each synced write of the Raft
+	// log (the group commit's append + fsync) took; it runs on the driver
+	// goroutine and must be quick (a histogram observation).
+	OnLogSync func(time.Duration)
 	// Ticks, when set, replaces the store's own ticker: the store ticks
 	// once per value received, and never on its own. Deterministic tests
 	// (internal/kv/kvsim) drive time this way; TickInterval still states

@@ -684,11 +684,18 @@ func (s *Store) processReady() (more bool, err error) {
 		s.metrics.entriesAppended.Add(uint64(len(g.rd.Entries)))
 	}
 	if !batch.Empty() {
+		var start time.Time
+		if sync && s.cfg.OnLogSync != nil {
+			start = time.Now()
+		}
 		if err := batch.Commit(sync); err != nil {
 			return false, fmt.Errorf("replica: persisting raft state: %w", err)
 		}
 		if sync {
 			s.metrics.syncs.Add(1)
+			if s.cfg.OnLogSync != nil {
+				s.cfg.OnLogSync(time.Since(start))
+			}
 		}
 	}
 	for i := range groups {

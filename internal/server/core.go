@@ -97,8 +97,10 @@ type core struct {
 	clock  *hlc.Clock
 	epoch  uint64
 	stopGC func()
-	// proposeLatency times Raft commands (metrics.go).
+	// proposeLatency times Raft commands, logSyncLatency the Raft log's
+	// synced writes (metrics.go, metrics_engine.go).
 	proposeLatency prometheus.Histogram
+	logSyncLatency prometheus.Histogram
 	// beforeStoreStop, when set, runs after background kv work ended and
 	// before Raft stops (cluster: stop serving other nodes).
 	beforeStoreStop func()
@@ -163,7 +165,9 @@ func openCore(ctx context.Context, cfg coreConfig) (*core, error) {
 			return fail(err)
 		}
 	}
+	c.logSyncLatency = newLogSyncHistogram()
 	c.store, err = replica.NewStore(replica.Config{
+		OnLogSync:  func(d time.Duration) { c.logSyncLatency.Observe(d.Seconds()) },
 		NodeID:     cfg.NodeID,
 		Peers:      cfg.Peers,
 		Engine:     engine,

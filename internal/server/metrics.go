@@ -57,6 +57,7 @@ var (
 	descPartitionApplied = metricDesc("partition", "applied_index", "Highest Raft index applied on this node.", "partition")
 	descPartitionCommit  = metricDesc("partition", "commit_index", "Highest Raft index known committed on this node.", "partition")
 	descPartitionLogLen  = metricDesc("partition", "log_entries", "Raft log entries kept on this node (not yet truncated).", "partition")
+	descPartitionLag     = metricDesc("partition", "apply_lag_entries", "Committed Raft entries not yet applied on this node (commit index - applied index).", "partition")
 
 	descKVBegun       = metricDesc("kv", "txns_begun_total", "Transactions begun by this node's coordinator.")
 	descKVCommits     = metricDesc("kv", "commits_total", "Committed transactions by kind: read_only, 1pc (writes on one partition), 2pc (writes on several).", "kind")
@@ -73,7 +74,7 @@ func (c nodeCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		descRaftProposals, descRaftEntriesAppended, descRaftEntriesApplied, descRaftFsyncs,
 		descRaftLoopIterations, descRaftSnapshots, descRaftTruncations,
-		descPartitionLeader, descPartitionTerm, descPartitionApplied, descPartitionCommit, descPartitionLogLen,
+		descPartitionLeader, descPartitionTerm, descPartitionApplied, descPartitionCommit, descPartitionLogLen, descPartitionLag,
 		descKVBegun, descKVCommits, descKVConflicts, descKVRetries, descKVAmbiguous, descKVIntentWaits, descKVPushes, descKVDeadlocks,
 	} {
 		ch <- d
@@ -113,6 +114,7 @@ func (c nodeCollector) Collect(ch chan<- prometheus.Metric) {
 			gauge(descPartitionApplied, st.AppliedIndex, label)
 			gauge(descPartitionCommit, st.CommitIndex, label)
 			gauge(descPartitionLogLen, logEntries(st), label)
+			gauge(descPartitionLag, st.CommitIndex-min(st.AppliedIndex, st.CommitIndex), label)
 		}
 	}
 	if c.kv != nil {
@@ -198,6 +200,10 @@ func registerNodeMetrics(reg prometheus.Registerer, c *core) error {
 	if c.proposeLatency != nil {
 		cs = append(cs, c.proposeLatency)
 	}
+	if c.logSyncLatency != nil {
+		cs = append(cs, c.logSyncLatency)
+	}
+	cs = append(cs, engineCollector{c.engine})
 	for _, col := range cs {
 		if err := reg.Register(col); err != nil {
 			return err

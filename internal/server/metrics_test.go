@@ -94,6 +94,8 @@ func TestMetricsEndpointExposesRaftAndKV(t *testing.T) {
 		"camusdb_raft_fsyncs_total",
 		"camusdb_raft_loop_iterations_total",
 		"camusdb_raft_propose_duration_seconds_count",
+		"camusdb_raft_log_sync_duration_seconds_count",
+		"camusdb_storage_wal_bytes_written_total",
 		"camusdb_kv_txns_begun_total",
 		`camusdb_partition_applied_index{partition="1"}`,
 	} {
@@ -126,9 +128,28 @@ func TestMetricsEndpointExposesRaftAndKV(t *testing.T) {
 		"go_goroutines", "process_resident_memory_bytes",
 		"camusdb_sql_running_statements", "camusdb_sql_open_transactions",
 		"camusdb_sql_statements_cancelled_total", "camusdb_sql_statements_timed_out_total",
+		"camusdb_storage_read_amplification", "camusdb_storage_compactions_total",
+		"camusdb_storage_compaction_debt_bytes", "camusdb_storage_block_cache_hits_total",
+		"camusdb_storage_block_cache_misses_total", "camusdb_storage_block_cache_bytes",
+		"camusdb_storage_memtable_bytes", `camusdb_partition_apply_lag_entries{partition="1"}`,
+		"camusdb_pgwire_open_connections",
 	} {
 		if _, ok := after[series]; !ok {
 			t.Errorf("series %s missing", series)
+		}
+	}
+	// Statement figures by kind: 4 rows inserted, one SELECT returning one
+	// row; the scrape itself holds an HTTP connection open.
+	for series, atLeast := range map[string]float64{
+		`camusdb_sql_rows_total{kind="insert"}`:                       4,
+		`camusdb_sql_statement_duration_seconds_count{kind="insert"}`: 2,
+		`camusdb_sql_statement_duration_seconds_count{kind="select"}`: 1,
+		`camusdb_sql_rows_total{kind="select"}`:                       1,
+		`camusdb_sql_statement_duration_seconds_count{kind="ddl"}`:    2,
+		"camusdb_http_open_connections":                               1,
+	} {
+		if v := after[series]; v < atLeast {
+			t.Errorf("%s = %v, want >= %v", series, v, atLeast)
 		}
 	}
 	// The HTTP layer's series share the registry.

@@ -48,6 +48,8 @@ type Node struct {
 	pgMu sync.Mutex  // guards pg
 	pg   *pgFrontEnd // the pgwire listener; nil when off (pgwire.go)
 
+	httpConns httpConnCounter // open HTTP connections (metrics_sql.go)
+
 	// fatal receives the first error that makes the node unfit to serve
 	// (its clock out of step with the cluster); see Fatal.
 	fatal     chan error
@@ -156,7 +158,17 @@ func (n *Node) open(ctx context.Context) error {
 		n.closeStack()
 		return err
 	}
+	stmtMetrics := newSQLStatementMetrics()
+	if err := stmtMetrics.register(n.registry); err != nil { // metrics_sql.go
+		n.closeStack()
+		return err
+	}
+	if err := n.registerConnectionMetrics(n.registry); err != nil {
+		n.closeStack()
+		return err
+	}
 	n.sql = session.NewServer(sqlDB{c.db}, session.Config{
+		OnStatement:          stmtMetrics.observe,
 		OnUsersChanged:       n.auth.Invalidate,
 		TxnIdleTimeout:       time.Duration(n.cfg.TxnIdleTimeoutMS) * time.Millisecond,
 		ParseCacheTTL:        time.Duration(n.cfg.SQLParserCacheTTLSeconds) * time.Second,
@@ -208,6 +220,7 @@ func (n *Node) open(ctx context.Context) error {
 		ReadTimeout:       time.Duration(n.cfg.HTTPReadTimeoutMS) * time.Millisecond,
 		IdleTimeout:       time.Duration(n.cfg.HTTPIdleTimeoutMS) * time.Millisecond,
 		ErrorLog:          slog.NewLogLogger(n.logger.Handler(), slog.LevelWarn),
+		ConnState:         n.httpConns.track,
 	}
 	return nil
 }

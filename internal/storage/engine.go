@@ -151,6 +151,39 @@ func (e *Engine) NewSnapshot() Snapshot { return &snapshot{s: e.db.NewSnapshot()
 // Metrics returns Pebble's metrics summary as text (for debugging).
 func (e *Engine) Metrics() string { return e.db.Metrics().String() }
 
+// EngineStats are the engine figures an operator watches (/metrics).
+type EngineStats struct {
+	// ReadAmp is the read amplification: sorted runs a point read may
+	// have to consult (L0 sublevels plus non-empty levels).
+	ReadAmp int
+	// Compactions completed since the engine opened; CompactionDebt is an
+	// estimate of the bytes still to compact to reach a stable shape.
+	Compactions    int64
+	CompactionDebt uint64
+	// BlockCacheHits and BlockCacheMisses count block cache lookups;
+	// BlockCacheBytes is its size in use.
+	BlockCacheHits, BlockCacheMisses, BlockCacheBytes int64
+	// MemtableBytes is the memory of the memtables; WALBytes what was
+	// written to the write-ahead log.
+	MemtableBytes uint64
+	WALBytes      uint64
+}
+
+// Stats samples the engine's figures.
+func (e *Engine) Stats() EngineStats {
+	m := e.db.Metrics()
+	return EngineStats{
+		ReadAmp:          m.ReadAmp(),
+		Compactions:      m.Compact.Count,
+		CompactionDebt:   m.Compact.EstimatedDebt,
+		BlockCacheHits:   m.BlockCache.Hits,
+		BlockCacheMisses: m.BlockCache.Misses,
+		BlockCacheBytes:  m.BlockCache.Size,
+		MemtableBytes:    m.MemTable.Size,
+		WALBytes:         m.WAL.BytesWritten,
+	}
+}
+
 type pebbleGetter interface {
 	Get(key []byte) ([]byte, io.Closer, error)
 }

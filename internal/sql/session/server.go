@@ -21,6 +21,9 @@ import (
 
 // Config configures a Server. Zero values take the defaults noted.
 type Config struct {
+	// OnStatement, when set, is told about every statement Execute ran
+	// (metrics); it must be quick.
+	OnStatement func(StatementStats)
 	// TxnIdleTimeout rolls back an explicit transaction idle this long;
 	// 0 means never.
 	TxnIdleTimeout time.Duration
@@ -221,12 +224,25 @@ func (s *Server) parse(sql string, opts parser.Options) (ast.Statement, error) {
 // (Request.Timeout); a cancelled or timed-out statement fails with
 // CADB0506 / CADB0507 and, inside an explicit transaction, aborts it.
 func (s *Server) Execute(ctx context.Context, req Request) (*Result, error) {
+	var start time.Time
+	if s.cfg.OnStatement != nil {
+		start = time.Now()
+	}
 	ctx, _, end := s.queries.begin(ctx, req, s.cfg.StatementTimeout)
 	defer end()
 	res, err := s.execute(ctx, req)
 	if err != nil {
 		err = interrupted(ctx, err)
 		s.queries.count(err)
+	}
+	if s.cfg.OnStatement != nil {
+		st := StatementStats{Kind: StatementKind(req.SQL), Elapsed: time.Since(start), Failed: err != nil}
+		if res != nil {
+			st.Rows = int64(len(res.Rows)) + res.RowsAffected
+		}
+		s.cfg.OnStatement(st)
+	}
+	if err != nil {
 		return nil, err
 	}
 	return res, nil
