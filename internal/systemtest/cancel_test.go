@@ -198,6 +198,44 @@ func TestCancellationProcess(t *testing.T) {
 		stillServes(t, c)
 	})
 
+	t.Run("pgwire client disconnect", func(t *testing.T) {
+		conn := pgConnect(t, n)
+		errc := make(chan error, 1)
+		go func() {
+			_, err := conn.Exec(ctxT(t), slowSQL(7))
+			errc <- err
+		}()
+		waitListed(t, n, slowSQL(7))
+		// The client goes away without a word (no Terminate, no cancel).
+		_ = conn.PgConn().Conn().Close()
+		if err := <-errc; err == nil {
+			t.Fatal("the abandoned query returned a result")
+		}
+		waitGone(t, n, slowSQL(7))
+		stillServes(t, c)
+	})
+
+	t.Run("HTTP client gives up after 2s", func(t *testing.T) {
+		hc := &http.Client{Timeout: 2 * time.Second}
+		defer hc.CloseIdleConnections()
+		body := fmt.Sprintf(`{"databaseName":"cx","sql":%q}`, slowSQL(8))
+		errc := make(chan error, 1)
+		go func() {
+			resp, err := hc.Post(n.url()+"/execute-sql-query", "application/json", strings.NewReader(body))
+			if err == nil {
+				_ = resp.Body.Close()
+				err = fmt.Errorf("the query answered %s within 2 s", resp.Status)
+			}
+			errc <- err
+		}()
+		waitListed(t, n, slowSQL(8))
+		if err := <-errc; !strings.Contains(err.Error(), "Client.Timeout") {
+			t.Fatal(err)
+		}
+		waitGone(t, n, slowSQL(8))
+		stillServes(t, c)
+	})
+
 	t.Run("CANCEL QUERY", func(t *testing.T) {
 		errc := make(chan error, 1)
 		go func() {
