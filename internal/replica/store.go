@@ -284,6 +284,9 @@ func (s *Store) Propose(ctx context.Context, partitionID uint64, cmd Command) er
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if size := CommandBytes(cmd.Writes); size > s.cfg.MaxCommandBytes {
+		return &kvpb.CommandTooLargeError{Size: int64(size), Limit: int64(s.cfg.MaxCommandBytes)}
+	}
 	seq := s.nextSeq.Add(1)
 	prop := &proposal{
 		seq:      seq,
