@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/camusdb/camusdb-go/internal/kvpb"
 	"github.com/camusdb/camusdb-go/internal/storage"
 )
