@@ -235,6 +235,9 @@ func (c *core) close(ctx context.Context) {
 	if c.store != nil {
 		c.store.Stop()
 	}
+	if c.clock != nil {
+		c.clock.StopBoundRenewal() // it writes to the engine
+	}
 	if c.engine != nil {
 		_ = c.engine.Close()
 	}

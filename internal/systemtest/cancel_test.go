@@ -236,6 +236,30 @@ func TestCancellationProcess(t *testing.T) {
 		stillServes(t, c)
 	})
 
+	t.Run("point queries answer while a long join runs", func(t *testing.T) {
+		errc := make(chan error, 1)
+		go func() {
+			_, err := c.Query(ctxT(t), "cx", slowSQL(9), nil, nil)
+			errc <- err
+		}()
+		id := waitListed(t, n, slowSQL(9))
+		conn := pgConnect(t, n)
+		for i := range 20 {
+			expectRows(t, c, "cx", fmt.Sprintf("SELECT v FROM t WHERE id = %d", i), fmt.Sprint(i))
+			var v int64
+			if err := conn.QueryRow(ctxT(t), "SELECT v FROM t WHERE id = $1", int64(i)).Scan(&v); err != nil || v != int64(i) {
+				t.Fatalf("pgwire point query during the join: %d, %v", v, err)
+			}
+		}
+		if runningQueryID(t, n, slowSQL(9)) != id {
+			t.Fatal("the join ended before the point queries did: nothing was shown")
+		}
+		if _, err := conn.Exec(ctxT(t), fmt.Sprintf("CANCEL QUERY '%s'", id)); err != nil {
+			t.Fatal(err)
+		}
+		expectCode(t, <-errc, "CADB0506")
+	})
+
 	t.Run("CANCEL QUERY", func(t *testing.T) {
 		errc := make(chan error, 1)
 		go func() {
