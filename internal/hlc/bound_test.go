@@ -2,6 +2,7 @@ package hlc
 
 import (
 	"errors"
+	"sync"
 	"testing"
 	"time"
 )
@@ -12,8 +13,10 @@ import (
 func TestPersistedUpperBound(t *testing.T) {
 	wall := NewManualClock(1_000)
 	c := NewClock(wall.UnixNano)
+	defer c.StopBoundRenewal()
+	var mu sync.Mutex
 	var durable []int64
-	c.PersistUpperBound(func(w int64) error { durable = append(durable, w); return nil }, 100, 0, nil)
+	c.PersistUpperBound(func(w int64) error { mu.Lock(); durable = append(durable, w); mu.Unlock(); return nil }, 100, 0, nil)
 	if len(durable) != 1 || c.UpperBound() != 1_100 {
 		t.Fatalf("initial bound: persisted %v, bound %d", durable, c.UpperBound())
 	}
@@ -27,8 +30,11 @@ func TestPersistedUpperBound(t *testing.T) {
 		wall.Increment(7)
 		check(c.Now())
 	}
-	if len(durable) > 5 {
-		t.Fatalf("persisted %d bounds for 350 ns of a 100 ns window", len(durable))
+	mu.Lock()
+	persisted := len(durable)
+	mu.Unlock()
+	if persisted > 9 {
+		t.Fatalf("persisted %d bounds for 350 ns of a 100 ns window", persisted)
 	}
 	c.Update(Timestamp{WallTime: 10_000})
 	if c.UpperBound() <= 10_000 {
@@ -60,5 +66,34 @@ func TestWaitForBound(t *testing.T) {
 	close(done)
 	if _, err := WaitForBound(nil, start+int64(time.Hour), done); err == nil {
 		t.Fatal("a stopped wait reported success")
+	}
+}
+
+// Within half a window of the bound, Now does not wait for the next
+// bound to be persisted: a background renewal does it (a blocked
+// persister here would block Now without it).
+func TestBoundRenewedAhead(t *testing.T) {
+	wall := NewManualClock(1_000)
+	c := NewClock(wall.UnixNano)
+	c.PersistUpperBound(func(int64) error { return nil }, 100, 0, nil)
+	release := make(chan struct{})
+	started := make(chan int64, 1)
+	c.bound.persist = func(w int64) error {
+		started <- w
+		<-release
+		return nil
+	}
+	wall.Increment(60) // 1060: within half a window of 1100
+	if ts := c.Now(); ts.WallTime >= c.UpperBound() {
+		t.Fatalf("timestamp %s at or above the bound %d", ts, c.UpperBound())
+	}
+	if w := <-started; w != 1_160 {
+		t.Fatalf("renewal persisted %d, want 1160", w)
+	}
+	c.Now() // a second caller neither waits nor starts another renewal
+	close(release)
+	c.StopBoundRenewal()
+	if c.UpperBound() != 1_160 {
+		t.Fatalf("bound after the renewal: %d", c.UpperBound())
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/camusdb/camusdb-go/internal/hlc"
 	"github.com/camusdb/camusdb-go/internal/kvpb"
 	"github.com/camusdb/camusdb-go/internal/mvcc"
+	"github.com/camusdb/camusdb-go/internal/replica"
 )
 
 // Config configures a DB.
@@ -38,7 +39,13 @@ type Config struct {
 	// whose clock is ahead: the transaction moves its read timestamp above
 	// it (see Txn.readUncertain).
 	UncertaintyWindow time.Duration
-	Logger            *slog.Logger
+	// MaxCommandBytes is the replicated command size limit of the nodes
+	// (raft_max_command_bytes; default replica.DefaultMaxCommandBytes).
+	// A transaction whose writes in its home partition could come near it
+	// lays them as intents in several commands before its commit record
+	// instead of committing them with it (Txn.commitWrites).
+	MaxCommandBytes int
+	Logger          *slog.Logger
 	// Knobs are hooks for tests; the zero value is the product behaviour.
 	Knobs TestingKnobs
 }
@@ -84,6 +91,9 @@ type DB struct {
 func NewDB(cfg Config) *DB {
 	if cfg.AbandonAfter <= 0 {
 		cfg.AbandonAfter = 10 * time.Second
+	}
+	if cfg.MaxCommandBytes <= 0 {
+		cfg.MaxCommandBytes = replica.DefaultMaxCommandBytes
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()

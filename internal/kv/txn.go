@@ -259,11 +259,20 @@ const maxPushRounds = 5
 // below it refreshes them first (the home partition validates its own in
 // the commit command, and, when it must go higher still, answers without
 // writing, and the round repeats).
+//
+// A transaction whose home writes could come near the Raft command size
+// limit (large: more than half of it, counting the versions' overhead)
+// is committed in two phases even on one partition: every written
+// partition, home included, is prepared — intents proposed in as many
+// commands as the limit needs (kvserver/chunk.go) — and the commit
+// command on home holds the COMMITTED record only; the intents are then
+// resolved like any participant's.
 func (t *Txn) commitWrites(ctx context.Context, home uint64, byPartition map[uint64][]kvserver.Mutation) error {
 	db := t.db
-	others := make([]uint64, 0, len(byPartition)-1)
+	large := mutationBytes(byPartition[home]) > db.cfg.MaxCommandBytes/2
+	others := make([]uint64, 0, len(byPartition))
 	for p := range byPartition {
-		if p != home {
+		if p != home || large {
 			others = append(others, p)
 		}
 	}
@@ -280,7 +289,7 @@ func (t *Txn) commitWrites(ctx context.Context, home uint64, byPartition map[uin
 	// its reads are known valid.
 	validated := make(map[uint64]hlc.Timestamp, len(t.reads)+len(others))
 	for p := range t.reads {
-		if p != home {
+		if p != home || large {
 			validated[p] = t.readTS
 		}
 	}
@@ -304,11 +313,16 @@ func (t *Txn) commitWrites(ctx context.Context, home uint64, byPartition map[uin
 		}
 	}
 
-	req := &kvserver.CommitRequest{TxnID: t.id, ReadTS: t.readTS, Writes: byPartition[home]}
-	if rs := t.reads[home]; rs != nil {
-		req.Reads = rs.asSpans()
+	req := &kvserver.CommitRequest{TxnID: t.id, ReadTS: t.readTS}
+	writeParts := others
+	if !large {
+		// Home's writes and reads go with the commit (validated there).
+		req.Writes = byPartition[home]
+		if rs := t.reads[home]; rs != nil {
+			req.Reads = rs.asSpans()
+		}
+		writeParts = append([]uint64{home}, others...)
 	}
-	writeParts := append([]uint64{home}, others...)
 	if len(others) > 0 {
 		req.Record = &mvcc.TxnRecord{Status: mvcc.TxnCommitted, Participants: writeParts, Locks: recordLocks(others, byPartition)}
 	}
@@ -347,7 +361,8 @@ func (t *Txn) commitWrites(ctx context.Context, home uint64, byPartition map[uin
 		db.metrics.onePC.Add(1)
 		return nil
 	}
-	// The home partition's writes were committed with the record.
+	// The home partition's writes were committed with the record (unless
+	// large: then they are intents like the others').
 	rest := make(map[uint64][]kvserver.Mutation, len(others))
 	for _, p := range others {
 		rest[p] = byPartition[p]
@@ -485,4 +500,16 @@ func (t *Txn) resolveAsync(home uint64, byPartition map[uint64][]kvserver.Mutati
 		job.keys[p] = keys
 	}
 	t.db.resolver.enqueue(job)
+}
+
+// mutationBytes estimates what mutations take in a replicated command as
+// versions: keys and values plus the version key suffix and the
+// command's per-write framing.
+func mutationBytes(muts []kvserver.Mutation) int {
+	const perWrite = 64
+	n := 0
+	for i := range muts {
+		n += len(muts[i].Key) + len(muts[i].Value) + perWrite
+	}
+	return n
 }

@@ -47,3 +47,14 @@ func IsRetryable(err error) bool {
 	var r *RetryError
 	return errors.As(err, &c) || errors.As(err, &r)
 }
+
+// CommandTooLargeError refuses a replicated command over the node's size
+// limit (raft_max_command_bytes) before it reaches Raft: nothing of it
+// was written.
+type CommandTooLargeError struct {
+	Size, Limit int64
+}
+
+func (e *CommandTooLargeError) Error() string {
+	return fmt.Sprintf("a replicated command of %d bytes is over the limit of %d bytes (raft_max_command_bytes): write less per statement or per row, or raise the setting", e.Size, e.Limit)
+}

@@ -27,6 +27,7 @@ import (
 type conn struct {
 	srv *Server
 	nc  net.Conn
+	rd  *connReader // what be reads: nc, watched during statements (watch.go)
 	be  *pgproto3.Backend
 
 	pid    uint32
@@ -113,7 +114,8 @@ func (c *conn) close() {
 // message. ok=false means the connection is done without error (a cancel
 // request was served).
 func (c *conn) startup() (ok bool, err error) {
-	c.be = pgproto3.NewBackend(c.nc, c.nc)
+	c.rd = newConnReader(c.nc, c.srv.testingWatchRead)
+	c.be = pgproto3.NewBackend(c.rd, c.nc)
 	c.be.SetMaxBodyLen(c.srv.cfg.MaxMessageBytes)
 	negotiated := false
 	for {
@@ -145,7 +147,8 @@ func (c *conn) startup() (ok bool, err error) {
 				return false, fmt.Errorf("pgwire: TLS handshake: %w", err)
 			}
 			c.nc = tc
-			c.be = pgproto3.NewBackend(c.nc, c.nc)
+			c.rd = newConnReader(c.nc, c.srv.testingWatchRead)
+			c.be = pgproto3.NewBackend(c.rd, c.nc)
 			c.be.SetMaxBodyLen(c.srv.cfg.MaxMessageBytes)
 		case *pgproto3.GSSEncRequest:
 			if negotiated {
@@ -549,6 +552,16 @@ func (c *conn) execute(sql string, params *paramSet) (*session.Result, error) {
 		c.mu.cancel = nil
 		c.mu.Unlock()
 		cancel(nil)
+	}()
+
+	// A client that disconnects meanwhile cancels the statement.
+	stopWatch := c.rd.watch(func() { cancel(errClientGone) })
+	defer func() {
+		stopWatch()
+		if c.srv.isClosed() {
+			// Shutdown's wake-up deadline may have been cleared by stopWatch.
+			_ = c.nc.SetReadDeadline(time.Now())
+		}
 	}()
 
 	req := session.Request{Database: c.database, SQL: sql, Txn: c.txn, StandardStrings: c.settings.StandardStrings(), Settings: c.settings,

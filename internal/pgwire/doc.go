@@ -21,7 +21,8 @@
 //     BackendKeyData (process id + random secret); a CancelRequest with a
 //     matching pair cancels the statement that connection is running
 //     (CADB0506, 57014; inside a transaction block the block fails),
-//     anything else is ignored, as PostgreSQL does.
+//     anything else is ignored, as PostgreSQL does. A client that closes
+//     its socket while a statement runs cancels it (watch.go).
 //   - statement_timeout: SET statement_timeout = '5s' | 5000 | TO ...,
 //     SET SESSION ..., RESET, SET ... DEFAULT and SHOW statement_timeout
 //     (timeout.go), also as a startup parameter (statement_timeout, or

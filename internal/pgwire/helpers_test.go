@@ -37,6 +37,12 @@ func startServer(t testing.TB, cfg Config) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return serveOn(t, srv)
+}
+
+// serveOn serves srv on 127.0.0.1:0 until the test ends.
+func serveOn(t testing.TB, srv *Server) *testServer {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

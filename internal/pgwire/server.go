@@ -77,6 +77,11 @@ type Server struct {
 	}
 	// wg counts Serve loops and connection goroutines.
 	wg sync.WaitGroup
+
+	// testingWatchRead, when set (tests only, before any connection), is
+	// called by a statement's socket watcher with the bytes it holds after
+	// each read (watch.go).
+	testingWatchRead func(pending int)
 }
 
 // New returns a server; nothing listens until Serve.

@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"google.golang.org/protobuf/proto"
-
 	"github.com/camusdb/camusdb-go/internal/kvpb"
 	"github.com/camusdb/camusdb-go/internal/storage"
 )
@@ -38,9 +36,16 @@ func (t *memTransport) Send(msgs []Message) {
 		dst, cut := t.net.stores[to], t.net.cut[[2]uint64{t.from, to}]
 		t.net.mu.Unlock()
 		if dst == nil || cut {
+			if m.Snap != nil {
+				m.Snap.Close()
+			}
 			continue
 		}
-		_ = dst.Step(m.PartitionID, proto.CloneOf(m.Msg))
+		msg, err := m.Materialize()
+		if err != nil {
+			continue
+		}
+		_ = dst.Step(m.PartitionID, msg)
 	}
 }
 

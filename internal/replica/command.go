@@ -83,12 +83,26 @@ func checkSpan(cmd *Command, start, end []byte) error {
 	return nil
 }
 
-func encodeCommand(h commandHeader, cmd *Command) []byte {
-	size := 1 + 4*binary.MaxVarintLen64
-	for i := range cmd.Writes {
-		size += 1 + 2*binary.MaxVarintLen32 + len(cmd.Writes[i].Key) + len(cmd.Writes[i].Value)
+// CommandHeaderBytes bounds the encoded size of a command's header.
+const CommandHeaderBytes = 1 + 4*binary.MaxVarintLen64
+
+// WriteBytes bounds the encoded size of one write in a command.
+func WriteBytes(w *Write) int {
+	return 1 + 2*binary.MaxVarintLen32 + len(w.Key) + len(w.Value)
+}
+
+// CommandBytes bounds the encoded size of a command with these writes:
+// what Config.MaxCommandBytes is compared with.
+func CommandBytes(writes []Write) int {
+	size := CommandHeaderBytes
+	for i := range writes {
+		size += WriteBytes(&writes[i])
 	}
-	b := make([]byte, 0, size)
+	return size
+}
+
+func encodeCommand(h commandHeader, cmd *Command) []byte {
+	b := make([]byte, 0, CommandBytes(cmd.Writes))
 	b = append(b, commandVersion)
 	b = binary.AppendUvarint(b, h.nodeID)
 	b = binary.AppendUvarint(b, h.seq)

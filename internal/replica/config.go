@@ -70,6 +70,10 @@ type Config struct {
 	// acquisition or extension (default 2 s). The leader extends it when
 	// less than half is left. Must exceed twice MaxClockOffset.
 	LeaseDuration time.Duration
+	// MaxCommandBytes bounds one replicated command (its encoded size);
+	// Propose refuses a larger one with *kvpb.CommandTooLargeError before
+	// it reaches Raft (default 64 MiB).
+	MaxCommandBytes int
 	// MaxClockOffset is the largest clock difference between two nodes the
 	// lease protocol tolerates (default 500 ms): a leaseholder stops
 	// serving MaxClockOffset before its lease expires.
@@ -86,6 +90,7 @@ const (
 	defaultMaxInbox        = 100_000
 	DefaultLeaseDuration   = 2 * time.Second
 	DefaultMaxClockOffset  = 500 * time.Millisecond
+	DefaultMaxCommandBytes = 64 << 20
 )
 
 // withDefaults returns cfg with zero fields replaced by defaults.
@@ -116,6 +121,9 @@ func (cfg Config) withDefaults() Config {
 	}
 	if cfg.LeaseDuration <= 0 {
 		cfg.LeaseDuration = DefaultLeaseDuration
+	}
+	if cfg.MaxCommandBytes <= 0 {
+		cfg.MaxCommandBytes = DefaultMaxCommandBytes
 	}
 	if cfg.MaxClockOffset <= 0 {
 		cfg.MaxClockOffset = DefaultMaxClockOffset

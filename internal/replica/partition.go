@@ -160,6 +160,7 @@ func newPartition(s *Store, id uint64) (*partition, error) {
 	storageAdapter := &raftStorage{
 		log: log, engine: s.engine, logger: raftLogger{p.logger},
 		onSnapshot: func() { s.metrics.snapshotsSent.Add(1) },
+		snapshots:  &s.snapshots,
 	}
 	p.rn, err = raft.NewRawNode(&raft.Config{
 		ID:                        s.cfg.NodeID,

@@ -1,7 +1,6 @@
 package replica
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 
@@ -22,6 +21,9 @@ type raftStorage struct {
 	logger raftLogger
 	// onSnapshot counts snapshots built (metrics).
 	onSnapshot func()
+	// snapshots registers the Pebble snapshots of outgoing snapshots
+	// (snapstream.go).
+	snapshots *snapshotRegistry
 }
 
 var _ raft.Storage = (*raftStorage)(nil)
@@ -53,13 +55,14 @@ func (s *raftStorage) Term(i uint64) (uint64, error) {
 func (s *raftStorage) LastIndex() (uint64, error)  { return s.log.LastIndex(), nil }
 func (s *raftStorage) FirstIndex() (uint64, error) { return s.log.FirstIndex(), nil }
 
-// Snapshot returns the partition's applied state: every key of its data
-// span read from one engine snapshot, and the applied index/term read from
-// the same engine snapshot, so data and index agree. Raft calls it only
-// when a follower needs entries that were truncated, which happens only
-// behind the applied index, so the snapshot is never empty.
+// Snapshot returns the partition's applied state as of one engine
+// snapshot: the applied index/term read from it, and as data a reference
+// to it, which the transport streams (snapstream.go), so data and index
+// agree and nothing is read here. Raft calls it only when a follower
+// needs entries that were truncated, which happens only behind the
+// applied index, so the snapshot is never empty.
 func (s *raftStorage) Snapshot() (*raftpb.Snapshot, error) {
-	snap, err := buildSnapshot(s.engine, s.log.PartitionID(), s.log.ConfState())
+	snap, err := s.snapshotRef()
 	if err != nil {
 		// Raft panics on any other error; let it retry later instead.
 		s.logger.Errorf("partition %d: building snapshot: %v", s.log.PartitionID(), err)
@@ -71,47 +74,34 @@ func (s *raftStorage) Snapshot() (*raftpb.Snapshot, error) {
 	return snap, nil
 }
 
+func (s *raftStorage) snapshotRef() (*raftpb.Snapshot, error) {
+	view := s.engine.NewSnapshot()
+	applied, err := raftlog.ReadAppliedState(view, s.log.PartitionID())
+	if err == nil && applied.Index == 0 {
+		err = errors.New("nothing applied yet")
+	}
+	if err != nil {
+		_ = view.Close()
+		return nil, err
+	}
+	o, err := s.snapshots.add(s.log.PartitionID(), view)
+	if err != nil {
+		return nil, err
+	}
+	return &raftpb.Snapshot{
+		Data: snapshotRef(o.id),
+		Metadata: &raftpb.SnapshotMetadata{
+			Index:     new(applied.Index),
+			Term:      new(applied.Term),
+			ConfState: s.log.ConfState(),
+		},
+	}, nil
+}
+
 // Snapshot data format (version 1): version byte, then for every key of
 // the data span in order: uvarint suffix len | suffix | uvarint value len |
 // value, where suffix is the key without its partition prefix.
 const snapshotVersion byte = 1
-
-func buildSnapshot(engine *storage.Engine, partitionID uint64, cs *raftpb.ConfState) (*raftpb.Snapshot, error) {
-	view := engine.NewSnapshot()
-	defer view.Close()
-	applied, err := raftlog.ReadAppliedState(view, partitionID)
-	if err != nil {
-		return nil, err
-	}
-	if applied.Index == 0 {
-		return nil, errors.New("nothing applied yet")
-	}
-	start, end := storage.DataSpan(partitionID)
-	it, err := view.NewIter(start, end)
-	if err != nil {
-		return nil, err
-	}
-	defer it.Close()
-	data := []byte{snapshotVersion}
-	for ok := it.First(); ok; ok = it.Next() {
-		suffix := it.Key()[len(start):]
-		data = binary.AppendUvarint(data, uint64(len(suffix)))
-		data = append(data, suffix...)
-		data = binary.AppendUvarint(data, uint64(len(it.Value())))
-		data = append(data, it.Value()...)
-	}
-	if err := it.Error(); err != nil {
-		return nil, err
-	}
-	return &raftpb.Snapshot{
-		Data: data,
-		Metadata: &raftpb.SnapshotMetadata{
-			Index:     new(applied.Index),
-			Term:      new(applied.Term),
-			ConfState: cs,
-		},
-	}, nil
-}
 
 // forEachSnapshotKV decodes snapshot data, calling fn with each suffix and
 // value (aliasing data). fn may be nil to only validate.

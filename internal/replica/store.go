@@ -76,6 +76,8 @@ type Store struct {
 	ids        []uint64
 	nextSeq    atomic.Uint64
 	metrics    metrics
+	// snapshots are the outgoing snapshots not yet released (snapstream.go).
+	snapshots snapshotRegistry
 
 	wake  chan struct{} // capacity 1: "there is work"
 	stopC chan struct{}
@@ -250,6 +252,7 @@ func (s *Store) Stop() {
 		} else {
 			s.shutdown(ErrStopped)
 		}
+		s.snapshots.closeAll()
 	})
 }
 
@@ -286,6 +289,9 @@ func (s *Store) Propose(ctx context.Context, partitionID uint64, cmd Command) er
 	}
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if size := CommandBytes(cmd.Writes); size > s.cfg.MaxCommandBytes {
+		return &kvpb.CommandTooLargeError{Size: int64(size), Limit: int64(s.cfg.MaxCommandBytes)}
 	}
 	seq := s.nextSeq.Add(1)
 	prop := &proposal{
@@ -712,14 +718,24 @@ func (s *Store) processReady() (more bool, err error) {
 	for i := range groups {
 		g := &groups[i]
 		for _, m := range g.rd.Messages {
-			out = append(out, Message{PartitionID: g.p.id, Msg: m})
+			msg := Message{PartitionID: g.p.id, Msg: m}
 			if m.GetType() == raftpb.MsgSnap {
+				if msg.Snap = s.snapshots.claim(m.GetSnapshot().GetData()); msg.Snap == nil {
+					continue // released meanwhile: raft sends another
+				}
 				snapTargets = append(snapTargets, readyGroup{p: g.p, rd: raft.Ready{Messages: []*raftpb.Message{m}}})
 			}
+			out = append(out, msg)
 		}
 	}
 	if len(out) > 0 && s.cfg.Transport != nil {
 		s.cfg.Transport.Send(out)
+	} else {
+		for _, m := range out {
+			if m.Snap != nil {
+				m.Snap.Close()
+			}
+		}
 	}
 
 	// 4. Apply the remaining committed entries (those that were persisted

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -336,5 +337,31 @@ func TestConfigValidate(t *testing.T) {
 		if _, err := NewStore(cfg); err == nil {
 			t.Errorf("config %d accepted", i)
 		}
+	}
+}
+
+// A command over MaxCommandBytes is refused before Raft, naming the
+// limit; the partition keeps committing.
+func TestProposeOverCommandLimit(t *testing.T) {
+	eng := openTestEngine(t, storage.Options{InMemory: true})
+	defer eng.Close()
+	const limit = 64 << 10
+	s := startStore(t, Config{Engine: eng, Partitions: 1, MaxCommandBytes: limit})
+	defer s.Stop()
+	ctx := context.Background()
+	big := Command{Writes: []Write{{Key: dataKey(1, "big"), Value: make([]byte, limit)}}}
+	var tooLarge *kvpb.CommandTooLargeError
+	if err := s.Propose(ctx, 1, big); !errors.As(err, &tooLarge) || tooLarge.Limit != limit || tooLarge.Size <= limit ||
+		!strings.Contains(err.Error(), "raft_max_command_bytes") {
+		t.Fatalf("command over the limit: %v", err)
+	}
+	if err := s.Propose(ctx, 1, put(1, "small", "v")); err != nil {
+		t.Fatalf("after a refused command: %v", err)
+	}
+	if got := mustGet(t, eng, dataKey(1, "small")); got != "v" {
+		t.Fatalf("small = %q", got)
+	}
+	if _, found, err := eng.Get(dataKey(1, "big")); found || err != nil {
+		t.Fatalf("the refused command was applied (found=%v, err=%v)", found, err)
 	}
 }

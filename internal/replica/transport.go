@@ -7,6 +7,11 @@ import "go.etcd.io/raft/v3/raftpb"
 type Message struct {
 	PartitionID uint64
 	Msg         *raftpb.Message
+	// Snap is set on a MsgSnap: Msg's snapshot data is only a reference,
+	// and the transport must deliver Msg with Snap's data in its place
+	// (streamed from Snap on a goroutine of its own, or Materialize), and
+	// Close Snap in any case, also when it drops the message.
+	Snap *OutgoingSnapshot
 }
 
 // Transport delivers Raft messages to other nodes (Msg.To is the node id).
@@ -16,7 +21,7 @@ type Message struct {
 // tolerates all three — but should keep their order per destination node.
 // The messages and the entries they carry are shared with the store and
 // must not be mutated: serialize or clone them before handing them on.
-// The receiving side calls Store.Step. A transport may report an
+// The receiving side calls Store.Step. See Message.Snap for snapshots. A transport may report an
 // unreachable node with Store.ReportUnreachable.
 type Transport interface {
 	Send(msgs []Message)

@@ -42,8 +42,8 @@ func (rawCodec) Unmarshal(data mem.BufferSlice, v any) error {
 	return nil
 }
 
-// maxMessageBytes bounds one frame; snapshots of a partition travel in one
-// message.
+// maxMessageBytes bounds one frame (Raft snapshots travel in chunks of
+// snapshotChunkBytes, snapshot.go).
 const maxMessageBytes = 1 << 30
 
 // ServerOptions are the options every node's gRPC server needs.

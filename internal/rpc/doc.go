@@ -14,6 +14,11 @@
 // stream drops messages (Raft retransmits) and reports the destination
 // unreachable to the partition, so the leader probes instead of streaming.
 //
+// Raft snapshots do not go through that queue: each one is streamed on a
+// stream of its own, from a goroutine of its own, in chunks read from the
+// sender's Pebble snapshot, with a length and CRC-32C trailer (snapshot.go),
+// so a large snapshot never delays the other partitions' messages.
+//
 // Every frame carries the sender's node id and its HLC timestamp; the
 // receiver rejects (and logs) a frame stamped more than MaxClockOffset ahead
 // of its physical time and otherwise forwards its clock ([CheckClock]).

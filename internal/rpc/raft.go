@@ -48,7 +48,7 @@ var raftStreamDesc = grpc.StreamDesc{StreamName: "Messages", ClientStreams: true
 var raftServiceDesc = grpc.ServiceDesc{
 	ServiceName: raftServiceName,
 	HandlerType: (*any)(nil),
-	Streams:     []grpc.StreamDesc{raftStreamDesc},
+	Streams:     []grpc.StreamDesc{raftStreamDesc, raftSnapshotStreamDesc},
 	Metadata:    "internal/rpc/raft.go",
 }
 
@@ -62,6 +62,15 @@ type RaftTransport struct {
 	handlerMu sync.RWMutex
 	handler   RaftHandler // guarded by handlerMu; nil until SetHandler
 
+	// Snapshots in flight (snapshot.go), per (peer, partition).
+	snapMu       sync.Mutex
+	snapInflight map[[2]uint64]bool
+	snapClosed   bool
+	// onSnapshotSent, when set (tests), hears of every snapshot delivered;
+	// onSnapshotChunk of every data frame sent (total: bytes so far).
+	onSnapshotSent  func(partitionID uint64)
+	onSnapshotChunk func(partitionID uint64, total uint64)
+
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -72,7 +81,7 @@ var _ replica.Transport = (*RaftTransport)(nil)
 // NewRaftTransport registers the Raft service on net and starts one sender
 // goroutine per peer. Call before net.Serve; Close it before net.Close.
 func NewRaftTransport(net *Network) *RaftTransport {
-	t := &RaftTransport{net: net, peers: map[uint64]*raftPeer{}}
+	t := &RaftTransport{net: net, peers: map[uint64]*raftPeer{}, snapInflight: map[[2]uint64]bool{}}
 	t.ctx, t.cancel = context.WithCancel(context.Background())
 	net.Register(&raftServiceDesc, t)
 	for _, p := range net.cfg.Peers {
@@ -104,6 +113,9 @@ func (t *RaftTransport) getHandler() RaftHandler {
 
 // Close stops the sender goroutines; queued messages are dropped.
 func (t *RaftTransport) Close() {
+	t.snapMu.Lock()
+	t.snapClosed = true
+	t.snapMu.Unlock()
 	t.cancel()
 	t.wg.Wait()
 }
@@ -121,7 +133,14 @@ func (t *RaftTransport) Send(msgs []replica.Message) {
 		to := m.Msg.GetTo()
 		p := t.peers[to]
 		if p == nil {
+			if m.Snap != nil {
+				m.Snap.Close()
+			}
 			continue // not a peer (or ourselves): nothing to do
+		}
+		if m.Snap != nil {
+			t.sendSnapshot(p, m)
+			continue
 		}
 		data, err := proto.Marshal(m.Msg)
 		if err != nil {

@@ -23,15 +23,20 @@ type recorder struct {
 	got         []uint64 // message indexes, in arrival order
 	unreachable map[uint64]bool
 	changed     chan struct{}
+	// snaps: the data of every snapshot received, per partition.
+	snaps map[uint64][]byte
 }
 
 func newRecorder() *recorder {
-	return &recorder{unreachable: map[uint64]bool{}, changed: make(chan struct{}, 1)}
+	return &recorder{unreachable: map[uint64]bool{}, changed: make(chan struct{}, 1), snaps: map[uint64][]byte{}}
 }
 
 func (r *recorder) Step(partitionID uint64, m *raftpb.Message) error {
 	r.mu.Lock()
 	r.got = append(r.got, m.GetIndex())
+	if m.GetType() == raftpb.MsgSnap {
+		r.snaps[partitionID] = m.GetSnapshot().GetData()
+	}
 	r.mu.Unlock()
 	r.signal()
 	return nil

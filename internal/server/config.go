@@ -25,6 +25,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/camusdb/camusdb-go/internal/replica"
 	"github.com/camusdb/camusdb-go/internal/sql/mon"
 	"github.com/camusdb/camusdb-go/internal/sql/session"
 	"github.com/camusdb/camusdb-go/internal/util/errcode"
@@ -159,7 +160,18 @@ type Config struct {
 	HTTPReadHeaderTimeoutMS int64 `yaml:"http_read_header_timeout_ms"`
 	HTTPReadTimeoutMS       int64 `yaml:"http_read_timeout_ms"`
 	HTTPIdleTimeoutMS       int64 `yaml:"http_idle_timeout_ms"`
+
+	// RaftMaxCommandBytes bounds one replicated command: a write over it
+	// is refused with CADB0513; large transactions are split under it.
+	RaftMaxCommandBytes int64 `yaml:"raft_max_command_bytes"`
 }
+
+// Bounds of raft_max_command_bytes: at least 64 KiB, at most 128 MiB (Raft
+// keeps at most 256 MiB of uncommitted entries per partition).
+const (
+	MinRaftMaxCommandBytes = 64 << 10
+	MaxRaftMaxCommandBytes = 128 << 20
+)
 
 // LeaseDuration is how long a partition lease lasts after each extension:
 // four maximum clock offsets (2 s by default).
@@ -211,6 +223,7 @@ func DefaultConfig() Config {
 		ShutdownTimeoutMS:        DefaultShutdownTimeoutMS,
 		MaxClockOffsetMS:         500,
 		SQLQueryMemoryBytes:      mon.DefaultQueryBudget,
+		RaftMaxCommandBytes:      replica.DefaultMaxCommandBytes,
 
 		TxnMaxOpen:                DefaultTxnMaxOpen,
 		HTTPMaxResultBytes:        DefaultHTTPMaxResultBytes,
@@ -541,6 +554,9 @@ func (c Config) Validate() error {
 	}
 	if c.SQLQueryMemoryBytes < MinSQLQueryMemoryBytes {
 		return bad("sql_query_memory_bytes", "must be >= %d (64 KiB), got %d", MinSQLQueryMemoryBytes, c.SQLQueryMemoryBytes)
+	}
+	if c.RaftMaxCommandBytes < MinRaftMaxCommandBytes || c.RaftMaxCommandBytes > MaxRaftMaxCommandBytes {
+		return bad("raft_max_command_bytes", "must be between %d (64 KiB) and %d (128 MiB), got %d", MinRaftMaxCommandBytes, MaxRaftMaxCommandBytes, c.RaftMaxCommandBytes)
 	}
 	if c.SQLMemoryBytes > 0 && c.SQLQueryMemoryBytes > c.SQLMemoryBytes {
 		return bad("sql_query_memory_bytes", "must not exceed sql_memory_bytes (%d), got %d", c.SQLMemoryBytes, c.SQLQueryMemoryBytes)

@@ -37,6 +37,7 @@ func TestDefaultConfigIsValidAndMatchesSpec(t *testing.T) {
 		{"http_max_body_bytes", cfg.HTTPMaxBodyBytes, int64(16 << 20)},
 		{"sql_memory_bytes", cfg.SQLMemoryBytes, int64(0)},
 		{"sql_query_memory_bytes", cfg.SQLQueryMemoryBytes, int64(256 << 20)},
+		{"raft_max_command_bytes", cfg.RaftMaxCommandBytes, int64(64 << 20)},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
@@ -105,6 +106,8 @@ func TestValidateRules(t *testing.T) {
 		{"node memory negative", func(c *Config) { c.SQLMemoryBytes = -1 }, "sql_memory_bytes"},
 		{"node memory auto", func(c *Config) { c.SQLMemoryBytes = 0 }, ""},
 		{"query memory tiny", func(c *Config) { c.SQLQueryMemoryBytes = 1000 }, "sql_query_memory_bytes"},
+		{"raft command limit tiny", func(c *Config) { c.RaftMaxCommandBytes = 1000 }, "raft_max_command_bytes"},
+		{"raft command limit huge", func(c *Config) { c.RaftMaxCommandBytes = 1 << 30 }, "raft_max_command_bytes"},
 		{"query memory over node", func(c *Config) { c.SQLMemoryBytes, c.SQLQueryMemoryBytes = 1<<20, 2<<20 }, "sql_query_memory_bytes"},
 		{"query memory 16 MiB", func(c *Config) { c.SQLQueryMemoryBytes = 16 << 20 }, ""},
 		{"statement timeout negative", func(c *Config) { c.SQLStatementTimeoutMS = -1 }, "sql_statement_timeout_ms"},

@@ -123,6 +123,8 @@ type coreConfig struct {
 	// MaxClockOffset and LeaseDuration configure partition leases (zero:
 	// the replica defaults).
 	MaxClockOffset, LeaseDuration time.Duration
+	// MaxCommandBytes is raft_max_command_bytes (0: the replica default).
+	MaxCommandBytes int
 	// Wall is the physical clock Clock reads (nil: real time), for waiting
 	// out the persisted clock bound; OnClockError hears that the bound
 	// could not be persisted (the node must stop).
@@ -176,8 +178,9 @@ func openCore(ctx context.Context, cfg coreConfig) (*core, error) {
 		Logger:     cfg.Logger,
 		Clock:      clock,
 
-		MaxClockOffset: cfg.MaxClockOffset,
-		LeaseDuration:  cfg.LeaseDuration,
+		MaxClockOffset:  cfg.MaxClockOffset,
+		LeaseDuration:   cfg.LeaseDuration,
+		MaxCommandBytes: cfg.MaxCommandBytes,
 	})
 	if err != nil {
 		return fail(err)
@@ -189,6 +192,7 @@ func openCore(ctx context.Context, cfg coreConfig) (*core, error) {
 	ids := c.store.PartitionIDs()
 	c.proposeLatency = newProposeHistogram()
 	c.kvs = kvserver.New(engine, c.clock, replicator{store: c.store, latency: c.proposeLatency})
+	c.kvs.SetMaxCommandBytes(cfg.MaxCommandBytes)
 	var sender kv.Sender = c.kvs
 	if cfg.Sender != nil {
 		sender = cfg.Sender(c.kvs)
@@ -217,6 +221,7 @@ func openCore(ctx context.Context, cfg coreConfig) (*core, error) {
 		// Reads need an uncertainty interval only where several clocks
 		// assign timestamps (a cluster); a standalone node has one.
 		UncertaintyWindow: uncertaintyWindow(cfg),
+		MaxCommandBytes:   cfg.MaxCommandBytes,
 	})
 	logger := cfg.Logger
 	if logger == nil {
@@ -241,6 +246,9 @@ func (c *core) close(ctx context.Context) {
 	}
 	if c.store != nil {
 		c.store.Stop()
+	}
+	if c.clock != nil {
+		c.clock.StopBoundRenewal() // it writes to the engine
 	}
 	if c.engine != nil {
 		_ = c.engine.Close()

@@ -122,6 +122,8 @@ func (n *Node) open(ctx context.Context) error {
 
 		MaxClockOffset: time.Duration(n.cfg.MaxClockOffsetMS) * time.Millisecond,
 		LeaseDuration:  n.cfg.LeaseDuration(),
+
+		MaxCommandBytes: int(n.cfg.RaftMaxCommandBytes),
 	}
 	wall := n.wallClock()
 	cc.Clock, cc.Wall, cc.OnClockError = hlc.NewClock(wall), wall, n.fail

@@ -198,6 +198,68 @@ func TestCancellationProcess(t *testing.T) {
 		stillServes(t, c)
 	})
 
+	t.Run("pgwire client disconnect", func(t *testing.T) {
+		conn := pgConnect(t, n)
+		errc := make(chan error, 1)
+		go func() {
+			_, err := conn.Exec(ctxT(t), slowSQL(7))
+			errc <- err
+		}()
+		waitListed(t, n, slowSQL(7))
+		// The client goes away without a word (no Terminate, no cancel).
+		_ = conn.PgConn().Conn().Close()
+		if err := <-errc; err == nil {
+			t.Fatal("the abandoned query returned a result")
+		}
+		waitGone(t, n, slowSQL(7))
+		stillServes(t, c)
+	})
+
+	t.Run("HTTP client gives up after 2s", func(t *testing.T) {
+		hc := &http.Client{Timeout: 2 * time.Second}
+		defer hc.CloseIdleConnections()
+		body := fmt.Sprintf(`{"databaseName":"cx","sql":%q}`, slowSQL(8))
+		errc := make(chan error, 1)
+		go func() {
+			resp, err := hc.Post(n.url()+"/execute-sql-query", "application/json", strings.NewReader(body))
+			if err == nil {
+				_ = resp.Body.Close()
+				err = fmt.Errorf("the query answered %s within 2 s", resp.Status)
+			}
+			errc <- err
+		}()
+		waitListed(t, n, slowSQL(8))
+		if err := <-errc; !strings.Contains(err.Error(), "Client.Timeout") {
+			t.Fatal(err)
+		}
+		waitGone(t, n, slowSQL(8))
+		stillServes(t, c)
+	})
+
+	t.Run("point queries answer while a long join runs", func(t *testing.T) {
+		errc := make(chan error, 1)
+		go func() {
+			_, err := c.Query(ctxT(t), "cx", slowSQL(9), nil, nil)
+			errc <- err
+		}()
+		id := waitListed(t, n, slowSQL(9))
+		conn := pgConnect(t, n)
+		for i := range 20 {
+			expectRows(t, c, "cx", fmt.Sprintf("SELECT v FROM t WHERE id = %d", i), fmt.Sprint(i))
+			var v int64
+			if err := conn.QueryRow(ctxT(t), "SELECT v FROM t WHERE id = $1", int64(i)).Scan(&v); err != nil || v != int64(i) {
+				t.Fatalf("pgwire point query during the join: %d, %v", v, err)
+			}
+		}
+		if runningQueryID(t, n, slowSQL(9)) != id {
+			t.Fatal("the join ended before the point queries did: nothing was shown")
+		}
+		if _, err := conn.Exec(ctxT(t), fmt.Sprintf("CANCEL QUERY '%s'", id)); err != nil {
+			t.Fatal(err)
+		}
+		expectCode(t, <-errc, "CADB0506")
+	})
+
 	t.Run("CANCEL QUERY", func(t *testing.T) {
 		errc := make(chan error, 1)
 		go func() {

@@ -360,6 +360,7 @@ const (
 	errKindCanceled
 	errKindDeadline
 	errKindUncertainty
+	errKindTooLarge
 )
 
 func (e *encoder) error(err error) {
@@ -370,8 +371,13 @@ func (e *encoder) error(err error) {
 		corrupt   *kvpb.CorruptionError
 		intent    *mvcc.IntentError
 		uncertain *mvcc.UncertaintyError
+		tooLarge  *kvpb.CommandTooLargeError
 	)
 	switch {
+	case errors.As(err, &tooLarge):
+		e.byte(errKindTooLarge)
+		e.uvarint(uint64(tooLarge.Size))
+		e.uvarint(uint64(tooLarge.Limit))
 	case errors.As(err, &uncertain):
 		e.byte(errKindUncertainty)
 		e.bytes(uncertain.Key)
@@ -426,6 +432,8 @@ func (d *decoder) error() error {
 		return &mvcc.IntentError{Key: key, Intent: &in}
 	case errKindUncertainty:
 		return &mvcc.UncertaintyError{Key: d.bytes(), ReadTS: d.ts(), ExistingTS: d.ts()}
+	case errKindTooLarge:
+		return &kvpb.CommandTooLargeError{Size: int64(d.uvarint()), Limit: int64(d.uvarint())}
 	case errKindTxnClosed:
 		return kvpb.ErrTxnClosed
 	case errKindCanceled:

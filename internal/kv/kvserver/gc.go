@@ -52,7 +52,7 @@ func (s *Server) CollectGarbage(ctx context.Context, partitionID uint64, thresho
 			return deleted, err
 		}
 		if len(rec.writes) > 0 {
-			if err := s.replicator.Propose(ctx, partitionID, Command{EvalTerm: term, Writes: rec.writes, Lazy: true}); err != nil {
+			if err := s.proposeChunked(ctx, partitionID, term, rec.writes); err != nil {
 				return deleted, err
 			}
 		}

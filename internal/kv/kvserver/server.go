@@ -50,6 +50,8 @@ type Server struct {
 	engine     *storage.Engine
 	clock      *hlc.Clock
 	replicator Replicator
+	// maxCommandBytes is the replica layer's command size limit (chunk.go).
+	maxCommandBytes int
 
 	mu struct {
 		sync.Mutex
@@ -64,7 +66,7 @@ type Server struct {
 
 // New returns a Server over the node's engine and replicas.
 func New(engine *storage.Engine, clock *hlc.Clock, r Replicator) *Server {
-	s := &Server{engine: engine, clock: clock, replicator: r}
+	s := &Server{engine: engine, clock: clock, replicator: r, maxCommandBytes: replica.DefaultMaxCommandBytes}
 	s.mu.latches = make(map[uint64]*latchManager)
 	s.mu.waiters = make(map[uint64]*intentWaiters)
 	s.mu.gcThresholds = make(map[uint64]hlc.Timestamp)
@@ -432,8 +434,8 @@ func (s *Server) Prepare(ctx context.Context, partitionID uint64, req *CommitReq
 			}
 		}
 		// Lazy: the intents only matter with the commit record written
-		// after them.
-		return s.replicator.Propose(ctx, partitionID, Command{EvalTerm: term, Writes: rec.writes, Lazy: true})
+		// after them; so they may also go in several commands (chunk.go).
+		return s.proposeChunked(ctx, partitionID, term, rec.writes)
 	})
 	return prepTS, err
 }
@@ -504,7 +506,7 @@ func (s *Server) ResolveIntents(ctx context.Context, partitionID uint64, items [
 		}
 		// Lazy: the outcome is in a durable record; a lost resolution is
 		// redone by the next reader.
-		return s.replicator.Propose(ctx, partitionID, Command{EvalTerm: term, Writes: rec.writes, Lazy: true})
+		return s.proposeChunked(ctx, partitionID, term, rec.writes)
 	})
 }
 
@@ -567,6 +569,6 @@ func (s *Server) DeleteTxnRecords(ctx context.Context, home uint64, ids []mvcc.T
 			return nil
 		}
 		// Lazy: a record that reappears after a crash is deleted again.
-		return s.replicator.Propose(ctx, home, Command{EvalTerm: term, Writes: w.writes, Lazy: true})
+		return s.proposeChunked(ctx, home, term, w.writes)
 	})
 }

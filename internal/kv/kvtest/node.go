@@ -40,6 +40,9 @@ type Options struct {
 	AbandonAfter time.Duration
 	// Logger receives the stack's logs (default: discarded).
 	Logger *slog.Logger
+	// MaxCommandBytes is the Raft command size limit (replica, kvserver
+	// and kv; 0: the default).
+	MaxCommandBytes int
 }
 
 // Node is one standalone node. The exported fields describe the current
@@ -151,6 +154,8 @@ func (n *Node) start() error {
 		Engine:     engine,
 		Partitions: n.opts.Partitions,
 		Logger:     n.opts.Logger,
+
+		MaxCommandBytes: n.opts.MaxCommandBytes,
 	})
 	if err == nil {
 		err = store.Start()
@@ -172,6 +177,7 @@ func (n *Node) start() error {
 	n.Engine, n.Store = engine, store
 	n.Clock = hlc.NewClock(n.opts.Wall)
 	n.Server = kvserver.New(engine, n.Clock, replicator{store})
+	n.Server.SetMaxCommandBytes(n.opts.MaxCommandBytes)
 	n.gate = &gate{inner: n.Server, fault: &n.fault, lostReply: &n.lostReply}
 	n.DB = kv.NewDB(kv.Config{
 		Sender:        n.gate,
@@ -181,6 +187,8 @@ func (n *Node) start() error {
 		Epoch:         n.Epoch,
 		AbandonAfter:  n.opts.AbandonAfter,
 		Logger:        n.opts.Logger,
+
+		MaxCommandBytes: n.opts.MaxCommandBytes,
 		Knobs: kv.TestingKnobs{BeforeCommitRecord: func(id mvcc.TxnID) error {
 			if fn := n.beforeCommitRecord.Load(); fn != nil {
 				return (*fn)(id)

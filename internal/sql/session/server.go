@@ -601,9 +601,12 @@ func mapError(err error) error {
 		retry      *kvpb.RetryError
 		ambiguous  *kvpb.AmbiguousError
 		corruption *kvpb.CorruptionError
+		tooLarge   *kvpb.CommandTooLargeError
 		coded      *errcode.Error
 	)
 	switch {
+	case errors.As(err, &tooLarge):
+		return errcode.Wrap(errcode.CommandTooLarge, tooLarge)
 	case errors.As(err, &ambiguous):
 		return errcode.Wrap(errcode.Ambiguous, err)
 	case errors.As(err, &conflict):

@@ -56,8 +56,10 @@ const (
 	NodeMemoryExhausted Code = "CADB0510" // the node-wide sql_memory_bytes budget is full
 	QueryMemoryExceeded Code = "CADB0511" // an operator that cannot spill passed sql_query_memory_bytes
 	TempStorageFailed   Code = "CADB0512" // writing or reading a query's spill files failed
-	InvalidConfig       Code = "CADB0600"
-	Internal            Code = "CADB0099"
+	// CommandTooLarge: one replicated write is over raft_max_command_bytes.
+	CommandTooLarge Code = "CADB0513"
+	InvalidConfig   Code = "CADB0600"
+	Internal        Code = "CADB0099"
 )
 
 // Error is an error carrying a CADB code.
@@ -111,7 +113,7 @@ func HTTPStatus(c Code) int {
 		return 409
 	case SchemaCatchingUp, NodeMemoryExhausted, Overloaded:
 		return 503
-	case QueryMemoryExceeded, ResultTooLarge:
+	case QueryMemoryExceeded, ResultTooLarge, CommandTooLarge:
 		return 400
 	case TempStorageFailed:
 		return 500
@@ -180,7 +182,7 @@ func SQLState(c Code) string {
 		return "57014"
 	case Overloaded:
 		return "53000"
-	case ResultTooLarge:
+	case ResultTooLarge, CommandTooLarge:
 		return "54000"
 	case Corruption:
 		return "XX001"
