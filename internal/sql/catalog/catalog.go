@@ -42,6 +42,19 @@ func tableKey(dbID uint32, name string) []byte {
 	return append(tablesPrefix(dbID), name...)
 }
 
+// DatabaseKey is the catalog key of database name's descriptor.
+func DatabaseKey(name string) []byte { return databaseKey(name) }
+
+// TableKey is the catalog key of the descriptor of table name of database
+// dbID.
+func TableKey(dbID uint32, name string) []byte { return tableKey(dbID, name) }
+
+// IsDescriptorKey reports whether key is the key of a database or table
+// descriptor (what schema leases cache).
+func IsDescriptorKey(key []byte) bool {
+	return len(key) >= 2 && key[0] == kvpb.SystemTag && (key[1] == databaseTag || key[1] == tableTag)
+}
+
 func databaseCounterKey() []byte { return []byte{kvpb.SystemTag, counterTag, databaseTag} }
 
 func tableCounterKey(dbID uint32) []byte {
