@@ -14,6 +14,7 @@ import (
 	"github.com/camusdb/camusdb-go/internal/sql/catalog/lease"
 	"github.com/camusdb/camusdb-go/internal/sql/eval"
 	"github.com/camusdb/camusdb-go/internal/sql/exec"
+	"github.com/camusdb/camusdb-go/internal/sql/jobs"
 	"github.com/camusdb/camusdb-go/internal/sql/mon"
 	"github.com/camusdb/camusdb-go/internal/sql/parser"
 	"github.com/camusdb/camusdb-go/internal/sql/types"
@@ -64,6 +65,15 @@ type Config struct {
 	// statement read its descriptors through its transaction.
 	SchemaLeases        lease.Config
 	DisableSchemaLeases bool
+	// Jobs configures the job runner (its NodeID is taken from NodeID);
+	// BackfillChunk is the rows per backfill transaction of a schema
+	// change (default DefaultBackfillChunk).
+	Jobs          jobs.Config
+	BackfillChunk int
+	// SchemaChangeHook, when set (tests), is called by a schema-change job
+	// before each of its steps with the phase it is in ("" delete-only,
+	// "backfill" before every chunk, "public"); the job waits for it.
+	SchemaChangeHook func(ctx context.Context, jobID uint64, phase string)
 }
 
 // DefaultMaxRetries is the default Config.MaxRetries.
@@ -83,6 +93,8 @@ type Server struct {
 	descs *catalog.DecodeCache
 	// leases is the node's descriptor cache (nil: disabled).
 	leases *lease.Manager
+	// jobs is the node's jobs registry and runner (schemachange.go).
+	jobs *jobs.Registry
 
 	counter atomic.Int64
 	queries *queryRegistry
@@ -132,6 +144,15 @@ func NewServer(db catalog.DB, cfg Config) *Server {
 		lc.NodeID = cfg.NodeID
 		s.leases = lease.New(db, lc)
 	}
+	jc := cfg.Jobs
+	jc.NodeID = cfg.NodeID
+	s.jobs = jobs.New(db, jc)
+	chunk := cfg.BackfillChunk
+	if chunk <= 0 {
+		chunk = DefaultBackfillChunk
+	}
+	s.jobs.Register(JobTypeCreateIndex, &indexResumer{s: s, chunk: chunk})
+	s.jobs.Start()
 	s.mu.txns = map[TxnHandle]*openTxn{}
 	s.queries = newQueryRegistry(cfg.NodeID, cfg.Clock)
 	if cfg.TxnIdleTimeout > 0 {
@@ -176,8 +197,12 @@ func (s *Server) Close() {
 		s.txnEnded(context.Background(), t.txn, false)
 		t.mu.Unlock()
 	}
+	s.jobs.Close()
 	s.leases.Close()
 }
+
+// Jobs returns the node's jobs registry.
+func (s *Server) Jobs() *jobs.Registry { return s.jobs }
 
 // LeaseStats returns the schema lease counters of this node.
 func (s *Server) LeaseStats() lease.Stats { return s.leases.Stats() }
@@ -265,6 +290,12 @@ func (s *Server) execute(ctx context.Context, req Request) (*Result, error) {
 		}
 	case *ast.CancelQuery:
 		return s.cancelQuery(st, req)
+	case *ast.ShowJobs, *ast.ControlJob:
+		return s.jobStatement(ctx, req, stmt) // jobs.go
+	case *ast.CreateIndex:
+		if req.Txn == nil {
+			return s.createIndexJob(ctx, req, st) // schemachange.go
+		}
 	case *ast.Begin:
 		if req.Txn != nil {
 			return nil, errcode.New(errcode.InvalidInput, "a transaction is already in progress")
