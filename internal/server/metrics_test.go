@@ -126,6 +126,8 @@ func TestMetricsEndpointExposesRaftAndKV(t *testing.T) {
 		"go_goroutines", "process_resident_memory_bytes",
 		"camusdb_sql_running_statements", "camusdb_sql_open_transactions",
 		"camusdb_sql_statements_cancelled_total", "camusdb_sql_statements_timed_out_total",
+		"camusdb_sql_schema_lease_hits_total", "camusdb_sql_schema_lease_misses_total", "camusdb_sql_schema_leases_held",
+		"camusdb_jobs_running_here", `camusdb_jobs{status="running"}`, `camusdb_jobs{status="failed"}`,
 	} {
 		if _, ok := after[series]; !ok {
 			t.Errorf("series %s missing", series)

@@ -72,6 +72,13 @@ func New(db catalog.DB, cfg Config) *Registry {
 	return r
 }
 
+// RunningHere is the number of jobs this node's runner runs now.
+func (r *Registry) RunningHere() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.mu.running)
+}
+
 // Register sets the resumer of jobs of type typ.
 func (r *Registry) Register(typ string, res Resumer) { r.resumers[typ] = res }
 

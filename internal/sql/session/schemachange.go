@@ -23,8 +23,11 @@ import (
 // A failure (a duplicate in a unique index) or CANCEL JOB walks back:
 // DELETE_ONLY, entries deleted in chunks, index removed.
 
-// JobTypeCreateIndex is the job type of CREATE INDEX.
-const JobTypeCreateIndex = "CREATE INDEX"
+// Job types of the schema changes.
+const (
+	JobTypeCreateIndex = "CREATE INDEX"
+	JobTypeDropIndex   = "DROP INDEX"
+)
 
 // DefaultBackfillChunk is the rows per backfill transaction.
 const DefaultBackfillChunk = 1000
@@ -46,35 +49,71 @@ type indexProgress struct {
 
 // createIndexJob runs an autocommit CREATE INDEX as a job and waits for it.
 func (s *Server) createIndexJob(ctx context.Context, req Request, st *ast.CreateIndex) (*Result, error) {
+	return s.schemaJob(ctx, req, st, st.Table, JobTypeCreateIndex, func(t *catalog.TableDesc) (*catalog.IndexDesc, error) {
+		if st.IfNotExists && st.Index.Name != "" && t.FindIndex(st.Index.Name) != nil {
+			return nil, nil
+		}
+		idx, err := exec.AddIndex(t, st.Index)
+		if err != nil {
+			return nil, err
+		}
+		idx.State = catalog.IndexDeleteOnly
+		return idx, nil
+	})
+}
+
+// dropIndexJob runs an autocommit DROP INDEX as a job and waits for it.
+func (s *Server) dropIndexJob(ctx context.Context, req Request, st *ast.DropIndex) (*Result, error) {
+	return s.schemaJob(ctx, req, st, st.Table, JobTypeDropIndex, func(t *catalog.TableDesc) (*catalog.IndexDesc, error) {
+		if st.Name == catalog.PrimaryIndexName {
+			return nil, errcode.New(errcode.InvalidInput, "the primary key cannot be dropped with DROP INDEX; use ALTER TABLE %s DROP PRIMARY KEY", t.Name)
+		}
+		for i := range t.Indexes {
+			if t.Indexes[i].Name == st.Name {
+				// Readers stop using it; writers still maintain it.
+				t.Indexes[i].State = catalog.IndexWriteOnly
+				return &t.Indexes[i], nil
+			}
+		}
+		if st.IfExists {
+			return nil, nil
+		}
+		return nil, errcode.New(errcode.UnknownIndex, "index %q does not exist on table %q", st.Name, t.Name)
+	})
+}
+
+// schemaJob runs the first transaction of a schema change on table (prepare
+// changes its descriptor and names the index; nil: nothing to do), which
+// creates the job, then waits for the job and reports its result.
+func (s *Server) schemaJob(ctx context.Context, req Request, stmt ast.Statement, table, typ string,
+	prepare func(t *catalog.TableDesc) (*catalog.IndexDesc, error)) (*Result, error) {
 	var jobID uint64
 	user := UserFrom(ctx)
 	run := func(ctx context.Context, txn catalog.Txn) (*exec.Result, error) {
 		jobID = 0
-		if _, err := checkStatement(ctx, txn, user, req.Database, st); err != nil {
+		if _, err := checkStatement(ctx, txn, user, req.Database, stmt); err != nil {
 			return nil, asStatementError(err)
 		}
 		db, err := catalog.GetDatabase(ctx, txn, req.Database)
 		if err != nil {
 			return nil, asStatementError(err)
 		}
-		t, err := catalog.GetTable(ctx, txn, db.ID, st.Table)
+		t, err := catalog.GetTable(ctx, txn, db.ID, table)
 		if err != nil {
 			return nil, asStatementError(err)
-		}
-		if st.IfNotExists && st.Index.Name != "" && t.FindIndex(st.Index.Name) != nil {
-			return &exec.Result{Kind: exec.DDL}, nil
 		}
 		if t.SchemaJob != 0 {
 			return nil, asStatementError(catalog.UpdateTable(ctx, txn, t)) // CADB0032
 		}
-		idx, err := exec.AddIndex(t, st.Index)
+		idx, err := prepare(t)
 		if err != nil {
 			return nil, asStatementError(err)
 		}
-		idx.State = catalog.IndexDeleteOnly
+		if idx == nil {
+			return &exec.Result{Kind: exec.DDL}, nil
+		}
 		payload, _ := json.Marshal(indexPayload{DBID: db.ID, Table: t.Name, IndexID: idx.ID})
-		id, err := s.jobs.Create(ctx, txn, jobs.Record{Type: JobTypeCreateIndex, Description: ast.Format(st),
-			User: user, Payload: payload})
+		id, err := s.jobs.Create(ctx, txn, jobs.Record{Type: typ, Description: ast.Format(stmt), User: user, Payload: payload})
 		if err != nil {
 			return nil, err
 		}
@@ -282,6 +321,13 @@ func (r *indexResumer) countRows(ctx context.Context, p indexPayload) (int64, er
 // entries any more), its entries deleted in chunks, then removed from the
 // descriptor — leaving the table as before the statement.
 func (r *indexResumer) OnFailOrCancel(ctx context.Context, j *jobs.Job, _ error) error {
+	return r.removeIndex(ctx, j)
+}
+
+// removeIndex takes the job's index away: DELETE_ONLY, entries deleted a
+// chunk per transaction, then removed from the descriptor (whose
+// schemaJob is cleared). It resumes from wherever it stopped.
+func (r *indexResumer) removeIndex(ctx context.Context, j *jobs.Job) error {
 	p, _, err := decodeIndexJob(j)
 	if err != nil {
 		return err
@@ -351,4 +397,40 @@ func deleteSpanChunk(ctx context.Context, txn catalog.Txn, prefix []byte, limit 
 		}
 	}
 	return len(keys), nil
+}
+
+// dropIndexResumer runs DROP INDEX jobs: the statement made the index
+// WRITE_ONLY (no reader uses it); the job removes it (removeIndex). A
+// cancelled drop that had not reached DELETE_ONLY makes the index PUBLIC
+// again; past it, the drop is finished.
+type dropIndexResumer struct{ indexResumer }
+
+func (r *dropIndexResumer) Resume(ctx context.Context, j *jobs.Job) error {
+	if hook := r.s.cfg.SchemaChangeHook; hook != nil {
+		hook(ctx, j.ID, "drop")
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+	}
+	return r.removeIndex(ctx, j)
+}
+
+func (r *dropIndexResumer) OnFailOrCancel(ctx context.Context, j *jobs.Job, _ error) error {
+	p, _, err := decodeIndexJob(j)
+	if err != nil {
+		return err
+	}
+	restored := false
+	err = r.step(ctx, j, p, true, func(_ catalog.Txn, t *catalog.TableDesc, _ *indexProgress, _ *jobs.Record) error {
+		if idx := findIndex(t, p.IndexID); idx != nil && idx.State == catalog.IndexWriteOnly {
+			idx.State = catalog.IndexPublic
+			t.SchemaJob = 0
+			restored = true
+		}
+		return nil
+	})
+	if err != nil || restored {
+		return err
+	}
+	return r.removeIndex(ctx, j)
 }

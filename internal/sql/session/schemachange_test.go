@@ -316,3 +316,91 @@ func TestCreateIndexResumesOnAnotherNode(t *testing.T) {
 		t.Fatalf("job after failover: %v (table %d rows): rows processed must stay within 1.2x", res.Rows, n)
 	}
 }
+
+// indexEntries counts the keys under index name's prefix (-1 when the
+// table has no such index).
+func indexEntries(t *testing.T, db *catalogtest.MemDB, id uint32) int {
+	t.Helper()
+	ctx := context.Background()
+	txn, _ := db.Begin(ctx)
+	defer func() { _ = txn.Rollback(ctx) }()
+	d, _ := catalog.GetDatabase(ctx, txn, "d")
+	td, err := catalog.GetTable(ctx, txn, d.ID, "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := td.IndexPrefix(&catalog.IndexDesc{ID: id})
+	it := txn.Scan(ctx, p, kvpb.PrefixEnd(p), false)
+	defer it.Close()
+	n := 0
+	for it.Next(ctx) {
+		n++
+	}
+	return n
+}
+
+// DROP INDEX runs as a job: with writers running, the index and every
+// entry are gone afterwards; a drop cancelled before its entries go
+// makes the index public again.
+func TestDropIndexJob(t *testing.T) {
+	db := catalogtest.NewMemDB()
+	release := make(chan struct{})
+	blocked := make(chan uint64, 1)
+	var block atomic.Bool
+	hook := func(ctx context.Context, id uint64, phase string) {
+		if phase == "drop" && block.Load() {
+			blocked <- id
+			select {
+			case <-release:
+			case <-ctx.Done():
+			}
+		}
+	}
+	s := jobServer(t, db, 1, hook)
+	setup(t, s, "CREATE TABLE t (id INT64 PRIMARY KEY, v INT64)")
+	loadRows(t, s, 100)
+	mustExec(t, s, session.Request{Database: "d", SQL: "CREATE INDEX v_idx ON t (v)"})
+	checkIndex(t, db, "v_idx")
+	const idxID = 2 // the first secondary index of t
+
+	// Cancelled while write-only: restored, still complete.
+	block.Store(true)
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.Execute(context.Background(), session.Request{Database: "d", SQL: "DROP INDEX v_idx ON t"})
+		done <- err
+	}()
+	id := <-blocked
+	if st := indexState(t, s, "v_idx"); st != "WRITE_ONLY" {
+		t.Fatalf("index being dropped is %s", st)
+	}
+	var wrote atomic.Int64
+	writeN(s, 9, 20, &wrote) // writers keep maintaining it
+	mustExec(t, s, session.Request{Database: "d", SQL: fmt.Sprintf("CANCEL JOB %d", id)})
+	close(release)
+	wantCode(t, <-done, errcode.QueryCancelled)
+	checkIndex(t, db, "v_idx")
+
+	// Dropped with writers running.
+	if n := indexEntries(t, db, idxID); n == 0 {
+		t.Fatal("index id assumption wrong: no entries before the drop")
+	}
+	block.Store(false)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range 2 {
+		wg.Go(func() { writer(s, uint64(i)+20, stop, &wrote) })
+	}
+	mustExec(t, s, session.Request{Database: "d", SQL: "DROP INDEX v_idx ON t"})
+	close(stop)
+	wg.Wait()
+	if st := indexState(t, s, "v_idx"); st != "absent" {
+		t.Fatalf("dropped index is %s", st)
+	}
+	if n := indexEntries(t, db, idxID); n != 0 {
+		t.Fatalf("%d entries of the dropped index remain", n)
+	}
+	_, err := s.Execute(context.Background(), session.Request{Database: "d", SQL: "DROP INDEX v_idx ON t"})
+	wantCode(t, err, errcode.UnknownIndex)
+	mustExec(t, s, session.Request{Database: "d", SQL: "DROP INDEX IF EXISTS v_idx ON t"})
+}

@@ -152,6 +152,7 @@ func NewServer(db catalog.DB, cfg Config) *Server {
 		chunk = DefaultBackfillChunk
 	}
 	s.jobs.Register(JobTypeCreateIndex, &indexResumer{s: s, chunk: chunk})
+	s.jobs.Register(JobTypeDropIndex, &dropIndexResumer{indexResumer{s: s, chunk: chunk}})
 	s.jobs.Start()
 	s.mu.txns = map[TxnHandle]*openTxn{}
 	s.queries = newQueryRegistry(cfg.NodeID, cfg.Clock)
@@ -295,6 +296,10 @@ func (s *Server) execute(ctx context.Context, req Request) (*Result, error) {
 	case *ast.CreateIndex:
 		if req.Txn == nil {
 			return s.createIndexJob(ctx, req, st) // schemachange.go
+		}
+	case *ast.DropIndex:
+		if req.Txn == nil {
+			return s.dropIndexJob(ctx, req, st) // schemachange.go
 		}
 	case *ast.Begin:
 		if req.Txn != nil {
