@@ -127,7 +127,7 @@ func (r *Registry) close(release bool) {
 	if !release {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	for _, id := range ids {
 		_ = r.update(ctx, id, func(rec *Record) error {

@@ -123,7 +123,7 @@ func (m *Manager) Close() {
 	}
 	m.mu.entries = map[string]*entry{}
 	m.mu.Unlock()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	_ = m.deleteOwnRows(ctx, keys)
 }
