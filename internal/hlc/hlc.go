@@ -62,6 +62,18 @@ func (t Timestamp) Next() Timestamp {
 	return Timestamp{WallTime: t.WallTime, Logical: t.Logical + 1}
 }
 
+// Prev returns the largest timestamp smaller than t (t itself when t is
+// empty).
+func (t Timestamp) Prev() Timestamp {
+	switch {
+	case t.Logical > 0:
+		return Timestamp{WallTime: t.WallTime, Logical: t.Logical - 1}
+	case t.WallTime > 0:
+		return Timestamp{WallTime: t.WallTime - 1, Logical: 1<<31 - 1}
+	}
+	return t
+}
+
 // Forward returns the later of t and u.
 func (t Timestamp) Forward(u Timestamp) Timestamp {
 	if t.Less(u) {

@@ -46,6 +46,12 @@ type Txn struct {
 	writes     map[string]bufferedWrite
 	sortedKeys []string // sorted keys of writes; nil when stale
 	reads      map[uint64]*readSet
+
+	// minCommit: the writes commit no lower (SetMinCommitTimestamp).
+	minCommit hlc.Timestamp
+	// deadline, when set: the commit must land strictly below it
+	// (SetDeadline).
+	deadline hlc.Timestamp
 }
 
 // ID returns the transaction id.
@@ -53,6 +59,21 @@ func (t *Txn) ID() mvcc.TxnID { return t.id }
 
 // ReadTimestamp returns the snapshot the transaction reads at.
 func (t *Txn) ReadTimestamp() hlc.Timestamp { return t.readTS }
+
+// SetMinCommitTimestamp makes the transaction's writes commit at ts or
+// above (its reads are validated up to there, as for any pushed commit).
+// Schema leases use it: a descriptor change commits above the moment every
+// node stopped using the previous version. Calls only raise the bound.
+func (t *Txn) SetMinCommitTimestamp(ts hlc.Timestamp) { t.minCommit = t.minCommit.Forward(ts) }
+
+// SetDeadline makes Commit fail with a retryable *kvpb.RetryError, writing
+// nothing, when the commit timestamp would be at or above ts. Calls only
+// lower the deadline.
+func (t *Txn) SetDeadline(ts hlc.Timestamp) {
+	if t.deadline.IsEmpty() || ts.Less(t.deadline) {
+		t.deadline = ts
+	}
+}
 
 func (t *Txn) readSetFor(partitionID uint64) *readSet {
 	if t.reads == nil {
@@ -293,7 +314,7 @@ func (t *Txn) commitWrites(ctx context.Context, home uint64, byPartition map[uin
 			validated[p] = t.readTS
 		}
 	}
-	commitTS := t.readTS
+	commitTS := t.readTS.Forward(t.minCommit)
 	if len(others) > 0 {
 		db.setCommitting(t.id, true)
 		defer db.setCommitting(t.id, false)
@@ -327,14 +348,23 @@ func (t *Txn) commitWrites(ctx context.Context, home uint64, byPartition map[uin
 		req.Record = &mvcc.TxnRecord{Status: mvcc.TxnCommitted, Participants: writeParts, Locks: recordLocks(others, byPartition)}
 	}
 	for round := 0; ; round++ {
+		if !t.deadline.IsEmpty() && !commitTS.Less(t.deadline) {
+			return abort(&kvpb.RetryError{Reason: fmt.Sprintf("commit timestamp %s reached the transaction's deadline %s", commitTS, t.deadline)})
+		}
 		if err := t.refresh(ctx, validated, commitTS, holder); err != nil {
 			return abort(err)
 		}
 		req.MinTS = commitTS
+		req.MaxTS = hlc.Timestamp{}
 		if len(validated) > 0 {
 			// Other participants' reads are valid up to commitTS only: the
 			// home partition must not commit above it.
 			req.MaxTS = commitTS
+		}
+		if !t.deadline.IsEmpty() {
+			if last := t.deadline.Prev(); req.MaxTS.IsEmpty() || last.Less(req.MaxTS) {
+				req.MaxTS = last
+			}
 		}
 		var ts hlc.Timestamp
 		err := db.withIntentRetry(ctx, home, holder, func() error {
@@ -349,7 +379,7 @@ func (t *Txn) commitWrites(ctx context.Context, home uint64, byPartition map[uin
 			}
 			return abort(err)
 		}
-		if req.MaxTS.IsEmpty() || ts.LessEq(commitTS) {
+		if req.MaxTS.IsEmpty() || ts.LessEq(req.MaxTS) {
 			break // committed at ts
 		}
 		if round == maxPushRounds {

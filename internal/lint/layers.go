@@ -56,6 +56,8 @@ var Layers = []Group{
 	{Path: "internal/sql/eval", Level: 4.2, Peers: true},
 	{Path: "internal/sql/rowenc", Level: 4.2, Peers: true},
 	{Path: "internal/sql/catalog", Level: 4.2, Peers: true},
+	{Path: "internal/sql/catalog/lease", Level: 4.25}, // descriptor cache under schema leases; session uses it
+	{Path: "internal/sql/jobs", Level: 4.25},          // jobs table and runner; session uses it
 	{Path: "internal/sql/plan", Level: 4.2, Peers: true},
 	{Path: "internal/sql/exec", Level: 4.2, Peers: true},
 	{Path: "internal/sql/exec/spill", Level: 4.15}, // spill files; rows of sql/types

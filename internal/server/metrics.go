@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"strconv"
 	"time"
 
@@ -182,6 +183,19 @@ func registerSQLMetrics(reg prometheus.Registerer, sql *session.Server) error {
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "camusdb", Subsystem: "sql", Name: "statements_timed_out_total",
 			Help: "Statements stopped by their statement timeout: CADB0507."},
 			func() float64 { _, t := sql.InterruptedStatements(); return float64(t) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "camusdb", Subsystem: "sql", Name: "schema_lease_hits_total",
+			Help: "Descriptor resolutions of read-only statements served from the schema lease cache (no KV read)."},
+			func() float64 { return float64(sql.LeaseStats().Hits) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "camusdb", Subsystem: "sql", Name: "schema_lease_misses_total",
+			Help: "Descriptor resolutions of read-only statements read through their transaction (no lease covered them)."},
+			func() float64 { return float64(sql.LeaseStats().Misses) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "camusdb", Subsystem: "sql", Name: "schema_leases_held",
+			Help: "Descriptor leases this node holds."},
+			func() float64 { return float64(sql.LeaseStats().Held) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "camusdb", Subsystem: "jobs", Name: "running_here",
+			Help: "Jobs (schema changes) this node's runner runs now."},
+			func() float64 { return float64(sql.Jobs().RunningHere()) }),
+		jobsCollector{sql: sql},
 	}
 	for _, col := range cs {
 		if err := reg.Register(col); err != nil {
@@ -229,4 +243,31 @@ func registerSQLMemoryMetrics(reg prometheus.Registerer, m *mon.Monitor) error {
 		}
 	}
 	return nil
+}
+
+// jobsCollector exports the number of jobs per status, cluster-wide (one
+// scan of the jobs table per scrape).
+type jobsCollector struct{ sql *session.Server }
+
+var jobsDesc = prometheus.NewDesc("camusdb_jobs", "Jobs in the jobs table by status (cluster-wide).", []string{"status"}, nil)
+
+func (c jobsCollector) Describe(ch chan<- *prometheus.Desc) { ch <- jobsDesc }
+
+func (c jobsCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	recs, err := c.sql.Jobs().List(ctx)
+	if err != nil {
+		return
+	}
+	counts := map[string]int{}
+	for _, s := range []string{"running", "paused", "reverting", "succeeded", "failed", "canceled"} {
+		counts[s] = 0
+	}
+	for _, r := range recs {
+		counts[string(r.Status)]++
+	}
+	for s, n := range counts {
+		ch <- prometheus.MustNewConstMetric(jobsDesc, prometheus.GaugeValue, float64(n), s)
+	}
 }

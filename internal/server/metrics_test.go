@@ -133,6 +133,8 @@ func TestMetricsEndpointExposesRaftAndKV(t *testing.T) {
 		"camusdb_storage_block_cache_misses_total", "camusdb_storage_block_cache_bytes",
 		"camusdb_storage_memtable_bytes", `camusdb_partition_apply_lag_entries{partition="1"}`,
 		"camusdb_pgwire_open_connections",
+		"camusdb_sql_schema_lease_hits_total", "camusdb_sql_schema_lease_misses_total", "camusdb_sql_schema_leases_held",
+		"camusdb_jobs_running_here", `camusdb_jobs{status="running"}`, `camusdb_jobs{status="failed"}`,
 	} {
 		if _, ok := after[series]; !ok {
 			t.Errorf("series %s missing", series)

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 
+	"github.com/camusdb/camusdb-go/internal/hlc"
 	"github.com/camusdb/camusdb-go/internal/kv"
 	"github.com/camusdb/camusdb-go/internal/sql/catalog"
 	"github.com/camusdb/camusdb-go/internal/storage"
@@ -21,7 +22,13 @@ func (d sqlDB) Begin(ctx context.Context) (catalog.Txn, error) {
 	return sqlTxn{t}, nil
 }
 
+// Now reads the clock of the transactions' timestamps (catalog.ClockedDB:
+// the schema lease manager needs it).
+func (d sqlDB) Now() hlc.Timestamp { return d.db.Clock().Now() }
+
 type sqlTxn struct{ *kv.Txn }
+
+var _ catalog.TimestampedTxn = sqlTxn{}
 
 func (t sqlTxn) Scan(ctx context.Context, start, end []byte, reverse bool) catalog.Iterator {
 	return t.Txn.Scan(ctx, start, end, reverse)

@@ -432,8 +432,26 @@ type CancelQuery struct {
 	ID Expr
 }
 
-func (n *CancelQuery) Position() Pos    { return n.At }
-func (*CancelQuery) stmt()              {}
+func (n *CancelQuery) Position() Pos { return n.At }
+func (*CancelQuery) stmt()           {}
+
+// ShowJobs is SHOW JOBS (every job, newest first) or SHOW JOB id.
+type ShowJobs struct {
+	At Pos
+	ID Expr // nil: all jobs
+}
+
+// ControlJob is PAUSE JOB id, RESUME JOB id or CANCEL JOB id.
+type ControlJob struct {
+	At     Pos
+	Action string // "PAUSE", "RESUME", "CANCEL"
+	ID     Expr
+}
+
+func (n *ShowJobs) Position() Pos       { return n.At }
+func (*ShowJobs) stmt()                 {}
+func (n *ControlJob) Position() Pos     { return n.At }
+func (*ControlJob) stmt()               {}
 func (n *CreateDatabase) Position() Pos { return n.At }
 func (n *DropDatabase) Position() Pos   { return n.At }
 func (n *RenameDatabase) Position() Pos { return n.At }

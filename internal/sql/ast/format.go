@@ -731,6 +731,16 @@ func (f *formatter) statement(s Statement) {
 	case *CancelQuery:
 		f.WriteString("CANCEL QUERY ")
 		f.expr(s.ID, 0)
+	case *ShowJobs:
+		if s.ID == nil {
+			f.WriteString("SHOW JOBS")
+		} else {
+			f.WriteString("SHOW JOB ")
+			f.expr(s.ID, 0)
+		}
+	case *ControlJob:
+		f.WriteString(s.Action + " JOB ")
+		f.expr(s.ID, 0)
 	case *Show:
 		f.WriteString("SHOW ")
 		switch s.What {

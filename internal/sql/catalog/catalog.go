@@ -42,6 +42,19 @@ func tableKey(dbID uint32, name string) []byte {
 	return append(tablesPrefix(dbID), name...)
 }
 
+// DatabaseKey is the catalog key of database name's descriptor.
+func DatabaseKey(name string) []byte { return databaseKey(name) }
+
+// TableKey is the catalog key of the descriptor of table name of database
+// dbID.
+func TableKey(dbID uint32, name string) []byte { return tableKey(dbID, name) }
+
+// IsDescriptorKey reports whether key is the key of a database or table
+// descriptor (what schema leases cache).
+func IsDescriptorKey(key []byte) bool {
+	return len(key) >= 2 && key[0] == kvpb.SystemTag && (key[1] == databaseTag || key[1] == tableTag)
+}
+
 func databaseCounterKey() []byte { return []byte{kvpb.SystemTag, counterTag, databaseTag} }
 
 func tableCounterKey(dbID uint32) []byte {
@@ -144,6 +157,9 @@ func DropDatabase(ctx context.Context, kv KV, name string, ifExists bool) (dropp
 		return false, err
 	}
 	for _, t := range tables {
+		if err := checkNoJob(t); err != nil {
+			return false, err
+		}
 		if err := ClearTableData(ctx, kv, t); err != nil {
 			return false, err
 		}
@@ -243,6 +259,34 @@ func CreateTable(ctx context.Context, kv KV, t *TableDesc) error {
 // changed. Rows encoded with t after the call carry the new version, so a
 // DDL that rewrites rows calls UpdateTable first.
 func UpdateTable(ctx context.Context, kv KV, t *TableDesc) error {
+	if err := checkNoJob(t); err != nil {
+		return err
+	}
+	return updateTable(ctx, kv, t)
+}
+
+// UpdateTableAsJob is UpdateTable for schema-change job jobID, the one
+// writer allowed while t.SchemaJob names it (or, to start it, when the
+// caller sets t.SchemaJob = jobID on a table that had none).
+func UpdateTableAsJob(ctx context.Context, kv KV, t *TableDesc, jobID uint64) error {
+	if t.SchemaJob != jobID {
+		if err := checkNoJob(t); err != nil {
+			return err
+		}
+	}
+	return updateTable(ctx, kv, t)
+}
+
+// checkNoJob refuses DDL on a table a schema-change job is changing.
+func checkNoJob(t *TableDesc) error {
+	if t.SchemaJob != 0 {
+		return errcode.New(errcode.SchemaChangeInProgress,
+			"schema change in progress on table %q (job %d); wait for it to finish (SHOW JOB %d) or cancel it (CANCEL JOB %d)", t.Name, t.SchemaJob, t.SchemaJob, t.SchemaJob)
+	}
+	return nil
+}
+
+func updateTable(ctx context.Context, kv KV, t *TableDesc) error {
 	t.Version++
 	t.normalize()
 	t.recordLayout()
@@ -270,6 +314,9 @@ func putTable(kv KV, t *TableDesc) error {
 // buffered in the transaction; a chunked background cleanup for very large
 // tables is a later goal.
 func DropTable(ctx context.Context, kv KV, t *TableDesc) error {
+	if err := checkNoJob(t); err != nil {
+		return err
+	}
 	if err := ClearTableData(ctx, kv, t); err != nil {
 		return err
 	}

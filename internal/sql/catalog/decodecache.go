@@ -82,6 +82,14 @@ func (c *DecodeCache) decodeDatabase(b []byte) (*DatabaseDesc, error) {
 	return &db, nil
 }
 
+// DecodeTable decodes stored table descriptor bytes (through the cache);
+// the result is the caller's.
+func (c *DecodeCache) DecodeTable(b []byte) (*TableDesc, error) { return c.decodeTable(b) }
+
+// DecodeDatabase decodes stored database descriptor bytes (through the
+// cache); the result is the caller's.
+func (c *DecodeCache) DecodeDatabase(b []byte) (*DatabaseDesc, error) { return c.decodeDatabase(b) }
+
 // GetDatabase is catalog.GetDatabase decoding through the cache.
 func (c *DecodeCache) GetDatabase(ctx context.Context, kv KV, name string) (*DatabaseDesc, error) {
 	if name == "" {

@@ -117,6 +117,10 @@ type TableDesc struct {
 	// DROP COLUMN decode without being rewritten. The last layout is
 	// always the current Columns. UpdateTable maintains it.
 	Layouts []RowLayout `json:"layouts,omitempty"`
+	// SchemaJob is the id of the schema-change job running on the table
+	// (0: none). Other DDL on the table is refused meanwhile (CADB0032);
+	// the job changes it through UpdateTableAsJob.
+	SchemaJob uint64 `json:"schemaJob,omitempty"`
 }
 
 // RowLayout is the column list of row payloads written from table version

@@ -23,8 +23,9 @@
 //   - errors carry CADB codes (unknown database 0010, unknown table 0011,
 //     exists / reserved 0012 and 0013).
 //
-// Not done here (yet): descriptor caching and leases, the schema log and
-// the staged schema changes of SPEC §6.1 (index states exist, but indexes
-// go straight to Public on one node; docs/schema.md describes the cluster
-// protocol), and chunked background deletion of dropped data.
+// Descriptor caching under schema leases is package lease (below this
+// one). Not done here (yet): the schema log and the staged schema changes
+// of SPEC §6.1 (index states exist, but indexes go straight to Public;
+// docs/schema.md describes the protocol), and chunked background deletion
+// of dropped data.
 package catalog

@@ -1,6 +1,10 @@
 package catalog
 
-import "context"
+import (
+	"context"
+
+	"github.com/camusdb/camusdb-go/internal/hlc"
+)
 
 // The slice of the kv layer the SQL layer uses. kv.DB / kv.Txn implement
 // these; unit tests may use an in-memory fake.
@@ -40,3 +44,36 @@ type Iterator interface {
 	Err() error
 	Close()
 }
+
+// TimestampedTxn is a Txn that exposes its timestamps and accepts bounds on
+// its commit timestamp (kv.Txn does; so does catalogtest's MemDB). Schema
+// leases need them: a cached descriptor is valid for a range of read
+// timestamps, and a descriptor change commits above the moment every node
+// stopped using the previous version.
+type TimestampedTxn interface {
+	Txn
+	// ReadTimestamp is the snapshot the transaction reads at.
+	ReadTimestamp() hlc.Timestamp
+	// SetMinCommitTimestamp: the writes commit at ts or above.
+	SetMinCommitTimestamp(ts hlc.Timestamp)
+	// SetDeadline: a commit that would land at ts or above fails with a
+	// retryable error and writes nothing.
+	SetDeadline(ts hlc.Timestamp)
+}
+
+// ClockedDB is a DB whose transactions are TimestampedTxn; Now reads the
+// clock their timestamps come from.
+type ClockedDB interface {
+	DB
+	Now() hlc.Timestamp
+}
+
+// Resolver resolves the descriptors a statement names. DecodeCache reads
+// them through the statement's transaction; the schema lease manager
+// (package lease) serves them from its cache when it may.
+type Resolver interface {
+	GetDatabase(ctx context.Context, kv KV, name string) (*DatabaseDesc, error)
+	GetTable(ctx context.Context, kv KV, dbID uint32, name string) (*TableDesc, error)
+}
+
+var _ Resolver = (*DecodeCache)(nil)

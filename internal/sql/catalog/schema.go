@@ -139,6 +139,9 @@ func RenameDatabase(ctx context.Context, kv KV, from, to string) error {
 // RenameTable renames t (metadata only: keys carry the table id, not its
 // name) and stores it with a new version. CADB0013 when the name is taken.
 func RenameTable(ctx context.Context, kv KV, t *TableDesc, newName string) error {
+	if err := checkNoJob(t); err != nil {
+		return err
+	}
 	if err := ValidateName(newName); err != nil {
 		return err
 	}

@@ -36,8 +36,9 @@ type Env struct {
 	Txn      catalog.Txn
 	Database string
 	Eval     *eval.Env
-	// Descs, when set, skips re-decoding unchanged descriptors.
-	Descs *catalog.DecodeCache
+	// Descs, when set, resolves descriptors (a decode cache, or the schema
+	// lease cache for read-only statements); nil reads and decodes each.
+	Descs catalog.Resolver
 	// Stats, when set, gives the planner table statistics and is told
 	// which tables statements write.
 	Stats *Stats

@@ -15,7 +15,13 @@ func (p *parser) parseStatement() (ast.Statement, error) {
 		return nil, p.errExpected("a statement")
 	}
 	if t.isWord("cancel") {
+		if p.peekN(1).isWord("job") {
+			return p.parseControlJob()
+		}
 		return p.parseCancelQuery()
+	}
+	if (t.isWord("pause") || t.isWord("resume")) && p.peekN(1).isWord("job") {
+		return p.parseControlJob()
 	}
 	if stmt, ok, err := p.parsePostgresStatement(t); ok {
 		return stmt, err
@@ -856,6 +862,16 @@ func (p *parser) parseShow() (ast.Statement, error) {
 		p.next()
 		stmt.What = "QUERIES"
 		return stmt, nil
+	case t.isWord("jobs"):
+		p.next()
+		return &ast.ShowJobs{At: stmt.At}, nil
+	case t.isWord("job"):
+		p.next()
+		id, err := p.parseJobID()
+		if err != nil {
+			return nil, err
+		}
+		return &ast.ShowJobs{At: stmt.At, ID: id}, nil
 	case t.isKw(kwCreate):
 		p.next()
 		if _, err := p.expectKw(kwTable); err != nil {
@@ -900,6 +916,34 @@ func (p *parser) parseCancelQuery() (ast.Statement, error) {
 		return nil, err
 	}
 	return &ast.CancelQuery{At: start.at(), ID: id}, nil
+}
+
+// parseControlJob parses PAUSE JOB id, RESUME JOB id and CANCEL JOB id
+// (the words are not keywords).
+func (p *parser) parseControlJob() (ast.Statement, error) {
+	start := p.next()
+	action := "CANCEL"
+	switch {
+	case start.isWord("pause"):
+		action = "PAUSE"
+	case start.isWord("resume"):
+		action = "RESUME"
+	}
+	p.next() // JOB
+	id, err := p.parseJobID()
+	if err != nil {
+		return nil, err
+	}
+	return &ast.ControlJob{At: start.at(), Action: action, ID: id}, nil
+}
+
+// parseJobID parses a job id: an integer literal or a parameter.
+func (p *parser) parseJobID() (ast.Expr, error) {
+	t := p.peek()
+	if t.kind != tkInt && t.kind != tkParam {
+		return nil, p.errExpected("a job id (an integer, or a parameter)")
+	}
+	return p.parsePrimary()
 }
 
 // parseSetList parses SET col = expr [, ...] (UPDATE, ON CONFLICT DO UPDATE).

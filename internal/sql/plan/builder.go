@@ -20,8 +20,10 @@ type Planner struct {
 	// Database is the current database ("" when none is selected).
 	Database string
 	Env      *eval.Env
-	// Descs decodes descriptors (nil: no decode cache).
-	Descs *catalog.DecodeCache
+	// Descs resolves descriptors (nil: read and decode each through KV).
+	// Statements that write pass a resolver reading through KV, so their
+	// transaction pins the descriptors it used.
+	Descs catalog.Resolver
 	// Runner executes subqueries that are evaluated per row (nil: such
 	// subqueries are CADB0407).
 	Runner Runner
@@ -47,7 +49,7 @@ func (p *Planner) DatabaseDesc() (*catalog.DatabaseDesc, error) {
 	if p.Database == "" {
 		return nil, errcode.New(errcode.UnknownDatabase, "no database selected")
 	}
-	db, err := p.Descs.GetDatabase(p.Ctx, p.KV, p.Database)
+	db, err := p.descs().GetDatabase(p.Ctx, p.KV, p.Database)
 	if err != nil {
 		return nil, err
 	}
@@ -61,7 +63,14 @@ func (p *Planner) Table(name string) (*catalog.TableDesc, error) {
 	if err != nil {
 		return nil, err
 	}
-	return p.Descs.GetTable(p.Ctx, p.KV, db.ID, name)
+	return p.descs().GetTable(p.Ctx, p.KV, db.ID, name)
+}
+
+func (p *Planner) descs() catalog.Resolver {
+	if p.Descs == nil {
+		return (*catalog.DecodeCache)(nil)
+	}
+	return p.Descs
 }
 
 // compiler compiles expressions of one query block.

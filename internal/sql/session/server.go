@@ -11,8 +11,10 @@ import (
 	"github.com/camusdb/camusdb-go/internal/kvpb"
 	"github.com/camusdb/camusdb-go/internal/sql/ast"
 	"github.com/camusdb/camusdb-go/internal/sql/catalog"
+	"github.com/camusdb/camusdb-go/internal/sql/catalog/lease"
 	"github.com/camusdb/camusdb-go/internal/sql/eval"
 	"github.com/camusdb/camusdb-go/internal/sql/exec"
+	"github.com/camusdb/camusdb-go/internal/sql/jobs"
 	"github.com/camusdb/camusdb-go/internal/sql/mon"
 	"github.com/camusdb/camusdb-go/internal/sql/parser"
 	"github.com/camusdb/camusdb-go/internal/sql/types"
@@ -61,6 +63,20 @@ type Config struct {
 	// OnUsersChanged, when set, is called after a statement changed users,
 	// roles or grants on this node (authenticators drop their caches).
 	OnUsersChanged func()
+	// SchemaLeases configures the descriptor cache (package lease; its
+	// NodeID is taken from NodeID). DisableSchemaLeases makes every
+	// statement read its descriptors through its transaction.
+	SchemaLeases        lease.Config
+	DisableSchemaLeases bool
+	// Jobs configures the job runner (its NodeID is taken from NodeID);
+	// BackfillChunk is the rows per backfill transaction of a schema
+	// change (default DefaultBackfillChunk).
+	Jobs          jobs.Config
+	BackfillChunk int
+	// SchemaChangeHook, when set (tests), is called by a schema-change job
+	// before each of its steps with the phase it is in ("" delete-only,
+	// "backfill" before every chunk, "public"); the job waits for it.
+	SchemaChangeHook func(ctx context.Context, jobID uint64, phase string)
 }
 
 // DefaultMaxRetries is the default Config.MaxRetries.
@@ -78,6 +94,10 @@ type Server struct {
 	cfg   Config
 	cache *parseCache
 	descs *catalog.DecodeCache
+	// leases is the node's descriptor cache (nil: disabled).
+	leases *lease.Manager
+	// jobs is the node's jobs registry and runner (schemachange.go).
+	jobs *jobs.Registry
 
 	counter atomic.Int64
 	queries *queryRegistry
@@ -126,6 +146,21 @@ func NewServer(db catalog.DB, cfg Config) *Server {
 	s := &Server{db: db, cfg: cfg, stop: make(chan struct{}), startedMs: cfg.Clock().UnixMilli()}
 	s.cache = newParseCache(cfg.ParseCacheTTL, cfg.ParseCacheMaxEntries, cfg.Clock)
 	s.descs = catalog.NewDecodeCache(1024)
+	if !cfg.DisableSchemaLeases {
+		lc := cfg.SchemaLeases
+		lc.NodeID = cfg.NodeID
+		s.leases = lease.New(db, lc)
+	}
+	jc := cfg.Jobs
+	jc.NodeID = cfg.NodeID
+	s.jobs = jobs.New(db, jc)
+	chunk := cfg.BackfillChunk
+	if chunk <= 0 {
+		chunk = DefaultBackfillChunk
+	}
+	s.jobs.Register(JobTypeCreateIndex, &indexResumer{s: s, chunk: chunk})
+	s.jobs.Register(JobTypeDropIndex, &dropIndexResumer{indexResumer{s: s, chunk: chunk}})
+	s.jobs.Start()
 	s.mu.txns = map[TxnHandle]*openTxn{}
 	s.queries = newQueryRegistry(cfg.NodeID, cfg.Clock)
 	if cfg.TxnIdleTimeout > 0 {
@@ -167,9 +202,21 @@ func (s *Server) Close() {
 		t.mu.Lock()
 		t.finished = true
 		_ = t.txn.Rollback(context.Background())
+		s.txnEnded(context.Background(), t.txn, false)
 		t.mu.Unlock()
 	}
+	s.jobs.Close()
+	s.leases.Close()
 }
+
+// Jobs returns the node's jobs registry.
+func (s *Server) Jobs() *jobs.Registry { return s.jobs }
+
+// LeaseStats returns the schema lease counters of this node.
+func (s *Server) LeaseStats() lease.Stats { return s.leases.Stats() }
+
+// Leases returns the node's schema lease manager (nil when disabled).
+func (s *Server) Leases() *lease.Manager { return s.leases }
 
 // ExpireIdle rolls back explicit transactions idle longer than
 // TxnIdleTimeout (those running a statement are not idle) and returns how
@@ -192,6 +239,7 @@ func (s *Server) ExpireIdle(ctx context.Context) int {
 	for _, t := range expired {
 		t.finished = true
 		_ = t.txn.Rollback(ctx)
+		s.txnEnded(ctx, t.txn, false)
 		t.mu.Unlock()
 	}
 	return len(expired)
@@ -263,6 +311,16 @@ func (s *Server) execute(ctx context.Context, req Request) (*Result, error) {
 		}
 	case *ast.CancelQuery:
 		return s.cancelQuery(st, req)
+	case *ast.ShowJobs, *ast.ControlJob:
+		return s.jobStatement(ctx, req, stmt) // jobs.go
+	case *ast.CreateIndex:
+		if req.Txn == nil {
+			return s.createIndexJob(ctx, req, st) // schemachange.go
+		}
+	case *ast.DropIndex:
+		if req.Txn == nil {
+			return s.dropIndexJob(ctx, req, st) // schemachange.go
+		}
 	case *ast.Begin:
 		if req.Txn != nil {
 			return nil, errcode.New(errcode.InvalidInput, "a transaction is already in progress")
@@ -327,12 +385,19 @@ func (s *Server) execute(ctx context.Context, req Request) (*Result, error) {
 		mem := s.cfg.Memory.NewAccount(s.cfg.QueryMemoryBytes)
 		defer mem.Close()
 		QueryFromContext(ctx).SetMemoryReporter(mem.Used) // SHOW QUERIES
-		res, err := exec.Execute(ctx, exec.Env{Txn: txn, Database: req.Database, Eval: env, Descs: s.descs,
+		descs := s.resolver(txn, stmt)                    // leases.go
+		res, err := exec.Execute(ctx, exec.Env{Txn: txn, Database: req.Database, Eval: env, Descs: descs,
 			Stats: s.cfg.Stats, Memory: mem, TempDir: s.cfg.TempDir}, stmt)
+		if verr := lease.Verify(ctx, descs); verr != nil {
+			return nil, verr // a descriptor from the cache went stale under the statement: retry
+		}
 		if err != nil {
 			return nil, err
 		}
 		if err := afterStatement(ctx, txn, authz, req.Database, stmt, res); err != nil {
+			return nil, err
+		}
+		if err := s.drainChanged(ctx, txn); err != nil { // leases.go
 			return nil, err
 		}
 		return res, nil
@@ -382,20 +447,23 @@ func (s *Server) run(ctx context.Context, req Request, fn runFunc) (*exec.Result
 }
 
 func (s *Server) runOnce(ctx context.Context, fn runFunc) (*exec.Result, error) {
-	txn, err := s.db.Begin(ctx)
+	txn, err := s.beginTxn(ctx)
 	if err != nil {
 		return nil, err
 	}
 	res, err := fn(ctx, txn)
 	if err != nil {
 		rollbackDetached(ctx, txn)
+		s.txnEnded(ctx, txn, false)
 		return nil, err
 	}
 	QueryFromContext(ctx).SetPhase(PhaseCommitting)
 	if err := txn.Commit(ctx); err != nil {
 		rollbackDetached(ctx, txn)
+		s.txnEnded(ctx, txn, false)
 		return nil, err
 	}
+	s.txnEnded(ctx, txn, true)
 	_ = s.cfg.Stats.MaybeFlush(ctx) // advisory: a failed refresh is retried at the next flush
 	return res, nil
 }
@@ -486,6 +554,7 @@ func (s *Server) runInTxn(ctx context.Context, h TxnHandle, fn runFunc) (*exec.R
 	mapped := interrupted(ctx, mapError(err))
 	t.aborted = mapped
 	rollbackDetached(ctx, t.txn)
+	s.txnEnded(ctx, t.txn, false)
 	return nil, mapped
 }
 
@@ -523,7 +592,7 @@ func (s *Server) Begin(ctx context.Context, database string) (TxnHandle, error) 
 	if limit := s.cfg.MaxOpenTxns; limit > 0 && s.OpenTransactions() >= limit {
 		return TxnHandle{}, tooManyTxns(limit)
 	}
-	txn, err := s.db.Begin(ctx)
+	txn, err := s.beginTxn(ctx)
 	if err != nil {
 		return TxnHandle{}, mapError(err)
 	}
@@ -566,8 +635,10 @@ func (s *Server) Commit(ctx context.Context, h TxnHandle) error {
 	}
 	if err := t.txn.Commit(ctx); err != nil {
 		_ = t.txn.Rollback(ctx)
+		s.txnEnded(ctx, t.txn, false)
 		return mapError(err)
 	}
+	s.txnEnded(ctx, t.txn, true)
 	_ = s.cfg.Stats.MaybeFlush(ctx)
 	return nil
 }
@@ -585,7 +656,9 @@ func (s *Server) Rollback(ctx context.Context, h TxnHandle) error {
 	}
 	t.finished = true
 	s.forget(h)
-	if err := t.txn.Rollback(ctx); err != nil {
+	err = t.txn.Rollback(ctx)
+	s.txnEnded(ctx, t.txn, false)
+	if err != nil {
 		return mapError(err)
 	}
 	return nil

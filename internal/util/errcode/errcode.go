@@ -26,19 +26,23 @@ const (
 	PermissionDenied Code = "CADB0021" // permission denied (HTTP 403, SQLSTATE 42501)
 	UnknownUser      Code = "CADB0022" // unknown user or role in a statement (404, 42704)
 	UserExists       Code = "CADB0023" // user or role already exists (400, 42710)
-	UniqueViolation  Code = "CADB0300"
-	NotNullViolation Code = "CADB0301"
-	InvalidInput     Code = "CADB0400"
-	UnknownType      Code = "CADB0401"
-	DuplicateColumn  Code = "CADB0403"
-	UnknownColumn    Code = "CADB0404"
-	SyntaxError      Code = "CADB0406"
-	Unsupported      Code = "CADB0407"
-	TxnClosed        Code = "CADB0501"
-	TxnConflict      Code = "CADB0502"
-	SchemaCatchingUp Code = "CADB0503"
-	MustRetry        Code = "CADB0504"
-	Ambiguous        Code = "CADB0505"
+	// CADB0030-0049: jobs and online schema changes.
+	UnknownJob             Code = "CADB0030" // no job with that id (404, 42704)
+	JobState               Code = "CADB0031" // the job's state does not allow PAUSE/RESUME/CANCEL (400, 55000)
+	SchemaChangeInProgress Code = "CADB0032" // a schema change job runs on the table (409, 55006)
+	UniqueViolation        Code = "CADB0300"
+	NotNullViolation       Code = "CADB0301"
+	InvalidInput           Code = "CADB0400"
+	UnknownType            Code = "CADB0401"
+	DuplicateColumn        Code = "CADB0403"
+	UnknownColumn          Code = "CADB0404"
+	SyntaxError            Code = "CADB0406"
+	Unsupported            Code = "CADB0407"
+	TxnClosed              Code = "CADB0501"
+	TxnConflict            Code = "CADB0502"
+	SchemaCatchingUp       Code = "CADB0503"
+	MustRetry              Code = "CADB0504"
+	Ambiguous              Code = "CADB0505"
 	// QueryCancelled: the statement was cancelled (pgwire CancelRequest,
 	// CANCEL QUERY, the client went away); nothing it wrote is kept.
 	QueryCancelled Code = "CADB0506"
@@ -99,8 +103,12 @@ func (c Code) Retryable() bool {
 // HTTPStatus maps a code to the HTTP status of SPEC §3.2.
 func HTTPStatus(c Code) int {
 	switch c {
-	case UnknownDatabase, UnknownTable, UnknownIndex, UnknownSetting, UnknownUser:
+	case UnknownDatabase, UnknownTable, UnknownIndex, UnknownSetting, UnknownUser, UnknownJob:
 		return 404
+	case JobState:
+		return 400
+	case SchemaChangeInProgress:
+		return 409
 	case AuthFailed:
 		return 401
 	case PermissionDenied:
@@ -154,6 +162,12 @@ func SQLState(c Code) string {
 		return "42704"
 	case UserExists:
 		return "42710"
+	case UnknownJob:
+		return "42704"
+	case JobState:
+		return "55000" // object_not_in_prerequisite_state
+	case SchemaChangeInProgress:
+		return "55006" // object_in_use
 	case UniqueViolation:
 		return "23505"
 	case NotNullViolation:

@@ -21,6 +21,7 @@ import (
 	"sort"
 	"sync"
 
+	"github.com/camusdb/camusdb-go/internal/hlc"
 	"github.com/camusdb/camusdb-go/internal/kvpb"
 	"github.com/camusdb/camusdb-go/internal/sql/catalog"
 )
@@ -37,8 +38,15 @@ type committedWrite struct {
 }
 
 // MemDB is an in-memory catalog.DB. The zero value is not usable; call NewMemDB.
+//
+// Transactions carry hybrid-logical timestamps from the MemDB's clock (a
+// read timestamp taken at Begin, a commit timestamp taken at Commit, both
+// under the database lock so they order like the commit sequence), and
+// honour SetMinCommitTimestamp and SetDeadline like the real kv layer:
+// schema leases run on it.
 type MemDB struct {
-	mu struct {
+	clock *hlc.Clock
+	mu    struct {
 		sync.Mutex
 		seq uint64 // sequence number of the last commit
 		// versions holds every key's versions in ascending seq order.
@@ -58,9 +66,13 @@ type MemDB struct {
 	failCommits int
 }
 
-// NewMemDB returns an empty database.
-func NewMemDB() *MemDB {
-	db := &MemDB{}
+// NewMemDB returns an empty database on the system clock.
+func NewMemDB() *MemDB { return NewMemDBWithClock(nil) }
+
+// NewMemDBWithClock returns an empty database whose timestamps come from
+// wall (nil: the system clock); tests move time with it.
+func NewMemDBWithClock(wall hlc.WallClock) *MemDB {
+	db := &MemDB{clock: hlc.NewClock(wall)}
 	db.mu.versions = make(map[string][]version)
 	db.mu.open = make(map[uint64]int)
 	return db
@@ -80,10 +92,13 @@ func (db *MemDB) Begin(ctx context.Context) (catalog.Txn, error) {
 	}
 	db.mu.Lock()
 	defer db.mu.Unlock()
-	t := &memTxn{db: db, readSeq: db.mu.seq, writes: make(map[string]*version)}
+	t := &memTxn{db: db, readSeq: db.mu.seq, readTS: db.clock.Now(), writes: make(map[string]*version)}
 	db.mu.open[t.readSeq]++
 	return t, nil
 }
+
+// Now returns the current time of the database's clock (catalog.ClockedDB).
+func (db *MemDB) Now() hlc.Timestamp { return db.clock.Now() }
 
 // Keys returns the number of live keys (for tests asserting that nothing
 // was written).
@@ -141,7 +156,10 @@ type span struct{ start, end string }
 type memTxn struct {
 	db      *MemDB
 	readSeq uint64
+	readTS  hlc.Timestamp
 	done    bool
+
+	minCommit, deadline hlc.Timestamp
 
 	mu      sync.Mutex // guards the fields below (iterators may run concurrently with Put)
 	writes  map[string]*version
@@ -150,7 +168,26 @@ type memTxn struct {
 	written []string // keys of writes in first-write order
 }
 
-var _ catalog.Txn = (*memTxn)(nil)
+var _ catalog.TimestampedTxn = (*memTxn)(nil)
+
+// ReadTimestamp implements catalog.TimestampedTxn.
+func (t *memTxn) ReadTimestamp() hlc.Timestamp { return t.readTS }
+
+// SetMinCommitTimestamp implements catalog.TimestampedTxn.
+func (t *memTxn) SetMinCommitTimestamp(ts hlc.Timestamp) {
+	t.mu.Lock()
+	t.minCommit = t.minCommit.Forward(ts)
+	t.mu.Unlock()
+}
+
+// SetDeadline implements catalog.TimestampedTxn.
+func (t *memTxn) SetDeadline(ts hlc.Timestamp) {
+	t.mu.Lock()
+	if t.deadline.IsEmpty() || ts.Less(t.deadline) {
+		t.deadline = ts
+	}
+	t.mu.Unlock()
+}
 
 func (t *memTxn) Get(ctx context.Context, key []byte) ([]byte, bool, error) {
 	if err := ctx.Err(); err != nil {
@@ -277,6 +314,10 @@ func (t *memTxn) Commit(ctx context.Context) error {
 				}
 			}
 		}
+	}
+	db.clock.Update(t.minCommit)
+	if commitTS := db.clock.Now(); !t.deadline.IsEmpty() && !commitTS.Less(t.deadline) {
+		return &kvpb.RetryError{Reason: fmt.Sprintf("commit timestamp %s reached the transaction's deadline %s", commitTS, t.deadline)}
 	}
 	db.mu.seq++
 	seq := db.mu.seq

@@ -1,0 +1,79 @@
+package lease
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/camusdb/camusdb-go/internal/hlc"
+	"github.com/camusdb/camusdb-go/internal/kvpb"
+	"github.com/camusdb/camusdb-go/internal/sql/catalog"
+)
+
+// Resolver returns the descriptor resolver of a read-only statement
+// running in txn: descriptors leased here and valid at txn's read
+// timestamp come from the cache (no KV read), the others through
+// fallback (which reads through txn). A nil Manager, or a txn without
+// timestamps, gets fallback itself.
+func (m *Manager) Resolver(txn catalog.Txn, fallback catalog.Resolver) catalog.Resolver {
+	if m == nil {
+		return fallback
+	}
+	tt, ok := txn.(catalog.TimestampedTxn)
+	if !ok {
+		return fallback
+	}
+	return &view{m: m, txn: tt, readTS: tt.ReadTimestamp(), fallback: fallback}
+}
+
+type view struct {
+	m        *Manager
+	txn      catalog.TimestampedTxn
+	readTS   hlc.Timestamp
+	fallback catalog.Resolver
+	// served: the entries handed out.
+	served []*entry
+}
+
+// Verify checks, after a statement resolved descriptors through r (a
+// Resolver of this package; anything else passes), that the descriptors it
+// served from the cache are still valid: a read in the uncertainty window
+// moves a transaction's read timestamp up while the statement runs, and
+// the copy served was only known valid at the start. When the read
+// timestamp moved, each is read again through the transaction (which also
+// pins it from then on); a descriptor that changed in between fails the
+// statement with a retryable error.
+func Verify(ctx context.Context, r catalog.Resolver) error {
+	v, ok := r.(*view)
+	if !ok || len(v.served) == 0 || v.txn.ReadTimestamp() == v.readTS {
+		return nil
+	}
+	for _, e := range v.served {
+		b, found, err := v.txn.Get(ctx, []byte(e.key))
+		if err != nil {
+			return err
+		}
+		if !found || string(b) != string(e.bytes) {
+			return &kvpb.ConflictError{Reason: fmt.Sprintf("descriptor %q changed while the statement ran (its read timestamp moved from %s to %s)", e.key, v.readTS, v.txn.ReadTimestamp())}
+		}
+	}
+	return nil
+}
+
+func (v *view) GetDatabase(ctx context.Context, kv catalog.KV, name string) (*catalog.DatabaseDesc, error) {
+	if name != "" {
+		if e := v.m.lookup(string(catalog.DatabaseKey(name)), v.readTS); e != nil && e.db != nil {
+			v.served = append(v.served, e)
+			db := *e.db
+			return &db, nil
+		}
+	}
+	return v.fallback.GetDatabase(ctx, kv, name)
+}
+
+func (v *view) GetTable(ctx context.Context, kv catalog.KV, dbID uint32, name string) (*catalog.TableDesc, error) {
+	if e := v.m.lookup(string(catalog.TableKey(dbID, name)), v.readTS); e != nil && e.table != nil {
+		v.served = append(v.served, e)
+		return e.table.Clone(), nil
+	}
+	return v.fallback.GetTable(ctx, kv, dbID, name)
+}

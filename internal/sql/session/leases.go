@@ -1,0 +1,108 @@
+package session
+
+import (
+	"context"
+
+	"github.com/camusdb/camusdb-go/internal/sql/ast"
+	"github.com/camusdb/camusdb-go/internal/sql/catalog"
+)
+
+// catalogTxn is the transaction statements run in. It records the
+// descriptor keys written through it: before the transaction commits, the
+// schema lease manager drains the leases on them (lease.Manager.Drain),
+// and once it changed a descriptor the transaction's later statements read
+// descriptors through it (they must see its own uncommitted changes).
+type catalogTxn struct {
+	catalog.Txn
+	wrote   [][]byte // descriptor keys written and not yet drained
+	drained [][]byte // drained: handed back to the manager when the txn ends
+	changed bool
+}
+
+func (t *catalogTxn) Put(key, value []byte) error {
+	t.note(key)
+	return t.Txn.Put(key, value)
+}
+
+func (t *catalogTxn) Delete(key []byte) error {
+	t.note(key)
+	return t.Txn.Delete(key)
+}
+
+func (t *catalogTxn) note(key []byte) {
+	if !catalog.IsDescriptorKey(key) {
+		return
+	}
+	t.changed = true
+	for _, list := range [][][]byte{t.wrote, t.drained} {
+		for _, k := range list {
+			if string(k) == string(key) {
+				return
+			}
+		}
+	}
+	t.wrote = append(t.wrote, append([]byte(nil), key...))
+}
+
+// readOnlyStatement: statements whose descriptors may come from the lease
+// cache. Everything else reads them through its transaction, which pins
+// them (a writer conflicts with a concurrent change of what it used).
+func readOnlyStatement(stmt ast.Statement) bool {
+	switch stmt.(type) {
+	case *ast.SelectStmt, *ast.Explain:
+		return true
+	}
+	return false
+}
+
+// resolver picks how stmt running in txn resolves descriptors.
+func (s *Server) resolver(txn catalog.Txn, stmt ast.Statement) catalog.Resolver {
+	ct, ok := txn.(*catalogTxn)
+	if !ok || ct.changed || !readOnlyStatement(stmt) {
+		return s.descs
+	}
+	return s.leases.Resolver(ct.Txn, s.descs)
+}
+
+// drainChanged drains the leases on the descriptors the statement just
+// changed in txn (see catalogTxn).
+func (s *Server) drainChanged(ctx context.Context, txn catalog.Txn) error {
+	ct, ok := txn.(*catalogTxn)
+	if !ok || len(ct.wrote) == 0 {
+		return nil
+	}
+	keys := ct.wrote
+	ct.wrote = nil
+	if err := s.leases.Drain(ctx, ct.Txn, keys); err != nil {
+		return err
+	}
+	ct.drained = append(ct.drained, keys...)
+	return nil
+}
+
+// txnEnded hands the drained keys of txn back to the lease manager once
+// the transaction committed or rolled back.
+func (s *Server) txnEnded(ctx context.Context, txn catalog.Txn, committed bool) {
+	ct, ok := txn.(*catalogTxn)
+	if !ok || len(ct.drained) == 0 {
+		return
+	}
+	keys := ct.drained
+	ct.drained = nil
+	if committed {
+		s.leases.Committed(keys)
+		return
+	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
+	defer cancel()
+	s.leases.Undrain(rctx, keys)
+}
+
+// beginTxn starts a transaction wrapped for the lease bookkeeping.
+func (s *Server) beginTxn(ctx context.Context) (*catalogTxn, error) {
+	txn, err := s.db.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &catalogTxn{Txn: txn}, nil
+}
