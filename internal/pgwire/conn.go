@@ -211,6 +211,9 @@ func (c *conn) startupMessage(m *pgproto3.StartupMessage) (bool, error) {
 	if c.database != "" {
 		ctx, cancel := context.WithTimeout(session.WithUser(c.srv.ctx, c.sessionUser), c.srv.cfg.StartupTimeout)
 		res, err := c.srv.cfg.Executor.Execute(ctx, session.Request{SQL: "USE " + quoteIdent(c.database)})
+		if errcode.Of(err) == errcode.UnknownDatabase && c.database == MaintenanceDatabase {
+			res, err = c.createMaintenanceDatabase(ctx)
+		}
 		cancel()
 		if err != nil {
 			c.sendFatal("", err)
@@ -719,4 +722,20 @@ func onOff(b bool) string {
 		return "on"
 	}
 	return "off"
+}
+
+// MaintenanceDatabase is the database PostgreSQL tools connect to when
+// told none (createdb, pgbench -i without a name, psql -U postgres): like
+// PostgreSQL's, it always exists. The first connection to it creates it,
+// owned by root, so a node has it without an extra setup step.
+const MaintenanceDatabase = "postgres"
+
+// createMaintenanceDatabase creates MaintenanceDatabase (as root, the
+// owner it has in PostgreSQL too) and selects it for the connection's user.
+func (c *conn) createMaintenanceDatabase(ctx context.Context) (*session.Result, error) {
+	rootCtx := session.WithUser(ctx, "")
+	if _, err := c.srv.cfg.Executor.Execute(rootCtx, session.Request{SQL: "CREATE DATABASE IF NOT EXISTS " + MaintenanceDatabase}); err != nil {
+		return nil, err
+	}
+	return c.srv.cfg.Executor.Execute(ctx, session.Request{SQL: "USE " + MaintenanceDatabase})
 }

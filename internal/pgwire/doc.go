@@ -15,7 +15,8 @@
 //     SASLContinue, SASLFinal), a failure is FATAL 28P01 and a malformed
 //     exchange 08P01; statements then run as the authenticated user;
 //     the "database" parameter (default: the user name, as in PostgreSQL)
-//     must name an existing database, else FATAL 3D000. SSLRequest is
+//     must name an existing database, else FATAL 3D000; "postgres" always
+//     exists (MaintenanceDatabase: the first connection creates it). SSLRequest is
 //     answered 'S' and the connection upgraded when Config.TLS is set, 'N'
 //     otherwise; GSSENCRequest is answered 'N'. Each connection gets
 //     BackendKeyData (process id + random secret); a CancelRequest with a
@@ -110,8 +111,9 @@
 //
 // COPY and LISTEN/NOTIFY (both parse and answer 0A000 naming the
 // feature), authentication methods other than SCRAM-SHA-256, the function call
-// protocol, PostgreSQL catalog queries (psql's \d family:
-// they reach the SQL layer and fail), cursors (DECLARE/FETCH). A
+// protocol, cursors (DECLARE/FETCH). (psql's \d family works: the SQL
+// layer generates pg_catalog and information_schema; TypeOID is the type
+// mapping it shows.) A
 // multi-statement Query holding DDL or transaction control is not one
 // implicit transaction (PostgreSQL runs it atomically): each statement
 // commits on its own. Neither is an extended-protocol pipeline (several

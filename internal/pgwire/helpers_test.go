@@ -60,7 +60,7 @@ func startServer(t testing.TB, cfg Config) *testServer {
 // "test", behind pgwire.
 func memServer(t testing.TB) (*session.Server, *testServer) {
 	t.Helper()
-	sess, _ := sessiontest.NewMemServer(t)
+	sess, _ := sessiontest.NewMemServerWith(t, session.Config{PGTypeOID: TypeOID})
 	if _, err := sess.Execute(context.Background(), session.Request{SQL: "CREATE DATABASE test"}); err != nil {
 		t.Fatal(err)
 	}

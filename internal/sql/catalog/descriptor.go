@@ -45,6 +45,8 @@ type ColumnDesc struct {
 	Default string `json:"default,omitempty"`
 	// Hidden columns (the implicit row id) never appear in '*' or SHOW COLUMNS.
 	Hidden bool `json:"hidden,omitempty"`
+	// Comment is set by COMMENT ON COLUMN ("" when none).
+	Comment string `json:"comment,omitempty"`
 }
 
 // IndexColumn is one key column of an index, by column id.
@@ -117,6 +119,8 @@ type TableDesc struct {
 	// DROP COLUMN decode without being rewritten. The last layout is
 	// always the current Columns. UpdateTable maintains it.
 	Layouts []RowLayout `json:"layouts,omitempty"`
+	// Comment is set by COMMENT ON TABLE ("" when none).
+	Comment string `json:"comment,omitempty"`
 }
 
 // RowLayout is the column list of row payloads written from table version

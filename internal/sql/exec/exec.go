@@ -9,7 +9,9 @@ import (
 	"github.com/camusdb/camusdb-go/internal/sql/catalog"
 	"github.com/camusdb/camusdb-go/internal/sql/eval"
 	"github.com/camusdb/camusdb-go/internal/sql/mon"
+	"github.com/camusdb/camusdb-go/internal/sql/pgcatalog"
 	"github.com/camusdb/camusdb-go/internal/sql/plan"
+	"github.com/camusdb/camusdb-go/internal/sql/privilege"
 	"github.com/camusdb/camusdb-go/internal/sql/types"
 	"github.com/camusdb/camusdb-go/internal/util/errcode"
 )
@@ -49,6 +51,14 @@ type Env struct {
 	// MemoryLimit is the query budget when Memory is nil (0:
 	// DefaultMemoryLimit).
 	MemoryLimit int64
+	// Checker limits what the pg_catalog and information_schema tables
+	// show to what the statement's user may see (nil: root, everything).
+	Checker *privilege.Checker
+	// PGTypeOID maps column kinds to PostgreSQL type oids for the
+	// catalogs (nil: text).
+	PGTypeOID func(types.Kind) uint32
+	// Settings lists the session's settings for pg_settings (nil: none).
+	Settings func() [][3]string
 	// TempDir is the directory under which a statement over its memory
 	// budget creates its spill directory (removed when the statement
 	// ends). Empty: nothing spills, and operators past the query budget
@@ -98,6 +108,12 @@ func execute(ctx context.Context, env Env, buf *WriteBuffer, stmt ast.Statement)
 		Runner: &runner{ctx: ctx, b: b}}
 	if env.Stats != nil {
 		p.Stats = env.Stats
+	}
+	cat := pgcatalog.New(pgcatalog.Config{Ctx: ctx, KV: buf, Descs: env.Descs, Database: env.Database,
+		Checker: env.Checker, TypeOID: env.PGTypeOID, Settings: env.Settings})
+	p.Virtual = cat
+	if env.Eval != nil {
+		env.Eval.Catalog = cat
 	}
 	switch s := stmt.(type) {
 	case *ast.SelectStmt:

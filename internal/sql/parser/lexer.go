@@ -39,6 +39,9 @@ const (
 	tkGe                  // >=
 	tkError               // a lexical error; the parser reports parser.lexErr when it reaches it
 	tkDoubleColon         // :: (PostgreSQL cast)
+	tkRegex               // ~ ~* !~ !~* (POSIX regular expression match); str is the operator
+	tkLBracket            // [
+	tkRBracket            // ]
 )
 
 // token is one lexical unit. str for identifiers is already folded to lower
@@ -283,6 +286,15 @@ func (l *lexer) next(t *token) error {
 		if nb == '=' {
 			return two(tkNe)
 		}
+		if nb == '~' {
+			return l.regexOp(t, 2)
+		}
+	case '~':
+		return l.regexOp(t, 1)
+	case '[':
+		return one(tkLBracket)
+	case ']':
+		return one(tkRBracket)
 	case '<':
 		switch nb {
 		case '=':
@@ -583,4 +595,16 @@ func (l *lexer) checkIdentLen(t *token) error {
 	}
 	return errcode.New(errcode.InvalidInput, "identifier %q is %d bytes long; the limit is %d bytes (max_identifier_length) at line %d, column %d",
 		nearText(t.str), len(t.str), MaxIdentifierLength, t.line, t.col)
+}
+
+// regexOp lexes ~, ~*, !~ or !~* whose first n bytes ("~" or "!~") are at
+// l.i.
+func (l *lexer) regexOp(t *token, n int) error {
+	if l.i+n < len(l.src) && l.src[l.i+n] == '*' {
+		n++
+	}
+	t.kind = tkRegex
+	t.str = l.src[l.i : l.i+n]
+	l.i += n
+	return nil
 }

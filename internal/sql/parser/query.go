@@ -395,6 +395,12 @@ func (p *parser) parseTablePrimary() (ast.TableExpr, error) {
 	if err != nil {
 		return nil, err
 	}
+	if k := p.peek().kind; k == tkDot || k == tkLParen {
+		var fn ast.TableExpr
+		if name, fn, err = p.pgTableSource(t, name); err != nil || fn != nil {
+			return fn, err
+		}
+	}
 	tn := &ast.TableName{At: t.at(), Name: name}
 	if p.peek().kind == tkHint {
 		if tn.ForceIndex, err = p.parseIndexHint(); err != nil {

@@ -268,7 +268,16 @@ func (p *parser) parsePostgresStatement(t *token) (ast.Statement, bool, error) {
 // parseCasts parses PostgreSQL's postfix casts after x: x::type[::type...]
 // (binding tighter than any operator, as in PostgreSQL). Each is a CAST.
 func (p *parser) parseCasts(x ast.Expr) (ast.Expr, error) {
-	for p.peek().kind == tkDoubleColon {
+	for {
+		if y, ok, err := p.pgPostfix(x); err != nil {
+			return nil, err
+		} else if ok {
+			x = y
+			continue
+		}
+		if p.peek().kind != tkDoubleColon {
+			return x, nil
+		}
 		t := p.next()
 		kind, _, err := p.parseType()
 		if err != nil {
@@ -276,7 +285,6 @@ func (p *parser) parseCasts(x ast.Expr) (ast.Expr, error) {
 		}
 		x = &ast.CastExpr{At: t.at(), X: x, Type: kind}
 	}
-	return x, nil
 }
 
 // postgresTypeName maps PostgreSQL's type spellings that types.ParseKind

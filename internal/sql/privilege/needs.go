@@ -135,6 +135,8 @@ func (w *needWalker) tableExpr(te ast.TableExpr, ctes []string) {
 		}
 	case *ast.DerivedTable:
 		w.query(t.Subquery, ctes)
+	case *ast.FuncTable:
+		w.subqueries(t.Args, ctes)
 	case *ast.Join:
 		w.tableExpr(t.Left, ctes)
 		w.tableExpr(t.Right, ctes)

@@ -58,6 +58,10 @@ type Config struct {
 	// OnUsersChanged, when set, is called after a statement changed users,
 	// roles or grants on this node (authenticators drop their caches).
 	OnUsersChanged func()
+	// PGTypeOID maps a column kind to its PostgreSQL type oid (the pgwire
+	// front-end's mapping, pgwire.TypeOID) for the pg_catalog and
+	// information_schema tables; nil shows every column as text.
+	PGTypeOID func(types.Kind) uint32
 }
 
 // DefaultMaxRetries is the default Config.MaxRetries.
@@ -307,8 +311,13 @@ func (s *Server) execute(ctx context.Context, req Request) (*Result, error) {
 		mem := s.cfg.Memory.NewAccount(s.cfg.QueryMemoryBytes)
 		defer mem.Close()
 		QueryFromContext(ctx).SetMemoryReporter(mem.Used) // SHOW QUERIES
-		res, err := exec.Execute(ctx, exec.Env{Txn: txn, Database: req.Database, Eval: env, Descs: s.descs,
-			Stats: s.cfg.Stats, Memory: mem, TempDir: s.cfg.TempDir}, stmt)
+		xenv := exec.Env{Txn: txn, Database: req.Database, Eval: env, Descs: s.descs,
+			Stats: s.cfg.Stats, Memory: mem, TempDir: s.cfg.TempDir,
+			Checker: authz.checker, PGTypeOID: s.cfg.PGTypeOID}
+		if req.Settings != nil {
+			xenv.Settings = req.Settings.All
+		}
+		res, err := exec.Execute(ctx, xenv, stmt)
 		if err != nil {
 			return nil, err
 		}
