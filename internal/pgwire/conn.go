@@ -307,6 +307,9 @@ func (c *conn) dispatch(msg pgproto3.FrontendMessage) error {
 		return c.be.Flush()
 	case *pgproto3.Terminate:
 		return errTerminate
+	case *pgproto3.CopyData, *pgproto3.CopyDone, *pgproto3.CopyFail:
+		// The rest of a COPY's input after it failed: dropped, as
+		// PostgreSQL does.
 	default:
 		err := errcode.New(errcode.Unsupported, "message %T is not supported", msg)
 		c.sendFatal("0A000", err)
@@ -483,6 +486,18 @@ func (c *conn) runStatement(sql string, params *paramSet) (outcome, error) {
 		return outcome{tag: tag, rows: res}, nil
 	}
 
+	if first == "copy" {
+		if st, ok, err := session.ParseCopy(sql, c.settings.StandardStrings()); ok || err != nil {
+			var out outcome
+			if err == nil {
+				out, err = c.runCopy(sql, st) // copy.go
+			}
+			if err != nil && c.txn != nil {
+				c.txnFailed = true
+			}
+			return out, err
+		}
+	}
 	res, err := c.execute(sql, params)
 	c.sendSettingChanges(res)
 	if err != nil {
@@ -543,6 +558,11 @@ func (c *conn) endTxn() {
 // parameters inferred from text are retried as STRING on CADB0400 (see
 // the package doc).
 func (c *conn) execute(sql string, params *paramSet) (*session.Result, error) {
+	return c.executeWith(sql, params, nil)
+}
+
+// executeWith is execute with a change to the request (COPY's input).
+func (c *conn) executeWith(sql string, params *paramSet, change func(*session.Request)) (*session.Result, error) {
 	ctx, cancel := context.WithCancelCause(session.WithUser(c.srv.ctx, c.sessionUser))
 	c.mu.Lock()
 	c.mu.cancel = cancel
@@ -559,6 +579,9 @@ func (c *conn) execute(sql string, params *paramSet) (*session.Result, error) {
 	req.Timeout, req.TimeoutSetting = c.requestTimeout()
 	if params != nil {
 		req.Params = params.values
+	}
+	if change != nil {
+		change(&req)
 	}
 	res, err := c.srv.cfg.Executor.Execute(ctx, req)
 	if err != nil && params != nil && params.inferred && errcode.Of(err) == errcode.InvalidInput && ctx.Err() == nil {

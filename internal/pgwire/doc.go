@@ -69,9 +69,11 @@
 // inferred parameter as STRING. Describe of a statement reports such
 // parameters with OID 0 (unspecified), which makes pgx send them as text.
 //
-// Describe of a statement answers ParameterDescription and NoData: the
-// result shape is only known once the statement is planned with its
-// parameters. Describe of a portal that produces rows (SELECT, WITH, SHOW,
+// Describe of a statement answers ParameterDescription, then for a query
+// (SELECT, WITH, VALUES) the RowDescription of its plan with NULL
+// parameters (session.Request.DescribeOnly: planned, not run) when every
+// column's type is known that way, else NoData: the result shape then
+// comes with the portal. Describe of a portal that produces rows (SELECT, WITH, SHOW,
 // DESCRIBE, EXPLAIN, VALUES, and any statement with RETURNING outside
 // literals) runs the statement then and answers its
 // RowDescription; other statements answer NoData and run at Execute. pgx
@@ -109,8 +111,9 @@
 //
 // # Not done
 //
-// COPY and LISTEN/NOTIFY (both parse and answer 0A000 naming the
-// feature), authentication methods other than SCRAM-SHA-256, the function call
+// LISTEN/NOTIFY (parse and answer 0A000 naming the feature), COPY with a
+// file of the server (COPY FROM STDIN / TO STDOUT work: copy.go,
+// copyfmt.go), authentication methods other than SCRAM-SHA-256, the function call
 // protocol, cursors (DECLARE/FETCH). (psql's \d family works: the SQL
 // layer generates pg_catalog and information_schema; TypeOID is the type
 // mapping it shows.) A

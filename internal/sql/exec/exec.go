@@ -59,6 +59,12 @@ type Env struct {
 	PGTypeOID func(types.Kind) uint32
 	// Settings lists the session's settings for pg_settings (nil: none).
 	Settings func() [][3]string
+	// CopyIn supplies the rows of COPY ... FROM STDIN (nil: no COPY input,
+	// e.g. the HTTP API).
+	CopyIn CopySource
+	// DescribeOnly plans a query and returns its columns without running
+	// it; other statements are CADB0407.
+	DescribeOnly bool
 	// TempDir is the directory under which a statement over its memory
 	// budget creates its spill directory (removed when the statement
 	// ends). Empty: nothing spills, and operators past the query budget
@@ -115,11 +121,17 @@ func execute(ctx context.Context, env Env, buf *WriteBuffer, stmt ast.Statement)
 	if env.Eval != nil {
 		env.Eval.Catalog = cat
 	}
+	if _, isQuery := stmt.(*ast.SelectStmt); env.DescribeOnly && !isQuery {
+		return nil, errcode.New(errcode.Unsupported, "only queries can be described without running them")
+	}
 	switch s := stmt.(type) {
 	case *ast.SelectStmt:
 		node, err := p.PlanQuery(s.Select)
 		if err != nil {
 			return nil, err
+		}
+		if env.DescribeOnly {
+			return &Result{Kind: Rows, Columns: append([]plan.Column(nil), node.Columns()...)}, nil
 		}
 		return runQuery(ctx, b, node)
 	case *ast.Explain:
@@ -159,6 +171,11 @@ func execute(ctx context.Context, env Env, buf *WriteBuffer, stmt ast.Statement)
 		return ret.result(count, err)
 	case *ast.Show:
 		return show(ctx, p, buf, s)
+	case *ast.Copy:
+		if !s.From {
+			return nil, errcode.New(errcode.Unsupported, "COPY ... TO STDOUT needs the PostgreSQL wire protocol (the HTTP API takes SELECT)")
+		}
+		return affected(copyFrom(ctx, p, buf, s, env.CopyIn, env.Stats)) // copy.go
 	case *ast.Truncate:
 		return ddl(truncate(ctx, p, buf, s, env.Stats)) // truncate.go
 	case *ast.CreateDatabase, *ast.DropDatabase, *ast.RenameDatabase, *ast.CreateTable,

@@ -49,7 +49,8 @@ const (
 type token struct {
 	kind   tokKind
 	kw     keyword // kwNone unless an unquoted word that is a keyword
-	quoted bool    // identifier written in backticks
+	quoted bool    // identifier written in backticks (or "..." in PostgreSQL's dialect)
+	raw    string  // a quoted identifier as written, case kept
 	str    string
 	off    int
 	end    int
@@ -223,10 +224,18 @@ func (l *lexer) next(t *token) error {
 		return l.errAt(l.i, "unexpected character")
 	case isDigit(b) || b == '.' && l.i+1 < len(src) && isDigit(src[l.i+1]):
 		return l.number(t)
+	case b == '"' && l.standard:
+		// PostgreSQL's dialect: "..." is an identifier. Names fold to
+		// lower case like every identifier here; an output alias keeps
+		// its case (token.raw).
+		if err := l.quotedIdent(t, '"', true); err != nil {
+			return err
+		}
+		return l.checkIdentLen(t)
 	case b == '\'' || b == '"':
 		return l.quotedString(t, b)
 	case b == '`':
-		if err := l.quotedIdent(t); err != nil {
+		if err := l.quotedIdent(t, '`', true); err != nil {
 			return err
 		}
 		return l.checkIdentLen(t)
@@ -489,7 +498,7 @@ func (l *lexer) quotedString(t *token, q byte) error {
 
 // quotedIdent lexes `name`; a backtick inside is written doubled. The name is
 // folded to lower case like a bare identifier and is never a keyword.
-func (l *lexer) quotedIdent(t *token) error {
+func (l *lexer) quotedIdent(t *token, quote byte, fold bool) error {
 	src := l.src
 	start := l.i
 	l.i++
@@ -500,13 +509,13 @@ func (l *lexer) quotedIdent(t *token) error {
 			return l.errAt(start, "unterminated quoted identifier")
 		}
 		b := src[l.i]
-		if b == '`' {
-			if l.i+1 < len(src) && src[l.i+1] == '`' {
+		if b == quote {
+			if l.i+1 < len(src) && src[l.i+1] == quote {
 				if sb == nil {
 					sb = &strings.Builder{}
 					sb.WriteString(src[bodyStart:l.i])
 				}
-				sb.WriteByte('`')
+				sb.WriteByte(quote)
 				l.i += 2
 				continue
 			}
@@ -529,7 +538,10 @@ func (l *lexer) quotedIdent(t *token) error {
 	}
 	t.kind = tkIdent
 	t.quoted = true
-	t.str = foldIdent(name)
+	t.str, t.raw = name, name
+	if fold {
+		t.str = foldIdent(name)
+	}
 	return nil
 }
 

@@ -261,6 +261,9 @@ func (p *parser) parseSelectItems() ([]ast.SelectItem, error) {
 				}
 				p.next()
 				item.Alias = s.str
+				if s.kind == tkIdent && s.raw != "" && p.src[s.off] == '"' {
+					item.Alias = s.raw // AS "Label" keeps its case, as in PostgreSQL
+				}
 			} else if a := p.peek(); a.isIdent() && !a.isWord("returning") && !p.lockingClauseAhead() {
 				p.next()
 				item.Alias = a.str

@@ -195,7 +195,7 @@ func (p *parser) parseShowVar(start *token) (ast.Statement, error) {
 // their first word: they answer CADB0407 (0A000) naming the feature
 // instead of a syntax error.
 var unsupportedStatements = map[string]bool{
-	"listen": true, "unlisten": true, "notify": true, "copy": true, "prepare": true, "execute": true,
+	"listen": true, "unlisten": true, "notify": true, "prepare": true, "execute": true,
 	"declare": true, "fetch": true, "move": true, "close": true, "lock": true, "vacuum": true,
 	"cluster": true, "reindex": true, "checkpoint": true, "comment": true, "refresh": true,
 	"call": true, "do": true, "load": true, "savepoint": true, "release": true, "reassign": true,
@@ -256,6 +256,9 @@ func (p *parser) parsePostgresStatement(t *token) (ast.Statement, bool, error) {
 		return stmt, true, err
 	case t.str == "truncate":
 		stmt, err := p.parseTruncate()
+		return stmt, true, err
+	case t.str == "copy":
+		stmt, err := p.parseCopy()
 		return stmt, true, err
 	case unsupportedStatements[t.str]:
 		p.next()

@@ -57,6 +57,15 @@ func Needs(stmt ast.Statement) []Need {
 		w.add(Need{Table: s.Table, Priv: PrivDelete | PrivSelect})
 		w.subqueries(s.Where, nil)
 		w.subqueries(s.Returning, nil)
+	case *ast.Copy:
+		switch {
+		case s.From:
+			w.add(Need{Table: s.Table, Priv: PrivInsert})
+		case s.Query != nil:
+			w.query(s.Query, nil)
+		default:
+			w.add(Need{Table: s.Table, Priv: PrivSelect})
+		}
 	case *ast.CreateTable:
 		w.add(Need{Priv: PrivCreate})
 	case *ast.DropTable:

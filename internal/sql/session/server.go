@@ -313,7 +313,7 @@ func (s *Server) execute(ctx context.Context, req Request) (*Result, error) {
 		QueryFromContext(ctx).SetMemoryReporter(mem.Used) // SHOW QUERIES
 		xenv := exec.Env{Txn: txn, Database: req.Database, Eval: env, Descs: s.descs,
 			Stats: s.cfg.Stats, Memory: mem, TempDir: s.cfg.TempDir,
-			Checker: authz.checker, PGTypeOID: s.cfg.PGTypeOID}
+			Checker: authz.checker, PGTypeOID: s.cfg.PGTypeOID, CopyIn: req.CopyIn, DescribeOnly: req.DescribeOnly}
 		if req.Settings != nil {
 			xenv.Settings = req.Settings.All
 		}
@@ -359,7 +359,7 @@ func (s *Server) run(ctx context.Context, req Request, fn runFunc) (*exec.Result
 		if err == nil {
 			return res, nil
 		}
-		if !kvpb.IsRetryable(err) || attempt >= s.cfg.MaxRetries || ctx.Err() != nil {
+		if !kvpb.IsRetryable(err) || attempt >= s.cfg.MaxRetries || ctx.Err() != nil || req.CopyIn != nil {
 			return nil, mapError(err)
 		}
 		QueryFromContext(ctx).SetPhase(PhaseRetrying)

@@ -34,6 +34,9 @@ const (
 	UnknownColumn    Code = "CADB0404"
 	SyntaxError      Code = "CADB0406"
 	Unsupported      Code = "CADB0407"
+	// BadCopyData: a line of COPY ... FROM STDIN cannot be read (the
+	// message names the line); nothing of the COPY is written.
+	BadCopyData      Code = "CADB0430"
 	TxnClosed        Code = "CADB0501"
 	TxnConflict      Code = "CADB0502"
 	SchemaCatchingUp Code = "CADB0503"
@@ -166,6 +169,8 @@ func SQLState(c Code) string {
 		return "42601"
 	case Unsupported:
 		return "0A000"
+	case BadCopyData:
+		return "22P04" // bad_copy_file_format
 	case InvalidInput:
 		return "22023"
 	case TxnClosed:
