@@ -36,6 +36,8 @@ func TestPsqlMetaCommands(t *testing.T) {
 	mustExec(t, conn, "CREATE INDEX robots_name ON robots (name)")
 	mustExec(t, conn, "CREATE TABLE parts (sku STRING)")
 	mustExec(t, conn, "CREATE DATABASE other")
+	mustExec(t, conn, "COMMENT ON TABLE robots IS 'the robots'")
+	mustExec(t, conn, "COMMENT ON COLUMN robots.name IS 'call sign'")
 
 	for _, tc := range []struct {
 		cmd  string
@@ -51,7 +53,12 @@ func TestPsqlMetaCommands(t *testing.T) {
 		{`\d robots`, []string{`Table "public.robots"`, "id     | bigint           |           | not null |",
 			"name   | text             |           | not null |", "ok     | boolean          |           |          | TRUE",
 			"score  | double precision |", `"robots_pkey" PRIMARY KEY, btree (id)`, `"robots_name" btree (name)`}, nil},
-		{`\d+ robots`, []string{`Table "public.robots"`, "Storage", "plain", "extended", `"robots_pkey" PRIMARY KEY, btree (id)`, "Access method: heap"}, nil},
+		{`\d+ robots`, []string{`Table "public.robots"`, "Storage", "plain", "extended", "| call sign", `"robots_pkey" PRIMARY KEY, btree (id)`, "Access method: heap"}, nil},
+		{`\dt+`, []string{"robots | table | root", "the robots"}, nil},
+		{`\di+`, []string{"robots_pkey | index | root  | robots"}, nil},
+		{`\l+`, []string{"other", "pg_default"}, nil},
+		{`\dn+`, []string{"public"}, nil},
+		{`\du+`, []string{"root"}, nil},
 		{`\d parts`, []string{`Table "public.parts"`, "sku    | text |"}, []string{"rowid", "Indexes"}},
 		{`\d nope`, []string{`Did not find any relation named "nope".`}, nil},
 	} {

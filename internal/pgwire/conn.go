@@ -498,7 +498,15 @@ func (c *conn) runStatement(sql string, params *paramSet) (outcome, error) {
 			return out, err
 		}
 	}
+	hadProtocolStmt := first == "deallocate" && c.deallocateProtocol(kw)
 	res, err := c.execute(sql, params)
+	if err != nil && hadProtocolStmt && errcode.Of(err) == errcode.InvalidInput {
+		res, err = &session.Result{Kind: session.ResultDDL}, nil // not a SQL PREPARE: done
+	}
+	if err == nil && first == "discard" && len(kw) > 1 && kw[1] == "all" {
+		clear(c.stmts)
+		clear(c.portals)
+	}
 	c.sendSettingChanges(res)
 	if err != nil {
 		if c.txn != nil {
@@ -520,6 +528,9 @@ func (c *conn) runStatement(sql string, params *paramSet) (outcome, error) {
 	}
 	if res.Database != "" {
 		c.database = res.Database
+	}
+	if res.Verb != "" { // EXECUTE of a prepared statement: its tag
+		first = strings.ToLower(res.Verb)
 	}
 	switch res.Kind {
 	case session.ResultBegin:

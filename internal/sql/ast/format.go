@@ -750,7 +750,7 @@ func (f *formatter) statement(s Statement) {
 			f.WriteString(s.What)
 		}
 	default:
-		if !f.otherStatement(s) && !f.authStatement(s) {
+		if !f.otherStatement(s) && !f.authStatement(s) && !f.sessionStatement(s) {
 			f.WriteString("<unknown statement>")
 		}
 	}

@@ -199,6 +199,16 @@ func arrayFuncs() []*Func {
 				}
 				return types.NewString(els[i-1].Text), nil
 			}},
+		// pg_size_pretty(bytes) as PostgreSQL prints sizes: "8192 bytes",
+		// "10 kB", "3 MB" (rounded, units of 1024, a unit once >= 10240).
+		{Name: "pg_size_pretty", MinArgs: 1, MaxArgs: 1, Args: []ArgClass{NumericArg}, Result: types.String,
+			Impl: func(_ *Context, a []types.Value) (types.Value, error) {
+				n := a[0].Int
+				if a[0].Kind == types.Float64 {
+					n = int64(a[0].Float)
+				}
+				return types.NewString(sizePretty(n)), nil
+			}},
 		{Name: "pg_encoding_to_char", MinArgs: 1, MaxArgs: 1, Args: []ArgClass{IntArg}, Result: types.String,
 			Impl: func(_ *Context, a []types.Value) (types.Value, error) {
 				if a[0].Int == 6 {
@@ -226,4 +236,20 @@ func ArrayElemValue(e ArrayElem, kind types.Kind) (types.Value, error) {
 		return Cast(types.NewString(e.Text), kind)
 	}
 	return types.NewString(e.Text), nil
+}
+
+func sizePretty(n int64) string {
+	neg := n < 0
+	if neg {
+		n = -n
+	}
+	unit, units := "bytes", []string{"kB", "MB", "GB", "TB", "PB"}
+	for i := 0; n >= 10*1024 && i < len(units); i++ {
+		n = (n + 512) / 1024
+		unit = units[i]
+	}
+	if neg {
+		n = -n
+	}
+	return strconv.FormatInt(n, 10) + " " + unit
 }

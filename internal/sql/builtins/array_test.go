@@ -23,6 +23,10 @@ func init() {
 		fnCase{"array_subscript", args(str(`{10,20}`), i64(3)), null, ""},
 		fnCase{"array_subscript", args(str(`{10,NULL}`), i64(2)), null, ""},
 		fnCase{"pg_encoding_to_char", args(i64(6)), str("UTF8"), ""},
+		fnCase{"pg_size_pretty", args(i64(8192)), str("8192 bytes"), ""},
+		fnCase{"pg_size_pretty", args(i64(10240)), str("10 kB"), ""},
+		fnCase{"pg_size_pretty", args(i64(3 << 20)), str("3072 kB"), ""},
+		fnCase{"pg_size_pretty", args(i64(30 << 20)), str("30 MB"), ""},
 		fnCase{"pg_encoding_to_char", args(i64(0)), str(""), ""},
 	)
 	// The catalog functions need a statement's catalog (package

@@ -52,6 +52,7 @@ var catalogFuncList = []catalogFunc{
 	{"pg_relation_size", 1, 2, types.Int64},
 	{"pg_table_size", 1, 1, types.Int64},
 	{"pg_indexes_size", 1, 1, types.Int64},
+	{"pg_database_size", 1, 1, types.Int64},
 }
 
 func catalogFuncs() []*Func {

@@ -176,6 +176,8 @@ func execute(ctx context.Context, env Env, buf *WriteBuffer, stmt ast.Statement)
 			return nil, errcode.New(errcode.Unsupported, "COPY ... TO STDOUT needs the PostgreSQL wire protocol (the HTTP API takes SELECT)")
 		}
 		return affected(copyFrom(ctx, p, buf, s, env.CopyIn, env.Stats)) // copy.go
+	case *ast.Comment:
+		return ddl(commentOn(ctx, p, buf, s)) // ddl_alter.go
 	case *ast.Truncate:
 		return ddl(truncate(ctx, p, buf, s, env.Stats)) // truncate.go
 	case *ast.CreateDatabase, *ast.DropDatabase, *ast.RenameDatabase, *ast.CreateTable,

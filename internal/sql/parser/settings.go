@@ -195,9 +195,9 @@ func (p *parser) parseShowVar(start *token) (ast.Statement, error) {
 // their first word: they answer CADB0407 (0A000) naming the feature
 // instead of a syntax error.
 var unsupportedStatements = map[string]bool{
-	"listen": true, "unlisten": true, "notify": true, "prepare": true, "execute": true,
+	"listen": true, "unlisten": true, "notify": true,
 	"declare": true, "fetch": true, "move": true, "close": true, "lock": true, "vacuum": true,
-	"cluster": true, "reindex": true, "checkpoint": true, "comment": true, "refresh": true,
+	"cluster": true, "reindex": true, "checkpoint": true, "refresh": true,
 	"call": true, "do": true, "load": true, "savepoint": true, "release": true, "reassign": true,
 	"security": true, "import": true,
 }
@@ -259,6 +259,21 @@ func (p *parser) parsePostgresStatement(t *token) (ast.Statement, bool, error) {
 		return stmt, true, err
 	case t.str == "copy":
 		stmt, err := p.parseCopy()
+		return stmt, true, err
+	case t.str == "prepare":
+		stmt, err := p.parsePrepare()
+		return stmt, true, err
+	case t.str == "execute":
+		stmt, err := p.parseExecute()
+		return stmt, true, err
+	case t.str == "deallocate":
+		stmt, err := p.parseDeallocate()
+		return stmt, true, err
+	case t.str == "discard":
+		stmt, err := p.parseDiscard()
+		return stmt, true, err
+	case t.str == "comment":
+		stmt, err := p.parseComment()
 		return stmt, true, err
 	case unsupportedStatements[t.str]:
 		p.next()

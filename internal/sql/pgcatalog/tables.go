@@ -340,15 +340,18 @@ var pgCatalogTables = map[string]*tableDef{
 	"pg_rewrite":               {cols: cols("oid:i rulename ev_class:i ev_type ev_enabled is_instead:b ev_qual ev_action")},
 	"pg_extension":             {cols: cols("oid:i extname extowner:i extnamespace:i extrelocatable:b extversion extconfig extcondition")},
 	"pg_proc":                  {cols: cols("oid:i proname pronamespace:i proowner:i prolang:i prokind proretset:b prorettype:i pronargs:i proargtypes prosrc")},
-	"pg_tablespace":            {cols: cols("oid:i spcname spcowner:i spcacl spcoptions")},
-	"pg_foreign_table":         {cols: cols("ftrelid:i ftserver:i ftoptions")},
-	"pg_partitioned_table":     {cols: cols("partrelid:i partstrat partnatts:i partdefid:i partattrs")},
-	"pg_enum":                  {cols: cols("oid:i enumtypid:i enumsortorder:f enumlabel")},
-	"pg_range":                 {cols: cols("rngtypid:i rngsubtype:i")},
-	"pg_event_trigger":         {cols: cols("oid:i evtname evtevent evtowner:i evtfoid:i evtenabled evttags")},
-	"pg_shdescription":         {cols: cols("objoid:i classoid:i description")},
-	"pg_depend":                {cols: cols("classid:i objid:i objsubid:i refclassid:i refobjid:i refobjsubid:i deptype")},
-	"pg_stat_activity":         {cols: cols("datid:i datname pid:i usename application_name client_addr state query")},
+	"pg_tablespace": {cols: cols("oid:i spcname spcowner:i spcacl spcoptions"), rows: func(c *Catalog, s *snapshot) []row {
+		return []row{{"oid": I(1663), "spcname": S("pg_default"), "spcowner": I(rootRoleOID)},
+			{"oid": I(1664), "spcname": S("pg_global"), "spcowner": I(rootRoleOID)}}
+	}},
+	"pg_foreign_table":     {cols: cols("ftrelid:i ftserver:i ftoptions")},
+	"pg_partitioned_table": {cols: cols("partrelid:i partstrat partnatts:i partdefid:i partattrs")},
+	"pg_enum":              {cols: cols("oid:i enumtypid:i enumsortorder:f enumlabel")},
+	"pg_range":             {cols: cols("rngtypid:i rngsubtype:i")},
+	"pg_event_trigger":     {cols: cols("oid:i evtname evtevent evtowner:i evtfoid:i evtenabled evttags")},
+	"pg_shdescription":     {cols: cols("objoid:i classoid:i description")},
+	"pg_depend":            {cols: cols("classid:i objid:i objsubid:i refclassid:i refobjid:i refobjsubid:i deptype")},
+	"pg_stat_activity":     {cols: cols("datid:i datname pid:i usename application_name client_addr state query")},
 }
 
 // superuser: root, the admin role and its members.

@@ -78,6 +78,8 @@ func Needs(stmt ast.Statement) []Need {
 		}
 	case *ast.AlterTable:
 		w.add(Need{Table: s.Table, Priv: PrivOwner})
+	case *ast.Comment:
+		w.add(Need{Table: s.Table, Priv: PrivOwner})
 	case *ast.CreateIndex:
 		w.add(Need{Table: s.Table, Priv: PrivOwner})
 	case *ast.DropIndex:

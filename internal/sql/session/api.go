@@ -88,6 +88,9 @@ type Result struct {
 	// Notices are messages for the client that are not errors (an
 	// isolation level upgraded to SERIALIZABLE).
 	Notices []string
+	// Verb is the statement that ran when it is not the text's first word
+	// (EXECUTE of a prepared INSERT: "INSERT"), for protocol command tags.
+	Verb string
 }
 
 // Executor is what protocol front-ends call. Errors are *errcode.Error.

@@ -237,6 +237,15 @@ func (s *Server) execute(ctx context.Context, req Request) (*Result, error) {
 	if err != nil {
 		return nil, mapError(err)
 	}
+	return s.executeStmt(ctx, req, stmt)
+}
+
+// executeStmt runs a parsed statement (EXECUTE runs its prepared one
+// through here too).
+func (s *Server) executeStmt(ctx context.Context, req Request, stmt ast.Statement) (*Result, error) {
+	if res, handled, err := s.executePrepared(ctx, req, stmt); handled { // prepare.go
+		return res, err
+	}
 	if res, handled, err := s.executeAuth(ctx, req, stmt); handled {
 		return res, err
 	}

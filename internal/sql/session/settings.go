@@ -182,6 +182,8 @@ type Settings struct {
 	// since TakeReports.
 	reported map[string]bool
 	notices  []string
+	// prepared are the session's PREPAREd statements (prepare.go).
+	prepared map[string]*ast.Prepare
 }
 
 var _ builtins.Settings = (*Settings)(nil)
