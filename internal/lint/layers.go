@@ -62,6 +62,7 @@ var Layers = []Group{
 	{Path: "internal/sql/exec", Level: 4.2, Peers: true},
 	{Path: "internal/sql/exec/spill", Level: 4.15}, // spill files; rows of sql/types
 	{Path: "internal/sql/privilege", Level: 4.2, Peers: true},
+	{Path: "internal/sql/pgcatalog", Level: 4.2, Peers: true}, // pg_catalog / information_schema rows
 	{Path: "internal/sql/session", Level: 4.3},
 	// L5: front-ends, node composition, commands.
 	{Path: "internal/httpapi", Level: 5, Only: frontEndImports},

@@ -214,6 +214,9 @@ func (c *conn) startupMessage(m *pgproto3.StartupMessage) (bool, error) {
 	if c.database != "" {
 		ctx, cancel := context.WithTimeout(session.WithUser(c.srv.ctx, c.sessionUser), c.srv.cfg.StartupTimeout)
 		res, err := c.srv.cfg.Executor.Execute(ctx, session.Request{SQL: "USE " + quoteIdent(c.database)})
+		if errcode.Of(err) == errcode.UnknownDatabase && c.database == MaintenanceDatabase {
+			res, err = c.createMaintenanceDatabase(ctx)
+		}
 		cancel()
 		if err != nil {
 			c.sendFatal("", err)
@@ -307,6 +310,9 @@ func (c *conn) dispatch(msg pgproto3.FrontendMessage) error {
 		return c.be.Flush()
 	case *pgproto3.Terminate:
 		return errTerminate
+	case *pgproto3.CopyData, *pgproto3.CopyDone, *pgproto3.CopyFail:
+		// The rest of a COPY's input after it failed: dropped, as
+		// PostgreSQL does.
 	default:
 		err := errcode.New(errcode.Unsupported, "message %T is not supported", msg)
 		c.sendFatal("0A000", err)
@@ -483,7 +489,27 @@ func (c *conn) runStatement(sql string, params *paramSet) (outcome, error) {
 		return outcome{tag: tag, rows: res}, nil
 	}
 
+	if first == "copy" {
+		if st, ok, err := session.ParseCopy(sql, c.settings.StandardStrings()); ok || err != nil {
+			var out outcome
+			if err == nil {
+				out, err = c.runCopy(sql, st) // copy.go
+			}
+			if err != nil && c.txn != nil {
+				c.txnFailed = true
+			}
+			return out, err
+		}
+	}
+	hadProtocolStmt := first == "deallocate" && c.deallocateProtocol(kw)
 	res, err := c.execute(sql, params)
+	if err != nil && hadProtocolStmt && errcode.Of(err) == errcode.InvalidInput {
+		res, err = &session.Result{Kind: session.ResultDDL}, nil // not a SQL PREPARE: done
+	}
+	if err == nil && first == "discard" && len(kw) > 1 && kw[1] == "all" {
+		clear(c.stmts)
+		clear(c.portals)
+	}
 	c.sendSettingChanges(res)
 	if err != nil {
 		if c.txn != nil {
@@ -505,6 +531,9 @@ func (c *conn) runStatement(sql string, params *paramSet) (outcome, error) {
 	}
 	if res.Database != "" {
 		c.database = res.Database
+	}
+	if res.Verb != "" { // EXECUTE of a prepared statement: its tag
+		first = strings.ToLower(res.Verb)
 	}
 	switch res.Kind {
 	case session.ResultBegin:
@@ -543,6 +572,11 @@ func (c *conn) endTxn() {
 // parameters inferred from text are retried as STRING on CADB0400 (see
 // the package doc).
 func (c *conn) execute(sql string, params *paramSet) (*session.Result, error) {
+	return c.executeWith(sql, params, nil)
+}
+
+// executeWith is execute with a change to the request (COPY's input).
+func (c *conn) executeWith(sql string, params *paramSet, change func(*session.Request)) (*session.Result, error) {
 	ctx, cancel := context.WithCancelCause(session.WithUser(c.srv.ctx, c.sessionUser))
 	c.mu.Lock()
 	c.mu.cancel = cancel
@@ -554,21 +588,27 @@ func (c *conn) execute(sql string, params *paramSet) (*session.Result, error) {
 		cancel(nil)
 	}()
 
-	// A client that disconnects meanwhile cancels the statement.
-	stopWatch := c.rd.watch(func() { cancel(errClientGone) })
-	defer func() {
-		stopWatch()
-		if c.srv.isClosed() {
-			// Shutdown's wake-up deadline may have been cleared by stopWatch.
-			_ = c.nc.SetReadDeadline(time.Now())
-		}
-	}()
-
 	req := session.Request{Database: c.database, SQL: sql, Txn: c.txn, StandardStrings: c.settings.StandardStrings(), Settings: c.settings,
 		Client: session.ClientInfo{User: c.user, Addr: c.nc.RemoteAddr().String(), Protocol: "pgwire"}}
 	req.Timeout, req.TimeoutSetting = c.requestTimeout()
 	if params != nil {
 		req.Params = params.values
+	}
+	if change != nil {
+		change(&req)
+	}
+	// A client that disconnects meanwhile cancels the statement. COPY FROM
+	// STDIN reads the socket itself (its CopyData): a disconnect surfaces
+	// there as a read error, and a watcher would steal its messages.
+	if req.CopyIn == nil {
+		stopWatch := c.rd.watch(func() { cancel(errClientGone) })
+		defer func() {
+			stopWatch()
+			if c.srv.isClosed() {
+				// Shutdown's wake-up deadline may have been cleared by stopWatch.
+				_ = c.nc.SetReadDeadline(time.Now())
+			}
+		}()
 	}
 	res, err := c.srv.cfg.Executor.Execute(ctx, req)
 	if err != nil && params != nil && params.inferred && errcode.Of(err) == errcode.InvalidInput && ctx.Err() == nil {
@@ -732,4 +772,20 @@ func onOff(b bool) string {
 		return "on"
 	}
 	return "off"
+}
+
+// MaintenanceDatabase is the database PostgreSQL tools connect to when
+// told none (createdb, pgbench -i without a name, psql -U postgres): like
+// PostgreSQL's, it always exists. The first connection to it creates it,
+// owned by root, so a node has it without an extra setup step.
+const MaintenanceDatabase = "postgres"
+
+// createMaintenanceDatabase creates MaintenanceDatabase (as root, the
+// owner it has in PostgreSQL too) and selects it for the connection's user.
+func (c *conn) createMaintenanceDatabase(ctx context.Context) (*session.Result, error) {
+	rootCtx := session.WithUser(ctx, "")
+	if _, err := c.srv.cfg.Executor.Execute(rootCtx, session.Request{SQL: "CREATE DATABASE IF NOT EXISTS " + MaintenanceDatabase}); err != nil {
+		return nil, err
+	}
+	return c.srv.cfg.Executor.Execute(ctx, session.Request{SQL: "USE " + MaintenanceDatabase})
 }

@@ -15,7 +15,8 @@
 //     SASLContinue, SASLFinal), a failure is FATAL 28P01 and a malformed
 //     exchange 08P01; statements then run as the authenticated user;
 //     the "database" parameter (default: the user name, as in PostgreSQL)
-//     must name an existing database, else FATAL 3D000. SSLRequest is
+//     must name an existing database, else FATAL 3D000; "postgres" always
+//     exists (MaintenanceDatabase: the first connection creates it). SSLRequest is
 //     answered 'S' and the connection upgraded when Config.TLS is set, 'N'
 //     otherwise; GSSENCRequest is answered 'N'. Each connection gets
 //     BackendKeyData (process id + random secret); a CancelRequest with a
@@ -69,9 +70,11 @@
 // inferred parameter as STRING. Describe of a statement reports such
 // parameters with OID 0 (unspecified), which makes pgx send them as text.
 //
-// Describe of a statement answers ParameterDescription and NoData: the
-// result shape is only known once the statement is planned with its
-// parameters. Describe of a portal that produces rows (SELECT, WITH, SHOW,
+// Describe of a statement answers ParameterDescription, then for a query
+// (SELECT, WITH, VALUES) the RowDescription of its plan with NULL
+// parameters (session.Request.DescribeOnly: planned, not run) when every
+// column's type is known that way, else NoData: the result shape then
+// comes with the portal. Describe of a portal that produces rows (SELECT, WITH, SHOW,
 // DESCRIBE, EXPLAIN, VALUES, and any statement with RETURNING outside
 // literals) runs the statement then and answers its
 // RowDescription; other statements answer NoData and run at Execute. pgx
@@ -109,10 +112,12 @@
 //
 // # Not done
 //
-// COPY and LISTEN/NOTIFY (both parse and answer 0A000 naming the
-// feature), authentication methods other than SCRAM-SHA-256, the function call
-// protocol, PostgreSQL catalog queries (psql's \d family:
-// they reach the SQL layer and fail), cursors (DECLARE/FETCH). A
+// LISTEN/NOTIFY (parse and answer 0A000 naming the feature), COPY with a
+// file of the server (COPY FROM STDIN / TO STDOUT work: copy.go,
+// copyfmt.go), authentication methods other than SCRAM-SHA-256, the function call
+// protocol, cursors (DECLARE/FETCH). (psql's \d family works: the SQL
+// layer generates pg_catalog and information_schema; TypeOID is the type
+// mapping it shows.) A
 // multi-statement Query holding DDL or transaction control is not one
 // implicit transaction (PostgreSQL runs it atomically): each statement
 // commits on its own. Neither is an extended-protocol pipeline (several

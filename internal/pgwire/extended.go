@@ -6,6 +6,8 @@ import (
 	"github.com/jackc/pgx/v5/pgproto3"
 
 	"github.com/camusdb/camusdb-go/internal/sql/parser"
+	"github.com/camusdb/camusdb-go/internal/sql/session"
+	"github.com/camusdb/camusdb-go/internal/sql/types"
 	"github.com/camusdb/camusdb-go/internal/util/errcode"
 )
 
@@ -99,7 +101,14 @@ func (c *conn) describe(m *pgproto3.Describe) error {
 			return &wireError{state: "26000", err: errcode.New(errcode.InvalidInput, "prepared statement %q does not exist", m.Name)}
 		}
 		c.be.Send(&pgproto3.ParameterDescription{ParameterOIDs: stmt.paramOIDs})
-		// The result shape needs the parameters: see Describe of a portal.
+		// A query is planned (not run) with NULL parameters for its
+		// columns; drivers (pgx's CopyFrom) read them. Anything else, or a
+		// query that cannot be planned so, answers NoData: the result shape
+		// then comes with Describe of the portal.
+		if cols := c.describeQuery(stmt); cols != nil {
+			c.be.Send(c.rowDescription(cols, nil))
+			return nil
+		}
 		c.be.Send(&pgproto3.NoData{})
 		return nil
 	case 'P':
@@ -199,4 +208,34 @@ func (c *conn) closeObject(m *pgproto3.Close) {
 		return
 	}
 	c.be.Send(&pgproto3.CloseComplete{})
+}
+
+// describeQuery plans a SELECT (or WITH/VALUES) statement with NULL
+// parameters and returns its columns; nil when it is not a query or
+// cannot be planned so.
+func (c *conn) describeQuery(stmt *prepared) []session.Column {
+	if len(stmt.kw) == 0 || !stmt.rows {
+		return nil
+	}
+	switch stmt.kw[0] {
+	case "select", "with", "values":
+	default:
+		return nil
+	}
+	params := &paramSet{values: make(map[string]types.Value, len(stmt.paramOIDs))}
+	for i := range stmt.paramOIDs {
+		params.values[strconv.Itoa(i+1)] = types.NullValue
+	}
+	res, err := c.executeWith(stmt.sql, params, func(req *session.Request) { req.DescribeOnly = true })
+	if err != nil || res == nil || len(res.Columns) == 0 {
+		return nil
+	}
+	// pgx then trusts these types for the results: a column whose type is
+	// only known per value (it depends on a parameter) answers NoData.
+	for _, col := range res.Columns {
+		if col.Type == types.Null {
+			return nil
+		}
+	}
+	return res.Columns
 }

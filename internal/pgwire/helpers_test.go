@@ -66,7 +66,7 @@ func serveOn(t testing.TB, srv *Server) *testServer {
 // "test", behind pgwire.
 func memServer(t testing.TB) (*session.Server, *testServer) {
 	t.Helper()
-	sess, _ := sessiontest.NewMemServer(t)
+	sess, _ := sessiontest.NewMemServerWith(t, session.Config{PGTypeOID: TypeOID})
 	if _, err := sess.Execute(context.Background(), session.Request{SQL: "CREATE DATABASE test"}); err != nil {
 		t.Fatal(err)
 	}

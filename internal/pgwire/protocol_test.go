@@ -140,7 +140,7 @@ func TestExtendedProtocol(t *testing.T) {
 		},
 		want: `ParseComplete
 ParameterDescription [20]
-NoData
+RowDescription k:20/0 v:25/0
 BindComplete
 RowDescription k:20/1 v:25/0
 DataRow "\x00\x00\x00\x00\x00\x00\x00\x01" "a"
@@ -160,7 +160,7 @@ Ready I
 			&pgproto3.Execute{},
 			&pgproto3.Sync{},
 		},
-		want: "ParseComplete\nParameterDescription [0]\nNoData\nBindComplete\nDataRow \"b\"\nCommandComplete SELECT 1\nReady I\n",
+		want: "ParseComplete\nParameterDescription [0]\nRowDescription v:25/0\nBindComplete\nDataRow \"b\"\nCommandComplete SELECT 1\nReady I\n",
 	}, {
 		name: "the named statement survives Sync",
 		msgs: []pgproto3.FrontendMessage{

@@ -169,6 +169,10 @@ func ddlTag(kw []string) string {
 		return "ALTER DATABASE"
 	case "truncate":
 		return "TRUNCATE TABLE"
+	case "discard":
+		if len(kw) > 1 {
+			return "DISCARD " + strings.ToUpper(kw[1])
+		}
 	case "use":
 		return "SET"
 	}
@@ -182,23 +186,6 @@ func (c *conn) intercept(sql string, kw []string) (res *session.Result, tag stri
 		return nil, "", false
 	}
 	switch kw[0] {
-	case "discard":
-		clear(c.stmts)
-		clear(c.portals)
-		c.settings.ResetAll()
-		c.sendSettingChanges(nil)
-		return nil, "DISCARD ALL", true
-	case "deallocate":
-		rest := kw[1:]
-		if len(rest) > 0 && rest[0] == "prepare" {
-			rest = rest[1:]
-		}
-		if len(rest) == 0 || rest[0] == "all" {
-			clear(c.stmts)
-		} else {
-			delete(c.stmts, rest[0])
-		}
-		return nil, "DEALLOCATE", true
 	case "select":
 		compact := strings.ToLower(strings.Join(strings.Fields(strings.TrimSuffix(strings.TrimSpace(sql), ";")), ""))
 		switch compact {
@@ -217,4 +204,25 @@ func singleValue(name string, v types.Value) *session.Result {
 		Columns: []session.Column{{Name: name, Type: v.Kind}},
 		Rows:    [][]types.Value{{v}},
 	}
+}
+
+// deallocateProtocol drops the protocol-level prepared statements a
+// DEALLOCATE names (PostgreSQL has one namespace for them and for SQL
+// PREPARE; the session holds the SQL ones) and reports whether it named
+// any.
+func (c *conn) deallocateProtocol(kw []string) bool {
+	rest := kw[1:]
+	if len(rest) > 0 && rest[0] == "prepare" {
+		rest = rest[1:]
+	}
+	if len(rest) == 0 {
+		return false
+	}
+	if rest[0] == "all" {
+		clear(c.stmts)
+		return true
+	}
+	_, ok := c.stmts[rest[0]]
+	delete(c.stmts, rest[0])
+	return ok
 }

@@ -34,6 +34,14 @@ const (
 	formatBinary int16 = 1
 )
 
+// TypeOID is the PostgreSQL type OID of a column kind: the one mapping
+// the wire protocol and the catalogs (pg_type, pg_attribute,
+// information_schema.columns, through session.Config.PGTypeOID) share.
+func TypeOID(k types.Kind) uint32 {
+	oid, _ := typeOID(k)
+	return oid
+}
+
 // typeOID maps a column kind to its PostgreSQL type OID and size.
 func typeOID(k types.Kind) (oid uint32, size int16) {
 	switch k {

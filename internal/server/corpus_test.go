@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/camusdb/camusdb-go/internal/pgwire"
 	"github.com/camusdb/camusdb-go/internal/sql/session"
 	"github.com/camusdb/camusdb-go/internal/sql/session/sessiontest"
 )
@@ -22,7 +23,7 @@ func TestSQLCorpusOnRealStack(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				s := session.NewServer(sqlDB{c.db}, session.Config{})
+				s := session.NewServer(sqlDB{c.db}, session.Config{PGTypeOID: pgwire.TypeOID})
 				t.Cleanup(func() {
 					s.Close()
 					c.close(context.Background())

@@ -17,6 +17,7 @@ import (
 
 	"github.com/camusdb/camusdb-go/internal/hlc"
 	"github.com/camusdb/camusdb-go/internal/httpapi"
+	"github.com/camusdb/camusdb-go/internal/pgwire"
 	"github.com/camusdb/camusdb-go/internal/server/auth"
 	"github.com/camusdb/camusdb-go/internal/sql/exec"
 	"github.com/camusdb/camusdb-go/internal/sql/exec/spill"
@@ -182,6 +183,7 @@ func (n *Node) open(ctx context.Context) error {
 		TempDir:              n.sqlTempDir(),
 		StatementTimeout:     time.Duration(n.cfg.SQLStatementTimeoutMS) * time.Millisecond,
 		MaxOpenTxns:          int(n.cfg.TxnMaxOpen),
+		PGTypeOID:            pgwire.TypeOID,
 	})
 	if err := registerSQLMetrics(n.registry, n.sql); err != nil { // metrics.go
 		n.closeStack()

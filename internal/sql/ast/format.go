@@ -77,7 +77,7 @@ func exprPrec(e Expr) int {
 			return precNot
 		}
 		return precUnary
-	case *LikeExpr, *BetweenExpr, *IsNullExpr, *InExpr:
+	case *LikeExpr, *BetweenExpr, *IsNullExpr, *InExpr, *AnyExpr:
 		return precCmp
 	case *Literal:
 		if isNegative(e.Value) {
@@ -262,7 +262,9 @@ func (f *formatter) expr(e Expr, minPrec int) {
 	case *DefaultExpr:
 		f.WriteString("DEFAULT")
 	default:
-		f.WriteString("<unknown expression>")
+		if !f.pgExpr(e) {
+			f.WriteString("<unknown expression>")
+		}
 	}
 }
 
@@ -569,7 +571,9 @@ func (f *formatter) tableExpr(te TableExpr) {
 	case nil:
 		f.WriteString("<nil>")
 	default:
-		f.WriteString("<unknown table expression>")
+		if !f.pgTableExpr(te) {
+			f.WriteString("<unknown table expression>")
+		}
 	}
 }
 
@@ -756,7 +760,7 @@ func (f *formatter) statement(s Statement) {
 			f.WriteString(s.What)
 		}
 	default:
-		if !f.otherStatement(s) && !f.authStatement(s) {
+		if !f.otherStatement(s) && !f.authStatement(s) && !f.sessionStatement(s) {
 			f.WriteString("<unknown statement>")
 		}
 	}

@@ -93,6 +93,8 @@ func settingSyntaxWord(w string) bool {
 // reports false for a node it does not know.
 func (f *formatter) otherStatement(s Statement) bool {
 	switch s := s.(type) {
+	case *Copy:
+		f.copyStatement(s)
 	case *SetVar:
 		f.WriteString("SET ")
 		if s.Local {

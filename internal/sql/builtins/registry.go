@@ -22,6 +22,9 @@ type Context struct {
 	Settings Settings
 	// Database is the current database ("" when none).
 	Database string
+	// Catalog answers the catalog functions (format_type, regclass...);
+	// nil where there is no catalog (they then fail with CADB0407).
+	Catalog Catalog
 }
 
 // Settings is a session's run-time parameters as functions see them.
@@ -209,6 +212,8 @@ func buildRegistry() map[string]*Func {
 	add(jsonFuncs(), nil)
 	add(convFuncs(), map[string]string{"str_id": "to_id"})
 	add(sessionFuncs(), nil)
+	add(arrayFuncs(), nil)
+	add(catalogFuncs(), nil)
 	return m
 }
 

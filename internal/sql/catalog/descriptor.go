@@ -45,6 +45,8 @@ type ColumnDesc struct {
 	Default string `json:"default,omitempty"`
 	// Hidden columns (the implicit row id) never appear in '*' or SHOW COLUMNS.
 	Hidden bool `json:"hidden,omitempty"`
+	// Comment is set by COMMENT ON COLUMN ("" when none).
+	Comment string `json:"comment,omitempty"`
 }
 
 // IndexColumn is one key column of an index, by column id.
@@ -121,6 +123,8 @@ type TableDesc struct {
 	// (0: none). Other DDL on the table is refused meanwhile (CADB0032);
 	// the job changes it through UpdateTableAsJob.
 	SchemaJob uint64 `json:"schemaJob,omitempty"`
+	// Comment is set by COMMENT ON TABLE ("" when none).
+	Comment string `json:"comment,omitempty"`
 }
 
 // RowLayout is the column list of row payloads written from table version

@@ -10,7 +10,7 @@ import (
 // count, sum, avg, min or max.
 func IsAggregate(name string) bool {
 	switch lowerASCII(name) {
-	case "count", "sum", "avg", "min", "max":
+	case "count", "sum", "avg", "min", "max", "string_agg", "array_agg":
 		return true
 	}
 	return false
@@ -32,6 +32,8 @@ func AggregateKind(name string, argKind types.Kind) types.Kind {
 		return types.Null
 	case "min", "max":
 		return argKind
+	case "string_agg", "array_agg":
+		return types.String
 	}
 	return types.Null
 }
@@ -55,6 +57,11 @@ type Aggregator interface {
 // COUNT(*). argKind is the argument's static kind (types.Null when
 // unknown): SUM/AVG over a known non-numeric kind is CADB0400 here.
 func NewAggregator(name string, distinct, star bool, argKind types.Kind) (Aggregator, error) {
+	return NewAggregatorSep(name, distinct, star, argKind, "")
+}
+
+// NewAggregatorSep is NewAggregator with string_agg's separator.
+func NewAggregatorSep(name string, distinct, star bool, argKind types.Kind, sep string) (Aggregator, error) {
 	lname := lowerASCII(name)
 	if star && lname != "count" {
 		return nil, invalid("%s(*) is not valid; only count(*)", name)
@@ -82,6 +89,10 @@ func NewAggregator(name string, distinct, star bool, argKind types.Kind) (Aggreg
 		agg = &minMaxAgg{wantLess: true}
 	case "max":
 		agg = &minMaxAgg{}
+	case "string_agg":
+		agg = &stringAgg{sep: sep}
+	case "array_agg":
+		agg = &arrayAgg{}
 	default:
 		return nil, invalid("unknown aggregate function %s()", name)
 	}

@@ -34,6 +34,9 @@ type Env struct {
 	// a session.
 	Settings builtins.Settings
 	Database string
+	// Catalog answers the catalog functions (format_type, regclass...);
+	// nil where there is none.
+	Catalog builtins.Catalog
 }
 
 // Compiled is an expression ready to evaluate.
@@ -128,6 +131,7 @@ func newCompiler(scope Scope, env *Env, hook Hook) *compiler {
 		c.fnCtx.IDs = env.IDs
 		c.fnCtx.Settings = env.Settings
 		c.fnCtx.Database = env.Database
+		c.fnCtx.Catalog = env.Catalog
 	}
 	if c.fnCtx.Now.IsZero() {
 		c.fnCtx.Now = time.Now()
@@ -210,6 +214,10 @@ func (c *compiler) compileNode(e ast.Expr) (node, error) {
 		return c.compileCast(e)
 	case *ast.DefaultExpr:
 		return node{}, invalid("DEFAULT is only allowed as an INSERT value")
+	case *ast.AnyExpr:
+		return c.compileAny(e)
+	case *ast.ArrayExpr:
+		return c.compileArray(e)
 	}
 	return node{}, errcode.New(errcode.Unsupported, "unsupported expression %T", e)
 }
@@ -355,6 +363,14 @@ func (c *compiler) compileBinary(e *ast.BinaryExpr) (node, error) {
 		return node{}, err
 	}
 	op := strings.ToUpper(e.Op)
+	if isRegexOp(op) {
+		return c.compileRegex(op, l, r)
+	}
+	if _, ok := parseCmpOp(op); ok {
+		if l, r, err = coerceUnknownLiteral(l, r); err != nil {
+			return node{}, err
+		}
+	}
 	out := node{konst: l.konst && r.konst, foldable: l.foldable && r.foldable}
 	lf, rf := l.fn, r.fn
 	if o, ok := parseArithOp(op); ok {

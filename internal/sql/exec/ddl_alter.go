@@ -333,3 +333,27 @@ func scanRows(ctx context.Context, kv catalog.KV, prefix []byte, fn func(key, va
 	}
 	return it.Err()
 }
+
+// commentOn sets or removes (Text nil) the comment of a table or of one of
+// its columns: COMMENT ON. The catalogs show it (pg_description,
+// obj_description, col_description, psql's \d+).
+func commentOn(ctx context.Context, p *plan.Planner, buf *WriteBuffer, s *ast.Comment) error {
+	t, err := p.Table(s.Table)
+	if err != nil {
+		return err
+	}
+	text := ""
+	if s.Text != nil {
+		text = *s.Text
+	}
+	if s.Column == "" {
+		t.Comment = text
+	} else {
+		ord, err := visibleColumn(t, s.Column)
+		if err != nil {
+			return err
+		}
+		t.Columns[ord].Comment = text
+	}
+	return catalog.UpdateTable(ctx, buf, t)
+}

@@ -9,7 +9,9 @@ import (
 	"github.com/camusdb/camusdb-go/internal/sql/catalog"
 	"github.com/camusdb/camusdb-go/internal/sql/eval"
 	"github.com/camusdb/camusdb-go/internal/sql/mon"
+	"github.com/camusdb/camusdb-go/internal/sql/pgcatalog"
 	"github.com/camusdb/camusdb-go/internal/sql/plan"
+	"github.com/camusdb/camusdb-go/internal/sql/privilege"
 	"github.com/camusdb/camusdb-go/internal/sql/types"
 	"github.com/camusdb/camusdb-go/internal/util/errcode"
 )
@@ -50,6 +52,20 @@ type Env struct {
 	// MemoryLimit is the query budget when Memory is nil (0:
 	// DefaultMemoryLimit).
 	MemoryLimit int64
+	// Checker limits what the pg_catalog and information_schema tables
+	// show to what the statement's user may see (nil: root, everything).
+	Checker *privilege.Checker
+	// PGTypeOID maps column kinds to PostgreSQL type oids for the
+	// catalogs (nil: text).
+	PGTypeOID func(types.Kind) uint32
+	// Settings lists the session's settings for pg_settings (nil: none).
+	Settings func() [][3]string
+	// CopyIn supplies the rows of COPY ... FROM STDIN (nil: no COPY input,
+	// e.g. the HTTP API).
+	CopyIn CopySource
+	// DescribeOnly plans a query and returns its columns without running
+	// it; other statements are CADB0407.
+	DescribeOnly bool
 	// TempDir is the directory under which a statement over its memory
 	// budget creates its spill directory (removed when the statement
 	// ends). Empty: nothing spills, and operators past the query budget
@@ -100,11 +116,23 @@ func execute(ctx context.Context, env Env, buf *WriteBuffer, stmt ast.Statement)
 	if env.Stats != nil {
 		p.Stats = env.Stats
 	}
+	cat := pgcatalog.New(pgcatalog.Config{Ctx: ctx, KV: buf, Descs: env.Descs, Database: env.Database,
+		Checker: env.Checker, TypeOID: env.PGTypeOID, Settings: env.Settings})
+	p.Virtual = cat
+	if env.Eval != nil {
+		env.Eval.Catalog = cat
+	}
+	if _, isQuery := stmt.(*ast.SelectStmt); env.DescribeOnly && !isQuery {
+		return nil, errcode.New(errcode.Unsupported, "only queries can be described without running them")
+	}
 	switch s := stmt.(type) {
 	case *ast.SelectStmt:
 		node, err := p.PlanQuery(s.Select)
 		if err != nil {
 			return nil, err
+		}
+		if env.DescribeOnly {
+			return &Result{Kind: Rows, Columns: append([]plan.Column(nil), node.Columns()...)}, nil
 		}
 		return runQuery(ctx, b, node)
 	case *ast.Explain:
@@ -144,6 +172,13 @@ func execute(ctx context.Context, env Env, buf *WriteBuffer, stmt ast.Statement)
 		return ret.result(count, err)
 	case *ast.Show:
 		return show(ctx, p, buf, s)
+	case *ast.Copy:
+		if !s.From {
+			return nil, errcode.New(errcode.Unsupported, "COPY ... TO STDOUT needs the PostgreSQL wire protocol (the HTTP API takes SELECT)")
+		}
+		return affected(copyFrom(ctx, p, buf, s, env.CopyIn, env.Stats)) // copy.go
+	case *ast.Comment:
+		return ddl(commentOn(ctx, p, buf, s)) // ddl_alter.go
 	case *ast.Truncate:
 		return ddl(truncate(ctx, p, buf, s, env.Stats)) // truncate.go
 	case *ast.CreateDatabase, *ast.DropDatabase, *ast.RenameDatabase, *ast.CreateTable,

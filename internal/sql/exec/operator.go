@@ -66,6 +66,10 @@ func (b *builder) buildNode(n plan.Node) (Operator, error) {
 	switch n := n.(type) {
 	case *plan.Values:
 		return &valuesOp{n: n}, nil
+	case *plan.VirtualScan:
+		return &virtualOp{n: n}, nil
+	case *plan.FuncScan:
+		return &funcScanOp{n: n}, nil
 	case *plan.Scan:
 		if st := b.statsFor(n); st != nil {
 			st.decoded = true
@@ -570,7 +574,7 @@ type group struct {
 func (o *aggregateOp) newGroup(keys []types.Value) (*group, error) {
 	g := &group{keys: keys, aggs: make([]eval.Aggregator, len(o.n.Aggs))}
 	for i, s := range o.n.Aggs {
-		a, err := eval.NewAggregator(s.Name, s.Distinct, s.Star, s.Arg.Kind)
+		a, err := eval.NewAggregatorSep(s.Name, s.Distinct, s.Star, s.Arg.Kind, s.Sep)
 		if err != nil {
 			return nil, err
 		}

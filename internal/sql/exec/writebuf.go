@@ -41,6 +41,13 @@ func (b *WriteBuffer) Get(ctx context.Context, key []byte) ([]byte, bool, error)
 	return b.txn.Get(ctx, key)
 }
 
+// buffered reports whether key was written by this statement (known) and,
+// if so, whether it exists after that write.
+func (b *WriteBuffer) buffered(key string) (exists, known bool) {
+	w, ok := b.writes[key]
+	return ok && !w.deleted, ok
+}
+
 // Scan reads the transaction without the buffered writes.
 func (b *WriteBuffer) Scan(ctx context.Context, start, end []byte, reverse bool) catalog.Iterator {
 	return b.txn.Scan(ctx, start, end, reverse)

@@ -26,7 +26,7 @@ func (p *parser) parseExpr() (ast.Expr, error) { return p.parseBinary(precOr) }
 // binaryPrec returns the precedence of the infix operator at t, or 0.
 func (p *parser) binaryPrec(t *token) int {
 	switch t.kind {
-	case tkEq, tkNe, tkLt, tkGt, tkLe, tkGe:
+	case tkEq, tkNe, tkLt, tkGt, tkLe, tkGe, tkRegex:
 		return precCmp
 	case tkConcat, tkPlus, tkMinus:
 		return precAdd
@@ -40,6 +40,10 @@ func (p *parser) binaryPrec(t *token) int {
 			return precAnd
 		case kwIs, kwLike, kwIlike, kwBetween, kwIn:
 			return precCmp
+		case kwNone:
+			if t.isWord("operator") && p.peekN(1).kind == tkLParen {
+				return precCmp
+			}
 		case kwNot:
 			switch n := p.peekN(1); {
 			case n.isKw(kwLike), n.isKw(kwIlike), n.isKw(kwBetween), n.isKw(kwIn):
@@ -73,23 +77,38 @@ func (p *parser) parseBinary(minPrec int) (ast.Expr, error) {
 		if prec == 0 || prec < minPrec {
 			return left, nil
 		}
-		if t.kind == tkIdent && t.kw != kwAnd && t.kw != kwOr {
+		op := "AND"
+		switch {
+		case t.isWord("operator"):
+			if op, err = p.parseOperatorName(); err != nil {
+				return nil, err
+			}
+		case t.kind == tkIdent && t.kw != kwAnd && t.kw != kwOr:
 			if left, err = p.parsePredicate(left); err != nil {
 				return nil, err
 			}
 			continue
+		case t.kind == tkIdent && t.kw == kwOr:
+			p.next()
+			op = "OR"
+		case t.kind == tkRegex:
+			p.next()
+			op = t.str
+		case t.kind != tkIdent:
+			p.next()
+			op = binaryOps[t.kind]
+		default:
+			p.next()
 		}
-		p.next()
+		if prec == precCmp && p.quantifierAhead() {
+			if left, err = p.parseQuantified(left, op); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		right, err := p.parseBinary(prec + 1)
 		if err != nil {
 			return nil, err
-		}
-		op := "AND"
-		switch {
-		case t.kw == kwOr && t.kind == tkIdent:
-			op = "OR"
-		case t.kind != tkIdent:
-			op = binaryOps[t.kind]
 		}
 		left = &ast.BinaryExpr{At: left.Position(), Op: op, L: left, R: right}
 	}
@@ -360,6 +379,9 @@ func (p *parser) parseWordExpr() (ast.Expr, error) {
 			return nil, err
 		}
 		return &ast.ExistsExpr{At: t.at(), Subquery: q}, nil
+	}
+	if p.arrayAhead() {
+		return p.parseArrayExpr()
 	}
 	// pg_catalog.f(...) is f(...): the built-in functions are PostgreSQL's
 	// pg_catalog schema (drivers write pg_catalog.version()).

@@ -39,6 +39,9 @@ const (
 	tkGe                  // >=
 	tkError               // a lexical error; the parser reports parser.lexErr when it reaches it
 	tkDoubleColon         // :: (PostgreSQL cast)
+	tkRegex               // ~ ~* !~ !~* (POSIX regular expression match); str is the operator
+	tkLBracket            // [
+	tkRBracket            // ]
 )
 
 // token is one lexical unit. str for identifiers is already folded to lower
@@ -46,7 +49,8 @@ const (
 type token struct {
 	kind   tokKind
 	kw     keyword // kwNone unless an unquoted word that is a keyword
-	quoted bool    // identifier written in backticks
+	quoted bool    // identifier written in backticks (or "..." in PostgreSQL's dialect)
+	raw    string  // a quoted identifier as written, case kept
 	str    string
 	off    int
 	end    int
@@ -220,10 +224,18 @@ func (l *lexer) next(t *token) error {
 		return l.errAt(l.i, "unexpected character")
 	case isDigit(b) || b == '.' && l.i+1 < len(src) && isDigit(src[l.i+1]):
 		return l.number(t)
+	case b == '"' && l.standard:
+		// PostgreSQL's dialect: "..." is an identifier. Names fold to
+		// lower case like every identifier here; an output alias keeps
+		// its case (token.raw).
+		if err := l.quotedIdent(t, '"', true); err != nil {
+			return err
+		}
+		return l.checkIdentLen(t)
 	case b == '\'' || b == '"':
 		return l.quotedString(t, b)
 	case b == '`':
-		if err := l.quotedIdent(t); err != nil {
+		if err := l.quotedIdent(t, '`', true); err != nil {
 			return err
 		}
 		return l.checkIdentLen(t)
@@ -283,6 +295,15 @@ func (l *lexer) next(t *token) error {
 		if nb == '=' {
 			return two(tkNe)
 		}
+		if nb == '~' {
+			return l.regexOp(t, 2)
+		}
+	case '~':
+		return l.regexOp(t, 1)
+	case '[':
+		return one(tkLBracket)
+	case ']':
+		return one(tkRBracket)
 	case '<':
 		switch nb {
 		case '=':
@@ -477,7 +498,7 @@ func (l *lexer) quotedString(t *token, q byte) error {
 
 // quotedIdent lexes `name`; a backtick inside is written doubled. The name is
 // folded to lower case like a bare identifier and is never a keyword.
-func (l *lexer) quotedIdent(t *token) error {
+func (l *lexer) quotedIdent(t *token, quote byte, fold bool) error {
 	src := l.src
 	start := l.i
 	l.i++
@@ -488,13 +509,13 @@ func (l *lexer) quotedIdent(t *token) error {
 			return l.errAt(start, "unterminated quoted identifier")
 		}
 		b := src[l.i]
-		if b == '`' {
-			if l.i+1 < len(src) && src[l.i+1] == '`' {
+		if b == quote {
+			if l.i+1 < len(src) && src[l.i+1] == quote {
 				if sb == nil {
 					sb = &strings.Builder{}
 					sb.WriteString(src[bodyStart:l.i])
 				}
-				sb.WriteByte('`')
+				sb.WriteByte(quote)
 				l.i += 2
 				continue
 			}
@@ -517,7 +538,10 @@ func (l *lexer) quotedIdent(t *token) error {
 	}
 	t.kind = tkIdent
 	t.quoted = true
-	t.str = foldIdent(name)
+	t.str, t.raw = name, name
+	if fold {
+		t.str = foldIdent(name)
+	}
 	return nil
 }
 
@@ -583,4 +607,16 @@ func (l *lexer) checkIdentLen(t *token) error {
 	}
 	return errcode.New(errcode.InvalidInput, "identifier %q is %d bytes long; the limit is %d bytes (max_identifier_length) at line %d, column %d",
 		nearText(t.str), len(t.str), MaxIdentifierLength, t.line, t.col)
+}
+
+// regexOp lexes ~, ~*, !~ or !~* whose first n bytes ("~" or "!~") are at
+// l.i.
+func (l *lexer) regexOp(t *token, n int) error {
+	if l.i+n < len(l.src) && l.src[l.i+n] == '*' {
+		n++
+	}
+	t.kind = tkRegex
+	t.str = l.src[l.i : l.i+n]
+	l.i += n
+	return nil
 }

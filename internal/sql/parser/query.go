@@ -261,6 +261,9 @@ func (p *parser) parseSelectItems() ([]ast.SelectItem, error) {
 				}
 				p.next()
 				item.Alias = s.str
+				if s.kind == tkIdent && s.raw != "" && p.src[s.off] == '"' {
+					item.Alias = s.raw // AS "Label" keeps its case, as in PostgreSQL
+				}
 			} else if a := p.peek(); a.isIdent() && !a.isWord("returning") && !p.lockingClauseAhead() {
 				p.next()
 				item.Alias = a.str
@@ -394,6 +397,12 @@ func (p *parser) parseTablePrimary() (ast.TableExpr, error) {
 	name, err := p.ident("table name")
 	if err != nil {
 		return nil, err
+	}
+	if k := p.peek().kind; k == tkDot || k == tkLParen {
+		var fn ast.TableExpr
+		if name, fn, err = p.pgTableSource(t, name); err != nil || fn != nil {
+			return fn, err
+		}
 	}
 	tn := &ast.TableName{At: t.at(), Name: name}
 	if p.peek().kind == tkHint {

@@ -195,9 +195,9 @@ func (p *parser) parseShowVar(start *token) (ast.Statement, error) {
 // their first word: they answer CADB0407 (0A000) naming the feature
 // instead of a syntax error.
 var unsupportedStatements = map[string]bool{
-	"listen": true, "unlisten": true, "notify": true, "copy": true, "prepare": true, "execute": true,
+	"listen": true, "unlisten": true, "notify": true,
 	"declare": true, "fetch": true, "move": true, "close": true, "lock": true, "vacuum": true,
-	"cluster": true, "reindex": true, "checkpoint": true, "comment": true, "refresh": true,
+	"cluster": true, "reindex": true, "checkpoint": true, "refresh": true,
 	"call": true, "do": true, "load": true, "savepoint": true, "release": true, "reassign": true,
 	"security": true, "import": true,
 }
@@ -257,6 +257,24 @@ func (p *parser) parsePostgresStatement(t *token) (ast.Statement, bool, error) {
 	case t.str == "truncate":
 		stmt, err := p.parseTruncate()
 		return stmt, true, err
+	case t.str == "copy":
+		stmt, err := p.parseCopy()
+		return stmt, true, err
+	case t.str == "prepare":
+		stmt, err := p.parsePrepare()
+		return stmt, true, err
+	case t.str == "execute":
+		stmt, err := p.parseExecute()
+		return stmt, true, err
+	case t.str == "deallocate":
+		stmt, err := p.parseDeallocate()
+		return stmt, true, err
+	case t.str == "discard":
+		stmt, err := p.parseDiscard()
+		return stmt, true, err
+	case t.str == "comment":
+		stmt, err := p.parseComment()
+		return stmt, true, err
 	case unsupportedStatements[t.str]:
 		p.next()
 		stmt, err := p.unsupportedRest(t, upper(t.str))
@@ -268,7 +286,16 @@ func (p *parser) parsePostgresStatement(t *token) (ast.Statement, bool, error) {
 // parseCasts parses PostgreSQL's postfix casts after x: x::type[::type...]
 // (binding tighter than any operator, as in PostgreSQL). Each is a CAST.
 func (p *parser) parseCasts(x ast.Expr) (ast.Expr, error) {
-	for p.peek().kind == tkDoubleColon {
+	for {
+		if y, ok, err := p.pgPostfix(x); err != nil {
+			return nil, err
+		} else if ok {
+			x = y
+			continue
+		}
+		if p.peek().kind != tkDoubleColon {
+			return x, nil
+		}
 		t := p.next()
 		kind, _, err := p.parseType()
 		if err != nil {
@@ -276,7 +303,6 @@ func (p *parser) parseCasts(x ast.Expr) (ast.Expr, error) {
 		}
 		x = &ast.CastExpr{At: t.at(), X: x, Type: kind}
 	}
-	return x, nil
 }
 
 // postgresTypeName maps PostgreSQL's type spellings that types.ParseKind

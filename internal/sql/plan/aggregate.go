@@ -142,6 +142,18 @@ func (a *aggState) aggregate(fc *ast.FuncCall) (eval.Compiled, bool, error) {
 	slot, ok := a.aggIndex[text]
 	if !ok {
 		spec := AggregateSpec{Name: fc.Name, Distinct: fc.Distinct, Star: fc.Star, Text: text}
+		if !fc.Star && fc.Name == "string_agg" && len(fc.Args) == 2 {
+			// string_agg(x, sep): sep is a constant of the whole group.
+			sep, err := a.p.constValue(fc.Args[1], "string_agg's separator")
+			if err != nil {
+				return eval.Compiled{}, true, err
+			}
+			if sep.Kind != types.String && sep.Kind != types.Null {
+				return eval.Compiled{}, true, errcode.New(errcode.InvalidInput, "string_agg's separator must be STRING, not %s", sep.Kind)
+			}
+			spec.Sep = sep.Str
+			fc = &ast.FuncCall{At: fc.At, Name: fc.Name, Args: fc.Args[:1], Distinct: fc.Distinct}
+		}
 		if !fc.Star {
 			if len(fc.Args) != 1 {
 				return eval.Compiled{}, true, errcode.New(errcode.InvalidInput, "%s takes exactly one argument", fc.Name)

@@ -33,6 +33,9 @@ type Planner struct {
 	// Logical disables the physical choices (index paths, join algorithms,
 	// limit pushdown) for EXPLAIN (LOGICAL).
 	Logical bool
+	// Virtual, when set, resolves pg_catalog and information_schema
+	// tables (generated from the catalog for this statement).
+	Virtual VirtualTables
 
 	db *catalog.DatabaseDesc
 	// outer is the innermost enclosing query block of a subquery.
@@ -107,6 +110,10 @@ func (c *compiler) hook(e ast.Expr) (eval.Compiled, bool, error) {
 		return c.scalarSubquery(n)
 	case *ast.ExistsExpr:
 		return c.existsSubquery(n)
+	case *ast.ArrayExpr:
+		if n.Subquery != nil {
+			return c.arraySubquery(n)
+		}
 	case *ast.InExpr:
 		if n.Subquery != nil {
 			return c.inSubquery(n)

@@ -186,6 +186,11 @@ func (p *Planner) planSource(te ast.TableExpr) (*leaf, error) {
 			}
 			return p.derived(cte.query, alias, cte.env)
 		}
+		if f.ForceIndex == "" {
+			if l, err := p.virtualLeaf(f); l != nil || err != nil {
+				return l, err
+			}
+		}
 		desc, err := p.Table(f.Name)
 		if err != nil {
 			return nil, err
@@ -197,6 +202,8 @@ func (p *Planner) planSource(te ast.TableExpr) (*leaf, error) {
 		return &leaf{cols: tableColumns(desc, alias), table: &tableRef{desc: desc, alias: alias, forceIndex: f.ForceIndex}}, nil
 	case *ast.DerivedTable:
 		return p.derived(f.Subquery, f.Alias, nil)
+	case *ast.FuncTable:
+		return p.funcLeaf(f)
 	}
 	return nil, errcode.New(errcode.Unsupported, "unsupported FROM source %T", te)
 }

@@ -115,6 +115,8 @@ type AggregateSpec struct {
 	Star     bool
 	Arg      Expr // unset when Star
 	Text     string
+	// Sep is string_agg's separator.
+	Sep string
 }
 
 // Aggregate groups its input by GroupBy and computes Aggs per group. Its

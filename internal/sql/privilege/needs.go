@@ -57,6 +57,15 @@ func Needs(stmt ast.Statement) []Need {
 		w.add(Need{Table: s.Table, Priv: PrivDelete | PrivSelect})
 		w.subqueries(s.Where, nil)
 		w.subqueries(s.Returning, nil)
+	case *ast.Copy:
+		switch {
+		case s.From:
+			w.add(Need{Table: s.Table, Priv: PrivInsert})
+		case s.Query != nil:
+			w.query(s.Query, nil)
+		default:
+			w.add(Need{Table: s.Table, Priv: PrivSelect})
+		}
 	case *ast.CreateTable:
 		w.add(Need{Priv: PrivCreate})
 	case *ast.DropTable:
@@ -68,6 +77,8 @@ func Needs(stmt ast.Statement) []Need {
 			w.add(Need{Table: name, Priv: PrivDelete})
 		}
 	case *ast.AlterTable:
+		w.add(Need{Table: s.Table, Priv: PrivOwner})
+	case *ast.Comment:
 		w.add(Need{Table: s.Table, Priv: PrivOwner})
 	case *ast.CreateIndex:
 		w.add(Need{Table: s.Table, Priv: PrivOwner})
@@ -135,6 +146,8 @@ func (w *needWalker) tableExpr(te ast.TableExpr, ctes []string) {
 		}
 	case *ast.DerivedTable:
 		w.query(t.Subquery, ctes)
+	case *ast.FuncTable:
+		w.subqueries(t.Args, ctes)
 	case *ast.Join:
 		w.tableExpr(t.Left, ctes)
 		w.tableExpr(t.Right, ctes)

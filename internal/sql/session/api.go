@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/camusdb/camusdb-go/internal/sql/exec"
 	"github.com/camusdb/camusdb-go/internal/sql/types"
 )
 
@@ -43,7 +44,19 @@ type Request struct {
 	TimeoutSetting string
 	// Client says who sent the statement (SHOW QUERIES).
 	Client ClientInfo
+	// CopyIn supplies the rows of a COPY ... FROM STDIN statement (the
+	// front-end decodes the protocol's data). A COPY is never retried
+	// internally: its input cannot be read twice.
+	CopyIn CopySource
+	// DescribeOnly plans a query without running it: the Result has the
+	// Columns and no rows (pgwire's Describe of a prepared statement).
+	// Other statements are CADB0407.
+	DescribeOnly bool
 }
+
+// CopySource is what a front-end gives COPY ... FROM STDIN: it learns the
+// target columns' kinds, then hands over rows in batches.
+type CopySource = exec.CopySource
 
 // ResultKind says what a statement produced.
 type ResultKind int
@@ -75,6 +88,9 @@ type Result struct {
 	// Notices are messages for the client that are not errors (an
 	// isolation level upgraded to SERIALIZABLE).
 	Notices []string
+	// Verb is the statement that ran when it is not the text's first word
+	// (EXECUTE of a prepared INSERT: "INSERT"), for protocol command tags.
+	Verb string
 }
 
 // Executor is what protocol front-ends call. Errors are *errcode.Error.

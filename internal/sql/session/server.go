@@ -77,6 +77,10 @@ type Config struct {
 	// before each of its steps with the phase it is in ("" delete-only,
 	// "backfill" before every chunk, "public"); the job waits for it.
 	SchemaChangeHook func(ctx context.Context, jobID uint64, phase string)
+	// PGTypeOID maps a column kind to its PostgreSQL type oid (the pgwire
+	// front-end's mapping, pgwire.TypeOID) for the pg_catalog and
+	// information_schema tables; nil shows every column as text.
+	PGTypeOID func(types.Kind) uint32
 }
 
 // DefaultMaxRetries is the default Config.MaxRetries.
@@ -301,6 +305,15 @@ func (s *Server) execute(ctx context.Context, req Request) (*Result, error) {
 	if err != nil {
 		return nil, mapError(err)
 	}
+	return s.executeStmt(ctx, req, stmt)
+}
+
+// executeStmt runs a parsed statement (EXECUTE runs its prepared one
+// through here too).
+func (s *Server) executeStmt(ctx context.Context, req Request, stmt ast.Statement) (*Result, error) {
+	if res, handled, err := s.executePrepared(ctx, req, stmt); handled { // prepare.go
+		return res, err
+	}
 	if res, handled, err := s.executeAuth(ctx, req, stmt); handled {
 		return res, err
 	}
@@ -385,9 +398,14 @@ func (s *Server) execute(ctx context.Context, req Request) (*Result, error) {
 		mem := s.cfg.Memory.NewAccount(s.cfg.QueryMemoryBytes)
 		defer mem.Close()
 		QueryFromContext(ctx).SetMemoryReporter(mem.Used) // SHOW QUERIES
-		descs := s.resolver(txn, stmt)                    // leases.go
-		res, err := exec.Execute(ctx, exec.Env{Txn: txn, Database: req.Database, Eval: env, Descs: descs,
-			Stats: s.cfg.Stats, Memory: mem, TempDir: s.cfg.TempDir}, stmt)
+		descs := s.resolver(txn, stmt) // leases.go
+		xenv := exec.Env{Txn: txn, Database: req.Database, Eval: env, Descs: descs,
+			Stats: s.cfg.Stats, Memory: mem, TempDir: s.cfg.TempDir,
+			Checker: authz.checker, PGTypeOID: s.cfg.PGTypeOID, CopyIn: req.CopyIn, DescribeOnly: req.DescribeOnly}
+		if req.Settings != nil {
+			xenv.Settings = req.Settings.All
+		}
+		res, err := exec.Execute(ctx, xenv, stmt)
 		if verr := lease.Verify(ctx, descs); verr != nil {
 			return nil, verr // a descriptor from the cache went stale under the statement: retry
 		}
@@ -435,7 +453,7 @@ func (s *Server) run(ctx context.Context, req Request, fn runFunc) (*exec.Result
 		if err == nil {
 			return res, nil
 		}
-		if !kvpb.IsRetryable(err) || attempt >= s.cfg.MaxRetries || ctx.Err() != nil {
+		if !kvpb.IsRetryable(err) || attempt >= s.cfg.MaxRetries || ctx.Err() != nil || req.CopyIn != nil {
 			return nil, mapError(err)
 		}
 		QueryFromContext(ctx).SetPhase(PhaseRetrying)

@@ -182,6 +182,8 @@ type Settings struct {
 	// since TakeReports.
 	reported map[string]bool
 	notices  []string
+	// prepared are the session's PREPAREd statements (prepare.go).
+	prepared map[string]*ast.Prepare
 }
 
 var _ builtins.Settings = (*Settings)(nil)
@@ -440,21 +442,8 @@ func execSetting(req Request, stmt ast.Statement) (*Result, error) {
 		if st.All {
 			res := &Result{Kind: ResultRows, Database: req.Database, Columns: []Column{
 				{Name: "name", Type: types.String}, {Name: "setting", Type: types.String}, {Name: "description", Type: types.String}}}
-			names := make([]string, 0, len(settingDefs))
-			descs := map[string]string{}
-			for _, d := range settingDefs {
-				names = append(names, d.name)
-				descs[d.name] = d.description
-			}
-			for key := range s.session {
-				if _, known := lookupSetting(key); !known {
-					names = append(names, key)
-				}
-			}
-			slices.SortFunc(names, func(a, b string) int { return strings.Compare(strings.ToLower(a), strings.ToLower(b)) })
-			for _, name := range names {
-				v, _ := s.Get(name)
-				res.Rows = append(res.Rows, stringRow(name, v, descs[name]))
+			for _, r := range s.All() {
+				res.Rows = append(res.Rows, stringRow(r[0], r[1], r[2]))
 			}
 			return res, nil
 		}
@@ -478,4 +467,28 @@ func stringRow(values ...string) []types.Value {
 		row[i] = types.NewString(v)
 	}
 	return row
+}
+
+// All lists every setting (known ones and custom ones set in the session)
+// as (name, current value, description), sorted by name: SHOW ALL and
+// pg_settings.
+func (s *Settings) All() [][3]string {
+	names := make([]string, 0, len(settingDefs))
+	descs := map[string]string{}
+	for _, d := range settingDefs {
+		names = append(names, d.name)
+		descs[d.name] = d.description
+	}
+	for key := range s.session {
+		if _, known := lookupSetting(key); !known {
+			names = append(names, key)
+		}
+	}
+	slices.SortFunc(names, func(a, b string) int { return strings.Compare(strings.ToLower(a), strings.ToLower(b)) })
+	out := make([][3]string, 0, len(names))
+	for _, name := range names {
+		v, _ := s.Get(name)
+		out = append(out, [3]string{name, v, descs[name]})
+	}
+	return out
 }

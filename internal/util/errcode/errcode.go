@@ -38,11 +38,14 @@ const (
 	UnknownColumn          Code = "CADB0404"
 	SyntaxError            Code = "CADB0406"
 	Unsupported            Code = "CADB0407"
-	TxnClosed              Code = "CADB0501"
-	TxnConflict            Code = "CADB0502"
-	SchemaCatchingUp       Code = "CADB0503"
-	MustRetry              Code = "CADB0504"
-	Ambiguous              Code = "CADB0505"
+	// BadCopyData: a line of COPY ... FROM STDIN cannot be read (the
+	// message names the line); nothing of the COPY is written.
+	BadCopyData      Code = "CADB0430"
+	TxnClosed        Code = "CADB0501"
+	TxnConflict      Code = "CADB0502"
+	SchemaCatchingUp Code = "CADB0503"
+	MustRetry        Code = "CADB0504"
+	Ambiguous        Code = "CADB0505"
 	// QueryCancelled: the statement was cancelled (pgwire CancelRequest,
 	// CANCEL QUERY, the client went away); nothing it wrote is kept.
 	QueryCancelled Code = "CADB0506"
@@ -182,6 +185,8 @@ func SQLState(c Code) string {
 		return "42601"
 	case Unsupported:
 		return "0A000"
+	case BadCopyData:
+		return "22P04" // bad_copy_file_format
 	case InvalidInput:
 		return "22023"
 	case TxnClosed:

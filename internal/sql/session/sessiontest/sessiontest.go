@@ -47,8 +47,13 @@ func TestdataDir() string {
 // NewMemServer returns a session server over a fresh in-memory kv, closed
 // when the test ends.
 func NewMemServer(t testing.TB) (*session.Server, *catalogtest.MemDB) {
+	return NewMemServerWith(t, session.Config{})
+}
+
+// NewMemServerWith is NewMemServer with a configuration.
+func NewMemServerWith(t testing.TB, cfg session.Config) (*session.Server, *catalogtest.MemDB) {
 	db := catalogtest.NewMemDB()
-	s := session.NewServer(db, session.Config{})
+	s := session.NewServer(db, cfg)
 	t.Cleanup(s.Close)
 	return s, db
 }

@@ -1,0 +1,206 @@
+package exec
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"github.com/camusdb/camusdb-go/internal/sql/ast"
+	"github.com/camusdb/camusdb-go/internal/sql/plan"
+	"github.com/camusdb/camusdb-go/internal/sql/types"
+	"github.com/camusdb/camusdb-go/internal/util/errcode"
+)
+
+// CopySource supplies the rows of COPY ... FROM STDIN. The front-end
+// decodes them (pgwire: text, CSV and binary formats) with the kinds of
+// the target columns, which it learns from Start.
+type CopySource interface {
+	// Start is called once, before any row is read, with the table and the
+	// names and kinds of the target columns in COPY's column order.
+	Start(table string, names []string, kinds []types.Kind) error
+	// Next returns the next batch of rows and the input line each starts
+	// on (for error messages); an empty batch ends the input. An error
+	// (a malformed line, CopyFail) aborts the COPY.
+	Next() (rows [][]types.Value, lines []int, err error)
+}
+
+// copyFrom runs COPY t FROM STDIN: every row is inserted in the
+// statement's transaction, so an error anywhere (a malformed line, a
+// duplicate key, NOT NULL) leaves nothing written. Rows are checked and
+// written a batch at a time: one scan over the batch's primary-key span
+// finds existing rows instead of one read per row.
+func copyFrom(ctx context.Context, p *plan.Planner, buf *WriteBuffer, s *ast.Copy, src CopySource, stats *Stats) (int64, error) {
+	if src == nil {
+		return 0, errcode.New(errcode.Unsupported, "COPY ... FROM STDIN needs the PostgreSQL wire protocol (the HTTP API takes INSERT)")
+	}
+	n, err := p.PlanInsert(&ast.Insert{At: s.At, Table: s.Table, Columns: s.Columns, Rows: [][]ast.Expr{}})
+	if err != nil {
+		return 0, err
+	}
+	kinds := make([]types.Kind, len(n.Targets))
+	names := make([]string, len(n.Targets))
+	for i, o := range n.Targets {
+		kinds[i], names[i] = n.Table.Columns[o].Kind, n.Table.Columns[o].Name
+	}
+	if err := src.Start(n.Table.Name, names, kinds); err != nil {
+		return 0, err
+	}
+	w := newTableWriter(n.Table, buf)
+	pos := make([]int, len(n.Table.Columns))
+	for o := range pos {
+		pos[o] = -1
+	}
+	for i, o := range n.Targets {
+		pos[o] = i
+	}
+	var count int64
+	for {
+		rows, lines, err := src.Next()
+		if err != nil {
+			return 0, err
+		}
+		if len(rows) == 0 {
+			if count > 0 {
+				stats.Changed(n.Table)
+			}
+			return count, nil
+		}
+		full := make([][]types.Value, len(rows))
+		for r, src := range rows {
+			if len(src) != len(n.Targets) {
+				return 0, copyLineError(n.Table.Name, lines[r], errcode.New(errcode.InvalidInput, "row has %d values for %d columns", len(src), len(n.Targets)))
+			}
+			row := make([]types.Value, len(n.Table.Columns))
+			for o := range row {
+				if i := pos[o]; i >= 0 {
+					row[o] = src[i]
+				} else if d := n.Defaults[o]; d != nil {
+					if row[o], err = d.Eval(nil); err != nil {
+						return 0, copyLineError(n.Table.Name, lines[r], err)
+					}
+				}
+			}
+			if err := w.prepare(row); err != nil {
+				return 0, copyLineError(n.Table.Name, lines[r], err)
+			}
+			full[r] = row
+		}
+		if err := w.insertBatch(ctx, full, lines); err != nil {
+			return 0, err
+		}
+		count += int64(len(rows))
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
+	}
+}
+
+// copyLineError names the input line of a COPY error, as PostgreSQL's
+// "COPY t, line n" context does, keeping the error's code.
+func copyLineError(table string, line int, err error) error {
+	code := errcode.Of(err)
+	if code == "" {
+		return err
+	}
+	msg := err.Error()
+	if e, ok := err.(*errcode.Error); ok {
+		msg = e.Message
+	}
+	return &errcode.Error{Code: code, Message: fmt.Sprintf("COPY %s, line %d: %s", table, line, msg), Cause: err}
+}
+
+// maxExistingScanFactor bounds the existing rows one batch's span scan
+// may return (as a multiple of the batch): past it the rows of the table
+// interleave with the batch's and point reads are cheaper.
+const maxExistingScanFactor = 4
+
+// insertBatch inserts full, prepared rows (lines gives each one's input
+// line for errors). Primary-key uniqueness is checked for the whole batch
+// at once: against the batch itself and the statement's earlier writes in
+// memory, and against the stored rows with one scan of the batch's key
+// span. Unique secondary indexes are probed row by row.
+func (w *tableWriter) insertBatch(ctx context.Context, rows [][]types.Value, lines []int) error {
+	type entry struct {
+		key string
+		pk  []byte
+		i   int
+	}
+	entries := make([]entry, len(rows))
+	for i, row := range rows {
+		pk := w.t.EncodePK(row)
+		entries[i] = entry{key: string(w.t.RowKey(pk)), pk: pk, i: i}
+	}
+	sort.Slice(entries, func(a, b int) bool { return entries[a].key < entries[b].key })
+	firstDup := -1
+	noteDup := func(i int) {
+		if firstDup < 0 || lines[i] < lines[firstDup] {
+			firstDup = i
+		}
+	}
+	for j := range entries {
+		if j > 0 && entries[j].key == entries[j-1].key {
+			noteDup(max(entries[j].i, entries[j-1].i))
+		}
+		if exists, known := w.buf.buffered(entries[j].key); known && exists {
+			noteDup(entries[j].i)
+		}
+	}
+	find := func(key []byte) int {
+		j := sort.Search(len(entries), func(j int) bool { return entries[j].key >= string(key) })
+		if j < len(entries) && entries[j].key == string(key) {
+			return j
+		}
+		return -1
+	}
+	start, end := []byte(entries[0].key), append([]byte(entries[len(entries)-1].key), 0)
+	it := w.buf.Scan(ctx, start, end, false)
+	seen, limit, tooMany := 0, maxExistingScanFactor*len(entries)+16, false
+	for it.Next(ctx) {
+		if seen++; seen > limit {
+			tooMany = true
+			break
+		}
+		if j := find(it.Key()); j >= 0 {
+			noteDup(entries[j].i)
+		}
+	}
+	err := it.Err()
+	it.Close()
+	if err != nil {
+		return err
+	}
+	if tooMany {
+		for _, e := range entries {
+			if _, found, err := w.buf.Get(ctx, []byte(e.key)); err != nil {
+				return err
+			} else if found {
+				noteDup(e.i)
+			}
+		}
+	}
+	if firstDup >= 0 {
+		return copyLineError(w.t.Name, lines[firstDup], errcode.New(errcode.UniqueViolation, "duplicate primary key in table %q", w.t.Name))
+	}
+	for i, row := range rows {
+		for x := range w.t.Indexes {
+			if err := w.checkUnique(ctx, &w.t.Indexes[x], row); err != nil {
+				return copyLineError(w.t.Name, lines[i], err)
+			}
+		}
+		pk := w.t.EncodePK(row)
+		if err := w.buf.Put(w.t.RowKey(pk), w.t.EncodeRowValue(row)); err != nil {
+			return err
+		}
+		for x := range w.t.Indexes {
+			idx := &w.t.Indexes[x]
+			if !writable(idx) {
+				continue
+			}
+			k, v := w.t.IndexEntry(idx, row, pk)
+			if err := w.buf.Put(k, v); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
