@@ -23,6 +23,11 @@ const (
 	KindString  Kind = 3
 	KindBool    Kind = 4
 	KindFloat64 Kind = 5
+	// KindBytes (BYTEA) and the kinds after it are decoded as their text
+	// form (a string): \x hex for BYTEA.
+	KindBytes Kind = 6
+
+	kindMax = KindBytes
 )
 
 // String returns the SQL type name (NULL, OID, INT64, STRING, BOOL, FLOAT64).
@@ -40,6 +45,8 @@ func (k Kind) String() string {
 		return "BOOL"
 	case KindFloat64:
 		return "FLOAT64"
+	case KindBytes:
+		return "BYTEA"
 	}
 	return "Kind(" + strconv.Itoa(int(k)) + ")"
 }
@@ -85,6 +92,8 @@ func kindFromName(name string) (Kind, bool) {
 		return KindBool, true
 	case "float64", "double", "float", "real":
 		return KindFloat64, true
+	case "bytea":
+		return KindBytes, true
 	}
 	return KindNull, false
 }
@@ -92,6 +101,17 @@ func kindFromName(name string) (Kind, bool) {
 // OID is an object id parameter: 24 lower-case hex characters. Plain Go
 // strings are sent as STRING values; wrap a string in OID to send an object id.
 type OID string
+
+// TypedValue is a parameter of a kind after FLOAT64 (BYTEA...) given in
+// that kind's text form, which is also how results carry such values.
+type TypedValue struct {
+	Kind Kind
+	Text string
+}
+
+// Typed returns a parameter of kind k written as text (Typed(KindBytes,
+// `\x00ff`)).
+func Typed(k Kind, text string) TypedValue { return TypedValue{Kind: k, Text: text} }
 
 // Column is one output column of a query.
 type Column struct {
@@ -259,6 +279,14 @@ func appendColumnValue(buf []byte, v any) ([]byte, error) {
 		buf = append(buf, `{"type":1,"strValue":"`...)
 		buf = hex.AppendEncode(buf, x)
 		return append(buf, `"}`...), nil
+	case TypedValue:
+		if x.Kind <= KindFloat64 || x.Kind > kindMax {
+			return nil, fmt.Errorf("a typed text value cannot be of kind %v", x.Kind)
+		}
+		buf = append(buf, `{"type":`...)
+		buf = strconv.AppendUint(buf, uint64(x.Kind), 10)
+		buf = append(buf, `,"strValue":`...)
+		return append(appendJSONString(buf, x.Text), '}'), nil
 	case time.Time:
 		buf = append(buf, `{"type":3,"strValue":"`...)
 		buf = x.UTC().AppendFormat(buf, time.RFC3339Nano)

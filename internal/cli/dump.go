@@ -453,13 +453,16 @@ func (d *dumper) pagingKey(query dumpQueryFunc, qt string) (*dumpPagingKey, erro
 			continue
 		}
 		typ, _ := row[typeCol].(string)
-		switch strings.ToUpper(typ) {
-		case "INT64":
+		typ, _, _ = strings.Cut(strings.ToUpper(typ), "(")
+		switch typ {
+		case "INT64", "INTEGER", "SMALLINT":
 			key.kind = client.KindInt64
-		case "STRING":
+		case "STRING", "VARCHAR", "CHAR":
 			key.kind = client.KindString
 		case "OID":
 			key.kind = client.KindOID
+		case "BYTEA": // the page bound goes as its \x text, read back as BYTEA
+			key.kind = client.KindBytes
 		default:
 			return nil, nil
 		}

@@ -15,6 +15,7 @@ import (
 const (
 	oidUnspecified uint32 = 0
 	oidBool        uint32 = 16
+	oidBytea       uint32 = 17
 	oidName        uint32 = 19
 	oidInt8        uint32 = 20
 	oidInt2        uint32 = 21
@@ -34,17 +35,11 @@ const (
 	formatBinary int16 = 1
 )
 
-// typeOID maps a column kind to its PostgreSQL type OID and size.
+// typeOID maps a column kind to its PostgreSQL type OID and size (the
+// shared mapping types.T.PG; STRING, OID (hex text) and unknown are text).
 func typeOID(k types.Kind) (oid uint32, size int16) {
-	switch k {
-	case types.Int64:
-		return oidInt8, 8
-	case types.Float64:
-		return oidFloat8, 8
-	case types.Bool:
-		return oidBool, 1
-	}
-	return oidText, -1 // STRING, OID (hex text) and unknown
+	pg := types.T{Kind: k}.PG()
+	return pg.OID, pg.Len
 }
 
 // formatOf returns the format of column i from a Bind's format list:
@@ -92,6 +87,10 @@ func appendValue(buf []byte, col types.Kind, format int16, v types.Value, floatD
 			}
 			return append(buf, 0), nil
 		}
+	case types.Bytes:
+		if v.Kind == types.Bytes {
+			return append(buf, v.Str...), nil
+		}
 	default: // text: the binary form of text is its bytes
 		return appendText(buf, v, floatDigits), nil
 	}
@@ -126,8 +125,10 @@ func appendText(buf []byte, v types.Value, floatDigits int) []byte {
 		return append(buf, 'f')
 	case types.OID:
 		return append(buf, v.OIDHex()...)
+	case types.String:
+		return append(buf, v.Str...)
 	}
-	return append(buf, v.Str...)
+	return append(buf, v.String()...)
 }
 
 // paramSet is the decoded parameters of one Bind, keyed "1", "2", ...
@@ -190,7 +191,12 @@ func decodeParams(oids []uint32, formats []int16, raw [][]byte) (*paramSet, erro
 			v, err = decodeText(oids[i], string(b))
 		}
 		if err != nil {
-			return nil, errcode.New(errcode.InvalidInput, "parameter $%d: %v", i+1, err)
+			// Keep the code of a value error (22P02 for bad bytea text...).
+			code := errcode.Of(err)
+			if code == errcode.Internal {
+				code = errcode.InvalidInput
+			}
+			return nil, errcode.New(code, "parameter $%d: %v", i+1, err)
 		}
 		if v.Kind == types.String && !utf8.ValidString(v.Str) {
 			return nil, errcode.New(errcode.InvalidInput, "parameter $%d: invalid UTF-8", i+1)
@@ -227,6 +233,8 @@ func decodeText(oid uint32, s string) (types.Value, error) {
 		return types.NewBool(b), nil
 	case oidText, oidVarchar, oidBPChar, oidName:
 		return types.NewString(s), nil
+	case oidBytea:
+		return types.ParseText(types.Bytes, s)
 	}
 	return types.Value{}, errcode.New(errcode.Unsupported, "parameter type OID %d is not supported", oid)
 }
@@ -298,6 +306,8 @@ func decodeBinary(oid uint32, b []byte) (types.Value, error) {
 		return types.NewBool(b[0] != 0), nil
 	case oidText, oidVarchar, oidBPChar, oidName:
 		return types.NewString(string(b)), nil
+	case oidBytea:
+		return types.NewBytes(string(b)), nil
 	case oidUnspecified, oidUnknown:
 		return types.Value{}, errcode.New(errcode.InvalidInput, "a binary parameter needs a type OID in Parse")
 	}

@@ -24,6 +24,8 @@ import (
 //   - to BOOL: from INT64 (non-zero is true); from STRING
 //     true/false/t/f/yes/no/y/n/on/off/1/0, case-insensitive.
 //   - to OID: from STRING holding exactly 24 lower-case hex characters.
+//   - to BYTEA: from STRING in PostgreSQL's bytea input forms (\x hex or
+//     escape); BYTEA to STRING is the \x hex form.
 func Cast(v types.Value, to types.Kind) (types.Value, error) {
 	if v.Kind == types.Null {
 		if !validTarget(to) {
@@ -90,6 +92,10 @@ func Cast(v types.Value, to types.Kind) (types.Value, error) {
 			}
 			return id, nil
 		}
+	case types.Bytes:
+		if v.Kind == types.String {
+			return types.ParseText(to, v.Str)
+		}
 	default:
 		return types.Value{}, errcode.New(errcode.InvalidInput, "cannot cast to %s", to)
 	}
@@ -111,15 +117,27 @@ func CastKind(from, to types.Kind) bool {
 		return from == types.Int64 || from == types.Float64 || from == types.String || from == types.Bool
 	case types.Bool:
 		return from == types.Int64 || from == types.String
-	case types.OID:
+	case types.OID, types.Bytes:
 		return from == types.String
 	}
 	return false
 }
 
+// CastTo is Cast to a column type: the value is converted to t.Kind, then
+// made to fit t's modifiers as an explicit cast does (a SMALLINT out of
+// range is CADB0410; a string longer than VARCHAR(n) is cut; CHAR(n) is
+// blank-padded).
+func CastTo(v types.Value, t types.T) (types.Value, error) {
+	v, err := Cast(v, t.Kind)
+	if err != nil {
+		return v, err
+	}
+	return t.Conform(v, true)
+}
+
 func validTarget(k types.Kind) bool {
 	switch k {
-	case types.String, types.Int64, types.Float64, types.Bool, types.OID:
+	case types.String, types.Int64, types.Float64, types.Bool, types.OID, types.Bytes:
 		return true
 	}
 	return false

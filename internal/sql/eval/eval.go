@@ -670,7 +670,7 @@ func (c *compiler) compileCast(e *ast.CastExpr) (node, error) {
 		return node{}, err
 	}
 	to := e.Type
-	if !builtins.CastKind(x.kind, to) {
+	if !builtins.CastKind(x.kind, to.Kind) {
 		return node{}, invalid("cannot cast %s to %s", x.kind, to)
 	}
 	xf := x.fn
@@ -679,9 +679,9 @@ func (c *compiler) compileCast(e *ast.CastExpr) (node, error) {
 		if err != nil {
 			return v, err
 		}
-		return builtins.Cast(v, to)
+		return builtins.CastTo(v, to)
 	}
-	return node{fn: fn, kind: to, konst: x.konst, foldable: x.foldable}, nil
+	return node{fn: fn, kind: to.Kind, konst: x.konst, foldable: x.foldable}, nil
 }
 
 // argBuffer hands out a reusable argument slice to one caller at a time;

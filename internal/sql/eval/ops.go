@@ -219,7 +219,8 @@ func comparableKinds(a, b types.Kind) bool {
 	if isNumeric(a) && isNumeric(b) {
 		return true
 	}
-	return (a == types.OID && b == types.String) || (a == types.String && b == types.OID)
+	return (a == types.String && (b == types.OID || types.TextInput(b))) ||
+		(b == types.String && (a == types.OID || types.TextInput(a)))
 }
 
 // compareValues orders two non-NULL values, or fails with CADB0400 when
@@ -242,6 +243,24 @@ func compareValues(a, b types.Value) (int, error) {
 			return 0, err
 		}
 		cmp, _ := types.Compare(id, b)
+		return cmp, nil
+	}
+	// A STRING compared with a kind that has text input (BYTEA...) is read
+	// as that kind, as PostgreSQL types an untyped literal by context.
+	if a.Kind == types.String && types.TextInput(b.Kind) {
+		x, err := types.ParseText(b.Kind, a.Str)
+		if err != nil {
+			return 0, err
+		}
+		cmp, _ := types.Compare(x, b)
+		return cmp, nil
+	}
+	if b.Kind == types.String && types.TextInput(a.Kind) {
+		y, err := types.ParseText(a.Kind, b.Str)
+		if err != nil {
+			return 0, err
+		}
+		cmp, _ := types.Compare(a, y)
 		return cmp, nil
 	}
 	return 0, invalid("cannot compare %s with %s", a.Kind, b.Kind)

@@ -459,12 +459,12 @@ func (p *parser) parseCast() (ast.Expr, error) {
 	if _, err := p.expectKw(kwAs); err != nil {
 		return nil, err
 	}
-	kind, _, err := p.parseType()
+	typ, _, err := p.parseType()
 	if err != nil {
 		return nil, err
 	}
 	if _, err := p.expect(tkRParen, "')'"); err != nil {
 		return nil, err
 	}
-	return &ast.CastExpr{At: t.at(), X: x, Type: kind}, nil
+	return &ast.CastExpr{At: t.at(), X: x, Type: typ}, nil
 }

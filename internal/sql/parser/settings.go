@@ -270,11 +270,11 @@ func (p *parser) parsePostgresStatement(t *token) (ast.Statement, bool, error) {
 func (p *parser) parseCasts(x ast.Expr) (ast.Expr, error) {
 	for p.peek().kind == tkDoubleColon {
 		t := p.next()
-		kind, _, err := p.parseType()
+		typ, _, err := p.parseType()
 		if err != nil {
 			return nil, err
 		}
-		x = &ast.CastExpr{At: t.at(), X: x, Type: kind}
+		x = &ast.CastExpr{At: t.at(), X: x, Type: typ}
 	}
 	return x, nil
 }
@@ -284,10 +284,6 @@ func (p *parser) parseCasts(x ast.Expr) (ast.Expr, error) {
 // precision", "character varying"). ok is false for other names.
 func (p *parser) postgresTypeName(t *token) (name, text string, ok bool) {
 	switch t.str {
-	case "int2", "int4", "int8":
-		return "int64", upper(t.str), true
-	case "float4", "float8":
-		return "float64", upper(t.str), true
 	case "double":
 		if p.acceptWord("precision") {
 			return "float64", "DOUBLE PRECISION", true
@@ -297,6 +293,8 @@ func (p *parser) postgresTypeName(t *token) (name, text string, ok bool) {
 			return "varchar", "VARCHAR", true
 		}
 		return "char", "CHAR", true
+	case "bpchar":
+		return "char", "BPCHAR", true
 	}
 	return "", "", false
 }

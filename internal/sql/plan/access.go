@@ -519,6 +519,10 @@ func (p *Planner) constFor(sc *scope, e ast.Expr, kind types.Kind) (types.Value,
 			return types.Value{}, false
 		}
 		return types.NewFloat(f), true
+	case v.Kind == types.String && types.TextInput(kind):
+		if c, err := types.ParseText(kind, v.Str); err == nil {
+			return c, true
+		}
 	}
 	return types.Value{}, false
 }

@@ -219,7 +219,8 @@ func comparableKinds(a, b types.Kind) bool {
 	if a == types.Null || b == types.Null || keyKindsMatch(a, b) {
 		return true
 	}
-	return (a == types.String && b == types.OID) || (a == types.OID && b == types.String)
+	return (a == types.String && (b == types.OID || types.TextInput(b))) ||
+		(b == types.String && (a == types.OID || types.TextInput(a)))
 }
 
 func (c *compiler) inSubquery(n *ast.InExpr) (eval.Compiled, bool, error) {

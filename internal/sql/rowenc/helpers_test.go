@@ -9,7 +9,7 @@ import (
 	"github.com/camusdb/camusdb-go/internal/sql/types"
 )
 
-var allKinds = []types.Kind{types.OID, types.Int64, types.String, types.Bool, types.Float64}
+var allKinds = []types.Kind{types.OID, types.Int64, types.String, types.Bool, types.Float64, types.Bytes}
 
 // interestingInts, interestingFloats and interestingStrings are the edge
 // cases random generation mixes in, because uniform random values almost
@@ -87,6 +87,8 @@ func randValue(r *rand.Rand, k types.Kind) types.Value {
 		return types.NewString(randString(r))
 	case types.OID:
 		return randOID(r)
+	case types.Bytes:
+		return types.NewBytes(randString(r))
 	}
 	panic(fmt.Sprintf("randValue: kind %v", k))
 }

@@ -21,6 +21,7 @@ const (
 	keyTagString byte = 0x13
 	keyTagBool   byte = 0x14
 	keyTagFloat  byte = 0x15
+	keyTagBytes  byte = 0x16
 )
 
 // String escaping (ascending form): a 0x00 byte in the value is written as
@@ -70,6 +71,8 @@ func appendKey(b []byte, v types.Value, desc bool) []byte {
 		return AppendKeyBool(b, v.Bool, desc)
 	case types.String:
 		return AppendKeyString(b, v.Str, desc)
+	case types.Bytes:
+		return appendKeyEscaped(b, keyTagBytes, v.Str, desc)
 	}
 	mustBeValid("AppendKey", v)
 	// v is a well-formed OID.
@@ -157,9 +160,15 @@ func AppendKeyBool(b []byte, v bool, desc bool) []byte {
 // AppendKeyString appends the key encoding of a STRING: the tag, the bytes
 // with 0x00 escaped as 0x00 0xFF, and the terminator 0x00 0x01.
 func AppendKeyString(b []byte, s string, desc bool) []byte {
+	return appendKeyEscaped(b, keyTagString, s, desc)
+}
+
+// appendKeyEscaped appends tag and the escaped, terminated bytes of s (the
+// STRING and BYTEA encodings).
+func appendKeyEscaped(b []byte, tag byte, s string, desc bool) []byte {
 	b = slices.Grow(b, len(s)+3)
 	if !desc {
-		b = append(b, keyTagString)
+		b = append(b, tag)
 		for {
 			i := strings.IndexByte(s, strEscape)
 			if i < 0 {
@@ -172,7 +181,7 @@ func AppendKeyString(b []byte, s string, desc bool) []byte {
 		}
 		return append(b, strEscape, strTerminator)
 	}
-	b = append(b, ^keyTagString)
+	b = append(b, ^tag)
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c == strEscape {
 			b = append(b, ^strEscape, ^strEscapedNul)
@@ -217,12 +226,12 @@ func decodeKey(b []byte, desc bool) (types.Value, []byte, error) {
 			return types.NewBool(true), b[2:], nil
 		}
 		return types.Value{}, nil, corruptf("BOOL key byte %#02x", b[1]^m)
-	case keyTagString:
+	case keyTagString, keyTagBytes:
 		s, rest, err := decodeKeyString(b[1:], m)
 		if err != nil {
 			return types.Value{}, nil, err
 		}
-		return types.NewString(s), rest, nil
+		return types.Value{Kind: types.Kind(tag - 0x10), Str: s}, rest, nil
 	case keyTagOID:
 		const n = 1 + types.OIDLen
 		if len(b) < n {
@@ -310,7 +319,7 @@ func SkipKey(b []byte, desc bool) ([]byte, error) {
 		n = 2
 	case keyTagOID:
 		n = 1 + types.OIDLen
-	case keyTagString:
+	case keyTagString, keyTagBytes:
 		esc := strEscape ^ m
 		for i := 1; ; {
 			j := bytes.IndexByte(b[i:], esc)

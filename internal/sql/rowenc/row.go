@@ -18,6 +18,7 @@ const (
 	rowTagString = byte(types.String)
 	rowTagBool   = byte(types.Bool)
 	rowTagFloat  = byte(types.Float64)
+	rowTagBytes  = byte(types.Bytes)
 )
 
 func encodeRow(b []byte, schemaVersion uint32, values []types.Value) []byte {
@@ -39,8 +40,8 @@ func encodeRow(b []byte, schemaVersion uint32, values []types.Value) []byte {
 				c = 1
 			}
 			b = append(b, rowTagBool, c)
-		case types.String:
-			b = append(b, rowTagString)
+		case types.String, types.Bytes:
+			b = append(b, byte(v.Kind))
 			b = binary.AppendUvarint(b, uint64(len(v.Str)))
 			b = append(b, v.Str...)
 		default:
@@ -166,11 +167,15 @@ func DecodeRowAppend(dst []types.Value, b []byte) (schemaVersion uint32, values 
 			}
 			dst = append(dst, types.NewBool(rest[0] == 1))
 			rest = rest[1:]
-		case rowTagString, rowTagOID:
+		case rowTagString, rowTagOID, rowTagBytes:
 			l := uint64(types.OIDLen)
-			if tag == rowTagString {
+			if tag != rowTagOID {
+				what := "STRING length"
+				if tag == rowTagBytes {
+					what = "BYTEA length"
+				}
 				var n int
-				l, n, err = readUvarint(rest, "STRING length")
+				l, n, err = readUvarint(rest, what)
 				if err != nil {
 					return fail(col, err)
 				}

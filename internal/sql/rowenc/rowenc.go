@@ -27,7 +27,7 @@ func corruptf(format string, args ...any) error {
 // fail this check.
 func CheckValue(v types.Value) error {
 	switch v.Kind {
-	case types.Null, types.Int64, types.Float64, types.Bool, types.String:
+	case types.Null, types.Int64, types.Float64, types.Bool, types.String, types.Bytes:
 		return nil
 	case types.OID:
 		if len(v.Str) != types.OIDLen {

@@ -22,7 +22,13 @@ const (
 	String  Kind = 3
 	Bool    Kind = 4
 	Float64 Kind = 5
+	// Kinds after the original five (coltype.go maps each to its
+	// PostgreSQL type). Their HTTP type codes are these numbers too.
+	Bytes Kind = 6 // BYTEA: Str holds the raw bytes
 )
+
+// MaxKind is the largest Kind this build knows.
+const MaxKind = Bytes
 
 // String returns the canonical SQL name (STRING, INT64, FLOAT64, BOOL, OID).
 func (k Kind) String() string {
@@ -39,26 +45,18 @@ func (k Kind) String() string {
 		return "BOOL"
 	case Float64:
 		return "FLOAT64"
+	case Bytes:
+		return "BYTEA"
 	}
 	return fmt.Sprintf("Kind(%d)", uint8(k))
 }
 
 // ParseKind maps a SQL type name or alias (case-insensitive, without length
-// suffix) to a Kind. ok=false for unknown names.
+// suffix) to a Kind. ok=false for unknown names. ParseType also gives the
+// modifiers a name implies (INTEGER is a 32-bit INT64).
 func ParseKind(name string) (Kind, bool) {
-	switch strings.ToLower(name) {
-	case "string", "text", "varchar", "char":
-		return String, true
-	case "int64", "int", "integer", "bigint", "smallint":
-		return Int64, true
-	case "float64", "double", "float", "real":
-		return Float64, true
-	case "bool", "boolean":
-		return Bool, true
-	case "oid", "id", "object_id":
-		return OID, true
-	}
-	return Null, false
+	t, ok := ParseType(name)
+	return t.Kind, ok
 }
 
 // OIDLen is the size of an object id in bytes.
@@ -82,6 +80,7 @@ func NewInt(i int64) Value     { return Value{Kind: Int64, Int: i} }
 func NewFloat(f float64) Value { return Value{Kind: Float64, Float: f} }
 func NewString(s string) Value { return Value{Kind: String, Str: s} }
 func NewBool(b bool) Value     { return Value{Kind: Bool, Bool: b} }
+func NewBytes(b string) Value  { return Value{Kind: Bytes, Str: b} }
 
 // NewOID builds an OID value from its 12 raw bytes.
 func NewOID(raw [OIDLen]byte) Value { return Value{Kind: OID, Str: string(raw[:])} }
@@ -121,6 +120,8 @@ func (v Value) String() string {
 		return "false"
 	case OID:
 		return v.OIDHex()
+	case Bytes:
+		return FormatBytea(v.Str)
 	}
 	return v.Str
 }
@@ -180,7 +181,7 @@ func Compare(a, b Value) (cmp int, ok bool) {
 			return -1, true
 		}
 		return 1, true
-	default: // String, OID
+	default: // String, OID, Bytes
 		return strings.Compare(a.Str, b.Str), true
 	}
 }

@@ -34,11 +34,18 @@ const (
 	UnknownColumn    Code = "CADB0404"
 	SyntaxError      Code = "CADB0406"
 	Unsupported      Code = "CADB0407"
-	TxnClosed        Code = "CADB0501"
-	TxnConflict      Code = "CADB0502"
-	SchemaCatchingUp Code = "CADB0503"
-	MustRetry        Code = "CADB0504"
-	Ambiguous        Code = "CADB0505"
+	// CADB0410-0429: values that do not fit a column type.
+	NumericOutOfRange         Code = "CADB0410" // a number outside its type's range (22003)
+	StringTooLong             Code = "CADB0411" // a string longer than VARCHAR(n)/CHAR(n) (22001)
+	InvalidDatetimeFormat     Code = "CADB0412" // date/time text that does not parse (22007)
+	DatetimeOverflow          Code = "CADB0413" // a date/time field out of range, e.g. Feb 30 (22008)
+	InvalidTextRepresentation Code = "CADB0414" // malformed text for a type: bytea, uuid, json (22P02)
+	InvalidBinaryValue        Code = "CADB0415" // malformed binary parameter value (22P03)
+	TxnClosed                 Code = "CADB0501"
+	TxnConflict               Code = "CADB0502"
+	SchemaCatchingUp          Code = "CADB0503"
+	MustRetry                 Code = "CADB0504"
+	Ambiguous                 Code = "CADB0505"
 	// QueryCancelled: the statement was cancelled (pgwire CancelRequest,
 	// CANCEL QUERY, the client went away); nothing it wrote is kept.
 	QueryCancelled Code = "CADB0506"
@@ -168,6 +175,18 @@ func SQLState(c Code) string {
 		return "0A000"
 	case InvalidInput:
 		return "22023"
+	case NumericOutOfRange:
+		return "22003" // numeric_value_out_of_range
+	case StringTooLong:
+		return "22001" // string_data_right_truncation
+	case InvalidDatetimeFormat:
+		return "22007" // invalid_datetime_format
+	case DatetimeOverflow:
+		return "22008" // datetime_field_overflow
+	case InvalidTextRepresentation:
+		return "22P02" // invalid_text_representation
+	case InvalidBinaryValue:
+		return "22P03" // invalid_binary_representation
 	case TxnClosed:
 		return "25P01"
 	case TxnConflict, MustRetry:

@@ -1,0 +1,91 @@
+package types
+
+import "strconv"
+
+// PGType is how a column type appears to PostgreSQL clients and catalogs:
+// the pg_type name and OID, typlen (-1 for variable length) and the name
+// format_type prints. It is the one mapping the wire protocol
+// (RowDescription, parameter OIDs) and the pg_catalog tables share.
+type PGType struct {
+	Name   string // pg_type.typname: int8, text, bytea...
+	OID    uint32 // pg_type.oid
+	Len    int16  // pg_type.typlen
+	Format string // format_type(oid, -1): bigint, text, bytea...
+}
+
+// PostgreSQL type OIDs of the types CamusDB columns map to.
+const (
+	PGOIDBool    uint32 = 16
+	PGOIDBytea   uint32 = 17
+	PGOIDInt8    uint32 = 20
+	PGOIDInt2    uint32 = 21
+	PGOIDInt4    uint32 = 23
+	PGOIDText    uint32 = 25
+	PGOIDFloat8  uint32 = 701
+	PGOIDBPChar  uint32 = 1042
+	PGOIDVarchar uint32 = 1043
+)
+
+var (
+	pgBool    = PGType{"bool", PGOIDBool, 1, "boolean"}
+	pgBytea   = PGType{"bytea", PGOIDBytea, -1, "bytea"}
+	pgInt8    = PGType{"int8", PGOIDInt8, 8, "bigint"}
+	pgInt2    = PGType{"int2", PGOIDInt2, 2, "smallint"}
+	pgInt4    = PGType{"int4", PGOIDInt4, 4, "integer"}
+	pgText    = PGType{"text", PGOIDText, -1, "text"}
+	pgFloat8  = PGType{"float8", PGOIDFloat8, 8, "double precision"}
+	pgBPChar  = PGType{"bpchar", PGOIDBPChar, -1, "character"}
+	pgVarchar = PGType{"varchar", PGOIDVarchar, -1, "character varying"}
+)
+
+// PGTypes lists every PostgreSQL type some column type maps to, for
+// pg_type.
+var PGTypes = []PGType{pgBool, pgBytea, pgInt8, pgInt2, pgInt4, pgText, pgFloat8, pgBPChar, pgVarchar}
+
+// PG returns the PostgreSQL type of t. OID columns are text (24 hex
+// characters); NULL (unknown) is text.
+func (t T) PG() PGType {
+	switch t.Kind {
+	case Int64:
+		switch t.Width {
+		case 16:
+			return pgInt2
+		case 32:
+			return pgInt4
+		}
+		return pgInt8
+	case Float64:
+		return pgFloat8
+	case Bool:
+		return pgBool
+	case Bytes:
+		return pgBytea
+	case String:
+		if t.Length > 0 {
+			if t.Fixed {
+				return pgBPChar
+			}
+			return pgVarchar
+		}
+	}
+	return pgText
+}
+
+// PGTypmod returns pg_attribute.atttypmod for t: n+4 for VARCHAR(n) and
+// CHAR(n), -1 otherwise.
+func (t T) PGTypmod() int32 {
+	if t.Kind == String && t.Length > 0 {
+		return int32(t.Length) + 4
+	}
+	return -1
+}
+
+// PGFormat returns what PostgreSQL's format_type(atttypid, atttypmod)
+// prints for t: "character varying(20)", "integer", "text"...
+func (t T) PGFormat() string {
+	pg := t.PG()
+	if t.Kind == String && t.Length > 0 {
+		return pg.Format + "(" + strconv.FormatUint(uint64(t.Length), 10) + ")"
+	}
+	return pg.Format
+}
