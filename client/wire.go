@@ -25,9 +25,13 @@ const (
 	KindFloat64 Kind = 5
 	// KindBytes (BYTEA) and the kinds after it are decoded as their text
 	// form (a string): \x hex for BYTEA.
-	KindBytes Kind = 6
+	KindBytes       Kind = 6
+	KindDate        Kind = 7  // YYYY-MM-DD
+	KindTimestamp   Kind = 8  // YYYY-MM-DD HH:MM:SS[.ffffff]
+	KindTimestampTZ Kind = 9  // YYYY-MM-DD HH:MM:SS[.ffffff]+00
+	KindInterval    Kind = 10 // 1 year 2 mons 3 days 04:05:06
 
-	kindMax = KindBytes
+	kindMax = KindInterval
 )
 
 // String returns the SQL type name (NULL, OID, INT64, STRING, BOOL, FLOAT64).
@@ -47,6 +51,14 @@ func (k Kind) String() string {
 		return "FLOAT64"
 	case KindBytes:
 		return "BYTEA"
+	case KindDate:
+		return "DATE"
+	case KindTimestamp:
+		return "TIMESTAMP"
+	case KindTimestampTZ:
+		return "TIMESTAMPTZ"
+	case KindInterval:
+		return "INTERVAL"
 	}
 	return "Kind(" + strconv.Itoa(int(k)) + ")"
 }
@@ -94,6 +106,14 @@ func kindFromName(name string) (Kind, bool) {
 		return KindFloat64, true
 	case "bytea":
 		return KindBytes, true
+	case "date":
+		return KindDate, true
+	case "timestamp":
+		return KindTimestamp, true
+	case "timestamptz":
+		return KindTimestampTZ, true
+	case "interval":
+		return KindInterval, true
 	}
 	return KindNull, false
 }

@@ -461,8 +461,10 @@ func (d *dumper) pagingKey(query dumpQueryFunc, qt string) (*dumpPagingKey, erro
 			key.kind = client.KindString
 		case "OID":
 			key.kind = client.KindOID
-		case "BYTEA": // the page bound goes as its \x text, read back as BYTEA
-			key.kind = client.KindBytes
+		case "BYTEA", "DATE", "TIMESTAMP", "TIMESTAMPTZ", "INTERVAL":
+			// The page bound goes as its text, which the comparison
+			// with the key column reads back as the column's type.
+			key.kind = client.KindString
 		default:
 			return nil, nil
 		}

@@ -58,8 +58,11 @@
 // Result columns take the OID of their value kind (types.T.PG, the
 // mapping pg_catalog shares): INT64 → int8 (20), FLOAT64 → float8 (701),
 // BOOL → bool (16, text 't'/'f'), BYTEA → bytea (17; binary is the raw
-// bytes, text the \x hex form), STRING and OID → text (25; an OID is its
-// 24 hex characters), a column of unknown type (all NULL) → text.
+// bytes, text the \x hex form), DATE → date (1082), TIMESTAMP →
+// timestamp (1114), TIMESTAMPTZ → timestamptz (1184), INTERVAL → interval
+// (1186; binary forms count from 2000-01-01 as PostgreSQL's), STRING and
+// OID → text (25; an OID is its 24 hex characters), a column of unknown
+// type (all NULL) → text.
 //
 // Parameters take their type from the OIDs in Parse when given. A
 // parameter without one (OID 0, what pgx and database/sql send) is typed

@@ -27,6 +27,16 @@ const (
 	oidBPChar      uint32 = 1042
 	oidVarchar     uint32 = 1043
 	oidNumeric     uint32 = 1700
+	oidDate        uint32 = 1082
+	oidTimestamp   uint32 = 1114
+	oidTimestampTZ uint32 = 1184
+	oidInterval    uint32 = 1186
+)
+
+// PostgreSQL's binary date/time formats count from 2000-01-01.
+const (
+	pgEpochDays   = 10957
+	pgEpochMicros = pgEpochDays * 86400 * 1000000
 )
 
 // Format codes.
@@ -90,6 +100,21 @@ func appendValue(buf []byte, col types.Kind, format int16, v types.Value, floatD
 	case types.Bytes:
 		if v.Kind == types.Bytes {
 			return append(buf, v.Str...), nil
+		}
+	case types.Date:
+		if v.Kind == types.Date {
+			return binary.BigEndian.AppendUint32(buf, uint32(int32(v.Int-pgEpochDays))), nil
+		}
+	case types.Timestamp, types.TimestampTZ:
+		if v.Kind == col {
+			return binary.BigEndian.AppendUint64(buf, uint64(v.Int-pgEpochMicros)), nil
+		}
+	case types.Interval:
+		if v.Kind == types.Interval {
+			iv := v.Interval()
+			buf = binary.BigEndian.AppendUint64(buf, uint64(iv.Micros))
+			buf = binary.BigEndian.AppendUint32(buf, uint32(iv.Days))
+			return binary.BigEndian.AppendUint32(buf, uint32(iv.Months)), nil
 		}
 	default: // text: the binary form of text is its bytes
 		return appendText(buf, v, floatDigits), nil
@@ -235,6 +260,14 @@ func decodeText(oid uint32, s string) (types.Value, error) {
 		return types.NewString(s), nil
 	case oidBytea:
 		return types.ParseText(types.Bytes, s)
+	case oidDate:
+		return types.ParseText(types.Date, s)
+	case oidTimestamp:
+		return types.ParseText(types.Timestamp, s)
+	case oidTimestampTZ:
+		return types.ParseText(types.TimestampTZ, s)
+	case oidInterval:
+		return types.ParseText(types.Interval, s)
 	}
 	return types.Value{}, errcode.New(errcode.Unsupported, "parameter type OID %d is not supported", oid)
 }
@@ -308,10 +341,46 @@ func decodeBinary(oid uint32, b []byte) (types.Value, error) {
 		return types.NewString(string(b)), nil
 	case oidBytea:
 		return types.NewBytes(string(b)), nil
+	case oidDate:
+		if len(b) != 4 {
+			return bad()
+		}
+		return checkDatetime(types.NewDate(int64(int32(binary.BigEndian.Uint32(b))) + pgEpochDays))
+	case oidTimestamp, oidTimestampTZ:
+		if len(b) != 8 {
+			return bad()
+		}
+		us := int64(binary.BigEndian.Uint64(b))
+		if us > math.MaxInt64-pgEpochMicros {
+			return types.Value{}, errcode.New(errcode.DatetimeOverflow, "timestamp out of range")
+		}
+		kind := types.Timestamp
+		if oid == oidTimestampTZ {
+			kind = types.TimestampTZ
+		}
+		return checkDatetime(types.Value{Kind: kind, Int: us + pgEpochMicros})
+	case oidInterval:
+		if len(b) != 16 {
+			return bad()
+		}
+		return types.NewInterval(types.IntervalParts{
+			Micros: int64(binary.BigEndian.Uint64(b[:8])),
+			Days:   int32(binary.BigEndian.Uint32(b[8:12])),
+			Months: int32(binary.BigEndian.Uint32(b[12:])),
+		}), nil
 	case oidUnspecified, oidUnknown:
 		return types.Value{}, errcode.New(errcode.InvalidInput, "a binary parameter needs a type OID in Parse")
 	}
 	return types.Value{}, errcode.New(errcode.Unsupported, "parameter type OID %d is not supported", oid)
+}
+
+// checkDatetime refuses a date/time outside the supported years
+// (infinity included) with CADB0413.
+func checkDatetime(v types.Value) (types.Value, error) {
+	if !types.InRange(v) {
+		return types.Value{}, errcode.New(errcode.DatetimeOverflow, "%s out of range (years 1..9999)", strings.ToLower(v.Kind.String()))
+	}
+	return v, nil
 }
 
 // inferText types a parameter that came without a type from its text.

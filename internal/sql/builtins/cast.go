@@ -26,6 +26,9 @@ import (
 //   - to OID: from STRING holding exactly 24 lower-case hex characters.
 //   - to BYTEA: from STRING in PostgreSQL's bytea input forms (\x hex or
 //     escape); BYTEA to STRING is the \x hex form.
+//   - to DATE, TIMESTAMP, TIMESTAMPTZ: from STRING (their text input) and
+//     from each other (a DATE is midnight; to DATE drops the time; the
+//     zone is always UTC). To INTERVAL: from STRING.
 func Cast(v types.Value, to types.Kind) (types.Value, error) {
 	if v.Kind == types.Null {
 		if !validTarget(to) {
@@ -92,9 +95,20 @@ func Cast(v types.Value, to types.Kind) (types.Value, error) {
 			}
 			return id, nil
 		}
-	case types.Bytes:
+	case types.Bytes, types.Interval:
 		if v.Kind == types.String {
 			return types.ParseText(to, v.Str)
+		}
+	case types.Date, types.Timestamp, types.TimestampTZ:
+		switch {
+		case v.Kind == types.String:
+			return types.ParseText(to, v.Str)
+		case types.IsDatetime(v.Kind):
+			us := v.Micros()
+			if to == types.Date {
+				return types.NewDate(types.FloorDiv(us, types.MicrosPerDay)), nil
+			}
+			return types.Value{Kind: to, Int: us}, nil
 		}
 	default:
 		return types.Value{}, errcode.New(errcode.InvalidInput, "cannot cast to %s", to)
@@ -117,8 +131,10 @@ func CastKind(from, to types.Kind) bool {
 		return from == types.Int64 || from == types.Float64 || from == types.String || from == types.Bool
 	case types.Bool:
 		return from == types.Int64 || from == types.String
-	case types.OID, types.Bytes:
+	case types.OID, types.Bytes, types.Interval:
 		return from == types.String
+	case types.Date, types.Timestamp, types.TimestampTZ:
+		return from == types.String || types.IsDatetime(from)
 	}
 	return false
 }
@@ -137,10 +153,10 @@ func CastTo(v types.Value, t types.T) (types.Value, error) {
 
 func validTarget(k types.Kind) bool {
 	switch k {
-	case types.String, types.Int64, types.Float64, types.Bool, types.OID, types.Bytes:
+	case types.String, types.Int64, types.Float64, types.Bool, types.OID:
 		return true
 	}
-	return false
+	return types.TextInput(k)
 }
 
 // floatToInt rounds half away from zero and checks the INT64 range.

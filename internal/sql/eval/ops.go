@@ -108,6 +108,9 @@ func arith(op arithOp, a, b types.Value) (types.Value, error) {
 	if a.Kind == types.Int64 && b.Kind == types.Int64 {
 		return arithInt(op, a.Int, b.Int)
 	}
+	if temporalOperands(a.Kind, b.Kind) {
+		return arithTemporal(op, a, b)
+	}
 	if !isNumeric(a.Kind) || !isNumeric(b.Kind) {
 		return types.Value{}, invalid("operator %s cannot be applied to %s and %s", arithSymbols[op], a.Kind, b.Kind)
 	}
@@ -205,6 +208,8 @@ func negate(v types.Value) (types.Value, error) {
 		return types.NewInt(-v.Int), nil
 	case types.Float64:
 		return types.NewFloat(-v.Float), nil
+	case types.Interval:
+		return negateInterval(v)
 	}
 	return types.Value{}, invalid("unary - cannot be applied to %s", v.Kind)
 }
@@ -216,7 +221,7 @@ func comparableKinds(a, b types.Kind) bool {
 	if a == types.Null || b == types.Null || a == b {
 		return true
 	}
-	if isNumeric(a) && isNumeric(b) {
+	if isNumeric(a) && isNumeric(b) || types.IsDatetime(a) && types.IsDatetime(b) {
 		return true
 	}
 	return (a == types.String && (b == types.OID || types.TextInput(b))) ||

@@ -295,6 +295,25 @@ func (p *parser) postgresTypeName(t *token) (name, text string, ok bool) {
 		return "char", "CHAR", true
 	case "bpchar":
 		return "char", "BPCHAR", true
+	case "timestamp", "timestamptz":
+		// [(p)] [WITH | WITHOUT TIME ZONE]; the precision is accepted and
+		// ignored (values keep microseconds).
+		if p.peek().kind == tkLParen && p.peekN(1).kind == tkInt && p.peekN(2).kind == tkRParen {
+			p.pos += 3
+		}
+		name := t.str
+		if t.str == "timestamp" && p.peek().isWord("with") && p.peekN(1).isWord("time") && p.peekN(2).isWord("zone") {
+			p.pos += 3
+			name = "timestamptz"
+		} else if t.str == "timestamp" && p.peek().isWord("without") && p.peekN(1).isWord("time") && p.peekN(2).isWord("zone") {
+			p.pos += 3
+		}
+		return name, upper(name), true
+	case "interval":
+		if p.peek().kind == tkLParen && p.peekN(1).kind == tkInt && p.peekN(2).kind == tkRParen {
+			p.pos += 3
+		}
+		return "interval", "INTERVAL", true
 	}
 	return "", "", false
 }

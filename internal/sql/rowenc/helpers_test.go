@@ -9,7 +9,8 @@ import (
 	"github.com/camusdb/camusdb-go/internal/sql/types"
 )
 
-var allKinds = []types.Kind{types.OID, types.Int64, types.String, types.Bool, types.Float64, types.Bytes}
+var allKinds = []types.Kind{types.OID, types.Int64, types.String, types.Bool, types.Float64, types.Bytes,
+	types.Date, types.Timestamp, types.TimestampTZ, types.Interval}
 
 // interestingInts, interestingFloats and interestingStrings are the edge
 // cases random generation mixes in, because uniform random values almost
@@ -89,6 +90,20 @@ func randValue(r *rand.Rand, k types.Kind) types.Value {
 		return randOID(r)
 	case types.Bytes:
 		return types.NewBytes(randString(r))
+	case types.Date, types.Timestamp, types.TimestampTZ:
+		return types.Value{Kind: k, Int: randInt(r)}
+	case types.Interval:
+		small := func() int32 { return int32(r.IntN(5)) - 2 }
+		iv := types.IntervalParts{Months: small(), Days: small(), Micros: int64(r.IntN(5)-2) * types.MicrosPerDay}
+		switch r.IntN(4) {
+		case 0:
+			iv.Months, iv.Days = int32(r.Uint32()), int32(r.Uint32())
+		case 1:
+			iv.Micros = randInt(r)
+		case 2:
+			iv.Micros += int64(r.IntN(3) - 1)
+		}
+		return types.NewInterval(iv)
 	}
 	panic(fmt.Sprintf("randValue: kind %v", k))
 }

@@ -19,6 +19,10 @@ const (
 	rowTagBool   = byte(types.Bool)
 	rowTagFloat  = byte(types.Float64)
 	rowTagBytes  = byte(types.Bytes)
+	rowTagDate   = byte(types.Date)
+	rowTagTS     = byte(types.Timestamp)
+	rowTagTSTZ   = byte(types.TimestampTZ)
+	rowTagIntv   = byte(types.Interval)
 )
 
 func encodeRow(b []byte, schemaVersion uint32, values []types.Value) []byte {
@@ -28,9 +32,15 @@ func encodeRow(b []byte, schemaVersion uint32, values []types.Value) []byte {
 		switch v.Kind {
 		case types.Null:
 			b = append(b, rowTagNull)
-		case types.Int64:
-			b = append(b, rowTagInt)
+		case types.Int64, types.Date, types.Timestamp, types.TimestampTZ:
+			b = append(b, byte(v.Kind))
 			b = binary.AppendVarint(b, v.Int)
+		case types.Interval:
+			iv := v.Interval()
+			b = append(b, rowTagIntv)
+			b = binary.AppendVarint(b, int64(iv.Months))
+			b = binary.AppendVarint(b, int64(iv.Days))
+			b = binary.AppendVarint(b, iv.Micros)
 		case types.Float64:
 			b = append(b, rowTagFloat)
 			b = binary.BigEndian.AppendUint64(b, math.Float64bits(v.Float))
@@ -145,13 +155,26 @@ func DecodeRowAppend(dst []types.Value, b []byte) (schemaVersion uint32, values 
 		switch tag {
 		case rowTagNull:
 			dst = append(dst, types.NullValue)
-		case rowTagInt:
+		case rowTagInt, rowTagDate, rowTagTS, rowTagTSTZ:
 			i, n, err := readVarint(rest, "INT64")
 			if err != nil {
 				return fail(col, err)
 			}
 			rest = rest[n:]
-			dst = append(dst, types.NewInt(i))
+			dst = append(dst, types.Value{Kind: types.Kind(tag), Int: i})
+		case rowTagIntv:
+			var f [3]int64
+			for j := range f {
+				i, n, err := readVarint(rest, "INTERVAL")
+				if err != nil {
+					return fail(col, err)
+				}
+				f[j], rest = i, rest[n:]
+			}
+			if int64(int32(f[0])) != f[0] || int64(int32(f[1])) != f[1] {
+				return fail(col, errors.New("INTERVAL months or days exceed 32 bits"))
+			}
+			dst = append(dst, types.NewInterval(types.IntervalParts{Months: int32(f[0]), Days: int32(f[1]), Micros: f[2]}))
 		case rowTagFloat:
 			if len(rest) < 8 {
 				return fail(col, errTruncated)

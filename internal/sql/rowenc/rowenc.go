@@ -27,7 +27,13 @@ func corruptf(format string, args ...any) error {
 // fail this check.
 func CheckValue(v types.Value) error {
 	switch v.Kind {
-	case types.Null, types.Int64, types.Float64, types.Bool, types.String, types.Bytes:
+	case types.Null, types.Int64, types.Float64, types.Bool, types.String, types.Bytes,
+		types.Date, types.Timestamp, types.TimestampTZ:
+		return nil
+	case types.Interval:
+		if len(v.Str) != 8 {
+			return fmt.Errorf("%w: INTERVAL without its months and days", ErrInvalidValue)
+		}
 		return nil
 	case types.OID:
 		if len(v.Str) != types.OIDLen {

@@ -13,6 +13,10 @@ var typeSamples = []struct {
 	v    types.Value
 }{
 	{"bytea", types.NewBytes("\x00\x01\x02\x03binary\x00payload\xff\xfe")},
+	{"date", types.NewDate(19876)},
+	{"timestamp", types.NewTimestamp(1717171717123456)},
+	{"timestamptz", types.NewTimestampTZ(1717171717123456)},
+	{"interval", types.NewInterval(types.IntervalParts{Months: 14, Days: 3, Micros: 4*types.MicrosPerHour + 5})},
 }
 
 func BenchmarkTypesRow(b *testing.B) {

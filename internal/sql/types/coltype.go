@@ -57,6 +57,14 @@ func ParseType(name string) (T, bool) {
 		return T{Kind: OID}, true
 	case "bytea", "bytes":
 		return T{Kind: Bytes}, true
+	case "date":
+		return T{Kind: Date}, true
+	case "timestamp":
+		return T{Kind: Timestamp}, true
+	case "timestamptz":
+		return T{Kind: TimestampTZ}, true
+	case "interval":
+		return T{Kind: Interval}, true
 	}
 	return T{}, false
 }
@@ -94,7 +102,7 @@ func (t T) String() string {
 // Valid reports whether t is a column type this build can store.
 func (t T) Valid() bool {
 	switch t.Kind {
-	case OID, Int64, String, Bool, Float64, Bytes:
+	case OID, Int64, String, Bool, Float64, Bytes, Date, Timestamp, TimestampTZ, Interval:
 	default:
 		return false
 	}
@@ -178,7 +186,7 @@ func pgLengthName(t T) string {
 // reading it as k's text input (ParseText): a quoted literal is stored in
 // a BYTEA column, as PostgreSQL types an untyped literal by its context.
 func TextInput(k Kind) bool {
-	return k == Bytes
+	return k >= Bytes && k <= MaxKind
 }
 
 // ParseText reads s in the text input format of kind k (one of the kinds
@@ -192,6 +200,14 @@ func ParseText(k Kind, s string) (Value, error) {
 			return Value{}, err
 		}
 		return NewBytes(b), nil
+	case Date:
+		return ParseDate(s)
+	case Timestamp:
+		return ParseTimestamp(s)
+	case TimestampTZ:
+		return ParseTimestampTZ(s)
+	case Interval:
+		return ParseInterval(s)
 	}
 	return Value{}, errcode.New(errcode.InvalidInput, "type %s has no text input", k)
 }

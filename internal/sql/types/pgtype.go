@@ -24,6 +24,10 @@ const (
 	PGOIDFloat8  uint32 = 701
 	PGOIDBPChar  uint32 = 1042
 	PGOIDVarchar uint32 = 1043
+	PGOIDDate    uint32 = 1082
+	PGOIDTS      uint32 = 1114
+	PGOIDTSTZ    uint32 = 1184
+	PGOIDIntv    uint32 = 1186
 )
 
 var (
@@ -36,11 +40,15 @@ var (
 	pgFloat8  = PGType{"float8", PGOIDFloat8, 8, "double precision"}
 	pgBPChar  = PGType{"bpchar", PGOIDBPChar, -1, "character"}
 	pgVarchar = PGType{"varchar", PGOIDVarchar, -1, "character varying"}
+	pgDate    = PGType{"date", PGOIDDate, 4, "date"}
+	pgTS      = PGType{"timestamp", PGOIDTS, 8, "timestamp without time zone"}
+	pgTSTZ    = PGType{"timestamptz", PGOIDTSTZ, 8, "timestamp with time zone"}
+	pgIntv    = PGType{"interval", PGOIDIntv, 16, "interval"}
 )
 
 // PGTypes lists every PostgreSQL type some column type maps to, for
 // pg_type.
-var PGTypes = []PGType{pgBool, pgBytea, pgInt8, pgInt2, pgInt4, pgText, pgFloat8, pgBPChar, pgVarchar}
+var PGTypes = []PGType{pgBool, pgBytea, pgInt8, pgInt2, pgInt4, pgText, pgFloat8, pgBPChar, pgVarchar, pgDate, pgTS, pgTSTZ, pgIntv}
 
 // PG returns the PostgreSQL type of t. OID columns are text (24 hex
 // characters); NULL (unknown) is text.
@@ -60,6 +68,14 @@ func (t T) PG() PGType {
 		return pgBool
 	case Bytes:
 		return pgBytea
+	case Date:
+		return pgDate
+	case Timestamp:
+		return pgTS
+	case TimestampTZ:
+		return pgTSTZ
+	case Interval:
+		return pgIntv
 	case String:
 		if t.Length > 0 {
 			if t.Fixed {

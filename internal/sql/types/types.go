@@ -24,11 +24,15 @@ const (
 	Float64 Kind = 5
 	// Kinds after the original five (coltype.go maps each to its
 	// PostgreSQL type). Their HTTP type codes are these numbers too.
-	Bytes Kind = 6 // BYTEA: Str holds the raw bytes
+	Bytes       Kind = 6  // BYTEA: Str holds the raw bytes
+	Date        Kind = 7  // DATE: Int is days since 1970-01-01
+	Timestamp   Kind = 8  // TIMESTAMP: Int is microseconds since 1970-01-01 00:00:00
+	TimestampTZ Kind = 9  // TIMESTAMPTZ: Int is microseconds since the Unix epoch
+	Interval    Kind = 10 // INTERVAL: see IntervalParts
 )
 
 // MaxKind is the largest Kind this build knows.
-const MaxKind = Bytes
+const MaxKind = Interval
 
 // String returns the canonical SQL name (STRING, INT64, FLOAT64, BOOL, OID).
 func (k Kind) String() string {
@@ -47,6 +51,14 @@ func (k Kind) String() string {
 		return "FLOAT64"
 	case Bytes:
 		return "BYTEA"
+	case Date:
+		return "DATE"
+	case Timestamp:
+		return "TIMESTAMP"
+	case TimestampTZ:
+		return "TIMESTAMPTZ"
+	case Interval:
+		return "INTERVAL"
 	}
 	return fmt.Sprintf("Kind(%d)", uint8(k))
 }
@@ -122,6 +134,14 @@ func (v Value) String() string {
 		return v.OIDHex()
 	case Bytes:
 		return FormatBytea(v.Str)
+	case Date:
+		return FormatDate(v.Int)
+	case Timestamp:
+		return FormatTimestamp(v.Int)
+	case TimestampTZ:
+		return FormatTimestampTZ(v.Int)
+	case Interval:
+		return v.Interval().String()
 	}
 	return v.Str
 }
@@ -154,6 +174,9 @@ func Compare(a, b Value) (cmp int, ok bool) {
 		}
 	}
 	if a.Kind != b.Kind {
+		if IsDatetime(a.Kind) && IsDatetime(b.Kind) {
+			return compareInt(a.Micros(), b.Micros()), true
+		}
 		if a.Kind == Int64 && b.Kind == Float64 {
 			return compareFloat(float64(a.Int), b.Float), true
 		}
@@ -163,14 +186,10 @@ func Compare(a, b Value) (cmp int, ok bool) {
 		return 0, false
 	}
 	switch a.Kind {
-	case Int64:
-		switch {
-		case a.Int < b.Int:
-			return -1, true
-		case a.Int > b.Int:
-			return 1, true
-		}
-		return 0, true
+	case Int64, Date, Timestamp, TimestampTZ:
+		return compareInt(a.Int, b.Int), true
+	case Interval:
+		return compareInterval(a.Interval(), b.Interval()), true
 	case Float64:
 		return compareFloat(a.Float, b.Float), true
 	case Bool:
@@ -184,6 +203,16 @@ func Compare(a, b Value) (cmp int, ok bool) {
 	default: // String, OID, Bytes
 		return strings.Compare(a.Str, b.Str), true
 	}
+}
+
+func compareInt(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }
 
 // compareFloat orders NaN below every number so sorting is total.
