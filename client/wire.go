@@ -30,8 +30,9 @@ const (
 	KindTimestamp   Kind = 8  // YYYY-MM-DD HH:MM:SS[.ffffff]
 	KindTimestampTZ Kind = 9  // YYYY-MM-DD HH:MM:SS[.ffffff]+00
 	KindInterval    Kind = 10 // 1 year 2 mons 3 days 04:05:06
+	KindNumeric     Kind = 11 // exact decimal text: -12.50
 
-	kindMax = KindInterval
+	kindMax = KindNumeric
 )
 
 // String returns the SQL type name (NULL, OID, INT64, STRING, BOOL, FLOAT64).
@@ -59,6 +60,8 @@ func (k Kind) String() string {
 		return "TIMESTAMPTZ"
 	case KindInterval:
 		return "INTERVAL"
+	case KindNumeric:
+		return "NUMERIC"
 	}
 	return "Kind(" + strconv.Itoa(int(k)) + ")"
 }
@@ -114,6 +117,8 @@ func kindFromName(name string) (Kind, bool) {
 		return KindTimestampTZ, true
 	case "interval":
 		return KindInterval, true
+	case "numeric", "decimal":
+		return KindNumeric, true
 	}
 	return KindNull, false
 }

@@ -128,6 +128,27 @@ var typeCases = []typeCase{
 		{iv(0, 0, 86400e6), iv(0, 0, 86400e6), "24:00:00"},
 		{iv(0, 0, 1000*3600e6+1), iv(0, 0, 1000*3600e6+1), "1000:00:00.000001"},
 	}},
+	{"numeric", "NUMERIC", client.KindNumeric, []typeValue{
+		{"0.1", num("0.1"), "0.1"},
+		{"-123456789012345678901234567890.123456789", num("-123456789012345678901234567890.123456789"), "-123456789012345678901234567890.123456789"},
+		{"1.50", num("1.50"), "1.50"},
+		{"0.00", num("0.00"), "0.00"},
+		{"10000", num("10000"), "10000"},
+		{"0.00001", num("0.00001"), "0.00001"},
+	}},
+	{"numeric_ps", "NUMERIC(7,3)", client.KindNumeric, []typeValue{
+		{"1.5", num("1.500"), "1.500"},
+		{"-9999.9994", num("-9999.999"), "-9999.999"},
+		{"0", num("0.000"), "0.000"},
+	}},
+}
+
+func num(s string) pgtype.Numeric {
+	var n pgtype.Numeric
+	if err := n.Scan(s); err != nil {
+		panic(err)
+	}
+	return n
 }
 
 func date(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
@@ -147,6 +168,12 @@ func sameValue(got, want any) bool {
 	if w, ok := want.(time.Time); ok {
 		g, ok := got.(time.Time)
 		return ok && g.Equal(w)
+	}
+	if w, ok := want.(pgtype.Numeric); ok {
+		g, ok := got.(pgtype.Numeric)
+		gj, _ := g.MarshalJSON()
+		wj, _ := w.MarshalJSON()
+		return ok && string(gj) == string(wj)
 	}
 	return reflect.DeepEqual(got, want)
 }
@@ -194,7 +221,7 @@ func TestTypesRoundTrip(t *testing.T) {
 						t.Fatalf("%s (mode %v): %s: %v", tc.name, mode, q, err)
 					}
 					if !sameValue(got.Elem().Interface(), v.want) {
-						t.Errorf("%s (mode %v): %s: got %#v, want %#v", tc.name, mode, q, got.Elem().Interface(), v.want)
+						t.Errorf("%s (mode %v): %s: got %v, want %v", tc.name, mode, q, got.Elem().Interface(), v.want)
 					}
 				}
 			}
@@ -202,7 +229,7 @@ func TestTypesRoundTrip(t *testing.T) {
 			// index. (CHAR(n) compares with its blanks: look up the padded
 			// value.)
 			lookup := v.param
-			if tc.name == "char" {
+			if tc.name == "char" || tc.name == "numeric_ps" {
 				lookup = v.want
 			}
 			if tc.httpType > client.KindBytes {

@@ -109,6 +109,10 @@ func appendValue(buf []byte, col types.Kind, format int16, v types.Value, floatD
 		if v.Kind == col {
 			return binary.BigEndian.AppendUint64(buf, uint64(v.Int-pgEpochMicros)), nil
 		}
+	case types.Numeric:
+		if v.Kind == types.Numeric {
+			return appendNumericBinary(buf, v.Str), nil
+		}
 	case types.Interval:
 		if v.Kind == types.Interval {
 			iv := v.Interval()
@@ -244,7 +248,9 @@ func decodeText(oid uint32, s string) (types.Value, error) {
 			return types.Value{}, errcode.New(errcode.InvalidInput, "invalid integer %q", s)
 		}
 		return types.NewInt(i), nil
-	case oidFloat8, oidFloat4, oidNumeric:
+	case oidNumeric:
+		return types.ParseNumeric(s)
+	case oidFloat8, oidFloat4:
 		f, err := parseFloatText(strings.TrimSpace(s))
 		if err != nil {
 			return types.Value{}, err
@@ -359,6 +365,8 @@ func decodeBinary(oid uint32, b []byte) (types.Value, error) {
 			kind = types.TimestampTZ
 		}
 		return checkDatetime(types.Value{Kind: kind, Int: us + pgEpochMicros})
+	case oidNumeric:
+		return decodeNumericBinary(b)
 	case oidInterval:
 		if len(b) != 16 {
 			return bad()
@@ -389,6 +397,16 @@ func inferText(s string) types.Value {
 		return types.NewInt(i)
 	}
 	if isDecimal(s) {
+		// A plain decimal that FLOAT64 gives back as written stays
+		// FLOAT64; one it would change ("1.50", 30 digits) is an exact
+		// NUMERIC. Exponent forms stay FLOAT64.
+		f, err := strconv.ParseFloat(s, 64)
+		if err == nil && (strings.ContainsAny(s, "eE") || strconv.FormatFloat(f, 'f', -1, 64) == strings.TrimPrefix(s, "+")) {
+			return types.NewFloat(f)
+		}
+		if n, err := types.ParseNumeric(s); err == nil {
+			return n
+		}
 		if f, err := strconv.ParseFloat(s, 64); err == nil {
 			return types.NewFloat(f)
 		}

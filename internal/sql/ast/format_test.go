@@ -298,7 +298,7 @@ func deepEqual(a, b reflect.Value) bool {
 		return a.Bool() == b.Bool()
 	case reflect.Int, reflect.Int64:
 		return a.Int() == b.Int()
-	case reflect.Uint8, reflect.Uint32:
+	case reflect.Uint8, reflect.Uint16, reflect.Uint32:
 		return a.Uint() == b.Uint()
 	}
 	panic("equalIgnoringPos: unhandled kind " + a.Kind().String())

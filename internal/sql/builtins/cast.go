@@ -46,6 +46,8 @@ func Cast(v types.Value, to types.Kind) (types.Value, error) {
 		switch v.Kind {
 		case types.Float64:
 			return floatToInt(v.Float)
+		case types.Numeric:
+			return numericToInt(v)
 		case types.String:
 			i, err := strconv.ParseInt(strings.TrimSpace(v.Str), 10, 64)
 			if err != nil {
@@ -62,6 +64,12 @@ func Cast(v types.Value, to types.Kind) (types.Value, error) {
 		switch v.Kind {
 		case types.Int64:
 			return types.NewFloat(float64(v.Int)), nil
+		case types.Numeric:
+			f, err := v.Decimal().Float64()
+			if err != nil {
+				return types.Value{}, castError(v, to)
+			}
+			return types.NewFloat(f), nil
 		case types.String:
 			f, err := strconv.ParseFloat(strings.TrimSpace(v.Str), 64)
 			if err != nil {
@@ -99,6 +107,15 @@ func Cast(v types.Value, to types.Kind) (types.Value, error) {
 		if v.Kind == types.String {
 			return types.ParseText(to, v.Str)
 		}
+	case types.Numeric:
+		switch v.Kind {
+		case types.String:
+			return types.ParseText(to, v.Str)
+		case types.Int64:
+			return types.NumericFromInt(v.Int), nil
+		case types.Float64:
+			return types.NumericFromFloat(v.Float)
+		}
 	case types.Date, types.Timestamp, types.TimestampTZ:
 		switch {
 		case v.Kind == types.String:
@@ -128,7 +145,9 @@ func CastKind(from, to types.Kind) bool {
 	}
 	switch to {
 	case types.Int64, types.Float64:
-		return from == types.Int64 || from == types.Float64 || from == types.String || from == types.Bool
+		return from == types.Int64 || from == types.Float64 || from == types.String || from == types.Bool || from == types.Numeric
+	case types.Numeric:
+		return from == types.Int64 || from == types.Float64 || from == types.String
 	case types.Bool:
 		return from == types.Int64 || from == types.String
 	case types.OID, types.Bytes, types.Interval:
@@ -157,6 +176,17 @@ func validTarget(k types.Kind) bool {
 		return true
 	}
 	return types.TextInput(k)
+}
+
+// numericToInt rounds half away from zero; outside INT64 is CADB0410.
+func numericToInt(v types.Value) (types.Value, error) {
+	d := v.Decimal()
+	if _, err := types.NumericContext().Quantize(d, d, 0); err == nil {
+		if i, err := d.Int64(); err == nil {
+			return types.NewInt(i), nil
+		}
+	}
+	return types.Value{}, errcode.New(errcode.NumericOutOfRange, "%s is out of range for INT64", v.Str)
 }
 
 // floatToInt rounds half away from zero and checks the INT64 range.

@@ -367,6 +367,8 @@ func (c *compiler) compileBinary(e *ast.BinaryExpr) (node, error) {
 			out.kind = kind
 		case (l.kind != types.Null && !isNumeric(l.kind)) || (r.kind != types.Null && !isNumeric(r.kind)):
 			return node{}, invalid("operator %s cannot be applied to %s and %s", op, l.kind, r.kind)
+		case l.kind == types.Numeric || r.kind == types.Numeric:
+			out.kind = numericArithKind(l.kind, r.kind)
 		case l.kind == types.Int64 && r.kind == types.Int64:
 			out.kind = types.Int64
 		case l.kind == types.Float64 || r.kind == types.Float64:

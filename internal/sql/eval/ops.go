@@ -87,7 +87,9 @@ func invalid(format string, args ...any) error {
 	return errcode.New(errcode.InvalidInput, format, args...)
 }
 
-func isNumeric(k types.Kind) bool { return k == types.Int64 || k == types.Float64 }
+func isNumeric(k types.Kind) bool {
+	return k == types.Int64 || k == types.Float64 || k == types.Numeric
+}
 
 // Arith applies + - * / % to two values. NULL in → NULL out. INT64 with
 // INT64 stays INT64 (overflow is an error; / and % truncate toward zero);
@@ -110,6 +112,12 @@ func arith(op arithOp, a, b types.Value) (types.Value, error) {
 	}
 	if temporalOperands(a.Kind, b.Kind) {
 		return arithTemporal(op, a, b)
+	}
+	if a.Kind == types.Numeric || b.Kind == types.Numeric {
+		if !numericOperands(a.Kind, b.Kind) {
+			return types.Value{}, invalid("operator %s cannot be applied to %s and %s", arithSymbols[op], a.Kind, b.Kind)
+		}
+		return arithNumeric(op, a, b)
 	}
 	if !isNumeric(a.Kind) || !isNumeric(b.Kind) {
 		return types.Value{}, invalid("operator %s cannot be applied to %s and %s", arithSymbols[op], a.Kind, b.Kind)
@@ -210,6 +218,8 @@ func negate(v types.Value) (types.Value, error) {
 		return types.NewFloat(-v.Float), nil
 	case types.Interval:
 		return negateInterval(v)
+	case types.Numeric:
+		return negateNumeric(v)
 	}
 	return types.Value{}, invalid("unary - cannot be applied to %s", v.Kind)
 }
@@ -231,6 +241,9 @@ func comparableKinds(a, b types.Kind) bool {
 // compareValues orders two non-NULL values, or fails with CADB0400 when
 // their kinds cannot be compared.
 func compareValues(a, b types.Value) (int, error) {
+	if a.Kind == types.Numeric && b.Kind == types.Numeric {
+		return types.CompareNumericValues(a, b), nil // 1.5 = 1.50
+	}
 	if cmp, ok := types.Compare(a, b); ok {
 		return cmp, nil
 	}
@@ -257,16 +270,14 @@ func compareValues(a, b types.Value) (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		cmp, _ := types.Compare(x, b)
-		return cmp, nil
+		return compareValues(x, b)
 	}
 	if b.Kind == types.String && types.TextInput(a.Kind) {
 		y, err := types.ParseText(a.Kind, b.Str)
 		if err != nil {
 			return 0, err
 		}
-		cmp, _ := types.Compare(a, y)
-		return cmp, nil
+		return compareValues(a, y)
 	}
 	return 0, invalid("cannot compare %s with %s", a.Kind, b.Kind)
 }

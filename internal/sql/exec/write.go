@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/camusdb/camusdb-go/internal/sql/builtins"
 	"github.com/camusdb/camusdb-go/internal/sql/catalog"
 	"github.com/camusdb/camusdb-go/internal/sql/plan"
 	"github.com/camusdb/camusdb-go/internal/sql/types"
@@ -229,6 +230,12 @@ func convertKind(v types.Value, col *catalog.ColumnDesc) (types.Value, error) {
 		}
 	case v.Kind == types.String && types.TextInput(col.Kind):
 		return types.ParseText(col.Kind, v.Str)
+	case col.Kind == types.Numeric && v.Kind == types.Int64:
+		return types.NumericFromInt(v.Int), nil
+	case col.Kind == types.Numeric && v.Kind == types.Float64:
+		return types.NumericFromFloat(v.Float)
+	case v.Kind == types.Numeric && (col.Kind == types.Int64 || col.Kind == types.Float64):
+		return builtins.Cast(v, col.Kind)
 	}
 	return types.Value{}, errcode.New(errcode.InvalidInput, "column %q is %s, cannot store %s value %s", col.Name, col.Type(), v.Kind, v.String())
 }
@@ -239,7 +246,9 @@ func assignable(from, to types.Kind) bool {
 	return from == types.Null || from == to ||
 		(from == types.Int64 && to == types.Float64) ||
 		(from == types.Float64 && to == types.Int64) ||
-		(from == types.String && (to == types.OID || types.TextInput(to)))
+		(from == types.String && (to == types.OID || types.TextInput(to))) ||
+		(to == types.Numeric && (from == types.Int64 || from == types.Float64)) ||
+		(from == types.Numeric && (to == types.Int64 || to == types.Float64))
 }
 
 // runInsert executes an INSERT plan and returns the number of rows written.

@@ -442,7 +442,41 @@ func (p *parser) parseType() (types.T, string, error) {
 		}
 		text += "(" + n.str + ")"
 	}
+	if typ.Kind == types.Numeric && p.peek().kind == tkLParen {
+		p.next()
+		pt, err := p.expect(tkInt, "numeric precision")
+		if err != nil {
+			return types.T{}, "", err
+		}
+		prec, scale := parseTypeInt(pt.str), int64(0)
+		text += "(" + pt.str
+		if p.accept(tkComma) {
+			st, err := p.expect(tkInt, "numeric scale")
+			if err != nil {
+				return types.T{}, "", err
+			}
+			scale = parseTypeInt(st.str)
+			text += "," + st.str
+		}
+		if _, err := p.expect(tkRParen, "')'"); err != nil {
+			return types.T{}, "", err
+		}
+		text += ")"
+		if typ, err = typ.WithPrecision(prec, scale); err != nil {
+			return types.T{}, "", p.errCode(pt, errcode.InvalidInput, "%s", err.(*errcode.Error).Message)
+		}
+	}
 	return typ, text, nil
+}
+
+// parseTypeInt reads a type modifier; -1 when it overflows (then out of
+// every modifier's range).
+func parseTypeInt(s string) int64 {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return -1
+	}
+	return n
 }
 
 func (p *parser) parseDrop() (ast.Statement, error) {

@@ -18,6 +18,7 @@ func FuzzDecodeKey(f *testing.F) {
 		types.NewBool(true), types.NewString("a\x00b"), types.NewOID([12]byte{1, 2, 3}),
 		types.NewBytes("\x00\xff\x01"), types.NewDate(-1), types.NewTimestamp(1), types.NewTimestampTZ(math.MinInt64),
 		types.NewInterval(types.IntervalParts{Months: -1, Days: 30, Micros: math.MinInt64}),
+		types.NumericFromInt(-120), {Kind: types.Numeric, Str: "0.00"}, {Kind: types.Numeric, Str: "12.3450"},
 	} {
 		f.Add(AppendKey(nil, v, false), false)
 		f.Add(AppendKey(nil, v, true), true)
@@ -48,7 +49,7 @@ func FuzzDecodeRow(f *testing.F) {
 	f.Add([]byte{0x01, 0xff, 0xff, 0xff, 0xff, 0x0f})
 	f.Add(EncodeRow(nil, 3, []types.Value{types.NewBytes("\x00\x01\xfe")}))
 	f.Add(EncodeRow(nil, 4, []types.Value{types.NewDate(19000), types.NewTimestamp(-5), types.NewTimestampTZ(7),
-		types.NewInterval(types.IntervalParts{Months: 14, Days: -3, Micros: 1})}))
+		types.NewInterval(types.IntervalParts{Months: 14, Days: -3, Micros: 1}), {Kind: types.Numeric, Str: "-0.5"}}))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		version, vals, err := DecodeRow(data)
 		if err != nil {

@@ -10,7 +10,7 @@ import (
 )
 
 var allKinds = []types.Kind{types.OID, types.Int64, types.String, types.Bool, types.Float64, types.Bytes,
-	types.Date, types.Timestamp, types.TimestampTZ, types.Interval}
+	types.Date, types.Timestamp, types.TimestampTZ, types.Interval, types.Numeric}
 
 // interestingInts, interestingFloats and interestingStrings are the edge
 // cases random generation mixes in, because uniform random values almost
@@ -104,6 +104,8 @@ func randValue(r *rand.Rand, k types.Kind) types.Value {
 			iv.Micros += int64(r.IntN(3) - 1)
 		}
 		return types.NewInterval(iv)
+	case types.Numeric:
+		return randNumeric(r)
 	}
 	panic(fmt.Sprintf("randValue: kind %v", k))
 }
@@ -194,4 +196,33 @@ func bytesAllocated(f func()) uint64 {
 		least = min(least, after.TotalAlloc-before.TotalAlloc)
 	}
 	return least
+}
+
+// randNumeric returns a NUMERIC with few distinct digits, so equal values
+// of different scales and shared prefixes are common.
+func randNumeric(r *rand.Rand) types.Value {
+	var b []byte
+	if r.IntN(2) == 0 {
+		b = append(b, '-')
+	}
+	for range r.IntN(4) {
+		b = append(b, "0159"[r.IntN(4)])
+	}
+	if len(b) == 0 || b[len(b)-1] == '-' {
+		b = append(b, '0')
+	}
+	if r.IntN(2) == 0 {
+		b = append(b, '.')
+		for range 1 + r.IntN(4) {
+			b = append(b, "0159"[r.IntN(4)])
+		}
+	}
+	if r.IntN(8) == 0 {
+		b = append(b, []byte("e+30")...)
+	}
+	v, err := types.ParseNumeric(string(b))
+	if err != nil {
+		panic(err)
+	}
+	return v
 }

@@ -15,17 +15,18 @@ import (
 // smallest byte so it sorts first; the other tags are 0x10 + the Kind
 // number. Descending encodings carry the inverted tag.
 const (
-	keyTagNull   byte = 0x00
-	keyTagOID    byte = 0x11
-	keyTagInt    byte = 0x12
-	keyTagString byte = 0x13
-	keyTagBool   byte = 0x14
-	keyTagFloat  byte = 0x15
-	keyTagBytes  byte = 0x16
-	keyTagDate   byte = 0x17
-	keyTagTS     byte = 0x18
-	keyTagTSTZ   byte = 0x19
-	keyTagIntv   byte = 0x1A
+	keyTagNull    byte = 0x00
+	keyTagOID     byte = 0x11
+	keyTagInt     byte = 0x12
+	keyTagString  byte = 0x13
+	keyTagBool    byte = 0x14
+	keyTagFloat   byte = 0x15
+	keyTagBytes   byte = 0x16
+	keyTagDate    byte = 0x17
+	keyTagTS      byte = 0x18
+	keyTagTSTZ    byte = 0x19
+	keyTagIntv    byte = 0x1A
+	keyTagNumeric byte = 0x1B
 )
 
 // intervalKeyLen is the length of an INTERVAL key column: the tag, the
@@ -89,6 +90,8 @@ func appendKey(b []byte, v types.Value, desc bool) []byte {
 		if len(v.Str) == 8 {
 			return appendKeyInterval(b, v.Interval(), desc)
 		}
+	case types.Numeric:
+		return appendKeyNumeric(b, v.Str, desc)
 	}
 	mustBeValid("AppendKey", v)
 	// v is a well-formed OID.
@@ -278,6 +281,8 @@ func decodeKey(b []byte, desc bool) (types.Value, []byte, error) {
 			return types.Value{}, nil, err
 		}
 		return v, b[intervalKeyLen:], nil
+	case keyTagNumeric:
+		return decodeKeyNumeric(b, desc)
 	case keyTagBool:
 		if len(b) < 2 {
 			return types.Value{}, nil, corruptf("BOOL key column has %d bytes, want 2", len(b))
@@ -380,6 +385,10 @@ func SkipKey(b []byte, desc bool) ([]byte, error) {
 		n = 9
 	case keyTagIntv:
 		n = intervalKeyLen
+	case keyTagNumeric:
+		if n = numericKeyLen(b, m); n < 0 {
+			return nil, corruptf("truncated or malformed NUMERIC key column")
+		}
 	case keyTagBool:
 		n = 2
 	case keyTagOID:

@@ -23,6 +23,7 @@ const (
 	rowTagTS     = byte(types.Timestamp)
 	rowTagTSTZ   = byte(types.TimestampTZ)
 	rowTagIntv   = byte(types.Interval)
+	rowTagNum    = byte(types.Numeric)
 )
 
 func encodeRow(b []byte, schemaVersion uint32, values []types.Value) []byte {
@@ -50,7 +51,7 @@ func encodeRow(b []byte, schemaVersion uint32, values []types.Value) []byte {
 				c = 1
 			}
 			b = append(b, rowTagBool, c)
-		case types.String, types.Bytes:
+		case types.String, types.Bytes, types.Numeric:
 			b = append(b, byte(v.Kind))
 			b = binary.AppendUvarint(b, uint64(len(v.Str)))
 			b = append(b, v.Str...)
@@ -190,6 +191,21 @@ func DecodeRowAppend(dst []types.Value, b []byte) (schemaVersion uint32, values 
 			}
 			dst = append(dst, types.NewBool(rest[0] == 1))
 			rest = rest[1:]
+		case rowTagNum:
+			l, n, err := readUvarint(rest, "NUMERIC length")
+			if err != nil {
+				return fail(col, err)
+			}
+			rest = rest[n:]
+			if l > uint64(len(rest)) {
+				return fail(col, fmt.Errorf("NUMERIC of %d bytes but only %d left", l, len(rest)))
+			}
+			text := string(rest[:l])
+			if v, err := types.ParseNumeric(text); err != nil || v.Str != text {
+				return fail(col, fmt.Errorf("non-canonical NUMERIC %q", text))
+			}
+			dst = append(dst, types.Value{Kind: types.Numeric, Str: text})
+			rest = rest[l:]
 		case rowTagString, rowTagOID, rowTagBytes:
 			l := uint64(types.OIDLen)
 			if tag != rowTagOID {

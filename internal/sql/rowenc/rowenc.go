@@ -30,6 +30,11 @@ func CheckValue(v types.Value) error {
 	case types.Null, types.Int64, types.Float64, types.Bool, types.String, types.Bytes,
 		types.Date, types.Timestamp, types.TimestampTZ:
 		return nil
+	case types.Numeric:
+		if n, err := types.ParseNumeric(v.Str); err != nil || n.Str != v.Str {
+			return fmt.Errorf("%w: NUMERIC %q is not canonical", ErrInvalidValue, v.Str)
+		}
+		return nil
 	case types.Interval:
 		if len(v.Str) != 8 {
 			return fmt.Errorf("%w: INTERVAL without its months and days", ErrInvalidValue)

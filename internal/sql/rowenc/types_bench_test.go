@@ -16,6 +16,7 @@ var typeSamples = []struct {
 	{"date", types.NewDate(19876)},
 	{"timestamp", types.NewTimestamp(1717171717123456)},
 	{"timestamptz", types.NewTimestampTZ(1717171717123456)},
+	{"numeric", types.Value{Kind: types.Numeric, Str: "-12345678901234567890.123456"}},
 	{"interval", types.NewInterval(types.IntervalParts{Months: 14, Days: 3, Micros: 4*types.MicrosPerHour + 5})},
 }
 

@@ -23,6 +23,10 @@ type Mod struct {
 	// Fixed marks CHAR(n): values shorter than Length are padded with
 	// blanks on store, as PostgreSQL's character(n) does.
 	Fixed bool `json:"fixed,omitempty"`
+	// Precision and Scale are the p and s of NUMERIC(p,s); Precision 0
+	// is an unconstrained NUMERIC.
+	Precision uint16 `json:"precision,omitempty"`
+	Scale     uint16 `json:"scale,omitempty"`
 }
 
 // T is a column (or cast target) type: a Kind and its modifiers.
@@ -65,6 +69,8 @@ func ParseType(name string) (T, bool) {
 		return T{Kind: TimestampTZ}, true
 	case "interval":
 		return T{Kind: Interval}, true
+	case "numeric", "decimal":
+		return T{Kind: Numeric}, true
 	}
 	return T{}, false
 }
@@ -82,6 +88,22 @@ func (t T) WithLength(n int64, fixed bool) (T, error) {
 	return t, nil
 }
 
+// WithPrecision applies the (p[, s]) of NUMERIC(p,s): 1 <= p <=
+// MaxNumericPrecision, 0 <= s <= p.
+func (t T) WithPrecision(p, s int64) (T, error) {
+	if t.Kind != Numeric {
+		return t, errcode.New(errcode.InvalidInput, "type %s does not take a precision", t.Kind)
+	}
+	if p < 1 || p > MaxNumericPrecision {
+		return t, errcode.New(errcode.InvalidInput, "NUMERIC precision %d must be between 1 and %d", p, MaxNumericPrecision)
+	}
+	if s < 0 || s > p {
+		return t, errcode.New(errcode.InvalidInput, "NUMERIC scale %d must be between 0 and precision %d", s, p)
+	}
+	t.Precision, t.Scale = uint16(p), uint16(s)
+	return t, nil
+}
+
 // String returns the SQL spelling that ParseType (and the parser, for
 // lengths) reads back: the Kind name, or INTEGER, SMALLINT, VARCHAR(n),
 // CHAR(n).
@@ -95,6 +117,8 @@ func (t T) String() string {
 		return "CHAR(" + strconv.FormatUint(uint64(t.Length), 10) + ")"
 	case t.Kind == String && t.Length > 0:
 		return "VARCHAR(" + strconv.FormatUint(uint64(t.Length), 10) + ")"
+	case t.Kind == Numeric && t.Precision > 0:
+		return "NUMERIC(" + strconv.Itoa(int(t.Precision)) + "," + strconv.Itoa(int(t.Scale)) + ")"
 	}
 	return t.Kind.String()
 }
@@ -102,7 +126,7 @@ func (t T) String() string {
 // Valid reports whether t is a column type this build can store.
 func (t T) Valid() bool {
 	switch t.Kind {
-	case OID, Int64, String, Bool, Float64, Bytes, Date, Timestamp, TimestampTZ, Interval:
+	case OID, Int64, String, Bool, Float64, Bytes, Date, Timestamp, TimestampTZ, Interval, Numeric:
 	default:
 		return false
 	}
@@ -116,6 +140,9 @@ func (t T) Valid() bool {
 		return false
 	}
 	if t.Length > MaxLength || (t.Length > 0 && t.Kind != String) || (t.Fixed && t.Length == 0) {
+		return false
+	}
+	if t.Precision > MaxNumericPrecision || t.Scale > t.Precision || (t.Precision > 0 && t.Kind != Numeric) {
 		return false
 	}
 	return true
@@ -139,6 +166,8 @@ func (t T) Conform(v Value, explicit bool) (Value, error) {
 		}
 	case t.Length != 0:
 		return t.conformLength(v, explicit)
+	case t.Precision != 0:
+		return t.conformNumeric(v)
 	}
 	return v, nil
 }
@@ -208,6 +237,8 @@ func ParseText(k Kind, s string) (Value, error) {
 		return ParseTimestampTZ(s)
 	case Interval:
 		return ParseInterval(s)
+	case Numeric:
+		return ParseNumeric(s)
 	}
 	return Value{}, errcode.New(errcode.InvalidInput, "type %s has no text input", k)
 }

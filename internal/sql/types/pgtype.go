@@ -28,6 +28,7 @@ const (
 	PGOIDTS      uint32 = 1114
 	PGOIDTSTZ    uint32 = 1184
 	PGOIDIntv    uint32 = 1186
+	PGOIDNumeric uint32 = 1700
 )
 
 var (
@@ -44,11 +45,12 @@ var (
 	pgTS      = PGType{"timestamp", PGOIDTS, 8, "timestamp without time zone"}
 	pgTSTZ    = PGType{"timestamptz", PGOIDTSTZ, 8, "timestamp with time zone"}
 	pgIntv    = PGType{"interval", PGOIDIntv, 16, "interval"}
+	pgNumeric = PGType{"numeric", PGOIDNumeric, -1, "numeric"}
 )
 
 // PGTypes lists every PostgreSQL type some column type maps to, for
 // pg_type.
-var PGTypes = []PGType{pgBool, pgBytea, pgInt8, pgInt2, pgInt4, pgText, pgFloat8, pgBPChar, pgVarchar, pgDate, pgTS, pgTSTZ, pgIntv}
+var PGTypes = []PGType{pgBool, pgBytea, pgInt8, pgInt2, pgInt4, pgText, pgFloat8, pgBPChar, pgVarchar, pgDate, pgTS, pgTSTZ, pgIntv, pgNumeric}
 
 // PG returns the PostgreSQL type of t. OID columns are text (24 hex
 // characters); NULL (unknown) is text.
@@ -76,6 +78,8 @@ func (t T) PG() PGType {
 		return pgTSTZ
 	case Interval:
 		return pgIntv
+	case Numeric:
+		return pgNumeric
 	case String:
 		if t.Length > 0 {
 			if t.Fixed {
@@ -88,10 +92,13 @@ func (t T) PG() PGType {
 }
 
 // PGTypmod returns pg_attribute.atttypmod for t: n+4 for VARCHAR(n) and
-// CHAR(n), -1 otherwise.
+// CHAR(n), (p<<16 | s)+4 for NUMERIC(p,s), -1 otherwise.
 func (t T) PGTypmod() int32 {
 	if t.Kind == String && t.Length > 0 {
 		return int32(t.Length) + 4
+	}
+	if t.Kind == Numeric && t.Precision > 0 {
+		return int32(t.Precision)<<16 | int32(t.Scale) + 4
 	}
 	return -1
 }
@@ -102,6 +109,9 @@ func (t T) PGFormat() string {
 	pg := t.PG()
 	if t.Kind == String && t.Length > 0 {
 		return pg.Format + "(" + strconv.FormatUint(uint64(t.Length), 10) + ")"
+	}
+	if t.Kind == Numeric && t.Precision > 0 {
+		return pg.Format + "(" + strconv.Itoa(int(t.Precision)) + "," + strconv.Itoa(int(t.Scale)) + ")"
 	}
 	return pg.Format
 }

@@ -29,10 +29,11 @@ const (
 	Timestamp   Kind = 8  // TIMESTAMP: Int is microseconds since 1970-01-01 00:00:00
 	TimestampTZ Kind = 9  // TIMESTAMPTZ: Int is microseconds since the Unix epoch
 	Interval    Kind = 10 // INTERVAL: see IntervalParts
+	Numeric     Kind = 11 // NUMERIC: Str is the canonical decimal text (numeric.go)
 )
 
 // MaxKind is the largest Kind this build knows.
-const MaxKind = Interval
+const MaxKind = Numeric
 
 // String returns the canonical SQL name (STRING, INT64, FLOAT64, BOOL, OID).
 func (k Kind) String() string {
@@ -59,6 +60,8 @@ func (k Kind) String() string {
 		return "TIMESTAMPTZ"
 	case Interval:
 		return "INTERVAL"
+	case Numeric:
+		return "NUMERIC"
 	}
 	return fmt.Sprintf("Kind(%d)", uint8(k))
 }
@@ -174,6 +177,9 @@ func Compare(a, b Value) (cmp int, ok bool) {
 		}
 	}
 	if a.Kind != b.Kind {
+		if a.Kind == Numeric || b.Kind == Numeric {
+			return compareNumericMixed(a, b)
+		}
 		if IsDatetime(a.Kind) && IsDatetime(b.Kind) {
 			return compareInt(a.Micros(), b.Micros()), true
 		}
@@ -190,6 +196,8 @@ func Compare(a, b Value) (cmp int, ok bool) {
 		return compareInt(a.Int, b.Int), true
 	case Interval:
 		return compareInterval(a.Interval(), b.Interval()), true
+	case Numeric:
+		return compareNumeric(a.Str, b.Str), true
 	case Float64:
 		return compareFloat(a.Float, b.Float), true
 	case Bool:
