@@ -262,7 +262,7 @@ func (d *decoder) cell(cells []any, idx int) error {
 		cells[idx] = float
 	case KindBool:
 		cells[idx] = boolean
-	case KindOID, KindString, KindBytes, KindDate, KindTimestamp, KindTimestampTZ, KindInterval, KindNumeric:
+	case KindOID, KindString, KindBytes, KindDate, KindTimestamp, KindTimestampTZ, KindInterval, KindNumeric, KindUUID:
 		if !hasStr {
 			cells[idx] = ""
 			return nil

@@ -31,8 +31,9 @@ const (
 	KindTimestampTZ Kind = 9  // YYYY-MM-DD HH:MM:SS[.ffffff]+00
 	KindInterval    Kind = 10 // 1 year 2 mons 3 days 04:05:06
 	KindNumeric     Kind = 11 // exact decimal text: -12.50
+	KindUUID        Kind = 12 // 8-4-4-4-12 lower-case hex
 
-	kindMax = KindNumeric
+	kindMax = KindUUID
 )
 
 // String returns the SQL type name (NULL, OID, INT64, STRING, BOOL, FLOAT64).
@@ -62,6 +63,8 @@ func (k Kind) String() string {
 		return "INTERVAL"
 	case KindNumeric:
 		return "NUMERIC"
+	case KindUUID:
+		return "UUID"
 	}
 	return "Kind(" + strconv.Itoa(int(k)) + ")"
 }
@@ -119,6 +122,8 @@ func kindFromName(name string) (Kind, bool) {
 		return KindInterval, true
 	case "numeric", "decimal":
 		return KindNumeric, true
+	case "uuid":
+		return KindUUID, true
 	}
 	return KindNull, false
 }

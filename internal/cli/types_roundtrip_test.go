@@ -141,6 +141,12 @@ var typeCases = []typeCase{
 		{"-9999.9994", num("-9999.999"), "-9999.999"},
 		{"0", num("0.000"), "0.000"},
 	}},
+	{"uuid", "UUID", client.KindUUID, []typeValue{
+		{"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"},
+		{"{A0EEBC999C0B4EF8BB6D6BB9BD380A12}", "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a12", "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a12"},
+		{"00000000-0000-0000-0000-000000000000", "00000000-0000-0000-0000-000000000000", "00000000-0000-0000-0000-000000000000"},
+		{"ffffffff-ffff-ffff-ffff-ffffffffffff", "ffffffff-ffff-ffff-ffff-ffffffffffff", "ffffffff-ffff-ffff-ffff-ffffffffffff"},
+	}},
 }
 
 func num(s string) pgtype.Numeric {
@@ -229,7 +235,7 @@ func TestTypesRoundTrip(t *testing.T) {
 			// index. (CHAR(n) compares with its blanks: look up the padded
 			// value.)
 			lookup := v.param
-			if tc.name == "char" || tc.name == "numeric_ps" {
+			if tc.name == "char" || tc.name == "numeric_ps" || tc.name == "uuid" {
 				lookup = v.want
 			}
 			if tc.httpType > client.KindBytes {

@@ -31,6 +31,7 @@ const (
 	oidTimestamp   uint32 = 1114
 	oidTimestampTZ uint32 = 1184
 	oidInterval    uint32 = 1186
+	oidUUID        uint32 = 2950
 )
 
 // PostgreSQL's binary date/time formats count from 2000-01-01.
@@ -112,6 +113,10 @@ func appendValue(buf []byte, col types.Kind, format int16, v types.Value, floatD
 	case types.Numeric:
 		if v.Kind == types.Numeric {
 			return appendNumericBinary(buf, v.Str), nil
+		}
+	case types.UUID:
+		if v.Kind == types.UUID {
+			return append(buf, v.Str...), nil
 		}
 	case types.Interval:
 		if v.Kind == types.Interval {
@@ -250,6 +255,8 @@ func decodeText(oid uint32, s string) (types.Value, error) {
 		return types.NewInt(i), nil
 	case oidNumeric:
 		return types.ParseNumeric(s)
+	case oidUUID:
+		return types.ParseUUID(s)
 	case oidFloat8, oidFloat4:
 		f, err := parseFloatText(strings.TrimSpace(s))
 		if err != nil {
@@ -367,6 +374,11 @@ func decodeBinary(oid uint32, b []byte) (types.Value, error) {
 		return checkDatetime(types.Value{Kind: kind, Int: us + pgEpochMicros})
 	case oidNumeric:
 		return decodeNumericBinary(b)
+	case oidUUID:
+		if len(b) != types.UUIDLen {
+			return bad()
+		}
+		return types.Value{Kind: types.UUID, Str: string(b)}, nil
 	case oidInterval:
 		if len(b) != 16 {
 			return bad()

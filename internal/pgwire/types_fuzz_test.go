@@ -9,7 +9,7 @@ import (
 
 // typeOIDs are the parameter type OIDs with a decoder.
 var typeOIDs = []uint32{oidBool, oidBytea, oidInt8, oidInt2, oidInt4, oidText, oidFloat4, oidFloat8,
-	oidVarchar, oidBPChar, oidDate, oidTimestamp, oidTimestampTZ, oidInterval, oidNumeric}
+	oidVarchar, oidBPChar, oidDate, oidTimestamp, oidTimestampTZ, oidInterval, oidNumeric, oidUUID}
 
 // FuzzDecodeParam feeds arbitrary bytes as a text and a binary parameter
 // of every type: decoding never panics, fails with a coded error, and a

@@ -218,7 +218,7 @@ func TestEveryFunctionTested(t *testing.T) {
 	}
 	for _, name := range Names() {
 		f, _ := Lookup(name)
-		if !tested[f.Name] && f.Name != "gen_id" && f.Name != "random" { // see TestVolatile
+		if !tested[f.Name] && f.Name != "gen_id" && f.Name != "random" && f.Name != "gen_random_uuid" { // see TestVolatile
 			t.Errorf("no test case for %s", f.Name)
 		}
 	}
@@ -448,8 +448,16 @@ func TestIDGenerator(t *testing.T) {
 	}
 }
 
+func TestGenRandomUUID(t *testing.T) {
+	f, _ := Lookup("gen_random_uuid")
+	v, err := f.Call(testCtx, nil)
+	if err != nil || v.Kind != types.UUID || len(v.Str) != 16 || v.Str[6]>>4 != 4 || v.Str[8]>>6 != 2 {
+		t.Fatalf("not a version 4 UUID: %v %v", v, err)
+	}
+}
+
 func TestVolatile(t *testing.T) {
-	for _, name := range []string{"gen_id", "random"} {
+	for _, name := range []string{"gen_id", "random", "gen_random_uuid"} {
 		f, _ := Lookup(name)
 		if !f.Volatile || f.StatementStable {
 			t.Errorf("%s must be volatile and not statement-stable", name)

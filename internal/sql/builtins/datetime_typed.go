@@ -397,5 +397,7 @@ func typedDateFuncs() []*Func {
 	return []*Func{
 		{Name: "age", MinArgs: 1, MaxArgs: 2, Result: types.Interval, Impl: age, Volatile: true, StatementStable: true},
 		{Name: "to_char", MinArgs: 2, MaxArgs: 2, Args: []ArgClass{AnyArg, StringArg}, Result: types.String, Impl: toChar},
+		{Name: "gen_random_uuid", MinArgs: 0, MaxArgs: 0, Result: types.UUID, Volatile: true,
+			Impl: func(*Context, []types.Value) (types.Value, error) { return types.RandomUUID(), nil }},
 	}
 }

@@ -10,7 +10,7 @@ import (
 )
 
 var allKinds = []types.Kind{types.OID, types.Int64, types.String, types.Bool, types.Float64, types.Bytes,
-	types.Date, types.Timestamp, types.TimestampTZ, types.Interval, types.Numeric}
+	types.Date, types.Timestamp, types.TimestampTZ, types.Interval, types.Numeric, types.UUID}
 
 // interestingInts, interestingFloats and interestingStrings are the edge
 // cases random generation mixes in, because uniform random values almost
@@ -106,6 +106,12 @@ func randValue(r *rand.Rand, k types.Kind) types.Value {
 		return types.NewInterval(iv)
 	case types.Numeric:
 		return randNumeric(r)
+	case types.UUID:
+		var raw [types.UUIDLen]byte
+		for i := range raw {
+			raw[i] = []byte{0x00, 0x7f, 0x80, 0xff}[r.IntN(4)]
+		}
+		return types.NewUUID(raw)
 	}
 	panic(fmt.Sprintf("randValue: kind %v", k))
 }

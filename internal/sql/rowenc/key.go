@@ -27,6 +27,7 @@ const (
 	keyTagTSTZ    byte = 0x19
 	keyTagIntv    byte = 0x1A
 	keyTagNumeric byte = 0x1B
+	keyTagUUID    byte = 0x1C
 )
 
 // intervalKeyLen is the length of an INTERVAL key column: the tag, the
@@ -94,9 +95,9 @@ func appendKey(b []byte, v types.Value, desc bool) []byte {
 		return appendKeyNumeric(b, v.Str, desc)
 	}
 	mustBeValid("AppendKey", v)
-	// v is a well-formed OID.
+	// v is a well-formed OID or UUID: its raw bytes.
 	m := byteMask(desc)
-	b = append(b, keyTagOID^m)
+	b = append(b, (byte(v.Kind)+0x10)^m)
 	if !desc {
 		return append(b, v.Str...)
 	}
@@ -300,19 +301,22 @@ func decodeKey(b []byte, desc bool) (types.Value, []byte, error) {
 			return types.Value{}, nil, err
 		}
 		return types.Value{Kind: types.Kind(tag - 0x10), Str: s}, rest, nil
-	case keyTagOID:
-		const n = 1 + types.OIDLen
+	case keyTagOID, keyTagUUID:
+		kind, n := types.OID, 1+types.OIDLen
+		if tag == keyTagUUID {
+			kind, n = types.UUID, 1+types.UUIDLen
+		}
 		if len(b) < n {
-			return types.Value{}, nil, corruptf("OID key column has %d bytes, want %d", len(b), n)
+			return types.Value{}, nil, corruptf("%s key column has %d bytes, want %d", kind, len(b), n)
 		}
 		if !desc {
-			return types.Value{Kind: types.OID, Str: string(b[1:n])}, b[n:], nil
+			return types.Value{Kind: kind, Str: string(b[1:n])}, b[n:], nil
 		}
-		var raw [types.OIDLen]byte
+		raw := make([]byte, n-1)
 		for i := range raw {
 			raw[i] = ^b[1+i]
 		}
-		return types.NewOID(raw), b[n:], nil
+		return types.Value{Kind: kind, Str: string(raw)}, b[n:], nil
 	default:
 		return types.Value{}, nil, corruptf("unknown key tag %#02x", tag)
 	}
@@ -393,6 +397,8 @@ func SkipKey(b []byte, desc bool) ([]byte, error) {
 		n = 2
 	case keyTagOID:
 		n = 1 + types.OIDLen
+	case keyTagUUID:
+		n = 1 + types.UUIDLen
 	case keyTagString, keyTagBytes:
 		esc := strEscape ^ m
 		for i := 1; ; {

@@ -24,6 +24,7 @@ const (
 	rowTagTSTZ   = byte(types.TimestampTZ)
 	rowTagIntv   = byte(types.Interval)
 	rowTagNum    = byte(types.Numeric)
+	rowTagUUID   = byte(types.UUID)
 )
 
 func encodeRow(b []byte, schemaVersion uint32, values []types.Value) []byte {
@@ -54,6 +55,10 @@ func encodeRow(b []byte, schemaVersion uint32, values []types.Value) []byte {
 		case types.String, types.Bytes, types.Numeric:
 			b = append(b, byte(v.Kind))
 			b = binary.AppendUvarint(b, uint64(len(v.Str)))
+			b = append(b, v.Str...)
+		case types.UUID:
+			mustBeValid("EncodeRow", v)
+			b = append(b, rowTagUUID)
 			b = append(b, v.Str...)
 		default:
 			mustBeValid("EncodeRow", v)
@@ -206,9 +211,11 @@ func DecodeRowAppend(dst []types.Value, b []byte) (schemaVersion uint32, values 
 			}
 			dst = append(dst, types.Value{Kind: types.Numeric, Str: text})
 			rest = rest[l:]
-		case rowTagString, rowTagOID, rowTagBytes:
+		case rowTagString, rowTagOID, rowTagBytes, rowTagUUID:
 			l := uint64(types.OIDLen)
-			if tag != rowTagOID {
+			if tag == rowTagUUID {
+				l = types.UUIDLen
+			} else if tag != rowTagOID {
 				what := "STRING length"
 				if tag == rowTagBytes {
 					what = "BYTEA length"

@@ -40,6 +40,11 @@ func CheckValue(v types.Value) error {
 			return fmt.Errorf("%w: INTERVAL without its months and days", ErrInvalidValue)
 		}
 		return nil
+	case types.UUID:
+		if len(v.Str) != types.UUIDLen {
+			return fmt.Errorf("%w: UUID of %d bytes, want %d", ErrInvalidValue, len(v.Str), types.UUIDLen)
+		}
+		return nil
 	case types.OID:
 		if len(v.Str) != types.OIDLen {
 			return fmt.Errorf("%w: OID of %d bytes, want %d", ErrInvalidValue, len(v.Str), types.OIDLen)

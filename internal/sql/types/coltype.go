@@ -71,6 +71,8 @@ func ParseType(name string) (T, bool) {
 		return T{Kind: Interval}, true
 	case "numeric", "decimal":
 		return T{Kind: Numeric}, true
+	case "uuid":
+		return T{Kind: UUID}, true
 	}
 	return T{}, false
 }
@@ -126,7 +128,7 @@ func (t T) String() string {
 // Valid reports whether t is a column type this build can store.
 func (t T) Valid() bool {
 	switch t.Kind {
-	case OID, Int64, String, Bool, Float64, Bytes, Date, Timestamp, TimestampTZ, Interval, Numeric:
+	case OID, Int64, String, Bool, Float64, Bytes, Date, Timestamp, TimestampTZ, Interval, Numeric, UUID:
 	default:
 		return false
 	}
@@ -239,6 +241,8 @@ func ParseText(k Kind, s string) (Value, error) {
 		return ParseInterval(s)
 	case Numeric:
 		return ParseNumeric(s)
+	case UUID:
+		return ParseUUID(s)
 	}
 	return Value{}, errcode.New(errcode.InvalidInput, "type %s has no text input", k)
 }

@@ -143,3 +143,43 @@ func FuzzParseBytea(f *testing.F) {
 		}
 	})
 }
+
+func TestUUIDText(t *testing.T) {
+	for in, out := range map[string]string{
+		"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11":     "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",
+		"A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11":     "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",
+		"{a0eebc99-9c0b4ef8-bb6d6bb9-bd380a11}":    "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",
+		"a0eebc999c0b4ef8bb6d6bb9bd380a11":         "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",
+		"a0ee-bc99-9c0b-4ef8-bb6d-6bb9-bd38-0a11": "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11",
+	} {
+		v, err := ParseUUID(in)
+		if err != nil || v.String() != out {
+			t.Errorf("%q: %q %v", in, v.String(), err)
+		}
+	}
+	for _, bad := range []string{"", "a0eebc99", "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a1", "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a111",
+		"a0eebc9-99c0b-4ef8-bb6d-6bb9bd380a11", "g0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "a0eebc99--9c0b4ef8bb6d6bb9bd380a11"} {
+		if _, err := ParseUUID(bad); errcode.Of(err) != errcode.InvalidTextRepresentation {
+			t.Errorf("%q: %v", bad, err)
+		}
+	}
+}
+
+func FuzzParseUUID(f *testing.F) {
+	for _, s := range []string{"a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11", "{A0EEBC999C0B4EF8BB6D6BB9BD380A11}", "-", "{}"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		v, err := ParseUUID(s)
+		if err != nil {
+			if errcode.Of(err) != errcode.InvalidTextRepresentation {
+				t.Fatalf("%q: %v", s, err)
+			}
+			return
+		}
+		again, err := ParseUUID(v.String())
+		if err != nil || again != v {
+			t.Fatalf("%q → %q does not read back", s, v.String())
+		}
+	})
+}

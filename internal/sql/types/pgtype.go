@@ -29,6 +29,7 @@ const (
 	PGOIDTSTZ    uint32 = 1184
 	PGOIDIntv    uint32 = 1186
 	PGOIDNumeric uint32 = 1700
+	PGOIDUUID    uint32 = 2950
 )
 
 var (
@@ -46,11 +47,12 @@ var (
 	pgTSTZ    = PGType{"timestamptz", PGOIDTSTZ, 8, "timestamp with time zone"}
 	pgIntv    = PGType{"interval", PGOIDIntv, 16, "interval"}
 	pgNumeric = PGType{"numeric", PGOIDNumeric, -1, "numeric"}
+	pgUUID    = PGType{"uuid", PGOIDUUID, 16, "uuid"}
 )
 
 // PGTypes lists every PostgreSQL type some column type maps to, for
 // pg_type.
-var PGTypes = []PGType{pgBool, pgBytea, pgInt8, pgInt2, pgInt4, pgText, pgFloat8, pgBPChar, pgVarchar, pgDate, pgTS, pgTSTZ, pgIntv, pgNumeric}
+var PGTypes = []PGType{pgBool, pgBytea, pgInt8, pgInt2, pgInt4, pgText, pgFloat8, pgBPChar, pgVarchar, pgDate, pgTS, pgTSTZ, pgIntv, pgNumeric, pgUUID}
 
 // PG returns the PostgreSQL type of t. OID columns are text (24 hex
 // characters); NULL (unknown) is text.
@@ -80,6 +82,8 @@ func (t T) PG() PGType {
 		return pgIntv
 	case Numeric:
 		return pgNumeric
+	case UUID:
+		return pgUUID
 	case String:
 		if t.Length > 0 {
 			if t.Fixed {

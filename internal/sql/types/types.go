@@ -30,10 +30,11 @@ const (
 	TimestampTZ Kind = 9  // TIMESTAMPTZ: Int is microseconds since the Unix epoch
 	Interval    Kind = 10 // INTERVAL: see IntervalParts
 	Numeric     Kind = 11 // NUMERIC: Str is the canonical decimal text (numeric.go)
+	UUID        Kind = 12 // UUID: Str holds the 16 bytes
 )
 
 // MaxKind is the largest Kind this build knows.
-const MaxKind = Numeric
+const MaxKind = UUID
 
 // String returns the canonical SQL name (STRING, INT64, FLOAT64, BOOL, OID).
 func (k Kind) String() string {
@@ -62,6 +63,8 @@ func (k Kind) String() string {
 		return "INTERVAL"
 	case Numeric:
 		return "NUMERIC"
+	case UUID:
+		return "UUID"
 	}
 	return fmt.Sprintf("Kind(%d)", uint8(k))
 }
@@ -145,6 +148,8 @@ func (v Value) String() string {
 		return FormatTimestampTZ(v.Int)
 	case Interval:
 		return v.Interval().String()
+	case UUID:
+		return FormatUUID(v.Str)
 	}
 	return v.Str
 }
