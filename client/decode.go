@@ -262,7 +262,7 @@ func (d *decoder) cell(cells []any, idx int) error {
 		cells[idx] = float
 	case KindBool:
 		cells[idx] = boolean
-	case KindOID, KindString:
+	case KindOID, KindString, KindBytes, KindDate, KindTimestamp, KindTimestampTZ, KindInterval, KindNumeric, KindUUID:
 		if !hasStr {
 			cells[idx] = ""
 			return nil
@@ -299,7 +299,7 @@ func (d *decoder) kind() (Kind, error) {
 	if err != nil {
 		return KindNull, err
 	}
-	if n < 0 || n > int64(KindFloat64) {
+	if n < 0 || n > int64(kindMax) {
 		return KindNull, fmt.Errorf("client: unknown type code %d", n)
 	}
 	return Kind(n), nil

@@ -23,6 +23,17 @@ const (
 	KindString  Kind = 3
 	KindBool    Kind = 4
 	KindFloat64 Kind = 5
+	// KindBytes (BYTEA) and the kinds after it are decoded as their text
+	// form (a string): \x hex for BYTEA.
+	KindBytes       Kind = 6
+	KindDate        Kind = 7  // YYYY-MM-DD
+	KindTimestamp   Kind = 8  // YYYY-MM-DD HH:MM:SS[.ffffff]
+	KindTimestampTZ Kind = 9  // YYYY-MM-DD HH:MM:SS[.ffffff]+00
+	KindInterval    Kind = 10 // 1 year 2 mons 3 days 04:05:06
+	KindNumeric     Kind = 11 // exact decimal text: -12.50
+	KindUUID        Kind = 12 // 8-4-4-4-12 lower-case hex
+
+	kindMax = KindUUID
 )
 
 // String returns the SQL type name (NULL, OID, INT64, STRING, BOOL, FLOAT64).
@@ -40,6 +51,20 @@ func (k Kind) String() string {
 		return "BOOL"
 	case KindFloat64:
 		return "FLOAT64"
+	case KindBytes:
+		return "BYTEA"
+	case KindDate:
+		return "DATE"
+	case KindTimestamp:
+		return "TIMESTAMP"
+	case KindTimestampTZ:
+		return "TIMESTAMPTZ"
+	case KindInterval:
+		return "INTERVAL"
+	case KindNumeric:
+		return "NUMERIC"
+	case KindUUID:
+		return "UUID"
 	}
 	return "Kind(" + strconv.Itoa(int(k)) + ")"
 }
@@ -85,6 +110,20 @@ func kindFromName(name string) (Kind, bool) {
 		return KindBool, true
 	case "float64", "double", "float", "real":
 		return KindFloat64, true
+	case "bytea":
+		return KindBytes, true
+	case "date":
+		return KindDate, true
+	case "timestamp":
+		return KindTimestamp, true
+	case "timestamptz":
+		return KindTimestampTZ, true
+	case "interval":
+		return KindInterval, true
+	case "numeric", "decimal":
+		return KindNumeric, true
+	case "uuid":
+		return KindUUID, true
 	}
 	return KindNull, false
 }
@@ -92,6 +131,17 @@ func kindFromName(name string) (Kind, bool) {
 // OID is an object id parameter: 24 lower-case hex characters. Plain Go
 // strings are sent as STRING values; wrap a string in OID to send an object id.
 type OID string
+
+// TypedValue is a parameter of a kind after FLOAT64 (BYTEA...) given in
+// that kind's text form, which is also how results carry such values.
+type TypedValue struct {
+	Kind Kind
+	Text string
+}
+
+// Typed returns a parameter of kind k written as text (Typed(KindBytes,
+// `\x00ff`)).
+func Typed(k Kind, text string) TypedValue { return TypedValue{Kind: k, Text: text} }
 
 // Column is one output column of a query.
 type Column struct {
@@ -259,6 +309,14 @@ func appendColumnValue(buf []byte, v any) ([]byte, error) {
 		buf = append(buf, `{"type":1,"strValue":"`...)
 		buf = hex.AppendEncode(buf, x)
 		return append(buf, `"}`...), nil
+	case TypedValue:
+		if x.Kind <= KindFloat64 || x.Kind > kindMax {
+			return nil, fmt.Errorf("a typed text value cannot be of kind %v", x.Kind)
+		}
+		buf = append(buf, `{"type":`...)
+		buf = strconv.AppendUint(buf, uint64(x.Kind), 10)
+		buf = append(buf, `,"strValue":`...)
+		return append(appendJSONString(buf, x.Text), '}'), nil
 	case time.Time:
 		buf = append(buf, `{"type":3,"strValue":"`...)
 		buf = x.UTC().AppendFormat(buf, time.RFC3339Nano)

@@ -453,13 +453,18 @@ func (d *dumper) pagingKey(query dumpQueryFunc, qt string) (*dumpPagingKey, erro
 			continue
 		}
 		typ, _ := row[typeCol].(string)
-		switch strings.ToUpper(typ) {
-		case "INT64":
+		typ, _, _ = strings.Cut(strings.ToUpper(typ), "(")
+		switch typ {
+		case "INT64", "INTEGER", "SMALLINT":
 			key.kind = client.KindInt64
-		case "STRING":
+		case "STRING", "VARCHAR", "CHAR":
 			key.kind = client.KindString
 		case "OID":
 			key.kind = client.KindOID
+		case "BYTEA", "DATE", "TIMESTAMP", "TIMESTAMPTZ", "INTERVAL", "NUMERIC", "UUID":
+			// The page bound goes as its text, which the comparison
+			// with the key column reads back as the column's type.
+			key.kind = client.KindString
 		default:
 			return nil, nil
 		}

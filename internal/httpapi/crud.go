@@ -55,18 +55,16 @@ func createTableSQL(req *createTableRequest) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		// A length suffix (VARCHAR(20)) is accepted and ignored, as in DDL.
-		typeName, _, _ := strings.Cut(col.Type, "(")
-		kind, ok := types.ParseKind(strings.TrimSpace(typeName))
-		if !ok {
-			return "", errcode.New(errcode.UnknownType, "column %s: unknown type %q", col.Name, col.Type)
+		typ, err := columnType(col.Name, col.Type)
+		if err != nil {
+			return "", err
 		}
 		if i > 0 {
 			b.WriteString(", ")
 		}
 		b.WriteString(name)
 		b.WriteByte(' ')
-		b.WriteString(kind.String())
+		b.WriteString(typ.String())
 		if col.NotNull {
 			b.WriteString(" NOT NULL")
 		}
@@ -407,4 +405,25 @@ func (s *Server) handleUpdate(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request) error {
 	return s.recordWrite(w, r, deleteSQL)
+}
+
+// columnType reads a column type name with an optional (n) length, as DDL
+// does: VARCHAR(20), CHAR(3), INTEGER, BYTEA...
+func columnType(column, text string) (types.T, error) {
+	unknown := errcode.New(errcode.UnknownType, "column %s: unknown type %q", column, text)
+	name, args, hasArgs := strings.Cut(text, "(")
+	name = strings.ToLower(strings.TrimSpace(name))
+	typ, ok := types.ParseType(name)
+	if !ok {
+		return typ, unknown
+	}
+	if !hasArgs {
+		return typ, nil
+	}
+	digits, ok := strings.CutSuffix(strings.TrimSpace(args), ")")
+	n, err := strconv.ParseInt(strings.TrimSpace(digits), 10, 64)
+	if !ok || err != nil || (name != "varchar" && name != "char" && name != "character") {
+		return typ, unknown
+	}
+	return typ.WithLength(n, name != "varchar")
 }

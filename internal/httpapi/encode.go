@@ -173,7 +173,16 @@ func (j *jsonBuf) value(v types.Value) {
 		j.raw(`{"type":1,"strValue":"`)
 		j.oidHex(v.Str)
 		j.raw(`","longValue":0,"floatValue":0,"boolValue":false}`)
-	default: // NULL (and any kind this build does not know, as NULL)
+	default:
+		if types.TextInput(v.Kind) { // BYTEA and later kinds: their text form
+			j.raw(`{"type":`)
+			j.int(int64(v.Kind))
+			j.raw(`,"strValue":`)
+			j.str(v.String())
+			j.raw(`,"longValue":0,"floatValue":0,"boolValue":false}`)
+			return
+		}
+		// NULL (and any kind this build does not know, as NULL)
 		j.raw(`{"type":0,"strValue":null,"longValue":0,"floatValue":0,"boolValue":false}`)
 	}
 }

@@ -99,7 +99,7 @@ func TestCreateTable(t *testing.T) {
 	req := ts.exec.lastRequest(t)
 	want := "CREATE TABLE IF NOT EXISTS `Robots` (`id` OID NOT NULL, `name` STRING NOT NULL DEFAULT ('it''s \\\\ R2'), " +
 		"`year` INT64 DEFAULT (-2024), `score` FLOAT64 DEFAULT (2.0), `active` BOOL DEFAULT (true), " +
-		"`email` STRING UNIQUE DEFAULT (NULL), `owner` OID DEFAULT (STR_ID('" + oidHex + "')), PRIMARY KEY (`id`))"
+		"`email` VARCHAR(64) UNIQUE DEFAULT (NULL), `owner` OID DEFAULT (STR_ID('" + oidHex + "')), PRIMARY KEY (`id`))"
 	if req.SQL != want || req.Database != "db" {
 		t.Fatalf("SQL\n%s\nwant\n%s", req.SQL, want)
 	}

@@ -75,6 +75,9 @@ func sqlLiteral(v types.Value) (string, error) {
 	case types.OID:
 		return "STR_ID(" + quoteString(v.OIDHex()) + ")", nil
 	}
+	if types.TextInput(v.Kind) {
+		return "CAST(" + quoteString(v.String()) + " AS " + v.Kind.String() + ")", nil
+	}
 	return "", errcode.New(errcode.InvalidInput, "unsupported value type %d", v.Kind)
 }
 

@@ -86,8 +86,8 @@ func (w *wireValue) decodeObject(data []byte) error {
 	if obj.Type == nil {
 		return errcode.New(errcode.InvalidInput, `column value has no "type"`)
 	}
-	if *obj.Type < int(types.Null) || *obj.Type > int(types.Float64) {
-		return errcode.New(errcode.InvalidInput, "unknown column value type %d (want 0..5)", *obj.Type)
+	if *obj.Type < int(types.Null) || *obj.Type > int(types.MaxKind) {
+		return errcode.New(errcode.InvalidInput, "unknown column value type %d (want 0..%d)", *obj.Type, types.MaxKind)
 	}
 	switch types.Kind(*obj.Type) {
 	case types.Null:
@@ -125,6 +125,16 @@ func (w *wireValue) decodeObject(data []byte) error {
 			return err
 		}
 		w.Value = types.NewFloat(f)
+	default: // BYTEA and later kinds: strValue in the kind's text form
+		k := types.Kind(*obj.Type)
+		if obj.StrValue == nil {
+			return missingValue(k.String(), "strValue")
+		}
+		v, err := types.ParseText(k, *obj.StrValue)
+		if err != nil {
+			return err
+		}
+		w.Value = v
 	}
 	return nil
 }

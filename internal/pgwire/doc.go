@@ -57,14 +57,22 @@
 //
 // # Types
 //
-// Result columns: INT64 → int8 (20), FLOAT64 → float8 (701), BOOL → bool
-// (16, text 't'/'f'), STRING and OID → text (25; an OID is its 24 hex
-// characters), a column of unknown type (all NULL) → text.
+// Result columns take the OID of their value kind (types.T.PG, the
+// mapping pg_catalog shares): INT64 → int8 (20), FLOAT64 → float8 (701),
+// BOOL → bool (16, text 't'/'f'), BYTEA → bytea (17; binary is the raw
+// bytes, text the \x hex form), DATE → date (1082), TIMESTAMP →
+// timestamp (1114), TIMESTAMPTZ → timestamptz (1184), INTERVAL → interval
+// (1186; binary forms count from 2000-01-01 as PostgreSQL's), NUMERIC →
+// numeric (1700, PostgreSQL's base-10000 binary form), UUID → uuid (2950),
+// STRING and
+// OID → text (25; an OID is its 24 hex characters), a column of unknown
+// type (all NULL) → text.
 //
 // Parameters take their type from the OIDs in Parse when given. A
 // parameter without one (OID 0, what pgx and database/sql send) is typed
-// from its text: an integer literal is INT64, a decimal or exponent
-// literal FLOAT64, "t"/"true"/"f"/"false" BOOL, anything else STRING. If
+// from its text: an integer literal is INT64, an exponent literal or a
+// decimal FLOAT64 gives back as written FLOAT64, another decimal ("1.50")
+// an exact NUMERIC, "t"/"true"/"f"/"false" BOOL, anything else STRING. If
 // the statement then fails with CADB0400 (e.g. comparing a STRING column
 // with the INT64 inferred from "42"), it is run once more with every
 // inferred parameter as STRING. Describe of a statement reports such

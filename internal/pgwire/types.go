@@ -15,6 +15,7 @@ import (
 const (
 	oidUnspecified uint32 = 0
 	oidBool        uint32 = 16
+	oidBytea       uint32 = 17
 	oidName        uint32 = 19
 	oidInt8        uint32 = 20
 	oidInt2        uint32 = 21
@@ -26,6 +27,17 @@ const (
 	oidBPChar      uint32 = 1042
 	oidVarchar     uint32 = 1043
 	oidNumeric     uint32 = 1700
+	oidDate        uint32 = 1082
+	oidTimestamp   uint32 = 1114
+	oidTimestampTZ uint32 = 1184
+	oidInterval    uint32 = 1186
+	oidUUID        uint32 = 2950
+)
+
+// PostgreSQL's binary date/time formats count from 2000-01-01.
+const (
+	pgEpochDays   = 10957
+	pgEpochMicros = pgEpochDays * 86400 * 1000000
 )
 
 // Format codes.
@@ -42,17 +54,11 @@ func TypeOID(k types.Kind) uint32 {
 	return oid
 }
 
-// typeOID maps a column kind to its PostgreSQL type OID and size.
+// typeOID maps a column kind to its PostgreSQL type OID and size (the
+// shared mapping types.T.PG; STRING, OID (hex text) and unknown are text).
 func typeOID(k types.Kind) (oid uint32, size int16) {
-	switch k {
-	case types.Int64:
-		return oidInt8, 8
-	case types.Float64:
-		return oidFloat8, 8
-	case types.Bool:
-		return oidBool, 1
-	}
-	return oidText, -1 // STRING, OID (hex text) and unknown
+	pg := types.T{Kind: k}.PG()
+	return pg.OID, pg.Len
 }
 
 // formatOf returns the format of column i from a Bind's format list:
@@ -100,6 +106,33 @@ func appendValue(buf []byte, col types.Kind, format int16, v types.Value, floatD
 			}
 			return append(buf, 0), nil
 		}
+	case types.Bytes:
+		if v.Kind == types.Bytes {
+			return append(buf, v.Str...), nil
+		}
+	case types.Date:
+		if v.Kind == types.Date {
+			return binary.BigEndian.AppendUint32(buf, uint32(int32(v.Int-pgEpochDays))), nil
+		}
+	case types.Timestamp, types.TimestampTZ:
+		if v.Kind == col {
+			return binary.BigEndian.AppendUint64(buf, uint64(v.Int-pgEpochMicros)), nil
+		}
+	case types.Numeric:
+		if v.Kind == types.Numeric {
+			return appendNumericBinary(buf, v.Str), nil
+		}
+	case types.UUID:
+		if v.Kind == types.UUID {
+			return append(buf, v.Str...), nil
+		}
+	case types.Interval:
+		if v.Kind == types.Interval {
+			iv := v.Interval()
+			buf = binary.BigEndian.AppendUint64(buf, uint64(iv.Micros))
+			buf = binary.BigEndian.AppendUint32(buf, uint32(iv.Days))
+			return binary.BigEndian.AppendUint32(buf, uint32(iv.Months)), nil
+		}
 	default: // text: the binary form of text is its bytes
 		return appendText(buf, v, floatDigits), nil
 	}
@@ -134,8 +167,10 @@ func appendText(buf []byte, v types.Value, floatDigits int) []byte {
 		return append(buf, 'f')
 	case types.OID:
 		return append(buf, v.OIDHex()...)
+	case types.String:
+		return append(buf, v.Str...)
 	}
-	return append(buf, v.Str...)
+	return append(buf, v.String()...)
 }
 
 // paramSet is the decoded parameters of one Bind, keyed "1", "2", ...
@@ -198,7 +233,12 @@ func decodeParams(oids []uint32, formats []int16, raw [][]byte) (*paramSet, erro
 			v, err = decodeText(oids[i], string(b))
 		}
 		if err != nil {
-			return nil, errcode.New(errcode.InvalidInput, "parameter $%d: %v", i+1, err)
+			// Keep the code of a value error (22P02 for bad bytea text...).
+			code := errcode.Of(err)
+			if code == errcode.Internal {
+				code = errcode.InvalidInput
+			}
+			return nil, errcode.New(code, "parameter $%d: %v", i+1, err)
 		}
 		if v.Kind == types.String && !utf8.ValidString(v.Str) {
 			return nil, errcode.New(errcode.InvalidInput, "parameter $%d: invalid UTF-8", i+1)
@@ -221,7 +261,11 @@ func decodeText(oid uint32, s string) (types.Value, error) {
 			return types.Value{}, errcode.New(errcode.InvalidInput, "invalid integer %q", s)
 		}
 		return types.NewInt(i), nil
-	case oidFloat8, oidFloat4, oidNumeric:
+	case oidNumeric:
+		return types.ParseNumeric(s)
+	case oidUUID:
+		return types.ParseUUID(s)
+	case oidFloat8, oidFloat4:
 		f, err := parseFloatText(strings.TrimSpace(s))
 		if err != nil {
 			return types.Value{}, err
@@ -235,6 +279,16 @@ func decodeText(oid uint32, s string) (types.Value, error) {
 		return types.NewBool(b), nil
 	case oidText, oidVarchar, oidBPChar, oidName:
 		return types.NewString(s), nil
+	case oidBytea:
+		return types.ParseText(types.Bytes, s)
+	case oidDate:
+		return types.ParseText(types.Date, s)
+	case oidTimestamp:
+		return types.ParseText(types.Timestamp, s)
+	case oidTimestampTZ:
+		return types.ParseText(types.TimestampTZ, s)
+	case oidInterval:
+		return types.ParseText(types.Interval, s)
 	}
 	return types.Value{}, errcode.New(errcode.Unsupported, "parameter type OID %d is not supported", oid)
 }
@@ -306,10 +360,55 @@ func decodeBinary(oid uint32, b []byte) (types.Value, error) {
 		return types.NewBool(b[0] != 0), nil
 	case oidText, oidVarchar, oidBPChar, oidName:
 		return types.NewString(string(b)), nil
+	case oidBytea:
+		return types.NewBytes(string(b)), nil
+	case oidDate:
+		if len(b) != 4 {
+			return bad()
+		}
+		return checkDatetime(types.NewDate(int64(int32(binary.BigEndian.Uint32(b))) + pgEpochDays))
+	case oidTimestamp, oidTimestampTZ:
+		if len(b) != 8 {
+			return bad()
+		}
+		us := int64(binary.BigEndian.Uint64(b))
+		if us > math.MaxInt64-pgEpochMicros {
+			return types.Value{}, errcode.New(errcode.DatetimeOverflow, "timestamp out of range")
+		}
+		kind := types.Timestamp
+		if oid == oidTimestampTZ {
+			kind = types.TimestampTZ
+		}
+		return checkDatetime(types.Value{Kind: kind, Int: us + pgEpochMicros})
+	case oidNumeric:
+		return decodeNumericBinary(b)
+	case oidUUID:
+		if len(b) != types.UUIDLen {
+			return bad()
+		}
+		return types.Value{Kind: types.UUID, Str: string(b)}, nil
+	case oidInterval:
+		if len(b) != 16 {
+			return bad()
+		}
+		return types.NewInterval(types.IntervalParts{
+			Micros: int64(binary.BigEndian.Uint64(b[:8])),
+			Days:   int32(binary.BigEndian.Uint32(b[8:12])),
+			Months: int32(binary.BigEndian.Uint32(b[12:])),
+		}), nil
 	case oidUnspecified, oidUnknown:
 		return types.Value{}, errcode.New(errcode.InvalidInput, "a binary parameter needs a type OID in Parse")
 	}
 	return types.Value{}, errcode.New(errcode.Unsupported, "parameter type OID %d is not supported", oid)
+}
+
+// checkDatetime refuses a date/time outside the supported years
+// (infinity included) with CADB0413.
+func checkDatetime(v types.Value) (types.Value, error) {
+	if !types.InRange(v) {
+		return types.Value{}, errcode.New(errcode.DatetimeOverflow, "%s out of range (years 1..9999)", strings.ToLower(v.Kind.String()))
+	}
+	return v, nil
 }
 
 // inferText types a parameter that came without a type from its text.
@@ -318,6 +417,16 @@ func inferText(s string) types.Value {
 		return types.NewInt(i)
 	}
 	if isDecimal(s) {
+		// A plain decimal that FLOAT64 gives back as written stays
+		// FLOAT64; one it would change ("1.50", 30 digits) is an exact
+		// NUMERIC. Exponent forms stay FLOAT64.
+		f, err := strconv.ParseFloat(s, 64)
+		if err == nil && (strings.ContainsAny(s, "eE") || strconv.FormatFloat(f, 'f', -1, 64) == strings.TrimPrefix(s, "+")) {
+			return types.NewFloat(f)
+		}
+		if n, err := types.ParseNumeric(s); err == nil {
+			return n
+		}
 		if f, err := strconv.ParseFloat(s, 64); err == nil {
 			return types.NewFloat(f)
 		}

@@ -561,6 +561,13 @@ func appendWireValue(b []byte, v types.Value) ([]byte, error) {
 		}
 		return append(b, '}'), nil
 	}
+	if types.TextInput(v.Kind) {
+		b = append(b, `{"type":`...)
+		b = strconv.AppendInt(b, int64(v.Kind), 10)
+		b = append(b, `,"strValue":`...)
+		b = appendJSONText(b, v.String())
+		return append(b, '}'), nil
+	}
 	return nil, errcode.New(errcode.InvalidInput, "parameter of unknown kind %d", v.Kind)
 }
 
@@ -682,6 +689,12 @@ func (c *wireCell) value() (types.Value, error) {
 			return types.Value{}, err
 		}
 		return types.NewFloat(f), nil
+	}
+	if types.TextInput(c.Type) {
+		if c.StrValue == nil {
+			return types.Value{}, fmt.Errorf("%w: %s without strValue", errBadValue, c.Type)
+		}
+		return types.ParseText(c.Type, *c.StrValue)
 	}
 	return types.Value{}, fmt.Errorf("%w: type %d", errBadValue, c.Type)
 }

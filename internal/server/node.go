@@ -43,8 +43,8 @@ type Node struct {
 	api     *httpapi.Server
 	http    *http.Server
 
-	cluster  *clusterNode                      // nil in standalone (cluster.go)
-	prebound struct{ raft, http net.Listener } // UseListeners (cluster.go)
+	cluster  *clusterNode                          // nil in standalone (cluster.go)
+	prebound struct{ raft, http, pg net.Listener } // UseListeners (cluster.go), UsePGListener
 
 	pgMu sync.Mutex  // guards pg
 	pg   *pgFrontEnd // the pgwire listener; nil when off (pgwire.go)

@@ -21,6 +21,14 @@ type pgFrontEnd struct {
 // startPGWire binds pg_port on http_host and serves pgwire; it does
 // nothing when pg_port is 0. Called by Start after the SQL layer is open.
 func (n *Node) startPGWire() error {
+	if ln := n.prebound.pg; ln != nil {
+		n.prebound.pg = nil
+		if err := n.servePGWire(ln); err != nil {
+			_ = ln.Close()
+			return err
+		}
+		return nil
+	}
 	addr := n.cfg.PGAddr()
 	if addr == "" {
 		return nil
@@ -35,6 +43,10 @@ func (n *Node) startPGWire() error {
 	}
 	return nil
 }
+
+// UsePGListener makes Start serve pgwire on an already-bound listener
+// (even with pg_port 0), so tests need no fixed port. Call before Start.
+func (n *Node) UsePGListener(ln net.Listener) { n.prebound.pg = ln }
 
 // servePGWire serves pgwire on ln (tests pass an ephemeral listener).
 func (n *Node) servePGWire(ln net.Listener) error {

@@ -130,11 +130,11 @@ type When struct {
 	Cond, Result Expr
 }
 
-// CastExpr is CAST(x AS type).
+// CastExpr is CAST(x AS type) or x::type.
 type CastExpr struct {
 	At   Pos
 	X    Expr
-	Type types.Kind
+	Type types.T
 }
 
 // DefaultExpr is the DEFAULT keyword used as an INSERT value.
@@ -263,7 +263,7 @@ func (*Join) tableExpr()              {}
 type ColumnDef struct {
 	At         Pos
 	Name       string
-	Type       types.Kind
+	Type       types.T
 	TypeText   string // the type as written, e.g. "VARCHAR(20)", for messages
 	NotNull    bool   // NOT NULL given
 	Null       bool   // NULL given explicitly

@@ -60,7 +60,7 @@ func TestFormatExprPrecedence(t *testing.T) {
 		{&ast.FuncCall{Name: "count", Star: true}, "COUNT(*)"},
 		{&ast.FuncCall{Name: "select", Args: []ast.Expr{a}}, "`select`(a)"},
 		{&ast.FuncCall{Name: "left", Args: []ast.Expr{a, intLit(2)}}, "LEFT(a, 2)"},
-		{&ast.CastExpr{X: a, Type: types.Float64}, "CAST(a AS FLOAT64)"},
+		{&ast.CastExpr{X: a, Type: types.T{Kind: types.Float64}}, "CAST(a AS FLOAT64)"},
 		{&ast.Param{Name: "p"}, "@p"},
 		{&ast.Param{Name: "12"}, "$12"},
 	} {
@@ -155,7 +155,7 @@ func TestFormatStatements(t *testing.T) {
 			Right: &ast.Join{Kind: "LEFT", Left: &ast.TableName{Name: "b"}, Right: &ast.TableName{Name: "c"}, On: col("x")},
 			On:    col("y")}}},
 			"SELECT * FROM a JOIN (b LEFT JOIN c ON x) ON y"},
-		{&ast.CreateTable{Name: "t", Columns: []ast.ColumnDef{{Name: "a", Type: types.Int64, TypeText: "INT64",
+		{&ast.CreateTable{Name: "t", Columns: []ast.ColumnDef{{Name: "a", Type: types.T{Kind: types.Int64}, TypeText: "INT64",
 			Default: bin("=", col("b"), intLit(1))}}}, "CREATE TABLE t (a INT64 DEFAULT (b = 1))"},
 		{&ast.Show{What: "COLUMNS", Table: "t"}, "SHOW COLUMNS FROM t"},
 		{&ast.AlterTable{Table: "t", Action: "ADD INDEX", Index: &ast.IndexDef{Unique: true, Name: "u",
@@ -298,7 +298,7 @@ func deepEqual(a, b reflect.Value) bool {
 		return a.Bool() == b.Bool()
 	case reflect.Int, reflect.Int64:
 		return a.Int() == b.Int()
-	case reflect.Uint8:
+	case reflect.Uint8, reflect.Uint16, reflect.Uint32:
 		return a.Uint() == b.Uint()
 	}
 	panic("equalIgnoringPos: unhandled kind " + a.Kind().String())

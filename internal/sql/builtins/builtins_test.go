@@ -113,6 +113,20 @@ var fnCases = []fnCase{
 	{"date_part", args(str("year"), str("1999-12-31T23:59:59-01:00")), i64(2000), ""},
 	{"date_trunc", args(str("month"), str("2024-02-29T23:00:00-02:00")), str("2024-03-01T00:00:00.0000000+00:00"), ""},
 	{"date_trunc", args(str("decade"), str("2024-02-29")), null, errcode.InvalidInput},
+	{"date_trunc", args(str("quarter"), types.NewTimestamp(tsMicros("2024-05-06 07:08:09"))), types.NewTimestamp(tsMicros("2024-04-01 00:00:00")), ""},
+	{"date_trunc", args(str("century"), types.NewDate(tsMicros("2024-05-06 00:00:00")/types.MicrosPerDay)), types.NewTimestamp(tsMicros("2001-01-01 00:00:00")), ""},
+	{"date_trunc", args(str("fortnight"), types.NewTimestamp(0)), null, errcode.InvalidInput},
+	{"date_part", args(str("doy"), types.NewTimestampTZ(tsMicros("2024-12-31 00:00:00"))), f64(366), ""},
+	{"date_part", args(str("hour"), types.NewInterval(types.IntervalParts{Days: 1, Micros: 25 * types.MicrosPerHour})), f64(25), ""},
+	{"date_part", args(str("fortnight"), types.NewDate(0)), null, errcode.InvalidInput},
+	{"age", args(types.NewTimestamp(tsMicros("2024-03-31 00:00:00")), types.NewTimestamp(tsMicros("2024-02-29 12:00:00"))),
+		types.NewInterval(types.IntervalParts{Months: 1, Days: 1, Micros: 12 * types.MicrosPerHour}), ""},
+	{"age", args(types.NewDate(19000), types.NewDate(19000)), types.NewInterval(types.IntervalParts{}), ""},
+	{"age", args(str("2024-01-01")), null, errcode.InvalidInput},
+	{"to_char", args(types.NewTimestampTZ(tsMicros("2024-01-02 15:04:05.678")), str(`FMMonth FMDD, YYYY HH12:MI:SS.US PM TZ "at" Q`)),
+		str("January 2, 2024 03:04:05.678000 PM UTC at 1"), ""},
+	{"to_char", args(types.NewDate(0), str("Dy DD-MON-YY")), str("Thu 01-JAN-70"), ""},
+	{"to_char", args(i64(1), str("YYYY")), null, errcode.InvalidInput},
 	{"json_valid", args(str(`{"a": [1, 2]}`)), bl(true), ""},
 	{"json_valid", args(null), bl(false), ""},
 	{"json_valid", args(str("")), bl(false), ""},
@@ -148,6 +162,14 @@ var fnCases = []fnCase{
 	{"to_id", args(str("zza1b2c3d4e5f60718293a4b")), null, errcode.InvalidInput},
 	{"str_id", args(str("65A1B2C3D4E5F60718293A4B")), null, errcode.InvalidInput},
 	{"str_id", args(i64(1)), null, errcode.InvalidInput},
+}
+
+func tsMicros(s string) int64 {
+	v, err := types.ParseTimestamp(s)
+	if err != nil {
+		panic(err)
+	}
+	return v.Int
 }
 
 func mustOID(s string) types.Value {
@@ -196,7 +218,7 @@ func TestEveryFunctionTested(t *testing.T) {
 	}
 	for _, name := range Names() {
 		f, _ := Lookup(name)
-		if !tested[f.Name] && f.Name != "gen_id" && f.Name != "random" { // see TestVolatile
+		if !tested[f.Name] && f.Name != "gen_id" && f.Name != "random" && f.Name != "gen_random_uuid" { // see TestVolatile
 			t.Errorf("no test case for %s", f.Name)
 		}
 	}
@@ -426,8 +448,16 @@ func TestIDGenerator(t *testing.T) {
 	}
 }
 
+func TestGenRandomUUID(t *testing.T) {
+	f, _ := Lookup("gen_random_uuid")
+	v, err := f.Call(testCtx, nil)
+	if err != nil || v.Kind != types.UUID || len(v.Str) != 16 || v.Str[6]>>4 != 4 || v.Str[8]>>6 != 2 {
+		t.Fatalf("not a version 4 UUID: %v %v", v, err)
+	}
+}
+
 func TestVolatile(t *testing.T) {
-	for _, name := range []string{"gen_id", "random"} {
+	for _, name := range []string{"gen_id", "random", "gen_random_uuid"} {
 		f, _ := Lookup(name)
 		if !f.Volatile || f.StatementStable {
 			t.Errorf("%s must be volatile and not statement-stable", name)

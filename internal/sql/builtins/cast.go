@@ -24,6 +24,11 @@ import (
 //   - to BOOL: from INT64 (non-zero is true); from STRING
 //     true/false/t/f/yes/no/y/n/on/off/1/0, case-insensitive.
 //   - to OID: from STRING holding exactly 24 lower-case hex characters.
+//   - to BYTEA: from STRING in PostgreSQL's bytea input forms (\x hex or
+//     escape); BYTEA to STRING is the \x hex form.
+//   - to DATE, TIMESTAMP, TIMESTAMPTZ: from STRING (their text input) and
+//     from each other (a DATE is midnight; to DATE drops the time; the
+//     zone is always UTC). To INTERVAL: from STRING.
 func Cast(v types.Value, to types.Kind) (types.Value, error) {
 	if v.Kind == types.Null {
 		if !validTarget(to) {
@@ -41,6 +46,8 @@ func Cast(v types.Value, to types.Kind) (types.Value, error) {
 		switch v.Kind {
 		case types.Float64:
 			return floatToInt(v.Float)
+		case types.Numeric:
+			return numericToInt(v)
 		case types.String:
 			i, err := strconv.ParseInt(strings.TrimSpace(v.Str), 10, 64)
 			if err != nil {
@@ -57,6 +64,12 @@ func Cast(v types.Value, to types.Kind) (types.Value, error) {
 		switch v.Kind {
 		case types.Int64:
 			return types.NewFloat(float64(v.Int)), nil
+		case types.Numeric:
+			f, err := v.Decimal().Float64()
+			if err != nil {
+				return types.Value{}, castError(v, to)
+			}
+			return types.NewFloat(f), nil
 		case types.String:
 			f, err := strconv.ParseFloat(strings.TrimSpace(v.Str), 64)
 			if err != nil {
@@ -90,6 +103,30 @@ func Cast(v types.Value, to types.Kind) (types.Value, error) {
 			}
 			return id, nil
 		}
+	case types.Bytes, types.Interval, types.UUID:
+		if v.Kind == types.String {
+			return types.ParseText(to, v.Str)
+		}
+	case types.Numeric:
+		switch v.Kind {
+		case types.String:
+			return types.ParseText(to, v.Str)
+		case types.Int64:
+			return types.NumericFromInt(v.Int), nil
+		case types.Float64:
+			return types.NumericFromFloat(v.Float)
+		}
+	case types.Date, types.Timestamp, types.TimestampTZ:
+		switch {
+		case v.Kind == types.String:
+			return types.ParseText(to, v.Str)
+		case types.IsDatetime(v.Kind):
+			us := v.Micros()
+			if to == types.Date {
+				return types.NewDate(types.FloorDiv(us, types.MicrosPerDay)), nil
+			}
+			return types.Value{Kind: to, Int: us}, nil
+		}
 	default:
 		return types.Value{}, errcode.New(errcode.InvalidInput, "cannot cast to %s", to)
 	}
@@ -108,13 +145,29 @@ func CastKind(from, to types.Kind) bool {
 	}
 	switch to {
 	case types.Int64, types.Float64:
-		return from == types.Int64 || from == types.Float64 || from == types.String || from == types.Bool
+		return from == types.Int64 || from == types.Float64 || from == types.String || from == types.Bool || from == types.Numeric
+	case types.Numeric:
+		return from == types.Int64 || from == types.Float64 || from == types.String
 	case types.Bool:
 		return from == types.Int64 || from == types.String
-	case types.OID:
+	case types.OID, types.Bytes, types.Interval, types.UUID:
 		return from == types.String
+	case types.Date, types.Timestamp, types.TimestampTZ:
+		return from == types.String || types.IsDatetime(from)
 	}
 	return false
+}
+
+// CastTo is Cast to a column type: the value is converted to t.Kind, then
+// made to fit t's modifiers as an explicit cast does (a SMALLINT out of
+// range is CADB0410; a string longer than VARCHAR(n) is cut; CHAR(n) is
+// blank-padded).
+func CastTo(v types.Value, t types.T) (types.Value, error) {
+	v, err := Cast(v, t.Kind)
+	if err != nil {
+		return v, err
+	}
+	return t.Conform(v, true)
 }
 
 func validTarget(k types.Kind) bool {
@@ -122,7 +175,18 @@ func validTarget(k types.Kind) bool {
 	case types.String, types.Int64, types.Float64, types.Bool, types.OID:
 		return true
 	}
-	return false
+	return types.TextInput(k)
+}
+
+// numericToInt rounds half away from zero; outside INT64 is CADB0410.
+func numericToInt(v types.Value) (types.Value, error) {
+	d := v.Decimal()
+	if _, err := types.NumericContext().Quantize(d, d, 0); err == nil {
+		if i, err := d.Int64(); err == nil {
+			return types.NewInt(i), nil
+		}
+	}
+	return types.Value{}, errcode.New(errcode.NumericOutOfRange, "%s is out of range for INT64", v.Str)
 }
 
 // floatToInt rounds half away from zero and checks the INT64 range.

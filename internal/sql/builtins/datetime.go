@@ -138,10 +138,10 @@ func dateFuncs() []*Func {
 			Impl: dateAdd},
 		{Name: "date_diff", MinArgs: 3, MaxArgs: 3, Args: []ArgClass{StringArg, StringArg, StringArg}, Result: types.Int64,
 			Impl: dateDiff},
-		{Name: "date_part", MinArgs: 2, MaxArgs: 2, Args: []ArgClass{StringArg, StringArg}, Result: types.Int64,
-			Impl: datePart},
-		{Name: "date_trunc", MinArgs: 2, MaxArgs: 2, Args: []ArgClass{StringArg, StringArg}, Result: types.String,
-			Impl: dateTrunc},
+		{Name: "date_part", MinArgs: 2, MaxArgs: 2, Args: []ArgClass{StringArg, temporalArg}, ResultFn: datePartResult,
+			Impl: datePartAny},
+		{Name: "date_trunc", MinArgs: 2, MaxArgs: 2, Args: []ArgClass{StringArg, temporalArg}, ResultFn: dateTruncResult,
+			Impl: dateTruncAny},
 	}
 }
 

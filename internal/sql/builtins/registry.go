@@ -49,6 +49,7 @@ const (
 	NumericArg                   // INT64 or FLOAT64
 	BoolArg                      // BOOL
 	oidSourceArg                 // STRING or OID
+	temporalArg                  // STRING, DATE, TIMESTAMP, TIMESTAMPTZ or INTERVAL
 )
 
 func (c ArgClass) accepts(k types.Kind) bool {
@@ -66,6 +67,8 @@ func (c ArgClass) accepts(k types.Kind) bool {
 		return k == types.Bool
 	case oidSourceArg:
 		return k == types.String || k == types.OID
+	case temporalArg:
+		return k == types.String || types.IsDatetime(k) || k == types.Interval
 	}
 	return true
 }
@@ -82,6 +85,8 @@ func (c ArgClass) String() string {
 		return "BOOL"
 	case oidSourceArg:
 		return "STRING or OID"
+	case temporalArg:
+		return "STRING, DATE, TIMESTAMP, TIMESTAMPTZ or INTERVAL"
 	}
 	return "any type"
 }
@@ -209,6 +214,7 @@ func buildRegistry() map[string]*Func {
 	add(stringFuncs(), map[string]string{"char_length": "length", "substr": "substring"})
 	add(mathFuncs(), map[string]string{"ceiling": "ceil", "power": "pow"})
 	add(dateFuncs(), nil)
+	add(typedDateFuncs(), nil)
 	add(jsonFuncs(), nil)
 	add(convFuncs(), map[string]string{"str_id": "to_id"})
 	add(sessionFuncs(), nil)

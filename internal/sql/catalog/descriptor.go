@@ -37,10 +37,14 @@ type DatabaseDesc struct {
 type ColumnDesc struct {
 	// ID is stable for the life of the column (index columns refer to it);
 	// it is not the column's position in the row.
-	ID      uint32     `json:"id"`
-	Name    string     `json:"name"`
-	Kind    types.Kind `json:"kind"`
-	NotNull bool       `json:"notNull,omitempty"`
+	ID   uint32     `json:"id"`
+	Name string     `json:"name"`
+	Kind types.Kind `json:"kind"`
+	// Mod is the type's modifiers (INTEGER width, VARCHAR(n) length);
+	// its fields are stored inline and omitted when zero, so descriptors
+	// written before modifiers existed read as plain kinds.
+	types.Mod
+	NotNull bool `json:"notNull,omitempty"`
 	// Default is the DEFAULT expression as SQL text, "" when none.
 	Default string `json:"default,omitempty"`
 	// Hidden columns (the implicit row id) never appear in '*' or SHOW COLUMNS.
@@ -48,6 +52,9 @@ type ColumnDesc struct {
 	// Comment is set by COMMENT ON COLUMN ("" when none).
 	Comment string `json:"comment,omitempty"`
 }
+
+// Type returns the column's type: its Kind and modifiers.
+func (c *ColumnDesc) Type() types.T { return types.T{Kind: c.Kind, Mod: c.Mod} }
 
 // IndexColumn is one key column of an index, by column id.
 type IndexColumn struct {
@@ -243,10 +250,8 @@ func (t *TableDesc) Validate() error {
 			return errcode.New(errcode.Internal, "table %q: bad column id %d", t.Name, c.ID)
 		}
 		seen[c.Name], ids[c.ID] = true, true
-		switch c.Kind {
-		case types.OID, types.Int64, types.String, types.Bool, types.Float64:
-		default:
-			return errcode.New(errcode.UnknownType, "column %q has unknown type %v", c.Name, c.Kind)
+		if !c.Type().Valid() {
+			return errcode.New(errcode.UnknownType, "column %q has unknown type %v", c.Name, c.Type())
 		}
 	}
 	if visible == 0 {

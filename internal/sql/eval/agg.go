@@ -123,16 +123,44 @@ type sumAgg struct {
 	isFloat bool
 	i       int64
 	f       float64
+	dec     types.Value // the NUMERIC sum once a NUMERIC value arrived
 }
 
 func (a *sumAgg) Add(v types.Value) error {
 	switch v.Kind {
 	case types.Null:
 		return nil
+	case types.Numeric:
+		a.any = true
+		switch {
+		case a.isFloat:
+			a.f += numericToFloat(v)
+		case a.dec.Kind == types.Null:
+			d, err := arithNumeric(opAdd, types.NewInt(a.i), v)
+			if err != nil {
+				return err
+			}
+			a.dec = d
+		default:
+			d, err := arithNumeric(opAdd, a.dec, v)
+			if err != nil {
+				return err
+			}
+			a.dec = d
+		}
+		return nil
 	case types.Int64:
 		a.any = true
 		if a.isFloat {
 			a.f += float64(v.Int)
+			return nil
+		}
+		if a.dec.Kind == types.Numeric {
+			d, err := arithNumeric(opAdd, a.dec, v)
+			if err != nil {
+				return err
+			}
+			a.dec = d
 			return nil
 		}
 		s := a.i + v.Int
@@ -146,6 +174,9 @@ func (a *sumAgg) Add(v types.Value) error {
 		if !a.isFloat {
 			a.isFloat = true
 			a.f = float64(a.i)
+			if a.dec.Kind == types.Numeric {
+				a.f = numericToFloat(a.dec)
+			}
 		}
 		a.f += v.Float
 		return nil
@@ -159,6 +190,8 @@ func (a *sumAgg) Result() (types.Value, error) {
 		return types.NullValue, nil
 	case a.isFloat:
 		return types.NewFloat(a.f), nil
+	case a.dec.Kind == types.Numeric:
+		return a.dec, nil
 	}
 	return types.NewInt(a.i), nil
 }
@@ -186,6 +219,8 @@ func (a *avgAgg) Add(v types.Value) error {
 		a.intSum = s
 	case types.Float64:
 		a.fSum += v.Float
+	case types.Numeric:
+		a.fSum += numericToFloat(v)
 	default:
 		return invalid("avg() needs a numeric argument, not %s", v.Kind)
 	}
@@ -262,7 +297,7 @@ func keyOf(v types.Value) distinctKey {
 		}
 		return distinctKey{kind: types.Bool}
 	}
-	return distinctKey{kind: v.Kind, s: v.Str}
+	return distinctKey{kind: v.Kind, i: v.Int, s: v.Str}
 }
 
 type distinctAgg struct {

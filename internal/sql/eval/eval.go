@@ -294,7 +294,7 @@ func (c *compiler) compileUnary(e *ast.UnaryExpr) (node, error) {
 	xf := x.fn
 	switch strings.ToUpper(e.Op) {
 	case "-":
-		if x.kind != types.Null && !isNumeric(x.kind) {
+		if x.kind != types.Null && !isNumeric(x.kind) && x.kind != types.Interval {
 			return node{}, invalid("unary - cannot be applied to %s", x.kind)
 		}
 		out.fn = func(row []types.Value) (types.Value, error) {
@@ -374,10 +374,17 @@ func (c *compiler) compileBinary(e *ast.BinaryExpr) (node, error) {
 	out := node{konst: l.konst && r.konst, foldable: l.foldable && r.foldable}
 	lf, rf := l.fn, r.fn
 	if o, ok := parseArithOp(op); ok {
-		if (l.kind != types.Null && !isNumeric(l.kind)) || (r.kind != types.Null && !isNumeric(r.kind)) {
-			return node{}, invalid("operator %s cannot be applied to %s and %s", op, l.kind, r.kind)
-		}
 		switch {
+		case temporalOperands(l.kind, r.kind):
+			kind, ok := temporalArithKind(o, l.kind, r.kind)
+			if !ok {
+				return node{}, invalid("operator %s cannot be applied to %s and %s", op, l.kind, r.kind)
+			}
+			out.kind = kind
+		case (l.kind != types.Null && !isNumeric(l.kind)) || (r.kind != types.Null && !isNumeric(r.kind)):
+			return node{}, invalid("operator %s cannot be applied to %s and %s", op, l.kind, r.kind)
+		case l.kind == types.Numeric || r.kind == types.Numeric:
+			out.kind = numericArithKind(l.kind, r.kind)
 		case l.kind == types.Int64 && r.kind == types.Int64:
 			out.kind = types.Int64
 		case l.kind == types.Float64 || r.kind == types.Float64:
@@ -686,7 +693,7 @@ func (c *compiler) compileCast(e *ast.CastExpr) (node, error) {
 		return node{}, err
 	}
 	to := e.Type
-	if !builtins.CastKind(x.kind, to) {
+	if !builtins.CastKind(x.kind, to.Kind) {
 		return node{}, invalid("cannot cast %s to %s", x.kind, to)
 	}
 	xf := x.fn
@@ -695,9 +702,9 @@ func (c *compiler) compileCast(e *ast.CastExpr) (node, error) {
 		if err != nil {
 			return v, err
 		}
-		return builtins.Cast(v, to)
+		return builtins.CastTo(v, to)
 	}
-	return node{fn: fn, kind: to, konst: x.konst, foldable: x.foldable}, nil
+	return node{fn: fn, kind: to.Kind, konst: x.konst, foldable: x.foldable}, nil
 }
 
 // argBuffer hands out a reusable argument slice to one caller at a time;

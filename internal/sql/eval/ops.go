@@ -87,7 +87,9 @@ func invalid(format string, args ...any) error {
 	return errcode.New(errcode.InvalidInput, format, args...)
 }
 
-func isNumeric(k types.Kind) bool { return k == types.Int64 || k == types.Float64 }
+func isNumeric(k types.Kind) bool {
+	return k == types.Int64 || k == types.Float64 || k == types.Numeric
+}
 
 // Arith applies + - * / % to two values. NULL in → NULL out. INT64 with
 // INT64 stays INT64 (overflow is an error; / and % truncate toward zero);
@@ -107,6 +109,15 @@ func arith(op arithOp, a, b types.Value) (types.Value, error) {
 	}
 	if a.Kind == types.Int64 && b.Kind == types.Int64 {
 		return arithInt(op, a.Int, b.Int)
+	}
+	if temporalOperands(a.Kind, b.Kind) {
+		return arithTemporal(op, a, b)
+	}
+	if a.Kind == types.Numeric || b.Kind == types.Numeric {
+		if !numericOperands(a.Kind, b.Kind) {
+			return types.Value{}, invalid("operator %s cannot be applied to %s and %s", arithSymbols[op], a.Kind, b.Kind)
+		}
+		return arithNumeric(op, a, b)
 	}
 	if !isNumeric(a.Kind) || !isNumeric(b.Kind) {
 		return types.Value{}, invalid("operator %s cannot be applied to %s and %s", arithSymbols[op], a.Kind, b.Kind)
@@ -205,6 +216,10 @@ func negate(v types.Value) (types.Value, error) {
 		return types.NewInt(-v.Int), nil
 	case types.Float64:
 		return types.NewFloat(-v.Float), nil
+	case types.Interval:
+		return negateInterval(v)
+	case types.Numeric:
+		return negateNumeric(v)
 	}
 	return types.Value{}, invalid("unary - cannot be applied to %s", v.Kind)
 }
@@ -216,15 +231,19 @@ func comparableKinds(a, b types.Kind) bool {
 	if a == types.Null || b == types.Null || a == b {
 		return true
 	}
-	if isNumeric(a) && isNumeric(b) {
+	if isNumeric(a) && isNumeric(b) || types.IsDatetime(a) && types.IsDatetime(b) {
 		return true
 	}
-	return (a == types.OID && b == types.String) || (a == types.String && b == types.OID)
+	return (a == types.String && (b == types.OID || types.TextInput(b))) ||
+		(b == types.String && (a == types.OID || types.TextInput(a)))
 }
 
 // compareValues orders two non-NULL values, or fails with CADB0400 when
 // their kinds cannot be compared.
 func compareValues(a, b types.Value) (int, error) {
+	if a.Kind == types.Numeric && b.Kind == types.Numeric {
+		return types.CompareNumericValues(a, b), nil // 1.5 = 1.50
+	}
 	if cmp, ok := types.Compare(a, b); ok {
 		return cmp, nil
 	}
@@ -243,6 +262,22 @@ func compareValues(a, b types.Value) (int, error) {
 		}
 		cmp, _ := types.Compare(id, b)
 		return cmp, nil
+	}
+	// A STRING compared with a kind that has text input (BYTEA...) is read
+	// as that kind, as PostgreSQL types an untyped literal by context.
+	if a.Kind == types.String && types.TextInput(b.Kind) {
+		x, err := types.ParseText(b.Kind, a.Str)
+		if err != nil {
+			return 0, err
+		}
+		return compareValues(x, b)
+	}
+	if b.Kind == types.String && types.TextInput(a.Kind) {
+		y, err := types.ParseText(a.Kind, b.Str)
+		if err != nil {
+			return 0, err
+		}
+		return compareValues(a, y)
 	}
 	return 0, invalid("cannot compare %s with %s", a.Kind, b.Kind)
 }

@@ -87,12 +87,12 @@ func TableFromAST(p *plan.Planner, s *ast.CreateTable) (*catalog.TableDesc, erro
 // columnFromAST builds the descriptor of a column definition with the
 // next column id of t (consumed).
 func columnFromAST(p *plan.Planner, t *catalog.TableDesc, c *ast.ColumnDef) (catalog.ColumnDesc, error) {
-	col := catalog.ColumnDesc{ID: t.NextColumnID, Name: c.Name, Kind: c.Type, NotNull: c.NotNull}
+	col := catalog.ColumnDesc{ID: t.NextColumnID, Name: c.Name, Kind: c.Type.Kind, Mod: c.Type.Mod, NotNull: c.NotNull}
 	t.NextColumnID++
 	if c.NotNull && c.Null {
 		return col, errcode.New(errcode.InvalidInput, "column %q is declared both NULL and NOT NULL", c.Name)
 	}
-	if _, ok := types.ParseKind(c.Type.String()); !ok {
+	if !c.Type.Valid() {
 		return col, errcode.New(errcode.UnknownType, "column %q has unknown type %q", c.Name, c.TypeText)
 	}
 	if c.Default != nil {
@@ -125,10 +125,7 @@ func checkDefault(p *plan.Planner, col *catalog.ColumnDesc, e ast.Expr) (string,
 	if err != nil {
 		return "", err
 	}
-	if x.Kind != types.Null && x.Kind != col.Kind &&
-		!(x.Kind == types.Int64 && col.Kind == types.Float64) &&
-		!(x.Kind == types.Float64 && col.Kind == types.Int64) &&
-		!(x.Kind == types.String && col.Kind == types.OID) {
+	if !assignable(x.Kind, col.Kind) {
 		return "", errcode.New(errcode.InvalidInput, "default for column %q is %s, column is %s", col.Name, x.Kind, col.Kind)
 	}
 	if x.Const {

@@ -111,7 +111,7 @@ func showColumns(t *catalog.TableDesc) *Result {
 			def = types.NewString(c.Default)
 		}
 		res.Rows = append(res.Rows, []types.Value{
-			types.NewString(c.Name), types.NewString(c.Kind.String()), types.NewBool(!c.NotNull),
+			types.NewString(c.Name), types.NewString(c.Type().String()), types.NewBool(!c.NotNull),
 			types.NewString(key[c.ID]), def,
 		})
 	}
@@ -148,7 +148,7 @@ func CreateTableText(t *catalog.TableDesc) (string, error) {
 		if c.Hidden {
 			continue
 		}
-		def := ast.ColumnDef{Name: c.Name, Type: c.Kind, NotNull: c.NotNull}
+		def := ast.ColumnDef{Name: c.Name, Type: c.Type(), NotNull: c.NotNull}
 		if c.Default != "" {
 			e, err := plan.ParseExpr(c.Default)
 			if err != nil {

@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/camusdb/camusdb-go/internal/sql/builtins"
 	"github.com/camusdb/camusdb-go/internal/sql/catalog"
 	"github.com/camusdb/camusdb-go/internal/sql/plan"
 	"github.com/camusdb/camusdb-go/internal/sql/types"
@@ -192,13 +193,30 @@ func (w *tableWriter) update(ctx context.Context, changes []rowChange) error {
 	return nil
 }
 
-// coerce converts v to the kind of col where SQL allows it implicitly:
+// coerce converts v to the type of col where SQL allows it implicitly:
 // INT64 into FLOAT64, an integral FLOAT64 into INT64, a 24-hex-digit
-// STRING into OID. Anything else of the wrong kind is CADB0400.
+// STRING into OID, a STRING into a kind with text input (BYTEA...) by
+// parsing it. Anything else of the wrong kind is CADB0400. The value is
+// then made to fit the column's modifiers (types.T.Conform: narrow
+// integer range, VARCHAR(n)/CHAR(n) length).
 func coerce(v types.Value, col *catalog.ColumnDesc) (types.Value, error) {
-	if v.IsNull() || v.Kind == col.Kind {
+	if v.IsNull() {
 		return v, nil
 	}
+	if v.Kind != col.Kind {
+		c, err := convertKind(v, col)
+		if err != nil {
+			return c, err
+		}
+		v = c
+	}
+	if col.Mod == (types.Mod{}) {
+		return v, nil
+	}
+	return col.Type().Conform(v, false)
+}
+
+func convertKind(v types.Value, col *catalog.ColumnDesc) (types.Value, error) {
 	switch {
 	case v.Kind == types.Int64 && col.Kind == types.Float64:
 		return types.NewFloat(float64(v.Int)), nil
@@ -210,8 +228,27 @@ func coerce(v types.Value, col *catalog.ColumnDesc) (types.Value, error) {
 		if id, err := types.ParseOID(v.Str); err == nil {
 			return id, nil
 		}
+	case v.Kind == types.String && types.TextInput(col.Kind):
+		return types.ParseText(col.Kind, v.Str)
+	case col.Kind == types.Numeric && v.Kind == types.Int64:
+		return types.NumericFromInt(v.Int), nil
+	case col.Kind == types.Numeric && v.Kind == types.Float64:
+		return types.NumericFromFloat(v.Float)
+	case v.Kind == types.Numeric && (col.Kind == types.Int64 || col.Kind == types.Float64):
+		return builtins.Cast(v, col.Kind)
 	}
-	return types.Value{}, errcode.New(errcode.InvalidInput, "column %q is %s, cannot store %s value %s", col.Name, col.Kind, v.Kind, v.String())
+	return types.Value{}, errcode.New(errcode.InvalidInput, "column %q is %s, cannot store %s value %s", col.Name, col.Type(), v.Kind, v.String())
+}
+
+// assignable reports whether values of kind from may be stored in a column
+// of kind to (some values may still fail).
+func assignable(from, to types.Kind) bool {
+	return from == types.Null || from == to ||
+		(from == types.Int64 && to == types.Float64) ||
+		(from == types.Float64 && to == types.Int64) ||
+		(from == types.String && (to == types.OID || types.TextInput(to))) ||
+		(to == types.Numeric && (from == types.Int64 || from == types.Float64)) ||
+		(from == types.Numeric && (to == types.Int64 || to == types.Float64))
 }
 
 // runInsert executes an INSERT plan and returns the number of rows written.

@@ -389,6 +389,33 @@ func (p *parser) parseWordExpr() (ast.Expr, error) {
 		p.pos += 2
 		t = p.peek()
 	}
+	// Typed literals: DATE '2024-01-02', TIMESTAMP '...', INTERVAL '1 day'
+	// are casts of the string.
+	if t.kind == tkIdent && !t.quoted && p.peekN(1).kind == tkString {
+		switch t.str {
+		case "date", "timestamp", "timestamptz", "interval", "bytea":
+			typ, _ := types.ParseType(t.str)
+			p.next()
+			lit := p.next()
+			return &ast.CastExpr{At: t.at(), X: &ast.Literal{At: lit.at(), Value: types.NewString(lit.str)}, Type: typ}, nil
+		}
+	}
+	// EXTRACT(field FROM x) is date_part('field', x).
+	if t.isWord("extract") && p.peekN(1).kind == tkLParen && p.peekN(3).isKw(kwFrom) &&
+		(p.peekN(2).kind == tkIdent || p.peekN(2).kind == tkString) {
+		p.pos += 2
+		field := p.next()
+		p.next() // FROM
+		x, err := p.parseExpr()
+		if err != nil {
+			return nil, err
+		}
+		if _, err := p.expect(tkRParen, "')'"); err != nil {
+			return nil, err
+		}
+		return &ast.FuncCall{At: t.at(), Name: "date_part", Args: []ast.Expr{
+			&ast.Literal{At: field.at(), Value: types.NewString(field.str)}, x}}, nil
+	}
 	// LEFT is reserved (LEFT JOIN) but is also a string function.
 	if p.peekN(1).kind == tkLParen && (t.isIdent() || t.kw == kwLeft) {
 		return p.parseFuncCall()
@@ -481,12 +508,12 @@ func (p *parser) parseCast() (ast.Expr, error) {
 	if _, err := p.expectKw(kwAs); err != nil {
 		return nil, err
 	}
-	kind, _, err := p.parseType()
+	typ, _, err := p.parseType()
 	if err != nil {
 		return nil, err
 	}
 	if _, err := p.expect(tkRParen, "')'"); err != nil {
 		return nil, err
 	}
-	return &ast.CastExpr{At: t.at(), X: x, Type: kind}, nil
+	return &ast.CastExpr{At: t.at(), X: x, Type: typ}, nil
 }

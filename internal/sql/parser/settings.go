@@ -297,11 +297,11 @@ func (p *parser) parseCasts(x ast.Expr) (ast.Expr, error) {
 			return x, nil
 		}
 		t := p.next()
-		kind, _, err := p.parseType()
+		typ, _, err := p.parseType()
 		if err != nil {
 			return nil, err
 		}
-		x = &ast.CastExpr{At: t.at(), X: x, Type: kind}
+		x = &ast.CastExpr{At: t.at(), X: x, Type: typ}
 	}
 }
 
@@ -310,10 +310,6 @@ func (p *parser) parseCasts(x ast.Expr) (ast.Expr, error) {
 // precision", "character varying"). ok is false for other names.
 func (p *parser) postgresTypeName(t *token) (name, text string, ok bool) {
 	switch t.str {
-	case "int2", "int4", "int8":
-		return "int64", upper(t.str), true
-	case "float4", "float8":
-		return "float64", upper(t.str), true
 	case "double":
 		if p.acceptWord("precision") {
 			return "float64", "DOUBLE PRECISION", true
@@ -323,6 +319,27 @@ func (p *parser) postgresTypeName(t *token) (name, text string, ok bool) {
 			return "varchar", "VARCHAR", true
 		}
 		return "char", "CHAR", true
+	case "bpchar":
+		return "char", "BPCHAR", true
+	case "timestamp", "timestamptz":
+		// [(p)] [WITH | WITHOUT TIME ZONE]; the precision is accepted and
+		// ignored (values keep microseconds).
+		if p.peek().kind == tkLParen && p.peekN(1).kind == tkInt && p.peekN(2).kind == tkRParen {
+			p.pos += 3
+		}
+		name := t.str
+		if t.str == "timestamp" && p.peek().isWord("with") && p.peekN(1).isWord("time") && p.peekN(2).isWord("zone") {
+			p.pos += 3
+			name = "timestamptz"
+		} else if t.str == "timestamp" && p.peek().isWord("without") && p.peekN(1).isWord("time") && p.peekN(2).isWord("zone") {
+			p.pos += 3
+		}
+		return name, upper(name), true
+	case "interval":
+		if p.peek().kind == tkLParen && p.peekN(1).kind == tkInt && p.peekN(2).kind == tkRParen {
+			p.pos += 3
+		}
+		return "interval", "INTERVAL", true
 	}
 	return "", "", false
 }

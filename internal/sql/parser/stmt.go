@@ -4,6 +4,7 @@ import (
 	"github.com/camusdb/camusdb-go/internal/sql/ast"
 	"github.com/camusdb/camusdb-go/internal/sql/types"
 	"github.com/camusdb/camusdb-go/internal/util/errcode"
+	"strconv"
 )
 
 func (p *parser) parseStatement() (ast.Statement, error) {
@@ -414,33 +415,74 @@ func (p *parser) parseColumnDef() (*ast.ColumnDef, error) {
 }
 
 // parseType parses a type name with an optional (n) length for VARCHAR and
-// CHAR (ignored). Unknown names are CADB0401.
-func (p *parser) parseType() (types.Kind, string, error) {
+// CHAR. Unknown names are CADB0401.
+func (p *parser) parseType() (types.T, string, error) {
 	t := p.peek()
 	if !t.isIdent() {
-		return 0, "", p.errExpected("type name")
+		return types.T{}, "", p.errExpected("type name")
 	}
 	p.next()
 	name, text, pg := p.postgresTypeName(t)
 	if !pg {
 		name, text = t.str, upper(t.str)
 	}
-	kind, ok := types.ParseKind(name)
+	typ, ok := types.ParseType(name)
 	if !ok {
-		return 0, "", p.errCode(t, errcode.UnknownType, "unknown type %q", p.src[t.off:t.end])
+		return types.T{}, "", p.errCode(t, errcode.UnknownType, "unknown type %q", p.src[t.off:t.end])
 	}
 	if (name == "varchar" || name == "char") && p.peek().kind == tkLParen {
 		p.next()
 		n, err := p.expect(tkInt, "type length")
 		if err != nil {
-			return 0, "", err
+			return types.T{}, "", err
 		}
 		if _, err := p.expect(tkRParen, "')'"); err != nil {
-			return 0, "", err
+			return types.T{}, "", err
+		}
+		length, err := strconv.ParseInt(n.str, 10, 64)
+		if err != nil {
+			length = -1 // beyond int64: WithLength reports it out of range
+		}
+		if typ, err = typ.WithLength(length, name == "char"); err != nil {
+			return types.T{}, "", p.errCode(n, errcode.InvalidInput, "%s", err.(*errcode.Error).Message)
 		}
 		text += "(" + n.str + ")"
 	}
-	return kind, text, nil
+	if typ.Kind == types.Numeric && p.peek().kind == tkLParen {
+		p.next()
+		pt, err := p.expect(tkInt, "numeric precision")
+		if err != nil {
+			return types.T{}, "", err
+		}
+		prec, scale := parseTypeInt(pt.str), int64(0)
+		text += "(" + pt.str
+		if p.accept(tkComma) {
+			st, err := p.expect(tkInt, "numeric scale")
+			if err != nil {
+				return types.T{}, "", err
+			}
+			scale = parseTypeInt(st.str)
+			text += "," + st.str
+		}
+		if _, err := p.expect(tkRParen, "')'"); err != nil {
+			return types.T{}, "", err
+		}
+		text += ")"
+		if typ, err = typ.WithPrecision(prec, scale); err != nil {
+			return types.T{}, "", p.errCode(pt, errcode.InvalidInput, "%s", err.(*errcode.Error).Message)
+		}
+	}
+	return typ, text, nil
+}
+
+// parseTypeInt reads a type modifier; -1 when it overflows (then out of
+// every modifier's range).
+func parseTypeInt(s string) int64 {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return -1
+	}
+	return n
 }
 
 func (p *parser) parseDrop() (ast.Statement, error) {

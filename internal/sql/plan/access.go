@@ -425,11 +425,11 @@ func (p *Planner) extractConstraints(sc *scope, t *catalog.TableDesc, conj []ast
 				continue
 			}
 			if col, ok := columnOf(sc, n.L); ok {
-				if v, ok := p.constFor(sc, n.R, t.Columns[col].Kind); ok {
+				if v, ok := p.constFor(sc, n.R, t.Columns[col].Type()); ok {
 					add(i, col, op, v)
 				}
 			} else if col, ok := columnOf(sc, n.R); ok {
-				if v, ok := p.constFor(sc, n.L, t.Columns[col].Kind); ok {
+				if v, ok := p.constFor(sc, n.L, t.Columns[col].Type()); ok {
 					add(i, col, flipOp(op), v)
 				}
 			}
@@ -438,8 +438,8 @@ func (p *Planner) extractConstraints(sc *scope, t *catalog.TableDesc, conj []ast
 				continue
 			}
 			if col, ok := columnOf(sc, n.X); ok {
-				lo, ok1 := p.constFor(sc, n.Lo, t.Columns[col].Kind)
-				hi, ok2 := p.constFor(sc, n.Hi, t.Columns[col].Kind)
+				lo, ok1 := p.constFor(sc, n.Lo, t.Columns[col].Type())
+				hi, ok2 := p.constFor(sc, n.Hi, t.Columns[col].Type())
 				if ok1 && ok2 {
 					add(i, col, ">=", lo)
 					add(i, col, "<=", hi)
@@ -456,7 +456,7 @@ func (p *Planner) extractConstraints(sc *scope, t *catalog.TableDesc, conj []ast
 			var vals []types.Value
 			all := true
 			for _, x := range n.List {
-				v, ok := p.constFor(sc, x, t.Columns[col].Kind)
+				v, ok := p.constFor(sc, x, t.Columns[col].Type())
 				if !ok {
 					if lit, isLit := x.(*ast.Literal); isLit && lit.Value.IsNull() {
 						continue // x IN (.., NULL) never matches through the NULL
@@ -500,7 +500,13 @@ func columnOf(sc *scope, e ast.Expr) (int, bool) {
 // constFor evaluates e when it reads no column and converts it to kind
 // without changing its value; ok=false otherwise (the residual filter then
 // evaluates, and reports errors of, the condition).
-func (p *Planner) constFor(sc *scope, e ast.Expr, kind types.Kind) (types.Value, bool) {
+//
+// A NUMERIC constant is used only for a NUMERIC(p,s) column and only when
+// it is exact at scale s: keys keep a value's scale, and every value of
+// such a column has scale s (an unconstrained NUMERIC column is filtered
+// row by row).
+func (p *Planner) constFor(sc *scope, e ast.Expr, typ types.T) (types.Value, bool) {
+	kind := typ.Kind
 	c := &compiler{p: p, scope: sc, what: "WHERE"}
 	x, err := c.compile(e)
 	if err != nil || !x.Const {
@@ -509,6 +515,9 @@ func (p *Planner) constFor(sc *scope, e ast.Expr, kind types.Kind) (types.Value,
 	v, err := x.Eval(nil)
 	if err != nil {
 		return types.Value{}, false
+	}
+	if kind == types.Numeric {
+		return numericConst(v, typ)
 	}
 	switch {
 	case v.Kind == kind:
@@ -519,6 +528,39 @@ func (p *Planner) constFor(sc *scope, e ast.Expr, kind types.Kind) (types.Value,
 			return types.Value{}, false
 		}
 		return types.NewFloat(f), true
+	case v.Kind == types.String && types.TextInput(kind):
+		if c, err := types.ParseText(kind, v.Str); err == nil {
+			return c, true
+		}
 	}
 	return types.Value{}, false
+}
+
+// numericConst converts a constant to the scale of a NUMERIC(p,s) column
+// when that changes nothing but the scale.
+func numericConst(v types.Value, typ types.T) (types.Value, bool) {
+	if typ.Precision == 0 {
+		return types.Value{}, false
+	}
+	switch v.Kind {
+	case types.Int64:
+		v = types.NumericFromInt(v.Int)
+	case types.String:
+		n, err := types.ParseNumeric(v.Str)
+		if err != nil {
+			return types.Value{}, false
+		}
+		v = n
+	case types.Numeric:
+	default:
+		return types.Value{}, false
+	}
+	c, err := typ.Conform(v, false)
+	if err != nil {
+		return types.Value{}, false
+	}
+	if !types.NumericEqual(c, v) {
+		return types.Value{}, false
+	}
+	return c, true
 }

@@ -486,8 +486,11 @@ func (p *Planner) equiPair(e ast.Expr, done uint64, all *scope, leafOf []int, le
 
 // keyKindsMatch reports whether hashing values of kinds a and b finds
 // exactly the pairs = holds for (numeric kinds hash alike).
+//
+// NUMERIC values hash with their scale (1.5 and 1.50 differ), so NUMERIC
+// equalities are evaluated pair by pair instead.
 func keyKindsMatch(a, b types.Kind) bool {
-	if a == b && a != types.Null {
+	if a == b && a != types.Null && a != types.Numeric {
 		return true
 	}
 	num := func(k types.Kind) bool { return k == types.Int64 || k == types.Float64 }

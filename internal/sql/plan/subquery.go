@@ -216,10 +216,15 @@ func (c *compiler) existsSubquery(n *ast.ExistsExpr) (eval.Compiled, bool, error
 // comparableKinds reports whether values of kinds a and b may be compared
 // with = (unknown kinds are checked at run time).
 func comparableKinds(a, b types.Kind) bool {
-	if a == types.Null || b == types.Null || keyKindsMatch(a, b) {
+	if a == types.Null || b == types.Null || a == b || keyKindsMatch(a, b) {
 		return true
 	}
-	return (a == types.String && b == types.OID) || (a == types.OID && b == types.String)
+	numLike := func(k types.Kind) bool { return k == types.Int64 || k == types.Float64 || k == types.Numeric }
+	if numLike(a) && numLike(b) || types.IsDatetime(a) && types.IsDatetime(b) {
+		return true
+	}
+	return (a == types.String && (b == types.OID || types.TextInput(b))) ||
+		(b == types.String && (a == types.OID || types.TextInput(a)))
 }
 
 func (c *compiler) inSubquery(n *ast.InExpr) (eval.Compiled, bool, error) {

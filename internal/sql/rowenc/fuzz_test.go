@@ -16,6 +16,9 @@ func FuzzDecodeKey(f *testing.F) {
 	for _, v := range []types.Value{
 		types.NullValue, types.NewInt(-1), types.NewFloat(math.Inf(-1)), types.NewFloat(math.NaN()),
 		types.NewBool(true), types.NewString("a\x00b"), types.NewOID([12]byte{1, 2, 3}),
+		types.NewBytes("\x00\xff\x01"), types.NewDate(-1), types.NewTimestamp(1), types.NewTimestampTZ(math.MinInt64),
+		types.NewInterval(types.IntervalParts{Months: -1, Days: 30, Micros: math.MinInt64}),
+		types.NumericFromInt(-120), types.NewUUID([16]byte{1, 0xff}), {Kind: types.Numeric, Str: "0.00"}, {Kind: types.Numeric, Str: "12.3450"},
 	} {
 		f.Add(AppendKey(nil, v, false), false)
 		f.Add(AppendKey(nil, v, true), true)
@@ -44,6 +47,9 @@ func FuzzDecodeRow(f *testing.F) {
 	f.Add(EncodeRow(nil, 1, typicalRow))
 	f.Add(EncodeRow(nil, math.MaxUint32, []types.Value{types.NullValue, types.NewOID([12]byte{9}), types.NewFloat(math.Copysign(0, -1))}))
 	f.Add([]byte{0x01, 0xff, 0xff, 0xff, 0xff, 0x0f})
+	f.Add(EncodeRow(nil, 3, []types.Value{types.NewBytes("\x00\x01\xfe")}))
+	f.Add(EncodeRow(nil, 4, []types.Value{types.NewDate(19000), types.NewTimestamp(-5), types.NewTimestampTZ(7),
+		types.NewInterval(types.IntervalParts{Months: 14, Days: -3, Micros: 1}), {Kind: types.Numeric, Str: "-0.5"}}))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		version, vals, err := DecodeRow(data)
 		if err != nil {

@@ -9,7 +9,8 @@ import (
 	"github.com/camusdb/camusdb-go/internal/sql/types"
 )
 
-var allKinds = []types.Kind{types.OID, types.Int64, types.String, types.Bool, types.Float64}
+var allKinds = []types.Kind{types.OID, types.Int64, types.String, types.Bool, types.Float64, types.Bytes,
+	types.Date, types.Timestamp, types.TimestampTZ, types.Interval, types.Numeric, types.UUID}
 
 // interestingInts, interestingFloats and interestingStrings are the edge
 // cases random generation mixes in, because uniform random values almost
@@ -87,6 +88,30 @@ func randValue(r *rand.Rand, k types.Kind) types.Value {
 		return types.NewString(randString(r))
 	case types.OID:
 		return randOID(r)
+	case types.Bytes:
+		return types.NewBytes(randString(r))
+	case types.Date, types.Timestamp, types.TimestampTZ:
+		return types.Value{Kind: k, Int: randInt(r)}
+	case types.Interval:
+		small := func() int32 { return int32(r.IntN(5)) - 2 }
+		iv := types.IntervalParts{Months: small(), Days: small(), Micros: int64(r.IntN(5)-2) * types.MicrosPerDay}
+		switch r.IntN(4) {
+		case 0:
+			iv.Months, iv.Days = int32(r.Uint32()), int32(r.Uint32())
+		case 1:
+			iv.Micros = randInt(r)
+		case 2:
+			iv.Micros += int64(r.IntN(3) - 1)
+		}
+		return types.NewInterval(iv)
+	case types.Numeric:
+		return randNumeric(r)
+	case types.UUID:
+		var raw [types.UUIDLen]byte
+		for i := range raw {
+			raw[i] = []byte{0x00, 0x7f, 0x80, 0xff}[r.IntN(4)]
+		}
+		return types.NewUUID(raw)
 	}
 	panic(fmt.Sprintf("randValue: kind %v", k))
 }
@@ -177,4 +202,33 @@ func bytesAllocated(f func()) uint64 {
 		least = min(least, after.TotalAlloc-before.TotalAlloc)
 	}
 	return least
+}
+
+// randNumeric returns a NUMERIC with few distinct digits, so equal values
+// of different scales and shared prefixes are common.
+func randNumeric(r *rand.Rand) types.Value {
+	var b []byte
+	if r.IntN(2) == 0 {
+		b = append(b, '-')
+	}
+	for range r.IntN(4) {
+		b = append(b, "0159"[r.IntN(4)])
+	}
+	if len(b) == 0 || b[len(b)-1] == '-' {
+		b = append(b, '0')
+	}
+	if r.IntN(2) == 0 {
+		b = append(b, '.')
+		for range 1 + r.IntN(4) {
+			b = append(b, "0159"[r.IntN(4)])
+		}
+	}
+	if r.IntN(8) == 0 {
+		b = append(b, []byte("e+30")...)
+	}
+	v, err := types.ParseNumeric(string(b))
+	if err != nil {
+		panic(err)
+	}
+	return v
 }

@@ -15,13 +15,25 @@ import (
 // smallest byte so it sorts first; the other tags are 0x10 + the Kind
 // number. Descending encodings carry the inverted tag.
 const (
-	keyTagNull   byte = 0x00
-	keyTagOID    byte = 0x11
-	keyTagInt    byte = 0x12
-	keyTagString byte = 0x13
-	keyTagBool   byte = 0x14
-	keyTagFloat  byte = 0x15
+	keyTagNull    byte = 0x00
+	keyTagOID     byte = 0x11
+	keyTagInt     byte = 0x12
+	keyTagString  byte = 0x13
+	keyTagBool    byte = 0x14
+	keyTagFloat   byte = 0x15
+	keyTagBytes   byte = 0x16
+	keyTagDate    byte = 0x17
+	keyTagTS      byte = 0x18
+	keyTagTSTZ    byte = 0x19
+	keyTagIntv    byte = 0x1A
+	keyTagNumeric byte = 0x1B
+	keyTagUUID    byte = 0x1C
 )
+
+// intervalKeyLen is the length of an INTERVAL key column: the tag, the
+// span's days and remainder (8 bytes each) and the months and days fields
+// (4 bytes each), every field sign-flipped big-endian.
+const intervalKeyLen = 1 + 8 + 8 + 4 + 4
 
 // String escaping (ascending form): a 0x00 byte in the value is written as
 // 0x00 0xFF and the value ends with 0x00 0x01. The terminator is smaller
@@ -70,11 +82,22 @@ func appendKey(b []byte, v types.Value, desc bool) []byte {
 		return AppendKeyBool(b, v.Bool, desc)
 	case types.String:
 		return AppendKeyString(b, v.Str, desc)
+	case types.Bytes:
+		return appendKeyEscaped(b, keyTagBytes, v.Str, desc)
+	case types.Date, types.Timestamp, types.TimestampTZ:
+		b = append(b, (byte(v.Kind)+0x10)^byteMask(desc))
+		return binary.BigEndian.AppendUint64(b, (uint64(v.Int)^signBit)^wordMask(desc))
+	case types.Interval:
+		if len(v.Str) == 8 {
+			return appendKeyInterval(b, v.Interval(), desc)
+		}
+	case types.Numeric:
+		return appendKeyNumeric(b, v.Str, desc)
 	}
 	mustBeValid("AppendKey", v)
-	// v is a well-formed OID.
+	// v is a well-formed OID or UUID: its raw bytes.
 	m := byteMask(desc)
-	b = append(b, keyTagOID^m)
+	b = append(b, (byte(v.Kind)+0x10)^m)
 	if !desc {
 		return append(b, v.Str...)
 	}
@@ -82,6 +105,38 @@ func appendKey(b []byte, v types.Value, desc bool) []byte {
 		b = append(b, ^v.Str[i])
 	}
 	return b
+}
+
+func appendKeyInterval(b []byte, iv types.IntervalParts, desc bool) []byte {
+	m, w := byteMask(desc), wordMask(desc)
+	days, rem := iv.Span()
+	b = append(b, keyTagIntv^m)
+	b = binary.BigEndian.AppendUint64(b, (uint64(days)^signBit)^w)
+	b = binary.BigEndian.AppendUint64(b, (uint64(rem)^signBit)^w)
+	b = binary.BigEndian.AppendUint32(b, (uint32(iv.Months)^(1<<31))^uint32(w))
+	return binary.BigEndian.AppendUint32(b, (uint32(iv.Days)^(1<<31))^uint32(w))
+}
+
+// decodeKeyInterval decodes the body of an INTERVAL key column, rejecting
+// a span that does not match the fields (AppendKey never writes one).
+func decodeKeyInterval(b []byte, desc bool) (types.Value, error) {
+	w := wordMask(desc)
+	days := int64((binary.BigEndian.Uint64(b[0:8]) ^ w) ^ signBit)
+	rem := int64((binary.BigEndian.Uint64(b[8:16]) ^ w) ^ signBit)
+	months := int32((binary.BigEndian.Uint32(b[16:20]) ^ uint32(w)) ^ (1 << 31))
+	ds := int32((binary.BigEndian.Uint32(b[20:24]) ^ uint32(w)) ^ (1 << 31))
+	if rem < 0 || rem >= types.MicrosPerDay {
+		return types.Value{}, corruptf("INTERVAL key remainder %d out of range", rem)
+	}
+	// micros = (days - months*30 - ds) * MicrosPerDay + rem in wrapping
+	// arithmetic: when the true value fits in 64 bits this is it, and when
+	// it does not the span check below fails.
+	micros := (days-int64(months)*30-int64(ds))*types.MicrosPerDay + rem
+	iv := types.IntervalParts{Months: months, Days: ds, Micros: micros}
+	if d, r := iv.Span(); d != days || r != rem {
+		return types.Value{}, corruptf("INTERVAL key span does not match its fields")
+	}
+	return types.NewInterval(iv), nil
 }
 
 // AppendKeyNull appends the key encoding of NULL (one byte).
@@ -157,9 +212,15 @@ func AppendKeyBool(b []byte, v bool, desc bool) []byte {
 // AppendKeyString appends the key encoding of a STRING: the tag, the bytes
 // with 0x00 escaped as 0x00 0xFF, and the terminator 0x00 0x01.
 func AppendKeyString(b []byte, s string, desc bool) []byte {
+	return appendKeyEscaped(b, keyTagString, s, desc)
+}
+
+// appendKeyEscaped appends tag and the escaped, terminated bytes of s (the
+// STRING and BYTEA encodings).
+func appendKeyEscaped(b []byte, tag byte, s string, desc bool) []byte {
 	b = slices.Grow(b, len(s)+3)
 	if !desc {
-		b = append(b, keyTagString)
+		b = append(b, tag)
 		for {
 			i := strings.IndexByte(s, strEscape)
 			if i < 0 {
@@ -172,7 +233,7 @@ func AppendKeyString(b []byte, s string, desc bool) []byte {
 		}
 		return append(b, strEscape, strTerminator)
 	}
-	b = append(b, ^keyTagString)
+	b = append(b, ^tag)
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c == strEscape {
 			b = append(b, ^strEscape, ^strEscapedNul)
@@ -206,6 +267,23 @@ func decodeKey(b []byte, desc bool) (types.Value, []byte, error) {
 			return types.Value{}, nil, err
 		}
 		return types.NewFloat(f), b[9:], nil
+	case keyTagDate, keyTagTS, keyTagTSTZ:
+		if len(b) < 9 {
+			return types.Value{}, nil, corruptf("%s key column has %d bytes, want 9", types.Kind(tag-0x10), len(b))
+		}
+		u := binary.BigEndian.Uint64(b[1:9]) ^ wordMask(desc)
+		return types.Value{Kind: types.Kind(tag - 0x10), Int: int64(u ^ signBit)}, b[9:], nil
+	case keyTagIntv:
+		if len(b) < intervalKeyLen {
+			return types.Value{}, nil, corruptf("INTERVAL key column has %d bytes, want %d", len(b), intervalKeyLen)
+		}
+		v, err := decodeKeyInterval(b[1:intervalKeyLen], desc)
+		if err != nil {
+			return types.Value{}, nil, err
+		}
+		return v, b[intervalKeyLen:], nil
+	case keyTagNumeric:
+		return decodeKeyNumeric(b, desc)
 	case keyTagBool:
 		if len(b) < 2 {
 			return types.Value{}, nil, corruptf("BOOL key column has %d bytes, want 2", len(b))
@@ -217,25 +295,28 @@ func decodeKey(b []byte, desc bool) (types.Value, []byte, error) {
 			return types.NewBool(true), b[2:], nil
 		}
 		return types.Value{}, nil, corruptf("BOOL key byte %#02x", b[1]^m)
-	case keyTagString:
+	case keyTagString, keyTagBytes:
 		s, rest, err := decodeKeyString(b[1:], m)
 		if err != nil {
 			return types.Value{}, nil, err
 		}
-		return types.NewString(s), rest, nil
-	case keyTagOID:
-		const n = 1 + types.OIDLen
+		return types.Value{Kind: types.Kind(tag - 0x10), Str: s}, rest, nil
+	case keyTagOID, keyTagUUID:
+		kind, n := types.OID, 1+types.OIDLen
+		if tag == keyTagUUID {
+			kind, n = types.UUID, 1+types.UUIDLen
+		}
 		if len(b) < n {
-			return types.Value{}, nil, corruptf("OID key column has %d bytes, want %d", len(b), n)
+			return types.Value{}, nil, corruptf("%s key column has %d bytes, want %d", kind, len(b), n)
 		}
 		if !desc {
-			return types.Value{Kind: types.OID, Str: string(b[1:n])}, b[n:], nil
+			return types.Value{Kind: kind, Str: string(b[1:n])}, b[n:], nil
 		}
-		var raw [types.OIDLen]byte
+		raw := make([]byte, n-1)
 		for i := range raw {
 			raw[i] = ^b[1+i]
 		}
-		return types.NewOID(raw), b[n:], nil
+		return types.Value{Kind: kind, Str: string(raw)}, b[n:], nil
 	default:
 		return types.Value{}, nil, corruptf("unknown key tag %#02x", tag)
 	}
@@ -304,13 +385,21 @@ func SkipKey(b []byte, desc bool) ([]byte, error) {
 	switch tag := b[0] ^ m; tag {
 	case keyTagNull:
 		n = 1
-	case keyTagInt, keyTagFloat:
+	case keyTagInt, keyTagFloat, keyTagDate, keyTagTS, keyTagTSTZ:
 		n = 9
+	case keyTagIntv:
+		n = intervalKeyLen
+	case keyTagNumeric:
+		if n = numericKeyLen(b, m); n < 0 {
+			return nil, corruptf("truncated or malformed NUMERIC key column")
+		}
 	case keyTagBool:
 		n = 2
 	case keyTagOID:
 		n = 1 + types.OIDLen
-	case keyTagString:
+	case keyTagUUID:
+		n = 1 + types.UUIDLen
+	case keyTagString, keyTagBytes:
 		esc := strEscape ^ m
 		for i := 1; ; {
 			j := bytes.IndexByte(b[i:], esc)

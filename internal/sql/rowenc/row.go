@@ -18,6 +18,13 @@ const (
 	rowTagString = byte(types.String)
 	rowTagBool   = byte(types.Bool)
 	rowTagFloat  = byte(types.Float64)
+	rowTagBytes  = byte(types.Bytes)
+	rowTagDate   = byte(types.Date)
+	rowTagTS     = byte(types.Timestamp)
+	rowTagTSTZ   = byte(types.TimestampTZ)
+	rowTagIntv   = byte(types.Interval)
+	rowTagNum    = byte(types.Numeric)
+	rowTagUUID   = byte(types.UUID)
 )
 
 func encodeRow(b []byte, schemaVersion uint32, values []types.Value) []byte {
@@ -27,9 +34,15 @@ func encodeRow(b []byte, schemaVersion uint32, values []types.Value) []byte {
 		switch v.Kind {
 		case types.Null:
 			b = append(b, rowTagNull)
-		case types.Int64:
-			b = append(b, rowTagInt)
+		case types.Int64, types.Date, types.Timestamp, types.TimestampTZ:
+			b = append(b, byte(v.Kind))
 			b = binary.AppendVarint(b, v.Int)
+		case types.Interval:
+			iv := v.Interval()
+			b = append(b, rowTagIntv)
+			b = binary.AppendVarint(b, int64(iv.Months))
+			b = binary.AppendVarint(b, int64(iv.Days))
+			b = binary.AppendVarint(b, iv.Micros)
 		case types.Float64:
 			b = append(b, rowTagFloat)
 			b = binary.BigEndian.AppendUint64(b, math.Float64bits(v.Float))
@@ -39,9 +52,13 @@ func encodeRow(b []byte, schemaVersion uint32, values []types.Value) []byte {
 				c = 1
 			}
 			b = append(b, rowTagBool, c)
-		case types.String:
-			b = append(b, rowTagString)
+		case types.String, types.Bytes, types.Numeric:
+			b = append(b, byte(v.Kind))
 			b = binary.AppendUvarint(b, uint64(len(v.Str)))
+			b = append(b, v.Str...)
+		case types.UUID:
+			mustBeValid("EncodeRow", v)
+			b = append(b, rowTagUUID)
 			b = append(b, v.Str...)
 		default:
 			mustBeValid("EncodeRow", v)
@@ -144,13 +161,26 @@ func DecodeRowAppend(dst []types.Value, b []byte) (schemaVersion uint32, values 
 		switch tag {
 		case rowTagNull:
 			dst = append(dst, types.NullValue)
-		case rowTagInt:
+		case rowTagInt, rowTagDate, rowTagTS, rowTagTSTZ:
 			i, n, err := readVarint(rest, "INT64")
 			if err != nil {
 				return fail(col, err)
 			}
 			rest = rest[n:]
-			dst = append(dst, types.NewInt(i))
+			dst = append(dst, types.Value{Kind: types.Kind(tag), Int: i})
+		case rowTagIntv:
+			var f [3]int64
+			for j := range f {
+				i, n, err := readVarint(rest, "INTERVAL")
+				if err != nil {
+					return fail(col, err)
+				}
+				f[j], rest = i, rest[n:]
+			}
+			if int64(int32(f[0])) != f[0] || int64(int32(f[1])) != f[1] {
+				return fail(col, errors.New("INTERVAL months or days exceed 32 bits"))
+			}
+			dst = append(dst, types.NewInterval(types.IntervalParts{Months: int32(f[0]), Days: int32(f[1]), Micros: f[2]}))
 		case rowTagFloat:
 			if len(rest) < 8 {
 				return fail(col, errTruncated)
@@ -166,11 +196,32 @@ func DecodeRowAppend(dst []types.Value, b []byte) (schemaVersion uint32, values 
 			}
 			dst = append(dst, types.NewBool(rest[0] == 1))
 			rest = rest[1:]
-		case rowTagString, rowTagOID:
+		case rowTagNum:
+			l, n, err := readUvarint(rest, "NUMERIC length")
+			if err != nil {
+				return fail(col, err)
+			}
+			rest = rest[n:]
+			if l > uint64(len(rest)) {
+				return fail(col, fmt.Errorf("NUMERIC of %d bytes but only %d left", l, len(rest)))
+			}
+			text := string(rest[:l])
+			if v, err := types.ParseNumeric(text); err != nil || v.Str != text {
+				return fail(col, fmt.Errorf("non-canonical NUMERIC %q", text))
+			}
+			dst = append(dst, types.Value{Kind: types.Numeric, Str: text})
+			rest = rest[l:]
+		case rowTagString, rowTagOID, rowTagBytes, rowTagUUID:
 			l := uint64(types.OIDLen)
-			if tag == rowTagString {
+			if tag == rowTagUUID {
+				l = types.UUIDLen
+			} else if tag != rowTagOID {
+				what := "STRING length"
+				if tag == rowTagBytes {
+					what = "BYTEA length"
+				}
 				var n int
-				l, n, err = readUvarint(rest, "STRING length")
+				l, n, err = readUvarint(rest, what)
 				if err != nil {
 					return fail(col, err)
 				}

@@ -27,7 +27,23 @@ func corruptf(format string, args ...any) error {
 // fail this check.
 func CheckValue(v types.Value) error {
 	switch v.Kind {
-	case types.Null, types.Int64, types.Float64, types.Bool, types.String:
+	case types.Null, types.Int64, types.Float64, types.Bool, types.String, types.Bytes,
+		types.Date, types.Timestamp, types.TimestampTZ:
+		return nil
+	case types.Numeric:
+		if n, err := types.ParseNumeric(v.Str); err != nil || n.Str != v.Str {
+			return fmt.Errorf("%w: NUMERIC %q is not canonical", ErrInvalidValue, v.Str)
+		}
+		return nil
+	case types.Interval:
+		if len(v.Str) != 8 {
+			return fmt.Errorf("%w: INTERVAL without its months and days", ErrInvalidValue)
+		}
+		return nil
+	case types.UUID:
+		if len(v.Str) != types.UUIDLen {
+			return fmt.Errorf("%w: UUID of %d bytes, want %d", ErrInvalidValue, len(v.Str), types.UUIDLen)
+		}
 		return nil
 	case types.OID:
 		if len(v.Str) != types.OIDLen {

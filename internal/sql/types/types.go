@@ -22,7 +22,19 @@ const (
 	String  Kind = 3
 	Bool    Kind = 4
 	Float64 Kind = 5
+	// Kinds after the original five (coltype.go maps each to its
+	// PostgreSQL type). Their HTTP type codes are these numbers too.
+	Bytes       Kind = 6  // BYTEA: Str holds the raw bytes
+	Date        Kind = 7  // DATE: Int is days since 1970-01-01
+	Timestamp   Kind = 8  // TIMESTAMP: Int is microseconds since 1970-01-01 00:00:00
+	TimestampTZ Kind = 9  // TIMESTAMPTZ: Int is microseconds since the Unix epoch
+	Interval    Kind = 10 // INTERVAL: see IntervalParts
+	Numeric     Kind = 11 // NUMERIC: Str is the canonical decimal text (numeric.go)
+	UUID        Kind = 12 // UUID: Str holds the 16 bytes
 )
+
+// MaxKind is the largest Kind this build knows.
+const MaxKind = UUID
 
 // String returns the canonical SQL name (STRING, INT64, FLOAT64, BOOL, OID).
 func (k Kind) String() string {
@@ -39,26 +51,30 @@ func (k Kind) String() string {
 		return "BOOL"
 	case Float64:
 		return "FLOAT64"
+	case Bytes:
+		return "BYTEA"
+	case Date:
+		return "DATE"
+	case Timestamp:
+		return "TIMESTAMP"
+	case TimestampTZ:
+		return "TIMESTAMPTZ"
+	case Interval:
+		return "INTERVAL"
+	case Numeric:
+		return "NUMERIC"
+	case UUID:
+		return "UUID"
 	}
 	return fmt.Sprintf("Kind(%d)", uint8(k))
 }
 
 // ParseKind maps a SQL type name or alias (case-insensitive, without length
-// suffix) to a Kind. ok=false for unknown names.
+// suffix) to a Kind. ok=false for unknown names. ParseType also gives the
+// modifiers a name implies (INTEGER is a 32-bit INT64).
 func ParseKind(name string) (Kind, bool) {
-	switch strings.ToLower(name) {
-	case "string", "text", "varchar", "char":
-		return String, true
-	case "int64", "int", "integer", "bigint", "smallint":
-		return Int64, true
-	case "float64", "double", "float", "real":
-		return Float64, true
-	case "bool", "boolean":
-		return Bool, true
-	case "oid", "id", "object_id":
-		return OID, true
-	}
-	return Null, false
+	t, ok := ParseType(name)
+	return t.Kind, ok
 }
 
 // OIDLen is the size of an object id in bytes.
@@ -82,6 +98,7 @@ func NewInt(i int64) Value     { return Value{Kind: Int64, Int: i} }
 func NewFloat(f float64) Value { return Value{Kind: Float64, Float: f} }
 func NewString(s string) Value { return Value{Kind: String, Str: s} }
 func NewBool(b bool) Value     { return Value{Kind: Bool, Bool: b} }
+func NewBytes(b string) Value  { return Value{Kind: Bytes, Str: b} }
 
 // NewOID builds an OID value from its 12 raw bytes.
 func NewOID(raw [OIDLen]byte) Value { return Value{Kind: OID, Str: string(raw[:])} }
@@ -121,6 +138,18 @@ func (v Value) String() string {
 		return "false"
 	case OID:
 		return v.OIDHex()
+	case Bytes:
+		return FormatBytea(v.Str)
+	case Date:
+		return FormatDate(v.Int)
+	case Timestamp:
+		return FormatTimestamp(v.Int)
+	case TimestampTZ:
+		return FormatTimestampTZ(v.Int)
+	case Interval:
+		return v.Interval().String()
+	case UUID:
+		return FormatUUID(v.Str)
 	}
 	return v.Str
 }
@@ -153,6 +182,12 @@ func Compare(a, b Value) (cmp int, ok bool) {
 		}
 	}
 	if a.Kind != b.Kind {
+		if a.Kind == Numeric || b.Kind == Numeric {
+			return compareNumericMixed(a, b)
+		}
+		if IsDatetime(a.Kind) && IsDatetime(b.Kind) {
+			return compareInt(a.Micros(), b.Micros()), true
+		}
 		if a.Kind == Int64 && b.Kind == Float64 {
 			return compareFloat(float64(a.Int), b.Float), true
 		}
@@ -162,14 +197,12 @@ func Compare(a, b Value) (cmp int, ok bool) {
 		return 0, false
 	}
 	switch a.Kind {
-	case Int64:
-		switch {
-		case a.Int < b.Int:
-			return -1, true
-		case a.Int > b.Int:
-			return 1, true
-		}
-		return 0, true
+	case Int64, Date, Timestamp, TimestampTZ:
+		return compareInt(a.Int, b.Int), true
+	case Interval:
+		return compareInterval(a.Interval(), b.Interval()), true
+	case Numeric:
+		return compareNumeric(a.Str, b.Str), true
 	case Float64:
 		return compareFloat(a.Float, b.Float), true
 	case Bool:
@@ -180,9 +213,19 @@ func Compare(a, b Value) (cmp int, ok bool) {
 			return -1, true
 		}
 		return 1, true
-	default: // String, OID
+	default: // String, OID, Bytes
 		return strings.Compare(a.Str, b.Str), true
 	}
+}
+
+func compareInt(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }
 
 // compareFloat orders NaN below every number so sorting is total.

@@ -38,6 +38,13 @@ const (
 	UnknownColumn          Code = "CADB0404"
 	SyntaxError            Code = "CADB0406"
 	Unsupported            Code = "CADB0407"
+	// CADB0410-0429: values that do not fit a column type.
+	NumericOutOfRange         Code = "CADB0410" // a number outside its type's range (22003)
+	StringTooLong             Code = "CADB0411" // a string longer than VARCHAR(n)/CHAR(n) (22001)
+	InvalidDatetimeFormat     Code = "CADB0412" // date/time text that does not parse (22007)
+	DatetimeOverflow          Code = "CADB0413" // a date/time field out of range, e.g. Feb 30 (22008)
+	InvalidTextRepresentation Code = "CADB0414" // malformed text for a type: bytea, uuid, json (22P02)
+	InvalidBinaryValue        Code = "CADB0415" // malformed binary parameter value (22P03)
 	// BadCopyData: a line of COPY ... FROM STDIN cannot be read (the
 	// message names the line); nothing of the COPY is written.
 	BadCopyData      Code = "CADB0430"
@@ -189,6 +196,18 @@ func SQLState(c Code) string {
 		return "22P04" // bad_copy_file_format
 	case InvalidInput:
 		return "22023"
+	case NumericOutOfRange:
+		return "22003" // numeric_value_out_of_range
+	case StringTooLong:
+		return "22001" // string_data_right_truncation
+	case InvalidDatetimeFormat:
+		return "22007" // invalid_datetime_format
+	case DatetimeOverflow:
+		return "22008" // datetime_field_overflow
+	case InvalidTextRepresentation:
+		return "22P02" // invalid_text_representation
+	case InvalidBinaryValue:
+		return "22P03" // invalid_binary_representation
 	case TxnClosed:
 		return "25P01"
 	case TxnConflict, MustRetry:

@@ -21,8 +21,11 @@ func AppendRow(dst []byte, row []types.Value) []byte {
 	for _, v := range row {
 		dst = append(dst, byte(v.Kind))
 		switch v.Kind {
-		case types.Int64:
+		case types.Int64, types.Date, types.Timestamp, types.TimestampTZ:
 			dst = binary.AppendVarint(dst, v.Int)
+		case types.Interval:
+			dst = binary.AppendVarint(dst, v.Int)
+			dst = append(dst, v.Str...) // months and days: 8 bytes
 		case types.Float64:
 			dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(v.Float))
 		case types.Bool:
@@ -31,7 +34,7 @@ func AppendRow(dst []byte, row []types.Value) []byte {
 				b = 1
 			}
 			dst = append(dst, b)
-		case types.String, types.OID:
+		case types.String, types.OID, types.Bytes, types.Numeric, types.UUID:
 			dst = binary.AppendUvarint(dst, uint64(len(v.Str)))
 			dst = append(dst, v.Str...)
 		}
@@ -56,12 +59,18 @@ func DecodeRow(buf []byte) ([]types.Value, error) {
 		row[i].Kind = kind
 		switch kind {
 		case types.Null:
-		case types.Int64:
+		case types.Int64, types.Date, types.Timestamp, types.TimestampTZ:
 			v, k := binary.Varint(buf)
 			if k <= 0 {
 				return nil, fmt.Errorf("%w: bad INT64 in column %d", ErrCorrupt, i)
 			}
 			row[i].Int, buf = v, buf[k:]
+		case types.Interval:
+			v, k := binary.Varint(buf)
+			if k <= 0 || len(buf)-k < 8 {
+				return nil, fmt.Errorf("%w: bad INTERVAL in column %d", ErrCorrupt, i)
+			}
+			row[i].Int, row[i].Str, buf = v, string(buf[k:k+8]), buf[k+8:]
 		case types.Float64:
 			if len(buf) < 8 {
 				return nil, fmt.Errorf("%w: truncated FLOAT64 in column %d", ErrCorrupt, i)
@@ -72,7 +81,7 @@ func DecodeRow(buf []byte) ([]types.Value, error) {
 				return nil, fmt.Errorf("%w: bad BOOL in column %d", ErrCorrupt, i)
 			}
 			row[i].Bool, buf = buf[0] == 1, buf[1:]
-		case types.String, types.OID:
+		case types.String, types.OID, types.Bytes, types.Numeric, types.UUID:
 			l, k := binary.Uvarint(buf)
 			if k <= 0 || l > uint64(len(buf)-k) {
 				return nil, fmt.Errorf("%w: bad string length in column %d", ErrCorrupt, i)
