@@ -46,6 +46,7 @@ type startOptions struct {
 	httpPeers         string
 	initialPartitions int
 	httpHost          string
+	debugAddr         string
 	httpPort          int
 	pgPort            int
 	tlsCert           string
@@ -94,6 +95,7 @@ func addStartFlags(cmd *cobra.Command) *startOptions {
 	fs.StringVar(&o.httpPeers, "http-peers", "", "HTTP address of each peer, in --initial-cluster order")
 	fs.IntVar(&o.initialPartitions, "initial-cluster-partitions", def.InitialPartitions, "partitions created when the cluster is first bootstrapped")
 	fs.StringVar(&o.httpHost, "http-host", def.HTTPHost, "HTTP API listen host (also used by the pgwire listener)")
+	fs.StringVar(&o.debugAddr, "debug-addr", "", "serve Go's /debug/pprof/ profiles on this host:port (no authentication: use loopback); empty: off")
 	fs.IntVar(&o.httpPort, "http-port", def.HTTPPort, "HTTP API port (0 = ephemeral)")
 	fs.IntVar(&o.pgPort, "pg-port", def.PGPort, "PostgreSQL wire protocol port (0 = off)")
 	fs.StringVar(&o.tlsCert, "tls-cert", "", "PEM certificate; with --tls-key, HTTP and pgwire serve TLS")
@@ -146,6 +148,9 @@ func (o *startOptions) loadConfig() (server.Config, error) {
 	}
 	if set("http-host") {
 		cfg.HTTPHost = o.httpHost
+	}
+	if set("debug-addr") {
+		cfg.DebugAddr = o.debugAddr
 	}
 	if set("http-port") {
 		cfg.HTTPPort = o.httpPort

@@ -161,6 +161,11 @@ type Config struct {
 	HTTPReadTimeoutMS       int64 `yaml:"http_read_timeout_ms"`
 	HTTPIdleTimeoutMS       int64 `yaml:"http_idle_timeout_ms"`
 
+	// DebugAddr, when set (host:port), serves Go's profiling endpoints
+	// (/debug/pprof/) on their own listener; empty means off. Bind it to
+	// loopback: it has no authentication.
+	DebugAddr string `yaml:"debug_addr"`
+
 	// RaftMaxCommandBytes bounds one replicated command: a write over it
 	// is refused with CADB0513; large transactions are split under it.
 	RaftMaxCommandBytes int64 `yaml:"raft_max_command_bytes"`
@@ -591,6 +596,11 @@ func (c Config) validateLimits(bad func(key, format string, args ...any) error) 
 	}{{"http_read_header_timeout_ms", c.HTTPReadHeaderTimeoutMS}, {"http_read_timeout_ms", c.HTTPReadTimeoutMS}, {"http_idle_timeout_ms", c.HTTPIdleTimeoutMS}} {
 		if t.ms <= 0 {
 			return bad(t.key, "must be > 0, got %d", t.ms)
+		}
+	}
+	if c.DebugAddr != "" {
+		if _, _, err := net.SplitHostPort(c.DebugAddr); err != nil {
+			return bad("debug_addr", "must be host:port, got %q", c.DebugAddr)
 		}
 	}
 	return nil

@@ -51,6 +51,12 @@ type Node struct {
 
 	httpConns httpConnCounter // open HTTP connections (metrics_sql.go)
 
+	debug struct { // profiling endpoints (debug.go); set by Start
+		srv  *http.Server
+		addr string
+		done chan struct{}
+	}
+
 	// fatal receives the first error that makes the node unfit to serve
 	// (its clock out of step with the cluster); see Fatal.
 	fatal     chan error
@@ -309,6 +315,12 @@ func (n *Node) StartContext(ctx context.Context) error {
 		n.closeStack()
 		return err
 	}
+	if err := n.startDebug(); err != nil {
+		_ = ln.Close()
+		_ = n.stopPGWire(ctx)
+		n.closeStack()
+		return err
+	}
 	n.mu.started = true
 	n.mu.httpAddr = ln.Addr().String()
 	served := make(chan struct{})
@@ -370,6 +382,7 @@ func (n *Node) Stop(ctx context.Context) error {
 	n.mu.Unlock()
 
 	_ = n.stopPGWire(ctx) // a ctx expiry cut the remaining connections
+	n.stopDebug()
 	err := n.http.Shutdown(ctx)
 	if err != nil {
 		// In-flight requests outlived ctx: cut them.

@@ -1,0 +1,56 @@
+package server
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// TestDebugPprofEndpoints: with debug_addr set the node serves Go's
+// profiles on that listener (and not on the HTTP API); without it, none.
+func TestDebugPprofEndpoints(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.DebugAddr = "127.0.0.1:0"
+	n, err := NewNode(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = n.Stop(t.Context()) })
+	get := func(url string) (int, string) {
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if status, body := get("http://" + n.DebugAddr() + "/debug/pprof/goroutine?debug=1"); status != 200 || !strings.Contains(body, "goroutine") {
+		t.Fatalf("goroutine profile: %d %.200s", status, body)
+	}
+	if status, _ := get("http://" + n.HTTPAddr() + "/debug/pprof/"); status != http.StatusNotFound {
+		t.Fatalf("profiles on the HTTP API: %d, want 404", status)
+	}
+
+	bad := testConfig(t)
+	bad.DebugAddr = "nope"
+	if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), "debug_addr") {
+		t.Fatalf("bad debug_addr: %v", err)
+	}
+	off := testConfig(t)
+	n2, err := NewNode(off, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n2.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = n2.Stop(t.Context()) })
+	if n2.DebugAddr() != "" {
+		t.Fatal("debug endpoints on without debug_addr")
+	}
+}
