@@ -21,7 +21,8 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // TestScripts runs the scripts of testdata: each builds a simulated
 // cluster and walks a hazard step by step. Commands:
 //
-//	new [nodes=3] [partitions=1]     a fresh cluster; nothing leads yet
+//	new [nodes=3] [partitions=1] [truncate=N]  a fresh cluster; nothing leads
+//	                                 yet; truncate: log kept per partition
 //	elect node=N [p=1]               node N campaigns (forced, as a transfer
 //	                                 target), then only N ticks until it holds
 //	                                 the lease
@@ -53,6 +54,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 //	await txn=T [settled]            settled: print "settled" for ok, retry or
 //	                                 ambiguous (when the outcome races the script)
 //	read node=N key=K                a one-statement read through node N
+//	fill node=N table=T rows=K       K one-row write transactions, keys T/r0000...
 //	write node=N key=K value=V [async=T]  a one-statement write through node N
 //	                                 (async: await txn=T prints the outcome)
 //
@@ -93,7 +95,8 @@ func (s *script) run(t *testing.T, d *datadriven.TestData) string {
 	}
 	switch d.Cmd {
 	case "new":
-		s.c = New(t, Options{Nodes: s.intArg(d, "nodes", 3), Partitions: s.intArg(d, "partitions", 1)})
+		s.c = New(t, Options{Nodes: s.intArg(d, "nodes", 3), Partitions: s.intArg(d, "partitions", 1),
+			TruncateEntries: uint64(s.intArg(d, "truncate", 0))})
 		return ""
 	case "elect":
 		node, p := s.node(d, "node"), uint64(s.intArg(d, "p", 1))
@@ -205,6 +208,12 @@ func (s *script) run(t *testing.T, d *datadriven.TestData) string {
 			d.Fatalf(t, "disk: want stall, resume or fail")
 		}
 		return ""
+	case "snapshots":
+		n := s.c.Node(s.node(d, "node"))
+		if n.Store.Metrics().SnapshotsApplied > 0 {
+			return "applied a snapshot"
+		}
+		return "no snapshot"
 	case "alive":
 		if s.c.Node(s.node(d, "node")).alive() {
 			return "alive"
@@ -276,6 +285,23 @@ func (s *script) run(t *testing.T, d *datadriven.TestData) string {
 		case <-ctx.Done():
 			d.Fatalf(t, "commit did not finish")
 		}
+	case "fill":
+		db := s.c.Node(s.node(d, "node")).DB
+		table, rows := s.intArg(d, "table", 2), s.intArg(d, "rows", 10)
+		for i := range rows {
+			txn, err := db.Begin(ctx)
+			if err == nil {
+				err = txn.Put(append(kvpb.RowPrefix(1, uint32(table)), fmt.Sprintf("r%04d", i)...), []byte(strconv.Itoa(i)))
+			}
+			if err == nil {
+				err = txn.Commit(ctx)
+			}
+			if err != nil {
+				return fmt.Sprintf("row %d: %s", i, outcome(err))
+			}
+		}
+		s.c.Settle()
+		return fmt.Sprintf("wrote %d rows", rows)
 	case "read":
 		txn, err := s.c.Node(s.node(d, "node")).DB.Begin(ctx)
 		if err != nil {

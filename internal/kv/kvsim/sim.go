@@ -43,6 +43,9 @@ type Options struct {
 	// MaxOffset is the maximum clock offset (default 500 ms); leases last
 	// 4 × MaxOffset, as in the product.
 	MaxOffset time.Duration
+	// TruncateEntries is replica.Config.TruncateEntries (0: its default);
+	// small values make a lagging node catch up by snapshot.
+	TruncateEntries uint64
 }
 
 // Cluster is the simulated cluster.
@@ -162,6 +165,7 @@ func (c *Cluster) start(n *Node) error {
 		TickInterval:           c.opts.Tick,
 		Ticks:                  n.ticks,
 		DisableLeaderBalancing: true,
+		TruncateEntries:        c.opts.TruncateEntries,
 		Logger:                 quiet(),
 		Clock:                  n.Clock,
 		LeaseDuration:          4 * c.opts.MaxOffset,
@@ -377,7 +381,14 @@ type transport struct {
 func (t *transport) Send(msgs []replica.Message) {
 	for _, m := range msgs {
 		link := [2]uint64{t.from, m.Msg.GetTo()}
-		clone := replica.Message{PartitionID: m.PartitionID, Msg: proto.CloneOf(m.Msg)}
+		// Materialize clones the message and, for a snapshot, reads its
+		// data (closing the outgoing snapshot), as a real transport would
+		// stream it.
+		msg, err := m.Materialize()
+		if err != nil {
+			continue
+		}
+		clone := replica.Message{PartitionID: m.PartitionID, Msg: msg}
 		t.net.mu.Lock()
 		dst, cut, hold := t.net.stores[link[1]], t.net.cut[link], t.net.hold[link]
 		if hold && !cut {
