@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"time"
 
 	"go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/grpc"
@@ -31,6 +32,11 @@ const (
 	snapshotChunkBytes = 1 << 20
 	// maxSnapshotBytes bounds the data of one received snapshot.
 	maxSnapshotBytes = 4 << 30
+	// snapshotStallTimeout: a snapshot stream that makes no progress (no
+	// frame sent, no answer) for this long is abandoned, so a peer that
+	// stopped reading without closing its connection does not hold the
+	// (peer, partition) slot forever; raft sends another snapshot.
+	snapshotStallTimeout = 30 * time.Second
 
 	snapFrameHeader  byte = 'H'
 	snapFrameData    byte = 'D'
@@ -94,6 +100,8 @@ func (p *raftPeer) streamSnapshot(m replica.Message) error {
 	}
 	ctx, cancel := context.WithCancel(p.t.ctx)
 	defer cancel()
+	stall := time.AfterFunc(snapshotStallTimeout, cancel)
+	defer stall.Stop()
 	stream, err := conn.NewStream(ctx, &raftSnapshotStreamDesc, raftSnapshotMethod)
 	if err != nil {
 		return err
@@ -113,6 +121,7 @@ func (p *raftPeer) streamSnapshot(m replica.Message) error {
 		if err := stream.SendMsg(&Frame{Data: frame}); err != nil {
 			return err
 		}
+		stall.Reset(snapshotStallTimeout)
 		if hook := p.t.onSnapshotChunk; hook != nil {
 			hook(m.PartitionID, total)
 		}

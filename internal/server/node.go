@@ -183,7 +183,7 @@ func (n *Node) open(ctx context.Context) error {
 		ParseCacheTTL:        time.Duration(n.cfg.SQLParserCacheTTLSeconds) * time.Second,
 		ParseCacheMaxEntries: int(n.cfg.SQLParserCacheMaxEntries),
 		NodeID:               n.cfg.EffectiveNodeID(),
-		Stats:                exec.NewStats(sqlDB{c.db}, time.Duration(n.cfg.StatsFlushIntervalMS)*time.Millisecond, nil),
+		Stats:                n.newStats(c),
 		Memory:               sqlMemory,
 		QueryMemoryBytes:     n.cfg.SQLQueryMemoryBytes,
 		TempDir:              n.sqlTempDir(),
@@ -450,4 +450,17 @@ func (p statusProvider) Consistency(ctx context.Context) ([]httpapi.PartitionChe
 		})
 	}
 	return out, nil
+}
+
+// newStats returns the node's planner statistics: refreshed in the
+// background, paced (exec/stats_background.go), unless
+// stats_flush_interval_ms is 0, which asks for a refresh after every
+// change, done inside the statement that made it.
+func (n *Node) newStats(c *core) *exec.Stats {
+	interval := time.Duration(n.cfg.StatsFlushIntervalMS) * time.Millisecond
+	stats := exec.NewStats(sqlDB{c.db}, interval, nil)
+	if interval > 0 {
+		stats.Background(0)
+	}
+	return stats
 }

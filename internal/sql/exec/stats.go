@@ -27,12 +27,15 @@ import (
 // separate transaction, never through the statement's transaction, so
 // statistics never cause serialization conflicts.
 //
-// Stats is safe for concurrent use. It starts no goroutines: the owner
-// calls MaybeFlush (e.g. after each commit).
+// Stats is safe for concurrent use. The owner calls MaybeFlush (e.g.
+// after each commit). By default the refresh runs inside that call; after
+// Background it runs on a goroutine of its own, paced (stats_background.go),
+// and MaybeFlush returns at once.
 type Stats struct {
 	db       catalog.DB
 	interval time.Duration
 	now      func() time.Time
+	bg       *statsBackground // nil: refresh inside MaybeFlush
 
 	mu struct {
 		sync.Mutex
@@ -142,10 +145,23 @@ func (s *Stats) MaybeFlush(ctx context.Context) error {
 		s.mu.Unlock()
 		return nil
 	}
+	if s.bg != nil && !s.bg.start() {
+		s.mu.Unlock()
+		return nil // a refresh is running: these tables wait for the next
+	}
 	dirty := s.mu.dirty
 	s.mu.dirty = map[statsTable]string{}
 	s.mu.lastFlush = now
 	s.mu.Unlock()
+	if s.bg != nil {
+		go s.bg.run(s, dirty)
+		return nil
+	}
+	return s.refreshAll(ctx, dirty)
+}
+
+// refreshAll refreshes the given tables; those that fail stay dirty.
+func (s *Stats) refreshAll(ctx context.Context, dirty map[statsTable]string) error {
 	var errs []error
 	for key, name := range dirty {
 		if err := s.Refresh(ctx, key.db, name); err != nil {
@@ -173,7 +189,11 @@ func (s *Stats) Refresh(ctx context.Context, dbID uint32, table string) error {
 	if err != nil {
 		return err
 	}
-	st, err := ComputeStats(ctx, txn, t)
+	var pace func(rows int64) error
+	if s.bg != nil {
+		pace = s.bg.pacer()
+	}
+	st, err := computeStats(ctx, txn, t, pace)
 	if err != nil {
 		return err
 	}
@@ -195,6 +215,20 @@ func (s *Stats) Refresh(ctx context.Context, dbID uint32, table string) error {
 
 // ComputeStats scans t's rows and public indexes through kv.
 func ComputeStats(ctx context.Context, kv catalog.KV, t *catalog.TableDesc) (*plan.TableStats, error) {
+	return computeStats(ctx, kv, t, nil)
+}
+
+// computeStats is ComputeStats calling pace (when set) with the number of
+// entries read so far, every statsPaceEvery of them.
+func computeStats(ctx context.Context, kv catalog.KV, t *catalog.TableDesc, pace func(rows int64) error) (*plan.TableStats, error) {
+	var read int64
+	step := func() error {
+		read++
+		if pace == nil || read%statsPaceEvery != 0 {
+			return nil
+		}
+		return pace(read)
+	}
 	st := &plan.TableStats{Min: map[uint32]types.Value{}, Max: map[uint32]types.Value{}, Indexes: map[uint32]plan.IndexStats{}}
 	pkFirst := -1
 	if ords := t.IndexOrdinals(&t.PrimaryKey); len(ords) > 0 {
@@ -206,6 +240,9 @@ func ComputeStats(ctx context.Context, kv catalog.KV, t *catalog.TableDesc) (*pl
 	it := kv.Scan(ctx, prefix, kvpb.PrefixEnd(prefix), false)
 	for it.Next(ctx) {
 		row, err := t.DecodeRowValue(it.Value())
+		if err == nil {
+			err = step()
+		}
 		if err != nil {
 			it.Close()
 			return nil, err
@@ -249,6 +286,9 @@ func ComputeStats(ctx context.Context, kv catalog.KV, t *catalog.TableDesc) (*pl
 		it := kv.Scan(ctx, prefix, kvpb.PrefixEnd(prefix), false)
 		for it.Next(ctx) {
 			cols, _, err := t.DecodeIndexEntry(idx, it.Key(), it.Value())
+			if err == nil {
+				err = step()
+			}
 			if err != nil {
 				it.Close()
 				return nil, err

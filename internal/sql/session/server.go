@@ -198,6 +198,7 @@ func (s *Server) Close() {
 		close(s.stop)
 	}
 	s.wg.Wait()
+	s.cfg.Stats.Close() // a background refresh uses the kv layer
 	s.mu.Lock()
 	txns := s.mu.txns
 	s.mu.txns = map[TxnHandle]*openTxn{}

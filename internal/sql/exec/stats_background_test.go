@@ -1,0 +1,90 @@
+package exec_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/camusdb/camusdb-go/internal/sql/catalog"
+	"github.com/camusdb/camusdb-go/internal/sql/catalog/catalogtest"
+	"github.com/camusdb/camusdb-go/internal/sql/exec"
+)
+
+// gatedDB holds every Begin while closed.
+type gatedDB struct {
+	catalog.DB
+	mu   sync.Mutex
+	gate chan struct{} // nil: open
+}
+
+func (g *gatedDB) Begin(ctx context.Context) (catalog.Txn, error) {
+	g.mu.Lock()
+	gate := g.gate
+	g.mu.Unlock()
+	if gate != nil {
+		<-gate
+	}
+	return g.DB.Begin(ctx)
+}
+
+// In the background mode a statement that finds the flush interval
+// elapsed returns without waiting for the refresh (whose transaction is
+// held here), the refresh then lands, and its scan is paced.
+func TestStatisticsRefreshInBackground(t *testing.T) {
+	db := catalogtest.NewMemDB()
+	gated := &gatedDB{DB: db}
+	clock := time.Unix(1000, 0)
+	var mu sync.Mutex
+	now := func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+	stats := exec.NewStats(gated, 5*time.Second, now)
+	stats.Background(1000)
+	defer stats.Close()
+	var slept []time.Duration
+	exec.SetStatsSleep(stats, func(_ context.Context, d time.Duration) error {
+		slept = append(slept, d) // only the refresh goroutine calls it
+		return nil
+	})
+	newServer(t, db) // creates database d
+	statsRun(t, db, stats, "CREATE TABLE m (id INT64 PRIMARY KEY, v INT64)")
+	var vals []string
+	for i := range 5000 {
+		vals = append(vals, fmt.Sprintf("(%d, %d)", i, i))
+	}
+	statsRun(t, db, stats, "INSERT INTO m VALUES "+strings.Join(vals, ", "))
+
+	mu.Lock()
+	clock = clock.Add(6 * time.Second)
+	mu.Unlock()
+	gate := make(chan struct{})
+	gated.mu.Lock()
+	gated.gate = gate
+	gated.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		statsRun(t, db, stats, "INSERT INTO m VALUES (5000, 5000)") // due: flushes
+	}()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the statement waited for the statistics refresh")
+	}
+	gated.mu.Lock()
+	gated.gate = nil
+	gated.mu.Unlock()
+	close(gate)
+	stats.WaitIdle()
+
+	got := explainLines(statsRun(t, db, stats, "EXPLAIN SELECT id FROM m WHERE v > 10"))
+	if !strings.Contains(got, "table-scan m 5001") {
+		t.Fatalf("statistics after the background refresh:\n%s", got)
+	}
+	// 5001 entries at 1000 a second: the scan asked to wait until ~4.1 s
+	// (entry 4096) had passed.
+	if len(slept) != 4 || slept[3] <= 3*time.Second || slept[3] > 4096*time.Millisecond {
+		t.Fatalf("pace waits %v, want 4 ending near 4.096s", slept)
+	}
+}
