@@ -14,18 +14,7 @@ import (
 func TestNodeChunksWritesUnderCommandLimit(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.RaftMaxCommandBytes = MinRaftMaxCommandBytes
-	node, err := NewNode(cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := node.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		if err := node.Stop(t.Context()); err != nil {
-			t.Error(err)
-		}
-	}()
+	node := startTestNode(t, cfg)
 	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 	base := "http://" + node.HTTPAddr()
 	post := func(path, body string) (int, map[string]any) {

@@ -12,14 +12,7 @@ import (
 func TestDebugPprofEndpoints(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.DebugAddr = "127.0.0.1:0"
-	n, err := NewNode(cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := n.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = n.Stop(t.Context()) })
+	n := startTestNode(t, cfg)
 	get := func(url string) (int, string) {
 		resp, err := http.Get(url)
 		if err != nil {
@@ -41,16 +34,7 @@ func TestDebugPprofEndpoints(t *testing.T) {
 	if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), "debug_addr") {
 		t.Fatalf("bad debug_addr: %v", err)
 	}
-	off := testConfig(t)
-	n2, err := NewNode(off, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := n2.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = n2.Stop(t.Context()) })
-	if n2.DebugAddr() != "" {
+	if n2 := startTestNode(t, testConfig(t)); n2.DebugAddr() != "" {
 		t.Fatal("debug endpoints on without debug_addr")
 	}
 }

@@ -24,18 +24,7 @@ func TestNodeSpillsUnderQueryBudget(t *testing.T) {
 	if err := os.WriteFile(leftover, []byte("old"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	node, err := NewNode(cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := node.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		if err := node.Stop(t.Context()); err != nil {
-			t.Error(err)
-		}
-	}()
+	node := startTestNode(t, cfg)
 	if _, err := os.Stat(leftover); !os.IsNotExist(err) {
 		t.Fatalf("spill file of a previous run survived the start: %v", err)
 	}

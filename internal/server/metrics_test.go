@@ -54,21 +54,12 @@ func scrape(t *testing.T, client *http.Client, base string) map[string]float64 {
 }
 
 func TestMetricsEndpointExposesRaftAndKV(t *testing.T) {
-	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	// Registered first, so it runs after the node's Stop (cleanups run last-in first-out).
+	ignore := goleak.IgnoreCurrent()
+	t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
 	cfg := testConfig(t)
 	cfg.InitialPartitions = 2
-	node, err := NewNode(cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := node.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		if err := node.Stop(t.Context()); err != nil {
-			t.Error(err)
-		}
-	}()
+	node := startTestNode(t, cfg)
 	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 	base := "http://" + node.HTTPAddr()
 

@@ -24,6 +24,25 @@ func testConfig(t testing.TB) Config {
 	return cfg
 }
 
+// startTestNode creates and starts a node from cfg and stops it when the
+// test ends.
+func startTestNode(t testing.TB, cfg Config) *Node {
+	t.Helper()
+	node, err := NewNode(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := node.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := node.Stop(context.Background()); err != nil {
+			t.Error(err)
+		}
+	})
+	return node
+}
+
 func getJSON(t *testing.T, client *http.Client, method, url, body string) (int, map[string]any) {
 	t.Helper()
 	req, err := http.NewRequest(method, url, strings.NewReader(body))

@@ -253,18 +253,7 @@ func TestSelect5StyleJoins(t *testing.T) {
 	}
 	oracle := s5SQLite(t, tables, qs)
 
-	node, err := NewNode(testConfig(t), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := node.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		if err := node.Stop(t.Context()); err != nil {
-			t.Error(err)
-		}
-	}()
+	node := startTestNode(t, testConfig(t))
 	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 	base := "http://" + node.HTTPAddr()
 	post := func(path string, req map[string]any) (int, map[string]any) {
