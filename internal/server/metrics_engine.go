@@ -37,7 +37,9 @@ func (c engineCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	s := c.e.Stats()
 	g := func(d *prometheus.Desc, v float64) { ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v) }
-	k := func(d *prometheus.Desc, v float64) { ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v) }
+	k := func(d *prometheus.Desc, v float64) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v)
+	}
 	g(descEngineReadAmp, float64(s.ReadAmp))
 	k(descEngineCompactions, float64(s.Compactions))
 	g(descEngineDebt, float64(s.CompactionDebt))
