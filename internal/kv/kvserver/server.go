@@ -183,12 +183,38 @@ func (s *Server) Get(ctx context.Context, partitionID uint64, key []byte, readTS
 
 // Scan reads [start, end) at readTS; see mvcc.Scan for resume.
 func (s *Server) Scan(ctx context.Context, partitionID uint64, start, end []byte, readTS hlc.Timestamp, opts mvcc.ScanOptions) (kvs []mvcc.KeyValue, resume []byte, err error) {
-	err = s.withLatches(ctx, partitionID, []latchSpan{spanLatch(Span{Key: start, EndKey: end}, false)}, func(term uint64) error {
+	// A limited scan (LIMIT, or a batch of a longer one) reads only a
+	// prefix of its span; latching the whole span would make it wait for
+	// every write in flight anywhere in it, e.g. inserts at the end of a
+	// table under a "WHERE k >= $1 LIMIT 10". So it first scans without
+	// latches to learn how far it reaches, then latches only that extent
+	// and scans it again: under the latches it sees every write committed
+	// there, and it records (timestamp cache) only that extent, as it
+	// always did. A write beyond it is not something this read depends on.
+	latchStart, latchEnd := start, end
+	var narrowedAt []byte
+	if opts.MaxKeys > 0 && opts.MaxKeys <= optimisticScanMaxKeys {
+		probe := opts
+		probe.Uncertainty = s.capUncertainty(probe.Uncertainty)
+		if _, res, perr := mvcc.Scan(s.engine, partitionID, start, end, readTS, probe); perr == nil && res != nil {
+			narrowedAt = res
+			if opts.Reverse {
+				latchStart = res
+			} else {
+				latchEnd = res
+			}
+		}
+	}
+	err = s.withLatches(ctx, partitionID, []latchSpan{spanLatch(Span{Key: latchStart, EndKey: latchEnd}, false)}, func(term uint64) error {
 		s.clock.Update(readTS)
 		opts.Uncertainty = s.capUncertainty(opts.Uncertainty)
-		kvs, resume, err = mvcc.Scan(s.engine, partitionID, start, end, readTS, opts)
+		kvs, resume, err = mvcc.Scan(s.engine, partitionID, latchStart, latchEnd, readTS, opts)
 		if err != nil {
 			return err
+		}
+		if resume == nil && narrowedAt != nil {
+			// The extent was read to its end; the span goes on beyond it.
+			resume = narrowedAt
 		}
 		if err := s.checkGC(partitionID, readTS); err != nil {
 			return err
@@ -207,6 +233,10 @@ func (s *Server) Scan(ctx context.Context, partitionID uint64, start, end []byte
 	})
 	return kvs, resume, err
 }
+
+// optimisticScanMaxKeys bounds the scans that learn their extent before
+// latching (see Scan): a short prefix scanned twice costs little.
+const optimisticScanMaxKeys = 1024
 
 func ownID(own *mvcc.TxnID) mvcc.TxnID {
 	if own == nil {
