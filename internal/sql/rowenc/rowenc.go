@@ -30,9 +30,9 @@ func CheckValue(v types.Value) error {
 	case types.Null, types.Int64, types.Float64, types.Bool, types.String, types.Bytes,
 		types.Date, types.Timestamp, types.TimestampTZ:
 		return nil
-	case types.Numeric:
-		if n, err := types.ParseNumeric(v.Str); err != nil || n.Str != v.Str {
-			return fmt.Errorf("%w: NUMERIC %q is not canonical", ErrInvalidValue, v.Str)
+	case types.Numeric, types.JSONB:
+		if n, err := types.ParseText(v.Kind, v.Str); err != nil || n.Str != v.Str {
+			return fmt.Errorf("%w: %s %q is not canonical", ErrInvalidValue, v.Kind, v.Str)
 		}
 		return nil
 	case types.Interval:

@@ -30,6 +30,7 @@ const (
 	PGOIDIntv    uint32 = 1186
 	PGOIDNumeric uint32 = 1700
 	PGOIDUUID    uint32 = 2950
+	PGOIDJSONB   uint32 = 3802
 )
 
 var (
@@ -48,11 +49,12 @@ var (
 	pgIntv    = PGType{"interval", PGOIDIntv, 16, "interval"}
 	pgNumeric = PGType{"numeric", PGOIDNumeric, -1, "numeric"}
 	pgUUID    = PGType{"uuid", PGOIDUUID, 16, "uuid"}
+	pgJSONB   = PGType{"jsonb", PGOIDJSONB, -1, "jsonb"}
 )
 
 // PGTypes lists every PostgreSQL type some column type maps to, for
 // pg_type.
-var PGTypes = []PGType{pgBool, pgBytea, pgInt8, pgInt2, pgInt4, pgText, pgFloat8, pgBPChar, pgVarchar, pgDate, pgTS, pgTSTZ, pgIntv, pgNumeric, pgUUID}
+var PGTypes = []PGType{pgBool, pgBytea, pgInt8, pgInt2, pgInt4, pgText, pgFloat8, pgBPChar, pgVarchar, pgDate, pgTS, pgTSTZ, pgIntv, pgNumeric, pgUUID, pgJSONB}
 
 // PG returns the PostgreSQL type of t. OID columns are text (24 hex
 // characters); NULL (unknown) is text.
@@ -84,6 +86,8 @@ func (t T) PG() PGType {
 		return pgNumeric
 	case UUID:
 		return pgUUID
+	case JSONB:
+		return pgJSONB
 	case String:
 		if t.Length > 0 {
 			if t.Fixed {
