@@ -123,3 +123,35 @@ func (t T) PGFormat() string {
 	}
 	return pg.Format
 }
+
+// PGTypeByOID finds a type of PGTypes by its OID.
+func PGTypeByOID(oid uint32) (PGType, bool) {
+	for _, t := range PGTypes {
+		if t.OID == oid {
+			return t, true
+		}
+	}
+	return PGType{}, false
+}
+
+// FormatType is PostgreSQL's format_type(oid, typmod) for the types of
+// PGTypes: the format name, with "(n)" for a character type whose typmod
+// is n+4 and "(p,s)" for a numeric whose typmod is (p<<16 | s)+4. ok is
+// false for an OID not in PGTypes (format_type prints "???" then).
+func FormatType(oid uint32, typmod int32) (string, bool) {
+	t, ok := PGTypeByOID(oid)
+	if !ok {
+		return "???", false
+	}
+	if typmod < 4 {
+		return t.Format, true
+	}
+	switch oid {
+	case PGOIDVarchar, PGOIDBPChar:
+		return t.Format + "(" + strconv.Itoa(int(typmod-4)) + ")", true
+	case PGOIDNumeric:
+		m := typmod - 4
+		return t.Format + "(" + strconv.Itoa(int(m>>16&0xffff)) + "," + strconv.Itoa(int(m&0xffff)) + ")", true
+	}
+	return t.Format, true
+}
