@@ -304,10 +304,8 @@ func decodeKey(b []byte, desc bool) (types.Value, []byte, error) {
 			return types.Value{}, nil, err
 		}
 		v := types.Value{Kind: types.Kind(tag - 0x10), Str: s}
-		if tag == keyTagJSONB {
-			if c, err := types.ParseJSONB(s); err != nil || c.Str != s {
-				return types.Value{}, nil, corruptf("non-canonical JSONB key column")
-			}
+		if tag == keyTagJSONB && !validText(types.JSONB, s) {
+			return types.Value{}, nil, corruptf("invalid JSONB key column")
 		}
 		return v, rest, nil
 	case keyTagOID, keyTagUUID:

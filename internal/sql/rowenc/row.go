@@ -208,8 +208,8 @@ func DecodeRowAppend(dst []types.Value, b []byte) (schemaVersion uint32, values 
 				return fail(col, fmt.Errorf("%s of %d bytes but only %d left", kind, l, len(rest)))
 			}
 			text := string(rest[:l])
-			if v, err := types.ParseText(kind, text); err != nil || v.Str != text {
-				return fail(col, fmt.Errorf("non-canonical %s %q", kind, text))
+			if !validText(kind, text) {
+				return fail(col, fmt.Errorf("invalid %s %q", kind, text))
 			}
 			dst = append(dst, types.Value{Kind: kind, Str: text})
 			rest = rest[l:]
