@@ -262,7 +262,7 @@ func (d *decoder) cell(cells []any, idx int) error {
 		cells[idx] = float
 	case KindBool:
 		cells[idx] = boolean
-	case KindOID, KindString, KindBytes, KindDate, KindTimestamp, KindTimestampTZ, KindInterval, KindNumeric, KindUUID:
+	case KindOID, KindString, KindBytes, KindDate, KindTimestamp, KindTimestampTZ, KindInterval, KindNumeric, KindUUID, KindJSONB:
 		if !hasStr {
 			cells[idx] = ""
 			return nil

@@ -32,8 +32,9 @@ const (
 	KindInterval    Kind = 10 // 1 year 2 mons 3 days 04:05:06
 	KindNumeric     Kind = 11 // exact decimal text: -12.50
 	KindUUID        Kind = 12 // 8-4-4-4-12 lower-case hex
+	KindJSONB       Kind = 13 // canonical JSON text
 
-	kindMax = KindUUID
+	kindMax = KindJSONB
 )
 
 // String returns the SQL type name (NULL, OID, INT64, STRING, BOOL, FLOAT64).
@@ -65,6 +66,8 @@ func (k Kind) String() string {
 		return "NUMERIC"
 	case KindUUID:
 		return "UUID"
+	case KindJSONB:
+		return "JSONB"
 	}
 	return "Kind(" + strconv.Itoa(int(k)) + ")"
 }
@@ -124,6 +127,8 @@ func kindFromName(name string) (Kind, bool) {
 		return KindNumeric, true
 	case "uuid":
 		return KindUUID, true
+	case "jsonb", "json":
+		return KindJSONB, true
 	}
 	return KindNull, false
 }

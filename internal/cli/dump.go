@@ -461,7 +461,7 @@ func (d *dumper) pagingKey(query dumpQueryFunc, qt string) (*dumpPagingKey, erro
 			key.kind = client.KindString
 		case "OID":
 			key.kind = client.KindOID
-		case "BYTEA", "DATE", "TIMESTAMP", "TIMESTAMPTZ", "INTERVAL", "NUMERIC", "UUID":
+		case "BYTEA", "DATE", "TIMESTAMP", "TIMESTAMPTZ", "INTERVAL", "NUMERIC", "UUID", "JSONB":
 			// The page bound goes as its text, which the comparison
 			// with the key column reads back as the column's type.
 			key.kind = client.KindString

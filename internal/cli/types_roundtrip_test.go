@@ -147,6 +147,12 @@ var typeCases = []typeCase{
 		{"00000000-0000-0000-0000-000000000000", "00000000-0000-0000-0000-000000000000", "00000000-0000-0000-0000-000000000000"},
 		{"ffffffff-ffff-ffff-ffff-ffffffffffff", "ffffffff-ffff-ffff-ffff-ffffffffffff", "ffffffff-ffff-ffff-ffff-ffffffffffff"},
 	}},
+	{"jsonb", "JSONB", client.KindJSONB, []typeValue{
+		{`{"b": [1, 2.50, null], "a": "x\ty", "a": "é\u0001"}`, `{"a": "é\u0001", "b": [1, 2.50, null]}`, `{"a": "é\u0001", "b": [1, 2.50, null]}`},
+		{`"text"`, `"text"`, `"text"`},
+		{`[]`, `[]`, `[]`},
+		{`[12345678901234567890.5, true]`, `[12345678901234567890.5, true]`, `[12345678901234567890.5, true]`},
+	}},
 }
 
 func num(s string) pgtype.Numeric {
@@ -240,7 +246,7 @@ func TestTypesRoundTrip(t *testing.T) {
 			// index. (CHAR(n) compares with its blanks: look up the padded
 			// value.)
 			lookup := v.param
-			if tc.name == "char" || tc.name == "numeric_ps" || tc.name == "uuid" {
+			if tc.name == "char" || tc.name == "numeric_ps" || tc.name == "uuid" || tc.name == "jsonb" {
 				lookup = v.want
 			}
 			if tc.httpType > client.KindBytes {

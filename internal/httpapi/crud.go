@@ -407,8 +407,9 @@ func (s *Server) handleDelete(w http.ResponseWriter, r *http.Request) error {
 	return s.recordWrite(w, r, deleteSQL)
 }
 
-// columnType reads a column type name with an optional (n) length, as DDL
-// does: VARCHAR(20), CHAR(3), INTEGER, BYTEA...
+// columnType reads a column type name with an optional (n) length or
+// (p[,s]) precision, as DDL does: VARCHAR(20), CHAR(3), NUMERIC(10,2),
+// INTEGER, BYTEA...
 func columnType(column, text string) (types.T, error) {
 	unknown := errcode.New(errcode.UnknownType, "column %s: unknown type %q", column, text)
 	name, args, hasArgs := strings.Cut(text, "(")
@@ -421,6 +422,18 @@ func columnType(column, text string) (types.T, error) {
 		return typ, nil
 	}
 	digits, ok := strings.CutSuffix(strings.TrimSpace(args), ")")
+	if ok && typ.Kind == types.Numeric {
+		ps, ss, hasScale := strings.Cut(digits, ",")
+		p, err1 := strconv.ParseInt(strings.TrimSpace(ps), 10, 64)
+		sc, err2 := int64(0), error(nil)
+		if hasScale {
+			sc, err2 = strconv.ParseInt(strings.TrimSpace(ss), 10, 64)
+		}
+		if err1 != nil || err2 != nil {
+			return typ, unknown
+		}
+		return typ.WithPrecision(p, sc)
+	}
 	n, err := strconv.ParseInt(strings.TrimSpace(digits), 10, 64)
 	if !ok || err != nil || (name != "varchar" && name != "char" && name != "character") {
 		return typ, unknown

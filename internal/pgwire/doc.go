@@ -64,7 +64,7 @@
 // timestamp (1114), TIMESTAMPTZ → timestamptz (1184), INTERVAL → interval
 // (1186; binary forms count from 2000-01-01 as PostgreSQL's), NUMERIC →
 // numeric (1700, PostgreSQL's base-10000 binary form), UUID → uuid (2950),
-// STRING and
+// JSONB → jsonb (3802), STRING and
 // OID → text (25; an OID is its 24 hex characters), a column of unknown
 // type (all NULL) → text.
 //

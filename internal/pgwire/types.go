@@ -32,6 +32,8 @@ const (
 	oidTimestampTZ uint32 = 1184
 	oidInterval    uint32 = 1186
 	oidUUID        uint32 = 2950
+	oidJSON        uint32 = 114
+	oidJSONB       uint32 = 3802
 )
 
 // PostgreSQL's binary date/time formats count from 2000-01-01.
@@ -125,6 +127,10 @@ func appendValue(buf []byte, col types.Kind, format int16, v types.Value, floatD
 	case types.UUID:
 		if v.Kind == types.UUID {
 			return append(buf, v.Str...), nil
+		}
+	case types.JSONB:
+		if v.Kind == types.JSONB { // version 1, then the text
+			return append(append(buf, 1), v.Str...), nil
 		}
 	case types.Interval:
 		if v.Kind == types.Interval {
@@ -265,6 +271,8 @@ func decodeText(oid uint32, s string) (types.Value, error) {
 		return types.ParseNumeric(s)
 	case oidUUID:
 		return types.ParseUUID(s)
+	case oidJSON, oidJSONB:
+		return types.ParseJSONB(s)
 	case oidFloat8, oidFloat4:
 		f, err := parseFloatText(strings.TrimSpace(s))
 		if err != nil {
@@ -382,6 +390,13 @@ func decodeBinary(oid uint32, b []byte) (types.Value, error) {
 		return checkDatetime(types.Value{Kind: kind, Int: us + pgEpochMicros})
 	case oidNumeric:
 		return decodeNumericBinary(b)
+	case oidJSON:
+		return types.ParseJSONB(string(b))
+	case oidJSONB:
+		if len(b) == 0 || b[0] != 1 {
+			return types.Value{}, errcode.New(errcode.InvalidBinaryValue, "unsupported jsonb binary version")
+		}
+		return types.ParseJSONB(string(b[1:]))
 	case oidUUID:
 		if len(b) != types.UUIDLen {
 			return bad()

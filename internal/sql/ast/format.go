@@ -60,7 +60,7 @@ func binaryPrec(op string) int {
 		return precOr
 	case "AND":
 		return precAnd
-	case "+", "-", "||":
+	case "+", "-", "||", "->", "->>", "@>":
 		return precAdd
 	case "*", "/", "%":
 		return precMul

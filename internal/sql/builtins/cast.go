@@ -103,7 +103,7 @@ func Cast(v types.Value, to types.Kind) (types.Value, error) {
 			}
 			return id, nil
 		}
-	case types.Bytes, types.Interval, types.UUID:
+	case types.Bytes, types.Interval, types.UUID, types.JSONB:
 		if v.Kind == types.String {
 			return types.ParseText(to, v.Str)
 		}
@@ -150,7 +150,7 @@ func CastKind(from, to types.Kind) bool {
 		return from == types.Int64 || from == types.Float64 || from == types.String
 	case types.Bool:
 		return from == types.Int64 || from == types.String
-	case types.OID, types.Bytes, types.Interval, types.UUID:
+	case types.OID, types.Bytes, types.Interval, types.UUID, types.JSONB:
 		return from == types.String
 	case types.Date, types.Timestamp, types.TimestampTZ:
 		return from == types.String || types.IsDatetime(from)

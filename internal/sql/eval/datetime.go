@@ -164,6 +164,12 @@ func AddInterval(us int64, iv types.IntervalParts) (int64, error) {
 		t = time.Date(int(ny), time.Month(nm+1), d, t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), time.UTC)
 		us = t.UnixMicro()
 	}
+	// Beyond this many days any result leaves years 1..9999 (and the
+	// product could overflow).
+	const maxDays = types.MaxDate - types.MinDate + 1
+	if iv.Days > maxDays || iv.Days < -maxDays {
+		return 0, timestampOverflow()
+	}
 	us += int64(iv.Days) * types.MicrosPerDay
 	r, ok := addInt64(us, iv.Micros)
 	if !ok || !types.InRange(types.NewTimestamp(r)) {

@@ -403,6 +403,25 @@ func (c *compiler) compileBinary(e *ast.BinaryExpr) (node, error) {
 		}
 		return out, nil
 	}
+	if isJSONOp(op) {
+		kind, err := jsonOpKind(op, l.kind, r.kind)
+		if err != nil {
+			return node{}, err
+		}
+		out.kind = kind
+		out.fn = func(row []types.Value) (types.Value, error) {
+			a, err := lf(row)
+			if err != nil {
+				return a, err
+			}
+			b, err := rf(row)
+			if err != nil {
+				return b, err
+			}
+			return jsonOp(op, a, b)
+		}
+		return out, nil
+	}
 	if o, ok := parseCmpOp(op); ok {
 		if !comparableKinds(l.kind, r.kind) {
 			return node{}, invalid("cannot compare %s with %s", l.kind, r.kind)

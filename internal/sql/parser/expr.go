@@ -28,7 +28,7 @@ func (p *parser) binaryPrec(t *token) int {
 	switch t.kind {
 	case tkEq, tkNe, tkLt, tkGt, tkLe, tkGe, tkRegex:
 		return precCmp
-	case tkConcat, tkPlus, tkMinus:
+	case tkConcat, tkPlus, tkMinus, tkArrow, tkArrowText, tkContains:
 		return precAdd
 	case tkStar, tkSlash, tkPercent:
 		return precMul
@@ -57,6 +57,7 @@ func (p *parser) binaryPrec(t *token) int {
 var binaryOps = [...]string{
 	tkEq: "=", tkNe: "!=", tkLt: "<", tkGt: ">", tkLe: "<=", tkGe: ">=",
 	tkConcat: "||", tkPlus: "+", tkMinus: "-", tkStar: "*", tkSlash: "/", tkPercent: "%",
+	tkArrow: "->", tkArrowText: "->>", tkContains: "@>",
 }
 
 // parseBinary parses an expression whose infix operators all bind at least

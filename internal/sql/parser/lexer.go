@@ -42,6 +42,9 @@ const (
 	tkRegex               // ~ ~* !~ !~* (POSIX regular expression match); str is the operator
 	tkLBracket            // [
 	tkRBracket            // ]
+	tkArrow               // -> (jsonb field)
+	tkArrowText           // ->> (jsonb field as text)
+	tkContains            // @> (jsonb containment)
 )
 
 // token is one lexical unit. str for identifiers is already folded to lower
@@ -245,6 +248,11 @@ func (l *lexer) next(t *token) error {
 			l.i += 2
 			return nil
 		}
+		if l.i+1 < len(src) && src[l.i+1] == '>' {
+			t.kind = tkContains
+			l.i += 2
+			return nil
+		}
 		return l.param(t, '@')
 	case b == '$':
 		if tagEnd := dollarTagEnd(src, l.i); tagEnd > 0 {
@@ -274,6 +282,14 @@ func (l *lexer) next(t *token) error {
 	case '+':
 		return one(tkPlus)
 	case '-':
+		if nb == '>' {
+			if l.i+2 < len(src) && src[l.i+2] == '>' {
+				t.kind = tkArrowText
+				l.i += 3
+				return nil
+			}
+			return two(tkArrow)
+		}
 		return one(tkMinus)
 	case '/':
 		return one(tkSlash)

@@ -408,6 +408,8 @@ func (p *parser) parseColumnDef() (*ast.ColumnDef, error) {
 			p.next()
 			p.acceptKw(kwKey)
 			col.Unique = true
+		case t.isWord("generated"):
+			return nil, p.errCode(t, errcode.Unsupported, "GENERATED columns (identity columns) are not supported yet: there are no sequences")
 		default:
 			return col, nil
 		}
@@ -428,6 +430,10 @@ func (p *parser) parseType() (types.T, string, error) {
 	}
 	typ, ok := types.ParseType(name)
 	if !ok {
+		switch name {
+		case "serial", "bigserial", "smallserial", "serial2", "serial4", "serial8":
+			return types.T{}, "", p.errCode(t, errcode.Unsupported, "type %s is not supported yet: there are no sequences", upper(name))
+		}
 		return types.T{}, "", p.errCode(t, errcode.UnknownType, "unknown type %q", p.src[t.off:t.end])
 	}
 	if (name == "varchar" || name == "char") && p.peek().kind == tkLParen {

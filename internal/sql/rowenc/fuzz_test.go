@@ -18,7 +18,7 @@ func FuzzDecodeKey(f *testing.F) {
 		types.NewBool(true), types.NewString("a\x00b"), types.NewOID([12]byte{1, 2, 3}),
 		types.NewBytes("\x00\xff\x01"), types.NewDate(-1), types.NewTimestamp(1), types.NewTimestampTZ(math.MinInt64),
 		types.NewInterval(types.IntervalParts{Months: -1, Days: 30, Micros: math.MinInt64}),
-		types.NumericFromInt(-120), types.NewUUID([16]byte{1, 0xff}), {Kind: types.Numeric, Str: "0.00"}, {Kind: types.Numeric, Str: "12.3450"},
+		types.NumericFromInt(-120), types.NewUUID([16]byte{1, 0xff}), {Kind: types.JSONB, Str: `{"a": [1, "x"]}`}, {Kind: types.Numeric, Str: "0.00"}, {Kind: types.Numeric, Str: "12.3450"},
 	} {
 		f.Add(AppendKey(nil, v, false), false)
 		f.Add(AppendKey(nil, v, true), true)

@@ -10,7 +10,7 @@ import (
 )
 
 var allKinds = []types.Kind{types.OID, types.Int64, types.String, types.Bool, types.Float64, types.Bytes,
-	types.Date, types.Timestamp, types.TimestampTZ, types.Interval, types.Numeric, types.UUID}
+	types.Date, types.Timestamp, types.TimestampTZ, types.Interval, types.Numeric, types.UUID, types.JSONB}
 
 // interestingInts, interestingFloats and interestingStrings are the edge
 // cases random generation mixes in, because uniform random values almost
@@ -112,6 +112,13 @@ func randValue(r *rand.Rand, k types.Kind) types.Value {
 			raw[i] = []byte{0x00, 0x7f, 0x80, 0xff}[r.IntN(4)]
 		}
 		return types.NewUUID(raw)
+	case types.JSONB:
+		docs := []string{`null`, `1`, `"a"`, `[]`, `{}`, `[1, "a\u0000"]`, `{"a": 1}`, `{"a": [true, null]}`, `{"b": 1, "aa": 2}`}
+		v, err := types.ParseJSONB(docs[r.IntN(len(docs))])
+		if err != nil {
+			panic(err)
+		}
+		return v
 	}
 	panic(fmt.Sprintf("randValue: kind %v", k))
 }

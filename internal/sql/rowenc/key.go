@@ -28,6 +28,7 @@ const (
 	keyTagIntv    byte = 0x1A
 	keyTagNumeric byte = 0x1B
 	keyTagUUID    byte = 0x1C
+	keyTagJSONB   byte = 0x1D
 )
 
 // intervalKeyLen is the length of an INTERVAL key column: the tag, the
@@ -84,6 +85,8 @@ func appendKey(b []byte, v types.Value, desc bool) []byte {
 		return AppendKeyString(b, v.Str, desc)
 	case types.Bytes:
 		return appendKeyEscaped(b, keyTagBytes, v.Str, desc)
+	case types.JSONB:
+		return appendKeyEscaped(b, keyTagJSONB, v.Str, desc)
 	case types.Date, types.Timestamp, types.TimestampTZ:
 		b = append(b, (byte(v.Kind)+0x10)^byteMask(desc))
 		return binary.BigEndian.AppendUint64(b, (uint64(v.Int)^signBit)^wordMask(desc))
@@ -295,12 +298,16 @@ func decodeKey(b []byte, desc bool) (types.Value, []byte, error) {
 			return types.NewBool(true), b[2:], nil
 		}
 		return types.Value{}, nil, corruptf("BOOL key byte %#02x", b[1]^m)
-	case keyTagString, keyTagBytes:
+	case keyTagString, keyTagBytes, keyTagJSONB:
 		s, rest, err := decodeKeyString(b[1:], m)
 		if err != nil {
 			return types.Value{}, nil, err
 		}
-		return types.Value{Kind: types.Kind(tag - 0x10), Str: s}, rest, nil
+		v := types.Value{Kind: types.Kind(tag - 0x10), Str: s}
+		if tag == keyTagJSONB && !validText(types.JSONB, s) {
+			return types.Value{}, nil, corruptf("invalid JSONB key column")
+		}
+		return v, rest, nil
 	case keyTagOID, keyTagUUID:
 		kind, n := types.OID, 1+types.OIDLen
 		if tag == keyTagUUID {
@@ -399,7 +406,7 @@ func SkipKey(b []byte, desc bool) ([]byte, error) {
 		n = 1 + types.OIDLen
 	case keyTagUUID:
 		n = 1 + types.UUIDLen
-	case keyTagString, keyTagBytes:
+	case keyTagString, keyTagBytes, keyTagJSONB:
 		esc := strEscape ^ m
 		for i := 1; ; {
 			j := bytes.IndexByte(b[i:], esc)

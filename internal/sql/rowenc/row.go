@@ -25,6 +25,7 @@ const (
 	rowTagIntv   = byte(types.Interval)
 	rowTagNum    = byte(types.Numeric)
 	rowTagUUID   = byte(types.UUID)
+	rowTagJSONB  = byte(types.JSONB)
 )
 
 func encodeRow(b []byte, schemaVersion uint32, values []types.Value) []byte {
@@ -52,7 +53,7 @@ func encodeRow(b []byte, schemaVersion uint32, values []types.Value) []byte {
 				c = 1
 			}
 			b = append(b, rowTagBool, c)
-		case types.String, types.Bytes, types.Numeric:
+		case types.String, types.Bytes, types.Numeric, types.JSONB:
 			b = append(b, byte(v.Kind))
 			b = binary.AppendUvarint(b, uint64(len(v.Str)))
 			b = append(b, v.Str...)
@@ -196,20 +197,21 @@ func DecodeRowAppend(dst []types.Value, b []byte) (schemaVersion uint32, values 
 			}
 			dst = append(dst, types.NewBool(rest[0] == 1))
 			rest = rest[1:]
-		case rowTagNum:
-			l, n, err := readUvarint(rest, "NUMERIC length")
+		case rowTagNum, rowTagJSONB:
+			kind := types.Kind(tag)
+			l, n, err := readUvarint(rest, "text length")
 			if err != nil {
 				return fail(col, err)
 			}
 			rest = rest[n:]
 			if l > uint64(len(rest)) {
-				return fail(col, fmt.Errorf("NUMERIC of %d bytes but only %d left", l, len(rest)))
+				return fail(col, fmt.Errorf("%s of %d bytes but only %d left", kind, l, len(rest)))
 			}
 			text := string(rest[:l])
-			if v, err := types.ParseNumeric(text); err != nil || v.Str != text {
-				return fail(col, fmt.Errorf("non-canonical NUMERIC %q", text))
+			if !validText(kind, text) {
+				return fail(col, fmt.Errorf("invalid %s %q", kind, text))
 			}
-			dst = append(dst, types.Value{Kind: types.Numeric, Str: text})
+			dst = append(dst, types.Value{Kind: kind, Str: text})
 			rest = rest[l:]
 		case rowTagString, rowTagOID, rowTagBytes, rowTagUUID:
 			l := uint64(types.OIDLen)

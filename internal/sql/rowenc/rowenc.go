@@ -3,8 +3,10 @@
 package rowenc
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/camusdb/camusdb-go/internal/sql/types"
 )
@@ -30,9 +32,9 @@ func CheckValue(v types.Value) error {
 	case types.Null, types.Int64, types.Float64, types.Bool, types.String, types.Bytes,
 		types.Date, types.Timestamp, types.TimestampTZ:
 		return nil
-	case types.Numeric:
-		if n, err := types.ParseNumeric(v.Str); err != nil || n.Str != v.Str {
-			return fmt.Errorf("%w: NUMERIC %q is not canonical", ErrInvalidValue, v.Str)
+	case types.Numeric, types.JSONB:
+		if !validText(v.Kind, v.Str) {
+			return fmt.Errorf("%w: %s %q is not valid", ErrInvalidValue, v.Kind, v.Str)
 		}
 		return nil
 	case types.Interval:
@@ -52,6 +54,16 @@ func CheckValue(v types.Value) error {
 		return nil
 	}
 	return fmt.Errorf("%w: unknown kind %d", ErrInvalidValue, uint8(v.Kind))
+}
+
+// validText is the cheap check decoders make of a stored NUMERIC or JSONB
+// text: a canonical NUMERIC, or well-formed JSON (a full parse into the
+// canonical form would cost far more than the rest of a row).
+func validText(k types.Kind, s string) bool {
+	if k == types.Numeric {
+		return types.NumericCanonical(s)
+	}
+	return utf8.ValidString(s) && json.Valid([]byte(s))
 }
 
 // mustBeValid panics on a value the encoders cannot represent: such a value

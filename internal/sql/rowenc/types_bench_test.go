@@ -18,6 +18,7 @@ var typeSamples = []struct {
 	{"timestamptz", types.NewTimestampTZ(1717171717123456)},
 	{"numeric", types.Value{Kind: types.Numeric, Str: "-12345678901234567890.123456"}},
 	{"uuid", types.NewUUID([16]byte{0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0, 1, 2, 3, 4, 5, 6, 7, 8})},
+	{"jsonb", types.Value{Kind: types.JSONB, Str: `{"id": 42, "name": "Ada", "tags": ["a", "b"]}`}},
 	{"interval", types.NewInterval(types.IntervalParts{Months: 14, Days: 3, Micros: 4*types.MicrosPerHour + 5})},
 }
 

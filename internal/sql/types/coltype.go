@@ -73,6 +73,8 @@ func ParseType(name string) (T, bool) {
 		return T{Kind: Numeric}, true
 	case "uuid":
 		return T{Kind: UUID}, true
+	case "jsonb", "json":
+		return T{Kind: JSONB}, true
 	}
 	return T{}, false
 }
@@ -128,7 +130,7 @@ func (t T) String() string {
 // Valid reports whether t is a column type this build can store.
 func (t T) Valid() bool {
 	switch t.Kind {
-	case OID, Int64, String, Bool, Float64, Bytes, Date, Timestamp, TimestampTZ, Interval, Numeric, UUID:
+	case OID, Int64, String, Bool, Float64, Bytes, Date, Timestamp, TimestampTZ, Interval, Numeric, UUID, JSONB:
 	default:
 		return false
 	}
@@ -243,6 +245,8 @@ func ParseText(k Kind, s string) (Value, error) {
 		return ParseNumeric(s)
 	case UUID:
 		return ParseUUID(s)
+	case JSONB:
+		return ParseJSONB(s)
 	}
 	return Value{}, errcode.New(errcode.InvalidInput, "type %s has no text input", k)
 }

@@ -183,3 +183,33 @@ func FuzzParseUUID(f *testing.F) {
 		}
 	})
 }
+
+// Every column type's PostgreSQL description is self-consistent: its OID
+// is listed in PGTypes and format_type(oid, typmod) gives PGFormat.
+func TestPGTypeMapping(t *testing.T) {
+	vc, _ := T{Kind: String}.WithLength(20, false)
+	ch, _ := T{Kind: String}.WithLength(3, true)
+	num, _ := T{Kind: Numeric}.WithPrecision(10, 2)
+	all := []T{vc, ch, num}
+	for k := OID; k <= MaxKind; k++ {
+		all = append(all, T{Kind: k})
+	}
+	small, _ := ParseType("smallint")
+	integer, _ := ParseType("integer")
+	all = append(all, small, integer)
+	for _, typ := range all {
+		pg := typ.PG()
+		if _, ok := PGTypeByOID(pg.OID); !ok {
+			t.Errorf("%s: OID %d not in PGTypes", typ, pg.OID)
+		}
+		if got, ok := FormatType(pg.OID, typ.PGTypmod()); !ok || got != typ.PGFormat() {
+			t.Errorf("%s: format_type %q, PGFormat %q", typ, got, typ.PGFormat())
+		}
+	}
+	if got := num.PGFormat(); got != "numeric(10,2)" {
+		t.Errorf("numeric(10,2): %q", got)
+	}
+	if got, ok := FormatType(0, -1); ok || got != "???" {
+		t.Errorf("unknown OID: %q %v", got, ok)
+	}
+}

@@ -192,3 +192,34 @@ func NumericEqual(a, b Value) bool { return a.Decimal().Cmp(b.Decimal()) == 0 }
 
 // CompareNumericValues orders two NUMERIC values by number only.
 func CompareNumericValues(a, b Value) int { return a.Decimal().Cmp(b.Decimal()) }
+
+// NumericCanonical reports, without parsing into a decimal, whether s is
+// a canonical NUMERIC text as NewNumeric writes it: [-]digits[.digits],
+// no leading zero before another integer digit, no "-0", within the
+// digit limits. Decoders use it to check stored values cheaply.
+func NumericCanonical(s string) bool {
+	neg := strings.HasPrefix(s, "-")
+	if neg {
+		s = s[1:]
+	}
+	intPart, frac, hasPoint := strings.Cut(s, ".")
+	if intPart == "" || len(intPart) > MaxNumericDigits || len(frac) > MaxNumericScale || (hasPoint && frac == "") {
+		return false
+	}
+	if len(intPart) > 1 && intPart[0] == '0' {
+		return false
+	}
+	zero := true
+	for _, part := range []string{intPart, frac} {
+		for i := 0; i < len(part); i++ {
+			c := part[i]
+			if c < '0' || c > '9' {
+				return false
+			}
+			if c != '0' {
+				zero = false
+			}
+		}
+	}
+	return !(neg && zero)
+}

@@ -110,5 +110,24 @@ func FuzzParseNumeric(f *testing.F) {
 		if err != nil || again != v {
 			t.Fatalf("%q → %q does not read back: %q %v", s, v.Str, again.Str, err)
 		}
+		if !NumericCanonical(v.Str) {
+			t.Fatalf("%q → %q fails NumericCanonical", s, v.Str)
+		}
+		if NumericCanonical(s) && v.Str != s {
+			t.Fatalf("%q passes NumericCanonical but reads as %q", s, v.Str)
+		}
 	})
+}
+
+func TestNumericCanonical(t *testing.T) {
+	for _, s := range []string{"0", "0.00", "-1.50", "10", "0.001", "-0.5"} {
+		if !NumericCanonical(s) {
+			t.Errorf("%q rejected", s)
+		}
+	}
+	for _, s := range []string{"", "-", "-0", "-0.00", "01", "1.", ".5", "+1", "1e3", "1.2.3", "a"} {
+		if NumericCanonical(s) {
+			t.Errorf("%q accepted", s)
+		}
+	}
 }

@@ -30,6 +30,7 @@ const (
 	PGOIDIntv    uint32 = 1186
 	PGOIDNumeric uint32 = 1700
 	PGOIDUUID    uint32 = 2950
+	PGOIDJSONB   uint32 = 3802
 )
 
 var (
@@ -48,11 +49,12 @@ var (
 	pgIntv    = PGType{"interval", PGOIDIntv, 16, "interval"}
 	pgNumeric = PGType{"numeric", PGOIDNumeric, -1, "numeric"}
 	pgUUID    = PGType{"uuid", PGOIDUUID, 16, "uuid"}
+	pgJSONB   = PGType{"jsonb", PGOIDJSONB, -1, "jsonb"}
 )
 
 // PGTypes lists every PostgreSQL type some column type maps to, for
 // pg_type.
-var PGTypes = []PGType{pgBool, pgBytea, pgInt8, pgInt2, pgInt4, pgText, pgFloat8, pgBPChar, pgVarchar, pgDate, pgTS, pgTSTZ, pgIntv, pgNumeric, pgUUID}
+var PGTypes = []PGType{pgBool, pgBytea, pgInt8, pgInt2, pgInt4, pgText, pgFloat8, pgBPChar, pgVarchar, pgDate, pgTS, pgTSTZ, pgIntv, pgNumeric, pgUUID, pgJSONB}
 
 // PG returns the PostgreSQL type of t. OID columns are text (24 hex
 // characters); NULL (unknown) is text.
@@ -84,6 +86,8 @@ func (t T) PG() PGType {
 		return pgNumeric
 	case UUID:
 		return pgUUID
+	case JSONB:
+		return pgJSONB
 	case String:
 		if t.Length > 0 {
 			if t.Fixed {
@@ -118,4 +122,36 @@ func (t T) PGFormat() string {
 		return pg.Format + "(" + strconv.Itoa(int(t.Precision)) + "," + strconv.Itoa(int(t.Scale)) + ")"
 	}
 	return pg.Format
+}
+
+// PGTypeByOID finds a type of PGTypes by its OID.
+func PGTypeByOID(oid uint32) (PGType, bool) {
+	for _, t := range PGTypes {
+		if t.OID == oid {
+			return t, true
+		}
+	}
+	return PGType{}, false
+}
+
+// FormatType is PostgreSQL's format_type(oid, typmod) for the types of
+// PGTypes: the format name, with "(n)" for a character type whose typmod
+// is n+4 and "(p,s)" for a numeric whose typmod is (p<<16 | s)+4. ok is
+// false for an OID not in PGTypes (format_type prints "???" then).
+func FormatType(oid uint32, typmod int32) (string, bool) {
+	t, ok := PGTypeByOID(oid)
+	if !ok {
+		return "???", false
+	}
+	if typmod < 4 {
+		return t.Format, true
+	}
+	switch oid {
+	case PGOIDVarchar, PGOIDBPChar:
+		return t.Format + "(" + strconv.Itoa(int(typmod-4)) + ")", true
+	case PGOIDNumeric:
+		m := typmod - 4
+		return t.Format + "(" + strconv.Itoa(int(m>>16&0xffff)) + "," + strconv.Itoa(int(m&0xffff)) + ")", true
+	}
+	return t.Format, true
 }

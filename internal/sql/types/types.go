@@ -31,10 +31,11 @@ const (
 	Interval    Kind = 10 // INTERVAL: see IntervalParts
 	Numeric     Kind = 11 // NUMERIC: Str is the canonical decimal text (numeric.go)
 	UUID        Kind = 12 // UUID: Str holds the 16 bytes
+	JSONB       Kind = 13 // JSONB: Str is the canonical JSON text (jsonb.go)
 )
 
 // MaxKind is the largest Kind this build knows.
-const MaxKind = UUID
+const MaxKind = JSONB
 
 // String returns the canonical SQL name (STRING, INT64, FLOAT64, BOOL, OID).
 func (k Kind) String() string {
@@ -65,6 +66,8 @@ func (k Kind) String() string {
 		return "NUMERIC"
 	case UUID:
 		return "UUID"
+	case JSONB:
+		return "JSONB"
 	}
 	return fmt.Sprintf("Kind(%d)", uint8(k))
 }

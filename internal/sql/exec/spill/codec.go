@@ -34,7 +34,7 @@ func AppendRow(dst []byte, row []types.Value) []byte {
 				b = 1
 			}
 			dst = append(dst, b)
-		case types.String, types.OID, types.Bytes, types.Numeric, types.UUID:
+		case types.String, types.OID, types.Bytes, types.Numeric, types.UUID, types.JSONB:
 			dst = binary.AppendUvarint(dst, uint64(len(v.Str)))
 			dst = append(dst, v.Str...)
 		}
@@ -81,7 +81,7 @@ func DecodeRow(buf []byte) ([]types.Value, error) {
 				return nil, fmt.Errorf("%w: bad BOOL in column %d", ErrCorrupt, i)
 			}
 			row[i].Bool, buf = buf[0] == 1, buf[1:]
-		case types.String, types.OID, types.Bytes, types.Numeric, types.UUID:
+		case types.String, types.OID, types.Bytes, types.Numeric, types.UUID, types.JSONB:
 			l, k := binary.Uvarint(buf)
 			if k <= 0 || l > uint64(len(buf)-k) {
 				return nil, fmt.Errorf("%w: bad string length in column %d", ErrCorrupt, i)
