@@ -430,6 +430,18 @@ func (r *Registry) run(ctx context.Context, rec *Record) {
 		if ctx.Err() != nil {
 			return
 		}
+		if kvpb.IsRetryable(err) || errcode.Of(err).Retryable() {
+			// Transient (a conflict that outlasted the retries, a
+			// leadership change): not a failure. Give the claim up; the
+			// next round adopts the job again and resumes it.
+			_ = r.update(ctx, rec.ID, func(cur *Record) error {
+				if cur.ClaimNode == r.cfg.NodeID {
+					cur.ClaimNode, cur.ClaimExpires = 0, 0
+				}
+				return nil
+			})
+			return
+		}
 		if errors.Is(err, ErrStopped) {
 			cur, gerr := r.Get(ctx, rec.ID)
 			if gerr != nil || cur.Status != Reverting || cur.ClaimNode != r.cfg.NodeID {
