@@ -17,6 +17,10 @@ type catalogTxn struct {
 	wrote   [][]byte // descriptor keys written and not yet drained
 	drained [][]byte // drained: handed back to the manager when the txn ends
 	changed bool
+	// jobs created by the transaction's statements, started here once it
+	// commits (a statement that failed after creating one leaves an id
+	// whose record was never committed: Adopt finds nothing).
+	jobs []uint64
 }
 
 func (t *catalogTxn) Put(key, value []byte) error {
@@ -84,7 +88,16 @@ func (s *Server) drainChanged(ctx context.Context, txn catalog.Txn) error {
 // the transaction committed or rolled back.
 func (s *Server) txnEnded(ctx context.Context, txn catalog.Txn, committed bool) {
 	ct, ok := txn.(*catalogTxn)
-	if !ok || len(ct.drained) == 0 {
+	if !ok {
+		return
+	}
+	if committed {
+		for _, id := range ct.jobs {
+			s.jobs.Adopt(context.WithoutCancel(ctx), id)
+		}
+	}
+	ct.jobs = nil
+	if len(ct.drained) == 0 {
 		return
 	}
 	keys := ct.drained

@@ -153,6 +153,7 @@ func NewServer(db catalog.DB, cfg Config) *Server {
 	}
 	s.jobs.Register(JobTypeCreateIndex, &indexResumer{s: s, chunk: chunk})
 	s.jobs.Register(JobTypeDropIndex, &dropIndexResumer{indexResumer{s: s, chunk: chunk}})
+	s.jobs.Register(JobTypeDropTableData, &dropDataResumer{s: s, chunk: chunk})
 	s.jobs.Start()
 	s.mu.txns = map[TxnHandle]*openTxn{}
 	s.queries = newQueryRegistry(cfg.NodeID, cfg.Clock)
@@ -367,7 +368,7 @@ func (s *Server) execute(ctx context.Context, req Request) (*Result, error) {
 		QueryFromContext(ctx).SetMemoryReporter(mem.Used) // SHOW QUERIES
 		descs := s.resolver(txn, stmt)                    // leases.go
 		res, err := exec.Execute(ctx, exec.Env{Txn: txn, Database: req.Database, Eval: env, Descs: descs,
-			Stats: s.cfg.Stats, Memory: mem, TempDir: s.cfg.TempDir}, stmt)
+			Stats: s.cfg.Stats, Memory: mem, TempDir: s.cfg.TempDir, DropData: s.dropData(txn, user, req.SQL)}, stmt)
 		if verr := lease.Verify(ctx, descs); verr != nil {
 			return nil, verr // a descriptor from the cache went stale under the statement: retry
 		}
