@@ -246,6 +246,11 @@ func (r *Registry) Wait(ctx context.Context, id uint64) (*Record, error) {
 			return nil, err
 		}
 		if err == nil && rec.Status.Finished() {
+			r.mu.Lock()
+			if r.mu.ended[id] == ended {
+				delete(r.mu.ended, id)
+			}
+			r.mu.Unlock()
 			return rec, nil
 		}
 		t := time.NewTimer(r.cfg.PollInterval)
