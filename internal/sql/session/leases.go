@@ -48,12 +48,14 @@ func (t *catalogTxn) note(key []byte) {
 	t.wrote = append(t.wrote, append([]byte(nil), key...))
 }
 
-// readOnlyStatement: statements whose descriptors may come from the lease
-// cache. Everything else reads them through its transaction, which pins
-// them (a writer conflicts with a concurrent change of what it used).
-func readOnlyStatement(stmt ast.Statement) bool {
+// leasedStatement: statements whose descriptors may come from the lease
+// cache — queries and DML. The descriptor keys they take from it join their
+// transaction's read set (lease.Resolver), so a writer still conflicts
+// with a concurrent change of what it used. DDL reads (and writes) its
+// descriptors through its transaction.
+func leasedStatement(stmt ast.Statement) bool {
 	switch stmt.(type) {
-	case *ast.SelectStmt, *ast.Explain:
+	case *ast.SelectStmt, *ast.Explain, *ast.Insert, *ast.Update, *ast.Delete:
 		return true
 	}
 	return false
@@ -62,7 +64,7 @@ func readOnlyStatement(stmt ast.Statement) bool {
 // resolver picks how stmt running in txn resolves descriptors.
 func (s *Server) resolver(txn catalog.Txn, stmt ast.Statement) catalog.Resolver {
 	ct, ok := txn.(*catalogTxn)
-	if !ok || ct.changed || !readOnlyStatement(stmt) {
+	if !ok || ct.changed || !leasedStatement(stmt) {
 		return s.descs
 	}
 	return s.leases.Resolver(ct.Txn, s.descs)
