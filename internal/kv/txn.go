@@ -75,6 +75,21 @@ func (t *Txn) SetDeadline(ts hlc.Timestamp) {
 	}
 }
 
+// RecordRead adds key to the transaction's read set as if it had been read
+// at the read timestamp, without reading it: the commit then fails with a
+// conflict if key was written between the read timestamp and the commit
+// timestamp, exactly as for a Get. The caller knows the value at the read
+// timestamp from elsewhere (schema leases: a descriptor leased for that
+// timestamp).
+func (t *Txn) RecordRead(key []byte) error {
+	pid, err := t.db.partitionOf(key)
+	if err != nil {
+		return err
+	}
+	t.readSetFor(pid).points[string(key)] = struct{}{}
+	return nil
+}
+
 func (t *Txn) readSetFor(partitionID uint64) *readSet {
 	if t.reads == nil {
 		t.reads = make(map[uint64]*readSet)

@@ -173,6 +173,16 @@ func DropDatabase(ctx context.Context, kv KV, name string, ifExists bool) (dropp
 	return true, kv.Delete(databaseKey(name))
 }
 
+// TableDataPrefixes returns the key prefixes of t's rows and of each of its
+// indexes' entries (what ClearTableData deletes).
+func TableDataPrefixes(t *TableDesc) [][]byte {
+	out := [][]byte{t.RowPrefix()}
+	for i := range t.Indexes {
+		out = append(out, t.IndexPrefix(&t.Indexes[i]))
+	}
+	return out
+}
+
 // ListDatabases returns every database, sorted by name.
 func ListDatabases(ctx context.Context, kv KV) ([]DatabaseDesc, error) {
 	start := []byte{kvpb.SystemTag, databaseTag}
@@ -318,6 +328,17 @@ func DropTable(ctx context.Context, kv KV, t *TableDesc) error {
 		return err
 	}
 	if err := ClearTableData(ctx, kv, t); err != nil {
+		return err
+	}
+	return DropTableDescriptor(ctx, kv, t)
+}
+
+// DropTableDescriptor removes t's descriptor (and bumps the schema
+// version) but leaves its rows and index entries: the caller has them
+// deleted later (a background job). Table ids are never reused, so the
+// leftover keys can never be read as another table's.
+func DropTableDescriptor(ctx context.Context, kv KV, t *TableDesc) error {
+	if err := checkNoJob(t); err != nil {
 		return err
 	}
 	if _, err := bumpSchemaVersion(ctx, kv, t.DBID); err != nil {

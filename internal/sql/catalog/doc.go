@@ -19,7 +19,8 @@
 //     written at and decode through the descriptor's row layout history
 //     (TableDesc.Layouts), so ADD/DROP COLUMN never need to rewrite rows;
 //   - DropTable, DropDatabase and ClearIndexData delete the data of what
-//     they drop in the caller's transaction;
+//     they drop in the caller's transaction (DropTableDescriptor leaves it
+//     to the caller: the session hands it to a background job);
 //   - errors carry CADB codes (unknown database 0010, unknown table 0011,
 //     exists / reserved 0012 and 0013).
 //

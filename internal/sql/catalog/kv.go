@@ -59,6 +59,9 @@ type TimestampedTxn interface {
 	// SetDeadline: a commit that would land at ts or above fails with a
 	// retryable error and writes nothing.
 	SetDeadline(ts hlc.Timestamp)
+	// RecordRead adds key to the read set as if read at the read
+	// timestamp (the commit conflicts with a write of it in between).
+	RecordRead(key []byte) error
 }
 
 // ClockedDB is a DB whose transactions are TimestampedTxn; Now reads the

@@ -198,7 +198,8 @@ func generatedIndexName(t *catalog.TableDesc, def ast.IndexDef) string {
 // back-fill included, happens inside the statement's transaction, so a
 // failure leaves nothing behind; see docs/schema.md for the staged
 // protocol a cluster will use.
-func executeDDL(ctx context.Context, p *plan.Planner, buf *WriteBuffer, stmt ast.Statement) error {
+func executeDDL(ctx context.Context, p *plan.Planner, buf *WriteBuffer, stmt ast.Statement,
+	dropData func(context.Context, catalog.KV, *catalog.TableDesc) error) error {
 	switch s := stmt.(type) {
 	case *ast.CreateDatabase:
 		_, err := catalog.CreateDatabase(ctx, buf, s.Name, s.IfNotExists)
@@ -211,7 +212,7 @@ func executeDDL(ctx context.Context, p *plan.Planner, buf *WriteBuffer, stmt ast
 	case *ast.CreateTable:
 		return createTable(p, buf, s)
 	case *ast.DropTable:
-		return dropTable(p, buf, s)
+		return dropTable(p, buf, s, dropData)
 	case *ast.CreateIndex:
 		t, err := p.Table(s.Table)
 		if err != nil {
@@ -252,7 +253,7 @@ func createTable(p *plan.Planner, buf *WriteBuffer, s *ast.CreateTable) error {
 // dropTable removes the tables and deletes their rows and index entries
 // in the same transaction; a missing table (without IF EXISTS) fails the
 // whole statement, so none is dropped.
-func dropTable(p *plan.Planner, buf *WriteBuffer, s *ast.DropTable) error {
+func dropTable(p *plan.Planner, buf *WriteBuffer, s *ast.DropTable, dropData func(context.Context, catalog.KV, *catalog.TableDesc) error) error {
 	db, err := p.DatabaseDesc()
 	if err != nil {
 		return err
@@ -268,7 +269,16 @@ func dropTable(p *plan.Planner, buf *WriteBuffer, s *ast.DropTable) error {
 			}
 			return errcode.New(errcode.UnknownTable, "table %q does not exist", name)
 		}
-		if err := catalog.DropTable(p.Ctx, buf, t); err != nil {
+		if dropData == nil {
+			if err := catalog.DropTable(p.Ctx, buf, t); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := catalog.DropTableDescriptor(p.Ctx, buf, t); err != nil {
+			return err
+		}
+		if err := dropData(p.Ctx, buf, t); err != nil {
 			return err
 		}
 	}

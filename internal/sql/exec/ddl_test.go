@@ -10,6 +10,7 @@ import (
 	"github.com/camusdb/camusdb-go/internal/kvpb"
 	"github.com/camusdb/camusdb-go/internal/sql/catalog"
 	"github.com/camusdb/camusdb-go/internal/sql/catalog/catalogtest"
+	"github.com/camusdb/camusdb-go/internal/sql/jobs"
 	"github.com/camusdb/camusdb-go/internal/sql/session"
 	"github.com/camusdb/camusdb-go/internal/util/errcode"
 )
@@ -167,8 +168,9 @@ func TestAlterSequenceKeepsTableConsistent(t *testing.T) {
 	}
 }
 
-// DROP INDEX, DROP TABLE and DROP DATABASE delete their keys in the same
-// transaction; other tables keep theirs.
+// DROP INDEX, DROP TABLE and DROP DATABASE delete their keys (DROP INDEX
+// and DROP TABLE through a job: the test waits for it); other tables keep
+// theirs.
 func TestDropsDeleteTheirData(t *testing.T) {
 	db := catalogtest.NewMemDB()
 	s := newServer(t, db)
@@ -189,6 +191,7 @@ func TestDropsDeleteTheirData(t *testing.T) {
 		t.Fatalf("the other index has %d entries, want 3", n)
 	}
 	mustRun(t, s, "DROP TABLE a")
+	waitJobs(t, s)
 	if n := keysUnder(t, db, a.RowPrefix()) + keysUnder(t, db, a.IndexPrefix(&a.Indexes[1])); n != 0 {
 		t.Fatalf("%d keys of a dropped table remain", n)
 	}
@@ -222,5 +225,20 @@ func TestFailedIndexLeavesNothing(t *testing.T) {
 	// The index would have had id NextIndexID.
 	if n := keysUnder(t, db, kvpb.IndexPrefix(after.DBID, after.ID, after.NextIndexID)); n != 0 {
 		t.Fatalf("%d entries of the failed index remain", n)
+	}
+}
+
+// waitJobs waits until every job of s's jobs table has finished.
+func waitJobs(t *testing.T, s *session.Server) {
+	t.Helper()
+	ctx := context.Background()
+	recs, err := s.Jobs().List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs {
+		if rec, err := s.Jobs().Wait(ctx, r.ID); err != nil || rec.Status != jobs.Succeeded {
+			t.Fatalf("job %d: %+v %v", r.ID, rec, err)
+		}
 	}
 }

@@ -71,6 +71,10 @@ type Env struct {
 	// ends). Empty: nothing spills, and operators past the query budget
 	// fail with CADB0511.
 	TempDir string
+	// DropData, when set, takes over deleting the data of a table DROP
+	// TABLE drops (the session hands it to a background job created in
+	// the statement's transaction); nil: deleted in the statement.
+	DropData func(ctx context.Context, kv catalog.KV, t *catalog.TableDesc) error
 }
 
 // StatementError marks an error after which the transaction is still
@@ -183,7 +187,7 @@ func execute(ctx context.Context, env Env, buf *WriteBuffer, stmt ast.Statement)
 		return ddl(truncate(ctx, p, buf, s, env.Stats)) // truncate.go
 	case *ast.CreateDatabase, *ast.DropDatabase, *ast.RenameDatabase, *ast.CreateTable,
 		*ast.DropTable, *ast.CreateIndex, *ast.DropIndex, *ast.AlterTable:
-		return ddl(executeDDL(ctx, p, buf, s)) // ddl.go
+		return ddl(executeDDL(ctx, p, buf, s, env.DropData)) // ddl.go
 	}
 	return nil, errcode.New(errcode.Unsupported, "statement %T is not supported here", stmt)
 }

@@ -246,6 +246,11 @@ func (r *Registry) Wait(ctx context.Context, id uint64) (*Record, error) {
 			return nil, err
 		}
 		if err == nil && rec.Status.Finished() {
+			r.mu.Lock()
+			if r.mu.ended[id] == ended {
+				delete(r.mu.ended, id)
+			}
+			r.mu.Unlock()
 			return rec, nil
 		}
 		t := time.NewTimer(r.cfg.PollInterval)
@@ -428,6 +433,18 @@ func (r *Registry) run(ctx context.Context, rec *Record) {
 			return
 		}
 		if ctx.Err() != nil {
+			return
+		}
+		if kvpb.IsRetryable(err) || errcode.Of(err).Retryable() {
+			// Transient (a conflict that outlasted the retries, a
+			// leadership change): not a failure. Give the claim up; the
+			// next round adopts the job again and resumes it.
+			_ = r.update(ctx, rec.ID, func(cur *Record) error {
+				if cur.ClaimNode == r.cfg.NodeID {
+					cur.ClaimNode, cur.ClaimExpires = 0, 0
+				}
+				return nil
+			})
 			return
 		}
 		if errors.Is(err, ErrStopped) {

@@ -17,6 +17,10 @@ type catalogTxn struct {
 	wrote   [][]byte // descriptor keys written and not yet drained
 	drained [][]byte // drained: handed back to the manager when the txn ends
 	changed bool
+	// jobs created by the transaction's statements, started here once it
+	// commits (a statement that failed after creating one leaves an id
+	// whose record was never committed: Adopt finds nothing).
+	jobs []uint64
 }
 
 func (t *catalogTxn) Put(key, value []byte) error {
@@ -44,12 +48,14 @@ func (t *catalogTxn) note(key []byte) {
 	t.wrote = append(t.wrote, append([]byte(nil), key...))
 }
 
-// readOnlyStatement: statements whose descriptors may come from the lease
-// cache. Everything else reads them through its transaction, which pins
-// them (a writer conflicts with a concurrent change of what it used).
-func readOnlyStatement(stmt ast.Statement) bool {
+// leasedStatement: statements whose descriptors may come from the lease
+// cache — queries and DML. The descriptor keys they take from it join their
+// transaction's read set (lease.Resolver), so a writer still conflicts
+// with a concurrent change of what it used. DDL reads (and writes) its
+// descriptors through its transaction.
+func leasedStatement(stmt ast.Statement) bool {
 	switch stmt.(type) {
-	case *ast.SelectStmt, *ast.Explain:
+	case *ast.SelectStmt, *ast.Explain, *ast.Insert, *ast.Update, *ast.Delete:
 		return true
 	}
 	return false
@@ -58,7 +64,7 @@ func readOnlyStatement(stmt ast.Statement) bool {
 // resolver picks how stmt running in txn resolves descriptors.
 func (s *Server) resolver(txn catalog.Txn, stmt ast.Statement) catalog.Resolver {
 	ct, ok := txn.(*catalogTxn)
-	if !ok || ct.changed || !readOnlyStatement(stmt) {
+	if !ok || ct.changed || !leasedStatement(stmt) {
 		return s.descs
 	}
 	return s.leases.Resolver(ct.Txn, s.descs)
@@ -84,7 +90,16 @@ func (s *Server) drainChanged(ctx context.Context, txn catalog.Txn) error {
 // the transaction committed or rolled back.
 func (s *Server) txnEnded(ctx context.Context, txn catalog.Txn, committed bool) {
 	ct, ok := txn.(*catalogTxn)
-	if !ok || len(ct.drained) == 0 {
+	if !ok {
+		return
+	}
+	if committed {
+		for _, id := range ct.jobs {
+			s.jobs.Adopt(context.WithoutCancel(ctx), id)
+		}
+	}
+	ct.jobs = nil
+	if len(ct.drained) == 0 {
 		return
 	}
 	keys := ct.drained

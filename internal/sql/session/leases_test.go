@@ -34,11 +34,36 @@ func TestSelectsResolveTablesFromLeases(t *testing.T) {
 	if got := hits(s) - before; got != 6 {
 		t.Fatalf("%d lease hits for 3 selects, want 6", got)
 	}
-	// Writes read their descriptors through their transaction.
+	// Writes too; the descriptor joins their read set.
 	before = hits(s)
 	mustExec(t, s, session.Request{Database: "d", SQL: "UPDATE t SET v = 'b' WHERE id = 1"})
-	if hits(s) != before {
-		t.Fatal("an UPDATE resolved its table from the lease cache")
+	if hits(s) == before {
+		t.Fatal("an UPDATE did not resolve its table from the lease cache")
+	}
+}
+
+// A transaction that wrote through a cached descriptor is pinned to it: a
+// change of the table committed before it commits fails its commit, as if
+// it had read the descriptor.
+func TestWriterPinsCachedDescriptor(t *testing.T) {
+	s, _ := newServer(t)
+	ctx := context.Background()
+	setup(t, s, "CREATE TABLE t (id INT64 PRIMARY KEY, v STRING)", "INSERT INTO t VALUES (1, 'a')")
+	warm(t, s, "SELECT v FROM t WHERE id = 1")
+	h, err := s.Begin(ctx, "d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := hits(s)
+	mustExec(t, s, session.Request{Database: "d", SQL: "UPDATE t SET v = 'b' WHERE id = 1", Txn: &h})
+	if hits(s) == before {
+		t.Fatal("the UPDATE did not use the lease cache")
+	}
+	mustExec(t, s, session.Request{Database: "d", SQL: "ALTER TABLE t ADD COLUMN w INT64 DEFAULT 5"})
+	wantCode(t, s.Commit(ctx, h), errcode.TxnConflict)
+	res := mustExec(t, s, session.Request{Database: "d", SQL: "SELECT v, w FROM t"})
+	if res.Rows[0][0].Str != "a" || res.Rows[0][1].Int != 5 {
+		t.Fatalf("rows %v", res.Rows)
 	}
 }
 

@@ -176,8 +176,19 @@ func decodeIndexJob(j *jobs.Job) (indexPayload, indexProgress, error) {
 // transaction) and the progress; when changeDesc, t is stored as a new
 // version and the leases on it drained before the commit.
 func (r *indexResumer) step(ctx context.Context, j *jobs.Job, p indexPayload, changeDesc bool,
-	fn func(txn catalog.Txn, t *catalog.TableDesc, pr *indexProgress, rec *jobs.Record) error) error {
-	return j.Update(ctx, func(txn catalog.Txn, rec *jobs.Record) (func(bool), error) {
+	fn func(txn catalog.Txn, t *catalog.TableDesc, pr *indexProgress, rec *jobs.Record) error, observe ...func(committed bool)) error {
+	return j.Update(ctx, func(txn catalog.Txn, rec *jobs.Record) (after func(bool), err error) {
+		if len(observe) > 0 {
+			defer func() {
+				inner := after
+				after = func(committed bool) {
+					if inner != nil {
+						inner(committed)
+					}
+					observe[0](committed)
+				}
+			}()
+		}
 		var pr indexProgress
 		if len(rec.Progress) > 0 {
 			if err := json.Unmarshal(rec.Progress, &pr); err != nil {
@@ -229,6 +240,7 @@ func (r *indexResumer) Resume(ctx context.Context, j *jobs.Job) error {
 	if err != nil {
 		return err
 	}
+	size := r.chunk
 	for {
 		if hook := r.s.cfg.SchemaChangeHook; hook != nil {
 			hook(ctx, j.ID, pr.Phase)
@@ -255,12 +267,15 @@ func (r *indexResumer) Resume(ctx context.Context, j *jobs.Job) error {
 				return err
 			}
 		case "backfill":
+			// The chunk adapts: halved after each conflict with the
+			// foreground writers (a smaller read set conflicts less and
+			// holds less), doubled back after each commit.
 			err := r.step(ctx, j, p, false, func(txn catalog.Txn, t *catalog.TableDesc, pr *indexProgress, rec *jobs.Record) error {
 				idx := findIndex(t, p.IndexID)
 				if idx == nil || idx.State != catalog.IndexWriteOnly {
 					return errcode.New(errcode.Internal, "index %d of table %q is not write-only", p.IndexID, t.Name)
 				}
-				next, rows, err := exec.BackfillIndexChunk(ctx, txn, t, idx, pr.Next, r.chunk)
+				next, rows, err := exec.BackfillIndexChunk(ctx, txn, t, idx, pr.Next, size)
 				if err != nil {
 					return err
 				}
@@ -273,6 +288,12 @@ func (r *indexResumer) Resume(ctx context.Context, j *jobs.Job) error {
 					rec.Fraction = min(0.99, float64(pr.Rows)/float64(pr.Total))
 				}
 				return nil
+			}, func(committed bool) {
+				if committed {
+					size = min(size*2, r.chunk)
+				} else {
+					size = max(size/2, 1)
+				}
 			})
 			if err != nil {
 				return err

@@ -164,6 +164,7 @@ func NewServer(db catalog.DB, cfg Config) *Server {
 	}
 	s.jobs.Register(JobTypeCreateIndex, &indexResumer{s: s, chunk: chunk})
 	s.jobs.Register(JobTypeDropIndex, &dropIndexResumer{indexResumer{s: s, chunk: chunk}})
+	s.jobs.Register(JobTypeDropTableData, &dropDataResumer{s: s, chunk: chunk})
 	s.jobs.Start()
 	s.mu.txns = map[TxnHandle]*openTxn{}
 	s.queries = newQueryRegistry(cfg.NodeID, cfg.Clock)
@@ -399,10 +400,11 @@ func (s *Server) executeStmt(ctx context.Context, req Request, stmt ast.Statemen
 		mem := s.cfg.Memory.NewAccount(s.cfg.QueryMemoryBytes)
 		defer mem.Close()
 		QueryFromContext(ctx).SetMemoryReporter(mem.Used) // SHOW QUERIES
-		descs := s.resolver(txn, stmt) // leases.go
+		descs := s.resolver(txn, stmt)                    // leases.go
 		xenv := exec.Env{Txn: txn, Database: req.Database, Eval: env, Descs: descs,
 			Stats: s.cfg.Stats, Memory: mem, TempDir: s.cfg.TempDir,
-			Checker: authz.checker, PGTypeOID: s.cfg.PGTypeOID, CopyIn: req.CopyIn, DescribeOnly: req.DescribeOnly}
+			Checker: authz.checker, PGTypeOID: s.cfg.PGTypeOID, CopyIn: req.CopyIn, DescribeOnly: req.DescribeOnly,
+			DropData: s.dropData(txn, user, req.SQL)}
 		if req.Settings != nil {
 			xenv.Settings = req.Settings.All
 		}

@@ -180,6 +180,14 @@ func (t *memTxn) SetMinCommitTimestamp(ts hlc.Timestamp) {
 	t.mu.Unlock()
 }
 
+// RecordRead implements catalog.TimestampedTxn.
+func (t *memTxn) RecordRead(key []byte) error {
+	t.mu.Lock()
+	t.reads = append(t.reads, string(key))
+	t.mu.Unlock()
+	return nil
+}
+
 // SetDeadline implements catalog.TimestampedTxn.
 func (t *memTxn) SetDeadline(ts hlc.Timestamp) {
 	t.mu.Lock()

@@ -1,6 +1,7 @@
 // Package lease caches table and database descriptors on every node under
-// time-bounded schema leases kept in KV, so that read-only statements
-// resolve the tables they name without a KV read.
+// time-bounded schema leases kept in KV, so that queries and DML resolve the
+// tables they name without a KV read (the descriptor key still joins their
+// transaction's read set: Txn.RecordRead).
 //
 // A lease is a row (descriptor key, node) -> expiration in the system
 // bucket. A node acquires one in a transaction that reads the descriptor
@@ -22,10 +23,9 @@
 // timestamp, which is stronger than the two-version invariant staged
 // schema changes need (they may use it to relax the wait).
 //
-// Statements that write, and every statement of a transaction after it
-// changed a descriptor, read descriptors through their transaction as
-// before (their transaction pins what it read; DDL sees its own
-// uncommitted descriptors). Without timestamps on its transactions (a DB
+// DDL, and every statement of a transaction after it changed a
+// descriptor, read descriptors through their transaction as before (DDL
+// sees its own uncommitted descriptors). Without timestamps on its transactions (a DB
 // that is not a catalog.ClockedDB) the manager is disabled and every
 // statement reads through its transaction.
 package lease

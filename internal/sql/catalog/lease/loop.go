@@ -42,12 +42,6 @@ func (m *Manager) Tick(ctx context.Context) {
 	if m == nil {
 		return
 	}
-	m.mu.RLock()
-	n := len(m.mu.entries)
-	m.mu.RUnlock()
-	if n == 0 {
-		return
-	}
 	_ = m.releaseMarked(ctx)
 	now := m.db.Now().WallTime
 	m.mu.RLock()
@@ -93,9 +87,10 @@ func (m *Manager) Tick(ctx context.Context) {
 	}
 }
 
-// releaseMarked releases the leases held here on keys a live drain marker
-// names: the cached copy is dropped first (no statement starts using it
-// any more), then the row is deleted, which is what the change waits for.
+// releaseMarked releases this node's leases on the keys a live drain
+// marker names: the cached copy is dropped first (no statement starts
+// using it any more), then the row is deleted, which is what the change
+// waits for.
 func (m *Manager) releaseMarked(ctx context.Context) error {
 	txn, err := m.db.Begin(ctx)
 	if err != nil {
@@ -109,10 +104,13 @@ func (m *Manager) releaseMarked(ctx context.Context) error {
 		if err != nil || tt == nil || until <= tt.ReadTimestamp().WallTime {
 			continue
 		}
+		// Held or not: a row of ours on a marked key serves nothing once
+		// the copy is dropped (an acquisition under way installs nothing
+		// after block), so it goes too.
 		m.mu.RLock()
-		_, held := m.mu.entries[string(desc)]
+		done := m.mu.released[string(desc)]
 		m.mu.RUnlock()
-		if held {
+		if !done {
 			m.block(string(desc))
 			release = append(release, desc)
 		}
@@ -123,5 +121,15 @@ func (m *Manager) releaseMarked(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return m.deleteOwnRows(ctx, release)
+	if err := m.deleteOwnRows(ctx, release); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	for _, k := range release {
+		if _, held := m.mu.entries[string(k)]; !held {
+			m.mu.released[string(k)] = true
+		}
+	}
+	m.mu.Unlock()
+	return nil
 }

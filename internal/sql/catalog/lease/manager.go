@@ -54,6 +54,9 @@ type Manager struct {
 		// draining: keys with a change under way on this node (Drain until
 		// Committed); not leased here meanwhile.
 		draining map[string]int
+		// released: keys whose row releaseMarked deleted and that were
+		// not leased here since (it need not delete again).
+		released map[string]bool
 	}
 	hits, misses, acquired atomic.Int64
 
@@ -98,6 +101,7 @@ func New(db catalog.DB, cfg Config) *Manager {
 	m.mu.acquiring = map[string]bool{}
 	m.mu.gen = map[string]uint64{}
 	m.mu.draining = map[string]int{}
+	m.mu.released = map[string]bool{}
 	m.wg.Add(1)
 	go m.loop()
 	return m
@@ -190,11 +194,22 @@ func (m *Manager) startAcquire(key string) {
 		defer cancel()
 		e, err := m.acquire(ctx, []byte(key), nil)
 		m.mu.Lock()
-		delete(m.mu.acquiring, key)
-		if err == nil && e != nil && m.mu.gen[key] == gen && m.mu.draining[key] == 0 {
+		installed := err == nil && e != nil && m.mu.gen[key] == gen && m.mu.draining[key] == 0
+		if installed {
 			m.mu.entries[key] = e
+			delete(m.mu.released, key)
 			m.acquired.Add(1)
 		}
+		m.mu.Unlock()
+		if err == nil && e != nil && !installed {
+			// A change dropped the key meanwhile: the row just written
+			// serves nothing, and would hold the next change up until it
+			// expires. No other acquisition of key runs (acquiring is
+			// still set) and nothing is installed, so it is ours to delete.
+			_ = m.deleteOwnRows(ctx, [][]byte{[]byte(key)})
+		}
+		m.mu.Lock()
+		delete(m.mu.acquiring, key)
 		m.mu.Unlock()
 	}()
 }

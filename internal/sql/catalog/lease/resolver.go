@@ -9,10 +9,10 @@ import (
 	"github.com/camusdb/camusdb-go/internal/sql/catalog"
 )
 
-// Resolver returns the descriptor resolver of a read-only statement
-// running in txn: descriptors leased here and valid at txn's read
-// timestamp come from the cache (no KV read), the others through
-// fallback (which reads through txn). A nil Manager, or a txn without
+// Resolver returns the descriptor resolver of a statement running in txn:
+// descriptors leased here and valid at txn's read timestamp come from the
+// cache (no KV read; the key joins txn's read set, see pin), the others
+// through fallback (which reads through txn). A nil Manager, or a txn without
 // timestamps, gets fallback itself.
 func (m *Manager) Resolver(txn catalog.Txn, fallback catalog.Resolver) catalog.Resolver {
 	if m == nil {
@@ -61,8 +61,7 @@ func Verify(ctx context.Context, r catalog.Resolver) error {
 
 func (v *view) GetDatabase(ctx context.Context, kv catalog.KV, name string) (*catalog.DatabaseDesc, error) {
 	if name != "" {
-		if e := v.m.lookup(string(catalog.DatabaseKey(name)), v.readTS); e != nil && e.db != nil {
-			v.served = append(v.served, e)
+		if e := v.m.lookup(string(catalog.DatabaseKey(name)), v.readTS); e != nil && e.db != nil && v.pin(e) {
 			db := *e.db
 			return &db, nil
 		}
@@ -71,9 +70,20 @@ func (v *view) GetDatabase(ctx context.Context, kv catalog.KV, name string) (*ca
 }
 
 func (v *view) GetTable(ctx context.Context, kv catalog.KV, dbID uint32, name string) (*catalog.TableDesc, error) {
-	if e := v.m.lookup(string(catalog.TableKey(dbID, name)), v.readTS); e != nil && e.table != nil {
-		v.served = append(v.served, e)
+	if e := v.m.lookup(string(catalog.TableKey(dbID, name)), v.readTS); e != nil && e.table != nil && v.pin(e) {
 		return e.table.Clone(), nil
 	}
 	return v.fallback.GetTable(ctx, kv, dbID, name)
+}
+
+// pin records that the statement used e: its key joins the transaction's
+// read set as if read at the read timestamp (where the lease says e is the
+// descriptor), so a transaction that writes conflicts with a change of it
+// committed before its own commit, exactly as if it had read it.
+func (v *view) pin(e *entry) bool {
+	if err := v.txn.RecordRead([]byte(e.key)); err != nil {
+		return false
+	}
+	v.served = append(v.served, e)
+	return true
 }
