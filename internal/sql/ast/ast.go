@@ -248,6 +248,9 @@ type Join struct {
 	Kind        string // "INNER" or "LEFT"
 	Left, Right TableExpr
 	On          Expr
+	// Using is JOIN ... USING (cols) (On is then nil): each column equal
+	// on both sides, shown once.
+	Using []string
 }
 
 func (n *TableName) Position() Pos    { return n.At }

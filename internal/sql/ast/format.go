@@ -550,7 +550,7 @@ func (f *formatter) tableExpr(te TableExpr) {
 		switch {
 		case te.Kind == "LEFT":
 			f.WriteString(" LEFT JOIN ")
-		case te.On == nil:
+		case te.On == nil && len(te.Using) == 0:
 			f.WriteString(" CROSS JOIN ")
 		default:
 			f.WriteString(" JOIN ")
@@ -562,7 +562,16 @@ func (f *formatter) tableExpr(te TableExpr) {
 		} else {
 			f.tableExpr(te.Right)
 		}
-		if te.On != nil {
+		if len(te.Using) > 0 {
+			f.WriteString(" USING (")
+			for i, c := range te.Using {
+				if i > 0 {
+					f.WriteString(", ")
+				}
+				f.ident(c)
+			}
+			f.WriteByte(')')
+		} else if te.On != nil {
 			f.WriteString(" ON ")
 			f.expr(te.On, 0)
 		} else if te.Kind == "LEFT" {

@@ -227,3 +227,36 @@ func (p *parser) pgTableSource(start *token, first string) (name string, fn ast.
 	}
 	return "", ft, nil
 }
+
+// parseStorageParameters reads CREATE TABLE's WITH (name = value, ...).
+// fillfactor is accepted (pgbench sends it; rows are not stored in pages
+// here, so there is nothing to fill); any other parameter is CADB0407.
+func (p *parser) parseStorageParameters() error {
+	if !p.isKw(kwWith) || p.peekN(1).kind != tkLParen {
+		return nil
+	}
+	p.pos += 2
+	for {
+		name := p.next()
+		if name.kind != tkIdent {
+			return p.errAt(name, "expected a storage parameter")
+		}
+		if !name.isWord("fillfactor") {
+			return p.errCode(name, errcode.Unsupported, "storage parameter %q is not supported", name.str)
+		}
+		if p.accept(tkEq) {
+			v := p.next()
+			if v.kind != tkInt {
+				return p.errAt(v, "expected an integer")
+			}
+			if n, ok := parseInt(v.str, false); !ok || n < 10 || n > 100 {
+				return p.errCode(v, errcode.InvalidInput, "fillfactor must be between 10 and 100")
+			}
+		}
+		if !p.accept(tkComma) {
+			break
+		}
+	}
+	_, err := p.expect(tkRParen, "')'")
+	return err
+}

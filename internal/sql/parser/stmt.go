@@ -247,6 +247,9 @@ func (p *parser) parseCreateTable(start *token) (ast.Statement, error) {
 		}
 		stmt.Indexes = append(stmt.Indexes, ast.IndexDef{At: t.at(), Primary: true, Columns: cols})
 	}
+	if err := p.parseStorageParameters(); err != nil {
+		return nil, err
+	}
 	return stmt, nil
 }
 
@@ -724,7 +727,7 @@ func (p *parser) parseTableAlias() (string, error) {
 	if p.acceptKw(kwAs) {
 		return p.ident("alias")
 	}
-	if t := p.peek(); t.isIdent() && !t.isWord("returning") && !p.lockingClauseAhead() { // reserved in PostgreSQL
+	if t := p.peek(); t.isIdent() && !t.isWord("returning") && !t.isWord("using") && !p.lockingClauseAhead() { // reserved in PostgreSQL
 		return p.next().str, nil
 	}
 	return "", nil

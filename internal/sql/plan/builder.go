@@ -2,6 +2,8 @@ package plan
 
 import (
 	"context"
+	"strconv"
+	"strings"
 
 	"github.com/camusdb/camusdb-go/internal/sql/ast"
 	"github.com/camusdb/camusdb-go/internal/sql/catalog"
@@ -144,6 +146,13 @@ func (p *Planner) limitValue(e ast.Expr, what string) (int64, bool, error) {
 	v, err := p.constValue(e, what)
 	if err != nil {
 		return 0, false, err
+	}
+	if v.Kind == types.String {
+		// A quoted number ('5', as pgx's simple protocol sends arguments)
+		// is an untyped literal in PostgreSQL: LIMIT types it.
+		if n, err := strconv.ParseInt(strings.TrimSpace(v.Str), 10, 64); err == nil {
+			v = types.NewInt(n)
+		}
 	}
 	switch {
 	case v.IsNull():
