@@ -592,6 +592,17 @@ func (f *formatter) statement(s Statement) {
 	switch s := s.(type) {
 	case *SelectStmt:
 		f.query(s.Select)
+		if l := s.Locking; l != nil {
+			f.WriteString(" FOR " + l.Strength)
+			for i, t := range l.Of {
+				if i == 0 {
+					f.WriteString(" OF ")
+				} else {
+					f.WriteString(", ")
+				}
+				f.ident(t)
+			}
+		}
 	case *Insert:
 		f.WriteString("INSERT INTO ")
 		f.ident(s.Table)
@@ -676,6 +687,24 @@ func (f *formatter) statement(s Statement) {
 			f.WriteString("IF NOT EXISTS ")
 		}
 		f.ident(s.Name)
+		if s.AsQuery != nil {
+			if len(s.AsColumns) > 0 {
+				f.WriteString(" (")
+				for i, c := range s.AsColumns {
+					if i > 0 {
+						f.WriteString(", ")
+					}
+					f.ident(c)
+				}
+				f.WriteByte(')')
+			}
+			f.WriteString(" AS ")
+			f.query(s.AsQuery)
+			if s.NoData {
+				f.WriteString(" WITH NO DATA")
+			}
+			return
+		}
 		f.WriteString(" (")
 		for i := range s.Columns {
 			if i > 0 {

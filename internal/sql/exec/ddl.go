@@ -317,3 +317,65 @@ func dropIndex(ctx context.Context, buf *WriteBuffer, t *catalog.TableDesc, name
 	}
 	return errcode.New(errcode.UnknownIndex, "index %q does not exist on table %q", name, t.Name)
 }
+
+// createTableAs runs CREATE TABLE t [(cols)] AS query [WITH NO DATA]: the
+// table gets the query's column names (or cols) and kinds (a column whose
+// kind the plan leaves open takes its first value's, else STRING), no
+// primary key (a hidden row id, as in PostgreSQL where it has none), and
+// the query's rows, in the statement's transaction.
+func createTableAs(ctx context.Context, p *plan.Planner, b *builder, buf *WriteBuffer, s *ast.CreateTable) (int64, error) {
+	db, err := p.DatabaseDesc()
+	if err != nil {
+		return 0, err
+	}
+	if existing, err := catalog.LookupTable(ctx, buf, db.ID, s.Name); err != nil {
+		return 0, err
+	} else if existing != nil {
+		if s.IfNotExists {
+			return 0, nil
+		}
+		return 0, errcode.New(errcode.TableExists, "table %q already exists", s.Name)
+	}
+	node, err := p.PlanQuery(s.AsQuery)
+	if err != nil {
+		return 0, err
+	}
+	cols := append([]plan.Column(nil), node.Columns()...)
+	var rows [][]types.Value
+	if !s.NoData {
+		res, err := runQuery(ctx, b, node)
+		if err != nil {
+			return 0, err
+		}
+		rows, cols = res.Rows, res.Columns
+	}
+	if len(s.AsColumns) > len(cols) {
+		return 0, errcode.New(errcode.InvalidInput, "CREATE TABLE AS specifies %d column names, but the query has %d columns", len(s.AsColumns), len(cols))
+	}
+	def := &ast.CreateTable{At: s.At, Name: s.Name}
+	for i, c := range cols {
+		name := c.Name
+		if i < len(s.AsColumns) {
+			name = s.AsColumns[i]
+		}
+		kind := c.Kind
+		if kind == types.Null {
+			kind = types.String
+		}
+		def.Columns = append(def.Columns, ast.ColumnDef{At: s.At, Name: name, Type: kind, TypeText: kind.String()})
+	}
+	if err := createTable(p, buf, def); err != nil {
+		return 0, err
+	}
+	if len(rows) == 0 {
+		return 0, nil
+	}
+	n, err := p.PlanInsert(&ast.Insert{At: s.At, Table: s.Name, Rows: [][]ast.Expr{}})
+	if err != nil {
+		return 0, err
+	}
+	vcols := make([]plan.Column, len(cols))
+	copy(vcols, cols)
+	n.Query = &plan.VirtualScan{Table: &plan.VirtualTable{Name: s.Name, Cols: vcols, Rows: rows}, Cols: vcols}
+	return runInsert(ctx, b, buf, n, newReturned(nil))
+}

@@ -260,3 +260,47 @@ func (p *parser) parseStorageParameters() error {
 	_, err := p.expect(tkRParen, "')'")
 	return err
 }
+
+// parseCreateTableAs parses the rest of CREATE TABLE t [(col, ...)] AS
+// query [WITH [NO] DATA] after the name; ok=false (nothing consumed) for
+// an ordinary CREATE TABLE.
+func (p *parser) parseCreateTableAs(stmt *ast.CreateTable) (ok bool, err error) {
+	save := p.pos
+	var cols []string
+	if p.accept(tkLParen) {
+		for {
+			t := p.peek()
+			if !t.isIdent() {
+				p.pos = save
+				return false, nil
+			}
+			p.next()
+			cols = append(cols, t.str)
+			if !p.accept(tkComma) {
+				break
+			}
+		}
+		if !p.accept(tkRParen) {
+			p.pos = save
+			return false, nil
+		}
+	}
+	if !p.acceptKw(kwAs) {
+		p.pos = save
+		return false, nil
+	}
+	stmt.AsColumns = cols
+	if stmt.AsQuery, err = p.parseQuery(); err != nil {
+		return true, err
+	}
+	if p.isKw(kwWith) {
+		p.next()
+		if p.acceptWord("no") {
+			stmt.NoData = true
+		}
+		if !p.acceptWord("data") {
+			return true, p.errExpected("DATA")
+		}
+	}
+	return true, nil
+}

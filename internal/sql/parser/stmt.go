@@ -146,11 +146,13 @@ func (p *parser) parseSelectStmt() (ast.Statement, error) {
 	if err != nil {
 		return nil, err
 	}
+	stmt := &ast.SelectStmt{Select: q}
 	if p.lockingClauseAhead() {
-		return nil, p.errCode(p.peek(), errcode.Unsupported,
-			"SELECT ... FOR UPDATE/SHARE is not supported (transactions are serializable: reads are already protected)")
+		if stmt.Locking, err = p.parseLocking(); err != nil {
+			return nil, err
+		}
 	}
-	return &ast.SelectStmt{Select: q}, nil
+	return stmt, nil
 }
 
 // ---------------------------------------------------------------- CREATE / DROP
@@ -219,6 +221,9 @@ func (p *parser) parseCreateTable(start *token) (ast.Statement, error) {
 	var err error
 	if stmt.Name, err = p.ident("table name"); err != nil {
 		return nil, err
+	}
+	if ok, err := p.parseCreateTableAs(stmt); ok || err != nil {
+		return stmt, err
 	}
 	if _, err := p.expect(tkLParen, "'('"); err != nil {
 		return nil, err
