@@ -42,6 +42,16 @@ type Comment struct {
 	Text   *string
 }
 
+// CreateSchema is CREATE SCHEMA [IF NOT EXISTS] name: only public exists.
+type CreateSchema struct {
+	At          Pos
+	Name        string
+	IfNotExists bool
+}
+
+func (n *CreateSchema) Position() Pos { return n.At }
+func (*CreateSchema) stmt()           {}
+
 func (n *Prepare) Position() Pos    { return n.At }
 func (n *Execute) Position() Pos    { return n.At }
 func (n *Deallocate) Position() Pos { return n.At }
@@ -81,6 +91,12 @@ func (f *formatter) sessionStatement(s Statement) bool {
 		}
 	case *Discard:
 		f.WriteString("DISCARD " + s.What)
+	case *CreateSchema:
+		f.WriteString("CREATE SCHEMA ")
+		if s.IfNotExists {
+			f.WriteString("IF NOT EXISTS ")
+		}
+		f.ident(s.Name)
 	case *Comment:
 		f.WriteString("COMMENT ON ")
 		if s.Column != "" {

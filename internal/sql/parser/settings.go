@@ -231,6 +231,21 @@ func (p *parser) parseUnsupportedCreate(start *token) (ast.Statement, bool, erro
 	if t.kind != tkIdent || t.quoted || !unsupportedCreate[t.str] {
 		return nil, false, nil
 	}
+	if t.str == "schema" {
+		// CREATE SCHEMA [IF NOT EXISTS] name, with no elements: answered
+		// (only public exists); anything more is refused below.
+		save := p.pos
+		p.next()
+		stmt := &ast.CreateSchema{At: start.at(), IfNotExists: p.acceptIfNotExists()}
+		if n := p.peek(); n.isIdent() {
+			p.next()
+			stmt.Name = n.str
+			if e := p.peek(); e.kind == tkEOF || e.kind == tkSemicolon {
+				return stmt, true, nil
+			}
+		}
+		p.pos = save
+	}
 	feature := "CREATE " + upper(t.str)
 	if t.str == "or" && p.peekN(1).isWord("replace") {
 		feature = "CREATE OR REPLACE"
