@@ -50,7 +50,7 @@ func TestPsql(t *testing.T) {
 // column types work: until then the test skips naming what failed.
 func TestPgbench(t *testing.T) {
 	db := newDatabase(t)
-	out, err := runTool(t, "pgbench", "-i", "-s", "1", "-I", "dtgp", db)
+	out, err := runTool(t, "pgbench", "-i", "-s", "1", db)
 	if err != nil {
 		for _, missing := range []string{"timestamp", "fillfactor", "unknown type", "0A000"} {
 			if strings.Contains(strings.ToLower(out), strings.ToLower(missing)) {

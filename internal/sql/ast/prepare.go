@@ -49,6 +49,13 @@ type CreateSchema struct {
 	IfNotExists bool
 }
 
+// Vacuum is VACUUM [options] [tables]: there is nothing to vacuum (old
+// row versions are garbage-collected automatically); it succeeds.
+type Vacuum struct{ At Pos }
+
+func (n *Vacuum) Position() Pos { return n.At }
+func (*Vacuum) stmt()           {}
+
 func (n *CreateSchema) Position() Pos { return n.At }
 func (*CreateSchema) stmt()           {}
 
@@ -91,6 +98,8 @@ func (f *formatter) sessionStatement(s Statement) bool {
 		}
 	case *Discard:
 		f.WriteString("DISCARD " + s.What)
+	case *Vacuum:
+		f.WriteString("VACUUM")
 	case *CreateSchema:
 		f.WriteString("CREATE SCHEMA ")
 		if s.IfNotExists {

@@ -196,7 +196,7 @@ func (p *parser) parseShowVar(start *token) (ast.Statement, error) {
 // instead of a syntax error.
 var unsupportedStatements = map[string]bool{
 	"listen": true, "unlisten": true, "notify": true,
-	"declare": true, "fetch": true, "move": true, "close": true, "lock": true, "vacuum": true,
+	"declare": true, "fetch": true, "move": true, "close": true, "lock": true,
 	"cluster": true, "reindex": true, "checkpoint": true, "refresh": true,
 	"call": true, "do": true, "load": true, "savepoint": true, "release": true, "reassign": true,
 	"security": true, "import": true,
@@ -290,6 +290,14 @@ func (p *parser) parsePostgresStatement(t *token) (ast.Statement, bool, error) {
 	case t.str == "comment":
 		stmt, err := p.parseComment()
 		return stmt, true, err
+	case t.str == "vacuum":
+		// VACUUM's options and table list are read and have no effect:
+		// there is nothing to vacuum (see ast.Vacuum).
+		p.next()
+		if _, err := p.unsupportedRest(t, "VACUUM"); err != nil {
+			return nil, true, err
+		}
+		return &ast.Vacuum{At: t.at()}, true, nil
 	case unsupportedStatements[t.str]:
 		p.next()
 		stmt, err := p.unsupportedRest(t, upper(t.str))
