@@ -788,7 +788,7 @@ func (f *formatter) statement(s Statement) {
 			f.WriteString(s.What)
 		}
 	default:
-		if !f.otherStatement(s) && !f.authStatement(s) && !f.sessionStatement(s) {
+		if !f.otherStatement(s) && !f.authStatement(s) && !f.sessionStatement(s) && !f.viewStatement(s) {
 			f.WriteString("<unknown statement>")
 		}
 	}

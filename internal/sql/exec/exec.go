@@ -188,6 +188,10 @@ func execute(ctx context.Context, env Env, buf *WriteBuffer, stmt ast.Statement)
 		return ddl(executeDDL(ctx, p, buf, s))
 	case *ast.Comment:
 		return ddl(commentOn(ctx, p, buf, s)) // ddl_alter.go
+	case *ast.CreateView:
+		return ddl(createView(ctx, p, buf, s)) // ddl.go
+	case *ast.DropView:
+		return ddl(dropView(ctx, p, buf, s))
 	case *ast.Truncate:
 		return ddl(truncate(ctx, p, buf, s, env.Stats)) // truncate.go
 	case *ast.CreateDatabase, *ast.DropDatabase, *ast.RenameDatabase,

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/camusdb/camusdb-go/internal/sql/ast"
+	"github.com/camusdb/camusdb-go/internal/sql/types"
 	"github.com/camusdb/camusdb-go/internal/util/errcode"
 )
 
@@ -174,6 +175,12 @@ func (p *parser) pgPostfix(x ast.Expr) (out ast.Expr, ok bool, err error) {
 		p.pos += n + 3
 		return x, true, nil
 	}
+	if name.str == "oid" {
+		// pg_catalog.oid is PostgreSQL's object identifier, an integer
+		// (the catalogs' oids); a bare OID is this dialect's object id.
+		p.pos += n + 1
+		return &ast.CastExpr{At: t.at(), X: x, Type: types.Int64}, true, nil
+	}
 	// pg_catalog.type: an ordinary cast once the schema is skipped.
 	p.pos += n
 	kind, _, err := p.parseType()
@@ -303,4 +310,41 @@ func (p *parser) parseCreateTableAs(stmt *ast.CreateTable) (ok bool, err error) 
 		}
 	}
 	return true, nil
+}
+
+// parseCreateView parses CREATE [OR REPLACE] VIEW name [(cols)] AS query
+// (CREATE is consumed; the current word is OR or VIEW).
+func (p *parser) parseCreateView(start *token) (ast.Statement, error) {
+	v := &ast.CreateView{At: start.at()}
+	if p.acceptWord("or") {
+		p.next() // REPLACE
+		v.OrReplace = true
+	}
+	p.next() // VIEW
+	var err error
+	if v.Name, err = p.ident("view name"); err != nil {
+		return nil, err
+	}
+	if p.accept(tkLParen) {
+		for {
+			col, err := p.ident("column name")
+			if err != nil {
+				return nil, err
+			}
+			v.Columns = append(v.Columns, col)
+			if !p.accept(tkComma) {
+				break
+			}
+		}
+		if _, err := p.expect(tkRParen, "')'"); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := p.expectKw(kwAs); err != nil {
+		return nil, err
+	}
+	if v.Query, err = p.parseQuery(); err != nil {
+		return nil, err
+	}
+	return v, nil
 }

@@ -231,6 +231,17 @@ func (p *parser) parseUnsupportedCreate(start *token) (ast.Statement, bool, erro
 	if t.kind != tkIdent || t.quoted || !unsupportedCreate[t.str] {
 		return nil, false, nil
 	}
+	if start.isWord("create") && (t.str == "view" || t.str == "or" && p.peekN(1).isWord("replace") && p.peekN(2).isWord("view")) {
+		stmt, err := p.parseCreateView(start)
+		return stmt, true, err
+	}
+	if start.isWord("drop") && t.str == "view" {
+		p.next()
+		stmt := &ast.DropView{At: start.at(), IfExists: p.acceptIfExists()}
+		var err error
+		stmt.Names, stmt.Behavior, err = p.tableListAndBehavior()
+		return stmt, true, err
+	}
 	if t.str == "schema" {
 		// CREATE SCHEMA [IF NOT EXISTS] name, with no elements: answered
 		// (only public exists); anything more is refused below.

@@ -21,8 +21,12 @@ var informationSchemaTables = map[string]*tableDef{
 		is_insertable_into is_typed commit_action`), rows: func(c *Catalog, s *snapshot) []row {
 		var out []row
 		for _, t := range s.tables {
+			kind, insertable := "BASE TABLE", "YES"
+			if t.View != "" {
+				kind, insertable = "VIEW", "NO"
+			}
 			out = append(out, row{"table_catalog": S(dbName(s)), "table_schema": S("public"), "table_name": S(t.Name),
-				"table_type": S("BASE TABLE"), "is_insertable_into": S("YES"), "is_typed": S("NO")})
+				"table_type": S(kind), "is_insertable_into": S(insertable), "is_typed": S("NO")})
 		}
 		return out
 	}},
@@ -92,7 +96,17 @@ var informationSchemaTables = map[string]*tableDef{
 		}
 		return out
 	}},
-	"views":                   {cols: cols("table_catalog table_schema table_name view_definition check_option is_updatable is_insertable_into")},
+	"views": {cols: cols("table_catalog table_schema table_name view_definition check_option is_updatable is_insertable_into"),
+		rows: func(c *Catalog, s *snapshot) []row {
+			var out []row
+			for _, t := range s.tables {
+				if t.View != "" {
+					out = append(out, row{"table_catalog": S(dbName(s)), "table_schema": S("public"), "table_name": S(t.Name),
+						"view_definition": S(t.View), "check_option": S("NONE"), "is_updatable": S("NO"), "is_insertable_into": S("NO")})
+				}
+			}
+			return out
+		}},
 	"referential_constraints": {cols: cols("constraint_catalog constraint_schema constraint_name unique_constraint_catalog unique_constraint_schema unique_constraint_name match_option update_rule delete_rule")},
 	"constraint_column_usage": {cols: cols("table_catalog table_schema table_name column_name constraint_catalog constraint_schema constraint_name"),
 		rows: func(c *Catalog, s *snapshot) []row {

@@ -194,13 +194,16 @@ func (p *Planner) planSource(te ast.TableExpr) (*leaf, error) {
 				return l, err
 			}
 		}
-		desc, err := p.Table(f.Name)
+		desc, err := p.Relation(f.Name)
 		if err != nil {
 			return nil, err
 		}
 		alias := f.Alias
 		if alias == "" {
 			alias = f.Name
+		}
+		if desc.View != "" {
+			return p.viewLeaf(desc, alias)
 		}
 		return &leaf{cols: tableColumns(desc, alias), table: &tableRef{desc: desc, alias: alias, forceIndex: f.ForceIndex}}, nil
 	case *ast.DerivedTable:

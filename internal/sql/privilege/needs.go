@@ -86,6 +86,13 @@ func Needs(stmt ast.Statement) []Need {
 		w.add(Need{Table: s.Table, Priv: PrivOwner})
 	case *ast.Comment:
 		w.add(Need{Table: s.Table, Priv: PrivOwner})
+	case *ast.CreateView:
+		w.add(Need{Priv: PrivCreate})
+		w.query(s.Query, nil)
+	case *ast.DropView:
+		for _, name := range s.Names {
+			w.add(Need{Table: name, Priv: PrivOwner})
+		}
 	case *ast.CreateIndex:
 		w.add(Need{Table: s.Table, Priv: PrivOwner})
 	case *ast.DropIndex:
