@@ -2,10 +2,10 @@ package plan
 
 import (
 	"github.com/camusdb/camusdb-go/internal/sql/ast"
-	"github.com/camusdb/camusdb-go/internal/sql/catalog"
-	"github.com/camusdb/camusdb-go/internal/sql/parser"
 	"github.com/camusdb/camusdb-go/internal/sql/builtins"
+	"github.com/camusdb/camusdb-go/internal/sql/catalog"
 	"github.com/camusdb/camusdb-go/internal/sql/eval"
+	"github.com/camusdb/camusdb-go/internal/sql/parser"
 	"github.com/camusdb/camusdb-go/internal/sql/types"
 	"github.com/camusdb/camusdb-go/internal/util/errcode"
 )
