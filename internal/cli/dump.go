@@ -308,9 +308,21 @@ func (d *dumper) snapshotTo(ctx context.Context, w io.Writer) (err error) {
 	bw := bufio.NewWriterSize(w, 256<<10)
 	fmt.Fprintf(bw, "-- CamusDB dump (camus-dump %s), %d table(s).\n", buildVersion, len(tables))
 	fmt.Fprintf(bw, "-- Restore with: camus-cli DATABASE -f FILE\n")
+	var views []string
 	for _, table := range tables {
-		if err := d.table(query, bw, table); err != nil {
+		view, err := d.table(query, bw, table)
+		if err != nil {
 			return err
+		}
+		if view != "" {
+			views = append(views, view)
+		}
+	}
+	// Views last: their queries read the tables above (a view over a
+	// view whose name sorts after it is not reordered).
+	if !d.opts.DataOnly {
+		for _, v := range views {
+			fmt.Fprintf(bw, "\n%s;\n", v)
 		}
 	}
 	return bw.Flush()
@@ -352,17 +364,26 @@ func (d *dumper) tables(query dumpQueryFunc) ([]string, error) {
 	return out, nil
 }
 
-// table writes one table's DDL and rows.
-func (d *dumper) table(query dumpQueryFunc, w *bufio.Writer, table string) error {
+// table writes one table's DDL and rows; a view is returned (its DDL)
+// instead, to be written after every table.
+func (d *dumper) table(query dumpQueryFunc, w *bufio.Writer, table string) (view string, err error) {
 	qt := dumpQuoteIdent(table)
 	res, err := query("SHOW CREATE TABLE "+qt, nil)
 	if err != nil {
-		return err
+		return "", err
 	}
 	ddl, err := dumpColumnString(res, "create_table")
 	if err != nil {
-		return fmt.Errorf("SHOW CREATE TABLE %s: %w", qt, err)
+		return "", fmt.Errorf("SHOW CREATE TABLE %s: %w", qt, err)
 	}
+	if strings.HasPrefix(ddl, "CREATE VIEW ") {
+		return strings.TrimRight(ddl, "; \n"), nil
+	}
+	return "", d.tableRows(query, w, table, qt, ddl)
+}
+
+// tableRows writes a table's DDL (ddl) and rows.
+func (d *dumper) tableRows(query dumpQueryFunc, w *bufio.Writer, table, qt, ddl string) error {
 	fmt.Fprintf(w, "\n-- Table %s\n", strings.NewReplacer("\n", " ", "\r", " ").Replace(qt))
 	if !d.opts.DataOnly {
 		fmt.Fprintf(w, "%s;\n", strings.TrimRight(ddl, "; \n"))

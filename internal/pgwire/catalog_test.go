@@ -36,6 +36,7 @@ func TestPsqlMetaCommands(t *testing.T) {
 	mustExec(t, conn, "CREATE INDEX robots_name ON robots (name)")
 	mustExec(t, conn, "CREATE TABLE parts (sku STRING)")
 	mustExec(t, conn, "CREATE DATABASE other")
+	mustExec(t, conn, "CREATE VIEW good AS SELECT id, name FROM robots WHERE ok")
 	mustExec(t, conn, "COMMENT ON TABLE robots IS 'the robots'")
 	mustExec(t, conn, "COMMENT ON COLUMN robots.name IS 'call sign'")
 
@@ -44,7 +45,9 @@ func TestPsqlMetaCommands(t *testing.T) {
 		want []string
 		not  []string
 	}{
-		{`\d`, []string{"List of relations", "public | parts  | table | root", "public | robots | table | root", "(2 rows)"}, []string{"robots_name"}},
+		{`\d`, []string{"List of relations", "public | good   | view  | root", "public | parts  | table | root", "public | robots | table | root", "(3 rows)"}, []string{"robots_name"}},
+		{`\dv`, []string{"public | good | view | root", "(1 row)"}, nil},
+		{`\d+ good`, []string{`View "public.good"`, "View definition:", "SELECT id, name FROM robots WHERE ok"}, nil},
 		{`\dt`, []string{"public | parts  | table", "public | robots | table", "(2 rows)"}, nil},
 		{`\di`, []string{"public | robots_name | index | root  | robots", "public | robots_pkey | index | root  | robots", "(2 rows)"}, nil},
 		{`\dn`, []string{"public | root", "(1 row)"}, []string{"pg_catalog"}},

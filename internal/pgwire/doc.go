@@ -115,7 +115,7 @@
 // protocol mode), and means it: statements are parsed with
 // parser.Options.StandardStrings (session.Request.StandardStrings), so a
 // backslash in '...' is an ordinary character, E'...' has C-style escapes
-// and U&'...' Unicode escapes. Statement splitting and $n counting use the
+// and U&'...' Unicode escapes, and "..." is an identifier. Statement splitting and $n counting use the
 // same rules (parser.SplitStatementsWith, parser.ScanCode).
 //
 // # Not done

@@ -146,6 +146,8 @@ func affectedTag(first string, n int64) string {
 		return "INSERT 0 " + count
 	case "update", "delete":
 		return strings.ToUpper(first) + " " + count
+	case "create": // CREATE TABLE ... AS
+		return "SELECT " + count
 	}
 	return strings.ToUpper(first) + " " + count
 }

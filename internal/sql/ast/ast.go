@@ -248,6 +248,9 @@ type Join struct {
 	Kind        string // "INNER" or "LEFT"
 	Left, Right TableExpr
 	On          Expr
+	// Using is JOIN ... USING (cols) (On is then nil): each column equal
+	// on both sides, shown once.
+	Using []string
 }
 
 func (n *TableName) Position() Pos    { return n.At }
@@ -312,6 +315,11 @@ type CreateTable struct {
 	IfNotExists bool
 	Columns     []ColumnDef
 	Indexes     []IndexDef
+	// AsQuery is CREATE TABLE t [(AsColumns)] AS query [WITH [NO] DATA]:
+	// the columns are the query's, the rows its result unless NoData.
+	AsQuery   *Select
+	AsColumns []string
+	NoData    bool
 }
 
 type DropTable struct {
@@ -395,6 +403,15 @@ type Delete struct {
 // SelectStmt wraps a query as a statement.
 type SelectStmt struct {
 	Select *Select
+	// Locking is FOR UPDATE / FOR SHARE (nil when absent).
+	Locking *Locking
+}
+
+// Locking is a row-locking clause: FOR {UPDATE | NO KEY UPDATE | SHARE |
+// KEY SHARE} [OF t, ...]. Strength is upper case.
+type Locking struct {
+	Strength string
+	Of       []string
 }
 
 // Explain is EXPLAIN [(PHYSICAL|LOGICAL|ANALYZE)] SELECT ....

@@ -550,7 +550,7 @@ func (f *formatter) tableExpr(te TableExpr) {
 		switch {
 		case te.Kind == "LEFT":
 			f.WriteString(" LEFT JOIN ")
-		case te.On == nil:
+		case te.On == nil && len(te.Using) == 0:
 			f.WriteString(" CROSS JOIN ")
 		default:
 			f.WriteString(" JOIN ")
@@ -562,7 +562,16 @@ func (f *formatter) tableExpr(te TableExpr) {
 		} else {
 			f.tableExpr(te.Right)
 		}
-		if te.On != nil {
+		if len(te.Using) > 0 {
+			f.WriteString(" USING (")
+			for i, c := range te.Using {
+				if i > 0 {
+					f.WriteString(", ")
+				}
+				f.ident(c)
+			}
+			f.WriteByte(')')
+		} else if te.On != nil {
 			f.WriteString(" ON ")
 			f.expr(te.On, 0)
 		} else if te.Kind == "LEFT" {
@@ -583,6 +592,17 @@ func (f *formatter) statement(s Statement) {
 	switch s := s.(type) {
 	case *SelectStmt:
 		f.query(s.Select)
+		if l := s.Locking; l != nil {
+			f.WriteString(" FOR " + l.Strength)
+			for i, t := range l.Of {
+				if i == 0 {
+					f.WriteString(" OF ")
+				} else {
+					f.WriteString(", ")
+				}
+				f.ident(t)
+			}
+		}
 	case *Insert:
 		f.WriteString("INSERT INTO ")
 		f.ident(s.Table)
@@ -667,6 +687,24 @@ func (f *formatter) statement(s Statement) {
 			f.WriteString("IF NOT EXISTS ")
 		}
 		f.ident(s.Name)
+		if s.AsQuery != nil {
+			if len(s.AsColumns) > 0 {
+				f.WriteString(" (")
+				for i, c := range s.AsColumns {
+					if i > 0 {
+						f.WriteString(", ")
+					}
+					f.ident(c)
+				}
+				f.WriteByte(')')
+			}
+			f.WriteString(" AS ")
+			f.query(s.AsQuery)
+			if s.NoData {
+				f.WriteString(" WITH NO DATA")
+			}
+			return
+		}
 		f.WriteString(" (")
 		for i := range s.Columns {
 			if i > 0 {
@@ -760,7 +798,7 @@ func (f *formatter) statement(s Statement) {
 			f.WriteString(s.What)
 		}
 	default:
-		if !f.otherStatement(s) && !f.authStatement(s) && !f.sessionStatement(s) {
+		if !f.otherStatement(s) && !f.authStatement(s) && !f.sessionStatement(s) && !f.viewStatement(s) {
 			f.WriteString("<unknown statement>")
 		}
 	}

@@ -42,6 +42,23 @@ type Comment struct {
 	Text   *string
 }
 
+// CreateSchema is CREATE SCHEMA [IF NOT EXISTS] name: only public exists.
+type CreateSchema struct {
+	At          Pos
+	Name        string
+	IfNotExists bool
+}
+
+// Vacuum is VACUUM [options] [tables]: there is nothing to vacuum (old
+// row versions are garbage-collected automatically); it succeeds.
+type Vacuum struct{ At Pos }
+
+func (n *Vacuum) Position() Pos { return n.At }
+func (*Vacuum) stmt()           {}
+
+func (n *CreateSchema) Position() Pos { return n.At }
+func (*CreateSchema) stmt()           {}
+
 func (n *Prepare) Position() Pos    { return n.At }
 func (n *Execute) Position() Pos    { return n.At }
 func (n *Deallocate) Position() Pos { return n.At }
@@ -81,6 +98,14 @@ func (f *formatter) sessionStatement(s Statement) bool {
 		}
 	case *Discard:
 		f.WriteString("DISCARD " + s.What)
+	case *Vacuum:
+		f.WriteString("VACUUM")
+	case *CreateSchema:
+		f.WriteString("CREATE SCHEMA ")
+		if s.IfNotExists {
+			f.WriteString("IF NOT EXISTS ")
+		}
+		f.ident(s.Name)
 	case *Comment:
 		f.WriteString("COMMENT ON ")
 		if s.Column != "" {

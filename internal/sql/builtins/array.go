@@ -81,6 +81,19 @@ func ParseArray(s string) ([]ArrayElem, error) {
 	}
 }
 
+// ParseArrayOrVector is ParseArray that also reads the space-separated
+// text of PostgreSQL's int2vector and oidvector (pg_index.indkey: "1 3").
+func ParseArrayOrVector(s string) ([]ArrayElem, error) {
+	if t := strings.TrimSpace(s); t == "" || t[0] != '{' {
+		out := []ArrayElem{}
+		for _, f := range strings.Fields(t) {
+			out = append(out, ArrayElem{Text: f})
+		}
+		return out, nil
+	}
+	return ParseArray(s)
+}
+
 // FormatArray writes values as an array's text form (NULL elements as
 // NULL, strings quoted when needed).
 func FormatArray(vals []types.Value) string {

@@ -132,6 +132,10 @@ type TableDesc struct {
 	SchemaJob uint64 `json:"schemaJob,omitempty"`
 	// Comment is set by COMMENT ON TABLE ("" when none).
 	Comment string `json:"comment,omitempty"`
+	// View is the query of a view (SQL text in the default dialect); ""
+	// for a table. A view has its query's columns and no rows: reading it
+	// plans the query, and it cannot be written or altered.
+	View string `json:"view,omitempty"`
 }
 
 // RowLayout is the column list of row payloads written from table version

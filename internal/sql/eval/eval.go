@@ -240,7 +240,8 @@ func (c *compiler) compileColumn(e *ast.ColumnRef) (node, error) {
 	if err != nil {
 		// CURRENT_TIMESTAMP and CURRENT_DATE may be written without
 		// parentheses; a real column of that name wins.
-		if e.Table == "" && errcode.Of(err) == errcode.UnknownColumn {
+		// (Also where no column may be read at all: VALUES, DEFAULT.)
+		if e.Table == "" && (errcode.Of(err) == errcode.UnknownColumn || errcode.Of(err) == errcode.InvalidInput) {
 			switch e.Column {
 			case "current_timestamp", "current_date":
 				return c.compileFunc(&ast.FuncCall{At: e.At, Name: e.Column})

@@ -148,7 +148,7 @@ func (c *compiler) compileAny(e *ast.AnyExpr) (node, error) {
 		if a.Kind == types.Null {
 			return types.NullValue, nil
 		}
-		els, err := builtins.ParseArray(a.Str)
+		els, err := builtins.ParseArrayOrVector(a.Str)
 		if err != nil {
 			return types.Value{}, err
 		}

@@ -96,8 +96,12 @@ func copyFrom(ctx context.Context, p *plan.Planner, buf *WriteBuffer, s *ast.Cop
 }
 
 // copyLineError names the input line of a COPY error, as PostgreSQL's
-// "COPY t, line n" context does, keeping the error's code.
+// "COPY t, line n" context does, keeping the error's code. Without lines
+// (line < 0: not a COPY) the error is returned as is.
 func copyLineError(table string, line int, err error) error {
+	if line < 0 {
+		return err
+	}
 	code := errcode.Of(err)
 	if code == "" {
 		return err
@@ -115,7 +119,7 @@ func copyLineError(table string, line int, err error) error {
 const maxExistingScanFactor = 4
 
 // insertBatch inserts full, prepared rows (lines gives each one's input
-// line for errors). Primary-key uniqueness is checked for the whole batch
+// line for errors, in increasing order; nil when they come from no input). Primary-key uniqueness is checked for the whole batch
 // at once: against the batch itself and the statement's earlier writes in
 // memory, and against the stored rows with one scan of the batch's key
 // span. Unique secondary indexes are probed row by row.
@@ -133,7 +137,7 @@ func (w *tableWriter) insertBatch(ctx context.Context, rows [][]types.Value, lin
 	sort.Slice(entries, func(a, b int) bool { return entries[a].key < entries[b].key })
 	firstDup := -1
 	noteDup := func(i int) {
-		if firstDup < 0 || lines[i] < lines[firstDup] {
+		if firstDup < 0 || i < firstDup {
 			firstDup = i
 		}
 	}
@@ -156,6 +160,9 @@ func (w *tableWriter) insertBatch(ctx context.Context, rows [][]types.Value, lin
 	it := w.buf.Scan(ctx, start, end, false)
 	seen, limit, tooMany := 0, maxExistingScanFactor*len(entries)+16, false
 	for it.Next(ctx) {
+		if exists, known := w.buf.buffered(string(it.Key())); known && !exists {
+			continue // deleted earlier in this statement
+		}
 		if seen++; seen > limit {
 			tooMany = true
 			break
@@ -179,12 +186,12 @@ func (w *tableWriter) insertBatch(ctx context.Context, rows [][]types.Value, lin
 		}
 	}
 	if firstDup >= 0 {
-		return copyLineError(w.t.Name, lines[firstDup], errcode.New(errcode.UniqueViolation, "duplicate primary key in table %q", w.t.Name))
+		return copyLineError(w.t.Name, lineOf(lines, firstDup), errcode.New(errcode.UniqueViolation, "duplicate primary key in table %q", w.t.Name))
 	}
 	for i, row := range rows {
 		for x := range w.t.Indexes {
 			if err := w.checkUnique(ctx, &w.t.Indexes[x], row); err != nil {
-				return copyLineError(w.t.Name, lines[i], err)
+				return copyLineError(w.t.Name, lineOf(lines, i), err)
 			}
 		}
 		pk := w.t.EncodePK(row)
@@ -203,4 +210,11 @@ func (w *tableWriter) insertBatch(ctx context.Context, rows [][]types.Value, lin
 		}
 	}
 	return nil
+}
+
+func lineOf(lines []int, i int) int {
+	if lines == nil {
+		return -1
+	}
+	return lines[i]
 }

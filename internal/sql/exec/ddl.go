@@ -269,6 +269,9 @@ func dropTable(p *plan.Planner, buf *WriteBuffer, s *ast.DropTable, dropData fun
 			}
 			return errcode.New(errcode.UnknownTable, "table %q does not exist", name)
 		}
+		if t.View != "" {
+			return errcode.New(errcode.InvalidInput, "%q is a view: use DROP VIEW", name)
+		}
 		if dropData == nil {
 			if err := catalog.DropTable(p.Ctx, buf, t); err != nil {
 				return err
@@ -323,4 +326,145 @@ func dropIndex(ctx context.Context, buf *WriteBuffer, t *catalog.TableDesc, name
 		return nil
 	}
 	return errcode.New(errcode.UnknownIndex, "index %q does not exist on table %q", name, t.Name)
+}
+
+// createTableAs runs CREATE TABLE t [(cols)] AS query [WITH NO DATA]: the
+// table gets the query's column names (or cols) and kinds (a column whose
+// kind the plan leaves open takes its first value's, else STRING), no
+// primary key (a hidden row id, as in PostgreSQL where it has none), and
+// the query's rows, in the statement's transaction.
+func createTableAs(ctx context.Context, p *plan.Planner, b *builder, buf *WriteBuffer, s *ast.CreateTable) (int64, error) {
+	db, err := p.DatabaseDesc()
+	if err != nil {
+		return 0, err
+	}
+	if existing, err := catalog.LookupTable(ctx, buf, db.ID, s.Name); err != nil {
+		return 0, err
+	} else if existing != nil {
+		if s.IfNotExists {
+			return 0, nil
+		}
+		return 0, errcode.New(errcode.TableExists, "table %q already exists", s.Name)
+	}
+	node, err := p.PlanQuery(s.AsQuery)
+	if err != nil {
+		return 0, err
+	}
+	cols := append([]plan.Column(nil), node.Columns()...)
+	var rows [][]types.Value
+	if !s.NoData {
+		res, err := runQuery(ctx, b, node)
+		if err != nil {
+			return 0, err
+		}
+		rows, cols = res.Rows, res.Columns
+	}
+	if len(s.AsColumns) > len(cols) {
+		return 0, errcode.New(errcode.InvalidInput, "CREATE TABLE AS specifies %d column names, but the query has %d columns", len(s.AsColumns), len(cols))
+	}
+	def := &ast.CreateTable{At: s.At, Name: s.Name}
+	for i, c := range cols {
+		name := c.Name
+		if i < len(s.AsColumns) {
+			name = s.AsColumns[i]
+		}
+		kind := c.Kind
+		if kind == types.Null {
+			kind = types.String
+		}
+		def.Columns = append(def.Columns, ast.ColumnDef{At: s.At, Name: name, Type: types.T{Kind: kind}, TypeText: kind.String()})
+	}
+	if err := createTable(p, buf, def); err != nil {
+		return 0, err
+	}
+	if len(rows) == 0 {
+		return 0, nil
+	}
+	n, err := p.PlanInsert(&ast.Insert{At: s.At, Table: s.Name, Rows: [][]ast.Expr{}})
+	if err != nil {
+		return 0, err
+	}
+	vcols := make([]plan.Column, len(cols))
+	copy(vcols, cols)
+	n.Query = &plan.VirtualScan{Table: &plan.VirtualTable{Name: s.Name, Cols: vcols, Rows: rows}, Cols: vcols}
+	return runInsert(ctx, b, buf, n, newReturned(nil))
+}
+
+// createView stores a view: its query (as text) and the columns the query
+// has now (names from the column list or the query, kinds from the plan,
+// STRING when open). OR REPLACE replaces a view, never a table.
+func createView(ctx context.Context, p *plan.Planner, buf *WriteBuffer, s *ast.CreateView) error {
+	db, err := p.DatabaseDesc()
+	if err != nil {
+		return err
+	}
+	existing, err := catalog.LookupTable(ctx, buf, db.ID, s.Name)
+	if err != nil {
+		return err
+	}
+	if existing != nil {
+		if existing.View == "" {
+			return errcode.New(errcode.TableExists, "%q is a table", s.Name)
+		}
+		if !s.OrReplace {
+			return errcode.New(errcode.TableExists, "view %q already exists", s.Name)
+		}
+	}
+	node, err := p.PlanQuery(s.Query)
+	if err != nil {
+		return err
+	}
+	cols := node.Columns()
+	if len(s.Columns) > len(cols) {
+		return errcode.New(errcode.InvalidInput, "CREATE VIEW specifies %d column names, but the query has %d columns", len(s.Columns), len(cols))
+	}
+	def := &ast.CreateTable{At: s.At, Name: s.Name}
+	for i, c := range cols {
+		name := c.Name
+		if i < len(s.Columns) {
+			name = s.Columns[i]
+		}
+		kind := c.Kind
+		if kind == types.Null {
+			kind = types.String
+		}
+		def.Columns = append(def.Columns, ast.ColumnDef{At: s.At, Name: name, Type: types.T{Kind: kind}, TypeText: kind.String()})
+	}
+	t, err := TableFromAST(p, def)
+	if err != nil {
+		return err
+	}
+	t.DBID, t.View = db.ID, ast.Format(s.Query)
+	if existing != nil {
+		if err := catalog.DropTable(ctx, buf, existing); err != nil {
+			return err
+		}
+	}
+	return catalog.CreateTable(ctx, buf, t)
+}
+
+// dropView drops views (all or, on an error, none); a table is refused.
+func dropView(ctx context.Context, p *plan.Planner, buf *WriteBuffer, s *ast.DropView) error {
+	db, err := p.DatabaseDesc()
+	if err != nil {
+		return err
+	}
+	for _, name := range s.Names {
+		t, err := catalog.LookupTable(ctx, buf, db.ID, name)
+		if err != nil {
+			return err
+		}
+		switch {
+		case t == nil && s.IfExists:
+			continue
+		case t == nil:
+			return errcode.New(errcode.UnknownTable, "view %q does not exist", name)
+		case t.View == "":
+			return errcode.New(errcode.InvalidInput, "%q is not a view: use DROP TABLE", name)
+		}
+		if err := catalog.DropTable(ctx, buf, t); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -286,7 +286,18 @@ func rewriteRows(ctx context.Context, buf *WriteBuffer, old, t *catalog.TableDes
 	if !keysChange && fill == nil && len(added) == 0 {
 		return nil
 	}
-	return scanRows(ctx, buf, prefix, func(key, value []byte) error {
+	// Rows under a new key are inserted a batch at a time (one scan checks
+	// a batch's keys, as COPY does).
+	var batch [][]types.Value
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		err := w.insertBatch(ctx, batch, nil)
+		batch = batch[:0]
+		return err
+	}
+	err := scanRows(ctx, buf, prefix, func(key, value []byte) error {
 		row, err := t.DecodeRowValue(value)
 		if err != nil {
 			return err
@@ -300,7 +311,10 @@ func rewriteRows(ctx context.Context, buf *WriteBuffer, old, t *catalog.TableDes
 			return err
 		}
 		if keysChange {
-			return w.insert(ctx, row)
+			if batch = append(batch, row); len(batch) >= rewriteBatchRows {
+				return flush()
+			}
+			return nil
 		}
 		if fill != nil {
 			if err := buf.Put(key, t.EncodeRowValue(row)); err != nil {
@@ -319,7 +333,14 @@ func rewriteRows(ctx context.Context, buf *WriteBuffer, old, t *catalog.TableDes
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	return flush()
 }
+
+// rewriteBatchRows is how many rows a key-changing rewrite inserts at once.
+const rewriteBatchRows = 16384
 
 // scanRows calls fn with a private copy of every row key and value under
 // prefix, as the transaction saw them before this statement.

@@ -138,6 +138,11 @@ func execute(ctx context.Context, env Env, buf *WriteBuffer, stmt ast.Statement)
 		if env.DescribeOnly {
 			return &Result{Kind: Rows, Columns: append([]plan.Column(nil), node.Columns()...)}, nil
 		}
+		if s.Locking != nil {
+			if err := lockRows(ctx, p, b, buf, s); err != nil { // locking.go
+				return nil, err
+			}
+		}
 		return runQuery(ctx, b, node)
 	case *ast.Explain:
 		return explain(ctx, p, b, s)
@@ -181,11 +186,20 @@ func execute(ctx context.Context, env Env, buf *WriteBuffer, stmt ast.Statement)
 			return nil, errcode.New(errcode.Unsupported, "COPY ... TO STDOUT needs the PostgreSQL wire protocol (the HTTP API takes SELECT)")
 		}
 		return affected(copyFrom(ctx, p, buf, s, env.CopyIn, env.Stats)) // copy.go
+	case *ast.CreateTable:
+		if s.AsQuery != nil {
+			return affected(createTableAs(ctx, p, b, buf, s)) // ddl.go
+		}
+		return ddl(executeDDL(ctx, p, buf, s, env.DropData))
 	case *ast.Comment:
 		return ddl(commentOn(ctx, p, buf, s)) // ddl_alter.go
+	case *ast.CreateView:
+		return ddl(createView(ctx, p, buf, s)) // ddl.go
+	case *ast.DropView:
+		return ddl(dropView(ctx, p, buf, s))
 	case *ast.Truncate:
 		return ddl(truncate(ctx, p, buf, s, env.Stats)) // truncate.go
-	case *ast.CreateDatabase, *ast.DropDatabase, *ast.RenameDatabase, *ast.CreateTable,
+	case *ast.CreateDatabase, *ast.DropDatabase, *ast.RenameDatabase,
 		*ast.DropTable, *ast.CreateIndex, *ast.DropIndex, *ast.AlterTable:
 		return ddl(executeDDL(ctx, p, buf, s, env.DropData)) // ddl.go
 	}

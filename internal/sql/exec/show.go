@@ -64,13 +64,19 @@ func show(ctx context.Context, p *plan.Planner, kv catalog.KV, s *ast.Show) (*Re
 		}
 		return showIndexes(t), nil
 	case "CREATE TABLE":
-		t, err := p.Table(s.Table)
+		t, err := p.Relation(s.Table)
 		if err != nil {
 			return nil, err
 		}
-		text, err := CreateTableText(t)
-		if err != nil {
-			return nil, err
+		view := &ast.CreateView{Name: t.Name}
+		for _, o := range t.VisibleColumns() {
+			view.Columns = append(view.Columns, t.Columns[o].Name)
+		}
+		text := ast.Format(view) + t.View // the stored query follows AS
+		if t.View == "" {
+			if text, err = CreateTableText(t); err != nil {
+				return nil, err
+			}
 		}
 		return &Result{Kind: Rows, Columns: stringColumns("table", "create_table"),
 			Rows: [][]types.Value{{types.NewString(t.Name), types.NewString(text)}}}, nil

@@ -9,7 +9,7 @@ import (
 
 // parseCopy parses COPY t [(cols)] FROM STDIN [options] and COPY {t
 // [(cols)] | (query)} TO STDOUT [options]. Options are the list form
-// [WITH] (FORMAT csv, HEADER, DELIMITER ',', NULL '', QUOTE '"', ESCAPE
+// [WITH] (FORMAT csv, HEADER, DELIMITER ',', NULL 'x', QUOTE '"', ESCAPE
 // '"') or the old bare form [WITH] [BINARY] [DELIMITER [AS] 'c'] [NULL
 // [AS] 's'] [CSV [HEADER] [QUOTE [AS] 'c'] [ESCAPE [AS] 'c']]. Files and
 // programs on the server are refused (CADB0407).

@@ -29,7 +29,9 @@
 // name is expected. Strings take single or double quotes; the quote is
 // escaped by doubling it or with a backslash, \\ \n \t \r \0 are escapes
 // and any other \x is x — unless Options.StandardStrings (pgwire's
-// standard_conforming_strings), where a backslash is an ordinary character.
+// standard_conforming_strings), where a backslash is an ordinary character
+// and "..." is an identifier, as in PostgreSQL (folded like every name; an
+// output alias keeps its case).
 // In both dialects E'...' takes PostgreSQL's C-style escapes, U&'...'
 // [UESCAPE 'c'] its Unicode escapes, and $$...$$ / $tag$...$tag$ is a
 // verbatim string. ParseWith, ParseMultiWith,

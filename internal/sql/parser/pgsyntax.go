@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/camusdb/camusdb-go/internal/sql/ast"
+	"github.com/camusdb/camusdb-go/internal/sql/types"
 	"github.com/camusdb/camusdb-go/internal/util/errcode"
 )
 
@@ -174,6 +175,12 @@ func (p *parser) pgPostfix(x ast.Expr) (out ast.Expr, ok bool, err error) {
 		p.pos += n + 3
 		return x, true, nil
 	}
+	if name.str == "oid" {
+		// pg_catalog.oid is PostgreSQL's object identifier, an integer
+		// (the catalogs' oids); a bare OID is this dialect's object id.
+		p.pos += n + 1
+		return &ast.CastExpr{At: t.at(), X: x, Type: types.T{Kind: types.Int64}}, true, nil
+	}
 	// pg_catalog.type: an ordinary cast once the schema is skipped.
 	p.pos += n
 	kind, _, err := p.parseType()
@@ -226,4 +233,118 @@ func (p *parser) pgTableSource(start *token, first string) (name string, fn ast.
 		}
 	}
 	return "", ft, nil
+}
+
+// parseStorageParameters reads CREATE TABLE's WITH (name = value, ...).
+// fillfactor is accepted (pgbench sends it; rows are not stored in pages
+// here, so there is nothing to fill); any other parameter is CADB0407.
+func (p *parser) parseStorageParameters() error {
+	if !p.isKw(kwWith) || p.peekN(1).kind != tkLParen {
+		return nil
+	}
+	p.pos += 2
+	for {
+		name := p.next()
+		if name.kind != tkIdent {
+			return p.errAt(name, "expected a storage parameter")
+		}
+		if !name.isWord("fillfactor") {
+			return p.errCode(name, errcode.Unsupported, "storage parameter %q is not supported", name.str)
+		}
+		if p.accept(tkEq) {
+			v := p.next()
+			if v.kind != tkInt {
+				return p.errAt(v, "expected an integer")
+			}
+			if n, ok := parseInt(v.str, false); !ok || n < 10 || n > 100 {
+				return p.errCode(v, errcode.InvalidInput, "fillfactor must be between 10 and 100")
+			}
+		}
+		if !p.accept(tkComma) {
+			break
+		}
+	}
+	_, err := p.expect(tkRParen, "')'")
+	return err
+}
+
+// parseCreateTableAs parses the rest of CREATE TABLE t [(col, ...)] AS
+// query [WITH [NO] DATA] after the name; ok=false (nothing consumed) for
+// an ordinary CREATE TABLE.
+func (p *parser) parseCreateTableAs(stmt *ast.CreateTable) (ok bool, err error) {
+	save := p.pos
+	var cols []string
+	if p.accept(tkLParen) {
+		for {
+			t := p.peek()
+			if !t.isIdent() {
+				p.pos = save
+				return false, nil
+			}
+			p.next()
+			cols = append(cols, t.str)
+			if !p.accept(tkComma) {
+				break
+			}
+		}
+		if !p.accept(tkRParen) {
+			p.pos = save
+			return false, nil
+		}
+	}
+	if !p.acceptKw(kwAs) {
+		p.pos = save
+		return false, nil
+	}
+	stmt.AsColumns = cols
+	if stmt.AsQuery, err = p.parseQuery(); err != nil {
+		return true, err
+	}
+	if p.isKw(kwWith) {
+		p.next()
+		if p.acceptWord("no") {
+			stmt.NoData = true
+		}
+		if !p.acceptWord("data") {
+			return true, p.errExpected("DATA")
+		}
+	}
+	return true, nil
+}
+
+// parseCreateView parses CREATE [OR REPLACE] VIEW name [(cols)] AS query
+// (CREATE is consumed; the current word is OR or VIEW).
+func (p *parser) parseCreateView(start *token) (ast.Statement, error) {
+	v := &ast.CreateView{At: start.at()}
+	if p.acceptWord("or") {
+		p.next() // REPLACE
+		v.OrReplace = true
+	}
+	p.next() // VIEW
+	var err error
+	if v.Name, err = p.ident("view name"); err != nil {
+		return nil, err
+	}
+	if p.accept(tkLParen) {
+		for {
+			col, err := p.ident("column name")
+			if err != nil {
+				return nil, err
+			}
+			v.Columns = append(v.Columns, col)
+			if !p.accept(tkComma) {
+				break
+			}
+		}
+		if _, err := p.expect(tkRParen, "')'"); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := p.expectKw(kwAs); err != nil {
+		return nil, err
+	}
+	if v.Query, err = p.parseQuery(); err != nil {
+		return nil, err
+	}
+	return v, nil
 }

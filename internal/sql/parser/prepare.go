@@ -140,4 +140,3 @@ func (p *parser) parseComment() (ast.Statement, error) {
 	}
 	return stmt, nil
 }
-

@@ -355,6 +355,23 @@ func (p *parser) parseTableRef() (ast.TableExpr, error) {
 		if kind == "CROSS" {
 			// CROSS JOIN is an inner join without a condition.
 			join.Kind = "INNER"
+		} else if p.acceptWord("using") {
+			if _, err := p.expect(tkLParen, "'('"); err != nil {
+				return nil, err
+			}
+			for {
+				col, err := p.ident("column name")
+				if err != nil {
+					return nil, err
+				}
+				join.Using = append(join.Using, col)
+				if !p.accept(tkComma) {
+					break
+				}
+			}
+			if _, err := p.expect(tkRParen, "')'"); err != nil {
+				return nil, err
+			}
 		} else {
 			if _, err := p.expectKw(kwOn); err != nil {
 				return nil, err

@@ -1,6 +1,9 @@
 package parser
 
-import "github.com/camusdb/camusdb-go/internal/sql/ast"
+import (
+	"github.com/camusdb/camusdb-go/internal/sql/ast"
+	"github.com/camusdb/camusdb-go/internal/util/errcode"
+)
 
 // parseReturning parses an optional RETURNING item[, ...] (the items of a
 // select list: expressions with aliases, * and t.*).
@@ -89,4 +92,50 @@ func (p *parser) lockingClauseAhead() bool {
 	}
 	n := p.peekN(1)
 	return n.isKw(kwUpdate) || n.isWord("share") || n.isWord("no") || n.isKw(kwKey)
+}
+
+// parseLocking parses FOR {UPDATE | NO KEY UPDATE | SHARE | KEY SHARE}
+// [OF t, ...]. NOWAIT and SKIP LOCKED are CADB0407: rows are not locked
+// before commit here (conflicts are found when the transaction commits),
+// so there is never a lock to wait for or skip.
+func (p *parser) parseLocking() (*ast.Locking, error) {
+	p.next() // FOR
+	l := &ast.Locking{}
+	switch t := p.next(); {
+	case t.isKw(kwUpdate):
+		l.Strength = "UPDATE"
+	case t.isWord("share"):
+		l.Strength = "SHARE"
+	case t.isWord("no"):
+		if !p.acceptKw(kwKey) || !p.acceptKw(kwUpdate) {
+			return nil, p.errExpected("KEY UPDATE")
+		}
+		l.Strength = "NO KEY UPDATE"
+	case t.isKw(kwKey):
+		if !p.acceptWord("share") {
+			return nil, p.errExpected("SHARE")
+		}
+		l.Strength = "KEY SHARE"
+	}
+	if p.acceptWord("of") {
+		for {
+			name, err := p.ident("table name")
+			if err != nil {
+				return nil, err
+			}
+			l.Of = append(l.Of, name)
+			if !p.accept(tkComma) {
+				break
+			}
+		}
+	}
+	switch t := p.peek(); {
+	case t.isWord("nowait"):
+		return nil, p.errCode(t, errcode.Unsupported, "FOR %s NOWAIT is not supported: rows are not locked before commit (a conflicting writer makes one transaction fail with 40001 at commit), so there is no lock to refuse to wait for", l.Strength)
+	case t.isWord("skip"):
+		return nil, p.errCode(t, errcode.Unsupported, "FOR %s SKIP LOCKED is not supported: rows are not locked before commit, so none could be skipped", l.Strength)
+	case p.lockingClauseAhead():
+		return nil, p.errCode(t, errcode.Unsupported, "several locking clauses are not supported")
+	}
+	return l, nil
 }

@@ -196,7 +196,7 @@ func (p *parser) parseShowVar(start *token) (ast.Statement, error) {
 // instead of a syntax error.
 var unsupportedStatements = map[string]bool{
 	"listen": true, "unlisten": true, "notify": true,
-	"declare": true, "fetch": true, "move": true, "close": true, "lock": true, "vacuum": true,
+	"declare": true, "fetch": true, "move": true, "close": true, "lock": true,
 	"cluster": true, "reindex": true, "checkpoint": true, "refresh": true,
 	"call": true, "do": true, "load": true, "savepoint": true, "release": true, "reassign": true,
 	"security": true, "import": true,
@@ -230,6 +230,32 @@ func (p *parser) parseUnsupportedCreate(start *token) (ast.Statement, bool, erro
 	t := p.peek()
 	if t.kind != tkIdent || t.quoted || !unsupportedCreate[t.str] {
 		return nil, false, nil
+	}
+	if start.isWord("create") && (t.str == "view" || t.str == "or" && p.peekN(1).isWord("replace") && p.peekN(2).isWord("view")) {
+		stmt, err := p.parseCreateView(start)
+		return stmt, true, err
+	}
+	if start.isWord("drop") && t.str == "view" {
+		p.next()
+		stmt := &ast.DropView{At: start.at(), IfExists: p.acceptIfExists()}
+		var err error
+		stmt.Names, stmt.Behavior, err = p.tableListAndBehavior()
+		return stmt, true, err
+	}
+	if t.str == "schema" {
+		// CREATE SCHEMA [IF NOT EXISTS] name, with no elements: answered
+		// (only public exists); anything more is refused below.
+		save := p.pos
+		p.next()
+		stmt := &ast.CreateSchema{At: start.at(), IfNotExists: p.acceptIfNotExists()}
+		if n := p.peek(); n.isIdent() {
+			p.next()
+			stmt.Name = n.str
+			if e := p.peek(); e.kind == tkEOF || e.kind == tkSemicolon {
+				return stmt, true, nil
+			}
+		}
+		p.pos = save
 	}
 	feature := "CREATE " + upper(t.str)
 	if t.str == "or" && p.peekN(1).isWord("replace") {
@@ -275,6 +301,14 @@ func (p *parser) parsePostgresStatement(t *token) (ast.Statement, bool, error) {
 	case t.str == "comment":
 		stmt, err := p.parseComment()
 		return stmt, true, err
+	case t.str == "vacuum":
+		// VACUUM's options and table list are read and have no effect:
+		// there is nothing to vacuum (see ast.Vacuum).
+		p.next()
+		if _, err := p.unsupportedRest(t, "VACUUM"); err != nil {
+			return nil, true, err
+		}
+		return &ast.Vacuum{At: t.at()}, true, nil
 	case unsupportedStatements[t.str]:
 		p.next()
 		stmt, err := p.unsupportedRest(t, upper(t.str))

@@ -153,11 +153,13 @@ func (p *parser) parseSelectStmt() (ast.Statement, error) {
 	if err != nil {
 		return nil, err
 	}
+	stmt := &ast.SelectStmt{Select: q}
 	if p.lockingClauseAhead() {
-		return nil, p.errCode(p.peek(), errcode.Unsupported,
-			"SELECT ... FOR UPDATE/SHARE is not supported (transactions are serializable: reads are already protected)")
+		if stmt.Locking, err = p.parseLocking(); err != nil {
+			return nil, err
+		}
 	}
-	return &ast.SelectStmt{Select: q}, nil
+	return stmt, nil
 }
 
 // ---------------------------------------------------------------- CREATE / DROP
@@ -227,6 +229,9 @@ func (p *parser) parseCreateTable(start *token) (ast.Statement, error) {
 	if stmt.Name, err = p.ident("table name"); err != nil {
 		return nil, err
 	}
+	if ok, err := p.parseCreateTableAs(stmt); ok || err != nil {
+		return stmt, err
+	}
 	if _, err := p.expect(tkLParen, "'('"); err != nil {
 		return nil, err
 	}
@@ -253,6 +258,9 @@ func (p *parser) parseCreateTable(start *token) (ast.Statement, error) {
 			return nil, err
 		}
 		stmt.Indexes = append(stmt.Indexes, ast.IndexDef{At: t.at(), Primary: true, Columns: cols})
+	}
+	if err := p.parseStorageParameters(); err != nil {
+		return nil, err
 	}
 	return stmt, nil
 }
@@ -778,7 +786,7 @@ func (p *parser) parseTableAlias() (string, error) {
 	if p.acceptKw(kwAs) {
 		return p.ident("alias")
 	}
-	if t := p.peek(); t.isIdent() && !t.isWord("returning") && !p.lockingClauseAhead() { // reserved in PostgreSQL
+	if t := p.peek(); t.isIdent() && !t.isWord("returning") && !t.isWord("using") && !p.lockingClauseAhead() { // reserved in PostgreSQL
 		return p.next().str, nil
 	}
 	return "", nil

@@ -106,6 +106,9 @@ func indexName(t *catalog.TableDesc, idx *catalog.IndexDesc) string {
 // key first (not for a table keyed by its hidden row id), then the public
 // secondary indexes.
 func indexes(t *catalog.TableDesc) []*catalog.IndexDesc {
+	if t.View != "" {
+		return nil
+	}
 	var out []*catalog.IndexDesc
 	if !t.HiddenRowID {
 		out = append(out, &t.PrimaryKey)
@@ -157,6 +160,10 @@ func (c *Catalog) load() (*snapshot, error) {
 				}
 			}
 			s.tables = append(s.tables, t)
+			if t.View != "" {
+				s.relations = append(s.relations, relation{oid: tableOID(t), name: t.Name, kind: "v", table: t})
+				continue
+			}
 			s.relations = append(s.relations, relation{oid: tableOID(t), name: t.Name, kind: "r", table: t})
 			for _, idx := range indexes(t) {
 				s.relations = append(s.relations, relation{oid: indexOID(t, idx), name: indexName(t, idx), kind: "i", table: t, index: idx})
@@ -327,7 +334,12 @@ func (c *Catalog) CatalogFunc(name string, a []types.Value) (types.Value, error)
 			}
 		}
 		return types.NullValue, nil
-	case "shobj_description", "pg_get_statisticsobjdef_columns", "pg_get_viewdef":
+	case "pg_get_viewdef":
+		if r := rel(a[0]); r != nil && r.kind == "v" {
+			return str(r.table.View), nil
+		}
+		return types.NullValue, nil
+	case "shobj_description", "pg_get_statisticsobjdef_columns":
 		return types.NullValue, nil
 	case "pg_relation_is_publishable":
 		return types.NewBool(false), nil

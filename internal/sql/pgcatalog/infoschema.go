@@ -21,15 +21,20 @@ var informationSchemaTables = map[string]*tableDef{
 		is_insertable_into is_typed commit_action`), rows: func(c *Catalog, s *snapshot) []row {
 		var out []row
 		for _, t := range s.tables {
+			kind, insertable := "BASE TABLE", "YES"
+			if t.View != "" {
+				kind, insertable = "VIEW", "NO"
+			}
 			out = append(out, row{"table_catalog": S(dbName(s)), "table_schema": S("public"), "table_name": S(t.Name),
-				"table_type": S("BASE TABLE"), "is_insertable_into": S("YES"), "is_typed": S("NO")})
+				"table_type": S(kind), "is_insertable_into": S(insertable), "is_typed": S("NO")})
 		}
 		return out
 	}},
 	"columns": {cols: cols(`table_catalog table_schema table_name column_name ordinal_position:i column_default
 		is_nullable data_type character_maximum_length:i character_octet_length:i numeric_precision:i
 		numeric_precision_radix:i numeric_scale:i datetime_precision:i interval_type interval_precision:i
-		udt_catalog udt_schema udt_name is_identity identity_generation is_generated generation_expression
+		udt_catalog udt_schema udt_name is_identity identity_generation identity_start identity_increment
+		identity_maximum identity_minimum identity_cycle is_generated generation_expression
 		is_updatable collation_name domain_name`), rows: func(c *Catalog, s *snapshot) []row {
 		var out []row
 		for _, t := range s.tables {
@@ -91,23 +96,46 @@ var informationSchemaTables = map[string]*tableDef{
 		}
 		return out
 	}},
-	"views":                   {cols: cols("table_catalog table_schema table_name view_definition check_option is_updatable is_insertable_into")},
+	"views": {cols: cols("table_catalog table_schema table_name view_definition check_option is_updatable is_insertable_into"),
+		rows: func(c *Catalog, s *snapshot) []row {
+			var out []row
+			for _, t := range s.tables {
+				if t.View != "" {
+					out = append(out, row{"table_catalog": S(dbName(s)), "table_schema": S("public"), "table_name": S(t.Name),
+						"view_definition": S(t.View), "check_option": S("NONE"), "is_updatable": S("NO"), "is_insertable_into": S("NO")})
+				}
+			}
+			return out
+		}},
 	"referential_constraints": {cols: cols("constraint_catalog constraint_schema constraint_name unique_constraint_catalog unique_constraint_schema unique_constraint_name match_option update_rule delete_rule")},
-	"constraint_column_usage": {cols: cols("table_catalog table_schema table_name column_name constraint_catalog constraint_schema constraint_name")},
-	"sequences":               {cols: cols("sequence_catalog sequence_schema sequence_name data_type start_value minimum_value maximum_value increment cycle_option")},
+	"constraint_column_usage": {cols: cols("table_catalog table_schema table_name column_name constraint_catalog constraint_schema constraint_name"),
+		rows: func(c *Catalog, s *snapshot) []row {
+			var out []row
+			for _, t := range s.tables {
+				for _, idx := range constraintIndexes(t) {
+					for _, ic := range idx.Columns {
+						if o := t.ColumnOrdinalByID(ic.ColumnID); o >= 0 {
+							out = append(out, row{"table_catalog": S(dbName(s)), "table_schema": S("public"), "table_name": S(t.Name),
+								"column_name": S(t.Columns[o].Name), "constraint_catalog": S(dbName(s)), "constraint_schema": S("public"),
+								"constraint_name": S(indexName(t, idx))})
+						}
+					}
+				}
+			}
+			return out
+		}},
+	"sequences": {cols: cols("sequence_catalog sequence_schema sequence_name data_type start_value minimum_value maximum_value increment cycle_option")},
 }
 
 // constraintIndexes are the indexes information_schema reports as
-// constraints: the primary key and the unique indexes (a UNIQUE column
-// and a unique index are the same thing here).
+// constraints: the primary key. A unique index is an index, not a
+// constraint, as in PostgreSQL after CREATE UNIQUE INDEX (ORMs compare
+// these views with their models and would drop or re-add it otherwise).
 func constraintIndexes(t *catalog.TableDesc) []*catalog.IndexDesc {
-	var out []*catalog.IndexDesc
-	for _, idx := range indexes(t) {
-		if idx.Unique || idx.ID == catalog.PrimaryIndexID {
-			out = append(out, idx)
-		}
+	if t.HiddenRowID {
+		return nil
 	}
-	return out
+	return []*catalog.IndexDesc{&t.PrimaryKey}
 }
 
 func yesNo(b bool) string {

@@ -117,6 +117,9 @@ var pgCatalogTables = map[string]*tableDef{
 		var out []row
 		for _, r := range s.relations {
 			am, natts, hasIndex := amHeap, int64(len(r.table.VisibleColumns())), len(indexes(r.table)) > 0
+			if r.kind == "v" {
+				am = 0
+			}
 			if r.kind == "i" {
 				am, natts, hasIndex = amBtree, int64(len(r.index.Columns)), false
 			}
@@ -154,7 +157,7 @@ var pgCatalogTables = map[string]*tableDef{
 					"attcollation": I(coll)}
 			}
 			for _, r := range s.relations {
-				if r.kind == "r" {
+				if r.kind == "r" || r.kind == "v" {
 					for i, o := range r.table.VisibleColumns() {
 						col := r.table.Columns[o]
 						out = append(out, attr(r.oid, int64(i+1), col.Name, col.Kind, col.NotNull, col.Default != ""))
@@ -309,6 +312,9 @@ var pgCatalogTables = map[string]*tableDef{
 		rows: func(c *Catalog, s *snapshot) []row {
 			var out []row
 			for _, t := range s.tables {
+				if t.View != "" {
+					continue
+				}
 				out = append(out, row{"schemaname": S("public"), "tablename": S(t.Name), "tableowner": S("root"),
 					"hasindexes": B(len(indexes(t)) > 0), "hasrules": B(false), "hastriggers": B(false), "rowsecurity": B(false)})
 			}
@@ -325,7 +331,15 @@ var pgCatalogTables = map[string]*tableDef{
 	}},
 	// Catalogs of features that do not exist here: clients query them,
 	// and they are empty.
-	"pg_views":                 {cols: cols("schemaname viewname viewowner definition")},
+	"pg_views": {cols: cols("schemaname viewname viewowner definition"), rows: func(c *Catalog, s *snapshot) []row {
+		var out []row
+		for _, t := range s.tables {
+			if t.View != "" {
+				out = append(out, row{"schemaname": S("public"), "viewname": S(t.Name), "viewowner": S("root"), "definition": S(t.View)})
+			}
+		}
+		return out
+	}},
 	"pg_matviews":              {cols: cols("schemaname matviewname matviewowner tablespace hasindexes:b ispopulated:b definition")},
 	"pg_sequence":              {cols: cols("seqrelid:i seqtypid:i seqstart:i seqincrement:i seqmax:i seqmin:i seqcache:i seqcycle:b")},
 	"pg_sequences":             {cols: cols("schemaname sequencename sequenceowner data_type start_value:i min_value:i max_value:i increment_by:i cycle:b cache_size:i last_value:i")},

@@ -2,6 +2,8 @@ package plan
 
 import (
 	"context"
+	"strconv"
+	"strings"
 
 	"github.com/camusdb/camusdb-go/internal/sql/ast"
 	"github.com/camusdb/camusdb-go/internal/sql/catalog"
@@ -42,6 +44,8 @@ type Planner struct {
 	outer *outerScope
 	// ctes are the WITH names visible here.
 	ctes *cteScope
+	// viewDepth counts the views being expanded (a view over views).
+	viewDepth int
 }
 
 // DatabaseDesc resolves the current database (CADB0010 when none or unknown).
@@ -60,8 +64,18 @@ func (p *Planner) DatabaseDesc() (*catalog.DatabaseDesc, error) {
 	return db, nil
 }
 
-// Table resolves a table of the current database.
+// Table resolves a table of the current database to write or change it:
+// a view is CADB0407.
 func (p *Planner) Table(name string) (*catalog.TableDesc, error) {
+	t, err := p.Relation(name)
+	if err == nil && t.View != "" {
+		return nil, errcode.New(errcode.Unsupported, "%q is a view: it cannot be written or altered", name)
+	}
+	return t, err
+}
+
+// Relation resolves a table or a view of the current database.
+func (p *Planner) Relation(name string) (*catalog.TableDesc, error) {
 	db, err := p.DatabaseDesc()
 	if err != nil {
 		return nil, err
@@ -153,6 +167,13 @@ func (p *Planner) limitValue(e ast.Expr, what string) (int64, bool, error) {
 	v, err := p.constValue(e, what)
 	if err != nil {
 		return 0, false, err
+	}
+	if v.Kind == types.String {
+		// A quoted number ('5', as pgx's simple protocol sends arguments)
+		// is an untyped literal in PostgreSQL: LIMIT types it.
+		if n, err := strconv.ParseInt(strings.TrimSpace(v.Str), 10, 64); err == nil {
+			v = types.NewInt(n)
+		}
 	}
 	switch {
 	case v.IsNull():

@@ -132,6 +132,9 @@ func (p *Planner) flattenFrom(from []ast.TableExpr) ([]fromItem, error) {
 			if j.Kind == "LEFT" {
 				jk = LeftJoin
 			}
+			if len(j.Using) > 0 {
+				return p.addUsingJoin(&items, j, jk)
+			}
 			if nested, ok := j.Right.(*ast.Join); ok {
 				inner, err := p.flattenFrom([]ast.TableExpr{nested})
 				if err != nil {
@@ -191,13 +194,16 @@ func (p *Planner) planSource(te ast.TableExpr) (*leaf, error) {
 				return l, err
 			}
 		}
-		desc, err := p.Table(f.Name)
+		desc, err := p.Relation(f.Name)
 		if err != nil {
 			return nil, err
 		}
 		alias := f.Alias
 		if alias == "" {
 			alias = f.Name
+		}
+		if desc.View != "" {
+			return p.viewLeaf(desc, alias)
 		}
 		return &leaf{cols: tableColumns(desc, alias), table: &tableRef{desc: desc, alias: alias, forceIndex: f.ForceIndex}}, nil
 	case *ast.DerivedTable:
@@ -733,4 +739,50 @@ func (p *Planner) planReordered(items []fromItem, order []int, where []ast.Expr)
 		}
 	}
 	return proj, nil
+}
+
+// addUsingJoin adds the right side of JOIN ... USING (cols) to items: the
+// condition is left.c = right.c for each column (left.c from the first
+// source before it that has c), and the right side's copies are hidden
+// from '*' and from unqualified names.
+func (p *Planner) addUsingJoin(items *[]fromItem, j *ast.Join, kind JoinKind) error {
+	if _, nested := j.Right.(*ast.Join); nested {
+		return errcode.New(errcode.Unsupported, "JOIN ... USING with a parenthesized join on its right is not supported")
+	}
+	l, err := p.planSource(j.Right)
+	if err != nil {
+		return err
+	}
+	cols := append([]Column(nil), l.cols...)
+	var on ast.Expr
+	for _, name := range j.Using {
+		leftTable := ""
+		for _, it := range *items {
+			for _, c := range it.leaf.cols {
+				if c.Name == name && !c.UsingDup && leftTable == "" {
+					leftTable = c.Table
+				}
+			}
+		}
+		right := -1
+		for i, c := range cols {
+			if c.Name == name {
+				right = i
+			}
+		}
+		if leftTable == "" || right < 0 {
+			return errcode.New(errcode.UnknownColumn, "column %q specified in USING clause does not exist on both sides", name)
+		}
+		cols[right].UsingDup, cols[right].Hidden = true, true
+		eq := &ast.BinaryExpr{At: j.At, Op: "=", L: &ast.ColumnRef{At: j.At, Table: leftTable, Column: name},
+			R: &ast.ColumnRef{At: j.At, Table: cols[right].Table, Column: name}}
+		if on == nil {
+			on = eq
+		} else {
+			on = &ast.BinaryExpr{At: j.At, Op: "AND", L: on, R: eq}
+		}
+	}
+	l.cols = cols
+	*items = append(*items, fromItem{leaf: l, kind: kind, on: on})
+	return nil
 }

@@ -20,6 +20,9 @@ type Column struct {
 	Hidden bool
 	// NotNull is set when the column can never hold NULL.
 	NotNull bool
+	// UsingDup marks the right side's copy of a JOIN ... USING column: an
+	// unqualified name means the left one (it is also Hidden from '*').
+	UsingDup bool
 }
 
 // Node is a physical plan operator. Plans are trees; exec builds one

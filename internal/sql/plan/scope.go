@@ -13,7 +13,7 @@ type scope struct{ cols []Column }
 func (s *scope) Resolve(table, column string) (int, types.Kind, error) {
 	found := -1
 	for i, c := range s.cols {
-		if c.Name != column || (table != "" && c.Table != table) {
+		if c.Name != column || (table != "" && c.Table != table) || (table == "" && c.UsingDup) {
 			continue
 		}
 		if found >= 0 {

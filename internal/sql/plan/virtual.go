@@ -3,7 +3,9 @@ package plan
 import (
 	"github.com/camusdb/camusdb-go/internal/sql/ast"
 	"github.com/camusdb/camusdb-go/internal/sql/builtins"
+	"github.com/camusdb/camusdb-go/internal/sql/catalog"
 	"github.com/camusdb/camusdb-go/internal/sql/eval"
+	"github.com/camusdb/camusdb-go/internal/sql/parser"
 	"github.com/camusdb/camusdb-go/internal/sql/types"
 	"github.com/camusdb/camusdb-go/internal/util/errcode"
 )
@@ -174,4 +176,37 @@ func (c *compiler) arraySubquery(n *ast.ArrayExpr) (eval.Compiled, bool, error) 
 		}
 		return types.NewString(builtins.FormatArray(vals)), nil
 	}}, true, nil
+}
+
+// maxViewDepth bounds views defined over views (and a view that came to
+// refer to itself through CREATE OR REPLACE).
+const maxViewDepth = 32
+
+// viewLeaf plans a view as a derived table under alias, its columns named
+// as the view's.
+func (p *Planner) viewLeaf(desc *catalog.TableDesc, alias string) (*leaf, error) {
+	if p.viewDepth >= maxViewDepth {
+		return nil, errcode.New(errcode.InvalidInput, "views nested more than %d deep (or a view refers to itself): %q", maxViewDepth, desc.Name)
+	}
+	stmt, err := parser.Parse(desc.View)
+	if err != nil {
+		return nil, errcode.New(errcode.Corruption, "view %q: its stored query does not parse: %v", desc.Name, err)
+	}
+	sel, ok := stmt.(*ast.SelectStmt)
+	if !ok {
+		return nil, errcode.New(errcode.Corruption, "view %q: its stored query is not a query", desc.Name)
+	}
+	child := *p
+	child.viewDepth++
+	l, err := child.derived(sel.Select, alias, &cteScope{})
+	if err != nil {
+		return nil, err
+	}
+	names := desc.VisibleColumns()
+	if len(names) == len(l.cols) {
+		for i, o := range names {
+			l.cols[i].Name = desc.Columns[o].Name
+		}
+	}
+	return l, nil
 }

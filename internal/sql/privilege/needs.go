@@ -33,6 +33,11 @@ func Needs(stmt ast.Statement) []Need {
 	switch s := stmt.(type) {
 	case *ast.SelectStmt:
 		w.query(s.Select, nil)
+		if l := s.Locking; l != nil && (l.Strength == "UPDATE" || l.Strength == "NO KEY UPDATE") && len(s.Select.From) == 1 {
+			if tn, ok := s.Select.From[0].(*ast.TableName); ok {
+				w.add(Need{Table: tn.Name, Priv: PrivUpdate}) // as in PostgreSQL
+			}
+		}
 	case *ast.Explain:
 		w.query(s.Query, nil)
 	case *ast.Insert:
@@ -68,6 +73,7 @@ func Needs(stmt ast.Statement) []Need {
 		}
 	case *ast.CreateTable:
 		w.add(Need{Priv: PrivCreate})
+		w.query(s.AsQuery, nil)
 	case *ast.DropTable:
 		for _, name := range s.Names {
 			w.add(Need{Table: name, Priv: PrivOwner})
@@ -80,6 +86,13 @@ func Needs(stmt ast.Statement) []Need {
 		w.add(Need{Table: s.Table, Priv: PrivOwner})
 	case *ast.Comment:
 		w.add(Need{Table: s.Table, Priv: PrivOwner})
+	case *ast.CreateView:
+		w.add(Need{Priv: PrivCreate})
+		w.query(s.Query, nil)
+	case *ast.DropView:
+		for _, name := range s.Names {
+			w.add(Need{Table: name, Priv: PrivOwner})
+		}
 	case *ast.CreateIndex:
 		w.add(Need{Table: s.Table, Priv: PrivOwner})
 	case *ast.DropIndex:

@@ -92,6 +92,17 @@ func afterStatement(ctx context.Context, txn catalog.Txn, a stmtAuth, database s
 			return err
 		}
 		return privilege.Grant(ctx, txn, privilege.Object{DBID: db.ID, TableID: t.ID}, checker.User(), privilege.PrivOwner)
+	case *ast.CreateView:
+		// The creator owns the view (a replaced view is a new object).
+		db, err := catalog.GetDatabase(ctx, txn, database)
+		if err != nil {
+			return err
+		}
+		t, err := catalog.LookupTable(ctx, txn, db.ID, s.Name)
+		if err != nil || t == nil {
+			return err
+		}
+		return privilege.Grant(ctx, txn, privilege.Object{DBID: db.ID, TableID: t.ID}, checker.User(), privilege.PrivOwner)
 	case *ast.CreateDatabase:
 		if a.existed {
 			return nil

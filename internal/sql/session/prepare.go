@@ -22,6 +22,22 @@ const maxPrepared = 10_000
 // executePrepared handles PREPARE, EXECUTE, DEALLOCATE and DISCARD;
 // handled=false for other statements.
 func (s *Server) executePrepared(ctx context.Context, req Request, stmt ast.Statement) (*Result, bool, error) {
+	if _, ok := stmt.(*ast.Vacuum); ok {
+		if req.Txn != nil {
+			return nil, true, errcode.New(errcode.InvalidInput, "VACUUM cannot run inside a transaction block")
+		}
+		return &Result{Kind: ResultDDL, Database: req.Database}, true, nil
+	}
+	if cs, ok := stmt.(*ast.CreateSchema); ok {
+		// One schema, public, holds every table (docs/postgresql.md).
+		switch {
+		case cs.Name != "public":
+			return nil, true, errcode.New(errcode.Unsupported, "CREATE SCHEMA %q is not supported: the only schema is public", cs.Name)
+		case !cs.IfNotExists:
+			return nil, true, errcode.New(errcode.SchemaExists, "schema \"public\" already exists")
+		}
+		return &Result{Kind: ResultDDL, Database: req.Database, Notices: []string{`schema "public" already exists, skipping`}}, true, nil
+	}
 	switch st := stmt.(type) {
 	case *ast.Prepare, *ast.Execute, *ast.Deallocate, *ast.Discard:
 		if req.Settings == nil {

@@ -47,7 +47,9 @@ const (
 	InvalidBinaryValue        Code = "CADB0415" // malformed binary parameter value (22P03)
 	// BadCopyData: a line of COPY ... FROM STDIN cannot be read (the
 	// message names the line); nothing of the COPY is written.
-	BadCopyData      Code = "CADB0430"
+	BadCopyData Code = "CADB0430"
+	// SchemaExists: CREATE SCHEMA of a schema that exists (public).
+	SchemaExists     Code = "CADB0431"
 	TxnClosed        Code = "CADB0501"
 	TxnConflict      Code = "CADB0502"
 	SchemaCatchingUp Code = "CADB0503"
@@ -194,6 +196,8 @@ func SQLState(c Code) string {
 		return "0A000"
 	case BadCopyData:
 		return "22P04" // bad_copy_file_format
+	case SchemaExists:
+		return "42P06" // duplicate_schema
 	case InvalidInput:
 		return "22023"
 	case NumericOutOfRange:
