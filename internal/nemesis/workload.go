@@ -173,8 +173,18 @@ const (
 )
 
 type bankWorkload struct {
-	mu     sync.Mutex
-	totals []int64 // every total a read returned
+	mu        sync.Mutex
+	totals    []int64    // every total a read returned
+	transfers []transfer // every transfer attempted, with its outcome
+}
+
+// transfer is one attempted transfer, kept to explain a broken total.
+type transfer struct {
+	from, to, amount int
+	node             int // index of the node the client talked to
+	outcome          outcome
+	err              string
+	start, end       time.Time
 }
 
 func (*bankWorkload) Name() string { return "bank" }
@@ -186,7 +196,8 @@ func (w *bankWorkload) Setup(ctx context.Context, db *clients) error {
 
 func (w *bankWorkload) Worker(ctx context.Context, db *clients, worker int, rng *rand.Rand, st *Stats) {
 	for ctx.Err() == nil {
-		c := db.pick(rng)
+		nodeIdx := rng.Intn(len(db.nodes))
+		c := db.nodes[nodeIdx]
 		var err error
 		if rng.Intn(5) == 0 {
 			var res *client.Result
@@ -204,6 +215,8 @@ func (w *bankWorkload) Worker(ctx context.Context, db *clients, worker int, rng 
 		} else {
 			from, to := rng.Intn(bankAccounts), rng.Intn(bankAccounts)
 			amount := rng.Intn(20) + 1
+			started := time.Now()
+			moved := false
 			_, err = c.RunTxn(ctx, db.db, 1, func(ctx context.Context, txn *client.Txn) error {
 				res, err := c.Query(ctx, db.db, `SELECT bal FROM acct WHERE id = @id`, map[string]any{"id": from}, txn)
 				if err != nil {
@@ -217,8 +230,18 @@ func (w *bankWorkload) Worker(ctx context.Context, db *clients, worker int, rng 
 					return err
 				}
 				_, err = c.Exec(ctx, db.db, `UPDATE acct SET bal = bal + @a WHERE id = @id`, map[string]any{"a": amount, "id": to}, txn)
+				moved = err == nil
 				return err
 			})
+			if moved || err != nil {
+				tr := transfer{from: from, to: to, amount: amount, node: nodeIdx, outcome: classify(err), start: started, end: time.Now()}
+				if err != nil {
+					tr.err = err.Error()
+				}
+				w.mu.Lock()
+				w.transfers = append(w.transfers, tr)
+				w.mu.Unlock()
+			}
 		}
 		count(ctx, st, err)
 	}
@@ -268,6 +291,7 @@ func (w *bankWorkload) Check(ctx context.Context, db *clients) []string {
 		}
 		if len(res.Rows) != bankAccounts || sum != want {
 			final = append(final, fmt.Sprintf("bank: final state %d accounts, total %d, want %d and %d", len(res.Rows), sum, bankAccounts, want))
+			final = append(final, w.explain(res))
 		}
 		return nil
 	})
@@ -275,6 +299,43 @@ func (w *bankWorkload) Check(ctx context.Context, db *clients) []string {
 		bad = append(bad, "bank: final read failed: "+err.Error())
 	}
 	return append(bad, final...)
+}
+
+// explain compares the final balances with what the acknowledged
+// transfers imply, and lists the transfers whose outcome is unknown or
+// that failed, so that a broken total says which accounts are off and
+// whether some transfer applied in part.
+func (w *bankWorkload) explain(res *client.Result) string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	expect := make([]int64, bankAccounts)
+	for i := range expect {
+		expect[i] = bankBalance
+	}
+	var doubtful []string
+	for _, t := range w.transfers {
+		switch t.outcome {
+		case done:
+			expect[t.from] -= int64(t.amount)
+			expect[t.to] += int64(t.amount)
+		default:
+			doubtful = append(doubtful, fmt.Sprintf("%d→%d %d via n%d %s..%s (%s)", t.from, t.to, t.amount, t.node+1,
+				t.start.Format("15:04:05.000"), t.end.Format("15:04:05.000"), t.err))
+		}
+	}
+	var b strings.Builder
+	b.WriteString("bank: final minus acknowledged transfers per account:")
+	for _, r := range res.Rows {
+		id := intAt(r, 0)
+		if id >= 0 && id < bankAccounts {
+			fmt.Fprintf(&b, " %d:%+d", id, intAt(r, 1)-expect[id])
+		}
+	}
+	fmt.Fprintf(&b, "; %d transfers not acknowledged:", len(doubtful))
+	for _, d := range doubtful {
+		b.WriteString("\n  " + d)
+	}
+	return b.String()
 }
 
 // ---- register ----
