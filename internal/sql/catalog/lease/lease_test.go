@@ -15,6 +15,7 @@ import (
 	"github.com/camusdb/camusdb-go/internal/sql/catalog/lease"
 	"github.com/camusdb/camusdb-go/internal/sql/types"
 	"github.com/camusdb/camusdb-go/internal/util/errcode"
+	"github.com/camusdb/camusdb-go/internal/util/testutil"
 )
 
 var pk = catalog.IndexDesc{ID: catalog.PrimaryIndexID, Name: catalog.PrimaryIndexName, Unique: true, Columns: []catalog.IndexColumn{{ColumnID: 1}}}
@@ -384,13 +385,12 @@ func markerCount(t *testing.T, db *catalogtest.MemDB) int {
 // sleep: it returns as soon as cond holds).
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not reached in 30s")
+	testutil.SucceedsSoon(t, 30*time.Second, func() error {
+		if !cond() {
+			return errors.New("condition not reached")
 		}
-		time.Sleep(time.Millisecond)
-	}
+		return nil
+	})
 }
 
 // movedTxn is a transaction whose read timestamp moved up (as a read in

@@ -2,12 +2,14 @@ package lease
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
 	"github.com/camusdb/camusdb-go/internal/hlc"
 	"github.com/camusdb/camusdb-go/internal/sql/catalog"
 	"github.com/camusdb/camusdb-go/internal/sql/catalog/catalogtest"
+	"github.com/camusdb/camusdb-go/internal/util/testutil"
 )
 
 // A row of this node on a key it holds no copy of (an acquisition a change
@@ -50,15 +52,15 @@ func TestOrphanRowReleasedOnMarker(t *testing.T) {
 		node1.Committed([][]byte{key})
 	}()
 	// Wait for the marker, then let node 2 look.
-	for {
+	testutil.SucceedsSoon(t, 30*time.Second, func() error {
 		txn, _ := db.Begin(ctx)
 		_, found, _ := txn.Get(ctx, markerKey(key))
 		_ = txn.Rollback(ctx)
-		if found {
-			break
+		if !found {
+			return errors.New("no drain marker yet")
 		}
-		time.Sleep(time.Millisecond)
-	}
+		return nil
+	})
 	node2.Tick(ctx)
 	select {
 	case err := <-done:
