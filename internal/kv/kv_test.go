@@ -30,6 +30,7 @@ func (r *directReplicator) Admit(uint64) (replica.LeaseStatus, func(), error) {
 	return replica.LeaseStatus{Term: 1, Seq: 1}, func() {}, nil
 }
 func (r *directReplicator) Propose(ctx context.Context, pid uint64, cmd kvserver.Command) error {
+	defer cmd.Settle()
 	r.mu.Lock()
 	err := r.failPropose[pid]
 	r.mu.Unlock()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -343,5 +344,67 @@ func TestClusterSpreadsLeaders(t *testing.T) {
 	for partitionID := uint64(1); partitionID <= 3; partitionID++ {
 		c.propose(partitionID, put(partitionID, "k", "v"))
 		c.converged(partitionID)
+	}
+}
+
+// TestOnSettledWaitsForAnInFlightCommand: a proposal whose caller gives up
+// while it is in flight returns an ambiguous error at once, but its
+// OnSettled runs only once its fate is known (here: overwritten after the
+// isolated leader rejoins), exactly once; for a proposal that settles
+// normally it runs before Propose returns.
+func TestOnSettledWaitsForAnInFlightCommand(t *testing.T) {
+	c := newTestCluster(t, 3, clusterConfig())
+	leader := c.leader(1)
+
+	var settledNow atomic.Int32
+	cmd := put(1, "before", "v")
+	cmd.OnSettled = func() { settledNow.Add(1) }
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	if err := c.stores[leader].Propose(ctx, 1, cmd); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	if n := settledNow.Load(); n != 1 {
+		t.Fatalf("OnSettled ran %d times for an applied command before Propose returned", n)
+	}
+
+	c.net.isolate(leader, c.ids, true)
+	settled := make(chan struct{}, 2)
+	cmd = put(1, "minority", "v")
+	cmd.OnSettled = func() { settled <- struct{}{} }
+	ctx, cancel = context.WithTimeout(context.Background(), 200*time.Millisecond)
+	err := c.stores[leader].Propose(ctx, 1, cmd)
+	cancel()
+	var amb *kvpb.AmbiguousError
+	if !errors.As(err, &amb) {
+		t.Fatalf("in-flight proposal whose context ended: %v, want an ambiguous error", err)
+	}
+	select {
+	case <-settled:
+		t.Fatal("OnSettled ran while the command was still in flight")
+	default:
+	}
+	// The majority moves on; once the old leader hears of it, its entry is
+	// overwritten and the command settles.
+	succeedsSoon(t, 20*time.Second, func() error {
+		for _, id := range c.ids {
+			if st, _ := c.stores[id].Status(1); id != leader && st.Ready {
+				return nil
+			}
+		}
+		return errors.New("majority has no leader yet")
+	})
+	c.propose(1, put(1, "majority", "v"))
+	c.net.isolate(leader, c.ids, false)
+	c.converged(1)
+	select {
+	case <-settled:
+	case <-time.After(20 * time.Second):
+		t.Fatal("OnSettled never ran after the in-flight command was overwritten")
+	}
+	select {
+	case <-settled:
+		t.Fatal("OnSettled ran twice")
+	default:
 	}
 }

@@ -40,6 +40,25 @@ type Command struct {
 	// held until the command is applied; its garbage collection deletes
 	// only what no command can touch).
 	Lazy bool
+	// OnSettled, when set, is called exactly once, when the command's fate
+	// is settled: it was applied, or it is known that it never will be.
+	// That is before Propose returns, except when Propose returns early
+	// with *kvpb.AmbiguousError because its context ended while the
+	// command was in flight: then it is called later, from the replica's
+	// driver, once the entry is applied, overwritten, or the partition
+	// closes. Whoever evaluated the command under latches releases them
+	// here, not when Propose returns: a command still in flight may yet
+	// commit, and a request evaluated meanwhile must see it. It must not
+	// block.
+	OnSettled func()
+}
+
+// Settle calls OnSettled, if set. A stand-in for the replica layer in a
+// test calls it once the command is applied or refused.
+func (c *Command) Settle() {
+	if c.OnSettled != nil {
+		c.OnSettled()
+	}
 }
 
 // ErrKeyOutsidePartition is returned for a write whose key is not in the

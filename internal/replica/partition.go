@@ -33,12 +33,16 @@ type proposal struct {
 	data     []byte
 	state    atomic.Int32
 	done     chan error // capacity 1; receives exactly one result
+	settled  func()     // Command.OnSettled, or nil
 
 	// Owned by the driver: the log position the entry was appended at.
 	index, term uint64
 }
 
 func (p *proposal) finish(err error) {
+	if p.settled != nil {
+		p.settled()
+	}
 	select {
 	case p.done <- err:
 	default:

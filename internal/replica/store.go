@@ -280,45 +280,63 @@ func (s *Store) partition(partitionID uint64) (*partition, error) {
 // stops) after the entry was handed to raft; ctx.Err() when ctx ends
 // before; ErrKeyOutsidePartition and ErrUnknownPartition for bad input.
 func (s *Store) Propose(ctx context.Context, partitionID uint64, cmd Command) error {
-	p, err := s.partition(partitionID)
+	prop, err := s.handOver(ctx, partitionID, &cmd)
 	if err != nil {
+		if cmd.OnSettled != nil {
+			cmd.OnSettled() // never proposed
+		}
 		return err
 	}
-	if err := checkSpan(&cmd, p.dataStart, p.dataEnd); err != nil {
-		return err
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if size := CommandBytes(cmd.Writes); size > s.cfg.MaxCommandBytes {
-		return &kvpb.CommandTooLargeError{Size: int64(size), Limit: int64(s.cfg.MaxCommandBytes)}
-	}
-	seq := s.nextSeq.Add(1)
-	prop := &proposal{
-		seq:      seq,
-		evalTerm: cmd.EvalTerm,
-		lazy:     cmd.Lazy,
-		data:     encodeCommand(commandHeader{nodeID: s.cfg.NodeID, seq: seq}, &cmd),
-		done:     make(chan error, 1),
-	}
-	if err := p.enqueue(prop); err != nil {
-		return err
-	}
-	s.signal()
 	select {
 	case err := <-prop.done:
 		return err
 	case <-ctx.Done():
 		if prop.state.CompareAndSwap(propQueued, propAbandoned) {
+			if cmd.OnSettled != nil {
+				cmd.OnSettled() // the driver will skip it
+			}
 			return ctx.Err()
 		}
 		select {
 		case err := <-prop.done:
 			return err
 		default:
+			// In flight: it may still commit. The driver settles it
+			// (Command.OnSettled) once its fate is known.
 			return &kvpb.AmbiguousError{Cause: ctx.Err()}
 		}
 	}
+}
+
+// handOver checks cmd and queues it for the partition's driver.
+func (s *Store) handOver(ctx context.Context, partitionID uint64, cmd *Command) (*proposal, error) {
+	p, err := s.partition(partitionID)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkSpan(cmd, p.dataStart, p.dataEnd); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if size := CommandBytes(cmd.Writes); size > s.cfg.MaxCommandBytes {
+		return nil, &kvpb.CommandTooLargeError{Size: int64(size), Limit: int64(s.cfg.MaxCommandBytes)}
+	}
+	seq := s.nextSeq.Add(1)
+	prop := &proposal{
+		seq:      seq,
+		evalTerm: cmd.EvalTerm,
+		lazy:     cmd.Lazy,
+		data:     encodeCommand(commandHeader{nodeID: s.cfg.NodeID, seq: seq}, cmd),
+		done:     make(chan error, 1),
+		settled:  cmd.OnSettled,
+	}
+	if err := p.enqueue(prop); err != nil {
+		return nil, err
+	}
+	s.signal()
+	return prop, nil
 }
 
 // Status returns the partition's status, or the store's fatal error.

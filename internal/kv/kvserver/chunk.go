@@ -30,13 +30,13 @@ func (s *Server) SetMaxCommandBytes(n int) {
 // proposeChunked proposes writes as one lazy command, or as several when
 // they are over the size limit. A single write over the limit is proposed
 // alone and refused by the replica layer.
-func (s *Server) proposeChunked(ctx context.Context, partitionID, term uint64, writes []Write) error {
+func (s *Server) proposeChunked(ctx context.Context, partitionID uint64, e *evaluation, writes []Write) error {
 	limit := s.maxCommandBytes - replica.CommandHeaderBytes
 	start, size := 0, 0
 	for i := range writes {
 		w := replica.WriteBytes(&writes[i])
 		if i > start && size+w > limit {
-			if err := s.replicator.Propose(ctx, partitionID, Command{EvalTerm: term, Writes: writes[start:i], Lazy: true}); err != nil {
+			if err := s.propose(ctx, partitionID, e, Command{Writes: writes[start:i], Lazy: true}); err != nil {
 				return err
 			}
 			start, size = i, 0
@@ -46,5 +46,5 @@ func (s *Server) proposeChunked(ctx context.Context, partitionID, term uint64, w
 	if start == len(writes) {
 		return nil
 	}
-	return s.replicator.Propose(ctx, partitionID, Command{EvalTerm: term, Writes: writes[start:], Lazy: true})
+	return s.propose(ctx, partitionID, e, Command{Writes: writes[start:], Lazy: true})
 }

@@ -25,7 +25,8 @@ func (s *Server) CollectGarbage(ctx context.Context, partitionID uint64, thresho
 		return 0, err
 	}
 	release() // deleting what no read can see needs no lease afterwards
-	term := st.Term
+	e := &evaluation{term: st.Term} // no latches: see above
+	e.refs.Store(1)
 	if cur := s.gcThreshold(partitionID); !cur.Less(threshold) {
 		return 0, nil
 	}
@@ -52,7 +53,7 @@ func (s *Server) CollectGarbage(ctx context.Context, partitionID uint64, thresho
 			return deleted, err
 		}
 		if len(rec.writes) > 0 {
-			if err := s.proposeChunked(ctx, partitionID, term, rec.writes); err != nil {
+			if err := s.proposeChunked(ctx, partitionID, e, rec.writes); err != nil {
 				return deleted, err
 			}
 		}

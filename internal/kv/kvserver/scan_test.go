@@ -25,6 +25,7 @@ func (r *gatedReplicator) Admit(uint64) (replica.LeaseStatus, func(), error) {
 }
 
 func (r *gatedReplicator) Propose(ctx context.Context, _ uint64, cmd Command) error {
+	defer cmd.Settle()
 	if r.gate != nil {
 		close(r.gate)
 		select {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/camusdb/camusdb-go/internal/hlc"
 	"github.com/camusdb/camusdb-go/internal/kvpb"
@@ -103,10 +104,41 @@ func recordLatch(id mvcc.TxnID) latchSpan {
 	return latchSpan{start: "x" + string(id[:]), write: true}
 }
 
+// evaluation is one request evaluated under latches (withLatches).
+type evaluation struct {
+	// term is the Raft term to evaluate commands in (Command.EvalTerm).
+	term uint64
+	lm   *latchManager // nil: no latches (garbage collection)
+	g    *latchGroup
+	// refs counts the evaluation itself and each of its commands not yet
+	// settled; the latches are released when it drops to zero.
+	refs atomic.Int32
+}
+
+func (e *evaluation) unref() {
+	if e.refs.Add(-1) == 0 && e.lm != nil {
+		e.lm.release(e.g)
+	}
+}
+
+// propose replicates a command evaluated in e. e's latches stay held until
+// the command is settled (replica.Command.OnSettled), not merely until
+// Propose returns: when the caller's context ends while the command is in
+// flight, Propose returns an ambiguous error at once, and the command may
+// still commit; a request evaluated after it must wait for it, or it
+// would read, or write over, the state without it (a lost update).
+func (s *Server) propose(ctx context.Context, partitionID uint64, e *evaluation, cmd Command) error {
+	cmd.EvalTerm = e.term
+	e.refs.Add(1)
+	cmd.OnSettled = e.unref
+	return s.replicator.Propose(ctx, partitionID, cmd)
+}
+
 // withLatches runs fn holding latches on the partition, admitted under
 // this node's lease (checked before waiting for latches and again, for
-// real, once they are held). fn receives the evaluation term.
-func (s *Server) withLatches(ctx context.Context, partitionID uint64, spans []latchSpan, fn func(term uint64) error) error {
+// real, once they are held). The latches are released once fn has
+// returned and every command it proposed is settled (see propose).
+func (s *Server) withLatches(ctx context.Context, partitionID uint64, spans []latchSpan, fn func(e *evaluation) error) error {
 	if _, release, err := s.replicator.Admit(partitionID); err != nil {
 		return err
 	} else {
@@ -117,14 +149,17 @@ func (s *Server) withLatches(ctx context.Context, partitionID uint64, spans []la
 	if err != nil {
 		return &kvpb.RetryError{Reason: err.Error()}
 	}
-	defer lm.release(g)
+	e := &evaluation{lm: lm, g: g}
+	e.refs.Store(1)
+	defer e.unref()
 	st, release, err := s.replicator.Admit(partitionID)
 	if err != nil {
 		return err
 	}
 	defer release()
 	s.observeLease(partitionID, st)
-	return fn(st.Term)
+	e.term = st.Term
+	return fn(e)
 }
 
 // observeLease resets what this node keeps per lease when a request is
@@ -165,7 +200,7 @@ func (s *Server) capUncertainty(limit hlc.Timestamp) hlc.Timestamp {
 // Get reads key at readTS (see mvcc.Get for the uncertainty limit).
 func (s *Server) Get(ctx context.Context, partitionID uint64, key []byte, readTS hlc.Timestamp, opts mvcc.ReadOptions) (value []byte, found bool, err error) {
 	own := opts.Own
-	err = s.withLatches(ctx, partitionID, []latchSpan{userLatch(key, false)}, func(term uint64) error {
+	err = s.withLatches(ctx, partitionID, []latchSpan{userLatch(key, false)}, func(e *evaluation) error {
 		s.clock.Update(readTS)
 		opts.Uncertainty = s.capUncertainty(opts.Uncertainty)
 		value, found, err = mvcc.Get(s.engine, partitionID, key, readTS, opts)
@@ -205,7 +240,7 @@ func (s *Server) Scan(ctx context.Context, partitionID uint64, start, end []byte
 			}
 		}
 	}
-	err = s.withLatches(ctx, partitionID, []latchSpan{spanLatch(Span{Key: latchStart, EndKey: latchEnd}, false)}, func(term uint64) error {
+	err = s.withLatches(ctx, partitionID, []latchSpan{spanLatch(Span{Key: latchStart, EndKey: latchEnd}, false)}, func(e *evaluation) error {
 		s.clock.Update(readTS)
 		opts.Uncertainty = s.capUncertainty(opts.Uncertainty)
 		kvs, resume, err = mvcc.Scan(s.engine, partitionID, latchStart, latchEnd, readTS, opts)
@@ -322,7 +357,7 @@ type CommitRequest struct {
 // transaction's intent on a written key (of any timestamp: a write-write
 // conflict); *kvpb.ConflictError a written key the transaction read and
 // someone overwrote since.
-func (s *Server) writeTimestamp(partitionID, term uint64, req *CommitRequest) (hlc.Timestamp, error) {
+func (s *Server) writeTimestamp(partitionID uint64, req *CommitRequest) (hlc.Timestamp, error) {
 	tsc := s.tsCacheFor(partitionID)
 	start := req.ReadTS.Forward(req.MinTS)
 	ts := start
@@ -393,7 +428,7 @@ func (s *Server) Commit1PC(ctx context.Context, partitionID uint64, req *CommitR
 	if req.Record != nil {
 		spans = append(spans, recordLatch(req.TxnID))
 	}
-	err = s.withLatches(ctx, partitionID, spans, func(term uint64) error {
+	err = s.withLatches(ctx, partitionID, spans, func(e *evaluation) error {
 		s.clock.Update(req.ReadTS)
 		if req.Record != nil {
 			cur, err := mvcc.GetTxnRecord(s.engine, partitionID, req.TxnID)
@@ -415,7 +450,7 @@ func (s *Server) Commit1PC(ctx context.Context, partitionID uint64, req *CommitR
 				return err
 			}
 		}
-		if commitTS, err = s.writeTimestamp(partitionID, term, req); err != nil {
+		if commitTS, err = s.writeTimestamp(partitionID, req); err != nil {
 			return err
 		}
 		s.clock.Update(commitTS) // see capUncertainty
@@ -435,7 +470,7 @@ func (s *Server) Commit1PC(ctx context.Context, partitionID uint64, req *CommitR
 				return err
 			}
 		}
-		return s.replicator.Propose(ctx, partitionID, Command{EvalTerm: term, Writes: rec.writes})
+		return s.propose(ctx, partitionID, e, Command{Writes: rec.writes})
 	})
 	return commitTS, err
 }
@@ -445,9 +480,9 @@ func (s *Server) Commit1PC(ctx context.Context, partitionID uint64, req *CommitR
 // and returns it; the commit timestamp is the maximum over all
 // participants.
 func (s *Server) Prepare(ctx context.Context, partitionID uint64, req *CommitRequest) (prepTS hlc.Timestamp, err error) {
-	err = s.withLatches(ctx, partitionID, commitLatches(req.Reads, req.Writes), func(term uint64) error {
+	err = s.withLatches(ctx, partitionID, commitLatches(req.Reads, req.Writes), func(e *evaluation) error {
 		s.clock.Update(req.ReadTS)
-		if prepTS, err = s.writeTimestamp(partitionID, term, req); err != nil {
+		if prepTS, err = s.writeTimestamp(partitionID, req); err != nil {
 			return err
 		}
 		s.clock.Update(prepTS) // see capUncertainty
@@ -465,7 +500,7 @@ func (s *Server) Prepare(ctx context.Context, partitionID uint64, req *CommitReq
 		}
 		// Lazy: the intents only matter with the commit record written
 		// after them; so they may also go in several commands (chunk.go).
-		return s.proposeChunked(ctx, partitionID, term, rec.writes)
+		return s.proposeChunked(ctx, partitionID, e, rec.writes)
 	})
 	return prepTS, err
 }
@@ -477,7 +512,7 @@ func (s *Server) Refresh(ctx context.Context, partitionID uint64, id mvcc.TxnID,
 	for i, r := range reads {
 		spans[i] = spanLatch(r, false)
 	}
-	return s.withLatches(ctx, partitionID, spans, func(term uint64) error {
+	return s.withLatches(ctx, partitionID, spans, func(e *evaluation) error {
 		s.clock.Update(to)
 		if err := s.validateReads(partitionID, reads, from, to, &id); err != nil {
 			return err
@@ -514,7 +549,7 @@ func (s *Server) ResolveIntents(ctx context.Context, partitionID uint64, items [
 			}
 		}
 	}()
-	return s.withLatches(ctx, partitionID, spans, func(term uint64) error {
+	return s.withLatches(ctx, partitionID, spans, func(e *evaluation) error {
 		rec := &recorder{}
 		for _, it := range items {
 			for _, k := range it.Keys {
@@ -536,13 +571,13 @@ func (s *Server) ResolveIntents(ctx context.Context, partitionID uint64, items [
 		}
 		// Lazy: the outcome is in a durable record; a lost resolution is
 		// redone by the next reader.
-		return s.proposeChunked(ctx, partitionID, term, rec.writes)
+		return s.proposeChunked(ctx, partitionID, e, rec.writes)
 	})
 }
 
 // GetTxnRecord reads a record on its home partition (nil when absent).
 func (s *Server) GetTxnRecord(ctx context.Context, home uint64, id mvcc.TxnID) (rec *mvcc.TxnRecord, err error) {
-	err = s.withLatches(ctx, home, []latchSpan{{start: "x" + string(id[:])}}, func(uint64) error {
+	err = s.withLatches(ctx, home, []latchSpan{{start: "x" + string(id[:])}}, func(*evaluation) error {
 		rec, err = mvcc.GetTxnRecord(s.engine, home, id)
 		return err
 	})
@@ -555,7 +590,7 @@ func (s *Server) GetTxnRecord(ctx context.Context, home uint64, id mvcc.TxnID) (
 // in force afterwards. (A coordinator commits through Commit1PC with a
 // Record; FinalizeTxn is how others abort a transaction.)
 func (s *Server) FinalizeTxn(ctx context.Context, home uint64, id mvcc.TxnID, want *mvcc.TxnRecord) (rec *mvcc.TxnRecord, err error) {
-	err = s.withLatches(ctx, home, []latchSpan{recordLatch(id)}, func(term uint64) error {
+	err = s.withLatches(ctx, home, []latchSpan{recordLatch(id)}, func(e *evaluation) error {
 		cur, err := mvcc.GetTxnRecord(s.engine, home, id)
 		if err != nil {
 			return err
@@ -568,7 +603,7 @@ func (s *Server) FinalizeTxn(ctx context.Context, home uint64, id mvcc.TxnID, wa
 		if err := mvcc.PutTxnRecord(w, home, id, want); err != nil {
 			return err
 		}
-		if err := s.replicator.Propose(ctx, home, Command{EvalTerm: term, Writes: w.writes}); err != nil {
+		if err := s.propose(ctx, home, e, Command{Writes: w.writes}); err != nil {
 			return err
 		}
 		rec = want
@@ -584,7 +619,7 @@ func (s *Server) DeleteTxnRecords(ctx context.Context, home uint64, ids []mvcc.T
 	for i, id := range ids {
 		spans[i] = recordLatch(id)
 	}
-	return s.withLatches(ctx, home, spans, func(term uint64) error {
+	return s.withLatches(ctx, home, spans, func(e *evaluation) error {
 		w := &recorder{}
 		for _, id := range ids {
 			cur, err := mvcc.GetTxnRecord(s.engine, home, id)
@@ -599,6 +634,6 @@ func (s *Server) DeleteTxnRecords(ctx context.Context, home uint64, ids []mvcc.T
 			return nil
 		}
 		// Lazy: a record that reappears after a crash is deleted again.
-		return s.proposeChunked(ctx, home, term, w.writes)
+		return s.proposeChunked(ctx, home, e, w.writes)
 	})
 }

@@ -45,7 +45,8 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 //	                                 failing one (they return an error)
 //	alive node=N                     whether node N's store still runs
 //	begin txn=T node=N               T's coordinator is node N
-//	get txn=T key=K                  value, <absent> or the error class
+//	get txn=T key=K [timeout=DUR]    value, <absent> or the error class;
+//	                                 timeout: give up waiting after DUR
 //	put txn=T key=K value=V          buffered until commit
 //	commit txn=T [async|abandon]     async: await txn=T prints the outcome;
 //	                                 abandon: stop after the intents are laid,
@@ -55,8 +56,10 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 //	                                 ambiguous (when the outcome races the script)
 //	read node=N key=K                a one-statement read through node N
 //	fill node=N table=T rows=K       K one-row write transactions, keys T/r0000...
-//	write node=N key=K value=V [async=T]  a one-statement write through node N
-//	                                 (async: await txn=T prints the outcome)
+//	write node=N key=K value=V [async=T] [timeout=DUR]  a one-statement
+//	                                 write through node N (async: await txn=T
+//	                                 prints the outcome; timeout: its context
+//	                                 ends after DUR, as when a client goes away)
 //
 // Error classes: retry (kvpb.RetryError: ask the leaseholder, or later),
 // conflict, ambiguous. Run with -rewrite to regenerate expected output.
@@ -236,6 +239,11 @@ func (s *script) run(t *testing.T, d *datadriven.TestData) string {
 		s.txns[name] = &txnState{txn: txn}
 		return ""
 	case "get":
+		if d.HasArg("timeout") {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, s.durArg(d, "timeout"))
+			defer cancel()
+		}
 		v, found, err := s.txn(t, d).Get(ctx, s.key(d))
 		return value(v, found, err)
 	case "put":
@@ -322,8 +330,12 @@ func (s *script) run(t *testing.T, d *datadriven.TestData) string {
 			}
 			st := &txnState{txn: txn, done: make(chan error, 1)}
 			s.txns[name] = st
+			timeout := 30 * time.Second
+			if d.HasArg("timeout") {
+				timeout = s.durArg(d, "timeout")
+			}
 			go func() {
-				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				ctx, cancel := context.WithTimeout(context.Background(), timeout)
 				defer cancel()
 				st.done <- txn.Commit(ctx)
 			}()
