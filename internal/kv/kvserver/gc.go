@@ -24,7 +24,7 @@ func (s *Server) CollectGarbage(ctx context.Context, partitionID uint64, thresho
 	if err != nil {
 		return 0, err
 	}
-	release() // deleting what no read can see needs no lease afterwards
+	release()                       // deleting what no read can see needs no lease afterwards
 	e := &evaluation{term: st.Term} // no latches: see above
 	e.refs.Store(1)
 	if cur := s.gcThreshold(partitionID); !cur.Less(threshold) {
