@@ -24,8 +24,9 @@ func (s *Server) CollectGarbage(ctx context.Context, partitionID uint64, thresho
 	if err != nil {
 		return 0, err
 	}
-	release()                       // deleting what no read can see needs no lease afterwards
-	e := &evaluation{term: st.Term} // no latches: see above
+	release() // deleting what no read can see needs no lease afterwards
+	// No latches either: see above.
+	e := &evaluation{term: st.Term}
 	e.refs.Store(1)
 	if cur := s.gcThreshold(partitionID); !cur.Less(threshold) {
 		return 0, nil
