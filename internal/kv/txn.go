@@ -235,6 +235,9 @@ func (t *Txn) Commit(ctx context.Context) error {
 }
 
 func (db *DB) countOutcome(err error) {
+	if err == nil {
+		return // without the allocations of the errors.As targets below
+	}
 	var ce *kvpb.ConflictError
 	var re *kvpb.RetryError
 	var ae *kvpb.AmbiguousError

@@ -322,6 +322,11 @@ func (c *Cluster) Isolate(i int, cut bool) {
 	}
 }
 
+// Cut cuts (or restores) the link from node i to node j only: what i
+// sends to j (requests and Raft messages on i's connections) is lost;
+// j's connections to i are untouched.
+func (c *Cluster) Cut(i, j int, cut bool) { c.proxies[i][j].setCut(cut) }
+
 // Heal restores every link and resumes every paused node.
 func (c *Cluster) Heal() {
 	for i := range c.Nodes {

@@ -103,18 +103,41 @@ func (pauseNemesis) Fault(ctx context.Context, c *Cluster, rng *rand.Rand) (stri
 	return fmt.Sprintf("pause n%d %v", i+1, d.Round(100*time.Millisecond)), nil
 }
 
-// partitionNemesis: cut one node off from the others, then heal.
+// partitionNemesis cuts the node-to-node network, then heals it. Each
+// fault is one of: isolate a node (usually a leader) from the others; a
+// bridge (two nodes cannot talk, the third talks to both: each side sees a
+// majority through it); a one-way cut (a leader's messages to one follower
+// are lost while the follower's still arrive, so it hears votes and
+// answers but never the leader's appends or heartbeats).
 type partitionNemesis struct{}
 
 func (partitionNemesis) Name() string                   { return "partition" }
 func (partitionNemesis) Configure(opts *ClusterOptions) {}
 func (partitionNemesis) Fault(ctx context.Context, c *Cluster, rng *rand.Rand) (string, error) {
 	i := leaderOrRandom(c, rng)
-	c.Isolate(i, true)
 	d := between(rng, time.Second, 4*time.Second)
+	n := len(c.Nodes)
+	j := (i + 1 + rng.Intn(n-1)) % n // another node
+	var desc string
+	var heal func()
+	switch kind := rng.Intn(4); {
+	case kind < 2 || n < 3:
+		c.Isolate(i, true)
+		heal = func() { c.Isolate(i, false) }
+		desc = fmt.Sprintf("isolate n%d", i+1)
+	case kind == 2:
+		c.Cut(i, j, true)
+		c.Cut(j, i, true)
+		heal = func() { c.Cut(i, j, false); c.Cut(j, i, false) }
+		desc = fmt.Sprintf("bridge: n%d and n%d cut apart", i+1, j+1)
+	default:
+		c.Cut(i, j, true)
+		heal = func() { c.Cut(i, j, false) }
+		desc = fmt.Sprintf("one-way: n%d cannot reach n%d", i+1, j+1)
+	}
 	hold(ctx, d)
-	c.Isolate(i, false)
-	return fmt.Sprintf("isolate n%d %v", i+1, d.Round(100*time.Millisecond)), nil
+	heal()
+	return fmt.Sprintf("%s %v", desc, d.Round(100*time.Millisecond)), nil
 }
 
 // skewNemesis runs the nodes with skewed clocks — up to 350 ms apart,
