@@ -2,6 +2,8 @@ package nemesis
 
 import (
 	"bufio"
+	"bytes"
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -277,6 +279,30 @@ func (n *Node) Logs() string {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return strings.Join(n.log, "\n")
+}
+
+// Diagnose describes every node for a failed run: its /cluster/status
+// answer (or why there was none) and its last log lines.
+func (c *Cluster) Diagnose(ctx context.Context) string {
+	hc := c.HTTPClient(5 * time.Second)
+	defer hc.CloseIdleConnections()
+	var b strings.Builder
+	for _, n := range c.Nodes {
+		fmt.Fprintf(&b, "---- n%d /cluster/status: ", n.Index+1)
+		if resp, err := c.Get(hc, n, "/cluster/status"); err != nil {
+			fmt.Fprintf(&b, "%v\n", err)
+		} else {
+			body, _ := io.ReadAll(io.LimitReader(resp.Body, 8<<10))
+			_ = resp.Body.Close()
+			fmt.Fprintf(&b, "%s\n", bytes.TrimSpace(body))
+		}
+		lines := strings.Split(n.Logs(), "\n")
+		if len(lines) > 60 {
+			lines = lines[len(lines)-60:]
+		}
+		fmt.Fprintf(&b, "---- n%d log (last %d lines):\n%s\n", n.Index+1, len(lines), strings.Join(lines, "\n"))
+	}
+	return b.String()
 }
 
 // Kill sends SIGKILL and waits for the process to be gone.

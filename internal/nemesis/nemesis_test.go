@@ -76,6 +76,9 @@ func TestFaultMatrix(t *testing.T) {
 				for _, a := range rep.Anomalies {
 					t.Error(a)
 				}
+				if rep.Diagnostics != "" {
+					t.Logf("diagnostics:\n%s", rep.Diagnostics)
+				}
 			})
 			_ = ok
 		}

@@ -31,6 +31,9 @@ type Report struct {
 	OK, Failed, Unknown int64
 	Faults              []string
 	Anomalies           []string
+	// Diagnostics, when there are anomalies: each node's cluster status
+	// and its last log lines, taken after the checks.
+	Diagnostics string
 }
 
 // String is one line of the suite's table.
@@ -121,6 +124,9 @@ func Run(ctx context.Context, w Workload, nem Nemesis, opts RunOptions) (Report,
 	defer cancelCheck()
 	rep.Anomalies = append(rep.Anomalies, w.Check(checkCtx, db)...)
 	rep.Anomalies = append(rep.Anomalies, CheckReplicas(checkCtx, c)...)
+	if len(rep.Anomalies) > 0 {
+		rep.Diagnostics = c.Diagnose(ctx)
+	}
 	return rep, nil
 }
 
