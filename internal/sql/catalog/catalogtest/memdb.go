@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/camusdb/camusdb-go/internal/hlc"
@@ -112,6 +113,23 @@ func (db *MemDB) Keys() int {
 		}
 	}
 	return n
+}
+
+// LiveKeys returns, in order, the keys starting with prefix whose newest
+// version is not a deletion. Tests that check a statement left no writes
+// compare table data ("t" prefix) only: system keys such as schema lease
+// records are written by background work at any time.
+func (db *MemDB) LiveKeys(prefix string) []string {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	var out []string
+	for k, vs := range db.mu.versions {
+		if strings.HasPrefix(k, prefix) && !vs[len(vs)-1].deleted {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // getLocked returns the value of key as of seq.
