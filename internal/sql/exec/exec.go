@@ -75,6 +75,9 @@ type Env struct {
 	// TABLE drops (the session hands it to a background job created in
 	// the statement's transaction); nil: deleted in the statement.
 	DropData func(ctx context.Context, kv catalog.KV, t *catalog.TableDesc) error
+	// Plans, when set, keeps the plans of point queries by primary key so
+	// that repeated ones skip the planner (point.go); nil plans each.
+	Plans *PlanCache
 }
 
 // StatementError marks an error after which the transaction is still
@@ -131,10 +134,14 @@ func execute(ctx context.Context, env Env, buf *WriteBuffer, stmt ast.Statement)
 	}
 	switch s := stmt.(type) {
 	case *ast.SelectStmt:
+		if res, ok, err := env.Plans.runPoint(ctx, env, p, b, s); ok { // point.go
+			return res, err
+		}
 		node, err := p.PlanQuery(s.Select)
 		if err != nil {
 			return nil, err
 		}
+		env.Plans.remember(s, env.Database, node)
 		if env.DescribeOnly {
 			return &Result{Kind: Rows, Columns: append([]plan.Column(nil), node.Columns()...)}, nil
 		}
