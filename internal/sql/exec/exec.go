@@ -94,24 +94,37 @@ func (e *StatementError) Unwrap() error { return e.Err }
 // transaction only when it succeeds, so a failed statement leaves nothing
 // behind.
 func Execute(ctx context.Context, env Env, stmt ast.Statement) (*Result, error) {
-	buf := NewWriteBuffer(env.Txn)
 	if env.Memory == nil {
 		env.Memory = mon.NewMonitor(0).NewAccount(env.MemoryLimit)
 		defer env.Memory.Close()
 	}
+	if s, isQuery := stmt.(*ast.SelectStmt); isQuery {
+		if res, ok, err := env.Plans.runPoint(ctx, env, s); ok { // point.go: a cached point query
+			return res, statementError(err)
+		}
+	}
+	buf := NewWriteBuffer(env.Txn)
 	res, err := execute(ctx, env, buf, stmt)
 	if err != nil {
-		err = budgetError(err)
-		var coded *errcode.Error
-		if errors.As(err, &coded) && !kvpb.IsRetryable(err) {
-			return nil, &StatementError{Err: err}
-		}
-		return nil, err
+		return nil, statementError(err)
 	}
 	if err := buf.Flush(); err != nil {
 		return nil, err
 	}
 	return res, nil
+}
+
+// statementError marks a coded, non-retryable error as a StatementError.
+func statementError(err error) error {
+	if err == nil {
+		return nil
+	}
+	err = budgetError(err)
+	var coded *errcode.Error
+	if errors.As(err, &coded) && !kvpb.IsRetryable(err) {
+		return &StatementError{Err: err}
+	}
+	return err
 }
 
 func execute(ctx context.Context, env Env, buf *WriteBuffer, stmt ast.Statement) (*Result, error) {
@@ -134,9 +147,6 @@ func execute(ctx context.Context, env Env, buf *WriteBuffer, stmt ast.Statement)
 	}
 	switch s := stmt.(type) {
 	case *ast.SelectStmt:
-		if res, ok, err := env.Plans.runPoint(ctx, env, p, b, s); ok { // point.go
-			return res, err
-		}
 		node, err := p.PlanQuery(s.Select)
 		if err != nil {
 			return nil, err

@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 
 	"github.com/camusdb/camusdb-go/internal/sql/ast"
+	"github.com/camusdb/camusdb-go/internal/sql/catalog"
 	"github.com/camusdb/camusdb-go/internal/sql/plan"
 	"github.com/camusdb/camusdb-go/internal/sql/rowenc"
 	"github.com/camusdb/camusdb-go/internal/sql/types"
@@ -75,18 +76,27 @@ func (c *PlanCache) remember(s *ast.SelectStmt, database string, node plan.Node)
 
 // runPoint runs s through its cached point template. ok=false when there
 // is none or it does not apply (another table version, parameters of
-// other kinds): the caller plans the statement as usual.
-func (c *PlanCache) runPoint(ctx context.Context, env Env, p *plan.Planner, b *builder, s *ast.SelectStmt) (res *Result, ok bool, err error) {
-	if c == nil || env.DescribeOnly || env.Eval == nil {
+// other kinds, an unknown database or table): the caller plans the
+// statement as usual, and reports any error then.
+func (c *PlanCache) runPoint(ctx context.Context, env Env, s *ast.SelectStmt) (res *Result, ok bool, err error) {
+	if c == nil || env.DescribeOnly || env.Eval == nil || env.Database == "" {
 		return nil, false, nil
 	}
 	tpl := c.get(s, env.Database)
 	if tpl == nil {
 		return nil, false, nil
 	}
-	// Through the resolver the planner uses: the schema lease, which pins
-	// the descriptor in the transaction's read set.
-	t, err := p.Relation(tpl.Table)
+	// Through the resolver the planner uses (the schema lease, which pins
+	// the descriptors in the transaction's read set).
+	descs := env.Descs
+	if descs == nil {
+		descs = (*catalog.DecodeCache)(nil)
+	}
+	db, err := descs.GetDatabase(ctx, env.Txn, env.Database)
+	if err != nil || db.ID != tpl.DBID {
+		return nil, false, nil
+	}
+	t, err := catalog.GetTableShared(ctx, descs, env.Txn, db.ID, tpl.Table)
 	if err != nil || !tpl.Matches(t) {
 		return nil, false, nil
 	}
@@ -99,7 +109,7 @@ func (c *PlanCache) runPoint(ctx context.Context, env Env, p *plan.Planner, b *b
 		key = rowenc.AppendKey(key, v, tpl.Desc[j])
 	}
 	c.hits.Add(1)
-	value, found, err := b.kv.Get(ctx, key)
+	value, found, err := env.Txn.Get(ctx, key)
 	if err != nil {
 		return nil, true, err
 	}
@@ -119,7 +129,9 @@ func (c *PlanCache) runPoint(ctx context.Context, env Env, p *plan.Planner, b *b
 			cols[i].Kind = out[i].Kind
 		}
 	}
-	if err := b.mem.Grow(rowSize(out), "the result"); err != nil {
+	// The result is buffered for the front-end: it counts against the
+	// node's budget, as runQuery's.
+	if err := env.Memory.Grow(rowSize(out), "the result"); err != nil {
 		return nil, true, err
 	}
 	res.Rows = [][]types.Value{out}
