@@ -235,6 +235,14 @@ func (p *parser) parseUnsupportedCreate(start *token) (ast.Statement, bool, erro
 		stmt, err := p.parseCreateView(start)
 		return stmt, true, err
 	}
+	if t.str == "sequence" && start.isWord("create") {
+		stmt, err := p.parseCreateSequence(start) // sequence.go
+		return stmt, true, err
+	}
+	if t.str == "sequence" && start.isWord("drop") {
+		stmt, err := p.parseDropSequence(start)
+		return stmt, true, err
+	}
 	if start.isWord("drop") && t.str == "view" {
 		p.next()
 		stmt := &ast.DropView{At: start.at(), IfExists: p.acceptIfExists()}
