@@ -132,3 +132,10 @@ func (f *formatter) sequenceStatement(s Statement) bool {
 	}
 	return true
 }
+
+// FormatIdent renders an identifier as Format does (quoted when needed).
+func FormatIdent(s string) string {
+	var f formatter
+	f.ident(s)
+	return f.String()
+}

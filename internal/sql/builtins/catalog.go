@@ -53,6 +53,7 @@ var catalogFuncList = []catalogFunc{
 	{"pg_table_size", 1, 1, types.Int64},
 	{"pg_indexes_size", 1, 1, types.Int64},
 	{"pg_database_size", 1, 1, types.Int64},
+	{"pg_get_serial_sequence", 2, 2, types.String},
 }
 
 func catalogFuncs() []*Func {
