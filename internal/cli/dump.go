@@ -607,6 +607,9 @@ type dumpSequence struct {
 // the dumped tables own.
 func (d *dumper) sequences(query dumpQueryFunc, tables []string) ([]dumpSequence, error) {
 	res, err := query("SHOW SEQUENCES", nil)
+	if client.CodeOf(err) == client.CodeSyntaxError {
+		return nil, nil // a server from before sequences
+	}
 	if err != nil {
 		return nil, err
 	}

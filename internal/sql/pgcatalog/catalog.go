@@ -86,7 +86,7 @@ type relation struct {
 // snapshot is what the statement's user may see.
 type snapshot struct {
 	db        *catalog.DatabaseDesc // nil when none
-	tables    []*catalog.TableDesc // tables and views
+	tables    []*catalog.TableDesc  // tables and views
 	sequences []*catalog.TableDesc
 	relations []relation
 	byOID     map[int64]*relation

@@ -347,7 +347,7 @@ var pgCatalogTables = map[string]*tableDef{
 		}
 		return out
 	}},
-	"pg_matviews":              {cols: cols("schemaname matviewname matviewowner tablespace hasindexes:b ispopulated:b definition")},
+	"pg_matviews": {cols: cols("schemaname matviewname matviewowner tablespace hasindexes:b ispopulated:b definition")},
 	"pg_sequence": {cols: cols("seqrelid:i seqtypid:i seqstart:i seqincrement:i seqmax:i seqmin:i seqcache:i seqcycle:b"),
 		rows: func(c *Catalog, s *snapshot) []row {
 			var out []row
