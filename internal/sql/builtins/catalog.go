@@ -61,6 +61,8 @@ func catalogFuncs() []*Func {
 	for _, cf := range catalogFuncList {
 		name := cf.name
 		out = append(out, &Func{Name: name, MinArgs: cf.min, MaxArgs: cf.max, Result: cf.result,
+			// format_type(oid, NULL) is how psql asks for a type's name.
+			CallOnNull: name == "format_type",
 			// Volatile: the answer depends on the statement's catalog,
 			// known only when the statement runs.
 			Volatile: true, StatementStable: true,

@@ -370,6 +370,9 @@ func (c *Catalog) CatalogFunc(name string, a []types.Value) (types.Value, error)
 		if a[0].Kind == types.String {
 			if _, isNum := argInt(a[0]); !isNum {
 				n := strings.Trim(strings.TrimPrefix(strings.TrimPrefix(a[0].Str, "public."), "pg_catalog."), `"`)
+				if n == "pg_class" {
+					return types.NewInt(classOIDPgClass), nil // pg_depend's classid
+				}
 				for _, r := range s.relations {
 					if r.name == n {
 						return types.NewInt(r.oid), nil

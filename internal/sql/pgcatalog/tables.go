@@ -395,8 +395,27 @@ var pgCatalogTables = map[string]*tableDef{
 	"pg_range":             {cols: cols("rngtypid:i rngsubtype:i")},
 	"pg_event_trigger":     {cols: cols("oid:i evtname evtevent evtowner:i evtfoid:i evtenabled evttags")},
 	"pg_shdescription":     {cols: cols("objoid:i classoid:i description")},
-	"pg_depend":            {cols: cols("classid:i objid:i objsubid:i refclassid:i refobjid:i refobjsubid:i deptype")},
-	"pg_stat_activity":     {cols: cols("datid:i datname pid:i usename application_name client_addr state query")},
+	// pg_depend holds the one dependency there is: a sequence owned by a
+	// column (deptype 'a' for SERIAL and OWNED BY, 'i' for identity).
+	"pg_depend": {cols: cols("classid:i objid:i objsubid:i refclassid:i refobjid:i refobjsubid:i deptype"),
+		rows: func(c *Catalog, s *snapshot) []row {
+			var out []row
+			for _, t := range s.tables {
+				for i, o := range t.VisibleColumns() {
+					col := &t.Columns[o]
+					for _, seq := range catalog.OwnedSequences(s.sequences, t, col.ID) {
+						deptype := "a"
+						if col.Identity != "" {
+							deptype = "i"
+						}
+						out = append(out, row{"classid": I(classOIDPgClass), "objid": I(tableOID(seq)), "objsubid": I(0),
+							"refclassid": I(classOIDPgClass), "refobjid": I(tableOID(t)), "refobjsubid": I(int64(i + 1)), "deptype": S(deptype)})
+					}
+				}
+			}
+			return out
+		}},
+	"pg_stat_activity": {cols: cols("datid:i datname pid:i usename application_name client_addr state query")},
 }
 
 // superuser: root, the admin role and its members.
