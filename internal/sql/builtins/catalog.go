@@ -67,6 +67,9 @@ func catalogFuncs() []*Func {
 			// known only when the statement runs.
 			Volatile: true, StatementStable: true,
 			Impl: func(ctx *Context, a []types.Value) (types.Value, error) {
+				if name == "format_type" && (a[0].Kind == types.Null || ctx.Catalog == nil && a[1].Kind == types.Null) {
+					return types.NullValue, nil // only the typmod may be NULL
+				}
 				if ctx.Catalog == nil {
 					return types.Value{}, errcode.New(errcode.Unsupported, "%s(): catalog functions need a statement context", name)
 				}
