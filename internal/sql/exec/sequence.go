@@ -438,3 +438,19 @@ func identitySequenceOption(t *catalog.TableDesc, c *catalog.ColumnDesc) []ast.S
 	}
 	return []ast.SequenceOption{{Kind: "SEQUENCE NAME", Name: name}}
 }
+
+// restartOwnedSequences restarts the sequences t's columns own at their
+// START value (TRUNCATE ... RESTART IDENTITY), in the statement's
+// transaction.
+func restartOwnedSequences(ctx context.Context, buf *WriteBuffer, t *catalog.TableDesc) error {
+	tables, err := catalog.ListTables(ctx, buf, t.DBID)
+	if err != nil {
+		return err
+	}
+	for _, s := range catalog.OwnedSequences(tables, t, 0) {
+		if err := catalog.PutSequenceState(buf, s.DBID, s.ID, catalog.StateFor(s.Sequence, s.Sequence.Start)); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -409,8 +409,8 @@ func (p *parser) tableListAndBehavior() ([]string, string, error) {
 }
 
 // parseTruncate parses TRUNCATE [TABLE] [ONLY] t[, ...]
-// [RESTART IDENTITY | CONTINUE IDENTITY] [CASCADE | RESTRICT]. There are
-// no identity columns, so both identity options hold trivially.
+// [RESTART IDENTITY | CONTINUE IDENTITY] [CASCADE | RESTRICT]. RESTART
+// IDENTITY restarts the sequences the tables' columns own.
 func (p *parser) parseTruncate() (ast.Statement, error) {
 	start := p.next()
 	p.acceptKw(kwTable)
@@ -429,6 +429,7 @@ func (p *parser) parseTruncate() (ast.Statement, error) {
 	}
 	stmt.Tables = names
 	if (p.peek().isWord("restart") || p.peek().isWord("continue")) && p.peekN(1).isWord("identity") {
+		stmt.RestartIdentity = p.peek().isWord("restart")
 		p.pos += 2
 	}
 	switch {
