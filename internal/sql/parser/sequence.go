@@ -45,6 +45,9 @@ func (p *parser) parseAlterSequence(start *token) (ast.Statement, error) {
 	if stmt.Options, err = p.parseSequenceOptions(true, false); err != nil {
 		return nil, err
 	}
+	if t := p.peek(); len(stmt.Options) == 0 && (t.isWord("rename") || t.isWord("set") || t.isWord("owner")) {
+		return p.unsupportedRest(start, "ALTER SEQUENCE "+ast.FormatIdent(stmt.Name)+" "+upper(t.str))
+	}
 	if len(stmt.Options) == 0 {
 		return nil, p.errExpected("a sequence option (RESTART, INCREMENT, MINVALUE, MAXVALUE, START, CACHE, CYCLE, OWNED BY, AS)")
 	}
