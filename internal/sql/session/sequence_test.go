@@ -141,3 +141,30 @@ func newSettings(t *testing.T) *session.Settings {
 	}
 	return st
 }
+
+// TestSequenceOwnership: a user with CREATE on the database owns the
+// sequences it creates, directly or through a SERIAL column, and may
+// alter and drop them; another user may not.
+func TestSequenceOwnership(t *testing.T) {
+	s, _ := sessionWithDB(t)
+	for _, sql := range []string{"CREATE USER bob PASSWORD 'b'", "CREATE USER eve PASSWORD 'e'", "GRANT CREATE ON DATABASE d TO bob"} {
+		execOK(t, s, session.Request{Database: "d", SQL: sql})
+	}
+	for _, sql := range []string{
+		"CREATE SEQUENCE mine",
+		"CREATE TABLE b (id SERIAL PRIMARY KEY, v TEXT)",
+		"INSERT INTO b (v) VALUES ('x')",
+		"ALTER SEQUENCE mine RESTART WITH 5",
+		"ALTER SEQUENCE b_id_seq INCREMENT BY 2",
+		"DROP SEQUENCE mine",
+	} {
+		if _, err := execAs(s, "bob", "d", sql); err != nil {
+			t.Fatalf("bob: %s: %v", sql, err)
+		}
+	}
+	for _, sql := range []string{"ALTER SEQUENCE b_id_seq RESTART", "DROP SEQUENCE b_id_seq", "CREATE SEQUENCE other"} {
+		if _, err := execAs(s, "eve", "d", sql); errcode.Of(err) != errcode.PermissionDenied {
+			t.Fatalf("eve: %s: %v, want CADB0021", sql, err)
+		}
+	}
+}
