@@ -19,7 +19,7 @@ var serialTypes = map[string]uint8{
 
 // sequenceWidths are the types AS accepts.
 var sequenceWidths = map[string]uint8{
-	"smallint": 16, "int2": 16, "integer": 32, "int": 32, "int4": 32, "bigint": 64, "int8": 64, "int64": 64,
+	"smallint": 16, "int2": 16, "integer": 32, "int4": 32, "int": 64, "bigint": 64, "int8": 64, "int64": 64,
 }
 
 // parseCreateSequence parses the rest of CREATE SEQUENCE (at SEQUENCE).

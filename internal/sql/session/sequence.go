@@ -47,6 +47,13 @@ func (m *sequenceMemory) remember(ref sequenceRef, v int64) {
 	m.last, m.hasLast = v, true
 }
 
+// forget drops everything remembered (DISCARD SEQUENCES, DISCARD ALL).
+func (m *sequenceMemory) forget() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.values, m.last, m.hasLast = nil, 0, false
+}
+
 // sequenceCache holds this node's unused blocks of cached sequences.
 type sequenceCache struct {
 	mu     sync.Mutex
