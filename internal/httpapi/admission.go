@@ -91,9 +91,7 @@ func (e statementExecutor) Execute(ctx context.Context, req session.Request) (*s
 	}
 	if req.Timeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeoutCause(ctx, req.Timeout, errcode.New(errcode.StatementTimeout,
-			"canceling statement due to statement timeout: it ran longer than %s (%s); raise %s or make the statement cheaper",
-			req.Timeout, req.TimeoutSetting, req.TimeoutSetting))
+		ctx, cancel = context.WithTimeoutCause(ctx, req.Timeout, session.TimeoutCause(req.Timeout, req.TimeoutSetting))
 		defer cancel()
 	}
 	res, err := e.Executor.Execute(ctx, req)

@@ -63,7 +63,10 @@ func Get(r storage.Reader, partitionID uint64, key []byte, readTS hlc.Timestamp,
 		return nil, false, err
 	}
 	defer it.Close()
-	if it.SeekGE(prefix) && len(it.Key()) == len(prefix) {
+	// The iterator is bounded to key's engine keys: the intent (the bare
+	// prefix) first, then the versions newest first.
+	ok := it.SeekGE(prefix)
+	if ok && len(it.Key()) == len(prefix) {
 		in, err := decodeIntent(it.Value())
 		if err != nil {
 			return nil, false, err
@@ -71,18 +74,28 @@ func Get(r storage.Reader, partitionID uint64, key []byte, readTS hlc.Timestamp,
 		if (opts.Own == nil || in.TxnID != *opts.Own) && in.TS.LessEq(limit) {
 			return nil, false, &IntentError{Key: append([]byte(nil), key...), Intent: in}
 		}
+		ok = it.Next()
 	}
-	if !it.SeekGE(appendInvertedTS(prefix, limit)) {
-		return nil, false, it.Error()
-	}
-	if limit != readTS {
-		d, err := decodeKey(it.Key())
-		if err != nil {
+	// The newest version is the answer unless it is above the limit (the
+	// common case needs no second seek).
+	var ts hlc.Timestamp
+	if ok {
+		if ts, err = versionTS(it.Key(), len(prefix)); err != nil {
 			return nil, false, err
 		}
-		if readTS.Less(d.ts) {
-			return nil, false, &UncertaintyError{Key: append([]byte(nil), key...), ReadTS: readTS, ExistingTS: d.ts}
+		if limit.Less(ts) {
+			if ok = it.SeekGE(appendInvertedTS(prefix, limit)); ok {
+				if ts, err = versionTS(it.Key(), len(prefix)); err != nil {
+					return nil, false, err
+				}
+			}
 		}
+	}
+	if !ok {
+		return nil, false, it.Error()
+	}
+	if readTS.Less(ts) {
+		return nil, false, &UncertaintyError{Key: append([]byte(nil), key...), ReadTS: readTS, ExistingTS: ts}
 	}
 	v, deleted, err := decodeVersion(it.Value())
 	if err != nil || deleted {

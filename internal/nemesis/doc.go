@@ -6,7 +6,9 @@
 //     through a TCP proxy per ordered pair of nodes (proxy.go), so the suite
 //     can cut any link: node i reaches node j at proxy (i, j).
 //   - Nemeses (nemesis.go): kill -9 and restart, pause (SIGSTOP) and resume,
-//     network partition (isolate one node), clock skew (nodes started with
+//     network partitions (isolate one node, cut a bridge: two nodes apart
+//     while the third still talks to both, or cut one direction of a
+//     link), clock skew (nodes started with
 //     CAMUSDB_TESTING_CLOCK_OFFSET_MS within 0.8 × the maximum offset, and
 //     the leaseholder paused so that leases move between skewed clocks),
 //     and lease transfer storms (short pauses of whichever node leads).

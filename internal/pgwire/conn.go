@@ -37,7 +37,11 @@ type conn struct {
 	// sessionUser is the authenticated user statements run as ("" when
 	// the server has no Authenticator: root).
 	sessionUser string
-	database    string
+	// userCtx is the server's context carrying sessionUser, and addr the
+	// client's address (SHOW QUERIES): made once, used by every statement.
+	userCtx  context.Context
+	addr     string
+	database string
 	// settings are the session's run-time parameters (SET, SHOW,
 	// current_setting()); set at startup.
 	settings *session.Settings
@@ -198,6 +202,8 @@ func (c *conn) startupMessage(m *pgproto3.StartupMessage) (bool, error) {
 		return false, err
 	}
 	c.sessionUser = sessionUser
+	c.userCtx = session.WithUser(c.srv.ctx, sessionUser)
+	c.addr = c.nc.RemoteAddr().String()
 	if sessionUser != "" {
 		c.user = sessionUser
 	}
@@ -420,7 +426,7 @@ func (c *conn) implicitTxnQuery(stmts []string) {
 // first error (sent); it reports whether all succeeded.
 func (c *conn) runStatements(stmts []string) bool {
 	for _, sql := range stmts {
-		out, err := c.runStatement(sql, nil)
+		out, err := c.runStatement(sql, nil, nil)
 		if err != nil {
 			c.sendError(err)
 			return false
@@ -444,9 +450,12 @@ type outcome struct {
 }
 
 // runStatement runs one statement (SQL text without ';') with its
-// parameters, keeping the connection's transaction state.
-func (c *conn) runStatement(sql string, params *paramSet) (outcome, error) {
-	kw := leadingKeywords(sql, 3)
+// parameters, keeping the connection's transaction state. kw are its
+// first three keywords (leadingKeywords) when the caller has them.
+func (c *conn) runStatement(sql string, params *paramSet, kw []string) (outcome, error) {
+	if kw == nil {
+		kw = leadingKeywords(sql, 3)
+	}
 	first := ""
 	if len(kw) > 0 {
 		first = kw[0]
@@ -577,7 +586,10 @@ func (c *conn) execute(sql string, params *paramSet) (*session.Result, error) {
 
 // executeWith is execute with a change to the request (COPY's input).
 func (c *conn) executeWith(sql string, params *paramSet, change func(*session.Request)) (*session.Result, error) {
-	ctx, cancel := context.WithCancelCause(session.WithUser(c.srv.ctx, c.sessionUser))
+	if c.userCtx == nil { // not through startup (tests)
+		c.userCtx, c.addr = session.WithUser(c.srv.ctx, c.sessionUser), c.nc.RemoteAddr().String()
+	}
+	ctx, cancel := context.WithCancelCause(c.userCtx)
 	c.mu.Lock()
 	c.mu.cancel = cancel
 	c.mu.Unlock()
@@ -589,7 +601,7 @@ func (c *conn) executeWith(sql string, params *paramSet, change func(*session.Re
 	}()
 
 	req := session.Request{Database: c.database, SQL: sql, Txn: c.txn, StandardStrings: c.settings.StandardStrings(), Settings: c.settings,
-		Client: session.ClientInfo{User: c.user, Addr: c.nc.RemoteAddr().String(), Protocol: "pgwire"}}
+		Client: session.ClientInfo{User: c.user, Addr: c.addr, Protocol: "pgwire"}}
 	req.Timeout, req.TimeoutSetting = c.requestTimeout()
 	if params != nil {
 		req.Params = params.values
@@ -601,7 +613,7 @@ func (c *conn) executeWith(sql string, params *paramSet, change func(*session.Re
 	// STDIN reads the socket itself (its CopyData): a disconnect surfaces
 	// there as a read error, and a watcher would steal its messages.
 	if req.CopyIn == nil {
-		stopWatch := c.rd.watch(func() { cancel(errClientGone) })
+		stopWatch := c.rd.watchAfter(watchDelay, func() { cancel(errClientGone) })
 		defer func() {
 			stopWatch()
 			if c.srv.isClosed() {

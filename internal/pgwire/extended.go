@@ -148,7 +148,7 @@ func (c *conn) runPortal(p *portal) error {
 	if p.executed {
 		return nil
 	}
-	out, err := c.runStatement(p.stmt.sql, p.params)
+	out, err := c.runStatement(p.stmt.sql, p.params, p.stmt.kw)
 	if err != nil {
 		return err
 	}

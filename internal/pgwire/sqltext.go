@@ -189,6 +189,9 @@ func (c *conn) intercept(sql string, kw []string) (res *session.Result, tag stri
 	}
 	switch kw[0] {
 	case "select":
+		if nonSpaceBytes(sql) > len("selectpg_backend_pid();") {
+			return nil, "", false // none of the statements below; skip the allocations
+		}
 		compact := strings.ToLower(strings.Join(strings.Fields(strings.TrimSuffix(strings.TrimSpace(sql), ";")), ""))
 		switch compact {
 		case "selectcurrent_user", "selectcurrent_user()", "selectsession_user", "selectuser":
@@ -227,4 +230,17 @@ func (c *conn) deallocateProtocol(kw []string) bool {
 	_, ok := c.stmts[rest[0]]
 	delete(c.stmts, rest[0])
 	return ok
+}
+
+// nonSpaceBytes counts the bytes of s that are not ASCII white space.
+func nonSpaceBytes(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case ' ', '\t', '\n', '\r', '\f', '\v':
+		default:
+			n++
+		}
+	}
+	return n
 }

@@ -3,6 +3,7 @@ package pgwire
 import (
 	"errors"
 	"net"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -11,7 +12,8 @@ import (
 
 // A client that closes its socket while its statement runs gets the
 // statement cancelled: while the connection's goroutine waits for the
-// executor, a watcher goroutine keeps reading the socket. What it reads
+// executor (once the statement has run for watchDelay), a watcher
+// goroutine keeps reading the socket. What it reads
 // is kept for the message loop (a pipelined Sync, the next Query...), in
 // order; only end of stream or a read error cancels the statement. The
 // watcher stops at the end of the statement by a past read deadline.
@@ -55,6 +57,39 @@ func (r *connReader) Read(p []byte) (int, error) {
 		return 0, r.err
 	}
 	return r.nc.Read(p)
+}
+
+// watchDelay is how long a statement runs before its connection is
+// watched. Most statements end sooner, and starting a watcher (a
+// goroutine, then a read deadline to stop it) costs more than a point
+// query; a disconnect still cancels a statement within watchDelay plus
+// the time to notice it.
+const watchDelay = 10 * time.Millisecond
+
+// watchAfter is watch, started only once the statement has run for
+// delay. The returned stop ends the timer or the watcher and waits for
+// the latter, as watch's.
+func (r *connReader) watchAfter(delay time.Duration, gone func()) (stop func()) {
+	var mu sync.Mutex
+	var stopWatch func()
+	stopped := false
+	t := time.AfterFunc(delay, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if !stopped {
+			stopWatch = r.watch(gone)
+		}
+	})
+	return func() {
+		t.Stop()
+		mu.Lock()
+		stopped = true
+		sw := stopWatch
+		mu.Unlock()
+		if sw != nil {
+			sw()
+		}
+	}
 }
 
 // watch starts reading the socket ahead; gone runs (once, on the

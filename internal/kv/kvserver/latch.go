@@ -2,7 +2,10 @@ package kvserver
 
 import (
 	"context"
+	"strings"
 	"sync"
+
+	"github.com/RaduBerinde/btreemap"
 )
 
 // latchSpan is a span of partition-local latch keys. end == "" means the
@@ -43,16 +46,19 @@ type pointHolder struct {
 // deadlock. Write latches are held from evaluation until the proposed
 // command is applied, so a later reader or validator sees its effect.
 //
-// Point latches (the common case) are indexed by key, so checking one is
-// a map lookup plus a look at the (few) range latches held.
+// Point latches (the common case) are indexed by key in order, so
+// checking one is a lookup plus a look at the (few) range latches held,
+// and checking a range visits only the point latches inside it (a large
+// transaction's prepare or intent resolution may hold thousands while
+// small scans come and go).
 type latchManager struct {
 	mu     sync.Mutex
-	points map[string][]pointHolder    // guarded by mu: point latches by key
-	ranges map[*latchGroup][]latchSpan // guarded by mu: groups' range latches
+	points *btreemap.BTreeMap[string, []pointHolder] // guarded by mu: point latches by key
+	ranges map[*latchGroup][]latchSpan               // guarded by mu: groups' range latches
 }
 
 func newLatchManager() *latchManager {
-	return &latchManager{points: make(map[string][]pointHolder), ranges: make(map[*latchGroup][]latchSpan)}
+	return &latchManager{points: btreemap.New[string, []pointHolder](16, strings.Compare), ranges: make(map[*latchGroup][]latchSpan)}
 }
 
 func (m *latchManager) acquire(ctx context.Context, spans []latchSpan) (*latchGroup, error) {
@@ -87,17 +93,15 @@ func (m *latchManager) conflictLocked(g *latchGroup) *latchGroup {
 		}
 		// Against held point latches.
 		if a.isPoint() {
-			for _, h := range m.points[a.start] {
+			_, holders, _ := m.points.Get(a.start)
+			for _, h := range holders {
 				if a.write || h.write {
 					return h.group
 				}
 			}
 			continue
 		}
-		for key, holders := range m.points {
-			if key < a.start || key >= a.end {
-				continue
-			}
+		for _, holders := range m.points.Ascend(btreemap.GE(a.start), btreemap.LT(a.end)) {
 			for _, h := range holders {
 				if a.write || h.write {
 					return h.group
@@ -111,7 +115,8 @@ func (m *latchManager) conflictLocked(g *latchGroup) *latchGroup {
 func (m *latchManager) insertLocked(g *latchGroup) {
 	for _, s := range g.spans {
 		if s.isPoint() {
-			m.points[s.start] = append(m.points[s.start], pointHolder{group: g, write: s.write})
+			_, holders, _ := m.points.Get(s.start)
+			m.points.ReplaceOrInsert(s.start, append(holders, pointHolder{group: g, write: s.write}))
 		} else {
 			m.ranges[g] = append(m.ranges[g], s)
 		}
@@ -124,7 +129,7 @@ func (m *latchManager) release(g *latchGroup) {
 		if !s.isPoint() {
 			continue
 		}
-		holders := m.points[s.start]
+		_, holders, _ := m.points.Get(s.start)
 		for i, h := range holders {
 			if h.group == g {
 				holders = append(holders[:i], holders[i+1:]...)
@@ -132,9 +137,9 @@ func (m *latchManager) release(g *latchGroup) {
 			}
 		}
 		if len(holders) == 0 {
-			delete(m.points, s.start)
+			m.points.Delete(s.start)
 		} else {
-			m.points[s.start] = holders
+			m.points.ReplaceOrInsert(s.start, holders)
 		}
 	}
 	delete(m.ranges, g)

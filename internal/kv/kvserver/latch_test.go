@@ -40,7 +40,7 @@ func TestLatchConflicts(t *testing.T) {
 			m.release(got)
 		}
 		m.release(g)
-		if len(m.points) != 0 || len(m.ranges) != 0 {
+		if m.points.Len() != 0 || len(m.ranges) != 0 {
 			t.Fatalf("%s: latches left after release: %v %v", tc.name, m.points, m.ranges)
 		}
 	}
@@ -59,7 +59,7 @@ func TestLatchReleaseWakesWaiter(t *testing.T) {
 	m.release(held)
 	g := <-got
 	m.release(g)
-	if len(m.points) != 0 || len(m.ranges) != 0 {
+	if m.points.Len() != 0 || len(m.ranges) != 0 {
 		t.Fatal("latches left after release")
 	}
 }

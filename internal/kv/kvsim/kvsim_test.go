@@ -34,6 +34,9 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 //	tick [n=1] [nodes=1,2]           tick those nodes (all) n times; the clock
 //	                                 moves one tick per round
 //	advance d=DUR                    move the shared clock, no tick
+//	messages [reset]                 whether Raft messages were delivered
+//	                                 since the last "messages" (reset: print
+//	                                 nothing)
 //	skew node=N d=DUR                node N's clock runs DUR ahead
 //	isolate node=N | heal node=N     cut / restore every link of node N
 //	cut from=A to=B | restore from=A to=B
@@ -80,6 +83,8 @@ type script struct {
 	t    *testing.T
 	c    *Cluster
 	txns map[string]*txnState
+	// sentMark is Cluster.Sent at the last "messages" command.
+	sentMark uint64
 }
 
 func (s *script) close() {
@@ -167,6 +172,18 @@ func (s *script) run(t *testing.T, d *datadriven.TestData) string {
 		}
 		s.c.Tick(s.intArg(d, "n", 1), nodes...)
 		return ""
+	case "messages":
+		// Raft messages delivered since the previous "messages".
+		n := s.c.Sent()
+		sent := n - s.sentMark
+		s.sentMark = n
+		if d.HasArg("reset") {
+			return ""
+		}
+		if sent == 0 {
+			return "no messages"
+		}
+		return "messages sent"
 	case "advance":
 		s.c.Advance(s.durArg(d, "d"))
 		return ""

@@ -405,6 +405,13 @@ func (t *transport) Send(msgs []replica.Message) {
 	}
 }
 
+// Sent returns how many Raft messages have been delivered so far.
+func (c *Cluster) Sent() uint64 {
+	c.net.mu.Lock()
+	defer c.net.mu.Unlock()
+	return c.net.sent
+}
+
 // SetCut cuts (or restores) the link from → to.
 func (c *Cluster) SetCut(from, to uint64, cut bool) {
 	c.net.mu.Lock()

@@ -80,3 +80,25 @@ type Resolver interface {
 }
 
 var _ Resolver = (*DecodeCache)(nil)
+
+// SharedResolver is a Resolver that can also hand out a cached table
+// descriptor without copying it, for callers that only read it (the
+// point-query fast path). The descriptor must not be modified.
+type SharedResolver interface {
+	Resolver
+	GetTableShared(ctx context.Context, kv KV, dbID uint32, name string) (*TableDesc, error)
+}
+
+// GetTableShared resolves a table through r, without a copy when r is a
+// SharedResolver; the result must not be modified. A nil r reads the
+// descriptor through kv.
+func GetTableShared(ctx context.Context, r Resolver, kv KV, dbID uint32, name string) (*TableDesc, error) {
+	switch r := r.(type) {
+	case nil:
+		return (*DecodeCache)(nil).GetTable(ctx, kv, dbID, name)
+	case SharedResolver:
+		return r.GetTableShared(ctx, kv, dbID, name)
+	default:
+		return r.GetTable(ctx, kv, dbID, name)
+	}
+}

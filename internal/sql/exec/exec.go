@@ -80,6 +80,9 @@ type Env struct {
 	// (nextval...), reading through kv, the statement's view of the
 	// catalog; nil: they fail with CADB0407.
 	Sequences func(kv catalog.KV) builtins.Sequences
+	// Plans, when set, keeps the plans of point queries by primary key so
+	// that repeated ones skip the planner (point.go); nil plans each.
+	Plans *PlanCache
 }
 
 // StatementError marks an error after which the transaction is still
@@ -96,24 +99,37 @@ func (e *StatementError) Unwrap() error { return e.Err }
 // transaction only when it succeeds, so a failed statement leaves nothing
 // behind.
 func Execute(ctx context.Context, env Env, stmt ast.Statement) (*Result, error) {
-	buf := NewWriteBuffer(env.Txn)
 	if env.Memory == nil {
 		env.Memory = mon.NewMonitor(0).NewAccount(env.MemoryLimit)
 		defer env.Memory.Close()
 	}
+	if s, isQuery := stmt.(*ast.SelectStmt); isQuery {
+		if res, ok, err := env.Plans.runPoint(ctx, env, s); ok { // point.go: a cached point query
+			return res, statementError(err)
+		}
+	}
+	buf := NewWriteBuffer(env.Txn)
 	res, err := execute(ctx, env, buf, stmt)
 	if err != nil {
-		err = budgetError(err)
-		var coded *errcode.Error
-		if errors.As(err, &coded) && !kvpb.IsRetryable(err) {
-			return nil, &StatementError{Err: err}
-		}
-		return nil, err
+		return nil, statementError(err)
 	}
 	if err := buf.Flush(); err != nil {
 		return nil, err
 	}
 	return res, nil
+}
+
+// statementError marks a coded, non-retryable error as a StatementError.
+func statementError(err error) error {
+	if err == nil {
+		return nil
+	}
+	err = budgetError(err)
+	var coded *errcode.Error
+	if errors.As(err, &coded) && !kvpb.IsRetryable(err) {
+		return &StatementError{Err: err}
+	}
+	return err
 }
 
 func execute(ctx context.Context, env Env, buf *WriteBuffer, stmt ast.Statement) (*Result, error) {
@@ -143,6 +159,7 @@ func execute(ctx context.Context, env Env, buf *WriteBuffer, stmt ast.Statement)
 		if err != nil {
 			return nil, err
 		}
+		env.Plans.remember(s, env.Database, node)
 		if env.DescribeOnly {
 			return &Result{Kind: Rows, Columns: append([]plan.Column(nil), node.Columns()...)}, nil
 		}

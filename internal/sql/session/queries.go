@@ -141,9 +141,7 @@ func (r *queryRegistry) begin(ctx context.Context, req Request, defaultTimeout t
 	}
 	if timeout > 0 {
 		var stopTimer context.CancelFunc
-		ctx, stopTimer = context.WithTimeoutCause(ctx, timeout, errcode.New(errcode.StatementTimeout,
-			"canceling statement due to statement timeout: it ran longer than %s (%s); raise %s or make the statement cheaper",
-			timeout, setting, setting))
+		ctx, stopTimer = context.WithTimeoutCause(ctx, timeout, TimeoutCause(timeout, setting))
 		stop = stopTimer
 	}
 	ctx = context.WithValue(ctx, runningQueryKey{}, q)
@@ -324,4 +322,38 @@ func SplitQueryID(id string) (node, seq uint64, ok bool) {
 		return n, q, err1 == nil && err2 == nil
 	}
 	return 0, 0, false
+}
+
+// timeoutCauses caches TimeoutCause's errors: the same few timeouts are
+// set on every statement, and formatting the message each time cost two
+// allocations per statement.
+var timeoutCauses sync.Map // timeoutKey -> *errcode.Error
+
+type timeoutKey struct {
+	d       time.Duration
+	setting string
+}
+
+// maxTimeoutCauses bounds the cache (timeouts are client-chosen).
+const maxTimeoutCauses = 256
+
+var timeoutCausesLen atomic.Int64
+
+// TimeoutCause is the error a statement cancelled by its timeout d fails
+// with; setting names what set d (for the message). The error is shared:
+// callers must not modify it.
+func TimeoutCause(d time.Duration, setting string) *errcode.Error {
+	k := timeoutKey{d, setting}
+	if e, ok := timeoutCauses.Load(k); ok {
+		return e.(*errcode.Error)
+	}
+	e := errcode.New(errcode.StatementTimeout,
+		"canceling statement due to statement timeout: it ran longer than %s (%s); raise %s or make the statement cheaper",
+		d, setting, setting)
+	if timeoutCausesLen.Load() < maxTimeoutCauses {
+		if _, loaded := timeoutCauses.LoadOrStore(k, e); !loaded {
+			timeoutCausesLen.Add(1)
+		}
+	}
+	return e
 }

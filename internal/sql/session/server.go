@@ -97,6 +97,8 @@ type Server struct {
 	db    catalog.DB
 	cfg   Config
 	cache *parseCache
+	// plans keeps the plans of point queries (exec.PlanCache).
+	plans *exec.PlanCache
 	descs *catalog.DecodeCache
 	// leases is the node's descriptor cache (nil: disabled).
 	leases *lease.Manager
@@ -153,6 +155,7 @@ func NewServer(db catalog.DB, cfg Config) *Server {
 	}
 	s := &Server{db: db, cfg: cfg, stop: make(chan struct{}), startedMs: cfg.Clock().UnixMilli()}
 	s.cache = newParseCache(cfg.ParseCacheTTL, cfg.ParseCacheMaxEntries, cfg.Clock)
+	s.plans = exec.NewPlanCache()
 	s.descs = catalog.NewDecodeCache(1024)
 	if !cfg.DisableSchemaLeases {
 		lc := cfg.SchemaLeases
@@ -193,6 +196,10 @@ func (s *Server) reap(interval time.Duration) {
 		}
 	}
 }
+
+// PointPlanHits counts the point queries that skipped the planner
+// (exec.PlanCache).
+func (s *Server) PointPlanHits() int64 { return s.plans.Hits() }
 
 // Close stops the reaper and rolls back every open transaction.
 func (s *Server) Close() {
@@ -408,7 +415,7 @@ func (s *Server) executeStmt(ctx context.Context, req Request, stmt ast.Statemen
 		xenv := exec.Env{Txn: txn, Database: req.Database, Eval: env, Descs: descs,
 			Stats: s.cfg.Stats, Memory: mem, TempDir: s.cfg.TempDir,
 			Checker: authz.checker, PGTypeOID: s.cfg.PGTypeOID, CopyIn: req.CopyIn, DescribeOnly: req.DescribeOnly,
-			DropData: s.dropData(txn, user, req.SQL), Sequences: s.sequences(ctx, req)}
+			DropData: s.dropData(txn, user, req.SQL), Plans: s.plans, Sequences: s.sequences(ctx, req)}
 		if req.Settings != nil {
 			xenv.Settings = req.Settings.All
 		}

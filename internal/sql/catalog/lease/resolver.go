@@ -76,6 +76,15 @@ func (v *view) GetTable(ctx context.Context, kv catalog.KV, dbID uint32, name st
 	return v.fallback.GetTable(ctx, kv, dbID, name)
 }
 
+// GetTableShared is GetTable without the copy (catalog.SharedResolver):
+// the cached descriptor itself, which the caller must not modify.
+func (v *view) GetTableShared(ctx context.Context, kv catalog.KV, dbID uint32, name string) (*catalog.TableDesc, error) {
+	if e := v.m.lookup(string(catalog.TableKey(dbID, name)), v.readTS); e != nil && e.table != nil && v.pin(e) {
+		return e.table, nil
+	}
+	return v.fallback.GetTable(ctx, kv, dbID, name)
+}
+
 // pin records that the statement used e: its key joins the transaction's
 // read set as if read at the read timestamp (where the lease says e is the
 // descriptor), so a transaction that writes conflicts with a change of it
