@@ -101,3 +101,57 @@ func TestGORM(t *testing.T) {
 		t.Fatal("duplicate name accepted")
 	}
 }
+
+// Note is a model with GORM's default primary key: an auto-increment uint
+// ID, which AutoMigrate declares as bigserial.
+type Note struct {
+	ID   uint `gorm:"primaryKey"`
+	Text string
+}
+
+// TestGORMAutoIncrement: AutoMigrate of a model with an auto-increment ID
+// (twice: the second run sees the column as it made it), creates that
+// fill the IDs from the column's sequence (one row, a batch), and the
+// serial sequence as pg_get_serial_sequence names it.
+func TestGORMAutoIncrement(t *testing.T) {
+	name := newDatabase(t)
+	db, err := gorm.Open(postgres.Open(dsn(name)), &gorm.Config{Logger: logger.Default.LogMode(logger.Silent)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := db.AutoMigrate(&Note{}); err != nil {
+			t.Fatalf("AutoMigrate: %v", err)
+		}
+	}
+	first := Note{Text: "first"}
+	if err := db.Create(&first).Error; err != nil {
+		t.Fatal(err)
+	}
+	batch := []Note{{Text: "a"}, {Text: "b"}, {Text: "c"}}
+	if err := db.Create(&batch).Error; err != nil {
+		t.Fatal(err)
+	}
+	if first.ID != 1 || batch[0].ID != 2 || batch[2].ID != 4 {
+		t.Fatalf("ids: first %d, batch %d %d %d; want 1, 2 3 4", first.ID, batch[0].ID, batch[1].ID, batch[2].ID)
+	}
+	var got Note
+	if err := db.First(&got, 3).Error; err != nil || got.Text != "b" {
+		t.Fatalf("note 3: %+v %v", got, err)
+	}
+	var seq string
+	if err := db.Raw("SELECT pg_get_serial_sequence('notes', 'id')").Scan(&seq).Error; err != nil || seq != "public.notes_id_seq" {
+		t.Fatalf("pg_get_serial_sequence: %q %v", seq, err)
+	}
+	// A failed transaction does not give its ID back: the next is 6.
+	_ = db.Transaction(func(tx *gorm.DB) error {
+		if err := tx.Create(&Note{Text: "lost"}).Error; err != nil {
+			return err
+		}
+		return errors.New("roll back")
+	})
+	next := Note{Text: "after"}
+	if err := db.Create(&next).Error; err != nil || next.ID != 6 {
+		t.Fatalf("id after a rolled back insert: %d %v, want 6", next.ID, err)
+	}
+}

@@ -64,3 +64,25 @@ func TestPgbench(t *testing.T) {
 		t.Fatalf("pgbench run: %v\n%s", err, out)
 	}
 }
+
+// TestPsqlSequences: psql lists sequences (\ds, \d) and describes a table
+// with a SERIAL and an identity column, and a sequence itself.
+func TestPsqlSequences(t *testing.T) {
+	db := newDatabase(t)
+	out, err := runTool(t, "psql", "-X", "-v", "ON_ERROR_STOP=1", "-d", db,
+		"-c", "CREATE TABLE items (id SERIAL PRIMARY KEY, code BIGINT GENERATED ALWAYS AS IDENTITY, name TEXT)",
+		"-c", "CREATE SEQUENCE counter INCREMENT BY 5 START WITH 10",
+		"-c", "SELECT nextval('counter'), nextval('counter')",
+		"-c", `\ds`, "-c", `\d`, "-c", `\d items`, "-c", `\d counter`, "-c", `\d items_id_seq`)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	for _, want := range []string{"public | counter        | sequence | root", "public | items_id_seq   | sequence | root",
+		"public | items_code_seq | sequence | root", "public | items          | table    | root",
+		"nextval('items_id_seq'::regclass)", "generated always as identity", `Sequence "public.counter"`,
+		" bigint |    10 |       1 | 9223372036854775807 |         5 | no      |     1", "Owned by: public.items.id"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("psql output lacks %q:\n%s", want, out)
+		}
+	}
+}

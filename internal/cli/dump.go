@@ -305,9 +305,20 @@ func (d *dumper) snapshotTo(ctx context.Context, w io.Writer) (err error) {
 	if err != nil {
 		return err
 	}
+	seqs, err := d.sequences(query, tables)
+	if err != nil {
+		return err
+	}
 	bw := bufio.NewWriterSize(w, 256<<10)
 	fmt.Fprintf(bw, "-- CamusDB dump (camus-dump %s), %d table(s).\n", buildVersion, len(tables))
 	fmt.Fprintf(bw, "-- Restore with: camus-cli DATABASE -f FILE\n")
+	// Sequences first: the tables' defaults call nextval on them. An
+	// identity column's sequence is created by its table's DDL instead.
+	for _, sq := range seqs {
+		if !sq.identity {
+			d.writeSequence(bw, sq, "CREATE")
+		}
+	}
 	var views []string
 	for _, table := range tables {
 		view, err := d.table(query, bw, table)
@@ -316,6 +327,14 @@ func (d *dumper) snapshotTo(ctx context.Context, w io.Writer) (err error) {
 		}
 		if view != "" {
 			views = append(views, view)
+		}
+	}
+	for _, sq := range seqs {
+		switch {
+		case sq.identity:
+			d.writeSequence(bw, sq, "ALTER")
+		case sq.ownedBy != "" && !d.opts.DataOnly:
+			fmt.Fprintf(bw, "ALTER SEQUENCE %s OWNED BY %s;\n", dumpQuoteIdent(sq.name), sq.ownedBy)
 		}
 	}
 	// Views last: their queries read the tables above (a view over a
@@ -379,6 +398,9 @@ func (d *dumper) table(query dumpQueryFunc, w *bufio.Writer, table string) (view
 	if strings.HasPrefix(ddl, "CREATE VIEW ") {
 		return strings.TrimRight(ddl, "; \n"), nil
 	}
+	if strings.HasPrefix(ddl, "CREATE SEQUENCE ") {
+		return "", nil // written with the sequences
+	}
 	return "", d.tableRows(query, w, table, qt, ddl)
 }
 
@@ -400,6 +422,10 @@ func (d *dumper) tableRows(query dumpQueryFunc, w *bufio.Writer, table, qt, ddl 
 	emit := func(res *client.Result) error {
 		if iw == nil {
 			iw = newDumpInsertWriter(w, table, res.Columns, d.opts.BatchRows, d.opts.BatchBytes)
+			if strings.Contains(ddl, " GENERATED ALWAYS AS IDENTITY") {
+				// The rows keep their identity values.
+				iw.prefix = strings.Replace(iw.prefix, ") VALUES\n", ") OVERRIDING SYSTEM VALUE VALUES\n", 1)
+			}
 		}
 		for _, row := range res.Rows {
 			if err := iw.add(row); err != nil {
@@ -565,4 +591,97 @@ func dumpColumnString(res *client.Result, name string) (string, error) {
 		return "", fmt.Errorf("%s is %T, want a string", name, res.Rows[0][i])
 	}
 	return s, nil
+}
+
+// dumpSequence is one row of SHOW SEQUENCES.
+type dumpSequence struct {
+	name     string
+	options  string // CREATE SEQUENCE options, OWNED BY left out
+	last     int64
+	isCalled bool
+	ownedBy  string // "table.column" (quoted as needed) or ""
+	identity bool   // the sequence of an identity column
+}
+
+// sequences lists the sequences to dump: every one, or with --table those
+// the dumped tables own.
+func (d *dumper) sequences(query dumpQueryFunc, tables []string) ([]dumpSequence, error) {
+	res, err := query("SHOW SEQUENCES", nil)
+	if client.CodeOf(err) == client.CodeSyntaxError {
+		return nil, nil // a server from before sequences
+	}
+	if err != nil {
+		return nil, err
+	}
+	col := func(name string) int { return dumpColumnIndex(res, name) }
+	iName, iOpts, iLast, iCalled, iOwner, iIdentity := col("sequence_name"), col("options"), col("last_value"), col("is_called"), col("owned_by"), col("identity")
+	if iName < 0 || iOpts < 0 || iLast < 0 || iCalled < 0 || iOwner < 0 || iIdentity < 0 {
+		return nil, fmt.Errorf("SHOW SEQUENCES: unexpected columns %v", res.Columns)
+	}
+	wanted := map[string]bool{}
+	for _, t := range tables {
+		wanted[dumpQuoteIdent(t)] = true
+	}
+	var out []dumpSequence
+	for _, row := range res.Rows {
+		var sq dumpSequence
+		var ok1, ok2 bool
+		sq.name, ok1 = row[iName].(string)
+		sq.options, ok2 = row[iOpts].(string)
+		sq.ownedBy, _ = row[iOwner].(string)
+		sq.isCalled, _ = row[iCalled].(bool)
+		sq.identity, _ = row[iIdentity].(bool)
+		last, err := dumpInt(row[iLast])
+		if !ok1 || !ok2 || err != nil {
+			return nil, fmt.Errorf("SHOW SEQUENCES: malformed row %v", row)
+		}
+		sq.last = last
+		if len(d.opts.Tables) > 0 {
+			owner, _, _ := strings.Cut(sq.ownedBy, ".")
+			if sq.ownedBy == "" || !wanted[owner] {
+				continue
+			}
+		}
+		out = append(out, sq)
+	}
+	return out, nil
+}
+
+// dumpInt reads an INT64 of a result (JSON numbers may arrive as float64,
+// json.Number or int64 depending on the client's decoding).
+func dumpInt(v any) (int64, error) {
+	switch n := v.(type) {
+	case int64:
+		return n, nil
+	case int:
+		return int64(n), nil
+	case float64:
+		return int64(n), nil
+	case fmt.Stringer:
+		var x int64
+		_, err := fmt.Sscan(n.String(), &x)
+		return x, err
+	case string:
+		var x int64
+		_, err := fmt.Sscan(n, &x)
+		return x, err
+	}
+	return 0, fmt.Errorf("not an integer: %T", v)
+}
+
+// writeSequence writes verb (CREATE or ALTER) SEQUENCE with its options
+// (schema) and the setval that continues it where the source was (data).
+func (d *dumper) writeSequence(w *bufio.Writer, sq dumpSequence, verb string) {
+	if !d.opts.DataOnly {
+		fmt.Fprintf(w, "%s SEQUENCE %s %s;\n", verb, dumpQuoteIdent(sq.name), sq.options)
+	}
+	if !d.opts.SchemaOnly {
+		// setval's argument reads names as PostgreSQL does: a name that
+		// is not all lower case is double-quoted.
+		arg := sq.name
+		if dumpQuoteIdent(sq.name) != sq.name {
+			arg = `"` + strings.ReplaceAll(sq.name, `"`, `""`) + `"`
+		}
+		fmt.Fprintf(w, "SELECT setval(%s, %d, %t);\n", dumpAppendString(nil, arg), sq.last, sq.isCalled)
+	}
 }

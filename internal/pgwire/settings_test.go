@@ -70,7 +70,7 @@ func TestSessionSettings(t *testing.T) {
 		{"SET ROLE admin", "0A000"},
 		{"LISTEN channel", "0A000"},
 		{"NOTIFY channel", "0A000"},
-		{"CREATE SEQUENCE s", "0A000"},
+		{"CREATE TYPE mood AS ENUM ('sad')", "0A000"},
 	} {
 		_, err := conn.Exec(ctx, tc.sql)
 		if got := pgCode(err); got != tc.state {

@@ -273,6 +273,13 @@ type ColumnDef struct {
 	Default    Expr   // nil when absent
 	PrimaryKey bool   // inline PRIMARY KEY
 	Unique     bool   // inline UNIQUE
+	// Serial is set for SERIAL, SMALLSERIAL and BIGSERIAL (TypeText says
+	// which; Type is the integer type): the column gets a sequence.
+	Serial bool
+	// Identity is "ALWAYS" or "BY DEFAULT" for GENERATED ... AS IDENTITY,
+	// with the sequence options of IdentityOptions.
+	Identity        string
+	IdentityOptions []SequenceOption
 }
 
 // IndexColumn is one column of a key, with its direction.
@@ -368,6 +375,8 @@ type Insert struct {
 	Columns []string // nil when absent
 	Rows    [][]Expr // VALUES rows; nil when Select is set
 	Select  *Select
+	// Overriding is "SYSTEM" or "USER" for OVERRIDING ... VALUE, "" else.
+	Overriding string
 	// OnConflict is ON CONFLICT ... (nil when absent).
 	OnConflict *OnConflict
 	// Returning is RETURNING items (nil when absent): evaluated on each

@@ -616,6 +616,9 @@ func (f *formatter) statement(s Statement) {
 			}
 			f.WriteByte(')')
 		}
+		if s.Overriding != "" {
+			f.WriteString(" OVERRIDING " + s.Overriding + " VALUE")
+		}
 		if s.Select != nil {
 			f.WriteByte(' ')
 			f.query(s.Select)
@@ -798,7 +801,7 @@ func (f *formatter) statement(s Statement) {
 			f.WriteString(s.What)
 		}
 	default:
-		if !f.otherStatement(s) && !f.authStatement(s) && !f.sessionStatement(s) && !f.viewStatement(s) {
+		if !f.otherStatement(s) && !f.authStatement(s) && !f.sessionStatement(s) && !f.viewStatement(s) && !f.sequenceStatement(s) {
 			f.WriteString("<unknown statement>")
 		}
 	}
@@ -865,6 +868,14 @@ func (f *formatter) columnDef(c *ColumnDef) {
 	if c.Default != nil {
 		f.WriteString(" DEFAULT ")
 		f.expr(c.Default, precAdd)
+	}
+	if c.Identity != "" {
+		f.WriteString(" GENERATED " + c.Identity + " AS IDENTITY")
+		if len(c.IdentityOptions) > 0 {
+			f.WriteString(" (")
+			f.WriteString(strings.TrimPrefix(FormatSequenceOptions(c.IdentityOptions), " "))
+			f.WriteByte(')')
+		}
 	}
 }
 

@@ -48,6 +48,8 @@ type Truncate struct {
 	At       Pos
 	Tables   []string
 	Behavior string // "", "CASCADE" or "RESTRICT" (nothing depends on a table)
+	// RestartIdentity restarts the sequences the tables' columns own.
+	RestartIdentity bool
 }
 
 func (n *Truncate) Position() Pos    { return n.At }
@@ -131,6 +133,9 @@ func (f *formatter) otherStatement(s Statement) bool {
 	case *Truncate:
 		f.WriteString("TRUNCATE TABLE ")
 		f.identList(s.Tables)
+		if s.RestartIdentity {
+			f.WriteString(" RESTART IDENTITY")
+		}
 		f.behavior(s.Behavior)
 	default:
 		return false

@@ -40,9 +40,18 @@ var fnCases = []fnCase{
 	{"version", nil, str("PostgreSQL 16.0 (CamusDB-Go)"), ""},
 	{"current_database", nil, null, ""},
 	{"current_schema", nil, str("public"), ""},
+	// Sequence functions without a statement context; with one they are
+	// tested through package session (sequence_test.go).
+	{"nextval", args(str("s")), null, errcode.Unsupported},
+	{"currval", args(str("s")), null, errcode.Unsupported},
+	{"setval", args(str("s"), i64(1)), null, errcode.Unsupported},
+	{"lastval", nil, null, errcode.Unsupported},
 	{"length", args(str("ñandú")), i64(5), ""},
 	{"length", args(i64(1)), null, errcode.InvalidInput},
 	{"lower", args(str("ÉA")), str("éa"), ""},
+	{"quote_ident", args(str("items_id_seq")), str("items_id_seq"), ""},
+	{"quote_ident", args(str(`My "Seq"`)), str(`"My ""Seq"""`), ""},
+	{"quote_ident", args(str("1a")), str(`"1a"`), ""},
 	{"upper", args(str("éa")), str("ÉA"), ""},
 	{"trim", args(str("\t x \n")), str("x"), ""},
 	{"trim", args(str("--x--"), str("-")), str("x"), ""},
@@ -518,6 +527,21 @@ func BenchmarkDateAdd(b *testing.B) {
 	for b.Loop() {
 		if _, err := f.Call(testCtx, in); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+func TestSequenceName(t *testing.T) {
+	for in, want := range map[string]string{
+		"s": "s", "S": "s", " public.Seq ": "seq", `"Seq"`: "Seq", `public."a""b"`: `a"b`, `"public"."x"`: "x",
+	} {
+		if got, err := SequenceName(in); err != nil || got != want {
+			t.Errorf("SequenceName(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "a.b", `"`, "other.s"} {
+		if got, err := SequenceName(bad); errcode.Of(err) != errcode.InvalidInput {
+			t.Errorf("SequenceName(%q) = %q, %v; want CADB0400", bad, got, err)
 		}
 	}
 }

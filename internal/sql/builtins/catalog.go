@@ -53,6 +53,7 @@ var catalogFuncList = []catalogFunc{
 	{"pg_table_size", 1, 1, types.Int64},
 	{"pg_indexes_size", 1, 1, types.Int64},
 	{"pg_database_size", 1, 1, types.Int64},
+	{"pg_get_serial_sequence", 2, 2, types.String},
 }
 
 func catalogFuncs() []*Func {
@@ -60,10 +61,15 @@ func catalogFuncs() []*Func {
 	for _, cf := range catalogFuncList {
 		name := cf.name
 		out = append(out, &Func{Name: name, MinArgs: cf.min, MaxArgs: cf.max, Result: cf.result,
+			// format_type(oid, NULL) is how psql asks for a type's name.
+			CallOnNull: name == "format_type",
 			// Volatile: the answer depends on the statement's catalog,
 			// known only when the statement runs.
 			Volatile: true, StatementStable: true,
 			Impl: func(ctx *Context, a []types.Value) (types.Value, error) {
+				if name == "format_type" && (a[0].Kind == types.Null || ctx.Catalog == nil && a[1].Kind == types.Null) {
+					return types.NullValue, nil // only the typmod may be NULL
+				}
 				if ctx.Catalog == nil {
 					return types.Value{}, errcode.New(errcode.Unsupported, "%s(): catalog functions need a statement context", name)
 				}

@@ -25,6 +25,9 @@ type Context struct {
 	// Catalog answers the catalog functions (format_type, regclass...);
 	// nil where there is no catalog (they then fail with CADB0407).
 	Catalog Catalog
+	// Sequences answers nextval, currval, setval and lastval; nil where
+	// there are no sequences (they then fail with CADB0407).
+	Sequences Sequences
 }
 
 // Settings is a session's run-time parameters as functions see them.
@@ -220,6 +223,7 @@ func buildRegistry() map[string]*Func {
 	add(sessionFuncs(), nil)
 	add(arrayFuncs(), nil)
 	add(catalogFuncs(), nil)
+	add(sequenceFuncs(), nil)
 	return m
 }
 

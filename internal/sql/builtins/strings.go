@@ -35,6 +35,7 @@ func stringFuncs() []*Func {
 				return types.NewInt(int64(utf8.RuneCountInString(a[0].Str))), nil
 			}},
 		str1("lower", strings.ToLower),
+		str1("quote_ident", QuoteIdent),
 		str1("upper", strings.ToUpper),
 		trim("trim", strings.TrimSpace, strings.Trim),
 		trim("ltrim", func(s string) string { return strings.TrimLeft(s, " \t\r\n\v\f") }, strings.TrimLeft),
@@ -109,4 +110,19 @@ func concat(_ *Context, a []types.Value) (types.Value, error) {
 		return types.NullValue, nil
 	}
 	return types.NewString(b.String()), nil
+}
+
+// QuoteIdent is PostgreSQL's quote_ident: a name that is not all lower-case
+// letters, digits and underscores (not starting with a digit) is
+// double-quoted, with quotes doubled.
+func QuoteIdent(name string) string {
+	bare := name != ""
+	for i := 0; bare && i < len(name); i++ {
+		c := name[i]
+		bare = c >= 'a' && c <= 'z' || c == '_' || i > 0 && c >= '0' && c <= '9'
+	}
+	if bare {
+		return name
+	}
+	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
 }

@@ -24,6 +24,7 @@ type KV interface {
 //	's' 't' dbID(u32) name       -> TableDesc      (tables of a database)
 //	's' 'n' 'd'                  -> u64            (last database id)
 //	's' 'n' 't' dbID(u32)        -> u64            (last table id of a database)
+//	's' 'q' dbID(u32) id(u32)    -> SequenceState  (a sequence's value, sequence.go)
 const (
 	databaseTag byte = 'd'
 	tableTag    byte = 't'
@@ -165,6 +166,11 @@ func DropDatabase(ctx context.Context, kv KV, name string, ifExists bool) (dropp
 		}
 		if err := kv.Delete(tableKey(db.ID, t.Name)); err != nil {
 			return false, err
+		}
+		if t.Sequence != nil {
+			if err := kv.Delete(SequenceStateKey(db.ID, t.ID)); err != nil {
+				return false, err
+			}
 		}
 	}
 	if err := kv.Delete(schemaVersionKey(db.ID)); err != nil {

@@ -51,6 +51,9 @@ type ColumnDesc struct {
 	Hidden bool `json:"hidden,omitempty"`
 	// Comment is set by COMMENT ON COLUMN ("" when none).
 	Comment string `json:"comment,omitempty"`
+	// Identity is "ALWAYS" or "BY DEFAULT" for a GENERATED ... AS IDENTITY
+	// column (its Default is nextval of the sequence it owns), "" else.
+	Identity string `json:"identity,omitempty"`
 }
 
 // Type returns the column's type: its Kind and modifiers.
@@ -136,6 +139,9 @@ type TableDesc struct {
 	// for a table. A view has its query's columns and no rows: reading it
 	// plans the query, and it cannot be written or altered.
 	View string `json:"view,omitempty"`
+	// Sequence is set for a sequence (sequence.go): it has the columns
+	// SequenceColumns, no rows, and its value in its own KV entry.
+	Sequence *SequenceDesc `json:"sequence,omitempty"`
 }
 
 // RowLayout is the column list of row payloads written from table version
@@ -342,6 +348,10 @@ func (t *TableDesc) Clone() *TableDesc {
 	for i, idx := range t.Indexes {
 		idx.Columns = append([]IndexColumn(nil), idx.Columns...)
 		c.Indexes[i] = idx
+	}
+	if t.Sequence != nil {
+		seq := *t.Sequence
+		c.Sequence = &seq
 	}
 	c.Layouts = make([]RowLayout, len(t.Layouts))
 	for i, l := range t.Layouts {

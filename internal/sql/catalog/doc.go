@@ -21,6 +21,10 @@
 //   - DropTable, DropDatabase and ClearIndexData delete the data of what
 //     they drop in the caller's transaction (DropTableDescriptor leaves it
 //     to the caller: the session hands it to a background job);
+//   - a sequence is a TableDesc with Sequence set (sharing the tables'
+//     name space and id counter); its value is a KV entry of its own that
+//     AllocateSequence advances in the caller's (allocation) transaction, so
+//     two committed allocations never return the same value (sequence.go);
 //   - errors carry CADB codes (unknown database 0010, unknown table 0011,
 //     exists / reserved 0012 and 0013).
 //

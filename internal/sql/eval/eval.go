@@ -37,6 +37,9 @@ type Env struct {
 	// Catalog answers the catalog functions (format_type, regclass...);
 	// nil where there is none.
 	Catalog builtins.Catalog
+	// Sequences answers nextval, currval, setval and lastval (nil: they
+	// fail with CADB0407).
+	Sequences builtins.Sequences
 }
 
 // Compiled is an expression ready to evaluate.
@@ -132,6 +135,7 @@ func newCompiler(scope Scope, env *Env, hook Hook) *compiler {
 		c.fnCtx.Settings = env.Settings
 		c.fnCtx.Database = env.Database
 		c.fnCtx.Catalog = env.Catalog
+		c.fnCtx.Sequences = env.Sequences
 	}
 	if c.fnCtx.Now.IsZero() {
 		c.fnCtx.Now = time.Now()

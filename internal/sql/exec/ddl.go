@@ -29,11 +29,17 @@ func TableFromAST(p *plan.Planner, s *ast.CreateTable) (*catalog.TableDesc, erro
 		return nil
 	}
 	var indexDefs []ast.IndexDef
+	seqNames := map[string]bool{}
 	for i := range s.Columns {
 		c := &s.Columns[i]
 		col, err := columnFromAST(p, t, c)
 		if err != nil {
 			return nil, err
+		}
+		if c.Serial || c.Identity != "" {
+			if err := serialColumn(p, s.Name, &col, c, seqNames); err != nil { // sequence.go
+				return nil, err
+			}
 		}
 		t.Columns = append(t.Columns, col)
 		if c.PrimaryKey {
@@ -247,7 +253,10 @@ func createTable(p *plan.Planner, buf *WriteBuffer, s *ast.CreateTable) error {
 			return err
 		}
 	}
-	return catalog.CreateTable(p.Ctx, buf, t)
+	if err := catalog.CreateTable(p.Ctx, buf, t); err != nil {
+		return err
+	}
+	return createOwnedSequences(p.Ctx, buf, t, s.Columns) // sequence.go
 }
 
 // dropTable removes the tables and deletes their rows and index entries
@@ -271,6 +280,12 @@ func dropTable(p *plan.Planner, buf *WriteBuffer, s *ast.DropTable, dropData fun
 		}
 		if t.View != "" {
 			return errcode.New(errcode.InvalidInput, "%q is a view: use DROP VIEW", name)
+		}
+		if t.Sequence != nil {
+			return errcode.New(errcode.WrongObjectType, "%q is a sequence: use DROP SEQUENCE", name)
+		}
+		if err := dropOwnedSequences(p.Ctx, buf, t, 0); err != nil { // sequence.go
+			return err
 		}
 		if dropData == nil {
 			if err := catalog.DropTable(p.Ctx, buf, t); err != nil {

@@ -80,6 +80,11 @@ func addColumn(ctx context.Context, p *plan.Planner, buf *WriteBuffer, t *catalo
 	if err != nil {
 		return err
 	}
+	if def.Serial || def.Identity != "" {
+		if err := serialColumn(p, t.Name, &col, def, map[string]bool{}); err != nil { // sequence.go
+			return err
+		}
+	}
 	t.Columns = append(t.Columns, col)
 	if def.Unique {
 		if _, err := addIndex(t, ast.IndexDef{At: def.At, Unique: true, Columns: []ast.IndexColumn{{Column: col.Name}}}); err != nil {
@@ -87,6 +92,10 @@ func addColumn(ctx context.Context, p *plan.Planner, buf *WriteBuffer, t *catalo
 		}
 	}
 	if err := catalog.UpdateTable(ctx, buf, t); err != nil {
+		return err
+	}
+	// The sequence exists before the rows are back-filled with its values.
+	if err := createOwnedSequences(ctx, buf, t, []ast.ColumnDef{*def}); err != nil {
 		return err
 	}
 	if col.Default == "" {
@@ -155,7 +164,10 @@ func dropColumn(ctx context.Context, buf *WriteBuffer, t *catalog.TableDesc, nam
 		}
 	}
 	t.Columns = slices.Delete(t.Columns, ord, ord+1)
-	return catalog.UpdateTable(ctx, buf, t)
+	if err := catalog.UpdateTable(ctx, buf, t); err != nil {
+		return err
+	}
+	return dropOwnedSequences(ctx, buf, t, id) // sequence.go
 }
 
 // renameColumn renames a column; metadata only (indexes and rows refer to

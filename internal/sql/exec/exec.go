@@ -6,6 +6,7 @@ import (
 
 	"github.com/camusdb/camusdb-go/internal/kvpb"
 	"github.com/camusdb/camusdb-go/internal/sql/ast"
+	"github.com/camusdb/camusdb-go/internal/sql/builtins"
 	"github.com/camusdb/camusdb-go/internal/sql/catalog"
 	"github.com/camusdb/camusdb-go/internal/sql/eval"
 	"github.com/camusdb/camusdb-go/internal/sql/mon"
@@ -75,6 +76,10 @@ type Env struct {
 	// TABLE drops (the session hands it to a background job created in
 	// the statement's transaction); nil: deleted in the statement.
 	DropData func(ctx context.Context, kv catalog.KV, t *catalog.TableDesc) error
+	// Sequences, when set, gives the statement its sequence functions
+	// (nextval...), reading through kv, the statement's view of the
+	// catalog; nil: they fail with CADB0407.
+	Sequences func(kv catalog.KV) builtins.Sequences
 	// Plans, when set, keeps the plans of point queries by primary key so
 	// that repeated ones skip the planner (point.go); nil plans each.
 	Plans *PlanCache
@@ -141,6 +146,9 @@ func execute(ctx context.Context, env Env, buf *WriteBuffer, stmt ast.Statement)
 	p.Virtual = cat
 	if env.Eval != nil {
 		env.Eval.Catalog = cat
+		if env.Sequences != nil {
+			env.Eval.Sequences = env.Sequences(buf)
+		}
 	}
 	if _, isQuery := stmt.(*ast.SelectStmt); env.DescribeOnly && !isQuery {
 		return nil, errcode.New(errcode.Unsupported, "only queries can be described without running them")
@@ -210,6 +218,12 @@ func execute(ctx context.Context, env Env, buf *WriteBuffer, stmt ast.Statement)
 		return ddl(executeDDL(ctx, p, buf, s, env.DropData))
 	case *ast.Comment:
 		return ddl(commentOn(ctx, p, buf, s)) // ddl_alter.go
+	case *ast.CreateSequence:
+		return ddl(createSequence(ctx, p, buf, s)) // sequence.go
+	case *ast.AlterSequence:
+		return ddl(alterSequence(ctx, p, buf, s))
+	case *ast.DropSequence:
+		return ddl(dropSequence(ctx, p, buf, s))
 	case *ast.CreateView:
 		return ddl(createView(ctx, p, buf, s)) // ddl.go
 	case *ast.DropView:

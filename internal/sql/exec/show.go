@@ -37,6 +37,8 @@ func show(ctx context.Context, p *plan.Planner, kv catalog.KV, s *ast.Show) (*Re
 			v = types.NewString(p.Database)
 		}
 		return &Result{Kind: Rows, Columns: stringColumns("database"), Rows: [][]types.Value{{v}}}, nil
+	case "SEQUENCES":
+		return showSequences(ctx, p, kv) // sequence.go
 	case "TABLES":
 		db, err := p.DatabaseDesc()
 		if err != nil {
@@ -48,6 +50,9 @@ func show(ctx context.Context, p *plan.Planner, kv catalog.KV, s *ast.Show) (*Re
 		}
 		res := &Result{Kind: Rows, Columns: stringColumns("table")}
 		for _, t := range tables {
+			if t.Sequence != nil {
+				continue // SHOW SEQUENCES
+			}
 			res.Rows = append(res.Rows, []types.Value{types.NewString(t.Name)})
 		}
 		return res, nil
@@ -73,7 +78,9 @@ func show(ctx context.Context, p *plan.Planner, kv catalog.KV, s *ast.Show) (*Re
 			view.Columns = append(view.Columns, t.Columns[o].Name)
 		}
 		text := ast.Format(view) + t.View // the stored query follows AS
-		if t.View == "" {
+		if t.Sequence != nil {
+			text = "CREATE SEQUENCE " + ast.FormatIdent(t.Name) + SequenceOptionsText(t.Sequence)
+		} else if t.View == "" {
 			if text, err = CreateTableText(t); err != nil {
 				return nil, err
 			}
@@ -155,7 +162,12 @@ func CreateTableText(t *catalog.TableDesc) (string, error) {
 			continue
 		}
 		def := ast.ColumnDef{Name: c.Name, Type: c.Type(), NotNull: c.NotNull}
-		if c.Default != "" {
+		if c.Identity != "" {
+			// The identity creates its sequence again on restore
+			// (camus-dump sets its options and value afterwards).
+			def.Identity, def.IdentityOptions = c.Identity, identitySequenceOption(t, &c)
+			def.NotNull = false
+		} else if c.Default != "" {
 			e, err := plan.ParseExpr(c.Default)
 			if err != nil {
 				return "", errcode.New(errcode.Corruption, "default of column %q cannot be parsed: %v", c.Name, err)

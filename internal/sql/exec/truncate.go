@@ -26,6 +26,11 @@ func truncate(ctx context.Context, p *plan.Planner, buf *WriteBuffer, s *ast.Tru
 			return err
 		}
 		stats.Changed(t)
+		if s.RestartIdentity {
+			if err := restartOwnedSequences(ctx, buf, t); err != nil { // sequence.go
+				return err
+			}
+		}
 	}
 	return nil
 }

@@ -235,6 +235,14 @@ func (p *parser) parseUnsupportedCreate(start *token) (ast.Statement, bool, erro
 		stmt, err := p.parseCreateView(start)
 		return stmt, true, err
 	}
+	if t.str == "sequence" && start.isWord("create") {
+		stmt, err := p.parseCreateSequence(start) // sequence.go
+		return stmt, true, err
+	}
+	if t.str == "sequence" && start.isWord("drop") {
+		stmt, err := p.parseDropSequence(start)
+		return stmt, true, err
+	}
 	if start.isWord("drop") && t.str == "view" {
 		p.next()
 		stmt := &ast.DropView{At: start.at(), IfExists: p.acceptIfExists()}
@@ -401,8 +409,8 @@ func (p *parser) tableListAndBehavior() ([]string, string, error) {
 }
 
 // parseTruncate parses TRUNCATE [TABLE] [ONLY] t[, ...]
-// [RESTART IDENTITY | CONTINUE IDENTITY] [CASCADE | RESTRICT]. There are
-// no identity columns, so both identity options hold trivially.
+// [RESTART IDENTITY | CONTINUE IDENTITY] [CASCADE | RESTRICT]. RESTART
+// IDENTITY restarts the sequences the tables' columns own.
 func (p *parser) parseTruncate() (ast.Statement, error) {
 	start := p.next()
 	p.acceptKw(kwTable)
@@ -421,6 +429,7 @@ func (p *parser) parseTruncate() (ast.Statement, error) {
 	}
 	stmt.Tables = names
 	if (p.peek().isWord("restart") || p.peek().isWord("continue")) && p.peekN(1).isWord("identity") {
+		stmt.RestartIdentity = p.peek().isWord("restart")
 		p.pos += 2
 	}
 	switch {

@@ -375,8 +375,10 @@ func (p *parser) parseColumnDef() (*ast.ColumnDef, error) {
 		return nil, err
 	}
 	col := &ast.ColumnDef{At: start.at(), Name: name}
-	if col.Type, col.TypeText, err = p.parseType(); err != nil {
-		return nil, err
+	if !p.parseSerialType(col) { // sequence.go
+		if col.Type, col.TypeText, err = p.parseType(); err != nil {
+			return nil, err
+		}
 	}
 	for {
 		t := p.peek()
@@ -417,7 +419,13 @@ func (p *parser) parseColumnDef() (*ast.ColumnDef, error) {
 			p.acceptKw(kwKey)
 			col.Unique = true
 		case t.isWord("generated"):
-			return nil, p.errCode(t, errcode.Unsupported, "GENERATED columns (identity columns) are not supported yet: there are no sequences")
+			p.next()
+			if col.Identity != "" || col.Serial {
+				return nil, p.errAt(t, "multiple identity specifications for column "+col.Name)
+			}
+			if err := p.parseIdentity(col, t); err != nil { // sequence.go
+				return nil, err
+			}
 		default:
 			return col, nil
 		}
@@ -438,9 +446,8 @@ func (p *parser) parseType() (types.T, string, error) {
 	}
 	typ, ok := types.ParseType(name)
 	if !ok {
-		switch name {
-		case "serial", "bigserial", "smallserial", "serial2", "serial4", "serial8":
-			return types.T{}, "", p.errCode(t, errcode.Unsupported, "type %s is not supported yet: there are no sequences", upper(name))
+		if _, serial := serialTypes[name]; serial {
+			return types.T{}, "", p.errCode(t, errcode.Unsupported, "%s is not a type: it is only allowed as a column's type in CREATE TABLE", upper(name))
 		}
 		return types.T{}, "", p.errCode(t, errcode.UnknownType, "unknown type %q", p.src[t.off:t.end])
 	}
@@ -563,6 +570,9 @@ func (p *parser) parseAlter() (ast.Statement, error) {
 	start := p.next()
 	if p.isUserOrRole() {
 		return p.parseAlterUser(start)
+	}
+	if p.isWord("sequence") {
+		return p.parseAlterSequence(start) // sequence.go
 	}
 	if _, err := p.expectKw(kwTable); err != nil {
 		return nil, err
@@ -721,6 +731,20 @@ func (p *parser) parseInsert() (ast.Statement, error) {
 				return nil, err
 			}
 			break
+		}
+	}
+	if p.isWord("overriding") {
+		p.next()
+		switch {
+		case p.acceptWord("system"):
+			stmt.Overriding = "SYSTEM"
+		case p.acceptWord("user"):
+			stmt.Overriding = "USER"
+		default:
+			return nil, p.errExpected("SYSTEM or USER")
+		}
+		if !p.acceptWord("value") {
+			return nil, p.errExpected("VALUE")
 		}
 	}
 	if p.acceptKw(kwValues) {
@@ -917,6 +941,10 @@ func (p *parser) parseShow() (ast.Statement, error) {
 	case t.isWord("queries"):
 		p.next()
 		stmt.What = "QUERIES"
+		return stmt, nil
+	case t.isWord("sequences"):
+		p.next()
+		stmt.What = "SEQUENCES"
 		return stmt, nil
 	case t.isWord("jobs"):
 		p.next()

@@ -86,7 +86,8 @@ type relation struct {
 // snapshot is what the statement's user may see.
 type snapshot struct {
 	db        *catalog.DatabaseDesc // nil when none
-	tables    []*catalog.TableDesc
+	tables    []*catalog.TableDesc  // tables and views
+	sequences []*catalog.TableDesc
 	relations []relation
 	byOID     map[int64]*relation
 	databases []catalog.DatabaseDesc
@@ -106,7 +107,7 @@ func indexName(t *catalog.TableDesc, idx *catalog.IndexDesc) string {
 // key first (not for a table keyed by its hidden row id), then the public
 // secondary indexes.
 func indexes(t *catalog.TableDesc) []*catalog.IndexDesc {
-	if t.View != "" {
+	if t.View != "" || t.Sequence != nil {
 		return nil
 	}
 	var out []*catalog.IndexDesc
@@ -158,6 +159,11 @@ func (c *Catalog) load() (*snapshot, error) {
 				if p == 0 {
 					continue
 				}
+			}
+			if t.Sequence != nil {
+				s.sequences = append(s.sequences, t)
+				s.relations = append(s.relations, relation{oid: tableOID(t), name: t.Name, kind: "S", table: t})
+				continue
 			}
 			s.tables = append(s.tables, t)
 			if t.View != "" {
@@ -334,6 +340,23 @@ func (c *Catalog) CatalogFunc(name string, a []types.Value) (types.Value, error)
 			}
 		}
 		return types.NullValue, nil
+	case "pg_get_serial_sequence":
+		// The sequence a column owns (SERIAL, identity, OWNED BY).
+		table, column := strings.TrimPrefix(a[0].String(), "public."), a[1].String()
+		for _, t := range s.tables {
+			if t.Name != strings.Trim(table, `"`) || t.View != "" {
+				continue
+			}
+			ord := t.ColumnOrdinal(strings.Trim(column, `"`))
+			if ord < 0 {
+				return types.Value{}, errcode.New(errcode.UnknownColumn, "column %q of relation %q does not exist", column, table)
+			}
+			for _, seq := range catalog.OwnedSequences(s.sequences, t, t.Columns[ord].ID) {
+				return str("public." + seq.Name), nil
+			}
+			return types.NullValue, nil
+		}
+		return types.Value{}, errcode.New(errcode.UnknownTable, "relation %q does not exist", table)
 	case "pg_get_viewdef":
 		if r := rel(a[0]); r != nil && r.kind == "v" {
 			return str(r.table.View), nil
@@ -347,6 +370,9 @@ func (c *Catalog) CatalogFunc(name string, a []types.Value) (types.Value, error)
 		if a[0].Kind == types.String {
 			if _, isNum := argInt(a[0]); !isNum {
 				n := strings.Trim(strings.TrimPrefix(strings.TrimPrefix(a[0].Str, "public."), "pg_catalog."), `"`)
+				if n == "pg_class" {
+					return types.NewInt(classOIDPgClass), nil // pg_depend's classid
+				}
 				for _, r := range s.relations {
 					if r.name == n {
 						return types.NewInt(r.oid), nil

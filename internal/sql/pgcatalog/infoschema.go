@@ -1,6 +1,8 @@
 package pgcatalog
 
 import (
+	"strconv"
+
 	"github.com/camusdb/camusdb-go/internal/sql/catalog"
 	"github.com/camusdb/camusdb-go/internal/sql/types"
 )
@@ -45,8 +47,11 @@ var informationSchemaTables = map[string]*tableDef{
 					"column_name": S(col.Name), "ordinal_position": I(int64(i + 1)), "is_nullable": S(yesNo(!col.NotNull)),
 					"data_type": S(typ.display), "udt_catalog": S(dbName(s)), "udt_schema": S("pg_catalog"),
 					"udt_name": S(typ.name), "is_identity": S("NO"), "is_generated": S("NEVER"), "is_updatable": S("YES")}
-				if col.Default != "" {
-					r["column_default"] = S(col.Default)
+				switch {
+				case col.Identity != "":
+					r["is_identity"], r["identity_generation"] = S("YES"), S(col.Identity)
+				case col.Default != "":
+					r["column_default"] = S(pgDefault(col.Default))
 				}
 				switch typ.name {
 				case "int8", "int4", "int2", "float8", "float4":
@@ -124,7 +129,23 @@ var informationSchemaTables = map[string]*tableDef{
 			}
 			return out
 		}},
-	"sequences": {cols: cols("sequence_catalog sequence_schema sequence_name data_type start_value minimum_value maximum_value increment cycle_option")},
+	"sequences": {cols: cols("sequence_catalog sequence_schema sequence_name data_type numeric_precision:i numeric_precision_radix:i numeric_scale:i start_value minimum_value maximum_value increment cycle_option"),
+		rows: func(c *Catalog, s *snapshot) []row {
+			var out []row
+			for _, t := range s.sequences {
+				d := t.Sequence
+				cycle := "NO"
+				if d.Cycle {
+					cycle = "YES"
+				}
+				// PostgreSQL gives the numbers as text here.
+				out = append(out, row{"sequence_catalog": S(dbName(s)), "sequence_schema": S("public"), "sequence_name": S(t.Name),
+					"data_type": S(sequenceTypeName(d)), "numeric_precision": I(int64(d.Width)), "numeric_precision_radix": I(2), "numeric_scale": I(0),
+					"start_value": S(strconv.FormatInt(d.Start, 10)), "minimum_value": S(strconv.FormatInt(d.Min, 10)),
+					"maximum_value": S(strconv.FormatInt(d.Max, 10)), "increment": S(strconv.FormatInt(d.Increment, 10)), "cycle_option": S(cycle)})
+			}
+			return out
+		}},
 }
 
 // constraintIndexes are the indexes information_schema reports as

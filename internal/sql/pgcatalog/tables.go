@@ -117,7 +117,7 @@ var pgCatalogTables = map[string]*tableDef{
 		var out []row
 		for _, r := range s.relations {
 			am, natts, hasIndex := amHeap, int64(len(r.table.VisibleColumns())), len(indexes(r.table)) > 0
-			if r.kind == "v" {
+			if r.kind == "v" || r.kind == "S" {
 				am = 0
 			}
 			if r.kind == "i" {
@@ -157,10 +157,17 @@ var pgCatalogTables = map[string]*tableDef{
 					"attcollation": I(coll)}
 			}
 			for _, r := range s.relations {
-				if r.kind == "r" || r.kind == "v" {
+				if r.kind == "r" || r.kind == "v" || r.kind == "S" {
 					for i, o := range r.table.VisibleColumns() {
 						col := r.table.Columns[o]
-						out = append(out, attr(r.oid, int64(i+1), col.Name, col.Kind, col.NotNull, col.Default != ""))
+						a := attr(r.oid, int64(i+1), col.Name, col.Kind, col.NotNull, col.Default != "")
+						switch col.Identity {
+						case "ALWAYS":
+							a["attidentity"], a["atthasdef"] = S("a"), B(false)
+						case "BY DEFAULT":
+							a["attidentity"], a["atthasdef"] = S("d"), B(false)
+						}
+						out = append(out, a)
 					}
 					continue
 				}
@@ -178,8 +185,8 @@ var pgCatalogTables = map[string]*tableDef{
 		var out []row
 		for _, t := range s.tables {
 			for i, o := range t.VisibleColumns() {
-				if d := t.Columns[o].Default; d != "" {
-					out = append(out, row{"oid": I(tableOID(t) | 0x4000 | int64(i+1)), "adrelid": I(tableOID(t)), "adnum": I(int64(i + 1)), "adbin": S(d)})
+				if d := t.Columns[o].Default; d != "" && t.Columns[o].Identity == "" {
+					out = append(out, row{"oid": I(tableOID(t) | 0x4000 | int64(i+1)), "adrelid": I(tableOID(t)), "adnum": I(int64(i + 1)), "adbin": S(pgDefault(d))})
 				}
 			}
 		}
@@ -340,9 +347,33 @@ var pgCatalogTables = map[string]*tableDef{
 		}
 		return out
 	}},
-	"pg_matviews":              {cols: cols("schemaname matviewname matviewowner tablespace hasindexes:b ispopulated:b definition")},
-	"pg_sequence":              {cols: cols("seqrelid:i seqtypid:i seqstart:i seqincrement:i seqmax:i seqmin:i seqcache:i seqcycle:b")},
-	"pg_sequences":             {cols: cols("schemaname sequencename sequenceowner data_type start_value:i min_value:i max_value:i increment_by:i cycle:b cache_size:i last_value:i")},
+	"pg_matviews": {cols: cols("schemaname matviewname matviewowner tablespace hasindexes:b ispopulated:b definition")},
+	"pg_sequence": {cols: cols("seqrelid:i seqtypid:i seqstart:i seqincrement:i seqmax:i seqmin:i seqcache:i seqcycle:b"),
+		rows: func(c *Catalog, s *snapshot) []row {
+			var out []row
+			for _, t := range s.sequences {
+				d := t.Sequence
+				out = append(out, row{"seqrelid": I(tableOID(t)), "seqtypid": I(sequenceTypeOID(d)), "seqstart": I(d.Start),
+					"seqincrement": I(d.Increment), "seqmax": I(d.Max), "seqmin": I(d.Min), "seqcache": I(d.Cache), "seqcycle": B(d.Cycle)})
+			}
+			return out
+		}},
+	"pg_sequences": {cols: cols("schemaname sequencename sequenceowner data_type start_value:i min_value:i max_value:i increment_by:i cycle:b cache_size:i last_value:i"),
+		rows: func(c *Catalog, s *snapshot) []row {
+			var out []row
+			for _, t := range s.sequences {
+				d := t.Sequence
+				r := row{"schemaname": S("public"), "sequencename": S(t.Name), "sequenceowner": S("root"),
+					"data_type": S(sequenceTypeName(d)), "start_value": I(d.Start), "min_value": I(d.Min), "max_value": I(d.Max),
+					"increment_by": I(d.Increment), "cycle": B(d.Cycle), "cache_size": I(d.Cache)}
+				// last_value is NULL until the first nextval (or after RESTART).
+				if st, found, err := catalog.GetSequenceState(c.cfg.Ctx, c.cfg.KV, t.DBID, t.ID); err == nil && found && st.Called {
+					r["last_value"] = I(st.Last)
+				}
+				out = append(out, r)
+			}
+			return out
+		}},
 	"pg_policy":                {cols: cols("oid:i polname polrelid:i polcmd polpermissive:b polroles polqual polwithcheck")},
 	"pg_statistic_ext":         {cols: cols("oid:i stxrelid:i stxname stxnamespace:i stxowner:i stxstattarget:i stxkeys stxkind stxexprs")},
 	"pg_publication":           {cols: cols("oid:i pubname pubowner:i puballtables:b pubinsert:b pubupdate:b pubdelete:b pubtruncate:b pubviaroot:b")},
@@ -364,8 +395,27 @@ var pgCatalogTables = map[string]*tableDef{
 	"pg_range":             {cols: cols("rngtypid:i rngsubtype:i")},
 	"pg_event_trigger":     {cols: cols("oid:i evtname evtevent evtowner:i evtfoid:i evtenabled evttags")},
 	"pg_shdescription":     {cols: cols("objoid:i classoid:i description")},
-	"pg_depend":            {cols: cols("classid:i objid:i objsubid:i refclassid:i refobjid:i refobjsubid:i deptype")},
-	"pg_stat_activity":     {cols: cols("datid:i datname pid:i usename application_name client_addr state query")},
+	// pg_depend holds the one dependency there is: a sequence owned by a
+	// column (deptype 'a' for SERIAL and OWNED BY, 'i' for identity).
+	"pg_depend": {cols: cols("classid:i objid:i objsubid:i refclassid:i refobjid:i refobjsubid:i deptype"),
+		rows: func(c *Catalog, s *snapshot) []row {
+			var out []row
+			for _, t := range s.tables {
+				for i, o := range t.VisibleColumns() {
+					col := &t.Columns[o]
+					for _, seq := range catalog.OwnedSequences(s.sequences, t, col.ID) {
+						deptype := "a"
+						if col.Identity != "" {
+							deptype = "i"
+						}
+						out = append(out, row{"classid": I(classOIDPgClass), "objid": I(tableOID(seq)), "objsubid": I(0),
+							"refclassid": I(classOIDPgClass), "refobjid": I(tableOID(t)), "refobjsubid": I(int64(i + 1)), "deptype": S(deptype)})
+					}
+				}
+			}
+			return out
+		}},
+	"pg_stat_activity": {cols: cols("datid:i datname pid:i usename application_name client_addr state query")},
 }
 
 // superuser: root, the admin role and its members.
@@ -382,4 +432,36 @@ func rolesRows(c *Catalog, s *snapshot) []row {
 			"rolconnlimit": I(-1), "rolpassword": S("********"), "rolbypassrls": B(false)})
 	}
 	return out
+}
+
+// sequenceTypeOID is the oid of a sequence's type (int2, int4 or int8).
+func sequenceTypeOID(d *catalog.SequenceDesc) int64 {
+	switch d.Width {
+	case 16:
+		return 21
+	case 32:
+		return 23
+	}
+	return 20
+}
+
+// sequenceTypeName is a sequence's type as PostgreSQL names it.
+func sequenceTypeName(d *catalog.SequenceDesc) string {
+	switch d.Width {
+	case 16:
+		return "smallint"
+	case 32:
+		return "integer"
+	}
+	return "bigint"
+}
+
+// pgDefault is a DEFAULT as PostgreSQL shows it: nextval of a sequence
+// (SERIAL) reads nextval('name'::regclass), which drivers and ORMs look
+// for to recognise an auto-increment column.
+func pgDefault(text string) string {
+	if inner, ok := strings.CutPrefix(text, "NEXTVAL('"); ok && strings.HasSuffix(inner, "')") {
+		return "nextval('" + strings.TrimSuffix(inner, "')") + "'::regclass)"
+	}
+	return text
 }

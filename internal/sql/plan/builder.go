@@ -71,6 +71,9 @@ func (p *Planner) Table(name string) (*catalog.TableDesc, error) {
 	if err == nil && t.View != "" {
 		return nil, errcode.New(errcode.Unsupported, "%q is a view: it cannot be written or altered", name)
 	}
+	if err == nil && t.Sequence != nil {
+		return nil, errcode.New(errcode.WrongObjectType, "%q is a sequence: it is read with SELECT and nextval and changed with ALTER SEQUENCE and setval", name)
+	}
 	return t, err
 }
 

@@ -205,6 +205,9 @@ func (p *Planner) planSource(te ast.TableExpr) (*leaf, error) {
 		if desc.View != "" {
 			return p.viewLeaf(desc, alias)
 		}
+		if desc.Sequence != nil {
+			return p.sequenceLeaf(desc, alias)
+		}
 		return &leaf{cols: tableColumns(desc, alias), table: &tableRef{desc: desc, alias: alias, forceIndex: f.ForceIndex}}, nil
 	case *ast.DerivedTable:
 		return p.derived(f.Subquery, f.Alias, nil)

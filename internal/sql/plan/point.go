@@ -106,7 +106,7 @@ func PointTemplateOf(stmt *ast.SelectStmt, node Node) *PointTemplate {
 		return nil
 	}
 	t := scan.Table
-	if scan.Index != &t.PrimaryKey || t.View != "" || len(scan.Cols) != len(t.Columns) {
+	if scan.Index != &t.PrimaryKey || t.View != "" || t.Sequence != nil || len(scan.Cols) != len(t.Columns) {
 		return nil
 	}
 	for i := range t.Columns {

@@ -210,3 +210,22 @@ func (p *Planner) viewLeaf(desc *catalog.TableDesc, alias string) (*leaf, error)
 	}
 	return l, nil
 }
+
+// sequenceLeaf reads a sequence as PostgreSQL shows one: a single row of
+// last_value, log_cnt (always 0) and is_called, from its state as the
+// statement's transaction sees it (nextval runs in transactions of its
+// own, so this is the value at the statement's snapshot).
+func (p *Planner) sequenceLeaf(desc *catalog.TableDesc, alias string) (*leaf, error) {
+	st, found, err := catalog.GetSequenceState(p.Ctx, p.KV, desc.DBID, desc.ID)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, errcode.New(errcode.Corruption, "sequence %q has no state", desc.Name)
+	}
+	cols := []Column{{Name: "last_value", Kind: types.Int64, Table: alias}, {Name: "log_cnt", Kind: types.Int64, Table: alias},
+		{Name: "is_called", Kind: types.Bool, Table: alias}}
+	vt := &VirtualTable{Name: desc.Name, Cols: cols,
+		Rows: [][]types.Value{{types.NewInt(st.Last), types.NewInt(0), types.NewBool(st.Called)}}}
+	return &leaf{node: &VirtualScan{Table: vt, Cols: cols}, cols: cols}, nil
+}

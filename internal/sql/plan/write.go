@@ -134,6 +134,9 @@ func (p *Planner) PlanInsert(ins *ast.Insert) (*Insert, error) {
 	if n.Defaults, err = p.DefaultExprs(t); err != nil {
 		return nil, err
 	}
+	if err := checkIdentityTargets(t, n.Targets, ins); err != nil {
+		return nil, err
+	}
 	if n.Returning, err = p.planReturning(t, t.Name, ins.Returning); err != nil {
 		return nil, err
 	}
@@ -163,6 +166,9 @@ func (p *Planner) PlanInsert(ins *ast.Insert) (*Insert, error) {
 		for i, e := range row {
 			if _, isDefault := e.(*ast.DefaultExpr); isDefault {
 				continue
+			}
+			if ins.Overriding == "USER" && t.Columns[n.Targets[i]].Identity != "" {
+				continue // OVERRIDING USER VALUE: the identity's own value
 			}
 			x, err := c.compile(e)
 			if err != nil {
@@ -229,7 +235,11 @@ func (p *Planner) PlanUpdate(up *ast.Update) (*Update, error) {
 		}
 		seen[ord] = true
 		var x Expr
-		if _, isDefault := a.Value.(*ast.DefaultExpr); isDefault {
+		_, isDefault := a.Value.(*ast.DefaultExpr)
+		if !isDefault && t.Columns[ord].Identity == "ALWAYS" {
+			return nil, errcode.New(errcode.GeneratedAlways, "column %q can only be updated to DEFAULT: it is an identity column defined as GENERATED ALWAYS", a.Column)
+		}
+		if isDefault {
 			if defaults[ord] != nil {
 				x = *defaults[ord]
 			} else {
@@ -268,4 +278,34 @@ func (p *Planner) PlanDelete(del *ast.Delete) (*Delete, error) {
 		return nil, err
 	}
 	return &Delete{Table: t, Source: src, Returning: ret}, nil
+}
+
+// checkIdentityTargets refuses a value for a GENERATED ALWAYS identity
+// column unless the INSERT says OVERRIDING SYSTEM VALUE (DEFAULT is
+// allowed); OVERRIDING USER VALUE of a query is not supported.
+func checkIdentityTargets(t *catalog.TableDesc, targets []int, ins *ast.Insert) error {
+	for i, ord := range targets {
+		c := &t.Columns[ord]
+		if c.Identity == "" {
+			continue
+		}
+		if ins.Overriding == "USER" && ins.Select != nil {
+			return errcode.New(errcode.Unsupported, "OVERRIDING USER VALUE with INSERT ... SELECT is not supported: leave the identity column %q out of the column list", c.Name)
+		}
+		if c.Identity != "ALWAYS" || ins.Overriding != "" {
+			continue
+		}
+		explicit := ins.Select != nil
+		for _, row := range ins.Rows {
+			if i < len(row) {
+				if _, isDefault := row[i].(*ast.DefaultExpr); !isDefault {
+					explicit = true
+				}
+			}
+		}
+		if explicit {
+			return errcode.New(errcode.GeneratedAlways, "cannot insert a non-DEFAULT value into column %q: it is an identity column defined as GENERATED ALWAYS (use OVERRIDING SYSTEM VALUE to override)", c.Name)
+		}
+	}
+	return nil
 }

@@ -93,6 +93,14 @@ func Needs(stmt ast.Statement) []Need {
 		for _, name := range s.Names {
 			w.add(Need{Table: name, Priv: PrivOwner})
 		}
+	case *ast.CreateSequence:
+		w.add(Need{Priv: PrivCreate})
+	case *ast.AlterSequence:
+		w.add(Need{Table: s.Name, Priv: PrivOwner})
+	case *ast.DropSequence:
+		for _, name := range s.Names {
+			w.add(Need{Table: name, Priv: PrivOwner})
+		}
 	case *ast.CreateIndex:
 		w.add(Need{Table: s.Table, Priv: PrivOwner})
 	case *ast.DropIndex:
@@ -101,7 +109,7 @@ func Needs(stmt ast.Statement) []Need {
 		w.add(Need{Database: s.Name, Priv: PrivOwner})
 	case *ast.Show:
 		switch s.What {
-		case "TABLES", "DATABASES", "DATABASE":
+		case "TABLES", "DATABASES", "DATABASE", "SEQUENCES":
 		default:
 			w.add(Need{Table: s.Table, Any: true})
 		}

@@ -56,9 +56,15 @@ func checkStatement(ctx context.Context, txn catalog.Txn, user, database string,
 	}
 	a := stmtAuth{checker: checker}
 	switch s := stmt.(type) {
-	case *ast.CreateTable:
+	case *ast.CreateTable, *ast.CreateSequence:
+		name := ""
+		if ct, ok := s.(*ast.CreateTable); ok {
+			name = ct.Name
+		} else {
+			name = s.(*ast.CreateSequence).Name
+		}
 		if db, err := catalog.GetDatabase(ctx, txn, database); err == nil {
-			t, err := catalog.LookupTable(ctx, txn, db.ID, s.Name)
+			t, err := catalog.LookupTable(ctx, txn, db.ID, name)
 			if err != nil {
 				return stmtAuth{}, err
 			}
@@ -80,6 +86,29 @@ func afterStatement(ctx context.Context, txn catalog.Txn, a stmtAuth, database s
 	}
 	switch s := stmt.(type) {
 	case *ast.CreateTable:
+		if a.existed {
+			return nil
+		}
+		db, err := catalog.GetDatabase(ctx, txn, database)
+		if err != nil {
+			return err
+		}
+		t, err := catalog.LookupTable(ctx, txn, db.ID, s.Name)
+		if err != nil || t == nil {
+			return err
+		}
+		// The creator owns the table and the sequences its columns own.
+		tables, err := catalog.ListTables(ctx, txn, db.ID)
+		if err != nil {
+			return err
+		}
+		for _, seq := range append(catalog.OwnedSequences(tables, t, 0), t) {
+			if err := privilege.Grant(ctx, txn, privilege.Object{DBID: db.ID, TableID: seq.ID}, checker.User(), privilege.PrivOwner); err != nil {
+				return err
+			}
+		}
+		return nil
+	case *ast.CreateSequence:
 		if a.existed {
 			return nil
 		}

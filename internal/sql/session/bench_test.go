@@ -73,3 +73,22 @@ func BenchmarkCountStar100k(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkNextval: one nextval per statement, without a cache (an
+// allocation transaction each) and with CACHE 100 (one per 100 values).
+func BenchmarkNextval(b *testing.B) {
+	for _, cache := range []int{1, 100} {
+		b.Run(fmt.Sprintf("cache=%d", cache), func(b *testing.B) {
+			s, _ := newServer(b)
+			setup(b, s, fmt.Sprintf("CREATE SEQUENCE s CACHE %d", cache))
+			ctx := context.Background()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, err := s.Execute(ctx, session.Request{Database: "d", SQL: "SELECT nextval('s')"}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -11,6 +11,10 @@
 //     handle run inside it one at a time; a transaction idle longer than
 //     Config.TxnIdleTimeout is rolled back by a reaper goroutine (stopped
 //     by Close);
+//   - hands out sequence values (nextval, setval) in small transactions
+//     of their own, never the statement's, with this node's cache of
+//     blocks for CACHE n sequences, and keeps currval/lastval per session
+//     (sequence.go);
 //   - maps errors to CADB codes once, here: kv ConflictError → CADB0502,
 //     RetryError → CADB0504, AmbiguousError → CADB0505, CorruptionError →
 //     CADB0014, closed transaction → CADB0501, context expiry → CADB0504;

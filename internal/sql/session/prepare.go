@@ -85,8 +85,11 @@ func (s *Server) executePrepared(ctx context.Context, req Request, stmt ast.Stat
 			clear(set.prepared)
 			set.ResetAll()
 		}
-		// PLANS, SEQUENCES, TEMP: there are no session plans, sequence
-		// caches or temporary tables to drop.
+		if st.What == "ALL" || st.What == "SEQUENCES" {
+			set.sequences.forget() // currval and lastval are undefined again
+		}
+		// PLANS, TEMP: there are no session plans or temporary tables to
+		// drop.
 		return done, true, nil
 	}
 	ex := stmt.(*ast.Execute)

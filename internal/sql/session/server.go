@@ -105,6 +105,10 @@ type Server struct {
 	// jobs is the node's jobs registry and runner (schemachange.go).
 	jobs *jobs.Registry
 
+	// seqCache holds this node's cached blocks of sequence values
+	// (sequence.go).
+	seqCache sequenceCache
+
 	counter atomic.Int64
 	queries *queryRegistry
 	// startedMs is when this server (process) started, in unix ms: a
@@ -411,7 +415,7 @@ func (s *Server) executeStmt(ctx context.Context, req Request, stmt ast.Statemen
 		xenv := exec.Env{Txn: txn, Database: req.Database, Eval: env, Descs: descs,
 			Stats: s.cfg.Stats, Memory: mem, TempDir: s.cfg.TempDir,
 			Checker: authz.checker, PGTypeOID: s.cfg.PGTypeOID, CopyIn: req.CopyIn, DescribeOnly: req.DescribeOnly,
-			DropData: s.dropData(txn, user, req.SQL), Plans: s.plans}
+			DropData: s.dropData(txn, user, req.SQL), Plans: s.plans, Sequences: s.sequences(ctx, req)}
 		if req.Settings != nil {
 			xenv.Settings = req.Settings.All
 		}

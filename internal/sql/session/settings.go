@@ -184,7 +184,12 @@ type Settings struct {
 	notices  []string
 	// prepared are the session's PREPAREd statements (prepare.go).
 	prepared map[string]*ast.Prepare
+	// sequences is what currval and lastval read (sequence.go).
+	sequences sequenceMemory
 }
+
+// sequenceMemory returns the session's memory of nextval.
+func (s *Settings) sequenceMemory() *sequenceMemory { return &s.sequences }
 
 var _ builtins.Settings = (*Settings)(nil)
 

@@ -49,12 +49,18 @@ const (
 	// message names the line); nothing of the COPY is written.
 	BadCopyData Code = "CADB0430"
 	// SchemaExists: CREATE SCHEMA of a schema that exists (public).
-	SchemaExists     Code = "CADB0431"
-	TxnClosed        Code = "CADB0501"
-	TxnConflict      Code = "CADB0502"
-	SchemaCatchingUp Code = "CADB0503"
-	MustRetry        Code = "CADB0504"
-	Ambiguous        Code = "CADB0505"
+	SchemaExists Code = "CADB0431"
+	// CADB0432-0439: sequences.
+	CurrvalNotSet     Code = "CADB0432" // currval/lastval before nextval in the session (55000)
+	SequenceExhausted Code = "CADB0433" // nextval past MAXVALUE/MINVALUE without CYCLE (2200H)
+	GeneratedAlways   Code = "CADB0434" // a value for a GENERATED ALWAYS identity column (428C9)
+	InvalidSequence   Code = "CADB0435" // bad sequence options: bounds, start, increment, cache (22023)
+	WrongObjectType   Code = "CADB0436" // a relation of another kind: nextval of a table, DROP SEQUENCE of a table (42809)
+	TxnClosed         Code = "CADB0501"
+	TxnConflict       Code = "CADB0502"
+	SchemaCatchingUp  Code = "CADB0503"
+	MustRetry         Code = "CADB0504"
+	Ambiguous         Code = "CADB0505"
 	// QueryCancelled: the statement was cancelled (pgwire CancelRequest,
 	// CANCEL QUERY, the client went away); nothing it wrote is kept.
 	QueryCancelled Code = "CADB0506"
@@ -198,6 +204,16 @@ func SQLState(c Code) string {
 		return "22P04" // bad_copy_file_format
 	case SchemaExists:
 		return "42P06" // duplicate_schema
+	case CurrvalNotSet:
+		return "55000" // object_not_in_prerequisite_state
+	case SequenceExhausted:
+		return "2200H" // sequence_generator_limit_exceeded
+	case GeneratedAlways:
+		return "428C9" // generated_always
+	case InvalidSequence:
+		return "22023" // invalid_parameter_value
+	case WrongObjectType:
+		return "42809" // wrong_object_type
 	case InvalidInput:
 		return "22023"
 	case NumericOutOfRange:

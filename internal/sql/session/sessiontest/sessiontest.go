@@ -83,6 +83,9 @@ type Harness struct {
 	Exec     session.Executor
 	Database string
 	Txn      *session.TxnHandle
+	// Settings is the session state of a pgwire session (SET, currval);
+	// nil, as over HTTP, until a directive carries the "session" argument.
+	Settings *session.Settings
 }
 
 // Run executes one directive.
@@ -99,6 +102,13 @@ func (h *Harness) Run(t *testing.T, d *datadriven.TestData) string {
 		if arg.Key == "db" && len(arg.Vals) == 1 {
 			h.Database = arg.Vals[0]
 		}
+		if arg.Key == "session" && h.Settings == nil {
+			settings, err := session.NewSettings(session.SettingsConfig{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			h.Settings = settings
+		}
 	}
 	var out strings.Builder
 	for _, sql := range parser.SplitStatements(d.Input) {
@@ -112,7 +122,7 @@ func (h *Harness) Run(t *testing.T, d *datadriven.TestData) string {
 
 // Statement executes one statement and renders its outcome.
 func (h *Harness) Statement(sql string, withTypes bool) string {
-	res, err := h.Exec.Execute(context.Background(), session.Request{Database: h.Database, SQL: sql, Txn: h.Txn})
+	res, err := h.Exec.Execute(context.Background(), session.Request{Database: h.Database, SQL: sql, Txn: h.Txn, Settings: h.Settings})
 	if err != nil {
 		return fmt.Sprintf("error: %s\n", errcode.Of(err))
 	}
