@@ -723,12 +723,7 @@ func (f *formatter) statement(s Statement) {
 		}
 		f.WriteByte(')')
 	case *DropTable:
-		f.WriteString("DROP TABLE ")
-		if s.IfExists {
-			f.WriteString("IF EXISTS ")
-		}
-		f.identList(s.Names)
-		f.behavior(s.Behavior)
+		f.drop("TABLE", s.IfExists, s.Names, s.Behavior)
 	case *AlterTable:
 		f.WriteString("ALTER TABLE ")
 		f.ident(s.Table)

@@ -114,19 +114,7 @@ func (f *formatter) sequenceStatement(s Statement) bool {
 		f.ident(s.Name)
 		f.sequenceOptions(s.Options)
 	case *DropSequence:
-		f.WriteString("DROP SEQUENCE ")
-		if s.IfExists {
-			f.WriteString("IF EXISTS ")
-		}
-		for i, n := range s.Names {
-			if i > 0 {
-				f.WriteString(", ")
-			}
-			f.ident(n)
-		}
-		if s.Behavior != "" {
-			f.WriteString(" " + s.Behavior)
-		}
+		f.drop("SEQUENCE", s.IfExists, s.Names, s.Behavior)
 	default:
 		return false
 	}

@@ -152,6 +152,16 @@ func (f *formatter) identList(names []string) {
 	}
 }
 
+// drop writes DROP <kind> [IF EXISTS] a, b [CASCADE | RESTRICT].
+func (f *formatter) drop(kind string, ifExists bool, names []string, behavior string) {
+	f.WriteString("DROP " + kind + " ")
+	if ifExists {
+		f.WriteString("IF EXISTS ")
+	}
+	f.identList(names)
+	f.behavior(behavior)
+}
+
 func (f *formatter) behavior(b string) {
 	if b != "" {
 		f.WriteByte(' ')

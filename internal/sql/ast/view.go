@@ -46,19 +46,7 @@ func (f *formatter) viewStatement(s Statement) bool {
 			f.query(s.Query)
 		}
 	case *DropView:
-		f.WriteString("DROP VIEW ")
-		if s.IfExists {
-			f.WriteString("IF EXISTS ")
-		}
-		for i, n := range s.Names {
-			if i > 0 {
-				f.WriteString(", ")
-			}
-			f.ident(n)
-		}
-		if s.Behavior != "" {
-			f.WriteString(" " + s.Behavior)
-		}
+		f.drop("VIEW", s.IfExists, s.Names, s.Behavior)
 	default:
 		return false
 	}

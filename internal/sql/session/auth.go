@@ -89,11 +89,7 @@ func afterStatement(ctx context.Context, txn catalog.Txn, a stmtAuth, database s
 		if a.existed {
 			return nil
 		}
-		db, err := catalog.GetDatabase(ctx, txn, database)
-		if err != nil {
-			return err
-		}
-		t, err := catalog.LookupTable(ctx, txn, db.ID, s.Name)
+		db, t, err := createdRelation(ctx, txn, database, s.Name)
 		if err != nil || t == nil {
 			return err
 		}
@@ -112,26 +108,10 @@ func afterStatement(ctx context.Context, txn catalog.Txn, a stmtAuth, database s
 		if a.existed {
 			return nil
 		}
-		db, err := catalog.GetDatabase(ctx, txn, database)
-		if err != nil {
-			return err
-		}
-		t, err := catalog.LookupTable(ctx, txn, db.ID, s.Name)
-		if err != nil || t == nil {
-			return err
-		}
-		return privilege.Grant(ctx, txn, privilege.Object{DBID: db.ID, TableID: t.ID}, checker.User(), privilege.PrivOwner)
+		return ownCreated(ctx, txn, checker, database, s.Name)
 	case *ast.CreateView:
 		// The creator owns the view (a replaced view is a new object).
-		db, err := catalog.GetDatabase(ctx, txn, database)
-		if err != nil {
-			return err
-		}
-		t, err := catalog.LookupTable(ctx, txn, db.ID, s.Name)
-		if err != nil || t == nil {
-			return err
-		}
-		return privilege.Grant(ctx, txn, privilege.Object{DBID: db.ID, TableID: t.ID}, checker.User(), privilege.PrivOwner)
+		return ownCreated(ctx, txn, checker, database, s.Name)
 	case *ast.CreateDatabase:
 		if a.existed {
 			return nil
@@ -175,6 +155,27 @@ func afterStatement(ctx context.Context, txn catalog.Txn, a stmtAuth, database s
 		res.Rows = visible
 	}
 	return nil
+}
+
+// createdRelation looks up the table, view or sequence name a statement
+// just created in database (nil when there is none).
+func createdRelation(ctx context.Context, txn catalog.Txn, database, name string) (*catalog.DatabaseDesc, *catalog.TableDesc, error) {
+	db, err := catalog.GetDatabase(ctx, txn, database)
+	if err != nil {
+		return nil, nil, err
+	}
+	t, err := catalog.LookupTable(ctx, txn, db.ID, name)
+	return db, t, err
+}
+
+// ownCreated makes the statement's user the owner of the relation name it
+// just created.
+func ownCreated(ctx context.Context, txn catalog.Txn, checker *privilege.Checker, database, name string) error {
+	db, t, err := createdRelation(ctx, txn, database, name)
+	if err != nil || t == nil {
+		return err
+	}
+	return privilege.Grant(ctx, txn, privilege.Object{DBID: db.ID, TableID: t.ID}, checker.User(), privilege.PrivOwner)
 }
 
 // filterDatabases keeps in a SHOW DATABASES result the databases the user
