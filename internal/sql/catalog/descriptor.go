@@ -51,6 +51,52 @@ type ColumnDesc struct {
 	Hidden bool `json:"hidden,omitempty"`
 	// Comment is set by COMMENT ON COLUMN ("" when none).
 	Comment string `json:"comment,omitempty"`
+	// State is the column's schema-change state: Public, or WriteOnly /
+	// DeleteOnly while an ADD or DROP COLUMN job runs (docs/schema.md).
+	// Only public columns are seen by readers (names, '*', catalogs).
+	State ColumnState `json:"state,omitempty"`
+	// Adding is set while an ADD COLUMN job adds it (as opposed to a DROP
+	// COLUMN removing it): a write-only adding column is filled with its
+	// default by every INSERT and UPDATE and its NOT NULL is enforced.
+	Adding bool `json:"adding,omitempty"`
+}
+
+// ColumnState is the schema-change state of a column (SPEC §6.1).
+type ColumnState uint8
+
+const (
+	// ColumnPublic columns are read and written.
+	ColumnPublic ColumnState = iota
+	// ColumnWriteOnly columns are written (they are in row payloads) but
+	// no reader sees them.
+	ColumnWriteOnly
+	// ColumnDeleteOnly columns are in no new payload and seen by no reader.
+	ColumnDeleteOnly
+)
+
+func (s ColumnState) String() string {
+	switch s {
+	case ColumnPublic:
+		return "PUBLIC"
+	case ColumnWriteOnly:
+		return "WRITE_ONLY"
+	case ColumnDeleteOnly:
+		return "DELETE_ONLY"
+	}
+	return fmt.Sprintf("ColumnState(%d)", uint8(s))
+}
+
+// Public reports whether readers see the column.
+func (c *ColumnDesc) Public() bool { return c.State == ColumnPublic }
+
+// InPayload reports whether new row payloads hold the column's value.
+func (c *ColumnDesc) InPayload() bool { return c.State != ColumnDeleteOnly }
+
+// Enforced reports whether writers check the column's NOT NULL: public
+// columns and write-only columns being added (a column being dropped is
+// written but cannot be set by anyone).
+func (c *ColumnDesc) Enforced() bool {
+	return c.State == ColumnPublic || (c.State == ColumnWriteOnly && c.Adding)
 }
 
 // Type returns the column's type: its Kind and modifiers.
@@ -197,15 +243,26 @@ func IndexDirs(idx *IndexDesc) []bool {
 	return out
 }
 
-// VisibleColumns returns the positions of the non-hidden columns.
+// VisibleColumns returns the positions of the non-hidden public columns.
 func (t *TableDesc) VisibleColumns() []int {
 	out := make([]int, 0, len(t.Columns))
 	for i := range t.Columns {
-		if !t.Columns[i].Hidden {
+		if !t.Columns[i].Hidden && t.Columns[i].Public() {
 			out = append(out, i)
 		}
 	}
 	return out
+}
+
+// HasAddingColumn reports whether an ADD COLUMN job is adding a column
+// (its values are back-filled into rows that lack them).
+func (t *TableDesc) HasAddingColumn() bool {
+	for i := range t.Columns {
+		if t.Columns[i].Adding {
+			return true
+		}
+	}
+	return false
 }
 
 // IndexColumnsText renders idx's columns as "a, b DESC" (SHOW INDEXES).

@@ -144,7 +144,7 @@ func indexColumns(t *catalog.TableDesc, cols []ast.IndexColumn) ([]catalog.Index
 	out := make([]catalog.IndexColumn, 0, len(cols))
 	for _, c := range cols {
 		ord := t.ColumnOrdinal(c.Column)
-		if ord < 0 || (t.Columns[ord].Hidden && c.Column != catalog.HiddenRowIDColumn) {
+		if ord < 0 || (t.Columns[ord].Hidden && c.Column != catalog.HiddenRowIDColumn) || !t.Columns[ord].Public() {
 			return nil, errcode.New(errcode.UnknownColumn, "column %q of table %q does not exist", c.Column, t.Name)
 		}
 		out = append(out, catalog.IndexColumn{ColumnID: t.Columns[ord].ID, Desc: c.Desc})

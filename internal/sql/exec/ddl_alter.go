@@ -52,7 +52,7 @@ func alterTable(ctx context.Context, p *plan.Planner, buf *WriteBuffer, s *ast.A
 // when there is none (hidden columns are not user columns).
 func visibleColumn(t *catalog.TableDesc, name string) (int, error) {
 	ord := t.ColumnOrdinal(name)
-	if ord < 0 || t.Columns[ord].Hidden {
+	if ord < 0 || t.Columns[ord].Hidden || !t.Columns[ord].Public() {
 		return -1, errcode.New(errcode.UnknownColumn, "column %q of table %q does not exist", name, t.Name)
 	}
 	return ord, nil
@@ -142,17 +142,8 @@ func dropColumn(ctx context.Context, buf *WriteBuffer, t *catalog.TableDesc, nam
 	if err != nil {
 		return err
 	}
-	id := t.Columns[ord].ID
-	uses := func(idx *catalog.IndexDesc) bool {
-		return slices.ContainsFunc(idx.Columns, func(c catalog.IndexColumn) bool { return c.ColumnID == id })
-	}
-	if uses(&t.PrimaryKey) {
-		return errcode.New(errcode.InvalidInput, "column %q is part of the primary key of table %q", name, t.Name)
-	}
-	for i := range t.Indexes {
-		if uses(&t.Indexes[i]) {
-			return errcode.New(errcode.InvalidInput, "column %q is used by index %q of table %q; drop the index first", name, t.Indexes[i].Name, t.Name)
-		}
+	if err := checkDroppable(t, ord); err != nil {
+		return err
 	}
 	t.Columns = slices.Delete(t.Columns, ord, ord+1)
 	return catalog.UpdateTable(ctx, buf, t)

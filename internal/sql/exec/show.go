@@ -109,7 +109,7 @@ func showColumns(t *catalog.TableDesc) *Result {
 		key[c.ColumnID] = "PRI"
 	}
 	for _, c := range t.Columns {
-		if c.Hidden {
+		if c.Hidden || !c.Public() {
 			continue
 		}
 		def := types.NullValue
@@ -151,7 +151,7 @@ func showIndexes(t *catalog.TableDesc) *Result {
 func CreateTableText(t *catalog.TableDesc) (string, error) {
 	s := &ast.CreateTable{Name: t.Name}
 	for _, c := range t.Columns {
-		if c.Hidden {
+		if c.Hidden || !c.Public() {
 			continue
 		}
 		def := ast.ColumnDef{Name: c.Name, Type: c.Type(), NotNull: c.NotNull}

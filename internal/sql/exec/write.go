@@ -38,11 +38,16 @@ func writable(idx *catalog.IndexDesc) bool { return idx.State != catalog.IndexDe
 func (w *tableWriter) prepare(row []types.Value) error {
 	for i := range row {
 		col := &w.t.Columns[i]
+		if !col.InPayload() {
+			// Delete-only (a column being added or dropped): no value.
+			row[i] = types.NullValue
+			continue
+		}
 		v, err := coerce(row[i], col)
 		if err != nil {
 			return err
 		}
-		if v.IsNull() && col.NotNull {
+		if v.IsNull() && col.NotNull && col.Enforced() {
 			return errcode.New(errcode.NotNullViolation, "null value in column %q of table %q violates not-null constraint", col.Name, w.t.Name)
 		}
 		row[i] = v

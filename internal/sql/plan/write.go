@@ -121,7 +121,7 @@ func (p *Planner) PlanInsert(ins *ast.Insert) (*Insert, error) {
 		seen := map[int]bool{}
 		for _, name := range ins.Columns {
 			ord := t.ColumnOrdinal(name)
-			if ord < 0 || t.Columns[ord].Hidden {
+			if ord < 0 || t.Columns[ord].Hidden || !t.Columns[ord].Public() {
 				return nil, errcode.New(errcode.UnknownColumn, "column %q of table %q does not exist", name, t.Name)
 			}
 			if seen[ord] {
@@ -221,7 +221,7 @@ func (p *Planner) PlanUpdate(up *ast.Update) (*Update, error) {
 	seen := map[int]bool{}
 	for _, a := range up.Set {
 		ord := t.ColumnOrdinal(a.Column)
-		if ord < 0 || t.Columns[ord].Hidden {
+		if ord < 0 || t.Columns[ord].Hidden || !t.Columns[ord].Public() {
 			return nil, errcode.New(errcode.UnknownColumn, "column %q of table %q does not exist", a.Column, t.Name)
 		}
 		if seen[ord] {
@@ -243,6 +243,9 @@ func (p *Planner) PlanUpdate(up *ast.Update) (*Update, error) {
 		}
 		n.Set = append(n.Set, Assignment{Column: ord, Expr: x})
 	}
+	if n.Set, err = p.setAddingColumns(t, n.Set, defaults); err != nil {
+		return nil, err
+	}
 	alias := up.Alias
 	if alias == "" {
 		alias = up.Table
@@ -251,6 +254,30 @@ func (p *Planner) PlanUpdate(up *ast.Update) (*Update, error) {
 		return nil, err
 	}
 	return n, nil
+}
+
+// setAddingColumns appends to set an assignment of its default (NULL
+// when it has none) to every write-only column an ADD COLUMN job adds: a
+// row an UPDATE writes then holds the column's value, so the backfill,
+// which fills only rows that lack it, leaves the row alone. Readers never
+// saw the value, so evaluating a volatile default again is invisible.
+func (p *Planner) setAddingColumns(t *catalog.TableDesc, set []Assignment, defaults []*Expr) ([]Assignment, error) {
+	for ord := range t.Columns {
+		c := &t.Columns[ord]
+		if !c.Adding || c.State != catalog.ColumnWriteOnly {
+			continue
+		}
+		if defaults[ord] != nil {
+			set = append(set, Assignment{Column: ord, Expr: *defaults[ord]})
+			continue
+		}
+		x, err := p.CompileConst(&ast.Literal{}, "DEFAULT")
+		if err != nil {
+			return nil, err
+		}
+		set = append(set, Assignment{Column: ord, Expr: x})
+	}
+	return set, nil
 }
 
 // PlanDelete plans DELETE FROM ... WHERE (WHERE required: CADB0400).
