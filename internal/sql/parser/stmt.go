@@ -5,6 +5,7 @@ import (
 	"github.com/camusdb/camusdb-go/internal/sql/types"
 	"github.com/camusdb/camusdb-go/internal/util/errcode"
 	"strconv"
+	"strings"
 )
 
 func (p *parser) parseStatement() (ast.Statement, error) {
@@ -595,6 +596,26 @@ func (p *parser) parseAlter() (ast.Statement, error) {
 func (p *parser) parseAlterAdd(stmt *ast.AlterTable) error {
 	t := p.peek()
 	switch {
+	case t.isWord("constraint") && p.peekN(1).isIdent() && isConstraintKind(p.peekN(2)):
+		// ADD CONSTRAINT name UNIQUE (cols): a unique index of that name.
+		// (ADD constraint T is still a column named "constraint".)
+		p.next()
+		name, err := p.ident("constraint name")
+		if err != nil {
+			return err
+		}
+		kind := p.peek()
+		if !kind.isKw(kwUnique) {
+			return p.errCode(kind, errcode.Unsupported, "ADD CONSTRAINT %s: only UNIQUE constraints can be added (CHECK and FOREIGN KEY constraints are not supported; a primary key is added with ADD PRIMARY KEY)", strings.ToUpper(kind.str))
+		}
+		p.next()
+		cols, err := p.parseIndexColumns()
+		if err != nil {
+			return err
+		}
+		stmt.Action = "ADD INDEX"
+		stmt.Index = &ast.IndexDef{At: t.at(), Name: name, Unique: true, Columns: cols}
+		return nil
 	case t.isKw(kwColumn):
 		p.next()
 	case t.isKw(kwPrimary):
@@ -638,6 +659,12 @@ func (p *parser) parseAlterAdd(stmt *ast.AlterTable) error {
 	stmt.Action = "ADD COLUMN"
 	stmt.Column = col
 	return nil
+}
+
+// isConstraintKind reports whether t starts a table constraint after
+// CONSTRAINT name.
+func isConstraintKind(t *token) bool {
+	return t.isKw(kwUnique) || t.isKw(kwPrimary) || t.isWord("check") || t.isWord("foreign")
 }
 
 func (p *parser) parseAlterDrop(stmt *ast.AlterTable) error {

@@ -521,3 +521,32 @@ func TestDropColumnResumesOnAnotherNode(t *testing.T) {
 		t.Fatalf("job after failover: %v: rows processed must stay within 1.2x of 70", res.Rows)
 	}
 }
+
+// ALTER TABLE ... ADD CONSTRAINT name UNIQUE (cols) is a unique index
+// back-filled by a job: a duplicate fails it naming the key and leaves
+// the table as before; without one the constraint is a public index.
+// CHECK and FOREIGN KEY constraints are refused (CADB0407).
+func TestAddUniqueConstraintJob(t *testing.T) {
+	db := catalogtest.NewMemDB()
+	s := jobServer(t, db, 1, nil)
+	setup(t, s, "CREATE TABLE t (id INT64 PRIMARY KEY, v INT64)")
+	loadRows(t, s, 30) // v = id % 13: duplicates
+	before := query(t, s, "SHOW CREATE TABLE t")
+	keys := db.LiveKeys("t")
+	_, err := s.Execute(context.Background(), session.Request{Database: "d", SQL: "ALTER TABLE t ADD CONSTRAINT v_uk UNIQUE (v)"})
+	wantCode(t, err, errcode.UniqueViolation)
+	if !strings.Contains(err.Error(), "key (v)=(") {
+		t.Fatalf("the error does not name the key: %v", err)
+	}
+	if after := query(t, s, "SHOW CREATE TABLE t"); after != before || !slices.Equal(db.LiveKeys("t"), keys) {
+		t.Fatalf("table changed by the failed constraint: %s", after)
+	}
+	mustExec(t, s, session.Request{Database: "d", SQL: "ALTER TABLE t ADD CONSTRAINT id_v_uk UNIQUE (id, v)"})
+	checkIndex(t, db, "id_v_uk")
+	res := mustExec(t, s, session.Request{Database: "d", SQL: "SHOW JOBS"})
+	if len(res.Rows) != 2 || res.Rows[0][1].Str != session.JobTypeCreateIndex || res.Rows[0][4].Str != "succeeded" || res.Rows[1][4].Str != "failed" {
+		t.Fatalf("SHOW JOBS: %v", res.Rows)
+	}
+	_, err = s.Execute(context.Background(), session.Request{Database: "d", SQL: "ALTER TABLE t ADD CONSTRAINT pos CHECK (v >= 0)"})
+	wantCode(t, err, errcode.Unsupported)
+}
