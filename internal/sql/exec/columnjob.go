@@ -56,35 +56,46 @@ func PrepareAddColumn(ctx context.Context, kv catalog.KV, env *eval.Env, t *cata
 }
 
 // PrepareDropColumn makes column name of t WRITE_ONLY as a DROP COLUMN
-// job starts (readers stop seeing it, writers still write it) and returns
-// it. Primary key and indexed columns are refused (CADB0400), as before.
-func PrepareDropColumn(t *catalog.TableDesc, name string) (*catalog.ColumnDesc, error) {
+// job starts (readers stop seeing it, writers still write it), together
+// with the secondary indexes that use it (the job drops them with it), and
+// returns it and those indexes' ids. A primary key column is refused
+// (CADB0400).
+func PrepareDropColumn(t *catalog.TableDesc, name string) (*catalog.ColumnDesc, []uint32, error) {
 	ord, err := visibleColumn(t, name)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if err := checkDroppable(t, ord); err != nil {
-		return nil, err
+	id := t.Columns[ord].ID
+	if usesColumn(&t.PrimaryKey, id) {
+		return nil, nil, errcode.New(errcode.InvalidInput, "column %q is part of the primary key of table %q", name, t.Name)
 	}
 	if len(t.VisibleColumns()) == 1 {
-		return nil, errcode.New(errcode.InvalidInput, "column %q is the only column of table %q", name, t.Name)
+		return nil, nil, errcode.New(errcode.InvalidInput, "column %q is the only column of table %q", name, t.Name)
+	}
+	var indexes []uint32
+	for i := range t.Indexes {
+		if usesColumn(&t.Indexes[i], id) {
+			t.Indexes[i].State = catalog.IndexWriteOnly
+			indexes = append(indexes, t.Indexes[i].ID)
+		}
 	}
 	t.Columns[ord].State = catalog.ColumnWriteOnly
-	return &t.Columns[ord], nil
+	return &t.Columns[ord], indexes, nil
+}
+
+func usesColumn(idx *catalog.IndexDesc, id uint32) bool {
+	return slices.ContainsFunc(idx.Columns, func(c catalog.IndexColumn) bool { return c.ColumnID == id })
 }
 
 // checkDroppable refuses to drop a primary key column or one an index
-// uses (CADB0400).
+// uses (CADB0400): a DROP COLUMN inside a transaction.
 func checkDroppable(t *catalog.TableDesc, ord int) error {
 	id, name := t.Columns[ord].ID, t.Columns[ord].Name
-	uses := func(idx *catalog.IndexDesc) bool {
-		return slices.ContainsFunc(idx.Columns, func(c catalog.IndexColumn) bool { return c.ColumnID == id })
-	}
-	if uses(&t.PrimaryKey) {
+	if usesColumn(&t.PrimaryKey, id) {
 		return errcode.New(errcode.InvalidInput, "column %q is part of the primary key of table %q", name, t.Name)
 	}
 	for i := range t.Indexes {
-		if uses(&t.Indexes[i]) {
+		if usesColumn(&t.Indexes[i], id) {
 			return errcode.New(errcode.InvalidInput, "column %q is used by index %q of table %q; drop the index first", name, t.Indexes[i].Name, t.Name)
 		}
 	}

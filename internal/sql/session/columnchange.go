@@ -51,14 +51,25 @@ type columnPayload struct {
 	DBID     uint32 `json:"dbId"`
 	Table    string `json:"table"`
 	ColumnID uint32 `json:"columnId"`
-	// IndexID is the inline UNIQUE index ADD COLUMN adds (0: none).
-	IndexID uint32 `json:"indexId,omitempty"`
+	// Indexes are the indexes that come and go with the column: the
+	// inline UNIQUE index ADD COLUMN adds, the indexes on a column DROP
+	// COLUMN drops.
+	Indexes []uint32 `json:"indexes,omitempty"`
 	// Now is the statement's time (Unix nanoseconds): the backfill
 	// evaluates the DEFAULT with it, as the statement would have.
 	Now int64 `json:"now,omitempty"`
 }
 
 func (p columnPayload) table() indexPayload { return indexPayload{DBID: p.DBID, Table: p.Table} }
+
+// setIndexStates sets the state of the job's indexes in t.
+func (p columnPayload) setIndexStates(t *catalog.TableDesc, state catalog.IndexState) {
+	for _, id := range p.Indexes {
+		if idx := findIndex(t, id); idx != nil {
+			idx.State = state
+		}
+	}
+}
 
 // alterTableJob runs the ALTER TABLE actions that are jobs in autocommit
 // mode (handled false: the statement runs in one transaction as before).
@@ -77,18 +88,18 @@ func (s *Server) alterTableJob(ctx context.Context, req Request, st *ast.AlterTa
 			}
 			p := columnPayload{DBID: t.DBID, Table: t.Name, ColumnID: col.ID, Now: now.UnixNano()}
 			if idx != nil {
-				p.IndexID = idx.ID
+				p.Indexes = []uint32{idx.ID}
 			}
 			return p, nil
 		})
 		return res, true, err
 	case "DROP COLUMN":
 		res, err := s.schemaJob(ctx, req, st, st.Table, JobTypeDropColumn, func(_ catalog.Txn, t *catalog.TableDesc) (any, error) {
-			col, err := exec.PrepareDropColumn(t, st.Name)
+			col, indexes, err := exec.PrepareDropColumn(t, st.Name)
 			if err != nil {
 				return nil, err
 			}
-			return columnPayload{DBID: t.DBID, Table: t.Name, ColumnID: col.ID}, nil
+			return columnPayload{DBID: t.DBID, Table: t.Name, ColumnID: col.ID, Indexes: indexes}, nil
 		})
 		return res, true, err
 	case "ADD INDEX":
@@ -159,9 +170,7 @@ func (r *addColumnResumer) Resume(ctx context.Context, j *jobs.Job) error {
 					return errcode.New(errcode.Internal, "column %d of table %q is gone", p.ColumnID, t.Name)
 				}
 				col.State = catalog.ColumnWriteOnly
-				if idx := findIndex(t, p.IndexID); idx != nil {
-					idx.State = catalog.IndexWriteOnly
-				}
+				p.setIndexStates(t, catalog.IndexWriteOnly)
 				pr.Phase, pr.Total = "backfill", total
 				return nil
 			})
@@ -198,9 +207,7 @@ func (r *addColumnResumer) Resume(ctx context.Context, j *jobs.Job) error {
 				if col := findColumn(t, p.ColumnID); col != nil {
 					col.State, col.Adding = catalog.ColumnPublic, false
 				}
-				if idx := findIndex(t, p.IndexID); idx != nil {
-					idx.State = catalog.IndexPublic
-				}
+				p.setIndexStates(t, catalog.IndexPublic)
 				t.SchemaJob = 0
 				rec.Fraction = 1
 				return nil
@@ -241,9 +248,7 @@ func (r *addColumnResumer) removeColumn(ctx context.Context, j *jobs.Job) error 
 			if col := findColumn(t, p.ColumnID); col != nil {
 				col.State = catalog.ColumnDeleteOnly
 			}
-			if idx := findIndex(t, p.IndexID); idx != nil {
-				idx.State = catalog.IndexDeleteOnly
-			}
+			p.setIndexStates(t, catalog.IndexDeleteOnly)
 			*pr = indexProgress{Phase: phaseRewrite, Total: total}
 			rec.Rows = 0
 			return nil
@@ -270,7 +275,7 @@ func (r *addColumnResumer) removeColumn(ctx context.Context, j *jobs.Job) error 
 				pr.Next, pr.Rows = next, pr.Rows+rows
 				if next == nil {
 					pr.Phase = phaseRemove
-					if p.IndexID != 0 {
+					if len(p.Indexes) > 0 {
 						pr.Phase = phaseClearIndex
 					}
 				}
@@ -287,12 +292,19 @@ func (r *addColumnResumer) removeColumn(ctx context.Context, j *jobs.Job) error 
 				}
 			})
 		case phaseClearIndex:
+			// The indexes one after the other; IndexesCleared counts the
+			// ones done.
 			err = r.step(ctx, j, p.table(), false, func(txn catalog.Txn, t *catalog.TableDesc, pr *indexProgress, _ *jobs.Record) error {
-				n, err := deleteSpanChunk(ctx, txn, t.IndexPrefix(&catalog.IndexDesc{ID: p.IndexID}), r.chunk)
-				if err != nil {
-					return err
+				if pr.IndexesCleared < len(p.Indexes) {
+					n, err := deleteSpanChunk(ctx, txn, t.IndexPrefix(&catalog.IndexDesc{ID: p.Indexes[pr.IndexesCleared]}), r.chunk)
+					if err != nil {
+						return err
+					}
+					if n < r.chunk {
+						pr.IndexesCleared++
+					}
 				}
-				if n < r.chunk {
+				if pr.IndexesCleared >= len(p.Indexes) {
 					pr.Phase = phaseRemove
 				}
 				return nil
@@ -300,9 +312,7 @@ func (r *addColumnResumer) removeColumn(ctx context.Context, j *jobs.Job) error 
 		case phaseRemove:
 			return r.step(ctx, j, p.table(), true, func(_ catalog.Txn, t *catalog.TableDesc, _ *indexProgress, _ *jobs.Record) error {
 				t.Columns = slices.DeleteFunc(t.Columns, func(c catalog.ColumnDesc) bool { return c.ID == p.ColumnID })
-				if p.IndexID != 0 {
-					t.Indexes = slices.DeleteFunc(t.Indexes, func(idx catalog.IndexDesc) bool { return idx.ID == p.IndexID })
-				}
+				t.Indexes = slices.DeleteFunc(t.Indexes, func(idx catalog.IndexDesc) bool { return slices.Contains(p.Indexes, idx.ID) })
 				t.SchemaJob = 0
 				return nil
 			})
@@ -337,6 +347,7 @@ func (r *dropColumnResumer) OnFailOrCancel(ctx context.Context, j *jobs.Job, _ e
 	err = r.step(ctx, j, p.table(), true, func(_ catalog.Txn, t *catalog.TableDesc, pr *indexProgress, _ *jobs.Record) error {
 		if col := findColumn(t, p.ColumnID); col != nil && col.State == catalog.ColumnWriteOnly && pr.Phase == "" {
 			col.State = catalog.ColumnPublic
+			p.setIndexStates(t, catalog.IndexPublic)
 			t.SchemaJob = 0
 			restored = true
 		}

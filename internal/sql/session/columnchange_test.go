@@ -278,7 +278,12 @@ func TestCancelAddColumn(t *testing.T) {
 		_, err := s.Execute(context.Background(), session.Request{Database: "d", SQL: "ALTER TABLE t ADD COLUMN w OID DEFAULT (GEN_ID()) UNIQUE"})
 		done <- err
 	}()
-	id := <-blocked
+	var id uint64
+	select {
+	case id = <-blocked:
+	case err := <-done:
+		t.Fatalf("ADD COLUMN ended before its job's third chunk: %v", err)
+	}
 	for _, sql := range []string{"ALTER TABLE t ADD COLUMN x INT64", "ALTER TABLE t ADD COLUMN x INT64 DEFAULT 1", "ALTER TABLE t DROP COLUMN v", "CREATE INDEX v2 ON t (v)"} {
 		_, err := s.Execute(context.Background(), session.Request{Database: "d", SQL: sql})
 		wantCode(t, err, errcode.SchemaChangeInProgress)
@@ -397,10 +402,12 @@ func writeU(s *session.Server, seed, n int) {
 	}
 }
 
-// DROP COLUMN: the column is WRITE_ONLY from the statement on (unseen,
-// still written); a cancel then makes it PUBLIC again with every value
-// kept, including those of rows updated meanwhile. Run to the end with
-// writers running, no row keeps its value and the name is free.
+// DROP COLUMN: the column and the indexes that use it are WRITE_ONLY from
+// the statement on (unseen, still written); a cancel then makes them
+// PUBLIC again with every value and entry kept, including those of rows
+// written meanwhile. Run to the end with writers running, no row keeps its
+// value, the column's indexes and their entries are gone, other indexes
+// are intact and the name is free.
 func TestDropColumnJob(t *testing.T) {
 	db := catalogtest.NewMemDB()
 	release := make(chan struct{})
@@ -428,11 +435,13 @@ func TestDropColumnJob(t *testing.T) {
 		wg.Go(func() { writeU(s, len(phase), 5) })
 	}
 	s = jobServer(t, db, 1, hook)
-	setup(t, s, "CREATE TABLE t (id INT64 PRIMARY KEY, v INT64, u INT64, INDEX u_idx (u))")
+	setup(t, s, "CREATE TABLE t (id INT64 PRIMARY KEY, v INT64, u INT64, INDEX v_idx (v), INDEX uv_idx (u, v), INDEX u_idx (u))")
 	loadThree(t, s, 40)
-	_, err := s.Execute(context.Background(), session.Request{Database: "d", SQL: "ALTER TABLE t DROP COLUMN u"})
-	wantCode(t, err, errcode.InvalidInput) // indexed: refused, as before
-	vID := readDesc(t, db).Columns[1].ID
+	_, err := s.Execute(context.Background(), session.Request{Database: "d", SQL: "ALTER TABLE t DROP COLUMN id"})
+	wantCode(t, err, errcode.InvalidInput) // the primary key: refused
+	td := readDesc(t, db)
+	vID := td.Columns[1].ID
+	vIdx, uvIdx := td.FindIndex("v_idx").ID, td.FindIndex("uv_idx").ID
 
 	// Cancelled while write-only.
 	block.Store(true)
@@ -441,8 +450,13 @@ func TestDropColumnJob(t *testing.T) {
 		_, err := s.Execute(context.Background(), session.Request{Database: "d", SQL: "ALTER TABLE t DROP COLUMN v"})
 		done <- err
 	}()
-	id := <-blocked
-	if st := columnState(t, db, "v"); st != "WRITE_ONLY" {
+	var id uint64
+	select {
+	case id = <-blocked:
+	case err := <-done:
+		t.Fatalf("DROP COLUMN ended before its job's first step: %v", err)
+	}
+	if st := columnState(t, db, "v"); st != "WRITE_ONLY" || indexState(t, s, "v_idx") != "WRITE_ONLY" || indexState(t, s, "uv_idx") != "WRITE_ONLY" || indexState(t, s, "u_idx") != "PUBLIC" {
 		t.Fatalf("column being dropped is %s", st)
 	}
 	hiddenFromReaders(t, s, "v")
@@ -458,6 +472,9 @@ func TestDropColumnJob(t *testing.T) {
 	if got := query(t, s, "SELECT count(*) FROM t WHERE id < 40 AND v = id % 13"); got != "[[40]]" {
 		t.Fatalf("values lost by the cancelled drop: %s of 40 rows kept v", got)
 	}
+	for _, name := range []string{"v_idx", "uv_idx", "u_idx"} {
+		checkIndex(t, db, name) // public, one right entry per row
+	}
 
 	// Dropped for good, writers running.
 	block.Store(false)
@@ -469,9 +486,13 @@ func TestDropColumnJob(t *testing.T) {
 			t.Fatalf("before phase %q the column was %s, want %s (all: %v)", phase, seen[phase], state, seen)
 		}
 	}
-	if st := columnState(t, db, "v"); st != "absent" {
+	if st := columnState(t, db, "v"); st != "absent" || indexState(t, s, "v_idx") != "absent" || indexState(t, s, "uv_idx") != "absent" {
 		t.Fatalf("dropped column is %s", st)
 	}
+	if n := indexEntries(t, db, vIdx) + indexEntries(t, db, uvIdx); n != 0 {
+		t.Fatalf("%d entries of the dropped column's indexes remain", n)
+	}
+	checkIndex(t, db, "u_idx")
 	rows, holding := storedRows(t, db, vID)
 	if holding != 0 || len(rows) < 40 {
 		t.Fatalf("%d of %d rows still hold the dropped column", holding, len(rows))

@@ -45,6 +45,9 @@ type indexProgress struct {
 	Total int64  `json:"total"`
 	// Cleared: the revert deleted every entry.
 	Cleared bool `json:"cleared,omitempty"`
+	// IndexesCleared: the indexes of a column job whose entries are
+	// deleted (they are cleared in the payload's order).
+	IndexesCleared int `json:"indexesCleared,omitempty"`
 }
 
 // createIndexJob runs an autocommit CREATE INDEX (or ALTER TABLE ... ADD
