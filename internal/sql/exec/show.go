@@ -176,6 +176,9 @@ func CreateTableText(t *catalog.TableDesc) (string, error) {
 	}
 	for i := range t.Indexes {
 		idx := &t.Indexes[i]
+		if idx.State != catalog.IndexPublic {
+			continue // being added or dropped by a job (SHOW INDEXES shows it)
+		}
 		s.Indexes = append(s.Indexes, ast.IndexDef{Name: idx.Name, Unique: idx.Unique, Columns: indexCols(idx)})
 	}
 	return ast.Format(s), nil

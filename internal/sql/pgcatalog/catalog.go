@@ -114,7 +114,9 @@ func indexes(t *catalog.TableDesc) []*catalog.IndexDesc {
 		out = append(out, &t.PrimaryKey)
 	}
 	for i := range t.Indexes {
-		out = append(out, &t.Indexes[i])
+		if t.Indexes[i].State == catalog.IndexPublic { // not one a job adds or drops
+			out = append(out, &t.Indexes[i])
+		}
 	}
 	return out
 }

@@ -125,6 +125,8 @@ func hiddenFromReaders(t *testing.T, s *session.Server, name string) {
 		"SELECT * FROM t WHERE id = 1",
 		"SHOW COLUMNS FROM t",
 		"SELECT column_name FROM information_schema.columns WHERE table_name = 't'",
+		"SHOW CREATE TABLE t",
+		"SELECT indexdef FROM pg_indexes WHERE tablename = 't'",
 	} {
 		res, err := s.Execute(ctx, session.Request{Database: "d", SQL: sql})
 		if err != nil {
