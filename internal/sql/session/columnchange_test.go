@@ -573,3 +573,65 @@ func TestAddUniqueConstraintJob(t *testing.T) {
 	_, err = s.Execute(context.Background(), session.Request{Database: "d", SQL: "ALTER TABLE t ADD CONSTRAINT pos CHECK (v >= 0)"})
 	wantCode(t, err, errcode.Unsupported)
 }
+
+// PAUSE JOB stops an ADD COLUMN backfill at its checkpoint (the column
+// stays write-only and writers keep filling it); RESUME JOB finishes it
+// from there.
+func TestPauseResumeAddColumn(t *testing.T) {
+	db := catalogtest.NewMemDB()
+	blocked := make(chan uint64, 1)
+	release := make(chan struct{})
+	var chunks atomic.Int64
+	hook := func(ctx context.Context, id uint64, phase string) {
+		if phase == "backfill" && chunks.Add(1) == 3 {
+			blocked <- id
+			select {
+			case <-release:
+			case <-ctx.Done():
+			}
+		}
+	}
+	s := jobServer(t, db, 1, hook)
+	setup(t, s, "CREATE TABLE t (id INT64 PRIMARY KEY, v INT64)")
+	loadRows(t, s, 50)
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.Execute(context.Background(), session.Request{Database: "d", SQL: "ALTER TABLE t ADD COLUMN w INT64 NOT NULL DEFAULT 9"})
+		done <- err
+	}()
+	var id uint64
+	select {
+	case id = <-blocked:
+	case err := <-done:
+		t.Fatalf("ADD COLUMN ended before its job's third chunk: %v", err)
+	}
+	mustExec(t, s, session.Request{Database: "d", SQL: fmt.Sprintf("PAUSE JOB %d", id)})
+	close(release) // the chunk in flight finds the job paused and stops
+	show := func() []types.Value {
+		return mustExec(t, s, session.Request{Database: "d", SQL: fmt.Sprintf("SHOW JOB %d", id)}).Rows[0]
+	}
+	if st := show()[4].Str; st != "paused" {
+		t.Fatalf("job is %s", st)
+	}
+	if st := columnState(t, db, "w"); st != "WRITE_ONLY" {
+		t.Fatalf("column of the paused job is %s", st)
+	}
+	mustExec(t, s, session.Request{Database: "d", SQL: "INSERT INTO t VALUES (500, 1)"})
+	if row, has := storedRow(t, db, 500, readDesc(t, db).Columns[2].ID); !has || row[2].Int != 9 {
+		t.Fatalf("a row inserted while paused: %v (holds the column: %v)", row, has)
+	}
+	rowsAtPause := show()[6].Int
+	if rowsAtPause == 0 || rowsAtPause >= 50 {
+		t.Fatalf("rows processed at the pause: %d", rowsAtPause)
+	}
+	mustExec(t, s, session.Request{Database: "d", SQL: fmt.Sprintf("RESUME JOB %d", id)})
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := query(t, s, "SELECT count(*) FROM t WHERE w = 9"); got != "[[51]]" {
+		t.Fatalf("rows with the default after the resumed job: %s", got)
+	}
+	if rows := show()[6].Int; rows > 51*12/10 {
+		t.Fatalf("rows processed %d: the resumed job started over", rows)
+	}
+}
