@@ -635,3 +635,32 @@ func TestPauseResumeAddColumn(t *testing.T) {
 		t.Fatalf("rows processed %d: the resumed job started over", rows)
 	}
 }
+
+// Bad input to the column jobs answers a clear error before any job is
+// created.
+func TestColumnJobsBadInput(t *testing.T) {
+	db := catalogtest.NewMemDB()
+	s := jobServer(t, db, 1, nil)
+	setup(t, s, "CREATE TABLE t (id INT64 PRIMARY KEY, v INT64)", "CREATE VIEW vv AS SELECT id, v FROM t", "CREATE TABLE one (x INT64)")
+	for _, tc := range []struct {
+		sql  string
+		code errcode.Code
+	}{
+		{"ALTER TABLE vv ADD COLUMN w INT64 DEFAULT 1", errcode.Unsupported},
+		{"ALTER TABLE vv DROP COLUMN v", errcode.Unsupported},
+		{"CREATE INDEX i ON vv (v)", errcode.Unsupported},
+		{"ALTER TABLE t ADD COLUMN v INT64 DEFAULT 1", errcode.DuplicateColumn},
+		{"ALTER TABLE t ADD COLUMN z STRING DEFAULT 1", errcode.InvalidInput},
+		{"ALTER TABLE t ADD COLUMN z INT64 DEFAULT (v)", errcode.InvalidInput},
+		{"ALTER TABLE nope ADD COLUMN z INT64 DEFAULT 1", errcode.UnknownTable},
+		{"ALTER TABLE t DROP COLUMN nope", errcode.UnknownColumn},
+		{"ALTER TABLE t DROP COLUMN id", errcode.InvalidInput},
+		{"ALTER TABLE one DROP COLUMN x", errcode.InvalidInput},
+	} {
+		_, err := s.Execute(context.Background(), session.Request{Database: "d", SQL: tc.sql})
+		wantCode(t, err, tc.code)
+	}
+	if got := query(t, s, "SHOW JOBS"); got != "[]" {
+		t.Fatalf("jobs created by refused statements: %s", got)
+	}
+}

@@ -108,6 +108,9 @@ func (s *Server) schemaJob(ctx context.Context, req Request, stmt ast.Statement,
 		if err != nil {
 			return nil, asStatementError(err)
 		}
+		if t.View != "" {
+			return nil, asStatementError(errcode.New(errcode.Unsupported, "%q is a view: it cannot be written or altered", t.Name))
+		}
 		if t.SchemaJob != 0 {
 			return nil, asStatementError(catalog.UpdateTable(ctx, txn, t)) // CADB0032
 		}
