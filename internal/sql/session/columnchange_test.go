@@ -127,8 +127,11 @@ func hiddenFromReaders(t *testing.T, s *session.Server, name string) {
 		"SELECT column_name FROM information_schema.columns WHERE table_name = 't'",
 		"SHOW CREATE TABLE t",
 		"SELECT indexdef FROM pg_indexes WHERE tablename = 't'",
+		// The point-query fast path (a cached template), twice.
+		"SELECT * FROM t WHERE id = @id",
+		"SELECT * FROM t WHERE id = @id",
 	} {
-		res, err := s.Execute(ctx, session.Request{Database: "d", SQL: sql})
+		res, err := s.Execute(ctx, session.Request{Database: "d", SQL: sql, Params: map[string]types.Value{"id": types.NewInt(1)}})
 		if err != nil {
 			t.Errorf("%s: %v", sql, err)
 			continue
