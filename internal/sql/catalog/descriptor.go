@@ -3,6 +3,7 @@ package catalog
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -176,12 +177,34 @@ type TableDesc struct {
 	// (0: none). Other DDL on the table is refused meanwhile (CADB0032);
 	// the job changes it through UpdateTableAsJob.
 	SchemaJob uint64 `json:"schemaJob,omitempty"`
+	// Checks are the CHECK constraints, in creation order.
+	Checks []CheckDesc `json:"checks,omitempty"`
 	// Comment is set by COMMENT ON TABLE ("" when none).
 	Comment string `json:"comment,omitempty"`
 	// View is the query of a view (SQL text in the default dialect); ""
 	// for a table. A view has its query's columns and no rows: reading it
 	// plans the query, and it cannot be written or altered.
 	View string `json:"view,omitempty"`
+}
+
+// CheckDesc is a CHECK constraint: every row written must not make Expr
+// false. State is IndexPublic, or IndexWriteOnly while an ADD CONSTRAINT
+// job validates the existing rows (writers enforce it already; SHOW CREATE
+// TABLE does not show it yet).
+type CheckDesc struct {
+	Name  string     `json:"name"`
+	Expr  string     `json:"expr"` // SQL text
+	State IndexState `json:"state,omitempty"`
+}
+
+// FindCheck returns the check constraint named name, or nil.
+func (t *TableDesc) FindCheck(name string) *CheckDesc {
+	for i := range t.Checks {
+		if t.Checks[i].Name == name {
+			return &t.Checks[i]
+		}
+	}
+	return nil
 }
 
 // RowLayout is the column list of row payloads written from table version
@@ -340,6 +363,13 @@ func (t *TableDesc) Validate() error {
 	if err := t.validateLayouts(); err != nil {
 		return err
 	}
+	checks := map[string]bool{}
+	for _, c := range t.Checks {
+		if c.Name == "" || checks[c.Name] {
+			return errcode.New(errcode.InvalidInput, "constraint %q already exists on table %q", c.Name, t.Name)
+		}
+		checks[c.Name] = true
+	}
 	names := map[string]bool{PrimaryIndexName: true}
 	for i := range t.Indexes {
 		idx := &t.Indexes[i]
@@ -400,6 +430,7 @@ func (t *TableDesc) Clone() *TableDesc {
 		idx.Columns = append([]IndexColumn(nil), idx.Columns...)
 		c.Indexes[i] = idx
 	}
+	c.Checks = slices.Clone(t.Checks)
 	c.Layouts = make([]RowLayout, len(t.Layouts))
 	for i, l := range t.Layouts {
 		l.ColumnIDs = append([]uint32(nil), l.ColumnIDs...)

@@ -203,25 +203,12 @@ func rowError(t *catalog.TableDesc, err error, pk []byte) error {
 	if code == "" {
 		return err
 	}
-	key := "?"
-	if vals, derr := t.DecodePK(pk); derr == nil {
-		key = ""
-		for i, v := range vals {
-			if i > 0 {
-				key += ", "
-			}
-			key += v.String()
-		}
-	}
-	return errcode.New(code, "%s (row with primary key (%s))", errMessage(err), key)
-}
-
-func errMessage(err error) string {
+	msg := err.Error()
 	var e *errcode.Error
 	if errors.As(err, &e) {
-		return e.Message
+		msg = e.Message
 	}
-	return err.Error()
+	return errcode.New(code, "%s (row with primary key (%s))", msg, pkText(t, pk))
 }
 
 // RemoveColumnChunk rewrites up to limit rows of t from row key from (nil:

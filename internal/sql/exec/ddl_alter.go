@@ -44,6 +44,12 @@ func alterTable(ctx context.Context, p *plan.Planner, buf *WriteBuffer, s *ast.A
 		}
 	case "DROP INDEX":
 		return dropIndex(ctx, buf, t, s.Name, false)
+	case "ADD CHECK":
+		if s.Check != nil {
+			return addCheckConstraint(ctx, p, buf, t, s.Check)
+		}
+	case "DROP CONSTRAINT":
+		return dropConstraint(ctx, buf, t, s.Name)
 	}
 	return errcode.New(errcode.Unsupported, "ALTER TABLE ... %s is not supported", s.Action)
 }

@@ -181,5 +181,15 @@ func CreateTableText(t *catalog.TableDesc) (string, error) {
 		}
 		s.Indexes = append(s.Indexes, ast.IndexDef{Name: idx.Name, Unique: idx.Unique, Columns: indexCols(idx)})
 	}
+	for _, c := range t.Checks {
+		if c.State != catalog.IndexPublic {
+			continue // being validated by a job
+		}
+		e, err := plan.ParseExpr(c.Expr)
+		if err != nil {
+			return "", errcode.New(errcode.Corruption, "check constraint %q cannot be parsed: %v", c.Name, err)
+		}
+		s.Checks = append(s.Checks, ast.CheckDef{Name: c.Name, Expr: e})
+	}
 	return ast.Format(s), nil
 }

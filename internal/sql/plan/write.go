@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"github.com/camusdb/camusdb-go/internal/sql/types"
 
 	"github.com/camusdb/camusdb-go/internal/sql/ast"
 	"github.com/camusdb/camusdb-go/internal/sql/catalog"
@@ -18,6 +19,8 @@ type Insert struct {
 	Values   [][]*Expr
 	Query    Node
 	Defaults []*Expr
+	// Checks are the table's CHECK constraints (t.Checks order).
+	Checks []Expr
 	// OnConflict is nil without ON CONFLICT.
 	OnConflict *OnConflict
 	// Returning is nil without RETURNING.
@@ -30,6 +33,8 @@ type Update struct {
 	Source    Node
 	Set       []Assignment
 	Returning *Returning // nil without RETURNING
+	// Checks are the table's CHECK constraints (t.Checks order).
+	Checks []Expr
 }
 
 // Assignment sets table column Column to Expr (evaluated on the old row).
@@ -89,6 +94,42 @@ func (p *Planner) DefaultExprs(t *catalog.TableDesc) ([]*Expr, error) {
 	return out, nil
 }
 
+// CheckExprs compiles t's CHECK constraints (nil when it has none), each
+// evaluated on a full row of t.
+func (p *Planner) CheckExprs(t *catalog.TableDesc) ([]Expr, error) {
+	if len(t.Checks) == 0 {
+		return nil, nil
+	}
+	out := make([]Expr, len(t.Checks))
+	for i, c := range t.Checks {
+		e, err := ParseExpr(c.Expr)
+		if err != nil {
+			return nil, errcode.New(errcode.Corruption, "check constraint %q cannot be parsed: %v", c.Name, err)
+		}
+		if out[i], err = p.CompileCheck(t, e); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// CompileCheck compiles the expression of a CHECK constraint of t: it
+// reads t's (public) columns and is boolean; aggregates are CADB0400.
+func (p *Planner) CompileCheck(t *catalog.TableDesc, e ast.Expr) (Expr, error) {
+	if containsAggregate(e) {
+		return Expr{}, errcode.New(errcode.InvalidInput, "aggregate functions are not allowed in CHECK constraints")
+	}
+	c := &compiler{p: p, scope: &scope{cols: tableColumns(t, t.Name)}, what: "CHECK"}
+	x, err := c.compile(e)
+	if err != nil {
+		return Expr{}, err
+	}
+	if x.Kind != types.Bool && x.Kind != types.Null {
+		return Expr{}, errcode.New(errcode.InvalidInput, "CHECK expression must be boolean, not %s", x.Kind)
+	}
+	return x, nil
+}
+
 // CompileConst compiles an expression that may not read columns.
 func (p *Planner) CompileConst(e ast.Expr, what string) (Expr, error) {
 	c := &compiler{p: p, scope: noColumns{what}, what: what}
@@ -132,6 +173,9 @@ func (p *Planner) PlanInsert(ins *ast.Insert) (*Insert, error) {
 		}
 	}
 	if n.Defaults, err = p.DefaultExprs(t); err != nil {
+		return nil, err
+	}
+	if n.Checks, err = p.CheckExprs(t); err != nil {
 		return nil, err
 	}
 	if n.Returning, err = p.planReturning(t, t.Name, ins.Returning); err != nil {
@@ -215,6 +259,9 @@ func (p *Planner) PlanUpdate(up *ast.Update) (*Update, error) {
 	n := &Update{Table: t, Source: src}
 	defaults, err := p.DefaultExprs(t)
 	if err != nil {
+		return nil, err
+	}
+	if n.Checks, err = p.CheckExprs(t); err != nil {
 		return nil, err
 	}
 	c := &compiler{p: p, scope: sc, what: "UPDATE SET"}

@@ -111,6 +111,12 @@ func (s *Server) alterTableJob(ctx context.Context, req Request, st *ast.AlterTa
 	case "DROP INDEX":
 		res, err := s.dropIndexJob(ctx, req, st, st.Table, st.Name, false)
 		return res, true, err
+	case "ADD CHECK":
+		if st.Check == nil {
+			return nil, false, nil
+		}
+		res, err := s.addCheckJob(ctx, req, st)
+		return res, true, err
 	}
 	return nil, false, nil
 }
@@ -357,4 +363,130 @@ func (r *dropColumnResumer) OnFailOrCancel(ctx context.Context, j *jobs.Job, _ e
 		return err
 	}
 	return r.removeColumn(ctx, j)
+}
+
+// JobTypeAddConstraint is the job of ALTER TABLE ... ADD [CONSTRAINT name]
+// CHECK (expr) outside a transaction: the statement adds the constraint
+// WRITE_ONLY (every write checks it from then on) with the job, which
+// checks the existing rows a chunk per transaction (checkpointed like a
+// backfill) and makes it PUBLIC. A row that violates it fails the job
+// (CADB0033 naming the row); the walk-back removes the constraint.
+const JobTypeAddConstraint = "ADD CONSTRAINT"
+
+type checkPayload struct {
+	DBID  uint32 `json:"dbId"`
+	Table string `json:"table"`
+	Check string `json:"check"`
+	Now   int64  `json:"now,omitempty"`
+}
+
+func (p checkPayload) table() indexPayload { return indexPayload{DBID: p.DBID, Table: p.Table} }
+
+func (s *Server) addCheckJob(ctx context.Context, req Request, st *ast.AlterTable) (*Result, error) {
+	now := s.cfg.Clock()
+	return s.schemaJob(ctx, req, st, st.Table, JobTypeAddConstraint, func(txn catalog.Txn, t *catalog.TableDesc) (any, error) {
+		c, err := exec.PrepareAddCheck(ctx, txn, &eval.Env{Now: now, Database: req.Database}, t, st.Check)
+		if err != nil {
+			return nil, err
+		}
+		return checkPayload{DBID: t.DBID, Table: t.Name, Check: c.Name, Now: now.UnixNano()}, nil
+	})
+}
+
+// checkResumer runs ADD CONSTRAINT ... CHECK jobs.
+type checkResumer struct{ addColumnResumer }
+
+func decodeCheckJob(j *jobs.Job) (checkPayload, indexProgress, error) {
+	var p checkPayload
+	var pr indexProgress
+	if err := json.Unmarshal(j.Payload, &p); err != nil {
+		return p, pr, errcode.New(errcode.Corruption, "job %d payload: %v", j.ID, err)
+	}
+	if len(j.Progress) > 0 {
+		if err := json.Unmarshal(j.Progress, &pr); err != nil {
+			return p, pr, errcode.New(errcode.Corruption, "job %d progress: %v", j.ID, err)
+		}
+	}
+	return p, pr, nil
+}
+
+func (r *checkResumer) Resume(ctx context.Context, j *jobs.Job) error {
+	p, pr, err := decodeCheckJob(j)
+	if err != nil {
+		return err
+	}
+	env := &eval.Env{Now: time.Unix(0, p.Now)}
+	if pr.Phase == "" {
+		total, err := r.countRows(ctx, p.table())
+		if err != nil {
+			return err
+		}
+		err = r.step(ctx, j, p.table(), false, func(_ catalog.Txn, _ *catalog.TableDesc, pr *indexProgress, _ *jobs.Record) error {
+			pr.Phase, pr.Total = "validate", total
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	size := r.chunk
+	for {
+		if _, pr, err = decodeCheckJob(j); err != nil {
+			return err
+		}
+		if err := r.hook(ctx, j, pr.Phase); err != nil {
+			return err
+		}
+		switch pr.Phase {
+		case "validate":
+			err = r.step(ctx, j, p.table(), false, func(txn catalog.Txn, t *catalog.TableDesc, pr *indexProgress, rec *jobs.Record) error {
+				next, rows, err := exec.ValidateCheckChunk(ctx, txn, env, t, p.Check, pr.Next, size)
+				if err != nil {
+					return err
+				}
+				pr.Next, pr.Rows = next, pr.Rows+rows
+				if next == nil {
+					pr.Phase = "public"
+				}
+				rec.Rows = pr.Rows
+				if pr.Total > 0 {
+					rec.Fraction = min(0.99, float64(pr.Rows)/float64(pr.Total))
+				}
+				return nil
+			}, func(committed bool) {
+				if committed {
+					size = min(size*2, r.chunk)
+				} else {
+					size = max(size/2, 1)
+				}
+			})
+			if err != nil {
+				return err
+			}
+		case "public":
+			return r.step(ctx, j, p.table(), true, func(_ catalog.Txn, t *catalog.TableDesc, _ *indexProgress, rec *jobs.Record) error {
+				if c := t.FindCheck(p.Check); c != nil {
+					c.State = catalog.IndexPublic
+				}
+				t.SchemaJob = 0
+				rec.Fraction = 1
+				return nil
+			})
+		default:
+			return errcode.New(errcode.Corruption, "job %d: unknown phase %q", j.ID, pr.Phase)
+		}
+	}
+}
+
+// OnFailOrCancel removes the constraint: the table is as before.
+func (r *checkResumer) OnFailOrCancel(ctx context.Context, j *jobs.Job, _ error) error {
+	p, _, err := decodeCheckJob(j)
+	if err != nil {
+		return err
+	}
+	return r.step(ctx, j, p.table(), true, func(_ catalog.Txn, t *catalog.TableDesc, _ *indexProgress, _ *jobs.Record) error {
+		t.Checks = slices.DeleteFunc(t.Checks, func(c catalog.CheckDesc) bool { return c.Name == p.Check })
+		t.SchemaJob = 0
+		return nil
+	})
 }

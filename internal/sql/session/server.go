@@ -170,6 +170,7 @@ func NewServer(db catalog.DB, cfg Config) *Server {
 	s.jobs.Register(JobTypeDropTableData, &dropDataResumer{s: s, chunk: chunk})
 	s.jobs.Register(JobTypeAddColumn, &addColumnResumer{indexResumer{s: s, chunk: chunk}})
 	s.jobs.Register(JobTypeDropColumn, &dropColumnResumer{addColumnResumer{indexResumer{s: s, chunk: chunk}}})
+	s.jobs.Register(JobTypeAddConstraint, &checkResumer{addColumnResumer{indexResumer{s: s, chunk: chunk}}})
 	s.jobs.Start()
 	s.mu.txns = map[TxnHandle]*openTxn{}
 	s.queries = newQueryRegistry(cfg.NodeID, cfg.Clock)
