@@ -157,3 +157,15 @@ func pkText(t *catalog.TableDesc, pk []byte) string {
 	}
 	return out
 }
+
+// checkUsing returns the CHECK constraint of t that names column name, or
+// nil: such a column cannot be renamed or dropped (the constraint is
+// stored as SQL text).
+func checkUsing(t *catalog.TableDesc, name string) error {
+	for _, c := range t.Checks {
+		if plan.CheckUses(c.Expr, name) {
+			return errcode.New(errcode.InvalidInput, "column %q of table %q is used by check constraint %q; drop the constraint first", name, t.Name, c.Name)
+		}
+	}
+	return nil
+}

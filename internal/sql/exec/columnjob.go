@@ -72,6 +72,9 @@ func PrepareDropColumn(t *catalog.TableDesc, name string) (*catalog.ColumnDesc, 
 	if len(t.VisibleColumns()) == 1 {
 		return nil, nil, errcode.New(errcode.InvalidInput, "column %q is the only column of table %q", name, t.Name)
 	}
+	if err := checkUsing(t, name); err != nil {
+		return nil, nil, err
+	}
 	var indexes []uint32
 	for i := range t.Indexes {
 		if usesColumn(&t.Indexes[i], id) {

@@ -151,6 +151,9 @@ func dropColumn(ctx context.Context, buf *WriteBuffer, t *catalog.TableDesc, nam
 	if err := checkDroppable(t, ord); err != nil {
 		return err
 	}
+	if err := checkUsing(t, name); err != nil {
+		return err
+	}
 	t.Columns = slices.Delete(t.Columns, ord, ord+1)
 	return catalog.UpdateTable(ctx, buf, t)
 }
@@ -160,6 +163,9 @@ func dropColumn(ctx context.Context, buf *WriteBuffer, t *catalog.TableDesc, nam
 func renameColumn(ctx context.Context, buf *WriteBuffer, t *catalog.TableDesc, from, to string) error {
 	ord, err := visibleColumn(t, from)
 	if err != nil {
+		return err
+	}
+	if err := checkUsing(t, from); err != nil {
 		return err
 	}
 	if err := catalog.ValidateName(to); err != nil {

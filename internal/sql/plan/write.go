@@ -119,7 +119,8 @@ func (p *Planner) CompileCheck(t *catalog.TableDesc, e ast.Expr) (Expr, error) {
 	if containsAggregate(e) {
 		return Expr{}, errcode.New(errcode.InvalidInput, "aggregate functions are not allowed in CHECK constraints")
 	}
-	c := &compiler{p: p, scope: &scope{cols: tableColumns(t, t.Name)}, what: "CHECK"}
+	// Columns are named unqualified (a CHECK survives RENAME TO).
+	c := &compiler{p: p, scope: &scope{cols: tableColumns(t, "")}, what: "CHECK"}
 	x, err := c.compile(e)
 	if err != nil {
 		return Expr{}, err
@@ -128,6 +129,22 @@ func (p *Planner) CompileCheck(t *catalog.TableDesc, e ast.Expr) (Expr, error) {
 		return Expr{}, errcode.New(errcode.InvalidInput, "CHECK expression must be boolean, not %s", x.Kind)
 	}
 	return x, nil
+}
+
+// CheckUses reports whether the CHECK expression text names column.
+func CheckUses(text, column string) bool {
+	e, err := ParseExpr(text)
+	if err != nil {
+		return true // cannot tell: keep the column
+	}
+	uses := false
+	walkExpr(e, func(x ast.Expr) bool {
+		if ref, ok := x.(*ast.ColumnRef); ok && ref.Column == column {
+			uses = true
+		}
+		return !uses
+	})
+	return uses
 }
 
 // CompileConst compiles an expression that may not read columns.

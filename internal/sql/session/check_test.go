@@ -44,13 +44,23 @@ func TestCheckConstraints(t *testing.T) {
 	if strings.Replace(again, "t2", "t", -1) != ddl {
 		t.Fatalf("SHOW CREATE TABLE does not re-create the table:\n%s\n%s", ddl, again)
 	}
+	// A column a check names cannot be renamed or dropped; the table can.
+	for _, sql := range []string{"ALTER TABLE t RENAME COLUMN w TO w2", "ALTER TABLE t DROP COLUMN w"} {
+		_, err := s.Execute(context.Background(), session.Request{Database: "d", SQL: sql})
+		wantCode(t, err, errcode.InvalidInput)
+	}
+	mustExec(t, s, session.Request{Database: "d", SQL: "ALTER TABLE t RENAME TO t3"})
+	_, err := s.Execute(context.Background(), session.Request{Database: "d", SQL: "INSERT INTO t3 VALUES (3, -1, 'a')"})
+	wantCode(t, err, errcode.CheckViolation)
+	mustExec(t, s, session.Request{Database: "d", SQL: "ALTER TABLE t3 RENAME TO t"})
 	mustExec(t, s, session.Request{Database: "d", SQL: "ALTER TABLE t DROP CONSTRAINT short"})
 	mustExec(t, s, session.Request{Database: "d", SQL: "INSERT INTO t VALUES (3, 1, 'abcd')"})
-	_, err := s.Execute(context.Background(), session.Request{Database: "d", SQL: "ALTER TABLE t DROP CONSTRAINT short"})
+	mustExec(t, s, session.Request{Database: "d", SQL: "ALTER TABLE t RENAME COLUMN w TO w2"})
+	_, err = s.Execute(context.Background(), session.Request{Database: "d", SQL: "ALTER TABLE t DROP CONSTRAINT short"})
 	wantCode(t, err, errcode.UnknownIndex)
 	_, err = s.Execute(context.Background(), session.Request{Database: "d", SQL: "ALTER TABLE t ADD COLUMN x INT64 CHECK (x > 0)"})
 	wantCode(t, err, errcode.Unsupported)
-	for _, sql := range []string{"ALTER TABLE t ADD CHECK (count(*) > 0)", "ALTER TABLE t ADD CHECK (v + 1)", "ALTER TABLE t ADD CONSTRAINT short CHECK (nope > 0)"} {
+	for _, sql := range []string{"ALTER TABLE t ADD CHECK (count(*) > 0)", "ALTER TABLE t ADD CHECK (v + 1)", "ALTER TABLE t ADD CONSTRAINT short CHECK (nope > 0)", "ALTER TABLE t ADD CHECK (t.v > 0)"} {
 		_, err := s.Execute(context.Background(), session.Request{Database: "d", SQL: sql})
 		if c := errcode.Of(err); c != errcode.InvalidInput && c != errcode.UnknownColumn {
 			t.Fatalf("%s: %v", sql, err)
