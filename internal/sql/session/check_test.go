@@ -53,6 +53,12 @@ func TestCheckConstraints(t *testing.T) {
 	_, err := s.Execute(context.Background(), session.Request{Database: "d", SQL: "INSERT INTO t3 VALUES (3, -1, 'a')"})
 	wantCode(t, err, errcode.CheckViolation)
 	mustExec(t, s, session.Request{Database: "d", SQL: "ALTER TABLE t3 RENAME TO t"})
+	// psql's \d reads them from pg_constraint.
+	got := query(t, s, "SELECT r.conname, pg_catalog.pg_get_constraintdef(r.oid, true) FROM pg_catalog.pg_constraint r "+
+		"WHERE r.conrelid = (SELECT oid FROM pg_class WHERE relname = 't') AND r.contype = 'c' ORDER BY 1")
+	if got != "[[short CHECK (LENGTH(w) < 4)] [t_check CHECK (v >= 0)]]" {
+		t.Fatalf("pg_constraint: %s", got)
+	}
 	mustExec(t, s, session.Request{Database: "d", SQL: "ALTER TABLE t DROP CONSTRAINT short"})
 	mustExec(t, s, session.Request{Database: "d", SQL: "INSERT INTO t VALUES (3, 1, 'abcd')"})
 	mustExec(t, s, session.Request{Database: "d", SQL: "ALTER TABLE t RENAME COLUMN w TO w2"})
