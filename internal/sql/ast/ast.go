@@ -280,6 +280,9 @@ type ColumnDef struct {
 	// with the sequence options of IdentityOptions.
 	Identity        string
 	IdentityOptions []SequenceOption
+	// Checks are inline [CONSTRAINT name] CHECK (expr) clauses (table
+	// constraints, CREATE TABLE only).
+	Checks []CheckDef
 }
 
 // IndexColumn is one column of a key, with its direction.
@@ -322,6 +325,7 @@ type CreateTable struct {
 	IfNotExists bool
 	Columns     []ColumnDef
 	Indexes     []IndexDef
+	Checks      []CheckDef
 	// AsQuery is CREATE TABLE t [(AsColumns)] AS query [WITH [NO] DATA]:
 	// the columns are the query's, the rows its result unless NoData.
 	AsQuery   *Select
@@ -344,12 +348,20 @@ type AlterTable struct {
 	Table string
 	// Action is one of: "ADD COLUMN", "DROP COLUMN", "RENAME TO",
 	// "RENAME COLUMN", "ADD PRIMARY KEY", "DROP PRIMARY KEY", "ADD INDEX",
-	// "DROP INDEX".
+	// "DROP INDEX", "ADD CHECK", "DROP CONSTRAINT".
 	Action  string
 	Column  *ColumnDef // ADD COLUMN
-	Name    string     // DROP COLUMN / DROP INDEX target; RENAME COLUMN old name
+	Name    string     // DROP COLUMN / DROP INDEX / DROP CONSTRAINT target; RENAME COLUMN old name
 	NewName string     // RENAME TO / RENAME COLUMN
 	Index   *IndexDef  // ADD PRIMARY KEY / ADD [UNIQUE] INDEX
+	Check   *CheckDef  // ADD CHECK
+}
+
+// CheckDef is a CHECK constraint: [CONSTRAINT name] CHECK (expr).
+type CheckDef struct {
+	At   Pos
+	Name string // "" when not named
+	Expr Expr
 }
 
 // CreateIndex is CREATE [UNIQUE] INDEX [IF NOT EXISTS] name ON t (cols).

@@ -721,6 +721,12 @@ func (f *formatter) statement(s Statement) {
 			}
 			f.indexDef(&s.Indexes[i])
 		}
+		for i := range s.Checks {
+			if i > 0 || len(s.Columns)+len(s.Indexes) > 0 {
+				f.WriteString(", ")
+			}
+			f.checkDef(&s.Checks[i])
+		}
 		f.WriteByte(')')
 	case *DropTable:
 		f.drop("TABLE", s.IfExists, s.Names, s.Behavior)
@@ -835,9 +841,28 @@ func (f *formatter) alterAction(s *AlterTable) {
 	case "DROP INDEX":
 		f.WriteString("DROP INDEX ")
 		f.ident(s.Name)
+	case "ADD CHECK":
+		f.WriteString("ADD ")
+		if s.Check != nil {
+			f.checkDef(s.Check)
+		}
+	case "DROP CONSTRAINT":
+		f.WriteString("DROP CONSTRAINT ")
+		f.ident(s.Name)
 	default:
 		f.WriteString(s.Action)
 	}
+}
+
+func (f *formatter) checkDef(c *CheckDef) {
+	if c.Name != "" {
+		f.WriteString("CONSTRAINT ")
+		f.ident(c.Name)
+		f.WriteByte(' ')
+	}
+	f.WriteString("CHECK (")
+	f.expr(c.Expr, 0)
+	f.WriteByte(')')
 }
 
 func (f *formatter) columnDef(c *ColumnDef) {
@@ -853,6 +878,10 @@ func (f *formatter) columnDef(c *ColumnDef) {
 	}
 	if c.Unique {
 		f.WriteString(" UNIQUE")
+	}
+	for i := range c.Checks {
+		f.WriteByte(' ')
+		f.checkDef(&c.Checks[i])
 	}
 	if c.NotNull {
 		f.WriteString(" NOT NULL")

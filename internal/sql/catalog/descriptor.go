@@ -3,6 +3,7 @@ package catalog
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -54,6 +55,52 @@ type ColumnDesc struct {
 	// Identity is "ALWAYS" or "BY DEFAULT" for a GENERATED ... AS IDENTITY
 	// column (its Default is nextval of the sequence it owns), "" else.
 	Identity string `json:"identity,omitempty"`
+	// State is the column's schema-change state: Public, or WriteOnly /
+	// DeleteOnly while an ADD or DROP COLUMN job runs (docs/schema.md).
+	// Only public columns are seen by readers (names, '*', catalogs).
+	State ColumnState `json:"state,omitempty"`
+	// Adding is set while an ADD COLUMN job adds it (as opposed to a DROP
+	// COLUMN removing it): a write-only adding column is filled with its
+	// default by every INSERT and UPDATE and its NOT NULL is enforced.
+	Adding bool `json:"adding,omitempty"`
+}
+
+// ColumnState is the schema-change state of a column (SPEC §6.1).
+type ColumnState uint8
+
+const (
+	// ColumnPublic columns are read and written.
+	ColumnPublic ColumnState = iota
+	// ColumnWriteOnly columns are written (they are in row payloads) but
+	// no reader sees them.
+	ColumnWriteOnly
+	// ColumnDeleteOnly columns are in no new payload and seen by no reader.
+	ColumnDeleteOnly
+)
+
+func (s ColumnState) String() string {
+	switch s {
+	case ColumnPublic:
+		return "PUBLIC"
+	case ColumnWriteOnly:
+		return "WRITE_ONLY"
+	case ColumnDeleteOnly:
+		return "DELETE_ONLY"
+	}
+	return fmt.Sprintf("ColumnState(%d)", uint8(s))
+}
+
+// Public reports whether readers see the column.
+func (c *ColumnDesc) Public() bool { return c.State == ColumnPublic }
+
+// InPayload reports whether new row payloads hold the column's value.
+func (c *ColumnDesc) InPayload() bool { return c.State != ColumnDeleteOnly }
+
+// Enforced reports whether writers check the column's NOT NULL: public
+// columns and write-only columns being added (a column being dropped is
+// written but cannot be set by anyone).
+func (c *ColumnDesc) Enforced() bool {
+	return c.State == ColumnPublic || (c.State == ColumnWriteOnly && c.Adding)
 }
 
 // Type returns the column's type: its Kind and modifiers.
@@ -133,6 +180,8 @@ type TableDesc struct {
 	// (0: none). Other DDL on the table is refused meanwhile (CADB0032);
 	// the job changes it through UpdateTableAsJob.
 	SchemaJob uint64 `json:"schemaJob,omitempty"`
+	// Checks are the CHECK constraints, in creation order.
+	Checks []CheckDesc `json:"checks,omitempty"`
 	// Comment is set by COMMENT ON TABLE ("" when none).
 	Comment string `json:"comment,omitempty"`
 	// View is the query of a view (SQL text in the default dialect); ""
@@ -142,6 +191,26 @@ type TableDesc struct {
 	// Sequence is set for a sequence (sequence.go): it has the columns
 	// SequenceColumns, no rows, and its value in its own KV entry.
 	Sequence *SequenceDesc `json:"sequence,omitempty"`
+}
+
+// CheckDesc is a CHECK constraint: every row written must not make Expr
+// false. State is IndexPublic, or IndexWriteOnly while an ADD CONSTRAINT
+// job validates the existing rows (writers enforce it already; SHOW CREATE
+// TABLE does not show it yet).
+type CheckDesc struct {
+	Name  string     `json:"name"`
+	Expr  string     `json:"expr"` // SQL text
+	State IndexState `json:"state,omitempty"`
+}
+
+// FindCheck returns the check constraint named name, or nil.
+func (t *TableDesc) FindCheck(name string) *CheckDesc {
+	for i := range t.Checks {
+		if t.Checks[i].Name == name {
+			return &t.Checks[i]
+		}
+	}
+	return nil
 }
 
 // RowLayout is the column list of row payloads written from table version
@@ -203,15 +272,26 @@ func IndexDirs(idx *IndexDesc) []bool {
 	return out
 }
 
-// VisibleColumns returns the positions of the non-hidden columns.
+// VisibleColumns returns the positions of the non-hidden public columns.
 func (t *TableDesc) VisibleColumns() []int {
 	out := make([]int, 0, len(t.Columns))
 	for i := range t.Columns {
-		if !t.Columns[i].Hidden {
+		if !t.Columns[i].Hidden && t.Columns[i].Public() {
 			out = append(out, i)
 		}
 	}
 	return out
+}
+
+// HasAddingColumn reports whether an ADD COLUMN job is adding a column
+// (its values are back-filled into rows that lack them).
+func (t *TableDesc) HasAddingColumn() bool {
+	for i := range t.Columns {
+		if t.Columns[i].Adding {
+			return true
+		}
+	}
+	return false
 }
 
 // IndexColumnsText renders idx's columns as "a, b DESC" (SHOW INDEXES).
@@ -289,6 +369,13 @@ func (t *TableDesc) Validate() error {
 	if err := t.validateLayouts(); err != nil {
 		return err
 	}
+	checks := map[string]bool{}
+	for _, c := range t.Checks {
+		if c.Name == "" || checks[c.Name] {
+			return errcode.New(errcode.InvalidInput, "constraint %q already exists on table %q", c.Name, t.Name)
+		}
+		checks[c.Name] = true
+	}
 	names := map[string]bool{PrimaryIndexName: true}
 	for i := range t.Indexes {
 		idx := &t.Indexes[i]
@@ -353,6 +440,7 @@ func (t *TableDesc) Clone() *TableDesc {
 		seq := *t.Sequence
 		c.Sequence = &seq
 	}
+	c.Checks = slices.Clone(t.Checks)
 	c.Layouts = make([]RowLayout, len(t.Layouts))
 	for i, l := range t.Layouts {
 		l.ColumnIDs = append([]uint32(nil), l.ColumnIDs...)

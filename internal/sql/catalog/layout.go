@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"bytes"
+	"slices"
 
 	"github.com/camusdb/camusdb-go/internal/kvpb"
 	"github.com/camusdb/camusdb-go/internal/sql/rowenc"
@@ -49,8 +50,37 @@ func (t *TableDesc) RowKey(pk []byte) []byte {
 }
 
 // EncodeRowValue encodes a full row as a row payload at t's version.
+// Values of delete-only columns are left out (the current layout does not
+// hold them).
 func (t *TableDesc) EncodeRowValue(row []types.Value) []byte {
+	if n := len(t.Layouts); n > 0 && len(t.Layouts[n-1].ColumnIDs) != len(t.Columns) {
+		kept := make([]types.Value, 0, len(t.Layouts[n-1].ColumnIDs))
+		for i := range t.Columns {
+			if t.Columns[i].InPayload() {
+				kept = append(kept, row[i])
+			}
+		}
+		row = kept
+	}
 	return rowenc.EncodeRow(nil, t.Version, row)
+}
+
+// PayloadHasColumn reports whether the row payload b holds a value of
+// column id (its layout has the column): an ADD COLUMN backfill fills only
+// rows that lack it, a DROP COLUMN rewrite only rows that have it.
+func (t *TableDesc) PayloadHasColumn(b []byte, id uint32) (bool, error) {
+	version, _, err := rowenc.DecodeRow(b)
+	if err != nil {
+		return false, errcode.Wrap(errcode.Corruption, err)
+	}
+	i := len(t.Layouts) - 1
+	for i >= 0 && t.Layouts[i].Version > version {
+		i--
+	}
+	if i < 0 {
+		return false, errcode.New(errcode.Corruption, "row of table %q has version %d, older than its schema history", t.Name, version)
+	}
+	return slices.Contains(t.Layouts[i].ColumnIDs, id), nil
 }
 
 // DecodeRowValue decodes a row payload into a full row in t's schema
@@ -63,7 +93,7 @@ func (t *TableDesc) DecodeRowValue(b []byte) ([]types.Value, error) {
 	if err != nil {
 		return nil, errcode.Wrap(errcode.Corruption, err)
 	}
-	if n := len(t.Layouts); n == 0 || version >= t.Layouts[n-1].Version {
+	if n := len(t.Layouts); n == 0 || (version >= t.Layouts[n-1].Version && len(t.Layouts[n-1].ColumnIDs) == len(t.Columns)) {
 		if len(values) != len(t.Columns) {
 			return nil, errcode.New(errcode.Corruption, "row of table %q has %d columns, schema has %d", t.Name, len(values), len(t.Columns))
 		}

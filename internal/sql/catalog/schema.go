@@ -50,11 +50,14 @@ func bumpSchemaVersion(ctx context.Context, kv KV, dbID uint32) (uint64, error) 
 	return v, kv.Put(schemaVersionKey(dbID), binary.BigEndian.AppendUint64(nil, v))
 }
 
-// columnIDs returns the ids of t's columns in schema order.
+// columnIDs returns the ids of the columns new row payloads hold (all but
+// delete-only ones), in schema order.
 func (t *TableDesc) columnIDs() []uint32 {
-	ids := make([]uint32, len(t.Columns))
+	ids := make([]uint32, 0, len(t.Columns))
 	for i := range t.Columns {
-		ids[i] = t.Columns[i].ID
+		if t.Columns[i].InPayload() {
+			ids = append(ids, t.Columns[i].ID)
+		}
 	}
 	return ids
 }

@@ -46,6 +46,7 @@ func copyFrom(ctx context.Context, p *plan.Planner, buf *WriteBuffer, s *ast.Cop
 		return 0, err
 	}
 	w := newTableWriter(n.Table, buf)
+	w.checks = n.Checks
 	pos := make([]int, len(n.Table.Columns))
 	for o := range pos {
 		pos[o] = -1

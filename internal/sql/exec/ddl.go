@@ -87,6 +87,18 @@ func TableFromAST(p *plan.Planner, s *ast.CreateTable) (*catalog.TableDesc, erro
 			return nil, err
 		}
 	}
+	for i := range s.Columns {
+		for j := range s.Columns[i].Checks {
+			if _, err := addCheck(p, t, &s.Columns[i].Checks[j]); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for i := range s.Checks {
+		if _, err := addCheck(p, t, &s.Checks[i]); err != nil {
+			return nil, err
+		}
+	}
 	return t, t.Validate()
 }
 
@@ -94,6 +106,9 @@ func TableFromAST(p *plan.Planner, s *ast.CreateTable) (*catalog.TableDesc, erro
 // next column id of t (consumed).
 func columnFromAST(p *plan.Planner, t *catalog.TableDesc, c *ast.ColumnDef) (catalog.ColumnDesc, error) {
 	col := catalog.ColumnDesc{ID: t.NextColumnID, Name: c.Name, Kind: c.Type.Kind, Mod: c.Type.Mod, NotNull: c.NotNull}
+	if len(c.Checks) > 0 && t.ID != 0 {
+		return col, errcode.New(errcode.Unsupported, "ADD COLUMN %s cannot declare a CHECK constraint; add the column, then ALTER TABLE %s ADD CHECK (...)", c.Name, t.Name)
+	}
 	t.NextColumnID++
 	if c.NotNull && c.Null {
 		return col, errcode.New(errcode.InvalidInput, "column %q is declared both NULL and NOT NULL", c.Name)
@@ -150,7 +165,7 @@ func indexColumns(t *catalog.TableDesc, cols []ast.IndexColumn) ([]catalog.Index
 	out := make([]catalog.IndexColumn, 0, len(cols))
 	for _, c := range cols {
 		ord := t.ColumnOrdinal(c.Column)
-		if ord < 0 || (t.Columns[ord].Hidden && c.Column != catalog.HiddenRowIDColumn) {
+		if ord < 0 || (t.Columns[ord].Hidden && c.Column != catalog.HiddenRowIDColumn) || !t.Columns[ord].Public() {
 			return nil, errcode.New(errcode.UnknownColumn, "column %q of table %q does not exist", c.Column, t.Name)
 		}
 		out = append(out, catalog.IndexColumn{ColumnID: t.Columns[ord].ID, Desc: c.Desc})

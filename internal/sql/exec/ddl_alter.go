@@ -44,6 +44,12 @@ func alterTable(ctx context.Context, p *plan.Planner, buf *WriteBuffer, s *ast.A
 		}
 	case "DROP INDEX":
 		return dropIndex(ctx, buf, t, s.Name, false)
+	case "ADD CHECK":
+		if s.Check != nil {
+			return addCheckConstraint(ctx, p, buf, t, s.Check)
+		}
+	case "DROP CONSTRAINT":
+		return dropConstraint(ctx, buf, t, s.Name)
 	}
 	return errcode.New(errcode.Unsupported, "ALTER TABLE ... %s is not supported", s.Action)
 }
@@ -52,7 +58,7 @@ func alterTable(ctx context.Context, p *plan.Planner, buf *WriteBuffer, s *ast.A
 // when there is none (hidden columns are not user columns).
 func visibleColumn(t *catalog.TableDesc, name string) (int, error) {
 	ord := t.ColumnOrdinal(name)
-	if ord < 0 || t.Columns[ord].Hidden {
+	if ord < 0 || t.Columns[ord].Hidden || !t.Columns[ord].Public() {
 		return -1, errcode.New(errcode.UnknownColumn, "column %q of table %q does not exist", name, t.Name)
 	}
 	return ord, nil
@@ -151,18 +157,13 @@ func dropColumn(ctx context.Context, buf *WriteBuffer, t *catalog.TableDesc, nam
 	if err != nil {
 		return err
 	}
+	if err := checkDroppable(t, ord); err != nil {
+		return err
+	}
+	if err := checkUsing(t, name); err != nil {
+		return err
+	}
 	id := t.Columns[ord].ID
-	uses := func(idx *catalog.IndexDesc) bool {
-		return slices.ContainsFunc(idx.Columns, func(c catalog.IndexColumn) bool { return c.ColumnID == id })
-	}
-	if uses(&t.PrimaryKey) {
-		return errcode.New(errcode.InvalidInput, "column %q is part of the primary key of table %q", name, t.Name)
-	}
-	for i := range t.Indexes {
-		if uses(&t.Indexes[i]) {
-			return errcode.New(errcode.InvalidInput, "column %q is used by index %q of table %q; drop the index first", name, t.Indexes[i].Name, t.Name)
-		}
-	}
 	t.Columns = slices.Delete(t.Columns, ord, ord+1)
 	if err := catalog.UpdateTable(ctx, buf, t); err != nil {
 		return err
@@ -175,6 +176,9 @@ func dropColumn(ctx context.Context, buf *WriteBuffer, t *catalog.TableDesc, nam
 func renameColumn(ctx context.Context, buf *WriteBuffer, t *catalog.TableDesc, from, to string) error {
 	ord, err := visibleColumn(t, from)
 	if err != nil {
+		return err
+	}
+	if err := checkUsing(t, from); err != nil {
 		return err
 	}
 	if err := catalog.ValidateName(to); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -208,19 +209,21 @@ func TestDropsDeleteTheirData(t *testing.T) {
 	}
 }
 
-// A failed ADD UNIQUE INDEX leaves neither the index nor any entry.
+// A failed ADD UNIQUE INDEX leaves neither the index nor any entry (in
+// autocommit mode it is a job, whose walk-back changes the descriptor's
+// version; its content is as before).
 func TestFailedIndexLeavesNothing(t *testing.T) {
 	db := catalogtest.NewMemDB()
 	s := newServer(t, db)
 	mustRun(t, s, "CREATE TABLE t (id INT64 PRIMARY KEY, v INT64)")
 	mustRun(t, s, "INSERT INTO t VALUES (1, 1), (2, 2), (3, 1)")
-	before, beforeSchema := readTable(t, db, "d", "t")
+	before, _ := readTable(t, db, "d", "t")
 	if _, err := run(t, s, "ALTER TABLE t ADD UNIQUE INDEX v_uk (v)"); errcode.Of(err) != errcode.UniqueViolation {
 		t.Fatalf("got %v, want CADB0300", err)
 	}
-	after, afterSchema := readTable(t, db, "d", "t")
-	if len(after.Indexes) != 0 || after.Version != before.Version || afterSchema != beforeSchema {
-		t.Fatalf("descriptor changed: %+v (schema %d -> %d)", after, beforeSchema, afterSchema)
+	after, _ := readTable(t, db, "d", "t")
+	if len(after.Indexes) != 0 || after.SchemaJob != 0 || !reflect.DeepEqual(after.Columns, before.Columns) {
+		t.Fatalf("descriptor changed: %+v", after)
 	}
 	// The index would have had id NextIndexID.
 	if n := keysUnder(t, db, kvpb.IndexPrefix(after.DBID, after.ID, after.NextIndexID)); n != 0 {

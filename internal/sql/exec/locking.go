@@ -57,8 +57,8 @@ func lockRows(ctx context.Context, p *plan.Planner, b *builder, buf *WriteBuffer
 	// The rows the query returns: all their columns (hidden ones too),
 	// same FROM, WHERE, ORDER BY and LIMIT.
 	lockQ := &ast.Select{At: q.At, With: q.With, From: q.From, Where: q.Where, OrderBy: q.OrderBy, Limit: q.Limit, Offset: q.Offset}
-	for _, c := range t.Columns {
-		lockQ.Items = append(lockQ.Items, ast.SelectItem{Expr: &ast.ColumnRef{At: q.At, Table: alias, Column: c.Name}})
+	for i := range t.Columns {
+		lockQ.Items = append(lockQ.Items, ast.SelectItem{Expr: &ast.ColumnRef{At: q.At, Table: alias, Column: plan.ScopeName(&t.Columns[i])}})
 	}
 	node, err := p.PlanQuery(lockQ)
 	if err != nil {
@@ -73,8 +73,24 @@ func lockRows(ctx context.Context, p *plan.Planner, b *builder, buf *WriteBuffer
 	if err != nil {
 		return err
 	}
+	adding := t.HasAddingColumn()
 	for _, row := range res.Rows {
-		if err := buf.Put(t.RowKey(t.EncodePK(row)), t.EncodeRowValue(row)); err != nil {
+		key := t.RowKey(t.EncodePK(row))
+		value := t.EncodeRowValue(row)
+		if adding {
+			// Re-encoding a row that lacks a column being added would
+			// store it as NULL, and the backfill would then skip the row:
+			// write the stored payload back unchanged instead.
+			stored, found, err := buf.Get(ctx, key)
+			if err != nil {
+				return err
+			}
+			if !found {
+				continue
+			}
+			value = stored
+		}
+		if err := buf.Put(key, value); err != nil {
 			return err
 		}
 	}

@@ -357,6 +357,13 @@ func createOwnedSequences(ctx context.Context, buf *WriteBuffer, t *catalog.Tabl
 
 // dropOwnedSequences drops the sequences t's columns own (column 0: all).
 func dropOwnedSequences(ctx context.Context, buf *WriteBuffer, t *catalog.TableDesc, column uint32) error {
+	return DropOwnedSequences(ctx, buf, t, column)
+}
+
+// DropOwnedSequences drops the sequences column of t owns (all of t's when
+// column is 0), in kv's transaction: the DROP COLUMN job calls it when it
+// removes the column.
+func DropOwnedSequences(ctx context.Context, buf catalog.KV, t *catalog.TableDesc, column uint32) error {
 	tables, err := catalog.ListTables(ctx, buf, t.DBID)
 	if err != nil {
 		return err

@@ -116,7 +116,7 @@ func showColumns(t *catalog.TableDesc) *Result {
 		key[c.ColumnID] = "PRI"
 	}
 	for _, c := range t.Columns {
-		if c.Hidden {
+		if c.Hidden || !c.Public() {
 			continue
 		}
 		def := types.NullValue
@@ -158,7 +158,7 @@ func showIndexes(t *catalog.TableDesc) *Result {
 func CreateTableText(t *catalog.TableDesc) (string, error) {
 	s := &ast.CreateTable{Name: t.Name}
 	for _, c := range t.Columns {
-		if c.Hidden {
+		if c.Hidden || !c.Public() {
 			continue
 		}
 		def := ast.ColumnDef{Name: c.Name, Type: c.Type(), NotNull: c.NotNull}
@@ -188,7 +188,20 @@ func CreateTableText(t *catalog.TableDesc) (string, error) {
 	}
 	for i := range t.Indexes {
 		idx := &t.Indexes[i]
+		if idx.State != catalog.IndexPublic {
+			continue // being added or dropped by a job (SHOW INDEXES shows it)
+		}
 		s.Indexes = append(s.Indexes, ast.IndexDef{Name: idx.Name, Unique: idx.Unique, Columns: indexCols(idx)})
+	}
+	for _, c := range t.Checks {
+		if c.State != catalog.IndexPublic {
+			continue // being validated by a job
+		}
+		e, err := plan.ParseExpr(c.Expr)
+		if err != nil {
+			return "", errcode.New(errcode.Corruption, "check constraint %q cannot be parsed: %v", c.Name, err)
+		}
+		s.Checks = append(s.Checks, ast.CheckDef{Name: c.Name, Expr: e})
 	}
 	return ast.Format(s), nil
 }

@@ -22,6 +22,9 @@ type tableWriter struct {
 	// indexOrds[i] are the column positions of t.Indexes[i].
 	indexOrds [][]int
 	pkOrds    []int
+	// checks are t's CHECK constraints (t.Checks order); nil: none, or
+	// a writer that deletes only.
+	checks []plan.Expr
 }
 
 func newTableWriter(t *catalog.TableDesc, buf *WriteBuffer) *tableWriter {
@@ -38,14 +41,34 @@ func writable(idx *catalog.IndexDesc) bool { return idx.State != catalog.IndexDe
 func (w *tableWriter) prepare(row []types.Value) error {
 	for i := range row {
 		col := &w.t.Columns[i]
+		if !col.InPayload() {
+			// Delete-only (a column being added or dropped): no value.
+			row[i] = types.NullValue
+			continue
+		}
 		v, err := coerce(row[i], col)
 		if err != nil {
 			return err
 		}
-		if v.IsNull() && col.NotNull {
+		if v.IsNull() && col.NotNull && col.Enforced() {
 			return errcode.New(errcode.NotNullViolation, "null value in column %q of table %q violates not-null constraint", col.Name, w.t.Name)
 		}
 		row[i] = v
+	}
+	return w.check(row)
+}
+
+// check evaluates the CHECK constraints on a full row: one that is false
+// (not NULL) is CADB0033.
+func (w *tableWriter) check(row []types.Value) error {
+	for i := range w.checks {
+		v, err := w.checks[i].Eval(row)
+		if err != nil {
+			return err
+		}
+		if v.Kind == types.Bool && !v.Bool {
+			return errcode.New(errcode.CheckViolation, "new row for table %q violates check constraint %q", w.t.Name, w.t.Checks[i].Name)
+		}
 	}
 	return nil
 }
@@ -254,6 +277,7 @@ func assignable(from, to types.Kind) bool {
 // runInsert executes an INSERT plan and returns the number of rows written.
 func runInsert(ctx context.Context, b *builder, buf *WriteBuffer, n *plan.Insert, ret *returned) (int64, error) {
 	w := newTableWriter(n.Table, buf)
+	w.checks = n.Checks
 	// pos[o] is the source position of table column o, -1 when untargeted.
 	pos := make([]int, len(n.Table.Columns))
 	for o := range pos {
@@ -363,6 +387,7 @@ func runInsert(ctx context.Context, b *builder, buf *WriteBuffer, n *plan.Insert
 // then writes, so it never sees its own writes.
 func runUpdate(ctx context.Context, b *builder, buf *WriteBuffer, n *plan.Update, ret *returned) (int64, error) {
 	w := newTableWriter(n.Table, buf)
+	w.checks = n.Checks
 	op, err := b.build(n.Source)
 	if err != nil {
 		return 0, err

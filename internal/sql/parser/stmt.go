@@ -5,6 +5,7 @@ import (
 	"github.com/camusdb/camusdb-go/internal/sql/types"
 	"github.com/camusdb/camusdb-go/internal/util/errcode"
 	"strconv"
+	"strings"
 )
 
 func (p *parser) parseStatement() (ast.Statement, error) {
@@ -277,9 +278,68 @@ func (p *parser) looksLikeIndexDef() bool {
 	return n1.isIdent() && p.peekN(2).kind == tkLParen && p.peekN(3).kind != tkInt
 }
 
+// parseCheck parses CHECK (expr) for a constraint named name ("": none).
+func (p *parser) parseCheck(start *token, name string) (*ast.CheckDef, error) {
+	p.next() // CHECK
+	if _, err := p.expect(tkLParen, "'('"); err != nil {
+		return nil, err
+	}
+	e, err := p.parseExpr()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := p.expect(tkRParen, "')'"); err != nil {
+		return nil, err
+	}
+	return &ast.CheckDef{At: start.at(), Name: name, Expr: e}, nil
+}
+
 func (p *parser) parseTableElement(stmt *ast.CreateTable) error {
 	t := p.peek()
 	switch {
+	case t.isWord("constraint") && p.peekN(1).isIdent() && isConstraintKind(p.peekN(2)):
+		p.next()
+		name, err := p.ident("constraint name")
+		if err != nil {
+			return err
+		}
+		kind := p.peek()
+		switch {
+		case kind.isWord("check"):
+			c, err := p.parseCheck(t, name)
+			if err != nil {
+				return err
+			}
+			stmt.Checks = append(stmt.Checks, *c)
+			return nil
+		case kind.isKw(kwUnique):
+			p.next()
+			cols, err := p.parseIndexColumns()
+			if err != nil {
+				return err
+			}
+			stmt.Indexes = append(stmt.Indexes, ast.IndexDef{At: t.at(), Name: name, Unique: true, Columns: cols})
+			return nil
+		case kind.isKw(kwPrimary):
+			p.next()
+			if _, err := p.expectKw(kwKey); err != nil {
+				return err
+			}
+			cols, err := p.parseIndexColumns()
+			if err != nil {
+				return err
+			}
+			stmt.Indexes = append(stmt.Indexes, ast.IndexDef{At: t.at(), Primary: true, Columns: cols})
+			return nil
+		}
+		return p.errCode(kind, errcode.Unsupported, "FOREIGN KEY constraints are not supported")
+	case t.isWord("check") && p.peekN(1).kind == tkLParen:
+		c, err := p.parseCheck(t, "")
+		if err != nil {
+			return err
+		}
+		stmt.Checks = append(stmt.Checks, *c)
+		return nil
 	case t.isKw(kwPrimary):
 		p.next()
 		if _, err := p.expectKw(kwKey); err != nil {
@@ -418,6 +478,23 @@ func (p *parser) parseColumnDef() (*ast.ColumnDef, error) {
 			p.next()
 			p.acceptKw(kwKey)
 			col.Unique = true
+		case t.isWord("check") && p.peekN(1).kind == tkLParen:
+			c, err := p.parseCheck(t, "")
+			if err != nil {
+				return nil, err
+			}
+			col.Checks = append(col.Checks, *c)
+		case t.isWord("constraint") && p.peekN(1).isIdent() && p.peekN(2).isWord("check"):
+			p.next()
+			name, err := p.ident("constraint name")
+			if err != nil {
+				return nil, err
+			}
+			c, err := p.parseCheck(t, name)
+			if err != nil {
+				return nil, err
+			}
+			col.Checks = append(col.Checks, *c)
 		case t.isWord("generated"):
 			p.next()
 			if col.Identity != "" || col.Serial {
@@ -605,6 +682,41 @@ func (p *parser) parseAlter() (ast.Statement, error) {
 func (p *parser) parseAlterAdd(stmt *ast.AlterTable) error {
 	t := p.peek()
 	switch {
+	case t.isWord("constraint") && p.peekN(1).isIdent() && isConstraintKind(p.peekN(2)):
+		// ADD CONSTRAINT name UNIQUE (cols): a unique index of that name.
+		// (ADD constraint T is still a column named "constraint".)
+		p.next()
+		name, err := p.ident("constraint name")
+		if err != nil {
+			return err
+		}
+		kind := p.peek()
+		if kind.isWord("check") {
+			c, err := p.parseCheck(t, name)
+			if err != nil {
+				return err
+			}
+			stmt.Action, stmt.Check = "ADD CHECK", c
+			return nil
+		}
+		if !kind.isKw(kwUnique) {
+			return p.errCode(kind, errcode.Unsupported, "ADD CONSTRAINT %s: only UNIQUE and CHECK constraints can be added (FOREIGN KEY constraints are not supported; a primary key is added with ADD PRIMARY KEY)", strings.ToUpper(kind.str))
+		}
+		p.next()
+		cols, err := p.parseIndexColumns()
+		if err != nil {
+			return err
+		}
+		stmt.Action = "ADD INDEX"
+		stmt.Index = &ast.IndexDef{At: t.at(), Name: name, Unique: true, Columns: cols}
+		return nil
+	case t.isWord("check") && p.peekN(1).kind == tkLParen:
+		c, err := p.parseCheck(t, "")
+		if err != nil {
+			return err
+		}
+		stmt.Action, stmt.Check = "ADD CHECK", c
+		return nil
 	case t.isKw(kwColumn):
 		p.next()
 	case t.isKw(kwPrimary):
@@ -650,6 +762,12 @@ func (p *parser) parseAlterAdd(stmt *ast.AlterTable) error {
 	return nil
 }
 
+// isConstraintKind reports whether t starts a table constraint after
+// CONSTRAINT name.
+func isConstraintKind(t *token) bool {
+	return t.isKw(kwUnique) || t.isKw(kwPrimary) || t.isWord("check") || t.isWord("foreign")
+}
+
 func (p *parser) parseAlterDrop(stmt *ast.AlterTable) error {
 	t := p.peek()
 	var err error
@@ -669,6 +787,13 @@ func (p *parser) parseAlterDrop(stmt *ast.AlterTable) error {
 			return err
 		}
 		stmt.Action = "DROP INDEX"
+		return nil
+	case t.isWord("constraint") && p.peekN(1).isIdent() && (p.peekN(2).kind == tkEOF || p.peekN(2).kind == tkSemicolon):
+		p.next()
+		if stmt.Name, err = p.ident("constraint name"); err != nil {
+			return err
+		}
+		stmt.Action = "DROP CONSTRAINT"
 		return nil
 	}
 	if stmt.Name, err = p.ident("column name"); err != nil {

@@ -63,6 +63,12 @@ func constraintOID(t *catalog.TableDesc, idx *catalog.IndexDesc) int64 {
 	return indexOID(t, idx) | 0x8000
 }
 
+// checkOID is the pg_constraint oid of t's i-th CHECK constraint (index
+// constraint oids keep bit 0x4000 clear: index ids stay far below it).
+func checkOID(t *catalog.TableDesc, i int) int64 {
+	return tableOID(t) | 0xC000 | int64(i&0x3fff)
+}
+
 func databaseOID(db catalog.DatabaseDesc) int64 { return 16384 + int64(db.ID) }
 
 func roleOID(name string) int64 {
@@ -115,7 +121,9 @@ func indexes(t *catalog.TableDesc) []*catalog.IndexDesc {
 		out = append(out, &t.PrimaryKey)
 	}
 	for i := range t.Indexes {
-		out = append(out, &t.Indexes[i])
+		if t.Indexes[i].State == catalog.IndexPublic { // not one a job adds or drops
+			out = append(out, &t.Indexes[i])
+		}
 	}
 	return out
 }
@@ -316,6 +324,11 @@ func (c *Catalog) CatalogFunc(name string, a []types.Value) (types.Value, error)
 		for _, t := range s.tables {
 			if !t.HiddenRowID && constraintOID(t, &t.PrimaryKey) == oid {
 				return str("PRIMARY KEY (" + indexColumnList(t, &t.PrimaryKey, false) + ")"), nil
+			}
+			for i, c := range t.Checks {
+				if checkOID(t, i) == oid {
+					return str("CHECK (" + c.Expr + ")"), nil
+				}
 			}
 		}
 		return types.NullValue, nil

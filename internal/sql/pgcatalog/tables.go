@@ -236,6 +236,16 @@ var pgCatalogTables = map[string]*tableDef{
 		rows: func(c *Catalog, s *snapshot) []row {
 			var out []row
 			for _, t := range s.tables {
+				for i, ck := range t.Checks {
+					if ck.State != catalog.IndexPublic {
+						continue
+					}
+					out = append(out, row{"oid": I(checkOID(t, i)), "conname": S(ck.Name), "connamespace": I(nsPublic),
+						"contype": S("c"), "condeferrable": B(false), "condeferred": B(false), "convalidated": B(true),
+						"conrelid": I(tableOID(t)), "contypid": I(0), "conindid": I(0), "conparentid": I(0),
+						"confrelid": I(0), "confupdtype": S(" "), "confdeltype": S(" "), "confmatchtype": S(" "),
+						"conislocal": B(true), "coninhcount": I(0), "connoinherit": B(false), "conbin": S(ck.Expr)})
+				}
 				if t.HiddenRowID {
 					continue
 				}

@@ -47,7 +47,7 @@ func (p *Planner) planOnConflict(t *catalog.TableDesc, oc *ast.OnConflict) (*OnC
 		var ords []int
 		for _, name := range oc.Columns {
 			ord := t.ColumnOrdinal(name)
-			if ord < 0 || t.Columns[ord].Hidden {
+			if ord < 0 || t.Columns[ord].Hidden || !t.Columns[ord].Public() {
 				return nil, errcode.New(errcode.UnknownColumn, "column %q of table %q does not exist", name, t.Name)
 			}
 			ords = append(ords, ord)
@@ -102,7 +102,7 @@ func (p *Planner) planOnConflict(t *catalog.TableDesc, oc *ast.OnConflict) (*OnC
 	seen := map[int]bool{}
 	for _, a := range oc.Set {
 		ord := t.ColumnOrdinal(a.Column)
-		if ord < 0 || t.Columns[ord].Hidden {
+		if ord < 0 || t.Columns[ord].Hidden || !t.Columns[ord].Public() {
 			return nil, errcode.New(errcode.UnknownColumn, "column %q of table %q does not exist", a.Column, t.Name)
 		}
 		if seen[ord] {
@@ -117,6 +117,13 @@ func (p *Planner) planOnConflict(t *catalog.TableDesc, oc *ast.OnConflict) (*OnC
 			return nil, err
 		}
 		out.Set = append(out.Set, Assignment{Column: ord, Expr: x})
+	}
+	defaults, err := p.DefaultExprs(t)
+	if err != nil {
+		return nil, err
+	}
+	if out.Set, err = p.setAddingColumns(t, out.Set, defaults); err != nil {
+		return nil, err
 	}
 	if oc.Where != nil {
 		if containsAggregate(oc.Where) {

@@ -320,9 +320,19 @@ func (p *Planner) planFrom(from []ast.TableExpr) (*source, []fromItem, error) {
 func tableColumns(t *catalog.TableDesc, alias string) []Column {
 	cols := make([]Column, len(t.Columns))
 	for i, c := range t.Columns {
-		cols[i] = Column{Name: c.Name, Kind: c.Kind, Table: alias, Hidden: c.Hidden, NotNull: c.NotNull}
+		cols[i] = Column{Name: ScopeName(&c), Kind: c.Kind, Table: alias, Hidden: c.Hidden || !c.Public(), NotNull: c.NotNull}
 	}
 	return cols
+}
+
+// ScopeName is the name a query resolves column c by: its name when it is
+// public, a name no SQL text can spell while a schema change adds or drops
+// it (write-only and delete-only columns stay in the row, unseen).
+func ScopeName(c *catalog.ColumnDesc) string {
+	if c.Public() {
+		return c.Name
+	}
+	return "\x00" + c.Name
 }
 
 // expandItems expands '*' and 't.*' and names every item.

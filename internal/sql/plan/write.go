@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"github.com/camusdb/camusdb-go/internal/sql/types"
 
 	"github.com/camusdb/camusdb-go/internal/sql/ast"
 	"github.com/camusdb/camusdb-go/internal/sql/catalog"
@@ -18,6 +19,8 @@ type Insert struct {
 	Values   [][]*Expr
 	Query    Node
 	Defaults []*Expr
+	// Checks are the table's CHECK constraints (t.Checks order).
+	Checks []Expr
 	// OnConflict is nil without ON CONFLICT.
 	OnConflict *OnConflict
 	// Returning is nil without RETURNING.
@@ -30,6 +33,8 @@ type Update struct {
 	Source    Node
 	Set       []Assignment
 	Returning *Returning // nil without RETURNING
+	// Checks are the table's CHECK constraints (t.Checks order).
+	Checks []Expr
 }
 
 // Assignment sets table column Column to Expr (evaluated on the old row).
@@ -89,6 +94,59 @@ func (p *Planner) DefaultExprs(t *catalog.TableDesc) ([]*Expr, error) {
 	return out, nil
 }
 
+// CheckExprs compiles t's CHECK constraints (nil when it has none), each
+// evaluated on a full row of t.
+func (p *Planner) CheckExprs(t *catalog.TableDesc) ([]Expr, error) {
+	if len(t.Checks) == 0 {
+		return nil, nil
+	}
+	out := make([]Expr, len(t.Checks))
+	for i, c := range t.Checks {
+		e, err := ParseExpr(c.Expr)
+		if err != nil {
+			return nil, errcode.New(errcode.Corruption, "check constraint %q cannot be parsed: %v", c.Name, err)
+		}
+		if out[i], err = p.CompileCheck(t, e); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// CompileCheck compiles the expression of a CHECK constraint of t: it
+// reads t's (public) columns and is boolean; aggregates are CADB0400.
+func (p *Planner) CompileCheck(t *catalog.TableDesc, e ast.Expr) (Expr, error) {
+	if containsAggregate(e) {
+		return Expr{}, errcode.New(errcode.InvalidInput, "aggregate functions are not allowed in CHECK constraints")
+	}
+	// Columns are named unqualified (a CHECK survives RENAME TO).
+	c := &compiler{p: p, scope: &scope{cols: tableColumns(t, "")}, what: "CHECK"}
+	x, err := c.compile(e)
+	if err != nil {
+		return Expr{}, err
+	}
+	if x.Kind != types.Bool && x.Kind != types.Null {
+		return Expr{}, errcode.New(errcode.InvalidInput, "CHECK expression must be boolean, not %s", x.Kind)
+	}
+	return x, nil
+}
+
+// CheckUses reports whether the CHECK expression text names column.
+func CheckUses(text, column string) bool {
+	e, err := ParseExpr(text)
+	if err != nil {
+		return true // cannot tell: keep the column
+	}
+	uses := false
+	walkExpr(e, func(x ast.Expr) bool {
+		if ref, ok := x.(*ast.ColumnRef); ok && ref.Column == column {
+			uses = true
+		}
+		return !uses
+	})
+	return uses
+}
+
 // CompileConst compiles an expression that may not read columns.
 func (p *Planner) CompileConst(e ast.Expr, what string) (Expr, error) {
 	c := &compiler{p: p, scope: noColumns{what}, what: what}
@@ -121,7 +179,7 @@ func (p *Planner) PlanInsert(ins *ast.Insert) (*Insert, error) {
 		seen := map[int]bool{}
 		for _, name := range ins.Columns {
 			ord := t.ColumnOrdinal(name)
-			if ord < 0 || t.Columns[ord].Hidden {
+			if ord < 0 || t.Columns[ord].Hidden || !t.Columns[ord].Public() {
 				return nil, errcode.New(errcode.UnknownColumn, "column %q of table %q does not exist", name, t.Name)
 			}
 			if seen[ord] {
@@ -135,6 +193,9 @@ func (p *Planner) PlanInsert(ins *ast.Insert) (*Insert, error) {
 		return nil, err
 	}
 	if err := checkIdentityTargets(t, n.Targets, ins); err != nil {
+		return nil, err
+	}
+	if n.Checks, err = p.CheckExprs(t); err != nil {
 		return nil, err
 	}
 	if n.Returning, err = p.planReturning(t, t.Name, ins.Returning); err != nil {
@@ -223,11 +284,14 @@ func (p *Planner) PlanUpdate(up *ast.Update) (*Update, error) {
 	if err != nil {
 		return nil, err
 	}
+	if n.Checks, err = p.CheckExprs(t); err != nil {
+		return nil, err
+	}
 	c := &compiler{p: p, scope: sc, what: "UPDATE SET"}
 	seen := map[int]bool{}
 	for _, a := range up.Set {
 		ord := t.ColumnOrdinal(a.Column)
-		if ord < 0 || t.Columns[ord].Hidden {
+		if ord < 0 || t.Columns[ord].Hidden || !t.Columns[ord].Public() {
 			return nil, errcode.New(errcode.UnknownColumn, "column %q of table %q does not exist", a.Column, t.Name)
 		}
 		if seen[ord] {
@@ -253,6 +317,9 @@ func (p *Planner) PlanUpdate(up *ast.Update) (*Update, error) {
 		}
 		n.Set = append(n.Set, Assignment{Column: ord, Expr: x})
 	}
+	if n.Set, err = p.setAddingColumns(t, n.Set, defaults); err != nil {
+		return nil, err
+	}
 	alias := up.Alias
 	if alias == "" {
 		alias = up.Table
@@ -261,6 +328,30 @@ func (p *Planner) PlanUpdate(up *ast.Update) (*Update, error) {
 		return nil, err
 	}
 	return n, nil
+}
+
+// setAddingColumns appends to set an assignment of its default (NULL
+// when it has none) to every write-only column an ADD COLUMN job adds: a
+// row an UPDATE writes then holds the column's value, so the backfill,
+// which fills only rows that lack it, leaves the row alone. Readers never
+// saw the value, so evaluating a volatile default again is invisible.
+func (p *Planner) setAddingColumns(t *catalog.TableDesc, set []Assignment, defaults []*Expr) ([]Assignment, error) {
+	for ord := range t.Columns {
+		c := &t.Columns[ord]
+		if !c.Adding || c.State != catalog.ColumnWriteOnly {
+			continue
+		}
+		if defaults[ord] != nil {
+			set = append(set, Assignment{Column: ord, Expr: *defaults[ord]})
+			continue
+		}
+		x, err := p.CompileConst(&ast.Literal{}, "DEFAULT")
+		if err != nil {
+			return nil, err
+		}
+		set = append(set, Assignment{Column: ord, Expr: x})
+	}
+	return set, nil
 }
 
 // PlanDelete plans DELETE FROM ... WHERE (WHERE required: CADB0400).

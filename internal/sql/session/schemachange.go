@@ -45,48 +45,54 @@ type indexProgress struct {
 	Total int64  `json:"total"`
 	// Cleared: the revert deleted every entry.
 	Cleared bool `json:"cleared,omitempty"`
+	// IndexesCleared: the indexes of a column job whose entries are
+	// deleted (they are cleared in the payload's order).
+	IndexesCleared int `json:"indexesCleared,omitempty"`
 }
 
-// createIndexJob runs an autocommit CREATE INDEX as a job and waits for it.
-func (s *Server) createIndexJob(ctx context.Context, req Request, st *ast.CreateIndex) (*Result, error) {
-	return s.schemaJob(ctx, req, st, st.Table, JobTypeCreateIndex, func(t *catalog.TableDesc) (*catalog.IndexDesc, error) {
-		if st.IfNotExists && st.Index.Name != "" && t.FindIndex(st.Index.Name) != nil {
+// createIndexJob runs an autocommit CREATE INDEX (or ALTER TABLE ... ADD
+// [UNIQUE] INDEX / ADD CONSTRAINT ... UNIQUE) as a job and waits for it.
+func (s *Server) createIndexJob(ctx context.Context, req Request, stmt ast.Statement, table string, def ast.IndexDef, ifNotExists bool) (*Result, error) {
+	return s.schemaJob(ctx, req, stmt, table, JobTypeCreateIndex, func(_ catalog.Txn, t *catalog.TableDesc) (any, error) {
+		if ifNotExists && def.Name != "" && t.FindIndex(def.Name) != nil {
 			return nil, nil
 		}
-		idx, err := exec.AddIndex(t, st.Index)
+		idx, err := exec.AddIndex(t, def)
 		if err != nil {
 			return nil, err
 		}
 		idx.State = catalog.IndexDeleteOnly
-		return idx, nil
+		return indexPayload{DBID: t.DBID, Table: t.Name, IndexID: idx.ID}, nil
 	})
 }
 
-// dropIndexJob runs an autocommit DROP INDEX as a job and waits for it.
-func (s *Server) dropIndexJob(ctx context.Context, req Request, st *ast.DropIndex) (*Result, error) {
-	return s.schemaJob(ctx, req, st, st.Table, JobTypeDropIndex, func(t *catalog.TableDesc) (*catalog.IndexDesc, error) {
-		if st.Name == catalog.PrimaryIndexName {
+// dropIndexJob runs an autocommit DROP INDEX (or ALTER TABLE ... DROP
+// INDEX) as a job and waits for it.
+func (s *Server) dropIndexJob(ctx context.Context, req Request, stmt ast.Statement, table, name string, ifExists bool) (*Result, error) {
+	return s.schemaJob(ctx, req, stmt, table, JobTypeDropIndex, func(_ catalog.Txn, t *catalog.TableDesc) (any, error) {
+		if name == catalog.PrimaryIndexName {
 			return nil, errcode.New(errcode.InvalidInput, "the primary key cannot be dropped with DROP INDEX; use ALTER TABLE %s DROP PRIMARY KEY", t.Name)
 		}
 		for i := range t.Indexes {
-			if t.Indexes[i].Name == st.Name {
+			if t.Indexes[i].Name == name {
 				// Readers stop using it; writers still maintain it.
 				t.Indexes[i].State = catalog.IndexWriteOnly
-				return &t.Indexes[i], nil
+				return indexPayload{DBID: t.DBID, Table: t.Name, IndexID: t.Indexes[i].ID}, nil
 			}
 		}
-		if st.IfExists {
+		if ifExists {
 			return nil, nil
 		}
-		return nil, errcode.New(errcode.UnknownIndex, "index %q does not exist on table %q", st.Name, t.Name)
+		return nil, errcode.New(errcode.UnknownIndex, "index %q does not exist on table %q", name, t.Name)
 	})
 }
 
 // schemaJob runs the first transaction of a schema change on table (prepare
-// changes its descriptor and names the index; nil: nothing to do), which
-// creates the job, then waits for the job and reports its result.
+// changes its descriptor and returns the job's payload; nil: nothing to
+// do), which creates the job, then waits for the job and reports its
+// result.
 func (s *Server) schemaJob(ctx context.Context, req Request, stmt ast.Statement, table, typ string,
-	prepare func(t *catalog.TableDesc) (*catalog.IndexDesc, error)) (*Result, error) {
+	prepare func(txn catalog.Txn, t *catalog.TableDesc) (any, error)) (*Result, error) {
 	var jobID uint64
 	user := UserFrom(ctx)
 	run := func(ctx context.Context, txn catalog.Txn) (*exec.Result, error) {
@@ -102,17 +108,20 @@ func (s *Server) schemaJob(ctx context.Context, req Request, stmt ast.Statement,
 		if err != nil {
 			return nil, asStatementError(err)
 		}
+		if t.View != "" {
+			return nil, asStatementError(errcode.New(errcode.Unsupported, "%q is a view: it cannot be written or altered", t.Name))
+		}
 		if t.SchemaJob != 0 {
 			return nil, asStatementError(catalog.UpdateTable(ctx, txn, t)) // CADB0032
 		}
-		idx, err := prepare(t)
+		what, err := prepare(txn, t)
 		if err != nil {
 			return nil, asStatementError(err)
 		}
-		if idx == nil {
+		if what == nil {
 			return &exec.Result{Kind: exec.DDL}, nil
 		}
-		payload, _ := json.Marshal(indexPayload{DBID: db.ID, Table: t.Name, IndexID: idx.ID})
+		payload, _ := json.Marshal(what)
 		id, err := s.jobs.Create(ctx, txn, jobs.Record{Type: typ, Description: ast.Format(stmt), User: user, Payload: payload})
 		if err != nil {
 			return nil, err

@@ -172,6 +172,9 @@ func NewServer(db catalog.DB, cfg Config) *Server {
 	s.jobs.Register(JobTypeCreateIndex, &indexResumer{s: s, chunk: chunk})
 	s.jobs.Register(JobTypeDropIndex, &dropIndexResumer{indexResumer{s: s, chunk: chunk}})
 	s.jobs.Register(JobTypeDropTableData, &dropDataResumer{s: s, chunk: chunk})
+	s.jobs.Register(JobTypeAddColumn, &addColumnResumer{indexResumer{s: s, chunk: chunk}})
+	s.jobs.Register(JobTypeDropColumn, &dropColumnResumer{addColumnResumer{indexResumer{s: s, chunk: chunk}}})
+	s.jobs.Register(JobTypeAddConstraint, &checkResumer{addColumnResumer{indexResumer{s: s, chunk: chunk}}})
 	s.jobs.Start()
 	s.mu.txns = map[TxnHandle]*openTxn{}
 	s.queries = newQueryRegistry(cfg.NodeID, cfg.Clock)
@@ -341,11 +344,17 @@ func (s *Server) executeStmt(ctx context.Context, req Request, stmt ast.Statemen
 		return s.jobStatement(ctx, req, stmt) // jobs.go
 	case *ast.CreateIndex:
 		if req.Txn == nil {
-			return s.createIndexJob(ctx, req, st) // schemachange.go
+			return s.createIndexJob(ctx, req, st, st.Table, st.Index, st.IfNotExists) // schemachange.go
 		}
 	case *ast.DropIndex:
 		if req.Txn == nil {
-			return s.dropIndexJob(ctx, req, st) // schemachange.go
+			return s.dropIndexJob(ctx, req, st, st.Table, st.Name, st.IfExists) // schemachange.go
+		}
+	case *ast.AlterTable:
+		if req.Txn == nil {
+			if res, handled, err := s.alterTableJob(ctx, req, st); handled { // columnchange.go
+				return res, err
+			}
 		}
 	case *ast.Begin:
 		if req.Txn != nil {

@@ -30,6 +30,7 @@ const (
 	UnknownJob             Code = "CADB0030" // no job with that id (404, 42704)
 	JobState               Code = "CADB0031" // the job's state does not allow PAUSE/RESUME/CANCEL (400, 55000)
 	SchemaChangeInProgress Code = "CADB0032" // a schema change job runs on the table (409, 55006)
+	CheckViolation         Code = "CADB0033" // a row makes a CHECK constraint false (400, 23514)
 	UniqueViolation        Code = "CADB0300"
 	NotNullViolation       Code = "CADB0301"
 	InvalidInput           Code = "CADB0400"
@@ -123,7 +124,7 @@ func HTTPStatus(c Code) int {
 	switch c {
 	case UnknownDatabase, UnknownTable, UnknownIndex, UnknownSetting, UnknownUser, UnknownJob:
 		return 404
-	case JobState:
+	case JobState, CheckViolation:
 		return 400
 	case SchemaChangeInProgress:
 		return 409
@@ -190,6 +191,8 @@ func SQLState(c Code) string {
 		return "23505"
 	case NotNullViolation:
 		return "23502"
+	case CheckViolation:
+		return "23514"
 	case UnknownType:
 		return "42704"
 	case DuplicateColumn:
