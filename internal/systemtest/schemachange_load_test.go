@@ -92,7 +92,7 @@ func TestSchemaChangeUnderLoad(t *testing.T) {
 					id := nextID
 					nextID++
 					mu.Unlock()
-					sql, params = "INSERT INTO t (id, v, w, pad) VALUES (@id, @id, 0, 'new')", map[string]any{"id": id}
+					sql, params = "INSERT INTO t (id, v, w) VALUES (@id, @id, 0)", map[string]any{"id": id}
 				} else {
 					sql, params = "UPDATE t SET w = w + 1 WHERE id = @id", map[string]any{"id": rand.IntN(rows)}
 				}
