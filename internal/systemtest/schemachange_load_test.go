@@ -156,6 +156,8 @@ func TestSchemaChangeUnderLoad(t *testing.T) {
 
 	total := query(t, c, "d", "SELECT COUNT(*) FROM t")[0]
 	expectRows(t, c, "d", "SELECT COUNT(*) FROM t@{FORCE_INDEX=v_uk}", total)
+	expectRows(t, c, "d", "SELECT SUM(v), MIN(v), MAX(v) FROM t@{FORCE_INDEX=v_uk}",
+		query(t, c, "d", "SELECT SUM(v), MIN(v), MAX(v) FROM t")...)
 	expectRows(t, c, "d", "SELECT COUNT(*) FROM t WHERE x = 7", total)
 	if _, err := c.Query(ctx, "d", "SELECT pad FROM t LIMIT 1", nil, nil); err == nil {
 		t.Fatal("the dropped column is still readable")

@@ -136,10 +136,12 @@ func CreateDatabase(ctx context.Context, kv KV, name string, ifNotExists bool) (
 	return true, kv.Put(databaseKey(name), b)
 }
 
-// DropDatabase removes a database, its tables' descriptors and their rows
-// and index entries (deleted in the caller's transaction, see
-// ClearTableData) and its schema version.
-func DropDatabase(ctx context.Context, kv KV, name string, ifExists bool) (dropped bool, err error) {
+// DropDatabase removes a database, its tables' descriptors, their rows and
+// index entries, and its schema version. clearData deletes a dropped
+// table's rows and index entries (the session hands them to a background
+// job, as for DROP TABLE); nil deletes them in kv's transaction
+// (ClearTableData).
+func DropDatabase(ctx context.Context, kv KV, name string, ifExists bool, clearData func(context.Context, KV, *TableDesc) error) (dropped bool, err error) {
 	if name == ReservedDatabase {
 		return false, errcode.New(errcode.InvalidInput, "database %q cannot be dropped", name)
 	}
@@ -161,7 +163,14 @@ func DropDatabase(ctx context.Context, kv KV, name string, ifExists bool) (dropp
 		if err := checkNoJob(t); err != nil {
 			return false, err
 		}
-		if err := ClearTableData(ctx, kv, t); err != nil {
+		switch {
+		case t.View != "" || t.Sequence != nil: // no rows
+		case clearData != nil:
+			err = clearData(ctx, kv, t)
+		default:
+			err = ClearTableData(ctx, kv, t)
+		}
+		if err != nil {
 			return false, err
 		}
 		if err := kv.Delete(tableKey(db.ID, t.Name)); err != nil {

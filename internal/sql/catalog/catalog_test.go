@@ -58,10 +58,10 @@ func TestDatabases(t *testing.T) {
 	}
 	_, err = catalog.GetDatabase(ctx, txn, "zz")
 	mustCode(t, err, errcode.UnknownDatabase)
-	if dropped, err := catalog.DropDatabase(ctx, txn, "a", false); err != nil || !dropped {
+	if dropped, err := catalog.DropDatabase(ctx, txn, "a", false, nil); err != nil || !dropped {
 		t.Fatalf("drop: %v %v", dropped, err)
 	}
-	_, err = catalog.DropDatabase(ctx, txn, "a", false)
+	_, err = catalog.DropDatabase(ctx, txn, "a", false, nil)
 	mustCode(t, err, errcode.UnknownDatabase)
 	// Ids are never reused.
 	if _, err := catalog.CreateDatabase(ctx, txn, "a", false); err != nil {

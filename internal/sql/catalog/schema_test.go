@@ -269,7 +269,7 @@ func TestDropDeletesData(t *testing.T) {
 	if err := catalog.ClearIndexData(ctx, txn, keep, &keep.PrimaryKey); errcode.Of(err) != errcode.Internal {
 		t.Fatalf("clearing the primary index: %v", err)
 	}
-	if _, err := catalog.DropDatabase(ctx, txn, "d", false); err != nil {
+	if _, err := catalog.DropDatabase(ctx, txn, "d", false, nil); err != nil {
 		t.Fatal(err)
 	}
 	if n := countPrefix(t, txn, keep.RowPrefix()) + countPrefix(t, txn, keep.IndexPrefix(&keep.Indexes[0])); n != 0 {

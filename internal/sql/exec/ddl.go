@@ -226,7 +226,7 @@ func executeDDL(ctx context.Context, p *plan.Planner, buf *WriteBuffer, stmt ast
 		_, err := catalog.CreateDatabase(ctx, buf, s.Name, s.IfNotExists)
 		return err
 	case *ast.DropDatabase:
-		_, err := catalog.DropDatabase(ctx, buf, s.Name, s.IfExists)
+		_, err := catalog.DropDatabase(ctx, buf, s.Name, s.IfExists, dropData)
 		return err
 	case *ast.RenameDatabase:
 		return catalog.RenameDatabase(ctx, buf, s.Old, s.New)

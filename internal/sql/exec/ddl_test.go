@@ -169,9 +169,9 @@ func TestAlterSequenceKeepsTableConsistent(t *testing.T) {
 	}
 }
 
-// DROP INDEX, DROP TABLE and DROP DATABASE delete their keys (DROP INDEX
-// and DROP TABLE through a job: the test waits for it); other tables keep
-// theirs.
+// DROP INDEX, DROP TABLE and DROP DATABASE delete their keys (DROP INDEX,
+// DROP TABLE and DROP DATABASE's tables through jobs: the test waits for
+// them); other tables keep theirs.
 func TestDropsDeleteTheirData(t *testing.T) {
 	db := catalogtest.NewMemDB()
 	s := newServer(t, db)
@@ -200,6 +200,7 @@ func TestDropsDeleteTheirData(t *testing.T) {
 		t.Fatalf("table b has %d rows, want 3", n)
 	}
 	mustRun(t, s, "DROP DATABASE d")
+	waitJobs(t, s)
 	n := keysUnder(t, db, b.RowPrefix())
 	for i := range b.Indexes {
 		n += keysUnder(t, db, b.IndexPrefix(&b.Indexes[i]))
