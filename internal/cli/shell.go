@@ -186,6 +186,7 @@ func RunShell(ctx context.Context, o ShellOptions) error {
 		timing:      interactive,
 		format:      o.Format,
 		now:         time.Now,
+		progress:    shellIsTerminal(o.Stderr),
 	}
 	if o.Timing != nil {
 		s.timing = *o.Timing
@@ -316,8 +317,10 @@ func shellFirstNonEmpty(values ...string) string {
 	return ""
 }
 
-// shellIsTerminal reports whether r is a terminal (then the shell is interactive).
-func shellIsTerminal(r io.Reader) bool {
+// shellIsTerminal reports whether r (an io.Reader or io.Writer) is a
+// terminal: then the shell is interactive (stdin), or shows job progress
+// (stderr).
+func shellIsTerminal(r any) bool {
 	f, ok := r.(*os.File)
 	return ok && readline.IsTerminal(int(f.Fd()))
 }

@@ -30,6 +30,11 @@ type shellSession struct {
 	now         func() time.Time
 	// sourceDepth bounds nested `source` commands.
 	sourceDepth int
+	// progress draws the progress of the schema-change job a DDL
+	// statement waits for (shell_progress.go); set when the error stream
+	// is a terminal. progressEvery is the poll interval (0: the default).
+	progress      bool
+	progressEvery time.Duration
 }
 
 // errShellExit is returned by a command that ends the session (exit, quit).
@@ -216,7 +221,9 @@ func (s *shellSession) runStatement(ctx context.Context, stmt string, pos *shell
 		return s.fail(errors.New("a transaction is already open"), pos)
 	}
 	start := s.now()
+	stopProgress := s.watchJob(ctx, stmt)
 	res, err := s.client.Query(ctx, s.database, stmt, nil, s.txn)
+	stopProgress()
 	elapsed := s.now().Sub(start)
 	if err != nil {
 		if s.txn != nil && (endsTxn || client.CodeOf(err) == client.CodeTxnClosed) {
