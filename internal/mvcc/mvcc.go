@@ -116,58 +116,143 @@ func Scan(r storage.Reader, partitionID uint64, start, end []byte, readTS hlc.Ti
 	if opts.Reverse {
 		return scanReverse(it, upper, readTS, opts)
 	}
+	return scanForward(it, readTS, opts)
+}
+
+// nextsBeforeSeek is how many older versions of a key a forward scan steps
+// over with Next before it seeks past them: most keys have one or two
+// versions, and a Next is much cheaper than a seek.
+const nextsBeforeSeek = 4
+
+// scanForward is Scan's forward path. It allocates nothing per key: keys
+// and values are copied into a few large chunks (scanArena), and the
+// iterator's keys are parsed in place (splitKey).
+func scanForward(it storage.Iterator, readTS hlc.Timestamp, opts ScanOptions) ([]KeyValue, []byte, error) {
 	limit := readTS.Forward(opts.Uncertainty)
+	var (
+		kvs     []KeyValue
+		a       scanArena
+		prefix  []byte // engine prefix of the current user key (a copy)
+		seekKey []byte
+	)
+	if opts.MaxKeys > 0 {
+		kvs = make([]KeyValue, 0, min(opts.MaxKeys, 16384))
+	}
 	ok := it.First()
 	for ok {
-		d, err := decodeKey(it.Key())
+		key := it.Key()
+		n, err := splitKey(key)
 		if err != nil {
 			return nil, nil, err
 		}
 		if opts.MaxKeys > 0 && len(kvs) == opts.MaxKeys {
-			return kvs, d.user, nil
+			resume, err := userKeyOf(key[:n])
+			if err != nil {
+				return nil, nil, err
+			}
+			return kvs, resume, nil
 		}
-		var visible []byte
-		var have bool
-		if d.intent {
+		prefix = append(prefix[:0], key[:n]...)
+		if len(key) == n {
 			in, err := decodeIntent(it.Value())
 			if err != nil {
 				return nil, nil, err
 			}
 			if (opts.Own == nil || in.TxnID != *opts.Own) && in.TS.LessEq(limit) {
-				return nil, nil, &IntentError{Key: d.user, Intent: in}
+				user, err := userKeyOf(prefix)
+				if err != nil {
+					return nil, nil, err
+				}
+				return nil, nil, &IntentError{Key: user, Intent: in}
 			}
 			ok = it.Next()
 		}
 		// Walk this key's versions (newest first) to the first at or below
 		// readTS; one in (readTS, limit] is uncertain.
-		prefix := append([]byte(nil), d.prefix...)
-		for ok && bytes.HasPrefix(it.Key(), prefix) {
-			vd, err := decodeKey(it.Key())
+		found := false
+		for ok {
+			key = it.Key()
+			if len(key) != len(prefix)+hlc.EncodedLen || !bytes.HasPrefix(key, prefix) {
+				break
+			}
+			vts := versionTS(key[len(prefix):])
+			if readTS.Less(vts) {
+				if vts.LessEq(limit) {
+					user, err := userKeyOf(prefix)
+					if err != nil {
+						return nil, nil, err
+					}
+					return nil, nil, &UncertaintyError{Key: user, ReadTS: readTS, ExistingTS: vts}
+				}
+				ok = it.Next()
+				continue
+			}
+			v, deleted, err := decodeVersion(it.Value())
 			if err != nil {
 				return nil, nil, err
 			}
-			if readTS.Less(vd.ts) && vd.ts.LessEq(limit) {
-				return nil, nil, &UncertaintyError{Key: d.user, ReadTS: readTS, ExistingTS: vd.ts}
-			}
-			if vd.ts.LessEq(readTS) {
-				v, deleted, err := decodeVersion(it.Value())
+			if !deleted {
+				user, err := a.unescape(prefix)
 				if err != nil {
 					return nil, nil, err
 				}
-				if !deleted {
-					visible, have = append([]byte(nil), v...), true
-				}
-				// Skip the older versions of this key.
-				ok = it.SeekGE(storage.PrefixEnd(prefix))
+				kvs = append(kvs, KeyValue{Key: user, Value: a.copy(v)})
+			}
+			found = true
+			break
+		}
+		if !found {
+			continue
+		}
+		// Skip the older versions of this key: a few Nexts, then a seek.
+		skipped := false
+		for i := 0; i < nextsBeforeSeek; i++ {
+			if ok = it.Next(); !ok || !bytes.HasPrefix(it.Key(), prefix) {
+				skipped = true
 				break
 			}
-			ok = it.Next()
 		}
-		if have {
-			kvs = append(kvs, KeyValue{Key: d.user, Value: visible})
+		if !skipped {
+			seekKey = append(seekKey[:0], prefix...)
+			seekKey[len(seekKey)-1]++ // the prefix ends in the terminator 0x00 0x01
+			ok = it.SeekGE(seekKey)
 		}
 	}
 	return kvs, nil, it.Error()
+}
+
+// scanArena holds the keys and values a scan returns in a few large
+// chunks instead of one allocation each. Each returned slice is capped at
+// its own length, so appending to one cannot overwrite its neighbour.
+type scanArena struct {
+	buf []byte
+}
+
+const scanArenaChunk = 32 << 10
+
+func (a *scanArena) alloc(n int) []byte {
+	if cap(a.buf)-len(a.buf) < n {
+		a.buf = make([]byte, 0, max(scanArenaChunk, n))
+	}
+	start := len(a.buf)
+	a.buf = a.buf[:start+n]
+	return a.buf[start : start+n : start+n]
+}
+
+func (a *scanArena) copy(b []byte) []byte {
+	dst := a.alloc(len(b))
+	copy(dst, b)
+	return dst
+}
+
+// unescape returns the user key of an engine key prefix (see splitKey).
+func (a *scanArena) unescape(prefix []byte) ([]byte, error) {
+	const overhead = 1 + 8 + 1 + 2 // head and terminator
+	user, ok := appendUnescaped(a.alloc(len(prefix) - overhead)[:0], prefix)
+	if !ok {
+		return nil, ErrBadKey
+	}
+	return user, nil
 }
 
 func scanReverse(it storage.Iterator, upper []byte, readTS hlc.Timestamp, opts ScanOptions) ([]KeyValue, []byte, error) {
