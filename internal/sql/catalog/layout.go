@@ -72,6 +72,31 @@ func (t *TableDesc) DecodeRowValue(b []byte) ([]types.Value, error) {
 	return t.decodeOldLayout(version, values)
 }
 
+// DecodeRowValueAppend decodes a row payload like DecodeRowValue and
+// appends the row's values to dst: the row is the returned slice's last
+// len(t.Columns) values. A scan decodes a batch of rows into one slice
+// this way instead of allocating each row.
+func (t *TableDesc) DecodeRowValueAppend(dst []types.Value, b []byte) ([]types.Value, error) {
+	start := len(dst)
+	version, values, err := rowenc.DecodeRowAppend(dst, b)
+	if err != nil {
+		return dst, errcode.Wrap(errcode.Corruption, err)
+	}
+	if n := len(t.Layouts); n == 0 || version >= t.Layouts[n-1].Version {
+		if got := len(values) - start; got != len(t.Columns) {
+			clear(values[start:])
+			return dst, errcode.New(errcode.Corruption, "row of table %q has %d columns, schema has %d", t.Name, got, len(t.Columns))
+		}
+		return values, nil
+	}
+	row, err := t.decodeOldLayout(version, values[start:])
+	clear(values[start:])
+	if err != nil {
+		return dst, err
+	}
+	return append(values[:start], row...), nil
+}
+
 // decodeOldLayout maps the values of a row written at an older version
 // with a different column list onto the current columns.
 func (t *TableDesc) decodeOldLayout(version uint32, values []types.Value) ([]types.Value, error) {

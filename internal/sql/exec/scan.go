@@ -24,6 +24,9 @@ type scanOp struct {
 	size    int
 	done    bool
 	cc      cancelCheck
+	// flat holds the values of the rows of the batch being built, which
+	// are sub-slices of it: one allocation per batch, not one per row.
+	flat []types.Value
 }
 
 const firstBatch = 16
@@ -44,6 +47,7 @@ func (o *scanOp) Next(ctx context.Context) ([][]types.Value, error) {
 		want = int(min(int64(want), h-o.emitted))
 	}
 	out := make([][]types.Value, 0, want)
+	o.flat = make([]types.Value, 0, want*len(o.n.Table.Columns))
 	for len(out) < want {
 		if err := o.cc.tick(ctx); err != nil {
 			return nil, err
@@ -70,7 +74,6 @@ func (o *scanOp) Next(ctx context.Context) ([][]types.Value, error) {
 
 // nextRow returns the next row, ok=false at the end.
 func (o *scanOp) nextRow(ctx context.Context) ([]types.Value, bool, error) {
-	t := o.n.Table
 	if o.n.Kind == plan.ScanLookup {
 		for o.next < len(o.n.Keys) {
 			i := o.next
@@ -87,7 +90,7 @@ func (o *scanOp) nextRow(ctx context.Context) ([]types.Value, bool, error) {
 				continue
 			}
 			if o.primary {
-				row, err := t.DecodeRowValue(value)
+				row, err := o.decode(value)
 				return row, err == nil, err
 			}
 			row, err := o.fetchByIndexEntry(ctx, key, value)
@@ -118,7 +121,7 @@ func (o *scanOp) nextRow(ctx context.Context) ([]types.Value, bool, error) {
 			continue
 		}
 		if o.primary {
-			row, err := t.DecodeRowValue(o.it.Value())
+			row, err := o.decode(o.it.Value())
 			return row, err == nil, err
 		}
 		row, err := o.fetchByIndexEntry(ctx, o.it.Key(), o.it.Value())
@@ -140,7 +143,19 @@ func (o *scanOp) fetchByIndexEntry(ctx context.Context, key, value []byte) ([]ty
 	if !found {
 		return nil, errcode.New(errcode.Corruption, "index %q of table %q points to a missing row", o.n.Index.Name, t.Name)
 	}
-	return t.DecodeRowValue(rowValue)
+	return o.decode(rowValue)
+}
+
+// decode decodes a row payload into o.flat and returns the row, capped so
+// that appending to it cannot overwrite the next row.
+func (o *scanOp) decode(value []byte) ([]types.Value, error) {
+	start := len(o.flat)
+	flat, err := o.n.Table.DecodeRowValueAppend(o.flat, value)
+	if err != nil {
+		return nil, err
+	}
+	o.flat = flat
+	return flat[start:len(flat):len(flat)], nil
 }
 
 func (o *scanOp) Close() {
