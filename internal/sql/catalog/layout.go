@@ -1,6 +1,8 @@
 package catalog
 
 import (
+	"errors"
+
 	"bytes"
 
 	"github.com/camusdb/camusdb-go/internal/kvpb"
@@ -95,6 +97,27 @@ func (t *TableDesc) DecodeRowValueAppend(dst []types.Value, b []byte) ([]types.V
 		return dst, err
 	}
 	return append(values[:start], row...), nil
+}
+
+// DecodeRowColumns decodes the columns need marks of a row payload into
+// row (len(t.Columns) values in schema order), leaving the others as they
+// were, and returns row. A row written at an older layout is decoded in
+// full instead, into scratch, which is returned as the row to read. It
+// returns scratch (grown or not) for the next call.
+func (t *TableDesc) DecodeRowColumns(row []types.Value, b []byte, need []bool, scratch []types.Value) (cur, scratchOut []types.Value, err error) {
+	version, err := rowenc.DecodeRowColumns(row, b, need)
+	current := len(t.Layouts) == 0 || version >= t.Layouts[len(t.Layouts)-1].Version
+	switch {
+	case err == nil && current:
+		return row, scratch, nil
+	case err == nil || errors.Is(err, rowenc.ErrColumnCount):
+		// Another layout (the same number of columns is no proof of the
+		// same columns): the whole row, through the history.
+		clear(scratch)
+		scratch, err = t.DecodeRowValueAppend(scratch[:0], b)
+		return scratch, scratch, err
+	}
+	return nil, scratch, errcode.Wrap(errcode.Corruption, err)
 }
 
 // decodeOldLayout maps the values of a row written at an older version

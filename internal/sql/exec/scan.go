@@ -74,6 +74,22 @@ func (o *scanOp) Next(ctx context.Context) ([][]types.Value, error) {
 
 // nextRow returns the next row, ok=false at the end.
 func (o *scanOp) nextRow(ctx context.Context) ([]types.Value, bool, error) {
+	key, value, ok, err := o.nextEntry(ctx)
+	if !ok || err != nil {
+		return nil, false, err
+	}
+	if o.primary {
+		row, err := o.decode(value)
+		return row, err == nil, err
+	}
+	row, err := o.fetchByIndexEntry(ctx, key, value)
+	return row, err == nil, err
+}
+
+// nextEntry returns the next key and value read from the index (a row
+// payload when the index is the primary key), ok=false at the end. They
+// are valid until the next call.
+func (o *scanOp) nextEntry(ctx context.Context) (key, value []byte, ok bool, err error) {
 	if o.n.Kind == plan.ScanLookup {
 		for o.next < len(o.n.Keys) {
 			i := o.next
@@ -84,24 +100,18 @@ func (o *scanOp) nextRow(ctx context.Context) ([]types.Value, bool, error) {
 			key := o.n.Keys[i]
 			value, found, err := o.kv.Get(ctx, key)
 			if err != nil {
-				return nil, false, err
+				return nil, nil, false, err
 			}
-			if !found {
-				continue
+			if found {
+				return key, value, true, nil
 			}
-			if o.primary {
-				row, err := o.decode(value)
-				return row, err == nil, err
-			}
-			row, err := o.fetchByIndexEntry(ctx, key, value)
-			return row, err == nil, err
 		}
-		return nil, false, nil
+		return nil, nil, false, nil
 	}
 	for {
 		if o.it == nil {
 			if o.next >= len(o.n.Spans) {
-				return nil, false, nil
+				return nil, nil, false, nil
 			}
 			i := o.next
 			if o.n.Reverse {
@@ -116,16 +126,11 @@ func (o *scanOp) nextRow(ctx context.Context) ([]types.Value, bool, error) {
 			o.it.Close()
 			o.it = nil
 			if err != nil {
-				return nil, false, err
+				return nil, nil, false, err
 			}
 			continue
 		}
-		if o.primary {
-			row, err := o.decode(o.it.Value())
-			return row, err == nil, err
-		}
-		row, err := o.fetchByIndexEntry(ctx, o.it.Key(), o.it.Value())
-		return row, err == nil, err
+		return o.it.Key(), o.it.Value(), true, nil
 	}
 }
 
