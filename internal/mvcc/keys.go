@@ -155,10 +155,14 @@ func splitKey(engineKey []byte) (int, error) {
 }
 
 // appendUnescaped appends the user key of an engine key prefix (see
-// splitKey); ok=false when the escaping is malformed.
-func appendUnescaped(dst, prefix []byte) (_ []byte, ok bool) {
-	const head = 1 + 8 + 1
-	esc := prefix[head : len(prefix)-2]
+// splitKey), or with whole=false of an escaped key alone; ok=false when
+// the escaping is malformed.
+func appendUnescaped(dst, prefix []byte, whole bool) (_ []byte, ok bool) {
+	esc := prefix
+	if whole {
+		const head = 1 + 8 + 1
+		esc = prefix[head : len(prefix)-2]
+	}
 	for i := 0; i < len(esc); i++ {
 		c := esc[i]
 		dst = append(dst, c)
@@ -174,7 +178,7 @@ func appendUnescaped(dst, prefix []byte) (_ []byte, ok bool) {
 
 // userKeyOf returns a fresh copy of the user key of an engine key prefix.
 func userKeyOf(prefix []byte) ([]byte, error) {
-	user, ok := appendUnescaped(nil, prefix)
+	user, ok := appendUnescaped(nil, prefix, true)
 	if !ok {
 		return nil, ErrBadKey
 	}

@@ -2,6 +2,7 @@ package mvcc
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 
 	"github.com/camusdb/camusdb-go/internal/hlc"
@@ -168,12 +169,15 @@ func scanForward(it storage.Iterator, readTS hlc.Timestamp, opts ScanOptions) ([
 			ok = it.Next()
 		}
 		// Walk this key's versions (newest first) to the first at or below
-		// readTS; one in (readTS, limit] is uncertain.
+		// readTS; one in (readTS, limit] is uncertain. The first is the key
+		// the prefix was taken from, unless that was the intent.
 		found := false
-		for ok {
-			key = it.Key()
-			if len(key) != len(prefix)+hlc.EncodedLen || !bytes.HasPrefix(key, prefix) {
-				break
+		for first := len(key) != n; ok; first = false {
+			if !first {
+				key = it.Key()
+				if len(key) != len(prefix)+hlc.EncodedLen || !bytes.HasPrefix(key, prefix) {
+					break
+				}
 			}
 			vts := versionTS(key[len(prefix):])
 			if readTS.Less(vts) {
@@ -226,6 +230,9 @@ func scanForward(it storage.Iterator, readTS hlc.Timestamp, opts ScanOptions) ([
 // its own length, so appending to one cannot overwrite its neighbour.
 type scanArena struct {
 	buf []byte
+	// prevEsc and prevUser are the escaped and the user form of the last
+	// key unescaped (see unescape).
+	prevEsc, prevUser []byte
 }
 
 const scanArenaChunk = 32 << 10
@@ -246,13 +253,44 @@ func (a *scanArena) copy(b []byte) []byte {
 }
 
 // unescape returns the user key of an engine key prefix (see splitKey).
+// Keys come in order and share long prefixes (the table's, the high bytes
+// of the primary key): the part in common with the previous key is copied
+// from its user key, and only the rest is unescaped.
 func (a *scanArena) unescape(prefix []byte) ([]byte, error) {
-	const overhead = 1 + 8 + 1 + 2 // head and terminator
-	user, ok := appendUnescaped(a.alloc(len(prefix) - overhead)[:0], prefix)
+	const head, overhead = 1 + 8 + 1, 1 + 8 + 1 + 2 // head, head and terminator
+	esc := prefix[head : len(prefix)-2]
+	dst := a.alloc(len(prefix) - overhead)[:0]
+	common := commonPrefixLen(a.prevEsc, esc)
+	if common > 0 && esc[common-1] == 0 {
+		// Not in the middle of an escaped zero (0x00 0xff). In ascending
+		// key order this cannot happen between well-formed keys; the check
+		// keeps a malformed key from being read as a different key.
+		common--
+	}
+	if common > 0 {
+		// Each escaped zero in the common part is two bytes for one.
+		dst = append(dst, a.prevUser[:common-bytes.Count(esc[:common], []byte{0})]...)
+	}
+	user, ok := appendUnescaped(dst, esc[common:], false)
 	if !ok {
 		return nil, ErrBadKey
 	}
+	a.prevEsc = append(a.prevEsc[:0], esc...)
+	a.prevUser = user
 	return user, nil
+}
+
+// commonPrefixLen is the length of the longest common prefix of a and b.
+func commonPrefixLen(a, b []byte) int {
+	n := min(len(a), len(b))
+	i := 0
+	for i+8 <= n && binary.LittleEndian.Uint64(a[i:]) == binary.LittleEndian.Uint64(b[i:]) {
+		i += 8
+	}
+	for i < n && a[i] == b[i] {
+		i++
+	}
+	return i
 }
 
 func scanReverse(it storage.Iterator, upper []byte, readTS hlc.Timestamp, opts ScanOptions) ([]KeyValue, []byte, error) {

@@ -72,12 +72,50 @@ func TestScanRejectsMalformedKey(t *testing.T) {
 		key := append(keyPrefix(1, nil)[:10], raw...)
 		key = appendInvertedTS(key, ts(1))
 		b := e.NewBatch()
+		// A valid key just before it shares its first escaped bytes.
+		_ = PutVersion(b, 1, []byte("a\x00"), ts(1), []byte("v"), false)
 		_ = b.Set(key, encodeVersion([]byte("v"), false))
 		if err := b.Commit(false); err != nil {
 			t.Fatal(err)
 		}
 		if kvs, _, err := Scan(e, 1, nil, nil, ts(10), ScanOptions{}); !errors.Is(err, ErrBadKey) {
 			t.Fatalf("raw %x: got %q, %v; want ErrBadKey", raw, kvs, err)
+		}
+	}
+}
+
+// A scan rebuilds each user key from the part it shares with the previous
+// one: keys with zero bytes (escaped as two bytes) around the point where
+// they differ must come back exactly.
+func TestScanKeysWithZeroBytes(t *testing.T) {
+	keys := []string{"", "\x00", "\x00\x00", "\x00\x00\x00", "\x00\x01", "\x00\xff", "\x00\xff\x00",
+		"a", "a\x00", "a\x00\x00b", "a\x00\x01", "a\x00\xff", "a\x01", "ab\x00", "ab\x00\x00", "b"}
+	e := openEngine(t)
+	b := e.NewBatch()
+	for _, k := range keys {
+		_ = PutVersion(b, 1, []byte(k), ts(1), []byte("v"), false)
+	}
+	if err := b.Commit(false); err != nil {
+		t.Fatal(err)
+	}
+	for _, limit := range []int{0, 1, 3} {
+		var got []string
+		var start []byte
+		for {
+			kvs, resume, err := Scan(e, 1, start, nil, ts(5), ScanOptions{MaxKeys: limit})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, kv := range kvs {
+				got = append(got, string(kv.Key))
+			}
+			if resume == nil {
+				break
+			}
+			start = resume
+		}
+		if fmt.Sprintf("%q", got) != fmt.Sprintf("%q", keys) {
+			t.Fatalf("limit %d: scanned %q, want %q", limit, got, keys)
 		}
 	}
 }
