@@ -39,7 +39,8 @@ type Iterator struct {
 	local  []string        // own write keys within the span, in scan order
 	lw     map[string]bufferedWrite
 
-	batch int // keys to ask for in the next fetch
+	batch      int  // keys to ask for in the next fetch
+	valuesOnly bool // the caller reads no keys (ValuesOnly)
 	// fetchedKeys and fetchedBytes size the next batch (nextBatch).
 	fetchedKeys, fetchedBytes int64
 
@@ -97,7 +98,9 @@ func (it *Iterator) fetch(ctx context.Context) {
 		return t.db.withIntentRetry(ctx, it.partition, nil, func() error {
 			var err error
 			kvs, resume, err = t.db.sender.Scan(ctx, it.partition, it.start, it.end, t.readTS,
-				mvcc.ScanOptions{Reverse: it.reverse, MaxKeys: it.batch, Own: &t.id, Uncertainty: t.uncertainty})
+				mvcc.ScanOptions{Reverse: it.reverse, MaxKeys: it.batch, Own: &t.id, Uncertainty: t.uncertainty,
+					// Merging own writes compares keys.
+					ValuesOnly: it.valuesOnly && len(it.local) == 0})
 			return err
 		})
 	})
@@ -213,6 +216,11 @@ func (it *Iterator) Next(ctx context.Context) bool {
 		return true
 	}
 }
+
+// ValuesOnly tells the iterator that its caller reads only Value, never
+// Key, so a local server need not build the keys (Key may then return
+// nil). Call it before the first Next.
+func (it *Iterator) ValuesOnly() { it.valuesOnly = true }
 
 // Key returns the current key.
 func (it *Iterator) Key() []byte { return it.key }

@@ -99,3 +99,44 @@ func TestScanBatchBoundedByBytes(t *testing.T) {
 		t.Fatalf("round trips asked for %v keys", counter.maxKeys)
 	}
 }
+
+// An iterator told its caller reads only values returns the same values,
+// in order, with or without the transaction's own writes in the span (then
+// it still merges them by key).
+func TestIteratorValuesOnly(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	db := e.db(t, 1, 1)
+	load, _ := db.Begin(ctx)
+	for i := 0; i < 1000; i++ {
+		_ = load.Put(key(1, fmt.Sprintf("%04d", i)), []byte(fmt.Sprint("v", i)))
+	}
+	mustCommit(t, load)
+	scan := func(txn *Txn, valuesOnly bool) (values []string) {
+		it := txn.Scan(ctx, key(1, ""), nil, false)
+		if valuesOnly {
+			it.ValuesOnly()
+		}
+		for it.Next(ctx) {
+			if valuesOnly && it.Key() != nil && len(txn.writes) == 0 {
+				t.Fatalf("values-only scan returned key %q", it.Key())
+			}
+			values = append(values, string(it.Value()))
+		}
+		if it.Err() != nil {
+			t.Fatal(it.Err())
+		}
+		return values
+	}
+	txn, _ := db.Begin(ctx)
+	if a, b := scan(txn, false), scan(txn, true); fmt.Sprint(a) != fmt.Sprint(b) || len(a) != 1000 {
+		t.Fatalf("values-only scan: %d values, full scan %d", len(b), len(a))
+	}
+	_ = txn.Put(key(1, "0500"), []byte("own"))
+	_ = txn.Delete(key(1, "0007"))
+	_ = txn.Put(key(1, "0999x"), []byte("new"))
+	a, b := scan(txn, false), scan(txn, true)
+	if fmt.Sprint(a) != fmt.Sprint(b) || len(b) != 1000 || b[499] != "own" || b[999] != "new" {
+		t.Fatalf("values-only scan with own writes: %d values (%q, %q), full scan %d", len(b), b[499], b[len(b)-1], len(a))
+	}
+}

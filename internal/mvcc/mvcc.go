@@ -100,6 +100,10 @@ type ScanOptions struct {
 	Own     *TxnID
 	// Uncertainty is the reader's uncertainty limit (see ReadOptions).
 	Uncertainty hlc.Timestamp
+	// ValuesOnly leaves KeyValue.Key nil in a forward scan, for a reader
+	// that needs only the values (the resume key is still returned).
+	// Local to this process: a remote server returns the keys anyway.
+	ValuesOnly bool
 }
 
 // Scan returns visible keys of [start, end) at readTS in order (or reverse
@@ -196,9 +200,11 @@ func scanForward(it storage.Iterator, readTS hlc.Timestamp, opts ScanOptions) ([
 				return nil, nil, err
 			}
 			if !deleted {
-				user, err := a.unescape(prefix)
-				if err != nil {
-					return nil, nil, err
+				var user []byte
+				if !opts.ValuesOnly {
+					if user, err = a.unescape(prefix); err != nil {
+						return nil, nil, err
+					}
 				}
 				kvs = append(kvs, KeyValue{Key: user, Value: a.copy(v)})
 			}

@@ -119,3 +119,25 @@ func TestScanKeysWithZeroBytes(t *testing.T) {
 		}
 	}
 }
+
+// ValuesOnly leaves the keys out of a forward scan but still says where to
+// resume.
+func TestScanValuesOnly(t *testing.T) {
+	e := openEngine(t)
+	b := e.NewBatch()
+	for i := 0; i < 5; i++ {
+		_ = PutVersion(b, 1, []byte{'k', byte(i)}, ts(1), []byte{'v', byte(i)}, false)
+	}
+	if err := b.Commit(false); err != nil {
+		t.Fatal(err)
+	}
+	kvs, resume, err := Scan(e, 1, nil, nil, ts(5), ScanOptions{MaxKeys: 3, ValuesOnly: true})
+	if err != nil || len(kvs) != 3 || string(resume) != "k\x03" {
+		t.Fatalf("got %d keys, resume %q, %v", len(kvs), resume, err)
+	}
+	for i, kv := range kvs {
+		if kv.Key != nil || string(kv.Value) != string([]byte{'v', byte(i)}) {
+			t.Fatalf("row %d = %q=%q", i, kv.Key, kv.Value)
+		}
+	}
+}

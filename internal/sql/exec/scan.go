@@ -31,6 +31,10 @@ type scanOp struct {
 
 const firstBatch = 16
 
+// valuesOnlyIterator is an iterator that can skip building keys for a
+// caller that reads only values (kv.Iterator).
+type valuesOnlyIterator interface{ ValuesOnly() }
+
 func newScanOp(kv catalog.KV, n *plan.Scan) *scanOp {
 	return &scanOp{kv: kv, n: n, primary: n.Index == &n.Table.PrimaryKey, size: firstBatch}
 }
@@ -120,6 +124,9 @@ func (o *scanOp) nextEntry(ctx context.Context) (key, value []byte, ok bool, err
 			o.next++
 			sp := o.n.Spans[i]
 			o.it = o.kv.Scan(ctx, sp.Start, sp.End, o.n.Reverse)
+			if v, ok := o.it.(valuesOnlyIterator); ok && o.primary {
+				v.ValuesOnly() // rows are decoded from values alone
+			}
 		}
 		if !o.it.Next(ctx) {
 			err := o.it.Err()
