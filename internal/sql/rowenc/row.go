@@ -81,6 +81,9 @@ var (
 // binary.AppendUvarint writes), so decoding stays the exact inverse of
 // encoding.
 func readUvarint(b []byte, what string) (uint64, int, error) {
+	if len(b) > 0 && b[0] < 0x80 { // one byte, minimal by construction
+		return uint64(b[0]), 1, nil
+	}
 	u, n := binary.Uvarint(b)
 	switch {
 	case n == 0:
