@@ -10,8 +10,19 @@ import (
 	"github.com/camusdb/camusdb-go/internal/mvcc"
 )
 
-// scanBatch is how many keys one Scan round trip fetches.
-const scanBatch = 256
+// A scan's first round trip fetches scanBatchFirst keys (a LIMIT or a
+// short range reads little more than it needs, and the server latches only
+// what it read: kvserver.Server.Scan). Each further round trip doubles
+// that, up to scanBatchMax keys and about scanBatchBytes of keys and values
+// (estimated from the rows fetched so far), so a long scan pays the
+// per-request cost (latches, iterator, timestamp cache) rarely and holds a
+// bounded batch in memory.
+const (
+	scanBatchFirst = 256
+	scanBatchMax   = 16384
+	scanBatchBytes = 2 << 20
+	scanBatchMin   = 16 // however large the rows
+)
 
 // Iterator streams a span of a transaction's snapshot merged with its own
 // buffered writes (as they were when the iterator was created, so a
@@ -28,6 +39,11 @@ type Iterator struct {
 	local  []string        // own write keys within the span, in scan order
 	lw     map[string]bufferedWrite
 
+	batch      int  // keys to ask for in the next fetch
+	valuesOnly bool // the caller reads no keys (ValuesOnly)
+	// fetchedKeys and fetchedBytes size the next batch (nextBatch).
+	fetchedKeys, fetchedBytes int64
+
 	key, value []byte
 	err        error
 	closed     bool
@@ -36,7 +52,7 @@ type Iterator struct {
 // Scan returns an iterator over [start, end) (end nil = to the end of the
 // start key's bucket). The span must lie within one bucket.
 func (t *Txn) Scan(ctx context.Context, start, end []byte, reverse bool) *Iterator {
-	it := &Iterator{txn: t, reverse: reverse}
+	it := &Iterator{txn: t, reverse: reverse, batch: scanBatchFirst}
 	if t.done {
 		it.err = kvpb.ErrTxnClosed
 		return it
@@ -82,7 +98,9 @@ func (it *Iterator) fetch(ctx context.Context) {
 		return t.db.withIntentRetry(ctx, it.partition, nil, func() error {
 			var err error
 			kvs, resume, err = t.db.sender.Scan(ctx, it.partition, it.start, it.end, t.readTS,
-				mvcc.ScanOptions{Reverse: it.reverse, MaxKeys: scanBatch, Own: &t.id, Uncertainty: t.uncertainty})
+				mvcc.ScanOptions{Reverse: it.reverse, MaxKeys: it.batch, Own: &t.id, Uncertainty: t.uncertainty,
+					// Merging own writes compares keys.
+					ValuesOnly: it.valuesOnly && len(it.local) == 0})
 			return err
 		})
 	})
@@ -102,9 +120,43 @@ func (it *Iterator) fetch(ctx context.Context) {
 		read.EndKey = resume
 		it.start = resume
 	}
-	rs := t.readSetFor(it.partition)
-	rs.spans = append(rs.spans, kvserver.Span{Key: append([]byte(nil), read.Key...), EndKey: append([]byte(nil), read.EndKey...)})
+	it.recordRead(read)
 	it.remote = kvs
+	it.nextBatch(kvs)
+}
+
+// recordRead adds a fetched part of the span to the read set, extending
+// the last span when they are contiguous (the fetches of one iterator
+// are): a long scan is one span of the read set, not one per round trip.
+func (it *Iterator) recordRead(read kvserver.Span) {
+	rs := it.txn.readSetFor(it.partition)
+	if n := len(rs.spans); n > 0 {
+		last := &rs.spans[n-1]
+		switch {
+		case !it.reverse && bytes.Equal(last.EndKey, read.Key):
+			last.EndKey = append([]byte(nil), read.EndKey...)
+			return
+		case it.reverse && bytes.Equal(last.Key, read.EndKey):
+			last.Key = append([]byte(nil), read.Key...)
+			return
+		}
+	}
+	rs.spans = append(rs.spans, kvserver.Span{Key: append([]byte(nil), read.Key...), EndKey: append([]byte(nil), read.EndKey...)})
+}
+
+// nextBatch doubles the batch size, within scanBatchMax keys and
+// scanBatchBytes at the average size of the rows fetched so far.
+func (it *Iterator) nextBatch(kvs []mvcc.KeyValue) {
+	for _, kv := range kvs {
+		it.fetchedBytes += int64(len(kv.Key) + len(kv.Value))
+	}
+	it.fetchedKeys += int64(len(kvs))
+	next := min(it.batch*2, scanBatchMax)
+	if it.fetchedKeys > 0 {
+		perKey := max(it.fetchedBytes/it.fetchedKeys, 1)
+		next = int(min(int64(next), max(scanBatchBytes/perKey, scanBatchMin)))
+	}
+	it.batch = next
 }
 
 // before reports whether key a comes before b in scan order.
@@ -164,6 +216,11 @@ func (it *Iterator) Next(ctx context.Context) bool {
 		return true
 	}
 }
+
+// ValuesOnly tells the iterator that its caller reads only Value, never
+// Key, so a local server need not build the keys (Key may then return
+// nil). Call it before the first Next.
+func (it *Iterator) ValuesOnly() { it.valuesOnly = true }
 
 // Key returns the current key.
 func (it *Iterator) Key() []byte { return it.key }

@@ -145,6 +145,66 @@ func decodeKey(engineKey []byte) (decodedKey, error) {
 	return decodedKey{}, ErrBadKey
 }
 
+// splitKey returns the length of an engine key's prefix (up to and
+// including the terminator 0x00 0x01); what follows is empty (an intent)
+// or a timestamp. Unlike decodeKey it allocates nothing and does not look
+// at the escaped user key itself: appendUnescaped checks that. The
+// terminator is found from the end: 0x00 0x01 never occurs inside an
+// escaped key (a zero byte there is followed by 0xff), so a key with a
+// terminator 12 bytes before its end is a version, one ending in it an
+// intent.
+func splitKey(engineKey []byte) (int, error) {
+	const head = 1 + 8 + 1
+	l := len(engineKey)
+	if l < head+2 || engineKey[head-1] != userKeyTag {
+		return 0, ErrBadKey
+	}
+	if n := l - hlc.EncodedLen; n >= head+2 && engineKey[n-2] == 0 && engineKey[n-1] == 1 {
+		return n, nil
+	}
+	if engineKey[l-2] == 0 && engineKey[l-1] == 1 {
+		return l, nil
+	}
+	return 0, ErrBadKey
+}
+
+// appendUnescaped appends the user key of an engine key prefix (see
+// splitKey), or with whole=false of an escaped key alone; ok=false when
+// the escaping is malformed.
+func appendUnescaped(dst, prefix []byte, whole bool) (_ []byte, ok bool) {
+	esc := prefix
+	if whole {
+		const head = 1 + 8 + 1
+		esc = prefix[head : len(prefix)-2]
+	}
+	for i := 0; i < len(esc); i++ {
+		c := esc[i]
+		dst = append(dst, c)
+		if c == 0 {
+			if i+1 >= len(esc) || esc[i+1] != 0xff {
+				return dst, false
+			}
+			i++ // 0x00 0xff stands for 0x00
+		}
+	}
+	return dst, true
+}
+
+// userKeyOf returns a fresh copy of the user key of an engine key prefix.
+func userKeyOf(prefix []byte) ([]byte, error) {
+	user, ok := appendUnescaped(nil, prefix, true)
+	if !ok {
+		return nil, ErrBadKey
+	}
+	return user, nil
+}
+
+// versionTS decodes the inverted timestamp suffix of a version key.
+func versionTS(suffix []byte) hlc.Timestamp {
+	inv, _ := hlc.Decode(suffix)
+	return hlc.Timestamp{WallTime: ^inv.WallTime, Logical: ^inv.Logical}
+}
+
 // TxnRecordKey returns the engine key of a transaction record on its home
 // partition.
 func TxnRecordKey(partitionID uint64, id TxnID) []byte {

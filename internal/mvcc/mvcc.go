@@ -2,6 +2,7 @@ package mvcc
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 
 	"github.com/camusdb/camusdb-go/internal/hlc"
@@ -112,6 +113,10 @@ type ScanOptions struct {
 	Own     *TxnID
 	// Uncertainty is the reader's uncertainty limit (see ReadOptions).
 	Uncertainty hlc.Timestamp
+	// ValuesOnly leaves KeyValue.Key nil in a forward scan, for a reader
+	// that needs only the values (the resume key is still returned).
+	// Local to this process: a remote server returns the keys anyway.
+	ValuesOnly bool
 }
 
 // Scan returns visible keys of [start, end) at readTS in order (or reverse
@@ -129,58 +134,182 @@ func Scan(r storage.Reader, partitionID uint64, start, end []byte, readTS hlc.Ti
 	if opts.Reverse {
 		return scanReverse(it, upper, readTS, opts)
 	}
+	return scanForward(it, readTS, opts)
+}
+
+// nextsBeforeSeek is how many older versions of a key a forward scan steps
+// over with Next before it seeks past them: most keys have one or two
+// versions, and a Next is much cheaper than a seek.
+const nextsBeforeSeek = 4
+
+// scanForward is Scan's forward path. It allocates nothing per key: keys
+// and values are copied into a few large chunks (scanArena), and the
+// iterator's keys are parsed in place (splitKey).
+func scanForward(it storage.Iterator, readTS hlc.Timestamp, opts ScanOptions) ([]KeyValue, []byte, error) {
 	limit := readTS.Forward(opts.Uncertainty)
+	var (
+		kvs     []KeyValue
+		a       scanArena
+		prefix  []byte // engine prefix of the current user key (a copy)
+		seekKey []byte
+	)
+	if opts.MaxKeys > 0 {
+		kvs = make([]KeyValue, 0, min(opts.MaxKeys, 16384))
+	}
 	ok := it.First()
 	for ok {
-		d, err := decodeKey(it.Key())
+		key := it.Key()
+		n, err := splitKey(key)
 		if err != nil {
 			return nil, nil, err
 		}
 		if opts.MaxKeys > 0 && len(kvs) == opts.MaxKeys {
-			return kvs, d.user, nil
+			resume, err := userKeyOf(key[:n])
+			if err != nil {
+				return nil, nil, err
+			}
+			return kvs, resume, nil
 		}
-		var visible []byte
-		var have bool
-		if d.intent {
+		prefix = append(prefix[:0], key[:n]...)
+		if len(key) == n {
 			in, err := decodeIntent(it.Value())
 			if err != nil {
 				return nil, nil, err
 			}
 			if (opts.Own == nil || in.TxnID != *opts.Own) && in.TS.LessEq(limit) {
-				return nil, nil, &IntentError{Key: d.user, Intent: in}
+				user, err := userKeyOf(prefix)
+				if err != nil {
+					return nil, nil, err
+				}
+				return nil, nil, &IntentError{Key: user, Intent: in}
 			}
 			ok = it.Next()
 		}
 		// Walk this key's versions (newest first) to the first at or below
-		// readTS; one in (readTS, limit] is uncertain.
-		prefix := append([]byte(nil), d.prefix...)
-		for ok && bytes.HasPrefix(it.Key(), prefix) {
-			vd, err := decodeKey(it.Key())
+		// readTS; one in (readTS, limit] is uncertain. The first is the key
+		// the prefix was taken from, unless that was the intent.
+		found := false
+		for first := len(key) != n; ok; first = false {
+			if !first {
+				key = it.Key()
+				if len(key) != len(prefix)+hlc.EncodedLen || !bytes.HasPrefix(key, prefix) {
+					break
+				}
+			}
+			vts := versionTS(key[len(prefix):])
+			if readTS.Less(vts) {
+				if vts.LessEq(limit) {
+					user, err := userKeyOf(prefix)
+					if err != nil {
+						return nil, nil, err
+					}
+					return nil, nil, &UncertaintyError{Key: user, ReadTS: readTS, ExistingTS: vts}
+				}
+				ok = it.Next()
+				continue
+			}
+			v, deleted, err := decodeVersion(it.Value())
 			if err != nil {
 				return nil, nil, err
 			}
-			if readTS.Less(vd.ts) && vd.ts.LessEq(limit) {
-				return nil, nil, &UncertaintyError{Key: d.user, ReadTS: readTS, ExistingTS: vd.ts}
+			if !deleted {
+				var user []byte
+				if !opts.ValuesOnly {
+					if user, err = a.unescape(prefix); err != nil {
+						return nil, nil, err
+					}
+				}
+				kvs = append(kvs, KeyValue{Key: user, Value: a.copy(v)})
 			}
-			if vd.ts.LessEq(readTS) {
-				v, deleted, err := decodeVersion(it.Value())
-				if err != nil {
-					return nil, nil, err
-				}
-				if !deleted {
-					visible, have = append([]byte(nil), v...), true
-				}
-				// Skip the older versions of this key.
-				ok = it.SeekGE(storage.PrefixEnd(prefix))
+			found = true
+			break
+		}
+		if !found {
+			continue
+		}
+		// Skip the older versions of this key: a few Nexts, then a seek.
+		skipped := false
+		for i := 0; i < nextsBeforeSeek; i++ {
+			if ok = it.Next(); !ok || !bytes.HasPrefix(it.Key(), prefix) {
+				skipped = true
 				break
 			}
-			ok = it.Next()
 		}
-		if have {
-			kvs = append(kvs, KeyValue{Key: d.user, Value: visible})
+		if !skipped {
+			seekKey = append(seekKey[:0], prefix...)
+			seekKey[len(seekKey)-1]++ // the prefix ends in the terminator 0x00 0x01
+			ok = it.SeekGE(seekKey)
 		}
 	}
 	return kvs, nil, it.Error()
+}
+
+// scanArena holds the keys and values a scan returns in a few large
+// chunks instead of one allocation each. Each returned slice is capped at
+// its own length, so appending to one cannot overwrite its neighbour.
+type scanArena struct {
+	buf []byte
+	// prevEsc and prevUser are the escaped and the user form of the last
+	// key unescaped (see unescape).
+	prevEsc, prevUser []byte
+}
+
+const scanArenaChunk = 32 << 10
+
+func (a *scanArena) alloc(n int) []byte {
+	if cap(a.buf)-len(a.buf) < n {
+		a.buf = make([]byte, 0, max(scanArenaChunk, n))
+	}
+	start := len(a.buf)
+	a.buf = a.buf[:start+n]
+	return a.buf[start : start+n : start+n]
+}
+
+func (a *scanArena) copy(b []byte) []byte {
+	dst := a.alloc(len(b))
+	copy(dst, b)
+	return dst
+}
+
+// unescape returns the user key of an engine key prefix (see splitKey).
+// Keys come in order and share long prefixes (the table's, the high bytes
+// of the primary key): the part in common with the previous key is copied
+// from its user key, and only the rest is unescaped.
+func (a *scanArena) unescape(prefix []byte) ([]byte, error) {
+	const head, overhead = 1 + 8 + 1, 1 + 8 + 1 + 2 // head, head and terminator
+	esc := prefix[head : len(prefix)-2]
+	dst := a.alloc(len(prefix) - overhead)[:0]
+	common := commonPrefixLen(a.prevEsc, esc)
+	if common > 0 && esc[common-1] == 0 {
+		// Not in the middle of an escaped zero (0x00 0xff). In ascending
+		// key order this cannot happen between well-formed keys; the check
+		// keeps a malformed key from being read as a different key.
+		common--
+	}
+	if common > 0 {
+		// Each escaped zero in the common part is two bytes for one.
+		dst = append(dst, a.prevUser[:common-bytes.Count(esc[:common], []byte{0})]...)
+	}
+	user, ok := appendUnescaped(dst, esc[common:], false)
+	if !ok {
+		return nil, ErrBadKey
+	}
+	a.prevEsc = append(a.prevEsc[:0], esc...)
+	a.prevUser = user
+	return user, nil
+}
+
+// commonPrefixLen is the length of the longest common prefix of a and b.
+func commonPrefixLen(a, b []byte) int {
+	n := min(len(a), len(b))
+	i := 0
+	for i+8 <= n && binary.LittleEndian.Uint64(a[i:]) == binary.LittleEndian.Uint64(b[i:]) {
+		i += 8
+	}
+	for i < n && a[i] == b[i] {
+		i++
+	}
+	return i
 }
 
 func scanReverse(it storage.Iterator, upper []byte, readTS hlc.Timestamp, opts ScanOptions) ([]KeyValue, []byte, error) {

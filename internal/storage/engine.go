@@ -70,9 +70,17 @@ type Options struct {
 	// is a pebble vfs.FS; only tests outside this package need to set it, via
 	// NewCrashableMemFS.
 	FS vfs.FS
-	// CacheBytes is the block cache size (default 64 MiB).
+	// CacheBytes is the memory the block cache keeps for blocks (default
+	// 128 MiB). Pebble counts its memtables against the cache as well (the
+	// one being written and one kept for reuse, memTableSize each once
+	// writes filled a few), so the cache is made that much larger: sized at
+	// CacheBytes alone, a write-heavy node had no room left for blocks and
+	// every scan read and decompressed every block again.
 	CacheBytes int64
 }
+
+// memTableSize is the size memtables grow to.
+const memTableSize = 32 << 20
 
 // Engine is one Pebble instance.
 type Engine struct {
@@ -94,15 +102,15 @@ func Open(opts Options) (*Engine, error) {
 	}
 	cacheBytes := opts.CacheBytes
 	if cacheBytes <= 0 {
-		cacheBytes = 64 << 20
+		cacheBytes = 128 << 20
 	}
-	cache := pebble.NewCache(cacheBytes)
+	cache := pebble.NewCache(cacheBytes + 2*memTableSize)
 	defer cache.Unref()
 	popts := &pebble.Options{
 		FS:                 fs,
 		Cache:              cache,
 		FormatMajorVersion: pebble.FormatNewest,
-		MemTableSize:       32 << 20,
+		MemTableSize:       memTableSize,
 		Logger:             quietLogger{},
 	}
 	db, err := pebble.Open(dir, popts)

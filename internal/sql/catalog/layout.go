@@ -1,6 +1,8 @@
 package catalog
 
 import (
+	"errors"
+
 	"bytes"
 	"slices"
 
@@ -100,6 +102,52 @@ func (t *TableDesc) DecodeRowValue(b []byte) ([]types.Value, error) {
 		return values, nil
 	}
 	return t.decodeOldLayout(version, values)
+}
+
+// DecodeRowValueAppend decodes a row payload like DecodeRowValue and
+// appends the row's values to dst: the row is the returned slice's last
+// len(t.Columns) values. A scan decodes a batch of rows into one slice
+// this way instead of allocating each row.
+func (t *TableDesc) DecodeRowValueAppend(dst []types.Value, b []byte) ([]types.Value, error) {
+	start := len(dst)
+	version, values, err := rowenc.DecodeRowAppend(dst, b)
+	if err != nil {
+		return dst, errcode.Wrap(errcode.Corruption, err)
+	}
+	if n := len(t.Layouts); n == 0 || version >= t.Layouts[n-1].Version {
+		if got := len(values) - start; got != len(t.Columns) {
+			clear(values[start:])
+			return dst, errcode.New(errcode.Corruption, "row of table %q has %d columns, schema has %d", t.Name, got, len(t.Columns))
+		}
+		return values, nil
+	}
+	row, err := t.decodeOldLayout(version, values[start:])
+	clear(values[start:])
+	if err != nil {
+		return dst, err
+	}
+	return append(values[:start], row...), nil
+}
+
+// DecodeRowColumns decodes the columns need marks of a row payload into
+// row (len(t.Columns) values in schema order), leaving the others as they
+// were, and returns row. A row written at an older layout is decoded in
+// full instead, into scratch, which is returned as the row to read. It
+// returns scratch (grown or not) for the next call.
+func (t *TableDesc) DecodeRowColumns(row []types.Value, b []byte, need []bool, scratch []types.Value) (cur, scratchOut []types.Value, err error) {
+	version, err := rowenc.DecodeRowColumns(row, b, need)
+	current := len(t.Layouts) == 0 || version >= t.Layouts[len(t.Layouts)-1].Version
+	switch {
+	case err == nil && current:
+		return row, scratch, nil
+	case err == nil || errors.Is(err, rowenc.ErrColumnCount):
+		// Another layout (the same number of columns is no proof of the
+		// same columns): the whole row, through the history.
+		clear(scratch)
+		scratch, err = t.DecodeRowValueAppend(scratch[:0], b)
+		return scratch, scratch, err
+	}
+	return nil, scratch, errcode.Wrap(errcode.Corruption, err)
 }
 
 // decodeOldLayout maps the values of a row written at an older version

@@ -89,6 +89,11 @@ func (b *builder) buildNode(n plan.Node) (Operator, error) {
 		}
 		return &projectOp{in: in, exprs: n.Exprs}, nil
 	case *plan.Aggregate:
+		if b.stats == nil { // EXPLAIN ANALYZE counts per plan node
+			if op := newScanAggOp(kv, n); op != nil {
+				return op, nil
+			}
+		}
 		in, err := b.build(n.Input)
 		if err != nil {
 			return nil, err

@@ -24,9 +24,16 @@ type scanOp struct {
 	size    int
 	done    bool
 	cc      cancelCheck
+	// flat holds the values of the rows of the batch being built, which
+	// are sub-slices of it: one allocation per batch, not one per row.
+	flat []types.Value
 }
 
 const firstBatch = 16
+
+// valuesOnlyIterator is an iterator that can skip building keys for a
+// caller that reads only values (kv.Iterator).
+type valuesOnlyIterator interface{ ValuesOnly() }
 
 func newScanOp(kv catalog.KV, n *plan.Scan) *scanOp {
 	return &scanOp{kv: kv, n: n, primary: n.Index == &n.Table.PrimaryKey, size: firstBatch}
@@ -44,6 +51,7 @@ func (o *scanOp) Next(ctx context.Context) ([][]types.Value, error) {
 		want = int(min(int64(want), h-o.emitted))
 	}
 	out := make([][]types.Value, 0, want)
+	o.flat = make([]types.Value, 0, want*len(o.n.Table.Columns))
 	for len(out) < want {
 		if err := o.cc.tick(ctx); err != nil {
 			return nil, err
@@ -70,7 +78,22 @@ func (o *scanOp) Next(ctx context.Context) ([][]types.Value, error) {
 
 // nextRow returns the next row, ok=false at the end.
 func (o *scanOp) nextRow(ctx context.Context) ([]types.Value, bool, error) {
-	t := o.n.Table
+	key, value, ok, err := o.nextEntry(ctx)
+	if !ok || err != nil {
+		return nil, false, err
+	}
+	if o.primary {
+		row, err := o.decode(value)
+		return row, err == nil, err
+	}
+	row, err := o.fetchByIndexEntry(ctx, key, value)
+	return row, err == nil, err
+}
+
+// nextEntry returns the next key and value read from the index (a row
+// payload when the index is the primary key), ok=false at the end. They
+// are valid until the next call.
+func (o *scanOp) nextEntry(ctx context.Context) (key, value []byte, ok bool, err error) {
 	if o.n.Kind == plan.ScanLookup {
 		for o.next < len(o.n.Keys) {
 			i := o.next
@@ -81,24 +104,18 @@ func (o *scanOp) nextRow(ctx context.Context) ([]types.Value, bool, error) {
 			key := o.n.Keys[i]
 			value, found, err := o.kv.Get(ctx, key)
 			if err != nil {
-				return nil, false, err
+				return nil, nil, false, err
 			}
-			if !found {
-				continue
+			if found {
+				return key, value, true, nil
 			}
-			if o.primary {
-				row, err := t.DecodeRowValue(value)
-				return row, err == nil, err
-			}
-			row, err := o.fetchByIndexEntry(ctx, key, value)
-			return row, err == nil, err
 		}
-		return nil, false, nil
+		return nil, nil, false, nil
 	}
 	for {
 		if o.it == nil {
 			if o.next >= len(o.n.Spans) {
-				return nil, false, nil
+				return nil, nil, false, nil
 			}
 			i := o.next
 			if o.n.Reverse {
@@ -107,22 +124,20 @@ func (o *scanOp) nextRow(ctx context.Context) ([]types.Value, bool, error) {
 			o.next++
 			sp := o.n.Spans[i]
 			o.it = o.kv.Scan(ctx, sp.Start, sp.End, o.n.Reverse)
+			if v, ok := o.it.(valuesOnlyIterator); ok && o.primary {
+				v.ValuesOnly() // rows are decoded from values alone
+			}
 		}
 		if !o.it.Next(ctx) {
 			err := o.it.Err()
 			o.it.Close()
 			o.it = nil
 			if err != nil {
-				return nil, false, err
+				return nil, nil, false, err
 			}
 			continue
 		}
-		if o.primary {
-			row, err := t.DecodeRowValue(o.it.Value())
-			return row, err == nil, err
-		}
-		row, err := o.fetchByIndexEntry(ctx, o.it.Key(), o.it.Value())
-		return row, err == nil, err
+		return o.it.Key(), o.it.Value(), true, nil
 	}
 }
 
@@ -140,7 +155,19 @@ func (o *scanOp) fetchByIndexEntry(ctx context.Context, key, value []byte) ([]ty
 	if !found {
 		return nil, errcode.New(errcode.Corruption, "index %q of table %q points to a missing row", o.n.Index.Name, t.Name)
 	}
-	return t.DecodeRowValue(rowValue)
+	return o.decode(rowValue)
+}
+
+// decode decodes a row payload into o.flat and returns the row, capped so
+// that appending to it cannot overwrite the next row.
+func (o *scanOp) decode(value []byte) ([]types.Value, error) {
+	start := len(o.flat)
+	flat, err := o.n.Table.DecodeRowValueAppend(o.flat, value)
+	if err != nil {
+		return nil, err
+	}
+	o.flat = flat
+	return flat[start:len(flat):len(flat)], nil
 }
 
 func (o *scanOp) Close() {

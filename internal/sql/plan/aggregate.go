@@ -141,7 +141,7 @@ func (a *aggState) aggregate(fc *ast.FuncCall) (eval.Compiled, bool, error) {
 	text := ast.FormatExpr(fc)
 	slot, ok := a.aggIndex[text]
 	if !ok {
-		spec := AggregateSpec{Name: fc.Name, Distinct: fc.Distinct, Star: fc.Star, Text: text}
+		spec := AggregateSpec{Name: fc.Name, Distinct: fc.Distinct, Star: fc.Star, Text: text, ArgColumn: -1}
 		if !fc.Star && fc.Name == "string_agg" && len(fc.Args) == 2 {
 			// string_agg(x, sep): sep is a constant of the whole group.
 			sep, err := a.p.constValue(fc.Args[1], "string_agg's separator")
@@ -167,6 +167,11 @@ func (a *aggState) aggregate(fc *ast.FuncCall) (eval.Compiled, bool, error) {
 				return eval.Compiled{}, true, err
 			}
 			spec.Arg = arg
+			if ref, ok := fc.Args[0].(*ast.ColumnRef); ok {
+				if col, _, err := a.input.Resolve(ref.Table, ref.Column); err == nil {
+					spec.ArgColumn = col
+				}
+			}
 		}
 		// Reject SUM('x') and friends at plan time.
 		if _, err := eval.NewAggregator(spec.Name, spec.Distinct, spec.Star, spec.Arg.Kind); err != nil {

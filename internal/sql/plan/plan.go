@@ -117,7 +117,10 @@ type AggregateSpec struct {
 	Distinct bool
 	Star     bool
 	Arg      Expr // unset when Star
-	Text     string
+	// ArgColumn is the input column Arg reads when Arg is a plain column
+	// reference, -1 otherwise (a scan can then decode just that column).
+	ArgColumn int
+	Text      string
 	// Sep is string_agg's separator.
 	Sep string
 }

@@ -48,6 +48,30 @@ func BenchmarkDecodeRowAppend(b *testing.B) {
 	}
 }
 
+// The scan aggregate's case: one INT column of a two-INT row (the
+// benchmark tool's scan table), and the balance of typicalRow.
+func BenchmarkDecodeRowColumns(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		row  []types.Value
+		need []bool
+	}{
+		{"int-of-2", []types.Value{types.NewInt(777123), types.NewInt(42)}, []bool{false, true}},
+		{"float-of-5", typicalRow, []bool{false, false, false, true, false}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			enc := EncodeRow(nil, 7, c.row)
+			dst := make([]types.Value, len(c.row))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := DecodeRowColumns(dst, enc, c.need); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
 var benchKeys = []struct {
 	name string
 	vals []types.Value

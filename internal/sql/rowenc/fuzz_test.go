@@ -51,6 +51,9 @@ func FuzzDecodeRow(f *testing.F) {
 	f.Add(EncodeRow(nil, 4, []types.Value{types.NewDate(19000), types.NewTimestamp(-5), types.NewTimestampTZ(7),
 		types.NewInterval(types.IntervalParts{Months: 14, Days: -3, Micros: 1}), {Kind: types.Numeric, Str: "-0.5"}}))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, n := range []int{1, 3} { // never panics, whatever the row
+			_, _ = DecodeRowColumns(make([]types.Value, n), data, make([]bool, n))
+		}
 		version, vals, err := DecodeRow(data)
 		if err != nil {
 			if !errors.Is(err, ErrCorrupt) {
@@ -60,6 +63,24 @@ func FuzzDecodeRow(f *testing.F) {
 		}
 		if again := EncodeRow(nil, version, vals); !bytes.Equal(again, data) {
 			t.Fatalf("decoded %v from %x, which re-encodes as %x", vals, data, again)
+		}
+		// Decoding some columns gives those columns of the full decode.
+		for _, every := range []int{1, 2} {
+			need := make([]bool, len(vals))
+			for i := range need {
+				need[i] = i%every == 0
+			}
+			got := make([]types.Value, len(vals))
+			v, err := DecodeRowColumns(got, data, need)
+			if err != nil || v != version {
+				t.Fatalf("DecodeRowColumns(%x): version %d, %v", data, v, err)
+			}
+			for i := range got {
+				same := bytes.Equal(EncodeRow(nil, 0, got[i:i+1]), EncodeRow(nil, 0, vals[i:i+1])) // NaN too
+				if need[i] && !same || !need[i] && got[i] != (types.Value{}) {
+					t.Fatalf("DecodeRowColumns(%x) column %d = %v, want %v", data, i, got[i], vals[i])
+				}
+			}
 		}
 	})
 }

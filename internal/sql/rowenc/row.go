@@ -81,6 +81,9 @@ var (
 // binary.AppendUvarint writes), so decoding stays the exact inverse of
 // encoding.
 func readUvarint(b []byte, what string) (uint64, int, error) {
+	if len(b) > 0 && b[0] < 0x80 { // one byte, minimal by construction
+		return uint64(b[0]), 1, nil
+	}
 	u, n := binary.Uvarint(b)
 	switch {
 	case n == 0:
@@ -149,11 +152,27 @@ func DecodeRowAppend(dst []types.Value, b []byte) (schemaVersion uint32, values 
 	start := len(dst)
 	dst = slices.Grow(dst, int(count))
 	var backing string // lazily a copy of b that strings point into
-	fail := func(col int, err error) (uint32, []types.Value, error) {
+	dst, rest, col, err := decodeColumns(dst, rest, int(count), b, &backing)
+	if err != nil {
 		clear(dst[start:])
 		return 0, dst[:start], corruptf("row column %d: %v", col, err)
 	}
-	for col := 0; col < int(count); col++ {
+	if len(rest) != 0 {
+		clear(dst[start:])
+		return 0, dst[:start], corruptf("%d trailing bytes after the last row column", len(rest))
+	}
+	return ver, dst, nil
+}
+
+// decodeColumns decodes count columns from rest, a suffix of the row
+// payload b, and appends them to dst; it returns what follows them. STRING
+// and OID values point into *backing, made a copy of b when first needed.
+// On error, col is the failing column (counted from rest).
+func decodeColumns(dst []types.Value, rest []byte, count int, b []byte, backing *string) (_ []types.Value, _ []byte, col int, err error) {
+	fail := func(col int, err error) ([]types.Value, []byte, int, error) {
+		return dst, rest, col, err
+	}
+	for col := 0; col < count; col++ {
 		if len(rest) == 0 {
 			return fail(col, errTruncated)
 		}
@@ -232,19 +251,121 @@ func DecodeRowAppend(dst []types.Value, b []byte) (schemaVersion uint32, values 
 			if l > uint64(len(rest)) {
 				return fail(col, fmt.Errorf("%v of %d bytes but only %d left", types.Kind(tag), l, len(rest)))
 			}
-			if backing == "" {
-				backing = string(b)
+			if *backing == "" {
+				*backing = string(b)
 			}
 			off := len(b) - len(rest)
-			dst = append(dst, types.Value{Kind: types.Kind(tag), Str: backing[off : off+int(l)]})
+			dst = append(dst, types.Value{Kind: types.Kind(tag), Str: (*backing)[off : off+int(l)]})
 			rest = rest[l:]
 		default:
 			return fail(col, fmt.Errorf("unknown tag %#02x", tag))
 		}
 	}
-	if len(rest) != 0 {
-		clear(dst[start:])
-		return 0, dst[:start], corruptf("%d trailing bytes after the last row column", len(rest))
+	return dst, rest, 0, nil
+}
+
+// ErrColumnCount is DecodeRowColumns' answer to a row whose column count
+// is not len(dst): a row of another layout, decoded nothing.
+var ErrColumnCount = errors.New("rowenc: row has another column count")
+
+// DecodeRowColumns decodes the columns of a row payload that need marks
+// into dst[col], leaving the others as they were (skipped, not checked),
+// for a scan that reads a few columns of many rows into one reused slice.
+// The row must have len(dst) columns: otherwise it returns the row's
+// schema version and ErrColumnCount, having decoded nothing (the caller
+// decodes such a row, written at another layout, in full). Strings are
+// copied as DecodeRowAppend copies them; no value aliases b.
+func DecodeRowColumns(dst []types.Value, b []byte, need []bool) (schemaVersion uint32, err error) {
+	ver, count, rest, err := readRowHeader(b)
+	if err != nil {
+		return 0, err
 	}
-	return ver, dst, nil
+	if count != uint64(len(dst)) {
+		return ver, ErrColumnCount
+	}
+	var backing string
+	for col := range dst {
+		if len(rest) == 0 {
+			return 0, corruptf("row column %d: %v", col, errTruncated)
+		}
+		if need[col] {
+			if tag := rest[0]; tag == rowTagInt || tag == rowTagDate || tag == rowTagTS || tag == rowTagTSTZ {
+				// The common case, without the general decoder's call.
+				i, n, err := readVarint(rest[1:], "INT64")
+				if err != nil {
+					return 0, corruptf("row column %d: %v", col, err)
+				}
+				dst[col], rest = types.Value{Kind: types.Kind(tag), Int: i}, rest[1+n:]
+				continue
+			}
+			var one [1]types.Value
+			vals, next, _, err := decodeColumns(one[:0], rest, 1, b, &backing)
+			if err != nil {
+				return 0, corruptf("row column %d: %v", col, err)
+			}
+			dst[col], rest = vals[0], next
+			continue
+		}
+		n, err := columnLen(rest)
+		if err != nil {
+			return 0, corruptf("row column %d: %v", col, err)
+		}
+		rest = rest[n:]
+	}
+	if len(rest) != 0 {
+		return 0, corruptf("%d trailing bytes after the last row column", len(rest))
+	}
+	return ver, nil
+}
+
+// columnLen returns the encoded length of the column at the start of b
+// (its tag included).
+func columnLen(b []byte) (int, error) {
+	tag, rest := b[0], b[1:]
+	switch tag {
+	case rowTagNull:
+		return 1, nil
+	case rowTagInt, rowTagDate, rowTagTS, rowTagTSTZ:
+		_, n, err := readVarint(rest, "INT64")
+		return 1 + n, err
+	case rowTagIntv:
+		total := 1
+		for j := 0; j < 3; j++ {
+			_, n, err := readVarint(rest, "INTERVAL")
+			if err != nil {
+				return 0, err
+			}
+			total, rest = total+n, rest[n:]
+		}
+		return total, nil
+	case rowTagFloat:
+		if len(rest) < 8 {
+			return 0, errTruncated
+		}
+		return 9, nil
+	case rowTagBool:
+		if len(rest) < 1 {
+			return 0, errTruncated
+		}
+		return 2, nil
+	case rowTagOID, rowTagUUID:
+		l := types.OIDLen
+		if tag == rowTagUUID {
+			l = types.UUIDLen
+		}
+		if l > len(rest) {
+			return 0, fmt.Errorf("%v of %d bytes but only %d left", types.Kind(tag), l, len(rest))
+		}
+		return 1 + l, nil
+	case rowTagString, rowTagBytes, rowTagNum, rowTagJSONB:
+		l, n, err := readUvarint(rest, "length")
+		if err != nil {
+			return 0, err
+		}
+		if l > uint64(len(rest)-n) {
+			return 0, fmt.Errorf("%v of %d bytes but only %d left", types.Kind(tag), l, len(rest)-n)
+		}
+		return 1 + n + int(l), nil
+	}
+	return 0, fmt.Errorf("unknown tag %#02x", tag)
 }
