@@ -63,18 +63,15 @@ func VersionKey(partitionID uint64, key []byte, ts hlc.Timestamp) []byte {
 	return appendInvertedTS(keyPrefix(partitionID, key), ts)
 }
 
-// versionTS returns the timestamp of a version key whose prefix (the
-// escaped user key and its terminator) is prefixLen bytes long.
-func versionTS(engineKey []byte, prefixLen int) (hlc.Timestamp, error) {
+// versionKeyTS returns the timestamp of a version key whose prefix (the
+// escaped user key and its terminator) is prefixLen bytes long, checking
+// the suffix's length.
+func versionKeyTS(engineKey []byte, prefixLen int) (hlc.Timestamp, error) {
 	suffix := engineKey[prefixLen:]
 	if len(suffix) != hlc.EncodedLen {
 		return hlc.Timestamp{}, ErrBadKey
 	}
-	inv, err := hlc.Decode(suffix)
-	if err != nil {
-		return hlc.Timestamp{}, ErrBadKey
-	}
-	return hlc.Timestamp{WallTime: ^inv.WallTime, Logical: ^inv.Logical}, nil
+	return versionTS(suffix), nil
 }
 
 func appendInvertedTS(b []byte, ts hlc.Timestamp) []byte {

@@ -81,12 +81,12 @@ func Get(r storage.Reader, partitionID uint64, key []byte, readTS hlc.Timestamp,
 	// common case needs no second seek).
 	var ts hlc.Timestamp
 	if ok {
-		if ts, err = versionTS(it.Key(), len(prefix)); err != nil {
+		if ts, err = versionKeyTS(it.Key(), len(prefix)); err != nil {
 			return nil, false, err
 		}
 		if limit.Less(ts) {
 			if ok = it.SeekGE(appendInvertedTS(prefix, limit)); ok {
-				if ts, err = versionTS(it.Key(), len(prefix)); err != nil {
+				if ts, err = versionKeyTS(it.Key(), len(prefix)); err != nil {
 					return nil, false, err
 				}
 			}

@@ -95,7 +95,7 @@ func (t *TableDesc) DecodeRowValue(b []byte) ([]types.Value, error) {
 	if err != nil {
 		return nil, errcode.Wrap(errcode.Corruption, err)
 	}
-	if n := len(t.Layouts); n == 0 || (version >= t.Layouts[n-1].Version && len(t.Layouts[n-1].ColumnIDs) == len(t.Columns)) {
+	if t.currentLayout(version) {
 		if len(values) != len(t.Columns) {
 			return nil, errcode.New(errcode.Corruption, "row of table %q has %d columns, schema has %d", t.Name, len(values), len(t.Columns))
 		}
@@ -114,7 +114,7 @@ func (t *TableDesc) DecodeRowValueAppend(dst []types.Value, b []byte) ([]types.V
 	if err != nil {
 		return dst, errcode.Wrap(errcode.Corruption, err)
 	}
-	if n := len(t.Layouts); n == 0 || version >= t.Layouts[n-1].Version {
+	if t.currentLayout(version) {
 		if got := len(values) - start; got != len(t.Columns) {
 			clear(values[start:])
 			return dst, errcode.New(errcode.Corruption, "row of table %q has %d columns, schema has %d", t.Name, got, len(t.Columns))
@@ -136,7 +136,7 @@ func (t *TableDesc) DecodeRowValueAppend(dst []types.Value, b []byte) ([]types.V
 // returns scratch (grown or not) for the next call.
 func (t *TableDesc) DecodeRowColumns(row []types.Value, b []byte, need []bool, scratch []types.Value) (cur, scratchOut []types.Value, err error) {
 	version, err := rowenc.DecodeRowColumns(row, b, need)
-	current := len(t.Layouts) == 0 || version >= t.Layouts[len(t.Layouts)-1].Version
+	current := t.currentLayout(version)
 	switch {
 	case err == nil && current:
 		return row, scratch, nil
@@ -148,6 +148,15 @@ func (t *TableDesc) DecodeRowColumns(row []types.Value, b []byte, need []bool, s
 		return scratch, scratch, err
 	}
 	return nil, scratch, errcode.Wrap(errcode.Corruption, err)
+}
+
+// currentLayout reports whether a payload written at version holds every
+// column of t in schema order: written at the latest layout, and that
+// layout is all of t's columns (a delete-only column, being dropped, is in
+// Columns but in no new payload).
+func (t *TableDesc) currentLayout(version uint32) bool {
+	n := len(t.Layouts)
+	return n == 0 || (version >= t.Layouts[n-1].Version && len(t.Layouts[n-1].ColumnIDs) == len(t.Columns))
 }
 
 // decodeOldLayout maps the values of a row written at an older version
