@@ -1,9 +1,11 @@
 package kv
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -199,10 +201,11 @@ func (t *Txn) buffer(key []byte, w bufferedWrite) error {
 	if t.writes == nil {
 		t.writes = make(map[string]bufferedWrite)
 	}
-	if _, exists := t.writes[string(key)]; !exists {
+	n := len(t.writes)
+	t.writes[string(key)] = w
+	if len(t.writes) != n { // a new key (one map operation, not two)
 		t.sortedKeys = nil
 	}
-	t.writes[string(key)] = w
 	return nil
 }
 
@@ -264,18 +267,45 @@ func (t *Txn) commit(ctx context.Context) error {
 	if err := t.checkAge(); err != nil {
 		return err
 	}
+	// The mutations in key order, built from one pass over the map (a
+	// lookup per sorted key would miss the cache on every key of a large
+	// transaction), their keys copied into one buffer.
+	size := 0
+	for k := range t.writes {
+		size += len(k)
+	}
+	keyBuf := make([]byte, 0, size)
+	muts := make([]kvserver.Mutation, 0, len(t.writes))
+	for k, w := range t.writes {
+		keyBuf = append(keyBuf, k...)
+		key := keyBuf[len(keyBuf)-len(k) : len(keyBuf) : len(keyBuf)]
+		muts = append(muts, kvserver.Mutation{Key: key, Value: w.value, Delete: w.deleted})
+	}
+	slices.SortFunc(muts, func(a, b kvserver.Mutation) int { return bytes.Compare(a.Key, b.Key) })
 	byPartition := make(map[uint64][]kvserver.Mutation)
 	var home uint64
-	for i, k := range t.sortedWriteKeys() {
-		w := t.writes[k]
-		pid, err := t.db.partitionOf([]byte(k))
+	for i := 0; i < len(muts); {
+		pid, err := t.db.partitionOf(muts[i].Key)
 		if err != nil {
 			return err
 		}
 		if i == 0 {
 			home = pid
 		}
-		byPartition[pid] = append(byPartition[pid], kvserver.Mutation{Key: []byte(k), Value: w.value, Delete: w.deleted})
+		// The run of keys of one partition (usually all of them).
+		j := i + 1
+		for j < len(muts) {
+			if p, err := t.db.partitionOf(muts[j].Key); err != nil || p != pid {
+				break
+			}
+			j++
+		}
+		if prev := byPartition[pid]; prev != nil {
+			byPartition[pid] = append(prev, muts[i:j]...)
+		} else {
+			byPartition[pid] = muts[i:j:j]
+		}
+		i = j
 	}
 	return t.commitWrites(ctx, home, byPartition)
 }
