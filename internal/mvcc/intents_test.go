@@ -1,21 +1,42 @@
 package mvcc
 
 import (
-	"bytes"
+	"errors"
+	"fmt"
+	"reflect"
 	"testing"
+
+	"github.com/camusdb/camusdb-go/internal/hlc"
 )
 
-// TestGetIntents checks the batched intent lookup against GetIntent, with
-// keys that are prefixes of each other or hold zero bytes, versions
+// writeLog records the writes made through it.
+type writeLog struct{ ops []string }
+
+func (l *writeLog) Set(k, v []byte) error {
+	l.ops = append(l.ops, fmt.Sprintf("set %q=%q", k, v))
+	return nil
+}
+func (l *writeLog) Delete(k []byte) error {
+	l.ops = append(l.ops, fmt.Sprintf("del %q", k))
+	return nil
+}
+func (l *writeLog) DeleteRange(_, _ []byte) error { return errors.New("no range deletes") }
+
+// TestResolveTxnIntents checks the batched resolution against GetIntent
+// and ResolveIntent key by key, with keys that are prefixes of each other
+// or hold zero bytes, intents of another transaction, deletions, versions
 // without intents, a neighbouring partition, sorted and unsorted keys.
-func TestGetIntents(t *testing.T) {
+func TestResolveTxnIntents(t *testing.T) {
 	e := openEngine(t)
 	b := e.NewBatch()
 	a, c := TxnID{1}, TxnID{2}
-	for i, k := range []string{"a", "a\x00", "ab", "b\x00\x00", "d"} {
-		in := &Intent{TxnID: a, TS: ts(int64(i + 1)), Value: []byte("v" + k)}
-		if k == "ab" {
+	for i, k := range []string{"a", "a\x00", "ab", "b\x00\x00", "d", "e"} {
+		in := &Intent{TxnID: a, TS: ts(int64(i + 1)), Home: 3, CoordNode: 300, CoordEpoch: 1 << 40, Value: []byte("v" + k)}
+		switch k {
+		case "ab":
 			in.TxnID = c
+		case "e":
+			in.Deleted, in.Value = true, nil
 		}
 		if err := PutIntent(b, 7, []byte(k), in); err != nil {
 			t.Fatal(err)
@@ -32,32 +53,40 @@ func TestGetIntents(t *testing.T) {
 	if err := b.Commit(true); err != nil {
 		t.Fatal(err)
 	}
+	commitTS := hlc.Timestamp{WallTime: 20, Logical: 3}
 	for _, keys := range [][]string{
-		{"", "a", "a\x00", "a\x00\x00", "ab", "b", "b\x00\x00", "c", "d", "e"},
+		{"", "a", "a\x00", "a\x00\x00", "ab", "b", "b\x00\x00", "c", "d", "e", "f"},
 		{"e", "d", "a", "c", "b\x00\x00", "a\x00"},
-		{"ab"}, {"c"},
+		{"ab"}, {"c"}, {"a"},
 	} {
 		bs := make([][]byte, len(keys))
 		for i, k := range keys {
 			bs[i] = []byte(k)
 		}
-		calls := 0
-		err := GetIntents(e, 7, bs, func(i int, in *Intent) error {
-			if i != calls {
-				t.Fatalf("call %d for key %d", calls, i)
+		for _, commit := range []bool{true, false} {
+			var want writeLog
+			wantN := 0
+			for _, k := range bs {
+				in, err := GetIntent(e, 7, k)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if in == nil || in.TxnID != a {
+					continue
+				}
+				wantN++
+				if err := ResolveIntent(&want, 7, k, in, commit, commitTS); err != nil {
+					t.Fatal(err)
+				}
 			}
-			calls++
-			want, err := GetIntent(e, 7, bs[i])
-			if err != nil {
-				t.Fatal(err)
+			var got writeLog
+			n, err := ResolveTxnIntents(e, &got, 7, a, bs, commit, commitTS)
+			if err != nil || n != wantN || !reflect.DeepEqual(got.ops, want.ops) {
+				t.Fatalf("%q commit=%v: %d resolved (%v), want %d\ngot  %q\nwant %q", keys, commit, n, err, wantN, got.ops, want.ops)
 			}
-			if (in == nil) != (want == nil) || in != nil && (in.TxnID != want.TxnID || in.TS != want.TS || !bytes.Equal(in.Value, want.Value)) {
-				t.Fatalf("key %q: got %+v, want %+v", bs[i], in, want)
+			if wantN == 0 && len(keys) > 1 {
+				t.Fatalf("%q: nothing to resolve: a useless case", keys)
 			}
-			return nil
-		})
-		if err != nil || calls != len(keys) {
-			t.Fatalf("%q: %d calls, %v", keys, calls, err)
 		}
 	}
 }

@@ -556,13 +556,7 @@ func (s *Server) ResolveIntents(ctx context.Context, partitionID uint64, items [
 				s.clock.Update(it.CommitTS) // see capUncertainty
 			}
 			// One iterator per transaction: its keys are usually sorted.
-			err := mvcc.GetIntents(s.engine, partitionID, it.Keys, func(i int, in *mvcc.Intent) error {
-				if in == nil || in.TxnID != it.TxnID {
-					return nil
-				}
-				return mvcc.ResolveIntent(rec, partitionID, it.Keys[i], in, it.Commit, it.CommitTS)
-			})
-			if err != nil {
+			if _, err := mvcc.ResolveTxnIntents(s.engine, rec, partitionID, it.TxnID, it.Keys, it.Commit, it.CommitTS); err != nil {
 				return err
 			}
 		}
