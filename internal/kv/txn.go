@@ -186,23 +186,38 @@ func (t *Txn) Put(key, value []byte) error {
 	return t.buffer(key, bufferedWrite{value: append([]byte(nil), value...)})
 }
 
+// PutOwned buffers a write like Put, but takes value as is: the caller
+// must not modify it afterwards. With the key as a string it costs no
+// copies, which counts for a statement handing over a million rows.
+func (t *Txn) PutOwned(key string, value []byte) error {
+	if _, err := kvpb.BucketOf([]byte(key)); err != nil {
+		return err
+	}
+	return t.store(key, bufferedWrite{value: value})
+}
+
 // Delete buffers a deletion.
 func (t *Txn) Delete(key []byte) error {
 	return t.buffer(key, bufferedWrite{deleted: true})
 }
 
 func (t *Txn) buffer(key []byte, w bufferedWrite) error {
-	if t.done {
-		return kvpb.ErrTxnClosed
-	}
 	if _, err := kvpb.BucketOf(key); err != nil {
 		return err
+	}
+	return t.store(string(key), w)
+}
+
+// store buffers a write of a checked key.
+func (t *Txn) store(key string, w bufferedWrite) error {
+	if t.done {
+		return kvpb.ErrTxnClosed
 	}
 	if t.writes == nil {
 		t.writes = make(map[string]bufferedWrite)
 	}
 	n := len(t.writes)
-	t.writes[string(key)] = w
+	t.writes[key] = w
 	if len(t.writes) != n { // a new key (one map operation, not two)
 		t.sortedKeys = nil
 	}

@@ -87,12 +87,20 @@ func (b *WriteBuffer) Len() int { return len(b.writes) }
 // buffer. An error leaves the transaction with part of the writes: the
 // caller must abort it.
 func (b *WriteBuffer) Flush() error {
+	// The buffer owns its keys and values (Put copied them): a transaction
+	// that can take them as they are spares a copy of each.
+	owned, _ := b.txn.(interface {
+		PutOwned(key string, value []byte) error
+	})
 	for i := range b.writes {
 		w := &b.writes[i]
 		var err error
-		if w.deleted {
+		switch {
+		case w.deleted:
 			err = b.txn.Delete([]byte(w.key))
-		} else {
+		case owned != nil:
+			err = owned.PutOwned(w.key, w.value)
+		default:
 			err = b.txn.Put([]byte(w.key), w.value)
 		}
 		if err != nil {
