@@ -196,6 +196,15 @@ func (t *Txn) PutOwned(key string, value []byte) error {
 	return t.store(key, bufferedWrite{value: value})
 }
 
+// ReserveWrites makes room for n more buffered writes when the
+// transaction has none yet (a map grown one key at a time to a million
+// costs more than one made to size).
+func (t *Txn) ReserveWrites(n int) {
+	if len(t.writes) == 0 && n > 0 {
+		t.writes = make(map[string]bufferedWrite, n)
+	}
+}
+
 // Delete buffers a deletion.
 func (t *Txn) Delete(key []byte) error {
 	return t.buffer(key, bufferedWrite{deleted: true})

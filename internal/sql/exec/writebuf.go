@@ -92,6 +92,9 @@ func (b *WriteBuffer) Flush() error {
 	owned, _ := b.txn.(interface {
 		PutOwned(key string, value []byte) error
 	})
+	if r, ok := b.txn.(interface{ ReserveWrites(n int) }); ok {
+		r.ReserveWrites(len(b.writes))
+	}
 	for i := range b.writes {
 		w := &b.writes[i]
 		var err error

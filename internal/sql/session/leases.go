@@ -41,6 +41,13 @@ func (t *catalogTxn) PutOwned(key string, value []byte) error {
 	return o.PutOwned(key, value)
 }
 
+// ReserveWrites passes the size hint on (see exec.WriteBuffer.Flush).
+func (t *catalogTxn) ReserveWrites(n int) {
+	if r, ok := t.Txn.(interface{ ReserveWrites(n int) }); ok {
+		r.ReserveWrites(n)
+	}
+}
+
 func (t *catalogTxn) Delete(key []byte) error {
 	t.note(key)
 	return t.Txn.Delete(key)
