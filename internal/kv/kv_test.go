@@ -362,3 +362,52 @@ func TestMetricsCountOutcomes(t *testing.T) {
 		t.Fatalf("metrics = %+v", m)
 	}
 }
+
+// TestWriteOrderKeepsKeysSorted: a transaction's writes are scanned and
+// committed in key order whatever order they were buffered in — keys
+// added in increasing order (kept sorted as they come), then out of
+// order, overwritten, handed over with PutOwned, scanned in between.
+func TestWriteOrderKeepsKeysSorted(t *testing.T) {
+	ctx := context.Background()
+	db := newEnv(t).db(t, 4, 1)
+	scan := func(txn *Txn) []string {
+		t.Helper()
+		it := txn.Scan(ctx, kvpb.RowPrefix(1, 1), nil, false)
+		defer it.Close()
+		var got []string
+		for it.Next(ctx) {
+			got = append(got, string(it.Key()[len(kvpb.RowPrefix(1, 1)):])+"="+string(it.Value()))
+		}
+		if it.Err() != nil {
+			t.Fatal(it.Err())
+		}
+		return got
+	}
+	txn, _ := db.Begin(ctx)
+	for _, k := range []string{"b", "c", "e"} {
+		_ = txn.Put(key(1, k), []byte("1"))
+	}
+	if got := fmt.Sprint(scan(txn)); got != "[b=1 c=1 e=1]" {
+		t.Fatalf("in order: %s", got)
+	}
+	_ = txn.PutOwned(string(key(1, "f")), []byte("2"))
+	_ = txn.Put(key(1, "a"), []byte("2")) // out of order
+	_ = txn.Put(key(1, "c"), []byte("3")) // overwrite
+	_ = txn.Put(key(1, "d"), []byte("2"))
+	want := "[a=2 b=1 c=3 d=2 e=1 f=2]"
+	if got := fmt.Sprint(scan(txn)); got != want {
+		t.Fatalf("mixed order: %s, want %s", got, want)
+	}
+	mustCommit(t, txn)
+	for _, in := range [][]string{{"g", "h"}, {"j", "i"}} { // committed from sorted keys, then from the map
+		txn, _ := db.Begin(ctx)
+		for _, k := range in {
+			_ = txn.Put(key(1, k), []byte("4"))
+		}
+		mustCommit(t, txn)
+	}
+	after, _ := db.Begin(ctx)
+	if got := fmt.Sprint(scan(after)); got != "[a=2 b=1 c=3 d=2 e=1 f=2 g=4 h=4 i=4 j=4]" {
+		t.Fatalf("committed: %s", got)
+	}
+}

@@ -2,6 +2,7 @@ package mvcc
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 
@@ -36,7 +37,17 @@ func (id TxnID) String() string { return fmt.Sprintf("%x", id[:]) }
 // keyPrefix returns PrefixData | partitionID | 'k' | esc(key) | 0x00 0x01,
 // the intent key of key, with spare capacity for a timestamp.
 func keyPrefix(partitionID uint64, key []byte) []byte {
-	b := storage.PartitionPrefix(storage.PrefixData, partitionID)
+	// Sized once: every zero byte of key escapes to two. (A loop: keys
+	// are short, bytes.Count costs more on them.)
+	n := 1 + 8 + 1 + len(key) + 2 + hlc.EncodedLen
+	for _, c := range key {
+		if c == 0 {
+			n++
+		}
+	}
+	b := make([]byte, 0, n)
+	b = append(b, storage.PrefixData)
+	b = binary.BigEndian.AppendUint64(b, partitionID)
 	b = append(b, userKeyTag)
 	return appendEscaped(b, key)
 }

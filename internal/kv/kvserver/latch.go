@@ -115,8 +115,11 @@ func (m *latchManager) conflictLocked(g *latchGroup) *latchGroup {
 func (m *latchManager) insertLocked(g *latchGroup) {
 	for _, s := range g.spans {
 		if s.isPoint() {
-			_, holders, _ := m.points.Get(s.start)
-			m.points.ReplaceOrInsert(s.start, append(holders, pointHolder{group: g, write: s.write}))
+			// One descent when the key is free (the common case).
+			h := pointHolder{group: g, write: s.write}
+			if _, holders, replaced := m.points.ReplaceOrInsert(s.start, []pointHolder{h}); replaced {
+				m.points.ReplaceOrInsert(s.start, append(holders, h))
+			}
 		} else {
 			m.ranges[g] = append(m.ranges[g], s)
 		}
@@ -129,16 +132,15 @@ func (m *latchManager) release(g *latchGroup) {
 		if !s.isPoint() {
 			continue
 		}
-		_, holders, _ := m.points.Get(s.start)
+		// One descent when g held the key alone (the common case).
+		_, holders, _ := m.points.Delete(s.start)
 		for i, h := range holders {
 			if h.group == g {
 				holders = append(holders[:i], holders[i+1:]...)
 				break
 			}
 		}
-		if len(holders) == 0 {
-			m.points.Delete(s.start)
-		} else {
+		if len(holders) > 0 {
 			m.points.ReplaceOrInsert(s.start, holders)
 		}
 	}

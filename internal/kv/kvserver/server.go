@@ -380,13 +380,13 @@ func (s *Server) writeTimestamp(partitionID uint64, req *CommitRequest) (hlc.Tim
 			}
 			ts = ts.Forward(newest.Next())
 		}
-		if r := tsc.maxRead(key, req.TxnID, start); start.LessEq(r) {
-			ts = ts.Forward(r.Next())
-		}
 		return nil
 	})
 	if err != nil {
 		return hlc.Timestamp{}, err
+	}
+	if r := tsc.maxReadKeys(keys, req.TxnID, start); start.LessEq(r) {
+		ts = ts.Forward(r.Next())
 	}
 	if ts != req.ReadTS {
 		if err := s.validateReads(partitionID, req.Reads, req.ReadTS, ts, &req.TxnID); err != nil {
@@ -552,18 +552,12 @@ func (s *Server) ResolveIntents(ctx context.Context, partitionID uint64, items [
 	return s.withLatches(ctx, partitionID, spans, func(e *evaluation) error {
 		rec := &recorder{}
 		for _, it := range items {
-			for _, k := range it.Keys {
-				in, err := mvcc.GetIntent(s.engine, partitionID, k)
-				if err != nil {
-					return err
-				}
-				if in == nil || in.TxnID != it.TxnID {
-					continue
-				}
+			if it.Commit {
 				s.clock.Update(it.CommitTS) // see capUncertainty
-				if err := mvcc.ResolveIntent(rec, partitionID, k, in, it.Commit, it.CommitTS); err != nil {
-					return err
-				}
+			}
+			// One iterator per transaction: its keys are usually sorted.
+			if _, err := mvcc.ResolveTxnIntents(s.engine, rec, partitionID, it.TxnID, it.Keys, it.Commit, it.CommitTS); err != nil {
+				return err
 			}
 		}
 		if len(rec.writes) == 0 {

@@ -1,6 +1,9 @@
 package kvserver
 
 import (
+	"bytes"
+	"slices"
+	"sort"
 	"sync"
 
 	"github.com/camusdb/camusdb-go/internal/hlc"
@@ -170,4 +173,48 @@ func (s *Server) tsCacheFor(partitionID uint64) *tsCache {
 		s.mu.tsCaches[partitionID] = c
 	}
 	return c
+}
+
+// maxReadKeys returns the highest maxRead over keys, under one lock: with
+// the keys sorted, each remembered span and (when fewer than the keys) each
+// remembered point is looked up once among them, rather than every span
+// tested against every key — what makes a large prepare cheap.
+func (c *tsCache) maxReadKeys(keys [][]byte, txn mvcc.TxnID, from hlc.Timestamp) hlc.Timestamp {
+	if !slices.IsSortedFunc(keys, bytes.Compare) {
+		keys = slices.Clone(keys)
+		slices.SortFunc(keys, bytes.Compare)
+	}
+	// first returns the index of the first key >= k.
+	first := func(k string) int {
+		return sort.Search(len(keys), func(i int) bool { return string(keys[i]) >= k })
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	m := c.low
+	if len(keys) == 0 {
+		return m
+	}
+	for _, g := range [2]*tsGen{c.cur, c.prev} {
+		if len(g.points) < len(keys) {
+			for k, e := range g.points {
+				if i := first(k); i < len(keys) && string(keys[i]) == k {
+					m = m.Forward(e.limit(txn, from))
+				}
+			}
+		} else {
+			for _, k := range keys {
+				if e := g.points[string(k)]; e != nil {
+					m = m.Forward(e.limit(txn, from))
+				}
+			}
+		}
+		for _, sp := range g.spans {
+			if l := sp.limit(txn, from); m.Less(l) {
+				if i := first(sp.start); i < len(keys) && sp.contains(string(keys[i])) {
+					m = l
+				}
+			}
+		}
+	}
+	return m
 }

@@ -1,7 +1,10 @@
 package kvserver
 
 import (
+	"bytes"
 	"github.com/camusdb/camusdb-go/internal/replica"
+	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/camusdb/camusdb-go/internal/hlc"
@@ -81,5 +84,44 @@ func TestTSCacheFollowsLease(t *testing.T) {
 	s.observeLease(1, replica.LeaseStatus{Term: 3, Seq: 7, Start: wall(50)})
 	if got := s.tsCacheFor(1).maxRead([]byte("other"), mvcc.TxnID{}, hlc.Timestamp{}); got.Less(wall(100)) {
 		t.Fatalf("low-water mark %s below the clock", got)
+	}
+}
+
+// TestTSCacheMaxReadKeys checks the batched lookup of a prepare against
+// the per-key one on random caches and key sets (sorted or not).
+func TestTSCacheMaxReadKeys(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	key := func() []byte { return []byte{byte('a' + rng.IntN(20)), byte('a' + rng.IntN(4))} }
+	txns := []mvcc.TxnID{{1}, {2}, {3}}
+	for round := range 300 {
+		c := newTSCache(1, wall(5))
+		c.maxPoints, c.maxSpans = 8, 3 // rotate generations often
+		for range rng.IntN(30) {
+			txn, ts := txns[rng.IntN(len(txns))], wall(int64(rng.IntN(50)))
+			if rng.IntN(2) == 0 {
+				c.addPoint(key(), ts, txn)
+				continue
+			}
+			start, end := key(), key()
+			if rng.IntN(5) == 0 {
+				end = nil
+			}
+			c.addSpan(start, end, ts, txn)
+		}
+		keys := make([][]byte, 1+rng.IntN(6))
+		for i := range keys {
+			keys[i] = key()
+		}
+		if rng.IntN(2) == 0 {
+			slices.SortFunc(keys, bytes.Compare)
+		}
+		txn, from := txns[rng.IntN(len(txns))], wall(int64(rng.IntN(50)))
+		var want hlc.Timestamp
+		for _, k := range keys {
+			want = want.Forward(c.maxRead(k, txn, from))
+		}
+		if got := c.maxReadKeys(keys, txn, from); got != want {
+			t.Fatalf("round %d: maxReadKeys(%q) = %s, want %s", round, keys, got, want)
+		}
 	}
 }

@@ -1,12 +1,15 @@
 package exec
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/camusdb/camusdb-go/internal/sql/ast"
 	"github.com/camusdb/camusdb-go/internal/sql/plan"
+	"github.com/camusdb/camusdb-go/internal/sql/rowenc"
 	"github.com/camusdb/camusdb-go/internal/sql/types"
 	"github.com/camusdb/camusdb-go/internal/util/errcode"
 )
@@ -126,16 +129,22 @@ const maxExistingScanFactor = 4
 // span. Unique secondary indexes are probed row by row.
 func (w *tableWriter) insertBatch(ctx context.Context, rows [][]types.Value, lines []int) error {
 	type entry struct {
-		key string
-		pk  []byte
+		key []byte
 		i   int
 	}
+	// Every row key is encoded once, end to end in one buffer (the write
+	// buffer copies what it keeps).
+	prefix := w.t.RowPrefix()
+	keyBuf := make([]byte, 0, len(rows)*(len(prefix)+16))
+	keys := make([][]byte, len(rows)) // by row
 	entries := make([]entry, len(rows))
 	for i, row := range rows {
-		pk := w.t.EncodePK(row)
-		entries[i] = entry{key: string(w.t.RowKey(pk)), pk: pk, i: i}
+		start := len(keyBuf)
+		keyBuf = w.t.AppendKeyColumns(append(keyBuf, prefix...), &w.t.PrimaryKey, row)
+		keys[i] = keyBuf[start:len(keyBuf):len(keyBuf)]
+		entries[i] = entry{key: keys[i], i: i}
 	}
-	sort.Slice(entries, func(a, b int) bool { return entries[a].key < entries[b].key })
+	slices.SortFunc(entries, func(a, b entry) int { return bytes.Compare(a.key, b.key) })
 	firstDup := -1
 	noteDup := func(i int) {
 		if firstDup < 0 || i < firstDup {
@@ -143,21 +152,21 @@ func (w *tableWriter) insertBatch(ctx context.Context, rows [][]types.Value, lin
 		}
 	}
 	for j := range entries {
-		if j > 0 && entries[j].key == entries[j-1].key {
+		if j > 0 && bytes.Equal(entries[j].key, entries[j-1].key) {
 			noteDup(max(entries[j].i, entries[j-1].i))
 		}
-		if exists, known := w.buf.buffered(entries[j].key); known && exists {
+		if exists, known := w.buf.buffered(string(entries[j].key)); known && exists {
 			noteDup(entries[j].i)
 		}
 	}
 	find := func(key []byte) int {
-		j := sort.Search(len(entries), func(j int) bool { return entries[j].key >= string(key) })
-		if j < len(entries) && entries[j].key == string(key) {
+		j := sort.Search(len(entries), func(j int) bool { return bytes.Compare(entries[j].key, key) >= 0 })
+		if j < len(entries) && bytes.Equal(entries[j].key, key) {
 			return j
 		}
 		return -1
 	}
-	start, end := []byte(entries[0].key), append([]byte(entries[len(entries)-1].key), 0)
+	start, end := entries[0].key, append(slices.Clip(entries[len(entries)-1].key), 0)
 	it := w.buf.Scan(ctx, start, end, false)
 	seen, limit, tooMany := 0, maxExistingScanFactor*len(entries)+16, false
 	for it.Next(ctx) {
@@ -179,7 +188,7 @@ func (w *tableWriter) insertBatch(ctx context.Context, rows [][]types.Value, lin
 	}
 	if tooMany {
 		for _, e := range entries {
-			if _, found, err := w.buf.Get(ctx, []byte(e.key)); err != nil {
+			if _, found, err := w.buf.Get(ctx, e.key); err != nil {
 				return err
 			} else if found {
 				noteDup(e.i)
@@ -189,14 +198,16 @@ func (w *tableWriter) insertBatch(ctx context.Context, rows [][]types.Value, lin
 	if firstDup >= 0 {
 		return copyLineError(w.t.Name, lineOf(lines, firstDup), errcode.New(errcode.UniqueViolation, "duplicate primary key in table %q", w.t.Name))
 	}
+	var value []byte // reused: the write buffer copies it
 	for i, row := range rows {
 		for x := range w.t.Indexes {
 			if err := w.checkUnique(ctx, &w.t.Indexes[x], row); err != nil {
 				return copyLineError(w.t.Name, lineOf(lines, i), err)
 			}
 		}
-		pk := w.t.EncodePK(row)
-		if err := w.buf.Put(w.t.RowKey(pk), w.t.EncodeRowValue(row)); err != nil {
+		pk := keys[i][len(prefix):]
+		value = rowenc.EncodeRow(value[:0], w.t.Version, row)
+		if err := w.buf.Put(keys[i], value); err != nil {
 			return err
 		}
 		for x := range w.t.Indexes {

@@ -13,12 +13,15 @@ import (
 // INSERT ... SELECT from reading its own rows). Flush applies the writes to
 // the transaction in order.
 type WriteBuffer struct {
-	txn    catalog.Txn
-	writes map[string]bufferedWrite
-	order  []string
+	txn catalog.Txn
+	// writes holds the latest write of each key, in the order the keys
+	// were first written; index finds a key's entry.
+	writes []bufferedWrite
+	index  map[string]int
 }
 
 type bufferedWrite struct {
+	key     string
 	value   []byte
 	deleted bool
 }
@@ -27,12 +30,13 @@ var _ catalog.KV = (*WriteBuffer)(nil)
 
 // NewWriteBuffer returns an empty buffer over txn.
 func NewWriteBuffer(txn catalog.Txn) *WriteBuffer {
-	return &WriteBuffer{txn: txn, writes: map[string]bufferedWrite{}}
+	return &WriteBuffer{txn: txn, index: map[string]int{}}
 }
 
 // Get reads key, seeing the buffered writes first.
 func (b *WriteBuffer) Get(ctx context.Context, key []byte) ([]byte, bool, error) {
-	if w, ok := b.writes[string(key)]; ok {
+	if i, ok := b.index[string(key)]; ok {
+		w := &b.writes[i]
 		if w.deleted {
 			return nil, false, nil
 		}
@@ -44,8 +48,8 @@ func (b *WriteBuffer) Get(ctx context.Context, key []byte) ([]byte, bool, error)
 // buffered reports whether key was written by this statement (known) and,
 // if so, whether it exists after that write.
 func (b *WriteBuffer) buffered(key string) (exists, known bool) {
-	w, ok := b.writes[key]
-	return ok && !w.deleted, ok
+	i, ok := b.index[key]
+	return ok && !b.writes[i].deleted, ok
 }
 
 // Scan reads the transaction without the buffered writes.
@@ -66,32 +70,46 @@ func (b *WriteBuffer) Delete(key []byte) error {
 }
 
 func (b *WriteBuffer) record(key []byte, w bufferedWrite) {
-	k := string(key)
-	if _, ok := b.writes[k]; !ok {
-		b.order = append(b.order, k)
+	if i, ok := b.index[string(key)]; ok {
+		w.key = b.writes[i].key
+		b.writes[i] = w
+		return
 	}
-	b.writes[k] = w
+	w.key = string(key)
+	b.index[w.key] = len(b.writes)
+	b.writes = append(b.writes, w)
 }
 
 // Len is the number of distinct keys written.
-func (b *WriteBuffer) Len() int { return len(b.order) }
+func (b *WriteBuffer) Len() int { return len(b.writes) }
 
 // Flush applies the buffered writes to the transaction and empties the
 // buffer. An error leaves the transaction with part of the writes: the
 // caller must abort it.
 func (b *WriteBuffer) Flush() error {
-	for _, k := range b.order {
-		w := b.writes[k]
+	// The buffer owns its keys and values (Put copied them): a transaction
+	// that can take them as they are spares a copy of each.
+	owned, _ := b.txn.(interface {
+		PutOwned(key string, value []byte) error
+	})
+	if r, ok := b.txn.(interface{ ReserveWrites(n int) }); ok {
+		r.ReserveWrites(len(b.writes))
+	}
+	for i := range b.writes {
+		w := &b.writes[i]
 		var err error
-		if w.deleted {
-			err = b.txn.Delete([]byte(k))
-		} else {
-			err = b.txn.Put([]byte(k), w.value)
+		switch {
+		case w.deleted:
+			err = b.txn.Delete([]byte(w.key))
+		case owned != nil:
+			err = owned.PutOwned(w.key, w.value)
+		default:
+			err = b.txn.Put([]byte(w.key), w.value)
 		}
 		if err != nil {
 			return err
 		}
 	}
-	b.writes, b.order = map[string]bufferedWrite{}, nil
+	b.writes, b.index = nil, map[string]int{}
 	return nil
 }

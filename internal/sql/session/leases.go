@@ -28,6 +28,26 @@ func (t *catalogTxn) Put(key, value []byte) error {
 	return t.Txn.Put(key, value)
 }
 
+// PutOwned passes a write on without copying it when the transaction
+// can take it so (see exec.WriteBuffer.Flush).
+func (t *catalogTxn) PutOwned(key string, value []byte) error {
+	o, ok := t.Txn.(interface {
+		PutOwned(key string, value []byte) error
+	})
+	if !ok {
+		return t.Put([]byte(key), value)
+	}
+	t.note([]byte(key))
+	return o.PutOwned(key, value)
+}
+
+// ReserveWrites passes the size hint on (see exec.WriteBuffer.Flush).
+func (t *catalogTxn) ReserveWrites(n int) {
+	if r, ok := t.Txn.(interface{ ReserveWrites(n int) }); ok {
+		r.ReserveWrites(n)
+	}
+}
+
 func (t *catalogTxn) Delete(key []byte) error {
 	t.note(key)
 	return t.Txn.Delete(key)
