@@ -348,10 +348,13 @@ type AlterTable struct {
 	Table string
 	// Action is one of: "ADD COLUMN", "DROP COLUMN", "RENAME TO",
 	// "RENAME COLUMN", "ADD PRIMARY KEY", "DROP PRIMARY KEY", "ADD INDEX",
-	// "DROP INDEX", "ADD CHECK", "DROP CONSTRAINT".
+	// "DROP INDEX", "ADD CHECK", "DROP CONSTRAINT", and for ALTER [COLUMN]
+	// c: "SET DEFAULT", "DROP DEFAULT", "SET NOT NULL", "DROP NOT NULL",
+	// "ALTER TYPE".
 	Action  string
-	Column  *ColumnDef // ADD COLUMN
-	Name    string     // DROP COLUMN / DROP INDEX / DROP CONSTRAINT target; RENAME COLUMN old name
+	Column  *ColumnDef // ADD COLUMN; ALTER TYPE (Name, Type, TypeText)
+	Name    string     // DROP COLUMN / DROP INDEX / DROP CONSTRAINT target; RENAME COLUMN old name; ALTER COLUMN's column
+	Default Expr       // SET DEFAULT
 	NewName string     // RENAME TO / RENAME COLUMN
 	Index   *IndexDef  // ADD PRIMARY KEY / ADD [UNIQUE] INDEX
 	Check   *CheckDef  // ADD CHECK

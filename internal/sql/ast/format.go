@@ -849,6 +849,20 @@ func (f *formatter) alterAction(s *AlterTable) {
 	case "DROP CONSTRAINT":
 		f.WriteString("DROP CONSTRAINT ")
 		f.ident(s.Name)
+	case "SET DEFAULT", "DROP DEFAULT", "SET NOT NULL", "DROP NOT NULL":
+		f.WriteString("ALTER COLUMN ")
+		f.ident(s.Name)
+		f.WriteString(" " + s.Action)
+		if s.Action == "SET DEFAULT" && s.Default != nil {
+			f.WriteByte(' ')
+			f.expr(s.Default, precAdd)
+		}
+	case "ALTER TYPE":
+		f.WriteString("ALTER COLUMN ")
+		f.ident(s.Name)
+		if s.Column != nil {
+			f.WriteString(" TYPE " + s.Column.TypeText)
+		}
 	default:
 		f.WriteString(s.Action)
 	}

@@ -50,6 +50,8 @@ func alterTable(ctx context.Context, p *plan.Planner, buf *WriteBuffer, s *ast.A
 		}
 	case "DROP CONSTRAINT":
 		return dropConstraint(ctx, buf, t, s.Name)
+	case "SET DEFAULT", "DROP DEFAULT", "SET NOT NULL", "DROP NOT NULL", "ALTER TYPE":
+		return alterColumn(ctx, p, buf, t, s) // ddl_altercolumn.go
 	}
 	return errcode.New(errcode.Unsupported, "ALTER TABLE ... %s is not supported", s.Action)
 }

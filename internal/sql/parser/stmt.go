@@ -670,13 +670,67 @@ func (p *parser) parseAlter() (ast.Statement, error) {
 	case t.isKw(kwRename):
 		p.next()
 		err = p.parseAlterRename(stmt)
+	case t.isKw(kwAlter):
+		p.next()
+		err = p.parseAlterColumn(stmt)
 	default:
-		return nil, p.errExpected("ADD, DROP or RENAME")
+		return nil, p.errExpected("ADD, DROP, ALTER or RENAME")
 	}
 	if err != nil {
 		return nil, err
 	}
 	return stmt, nil
+}
+
+// parseAlterColumn parses what follows ALTER TABLE t ALTER: [COLUMN] c
+// SET DEFAULT e | DROP DEFAULT | SET NOT NULL | DROP NOT NULL |
+// [SET DATA] TYPE type. Other PostgreSQL forms are CADB0407.
+func (p *parser) parseAlterColumn(stmt *ast.AlterTable) error {
+	p.acceptKw(kwColumn)
+	name, err := p.ident("column name")
+	if err != nil {
+		return err
+	}
+	stmt.Name = name
+	t := p.peek()
+	switch {
+	case t.isKw(kwSet) && p.peekN(1).isKw(kwDefault):
+		p.next()
+		p.next()
+		stmt.Action = "SET DEFAULT"
+		stmt.Default, err = p.parseBinary(precAdd)
+		return err
+	case t.isKw(kwDrop) && p.peekN(1).isKw(kwDefault):
+		p.next()
+		p.next()
+		stmt.Action = "DROP DEFAULT"
+		return nil
+	case (t.isKw(kwSet) || t.isKw(kwDrop)) && p.peekN(1).isKw(kwNot):
+		p.next()
+		p.next()
+		if _, err := p.expectKw(kwNull); err != nil {
+			return err
+		}
+		stmt.Action = strings.ToUpper(t.str) + " NOT NULL"
+		return nil
+	case t.isKw(kwSet) && p.peekN(1).isWord("data") && p.peekN(2).isWord("type"):
+		p.next()
+		p.next()
+		fallthrough
+	case t.isWord("type") || p.peek().isWord("type"):
+		at := p.next()
+		typ, text, err := p.parseType()
+		if err != nil {
+			return err
+		}
+		if u := p.peek(); u.isWord("collate") || u.isWord("using") {
+			return p.errCode(u, errcode.Unsupported, "ALTER COLUMN ... TYPE ... %s is not supported", strings.ToUpper(u.str))
+		}
+		stmt.Action = "ALTER TYPE"
+		stmt.Column = &ast.ColumnDef{At: at.at(), Name: name, Type: typ, TypeText: text}
+		return nil
+	}
+	return p.errCode(t, errcode.Unsupported, "ALTER COLUMN ... %s is not supported (SET DEFAULT, DROP DEFAULT, SET NOT NULL, DROP NOT NULL and TYPE are)", strings.ToUpper(t.str))
 }
 
 func (p *parser) parseAlterAdd(stmt *ast.AlterTable) error {
