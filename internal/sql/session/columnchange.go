@@ -184,26 +184,8 @@ func (r *addColumnResumer) Resume(ctx context.Context, j *jobs.Job) error {
 				return err
 			}
 		case "backfill":
-			err := r.step(ctx, j, p.table(), false, func(txn catalog.Txn, t *catalog.TableDesc, pr *indexProgress, rec *jobs.Record) error {
-				next, rows, err := exec.BackfillColumnChunk(ctx, txn, env, t, p.ColumnID, pr.Next, size)
-				if err != nil {
-					return err
-				}
-				pr.Next, pr.Rows = next, pr.Rows+rows
-				if next == nil {
-					pr.Phase = "public"
-				}
-				rec.Rows = pr.Rows
-				if pr.Total > 0 {
-					rec.Fraction = min(0.99, float64(pr.Rows)/float64(pr.Total))
-				}
-				return nil
-			}, func(committed bool) {
-				if committed {
-					size = min(size*2, r.chunk)
-				} else {
-					size = max(size/2, 1)
-				}
+			err := r.chunkStep(ctx, j, p.table(), &size, "public", func(txn catalog.Txn, t *catalog.TableDesc, from []byte, limit int) ([]byte, int64, error) {
+				return exec.BackfillColumnChunk(ctx, txn, env, t, p.ColumnID, from, limit)
 			})
 			if err != nil {
 				return err
@@ -273,29 +255,12 @@ func (r *addColumnResumer) removeColumn(ctx context.Context, j *jobs.Job) error 
 		}
 		switch pr.Phase {
 		case phaseRewrite:
-			err = r.step(ctx, j, p.table(), false, func(txn catalog.Txn, t *catalog.TableDesc, pr *indexProgress, rec *jobs.Record) error {
-				next, rows, err := exec.RemoveColumnChunk(ctx, txn, t, p.ColumnID, pr.Next, size)
-				if err != nil {
-					return err
-				}
-				pr.Next, pr.Rows = next, pr.Rows+rows
-				if next == nil {
-					pr.Phase = phaseRemove
-					if len(p.Indexes) > 0 {
-						pr.Phase = phaseClearIndex
-					}
-				}
-				rec.Rows = pr.Rows
-				if pr.Total > 0 {
-					rec.Fraction = min(0.99, float64(pr.Rows)/float64(pr.Total))
-				}
-				return nil
-			}, func(committed bool) {
-				if committed {
-					size = min(size*2, r.chunk)
-				} else {
-					size = max(size/2, 1)
-				}
+			after := phaseRemove
+			if len(p.Indexes) > 0 {
+				after = phaseClearIndex
+			}
+			err = r.chunkStep(ctx, j, p.table(), &size, after, func(txn catalog.Txn, t *catalog.TableDesc, from []byte, limit int) ([]byte, int64, error) {
+				return exec.RemoveColumnChunk(ctx, txn, t, p.ColumnID, from, limit)
 			})
 		case phaseClearIndex:
 			// The indexes one after the other; IndexesCleared counts the
@@ -440,26 +405,8 @@ func (r *checkResumer) Resume(ctx context.Context, j *jobs.Job) error {
 		}
 		switch pr.Phase {
 		case "validate":
-			err = r.step(ctx, j, p.table(), false, func(txn catalog.Txn, t *catalog.TableDesc, pr *indexProgress, rec *jobs.Record) error {
-				next, rows, err := exec.ValidateCheckChunk(ctx, txn, env, t, p.Check, pr.Next, size)
-				if err != nil {
-					return err
-				}
-				pr.Next, pr.Rows = next, pr.Rows+rows
-				if next == nil {
-					pr.Phase = "public"
-				}
-				rec.Rows = pr.Rows
-				if pr.Total > 0 {
-					rec.Fraction = min(0.99, float64(pr.Rows)/float64(pr.Total))
-				}
-				return nil
-			}, func(committed bool) {
-				if committed {
-					size = min(size*2, r.chunk)
-				} else {
-					size = max(size/2, 1)
-				}
+			err = r.chunkStep(ctx, j, p.table(), &size, "public", func(txn catalog.Txn, t *catalog.TableDesc, from []byte, limit int) ([]byte, int64, error) {
+				return exec.ValidateCheckChunk(ctx, txn, env, t, p.Check, from, limit)
 			})
 			if err != nil {
 				return err

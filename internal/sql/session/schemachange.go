@@ -167,6 +167,38 @@ type indexResumer struct {
 	chunk int
 }
 
+// chunkStep runs one chunk of a job's pass over a table as a step: fn
+// processes up to *size rows from the checkpoint (pr.Next) and returns the
+// next one (nil at the end, when the job moves to phase next); the job
+// record's rows and fraction follow. The chunk size halves after a step
+// that did not commit (a conflict with foreground writers: a smaller read
+// set conflicts less and holds less) and doubles back, up to r.chunk,
+// after each one that did.
+func (r *indexResumer) chunkStep(ctx context.Context, j *jobs.Job, p indexPayload, size *int, next string,
+	fn func(txn catalog.Txn, t *catalog.TableDesc, from []byte, limit int) ([]byte, int64, error)) error {
+	return r.step(ctx, j, p, false, func(txn catalog.Txn, t *catalog.TableDesc, pr *indexProgress, rec *jobs.Record) error {
+		to, rows, err := fn(txn, t, pr.Next, *size)
+		if err != nil {
+			return err
+		}
+		pr.Next, pr.Rows = to, pr.Rows+rows
+		if to == nil {
+			pr.Phase = next
+		}
+		rec.Rows = pr.Rows
+		if pr.Total > 0 {
+			rec.Fraction = min(0.99, float64(pr.Rows)/float64(pr.Total))
+		}
+		return nil
+	}, func(committed bool) {
+		if committed {
+			*size = min(*size*2, r.chunk)
+		} else {
+			*size = max(*size/2, 1)
+		}
+	})
+}
+
 func decodeIndexJob(j *jobs.Job) (indexPayload, indexProgress, error) {
 	var p indexPayload
 	var pr indexProgress
@@ -276,33 +308,12 @@ func (r *indexResumer) Resume(ctx context.Context, j *jobs.Job) error {
 				return err
 			}
 		case "backfill":
-			// The chunk adapts: halved after each conflict with the
-			// foreground writers (a smaller read set conflicts less and
-			// holds less), doubled back after each commit.
-			err := r.step(ctx, j, p, false, func(txn catalog.Txn, t *catalog.TableDesc, pr *indexProgress, rec *jobs.Record) error {
+			err := r.chunkStep(ctx, j, p, &size, "public", func(txn catalog.Txn, t *catalog.TableDesc, from []byte, limit int) ([]byte, int64, error) {
 				idx := findIndex(t, p.IndexID)
 				if idx == nil || idx.State != catalog.IndexWriteOnly {
-					return errcode.New(errcode.Internal, "index %d of table %q is not write-only", p.IndexID, t.Name)
+					return nil, 0, errcode.New(errcode.Internal, "index %d of table %q is not write-only", p.IndexID, t.Name)
 				}
-				next, rows, err := exec.BackfillIndexChunk(ctx, txn, t, idx, pr.Next, size)
-				if err != nil {
-					return err
-				}
-				pr.Next, pr.Rows = next, pr.Rows+rows
-				if next == nil {
-					pr.Phase = "public"
-				}
-				rec.Rows = pr.Rows
-				if pr.Total > 0 {
-					rec.Fraction = min(0.99, float64(pr.Rows)/float64(pr.Total))
-				}
-				return nil
-			}, func(committed bool) {
-				if committed {
-					size = min(size*2, r.chunk)
-				} else {
-					size = max(size/2, 1)
-				}
+				return exec.BackfillIndexChunk(ctx, txn, t, idx, from, limit)
 			})
 			if err != nil {
 				return err
