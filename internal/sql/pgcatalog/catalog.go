@@ -272,7 +272,11 @@ func (c *Catalog) CatalogFunc(name string, a []types.Value) (types.Value, error)
 			return types.NullValue, nil
 		}
 		if t, ok := typeByOID(oid); ok {
-			return str(t.display), nil
+			typmod, ok := argInt(a[1])
+			if !ok {
+				typmod = -1
+			}
+			return str(formatType(t, typmod)), nil
 		}
 		return str("???"), nil
 	case "pg_get_userbyid", "regrole":

@@ -42,7 +42,7 @@ var informationSchemaTables = map[string]*tableDef{
 		for _, t := range s.tables {
 			for i, o := range t.VisibleColumns() {
 				col := t.Columns[o]
-				typ := c.typeOf(col.Kind)
+				typ, typmod := c.columnType(&col)
 				r := row{"table_catalog": S(dbName(s)), "table_schema": S("public"), "table_name": S(t.Name),
 					"column_name": S(col.Name), "ordinal_position": I(int64(i + 1)), "is_nullable": S(yesNo(!col.NotNull)),
 					"data_type": S(typ.display), "udt_catalog": S(dbName(s)), "udt_schema": S("pg_catalog"),
@@ -54,6 +54,15 @@ var informationSchemaTables = map[string]*tableDef{
 					r["column_default"] = S(pgDefault(col.Default))
 				}
 				switch typ.name {
+				case "varchar", "bpchar":
+					if typmod >= 4 {
+						r["character_maximum_length"] = I(typmod - 4)
+					}
+				case "numeric":
+					if typmod >= 4 {
+						r["numeric_precision"], r["numeric_precision_radix"] = I((typmod-4)>>16), I(10)
+						r["numeric_scale"] = I((typmod - 4) & 0xffff)
+					}
 				case "int8", "int4", "int2", "float8", "float4":
 					bits := map[string]int64{"int8": 64, "int4": 32, "int2": 16, "float8": 53, "float4": 24}[typ.name]
 					r["numeric_precision"], r["numeric_precision_radix"] = I(bits), I(2)

@@ -123,11 +123,19 @@ var pgCatalogTables = map[string]*tableDef{
 			if r.kind == "i" {
 				am, natts, hasIndex = amBtree, int64(len(r.index.Columns)), false
 			}
+			checks := int64(0)
+			if r.kind == "r" {
+				for _, ch := range r.table.Checks {
+					if ch.State == catalog.IndexPublic {
+						checks++
+					}
+				}
+			}
 			out = append(out, row{"oid": I(r.oid), "relname": S(r.name), "relnamespace": I(nsPublic), "reltype": I(0),
 				"reloftype": I(0), "relowner": I(rootRoleOID), "relam": I(am), "relfilenode": I(r.oid), "reltablespace": I(0),
 				"relpages": I(0), "reltuples": types.NewFloat(-1), "relallvisible": I(0), "reltoastrelid": I(0),
 				"relhasindex": B(hasIndex), "relisshared": B(false), "relpersistence": S("p"), "relkind": S(r.kind),
-				"relnatts": I(natts), "relchecks": I(0), "relhasrules": B(false), "relhastriggers": B(false),
+				"relnatts": I(natts), "relchecks": I(checks), "relhasrules": B(false), "relhastriggers": B(false),
 				"relhassubclass": B(false), "relrowsecurity": B(false), "relforcerowsecurity": B(false),
 				"relispopulated": B(true), "relreplident": S("d"), "relispartition": B(false), "relrewrite": I(0),
 				"relfrozenxid": I(0), "relminmxid": I(0)})
@@ -139,8 +147,7 @@ var pgCatalogTables = map[string]*tableDef{
 		attidentity attgenerated attisdropped:b attislocal:b attinhcount:i attcollation:i attacl attoptions attfdwoptions`),
 		rows: func(c *Catalog, s *snapshot) []row {
 			var out []row
-			attr := func(rel int64, num int64, name string, k types.Kind, notNull, hasDef bool) row {
-				t := c.typeOf(k)
+			attr := func(rel int64, num int64, name string, t pgType, typmod int64, notNull, hasDef bool) row {
 				storage := "p"
 				if t.length < 0 {
 					storage = "x"
@@ -150,7 +157,7 @@ var pgCatalogTables = map[string]*tableDef{
 					coll = 100
 				}
 				return row{"attrelid": I(rel), "attname": S(name), "atttypid": I(t.oid), "attstattarget": I(-1),
-					"attlen": I(t.length), "attnum": I(num), "attndims": I(0), "attcacheoff": I(-1), "atttypmod": I(-1),
+					"attlen": I(t.length), "attnum": I(num), "attndims": I(0), "attcacheoff": I(-1), "atttypmod": I(typmod),
 					"attbyval": B(t.byVal), "attalign": S("d"), "attstorage": S(storage), "attcompression": S(""),
 					"attnotnull": B(notNull), "atthasdef": B(hasDef), "atthasmissing": B(false), "attidentity": S(""),
 					"attgenerated": S(""), "attisdropped": B(false), "attislocal": B(true), "attinhcount": I(0),
@@ -160,7 +167,8 @@ var pgCatalogTables = map[string]*tableDef{
 				if r.kind == "r" || r.kind == "v" || r.kind == "S" {
 					for i, o := range r.table.VisibleColumns() {
 						col := r.table.Columns[o]
-						a := attr(r.oid, int64(i+1), col.Name, col.Kind, col.NotNull, col.Default != "")
+						typ, typmod := c.columnType(&col)
+						a := attr(r.oid, int64(i+1), col.Name, typ, typmod, col.NotNull, col.Default != "")
 						switch col.Identity {
 						case "ALWAYS":
 							a["attidentity"], a["atthasdef"] = S("a"), B(false)
@@ -175,7 +183,8 @@ var pgCatalogTables = map[string]*tableDef{
 					o := r.table.ColumnOrdinalByID(ic.ColumnID)
 					if o >= 0 {
 						col := r.table.Columns[o]
-						out = append(out, attr(r.oid, int64(i+1), col.Name, col.Kind, false, false))
+						typ, typmod := c.columnType(&col)
+						out = append(out, attr(r.oid, int64(i+1), col.Name, typ, typmod, false, false))
 					}
 				}
 			}

@@ -1,6 +1,11 @@
 package pgcatalog
 
-import "github.com/camusdb/camusdb-go/internal/sql/types"
+import (
+	"fmt"
+
+	"github.com/camusdb/camusdb-go/internal/sql/catalog"
+	"github.com/camusdb/camusdb-go/internal/sql/types"
+)
 
 // pgType is a PostgreSQL built-in type as pg_type and format_type show it.
 type pgType struct {
@@ -60,4 +65,60 @@ func (c *Catalog) typeOf(k types.Kind) pgType {
 		return t
 	}
 	return pgType{oid: oid, name: "unknown", display: "unknown", length: -1, category: "X"}
+}
+
+// columnType is the PostgreSQL type of a column with its modifiers, and
+// the type modifier (atttypmod) PostgreSQL stores for them: SMALLINT and
+// INTEGER columns are int2 and int4, VARCHAR(n) and CHAR(n) varchar and
+// bpchar with typmod n+4, NUMERIC(p,s) numeric with typmod
+// ((p << 16) | s) + 4; -1 when there is none.
+func (c *Catalog) columnType(col *catalog.ColumnDesc) (pgType, int64) {
+	t := c.typeOf(col.Kind)
+	refine := func(oid int64) {
+		if r, ok := typeByOID(oid); ok {
+			t = r
+		}
+	}
+	typmod := int64(-1)
+	switch col.Kind {
+	case types.Int64:
+		if t.oid == 20 {
+			switch col.Width {
+			case 16:
+				refine(21)
+			case 32:
+				refine(23)
+			}
+		}
+	case types.String:
+		if col.Length > 0 {
+			if col.Fixed {
+				refine(1042)
+			} else {
+				refine(1043)
+			}
+			typmod = int64(col.Length) + 4
+		}
+	case types.Numeric:
+		if col.Precision > 0 {
+			typmod = (int64(col.Precision)<<16 | int64(col.Scale)) + 4
+		}
+	}
+	return t, typmod
+}
+
+// formatType renders a type with its modifier as format_type does
+// ("character varying(20)", "numeric(8,2)").
+func formatType(t pgType, typmod int64) string {
+	if typmod < 4 {
+		return t.display
+	}
+	switch t.oid {
+	case 1042, 1043:
+		return fmt.Sprintf("%s(%d)", t.display, typmod-4)
+	case 1700:
+		m := typmod - 4
+		return fmt.Sprintf("numeric(%d,%d)", m>>16, m&0xffff)
+	}
+	return t.display
 }
