@@ -3,9 +3,6 @@ package testcluster_test
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
-	"strings"
-	"sync"
 	"testing"
 
 	"github.com/camusdb/camusdb-go/client"
@@ -21,55 +18,9 @@ func TestColumnJobsAcrossNodes(t *testing.T) {
 	c := testcluster.Start(t, testcluster.Options{Nodes: 3, Partitions: 4})
 	cl := setup(t, c, "CREATE TABLE t (id INT64 PRIMARY KEY, v INT64)")
 	ctx := context.Background()
-	for chunk := range 3 {
-		var rows []string
-		for i := chunk * 1000; i < (chunk+1)*1000; i++ {
-			rows = append(rows, fmt.Sprintf("(%d, %d)", i, i%97))
-		}
-		retry(t, "load", func() error {
-			_, err := cl.Exec(ctx, db, "INSERT INTO t VALUES "+strings.Join(rows, ", "), nil, nil)
-			if client.CodeOf(err) == client.CodeUniqueViolation {
-				return nil
-			}
-			return err
-		})
-	}
-
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for node := 1; node <= 2; node++ {
-		wg.Go(func() {
-			wc := client.New([]string{c.URL(node)})
-			defer wc.Close()
-			r := rand.New(rand.NewPCG(uint64(node), 5))
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				id := r.IntN(3000)
-				var sql string
-				switch r.IntN(3) {
-				case 0:
-					sql = fmt.Sprintf("INSERT INTO t (id, v) VALUES (%d, %d)", 10000+r.IntN(1000000), r.IntN(97))
-				case 1:
-					sql = fmt.Sprintf("UPDATE t SET v = %d WHERE id = %d", r.IntN(97), id)
-				default:
-					sql = fmt.Sprintf("DELETE FROM t WHERE id = %d", id)
-				}
-				_, _ = wc.Exec(ctx, db, sql, nil, nil) // conflicts and the like are fine
-			}
-		})
-	}
-	defer func() {
-		select {
-		case <-stop:
-		default:
-			close(stop)
-		}
-		wg.Wait()
-	}()
+	loadRows(t, cl, 3000)
+	stopWriters := startWriters(c, 3000, 5)
+	defer stopWriters()
 
 	ddl := client.New([]string{c.URL(0)})
 	defer ddl.Close()
@@ -91,18 +42,7 @@ func TestColumnJobsAcrossNodes(t *testing.T) {
 			return nil
 		})
 	}
-	c.SucceedsSoon(func() error {
-		res, err := watch.Query(ctx, db, "SHOW JOBS", nil, nil)
-		if err != nil {
-			return err
-		}
-		if len(res.Rows) == 0 {
-			return fmt.Errorf("no job yet")
-		}
-		t.Logf("stopping node 0 with the job %v at %v rows", res.Rows[0][4], res.Rows[0][6])
-		return nil
-	})
-	c.StopNode(0)
+	stopNodeOnceJobExists(t, c, watch, 0)
 	jobDone(1)
 	for _, node := range []int{1, 2} {
 		q := client.New([]string{c.URL(node)})
@@ -131,8 +71,7 @@ func TestColumnJobsAcrossNodes(t *testing.T) {
 		return err
 	})
 	jobDone(2)
-	close(stop)
-	wg.Wait()
+	stopWriters()
 	q := client.New([]string{c.URL(2)})
 	defer q.Close()
 	retry(t, "after the drop", func() error {

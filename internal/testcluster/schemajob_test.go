@@ -20,66 +20,16 @@ func TestCreateIndexJobSurvivesNodeStop(t *testing.T) {
 	c := testcluster.Start(t, testcluster.Options{Nodes: 3, Partitions: 4})
 	cl := setup(t, c, "CREATE TABLE t (id INT64 PRIMARY KEY, v INT64)")
 	ctx := context.Background()
-	for chunk := range 8 {
-		var rows []string
-		for i := chunk * 1000; i < (chunk+1)*1000; i++ {
-			rows = append(rows, fmt.Sprintf("(%d, %d)", i, i%97))
-		}
-		retry(t, "load", func() error {
-			_, err := cl.Exec(ctx, db, "INSERT INTO t VALUES "+strings.Join(rows, ", "), nil, nil)
-			if client.CodeOf(err) == client.CodeUniqueViolation {
-				return nil
-			}
-			return err
-		})
-	}
-
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for node := 1; node <= 2; node++ {
-		wg.Go(func() {
-			wc := client.New([]string{c.URL(node)})
-			defer wc.Close()
-			r := rand.New(rand.NewPCG(uint64(node), 3))
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				id := r.IntN(8000)
-				var sql string
-				switch r.IntN(3) {
-				case 0:
-					sql = fmt.Sprintf("INSERT INTO t VALUES (%d, %d)", 10000+r.IntN(1000000), r.IntN(97))
-				case 1:
-					sql = fmt.Sprintf("UPDATE t SET v = %d WHERE id = %d", r.IntN(97), id)
-				default:
-					sql = fmt.Sprintf("DELETE FROM t WHERE id = %d", id)
-				}
-				_, _ = wc.Exec(ctx, db, sql, nil, nil) // conflicts and the like are fine
-			}
-		})
-	}
+	loadRows(t, cl, 8000)
+	stopWriters := startWriters(c, 8000, 3)
+	defer stopWriters()
 
 	ddl := client.New([]string{c.URL(0)})
 	defer ddl.Close()
 	go func() { _ = ddl.ExecDDL(ctx, db, "CREATE INDEX v_idx ON t (v)") }()
-	// Wait until the job exists (seen from node 1), then stop node 0.
 	watch := client.New([]string{c.URL(1)})
 	defer watch.Close()
-	c.SucceedsSoon(func() error {
-		res, err := watch.Query(ctx, db, "SHOW JOBS", nil, nil)
-		if err != nil {
-			return err
-		}
-		if len(res.Rows) == 0 {
-			return fmt.Errorf("no job yet")
-		}
-		t.Logf("stopping node 0 with the job %v at %v rows", res.Rows[0][4], res.Rows[0][6])
-		return nil
-	})
-	c.StopNode(0)
+	stopNodeOnceJobExists(t, c, watch, 0)
 	c.SucceedsSoon(func() error {
 		res, err := watch.Query(ctx, db, "SHOW JOBS", nil, nil)
 		if err != nil {
@@ -90,8 +40,7 @@ func TestCreateIndexJobSurvivesNodeStop(t *testing.T) {
 		}
 		return nil
 	})
-	close(stop)
-	wg.Wait()
+	stopWriters()
 	var full, viaIndex []any
 	retry(t, "full scan", func() error {
 		res, err := watch.Query(ctx, db, "SELECT COUNT(*), SUM(id), SUM(v) FROM t", nil, nil)
@@ -110,4 +59,81 @@ func TestCreateIndexJobSurvivesNodeStop(t *testing.T) {
 	if fmt.Sprint(full) != fmt.Sprint(viaIndex) {
 		t.Fatalf("index disagrees with the table: full scan %v, index scan %v", full, viaIndex)
 	}
+}
+
+// loadRows inserts rows (id, id % 97) for id in [0, n) into t through cl,
+// a thousand per statement.
+func loadRows(t *testing.T, cl *client.Client, n int) {
+	t.Helper()
+	ctx := context.Background()
+	for start := 0; start < n; start += 1000 {
+		var rows []string
+		for i := start; i < min(start+1000, n); i++ {
+			rows = append(rows, fmt.Sprintf("(%d, %d)", i, i%97))
+		}
+		retry(t, "load", func() error {
+			_, err := cl.Exec(ctx, db, "INSERT INTO t (id, v) VALUES "+strings.Join(rows, ", "), nil, nil)
+			if client.CodeOf(err) == client.CodeUniqueViolation {
+				return nil
+			}
+			return err
+		})
+	}
+}
+
+// startWriters runs random inserts, updates and deletes of t's rows (ids
+// below n, and new ones) through nodes 1 and 2 until the returned stop is
+// called (it waits for them; calling it again does nothing).
+func startWriters(c *testcluster.Cluster, n int, seed uint64) (stop func()) {
+	ctx := context.Background()
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for node := 1; node <= 2; node++ {
+		wg.Go(func() {
+			wc := client.New([]string{c.URL(node)})
+			defer wc.Close()
+			r := rand.New(rand.NewPCG(uint64(node), seed))
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				id := r.IntN(n)
+				var sql string
+				switch r.IntN(3) {
+				case 0:
+					sql = fmt.Sprintf("INSERT INTO t (id, v) VALUES (%d, %d)", 10000+r.IntN(1000000), r.IntN(97))
+				case 1:
+					sql = fmt.Sprintf("UPDATE t SET v = %d WHERE id = %d", r.IntN(97), id)
+				default:
+					sql = fmt.Sprintf("DELETE FROM t WHERE id = %d", id)
+				}
+				_, _ = wc.Exec(ctx, db, sql, nil, nil) // conflicts and the like are fine
+			}
+		})
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() { close(done) })
+		wg.Wait()
+	}
+}
+
+// stopNodeOnceJobExists waits until watch (a client of another node) sees
+// a job in SHOW JOBS, then stops node.
+func stopNodeOnceJobExists(t *testing.T, c *testcluster.Cluster, watch *client.Client, node int) {
+	t.Helper()
+	c.SucceedsSoon(func() error {
+		res, err := watch.Query(context.Background(), db, "SHOW JOBS", nil, nil)
+		if err != nil {
+			return err
+		}
+		if len(res.Rows) == 0 {
+			return fmt.Errorf("no job yet")
+		}
+		t.Logf("stopping node %d with the job %v at %v rows", node, res.Rows[0][4], res.Rows[0][6])
+		return nil
+	})
+	c.StopNode(node)
 }
