@@ -2,6 +2,7 @@ package exec
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/camusdb/camusdb-go/internal/kvpb"
@@ -26,6 +27,34 @@ func AddIndex(t *catalog.TableDesc, def ast.IndexDef) (*catalog.IndexDesc, error
 // wrote since the index became write-only already have their entry; it is
 // written again, identically.
 func BackfillIndexChunk(ctx context.Context, kv catalog.KV, t *catalog.TableDesc, idx *catalog.IndexDesc, from []byte, limit int) (next []byte, rows int64, err error) {
+	prefixLen := len(t.RowPrefix())
+	return scanRowChunk(ctx, kv, t, from, limit, func(key, value []byte) error {
+		row, err := t.DecodeRowValue(value)
+		if err != nil {
+			return err
+		}
+		pk := append([]byte(nil), key[prefixLen:]...)
+		if probe, ok := t.UniqueProbeKey(idx, row); ok {
+			held, found, err := kv.Get(ctx, probe)
+			if err != nil {
+				return err
+			}
+			if found && string(held) != string(pk) {
+				return duplicateKey(t, idx, row)
+			}
+		}
+		k, v := t.IndexEntry(idx, row, pk)
+		return kv.Put(k, v)
+	})
+}
+
+// scanRowChunk calls fn with the key and payload of each of up to limit
+// rows of t (all of them when limit < 0), starting at row key from (nil:
+// the first row), in key order, through kv. It returns the key to start
+// the next chunk at (nil when the table is done) and the number of rows
+// read. fn may write through kv; the slices it gets are only valid during
+// the call.
+func scanRowChunk(ctx context.Context, kv catalog.KV, t *catalog.TableDesc, from []byte, limit int, fn func(key, value []byte) error) (next []byte, rows int64, err error) {
 	prefix := t.RowPrefix()
 	if from == nil {
 		from = prefix
@@ -33,28 +62,13 @@ func BackfillIndexChunk(ctx context.Context, kv catalog.KV, t *catalog.TableDesc
 	it := kv.Scan(ctx, from, kvpb.PrefixEnd(prefix), false)
 	defer it.Close()
 	for it.Next(ctx) {
-		if rows == int64(limit) {
-			return append([]byte(nil), it.Key()...), rows, nil
-		}
-		row, err := t.DecodeRowValue(it.Value())
-		if err != nil {
-			return nil, rows, err
-		}
-		pk := append([]byte(nil), it.Key()[len(prefix):]...)
-		if probe, ok := t.UniqueProbeKey(idx, row); ok {
-			held, found, err := kv.Get(ctx, probe)
-			if err != nil {
-				return nil, rows, err
-			}
-			if found && string(held) != string(pk) {
-				return nil, rows, duplicateKey(t, idx, row)
-			}
-		}
-		k, v := t.IndexEntry(idx, row, pk)
-		if err := kv.Put(k, v); err != nil {
-			return nil, rows, err
+		if limit >= 0 && rows == int64(limit) {
+			return slices.Clone(it.Key()), rows, nil
 		}
 		rows++
+		if err := fn(it.Key(), it.Value()); err != nil {
+			return nil, rows, err
+		}
 	}
 	return nil, rows, it.Err()
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/camusdb/camusdb-go/internal/kvpb"
 	"github.com/camusdb/camusdb-go/internal/sql/ast"
 	"github.com/camusdb/camusdb-go/internal/sql/catalog"
 	"github.com/camusdb/camusdb-go/internal/sql/eval"
@@ -115,31 +114,22 @@ func ValidateCheckChunk(ctx context.Context, kv catalog.KV, env *eval.Env, t *ca
 // validateRows evaluates check x on up to limit rows of t (all when
 // limit < 0) from row key from.
 func validateRows(ctx context.Context, kv catalog.KV, t *catalog.TableDesc, name string, x plan.Expr, from []byte, limit int) (next []byte, rows int64, err error) {
-	prefix := t.RowPrefix()
-	if from == nil {
-		from = prefix
-	}
-	it := kv.Scan(ctx, from, kvpb.PrefixEnd(prefix), false)
-	defer it.Close()
-	for it.Next(ctx) {
-		if limit >= 0 && rows == int64(limit) {
-			return slices.Clone(it.Key()), rows, nil
-		}
-		rows++
-		row, err := t.DecodeRowValue(it.Value())
+	prefixLen := len(t.RowPrefix())
+	return scanRowChunk(ctx, kv, t, from, limit, func(key, value []byte) error {
+		row, err := t.DecodeRowValue(value)
 		if err != nil {
-			return nil, rows, err
+			return err
 		}
 		v, err := x.Eval(row)
 		if err != nil {
-			return nil, rows, err
+			return err
 		}
 		if v.Kind == types.Bool && !v.Bool {
-			return nil, rows, errcode.New(errcode.CheckViolation, "check constraint %q of table %q is violated by the row with primary key (%s)",
-				name, t.Name, pkText(t, it.Key()[len(prefix):]))
+			return errcode.New(errcode.CheckViolation, "check constraint %q of table %q is violated by the row with primary key (%s)",
+				name, t.Name, pkText(t, key[prefixLen:]))
 		}
-	}
-	return nil, rows, it.Err()
+		return nil
+	})
 }
 
 // pkText renders an encoded primary key as its values ("1, 'a'").

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"slices"
 
-	"github.com/camusdb/camusdb-go/internal/kvpb"
 	"github.com/camusdb/camusdb-go/internal/sql/ast"
 	"github.com/camusdb/camusdb-go/internal/sql/catalog"
 	"github.com/camusdb/camusdb-go/internal/sql/eval"
@@ -144,61 +143,49 @@ func BackfillColumnChunk(ctx context.Context, kv catalog.KV, env *eval.Env, t *c
 		}
 	}
 	w := &tableWriter{t: t}
-	prefix := t.RowPrefix()
-	if from == nil {
-		from = prefix
-	}
-	it := kv.Scan(ctx, from, kvpb.PrefixEnd(prefix), false)
-	defer it.Close()
-	for it.Next(ctx) {
-		if rows == int64(limit) {
-			return slices.Clone(it.Key()), rows, nil
+	prefixLen := len(t.RowPrefix())
+	return scanRowChunk(ctx, kv, t, from, limit, func(k, value []byte) error {
+		has, err := t.PayloadHasColumn(value, colID)
+		if err != nil || has {
+			return err
 		}
-		rows++
-		has, err := t.PayloadHasColumn(it.Value(), colID)
+		row, err := t.DecodeRowValue(value)
 		if err != nil {
-			return nil, rows, err
+			return err
 		}
-		if has {
-			continue
-		}
-		row, err := t.DecodeRowValue(it.Value())
-		if err != nil {
-			return nil, rows, err
-		}
-		key := slices.Clone(it.Key())
-		pk := key[len(prefix):]
+		key := slices.Clone(k)
+		pk := key[prefixLen:]
 		row[ord] = types.NullValue
 		if def != nil {
 			if row[ord], err = def.Eval(nil); err != nil {
-				return nil, rows, err
+				return err
 			}
 		}
 		if err := w.prepare(row); err != nil {
-			return nil, rows, rowError(t, err, pk)
+			return rowError(t, err, pk)
 		}
 		for _, idx := range indexes {
 			if probe, ok := t.UniqueProbeKey(idx, row); ok {
 				held, found, err := kv.Get(ctx, probe)
 				if err != nil {
-					return nil, rows, err
+					return err
 				}
 				if found && string(held) != string(pk) {
-					return nil, rows, duplicateKey(t, idx, row)
+					return duplicateKey(t, idx, row)
 				}
 			}
 		}
 		if err := kv.Put(key, t.EncodeRowValue(row)); err != nil {
-			return nil, rows, err
+			return err
 		}
 		for _, idx := range indexes {
 			k, v := t.IndexEntry(idx, row, pk)
 			if err := kv.Put(k, v); err != nil {
-				return nil, rows, err
+				return err
 			}
 		}
-	}
-	return nil, rows, it.Err()
+		return nil
+	})
 }
 
 // rowError adds the primary key of the row a backfill failed on to err's
@@ -225,31 +212,15 @@ func RemoveColumnChunk(ctx context.Context, kv catalog.KV, t *catalog.TableDesc,
 	if ord := t.ColumnOrdinalByID(colID); ord >= 0 && t.Columns[ord].InPayload() {
 		return nil, 0, errcode.New(errcode.Internal, "column %d of table %q is not delete-only", colID, t.Name)
 	}
-	prefix := t.RowPrefix()
-	if from == nil {
-		from = prefix
-	}
-	it := kv.Scan(ctx, from, kvpb.PrefixEnd(prefix), false)
-	defer it.Close()
-	for it.Next(ctx) {
-		if rows == int64(limit) {
-			return slices.Clone(it.Key()), rows, nil
+	return scanRowChunk(ctx, kv, t, from, limit, func(key, value []byte) error {
+		has, err := t.PayloadHasColumn(value, colID)
+		if err != nil || !has {
+			return err
 		}
-		rows++
-		has, err := t.PayloadHasColumn(it.Value(), colID)
+		row, err := t.DecodeRowValue(value)
 		if err != nil {
-			return nil, rows, err
+			return err
 		}
-		if !has {
-			continue
-		}
-		row, err := t.DecodeRowValue(it.Value())
-		if err != nil {
-			return nil, rows, err
-		}
-		if err := kv.Put(slices.Clone(it.Key()), t.EncodeRowValue(row)); err != nil {
-			return nil, rows, err
-		}
-	}
-	return nil, rows, it.Err()
+		return kv.Put(slices.Clone(key), t.EncodeRowValue(row))
+	})
 }
