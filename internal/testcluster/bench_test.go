@@ -40,8 +40,21 @@ func benchCluster(b *testing.B) (*Cluster, []*client.Client) {
 			}
 			sql += fmt.Sprintf("(%d, 100)", j)
 		}
-		if _, err := admin.Exec(ctx, "bench", sql, nil, nil); err != nil {
-			b.Fatal(err)
+		// Right after the start a partition may still be electing or
+		// moving its lease (CADB0504): retry those.
+		for attempt := 0; ; attempt++ {
+			_, err := admin.Exec(ctx, "bench", sql, nil, nil)
+			if err == nil {
+				break
+			}
+			if !client.IsRetryable(err) || attempt == 50 {
+				b.Fatal(err)
+			}
+			select {
+			case <-time.After(100 * time.Millisecond):
+			case <-ctx.Done():
+				b.Fatal(ctx.Err())
+			}
 		}
 	}
 	clients := make([]*client.Client, benchClients)
