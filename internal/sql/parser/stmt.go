@@ -321,11 +321,7 @@ func (p *parser) parseTableElement(stmt *ast.CreateTable) error {
 			stmt.Indexes = append(stmt.Indexes, ast.IndexDef{At: t.at(), Name: name, Unique: true, Columns: cols})
 			return nil
 		case kind.isKw(kwPrimary):
-			p.next()
-			if _, err := p.expectKw(kwKey); err != nil {
-				return err
-			}
-			cols, err := p.parseIndexColumns()
+			cols, err := p.parsePrimaryKeyColumns()
 			if err != nil {
 				return err
 			}
@@ -341,11 +337,7 @@ func (p *parser) parseTableElement(stmt *ast.CreateTable) error {
 		stmt.Checks = append(stmt.Checks, *c)
 		return nil
 	case t.isKw(kwPrimary):
-		p.next()
-		if _, err := p.expectKw(kwKey); err != nil {
-			return err
-		}
-		cols, err := p.parseIndexColumns()
+		cols, err := p.parsePrimaryKeyColumns()
 		if err != nil {
 			return err
 		}
@@ -774,11 +766,7 @@ func (p *parser) parseAlterAdd(stmt *ast.AlterTable) error {
 	case t.isKw(kwColumn):
 		p.next()
 	case t.isKw(kwPrimary):
-		p.next()
-		if _, err := p.expectKw(kwKey); err != nil {
-			return err
-		}
-		cols, err := p.parseIndexColumns()
+		cols, err := p.parsePrimaryKeyColumns()
 		if err != nil {
 			return err
 		}
@@ -814,6 +802,15 @@ func (p *parser) parseAlterAdd(stmt *ast.AlterTable) error {
 	stmt.Action = "ADD COLUMN"
 	stmt.Column = col
 	return nil
+}
+
+// parsePrimaryKeyColumns parses PRIMARY KEY (cols), at PRIMARY.
+func (p *parser) parsePrimaryKeyColumns() ([]ast.IndexColumn, error) {
+	p.next()
+	if _, err := p.expectKw(kwKey); err != nil {
+		return nil, err
+	}
+	return p.parseIndexColumns()
 }
 
 // isConstraintKind reports whether t starts a table constraint after
