@@ -179,7 +179,9 @@ func newPartition(s *Store, id uint64) (*partition, error) {
 		CheckQuorum:               true,
 		PreVote:                   true,
 		DisableProposalForwarding: true,
-		Logger:                    raftLogger{p.logger},
+		// The driver pipelines log writes (appendsync.go).
+		AsyncStorageWrites: true,
+		Logger:             raftLogger{p.logger},
 	})
 	if err != nil {
 		return nil, err

@@ -82,6 +82,9 @@ type Store struct {
 	wake  chan struct{} // capacity 1: "there is work"
 	stopC chan struct{}
 	done  chan struct{}
+	// syncer waits for the fsyncs of appended Raft state off the driver
+	// (appendsync.go).
+	syncer *appendSyncer
 
 	mu struct {
 		sync.Mutex
@@ -108,6 +111,10 @@ type inboxItem struct {
 	// barrier, when set, is closed once everything enqueued before it was
 	// processed and the driver has no more ready work (see Barrier).
 	barrier chan struct{}
+	// response: msg is a response of a local storage write (appendsync.go),
+	// due now that the write is durable: stepped when it is addressed to
+	// this node, sent otherwise.
+	response bool
 }
 
 // NewStore opens the Raft state of every partition in cfg.Engine, first
@@ -126,6 +133,7 @@ func NewStore(cfg Config) (*Store, error) {
 		stopC:      make(chan struct{}),
 		done:       make(chan struct{}),
 	}
+	s.syncer = newAppendSyncer(s)
 	s.mu.statusC = make(chan struct{})
 	// Proposal sequence numbers start at a random point so that entries of
 	// an earlier incarnation, re-applied after a restart, cannot be taken
@@ -232,6 +240,7 @@ func (s *Store) Start() error {
 			}
 		}
 	}
+	go s.syncer.run()
 	go s.run()
 	s.signal()
 	return nil
@@ -444,6 +453,9 @@ func (s *Store) enqueueInbox(item inboxItem) error {
 // run is the driver goroutine.
 func (s *Store) run() {
 	defer close(s.done)
+	// The syncer stops after the driver, once it has waited for the
+	// fsyncs in flight (the engine is closed only after Stop returns).
+	defer s.syncer.stop()
 	defer func() {
 		if r := recover(); r != nil {
 			s.fail(fmt.Errorf("replica: driver panic: %v", r))
@@ -484,9 +496,13 @@ func (s *Store) run() {
 			s.fail(err)
 			return
 		}
+		if err := s.syncer.err(); err != nil {
+			s.fail(err)
+			return
+		}
 		if more {
 			s.signal()
-		} else {
+		} else if len(barriers) > 0 && s.idle() {
 			for _, b := range barriers {
 				close(b)
 			}
@@ -560,35 +576,45 @@ func (s *Store) shutdown(cause error) {
 type readyGroup struct {
 	p  *partition
 	rd raft.Ready
-	// applied: its CommittedEntries were already applied this iteration.
-	applied bool
+	// appendMsg and applyMsg are the Ready's local storage messages (raft
+	// runs with AsyncStorageWrites): the append of rd.Entries, rd.HardState
+	// and rd.Snapshot, and the application of rd.CommittedEntries. Their
+	// Responses are delivered once the write is done (durable, for an
+	// append that needs it).
+	appendMsg, applyMsg *raftpb.Message
+	// out are the Ready's messages for other nodes, sendable at once.
+	out []*raftpb.Message
 }
 
-// durableCommitted reports whether all of the group's committed entries
-// were persisted by earlier iterations (none is among this Ready's Entries
-// and there is no snapshot to install first).
-func (g *readyGroup) durableCommitted() bool {
-	ents := g.rd.CommittedEntries
-	if len(ents) == 0 || !raft.IsEmptySnap(g.rd.Snapshot) {
-		return false
+// split sorts the Ready's messages into the local storage messages and
+// the ones for other nodes.
+func (g *readyGroup) split() {
+	for _, m := range g.rd.Messages {
+		switch m.GetTo() {
+		case raft.LocalAppendThread:
+			g.appendMsg = m
+		case raft.LocalApplyThread:
+			g.applyMsg = m
+		default:
+			g.out = append(g.out, m)
+		}
 	}
-	return len(g.rd.Entries) == 0 || ents[len(ents)-1].GetIndex() < g.rd.Entries[0].GetIndex()
 }
 
-// applyGroups applies the committed entries of the groups selected by
-// which in one unsynced batch (the log is the WAL), with the applied
-// states and any log truncations, and returns the proposals to complete.
-func (s *Store) applyGroups(groups []readyGroup, which func(*readyGroup) bool) ([]completion, error) {
+// applyGroups applies the committed entries of every group in one unsynced
+// batch (the log is the WAL, and raft hands out only entries that are
+// durable here), with the applied states and any log truncations, then
+// steps the apply responses and returns the proposals to complete.
+func (s *Store) applyGroups(groups []readyGroup) ([]completion, error) {
 	batch := s.engine.NewBatch()
 	defer batch.Close()
 	var completions []completion
 	for i := range groups {
 		g := &groups[i]
-		if g.applied || len(g.rd.CommittedEntries) == 0 || !which(g) {
+		if g.applyMsg == nil {
 			continue
 		}
-		g.applied = true
-		done, err := g.p.applyEntries(batch, g.rd.CommittedEntries)
+		done, err := g.p.applyEntries(batch, g.applyMsg.GetEntries())
 		if err != nil {
 			return nil, err
 		}
@@ -602,17 +628,33 @@ func (s *Store) applyGroups(groups []readyGroup, which func(*readyGroup) bool) (
 			return nil, fmt.Errorf("replica: applying entries: %w", err)
 		}
 	}
+	for i := range groups {
+		g := &groups[i]
+		if g.applyMsg == nil {
+			continue
+		}
+		for _, r := range g.applyMsg.GetResponses() {
+			if err := g.p.rn.Step(r); err != nil {
+				s.logger.Debug("replica: step apply response", "partition", g.p.id, "err", err)
+			}
+		}
+	}
 	return completions, nil
 }
 
 // iterate is one pass of the driver. It returns more=true when some group
 // already has another Ready.
 func (s *Store) iterate(tick bool, inbox []inboxItem) (more bool, err error) {
+	var out []Message
 	for _, item := range inbox {
 		if item.barrier != nil {
 			continue
 		}
 		p := s.partitions[item.partitionID]
+		if item.response && item.msg.GetTo() != s.cfg.NodeID {
+			out = append(out, Message{PartitionID: item.partitionID, Msg: item.msg})
+			continue
+		}
 		if item.msg == nil {
 			p.rn.ReportUnreachable(item.unreachable)
 			continue
@@ -621,6 +663,7 @@ func (s *Store) iterate(tick bool, inbox []inboxItem) (more bool, err error) {
 			s.logger.Debug("replica: step", "partition", p.id, "type", item.msg.GetType(), "err", err)
 		}
 	}
+	s.send(out)
 	if tick {
 		for _, p := range s.partitions {
 			p.rn.Tick()
@@ -630,30 +673,45 @@ func (s *Store) iterate(tick bool, inbox []inboxItem) (more bool, err error) {
 			p.tickLease()
 		}
 	}
-	if s.singleVoter {
-		// Fast lane: lazy proposals are appended without an fsync and
-		// applied by the next processReady, so they need not wait for the
-		// fsync of the durable ones (see Command.Lazy).
+	// Proposals are handed to raft only while no append waits for its
+	// fsync: those that come meanwhile gather in the queue and share the
+	// next append and fsync (group commit), while the driver applies and
+	// answers what is already durable. Without this gate every proposal
+	// would get an append and a commit of its own.
+	if s.syncer.empty() {
+		if s.singleVoter {
+			// Fast lane: lazy proposals are appended without an fsync and
+			// applied by the next processReady, so they need not wait for
+			// the fsync of the durable ones (see Command.Lazy).
+			for _, p := range s.partitions {
+				p.proposeLazy()
+			}
+			if _, err := s.processReady(); err != nil {
+				return false, err
+			}
+		}
 		for _, p := range s.partitions {
-			p.proposeLazy()
+			p.proposeQueued()
 		}
-		if _, err := s.processReady(); err != nil {
-			return false, err
-		}
-	}
-	for _, p := range s.partitions {
-		p.proposeQueued()
 	}
 	return s.processReady()
 }
 
-// processReady handles the Ready of every group that has one.
+// processReady handles the Ready of every group that has one. Raft runs
+// with AsyncStorageWrites: the driver applies committed entries, writes
+// the appends of every group in one batch and hands its fsync to the
+// syncer, sends what may be sent before the fsync (a leader's appends to
+// followers), and goes on with the next proposals while the fsync runs;
+// the append responses (a follower's acknowledgement, the leader's own
+// vote for its entries) come back through the inbox once it is durable.
 func (s *Store) processReady() (more bool, err error) {
 	var groups []readyGroup
 	for _, id := range s.ids {
 		p := s.partitions[id]
 		if p.rn.HasReady() {
-			groups = append(groups, readyGroup{p: p, rd: p.rn.Ready()})
+			g := readyGroup{p: p, rd: p.rn.Ready()}
+			g.split()
+			groups = append(groups, g)
 		}
 	}
 	if len(groups) == 0 {
@@ -661,65 +719,60 @@ func (s *Store) processReady() (more bool, err error) {
 	}
 	s.metrics.loopIterations.Add(1)
 
-	// 1. Apply what is already durable before this iteration's fsync, so
-	//    that proposers are woken without waiting for it (and propose
-	//    again while it runs: that is what fills the next group commit).
-	early, err := s.applyGroups(groups, (*readyGroup).durableCommitted)
+	// 1. Apply what is committed (and durable: raft hands out nothing
+	//    else), waking its proposers before this iteration's append.
+	completions, err := s.applyGroups(groups)
 	if err != nil {
 		return false, err
 	}
-	if len(early) > 0 {
-		for i := range groups {
-			if groups[i].applied {
-				groups[i].p.publishStatus()
-			}
-		}
-		s.statusChanged()
-		for _, c := range early {
-			c.prop.finish(c.err)
-		}
-	}
 
-	// 2. Persist: snapshots, entries and hard states of every group in one
-	//    batch, fsynced once if any group needs it.
+	// 2. Append: snapshots, entries and hard states of every group in one
+	//    batch, fsynced once if any group needs it, without waiting here.
+	var pending pendingAppend
 	batch := s.engine.NewBatch()
-	defer batch.Close()
-	sync := false
 	for i := range groups {
 		g := &groups[i]
+		if g.appendMsg == nil {
+			continue
+		}
 		if !raft.IsEmptySnap(g.rd.Snapshot) {
 			if err := g.p.stageSnapshot(batch, g.rd.Snapshot); err != nil {
+				batch.Close()
 				return false, err
 			}
-			sync = true
+			pending.sync = true
 		}
 		if g.rd.MustSync && !g.p.lazyReady(&g.rd) {
-			sync = true
+			pending.sync = true
 		}
 		if err := g.p.log.Append(batch, g.rd.Entries); err != nil {
+			batch.Close()
 			return false, err
 		}
 		g.p.noteAppended(g.rd.Entries)
 		if !raft.IsEmptyHardState(g.rd.HardState) {
 			if err := g.p.log.SetHardState(batch, g.rd.HardState); err != nil {
+				batch.Close()
 				return false, err
 			}
 		}
 		s.metrics.entriesAppended.Add(uint64(len(g.rd.Entries)))
+		for _, r := range g.appendMsg.GetResponses() {
+			pending.responses = append(pending.responses, inboxItem{partitionID: g.p.id, msg: r, response: true})
+		}
 	}
-	if !batch.Empty() {
-		var start time.Time
-		if sync && s.cfg.OnLogSync != nil {
-			start = time.Now()
+	if batch.Empty() {
+		batch.Close()
+	} else {
+		if pending.sync {
+			err = batch.CommitNoSyncWait()
+			pending.batch = batch
+		} else {
+			err = batch.Commit(false)
+			batch.Close()
 		}
-		if err := batch.Commit(sync); err != nil {
+		if err != nil {
 			return false, fmt.Errorf("replica: persisting raft state: %w", err)
-		}
-		if sync {
-			s.metrics.syncs.Add(1)
-			if s.cfg.OnLogSync != nil {
-				s.cfg.OnLogSync(time.Since(start))
-			}
 		}
 	}
 	for i := range groups {
@@ -729,13 +782,21 @@ func (s *Store) processReady() (more bool, err error) {
 			}
 		}
 	}
+	if pending.batch != nil || len(pending.responses) > 0 {
+		if pending.batch == nil && s.syncer.empty() {
+			// Nothing to wait for: deliver at once (the lazy fast lane).
+			s.deliver(pending.responses)
+		} else {
+			s.syncer.enqueue(&pending)
+		}
+	}
 
-	// 3. Send messages, now that what they promise is durable.
+	// 3. Send the messages that need not wait for the append.
 	var out []Message
 	var snapTargets []readyGroup
 	for i := range groups {
 		g := &groups[i]
-		for _, m := range g.rd.Messages {
+		for _, m := range g.out {
 			msg := Message{PartitionID: g.p.id, Msg: m}
 			if m.GetType() == raftpb.MsgSnap {
 				if msg.Snap = s.snapshots.claim(m.GetSnapshot().GetData()); msg.Snap == nil {
@@ -746,28 +807,10 @@ func (s *Store) processReady() (more bool, err error) {
 			out = append(out, msg)
 		}
 	}
-	if len(out) > 0 && s.cfg.Transport != nil {
-		s.cfg.Transport.Send(out)
-	} else {
-		for _, m := range out {
-			if m.Snap != nil {
-				m.Snap.Close()
-			}
-		}
-	}
+	s.send(out)
 
-	// 4. Apply the remaining committed entries (those that were persisted
-	//    just now, or follow a snapshot).
-	completions, err := s.applyGroups(groups, func(*readyGroup) bool { return true })
-	if err != nil {
-		return false, err
-	}
-
-	// 5. Advance, then report snapshots as sent: if one is lost, the
-	//    follower rejects the next append and raft sends a new one.
-	for i := range groups {
-		groups[i].p.rn.Advance(groups[i].rd)
-	}
+	// 4. Report snapshots as sent: if one is lost, the follower rejects
+	//    the next append and raft sends a new one.
 	for _, t := range snapTargets {
 		t.p.rn.ReportSnapshot(t.rd.Messages[0].GetTo(), raft.SnapshotFinish)
 	}
@@ -784,4 +827,53 @@ func (s *Store) processReady() (more bool, err error) {
 		c.prop.finish(c.err)
 	}
 	return more, nil
+}
+
+// send hands messages to the transport (or drops them without one,
+// releasing any snapshot they carry).
+func (s *Store) send(out []Message) {
+	if len(out) == 0 {
+		return
+	}
+	if s.cfg.Transport != nil {
+		s.cfg.Transport.Send(out)
+		return
+	}
+	for _, m := range out {
+		if m.Snap != nil {
+			m.Snap.Close()
+		}
+	}
+}
+
+// deliver steps the responses addressed to this node and sends the others
+// (driver only).
+func (s *Store) deliver(responses []inboxItem) {
+	var out []Message
+	for _, r := range responses {
+		if r.msg.GetTo() != s.cfg.NodeID {
+			out = append(out, Message{PartitionID: r.partitionID, Msg: r.msg})
+			continue
+		}
+		if err := s.partitions[r.partitionID].rn.Step(r.msg); err != nil {
+			s.logger.Debug("replica: step append response", "partition", r.partitionID, "err", err)
+		}
+	}
+	s.send(out)
+}
+
+// idle reports that no append waits for its fsync and nothing waits in
+// the inbox: with no Ready left, the driver is quiescent (Barrier).
+func (s *Store) idle() bool {
+	if !s.syncer.empty() {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, item := range s.mu.inbox {
+		if item.barrier == nil {
+			return false
+		}
+	}
+	return true
 }

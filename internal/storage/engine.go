@@ -3,6 +3,7 @@ package storage
 import (
 	"errors"
 	"fmt"
+	dto "github.com/prometheus/client_model/go"
 	"io"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -48,6 +49,13 @@ type Batch interface {
 	Writer
 	// Commit applies the batch; with sync the WAL is fsynced before return.
 	Commit(sync bool) error
+	// CommitNoSyncWait applies the batch (its writes are visible at once)
+	// and starts the fsync of the WAL up to it without waiting for it:
+	// SyncWait waits. Batches become durable in commit order (one WAL), and
+	// concurrent fsyncs are grouped. Close the batch only after SyncWait.
+	CommitNoSyncWait() error
+	// SyncWait waits for the fsync a CommitNoSyncWait started.
+	SyncWait() error
 	// Len is the encoded size in bytes; Empty reports no mutations.
 	Len() int
 	Empty() bool
@@ -151,7 +159,7 @@ func (e *Engine) NewIter(lower, upper []byte) (Iterator, error) {
 func (e *Engine) SyncWAL() error { return e.db.LogData(nil, pebble.Sync) }
 
 // NewBatch returns an empty write batch.
-func (e *Engine) NewBatch() Batch { return &batch{b: e.db.NewBatch()} }
+func (e *Engine) NewBatch() Batch { return &batch{b: e.db.NewBatch(), db: e.db} }
 
 // NewSnapshot returns a consistent read view.
 func (e *Engine) NewSnapshot() Snapshot { return &snapshot{s: e.db.NewSnapshot()} }
@@ -175,12 +183,17 @@ type EngineStats struct {
 	// written to the write-ahead log.
 	MemtableBytes uint64
 	WALBytes      uint64
+	// WALSyncs counts the fsyncs of the write-ahead log (one covers every
+	// batch committed while the one before it ran: group commit), and
+	// WALSyncSeconds is their total duration.
+	WALSyncs       uint64
+	WALSyncSeconds float64
 }
 
 // Stats samples the engine's figures.
 func (e *Engine) Stats() EngineStats {
 	m := e.db.Metrics()
-	return EngineStats{
+	st := EngineStats{
 		ReadAmp:          m.ReadAmp(),
 		Compactions:      m.Compact.Count,
 		CompactionDebt:   m.Compact.EstimatedDebt,
@@ -190,6 +203,14 @@ func (e *Engine) Stats() EngineStats {
 		MemtableBytes:    m.MemTable.Size,
 		WALBytes:         m.WAL.BytesWritten,
 	}
+	if h := m.LogWriter.FsyncLatency; h != nil {
+		var pm dto.Metric
+		if h.Write(&pm) == nil && pm.Histogram != nil {
+			st.WALSyncs = pm.Histogram.GetSampleCount()
+			st.WALSyncSeconds = pm.Histogram.GetSampleSum()
+		}
+	}
+	return st
 }
 
 type pebbleGetter interface {
@@ -210,7 +231,10 @@ func get(g pebbleGetter, key []byte) ([]byte, bool, error) {
 	return out, true, nil
 }
 
-type batch struct{ b *pebble.Batch }
+type batch struct {
+	b  *pebble.Batch
+	db *pebble.DB
+}
 
 func (b *batch) Set(key, value []byte) error         { return b.b.Set(key, value, nil) }
 func (b *batch) Delete(key []byte) error             { return b.b.Delete(key, nil) }
@@ -218,6 +242,8 @@ func (b *batch) DeleteRange(start, end []byte) error { return b.b.DeleteRange(st
 func (b *batch) Len() int                            { return b.b.Len() }
 func (b *batch) Empty() bool                         { return b.b.Empty() }
 func (b *batch) Close() error                        { return b.b.Close() }
+func (b *batch) CommitNoSyncWait() error             { return b.db.ApplyNoSyncWait(b.b, pebble.Sync) }
+func (b *batch) SyncWait() error                     { return b.b.SyncWait() }
 func (b *batch) Commit(sync bool) error {
 	if sync {
 		return b.b.Commit(pebble.Sync)
