@@ -19,6 +19,8 @@ import (
 type bufferedWrite struct {
 	value   []byte
 	deleted bool
+	// absent: written with PutIfAbsent (kvserver.Mutation.MustNotExist).
+	absent bool
 }
 
 // readSet is what a transaction read in one partition.
@@ -54,6 +56,9 @@ type Txn struct {
 	// deadline, when set: the commit must land strictly below it
 	// (SetDeadline).
 	deadline hlc.Timestamp
+	// absentMessage is the message of the *kvpb.ConditionFailedError
+	// Commit returns when a PutIfAbsent key exists (the last one given).
+	absentMessage string
 }
 
 // ID returns the transaction id.
@@ -196,6 +201,21 @@ func (t *Txn) PutOwned(key string, value []byte) error {
 	return t.store(key, bufferedWrite{value: value})
 }
 
+// PutIfAbsent buffers a write that commits only if key has no live
+// version at the commit timestamp: Commit otherwise fails with a
+// *kvpb.ConditionFailedError carrying message, and writes nothing. The
+// check is made by the partition under the commit's latches, so it costs
+// no read and no round trip before the commit; it suits a statement that
+// commits at once (an autocommit INSERT), whose error may wait until then.
+// A later Put or Delete of the key in the transaction keeps the condition.
+func (t *Txn) PutIfAbsent(key, value []byte, message string) error {
+	if message == "" {
+		message = "duplicate key"
+	}
+	t.absentMessage = message
+	return t.buffer(key, bufferedWrite{value: append([]byte(nil), value...), absent: true})
+}
+
 // ReserveWrites makes room for n more buffered writes when the
 // transaction has none yet (a map grown one key at a time to a million
 // costs more than one made to size).
@@ -226,6 +246,11 @@ func (t *Txn) store(key string, w bufferedWrite) error {
 		t.writes = make(map[string]bufferedWrite)
 	}
 	n := len(t.writes)
+	if t.absentMessage != "" {
+		if prev, ok := t.writes[key]; ok && prev.absent {
+			w.absent = true
+		}
+	}
 	t.writes[key] = w
 	switch {
 	case len(t.writes) == n: // not a new key (one map operation, not two)
@@ -266,6 +291,12 @@ func (t *Txn) Rollback(ctx context.Context) error {
 func (t *Txn) Commit(ctx context.Context) error {
 	err := t.commit(ctx)
 	t.db.countOutcome(err)
+	if err != nil && t.absentMessage != "" {
+		var cf *kvpb.ConditionFailedError
+		if errors.As(err, &cf) && cf.Message == "" {
+			cf.Message = t.absentMessage
+		}
+	}
 	return err
 }
 
@@ -311,7 +342,7 @@ func (t *Txn) commit(ctx context.Context) error {
 	add := func(k string, w bufferedWrite) {
 		keyBuf = append(keyBuf, k...)
 		key := keyBuf[len(keyBuf)-len(k) : len(keyBuf) : len(keyBuf)]
-		muts = append(muts, kvserver.Mutation{Key: key, Value: w.value, Delete: w.deleted})
+		muts = append(muts, kvserver.Mutation{Key: key, Value: w.value, Delete: w.deleted, MustNotExist: w.absent})
 	}
 	if t.sortedKeys != nil {
 		for _, k := range t.sortedKeys {

@@ -19,6 +19,22 @@ type ConflictError struct{ Reason string }
 
 func (e *ConflictError) Error() string { return "transaction conflict: " + e.Reason }
 
+// ConditionFailedError reports that a write made on condition that its key
+// had no live version (kvserver.Mutation.MustNotExist: an INSERT's primary
+// key) found one at the commit timestamp; nothing was written. Message,
+// set by the transaction, says what the condition was for.
+type ConditionFailedError struct {
+	Key     []byte
+	Message string
+}
+
+func (e *ConditionFailedError) Error() string {
+	if e.Message != "" {
+		return e.Message
+	}
+	return fmt.Sprintf("condition failed: key %q exists", e.Key)
+}
+
 // RetryError reports a transient failure (no leader, leadership change,
 // timeout) before anything was committed.
 type RetryError struct{ Reason string }

@@ -413,7 +413,7 @@ func CheckNoWrites(r storage.Reader, partitionID uint64, start, end []byte, afte
 // WriteCheck reports, for each key about to be written, the intent on it
 // (nil if none) and the timestamp of its newest committed version (zero if
 // none), calling fn once per key in order. One iterator serves every key.
-func WriteCheck(r storage.Reader, partitionID uint64, keys [][]byte, fn func(i int, in *Intent, newest hlc.Timestamp) error) error {
+func WriteCheck(r storage.Reader, partitionID uint64, keys [][]byte, fn func(i int, in *Intent, newest hlc.Timestamp, live bool) error) error {
 	if len(keys) == 0 {
 		return nil
 	}
@@ -431,6 +431,7 @@ func WriteCheck(r storage.Reader, partitionID uint64, keys [][]byte, fn func(i i
 		prefix := keyPrefix(partitionID, key)
 		var in *Intent
 		var newest hlc.Timestamp
+		live := false
 		ok := it.SeekGE(prefix)
 		if ok && len(it.Key()) == len(prefix) && bytes.Equal(it.Key(), prefix) {
 			if in, err = decodeIntent(it.Value()); err != nil {
@@ -444,11 +445,16 @@ func WriteCheck(r storage.Reader, partitionID uint64, keys [][]byte, fn func(i i
 				return err
 			}
 			newest = hlc.Timestamp{WallTime: ^inv.WallTime, Logical: ^inv.Logical}
+			_, deleted, err := decodeVersion(it.Value())
+			if err != nil {
+				return err
+			}
+			live = !deleted
 		}
 		if err := it.Error(); err != nil {
 			return err
 		}
-		if err := fn(i, in, newest); err != nil {
+		if err := fn(i, in, newest, live); err != nil {
 			return err
 		}
 	}

@@ -167,7 +167,7 @@ func TestIntentsAndConflicts(t *testing.T) {
 	// For keys about to be written: the intent (any timestamp) and the
 	// newest committed version of each, through one iterator.
 	var seen []string
-	err := WriteCheck(e, 1, [][]byte{[]byte("a"), []byte("k1"), []byte("k2")}, func(i int, in *Intent, newest hlc.Timestamp) error {
+	err := WriteCheck(e, 1, [][]byte{[]byte("a"), []byte("k1"), []byte("k2")}, func(i int, in *Intent, newest hlc.Timestamp, live bool) error {
 		seen = append(seen, fmt.Sprintf("%d:%v:%s", i, in != nil, newest))
 		return nil
 	})

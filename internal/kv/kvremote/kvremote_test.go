@@ -288,7 +288,7 @@ func TestUnreachableLeaderBeforeSendingIsRetry(t *testing.T) {
 func TestWireRoundTrip(t *testing.T) {
 	req := &kvserver.CommitRequest{TxnID: mvcc.TxnID{9}, ReadTS: hlc.Timestamp{WallTime: -5, Logical: 3},
 		Reads:  []kvserver.Span{{Key: []byte{}, EndKey: nil}},
-		Writes: []kvserver.Mutation{{Key: []byte("k"), Value: nil, Delete: true}},
+		Writes: []kvserver.Mutation{{Key: []byte("k"), Value: nil, Delete: true}, {Key: []byte("i"), Value: []byte("v"), MustNotExist: true}},
 		Intent: mvcc.Intent{TxnID: mvcc.TxnID{1}, TS: hlc.Timestamp{WallTime: 1}, Home: 2, CoordNode: 3, CoordEpoch: 4, WriteWall: -1, Deleted: true, Value: []byte("v")}}
 	e := &encoder{}
 	e.commitRequest(req)
@@ -298,7 +298,8 @@ func TestWireRoundTrip(t *testing.T) {
 		t.Fatalf("round trip: %v\n got %+v\nwant %+v", err, got, req)
 	}
 	for _, in := range []error{&kvpb.RetryError{Reason: "r"}, &kvpb.ConflictError{Reason: "c"},
-		&kvpb.CorruptionError{What: "w"}, kvpb.ErrTxnClosed, context.Canceled, context.DeadlineExceeded} {
+		&kvpb.CorruptionError{What: "w"}, kvpb.ErrTxnClosed, context.Canceled, context.DeadlineExceeded,
+		&kvpb.ConditionFailedError{Key: []byte("k"), Message: "duplicate primary key in table \"t\""}} {
 		e := &encoder{}
 		e.error(in)
 		d := &decoder{b: e.b}

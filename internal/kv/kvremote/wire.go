@@ -144,6 +144,7 @@ func (e *encoder) commitRequest(r *kvserver.CommitRequest) {
 		e.bytes(w.Key)
 		e.bytes(w.Value)
 		e.bool(w.Delete)
+		e.bool(w.MustNotExist)
 	}
 	e.intent(&r.Intent)
 	e.ts(r.MinTS)
@@ -312,7 +313,7 @@ func (d *decoder) commitRequest() *kvserver.CommitRequest {
 	if n := d.count(); n > 0 {
 		r.Writes = make([]kvserver.Mutation, n)
 		for i := range r.Writes {
-			r.Writes[i] = kvserver.Mutation{Key: d.bytes(), Value: d.bytes(), Delete: d.bool()}
+			r.Writes[i] = kvserver.Mutation{Key: d.bytes(), Value: d.bytes(), Delete: d.bool(), MustNotExist: d.bool()}
 		}
 	}
 	r.Intent = d.intent()
@@ -361,6 +362,7 @@ const (
 	errKindDeadline
 	errKindUncertainty
 	errKindTooLarge
+	errKindConditionFailed
 )
 
 func (e *encoder) error(err error) {
@@ -372,8 +374,13 @@ func (e *encoder) error(err error) {
 		intent    *mvcc.IntentError
 		uncertain *mvcc.UncertaintyError
 		tooLarge  *kvpb.CommandTooLargeError
+		condition *kvpb.ConditionFailedError
 	)
 	switch {
+	case errors.As(err, &condition):
+		e.byte(errKindConditionFailed)
+		e.bytes(condition.Key)
+		e.str(condition.Message)
 	case errors.As(err, &tooLarge):
 		e.byte(errKindTooLarge)
 		e.uvarint(uint64(tooLarge.Size))
@@ -434,6 +441,8 @@ func (d *decoder) error() error {
 		return &mvcc.UncertaintyError{Key: d.bytes(), ReadTS: d.ts(), ExistingTS: d.ts()}
 	case errKindTooLarge:
 		return &kvpb.CommandTooLargeError{Size: int64(d.uvarint()), Limit: int64(d.uvarint())}
+	case errKindConditionFailed:
+		return &kvpb.ConditionFailedError{Key: d.bytes(), Message: d.str()}
 	case errKindTxnClosed:
 		return kvpb.ErrTxnClosed
 	case errKindCanceled:

@@ -44,6 +44,12 @@ type Mutation struct {
 	Key    []byte
 	Value  []byte
 	Delete bool
+	// MustNotExist: the write is made only if the key has no live version
+	// at the write timestamp (checked under the commit's latches, so it
+	// holds at the commit timestamp); else the request fails with
+	// *kvpb.ConditionFailedError and writes nothing. An INSERT's primary
+	// key uses it instead of reading the key first.
+	MustNotExist bool
 }
 
 // Server evaluates requests for the partitions this node leads.
@@ -366,10 +372,15 @@ func (s *Server) writeTimestamp(partitionID uint64, req *CommitRequest) (hlc.Tim
 		keys[i] = w.Key
 	}
 	var points map[string]struct{} // keys read as points, built when needed
-	err := mvcc.WriteCheck(s.engine, partitionID, keys, func(i int, in *mvcc.Intent, newest hlc.Timestamp) error {
+	err := mvcc.WriteCheck(s.engine, partitionID, keys, func(i int, in *mvcc.Intent, newest hlc.Timestamp, live bool) error {
 		key := keys[i]
 		if in != nil && in.TxnID != req.TxnID {
 			return &mvcc.IntentError{Key: append([]byte(nil), key...), Intent: in}
+		}
+		// Under an intent of this transaction (a prepare repeated), the
+		// condition was checked when the intent was laid.
+		if req.Writes[i].MustNotExist && live && in == nil {
+			return &kvpb.ConditionFailedError{Key: append([]byte(nil), key...)}
 		}
 		if req.ReadTS.Less(newest) {
 			if points == nil {

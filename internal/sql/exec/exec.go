@@ -83,6 +83,11 @@ type Env struct {
 	// Plans, when set, keeps the plans of point queries by primary key so
 	// that repeated ones skip the planner (point.go); nil plans each.
 	Plans *PlanCache
+	// Autocommit: Txn commits right after this statement, with no other
+	// statement in it, so a check may wait for the commit and still fail
+	// this statement: an INSERT's primary-key check is then made by the
+	// commit itself, without reading the key first.
+	Autocommit bool
 }
 
 // StatementError marks an error after which the transaction is still
@@ -109,6 +114,7 @@ func Execute(ctx context.Context, env Env, stmt ast.Statement) (*Result, error) 
 		}
 	}
 	buf := NewWriteBuffer(env.Txn)
+	buf.deferAbsenceChecks(env.Autocommit)
 	res, err := execute(ctx, env, buf, stmt)
 	if err != nil {
 		return nil, statementError(err)

@@ -2,6 +2,7 @@ package exec
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"slices"
 
@@ -25,6 +26,9 @@ type tableWriter struct {
 	// checks are t's CHECK constraints (t.Checks order); nil: none, or
 	// a writer that deletes only.
 	checks []plan.Expr
+	// deferPK: insert checks the primary key's absence at commit
+	// (WriteBuffer.deferChecks).
+	deferPK bool
 }
 
 func newTableWriter(t *catalog.TableDesc, buf *WriteBuffer) *tableWriter {
@@ -76,17 +80,28 @@ func (w *tableWriter) check(row []types.Value) error {
 func (w *tableWriter) insert(ctx context.Context, row []types.Value) error {
 	pk := w.t.EncodePK(row)
 	key := w.t.RowKey(pk)
-	if _, found, err := w.buf.Get(ctx, key); err != nil {
+	// A statement that commits at once leaves the primary key's check to
+	// the commit (WriteBuffer.PutIfAbsent): no read before it.
+	deferred := false
+	if w.deferPK {
+		exists, known := w.buf.buffered(string(key))
+		if exists {
+			return duplicatePK(w.t)
+		}
+		deferred = !known
+	} else if _, found, err := w.buf.Get(ctx, key); err != nil {
 		return err
 	} else if found {
-		return errcode.New(errcode.UniqueViolation, "duplicate primary key in table %q", w.t.Name)
+		return duplicatePK(w.t)
 	}
 	for i := range w.t.Indexes {
 		if err := w.checkUnique(ctx, &w.t.Indexes[i], row); err != nil {
 			return err
 		}
 	}
-	if err := w.buf.Put(key, w.t.EncodeRowValue(row)); err != nil {
+	if deferred {
+		w.buf.PutIfAbsent(key, w.t.EncodeRowValue(row), duplicatePKMessage(w.t))
+	} else if err := w.buf.Put(key, w.t.EncodeRowValue(row)); err != nil {
 		return err
 	}
 	for i := range w.t.Indexes {
@@ -100,6 +115,14 @@ func (w *tableWriter) insert(ctx context.Context, row []types.Value) error {
 		}
 	}
 	return nil
+}
+
+func duplicatePK(t *catalog.TableDesc) error {
+	return errcode.New(errcode.UniqueViolation, "%s", duplicatePKMessage(t))
+}
+
+func duplicatePKMessage(t *catalog.TableDesc) string {
+	return fmt.Sprintf("duplicate primary key in table %q", t.Name)
 }
 
 func (w *tableWriter) checkUnique(ctx context.Context, idx *catalog.IndexDesc, row []types.Value) error {
@@ -278,6 +301,8 @@ func assignable(from, to types.Kind) bool {
 func runInsert(ctx context.Context, b *builder, buf *WriteBuffer, n *plan.Insert, ret *returned) (int64, error) {
 	w := newTableWriter(n.Table, buf)
 	w.checks = n.Checks
+	// ON CONFLICT looks for the conflicting row itself.
+	w.deferPK = buf.deferChecks && n.OnConflict == nil
 	// pos[o] is the source position of table column o, -1 when untargeted.
 	pos := make([]int, len(n.Table.Columns))
 	for o := range pos {

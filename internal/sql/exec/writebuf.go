@@ -18,12 +18,47 @@ type WriteBuffer struct {
 	// were first written; index finds a key's entry.
 	writes []bufferedWrite
 	index  map[string]int
+	// deferChecks: the statement's transaction commits right after it and
+	// can check a key's absence at commit (absentPutter): an INSERT then
+	// writes its primary key with PutIfAbsent instead of reading it first.
+	deferChecks bool
+	// absentMessage is the error of a failed PutIfAbsent.
+	absentMessage string
 }
 
 type bufferedWrite struct {
 	key     string
 	value   []byte
 	deleted bool
+	// absent: PutIfAbsent.
+	absent bool
+}
+
+// absentPutter is a transaction that can make a write conditional on its
+// key being absent at commit (kv.Txn.PutIfAbsent).
+type absentPutter interface {
+	PutIfAbsent(key, value []byte, message string) error
+}
+
+// deferAbsenceChecks lets the statement defer primary-key absence checks
+// to the commit when the transaction supports it; autocommit says that the
+// transaction commits right after this statement, so that an error there
+// is still this statement's.
+func (b *WriteBuffer) deferAbsenceChecks(autocommit bool) {
+	ok := false
+	if c, wraps := b.txn.(interface{ CanPutIfAbsent() bool }); wraps {
+		ok = c.CanPutIfAbsent() // a wrapper: it depends on what it wraps
+	} else {
+		_, ok = b.txn.(absentPutter)
+	}
+	b.deferChecks = autocommit && ok
+}
+
+// PutIfAbsent buffers a write that commits only if the key has no live
+// version then (see deferAbsenceChecks); message is the error otherwise.
+func (b *WriteBuffer) PutIfAbsent(key, value []byte, message string) {
+	b.absentMessage = message
+	b.record(key, bufferedWrite{value: append([]byte{}, value...), absent: true})
 }
 
 var _ catalog.KV = (*WriteBuffer)(nil)
@@ -72,6 +107,7 @@ func (b *WriteBuffer) Delete(key []byte) error {
 func (b *WriteBuffer) record(key []byte, w bufferedWrite) {
 	if i, ok := b.index[string(key)]; ok {
 		w.key = b.writes[i].key
+		w.absent = w.absent || b.writes[i].absent // the condition stays
 		b.writes[i] = w
 		return
 	}
@@ -98,6 +134,15 @@ func (b *WriteBuffer) Flush() error {
 	for i := range b.writes {
 		w := &b.writes[i]
 		var err error
+		if w.absent {
+			// The condition first; a delete after it keeps it (kv.Txn).
+			if err := b.txn.(absentPutter).PutIfAbsent([]byte(w.key), w.value, b.absentMessage); err != nil || !w.deleted {
+				if err != nil {
+					return err
+				}
+				continue
+			}
+		}
 		switch {
 		case w.deleted:
 			err = b.txn.Delete([]byte(w.key))

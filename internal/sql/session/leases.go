@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"errors"
 
 	"github.com/camusdb/camusdb-go/internal/sql/ast"
 	"github.com/camusdb/camusdb-go/internal/sql/catalog"
@@ -39,6 +40,28 @@ func (t *catalogTxn) PutOwned(key string, value []byte) error {
 	}
 	t.note([]byte(key))
 	return o.PutOwned(key, value)
+}
+
+type absentPutter interface {
+	PutIfAbsent(key, value []byte, message string) error
+}
+
+// PutIfAbsent passes a conditional write on (see exec.WriteBuffer); only
+// called when CanPutIfAbsent.
+func (t *catalogTxn) PutIfAbsent(key, value []byte, message string) error {
+	p, ok := t.Txn.(absentPutter)
+	if !ok {
+		return errors.New("session: the transaction cannot make conditional writes")
+	}
+	t.note(key)
+	return p.PutIfAbsent(key, value, message)
+}
+
+// CanPutIfAbsent reports whether the wrapped transaction supports
+// PutIfAbsent.
+func (t *catalogTxn) CanPutIfAbsent() bool {
+	_, ok := t.Txn.(absentPutter)
+	return ok
 }
 
 // ReserveWrites passes the size hint on (see exec.WriteBuffer.Flush).

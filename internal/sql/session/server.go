@@ -424,7 +424,8 @@ func (s *Server) executeStmt(ctx context.Context, req Request, stmt ast.Statemen
 		xenv := exec.Env{Txn: txn, Database: req.Database, Eval: env, Descs: descs,
 			Stats: s.cfg.Stats, Memory: mem, TempDir: s.cfg.TempDir,
 			Checker: authz.checker, PGTypeOID: s.cfg.PGTypeOID, CopyIn: req.CopyIn, DescribeOnly: req.DescribeOnly,
-			DropData: s.dropData(txn, user, req.SQL), Plans: s.plans, Sequences: s.sequences(ctx, req)}
+			DropData: s.dropData(txn, user, req.SQL), Plans: s.plans, Sequences: s.sequences(ctx, req),
+			Autocommit: req.Txn == nil}
 		if req.Settings != nil {
 			xenv.Settings = req.Settings.All
 		}
@@ -716,9 +717,14 @@ func mapError(err error) error {
 		ambiguous  *kvpb.AmbiguousError
 		corruption *kvpb.CorruptionError
 		tooLarge   *kvpb.CommandTooLargeError
+		condition  *kvpb.ConditionFailedError
 		coded      *errcode.Error
 	)
 	switch {
+	case errors.As(err, &condition):
+		// An INSERT's primary key checked at commit (kv.Txn.PutIfAbsent):
+		// the statement's own error.
+		return errcode.New(errcode.UniqueViolation, "%s", condition.Message)
 	case errors.As(err, &tooLarge):
 		return errcode.Wrap(errcode.CommandTooLarge, tooLarge)
 	case errors.As(err, &ambiguous):
