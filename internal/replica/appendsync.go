@@ -106,22 +106,34 @@ func (a *appendSyncer) run() {
 	}
 }
 
-func (a *appendSyncer) complete(p *pendingAppend) {
-	var err error
-	if p.batch != nil {
-		err = p.batch.SyncWait()
-		_ = p.batch.Close()
-		if err == nil && p.sync {
-			a.s.metrics.syncs.Add(1)
-			if a.s.cfg.OnLogSync != nil {
-				a.s.cfg.OnLogSync(time.Since(p.start))
-			}
+// wait waits for p's fsync and closes its batch (the syncer goroutine, or
+// the driver of a standalone store when nothing else is in flight).
+func (a *appendSyncer) wait(p *pendingAppend) error {
+	if p.batch == nil {
+		return nil
+	}
+	if p.sync && p.start.IsZero() {
+		p.start = time.Now()
+	}
+	err := p.batch.SyncWait()
+	_ = p.batch.Close()
+	if err != nil {
+		return fmt.Errorf("replica: persisting raft state: %w", err)
+	}
+	if p.sync {
+		a.s.metrics.syncs.Add(1)
+		if a.s.cfg.OnLogSync != nil {
+			a.s.cfg.OnLogSync(time.Since(p.start))
 		}
 	}
-	if err != nil {
+	return nil
+}
+
+func (a *appendSyncer) complete(p *pendingAppend) {
+	if err := a.wait(p); err != nil {
 		a.mu.Lock()
 		if a.mu.failed == nil {
-			a.mu.failed = fmt.Errorf("replica: persisting raft state: %w", err)
+			a.mu.failed = err
 		}
 		a.mu.Unlock()
 		a.s.signal()

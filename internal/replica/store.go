@@ -783,10 +783,19 @@ func (s *Store) processReady() (more bool, err error) {
 		}
 	}
 	if pending.batch != nil || len(pending.responses) > 0 {
-		if pending.batch == nil && s.syncer.empty() {
+		switch {
+		case pending.batch == nil && s.syncer.empty():
 			// Nothing to wait for: deliver at once (the lazy fast lane).
 			s.deliver(pending.responses)
-		} else {
+		case s.singleVoter && s.syncer.empty():
+			// A standalone node has nothing to do while its fsync runs
+			// (no follower answers to count; new proposals wait for the
+			// next append anyway): wait here, sparing the hand-offs.
+			if err := s.syncer.wait(&pending); err != nil {
+				return false, err
+			}
+			s.deliver(pending.responses)
+		default:
 			s.syncer.enqueue(&pending)
 		}
 	}
