@@ -15,11 +15,13 @@
 //	// on nil, the write is applied: eng.Get(key) sees it.
 //
 // One driver goroutine ticks every group, hands queued proposals to raft,
-// collects every group's Ready, persists all their entries and hard states
-// in one batch with one fsync (group commit), sends messages through the
-// Transport, applies committed entries (with the applied index, in one
-// unsynced batch), and advances. Commands are raw write batches evaluated
-// by the leader's kv layer; the state machine applies them blindly.
+// collects every group's Ready, applies committed entries (with the
+// applied index, in one unsynced batch), appends all the groups' entries
+// and hard states in one batch whose fsync a syncer goroutine waits for
+// (etcd raft's asynchronous storage writes: proposals that come meanwhile
+// share the next append and fsync — group commit), and sends messages
+// through the Transport. Commands are raw write batches evaluated by the
+// leader's kv layer; the state machine applies them blindly.
 //
 // Guarantees (see OVERVIEW.md for the reasoning):
 //   - Propose returns nil only after the entry is committed (durable on a

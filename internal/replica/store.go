@@ -645,16 +645,16 @@ func (s *Store) applyGroups(groups []readyGroup) ([]completion, error) {
 // iterate is one pass of the driver. It returns more=true when some group
 // already has another Ready.
 func (s *Store) iterate(tick bool, inbox []inboxItem) (more bool, err error) {
-	var out []Message
+	var responses []inboxItem
 	for _, item := range inbox {
 		if item.barrier != nil {
 			continue
 		}
-		p := s.partitions[item.partitionID]
-		if item.response && item.msg.GetTo() != s.cfg.NodeID {
-			out = append(out, Message{PartitionID: item.partitionID, Msg: item.msg})
+		if item.response {
+			responses = append(responses, item)
 			continue
 		}
+		p := s.partitions[item.partitionID]
 		if item.msg == nil {
 			p.rn.ReportUnreachable(item.unreachable)
 			continue
@@ -663,7 +663,7 @@ func (s *Store) iterate(tick bool, inbox []inboxItem) (more bool, err error) {
 			s.logger.Debug("replica: step", "partition", p.id, "type", item.msg.GetType(), "err", err)
 		}
 	}
-	s.send(out)
+	s.deliver(responses)
 	if tick {
 		for _, p := range s.partitions {
 			p.rn.Tick()
