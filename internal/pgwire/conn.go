@@ -655,7 +655,10 @@ func (c *conn) executeWith(sql string, params *paramSet, change func(*session.Re
 		req.Params = params.values
 	}
 	if change != nil {
-		change(&req)
+		// A copy, so that req stays on the stack when there is no change.
+		changed := req
+		change(&changed)
+		req = changed
 	}
 	// A client that disconnects meanwhile cancels the statement. COPY FROM
 	// STDIN reads the socket itself (its CopyData): a disconnect surfaces
