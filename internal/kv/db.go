@@ -231,18 +231,31 @@ func (db *DB) isCommitting(id mvcc.TxnID) bool {
 func (db *DB) withIntentRetry(ctx context.Context, partitionID uint64, holder *holderTxn, op func() error) error {
 	for round := 0; ; round++ {
 		err := op()
-		var ie *mvcc.IntentError
-		if !errors.As(err, &ie) {
+		if err == nil {
+			return nil
+		}
+		if err := db.afterIntent(ctx, partitionID, holder, round, err); err != nil {
 			return err
 		}
-		if round >= maxIntentRounds {
-			return &kvpb.ConflictError{Reason: fmt.Sprintf("key %q stayed locked by transaction %s", ie.Key, ie.Intent.TxnID)}
-		}
-		if herr := db.handleIntent(ctx, partitionID, ie, round, holder); herr != nil {
-			if errors.Is(herr, context.Canceled) || errors.Is(herr, context.DeadlineExceeded) {
-				return &kvpb.RetryError{Reason: herr.Error()}
-			}
-			return herr
-		}
 	}
+}
+
+// afterIntent handles the error of round (from 0) of an operation
+// withIntentRetry runs: nil when it was an intent, now resolved or gone,
+// and the operation is to run again; the error to return otherwise.
+func (db *DB) afterIntent(ctx context.Context, partitionID uint64, holder *holderTxn, round int, err error) error {
+	var ie *mvcc.IntentError
+	if !errors.As(err, &ie) {
+		return err
+	}
+	if round >= maxIntentRounds {
+		return &kvpb.ConflictError{Reason: fmt.Sprintf("key %q stayed locked by transaction %s", ie.Key, ie.Intent.TxnID)}
+	}
+	if herr := db.handleIntent(ctx, partitionID, ie, round, holder); herr != nil {
+		if errors.Is(herr, context.Canceled) || errors.Is(herr, context.DeadlineExceeded) {
+			return &kvpb.RetryError{Reason: herr.Error()}
+		}
+		return herr
+	}
+	return nil
 }
