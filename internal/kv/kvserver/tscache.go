@@ -72,14 +72,21 @@ func (s *tsSpan) contains(key string) bool {
 }
 
 type tsGen struct {
-	points map[string]*tsEntry
+	points map[string]tsEntry // by value: an entry per read was an allocation
 	spans  []*tsSpan
 	byEnds map[[2]string]*tsSpan
 	max    hlc.Timestamp
 }
 
 func newTSGen() *tsGen {
-	return &tsGen{points: make(map[string]*tsEntry), byEnds: make(map[[2]string]*tsSpan)}
+	return newTSGenSized(0)
+}
+
+// newTSGenSized makes a generation with room for points entries (a new
+// generation is made the size of the one that filled up, rather than
+// grown again from empty).
+func newTSGenSized(points int) *tsGen {
+	return &tsGen{points: make(map[string]tsEntry, points), byEnds: make(map[[2]string]*tsSpan)}
 }
 
 const (
@@ -98,7 +105,7 @@ func (c *tsCache) rotateLocked() {
 		return
 	}
 	c.low = c.low.Forward(c.prev.max)
-	c.prev, c.cur = c.cur, newTSGen()
+	c.prev, c.cur = c.cur, newTSGenSized(min(len(c.cur.points), c.maxPoints))
 }
 
 // addPoint records a read of key at ts by txn.
@@ -109,13 +116,31 @@ func (c *tsCache) addPoint(key []byte, ts hlc.Timestamp, txn mvcc.TxnID) {
 		return
 	}
 	c.rotateLocked()
-	e := c.cur.points[string(key)]
-	if e == nil {
-		e = &tsEntry{ts: ts, txn: txn}
+	if e, ok := c.cur.points[string(key)]; ok {
+		e.forward(ts, txn)
 		c.cur.points[string(key)] = e
 	} else {
-		e.forward(ts, txn)
+		c.cur.points[string(key)] = tsEntry{ts: ts, txn: txn}
 	}
+	c.cur.max = c.cur.max.Forward(ts)
+}
+
+// addPointString is addPoint with the key as a string, which the cache
+// keeps as is when the key is new (no copy).
+func (c *tsCache) addPointString(key string, ts hlc.Timestamp, txn mvcc.TxnID) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if ts.LessEq(c.low) {
+		return
+	}
+	c.rotateLocked()
+	e, ok := c.cur.points[key]
+	if ok {
+		e.forward(ts, txn)
+	} else {
+		e = tsEntry{ts: ts, txn: txn}
+	}
+	c.cur.points[key] = e
 	c.cur.max = c.cur.max.Forward(ts)
 }
 
@@ -150,7 +175,7 @@ func (c *tsCache) maxRead(key []byte, txn mvcc.TxnID, from hlc.Timestamp) hlc.Ti
 	defer c.mu.Unlock()
 	m := c.low
 	for _, g := range [2]*tsGen{c.cur, c.prev} {
-		if e := g.points[string(key)]; e != nil {
+		if e, ok := g.points[string(key)]; ok {
 			m = m.Forward(e.limit(txn, from))
 		}
 		for _, sp := range g.spans {
@@ -203,7 +228,7 @@ func (c *tsCache) maxReadKeys(keys [][]byte, txn mvcc.TxnID, from hlc.Timestamp)
 			}
 		} else {
 			for _, k := range keys {
-				if e := g.points[string(k)]; e != nil {
+				if e, ok := g.points[string(k)]; ok {
 					m = m.Forward(e.limit(txn, from))
 				}
 			}
