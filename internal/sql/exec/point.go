@@ -154,9 +154,13 @@ func (c *PlanCache) runPoint(ctx context.Context, env Env, s *ast.SelectStmt) (r
 	return res, true, nil
 }
 
-// pointInline is how many columns a point query's result holds without
-// further allocations.
-const pointInline = 8
+// pointInline is how many result columns, and pointDecodedInline how
+// many table columns, a point query's result holds without further
+// allocations.
+const (
+	pointInline        = 4
+	pointDecodedInline = 8
+)
 
 // pointResult is the storage of a point query's result.
 type pointResult struct {
@@ -164,7 +168,7 @@ type pointResult struct {
 	rows    [1][]types.Value
 	cols    [pointInline]plan.Column
 	out     [pointInline]types.Value
-	decoded [pointInline]types.Value
+	decoded [pointDecodedInline]types.Value
 }
 
 // RunPoint runs s through env.Plans' cached point template, as Execute
