@@ -9,6 +9,7 @@ import (
 	"sort"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/camusdb/camusdb-go/internal/hlc"
 	"github.com/camusdb/camusdb-go/internal/kv/kvserver"
@@ -25,12 +26,40 @@ type bufferedWrite struct {
 
 // readSet is what a transaction read in one partition.
 type readSet struct {
-	points map[string]struct{}
+	// few are the first points read (nfew of them), without a map: an
+	// autocommit point query reads two or three keys (its descriptors and
+	// its row), and a map cost it several allocations.
+	few    [readSetFew]string
+	nfew   int
+	points map[string]struct{} // the points past few
 	spans  []kvserver.Span
 }
 
+const readSetFew = 4
+
+// addPoint records a read of key.
+func (r *readSet) addPoint(key string) {
+	for _, k := range r.few[:r.nfew] {
+		if k == key {
+			return
+		}
+	}
+	if r.nfew < readSetFew {
+		r.few[r.nfew] = key
+		r.nfew++
+		return
+	}
+	if r.points == nil {
+		r.points = make(map[string]struct{})
+	}
+	r.points[key] = struct{}{}
+}
+
 func (r *readSet) asSpans() []kvserver.Span {
-	out := make([]kvserver.Span, 0, len(r.points)+len(r.spans))
+	out := make([]kvserver.Span, 0, r.nfew+len(r.points)+len(r.spans))
+	for _, k := range r.few[:r.nfew] {
+		out = append(out, kvserver.Span{Key: []byte(k)})
+	}
 	for k := range r.points {
 		out = append(out, kvserver.Span{Key: []byte(k)})
 	}
@@ -50,6 +79,9 @@ type Txn struct {
 	writes     map[string]bufferedWrite
 	sortedKeys []string // sorted keys of writes; nil when stale
 	reads      map[uint64]*readSet
+	// firstReads is the read set of the first partition read, inline
+	// (reads points to it): most transactions read one partition.
+	firstReads readSet
 
 	// minCommit: the writes commit no lower (SetMinCommitTimestamp).
 	minCommit hlc.Timestamp
@@ -88,22 +120,24 @@ func (t *Txn) SetDeadline(ts hlc.Timestamp) {
 // timestamp, exactly as for a Get. The caller knows the value at the read
 // timestamp from elsewhere (schema leases: a descriptor leased for that
 // timestamp).
-func (t *Txn) RecordRead(key []byte) error {
-	pid, err := t.db.partitionOf(key)
+func (t *Txn) RecordRead(key string) error {
+	p, err := kvpb.PartitionOf(unsafe.Slice(unsafe.StringData(key), len(key)), t.db.cfg.NumPartitions)
 	if err != nil {
-		return err
+		return fmt.Errorf("kv: %w", err)
 	}
-	t.readSetFor(pid).points[string(key)] = struct{}{}
+	t.readSetFor(p).addPoint(key)
 	return nil
 }
 
 func (t *Txn) readSetFor(partitionID uint64) *readSet {
 	if t.reads == nil {
-		t.reads = make(map[uint64]*readSet)
+		t.reads = make(map[uint64]*readSet, 1)
+		t.reads[partitionID] = &t.firstReads
+		return &t.firstReads
 	}
 	rs := t.reads[partitionID]
 	if rs == nil {
-		rs = &readSet{points: make(map[string]struct{})}
+		rs = &readSet{}
 		t.reads[partitionID] = rs
 	}
 	return rs
@@ -136,20 +170,36 @@ func (t *Txn) Get(ctx context.Context, key []byte) ([]byte, bool, error) {
 	if err != nil {
 		return nil, false, err
 	}
-	var value []byte
-	var found bool
-	err = t.readUncertain(ctx, func() error {
-		return t.db.withIntentRetry(ctx, pid, nil, func() error {
-			var err error
-			value, found, err = t.db.sender.Get(ctx, pid, key, t.readTS, mvcc.ReadOptions{Own: &t.id, Uncertainty: t.uncertainty})
-			return err
-		})
-	})
-	if err != nil {
-		return nil, false, err
+	// The loops of readUncertain and withIntentRetry, written out: their
+	// closures cost a point read four allocations.
+	for {
+		value, found, err := t.getResolving(ctx, pid, key)
+		if err == nil {
+			t.readSetFor(pid).addPoint(string(key))
+			return value, found, nil
+		}
+		var ue *mvcc.UncertaintyError
+		if !errors.As(err, &ue) {
+			return nil, false, err
+		}
+		if err := t.moveAbove(ctx, ue); err != nil {
+			return nil, false, err
+		}
 	}
-	t.readSetFor(pid).points[string(key)] = struct{}{}
-	return value, found, nil
+}
+
+// getResolving reads key, resolving the intents it meets (see
+// DB.withIntentRetry).
+func (t *Txn) getResolving(ctx context.Context, pid uint64, key []byte) ([]byte, bool, error) {
+	for round := 0; ; round++ {
+		value, found, err := t.db.sender.Get(ctx, pid, key, t.readTS, mvcc.ReadOptions{Own: &t.id, Uncertainty: t.uncertainty})
+		if err == nil {
+			return value, found, nil
+		}
+		if err := t.db.afterIntent(ctx, pid, nil, round, err); err != nil {
+			return nil, false, err
+		}
+	}
 }
 
 // readUncertain runs read; when it meets a version within the
@@ -162,28 +212,40 @@ func (t *Txn) Get(ctx context.Context, key []byte) ([]byte, bool, error) {
 func (t *Txn) readUncertain(ctx context.Context, read func() error) error {
 	for {
 		err := read()
+		if err == nil {
+			return nil
+		}
 		var ue *mvcc.UncertaintyError
 		if !errors.As(err, &ue) {
 			return err
 		}
-		to := ue.ExistingTS
-		if !t.readTS.Less(to) {
-			return &kvpb.RetryError{Reason: "uncertainty interval did not advance"} // broken invariant; retry whole
+		if err := t.moveAbove(ctx, ue); err != nil {
+			return err
 		}
-		t.db.clock.Update(to)
-		validated := make(map[uint64]hlc.Timestamp, len(t.reads))
-		for p := range t.reads {
-			validated[p] = t.readTS
-		}
-		if err := t.refresh(ctx, validated, to, nil); err != nil {
-			if kvpb.IsRetryable(err) {
-				return err
-			}
-			return &kvpb.ConflictError{Reason: fmt.Sprintf("a read changed before an uncertain read at %s: %v", to, err)}
-		}
-		t.db.metrics.uncertaintyRestarts.Add(1)
-		t.readTS = to
 	}
+}
+
+// moveAbove moves the read timestamp up to the uncertain version ue met,
+// validating every earlier read up to there (see readUncertain).
+func (t *Txn) moveAbove(ctx context.Context, ue *mvcc.UncertaintyError) error {
+	to := ue.ExistingTS
+	if !t.readTS.Less(to) {
+		return &kvpb.RetryError{Reason: "uncertainty interval did not advance"} // broken invariant; retry whole
+	}
+	t.db.clock.Update(to)
+	validated := make(map[uint64]hlc.Timestamp, len(t.reads))
+	for p := range t.reads {
+		validated[p] = t.readTS
+	}
+	if err := t.refresh(ctx, validated, to, nil); err != nil {
+		if kvpb.IsRetryable(err) {
+			return err
+		}
+		return &kvpb.ConflictError{Reason: fmt.Sprintf("a read changed before an uncertain read at %s: %v", to, err)}
+	}
+	t.db.metrics.uncertaintyRestarts.Add(1)
+	t.readTS = to
+	return nil
 }
 
 // Put buffers a write.

@@ -37,15 +37,36 @@ func (id TxnID) String() string { return fmt.Sprintf("%x", id[:]) }
 // keyPrefix returns PrefixData | partitionID | 'k' | esc(key) | 0x00 0x01,
 // the intent key of key, with spare capacity for a timestamp.
 func keyPrefix(partitionID uint64, key []byte) []byte {
-	// Sized once: every zero byte of key escapes to two. (A loop: keys
-	// are short, bytes.Count costs more on them.)
-	n := 1 + 8 + 1 + len(key) + 2 + hlc.EncodedLen
+	return appendKeyPrefix(make([]byte, 0, keyPrefixLen(key)+hlc.EncodedLen), partitionID, key)
+}
+
+// keyPrefixLen is len(keyPrefix(_, key)).
+func keyPrefixLen(key []byte) int {
+	// Every zero byte of key escapes to two. (A loop: keys are short,
+	// bytes.Count costs more on them.)
+	n := 1 + 8 + 1 + len(key) + 2
 	for _, c := range key {
 		if c == 0 {
 			n++
 		}
 	}
-	b := make([]byte, 0, n)
+	return n
+}
+
+// keyBounds returns keyPrefix(partitionID, key), with spare capacity for
+// a timestamp, and its end (storage.PrefixEnd), in one allocation: the
+// bounds of a point read's iterator.
+func keyBounds(partitionID uint64, key []byte) (prefix, end []byte) {
+	n := keyPrefixLen(key)
+	buf := make([]byte, 0, 2*n+hlc.EncodedLen)
+	prefix = appendKeyPrefix(buf, partitionID, key)[: n : n+hlc.EncodedLen]
+	end = append(buf[n+hlc.EncodedLen:n+hlc.EncodedLen], prefix...)
+	end[n-1]++ // the prefix ends in 0x01: no carry
+	return prefix, end
+}
+
+// appendKeyPrefix appends keyPrefix(partitionID, key) to b.
+func appendKeyPrefix(b []byte, partitionID uint64, key []byte) []byte {
 	b = append(b, storage.PrefixData)
 	b = binary.BigEndian.AppendUint64(b, partitionID)
 	b = append(b, userKeyTag)

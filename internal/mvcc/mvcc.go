@@ -58,8 +58,8 @@ type ReadOptions struct {
 // as *UncertaintyError.
 func Get(r storage.Reader, partitionID uint64, key []byte, readTS hlc.Timestamp, opts ReadOptions) (value []byte, found bool, err error) {
 	limit := readTS.Forward(opts.Uncertainty)
-	prefix := keyPrefix(partitionID, key)
-	it, err := r.NewIter(prefix, storage.PrefixEnd(prefix))
+	prefix, end := keyBounds(partitionID, key)
+	it, err := r.NewIter(prefix, end)
 	if err != nil {
 		return nil, false, err
 	}

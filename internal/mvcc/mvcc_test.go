@@ -268,3 +268,23 @@ func TestUncertaintyInterval(t *testing.T) {
 		}
 	}
 }
+
+// TestKeyBounds: a point read's iterator bounds are the key's prefix and
+// its PrefixEnd, with room for a timestamp after the prefix that does not
+// overwrite the end.
+func TestKeyBounds(t *testing.T) {
+	for _, key := range [][]byte{nil, []byte("a"), {0, 1, 0}, []byte("row\x00\xff")} {
+		prefix, end := keyBounds(7, key)
+		if !bytes.Equal(prefix, keyPrefix(7, key)) {
+			t.Fatalf("%q: prefix %x, want %x", key, prefix, keyPrefix(7, key))
+		}
+		wantEnd := storage.PrefixEnd(keyPrefix(7, key))
+		if !bytes.Equal(end, wantEnd) {
+			t.Fatalf("%q: end %x, want %x", key, end, wantEnd)
+		}
+		_ = appendInvertedTS(prefix, hlc.Timestamp{WallTime: -1, Logical: -1})
+		if !bytes.Equal(end, wantEnd) {
+			t.Fatalf("%q: a timestamp appended to the prefix changed the end to %x", key, end)
+		}
+	}
+}

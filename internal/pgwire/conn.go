@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -55,13 +56,43 @@ type conn struct {
 
 	stmts   map[string]*prepared
 	portals map[string]*portal
+	// sparePortal is a dropped portal kept for the next Bind (extended.go).
+	sparePortal *portal
 	// skipToSync is set by an error in the extended protocol: messages are
 	// discarded until Sync.
 	skipToSync bool
 
+	// stmtCtx is the context statements run under: a CancelRequest or
+	// the client going away cancels it, only while a statement runs
+	// (mu.running). It is made again only after it was cancelled: one per
+	// statement cost several allocations on every point query, and the
+	// session gives each statement its own context below it anyway.
+	stmtCtx context.Context
+	// clientGone cancels stmtCtx because the client went away.
+	clientGone func()
+	// watch cancels a statement whose client closed the socket (watch.go).
+	watch delayedWatch
+	// msgs are the messages sent for every statement, reused (Send encodes
+	// a message at once; a new one each time was an allocation).
+	msgs struct {
+		ready    pgproto3.ReadyForQuery
+		complete pgproto3.CommandComplete
+		tag      []byte
+		row      pgproto3.DataRow
+	}
+	// rows are sendRows' buffers.
+	rows struct {
+		kinds   []types.Kind
+		values  [][]byte
+		offsets []int
+		buf     []byte
+	}
+
 	mu struct {
 		sync.Mutex
-		// cancel cancels the running statement; nil between statements.
+		// running is set while a statement runs: cancel then applies.
+		running bool
+		// cancel cancels stmtCtx.
 		cancel context.CancelCauseFunc
 	}
 }
@@ -111,6 +142,12 @@ func (c *conn) close() {
 		cancel()
 		c.txn = nil
 	}
+	c.watch.close()
+	c.mu.Lock()
+	if c.mu.cancel != nil {
+		c.mu.cancel(nil)
+	}
+	c.mu.Unlock()
 	_ = c.nc.Close()
 }
 
@@ -342,7 +379,7 @@ func (c *conn) extended(err error) {
 // transaction).
 func (c *conn) sync() {
 	if c.txn == nil {
-		clear(c.portals)
+		c.dropPortals()
 	}
 	c.sendReady()
 }
@@ -355,7 +392,26 @@ func (c *conn) sendReady() {
 	case c.txn != nil:
 		status = 'T'
 	}
-	c.be.Send(&pgproto3.ReadyForQuery{TxStatus: status})
+	c.msgs.ready = pgproto3.ReadyForQuery{TxStatus: status}
+	c.be.Send(&c.msgs.ready)
+}
+
+// sendCommandComplete sends CommandComplete with tag.
+func (c *conn) sendCommandComplete(tag string) {
+	c.msgs.tag = append(c.msgs.tag[:0], tag...)
+	c.msgs.complete = pgproto3.CommandComplete{CommandTag: c.msgs.tag}
+	c.be.Send(&c.msgs.complete)
+}
+
+// selectTag is the command tag of a SELECT that returned n rows.
+func selectTag(n int) string {
+	switch n {
+	case 0:
+		return "SELECT 0"
+	case 1:
+		return "SELECT 1"
+	}
+	return "SELECT " + strconv.Itoa(n)
 }
 
 // simpleQuery runs the statements of one Query message in order and
@@ -438,7 +494,7 @@ func (c *conn) runStatements(stmts []string) bool {
 				return false
 			}
 		}
-		c.be.Send(&pgproto3.CommandComplete{CommandTag: []byte(out.tag)})
+		c.sendCommandComplete(out.tag)
 	}
 	return true
 }
@@ -517,7 +573,7 @@ func (c *conn) runStatement(sql string, params *paramSet, kw []string) (outcome,
 	}
 	if err == nil && first == "discard" && len(kw) > 1 && kw[1] == "all" {
 		clear(c.stmts)
-		clear(c.portals)
+		c.dropPortals()
 	}
 	c.sendSettingChanges(res)
 	if err != nil {
@@ -561,7 +617,7 @@ func (c *conn) runStatement(sql string, params *paramSet, kw []string) (outcome,
 		case "insert", "update", "delete": // ... RETURNING
 			return outcome{tag: affectedTag(first, int64(len(res.Rows))), rows: res}, nil
 		}
-		return outcome{tag: "SELECT " + strconv.Itoa(len(res.Rows)), rows: res}, nil
+		return outcome{tag: selectTag(len(res.Rows)), rows: res}, nil
 	case session.ResultAffected:
 		return outcome{tag: affectedTag(first, res.RowsAffected)}, nil
 	}
@@ -574,7 +630,7 @@ func (c *conn) endTxn() {
 	c.sendSettingChanges(nil)
 	c.txn = nil
 	c.txnFailed = false
-	clear(c.portals)
+	c.dropPortals()
 }
 
 // execute sends one statement to the executor with a cancellable context;
@@ -589,16 +645,8 @@ func (c *conn) executeWith(sql string, params *paramSet, change func(*session.Re
 	if c.userCtx == nil { // not through startup (tests)
 		c.userCtx, c.addr = session.WithUser(c.srv.ctx, c.sessionUser), c.nc.RemoteAddr().String()
 	}
-	ctx, cancel := context.WithCancelCause(c.userCtx)
-	c.mu.Lock()
-	c.mu.cancel = cancel
-	c.mu.Unlock()
-	defer func() {
-		c.mu.Lock()
-		c.mu.cancel = nil
-		c.mu.Unlock()
-		cancel(nil)
-	}()
+	ctx := c.beginStatement()
+	defer c.endStatement()
 
 	req := session.Request{Database: c.database, SQL: sql, Txn: c.txn, StandardStrings: c.settings.StandardStrings(), Settings: c.settings,
 		Client: session.ClientInfo{User: c.user, Addr: c.addr, Protocol: "pgwire"}}
@@ -607,17 +655,22 @@ func (c *conn) executeWith(sql string, params *paramSet, change func(*session.Re
 		req.Params = params.values
 	}
 	if change != nil {
-		change(&req)
+		// A copy, so that req stays on the stack when there is no change.
+		changed := req
+		change(&changed)
+		req = changed
 	}
 	// A client that disconnects meanwhile cancels the statement. COPY FROM
 	// STDIN reads the socket itself (its CopyData): a disconnect surfaces
 	// there as a read error, and a watcher would steal its messages.
 	if req.CopyIn == nil {
-		stopWatch := c.rd.watchAfter(watchDelay, func() { cancel(errClientGone) })
+		c.watch.r = c.rd
+		c.watch.start(watchDelay, c.clientGone)
 		defer func() {
-			stopWatch()
+			c.watch.end()
 			if c.srv.isClosed() {
-				// Shutdown's wake-up deadline may have been cleared by stopWatch.
+				// Shutdown's wake-up deadline may have been cleared by the
+				// watcher's stop.
 				_ = c.nc.SetReadDeadline(time.Now())
 			}
 		}()
@@ -643,12 +696,40 @@ func (c *conn) executeWith(sql string, params *paramSet, change func(*session.Re
 	return res, err
 }
 
+// beginStatement returns the context of the statement about to run and
+// makes it cancellable (cancelRunning); endStatement must follow.
+func (c *conn) beginStatement() context.Context {
+	if c.stmtCtx == nil || c.stmtCtx.Err() != nil {
+		ctx, cancel := context.WithCancelCause(c.userCtx)
+		c.stmtCtx = ctx
+		c.clientGone = func() { cancel(errClientGone) }
+		c.mu.Lock()
+		if c.mu.cancel != nil {
+			c.mu.cancel(nil) // the cancelled one: detach it from userCtx
+		}
+		c.mu.cancel = cancel
+		c.mu.Unlock()
+	}
+	c.mu.Lock()
+	c.mu.running = true
+	c.mu.Unlock()
+	return c.stmtCtx
+}
+
+// endStatement ends what beginStatement began: a cancel arriving from now
+// on finds nothing to cancel.
+func (c *conn) endStatement() {
+	c.mu.Lock()
+	c.mu.running = false
+	c.mu.Unlock()
+}
+
 // cancelRunning cancels the statement the connection is running, if any
 // (called from another connection's goroutine).
 func (c *conn) cancelRunning() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.mu.cancel != nil {
+	if c.mu.running {
 		c.mu.cancel(errcode.New(errcode.QueryCancelled, "canceling statement due to user request (CancelRequest)"))
 	}
 }
@@ -717,22 +798,35 @@ func (c *conn) sendNotice(state, msg string) {
 // sendRows sends rows[from:to] of res as DataRows in the given formats
 // (nil: all text).
 func (c *conn) sendRows(res *session.Result, formats []int16, from, to int) error {
-	kinds := make([]types.Kind, len(res.Columns))
-	for i, col := range res.Columns {
-		kinds[i] = col.Type
+	// The buffers are the connection's, reused by every statement: Send
+	// copies the values into its own buffer.
+	kinds := c.rows.kinds[:0]
+	for _, col := range res.Columns {
+		kinds = append(kinds, col.Type)
 	}
-	values := make([][]byte, len(kinds))
+	c.rows.kinds = kinds
+	values := slices.Grow(c.rows.values[:0], len(kinds))[:len(kinds)]
+	c.rows.values = values
+	offsets := slices.Grow(c.rows.offsets[:0], len(kinds)+1)[:len(kinds)+1]
+	c.rows.offsets = offsets
 	floatDigits := c.settings.ExtraFloatDigits()
 	// Never nil: an empty value is a zero-length slice, and a nil one
 	// would go out as NULL.
-	buf := make([]byte, 0, 256)
+	buf := c.rows.buf
+	if buf == nil {
+		buf = make([]byte, 0, 256)
+	}
+	defer func() {
+		if cap(buf) <= maxKeptRowBuffer {
+			c.rows.buf = buf[:0]
+		}
+	}()
 	for r := from; r < to; r++ {
 		row := res.Rows[r]
 		if len(row) != len(kinds) {
 			return errcode.New(errcode.Internal, "row has %d values for %d columns", len(row), len(kinds))
 		}
 		buf = buf[:0]
-		offsets := make([]int, len(kinds)+1)
 		for i, v := range row {
 			offsets[i] = len(buf)
 			if v.IsNull() {
@@ -752,16 +846,21 @@ func (c *conn) sendRows(res *session.Result, formats []int16, from, to int) erro
 			}
 			values[i] = buf[offsets[i]:offsets[i+1]:offsets[i+1]]
 		}
-		// Send copies the values into its own buffer, so buf is reused.
-		c.be.Send(&pgproto3.DataRow{Values: values})
+		c.msgs.row = pgproto3.DataRow{Values: values}
+		c.be.Send(&c.msgs.row)
 		if (r-from+1)%512 == 0 {
 			if err := c.be.Flush(); err != nil {
 				return err
 			}
 		}
 	}
+	clear(values) // no reference to buf past this call
 	return nil
 }
+
+// maxKeptRowBuffer bounds the row buffer a connection keeps between
+// statements (a huge value is not kept alive).
+const maxKeptRowBuffer = 64 << 10
 
 // rowDescription describes columns in the given formats (nil: text).
 func (c *conn) rowDescription(cols []session.Column, formats []int16) *pgproto3.RowDescription {

@@ -71,26 +71,70 @@ func (c *conn) bind(m *pgproto3.Bind) error {
 	if c.portals == nil {
 		c.portals = map[string]*portal{}
 	}
-	if _, exists := c.portals[m.DestinationPortal]; exists && m.DestinationPortal != "" {
-		return &wireError{state: "42P03", err: errcode.New(errcode.InvalidInput, "portal %q already exists", m.DestinationPortal)}
+	if _, exists := c.portals[m.DestinationPortal]; exists {
+		if m.DestinationPortal != "" {
+			return &wireError{state: "42P03", err: errcode.New(errcode.InvalidInput, "portal %q already exists", m.DestinationPortal)}
+		}
+		c.dropPortal("")
 	}
 	for _, f := range m.ResultFormatCodes {
 		if f != formatText && f != formatBinary {
 			return protocolError("unsupported result format code %d", f)
 		}
 	}
-	params, err := decodeParams(stmt.paramOIDs, m.ParameterFormatCodes, m.Parameters)
+	// The unnamed portal is rebound for every statement a driver runs:
+	// its predecessor's parameter map and formats are reused.
+	p := c.takeSparePortal()
+	params, err := decodeParamsInto(p.params, stmt.paramOIDs, m.ParameterFormatCodes, m.Parameters)
 	if err != nil {
+		c.sparePortal = p
 		return err
 	}
-	c.portals[m.DestinationPortal] = &portal{
+	*p = portal{
 		stmt:   stmt,
 		params: params,
 		// Bind's slices are only valid until the next message.
-		resultFormats: append([]int16(nil), m.ResultFormatCodes...),
+		resultFormats: append(p.resultFormats[:0], m.ResultFormatCodes...),
 	}
+	c.portals[m.DestinationPortal] = p
 	c.be.Send(&pgproto3.BindComplete{})
 	return nil
+}
+
+// takeSparePortal returns a portal to fill: the one a dropped unnamed
+// portal left (dropPortal), or a new one.
+func (c *conn) takeSparePortal() *portal {
+	if p := c.sparePortal; p != nil {
+		c.sparePortal = nil
+		return p
+	}
+	return &portal{}
+}
+
+// dropPortal forgets the portal name; nothing refers to it afterwards, so
+// its parameters and formats are kept for the next Bind.
+func (c *conn) dropPortal(name string) {
+	p := c.portals[name]
+	if p == nil {
+		return
+	}
+	delete(c.portals, name)
+	if c.sparePortal == nil {
+		*p = portal{params: p.params, resultFormats: p.resultFormats[:0]}
+		c.sparePortal = p
+	}
+}
+
+// dropPortals forgets every portal (end of an implicit or explicit
+// transaction, DISCARD ALL).
+func (c *conn) dropPortals() {
+	if len(c.portals) == 1 {
+		for name := range c.portals {
+			c.dropPortal(name)
+		}
+		return
+	}
+	clear(c.portals)
 }
 
 func (c *conn) describe(m *pgproto3.Describe) error {
@@ -170,7 +214,7 @@ func (c *conn) executePortal(m *pgproto3.Execute) error {
 	}
 	res := p.out.rows
 	if res == nil {
-		c.be.Send(&pgproto3.CommandComplete{CommandTag: []byte(p.out.tag)})
+		c.sendCommandComplete(p.out.tag)
 		return nil
 	}
 	if err := checkFormats(p.resultFormats, len(res.Columns)); err != nil {
@@ -191,9 +235,9 @@ func (c *conn) executePortal(m *pgproto3.Execute) error {
 	}
 	tag := p.out.tag
 	if from > 0 || m.MaxRows > 0 {
-		tag = "SELECT " + strconv.Itoa(to-from)
+		tag = selectTag(to - from)
 	}
-	c.be.Send(&pgproto3.CommandComplete{CommandTag: []byte(tag)})
+	c.sendCommandComplete(tag)
 	return nil
 }
 
@@ -202,7 +246,7 @@ func (c *conn) closeObject(m *pgproto3.Close) {
 	case 'S':
 		delete(c.stmts, m.Name)
 	case 'P':
-		delete(c.portals, m.Name)
+		c.dropPortal(m.Name)
 	default:
 		c.extended(protocolError("invalid Close object type %q", m.ObjectType))
 		return

@@ -152,6 +152,10 @@ func (e *blockingExecutor) Execute(ctx context.Context, req session.Request) (*s
 		}
 		<-ctx.Done()
 		return nil, errcode.Wrap(errcode.MustRetry, ctx.Err())
+	case req.SQL == "SELECT alive()":
+		if err := ctx.Err(); err != nil {
+			return nil, errcode.New(errcode.Internal, "statement started with an ended context: %v", err)
+		}
 	}
 	return &session.Result{
 		Kind:     session.ResultRows,

@@ -436,6 +436,43 @@ func TestCancelRequest(t *testing.T) {
 	}
 }
 
+// TestCancelRequestOnlyCancelsTheRunningStatement: the connection's
+// statement context is reused between statements and made again after a
+// cancel; a statement after a cancelled one, and one after a
+// CancelRequest that found nothing running, starts with a live context.
+func TestCancelRequestOnlyCancelsTheRunningStatement(t *testing.T) {
+	exec := &blockingExecutor{started: make(chan struct{}, 1)}
+	ts := startServer(t, Config{Executor: exec})
+	conn := ts.connect(t, "test")
+	ctx := testCtx(t)
+	for round := 0; round < 2; round++ {
+		errc := make(chan error, 1)
+		go func() {
+			_, err := conn.Exec(context.Background(), "SELECT block()")
+			errc <- err
+		}()
+		<-exec.started
+		if err := conn.PgConn().CancelRequest(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-errc; pgCode(err) != "57014" {
+			t.Fatalf("round %d: cancelled statement: %v", round, err)
+		}
+		if _, err := conn.Exec(ctx, "SELECT alive()"); err != nil {
+			t.Fatalf("round %d: the statement after a cancelled one: %v", round, err)
+		}
+	}
+	// A CancelRequest with nothing running cancels nothing later.
+	if err := conn.PgConn().CancelRequest(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		if _, err := conn.Exec(ctx, "SELECT alive()"); err != nil {
+			t.Fatalf("a statement after an idle CancelRequest: %v", err)
+		}
+	}
+}
+
 func TestShutdownEndsConnections(t *testing.T) {
 	exec := &blockingExecutor{started: make(chan struct{}, 1)}
 	srv, err := New(Config{Executor: exec})

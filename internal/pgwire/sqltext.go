@@ -192,10 +192,14 @@ func (c *conn) intercept(sql string, kw []string) (res *session.Result, tag stri
 		if nonSpaceBytes(sql) > len("selectpg_backend_pid();") {
 			return nil, "", false // none of the statements below; skip the allocations
 		}
-		compact := strings.ToLower(strings.Join(strings.Fields(strings.TrimSuffix(strings.TrimSpace(sql), ";")), ""))
-		switch compact {
+		var buf [32]byte
+		compact, ok := compactLower(buf[:0], sql)
+		if !ok {
+			compact = []byte(strings.ToLower(strings.Join(strings.Fields(strings.TrimSuffix(strings.TrimSpace(sql), ";")), "")))
+		}
+		switch string(compact) {
 		case "selectcurrent_user", "selectcurrent_user()", "selectsession_user", "selectuser":
-			return singleValue(strings.TrimSuffix(strings.TrimPrefix(compact, "select"), "()"), types.NewString(c.user)), "SELECT 1", true
+			return singleValue(strings.TrimSuffix(strings.TrimPrefix(string(compact), "select"), "()"), types.NewString(c.user)), "SELECT 1", true
 		case "selectpg_backend_pid()":
 			return singleValue("pg_backend_pid", types.NewInt(int64(c.pid))), "SELECT 1", true
 		}
@@ -233,6 +237,29 @@ func (c *conn) deallocateProtocol(kw []string) bool {
 }
 
 // nonSpaceBytes counts the bytes of s that are not ASCII white space.
+// compactLower appends sql to b without its ASCII white space, lower-cased
+// and without one trailing ';': what intercept matches, built without
+// allocating. ok=false for non-ASCII text (Unicode spaces count as white
+// space there, which the caller's slower path handles).
+func compactLower(b []byte, sql string) (_ []byte, ok bool) {
+	for i := 0; i < len(sql); i++ {
+		c := sql[i]
+		switch {
+		case c >= 0x80:
+			return b, false
+		case c == ' ', c == '\t', c == '\n', c == '\r', c == '\f', c == '\v':
+		case 'A' <= c && c <= 'Z':
+			b = append(b, c+'a'-'A')
+		default:
+			b = append(b, c)
+		}
+	}
+	if n := len(b); n > 0 && b[n-1] == ';' {
+		b = b[:n-1]
+	}
+	return b, true
+}
+
 func nonSpaceBytes(s string) int {
 	n := 0
 	for i := 0; i < len(s); i++ {

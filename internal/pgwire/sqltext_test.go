@@ -1,6 +1,7 @@
 package pgwire
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/camusdb/camusdb-go/internal/sql/parser"
@@ -47,5 +48,20 @@ func TestHasReturning(t *testing.T) {
 		if got := hasReturning(sql, standard); got != want {
 			t.Errorf("hasReturning(%q) = %v, want %v", sql, got, want)
 		}
+	}
+}
+
+// TestCompactLower: intercept's allocation-free compaction agrees with the
+// strings-based one it replaced, and leaves non-ASCII text to it.
+func TestCompactLower(t *testing.T) {
+	for _, sql := range []string{"SELECT current_user", " select  CURRENT_USER ( ) ;", "select user;;", "SeLeCt\tpg_backend_pid()\n;", ""} {
+		got, ok := compactLower(nil, sql)
+		want := strings.ToLower(strings.Join(strings.Fields(strings.TrimSuffix(strings.TrimSpace(sql), ";")), ""))
+		if !ok || string(got) != want {
+			t.Errorf("compactLower(%q) = %q, %v; want %q", sql, got, ok, want)
+		}
+	}
+	if _, ok := compactLower(nil, "select\u00a0user"); ok {
+		t.Error("non-ASCII text was compacted")
 	}
 }

@@ -203,13 +203,25 @@ func (p *paramSet) asStrings() map[string]types.Value {
 // decodeParams decodes a Bind's parameter values for a statement whose
 // parameter i has type OID oids[i] (0: unspecified).
 func decodeParams(oids []uint32, formats []int16, raw [][]byte) (*paramSet, error) {
+	return decodeParamsInto(nil, oids, formats, raw)
+}
+
+// decodeParamsInto is decodeParams reusing ps (nil: a new one), whose
+// earlier values nothing uses any more: its maps are cleared and filled.
+func decodeParamsInto(ps *paramSet, oids []uint32, formats []int16, raw [][]byte) (*paramSet, error) {
 	if len(formats) > 1 && len(formats) != len(raw) {
 		return nil, protocolError("bind message has %d parameter formats but %d parameters", len(formats), len(raw))
 	}
 	if len(raw) != len(oids) {
 		return nil, protocolError("bind message supplies %d parameters, but prepared statement requires %d", len(raw), len(oids))
 	}
-	ps := &paramSet{values: make(map[string]types.Value, len(raw))}
+	if ps == nil || ps.values == nil {
+		ps = &paramSet{values: make(map[string]types.Value, len(raw))}
+	} else {
+		clear(ps.values)
+		clear(ps.inferredText)
+		ps.inferred = false
+	}
 	for i, b := range raw {
 		name := strconv.Itoa(i + 1)
 		if b == nil {

@@ -31,13 +31,57 @@ func (a latchSpan) overlaps(b latchSpan) bool {
 // latchGroup is the set of latches one request holds.
 type latchGroup struct {
 	spans []latchSpan
-	done  chan struct{}
+	// one holds the span of a single-latch request (spans points to it).
+	one [1]latchSpan
+	// done is closed when the group is released; made (under the
+	// manager's mu) only by a request that waits for it.
+	done chan struct{}
 }
 
 // pointHolder is one group's latch on a single key.
 type pointHolder struct {
 	group *latchGroup
 	write bool
+}
+
+// pointHolders are the latches held on one key: first (always set in
+// the index), then more. Usually there is one, kept without a slice.
+type pointHolders struct {
+	first pointHolder
+	more  []pointHolder
+}
+
+// conflict returns a holder's group that a latch (write or not) on the
+// key conflicts with, or nil.
+func (hs *pointHolders) conflict(write bool) *latchGroup {
+	if hs.first.group != nil && (write || hs.first.write) {
+		return hs.first.group
+	}
+	for _, h := range hs.more {
+		if write || h.write {
+			return h.group
+		}
+	}
+	return nil
+}
+
+// remove removes one latch of g; it reports whether any holder is left.
+func (hs *pointHolders) remove(g *latchGroup) bool {
+	if hs.first.group == g {
+		if len(hs.more) == 0 {
+			hs.first = pointHolder{}
+			return false
+		}
+		hs.first, hs.more = hs.more[0], hs.more[1:]
+		return true
+	}
+	for i, h := range hs.more {
+		if h.group == g {
+			hs.more = append(hs.more[:i], hs.more[i+1:]...)
+			break
+		}
+	}
+	return true
 }
 
 // latchManager serialises conflicting requests on one partition: a write
@@ -53,29 +97,42 @@ type pointHolder struct {
 // small scans come and go).
 type latchManager struct {
 	mu     sync.Mutex
-	points *btreemap.BTreeMap[string, []pointHolder] // guarded by mu: point latches by key
-	ranges map[*latchGroup][]latchSpan               // guarded by mu: groups' range latches
+	points *btreemap.BTreeMap[string, pointHolders] // guarded by mu: point latches by key
+	ranges map[*latchGroup][]latchSpan              // guarded by mu: groups' range latches
 }
 
 func newLatchManager() *latchManager {
-	return &latchManager{points: btreemap.New[string, []pointHolder](16, strings.Compare), ranges: make(map[*latchGroup][]latchSpan)}
+	return &latchManager{points: btreemap.New[string, pointHolders](16, strings.Compare), ranges: make(map[*latchGroup][]latchSpan)}
 }
 
 func (m *latchManager) acquire(ctx context.Context, spans []latchSpan) (*latchGroup, error) {
-	g := &latchGroup{spans: spans, done: make(chan struct{})}
+	g := &latchGroup{spans: spans}
+	if err := m.acquireInto(ctx, g); err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+// acquireInto takes the latches of g.spans for g (a group the caller
+// allocated, e.g. inside its evaluation), waiting for conflicting ones.
+func (m *latchManager) acquireInto(ctx context.Context, g *latchGroup) error {
 	for {
 		m.mu.Lock()
 		blocker := m.conflictLocked(g)
 		if blocker == nil {
 			m.insertLocked(g)
 			m.mu.Unlock()
-			return g, nil
+			return nil
 		}
+		if blocker.done == nil {
+			blocker.done = make(chan struct{})
+		}
+		done := blocker.done
 		m.mu.Unlock()
 		select {
-		case <-blocker.done:
+		case <-done:
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return ctx.Err()
 		}
 	}
 }
@@ -93,19 +150,16 @@ func (m *latchManager) conflictLocked(g *latchGroup) *latchGroup {
 		}
 		// Against held point latches.
 		if a.isPoint() {
-			_, holders, _ := m.points.Get(a.start)
-			for _, h := range holders {
-				if a.write || h.write {
-					return h.group
+			if _, holders, found := m.points.Get(a.start); found {
+				if g := holders.conflict(a.write); g != nil {
+					return g
 				}
 			}
 			continue
 		}
 		for _, holders := range m.points.Ascend(btreemap.GE(a.start), btreemap.LT(a.end)) {
-			for _, h := range holders {
-				if a.write || h.write {
-					return h.group
-				}
+			if g := holders.conflict(a.write); g != nil {
+				return g
 			}
 		}
 	}
@@ -117,8 +171,9 @@ func (m *latchManager) insertLocked(g *latchGroup) {
 		if s.isPoint() {
 			// One descent when the key is free (the common case).
 			h := pointHolder{group: g, write: s.write}
-			if _, holders, replaced := m.points.ReplaceOrInsert(s.start, []pointHolder{h}); replaced {
-				m.points.ReplaceOrInsert(s.start, append(holders, h))
+			if _, holders, replaced := m.points.ReplaceOrInsert(s.start, pointHolders{first: h}); replaced {
+				holders.more = append(holders.more, h)
+				m.points.ReplaceOrInsert(s.start, holders)
 			}
 		} else {
 			m.ranges[g] = append(m.ranges[g], s)
@@ -133,18 +188,14 @@ func (m *latchManager) release(g *latchGroup) {
 			continue
 		}
 		// One descent when g held the key alone (the common case).
-		_, holders, _ := m.points.Delete(s.start)
-		for i, h := range holders {
-			if h.group == g {
-				holders = append(holders[:i], holders[i+1:]...)
-				break
-			}
-		}
-		if len(holders) > 0 {
+		if _, holders, found := m.points.Delete(s.start); found && holders.remove(g) {
 			m.points.ReplaceOrInsert(s.start, holders)
 		}
 	}
 	delete(m.ranges, g)
+	done := g.done
 	m.mu.Unlock()
-	close(g.done)
+	if done != nil {
+		close(done)
+	}
 }

@@ -116,6 +116,8 @@ type evaluation struct {
 	term uint64
 	lm   *latchManager // nil: no latches (garbage collection)
 	g    *latchGroup
+	// group is g's storage (withLatches): one allocation for both.
+	group latchGroup
 	// refs counts the evaluation itself and each of its commands not yet
 	// settled; the latches are released when it drops to zero.
 	refs atomic.Int32
@@ -145,17 +147,32 @@ func (s *Server) propose(ctx context.Context, partitionID uint64, e *evaluation,
 // real, once they are held). The latches are released once fn has
 // returned and every command it proposed is settled (see propose).
 func (s *Server) withLatches(ctx context.Context, partitionID uint64, spans []latchSpan, fn func(e *evaluation) error) error {
+	e := &evaluation{}
+	e.group.spans = spans
+	return s.evaluate(ctx, partitionID, e, fn)
+}
+
+// withLatch is withLatches for a single latch (a point read): the
+// evaluation holds it, so nothing else is allocated for it.
+func (s *Server) withLatch(ctx context.Context, partitionID uint64, span latchSpan, fn func(e *evaluation) error) error {
+	e := &evaluation{}
+	e.group.one[0] = span
+	e.group.spans = e.group.one[:]
+	return s.evaluate(ctx, partitionID, e, fn)
+}
+
+// evaluate is withLatches for an evaluation whose group lists its spans.
+func (s *Server) evaluate(ctx context.Context, partitionID uint64, e *evaluation, fn func(e *evaluation) error) error {
 	if _, release, err := s.replicator.Admit(partitionID); err != nil {
 		return err
 	} else {
 		release()
 	}
-	lm := s.latchesFor(partitionID)
-	g, err := lm.acquire(ctx, spans)
-	if err != nil {
+	e.lm = s.latchesFor(partitionID)
+	e.g = &e.group
+	if err := e.lm.acquireInto(ctx, e.g); err != nil {
 		return &kvpb.RetryError{Reason: err.Error()}
 	}
-	e := &evaluation{lm: lm, g: g}
 	e.refs.Store(1)
 	defer e.unref()
 	st, release, err := s.replicator.Admit(partitionID)
@@ -206,7 +223,10 @@ func (s *Server) capUncertainty(limit hlc.Timestamp) hlc.Timestamp {
 // Get reads key at readTS (see mvcc.Get for the uncertainty limit).
 func (s *Server) Get(ctx context.Context, partitionID uint64, key []byte, readTS hlc.Timestamp, opts mvcc.ReadOptions) (value []byte, found bool, err error) {
 	own := opts.Own
-	err = s.withLatches(ctx, partitionID, []latchSpan{userLatch(key, false)}, func(e *evaluation) error {
+	// The latch's key is "k" + key; the timestamp cache keeps key as the
+	// rest of that string (one copy of the key, not two).
+	latch := userLatch(key, false)
+	err = s.withLatch(ctx, partitionID, latch, func(e *evaluation) error {
 		s.clock.Update(readTS)
 		opts.Uncertainty = s.capUncertainty(opts.Uncertainty)
 		value, found, err = mvcc.Get(s.engine, partitionID, key, readTS, opts)
@@ -216,7 +236,7 @@ func (s *Server) Get(ctx context.Context, partitionID uint64, key []byte, readTS
 		if err := s.checkGC(partitionID, readTS); err != nil { // after reading: see CollectGarbage
 			return err
 		}
-		s.tsCacheFor(partitionID).addPoint(key, readTS, ownID(own))
+		s.tsCacheFor(partitionID).addPointString(latch.start[1:], readTS, ownID(own))
 		return nil
 	})
 	return value, found, err

@@ -46,6 +46,18 @@ func tableKey(dbID uint32, name string) []byte {
 // DatabaseKey is the catalog key of database name's descriptor.
 func DatabaseKey(name string) []byte { return databaseKey(name) }
 
+// AppendDatabaseKey appends DatabaseKey(name) to b: a caller that only
+// looks the key up passes a buffer of its own and allocates nothing.
+func AppendDatabaseKey(b []byte, name string) []byte {
+	return append(append(b, kvpb.SystemTag, databaseTag), name...)
+}
+
+// AppendTableKey appends TableKey(dbID, name) to b (see AppendDatabaseKey).
+func AppendTableKey(b []byte, dbID uint32, name string) []byte {
+	b = binary.BigEndian.AppendUint32(append(b, kvpb.SystemTag, tableTag), dbID)
+	return append(b, name...)
+}
+
 // TableKey is the catalog key of the descriptor of table name of database
 // dbID.
 func TableKey(dbID uint32, name string) []byte { return tableKey(dbID, name) }

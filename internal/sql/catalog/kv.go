@@ -61,7 +61,9 @@ type TimestampedTxn interface {
 	SetDeadline(ts hlc.Timestamp)
 	// RecordRead adds key to the read set as if read at the read
 	// timestamp (the commit conflicts with a write of it in between).
-	RecordRead(key []byte) error
+	// A string: the lease cache records keys it holds as strings, without
+	// a copy.
+	RecordRead(key string) error
 }
 
 // ClockedDB is a DB whose transactions are TimestampedTxn; Now reads the
@@ -87,6 +89,18 @@ var _ Resolver = (*DecodeCache)(nil)
 type SharedResolver interface {
 	Resolver
 	GetTableShared(ctx context.Context, kv KV, dbID uint32, name string) (*TableDesc, error)
+}
+
+// GetDatabaseShared resolves a database through r, without a copy when r
+// can hand out its cached descriptor (the schema lease cache); the result
+// must not be modified.
+func GetDatabaseShared(ctx context.Context, r Resolver, kv KV, name string) (*DatabaseDesc, error) {
+	if sr, ok := r.(interface {
+		GetDatabaseShared(ctx context.Context, kv KV, name string) (*DatabaseDesc, error)
+	}); ok {
+		return sr.GetDatabaseShared(ctx, kv, name)
+	}
+	return r.GetDatabase(ctx, kv, name)
 }
 
 // GetTableShared resolves a table through r, without a copy when r is a

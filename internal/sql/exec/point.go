@@ -92,7 +92,7 @@ func (c *PlanCache) runPoint(ctx context.Context, env Env, s *ast.SelectStmt) (r
 	if descs == nil {
 		descs = (*catalog.DecodeCache)(nil)
 	}
-	db, err := descs.GetDatabase(ctx, env.Txn, env.Database)
+	db, err := catalog.GetDatabaseShared(ctx, descs, env.Txn, env.Database)
 	if err != nil || db.ID != tpl.DBID {
 		return nil, false, nil
 	}
@@ -113,18 +113,33 @@ func (c *PlanCache) runPoint(ctx context.Context, env Env, s *ast.SelectStmt) (r
 	if err != nil {
 		return nil, true, err
 	}
-	cols := append([]plan.Column(nil), tpl.Cols...)
-	res = &Result{Kind: Rows, Columns: cols}
+	// The result, its columns, its row and the decoded row in one
+	// allocation when they fit (they do for the usual few columns).
+	pr := &pointResult{}
+	res = &pr.res
+	cols := pr.cols[:0]
+	if len(tpl.Cols) > len(pr.cols) {
+		cols = nil
+	}
+	cols = append(cols, tpl.Cols...)
+	*res = Result{Kind: Rows, Columns: cols}
 	if !found {
 		return res, true, nil
 	}
-	row, err := t.DecodeRowValue(value)
+	scratch := pr.decoded[:0]
+	if len(t.Columns) > len(pr.decoded) {
+		scratch = nil
+	}
+	row, err := t.DecodeRowValueAppend(scratch, value)
 	if err != nil {
 		return nil, true, err
 	}
-	out := make([]types.Value, len(tpl.Ordinals))
+	out := pr.out[:0]
+	if len(tpl.Ordinals) > len(pr.out) {
+		out = make([]types.Value, 0, len(tpl.Ordinals))
+	}
 	for i, ord := range tpl.Ordinals {
-		out[i] = row[ord]
+		out = append(out, row[ord])
 		if cols[i].Kind == types.Null && !out[i].IsNull() {
 			cols[i].Kind = out[i].Kind
 		}
@@ -134,6 +149,33 @@ func (c *PlanCache) runPoint(ctx context.Context, env Env, s *ast.SelectStmt) (r
 	if err := env.Memory.Grow(rowSize(out), "the result"); err != nil {
 		return nil, true, err
 	}
-	res.Rows = [][]types.Value{out}
+	pr.rows[0] = out
+	res.Rows = pr.rows[:]
 	return res, true, nil
+}
+
+// pointInline is how many result columns, and pointDecodedInline how
+// many table columns, a point query's result holds without further
+// allocations.
+const (
+	pointInline        = 4
+	pointDecodedInline = 8
+)
+
+// pointResult is the storage of a point query's result.
+type pointResult struct {
+	res     Result
+	rows    [1][]types.Value
+	cols    [pointInline]plan.Column
+	out     [pointInline]types.Value
+	decoded [pointDecodedInline]types.Value
+}
+
+// RunPoint runs s through env.Plans' cached point template, as Execute
+// would first: ok=false when there is none or it does not apply, and
+// Execute is to run s. A caller that knows the fast path needs less of
+// env (no sequences, no DROP, no settings) builds the rest only then.
+func RunPoint(ctx context.Context, env Env, s *ast.SelectStmt) (res *Result, ok bool, err error) {
+	res, ok, err = env.Plans.runPoint(ctx, env, s)
+	return res, ok, statementError(err)
 }

@@ -1,6 +1,7 @@
 package session
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"slices"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/camusdb/camusdb-go/internal/sql/ast"
 	"github.com/camusdb/camusdb-go/internal/sql/eval"
+	"github.com/camusdb/camusdb-go/internal/sql/mon"
 	"github.com/camusdb/camusdb-go/internal/sql/types"
 	"github.com/camusdb/camusdb-go/internal/util/errcode"
 )
@@ -45,22 +47,47 @@ const maxShownSQL = 4 << 10
 
 // RunningQuery is one registered statement.
 type RunningQuery struct {
-	ID     string
 	NodeID uint64
+	// Seq numbers the statements of this node; ID is "<NodeID>-<Seq>".
+	Seq    uint64
 	Client ClientInfo
 	Start  time.Time
 	SQL    string
 
 	phase  atomic.Pointer[string]
-	memory atomic.Pointer[func() int64]
+	memory atomic.Pointer[mon.Account]
 	cancel context.CancelCauseFunc
+	// stopTimer ends the statement's timeout; nil without one.
+	stopTimer context.CancelFunc
+	// ctx is the statement's context (begin), allocated with it.
+	ctx queryCtx
 }
+
+// ID is the statement's id, "<node>-<seq>" (SHOW QUERIES, CANCEL QUERY).
+func (q *RunningQuery) ID() string { return FormatQueryID(q.NodeID, q.Seq) }
+
+// FormatQueryID is the id of statement seq of node (see SplitQueryID).
+func FormatQueryID(node, seq uint64) string {
+	return strconv.FormatUint(node, 10) + "-" + strconv.FormatUint(seq, 10)
+}
+
+// phases are the phases SetPhase stores without allocating.
+var phases = [...]string{PhaseExecuting, PhaseWaiting, PhaseCommitting, PhaseRetrying}
 
 // SetPhase records what the statement is doing.
 func (q *RunningQuery) SetPhase(phase string) {
-	if q != nil {
-		q.phase.Store(&phase)
+	if q == nil {
+		return
 	}
+	for i := range phases {
+		if phases[i] == phase {
+			q.phase.Store(&phases[i])
+			return
+		}
+	}
+	p := new(string)
+	*p = phase
+	q.phase.Store(p)
 }
 
 // Phase is the last phase set.
@@ -71,18 +98,18 @@ func (q *RunningQuery) Phase() string {
 	return PhaseExecuting
 }
 
-// SetMemoryReporter installs fn as the source of the bytes the statement
-// holds (its memory account); SHOW QUERIES shows NULL without one.
-func (q *RunningQuery) SetMemoryReporter(fn func() int64) {
+// SetMemoryAccount installs the statement's memory account as the source
+// of the bytes it holds; SHOW QUERIES shows NULL without one.
+func (q *RunningQuery) SetMemoryAccount(a *mon.Account) {
 	if q != nil {
-		q.memory.Store(&fn)
+		q.memory.Store(a)
 	}
 }
 
 // MemoryUsed is the bytes the statement holds, ok=false when unknown.
 func (q *RunningQuery) MemoryUsed() (int64, bool) {
-	if fn := q.memory.Load(); fn != nil {
-		return (*fn)(), true
+	if a := q.memory.Load(); a != nil {
+		return a.Used(), true
 	}
 	return 0, false
 }
@@ -95,6 +122,21 @@ func QueryFromContext(ctx context.Context) *RunningQuery {
 	return q
 }
 
+// queryCtx is a statement's context: its cancellation (CANCEL QUERY, the
+// timeout) with the RunningQuery as a value, allocated with the
+// RunningQuery rather than as a context of its own.
+type queryCtx struct {
+	context.Context
+	q *RunningQuery
+}
+
+func (c *queryCtx) Value(key any) any {
+	if _, ok := key.(runningQueryKey); ok {
+		return c.q
+	}
+	return c.Context.Value(key)
+}
+
 // queryRegistry holds the running statements of one Server.
 type queryRegistry struct {
 	nodeID uint64
@@ -105,33 +147,31 @@ type queryRegistry struct {
 	cancelled, timedOut atomic.Int64
 	mu                  struct {
 		sync.Mutex
-		running map[string]*RunningQuery
+		running map[uint64]*RunningQuery // by Seq
 	}
 }
 
 func newQueryRegistry(nodeID uint64, clock func() time.Time) *queryRegistry {
 	r := &queryRegistry{nodeID: nodeID, clock: clock}
-	r.mu.running = map[string]*RunningQuery{}
+	r.mu.running = map[uint64]*RunningQuery{}
 	return r
 }
 
 // begin registers a statement and returns its context: cancellable by
-// CANCEL QUERY and bounded by its timeout. end must be called.
-func (r *queryRegistry) begin(ctx context.Context, req Request, defaultTimeout time.Duration) (context.Context, *RunningQuery, func()) {
+// CANCEL QUERY and bounded by its timeout. end(q) must be called.
+func (r *queryRegistry) begin(ctx context.Context, req Request, defaultTimeout time.Duration) (context.Context, *RunningQuery) {
 	sql := req.SQL
 	if len(sql) > maxShownSQL {
 		sql = sql[:maxShownSQL] + "..."
 	}
 	q := &RunningQuery{
-		ID:     strconv.FormatUint(r.nodeID, 10) + "-" + strconv.FormatUint(r.seq.Add(1), 10),
 		NodeID: r.nodeID,
+		Seq:    r.seq.Add(1),
 		Client: req.Client,
 		Start:  r.clock(),
 		SQL:    sql,
 	}
-	ctx, cancel := context.WithCancelCause(ctx)
-	q.cancel = cancel
-	stop := func() {}
+	ctx, q.cancel = context.WithCancelCause(ctx)
 	timeout, setting := req.Timeout, req.TimeoutSetting
 	if timeout == 0 {
 		timeout, setting = defaultTimeout, "sql_statement_timeout_ms"
@@ -140,21 +180,24 @@ func (r *queryRegistry) begin(ctx context.Context, req Request, defaultTimeout t
 		setting = "the statement timeout"
 	}
 	if timeout > 0 {
-		var stopTimer context.CancelFunc
-		ctx, stopTimer = context.WithTimeoutCause(ctx, timeout, TimeoutCause(timeout, setting))
-		stop = stopTimer
+		ctx, q.stopTimer = context.WithTimeoutCause(ctx, timeout, TimeoutCause(timeout, setting))
 	}
-	ctx = context.WithValue(ctx, runningQueryKey{}, q)
+	q.ctx = queryCtx{Context: ctx, q: q}
 	r.mu.Lock()
-	r.mu.running[q.ID] = q
+	r.mu.running[q.Seq] = q
 	r.mu.Unlock()
-	return ctx, q, func() {
-		r.mu.Lock()
-		delete(r.mu.running, q.ID)
-		r.mu.Unlock()
-		stop()
-		cancel(nil)
+	return &q.ctx, q
+}
+
+// end unregisters q and releases its context.
+func (r *queryRegistry) end(q *RunningQuery) {
+	r.mu.Lock()
+	delete(r.mu.running, q.Seq)
+	r.mu.Unlock()
+	if q.stopTimer != nil {
+		q.stopTimer()
 	}
+	q.cancel(nil)
 }
 
 // list returns the running statements, oldest first.
@@ -169,28 +212,19 @@ func (r *queryRegistry) list() []*RunningQuery {
 		if c := a.Start.Compare(b.Start); c != 0 {
 			return c
 		}
-		return compareIDs(a.ID, b.ID)
+		return cmp.Compare(a.Seq, b.Seq)
 	})
 	return out
 }
 
-func compareIDs(a, b string) int {
-	if len(a) != len(b) {
-		return len(a) - len(b)
-	}
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
 // cancel cancels the statement id; false when no such statement runs here.
 func (r *queryRegistry) cancel(id string) bool {
+	node, seq, ok := SplitQueryID(id)
+	if !ok || node != r.nodeID || FormatQueryID(node, seq) != id {
+		return false
+	}
 	r.mu.Lock()
-	q := r.mu.running[id]
+	q := r.mu.running[seq]
 	r.mu.Unlock()
 	if q == nil {
 		return false
@@ -271,7 +305,7 @@ func (s *Server) showQueries(database string) *Result {
 			memory = types.NewInt(n)
 		}
 		rows = append(rows, []types.Value{
-			types.NewString(q.ID),
+			types.NewString(q.ID()),
 			types.NewInt(int64(q.NodeID)),
 			types.NewString(q.Client.User),
 			types.NewString(q.Client.Addr),

@@ -296,8 +296,8 @@ func (s *Server) Execute(ctx context.Context, req Request) (*Result, error) {
 	if s.cfg.OnStatement != nil {
 		start = time.Now()
 	}
-	ctx, _, end := s.queries.begin(ctx, req, s.cfg.StatementTimeout)
-	defer end()
+	ctx, q := s.queries.begin(ctx, req, s.cfg.StatementTimeout)
+	defer s.queries.end(q)
 	res, err := s.execute(ctx, req)
 	if err != nil {
 		err = interrupted(ctx, err)
@@ -419,17 +419,27 @@ func (s *Server) executeStmt(ctx context.Context, req Request, stmt ast.Statemen
 		// the front-end encodes it.
 		mem := s.cfg.Memory.NewAccount(s.cfg.QueryMemoryBytes)
 		defer mem.Close()
-		QueryFromContext(ctx).SetMemoryReporter(mem.Used) // SHOW QUERIES
-		descs := s.resolver(txn, stmt)                    // leases.go
+		QueryFromContext(ctx).SetMemoryAccount(mem) // SHOW QUERIES
+		descs := s.resolver(txn, stmt)              // leases.go
 		xenv := exec.Env{Txn: txn, Database: req.Database, Eval: env, Descs: descs,
 			Stats: s.cfg.Stats, Memory: mem, TempDir: s.cfg.TempDir,
 			Checker: authz.checker, PGTypeOID: s.cfg.PGTypeOID, CopyIn: req.CopyIn, DescribeOnly: req.DescribeOnly,
-			DropData: s.dropData(txn, user, req.SQL), Plans: s.plans, Sequences: s.sequences(ctx, req),
-			Autocommit: req.Txn == nil}
-		if req.Settings != nil {
-			xenv.Settings = req.Settings.All
+			Plans: s.plans, Autocommit: req.Txn == nil}
+		var res *exec.Result
+		ran := false
+		if sel, isQuery := stmt.(*ast.SelectStmt); isQuery {
+			// A cached point query needs none of what follows (its
+			// closures were most of a point query's allocations here).
+			res, ran, err = exec.RunPoint(ctx, xenv, sel)
 		}
-		res, err := exec.Execute(ctx, xenv, stmt)
+		if !ran {
+			xenv.DropData = s.dropData(txn, user, req.SQL)
+			xenv.Sequences = s.sequences(ctx, req)
+			if req.Settings != nil {
+				xenv.Settings = req.Settings.All
+			}
+			res, err = exec.Execute(ctx, xenv, stmt)
+		}
 		if verr := lease.Verify(ctx, descs); verr != nil {
 			return nil, verr // a descriptor from the cache went stale under the statement: retry
 		}
@@ -745,14 +755,26 @@ func mapError(err error) error {
 	return errcode.Wrap(errcode.Internal, err)
 }
 
+// resultInline is how many columns a Result holds without a second
+// allocation.
+const resultInline = 4
+
 func convertResult(r *exec.Result, database string) *Result {
-	out := &Result{Database: database}
+	storage := &struct {
+		res  Result
+		cols [resultInline]Column
+	}{}
+	out := &storage.res
+	out.Database = database
 	switch r.Kind {
 	case exec.Rows:
 		out.Kind = ResultRows
-		out.Columns = make([]Column, len(r.Columns))
-		for i, c := range r.Columns {
-			out.Columns[i] = Column{Name: c.Name, Type: c.Kind}
+		out.Columns = storage.cols[:0]
+		if len(r.Columns) > resultInline {
+			out.Columns = make([]Column, 0, len(r.Columns))
+		}
+		for _, c := range r.Columns {
+			out.Columns = append(out.Columns, Column{Name: c.Name, Type: c.Kind})
 		}
 		out.Rows = r.Rows
 		if out.Rows == nil {

@@ -239,17 +239,27 @@ func NewSettings(cfg SettingsConfig) (*Settings, error) {
 
 // Get implements builtins.Settings.
 func (s *Settings) Get(name string) (string, error) {
-	key := strings.ToLower(name)
-	if v, ok := s.local[key]; ok {
-		return v, nil
-	}
-	if v, ok := s.session[key]; ok {
-		return v, nil
-	}
-	if v, ok := s.defaults[key]; ok {
+	if v, ok := s.get(strings.ToLower(name)); ok {
 		return v, nil
 	}
 	return "", unknownSetting(name)
+}
+
+// get is Get of a lower-case name (the front-end reads some settings for
+// every statement).
+func (s *Settings) get(key string) (string, bool) {
+	if len(s.local) > 0 {
+		if v, ok := s.local[key]; ok {
+			return v, true
+		}
+	}
+	if len(s.session) > 0 {
+		if v, ok := s.session[key]; ok {
+			return v, true
+		}
+	}
+	v, ok := s.defaults[key]
+	return v, ok
 }
 
 func unknownSetting(name string) error {
@@ -398,13 +408,13 @@ func (s *Settings) Reported() []SettingValue {
 
 // StandardStrings reports standard_conforming_strings.
 func (s *Settings) StandardStrings() bool {
-	v, _ := s.Get("standard_conforming_strings")
+	v, _ := s.get("standard_conforming_strings")
 	return v == "on"
 }
 
 // ExtraFloatDigits reports extra_float_digits.
 func (s *Settings) ExtraFloatDigits() int {
-	v, _ := s.Get("extra_float_digits")
+	v, _ := s.get("extra_float_digits")
 	n, _ := strconv.Atoi(v)
 	return n
 }

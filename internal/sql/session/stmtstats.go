@@ -34,7 +34,7 @@ var statementKinds = map[string]string{
 // select, insert, update, delete, ddl, txn, show, set or other.
 func StatementKind(sql string) string {
 	for {
-		sql = strings.TrimLeft(sql, " \t\r\n(")
+		sql = trimLeadingSpace(sql)
 		switch {
 		case strings.HasPrefix(sql, "--"):
 			i := strings.IndexByte(sql, '\n')
@@ -57,10 +57,35 @@ func StatementKind(sql string) string {
 	for end < len(sql) && end < 16 && isWordByte(sql[end]) {
 		end++
 	}
-	if kind, ok := statementKinds[strings.ToLower(sql[:end])]; ok {
+	// Lower-cased in a stack buffer: this runs for every statement, and
+	// strings.ToLower allocated for the usual upper-case keyword.
+	var lower [16]byte
+	for i := 0; i < end; i++ {
+		c := sql[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		lower[i] = c
+	}
+	if kind, ok := statementKinds[string(lower[:end])]; ok {
 		return kind
 	}
 	return "other"
+}
+
+// trimLeadingSpace drops the white space and opening parentheses that
+// may come before a statement's first keyword.
+func trimLeadingSpace(sql string) string {
+	i := 0
+	for i < len(sql) {
+		switch sql[i] {
+		case ' ', '\t', '\r', '\n', '(':
+			i++
+			continue
+		}
+		break
+	}
+	return sql[i:]
 }
 
 func isWordByte(c byte) bool {

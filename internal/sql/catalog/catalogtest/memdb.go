@@ -199,9 +199,9 @@ func (t *memTxn) SetMinCommitTimestamp(ts hlc.Timestamp) {
 }
 
 // RecordRead implements catalog.TimestampedTxn.
-func (t *memTxn) RecordRead(key []byte) error {
+func (t *memTxn) RecordRead(key string) error {
 	t.mu.Lock()
-	t.reads = append(t.reads, string(key))
+	t.reads = append(t.reads, key)
 	t.mu.Unlock()
 	return nil
 }

@@ -155,9 +155,9 @@ func (m *Manager) Stats() Stats {
 
 // lookup returns the leased entry for key valid at readTS, or nil (and
 // starts acquiring a lease when there is none).
-func (m *Manager) lookup(key string, readTS hlc.Timestamp) *entry {
+func (m *Manager) lookup(key []byte, readTS hlc.Timestamp) *entry {
 	m.mu.RLock()
-	e := m.mu.entries[key]
+	e := m.mu.entries[string(key)] // no copy for the lookup
 	m.mu.RUnlock()
 	if e != nil && e.from.LessEq(readTS) && readTS.WallTime < e.expires.Load() {
 		e.used.Store(true)
@@ -166,7 +166,7 @@ func (m *Manager) lookup(key string, readTS hlc.Timestamp) *entry {
 	}
 	m.misses.Add(1)
 	if e == nil || readTS.WallTime >= e.expires.Load() {
-		m.startAcquire(key)
+		m.startAcquire(string(key))
 	}
 	return nil
 }

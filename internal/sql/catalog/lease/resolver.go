@@ -22,7 +22,9 @@ func (m *Manager) Resolver(txn catalog.Txn, fallback catalog.Resolver) catalog.R
 	if !ok {
 		return fallback
 	}
-	return &view{m: m, txn: tt, readTS: tt.ReadTimestamp(), fallback: fallback}
+	v := &view{m: m, txn: tt, readTS: tt.ReadTimestamp(), fallback: fallback}
+	v.served = v.servedBuf[:0]
+	return v
 }
 
 type view struct {
@@ -30,9 +32,15 @@ type view struct {
 	txn      catalog.TimestampedTxn
 	readTS   hlc.Timestamp
 	fallback catalog.Resolver
-	// served: the entries handed out.
-	served []*entry
+	// served: the entries handed out (in servedBuf while they fit: a
+	// statement uses a database and a table or two).
+	served    []*entry
+	servedBuf [4]*entry
 }
+
+// keyBufLen sizes the stack buffer descriptor keys are built in for a
+// lookup; longer names spill to the heap.
+const keyBufLen = 64
 
 // Verify checks, after a statement resolved descriptors through r (a
 // Resolver of this package; anything else passes), that the descriptors it
@@ -60,17 +68,29 @@ func Verify(ctx context.Context, r catalog.Resolver) error {
 }
 
 func (v *view) GetDatabase(ctx context.Context, kv catalog.KV, name string) (*catalog.DatabaseDesc, error) {
+	db, err := v.GetDatabaseShared(ctx, kv, name)
+	if err != nil || db == nil {
+		return db, err
+	}
+	c := *db
+	return &c, nil
+}
+
+// GetDatabaseShared is GetDatabase without the copy
+// (catalog.SharedResolver): the cached descriptor, not to be modified.
+func (v *view) GetDatabaseShared(ctx context.Context, kv catalog.KV, name string) (*catalog.DatabaseDesc, error) {
 	if name != "" {
-		if e := v.m.lookup(string(catalog.DatabaseKey(name)), v.readTS); e != nil && e.db != nil && v.pin(e) {
-			db := *e.db
-			return &db, nil
+		var buf [keyBufLen]byte
+		if e := v.m.lookup(catalog.AppendDatabaseKey(buf[:0], name), v.readTS); e != nil && e.db != nil && v.pin(e) {
+			return e.db, nil
 		}
 	}
 	return v.fallback.GetDatabase(ctx, kv, name)
 }
 
 func (v *view) GetTable(ctx context.Context, kv catalog.KV, dbID uint32, name string) (*catalog.TableDesc, error) {
-	if e := v.m.lookup(string(catalog.TableKey(dbID, name)), v.readTS); e != nil && e.table != nil && v.pin(e) {
+	var buf [keyBufLen]byte
+	if e := v.m.lookup(catalog.AppendTableKey(buf[:0], dbID, name), v.readTS); e != nil && e.table != nil && v.pin(e) {
 		return e.table.Clone(), nil
 	}
 	return v.fallback.GetTable(ctx, kv, dbID, name)
@@ -79,7 +99,8 @@ func (v *view) GetTable(ctx context.Context, kv catalog.KV, dbID uint32, name st
 // GetTableShared is GetTable without the copy (catalog.SharedResolver):
 // the cached descriptor itself, which the caller must not modify.
 func (v *view) GetTableShared(ctx context.Context, kv catalog.KV, dbID uint32, name string) (*catalog.TableDesc, error) {
-	if e := v.m.lookup(string(catalog.TableKey(dbID, name)), v.readTS); e != nil && e.table != nil && v.pin(e) {
+	var buf [keyBufLen]byte
+	if e := v.m.lookup(catalog.AppendTableKey(buf[:0], dbID, name), v.readTS); e != nil && e.table != nil && v.pin(e) {
 		return e.table, nil
 	}
 	return v.fallback.GetTable(ctx, kv, dbID, name)
@@ -90,7 +111,7 @@ func (v *view) GetTableShared(ctx context.Context, kv catalog.KV, dbID uint32, n
 // descriptor), so a transaction that writes conflicts with a change of it
 // committed before its own commit, exactly as if it had read it.
 func (v *view) pin(e *entry) bool {
-	if err := v.txn.RecordRead([]byte(e.key)); err != nil {
+	if err := v.txn.RecordRead(e.key); err != nil {
 		return false
 	}
 	v.served = append(v.served, e)
