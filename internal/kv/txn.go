@@ -91,6 +91,38 @@ type Txn struct {
 	// absentMessage is the message of the *kvpb.ConditionFailedError
 	// Commit returns when a PutIfAbsent key exists (the last one given).
 	absentMessage string
+	// recent are the results of the last point reads (a ring of
+	// recentReads; nrecent counts them all): a transaction that reads a
+	// row again — SELECT it, then UPDATE it — gets it without a second
+	// read. A result stays right for the transaction's life: its own
+	// writes are looked up first, and its read timestamp moves only after
+	// its reads were validated up to the new one (nothing they saw
+	// changed below it).
+	recent  [recentReads]recentRead
+	nrecent int
+}
+
+const recentReads = 4
+
+type recentRead struct {
+	key   string
+	value []byte
+	found bool
+}
+
+// recentRead returns the remembered result of a read of key, if any.
+func (t *Txn) recentRead(key []byte) (value []byte, found, ok bool) {
+	for i := range min(t.nrecent, recentReads) {
+		if r := &t.recent[i]; r.key == string(key) {
+			return r.value, r.found, true
+		}
+	}
+	return nil, false, false
+}
+
+func (t *Txn) rememberRead(key string, value []byte, found bool) {
+	t.recent[t.nrecent%recentReads] = recentRead{key: key, value: value, found: found}
+	t.nrecent++
 }
 
 // ID returns the transaction id.
@@ -152,7 +184,8 @@ func (t *Txn) checkAge() error {
 	return nil
 }
 
-// Get reads key, seeing the transaction's own writes.
+// Get reads key, seeing the transaction's own writes. The value must not be
+// modified: a read of the same key again hands out the same one.
 func (t *Txn) Get(ctx context.Context, key []byte) ([]byte, bool, error) {
 	if t.done {
 		return nil, false, kvpb.ErrTxnClosed
@@ -166,6 +199,9 @@ func (t *Txn) Get(ctx context.Context, key []byte) ([]byte, bool, error) {
 		}
 		return w.value, true, nil
 	}
+	if value, found, ok := t.recentRead(key); ok {
+		return value, found, nil
+	}
 	pid, err := t.db.partitionOf(key)
 	if err != nil {
 		return nil, false, err
@@ -175,7 +211,10 @@ func (t *Txn) Get(ctx context.Context, key []byte) ([]byte, bool, error) {
 	for {
 		value, found, err := t.getResolving(ctx, pid, key)
 		if err == nil {
-			t.readSetFor(pid).addPoint(string(key))
+			k := string(key)
+			t.readSetFor(pid).addPoint(k)
+			value = value[:len(value):len(value)] // an append by a caller copies
+			t.rememberRead(k, value, found)
 			return value, found, nil
 		}
 		var ue *mvcc.UncertaintyError
