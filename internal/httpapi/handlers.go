@@ -349,3 +349,6 @@ func (s *Server) handleClusterStatus(w http.ResponseWriter, r *http.Request) err
 	writeJSON(w, http.StatusOK, body)
 	return nil
 }
+
+// decodeSQLRequest decodes the body of an /execute-sql-* request.
+func decodeSQLRequest(data []byte, req *sqlRequest) error { return unmarshalBody(data, req) }

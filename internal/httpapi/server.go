@@ -381,6 +381,12 @@ func (s *Server) decodeBody(w http.ResponseWriter, r *http.Request, dst any) err
 		}
 		return errcode.New(errcode.InvalidInput, "cannot read request body: %v", err)
 	}
+	return unmarshalBody(data, dst)
+}
+
+// unmarshalBody decodes a request body read whole. An empty body decodes
+// as {}. Errors are CADB0400.
+func unmarshalBody(data []byte, dst any) error {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil
 	}
