@@ -54,6 +54,9 @@ type fakeExecNoRecord struct {
 	execute func(ctx context.Context, req session.Request) (*session.Result, error)
 }
 
+// EnforcesStatementTimeout: as the session layer, which the node runs.
+func (f *fakeExecNoRecord) EnforcesStatementTimeout() bool { return true }
+
 func (f *fakeExecNoRecord) Execute(ctx context.Context, req session.Request) (*session.Result, error) {
 	return f.execute(ctx, req)
 }
@@ -109,8 +112,10 @@ func benchHandler(b *testing.B, path string, body []byte) {
 	}
 }
 
-func BenchmarkHandlerBenchPoint(b *testing.B)  { benchHandler(b, "/execute-sql-query", benchPointBody) }
-func BenchmarkHandlerBenchInsert(b *testing.B) { benchHandler(b, "/execute-sql-non-query", benchInsertBody) }
+func BenchmarkHandlerBenchPoint(b *testing.B) { benchHandler(b, "/execute-sql-query", benchPointBody) }
+func BenchmarkHandlerBenchInsert(b *testing.B) {
+	benchHandler(b, "/execute-sql-non-query", benchInsertBody)
+}
 
 // BenchmarkDecodeSQLRequest is the request decoding alone.
 func BenchmarkDecodeSQLRequest(b *testing.B) {
