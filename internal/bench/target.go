@@ -189,11 +189,31 @@ type httpTarget struct {
 	statementCount atomic.Int64
 }
 
+// HTTPClient names the HTTP client library of the HTTP target.
+type HTTPClient string
+
+const (
+	// HTTPClientSync (the default) makes each exchange on the calling
+	// goroutine over pooled keep-alive connections (syncTransport).
+	HTTPClientSync HTTPClient = "sync"
+	// HTTPClientNetHTTP is Go's net/http Transport.
+	HTTPClientNetHTTP HTTPClient = "net/http"
+)
+
 // NewHTTPTarget drives CamusDB's HTTP API at the endpoints, in database db
-// (created if missing), with up to conns keep-alive connections per
-// endpoint, as the pgwire targets use a pool of conns connections.
-func NewHTTPTarget(ctx context.Context, endpoints []string, user, password, db string, conns int) (Target, error) {
-	hc := benchHTTPClient(conns, len(endpoints))
+// (created if missing), through the Go client over the given HTTP client
+// library ("" is HTTPClientSync), with up to conns keep-alive connections
+// per endpoint, as the pgwire targets use a pool of conns connections.
+func NewHTTPTarget(ctx context.Context, endpoints []string, user, password, db string, conns int, lib HTTPClient) (Target, error) {
+	var hc *http.Client
+	switch lib {
+	case "", HTTPClientSync:
+		hc = &http.Client{Transport: newSyncTransport()}
+	case HTTPClientNetHTTP:
+		hc = benchHTTPClient(conns, len(endpoints))
+	default:
+		return nil, fmt.Errorf("bench: unknown HTTP client %q (want %s or %s)", lib, HTTPClientSync, HTTPClientNetHTTP)
+	}
 	opts := []client.Option{client.WithHTTPClient(hc)}
 	if user != "" {
 		opts = append(opts, client.WithCredentials(user, password))
@@ -206,8 +226,8 @@ func NewHTTPTarget(ctx context.Context, endpoints []string, user, password, db s
 	return &httpTarget{c: c, hc: hc, db: db}, nil
 }
 
-// benchHTTPClient is the client of the HTTP target: a connection pool like
-// pgxpool's. MaxConnsPerHost makes a client whose connection is still
+// benchHTTPClient is the net/http client of the HTTP target: a connection
+// pool like pgxpool's. MaxConnsPerHost makes a client whose connection is still
 // being handed back (net/http returns it from its read goroutine, just
 // after the caller saw the body end) wait for it instead of dialing another
 // one, which the idle pool would then close: without it 16 clients keep
