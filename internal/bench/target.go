@@ -4,8 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/http"
 	"regexp"
 	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -176,49 +181,126 @@ func pgRetryable(err error) bool {
 
 type httpTarget struct {
 	c  *client.Client
+	hc *http.Client // c's transport: Close closes its connections
 	db string
+	// statements maps a $n statement text to its @pn form (httpSQL);
+	// statementCount bounds it to maxHTTPStatements texts.
+	statements     sync.Map
+	statementCount atomic.Int64
 }
 
+// HTTPClient names the HTTP client library of the HTTP target.
+type HTTPClient string
+
+const (
+	// HTTPClientSync (the default) makes each exchange on the calling
+	// goroutine over pooled keep-alive connections (syncTransport).
+	HTTPClientSync HTTPClient = "sync"
+	// HTTPClientNetHTTP is Go's net/http Transport.
+	HTTPClientNetHTTP HTTPClient = "net/http"
+)
+
 // NewHTTPTarget drives CamusDB's HTTP API at the endpoints, in database db
-// (created if missing).
-func NewHTTPTarget(ctx context.Context, endpoints []string, user, password, db string, conns int) (Target, error) {
-	opts := []client.Option{client.WithMaxIdleConnsPerHost(max(conns, 2))}
+// (created if missing), through the Go client over the given HTTP client
+// library ("" is HTTPClientSync), with up to conns keep-alive connections
+// per endpoint, as the pgwire targets use a pool of conns connections.
+func NewHTTPTarget(ctx context.Context, endpoints []string, user, password, db string, conns int, lib HTTPClient) (Target, error) {
+	var hc *http.Client
+	switch lib {
+	case "", HTTPClientSync:
+		hc = &http.Client{Transport: newSyncTransport()}
+	case HTTPClientNetHTTP:
+		hc = benchHTTPClient(conns, len(endpoints))
+	default:
+		return nil, fmt.Errorf("bench: unknown HTTP client %q (want %s or %s)", lib, HTTPClientSync, HTTPClientNetHTTP)
+	}
+	opts := []client.Option{client.WithHTTPClient(hc)}
 	if user != "" {
 		opts = append(opts, client.WithCredentials(user, password))
 	}
 	c := client.New(endpoints, opts...)
 	if err := c.CreateDB(ctx, db, true); err != nil {
-		c.Close()
+		hc.CloseIdleConnections()
 		return nil, fmt.Errorf("bench: http: %w", err)
 	}
-	return &httpTarget{c: c, db: db}, nil
+	return &httpTarget{c: c, hc: hc, db: db}, nil
+}
+
+// benchHTTPClient is the net/http client of the HTTP target: a connection
+// pool like pgxpool's. MaxConnsPerHost makes a client whose connection is still
+// being handed back (net/http returns it from its read goroutine, just
+// after the caller saw the body end) wait for it instead of dialing another
+// one, which the idle pool would then close: without it 16 clients keep
+// opening new TCP connections. No per-request timeout (net/http would
+// start a timer per request), as pgx has no statement timeout either: the
+// run's context ends every request.
+func benchHTTPClient(conns, endpoints int) *http.Client {
+	conns = max(conns, 1)
+	return &http.Client{Transport: &http.Transport{
+		Proxy:               http.ProxyFromEnvironment,
+		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxConnsPerHost:     conns,
+		MaxIdleConns:        conns * max(endpoints, 1),
+		MaxIdleConnsPerHost: conns,
+		IdleConnTimeout:     90 * time.Second,
+		TLSHandshakeTimeout: 5 * time.Second,
+		// The API answers uncompressed JSON; asking for gzip would only
+		// add a header.
+		DisableCompression: true,
+	}}
 }
 
 func (t *httpTarget) Name() string { return "camusdb-http" }
-func (t *httpTarget) Close()       { t.c.Close() }
+func (t *httpTarget) Close()       { t.hc.CloseIdleConnections() }
 
 var placeholder = regexp.MustCompile(`\$([0-9]+)`)
 
-// httpSQL turns $n placeholders into @pn parameters.
-func httpSQL(sql string, args []any) (string, map[string]any) {
+// maxHTTPStatements bounds httpTarget.statements.
+const maxHTTPStatements = 1024
+
+// paramNames are the parameter names @p1, @p2, ... without the '@'.
+var paramNames = func() (names [16]string) {
+	for i := range names {
+		names[i] = "p" + strconv.Itoa(i+1)
+	}
+	return names
+}()
+
+// httpSQL turns $n placeholders into @pn parameters. The HTTP form of each
+// text is kept (the workloads repeat a few texts), as the pgwire targets
+// prepare each text once per connection.
+func (t *httpTarget) httpSQL(sql string, args []any) (string, map[string]any) {
 	if len(args) == 0 {
 		return sql, nil
 	}
 	params := make(map[string]any, len(args))
 	for i, a := range args {
-		params["p"+strconv.Itoa(i+1)] = a
+		if i < len(paramNames) {
+			params[paramNames[i]] = a
+		} else {
+			params["p"+strconv.Itoa(i+1)] = a
+		}
 	}
-	return placeholder.ReplaceAllString(sql, "@p$1"), params
+	if converted, ok := t.statements.Load(sql); ok {
+		return converted.(string), params
+	}
+	converted := placeholder.ReplaceAllString(sql, "@p$1")
+	if t.statementCount.Add(1) <= maxHTTPStatements {
+		t.statements.Store(sql, converted)
+	}
+	return converted, params
 }
 
+// Exec runs a statement through /execute-sql-non-query, as an application
+// that wants no rows back does.
 func (t *httpTarget) Exec(ctx context.Context, sql string, args ...any) error {
-	q, params := httpSQL(sql, args)
-	_, err := t.c.Query(ctx, t.db, q, params, nil)
+	q, params := t.httpSQL(sql, args)
+	_, err := t.c.Exec(ctx, t.db, q, params, nil)
 	return err
 }
 
 func (t *httpTarget) QueryRows(ctx context.Context, sql string, args ...any) (int, error) {
-	q, params := httpSQL(sql, args)
+	q, params := t.httpSQL(sql, args)
 	res, err := t.c.Query(ctx, t.db, q, params, nil)
 	if err != nil {
 		return 0, err
@@ -227,12 +309,12 @@ func (t *httpTarget) QueryRows(ctx context.Context, sql string, args ...any) (in
 }
 
 func (t *httpTarget) QueryInt64s(ctx context.Context, sql string, args ...any) ([]int64, error) {
-	return httpInt64s(ctx, t.c, t.db, nil, sql, args...)
+	return t.int64s(ctx, nil, sql, args...)
 }
 
-func httpInt64s(ctx context.Context, c *client.Client, db string, txn *client.Txn, sql string, args ...any) ([]int64, error) {
-	q, params := httpSQL(sql, args)
-	res, err := c.Query(ctx, db, q, params, txn)
+func (t *httpTarget) int64s(ctx context.Context, txn *client.Txn, sql string, args ...any) ([]int64, error) {
+	q, params := t.httpSQL(sql, args)
+	res, err := t.c.Query(ctx, t.db, q, params, txn)
 	if err != nil || len(res.Rows) == 0 {
 		return nil, err
 	}
@@ -249,13 +331,13 @@ type httpTx struct {
 }
 
 func (x httpTx) Exec(ctx context.Context, sql string, args ...any) error {
-	q, params := httpSQL(sql, args)
+	q, params := x.t.httpSQL(sql, args)
 	_, err := x.t.c.Exec(ctx, x.t.db, q, params, x.txn)
 	return err
 }
 
 func (x httpTx) QueryInt64s(ctx context.Context, sql string, args ...any) ([]int64, error) {
-	return httpInt64s(ctx, x.t.c, x.t.db, x.txn, sql, args...)
+	return x.t.int64s(ctx, x.txn, sql, args...)
 }
 
 func (t *httpTarget) Txn(ctx context.Context, fn func(tx Tx) error) (int, error) {

@@ -21,8 +21,8 @@ func AddBenchCommand(root *cobra.Command) { root.AddCommand(NewBenchCommand()) }
 // one system after the other, printed as one markdown table.
 func NewBenchCommand() *cobra.Command {
 	var (
-		workloads, httpURLs, pgDSN, postgresDSN, user, database, cpuProfile string
-		cfg                                                                 bench.Config
+		workloads, httpURLs, pgDSN, postgresDSN, user, database, cpuProfile, httpClient string
+		cfg                                                                             bench.Config
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -55,7 +55,7 @@ func NewBenchCommand() *cobra.Command {
 				}
 			}()
 			if httpURLs != "" {
-				t, err := bench.NewHTTPTarget(ctx, strings.Split(httpURLs, ","), user, os.Getenv(PasswordEnv), database, cfg.Clients)
+				t, err := bench.NewHTTPTarget(ctx, strings.Split(httpURLs, ","), user, os.Getenv(PasswordEnv), database, cfg.Clients, bench.HTTPClient(httpClient))
 				if err != nil {
 					return fail(err)
 				}
@@ -109,6 +109,7 @@ func NewBenchCommand() *cobra.Command {
 	f.StringVar(&postgresDSN, "postgres", "", "reference PostgreSQL DSN")
 	f.StringVar(&user, "user", "", "HTTP user (password from $"+PasswordEnv+")")
 	f.StringVar(&database, "database", "bench", "HTTP database (created if missing)")
+	f.StringVar(&httpClient, "http-client", string(bench.HTTPClientSync), "HTTP client library: sync (each request on its caller's goroutine, keep-alive pool) or net/http")
 	f.IntVar(&cfg.Clients, "clients", 16, "concurrent clients")
 	f.DurationVar(&cfg.Duration, "duration", 15*time.Second, "measured time per workload")
 	f.DurationVar(&cfg.Warmup, "warmup", 2*time.Second, "unmeasured time before each measurement")

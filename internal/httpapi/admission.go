@@ -22,13 +22,19 @@ type admission struct {
 	maxWait   time.Duration // how long a queued request waits at most
 	queued    atomic.Int64
 	exempt    func(*http.Request) bool
+	// releaseSlot is release as a func value made once (a method value
+	// taken per request would allocate).
+	releaseSlot func()
 }
+
+func noRelease() {}
 
 func newAdmission(maxConcurrent, maxQueued int, maxWait time.Duration, exempt func(*http.Request) bool) *admission {
 	a := &admission{maxQueued: int64(max(maxQueued, 0)), maxWait: maxWait, exempt: exempt}
 	if maxConcurrent > 0 {
 		a.slots = make(chan struct{}, maxConcurrent)
 	}
+	a.releaseSlot = a.release
 	return a
 }
 
@@ -38,11 +44,11 @@ func newAdmission(maxConcurrent, maxQueued int, maxWait time.Duration, exempt fu
 // while queued.
 func (a *admission) admit(r *http.Request) (release func(), err error) {
 	if a.slots == nil || (a.exempt != nil && a.exempt(r)) {
-		return func() {}, nil
+		return noRelease, nil
 	}
 	select {
 	case a.slots <- struct{}{}:
-		return a.release, nil
+		return a.releaseSlot, nil
 	default:
 	}
 	if a.queued.Add(1) > a.maxQueued {
@@ -54,7 +60,7 @@ func (a *admission) admit(r *http.Request) (release func(), err error) {
 	defer timer.Stop()
 	select {
 	case a.slots <- struct{}{}:
-		return a.release, nil
+		return a.releaseSlot, nil
 	case <-timer.C:
 		return nil, a.overloaded()
 	case <-r.Context().Done():
@@ -74,12 +80,15 @@ func (a *admission) overloaded() error {
 type clientKey struct{}
 
 // statementExecutor gives every statement the request's client and, when
-// the request named none, the default statement timeout. It also holds
-// the statement to that timeout itself (the session layer does too), so
-// no executor can keep a request past it.
+// the request named none, the default statement timeout. Unless the
+// executor enforces that timeout itself (session.TimeoutEnforcer, as the
+// session layer does), it holds the statement to it, so no executor can
+// keep a request past it.
 type statementExecutor struct {
 	session.Executor
 	s *Server
+	// enforced: the Executor holds statements to their timeout itself.
+	enforced bool
 }
 
 func (e statementExecutor) Execute(ctx context.Context, req session.Request) (*session.Result, error) {
@@ -89,7 +98,7 @@ func (e statementExecutor) Execute(ctx context.Context, req session.Request) (*s
 	if c, ok := ctx.Value(clientKey{}).(session.ClientInfo); ok && req.Client == (session.ClientInfo{}) {
 		req.Client = c
 	}
-	if req.Timeout > 0 {
+	if req.Timeout > 0 && !e.enforced {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeoutCause(ctx, req.Timeout, session.TimeoutCause(req.Timeout, req.TimeoutSetting))
 		defer cancel()

@@ -27,6 +27,11 @@
 // spliced into the text), except the DEFAULT of /create-table, which is
 // rendered as an escaped literal because a schema cannot keep a parameter.
 //
+// The hot path avoids reflection: /execute-sql-* bodies in the shape the
+// clients send are scanned by hand (decode.go; anything else goes through
+// encoding/json, the reference for meaning and error messages) and results
+// are written by a hand-rolled encoder (encode.go).
+//
 // Guarantees:
 //   - malformed JSON or a field of the wrong type is 400 CADB0400; a body over
 //     Options.MaxBodyBytes is 413 CADB0400; an unknown path is 404 and a wrong

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/camusdb/camusdb-go/internal/sql/session"
+	"github.com/camusdb/camusdb-go/internal/sql/types"
 	"github.com/camusdb/camusdb-go/internal/util/errcode"
 )
 
@@ -116,6 +117,10 @@ type sqlRequest struct {
 	// http_request_timeout_ms).
 	TimeoutMs int64 `json:"timeoutMs"`
 	txnFields
+	// params are the parameters in session form when the fast decoder
+	// (decode.go) read them; Parameters is unused then.
+	params        map[string]types.Value
+	paramsScanned bool
 }
 
 // maxTimeoutMs is the largest timeoutMs (as PostgreSQL's statement_timeout).
@@ -126,9 +131,12 @@ func (req *sqlRequest) sessionRequest() (session.Request, error) {
 	if req.SQL == "" {
 		return session.Request{}, errcode.New(errcode.InvalidInput, "sql is required")
 	}
-	params, err := paramsFromWire(req.Parameters)
-	if err != nil {
-		return session.Request{}, err
+	params := req.params
+	if !req.paramsScanned {
+		var err error
+		if params, err = paramsFromWire(req.Parameters); err != nil {
+			return session.Request{}, err
+		}
 	}
 	txn, err := req.handle()
 	if err != nil {

@@ -173,6 +173,39 @@ func TestStatementRequestsCarryClientAndTimeout(t *testing.T) {
 	}
 }
 
+// enforcingExec is an executor that declares it holds statements to their
+// timeout itself (session.TimeoutEnforcer).
+type enforcingExec struct {
+	fakeExec
+	enforces bool
+}
+
+func (e *enforcingExec) EnforcesStatementTimeout() bool { return e.enforces }
+
+// The server sets its own statement deadline only for executors that do
+// not enforce Request.Timeout themselves; the timeout is passed either way.
+func TestStatementDeadlineOnlyWithoutTimeoutEnforcer(t *testing.T) {
+	for _, enforces := range []bool{false, true} {
+		exec := &enforcingExec{enforces: enforces}
+		var hasDeadline bool
+		exec.execute = func(ctx context.Context, req session.Request) (*session.Result, error) {
+			_, hasDeadline = ctx.Deadline()
+			return &session.Result{Kind: session.ResultRows}, nil
+		}
+		ts := newTestServer(t, &exec.fakeExec, func(o *Options) {
+			o.Executor = exec
+			o.StatementTimeout = 5 * time.Second
+		})
+		wantOK(t, ts.post("/execute-sql-query", `{"sql":"SELECT 1"}`))
+		if hasDeadline == enforces {
+			t.Fatalf("executor enforcing its timeout: %v; statement context has a deadline: %v", enforces, hasDeadline)
+		}
+		if req := exec.lastRequest(t); req.Timeout != 5*time.Second || req.TimeoutSetting != "sql_statement_timeout_ms" {
+			t.Fatalf("request: %+v", req)
+		}
+	}
+}
+
 // A queued request waits at most http_request_timeout_ms for a slot.
 func TestQueuedRequestGivesUp(t *testing.T) {
 	started := make(chan struct{}, 1)

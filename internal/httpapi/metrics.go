@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -44,7 +45,27 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	return m, nil
 }
 
-func (m *metrics) observe(endpoint string, status int, elapsed time.Duration) {
+// endpointOK caches an endpoint's series of successful requests, so the
+// common answer skips the label lookups of the vectors. It is filled on
+// the first success: a series appears in /metrics only once it counts.
+type endpointOK struct {
+	requests prometheus.Counter
+	latency  prometheus.Observer
+}
+
+// observe counts one request; cache, when not nil, is the endpoint's
+// endpointOK slot.
+func (m *metrics) observe(endpoint string, status int, elapsed time.Duration, cache *atomic.Pointer[endpointOK]) {
+	if status == 200 && cache != nil {
+		ok := cache.Load()
+		if ok == nil {
+			ok = &endpointOK{requests: m.requests.WithLabelValues(endpoint, "200"), latency: m.latency.WithLabelValues(endpoint, "200")}
+			cache.Store(ok)
+		}
+		ok.requests.Inc()
+		ok.latency.Observe(elapsed.Seconds())
+		return
+	}
 	code := statusText(status)
 	m.requests.WithLabelValues(endpoint, code).Inc()
 	m.latency.WithLabelValues(endpoint, code).Observe(elapsed.Seconds())

@@ -11,8 +11,10 @@ import (
 	"net/http"
 	"reflect"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -105,6 +107,8 @@ type route struct {
 	// statement timeout (statementExecutor) rather than the request deadline.
 	statement bool
 	handle    handlerFunc
+	// ok caches the metrics series of the route's successes.
+	ok atomic.Pointer[endpointOK]
 }
 
 // New builds a Server. It fails when Executor is nil or the metrics cannot
@@ -139,7 +143,8 @@ func New(opts Options) (*Server, error) {
 		s.maxResult = DefaultMaxResultBytes
 	}
 	s.admission = newAdmission(opts.MaxConcurrent, opts.MaxQueued, s.timeout, opts.AdmissionExempt)
-	s.exec = statementExecutor{Executor: opts.Executor, s: s}
+	enforcer, ok := opts.Executor.(session.TimeoutEnforcer)
+	s.exec = statementExecutor{Executor: opts.Executor, s: s, enforced: ok && enforcer.EnforcesStatementTimeout()}
 	if s.registry == nil {
 		s.registry = prometheus.NewRegistry()
 	}
@@ -224,15 +229,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rt := s.routes[r.URL.Path]
 	rec := &statusRecorder{ResponseWriter: w}
 	endpoint := "other"
+	var okMetrics *atomic.Pointer[endpointOK]
 	if rt != nil {
-		endpoint = rt.name
+		endpoint, okMetrics = rt.name, &rt.ok
 	}
 	defer func() {
 		status := rec.status
 		if status == 0 {
 			status = http.StatusOK
 		}
-		s.metrics.observe(endpoint, status, time.Since(start))
+		s.metrics.observe(endpoint, status, time.Since(start), okMetrics)
 	}()
 	defer func() {
 		p := recover()
@@ -351,10 +357,14 @@ func (s *Server) writeError(w http.ResponseWriter, endpoint string, err error) {
 	writeJSON(w, status, buf.b)
 }
 
+// jsonContentType is shared by every response: net/http copies a
+// handler's header map before writing it, and nothing appends to it.
+var jsonContentType = []string{"application/json; charset=utf-8"}
+
 func writeJSON(w http.ResponseWriter, status int, body []byte) {
 	h := w.Header()
-	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h["Content-Type"] = jsonContentType
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
 	w.WriteHeader(status)
 	_, _ = w.Write(body) // the client went away; nothing to do
 }
@@ -367,20 +377,52 @@ func writeOK(w http.ResponseWriter) {
 // decodeBody reads the JSON body into dst. An empty body decodes as {}.
 // Errors are CADB0400 (413 for a body over the limit).
 func (s *Server) decodeBody(w http.ResponseWriter, r *http.Request, dst any) error {
-	body := http.MaxBytesReader(w, r.Body, s.maxBody)
-	var buf bytes.Buffer
-	if n := r.ContentLength; n > 0 && n <= s.maxBody {
-		buf.Grow(int(n) + 1) // +1: ReadFrom wants room to see EOF
-	}
-	_, err := buf.ReadFrom(body)
-	data := buf.Bytes()
+	buf := getBuf()
+	defer buf.release()
+	data, err := s.readBody(w, r, buf.b)
+	buf.b = data // keep a grown buffer for the pool
 	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return s.bodyTooLarge()
-		}
-		return errcode.New(errcode.InvalidInput, "cannot read request body: %v", err)
+		return err
 	}
+	if req, ok := dst.(*sqlRequest); ok {
+		return decodeSQLRequest(data, req)
+	}
+	return unmarshalBody(data, dst)
+}
+
+// readBody appends the whole body to buf. The decoders copy what they
+// keep, so buf can be a pooled one.
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request, buf []byte) ([]byte, error) {
+	body := r.Body
+	if n := r.ContentLength; n >= 0 {
+		// Bigger ones were refused in ServeHTTP, and net/http stops a body
+		// at its Content-Length: no MaxBytesReader needed.
+		buf = slices.Grow(buf, int(n)+1) // +1: room to see EOF
+	} else {
+		body = http.MaxBytesReader(w, r.Body, s.maxBody)
+	}
+	for {
+		if len(buf) == cap(buf) {
+			buf = slices.Grow(buf, 512)
+		}
+		n, err := body.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				return buf, s.bodyTooLarge()
+			}
+			return buf, errcode.New(errcode.InvalidInput, "cannot read request body: %v", err)
+		}
+	}
+}
+
+// unmarshalBody decodes a request body read whole. An empty body decodes
+// as {}. Errors are CADB0400.
+func unmarshalBody(data []byte, dst any) error {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil
 	}

@@ -83,6 +83,11 @@ func (w *wireValue) decodeObject(data []byte) error {
 	if err := json.Unmarshal(data, &obj); err != nil {
 		return errcode.New(errcode.InvalidInput, "invalid column value: %s", describeJSONError(err))
 	}
+	return w.fromObject(&obj)
+}
+
+// fromObject checks a decoded value object and sets w from it.
+func (w *wireValue) fromObject(obj *wireValueObject) error {
 	if obj.Type == nil {
 		return errcode.New(errcode.InvalidInput, `column value has no "type"`)
 	}

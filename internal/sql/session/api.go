@@ -102,3 +102,10 @@ type Executor interface {
 	Commit(ctx context.Context, h TxnHandle) error
 	Rollback(ctx context.Context, h TxnHandle) error
 }
+
+// TimeoutEnforcer is the optional capability of an Executor that holds
+// every statement to its Request.Timeout itself, so a front end needs no
+// deadline of its own on top (a timer per statement saved).
+type TimeoutEnforcer interface {
+	EnforcesStatementTimeout() bool
+}

@@ -316,6 +316,10 @@ func (s *Server) Execute(ctx context.Context, req Request) (*Result, error) {
 	return res, nil
 }
 
+// EnforcesStatementTimeout implements TimeoutEnforcer: Execute bounds every
+// statement by Request.Timeout (queries.begin).
+func (s *Server) EnforcesStatementTimeout() bool { return true }
+
 func (s *Server) execute(ctx context.Context, req Request) (*Result, error) {
 	stmt, err := s.parse(req.SQL, parser.Options{StandardStrings: req.StandardStrings})
 	if err != nil {
