@@ -207,7 +207,7 @@ func (e *Engine) Stats() EngineStats {
 		var pm dto.Metric
 		if h.Write(&pm) == nil && pm.Histogram != nil {
 			st.WALSyncs = pm.Histogram.GetSampleCount()
-			st.WALSyncSeconds = pm.Histogram.GetSampleSum()
+			st.WALSyncSeconds = pm.Histogram.GetSampleSum() / 1e9 // observed in nanoseconds
 		}
 	}
 	return st
