@@ -193,6 +193,7 @@ func ScanValues(r storage.Reader, partitionID uint64, start, end []byte, readTS 
 // with the *IntentError.
 func walkForward(it storage.Iterator, readTS hlc.Timestamp, opts ScanOptions, emit func(prefix, value []byte) error) ([]byte, error) {
 	limit := readTS.Forward(opts.Uncertainty)
+	readInv := appendInvertedTS(make([]byte, 0, hlc.EncodedLen), readTS)
 	var (
 		emitted int
 		prefix  []byte // engine prefix of the current user key (a copy)
@@ -238,9 +239,10 @@ func walkForward(it storage.Iterator, readTS hlc.Timestamp, opts ScanOptions, em
 					break
 				}
 			}
-			vts := versionTS(key[len(prefix):])
-			if readTS.Less(vts) {
-				if vts.LessEq(limit) {
+			// The suffix is the inverted timestamp: a version above readTS
+			// sorts before readTS's suffix (compared without decoding it).
+			if suffix := key[len(prefix):]; bytes.Compare(suffix, readInv) < 0 {
+				if vts := versionTS(suffix); vts.LessEq(limit) {
 					user, err := userKeyOf(prefix)
 					if err != nil {
 						return nil, err

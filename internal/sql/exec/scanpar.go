@@ -119,6 +119,10 @@ func (o *scanAggOp) runParallel(ctx context.Context) (out []types.Value, ok bool
 		}
 		defer o.mem.Shrink(reserve)
 	}
+	cols := make([]int, len(kinds)) // the column each aggregate reads
+	for j, s := range o.n.Aggs {
+		cols[j] = s.ArgColumn
+	}
 	opts := catalog.ParallelScan{Workers: workers, Pieces: workers * parallelPiecesPerWorker, BatchBytes: parallelBatchBytes}
 	pieces := make([]*pieceAgg, opts.Pieces+1)
 	t := scan.Table
@@ -142,24 +146,25 @@ func (o *scanAggOp) runParallel(ctx context.Context) (out []types.Value, ok bool
 		if err != nil {
 			return errSerial
 		}
-		for j, s := range o.n.Aggs {
+		for j, k := range kinds {
 			a := &p.parts[j]
-			switch kinds[j] {
-			case aggCountStar:
+			if k == aggCountStar {
 				a.n++
 				continue
+			}
+			v := &cur[cols[j]]
+			switch k {
 			case aggCount:
-				if cur[s.ArgColumn].Kind != types.Null {
+				if v.Kind != types.Null {
 					a.n++
 				}
 				continue
 			case aggMinMax:
-				if err := a.mm.Add(cur[s.ArgColumn]); err != nil {
+				if err := a.mm.Add(*v); err != nil {
 					return errSerial
 				}
 				continue
 			}
-			v := cur[s.ArgColumn]
 			switch v.Kind {
 			case types.Null:
 				continue
