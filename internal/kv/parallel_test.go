@@ -9,7 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/camusdb/camusdb-go/internal/hlc"
+	"github.com/camusdb/camusdb-go/internal/kv/kvserver"
 	"github.com/camusdb/camusdb-go/internal/kvpb"
+	"github.com/camusdb/camusdb-go/internal/storage"
 )
 
 // nkey is the key of row i of table 1: big-endian, like the integer keys
@@ -175,4 +178,70 @@ func TestScanValuesParallelResolvesIntents(t *testing.T) {
 	if n != 20000 {
 		t.Fatalf("%d values, want 20000", n)
 	}
+}
+
+// BenchmarkScanValues compares reading 100 000 values with the serial
+// iterator and with ScanValuesParallel (2 goroutines, values not copied).
+func BenchmarkScanValues(b *testing.B) {
+	ctx := context.Background()
+	e := newEnvTB(b)
+	db := NewDB(Config{Sender: e.server, Clock: e.clock, NumPartitions: 1, NodeID: 1, Epoch: 1})
+	b.Cleanup(func() { db.Close(context.Background()) })
+	const rows = 100_000
+	load, _ := db.Begin(ctx)
+	for i := 0; i < rows; i++ {
+		_ = load.Put(nkey(i), []byte("0123456789abcdef"))
+	}
+	if err := load.Commit(ctx); err != nil {
+		b.Fatal(err)
+	}
+	if err := e.engine.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("serial", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			txn, _ := db.Begin(ctx)
+			it := txn.Scan(ctx, key(1, ""), nil, false)
+			it.ValuesOnly()
+			n := 0
+			for it.Next(ctx) {
+				n += len(it.Value())
+			}
+			if it.Err() != nil || n != rows*16 {
+				b.Fatal(n, it.Err())
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*rows), "ns/row")
+	})
+	b.Run("parallel", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			txn, _ := db.Begin(ctx)
+			var n [33]int
+			ok, err := txn.ScanValuesParallel(ctx, key(1, ""), nil, ParallelScanOptions{Workers: 2, Pieces: 8, BatchBytes: 2 << 20}, func(p int, v []byte) error {
+				n[p] += len(v)
+				return nil
+			})
+			total := 0
+			for _, x := range n {
+				total += x
+			}
+			if !ok || err != nil || total != rows*16 {
+				b.Fatal(ok, err, total)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*rows), "ns/row")
+	})
+}
+
+// newEnvTB is newEnv for benchmarks.
+func newEnvTB(tb testing.TB) *env {
+	tb.Helper()
+	e, err := storage.Open(storage.Options{InMemory: true, Dir: "mem"})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = e.Close() })
+	clock := hlc.NewClock(nil)
+	repl := &directReplicator{engine: e, failPropose: map[uint64]error{}}
+	return &env{engine: e, server: kvserver.New(e, clock, repl), repl: repl, clock: clock}
 }
