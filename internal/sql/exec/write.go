@@ -359,7 +359,7 @@ func runInsert(ctx context.Context, b *builder, buf *WriteBuffer, n *plan.Insert
 		count++
 		return ret.add(row)
 	}
-	if n.Query == nil && conflicts == nil && !hasUniqueIndex(n.Table) {
+	if !w.deferPK && n.Query == nil && conflicts == nil && !hasUniqueIndex(n.Table) {
 		// A VALUES list checks its primary keys a chunk at a time with one
 		// span scan (insertBatch) instead of a point read per row. Rows
 		// are built in order; a row that fails to build first has the
