@@ -37,9 +37,10 @@ type ParallelScanOptions struct {
 	// Workers is how many goroutines scan at once (at least 2, or the scan
 	// is not parallel).
 	Workers int
-	// Pieces is how many pieces the span is cut into (at least Workers;
-	// more pieces even out keys spread unevenly). The piece numbers given
-	// to visit are below Pieces+1.
+	// Pieces is how many pieces the span is cut into after the first
+	// batch (at least Workers to use them all; more pieces even out keys
+	// spread unevenly). The piece numbers given to visit are below
+	// Pieces+1.
 	Pieces int
 	// BatchBytes bounds the keys and values one worker holds (one batch of
 	// a round trip; at least scanBatchMin keys).
@@ -91,7 +92,7 @@ func (t *Txn) ScanValuesParallel(ctx context.Context, start, end []byte, opts Pa
 		return false, nil // own writes to merge
 	}
 	batchBytes := max(opts.BatchBytes, 1)
-	pieces := max(opts.Pieces, opts.Workers)
+	pieces := max(opts.Pieces, 1)
 
 	// The first batch, in this goroutine: a short span ends here.
 	first := scanBatchFirst
