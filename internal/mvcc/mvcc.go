@@ -146,42 +146,85 @@ const nextsBeforeSeek = 4
 // and values are copied into a few large chunks (scanArena), and the
 // iterator's keys are parsed in place (splitKey).
 func scanForward(it storage.Iterator, readTS hlc.Timestamp, opts ScanOptions) ([]KeyValue, []byte, error) {
-	limit := readTS.Forward(opts.Uncertainty)
 	var (
-		kvs     []KeyValue
-		a       scanArena
-		prefix  []byte // engine prefix of the current user key (a copy)
-		seekKey []byte
+		kvs []KeyValue
+		a   scanArena
 	)
 	if opts.MaxKeys > 0 {
 		kvs = make([]KeyValue, 0, min(opts.MaxKeys, 16384))
 	}
+	resume, err := walkForward(it, readTS, opts, func(prefix, value []byte) error {
+		var user []byte
+		if !opts.ValuesOnly {
+			var err error
+			if user, err = a.unescape(prefix); err != nil {
+				return err
+			}
+		}
+		kvs = append(kvs, KeyValue{Key: user, Value: a.copy(value)})
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return kvs, resume, nil
+}
+
+// ScanValues is a forward Scan that hands the value of each visible key
+// to visit, in key order, instead of copying it: value points into the
+// engine's iterator and is valid only during the call. A blocking intent
+// returns *IntentError with resume set to its key when values before it
+// were visited (the caller resumes there after resolving it; nil: nothing
+// was visited). Any other error may come after visits.
+func ScanValues(r storage.Reader, partitionID uint64, start, end []byte, readTS hlc.Timestamp, opts ScanOptions, visit func(value []byte) error) (resume []byte, err error) {
+	lower, upper := userSpan(partitionID, start, end)
+	it, err := r.NewIter(lower, upper)
+	if err != nil {
+		return nil, err
+	}
+	defer it.Close()
+	return walkForward(it, readTS, opts, func(_, value []byte) error { return visit(value) })
+}
+
+// walkForward walks the visible keys of a forward scan, calling emit with
+// the engine prefix of each (see splitKey) and its value, both valid only
+// during the call. When MaxKeys were emitted it returns the key to resume
+// from; after an intent met once keys were emitted, that intent's key
+// with the *IntentError.
+func walkForward(it storage.Iterator, readTS hlc.Timestamp, opts ScanOptions, emit func(prefix, value []byte) error) ([]byte, error) {
+	limit := readTS.Forward(opts.Uncertainty)
+	readInv := appendInvertedTS(make([]byte, 0, hlc.EncodedLen), readTS)
+	var (
+		emitted int
+		prefix  []byte // engine prefix of the current user key (a copy)
+		seekKey []byte
+	)
 	ok := it.First()
 	for ok {
 		key := it.Key()
 		n, err := splitKey(key)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-		if opts.MaxKeys > 0 && len(kvs) == opts.MaxKeys {
-			resume, err := userKeyOf(key[:n])
-			if err != nil {
-				return nil, nil, err
-			}
-			return kvs, resume, nil
+		if opts.MaxKeys > 0 && emitted == opts.MaxKeys {
+			return userKeyOf(key[:n])
 		}
 		prefix = append(prefix[:0], key[:n]...)
 		if len(key) == n {
 			in, err := decodeIntent(it.Value())
 			if err != nil {
-				return nil, nil, err
+				return nil, err
 			}
 			if (opts.Own == nil || in.TxnID != *opts.Own) && in.TS.LessEq(limit) {
 				user, err := userKeyOf(prefix)
 				if err != nil {
-					return nil, nil, err
+					return nil, err
 				}
-				return nil, nil, &IntentError{Key: user, Intent: in}
+				var resume []byte
+				if emitted > 0 {
+					resume = user
+				}
+				return resume, &IntentError{Key: user, Intent: in}
 			}
 			ok = it.Next()
 		}
@@ -196,30 +239,28 @@ func scanForward(it storage.Iterator, readTS hlc.Timestamp, opts ScanOptions) ([
 					break
 				}
 			}
-			vts := versionTS(key[len(prefix):])
-			if readTS.Less(vts) {
-				if vts.LessEq(limit) {
+			// The suffix is the inverted timestamp: a version above readTS
+			// sorts before readTS's suffix (compared without decoding it).
+			if suffix := key[len(prefix):]; bytes.Compare(suffix, readInv) < 0 {
+				if vts := versionTS(suffix); vts.LessEq(limit) {
 					user, err := userKeyOf(prefix)
 					if err != nil {
-						return nil, nil, err
+						return nil, err
 					}
-					return nil, nil, &UncertaintyError{Key: user, ReadTS: readTS, ExistingTS: vts}
+					return nil, &UncertaintyError{Key: user, ReadTS: readTS, ExistingTS: vts}
 				}
 				ok = it.Next()
 				continue
 			}
 			v, deleted, err := decodeVersion(it.Value())
 			if err != nil {
-				return nil, nil, err
+				return nil, err
 			}
 			if !deleted {
-				var user []byte
-				if !opts.ValuesOnly {
-					if user, err = a.unescape(prefix); err != nil {
-						return nil, nil, err
-					}
+				if err := emit(prefix, v); err != nil {
+					return nil, err
 				}
-				kvs = append(kvs, KeyValue{Key: user, Value: a.copy(v)})
+				emitted++
 			}
 			found = true
 			break
@@ -241,7 +282,7 @@ func scanForward(it storage.Iterator, readTS hlc.Timestamp, opts ScanOptions) ([
 			ok = it.SeekGE(seekKey)
 		}
 	}
-	return kvs, nil, it.Error()
+	return nil, it.Error()
 }
 
 // scanArena holds the keys and values a scan returns in a few large

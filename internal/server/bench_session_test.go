@@ -133,3 +133,44 @@ func BenchmarkSessionScanCountSum(b *testing.B) {
 	// machine shared with other work.
 	b.ReportMetric(float64(processCPU(b)-cpuBefore)/float64(b.N)/float64(rows), "cpu-ns/row")
 }
+
+// BenchmarkSessionInsertValues loads a table with 1000-row INSERT ...
+// VALUES statements through the session (the bulk workload's statement),
+// reporting the CPU per row.
+func BenchmarkSessionInsertValues(b *testing.B) {
+	ctx := context.Background()
+	c, err := openCore(ctx, coreConfig{DataDir: b.TempDir(), NodeID: 1, Partitions: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := session.NewServer(sqlDB{c.db}, session.Config{})
+	b.Cleanup(func() { s.Close(); c.close(ctx) })
+	for _, q := range []string{"CREATE DATABASE bench", "CREATE TABLE t (k INT64 PRIMARY KEY, v INT64)"} {
+		if _, err := s.Execute(ctx, session.Request{Database: "bench", SQL: q}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	const rows = 1000
+	stmts := make([]string, b.N)
+	for i := range stmts {
+		var sb strings.Builder
+		sb.WriteString("INSERT INTO t (k, v) VALUES ")
+		for k := i * rows; k < (i+1)*rows; k++ {
+			if k > i*rows {
+				sb.WriteByte(',')
+			}
+			fmt.Fprintf(&sb, "(%d, %d)", k, k%1000)
+		}
+		stmts[i] = sb.String()
+	}
+	cpuBefore := processCPU(b)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := s.Execute(ctx, session.Request{Database: "bench", SQL: stmts[i]}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(processCPU(b)-cpuBefore)/float64(b.N*rows), "cpu-ns/row")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*rows), "ns/row")
+}

@@ -59,3 +59,10 @@ func nextIncarnation(e *storage.Engine) (uint64, error) {
 	}
 	return epoch, b.Commit(true)
 }
+
+var _ catalog.ParallelScanner = sqlTxn{}
+
+func (t sqlTxn) ScanValuesParallel(ctx context.Context, start, end []byte, opts catalog.ParallelScan, visit func(piece int, value []byte) error) (bool, error) {
+	return t.Txn.ScanValuesParallel(ctx, start, end,
+		kv.ParallelScanOptions{Workers: opts.Workers, Pieces: opts.Pieces, BatchBytes: opts.BatchBytes}, visit)
+}

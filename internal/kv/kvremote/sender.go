@@ -368,3 +368,13 @@ func (s *Sender) ProbeCoordinator(ctx context.Context, node uint64, id mvcc.TxnI
 const probeTimeout = time.Second
 
 var _ kv.CoordinatorProber = (*Sender)(nil)
+
+// SplitSpan implements kv.SpanSplitter from this node's own engine, if it
+// keeps a replica of the partition (the keys are only a hint for cutting a
+// scan into pieces; the pieces are read from the leader as any scan is).
+func (s *Sender) SplitSpan(ctx context.Context, partitionID uint64, start, end []byte, n int) ([][]byte, error) {
+	if sp, ok := s.cfg.Local.(kv.SpanSplitter); ok {
+		return sp.SplitSpan(ctx, partitionID, start, end, n)
+	}
+	return nil, nil
+}

@@ -116,3 +116,25 @@ func GetTableShared(ctx context.Context, r Resolver, kv KV, dbID uint32, name st
 		return r.GetTable(ctx, kv, dbID, name)
 	}
 }
+
+// ParallelScanner is a KV that can read the values of a span with several
+// goroutines (kv.Txn.ScanValuesParallel): the same values, at the same
+// snapshot and recorded in the read set the same way as a Scan of the
+// span, visited in pieces numbered in key order from 0 (below
+// opts.Pieces+1), each piece's values in key order from one goroutine,
+// different pieces concurrently. ok=false (after visits, perhaps) means it
+// did not read the span: the caller discards what it gathered and uses
+// Scan.
+type ParallelScanner interface {
+	ScanValuesParallel(ctx context.Context, start, end []byte, opts ParallelScan, visit func(piece int, value []byte) error) (ok bool, err error)
+}
+
+// ParallelScan configures ParallelScanner.ScanValuesParallel.
+type ParallelScan struct {
+	// Workers is the most goroutines reading at once; Pieces how many
+	// pieces the span is cut into (at least Workers).
+	Workers, Pieces int
+	// BatchBytes bounds what each goroutine holds of the keys and values
+	// it read and has not visited yet.
+	BatchBytes int
+}

@@ -55,6 +55,11 @@ func (t *TableDesc) RowKey(pk []byte) []byte {
 // Values of delete-only columns are left out (the current layout does not
 // hold them).
 func (t *TableDesc) EncodeRowValue(row []types.Value) []byte {
+	return t.AppendRowValue(nil, row)
+}
+
+// AppendRowValue appends EncodeRowValue's payload to dst.
+func (t *TableDesc) AppendRowValue(dst []byte, row []types.Value) []byte {
 	if n := len(t.Layouts); n > 0 && len(t.Layouts[n-1].ColumnIDs) != len(t.Columns) {
 		kept := make([]types.Value, 0, len(t.Layouts[n-1].ColumnIDs))
 		for i := range t.Columns {
@@ -64,7 +69,7 @@ func (t *TableDesc) EncodeRowValue(row []types.Value) []byte {
 		}
 		row = kept
 	}
-	return rowenc.EncodeRow(nil, t.Version, row)
+	return rowenc.EncodeRow(dst, t.Version, row)
 }
 
 // PayloadHasColumn reports whether the row payload b holds a value of

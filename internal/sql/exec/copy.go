@@ -9,7 +9,6 @@ import (
 
 	"github.com/camusdb/camusdb-go/internal/sql/ast"
 	"github.com/camusdb/camusdb-go/internal/sql/plan"
-	"github.com/camusdb/camusdb-go/internal/sql/rowenc"
 	"github.com/camusdb/camusdb-go/internal/sql/types"
 	"github.com/camusdb/camusdb-go/internal/util/errcode"
 )
@@ -206,7 +205,7 @@ func (w *tableWriter) insertBatch(ctx context.Context, rows [][]types.Value, lin
 			}
 		}
 		pk := keys[i][len(prefix):]
-		value = rowenc.EncodeRow(value[:0], w.t.Version, row)
+		value = w.t.AppendRowValue(value[:0], row) // without delete-only columns
 		if err := w.buf.Put(keys[i], value); err != nil {
 			return err
 		}

@@ -90,7 +90,7 @@ func (b *builder) buildNode(n plan.Node) (Operator, error) {
 		return &projectOp{in: in, exprs: n.Exprs}, nil
 	case *plan.Aggregate:
 		if b.stats == nil { // EXPLAIN ANALYZE counts per plan node
-			if op := newScanAggOp(kv, n); op != nil {
+			if op := newScanAggOp(kv, n, b.mem); op != nil {
 				return op, nil
 			}
 		}

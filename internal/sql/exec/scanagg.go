@@ -5,6 +5,7 @@ import (
 
 	"github.com/camusdb/camusdb-go/internal/sql/catalog"
 	"github.com/camusdb/camusdb-go/internal/sql/eval"
+	"github.com/camusdb/camusdb-go/internal/sql/mon"
 	"github.com/camusdb/camusdb-go/internal/sql/plan"
 	"github.com/camusdb/camusdb-go/internal/sql/types"
 )
@@ -26,11 +27,14 @@ type scanAggOp struct {
 	need []bool
 	cc   cancelCheck
 	done bool
+	// mem is the statement's account (nil: none): a parallel scan
+	// reserves what its goroutines hold (scanpar.go).
+	mem *mon.Account
 }
 
 // newScanAggOp returns the fused operator for n when its shape allows,
 // nil otherwise (aggregateOp then does the work).
-func newScanAggOp(kv catalog.KV, n *plan.Aggregate) *scanAggOp {
+func newScanAggOp(kv catalog.KV, n *plan.Aggregate, mem *mon.Account) *scanAggOp {
 	if len(n.GroupBy) != 0 {
 		return nil
 	}
@@ -60,7 +64,7 @@ func newScanAggOp(kv catalog.KV, n *plan.Aggregate) *scanAggOp {
 	if pred != nil {
 		need = nil
 	}
-	return &scanAggOp{scan: newScanOp(kv, scan), n: n, pred: pred, need: need}
+	return &scanAggOp{scan: newScanOp(kv, scan), n: n, pred: pred, need: need, mem: mem}
 }
 
 func (o *scanAggOp) Next(ctx context.Context) ([][]types.Value, error) {
@@ -68,6 +72,11 @@ func (o *scanAggOp) Next(ctx context.Context) ([][]types.Value, error) {
 		return nil, nil
 	}
 	o.done = true
+	if out, ok, err := o.runParallel(ctx); err != nil {
+		return nil, err
+	} else if ok {
+		return [][]types.Value{out}, nil
+	}
 	aggs := make([]eval.Aggregator, len(o.n.Aggs))
 	for i, s := range o.n.Aggs {
 		a, err := eval.NewAggregatorSep(s.Name, s.Distinct, s.Star, s.Arg.Kind, s.Sep)

@@ -359,6 +359,56 @@ func runInsert(ctx context.Context, b *builder, buf *WriteBuffer, n *plan.Insert
 		count++
 		return ret.add(row)
 	}
+	if !w.deferPK && n.Query == nil && conflicts == nil && !hasUniqueIndex(n.Table) {
+		// A VALUES list checks its primary keys a chunk at a time with one
+		// span scan (insertBatch) instead of a point read per row. Rows
+		// are built in order; a row that fails to build first has the
+		// rows before it inserted, so errors are the row-by-row ones.
+		chunk := make([][]types.Value, 0, min(len(n.Values), valuesChunk))
+		flush := func() error {
+			if len(chunk) == 0 {
+				return nil
+			}
+			if err := w.insertBatch(ctx, chunk, nil); err != nil {
+				return err
+			}
+			for _, row := range chunk {
+				count++
+				if err := ret.add(row); err != nil {
+					return err
+				}
+			}
+			chunk = chunk[:0]
+			return nil
+		}
+		for _, exprs := range n.Values {
+			src := make([]types.Value, len(exprs))
+			explicit := make([]bool, len(exprs))
+			for i, e := range exprs {
+				if e == nil {
+					continue // DEFAULT
+				}
+				v, err := e.Eval(nil)
+				if err != nil {
+					return 0, firstErr(flush(), err)
+				}
+				src[i], explicit[i] = v, true
+			}
+			row, err := build(src, explicit)
+			if err != nil {
+				return 0, firstErr(flush(), err)
+			}
+			if chunk = append(chunk, row); len(chunk) == valuesChunk {
+				if err := flush(); err != nil {
+					return 0, err
+				}
+			}
+		}
+		if err := flush(); err != nil {
+			return 0, err
+		}
+		return count, nil
+	}
 	if n.Query == nil {
 		for _, exprs := range n.Values {
 			src := make([]types.Value, len(exprs))
@@ -406,6 +456,29 @@ func runInsert(ctx context.Context, b *builder, buf *WriteBuffer, n *plan.Insert
 			}
 		}
 	}
+}
+
+// firstErr returns a when set, b otherwise: the rows before a failing one
+// are checked first, as row by row.
+func firstErr(a, b error) error {
+	if a != nil {
+		return a
+	}
+	return b
+}
+
+// valuesChunk is how many rows of a VALUES list insertBatch checks at once.
+const valuesChunk = 1024
+
+// hasUniqueIndex reports whether t has a unique secondary index: an
+// INSERT checks those row by row, interleaved with its primary keys.
+func hasUniqueIndex(t *catalog.TableDesc) bool {
+	for i := range t.Indexes {
+		if t.Indexes[i].Unique {
+			return true
+		}
+	}
+	return false
 }
 
 // runUpdate executes an UPDATE plan. It reads every matching row first and

@@ -92,6 +92,15 @@ func (b *WriteBuffer) Scan(ctx context.Context, start, end []byte, reverse bool)
 	return b.txn.Scan(ctx, start, end, reverse)
 }
 
+// ScanValuesParallel reads the transaction without the buffered writes,
+// as Scan does, when the transaction can (catalog.ParallelScanner).
+func (b *WriteBuffer) ScanValuesParallel(ctx context.Context, start, end []byte, opts catalog.ParallelScan, visit func(piece int, value []byte) error) (bool, error) {
+	if ps, ok := b.txn.(catalog.ParallelScanner); ok {
+		return ps.ScanValuesParallel(ctx, start, end, opts, visit)
+	}
+	return false, nil
+}
+
 // Put buffers a write. key and value are copied.
 func (b *WriteBuffer) Put(key, value []byte) error {
 	b.record(key, bufferedWrite{value: append([]byte{}, value...)})

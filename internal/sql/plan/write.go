@@ -6,6 +6,7 @@ import (
 
 	"github.com/camusdb/camusdb-go/internal/sql/ast"
 	"github.com/camusdb/camusdb-go/internal/sql/catalog"
+	"github.com/camusdb/camusdb-go/internal/sql/eval"
 	"github.com/camusdb/camusdb-go/internal/sql/parser"
 	"github.com/camusdb/camusdb-go/internal/util/errcode"
 )
@@ -230,6 +231,14 @@ func (p *Planner) PlanInsert(ins *ast.Insert) (*Insert, error) {
 			}
 			if ins.Overriding == "USER" && t.Columns[n.Targets[i]].Identity != "" {
 				continue // OVERRIDING USER VALUE: the identity's own value
+			}
+			if lit, ok := e.(*ast.Literal); ok {
+				// What eval compiles a literal to, without a compiler per
+				// value (a bulk INSERT has thousands); no hook of c handles
+				// literals.
+				v := lit.Value
+				exprs[i] = &Expr{Compiled: eval.Compiled{Eval: func([]types.Value) (types.Value, error) { return v, nil }, Kind: v.Kind, Const: true}, Text: ast.FormatExpr(e)}
+				continue
 			}
 			x, err := c.compile(e)
 			if err != nil {

@@ -306,6 +306,19 @@ func DecodeRowColumns(dst []types.Value, b []byte, need []bool) (schemaVersion u
 			dst[col], rest = vals[0], next
 			continue
 		}
+		if tag := rest[0]; tag == rowTagInt || tag == rowTagDate || tag == rowTagTS || tag == rowTagTSTZ {
+			// Skipped integers: only their length, up to the byte that ends
+			// the varint (at most 10).
+			end := 1
+			for end < len(rest) && end <= binary.MaxVarintLen64 && rest[end] >= 0x80 {
+				end++
+			}
+			if end >= len(rest) || end > binary.MaxVarintLen64 {
+				return 0, corruptf("row column %d: truncated or overlong INT64", col)
+			}
+			rest = rest[end+1:]
+			continue
+		}
 		n, err := columnLen(rest)
 		if err != nil {
 			return 0, corruptf("row column %d: %v", col, err)

@@ -71,6 +71,15 @@ func (t *catalogTxn) ReserveWrites(n int) {
 	}
 }
 
+// ScanValuesParallel passes a parallel scan on when the transaction can
+// do one (catalog.ParallelScanner); it writes nothing.
+func (t *catalogTxn) ScanValuesParallel(ctx context.Context, start, end []byte, opts catalog.ParallelScan, visit func(piece int, value []byte) error) (bool, error) {
+	if ps, ok := t.Txn.(catalog.ParallelScanner); ok {
+		return ps.ScanValuesParallel(ctx, start, end, opts, visit)
+	}
+	return false, nil
+}
+
 func (t *catalogTxn) Delete(key []byte) error {
 	t.note(key)
 	return t.Txn.Delete(key)

@@ -21,6 +21,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/camusdb/camusdb-go/internal/hlc"
 	"github.com/camusdb/camusdb-go/internal/kvpb"
@@ -65,6 +66,9 @@ type MemDB struct {
 	// FailNextCommits, when > 0, makes that many commits fail with a
 	// *kvpb.ConflictError (for retry tests). Guarded by mu.
 	failCommits int
+	// SerialScans makes ScanValuesParallel decline (set before use): the
+	// serial path, to compare with.
+	SerialScans bool
 }
 
 // NewMemDB returns an empty database on the system clock.
@@ -528,3 +532,84 @@ func (it *memIter) Key() []byte   { return []byte(it.key) }
 func (it *memIter) Value() []byte { return it.value }
 func (it *memIter) Err() error    { return it.err }
 func (it *memIter) Close()        { it.keys, it.ownKeys = nil, nil }
+
+var _ catalog.ParallelScanner = (*memTxn)(nil)
+
+// parallelFirst is how many values the first piece of ScanValuesParallel
+// holds, like the first round trip of the kv layer's.
+const parallelFirst = 256
+
+// ScanValuesParallel implements catalog.ParallelScanner: the span is read
+// as Scan reads it (and recorded the same), then its values are visited in
+// opts.Pieces pieces (after a first one of parallelFirst values) by
+// opts.Workers goroutines. It declines with own writes in the span, as
+// the kv layer does.
+func (t *memTxn) ScanValuesParallel(ctx context.Context, start, end []byte, opts catalog.ParallelScan, visit func(piece int, value []byte) error) (bool, error) {
+	if t.db.SerialScans || opts.Workers < 2 {
+		return false, nil
+	}
+	t.mu.Lock()
+	own := false
+	for k := range t.writes {
+		if k >= string(start) && (end == nil || k < string(end)) {
+			own = true
+		}
+	}
+	t.mu.Unlock()
+	if own {
+		return false, nil
+	}
+	it := t.Scan(ctx, start, end, false)
+	var values [][]byte
+	for it.Next(ctx) {
+		values = append(values, it.Value())
+	}
+	if err := it.Err(); err != nil {
+		return false, err
+	}
+	first := min(len(values), parallelFirst)
+	for _, v := range values[:first] {
+		if err := visit(0, v); err != nil {
+			return false, err
+		}
+	}
+	rest := values[first:]
+	pieces := max(opts.Pieces, 1)
+	var (
+		next    atomic.Int64
+		wg      sync.WaitGroup
+		errMu   sync.Mutex
+		errSeen error
+	)
+	for w := 0; w < opts.Workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= pieces {
+					return
+				}
+				errMu.Lock()
+				stop := errSeen != nil
+				errMu.Unlock()
+				if stop {
+					return
+				}
+				lo, hi := len(rest)*i/pieces, len(rest)*(i+1)/pieces
+				for _, v := range rest[lo:hi] {
+					if err := visit(i+1, v); err != nil {
+						errMu.Lock()
+						if errSeen == nil {
+							errSeen = err
+						}
+						errMu.Unlock()
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return errSeen == nil, errSeen
+}
