@@ -16,17 +16,7 @@ import (
 // real stack, to separate the protocol's cost from the engine's.
 func BenchmarkSessionInsert(b *testing.B) {
 	ctx := context.Background()
-	c, err := openCore(ctx, coreConfig{DataDir: b.TempDir(), NodeID: 1, Partitions: 1})
-	if err != nil {
-		b.Fatal(err)
-	}
-	s := session.NewServer(sqlDB{c.db}, session.Config{})
-	b.Cleanup(func() { s.Close(); c.close(ctx) })
-	for _, q := range []string{"CREATE DATABASE bench", "CREATE TABLE items (id INT64 PRIMARY KEY, name STRING NOT NULL, qty INT64)"} {
-		if _, err := s.Execute(ctx, session.Request{Database: "bench", SQL: q}); err != nil {
-			b.Fatal(err)
-		}
-	}
+	s := benchSession(b, session.Config{}, "CREATE DATABASE bench", "CREATE TABLE items (id INT64 PRIMARY KEY, name STRING NOT NULL, qty INT64)")
 	var next atomic.Int64
 	b.SetParallelism(8)
 	b.ResetTimer()
@@ -49,18 +39,8 @@ func BenchmarkSessionInsert(b *testing.B) {
 // every statement is a large part of what it measures.
 func BenchmarkSessionPointSelect(b *testing.B) {
 	ctx := context.Background()
-	c, err := openCore(ctx, coreConfig{DataDir: b.TempDir(), NodeID: 1, Partitions: 1})
-	if err != nil {
-		b.Fatal(err)
-	}
-	s := session.NewServer(sqlDB{c.db}, session.Config{ParseCacheTTL: time.Minute})
-	b.Cleanup(func() { s.Close(); c.close(ctx) })
-	for _, q := range []string{"CREATE DATABASE bench", "CREATE TABLE items (id INT64 PRIMARY KEY, name STRING NOT NULL, qty INT64)",
-		"INSERT INTO items VALUES (1, 'a', 1), (2, 'b', 2), (3, 'c', 3), (4, 'd', 4)"} {
-		if _, err := s.Execute(ctx, session.Request{Database: "bench", SQL: q}); err != nil {
-			b.Fatal(err)
-		}
-	}
+	s := benchSession(b, session.Config{ParseCacheTTL: time.Minute}, "CREATE DATABASE bench", "CREATE TABLE items (id INT64 PRIMARY KEY, name STRING NOT NULL, qty INT64)",
+		"INSERT INTO items VALUES (1, 'a', 1), (2, 'b', 2), (3, 'c', 3), (4, 'd', 4)")
 	var next atomic.Int64
 	b.SetParallelism(8)
 	b.ResetTimer()
@@ -87,12 +67,7 @@ func BenchmarkSessionPointSelect(b *testing.B) {
 func BenchmarkSessionScanCountSum(b *testing.B) {
 	const rows = 100_000
 	ctx := context.Background()
-	c, err := openCore(ctx, coreConfig{DataDir: b.TempDir(), NodeID: 1, Partitions: 1})
-	if err != nil {
-		b.Fatal(err)
-	}
-	s := session.NewServer(sqlDB{c.db}, session.Config{ParseCacheTTL: time.Minute})
-	b.Cleanup(func() { s.Close(); c.close(ctx) })
+	s := benchSession(b, session.Config{ParseCacheTTL: time.Minute})
 	exec := func(q string) {
 		if _, err := s.Execute(ctx, session.Request{Database: "bench", SQL: q}); err != nil {
 			b.Fatal(err)
@@ -139,17 +114,7 @@ func BenchmarkSessionScanCountSum(b *testing.B) {
 // reporting the CPU per row.
 func BenchmarkSessionInsertValues(b *testing.B) {
 	ctx := context.Background()
-	c, err := openCore(ctx, coreConfig{DataDir: b.TempDir(), NodeID: 1, Partitions: 1})
-	if err != nil {
-		b.Fatal(err)
-	}
-	s := session.NewServer(sqlDB{c.db}, session.Config{})
-	b.Cleanup(func() { s.Close(); c.close(ctx) })
-	for _, q := range []string{"CREATE DATABASE bench", "CREATE TABLE t (k INT64 PRIMARY KEY, v INT64)"} {
-		if _, err := s.Execute(ctx, session.Request{Database: "bench", SQL: q}); err != nil {
-			b.Fatal(err)
-		}
-	}
+	s := benchSession(b, session.Config{}, "CREATE DATABASE bench", "CREATE TABLE t (k INT64 PRIMARY KEY, v INT64)")
 	const rows = 1000
 	stmts := make([]string, b.N)
 	for i := range stmts {
@@ -173,4 +138,23 @@ func BenchmarkSessionInsertValues(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64(processCPU(b)-cpuBefore)/float64(b.N*rows), "cpu-ns/row")
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*rows), "ns/row")
+}
+
+// benchSession opens a standalone core on disk with a session server over
+// it and runs the setup statements in database "bench".
+func benchSession(b *testing.B, cfg session.Config, setup ...string) *session.Server {
+	b.Helper()
+	ctx := context.Background()
+	c, err := openCore(ctx, coreConfig{DataDir: b.TempDir(), NodeID: 1, Partitions: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := session.NewServer(sqlDB{c.db}, cfg)
+	b.Cleanup(func() { s.Close(); c.close(ctx) })
+	for _, q := range setup {
+		if _, err := s.Execute(ctx, session.Request{Database: "bench", SQL: q}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return s
 }

@@ -1,13 +1,10 @@
 package server
 
 import (
-	"context"
 	"errors"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
@@ -16,14 +13,7 @@ import (
 // the same error as when the key is read first, the statement writes
 // nothing, and inside an explicit transaction the INSERT itself fails.
 func TestInsertDuplicatePrimaryKey(t *testing.T) {
-	n := startPGNode(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, pgURL(n))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
+	ctx, conn := pgConnect(t, startPGNode(t))
 	exec := func(sql string, args ...any) error {
 		_, err := conn.Exec(ctx, sql, args...)
 		return err

@@ -50,6 +50,20 @@ func startPGNode(t testing.TB) *Node {
 	return n
 }
 
+// pgConnect connects to n over pgwire for the test (30 s budget), closing
+// the connection when the test ends.
+func pgConnect(t *testing.T, n *Node) (context.Context, *pgx.Conn) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	conn, err := pgx.Connect(ctx, pgURL(n))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close(context.Background()) })
+	return ctx, conn
+}
+
 func pgURL(n *Node) string {
 	return fmt.Sprintf("postgres://tester@%s/test?sslmode=disable", n.PGAddr())
 }
@@ -103,13 +117,7 @@ func TestNodeServesPGWire(t *testing.T) {
 // the dialect keeps backslash escapes.
 func TestNodePGWireStringLiterals(t *testing.T) {
 	n := startPGNode(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, pgURL(n))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
+	ctx, conn := pgConnect(t, n)
 	if _, err := conn.Exec(ctx, "CREATE TABLE notes (id INT64 PRIMARY KEY, body STRING)"); err != nil {
 		t.Fatal(err)
 	}

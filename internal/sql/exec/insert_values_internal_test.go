@@ -9,7 +9,6 @@ import (
 
 	"github.com/camusdb/camusdb-go/internal/sql/catalog"
 	"github.com/camusdb/camusdb-go/internal/sql/catalog/catalogtest"
-	"github.com/camusdb/camusdb-go/internal/sql/parser"
 	"github.com/camusdb/camusdb-go/internal/util/errcode"
 )
 
@@ -86,15 +85,7 @@ func notNullErr(t *testing.T, db catalog.DB) error {
 // error (committing only on success).
 func runSQL(t *testing.T, db catalog.DB, sql string) (*Result, error) {
 	t.Helper()
-	ctx := context.Background()
-	stmt, err := parser.Parse(sql)
-	if err != nil {
-		t.Fatal(err)
-	}
-	txn, err := db.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, stmt, txn := parseAndBegin(t, db, sql)
 	res, err := Execute(ctx, Env{Txn: txn, Database: "d"}, stmt)
 	if err != nil {
 		_ = txn.Rollback(ctx)

@@ -1,7 +1,6 @@
 package exec
 
 import (
-	"context"
 	"fmt"
 	"reflect"
 	"strings"
@@ -10,7 +9,6 @@ import (
 	"github.com/camusdb/camusdb-go/internal/sql/ast"
 	"github.com/camusdb/camusdb-go/internal/sql/catalog"
 	"github.com/camusdb/camusdb-go/internal/sql/catalog/catalogtest"
-	"github.com/camusdb/camusdb-go/internal/sql/parser"
 	"github.com/camusdb/camusdb-go/internal/sql/types"
 )
 
@@ -27,15 +25,7 @@ func loadRows(t testing.TB, db catalog.DB, table string, rows []string) {
 // queryRows runs a query, returning its rows or its error.
 func queryRows(t testing.TB, db catalog.DB, sql string) ([][]types.Value, error) {
 	t.Helper()
-	ctx := context.Background()
-	stmt, err := parser.Parse(sql)
-	if err != nil {
-		t.Fatal(err)
-	}
-	txn, err := db.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, stmt, txn := parseAndBegin(t, db, sql)
 	defer txn.Rollback(ctx)
 	res, err := Execute(ctx, Env{Txn: txn, Database: "d"}, stmt.(*ast.SelectStmt))
 	if err != nil {

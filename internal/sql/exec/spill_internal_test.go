@@ -1,7 +1,6 @@
 package exec
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"reflect"
@@ -11,7 +10,6 @@ import (
 	"github.com/camusdb/camusdb-go/internal/sql/ast"
 	"github.com/camusdb/camusdb-go/internal/sql/catalog"
 	"github.com/camusdb/camusdb-go/internal/sql/mon"
-	"github.com/camusdb/camusdb-go/internal/sql/parser"
 	"github.com/camusdb/camusdb-go/internal/sql/plan"
 	"github.com/camusdb/camusdb-go/internal/sql/types"
 )
@@ -28,15 +26,7 @@ type budgetRun struct {
 // temp dir to spill into. The spill directory must be gone afterwards.
 func runBudget(t testing.TB, db catalog.DB, sql string, limit int64, spill bool) budgetRun {
 	t.Helper()
-	ctx := context.Background()
-	stmt, err := parser.Parse(sql)
-	if err != nil {
-		t.Fatal(err)
-	}
-	txn, err := db.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, stmt, txn := parseAndBegin(t, db, sql)
 	defer txn.Rollback(ctx)
 	if limit == 0 {
 		limit = 1 << 40

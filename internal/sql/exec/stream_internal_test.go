@@ -62,15 +62,7 @@ func newStreamDB(t testing.TB, n, groups int) catalog.DB {
 // every batch the root returns.
 func pullOp(t testing.TB, db catalog.DB, sql string, fn func(batch int)) {
 	t.Helper()
-	ctx := context.Background()
-	stmt, err := parser.Parse(sql)
-	if err != nil {
-		t.Fatal(err)
-	}
-	txn, err := db.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, stmt, txn := parseAndBegin(t, db, sql)
 	defer txn.Rollback(ctx)
 	b := newBuilder(txn, nil)
 	p := &plan.Planner{Ctx: ctx, KV: txn, Database: "d", Runner: &runner{ctx: ctx, b: b}}
