@@ -74,7 +74,7 @@ func TestScanValuesParallel(t *testing.T) {
 
 	txn, _ := db.Begin(ctx)
 	want := serialValues(t, txn)
-	txn.reads = nil
+	txn.reads, txn.firstReads = nil, readSet{} // forget the serial scan's reads
 	pieces, ok := parallelScan(t, txn)
 	if !ok {
 		t.Fatal("the parallel scan did not run")
