@@ -122,6 +122,11 @@ func TestGroupCommit(t *testing.T) {
 	if syncs*4 > proposals {
 		t.Fatalf("no group commit: %d fsyncs for %d proposals", syncs, proposals)
 	}
+	// Proposals that come while an append's fsync runs wait and share the
+	// next append (not one append and engine commit each).
+	if appends := after.Syncs - before.Syncs; appends*4 > proposals {
+		t.Fatalf("%d synced appends for %d proposals: proposals are not gathered while an fsync runs", appends, proposals)
+	}
 }
 
 // TestCrashKeepsAcknowledgedWrites crashes the filesystem (keeping only
