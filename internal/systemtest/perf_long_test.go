@@ -36,7 +36,10 @@ func envDuration(name string, def time.Duration) time.Duration {
 func startLongNode(t *testing.T) (*node, *client.Client) {
 	t.Helper()
 	cfg := t.TempDir() + "/config.yml"
-	if err := os.WriteFile(cfg, []byte("http_request_timeout_ms: 600000\n"), 0o600); err != nil {
+	// LONG_NODE_CONFIG adds YAML lines to the node's config (e.g.
+	// "stats_flush_interval_ms: -1" to see what background statistics cost).
+	yml := "http_request_timeout_ms: 600000\n" + os.Getenv("LONG_NODE_CONFIG") + "\n"
+	if err := os.WriteFile(cfg, []byte(yml), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	n := startNode(t, t.TempDir(), "--config", cfg)
@@ -173,7 +176,8 @@ func runWriters(ctx context.Context, t *testing.T, url string, n, rows int, next
 // so that a slow minute can be matched with the node's log.
 //
 //	CAMUS_LONG=1 go test -v -run TestWriteTailLatency -timeout 60m ./internal/systemtest
-//	(TAIL_ROWS, TAIL_DURATION override the table size and the length)
+//	(TAIL_ROWS, TAIL_DURATION override the table size and the length,
+//	LONG_NODE_CONFIG adds lines to the node's config)
 func TestWriteTailLatency(t *testing.T) {
 	if os.Getenv("CAMUS_LONG") == "" {
 		t.Skip("CAMUS_LONG=1 writes a 1M-row table with 16 clients for 5 minutes")

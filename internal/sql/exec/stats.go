@@ -176,29 +176,32 @@ func (s *Stats) refreshAll(ctx context.Context, dirty map[statsTable]string) err
 
 // Refresh recomputes and stores the statistics of one table now. A table
 // that no longer exists is skipped.
+//
+// The scan runs in a read-only transaction and the result is written by a
+// second, small one: statistics are advisory and need not be serializable
+// with the scan. Committed together, the table-wide read would go into the
+// commit's read set: the commit would latch the whole table (every writer
+// waits for it) and, pushed above the scan's timestamp, re-validate the
+// whole table against every write since the scan began.
 func (s *Stats) Refresh(ctx context.Context, dbID uint32, table string) error {
+	t, st, err := s.compute(ctx, dbID, table)
+	if err != nil || t == nil {
+		return err
+	}
+	b, err := json.Marshal(st)
+	if err != nil {
+		return err
+	}
 	txn, err := s.db.Begin(ctx)
 	if err != nil {
 		return err
 	}
 	defer txn.Rollback(ctx)
-	t, err := catalog.GetTable(ctx, txn, dbID, table)
-	if errcode.Of(err) == errcode.UnknownTable {
+	// Still there (a point read of the descriptor): no statistics are
+	// left behind for a table dropped during the scan.
+	if now, err := catalog.GetTable(ctx, txn, dbID, table); errcode.Of(err) == errcode.UnknownTable || (err == nil && now.ID != t.ID) {
 		return nil
-	}
-	if err != nil {
-		return err
-	}
-	var pace func(rows int64) error
-	if s.bg != nil {
-		pace = s.bg.pacer()
-	}
-	st, err := computeStats(ctx, txn, t, pace)
-	if err != nil {
-		return err
-	}
-	b, err := json.Marshal(st)
-	if err != nil {
+	} else if err != nil {
 		return err
 	}
 	if err := txn.Put(StatsKey(t.DBID, t.ID), b); err != nil {
@@ -211,6 +214,32 @@ func (s *Stats) Refresh(ctx context.Context, dbID uint32, table string) error {
 	s.mu.cache[statsTable{t.DBID, t.ID}] = cachedStats{stats: st, loaded: s.now()}
 	s.mu.Unlock()
 	return nil
+}
+
+// compute scans the table (nil when it does not exist) in a read-only
+// transaction.
+func (s *Stats) compute(ctx context.Context, dbID uint32, table string) (*catalog.TableDesc, *plan.TableStats, error) {
+	txn, err := s.db.Begin(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer txn.Rollback(ctx)
+	t, err := catalog.GetTable(ctx, txn, dbID, table)
+	if errcode.Of(err) == errcode.UnknownTable {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	var pace func(rows int64) error
+	if s.bg != nil {
+		pace = s.bg.pacer()
+	}
+	st, err := computeStats(ctx, txn, t, pace)
+	if err != nil {
+		return nil, nil, err
+	}
+	return t, st, nil
 }
 
 // ComputeStats scans t's rows and public indexes through kv.
