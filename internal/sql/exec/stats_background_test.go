@@ -11,7 +11,6 @@ import (
 	"github.com/camusdb/camusdb-go/internal/sql/catalog"
 	"github.com/camusdb/camusdb-go/internal/sql/catalog/catalogtest"
 	"github.com/camusdb/camusdb-go/internal/sql/exec"
-	"github.com/camusdb/camusdb-go/internal/sql/parser"
 )
 
 // gatedDB holds every Begin while closed.
@@ -104,28 +103,12 @@ func TestStatisticsRefreshSurvivesConcurrentWrites(t *testing.T) {
 	stats := exec.NewStats(db, 5*time.Second, now)
 	stats.Background(1000)
 	defer stats.Close()
-	insert := func(sql string) error {
-		ctx := context.Background()
-		stmt, err := parser.Parse(sql)
-		if err != nil {
-			return err
-		}
-		txn, err := db.Begin(ctx)
-		if err != nil {
-			return err
-		}
-		if _, err := exec.Execute(ctx, exec.Env{Txn: txn, Database: "d"}, stmt); err != nil {
-			txn.Rollback(ctx)
-			return err
-		}
-		return txn.Commit(ctx)
-	}
 	var writeErr error
 	wrote := false
 	exec.SetStatsSleep(stats, func(_ context.Context, d time.Duration) error {
 		if !wrote { // the refresh goroutine, mid-scan
 			wrote = true
-			writeErr = insert("INSERT INTO m VALUES (100000, 1)")
+			_, writeErr = statsExec(db, nil, "INSERT INTO m VALUES (100000, 1)")
 		}
 		return nil
 	})

@@ -18,27 +18,34 @@ import (
 // flushes them after the commit (as a session would).
 func statsRun(t *testing.T, db catalog.DB, stats *exec.Stats, sql string) *exec.Result {
 	t.Helper()
+	res, err := statsExec(db, stats, sql)
+	if err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	return res
+}
+
+// statsExec runs one statement in its own transaction with stats, then
+// lets stats flush (safe off the test goroutine: no t.Fatal).
+func statsExec(db catalog.DB, stats *exec.Stats, sql string) (*exec.Result, error) {
 	ctx := context.Background()
 	stmt, err := parser.Parse(sql)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	txn, err := db.Begin(ctx)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	res, err := exec.Execute(ctx, exec.Env{Txn: txn, Database: "d", Stats: stats}, stmt)
 	if err != nil {
 		txn.Rollback(ctx)
-		t.Fatalf("%s: %v", sql, err)
+		return nil, err
 	}
 	if err := txn.Commit(ctx); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	if err := stats.MaybeFlush(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return res
+	return res, stats.MaybeFlush(ctx)
 }
 
 func explainLines(res *exec.Result) string {
