@@ -53,19 +53,36 @@ func TestLongScanBatchesAndReadSet(t *testing.T) {
 	if counter.maxKeys[0] != scanBatchFirst || len(counter.maxKeys) > 7 {
 		t.Fatalf("round trips asked for %v keys: want a first batch of %d, then growing", counter.maxKeys, scanBatchFirst)
 	}
-	spans := txn.reads[1].spans
-	if len(spans) != 1 || !bytes.Equal(spans[0].Key, key(1, "")) || !bytes.Equal(spans[0].EndKey, kvpb.PrefixEnd(kvpb.RowPrefix(1, 1))) {
-		t.Fatalf("read set spans %q, want the one scanned span", spans)
-	}
+	expectOneTableSpan(t, txn)
 
 	// A phantom in the middle of the span, committed after the scan by a
 	// transaction that read the key txn then writes: txn's write must go
 	// above that read, so its reads are validated there.
+	expectPhantomConflict(t, db, txn, key(1, "09999"))
+}
+
+// expectOneTableSpan checks that txn's read set in partition 1 is the
+// one span of table 1's rows it scanned.
+func expectOneTableSpan(t *testing.T, txn *Txn) {
+	t.Helper()
+	spans := txn.reads[1].spans
+	if len(spans) != 1 || !bytes.Equal(spans[0].Key, key(1, "")) || !bytes.Equal(spans[0].EndKey, kvpb.PrefixEnd(kvpb.RowPrefix(1, 1))) {
+		t.Fatalf("read set spans %q, want the one scanned span", spans)
+	}
+}
+
+// expectPhantomConflict commits, after txn scanned a span, a write of
+// phantom (inside that span) by a transaction that read the key txn then
+// writes: txn's write must go above that read, so its reads are validated
+// there, and its commit fails with a conflict.
+func expectPhantomConflict(t *testing.T, db *DB, txn *Txn, phantom []byte) {
+	t.Helper()
+	ctx := context.Background()
 	other, _ := db.Begin(ctx)
 	if _, _, err := other.Get(ctx, key(2, "w")); err != nil {
 		t.Fatal(err)
 	}
-	_ = other.Put(key(1, "09999"), []byte("new"))
+	_ = other.Put(phantom, []byte("new"))
 	mustCommit(t, other)
 	_ = txn.Put(key(2, "w"), []byte("w"))
 	var ce *kvpb.ConflictError

@@ -1,17 +1,14 @@
 package kv
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"testing"
 	"time"
 
 	"github.com/camusdb/camusdb-go/internal/hlc"
 	"github.com/camusdb/camusdb-go/internal/kv/kvserver"
-	"github.com/camusdb/camusdb-go/internal/kvpb"
 	"github.com/camusdb/camusdb-go/internal/storage"
 )
 
@@ -93,21 +90,8 @@ func TestScanValuesParallel(t *testing.T) {
 	if used < 4 {
 		t.Fatalf("values came in %d pieces: the span was not cut", used)
 	}
-	spans := txn.reads[1].spans
-	if len(spans) != 1 || !bytes.Equal(spans[0].Key, key(1, "")) || !bytes.Equal(spans[0].EndKey, kvpb.PrefixEnd(kvpb.RowPrefix(1, 1))) {
-		t.Fatalf("read set spans %q, want the one scanned span", spans)
-	}
-	other, _ := db.Begin(ctx)
-	if _, _, err := other.Get(ctx, key(2, "w")); err != nil {
-		t.Fatal(err)
-	}
-	_ = other.Put(append(nkey(12345), 'x'), []byte("new"))
-	mustCommit(t, other)
-	_ = txn.Put(key(2, "w"), []byte("w"))
-	var ce *kvpb.ConflictError
-	if err := txn.Commit(ctx); !errors.As(err, &ce) {
-		t.Fatalf("commit after a phantom in the scanned span: %v, want a conflict", err)
-	}
+	expectOneTableSpan(t, txn)
+	expectPhantomConflict(t, db, txn, append(nkey(12345), 'x'))
 }
 
 // Own writes in the span, or an uncertain version, make it decline
