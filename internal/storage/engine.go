@@ -92,7 +92,8 @@ const memTableSize = 32 << 20
 
 // Engine is one Pebble instance.
 type Engine struct {
-	db *pebble.DB
+	db    *pebble.DB
+	spare *spareFS // nil unless on the real filesystem
 }
 
 // Open opens or creates the engine.
@@ -102,11 +103,16 @@ func Open(opts Options) (*Engine, error) {
 	if fs == nil && opts.InMemory {
 		fs = vfs.NewMem()
 	}
-	if fs == nil {
-		fs = vfs.Default
-	}
 	if dir == "" {
 		dir = "camusdb-data"
+	}
+	var spare *spareFS
+	if fs == nil {
+		if err := vfs.Default.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("storage: open %s: %w", dir, err)
+		}
+		spare = newSpareFS(vfs.Default, vfs.Default.PathJoin(dir), walSpareSize)
+		fs = spare
 	}
 	cacheBytes := opts.CacheBytes
 	if cacheBytes <= 0 {
@@ -123,9 +129,15 @@ func Open(opts Options) (*Engine, error) {
 	}
 	db, err := pebble.Open(dir, popts)
 	if err != nil {
+		if spare != nil {
+			spare.close()
+		}
 		return nil, fmt.Errorf("storage: open %s: %w", dir, err)
 	}
-	return &Engine{db: db}, nil
+	if spare != nil {
+		spare.prepare()
+	}
+	return &Engine{db: db, spare: spare}, nil
 }
 
 // Close closes the engine. Unsynced batches may be lost only on a crash,
@@ -136,6 +148,9 @@ func (e *Engine) Close() error {
 	}
 	err := e.db.Close()
 	e.db = nil
+	if e.spare != nil {
+		e.spare.close()
+	}
 	return err
 }
 
