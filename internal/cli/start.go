@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"strconv"
 	"syscall"
@@ -201,6 +202,7 @@ func runStart(cmd *cobra.Command, opts *startOptions) error {
 	level, _ := cfg.SlogLevel() // validated
 	logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
 	tuneGC()
+	tuneProcs()
 
 	ctx := cmd.Context()
 	if ctx == nil {
@@ -286,5 +288,21 @@ const serverGCPercent = 400
 func tuneGC() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(serverGCPercent)
+	}
+}
+
+// extraProcs is how many more Ps than cores the server runs with unless
+// GOMAXPROCS is set. A goroutine in a blocking system call keeps its P
+// until the runtime's monitor takes it back, and the write path is full of
+// them: the WAL fdatasync (~200 µs on the reference VM) and socket writes.
+// With one P per core, a 2-core node spent much of each fsync with one
+// core idle. Measured on 2 cores, 16 clients, pgwire, interleaved runs:
+// autocommit insert +7-10%, bank +5-8%, point selects unchanged with p99
+// halved (README "Performance").
+const extraProcs = 2
+
+func tuneProcs() {
+	if os.Getenv("GOMAXPROCS") == "" {
+		runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + extraProcs)
 	}
 }

@@ -36,8 +36,11 @@ const (
 // errSerial makes a parallel aggregate fall back to the serial one.
 var errSerial = errors.New("exec: aggregate runs serially")
 
-// parallelWorkers is how many goroutines a parallel scan uses.
-func parallelWorkers() int { return runtime.GOMAXPROCS(0) }
+// parallelWorkers is how many goroutines a parallel scan uses: one per
+// core. The server runs more Ps than cores (cli.extraProcs, for goroutines
+// blocked in system calls), which would only split a scan into more pieces
+// than there are cores to run them.
+func parallelWorkers() int { return max(1, min(runtime.GOMAXPROCS(0), runtime.NumCPU())) }
 
 // pieceAgg is the partial state of one piece.
 type pieceAgg struct {
