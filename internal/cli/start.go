@@ -294,12 +294,14 @@ func tuneGC() {
 // extraProcs is how many more Ps than cores the server runs with unless
 // GOMAXPROCS is set. A goroutine in a blocking system call keeps its P
 // until the runtime's monitor takes it back, and the write path is full of
-// them: the WAL fdatasync (~200 µs on the reference VM) and socket writes.
-// With one P per core, a 2-core node spent much of each fsync with one
-// core idle. Measured on 2 cores, 16 clients, pgwire, interleaved runs:
-// autocommit insert +7-10%, bank +5-8%, point selects unchanged with p99
-// halved (README "Performance").
-const extraProcs = 2
+// them: the WAL fdatasync (~150-200 µs on the reference VM) and socket
+// writes. With one P per core, a 2-core node spent much of each fsync with
+// one core idle. Measured on 2 cores, 16 clients, pgwire, interleaved
+// runs: autocommit insert +7-10%, bank +5-8%, point selects unchanged with
+// p99 halved. Not more: every idle P is one more thread to wake when a
+// goroutine becomes runnable, and at +2 a single client's insert latency
+// rose ~10% while +1 measured the same as +0 (and +2 as +1 at 16 clients).
+const extraProcs = 1
 
 func tuneProcs() {
 	if os.Getenv("GOMAXPROCS") == "" {
