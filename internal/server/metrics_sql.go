@@ -18,10 +18,19 @@ type sqlStatementMetrics struct {
 	duration *prometheus.HistogramVec
 	rows     *prometheus.CounterVec
 	errors   *prometheus.CounterVec
+	// byKind holds each kind's series, looked up once: WithLabelValues
+	// hashes the label and takes a lock, which showed in the point-select
+	// profile (2% of the server's CPU). Read-only after construction.
+	byKind map[string]kindMetrics
+}
+
+type kindMetrics struct {
+	duration     prometheus.Observer
+	rows, errors prometheus.Counter
 }
 
 func newSQLStatementMetrics() *sqlStatementMetrics {
-	return &sqlStatementMetrics{
+	m := &sqlStatementMetrics{
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Namespace: "camusdb", Subsystem: "sql", Name: "statement_duration_seconds",
 			Help:    "Time to execute one SQL statement (to its full result), by kind.",
@@ -36,15 +45,32 @@ func newSQLStatementMetrics() *sqlStatementMetrics {
 			Help: "SQL statements that failed, by kind.",
 		}, []string{"kind"}),
 	}
+	m.byKind = make(map[string]kindMetrics)
+	for _, kind := range session.StatementKinds() {
+		m.byKind[kind] = m.kind(kind)
+	}
+	return m
+}
+
+func (m *sqlStatementMetrics) kind(kind string) kindMetrics {
+	return kindMetrics{
+		duration: m.duration.WithLabelValues(kind),
+		rows:     m.rows.WithLabelValues(kind),
+		errors:   m.errors.WithLabelValues(kind),
+	}
 }
 
 func (m *sqlStatementMetrics) observe(st session.StatementStats) {
-	m.duration.WithLabelValues(st.Kind).Observe(st.Elapsed.Seconds())
+	km, ok := m.byKind[st.Kind]
+	if !ok {
+		km = m.kind(st.Kind)
+	}
+	km.duration.Observe(st.Elapsed.Seconds())
 	if st.Rows > 0 {
-		m.rows.WithLabelValues(st.Kind).Add(float64(st.Rows))
+		km.rows.Add(float64(st.Rows))
 	}
 	if st.Failed {
-		m.errors.WithLabelValues(st.Kind).Inc()
+		km.errors.Inc()
 	}
 }
 

@@ -1,6 +1,7 @@
 package session
 
 import (
+	"slices"
 	"strings"
 	"time"
 )
@@ -27,6 +28,20 @@ var statementKinds = map[string]string{
 	"savepoint": "txn", "release": "txn",
 	"show": "show", "explain": "show", "describe": "show",
 	"set": "set", "reset": "set", "use": "set",
+}
+
+// StatementKinds lists every class StatementKind returns, sorted.
+func StatementKinds() []string {
+	seen := map[string]bool{"other": true}
+	for _, k := range statementKinds {
+		seen[k] = true
+	}
+	out := make([]string, 0, len(seen))
+	for k := range seen {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // StatementKind classifies a statement by its first keyword, without

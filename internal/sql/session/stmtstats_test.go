@@ -1,6 +1,9 @@
 package session
 
-import "testing"
+import (
+	"slices"
+	"testing"
+)
 
 func TestStatementKind(t *testing.T) {
 	for sql, want := range map[string]string{
@@ -23,14 +26,18 @@ func TestStatementKind(t *testing.T) {
 			t.Errorf("StatementKind(%q) = %q, want %q", sql, got, want)
 		}
 	}
+	// /metrics looks the series of these kinds up once.
+	if got, want := StatementKinds(), []string{"ddl", "delete", "insert", "other", "select", "set", "show", "txn", "update"}; !slices.Equal(got, want) {
+		t.Errorf("StatementKinds() = %v, want %v", got, want)
+	}
 }
 
 func FuzzStatementKind(f *testing.F) {
 	f.Add("SELECT 1")
 	f.Add("/* a */ -- b\n insert")
 	f.Fuzz(func(t *testing.T, sql string) {
-		if k := StatementKind(sql); k == "" {
-			t.Fatal("empty kind")
+		if k := StatementKind(sql); !slices.Contains(StatementKinds(), k) {
+			t.Fatalf("kind %q is not among StatementKinds()", k)
 		}
 	})
 }
