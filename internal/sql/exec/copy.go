@@ -64,7 +64,7 @@ func copyFrom(ctx context.Context, p *plan.Planner, buf *WriteBuffer, s *ast.Cop
 		}
 		if len(rows) == 0 {
 			if count > 0 {
-				stats.Changed(n.Table)
+				stats.Changed(n.Table, count)
 			}
 			return count, nil
 		}

@@ -185,7 +185,7 @@ func execute(ctx context.Context, env Env, buf *WriteBuffer, stmt ast.Statement)
 		ret := newReturned(n.Returning)
 		count, err := runInsert(ctx, b, buf, n, ret)
 		if err == nil && count > 0 {
-			env.Stats.Changed(n.Table)
+			env.Stats.Changed(n.Table, count)
 		}
 		return ret.result(count, err)
 	case *ast.Update:
@@ -196,7 +196,7 @@ func execute(ctx context.Context, env Env, buf *WriteBuffer, stmt ast.Statement)
 		ret := newReturned(n.Returning)
 		count, err := runUpdate(ctx, b, buf, n, ret)
 		if err == nil && count > 0 {
-			env.Stats.Changed(n.Table)
+			env.Stats.Changed(n.Table, count)
 		}
 		return ret.result(count, err)
 	case *ast.Delete:
@@ -207,7 +207,7 @@ func execute(ctx context.Context, env Env, buf *WriteBuffer, stmt ast.Statement)
 		ret := newReturned(n.Returning)
 		count, err := runDelete(ctx, b, buf, n, ret)
 		if err == nil && count > 0 {
-			env.Stats.Changed(n.Table)
+			env.Stats.Changed(n.Table, count)
 		}
 		return ret.result(count, err)
 	case *ast.Show:

@@ -40,12 +40,30 @@ type Stats struct {
 	mu struct {
 		sync.Mutex
 		cache     map[statsTable]cachedStats // guarded: loaded statistics
-		dirty     map[statsTable]string      // guarded: written tables → name
+		dirty     map[statsTable]dirtyTable  // guarded: written tables
 		lastFlush time.Time                  // guarded
 	}
 }
 
 type statsTable struct{ db, table uint32 }
+
+// dirtyTable is a table written since its last refresh: its name and how
+// many rows were written (< 0: all of them, e.g. TRUNCATE).
+type dirtyTable struct {
+	name    string
+	changed int64
+}
+
+// A written table is refreshed at a flush once the rows written since its
+// last refresh reach statsChangeMin plus statsChangeFraction of the rows
+// it had then (PostgreSQL's autovacuum ANALYZE thresholds): a table that
+// keeps being written is rescanned every tenth of its size, not at every
+// flush. A table whose statistics this node does not know is refreshed at
+// once.
+const (
+	statsChangeMin      = 50
+	statsChangeFraction = 0.1
+)
 
 type cachedStats struct {
 	stats  *plan.TableStats // nil: none stored
@@ -61,7 +79,7 @@ func NewStats(db catalog.DB, interval time.Duration, now func() time.Time) *Stat
 	}
 	s := &Stats{db: db, interval: interval, now: now}
 	s.mu.cache = map[statsTable]cachedStats{}
-	s.mu.dirty = map[statsTable]string{}
+	s.mu.dirty = map[statsTable]dirtyTable{}
 	s.mu.lastFlush = now()
 	return s
 }
@@ -122,15 +140,37 @@ func (s *Stats) load(ctx context.Context, key statsTable) (*plan.TableStats, err
 	return st, nil
 }
 
-// Changed records that t was written (by a statement that may still roll
-// back: a spurious refresh is harmless).
-func (s *Stats) Changed(t *catalog.TableDesc) {
+// Changed records that rows rows of t were written (< 0: all of them) by
+// a statement that may still roll back: a spurious refresh is harmless.
+func (s *Stats) Changed(t *catalog.TableDesc, rows int64) {
 	if s == nil {
 		return
 	}
+	key := statsTable{t.DBID, t.ID}
 	s.mu.Lock()
-	s.mu.dirty[statsTable{t.DBID, t.ID}] = t.Name
+	d := s.mu.dirty[key]
+	d.name = t.Name
+	switch {
+	case rows < 0 || d.changed < 0:
+		d.changed = -1
+	default:
+		d.changed += rows
+	}
+	s.mu.dirty[key] = d
 	s.mu.Unlock()
+}
+
+// dueLocked reports whether a written table's refresh is due (see
+// statsChangeMin); interval 0 refreshes after every change.
+func (s *Stats) dueLocked(key statsTable, d dirtyTable) bool {
+	if s.interval == 0 || d.changed < 0 {
+		return true
+	}
+	c, ok := s.mu.cache[key]
+	if !ok || c.stats == nil {
+		return true
+	}
+	return float64(d.changed) >= statsChangeMin+statsChangeFraction*float64(c.stats.Rows)
 }
 
 // MaybeFlush refreshes the tables written since the last flush when the
@@ -145,12 +185,24 @@ func (s *Stats) MaybeFlush(ctx context.Context) error {
 		s.mu.Unlock()
 		return nil
 	}
+	dirty := map[statsTable]string{}
+	for key, d := range s.mu.dirty {
+		if s.dueLocked(key, d) {
+			dirty[key] = d.name
+		}
+	}
+	if len(dirty) == 0 {
+		s.mu.lastFlush = now // written, but not enough yet: look again in an interval
+		s.mu.Unlock()
+		return nil
+	}
 	if s.bg != nil && !s.bg.start() {
 		s.mu.Unlock()
 		return nil // a refresh is running: these tables wait for the next
 	}
-	dirty := s.mu.dirty
-	s.mu.dirty = map[statsTable]string{}
+	for key := range dirty {
+		delete(s.mu.dirty, key)
+	}
 	s.mu.lastFlush = now
 	s.mu.Unlock()
 	if s.bg != nil {
@@ -166,7 +218,7 @@ func (s *Stats) refreshAll(ctx context.Context, dirty map[statsTable]string) err
 	for key, name := range dirty {
 		if err := s.Refresh(ctx, key.db, name); err != nil {
 			s.mu.Lock()
-			s.mu.dirty[key] = name // try again at the next flush
+			s.mu.dirty[key] = dirtyTable{name: name, changed: -1} // try again at the next flush
 			s.mu.Unlock()
 			errs = append(errs, err)
 		}

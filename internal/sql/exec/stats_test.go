@@ -208,3 +208,55 @@ func TestEstimatedCost(t *testing.T) {
 		t.Fatalf("sort+limit cost %v not above the unsorted %v: %v", s, wide["project"], sorted)
 	}
 }
+
+// A table with statistics is refreshed once the rows written since reach
+// 50 plus a tenth of its rows, not at every flush it was written before;
+// TRUNCATE makes it due at once.
+func TestStatisticsRefreshThreshold(t *testing.T) {
+	db := catalogtest.NewMemDB()
+	clock := time.Unix(1000, 0)
+	stats := exec.NewStats(db, 5*time.Second, func() time.Time { return clock })
+	newServer(t, db) // creates database d
+	statsRun(t, db, stats, "CREATE TABLE m (id INT64 PRIMARY KEY)")
+	insert := func(from, n int) {
+		var vals []string
+		for i := from; i < from+n; i++ {
+			vals = append(vals, fmt.Sprintf("(%d)", i))
+		}
+		statsRun(t, db, stats, "INSERT INTO m VALUES "+strings.Join(vals, ", "))
+	}
+	rows := func() string {
+		got := explainLines(statsRun(t, db, stats, "EXPLAIN SELECT id FROM m"))
+		for _, line := range strings.Split(got, "\n") {
+			if strings.Contains(line, "table-scan m") {
+				return strings.TrimSpace(line[strings.Index(line, "table-scan m")+len("table-scan m"):])
+			}
+		}
+		t.Fatalf("no table-scan line:\n%s", got)
+		return ""
+	}
+	insert(0, 1000)
+	clock = clock.Add(6 * time.Second)
+	insert(1000, 1) // first statistics: due at once
+	if got := rows(); got != "1001" {
+		t.Fatalf("first refresh: estimated %s rows, want 1001", got)
+	}
+	// 50 + 100.1 rows are needed; 140 written over two intervals are not.
+	for _, from := range []int{2000, 3000} {
+		clock = clock.Add(6 * time.Second)
+		insert(from, 70)
+		if got := rows(); got != "1001" {
+			t.Fatalf("after %d more rows: estimated %s, want the old 1001", from-1930, got)
+		}
+	}
+	clock = clock.Add(6 * time.Second)
+	insert(4000, 20) // 160 written since the refresh: due
+	if got := rows(); got != "1161" {
+		t.Fatalf("past the threshold: estimated %s rows, want 1161", got)
+	}
+	clock = clock.Add(6 * time.Second)
+	statsRun(t, db, stats, "TRUNCATE TABLE m")
+	if got := rows(); got != "0" {
+		t.Fatalf("after TRUNCATE: estimated %s rows, want 0", got)
+	}
+}

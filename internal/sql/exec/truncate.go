@@ -25,7 +25,7 @@ func truncate(ctx context.Context, p *plan.Planner, buf *WriteBuffer, s *ast.Tru
 		if err := catalog.ClearTableData(ctx, buf, t); err != nil {
 			return err
 		}
-		stats.Changed(t)
+		stats.Changed(t, -1)
 		if s.RestartIdentity {
 			if err := restartOwnedSequences(ctx, buf, t); err != nil { // sequence.go
 				return err
