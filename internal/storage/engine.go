@@ -90,6 +90,14 @@ type Options struct {
 // memTableSize is the size memtables grow to.
 const memTableSize = 32 << 20
 
+// blockSize is the target size of sstable data blocks. Pebble's default
+// is 4 KiB; a full-table aggregate steps through every block, and at
+// 16 KiB the 1M-row COUNT/SUM took 57-59 ms instead of 59-63 ms
+// (interleaved runs; 32 KiB, CockroachDB's choice, measured the same as
+// 16) with point selects unchanged. Kept at 16 so that a point read that
+// misses the block cache decompresses less.
+const blockSize = 16 << 10
+
 // Engine is one Pebble instance.
 type Engine struct {
 	db    *pebble.DB
@@ -126,6 +134,9 @@ func Open(opts Options) (*Engine, error) {
 		FormatMajorVersion: pebble.FormatNewest,
 		MemTableSize:       memTableSize,
 		Logger:             quietLogger{},
+	}
+	for i := range popts.Levels {
+		popts.Levels[i].BlockSize = blockSize
 	}
 	db, err := pebble.Open(dir, popts)
 	if err != nil {
