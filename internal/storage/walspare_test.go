@@ -96,33 +96,24 @@ func TestWALSpareReplay(t *testing.T) {
 func TestWALSpareOnlyForWALs(t *testing.T) {
 	dir := t.TempDir()
 	s := newSpareFS(vfs.Default, dir, 4096)
-	f, err := s.Create(filepath.Join(dir, "000001.sst"), "test")
-	if err != nil {
-		t.Fatal(err)
+	// create creates name, waits for any spare being written, and checks
+	// the counters and the new file's size.
+	create := func(name string, used, prepared int, size int64) {
+		t.Helper()
+		f, err := s.Create(filepath.Join(dir, name), "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, err := f.Stat()
+		_ = f.Close()
+		s.done.Wait()
+		if err != nil || s.used != used || s.prepared != prepared || info.Size() != size {
+			t.Fatalf("%s: used %d prepared %d size %d (%v), want %d, %d, %d", name, s.used, s.prepared, info.Size(), err, used, prepared, size)
+		}
 	}
-	_ = f.Close()
-	s.done.Wait()
-	if s.prepared != 0 || s.used != 0 {
-		t.Fatalf("an sstable touched the spare: prepared %d used %d", s.prepared, s.used)
-	}
-	f, err = s.Create(filepath.Join(dir, "000002.log"), "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = f.Close()
-	s.done.Wait()
-	if s.used != 0 || s.prepared != 1 {
-		t.Fatalf("first WAL: used %d prepared %d, want 0 and 1", s.used, s.prepared)
-	}
-	f, err = s.Create(filepath.Join(dir, "000003.log"), "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, _ := f.Stat()
-	_ = f.Close()
-	if s.used != 1 || info.Size() != 4096 {
-		t.Fatalf("second WAL: used %d size %d, want 1 and 4096", s.used, info.Size())
-	}
+	create("000001.sst", 0, 0, 0) // not a WAL: the spare is not touched
+	create("000002.log", 0, 1, 0) // no spare yet: a plain file, and one is written
+	create("000003.log", 1, 2, 4096)
 	s.close()
 	if _, err := os.Stat(filepath.Join(dir, walSpareName)); !os.IsNotExist(err) {
 		t.Fatalf("spare left after close: %v", err)

@@ -2,7 +2,6 @@ package exec_test
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -49,11 +48,7 @@ func TestStatisticsRefreshInBackground(t *testing.T) {
 	})
 	newServer(t, db) // creates database d
 	statsRun(t, db, stats, "CREATE TABLE m (id INT64 PRIMARY KEY, v INT64)")
-	var vals []string
-	for i := range 5000 {
-		vals = append(vals, fmt.Sprintf("(%d, %d)", i, i))
-	}
-	statsRun(t, db, stats, "INSERT INTO m VALUES "+strings.Join(vals, ", "))
+	statsRun(t, db, stats, insertRows("m", 0, 5000, 2))
 
 	mu.Lock()
 	clock = clock.Add(6 * time.Second)
@@ -114,14 +109,10 @@ func TestStatisticsRefreshSurvivesConcurrentWrites(t *testing.T) {
 	})
 	newServer(t, db) // creates database d
 	statsRun(t, db, stats, "CREATE TABLE m (id INT64 PRIMARY KEY, v INT64)")
-	var vals []string
-	for i := range 3000 {
-		vals = append(vals, fmt.Sprintf("(%d, %d)", i, i))
-	}
 	mu.Lock()
 	clock = clock.Add(6 * time.Second)
 	mu.Unlock()
-	statsRun(t, db, stats, "INSERT INTO m VALUES "+strings.Join(vals, ", ")) // due: flushes
+	statsRun(t, db, stats, insertRows("m", 0, 3000, 2)) // due: flushes
 	stats.WaitIdle()
 	if !wrote || writeErr != nil {
 		t.Fatalf("the write during the scan: ran %v, %v", wrote, writeErr)

@@ -25,6 +25,32 @@ func statsRun(t *testing.T, db catalog.DB, stats *exec.Stats, sql string) *exec.
 	return res
 }
 
+// statsFixture is database d on the in-memory kv, statistics flushed
+// every 5 s of *clock, and the table create makes.
+func statsFixture(t *testing.T, create string) (catalog.DB, *time.Time, *exec.Stats) {
+	t.Helper()
+	db := catalogtest.NewMemDB()
+	clock := time.Unix(1000, 0)
+	stats := exec.NewStats(db, 5*time.Second, func() time.Time { return clock })
+	newServer(t, db) // creates database d
+	statsRun(t, db, stats, create)
+	return db, &clock, stats
+}
+
+// insertRows is an INSERT of the rows (i, i) (cols 2) or (i) (cols 1)
+// for i in [from, from+n).
+func insertRows(table string, from, n, cols int) string {
+	vals := make([]string, 0, n)
+	for i := from; i < from+n; i++ {
+		if cols == 1 {
+			vals = append(vals, fmt.Sprintf("(%d)", i))
+		} else {
+			vals = append(vals, fmt.Sprintf("(%d, %d)", i, i))
+		}
+	}
+	return "INSERT INTO " + table + " VALUES " + strings.Join(vals, ", ")
+}
+
 // statsExec runs one statement in its own transaction with stats, then
 // lets stats flush (safe off the test goroutine: no t.Fatal).
 func statsExec(db catalog.DB, stats *exec.Stats, sql string) (*exec.Result, error) {
@@ -59,16 +85,8 @@ func explainLines(res *exec.Result) string {
 // Statistics are kept per flush interval, drive "index range too wide →
 // full scan" and show as estimated_rows.
 func TestStatisticsDrivePlans(t *testing.T) {
-	db := catalogtest.NewMemDB()
-	clock := time.Unix(1000, 0)
-	stats := exec.NewStats(db, 5*time.Second, func() time.Time { return clock })
-	newServer(t, db) // creates database d
-	statsRun(t, db, stats, "CREATE TABLE m (id INT64 PRIMARY KEY, v INT64, KEY v_idx (v))")
-	var vals []string
-	for i := range 100 {
-		vals = append(vals, fmt.Sprintf("(%d, %d)", i, i))
-	}
-	statsRun(t, db, stats, "INSERT INTO m VALUES "+strings.Join(vals, ", "))
+	db, clock, stats := statsFixture(t, "CREATE TABLE m (id INT64 PRIMARY KEY, v INT64, KEY v_idx (v))")
+	statsRun(t, db, stats, insertRows("m", 0, 100, 2))
 
 	// Before the interval has passed there are no statistics: rules only.
 	res := statsRun(t, db, stats, "EXPLAIN SELECT id FROM m WHERE v > 10")
@@ -76,7 +94,7 @@ func TestStatisticsDrivePlans(t *testing.T) {
 		t.Fatalf("without statistics:\n%s", got)
 	}
 
-	clock = clock.Add(6 * time.Second)
+	*clock = clock.Add(6 * time.Second)
 	statsRun(t, db, stats, "INSERT INTO m VALUES (100, 100)") // flushes: 101 rows, v in [0, 100]
 
 	// v > 10 covers ~89% of the table: a full scan is cheaper.
@@ -163,16 +181,8 @@ func TestStatisticsFlushIntervals(t *testing.T) {
 // estimated_cost adds up the rows each node touches once statistics are
 // known (NULL before), so a narrow index range costs less than a full scan.
 func TestEstimatedCost(t *testing.T) {
-	db := catalogtest.NewMemDB()
-	clock := time.Unix(1000, 0)
-	stats := exec.NewStats(db, 5*time.Second, func() time.Time { return clock })
-	newServer(t, db) // creates database d
-	statsRun(t, db, stats, "CREATE TABLE m (id INT64 PRIMARY KEY, v INT64, KEY v_idx (v))")
-	var vals []string
-	for i := range 100 {
-		vals = append(vals, fmt.Sprintf("(%d, %d)", i, i))
-	}
-	statsRun(t, db, stats, "INSERT INTO m VALUES "+strings.Join(vals, ", "))
+	db, clock, stats := statsFixture(t, "CREATE TABLE m (id INT64 PRIMARY KEY, v INT64, KEY v_idx (v))")
+	statsRun(t, db, stats, insertRows("m", 0, 100, 2))
 	costs := func(sql string) map[string]types.Value {
 		res := statsRun(t, db, stats, sql)
 		if len(res.Columns) < 5 || res.Columns[4].Name != "estimated_cost" || res.Columns[4].Kind != types.Float64 {
@@ -188,7 +198,7 @@ func TestEstimatedCost(t *testing.T) {
 		t.Fatalf("without statistics: %v", c)
 	}
 
-	clock = clock.Add(6 * time.Second)
+	*clock = clock.Add(6 * time.Second)
 	statsRun(t, db, stats, "INSERT INTO m VALUES (100, 100)") // flushes: 101 rows
 
 	// Full scan of 101 rows (+1 seek), filter over 101, project over 34.
@@ -213,18 +223,8 @@ func TestEstimatedCost(t *testing.T) {
 // 50 plus a tenth of its rows, not at every flush it was written before;
 // TRUNCATE makes it due at once.
 func TestStatisticsRefreshThreshold(t *testing.T) {
-	db := catalogtest.NewMemDB()
-	clock := time.Unix(1000, 0)
-	stats := exec.NewStats(db, 5*time.Second, func() time.Time { return clock })
-	newServer(t, db) // creates database d
-	statsRun(t, db, stats, "CREATE TABLE m (id INT64 PRIMARY KEY)")
-	insert := func(from, n int) {
-		var vals []string
-		for i := from; i < from+n; i++ {
-			vals = append(vals, fmt.Sprintf("(%d)", i))
-		}
-		statsRun(t, db, stats, "INSERT INTO m VALUES "+strings.Join(vals, ", "))
-	}
+	db, clock, stats := statsFixture(t, "CREATE TABLE m (id INT64 PRIMARY KEY)")
+	insert := func(from, n int) { statsRun(t, db, stats, insertRows("m", from, n, 1)) }
 	rows := func() string {
 		got := explainLines(statsRun(t, db, stats, "EXPLAIN SELECT id FROM m"))
 		for _, line := range strings.Split(got, "\n") {
@@ -236,25 +236,25 @@ func TestStatisticsRefreshThreshold(t *testing.T) {
 		return ""
 	}
 	insert(0, 1000)
-	clock = clock.Add(6 * time.Second)
+	*clock = clock.Add(6 * time.Second)
 	insert(1000, 1) // first statistics: due at once
 	if got := rows(); got != "1001" {
 		t.Fatalf("first refresh: estimated %s rows, want 1001", got)
 	}
 	// 50 + 100.1 rows are needed; 140 written over two intervals are not.
 	for _, from := range []int{2000, 3000} {
-		clock = clock.Add(6 * time.Second)
+		*clock = clock.Add(6 * time.Second)
 		insert(from, 70)
 		if got := rows(); got != "1001" {
 			t.Fatalf("after %d more rows: estimated %s, want the old 1001", from-1930, got)
 		}
 	}
-	clock = clock.Add(6 * time.Second)
+	*clock = clock.Add(6 * time.Second)
 	insert(4000, 20) // 160 written since the refresh: due
 	if got := rows(); got != "1161" {
 		t.Fatalf("past the threshold: estimated %s rows, want 1161", got)
 	}
-	clock = clock.Add(6 * time.Second)
+	*clock = clock.Add(6 * time.Second)
 	statsRun(t, db, stats, "TRUNCATE TABLE m")
 	if got := rows(); got != "0" {
 		t.Fatalf("after TRUNCATE: estimated %s rows, want 0", got)
