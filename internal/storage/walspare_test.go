@@ -1,6 +1,7 @@
 package storage
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -137,4 +138,51 @@ func copyFile(t *testing.T, from, to string) {
 	if err := dst.Close(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// failingSpareFS fails every write to a spare being prepared (a full or
+// failing disk).
+type failingSpareFS struct{ vfs.FS }
+
+func (f failingSpareFS) Create(name string, category vfs.DiskWriteCategory) (vfs.File, error) {
+	file, err := f.FS.Create(name, category)
+	if err != nil || !strings.Contains(name, walSpareName) {
+		return file, err
+	}
+	return failingWrites{file}, nil
+}
+
+type failingWrites struct{ vfs.File }
+
+func (failingWrites) Write([]byte) (int, error) {
+	return 0, errors.New("injected: no space left on device")
+}
+
+// TestWALSpareWriteFails: when the spare cannot be written, WALs are
+// created as plain files and no partial spare is left behind.
+func TestWALSpareWriteFails(t *testing.T) {
+	dir := t.TempDir()
+	s := newSpareFS(failingSpareFS{vfs.Default}, dir, 4096)
+	for _, name := range []string{"000002.log", "000003.log"} {
+		f, err := s.Create(filepath.Join(dir, name), "test")
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if _, err := f.Write([]byte("record")); err != nil {
+			t.Fatal(err)
+		}
+		info, _ := f.Stat()
+		_ = f.Close()
+		s.done.Wait()
+		if s.used != 0 || s.prepared != 0 || info.Size() != 6 {
+			t.Fatalf("%s: used %d prepared %d size %d, want a plain file and no spare", name, s.used, s.prepared, info.Size())
+		}
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, de := range entries {
+		if strings.HasPrefix(de.Name(), walSpareName) {
+			t.Fatalf("partial spare %s left behind", de.Name())
+		}
+	}
+	s.close()
 }
