@@ -333,6 +333,23 @@ func runInsert(ctx context.Context, b *builder, buf *WriteBuffer, n *plan.Insert
 		}
 		return row, nil
 	}
+	// buildValues evaluates one VALUES row (nil expressions are DEFAULT)
+	// and builds it.
+	buildValues := func(exprs []*plan.Expr) ([]types.Value, error) {
+		src := make([]types.Value, len(exprs))
+		explicit := make([]bool, len(exprs))
+		for i, e := range exprs {
+			if e == nil {
+				continue // DEFAULT
+			}
+			v, err := e.Eval(nil)
+			if err != nil {
+				return nil, err
+			}
+			src[i], explicit[i] = v, true
+		}
+		return build(src, explicit)
+	}
 	var count int64
 	var conflicts *conflictHandler
 	if n.OnConflict != nil {
@@ -382,19 +399,7 @@ func runInsert(ctx context.Context, b *builder, buf *WriteBuffer, n *plan.Insert
 			return nil
 		}
 		for _, exprs := range n.Values {
-			src := make([]types.Value, len(exprs))
-			explicit := make([]bool, len(exprs))
-			for i, e := range exprs {
-				if e == nil {
-					continue // DEFAULT
-				}
-				v, err := e.Eval(nil)
-				if err != nil {
-					return 0, firstErr(flush(), err)
-				}
-				src[i], explicit[i] = v, true
-			}
-			row, err := build(src, explicit)
+			row, err := buildValues(exprs)
 			if err != nil {
 				return 0, firstErr(flush(), err)
 			}
@@ -411,19 +416,7 @@ func runInsert(ctx context.Context, b *builder, buf *WriteBuffer, n *plan.Insert
 	}
 	if n.Query == nil {
 		for _, exprs := range n.Values {
-			src := make([]types.Value, len(exprs))
-			explicit := make([]bool, len(exprs))
-			for i, e := range exprs {
-				if e == nil {
-					continue // DEFAULT
-				}
-				v, err := e.Eval(nil)
-				if err != nil {
-					return 0, err
-				}
-				src[i], explicit[i] = v, true
-			}
-			row, err := build(src, explicit)
+			row, err := buildValues(exprs)
 			if err != nil {
 				return 0, err
 			}
