@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/camusdb/camusdb-go/internal/server"
+	"github.com/camusdb/camusdb-go/internal/sql/exec"
 	"github.com/camusdb/camusdb-go/internal/util/errcode"
 )
 
@@ -305,6 +306,8 @@ const extraProcs = 1
 
 func tuneProcs() {
 	if os.Getenv("GOMAXPROCS") == "" {
-		runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + extraProcs)
+		cores := runtime.GOMAXPROCS(0) // the cores Go sees (CPU quota aware)
+		exec.SetParallelWorkers(cores)
+		runtime.GOMAXPROCS(cores + extraProcs)
 	}
 }

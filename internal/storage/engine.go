@@ -94,7 +94,8 @@ const memTableSize = 32 << 20
 // is 4 KiB; a full-table aggregate steps through every block, and at
 // 16 KiB the 1M-row COUNT/SUM took 57-59 ms instead of 59-63 ms
 // (interleaved runs; 32 KiB, CockroachDB's choice, measured the same as
-// 16) with point selects unchanged. Kept at 16 so that a point read that
+// 16; a later set of runs was within the VM's noise) with point selects
+// unchanged. Kept at 16 so that a point read that
 // misses the block cache decompresses less.
 const blockSize = 16 << 10
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"sync/atomic"
 
 	"github.com/camusdb/camusdb-go/internal/sql/catalog"
 	"github.com/camusdb/camusdb-go/internal/sql/eval"
@@ -36,11 +37,24 @@ const (
 // errSerial makes a parallel aggregate fall back to the serial one.
 var errSerial = errors.New("exec: aggregate runs serially")
 
+// scanWorkers, when set, is how many goroutines a parallel scan uses
+// (SetParallelWorkers).
+var scanWorkers atomic.Int32
+
+// SetParallelWorkers sets how many goroutines a parallel scan uses (n <= 0:
+// GOMAXPROCS). The server sets it to the Ps it found before adding one for
+// goroutines blocked in system calls (cli.extraProcs): that extra P would
+// only split a scan into more pieces than there are cores to run them.
+func SetParallelWorkers(n int) { scanWorkers.Store(int32(max(0, n))) }
+
 // parallelWorkers is how many goroutines a parallel scan uses: one per
-// core. The server runs more Ps than cores (cli.extraProcs, for goroutines
-// blocked in system calls), which would only split a scan into more pieces
-// than there are cores to run them.
-func parallelWorkers() int { return max(1, min(runtime.GOMAXPROCS(0), runtime.NumCPU())) }
+// core.
+func parallelWorkers() int {
+	if n := scanWorkers.Load(); n > 0 {
+		return int(n)
+	}
+	return max(1, runtime.GOMAXPROCS(0))
+}
 
 // pieceAgg is the partial state of one piece.
 type pieceAgg struct {

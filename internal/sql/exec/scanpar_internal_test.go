@@ -3,6 +3,7 @@ package exec
 import (
 	"fmt"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -124,5 +125,19 @@ func TestScanAggregateMemoryFlat(t *testing.T) {
 	}
 	if peaks[20_000] != peaks[200_000] || peaks[200_000] > int64(parallelWorkers()*parallelBatchBytes) {
 		t.Fatalf("memory peaks %v: want the same, at most %d", peaks, parallelWorkers()*parallelBatchBytes)
+	}
+}
+
+// The server sets the scan's goroutines to its cores before it adds a P
+// for blocked system calls; unset, a scan uses one per P.
+func TestParallelWorkersSetting(t *testing.T) {
+	defer SetParallelWorkers(0)
+	SetParallelWorkers(3)
+	if got := parallelWorkers(); got != 3 {
+		t.Fatalf("set to 3: %d workers", got)
+	}
+	SetParallelWorkers(0)
+	if got, want := parallelWorkers(), runtime.GOMAXPROCS(0); got != want {
+		t.Fatalf("unset: %d workers, want GOMAXPROCS %d", got, want)
 	}
 }
