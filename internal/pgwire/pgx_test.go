@@ -413,11 +413,10 @@ func TestDatabaseSQL(t *testing.T) {
 	}
 }
 
-func TestCancelRequest(t *testing.T) {
-	exec := &blockingExecutor{started: make(chan struct{}, 1)}
-	ts := startServer(t, Config{Executor: exec})
-	conn := ts.connect(t, "test")
-	ctx := testCtx(t)
+// cancelBlocked runs a statement that blocks in exec, sends a
+// CancelRequest once it runs, and returns the statement's error.
+func cancelBlocked(t *testing.T, ctx context.Context, conn *pgx.Conn, exec *blockingExecutor) error {
+	t.Helper()
 	errc := make(chan error, 1)
 	go func() {
 		_, err := conn.Exec(context.Background(), "SELECT block()")
@@ -427,7 +426,15 @@ func TestCancelRequest(t *testing.T) {
 	if err := conn.PgConn().CancelRequest(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := <-errc; pgCode(err) != "57014" {
+	return <-errc
+}
+
+func TestCancelRequest(t *testing.T) {
+	exec := &blockingExecutor{started: make(chan struct{}, 1)}
+	ts := startServer(t, Config{Executor: exec})
+	conn := ts.connect(t, "test")
+	ctx := testCtx(t)
+	if err := cancelBlocked(t, ctx, conn, exec); pgCode(err) != "57014" {
 		t.Fatalf("cancelled statement: %v", err)
 	}
 	// The connection is still usable.
@@ -446,16 +453,7 @@ func TestCancelRequestOnlyCancelsTheRunningStatement(t *testing.T) {
 	conn := ts.connect(t, "test")
 	ctx := testCtx(t)
 	for round := 0; round < 2; round++ {
-		errc := make(chan error, 1)
-		go func() {
-			_, err := conn.Exec(context.Background(), "SELECT block()")
-			errc <- err
-		}()
-		<-exec.started
-		if err := conn.PgConn().CancelRequest(ctx); err != nil {
-			t.Fatal(err)
-		}
-		if err := <-errc; pgCode(err) != "57014" {
+		if err := cancelBlocked(t, ctx, conn, exec); pgCode(err) != "57014" {
 			t.Fatalf("round %d: cancelled statement: %v", round, err)
 		}
 		if _, err := conn.Exec(ctx, "SELECT alive()"); err != nil {
