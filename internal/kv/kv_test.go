@@ -12,6 +12,7 @@ import (
 	"github.com/camusdb/camusdb-go/internal/hlc"
 	"github.com/camusdb/camusdb-go/internal/kv/kvserver"
 	"github.com/camusdb/camusdb-go/internal/kvpb"
+	"github.com/camusdb/camusdb-go/internal/mvcc"
 	"github.com/camusdb/camusdb-go/internal/replica"
 	"github.com/camusdb/camusdb-go/internal/storage"
 )
@@ -58,7 +59,7 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	e, err := storage.Open(storage.Options{InMemory: true, Dir: "mem"})
+	e, err := storage.Open(storage.Options{InMemory: true, Dir: "mem", CacheGroup: mvcc.CacheGroup})
 	if err != nil {
 		t.Fatal(err)
 	}

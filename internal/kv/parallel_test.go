@@ -9,6 +9,7 @@ import (
 
 	"github.com/camusdb/camusdb-go/internal/hlc"
 	"github.com/camusdb/camusdb-go/internal/kv/kvserver"
+	"github.com/camusdb/camusdb-go/internal/mvcc"
 	"github.com/camusdb/camusdb-go/internal/storage"
 )
 
@@ -220,7 +221,7 @@ func BenchmarkScanValues(b *testing.B) {
 // newEnvTB is newEnv for benchmarks.
 func newEnvTB(tb testing.TB) *env {
 	tb.Helper()
-	e, err := storage.Open(storage.Options{InMemory: true, Dir: "mem"})
+	e, err := storage.Open(storage.Options{InMemory: true, Dir: "mem", CacheGroup: mvcc.CacheGroup})
 	if err != nil {
 		tb.Fatal(err)
 	}

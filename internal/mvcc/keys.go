@@ -87,6 +87,29 @@ func appendEscaped(b, key []byte) []byte {
 	return append(b, 0x00, 0x01)
 }
 
+// CacheGroup is the storage.Options.CacheGroup of an MVCC engine: a user
+// key's engine keys (its intent, the bare prefix, and its versions, the
+// prefix and a timestamp) form one group, named by the prefix. Other keys
+// (transaction records, leases, Raft state) are not cached.
+func CacheGroup(engineKey []byte) int {
+	const head = 1 + 8 + 1
+	if len(engineKey) < head+2 || engineKey[0] != storage.PrefixData || engineKey[head-1] != userKeyTag {
+		return 0
+	}
+	for i := head; i+1 < len(engineKey); {
+		j := bytes.IndexByte(engineKey[i:len(engineKey)-1], 0)
+		if j < 0 {
+			return 0
+		}
+		i += j
+		if engineKey[i+1] == 0x01 {
+			return i + 2
+		}
+		i += 2 // an escaped zero byte
+	}
+	return 0
+}
+
 // IntentKey returns the engine key of key's intent.
 func IntentKey(partitionID uint64, key []byte) []byte { return keyPrefix(partitionID, key) }
 

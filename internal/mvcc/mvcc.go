@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"time"
 
 	"github.com/camusdb/camusdb-go/internal/hlc"
 	"github.com/camusdb/camusdb-go/internal/storage"
@@ -59,6 +60,19 @@ type ReadOptions struct {
 func Get(r storage.Reader, partitionID uint64, key []byte, readTS hlc.Timestamp, opts ReadOptions) (value []byte, found bool, err error) {
 	limit := readTS.Forward(opts.Uncertainty)
 	prefix, end := keyBounds(partitionID, key)
+	cache, _ := r.(cachingReader)
+	var stamp storage.CacheStamp
+	if cache != nil {
+		var cached []byte
+		if cached, stamp = cache.CacheLookup(prefix); !stamp.Valid() {
+			cache = nil // an engine without a read cache
+		} else if cached != nil {
+			if nv := decodeNewest(cached); !limit.Less(nv.ts) {
+				return nv.read(key, readTS)
+			}
+			// An older version is needed: read the engine.
+		}
+	}
 	it, err := r.NewIter(prefix, end)
 	if err != nil {
 		return nil, false, err
@@ -76,13 +90,29 @@ func Get(r storage.Reader, partitionID uint64, key []byte, readTS hlc.Timestamp,
 			return nil, false, &IntentError{Key: append([]byte(nil), key...), Intent: in}
 		}
 		ok = it.Next()
+		cache = nil // the cache keeps only keys without an intent
 	}
 	// The newest version is the answer unless it is above the limit (the
 	// common case needs no second seek).
 	var ts hlc.Timestamp
+	if !ok && cache != nil && it.Error() == nil {
+		cache.CacheStore(prefix, stamp, appendNewestHead(nil, hlc.Timestamp{}, newestNone), nil)
+	}
 	if ok {
 		if ts, err = versionKeyTS(it.Key(), len(prefix)); err != nil {
 			return nil, false, err
+		}
+		if cache != nil && readTS.WallTime-ts.WallTime >= cacheMinAge {
+			v, deleted, err := decodeVersion(it.Value())
+			if err != nil {
+				return nil, false, err
+			}
+			kind := newestValue
+			if deleted {
+				kind = newestDeleted
+			}
+			var head [hlc.EncodedLen + 1]byte
+			cache.CacheStore(prefix, stamp, appendNewestHead(head[:0], ts, kind), v)
 		}
 		if limit.Less(ts) {
 			if ok = it.SeekGE(appendInvertedTS(prefix, limit)); ok {
@@ -103,6 +133,61 @@ func Get(r storage.Reader, partitionID uint64, key []byte, readTS hlc.Timestamp,
 		return nil, false, err
 	}
 	return append([]byte(nil), v...), true, nil
+}
+
+// cachingReader is a Reader with a read cache (storage.Engine with
+// Options.CacheGroup = CacheGroup). Get keeps a key's newest version there
+// when the key has no intent; snapshots and batches have no cache.
+type cachingReader interface {
+	CacheLookup(group []byte) ([]byte, storage.CacheStamp)
+	CacheStore(group []byte, st storage.CacheStamp, head, value []byte)
+}
+
+// cacheMinAge keeps recently written versions out of the read cache: a
+// key written a moment ago is likely to be written again before it is
+// read again (a read-modify-write workload), and an entry nobody reads
+// costs more than it saves. Older versions are cached on their first
+// read.
+const cacheMinAge = int64(time.Second)
+
+// The read cache's payload for a key without an intent: a header (the
+// newest version's timestamp and what it is) and the value.
+const (
+	newestValue byte = iota
+	newestDeleted
+	newestNone // no version at all
+)
+
+func appendNewestHead(b []byte, ts hlc.Timestamp, kind byte) []byte {
+	return append(ts.AppendEncode(b), kind)
+}
+
+type newestVersion struct {
+	ts    hlc.Timestamp
+	kind  byte
+	value []byte // aliases the cache: copy before returning
+}
+
+// decodeNewest reads a payload appendNewestHead built (the cache returns
+// exactly what it was given, so it is well formed).
+func decodeNewest(b []byte) newestVersion {
+	ts, _ := hlc.Decode(b)
+	return newestVersion{ts: ts, kind: b[hlc.EncodedLen], value: b[hlc.EncodedLen+1:]}
+}
+
+// read answers Get from the newest version, once the caller checked that
+// it is within the reader's uncertainty limit.
+func (nv newestVersion) read(key []byte, readTS hlc.Timestamp) ([]byte, bool, error) {
+	if nv.kind == newestNone {
+		return nil, false, nil
+	}
+	if readTS.Less(nv.ts) {
+		return nil, false, &UncertaintyError{Key: append([]byte(nil), key...), ReadTS: readTS, ExistingTS: nv.ts}
+	}
+	if nv.kind == newestDeleted {
+		return nil, false, nil
+	}
+	return append([]byte(nil), nv.value...), true, nil
 }
 
 // ScanOptions bounds a Scan.

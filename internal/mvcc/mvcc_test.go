@@ -14,9 +14,11 @@ import (
 	"github.com/camusdb/camusdb-go/internal/storage"
 )
 
+// openEngine opens an in-memory engine with the read cache, as the server
+// runs it: every Get test also reads through the cache.
 func openEngine(t *testing.T) *storage.Engine {
 	t.Helper()
-	e, err := storage.Open(storage.Options{InMemory: true, Dir: "mem"})
+	e, err := storage.Open(storage.Options{InMemory: true, Dir: "mem", CacheGroup: CacheGroup})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/camusdb/camusdb-go/internal/hlc"
 	"github.com/camusdb/camusdb-go/internal/kv"
 	"github.com/camusdb/camusdb-go/internal/kv/kvserver"
+	"github.com/camusdb/camusdb-go/internal/mvcc"
 	"github.com/camusdb/camusdb-go/internal/replica"
 	"github.com/camusdb/camusdb-go/internal/storage"
 )
@@ -143,7 +144,7 @@ type coreConfig struct {
 // waits (bounded by ctx) until this node leads every partition — the
 // standalone case; cluster start-up waits for leaders elsewhere.
 func openCore(ctx context.Context, cfg coreConfig) (*core, error) {
-	engine, err := storage.Open(storage.Options{Dir: cfg.DataDir, InMemory: cfg.InMemory})
+	engine, err := storage.Open(storage.Options{Dir: cfg.DataDir, InMemory: cfg.InMemory, CacheGroup: mvcc.CacheGroup})
 	if err != nil {
 		return nil, err
 	}

@@ -15,6 +15,9 @@ var (
 	descEngineCacheHits   = metricDesc("storage", "block_cache_hits_total", "Block cache lookups that found the block.")
 	descEngineCacheMisses = metricDesc("storage", "block_cache_misses_total", "Block cache lookups that had to read the block.")
 	descEngineCacheBytes  = metricDesc("storage", "block_cache_bytes", "Bytes held by the block cache.")
+	descReadCacheHits     = metricDesc("storage", "read_cache_hits_total", "Point reads answered by the read cache (a key's newest version kept in memory) instead of Pebble.")
+	descReadCacheMisses   = metricDesc("storage", "read_cache_misses_total", "Point reads the read cache could not answer (not kept, or written since).")
+	descReadCacheBytes    = metricDesc("storage", "read_cache_bytes", "Bytes held by the read cache.")
 	descEngineMemtable    = metricDesc("storage", "memtable_bytes", "Bytes of the memtables.")
 	descEngineWALBytes    = metricDesc("storage", "wal_bytes_written_total", "Bytes written to the write-ahead log.")
 	descEngineWALSyncs    = metricDesc("storage", "wal_fsyncs_total", "Fsyncs of the write-ahead log; one covers every batch committed while the one before it ran (group commit).")
@@ -27,7 +30,8 @@ type engineCollector struct{ e *storage.Engine }
 // Describe implements prometheus.Collector.
 func (c engineCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descEngineReadAmp, descEngineCompactions, descEngineDebt,
-		descEngineCacheHits, descEngineCacheMisses, descEngineCacheBytes, descEngineMemtable, descEngineWALBytes,
+		descEngineCacheHits, descEngineCacheMisses, descEngineCacheBytes,
+		descReadCacheHits, descReadCacheMisses, descReadCacheBytes, descEngineMemtable, descEngineWALBytes,
 		descEngineWALSyncs, descEngineWALSyncSecs} {
 		ch <- d
 	}
@@ -49,6 +53,10 @@ func (c engineCollector) Collect(ch chan<- prometheus.Metric) {
 	k(descEngineCacheHits, float64(s.BlockCacheHits))
 	k(descEngineCacheMisses, float64(s.BlockCacheMisses))
 	g(descEngineCacheBytes, float64(s.BlockCacheBytes))
+	rc := c.e.ReadCacheStats()
+	k(descReadCacheHits, float64(rc.Hits))
+	k(descReadCacheMisses, float64(rc.Misses))
+	g(descReadCacheBytes, float64(rc.Bytes))
 	g(descEngineMemtable, float64(s.MemtableBytes))
 	k(descEngineWALBytes, float64(s.WALBytes))
 	k(descEngineWALSyncs, float64(s.WALSyncs))

@@ -85,6 +85,12 @@ type Options struct {
 	// CacheBytes alone, a write-heavy node had no room left for blocks and
 	// every scan read and decompressed every block again.
 	CacheBytes int64
+	// CacheGroup turns on the read cache (rowcache.go): it returns the
+	// length of the prefix of an engine key that names the key's cache
+	// group, or 0 for keys no reader caches. ReadCacheBytes is the cache's
+	// budget (default DefaultReadCacheBytes; negative: no read cache).
+	CacheGroup     func(key []byte) int
+	ReadCacheBytes int64
 }
 
 // memTableSize is the size memtables grow to.
@@ -102,7 +108,8 @@ const blockSize = 16 << 10
 // Engine is one Pebble instance.
 type Engine struct {
 	db    *pebble.DB
-	spare *spareFS // nil unless on the real filesystem
+	spare *spareFS   // nil unless on the real filesystem
+	cache *readCache // nil without Options.CacheGroup
 }
 
 // Open opens or creates the engine.
@@ -149,7 +156,15 @@ func Open(opts Options) (*Engine, error) {
 	if spare != nil {
 		spare.prepare()
 	}
-	return &Engine{db: db, spare: spare}, nil
+	e := &Engine{db: db, spare: spare}
+	if opts.CacheGroup != nil && opts.ReadCacheBytes >= 0 {
+		budget := opts.ReadCacheBytes
+		if budget == 0 {
+			budget = DefaultReadCacheBytes
+		}
+		e.cache = newReadCache(opts.CacheGroup, budget)
+	}
+	return e, nil
 }
 
 // Close closes the engine. Unsynced batches may be lost only on a crash,
@@ -186,7 +201,7 @@ func (e *Engine) NewIter(lower, upper []byte) (Iterator, error) {
 func (e *Engine) SyncWAL() error { return e.db.LogData(nil, pebble.Sync) }
 
 // NewBatch returns an empty write batch.
-func (e *Engine) NewBatch() Batch { return &batch{b: e.db.NewBatch(), db: e.db} }
+func (e *Engine) NewBatch() Batch { return &batch{b: e.db.NewBatch(), db: e.db, cache: e.cache} }
 
 // NewSnapshot returns a consistent read view.
 func (e *Engine) NewSnapshot() Snapshot { return &snapshot{s: e.db.NewSnapshot()} }
@@ -259,8 +274,9 @@ func get(g pebbleGetter, key []byte) ([]byte, bool, error) {
 }
 
 type batch struct {
-	b  *pebble.Batch
-	db *pebble.DB
+	b     *pebble.Batch
+	db    *pebble.DB
+	cache *readCache
 }
 
 func (b *batch) Set(key, value []byte) error         { return b.b.Set(key, value, nil) }
@@ -269,13 +285,31 @@ func (b *batch) DeleteRange(start, end []byte) error { return b.b.DeleteRange(st
 func (b *batch) Len() int                            { return b.b.Len() }
 func (b *batch) Empty() bool                         { return b.b.Empty() }
 func (b *batch) Close() error                        { return b.b.Close() }
-func (b *batch) CommitNoSyncWait() error             { return b.db.ApplyNoSyncWait(b.b, pebble.Sync) }
 func (b *batch) SyncWait() error                     { return b.b.SyncWait() }
+
+func (b *batch) CommitNoSyncWait() error {
+	return b.apply(func() error { return b.db.ApplyNoSyncWait(b.b, pebble.Sync) })
+}
+
 func (b *batch) Commit(sync bool) error {
+	opts := pebble.NoSync
 	if sync {
-		return b.b.Commit(pebble.Sync)
+		opts = pebble.Sync
 	}
-	return b.b.Commit(pebble.NoSync)
+	return b.apply(func() error { return b.b.Commit(opts) })
+}
+
+// apply runs commit, which makes the batch visible, and then invalidates
+// the read cache's entries of the groups the batch wrote.
+func (b *batch) apply(commit func() error) error {
+	if b.cache == nil {
+		return commit()
+	}
+	var inv invalidation
+	b.cache.collect(b.b, &inv)
+	err := commit()
+	b.cache.bump(&inv)
+	return err
 }
 
 type snapshot struct{ s *pebble.Snapshot }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
+	"math/rand"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -61,11 +63,25 @@ func TestLatchWaiterWokenByRelease(t *testing.T) {
 }
 
 // BenchmarkServerGet measures a point read on the leaseholder: latch,
-// MVCC read from Pebble, timestamp cache (1000 keys, 16 readers).
+// MVCC read from Pebble or the read cache, timestamp cache (16 readers,
+// random keys), over 1000 and 100000 keys, with and without the
+// engine's read cache.
 //
 //	go test -run '^$' -bench ServerGet -benchmem ./internal/kv/kvserver
 func BenchmarkServerGet(b *testing.B) {
-	eng, err := storage.Open(storage.Options{InMemory: true})
+	for _, keys := range []int64{1000, 100000} {
+		for _, cached := range []bool{false, true} {
+			b.Run(fmt.Sprintf("keys=%d/cache=%v", keys, cached), func(b *testing.B) { benchServerGet(b, keys, cached) })
+		}
+	}
+}
+
+func benchServerGet(b *testing.B, keys int64, cached bool) {
+	opts := storage.Options{InMemory: true}
+	if cached {
+		opts.CacheGroup = mvcc.CacheGroup
+	}
+	eng, err := storage.Open(opts)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -73,27 +89,33 @@ func BenchmarkServerGet(b *testing.B) {
 	clock := hlc.NewClock(nil)
 	s := New(eng, clock, &gatedReplicator{engine: eng})
 	ctx := context.Background()
-	const p, keys = 1, 1000
+	const p = 1
 	key := func(i int64) []byte { return binary.BigEndian.AppendUint64([]byte("row/"), uint64(i%keys)) }
-	var muts []Mutation
-	for i := int64(0); i < keys; i++ {
-		muts = append(muts, Mutation{Key: key(i), Value: []byte("value")})
+	for start := int64(0); start < keys; start += 1000 {
+		var muts []Mutation
+		for i := start; i < start+1000 && i < keys; i++ {
+			muts = append(muts, Mutation{Key: key(i), Value: []byte("value")})
+		}
+		if _, err := s.Commit1PC(ctx, p, &CommitRequest{TxnID: mvcc.TxnID{1}, ReadTS: clock.Now(), Writes: muts}); err != nil {
+			b.Fatal(err)
+		}
 	}
-	if _, err := s.Commit1PC(ctx, p, &CommitRequest{TxnID: mvcc.TxnID{1}, ReadTS: clock.Now(), Writes: muts}); err != nil {
-		b.Fatal(err)
-	}
-	var next atomic.Int64
+	var seed atomic.Int64
 	b.SetParallelism(8)
 	b.ReportAllocs()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		own := mvcc.TxnID{2}
+		rng := rand.New(rand.NewSource(seed.Add(1)))
 		for pb.Next() {
-			_, found, err := s.Get(ctx, p, key(next.Add(1)), clock.Now(), mvcc.ReadOptions{Own: &own})
+			_, found, err := s.Get(ctx, p, key(rng.Int63n(keys)), clock.Now(), mvcc.ReadOptions{Own: &own})
 			if err != nil || !found {
 				b.Error(found, err)
 				return
 			}
 		}
 	})
+	if st := eng.ReadCacheStats(); cached && st.Hits+st.Misses > 0 {
+		b.ReportMetric(float64(st.Hits)/float64(st.Hits+st.Misses), "hits/read")
+	}
 }

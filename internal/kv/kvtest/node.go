@@ -96,12 +96,16 @@ func Start(t testing.TB, opts Options) *Node {
 	n := &Node{t: t, opts: opts}
 	switch {
 	case opts.Dir != "":
-		n.engineOptions = func() storage.Options { return storage.Options{Dir: opts.Dir} }
+		n.engineOptions = func() storage.Options { return storage.Options{Dir: opts.Dir, CacheGroup: mvcc.CacheGroup} }
 	case opts.Ephemeral:
-		n.engineOptions = func() storage.Options { return storage.Options{Dir: "data", InMemory: true} }
+		n.engineOptions = func() storage.Options {
+			return storage.Options{Dir: "data", InMemory: true, CacheGroup: mvcc.CacheGroup}
+		}
 	default:
 		fs := storage.NewCrashableMemFS()
-		n.engineOptions = func() storage.Options { return storage.Options{FS: fs, Dir: "data", InMemory: true} }
+		n.engineOptions = func() storage.Options {
+			return storage.Options{FS: fs, Dir: "data", InMemory: true, CacheGroup: mvcc.CacheGroup}
+		}
 		n.crashFS = func() { fs = storage.CrashClone(fs) }
 	}
 	if err := n.start(); err != nil {
