@@ -273,21 +273,31 @@ func qualified(table, column string) string {
 }
 
 func (c *compiler) compileParam(e *ast.Param) (node, error) {
+	if v, ok := ParamValue(c.env, e); ok {
+		return literal(v), nil
+	}
+	return node{}, invalid("missing parameter @%s", strings.TrimPrefix(e.Name, "@"))
+}
+
+// ParamValue is the value env gives parameter e, which a parameter
+// compiles to (a constant).
+func ParamValue(env *Env, e *ast.Param) (types.Value, bool) {
+	if env == nil || env.Params == nil {
+		return types.Value{}, false
+	}
 	name := strings.TrimPrefix(e.Name, "@")
-	if c.env != nil && c.env.Params != nil {
-		if v, ok := c.env.Params[name]; ok {
-			return literal(v), nil
-		}
-		if v, ok := c.env.Params["@"+name]; ok {
-			return literal(v), nil
-		}
-		for k, v := range c.env.Params { // rare: differently cased key
-			if strings.EqualFold(strings.TrimPrefix(k, "@"), name) {
-				return literal(v), nil
-			}
+	if v, ok := env.Params[name]; ok {
+		return v, true
+	}
+	if v, ok := env.Params["@"+name]; ok {
+		return v, true
+	}
+	for k, v := range env.Params { // rare: differently cased key
+		if strings.EqualFold(strings.TrimPrefix(k, "@"), name) {
+			return v, true
 		}
 	}
-	return node{}, invalid("missing parameter @%s", name)
+	return types.Value{}, false
 }
 
 func (c *compiler) compileUnary(e *ast.UnaryExpr) (node, error) {

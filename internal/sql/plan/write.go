@@ -232,11 +232,19 @@ func (p *Planner) PlanInsert(ins *ast.Insert) (*Insert, error) {
 			if ins.Overriding == "USER" && t.Columns[n.Targets[i]].Identity != "" {
 				continue // OVERRIDING USER VALUE: the identity's own value
 			}
-			if lit, ok := e.(*ast.Literal); ok {
-				// What eval compiles a literal to, without a compiler per
-				// value (a bulk INSERT has thousands); no hook of c handles
-				// literals.
-				v := lit.Value
+			// What eval compiles a literal or a bound parameter to,
+			// without a compiler per value (a bulk INSERT has thousands,
+			// an autocommit one pays it every time); no hook of c handles
+			// either.
+			var v types.Value
+			isConst := false
+			switch x := e.(type) {
+			case *ast.Literal:
+				v, isConst = x.Value, true
+			case *ast.Param:
+				v, isConst = eval.ParamValue(p.Env, x)
+			}
+			if isConst {
 				exprs[i] = &Expr{Compiled: eval.Compiled{Eval: func([]types.Value) (types.Value, error) { return v, nil }, Kind: v.Kind, Const: true}, Text: ast.FormatExpr(e)}
 				continue
 			}
