@@ -7,7 +7,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/camusdb/camusdb-go/internal/hlc"
 	"github.com/camusdb/camusdb-go/internal/storage"
@@ -29,11 +28,35 @@ func getBoth(t *testing.T, e *storage.Engine, p uint64, key []byte, at hlc.Times
 	}
 }
 
+// writeCheckBoth runs WriteCheck over keys through the engine (read
+// cache) and through a snapshot (none): the same intents and versions.
+func writeCheckBoth(t *testing.T, e *storage.Engine, p uint64, keys [][]byte) {
+	t.Helper()
+	snap := e.NewSnapshot()
+	defer snap.Close()
+	collect := func(r storage.Reader) string {
+		var out []string
+		err := WriteCheck(r, p, keys, func(i int, in *Intent, newest hlc.Timestamp, live bool) error {
+			intent := "-"
+			if in != nil {
+				intent = fmt.Sprintf("%x@%v", in.TxnID[:1], in.TS)
+			}
+			out = append(out, fmt.Sprintf("%d:%s:%v:%v", i, intent, newest, live))
+			return nil
+		})
+		return fmt.Sprint(out, err)
+	}
+	want := collect(snap)
+	if got := collect(e); got != want {
+		t.Fatalf("WriteCheck through the cache = %s, engine without cache = %s", got, want)
+	}
+}
+
 // TestReadCacheMatchesEngine applies random MVCC writes (versions,
 // deletions, intents and their resolution, garbage collection, clearing
 // the partition) and after each one compares every key's Get at random
-// timestamps, uncertainty limits and owners with a read that bypasses
-// the cache.
+// timestamps, uncertainty limits and owners, and WriteCheck over all keys,
+// with reads that bypass the cache.
 func TestReadCacheMatchesEngine(t *testing.T) {
 	e := openEngine(t)
 	rng := rand.New(rand.NewSource(7))
@@ -51,9 +74,7 @@ func TestReadCacheMatchesEngine(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// The clock counts half seconds: versions a second old and older are
-	// cached, younger ones not (cacheMinAge).
-	at := func(halfSeconds int64) hlc.Timestamp { return ts(halfSeconds * int64(time.Second) / 2) }
+	at := func(tick int64) hlc.Timestamp { return ts(tick) }
 	for step := 0; step < 2000; step++ {
 		k := keys[rng.Intn(len(keys))]
 		clock += int64(rng.Intn(3))
@@ -108,36 +129,10 @@ func TestReadCacheMatchesEngine(t *testing.T) {
 			}
 			getBoth(t, e, 1, key, readTS, opts)
 		}
+		writeCheckBoth(t, e, 1, keys)
 	}
 	if st := e.ReadCacheStats(); st.Hits < 1000 {
 		t.Fatalf("the cache served too few reads to test it: %+v", st)
-	}
-}
-
-// A version is cached on its first read once it is cacheMinAge old, not
-// before.
-func TestReadCacheSkipsYoungVersions(t *testing.T) {
-	e := openEngine(t)
-	b := e.NewBatch()
-	_ = PutVersion(b, 1, []byte("old"), ts(1), []byte("o"), false)
-	_ = PutVersion(b, 1, []byte("young"), ts(cacheMinAge), []byte("y"), false)
-	if err := b.Commit(false); err != nil {
-		t.Fatal(err)
-	}
-	hitsAfter := func(key string, reads int) int64 {
-		before := e.ReadCacheStats().Hits
-		for i := 0; i < reads; i++ {
-			if v, ok, err := Get(e, 1, []byte(key), ts(cacheMinAge+cacheMinAge/2), ReadOptions{}); err != nil || !ok || string(v) != key[:1] {
-				t.Fatalf("Get(%s) = %q %v %v", key, v, ok, err)
-			}
-		}
-		return e.ReadCacheStats().Hits - before
-	}
-	if n := hitsAfter("old", 3); n != 2 {
-		t.Fatalf("a version older than cacheMinAge: %d hits in 3 reads, want 2", n)
-	}
-	if n := hitsAfter("young", 3); n != 0 {
-		t.Fatalf("a version younger than cacheMinAge: %d hits, want 0", n)
 	}
 }
 
@@ -176,7 +171,7 @@ func TestReadCacheConcurrentWriters(t *testing.T) {
 				latches[ks[1]].Lock()
 				b := e.NewBatch()
 				for _, k := range ks {
-					_ = PutVersion(b, 1, key(k), ts(clock.Add(1)*cacheMinAge), []byte(fmt.Sprint(seed, i)), rng.Intn(5) == 0)
+					_ = PutVersion(b, 1, key(k), ts(clock.Add(1)), []byte(fmt.Sprint(seed, i)), rng.Intn(5) == 0)
 				}
 				err := b.Commit(false)
 				_ = b.Close()
@@ -196,7 +191,7 @@ func TestReadCacheConcurrentWriters(t *testing.T) {
 			rng := rand.New(rand.NewSource(100 + seed))
 			for i := 0; i < 6000; i++ {
 				k := rng.Intn(nkeys)
-				at := ts(clock.Load() * cacheMinAge)
+				at := ts(clock.Load())
 				latches[k].Lock()
 				snap := e.NewSnapshot()
 				want, wfound, werr := Get(snap, 1, key(k), at, ReadOptions{})

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
-	"time"
 
 	"github.com/camusdb/camusdb-go/internal/hlc"
 	"github.com/camusdb/camusdb-go/internal/storage"
@@ -102,7 +101,7 @@ func Get(r storage.Reader, partitionID uint64, key []byte, readTS hlc.Timestamp,
 		if ts, err = versionKeyTS(it.Key(), len(prefix)); err != nil {
 			return nil, false, err
 		}
-		if cache != nil && readTS.WallTime-ts.WallTime >= cacheMinAge {
+		if cache != nil {
 			v, deleted, err := decodeVersion(it.Value())
 			if err != nil {
 				return nil, false, err
@@ -142,13 +141,6 @@ type cachingReader interface {
 	CacheLookup(group []byte) ([]byte, storage.CacheStamp)
 	CacheStore(group []byte, st storage.CacheStamp, head, value []byte)
 }
-
-// cacheMinAge keeps recently written versions out of the read cache: a
-// key written a moment ago is likely to be written again before it is
-// read again (a read-modify-write workload), and an entry nobody reads
-// costs more than it saves. Older versions are cached on their first
-// read.
-const cacheMinAge = int64(time.Second)
 
 // The read cache's payload for a key without an intent: a header (the
 // newest version's timestamp and what it is) and the value.
@@ -543,23 +535,46 @@ func WriteCheck(r storage.Reader, partitionID uint64, keys [][]byte, fn func(i i
 	if len(keys) == 0 {
 		return nil
 	}
-	lower, upper := userSpan(partitionID, nil, nil)
-	if len(keys) == 1 {
-		lower = keyPrefix(partitionID, keys[0])
-		upper = storage.PrefixEnd(lower)
-	}
-	it, err := r.NewIter(lower, upper)
-	if err != nil {
-		return err
-	}
-	defer it.Close()
+	cache, _ := r.(cachingReader)
+	var it storage.Iterator
+	defer func() {
+		if it != nil {
+			_ = it.Close()
+		}
+	}()
 	for i, key := range keys {
 		prefix := keyPrefix(partitionID, key)
+		if cache != nil {
+			// A key the read cache holds has no intent and that newest
+			// version (the caller holds the write latches: nothing
+			// changes it meanwhile).
+			cached, st := cache.CacheLookup(prefix)
+			if !st.Valid() {
+				cache = nil
+			} else if cached != nil {
+				nv := decodeNewest(cached)
+				if err := fn(i, nil, nv.ts, nv.kind == newestValue); err != nil {
+					return err
+				}
+				continue
+			}
+		}
+		if it == nil { // one iterator serves every key the cache did not
+			lower, upper := userSpan(partitionID, nil, nil)
+			if len(keys) == 1 {
+				lower, upper = prefix, storage.PrefixEnd(prefix)
+			}
+			var err error
+			if it, err = r.NewIter(lower, upper); err != nil {
+				return err
+			}
+		}
 		var in *Intent
 		var newest hlc.Timestamp
 		live := false
 		ok := it.SeekGE(prefix)
 		if ok && len(it.Key()) == len(prefix) && bytes.Equal(it.Key(), prefix) {
+			var err error
 			if in, err = decodeIntent(it.Value()); err != nil {
 				return err
 			}
