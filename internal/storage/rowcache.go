@@ -3,6 +3,7 @@ package storage
 import (
 	"bytes"
 	"hash/maphash"
+	"math"
 	"math/rand/v2"
 	"sync/atomic"
 
@@ -37,9 +38,9 @@ import (
 
 const (
 	genBuckets = 1 << 16
-	// entryOverhead approximates an entry's memory beyond its group and
-	// payload bytes (struct, slice header, allocation rounding).
-	entryOverhead = 96
+	// entryOverhead is an entry's memory beyond a payload too big to be
+	// inline (the struct, 160 bytes, and allocation rounding).
+	entryOverhead = 176
 	// evictProbes is how many other slots a store over budget clears at
 	// most.
 	evictProbes = 8
@@ -61,29 +62,42 @@ type CacheStamp struct {
 func (s CacheStamp) Valid() bool { return s.ok }
 
 type cacheEntry struct {
-	buf        []byte // the group, then the payload
-	glen       int
 	hash       uint64
 	gen, epoch uint64
+	glen, n    uint32 // group length; group and payload length
+	// The group, then the payload: inline when they fit (the usual row),
+	// so that a hit touches the entry and nothing else; in big otherwise.
+	inline [entryInline]byte
+	big    []byte
 }
 
-func (e *cacheEntry) group() []byte   { return e.buf[:e.glen] }
-func (e *cacheEntry) payload() []byte { return e.buf[e.glen:] }
-func (e *cacheEntry) size() int64     { return int64(len(e.buf)) + entryOverhead }
+// entryInline makes a cacheEntry 160 bytes, one of Go's size classes.
+const entryInline = 96
+
+func (e *cacheEntry) bytes() []byte {
+	if e.big != nil {
+		return e.big
+	}
+	return e.inline[:e.n]
+}
+
+func (e *cacheEntry) group() []byte   { return e.bytes()[:e.glen] }
+func (e *cacheEntry) payload() []byte { return e.bytes()[e.glen:] }
+func (e *cacheEntry) size() int64     { return int64(len(e.big)) + entryOverhead }
 
 type readCache struct {
-	group func(key []byte) int
-	seed  maphash.Seed
-	gens  []atomic.Uint64
-	epoch atomic.Uint64
-	slots []atomic.Pointer[cacheEntry]
-	slotMask   uint64
-	bytes      atomic.Int64
-	budget     int64
-	maxEntry   int64
-	hits       atomic.Int64
-	misses     atomic.Int64
-	evictions  atomic.Int64
+	group     func(key []byte) int
+	seed      maphash.Seed
+	gens      []atomic.Uint64
+	epoch     atomic.Uint64
+	slots     []atomic.Pointer[cacheEntry]
+	slotMask  uint64
+	bytes     atomic.Int64
+	budget    int64
+	maxEntry  int64
+	hits      atomic.Int64
+	misses    atomic.Int64
+	evictions atomic.Int64
 }
 
 func newReadCache(group func([]byte) int, budget int64) *readCache {
@@ -93,13 +107,13 @@ func newReadCache(group func([]byte) int, budget int64) *readCache {
 		slots <<= 1
 	}
 	return &readCache{
-		group:      group,
-		seed:       maphash.MakeSeed(),
-		gens:       make([]atomic.Uint64, genBuckets),
-		slots:      make([]atomic.Pointer[cacheEntry], slots),
-		slotMask:   slots - 1,
-		budget:     budget,
-		maxEntry:   max(budget/1024, 512),
+		group:    group,
+		seed:     maphash.MakeSeed(),
+		gens:     make([]atomic.Uint64, genBuckets),
+		slots:    make([]atomic.Pointer[cacheEntry], slots),
+		slotMask: slots - 1,
+		budget:   budget,
+		maxEntry: max(budget/1024, 512),
 	}
 }
 
@@ -134,15 +148,21 @@ func (c *readCache) lookup(group []byte) ([]byte, CacheStamp) {
 
 func (c *readCache) store(group []byte, st CacheStamp, head, value []byte) {
 	n := len(group) + len(head) + len(value)
-	if !st.ok || int64(n)+entryOverhead > c.maxEntry {
+	if !st.ok || int64(n)+entryOverhead > c.maxEntry || n > math.MaxUint32 {
 		return
 	}
 	if c.gens[st.hash%genBuckets].Load() != st.gen || c.epoch.Load() != st.epoch {
 		return // written since: the entry would never be served
 	}
-	buf := make([]byte, 0, n)
+	e := &cacheEntry{hash: st.hash, gen: st.gen, epoch: st.epoch, glen: uint32(len(group)), n: uint32(n)}
+	buf := e.inline[:0]
+	if n > entryInline {
+		buf = make([]byte, 0, n)
+	}
 	buf = append(append(append(buf, group...), head...), value...)
-	e := &cacheEntry{buf: buf, glen: len(group), hash: st.hash, gen: st.gen, epoch: st.epoch}
+	if n > entryInline {
+		e.big = buf
+	}
 	sz := e.size()
 	// The slot holding group, else an empty or invalidated one, else
 	// either at random.

@@ -2,7 +2,9 @@ package storage
 
 import (
 	"fmt"
+	"strings"
 	"testing"
+	"unsafe"
 )
 
 // testGroup groups keys "g<x>/..." by their first two bytes; other keys
@@ -97,6 +99,23 @@ func TestReadCacheInvalidatedByWrites(t *testing.T) {
 	}
 	if st := e.ReadCacheStats(); st.Hits == 0 || st.Misses == 0 {
 		t.Fatalf("stats %+v: want hits and misses counted", st)
+	}
+}
+
+// Payloads too big to sit in the entry round trip as well as inline ones,
+// and the entry keeps its size class.
+func TestReadCacheEntrySizes(t *testing.T) {
+	e := openCached(t, 0)
+	for _, n := range []int{0, 1, entryInline - 2, entryInline - 1, entryInline, 4000} {
+		g := fmt.Sprintf("g%d", n%10)
+		v := strings.Repeat("x", n)
+		cached(e, g, v)
+		if got, ok := hit(e, g); !ok || got != v {
+			t.Fatalf("payload of %d bytes: got %d bytes, hit %v", n, len(got), ok)
+		}
+	}
+	if sz := unsafe.Sizeof(cacheEntry{}); sz > 160 {
+		t.Fatalf("cacheEntry is %d bytes, past its 160-byte size class", sz)
 	}
 }
 
