@@ -65,9 +65,12 @@ type conn struct {
 	// stmtCtx is the context statements run under: a CancelRequest or
 	// the client going away cancels it, only while a statement runs
 	// (mu.running). It is made again only after it was cancelled: one per
-	// statement cost several allocations on every point query, and the
-	// session gives each statement its own context below it anyway.
-	stmtCtx context.Context
+	// statement cost several allocations on every point query. The
+	// session runs the statement under it directly and cancels it (CANCEL
+	// QUERY) through stmtCancel, which it calls only while the statement
+	// runs.
+	stmtCtx    context.Context
+	stmtCancel context.CancelCauseFunc
 	// clientGone cancels stmtCtx because the client went away.
 	clientGone func()
 	// watch cancels a statement whose client closed the socket (watch.go).
@@ -651,6 +654,10 @@ func (c *conn) executeWith(sql string, params *paramSet, change func(*session.Re
 	req := session.Request{Database: c.database, SQL: sql, Txn: c.txn, StandardStrings: c.settings.StandardStrings(), Settings: c.settings,
 		Client: session.ClientInfo{User: c.user, Addr: c.addr, Protocol: "pgwire"}}
 	req.Timeout, req.TimeoutSetting = c.requestTimeout()
+	// ctx serves this statement alone until it is cancelled (then
+	// beginStatement makes the next one a new one): CANCEL QUERY may
+	// cancel it directly.
+	req.Cancel = c.stmtCancel
 	if params != nil {
 		req.Params = params.values
 	}
@@ -701,7 +708,7 @@ func (c *conn) executeWith(sql string, params *paramSet, change func(*session.Re
 func (c *conn) beginStatement() context.Context {
 	if c.stmtCtx == nil || c.stmtCtx.Err() != nil {
 		ctx, cancel := context.WithCancelCause(c.userCtx)
-		c.stmtCtx = ctx
+		c.stmtCtx, c.stmtCancel = ctx, cancel
 		c.clientGone = func() { cancel(errClientGone) }
 		c.mu.Lock()
 		if c.mu.cancel != nil {

@@ -279,6 +279,25 @@ func TestCancellationProcess(t *testing.T) {
 		stillServes(t, c)
 	})
 
+	t.Run("CANCEL QUERY of a pgwire statement", func(t *testing.T) {
+		// The session cancels a pgwire statement through the context the
+		// connection made for it; the connection's next statement runs.
+		conn := pgConnect(t, n)
+		errc := make(chan error, 1)
+		go func() {
+			_, err := conn.Exec(ctxT(t), slowSQL(10))
+			errc <- err
+		}()
+		id := waitListed(t, n, slowSQL(10))
+		wantOK(t, "CANCEL QUERY", postJSON(t, n, "/execute-sql-query", map[string]any{"sql": "CANCEL QUERY '" + id + "'"}))
+		pgError(t, <-errc, "57014", "CADB0506")
+		var v int64
+		if err := conn.QueryRow(ctxT(t), "SELECT v FROM t WHERE id = $1", int64(3)).Scan(&v); err != nil || v != 3 {
+			t.Fatalf("the connection's next statement: %d, %v", v, err)
+		}
+		waitGone(t, n, slowSQL(10))
+	})
+
 	t.Run("timeout in a transaction releases its locks", func(t *testing.T) {
 		conn := pgConnect(t, n)
 		ctx := ctxT(t)

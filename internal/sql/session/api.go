@@ -42,6 +42,12 @@ type Request struct {
 	// TimeoutSetting names what set Timeout ("statement_timeout",
 	// "timeoutMs", ...), for the error message.
 	TimeoutSetting string
+	// Cancel, when set, cancels the context the statement runs under,
+	// which the caller made for this statement alone: CANCEL QUERY uses
+	// it instead of deriving a context of its own (one fewer context per
+	// statement). The pgwire front-end sets it; it is never called after
+	// Execute returned.
+	Cancel context.CancelCauseFunc
 	// Client says who sent the statement (SHOW QUERIES).
 	Client ClientInfo
 	// CopyIn supplies the rows of a COPY ... FROM STDIN statement (the

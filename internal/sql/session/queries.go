@@ -57,6 +57,9 @@ type RunningQuery struct {
 	phase  atomic.Pointer[string]
 	memory atomic.Pointer[mon.Account]
 	cancel context.CancelCauseFunc
+	// sharedCtx: cancel is Request.Cancel, the front-end's (end leaves
+	// it alone).
+	sharedCtx bool
 	// stopTimer ends the statement's timeout; nil without one.
 	stopTimer context.CancelFunc
 	// ctx is the statement's context (begin), allocated with it.
@@ -171,7 +174,11 @@ func (r *queryRegistry) begin(ctx context.Context, req Request, defaultTimeout t
 		Start:  r.clock(),
 		SQL:    sql,
 	}
-	ctx, q.cancel = context.WithCancelCause(ctx)
+	if req.Cancel != nil {
+		q.cancel, q.sharedCtx = req.Cancel, true
+	} else {
+		ctx, q.cancel = context.WithCancelCause(ctx)
+	}
 	timeout, setting := req.Timeout, req.TimeoutSetting
 	if timeout == 0 {
 		timeout, setting = defaultTimeout, "sql_statement_timeout_ms"
@@ -197,7 +204,9 @@ func (r *queryRegistry) end(q *RunningQuery) {
 	if q.stopTimer != nil {
 		q.stopTimer()
 	}
-	q.cancel(nil)
+	if !q.sharedCtx {
+		q.cancel(nil)
+	}
 }
 
 // list returns the running statements, oldest first.
@@ -223,9 +232,12 @@ func (r *queryRegistry) cancel(id string) bool {
 	if !ok || node != r.nodeID || FormatQueryID(node, seq) != id {
 		return false
 	}
+	// Under the lock, so that a statement that ended (end unregisters
+	// it first) is never cancelled: with Request.Cancel its context is
+	// the front-end's, which may already run the next statement.
 	r.mu.Lock()
+	defer r.mu.Unlock()
 	q := r.mu.running[seq]
-	r.mu.Unlock()
 	if q == nil {
 		return false
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -107,6 +108,45 @@ func TestCancelQueryAndShowQueries(t *testing.T) {
 	wantCode(t, err, errcode.InvalidInput)
 	if !strings.Contains(err.Error(), "node 2") {
 		t.Fatalf("want the owning node named: %v", err)
+	}
+}
+
+// With Request.Cancel the statement runs under the caller's context and
+// CANCEL QUERY cancels it through Cancel; a statement that ended is never
+// cancelled, and the session does not cancel the caller's context itself.
+func TestCancelQueryThroughRequestCancel(t *testing.T) {
+	s := session.NewServer(catalogtest.NewMemDB(), session.Config{NodeID: 7})
+	t.Cleanup(s.Close)
+	setupBig(t, s)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	var calls atomic.Int32
+	cancelFn := func(cause error) { calls.Add(1); cancel(cause) }
+	mustExec(t, s, session.Request{Database: "d", SQL: "SELECT v FROM t WHERE id = 1", Cancel: cancelFn})
+	if calls.Load() != 0 || ctx.Err() != nil {
+		t.Fatal("the session cancelled the caller's context of a statement that ended normally")
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.Execute(ctx, session.Request{Database: "d", SQL: slowQuery, Cancel: cancelFn})
+		done <- err
+	}()
+	var id string
+	testutil.SucceedsSoon(t, 30*time.Second, func() error {
+		for _, q := range s.RunningQueries() {
+			if q.SQL == slowQuery {
+				id = q.ID()
+				return nil
+			}
+		}
+		return fmt.Errorf("slow query not listed")
+	})
+	mustExec(t, s, session.Request{SQL: "CANCEL QUERY '" + id + "'"})
+	wantCode(t, <-done, errcode.QueryCancelled)
+	if calls.Load() != 1 || ctx.Err() == nil {
+		t.Fatalf("Cancel called %d times, context err %v: want one call that cancelled it", calls.Load(), ctx.Err())
+	}
+	if s.CancelQuery(id) || calls.Load() != 1 {
+		t.Fatalf("CANCEL of a statement that ended: found it or called its Cancel again (%d calls)", calls.Load())
 	}
 }
 
