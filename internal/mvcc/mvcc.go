@@ -528,6 +528,12 @@ func CheckNoWrites(r storage.Reader, partitionID uint64, start, end []byte, afte
 	return nil, it.Error()
 }
 
+// writeCheckCachedKeys is the largest write set WriteCheck looks up in
+// the read cache: a transaction that read its keys first writes a few; a
+// bulk INSERT writes many keys nobody read, and a lookup that misses costs
+// each of them time for nothing (-8% bulk load throughput).
+const writeCheckCachedKeys = 16
+
 // WriteCheck reports, for each key about to be written, the intent on it
 // (nil if none) and the timestamp of its newest committed version (zero if
 // none), calling fn once per key in order. One iterator serves every key.
@@ -536,6 +542,9 @@ func WriteCheck(r storage.Reader, partitionID uint64, keys [][]byte, fn func(i i
 		return nil
 	}
 	cache, _ := r.(cachingReader)
+	if len(keys) > writeCheckCachedKeys {
+		cache = nil // a load: new keys, which the cache does not hold
+	}
 	var it storage.Iterator
 	defer func() {
 		if it != nil {

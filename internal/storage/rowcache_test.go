@@ -83,6 +83,17 @@ func TestReadCacheInvalidatedByWrites(t *testing.T) {
 			t.Fatalf("%s served after a range deletion", g)
 		}
 	}
+	// A batch larger than invalidateAllAbove drops everything, also
+	// groups it did not write.
+	cached(e, "ga", "A4")
+	commit(t, e, func(b Batch) {
+		for i := 0; i <= invalidateAllAbove; i++ {
+			_ = b.Set([]byte(fmt.Sprintf("gb/%d", i)), nil)
+		}
+	})
+	if _, ok := hit(e, "ga"); ok {
+		t.Fatal("ga served after a large batch")
+	}
 	// CommitNoSyncWait invalidates like Commit.
 	cached(e, "gc", "C")
 	b := e.NewBatch()
