@@ -87,7 +87,9 @@ type Options struct {
 	CacheBytes int64
 	// CacheGroup turns on the read cache (rowcache.go): it returns the
 	// length of the prefix of an engine key that names the key's cache
-	// group, or 0 for keys no reader caches. ReadCacheBytes is the cache's
+	// group, or 0 for keys no reader caches. Only keys of the PrefixData
+	// space may have a group (a range deletion elsewhere, such as a Raft
+	// log truncation, leaves the cache alone). ReadCacheBytes is the cache's
 	// budget (default DefaultReadCacheBytes; negative: no read cache).
 	CacheGroup     func(key []byte) int
 	ReadCacheBytes int64

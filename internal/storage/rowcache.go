@@ -213,7 +213,7 @@ func (c *readCache) collect(b *pebble.Batch, inv *invalidation) {
 	}
 	r := b.Reader()
 	for {
-		kind, key, _, ok, err := r.Next()
+		kind, key, value, ok, err := r.Next()
 		if err != nil {
 			inv.all = true // cannot tell which groups: drop everything
 			return
@@ -228,7 +228,13 @@ func (c *readCache) collect(b *pebble.Batch, inv *invalidation) {
 				inv.hashes = append(inv.hashes, maphash.Bytes(c.seed, key[:n]))
 			}
 		case pebble.InternalKeyKindLogData:
-		default: // range deletions, range keys, anything new
+		case pebble.InternalKeyKindRangeDelete:
+			// [key, value): Raft log truncations delete ranges outside
+			// the data space, where no group lives.
+			if string(value) > string([]byte{PrefixData}) && string(key) < string([]byte{PrefixData + 1}) {
+				inv.all = true
+			}
+		default: // range keys, anything new
 			inv.all = true
 		}
 	}

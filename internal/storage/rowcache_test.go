@@ -74,10 +74,15 @@ func TestReadCacheInvalidatedByWrites(t *testing.T) {
 	if _, ok := hit(e, "ga"); ok {
 		t.Fatal("ga served after a delete in its group")
 	}
-	// A range deletion drops everything.
+	// A range deletion of the data space drops everything; one outside
+	// it (a Raft log truncation) nothing.
 	cached(e, "ga", "A3")
+	commit(t, e, func(b Batch) { _ = b.DeleteRange([]byte{PrefixRaft}, []byte{PrefixRaft, 9}) })
+	if v, ok := hit(e, "ga"); !ok || v != "A3" {
+		t.Fatalf("ga = %q,%v after a range deletion outside the data space, want A3", v, ok)
+	}
 	cached(e, "gb", "B3")
-	commit(t, e, func(b Batch) { _ = b.DeleteRange([]byte("x"), []byte("y")) })
+	commit(t, e, func(b Batch) { _ = b.DeleteRange([]byte{PrefixData, 5}, []byte{PrefixData, 6}) })
 	for _, g := range []string{"ga", "gb"} {
 		if _, ok := hit(e, g); ok {
 			t.Fatalf("%s served after a range deletion", g)
