@@ -185,7 +185,8 @@ func (c *readCache) store(group []byte, st CacheStamp, head, value []byte) {
 		return
 	}
 	// Over budget: clear slots spread over the table (a random victim,
-	// in effect) until under it again.
+	// in effect) until under it again; if the probes find too little,
+	// take the new entry back out, so the budget holds.
 	for k := uint64(1); k <= evictProbes; k++ {
 		if old := c.slots[(target+k*0x9E3779B1)&c.slotMask].Swap(nil); old != nil {
 			c.evictions.Add(1)
@@ -193,6 +194,10 @@ func (c *readCache) store(group []byte, st CacheStamp, head, value []byte) {
 				return
 			}
 		}
+	}
+	if c.slots[target].CompareAndSwap(e, nil) {
+		c.evictions.Add(1)
+		c.bytes.Add(-e.size())
 	}
 }
 
