@@ -21,6 +21,8 @@ var (
 	descEngineMemtable    = metricDesc("storage", "memtable_bytes", "Bytes of the memtables.")
 	descEngineWALBytes    = metricDesc("storage", "wal_bytes_written_total", "Bytes written to the write-ahead log.")
 	descEngineWALSyncs    = metricDesc("storage", "wal_fsyncs_total", "Fsyncs of the write-ahead log; one covers every batch committed while the one before it ran (group commit).")
+	descEngineStalls      = metricDesc("storage", "write_stalls_total", "Times the storage engine held every write back: memtables waiting to be flushed, or too many L0 files.")
+	descEngineStallSecs   = metricDesc("storage", "write_stall_seconds_total", "Total duration of the storage engine's write stalls.")
 	descEngineWALSyncSecs = metricDesc("storage", "wal_fsync_seconds_total", "Time spent in write-ahead log fsyncs; divided by wal_fsyncs_total, the mean fsync latency.")
 )
 
@@ -32,7 +34,7 @@ func (c engineCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descEngineReadAmp, descEngineCompactions, descEngineDebt,
 		descEngineCacheHits, descEngineCacheMisses, descEngineCacheBytes,
 		descReadCacheHits, descReadCacheMisses, descReadCacheBytes, descEngineMemtable, descEngineWALBytes,
-		descEngineWALSyncs, descEngineWALSyncSecs} {
+		descEngineWALSyncs, descEngineWALSyncSecs, descEngineStalls, descEngineStallSecs} {
 		ch <- d
 	}
 }
@@ -61,6 +63,8 @@ func (c engineCollector) Collect(ch chan<- prometheus.Metric) {
 	k(descEngineWALBytes, float64(s.WALBytes))
 	k(descEngineWALSyncs, float64(s.WALSyncs))
 	k(descEngineWALSyncSecs, s.WALSyncSeconds)
+	k(descEngineStalls, float64(s.WriteStalls))
+	k(descEngineStallSecs, s.WriteStallSeconds)
 }
 
 // newLogSyncHistogram times the Raft log's synced writes: from one driver

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	dto "github.com/prometheus/client_model/go"
 	"io"
+	"sync/atomic"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/vfs"
@@ -112,6 +114,10 @@ type Engine struct {
 	db    *pebble.DB
 	spare *spareFS   // nil unless on the real filesystem
 	cache *readCache // nil without Options.CacheGroup
+	// stalls counts Pebble's write stalls (too many memtables waiting to
+	// be flushed, or too many L0 files) and stallNanos their duration.
+	stalls, stallNanos atomic.Int64
+	stallStart         atomic.Int64 // unix nanos of the stall in progress
 }
 
 // Open opens or creates the engine.
@@ -138,7 +144,19 @@ func Open(opts Options) (*Engine, error) {
 	}
 	cache := pebble.NewCache(cacheBytes + 2*memTableSize)
 	defer cache.Unref()
+	e := &Engine{}
 	popts := &pebble.Options{
+		EventListener: &pebble.EventListener{
+			WriteStallBegin: func(pebble.WriteStallBeginInfo) {
+				e.stalls.Add(1)
+				e.stallStart.Store(time.Now().UnixNano())
+			},
+			WriteStallEnd: func() {
+				if start := e.stallStart.Swap(0); start != 0 {
+					e.stallNanos.Add(time.Now().UnixNano() - start)
+				}
+			},
+		},
 		FS:                 fs,
 		Cache:              cache,
 		FormatMajorVersion: pebble.FormatNewest,
@@ -158,7 +176,7 @@ func Open(opts Options) (*Engine, error) {
 	if spare != nil {
 		spare.prepare()
 	}
-	e := &Engine{db: db, spare: spare}
+	e.db, e.spare = db, spare
 	if opts.CacheGroup != nil && opts.ReadCacheBytes >= 0 {
 		budget := opts.ReadCacheBytes
 		if budget == 0 {
@@ -232,20 +250,27 @@ type EngineStats struct {
 	// WALSyncSeconds is their total duration.
 	WALSyncs       uint64
 	WALSyncSeconds float64
+	// WriteStalls counts the times Pebble held every write back (memtables
+	// waiting to be flushed, or too many L0 files); WriteStallSeconds is
+	// how long they lasted in total.
+	WriteStalls       int64
+	WriteStallSeconds float64
 }
 
 // Stats samples the engine's figures.
 func (e *Engine) Stats() EngineStats {
 	m := e.db.Metrics()
 	st := EngineStats{
-		ReadAmp:          m.ReadAmp(),
-		Compactions:      m.Compact.Count,
-		CompactionDebt:   m.Compact.EstimatedDebt,
-		BlockCacheHits:   m.BlockCache.Hits,
-		BlockCacheMisses: m.BlockCache.Misses,
-		BlockCacheBytes:  m.BlockCache.Size,
-		MemtableBytes:    m.MemTable.Size,
-		WALBytes:         m.WAL.BytesWritten,
+		ReadAmp:           m.ReadAmp(),
+		Compactions:       m.Compact.Count,
+		CompactionDebt:    m.Compact.EstimatedDebt,
+		BlockCacheHits:    m.BlockCache.Hits,
+		BlockCacheMisses:  m.BlockCache.Misses,
+		BlockCacheBytes:   m.BlockCache.Size,
+		MemtableBytes:     m.MemTable.Size,
+		WALBytes:          m.WAL.BytesWritten,
+		WriteStalls:       e.stalls.Load(),
+		WriteStallSeconds: float64(e.stallNanos.Load()) / 1e9,
 	}
 	if h := m.LogWriter.FsyncLatency; h != nil {
 		var pm dto.Metric

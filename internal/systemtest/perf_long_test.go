@@ -3,7 +3,9 @@ package systemtest
 import (
 	"context"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"slices"
 	"strconv"
@@ -223,12 +225,38 @@ func TestWriteTailLatency(t *testing.T) {
 		time.Since(start).Round(time.Second), len(all), float64(len(all))/time.Since(start).Seconds(),
 		p50.Round(time.Microsecond), quantile(all, 0.99).Round(time.Microsecond), p999.Round(time.Microsecond),
 		worst.Round(time.Millisecond), over)
+	// What the node saw: write stalls of the storage engine, fsyncs, GC.
+	t.Logf("node: %s", metricLines(t, n, "camusdb_storage_write_stall", "camusdb_storage_wal_fsync", "go_gc_duration_seconds_count", "camusdb_storage_read_cache"))
 	if p999 > 10*p50 {
 		t.Errorf("p99.9 %v is more than 10x the median %v", p999, p50)
 	}
 	if over > 0 {
 		t.Errorf("%d writes took over 250 ms (max %v)", over, worst)
 	}
+}
+
+// metricLines returns the node's /metrics samples whose names start with
+// one of prefixes, joined on one line (for a test's log).
+func metricLines(t *testing.T, n *node, prefixes ...string) string {
+	t.Helper()
+	resp, err := http.Get(n.url() + "/metrics")
+	if err != nil {
+		return err.Error()
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err.Error()
+	}
+	var out []string
+	for _, line := range strings.Split(string(body), "\n") {
+		for _, p := range prefixes {
+			if strings.HasPrefix(line, p) {
+				out = append(out, line)
+			}
+		}
+	}
+	return strings.Join(out, "; ")
 }
 
 // TestPointReadGrowth (CAMUS_LONG): the median point select by primary
