@@ -79,6 +79,10 @@ type Network struct {
 	clusterID     atomic.Pointer[string]
 	foreignMu     sync.Mutex
 	foreignLogged map[string]bool
+	// callHandler serves other nodes' calls; mux holds this node's call
+	// streams to them (mux.go).
+	callHandler atomic.Pointer[CallHandler]
+	mux         muxClients
 
 	mu struct {
 		sync.Mutex
@@ -135,6 +139,7 @@ func NewNetwork(cfg Config) (*Network, error) {
 	n.mu.conns = make(map[uint64]*grpc.ClientConn)
 	n.offsets.m = make(map[uint64]ClockOffset)
 	n.server.RegisterService(&clockServiceDesc, n)
+	n.server.RegisterService(&muxServiceDesc, n)
 	return n, nil
 }
 
@@ -285,6 +290,7 @@ func (n *Network) Close() {
 	if served != nil {
 		<-served
 	}
+	n.closeMux()
 	for _, c := range conns {
 		_ = c.Close()
 	}

@@ -365,3 +365,31 @@ func BenchmarkRemoteGet(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkRemoteGetParallel: 16 concurrent readers on node 1 whose every
+// Get crosses the wire to node 2 (both ends in this process). cpu-us/op is
+// the CPU of both ends per call: what a forwarded read costs a cluster.
+//
+//	go test -run '^$' -bench RemoteGetParallel -cpu 2 ./internal/kv/kvremote
+func BenchmarkRemoteGetParallel(b *testing.B) {
+	var leader atomic.Uint64
+	leader.Store(2)
+	nodes := newTestNodes(b, 2, &leader)
+	ctx := context.Background()
+	if _, _, err := nodes[0].sender.Get(ctx, 1, []byte("key"), hlc.Timestamp{}, mvcc.ReadOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	b.SetParallelism(8)
+	cpu0 := processCPU(b)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, _, err := nodes[0].sender.Get(ctx, 1, []byte("key"), hlc.Timestamp{}, mvcc.ReadOptions{}); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.StopTimer()
+	b.ReportMetric(float64(processCPU(b)-cpu0)/float64(time.Microsecond)/float64(b.N), "cpu-us/op")
+}

@@ -7,9 +7,6 @@ import (
 	"log/slog"
 	"time"
 
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/connectivity"
-
 	"github.com/camusdb/camusdb-go/internal/hlc"
 	"github.com/camusdb/camusdb-go/internal/kv"
 	"github.com/camusdb/camusdb-go/internal/kv/kvserver"
@@ -165,33 +162,23 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// readyWait bounds how long a decisive request waits for a connection to
-// become ready before it counts as not sent.
-const readyWait = 500 * time.Millisecond
-
 // remote sends one request to node. delivered is true when the request
 // may have reached node (so a lost answer leaves its effect unknown).
 func (s *Sender) remote(ctx context.Context, node, partitionID uint64, o op, cp commitPoint,
 	req func(*encoder), resp func(*decoder)) (delivered bool, err error) {
-	conn, err := s.cfg.Network.Conn(node)
-	if err != nil {
-		return false, &errUnreachable{node: node, err: err}
-	}
-	if cp != idempotent && !waitReady(ctx, conn) {
-		// Never connected: the request cannot have been sent.
-		return false, &errUnreachable{node: node, err: errors.New("no connection")}
-	}
 	e := &encoder{b: make([]byte, 0, 128)}
 	e.byte(byte(o))
 	e.uvarint(s.self)
 	e.ts(s.cfg.Network.Stamp())
 	e.uvarint(partitionID)
 	req(e)
-	var out rpc.Frame
-	if err := conn.Invoke(ctx, callMethod, &rpc.Frame{Data: e.b}, &out); err != nil {
-		return true, &errUnreachable{node: node, err: err}
+	// A request that may commit waits (briefly) for a connection in
+	// transient failure; the others fail fast and re-route.
+	out, err := s.cfg.Network.Call(ctx, node, e.b, cp == idempotent)
+	if err != nil {
+		return !errors.Is(err, rpc.ErrNotSent), &errUnreachable{node: node, err: err}
 	}
-	d := &decoder{b: out.Data}
+	d := &decoder{b: out}
 	ts := d.ts()
 	status := d.byte()
 	if d.err != nil {
@@ -212,26 +199,6 @@ func (s *Sender) remote(ctx context.Context, node, partitionID uint64, o op, cp 
 		return true, &errUnreachable{node: node, err: err}
 	}
 	return true, nil
-}
-
-// waitReady connects conn and waits (briefly) until it is ready.
-func waitReady(ctx context.Context, conn *grpc.ClientConn) bool {
-	ctx, cancel := context.WithTimeout(ctx, readyWait)
-	defer cancel()
-	for {
-		st := conn.GetState()
-		switch st {
-		case connectivity.Ready:
-			return true
-		case connectivity.Idle:
-			conn.Connect()
-		case connectivity.Shutdown:
-			return false
-		}
-		if !conn.WaitForStateChange(ctx, st) {
-			return false
-		}
-	}
 }
 
 // Get implements kv.Sender.

@@ -6,25 +6,11 @@ import (
 	"sync/atomic"
 	"time"
 
-	"google.golang.org/grpc"
-
 	"github.com/camusdb/camusdb-go/internal/kv"
 	"github.com/camusdb/camusdb-go/internal/kvpb"
 	"github.com/camusdb/camusdb-go/internal/mvcc"
 	"github.com/camusdb/camusdb-go/internal/rpc"
 )
-
-const serviceName = "camus.KV"
-
-// callMethod is the one unary method: the op travels in the frame.
-const callMethod = "/" + serviceName + "/Call"
-
-var serviceDesc = grpc.ServiceDesc{
-	ServiceName: serviceName,
-	HandlerType: (*any)(nil),
-	Methods:     []grpc.MethodDesc{{MethodName: "Call", Handler: callHandler}},
-	Metadata:    "internal/kv/kvremote/service.go",
-}
 
 // maxIntentWait caps a remote WaitIntent.
 const maxIntentWait = time.Minute
@@ -51,7 +37,7 @@ type Service struct{ s *service }
 // fail with a retry error until SetLocal.
 func Register(net *rpc.Network) *Service {
 	s := &service{net: net}
-	net.Register(&serviceDesc, s)
+	net.HandleCalls(s.serve)
 	return &Service{s: s}
 }
 
@@ -60,14 +46,6 @@ func (svc *Service) SetLocal(local kv.Sender) { svc.s.local.Store(&local) }
 
 // SetCoordinator sets who answers coordinator probes: the node's kv.DB.
 func (svc *Service) SetCoordinator(f CoordinatorFunc) { svc.s.coordinator.Store(&f) }
-
-func callHandler(srv any, ctx context.Context, dec func(any) error, _ grpc.UnaryServerInterceptor) (any, error) {
-	var req rpc.Frame
-	if err := dec(&req); err != nil {
-		return nil, err
-	}
-	return &rpc.Frame{Data: srv.(*service).serve(ctx, req.Data)}, nil
-}
 
 // serve decodes one request, runs it and encodes the response. Errors of
 // the request (including malformed frames) travel inside the response.

@@ -1,0 +1,222 @@
+package rpc
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/camusdb/camusdb-go/internal/hlc"
+)
+
+// callNodes starts n networks whose calls run handler(node id, ctx, req).
+func callNodes(t *testing.T, n int, handler func(id uint64, ctx context.Context, req []byte) []byte) ([]*Network, []Peer) {
+	t.Helper()
+	lns := make([]net.Listener, n)
+	peers := make([]Peer, n)
+	for i := range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		lns[i] = ln
+		peers[i] = Peer{ID: uint64(i + 1), Addr: ln.Addr().String()}
+	}
+	nets := make([]*Network, n)
+	for i := range n {
+		nets[i] = startCallNode(t, uint64(i+1), peers, lns[i], handler)
+	}
+	return nets, peers
+}
+
+func startCallNode(t *testing.T, id uint64, peers []Peer, ln net.Listener, handler func(id uint64, ctx context.Context, req []byte) []byte) *Network {
+	t.Helper()
+	nw, err := NewNetwork(Config{NodeID: id, Peers: peers, Clock: hlc.NewClock(nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nw.HandleCalls(func(ctx context.Context, req []byte) []byte { return handler(id, ctx, req) })
+	if err := nw.Serve(ln); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nw.Close)
+	return nw
+}
+
+// Concurrent calls on one stream each get their own answer, whatever order
+// the callee finishes them in.
+func TestCallsAnsweredOutOfOrder(t *testing.T) {
+	nets, _ := callNodes(t, 2, func(id uint64, ctx context.Context, req []byte) []byte {
+		// Later requests finish first.
+		n := binary.BigEndian.Uint32(req)
+		time.Sleep(time.Duration(64-n%64) * 50 * time.Microsecond)
+		return append([]byte(fmt.Sprintf("node %d:", id)), req...)
+	})
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	errs := make(chan error, 256)
+	for i := range 256 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req := binary.BigEndian.AppendUint32(nil, uint32(i))
+			resp, err := nets[0].Call(ctx, 2, req, false)
+			if err != nil {
+				errs <- err
+				return
+			}
+			if want := append([]byte("node 2:"), req...); !bytes.Equal(resp, want) {
+				errs <- fmt.Errorf("call %d answered %q, want %q", i, resp, want)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	nets[0].mux.mu.Lock()
+	streams := len(nets[0].mux.streams)
+	nets[0].mux.mu.Unlock()
+	if streams != 1 {
+		t.Fatalf("%d call streams open to one peer, want 1", streams)
+	}
+}
+
+// A caller that gives up cancels the call on the callee.
+func TestCallCancelReachesCallee(t *testing.T) {
+	started := make(chan struct{})
+	cancelled := make(chan struct{})
+	nets, _ := callNodes(t, 2, func(_ uint64, ctx context.Context, req []byte) []byte {
+		if string(req) != "block" {
+			return req
+		}
+		close(started)
+		<-ctx.Done()
+		close(cancelled)
+		return nil
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() {
+		_, err := nets[0].Call(ctx, 2, []byte("block"), false)
+		errc <- err
+	}()
+	<-started
+	cancel()
+	if err := <-errc; !errors.Is(err, context.Canceled) || errors.Is(err, ErrNotSent) {
+		t.Fatalf("cancelled call returned %v, want context.Canceled (sent)", err)
+	}
+	<-cancelled
+	// The stream still serves the next call.
+	if resp, err := nets[0].Call(context.Background(), 2, []byte("next"), false); err != nil || string(resp) != "next" {
+		t.Fatalf("call after a cancel: %q, %v", resp, err)
+	}
+}
+
+// A call whose callee dies while it runs fails as possibly sent; calls to
+// the dead node fail unsent; once it is back, calls go through again on a
+// new stream.
+func TestCallStreamBreakAndReconnect(t *testing.T) {
+	var mu sync.Mutex
+	running := make(chan struct{}, 1)
+	handler := func(_ uint64, ctx context.Context, req []byte) []byte {
+		if string(req) == "hang" {
+			running <- struct{}{}
+			<-ctx.Done()
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		return req
+	}
+	nets, peers := callNodes(t, 2, handler)
+	if _, err := nets[0].Call(context.Background(), 2, []byte("warm"), false); err != nil {
+		t.Fatal(err)
+	}
+	errc := make(chan error, 1)
+	go func() {
+		_, err := nets[0].Call(context.Background(), 2, []byte("hang"), false)
+		errc <- err
+	}()
+	<-running
+	nets[1].Close()
+	err := <-errc
+	if err == nil || errors.Is(err, ErrNotSent) {
+		t.Fatalf("call cut by the callee's death returned %v, want a sent-call error", err)
+	}
+	if _, err := nets[0].Call(context.Background(), 2, []byte("x"), true); !errors.Is(err, ErrNotSent) {
+		t.Fatalf("call to a dead node returned %v, want ErrNotSent", err)
+	}
+
+	ln, err := net.Listen("tcp", peers[1].Addr)
+	if err != nil {
+		t.Skipf("cannot rebind %s: %v", peers[1].Addr, err)
+	}
+	startCallNode(t, 2, peers, ln, handler)
+	for attempt := 0; ; attempt++ {
+		resp, err := nets[0].Call(context.Background(), 2, []byte("back"), false)
+		if err == nil {
+			if string(resp) != "back" {
+				t.Fatalf("answer %q", resp)
+			}
+			break
+		}
+		if !errors.Is(err, ErrNotSent) || attempt == 100 {
+			t.Fatalf("call to the restarted node: %v", err)
+		}
+	}
+}
+
+// A node that has not set a handler refuses call streams; the caller's
+// call fails instead of hanging.
+func TestCallWithoutHandlerFails(t *testing.T) {
+	lns := make([]net.Listener, 2)
+	peers := make([]Peer, 2)
+	for i := range 2 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		lns[i], peers[i] = ln, Peer{ID: uint64(i + 1), Addr: ln.Addr().String()}
+	}
+	var nets []*Network
+	for i := range 2 {
+		nw, err := NewNetwork(Config{NodeID: uint64(i + 1), Peers: peers, Clock: hlc.NewClock(nil)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := nw.Serve(lns[i]); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(nw.Close)
+		nets = append(nets, nw)
+	}
+	if _, err := nets[0].Call(context.Background(), 2, []byte("x"), false); err == nil {
+		t.Fatal("a node without a call handler answered")
+	}
+}
+
+// Malformed frames end the stream with an error and never panic.
+func FuzzParseCallFrame(f *testing.F) {
+	f.Add([]byte{muxRequest, 1, 'x'})
+	f.Add([]byte{muxCancel, 0x80})
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		kind, id, payload, err := parseCallFrame(b)
+		if err != nil {
+			return
+		}
+		if kind != muxRequest && kind != muxCancel {
+			t.Fatalf("kind %d accepted", kind)
+		}
+		again := append(binary.AppendUvarint([]byte{kind}, id), payload...)
+		if kind2, id2, p2, err := parseCallFrame(again); err != nil || kind2 != kind || id2 != id || !bytes.Equal(p2, payload) {
+			t.Fatalf("re-encoded frame parsed differently")
+		}
+	})
+}
