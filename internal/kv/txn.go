@@ -146,6 +146,17 @@ func (t *Txn) SetDeadline(ts hlc.Timestamp) {
 	}
 }
 
+// DropUncertainty makes the transaction read exactly as of its read
+// timestamp: a version above it is invisible even when it lies within the
+// clock uncertainty window, so reads never move the read timestamp up and
+// never re-validate earlier reads. What it gives up: a write that another
+// node, its clock up to the maximum offset ahead, committed before this
+// transaction began may be missed. Only for advisory reads, such as the
+// statistics scan, whose transaction commits nothing that depends on
+// them; under concurrent writes a long scan with uncertainty re-validates
+// everything read so far at each uncertain version it meets.
+func (t *Txn) DropUncertainty() { t.uncertainty = hlc.Timestamp{} }
+
 // RecordRead adds key to the transaction's read set as if it had been read
 // at the read timestamp, without reading it: the commit then fails with a
 // conflict if key was written between the read timestamp and the commit

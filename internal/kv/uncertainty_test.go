@@ -92,3 +92,44 @@ func TestUncertaintyRestartRevalidatesEarlierReads(t *testing.T) {
 		t.Fatalf("want a conflict, got %T %v", err, err)
 	}
 }
+
+// A transaction without uncertainty (DropUncertainty: advisory reads, the
+// statistics scan) reads exactly at its timestamp: it does not see a write
+// from a faster clock, and neither moves its read timestamp nor
+// re-validates what it read before.
+func TestDropUncertaintyReadsAtItsTimestamp(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	window := 500 * time.Millisecond
+	fast := e.skewedDB(t, 300*time.Millisecond, window)
+	slow := e.skewedDB(t, 0, window)
+
+	r, _ := slow.Begin(ctx)
+	r.DropUncertainty()
+	if _, _, err := r.Get(ctx, key(1, "a")); err != nil {
+		t.Fatal(err)
+	}
+	readTS := r.ReadTimestamp()
+	w, _ := fast.Begin(ctx)
+	_ = w.Put(key(1, "k"), []byte("new"))
+	_ = w.Put(key(1, "l"), []byte("new"))
+	mustCommit(t, w)
+
+	if v, ok, err := r.Get(ctx, key(1, "k")); err != nil || ok {
+		t.Fatalf("read without uncertainty saw the later write: %q %v %v", v, ok, err)
+	}
+	it := r.Scan(ctx, key(1, ""), nil, false)
+	n := 0
+	for it.Next(ctx) {
+		n++
+	}
+	if err := it.Err(); err != nil || n != 0 {
+		t.Fatalf("scan without uncertainty: %d rows, %v", n, err)
+	}
+	if r.ReadTimestamp() != readTS {
+		t.Fatalf("read timestamp moved from %s to %s", readTS, r.ReadTimestamp())
+	}
+	if got := slow.Metrics().UncertaintyRestarts; got != 0 {
+		t.Fatalf("uncertainty restarts = %d, want 0", got)
+	}
+}

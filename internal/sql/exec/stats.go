@@ -276,6 +276,12 @@ func (s *Stats) compute(ctx context.Context, dbID uint32, table string) (*catalo
 		return nil, nil, err
 	}
 	defer txn.Rollback(ctx)
+	// Advisory: in a cluster, a scan under concurrent inserts meets versions
+	// within the clock uncertainty window again and again, and each one
+	// would re-validate every row read so far.
+	if u, ok := txn.(interface{ DropUncertainty() }); ok {
+		u.DropUncertainty()
+	}
 	t, err := catalog.GetTable(ctx, txn, dbID, table)
 	if errcode.Of(err) == errcode.UnknownTable {
 		return nil, nil, nil

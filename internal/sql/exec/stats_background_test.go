@@ -122,3 +122,51 @@ func TestStatisticsRefreshSurvivesConcurrentWrites(t *testing.T) {
 		t.Fatalf("the refresh did not store statistics:\n%s", got)
 	}
 }
+
+// uncertainDB's transactions record whether their uncertainty interval was
+// dropped (kv.Txn.DropUncertainty).
+type uncertainDB struct {
+	catalog.DB
+	mu      sync.Mutex
+	dropped, begun int
+}
+
+type uncertainTxn struct {
+	catalog.Txn
+	db *uncertainDB
+}
+
+func (u *uncertainDB) Begin(ctx context.Context) (catalog.Txn, error) {
+	txn, err := u.DB.Begin(ctx)
+	u.mu.Lock()
+	u.begun++
+	u.mu.Unlock()
+	return &uncertainTxn{Txn: txn, db: u}, err
+}
+
+func (u *uncertainTxn) DropUncertainty() {
+	u.db.mu.Lock()
+	u.db.dropped++
+	u.db.mu.Unlock()
+}
+
+// The statistics scan reads without an uncertainty interval: in a cluster,
+// under concurrent inserts, every uncertain version it met would make it
+// re-validate every row read so far.
+func TestStatisticsScanDropsUncertainty(t *testing.T) {
+	db := catalogtest.NewMemDB()
+	udb := &uncertainDB{DB: db}
+	stats := exec.NewStats(udb, 5*time.Second, time.Now)
+	newServer(t, db)
+	statsRun(t, db, stats, "CREATE TABLE m (id INT64 PRIMARY KEY, v INT64)")
+	statsRun(t, db, stats, insertRows("m", 0, 100, 2))
+	if err := stats.Refresh(context.Background(), 1, "m"); err != nil {
+		t.Fatal(err)
+	}
+	udb.mu.Lock()
+	defer udb.mu.Unlock()
+	// Two transactions: the scan (advisory) and the store of the result.
+	if udb.begun != 2 || udb.dropped != 1 {
+		t.Fatalf("%d transactions, %d without uncertainty; want 2 and 1", udb.begun, udb.dropped)
+	}
+}
