@@ -127,7 +127,7 @@ func TestStatisticsRefreshSurvivesConcurrentWrites(t *testing.T) {
 // dropped (kv.Txn.DropUncertainty).
 type uncertainDB struct {
 	catalog.DB
-	mu      sync.Mutex
+	mu             sync.Mutex
 	dropped, begun int
 }
 
