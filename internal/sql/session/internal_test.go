@@ -11,6 +11,7 @@ import (
 	"github.com/camusdb/camusdb-go/internal/sql/ast"
 	"github.com/camusdb/camusdb-go/internal/sql/parser"
 	"github.com/camusdb/camusdb-go/internal/util/errcode"
+	"github.com/camusdb/camusdb-go/internal/util/testutil"
 )
 
 func TestParseCacheTTLAndLRU(t *testing.T) {
@@ -98,4 +99,42 @@ func TestInterruptedKeepsAmbiguity(t *testing.T) {
 	if err := interrupted(context.Background(), errcode.New(errcode.TxnConflict, "x")); errcode.Of(err) != errcode.TxnConflict {
 		t.Fatalf("a live context changed the error: %v", err)
 	}
+}
+
+// A statement's context carries its deadline (code that sizes a wait by
+// ctx.Deadline sees the statement timeout), or the parent's when earlier;
+// the sweeper cancels it once the deadline passed, and stops when no
+// statement runs.
+func TestQueryRegistryDeadlineAndSweeper(t *testing.T) {
+	r := newQueryRegistry(1, time.Now)
+	start := time.Now()
+	ctx, q := r.begin(context.Background(), Request{SQL: "a", Timeout: time.Hour}, 0)
+	if d, ok := ctx.Deadline(); !ok || d.Before(start.Add(time.Hour)) || d.After(time.Now().Add(time.Hour)) {
+		t.Fatalf("deadline %v %v, want an hour from now", d, ok)
+	}
+	r.end(q)
+
+	pctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	parent, _ := pctx.Deadline()
+	ctx, q = r.begin(pctx, Request{SQL: "b", Timeout: time.Hour}, 0)
+	if d, ok := ctx.Deadline(); !ok || !d.Equal(parent) {
+		t.Fatalf("deadline %v %v, want the parent's %v", d, ok, parent)
+	}
+	r.end(q)
+
+	ctx, q = r.begin(context.Background(), Request{SQL: "c", Timeout: time.Millisecond, TimeoutSetting: "t"}, 0)
+	<-ctx.Done()
+	if errcode.Of(context.Cause(ctx)) != errcode.StatementTimeout {
+		t.Fatalf("cause %v, want a statement timeout", context.Cause(ctx))
+	}
+	r.end(q)
+	testutil.SucceedsSoon(t, 10*time.Second, func() error {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if r.mu.sweeping {
+			return errors.New("the sweeper still runs with no statement")
+		}
+		return nil
+	})
 }

@@ -60,8 +60,18 @@ type RunningQuery struct {
 	// sharedCtx: cancel is Request.Cancel, the front-end's (end leaves
 	// it alone).
 	sharedCtx bool
-	// stopTimer ends the statement's timeout; nil without one.
-	stopTimer context.CancelFunc
+	// parent is the context the statement was started under when its own
+	// context does not derive its cancellation from it (see begin); the
+	// sweeper passes parent's end on. Nil with Request.Cancel.
+	parent context.Context
+	// deadline ends the statement (the sweeper cancels it with
+	// TimeoutCause(timeout, setting)); zero without a timeout.
+	deadline time.Time
+	timeout  time.Duration
+	setting  string
+	// swept: the sweeper cancelled the statement (guarded by the
+	// registry's mu).
+	swept bool
 	// ctx is the statement's context (begin), allocated with it.
 	ctx queryCtx
 }
@@ -133,6 +143,21 @@ type queryCtx struct {
 	q *RunningQuery
 }
 
+// Deadline is the earlier of the statement's deadline and its parent's.
+func (c *queryCtx) Deadline() (time.Time, bool) {
+	var d time.Time
+	var ok bool
+	if c.q.parent != nil {
+		d, ok = c.q.parent.Deadline()
+	} else {
+		d, ok = c.Context.Deadline()
+	}
+	if !c.q.deadline.IsZero() && (!ok || c.q.deadline.Before(d)) {
+		return c.q.deadline, true
+	}
+	return d, ok
+}
+
 func (c *queryCtx) Value(key any) any {
 	if _, ok := key.(runningQueryKey); ok {
 		return c.q
@@ -150,9 +175,15 @@ type queryRegistry struct {
 	cancelled, timedOut atomic.Int64
 	mu                  struct {
 		sync.Mutex
-		running map[uint64]*RunningQuery // by Seq
+		running  map[uint64]*RunningQuery // by Seq
+		sweeping bool                     // the sweeper runs
 	}
 }
+
+// sweepInterval is how often the sweeper looks for statements past their
+// deadline or whose parent context ended: a timeout or a client that went
+// away stops a statement at most this much late.
+const sweepInterval = 5 * time.Millisecond
 
 func newQueryRegistry(nodeID uint64, clock func() time.Time) *queryRegistry {
 	r := &queryRegistry{nodeID: nodeID, clock: clock}
@@ -162,6 +193,13 @@ func newQueryRegistry(nodeID uint64, clock func() time.Time) *queryRegistry {
 
 // begin registers a statement and returns its context: cancellable by
 // CANCEL QUERY and bounded by its timeout. end(q) must be called.
+//
+// Neither the timeout nor the parent's cancellation costs the statement a
+// timer or a registration with its parent (a lock and a map on every
+// statement of a node answering tens of thousands a second): the
+// statement's context is cancellable only by the registry, and a sweeper
+// goroutine, running while statements do, cancels every sweepInterval
+// those past their deadline or whose parent context ended.
 func (r *queryRegistry) begin(ctx context.Context, req Request, defaultTimeout time.Duration) (context.Context, *RunningQuery) {
 	sql := req.SQL
 	if len(sql) > maxShownSQL {
@@ -177,7 +215,15 @@ func (r *queryRegistry) begin(ctx context.Context, req Request, defaultTimeout t
 	if req.Cancel != nil {
 		q.cancel, q.sharedCtx = req.Cancel, true
 	} else {
-		ctx, q.cancel = context.WithCancelCause(ctx)
+		parent := ctx
+		ctx, q.cancel = context.WithCancelCause(context.WithoutCancel(parent))
+		if parent.Done() != nil {
+			q.parent = parent
+			if parent.Err() != nil {
+				q.swept = true
+				q.cancel(context.Cause(parent))
+			}
+		}
 	}
 	timeout, setting := req.Timeout, req.TimeoutSetting
 	if timeout == 0 {
@@ -187,13 +233,49 @@ func (r *queryRegistry) begin(ctx context.Context, req Request, defaultTimeout t
 		setting = "the statement timeout"
 	}
 	if timeout > 0 {
-		ctx, q.stopTimer = context.WithTimeoutCause(ctx, timeout, TimeoutCause(timeout, setting))
+		q.deadline, q.timeout, q.setting = time.Now().Add(timeout), timeout, setting
 	}
 	q.ctx = queryCtx{Context: ctx, q: q}
 	r.mu.Lock()
 	r.mu.running[q.Seq] = q
+	sweep := !r.mu.sweeping
+	r.mu.sweeping = true
 	r.mu.Unlock()
+	if sweep {
+		go r.sweep()
+	}
 	return &q.ctx, q
+}
+
+// sweep cancels, every sweepInterval, the statements past their deadline
+// and those whose parent context ended; it returns once none runs.
+func (r *queryRegistry) sweep() {
+	t := time.NewTicker(sweepInterval)
+	defer t.Stop()
+	for range t.C {
+		now := time.Now()
+		r.mu.Lock()
+		if len(r.mu.running) == 0 {
+			r.mu.sweeping = false
+			r.mu.Unlock()
+			return
+		}
+		// Under the lock, like CANCEL QUERY: a statement that ended is
+		// never cancelled.
+		for _, q := range r.mu.running {
+			if q.swept {
+				continue
+			}
+			if !q.deadline.IsZero() && !now.Before(q.deadline) {
+				q.swept = true
+				q.cancel(TimeoutCause(q.timeout, q.setting))
+			} else if q.parent != nil && q.parent.Err() != nil {
+				q.swept = true
+				q.cancel(context.Cause(q.parent))
+			}
+		}
+		r.mu.Unlock()
+	}
 }
 
 // end unregisters q and releases its context.
@@ -201,9 +283,6 @@ func (r *queryRegistry) end(q *RunningQuery) {
 	r.mu.Lock()
 	delete(r.mu.running, q.Seq)
 	r.mu.Unlock()
-	if q.stopTimer != nil {
-		q.stopTimer()
-	}
 	if !q.sharedCtx {
 		q.cancel(nil)
 	}

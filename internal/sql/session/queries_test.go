@@ -150,6 +150,42 @@ func TestCancelQueryThroughRequestCancel(t *testing.T) {
 	}
 }
 
+// A statement whose parent context ends while it runs (an HTTP client
+// that went away, a caller's deadline) stops, through the registry's
+// sweeper, with the code that says why; its context reports the earlier
+// of its own deadline and the parent's.
+func TestParentContextEndStopsStatement(t *testing.T) {
+	s := session.NewServer(catalogtest.NewMemDB(), session.Config{NodeID: 7, StatementTimeout: time.Hour})
+	t.Cleanup(s.Close)
+	setupBig(t, s)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.Execute(ctx, session.Request{Database: "d", SQL: slowQuery})
+		done <- err
+	}()
+	testutil.SucceedsSoon(t, 30*time.Second, func() error {
+		for _, q := range s.RunningQueries() {
+			if q.SQL == slowQuery {
+				return nil
+			}
+		}
+		return fmt.Errorf("slow query not listed")
+	})
+	cancel()
+	err := <-done
+	wantCode(t, err, errcode.QueryCancelled)
+	if !strings.Contains(err.Error(), "client went away") {
+		t.Fatalf("cancelled by its parent: %v", err)
+	}
+
+	// A parent deadline ends it as a timeout.
+	dctx, dcancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer dcancel()
+	_, err = s.Execute(dctx, session.Request{Database: "d", SQL: slowQuery})
+	wantCode(t, err, errcode.StatementTimeout)
+}
+
 func TestCancelledStatementAbortsItsTransaction(t *testing.T) {
 	s := session.NewServer(catalogtest.NewMemDB(), session.Config{})
 	t.Cleanup(s.Close)
