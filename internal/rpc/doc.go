@@ -4,8 +4,17 @@
 //
 // There is no protoc step. Frames are raw bytes ([Frame]) carried by a
 // codec forced on both sides ([ServerOptions], [DialOptions]), and services
-// declare their grpc.ServiceDesc by hand: the Raft message stream here
-// ([RaftTransport]) and the kv request service in internal/kv/kvremote.
+// declare their grpc.ServiceDesc by hand: the Raft message stream
+// ([RaftTransport]) and the call stream ([Network.Call], mux.go).
+//
+// Calls (internal/kv/kvremote's requests) are request/response pairs
+// multiplexed on one long-lived bidirectional stream per (caller, callee):
+// a gRPC unary call per request cost about four times the CPU (a new
+// HTTP/2 stream, headers, metadata, a timer and a handler goroutine on
+// both ends). The callee runs each request on a goroutine of its own and
+// answers in any order; a caller that gives up sends a cancel frame. A
+// call that failed before its request reached an open stream wraps
+// [ErrNotSent]: it did not run on the callee.
 //
 // Raft messages travel on one client stream per destination node. Send
 // marshals the messages at once (the store keeps ownership of them), queues

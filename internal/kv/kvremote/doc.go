@@ -9,7 +9,7 @@
 //     kvserver's not-leader *kvpb.RetryError; it never forwards.
 //   - Sender implements kv.Sender for a cluster node: each request goes to
 //     the partition's current leader as this node sees it (Leaders) — a
-//     direct call when that is this node, a gRPC call otherwise — and is
+//     direct call when that is this node, an rpc.Network.Call otherwise — and is
 //     re-routed with backoff on not-leader, no-leader and unreachable-node
 //     failures for up to Config.RetryWait (bounded by the context), after
 //     which the last *kvpb.RetryError is returned (CADB0504).
@@ -23,10 +23,11 @@
 // Prepares, reads, refreshes, intent resolution and record reads are safe
 // to repeat and are simply retried.
 //
-// Wire format: one unary method whose frames are rpc.Frames in the compact
-// binary encoding of wire.go. Typed kv errors (retry, conflict, ambiguous,
-// corruption, intent, closed transaction, context errors) keep their type
-// across the wire. Every request carries the sender's HLC timestamp and
+// Wire format: each request is one call of rpc.Network.Call (a frame on
+// the one multiplexed stream this node keeps to the callee, see
+// internal/rpc/mux.go) in the compact binary encoding of wire.go. Typed kv
+// errors (retry, conflict, ambiguous, corruption, intent, closed
+// transaction, context errors) keep their type across the wire. Every request carries the sender's HLC timestamp and
 // every response the responder's; each side checks the offset and forwards
 // its clock (rpc.Network.Receive).
 //
