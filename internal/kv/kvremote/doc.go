@@ -3,20 +3,20 @@
 //
 // Two halves:
 //
-//   - Register exposes a node's kvserver (any kv.Sender) as the gRPC
-//     service "camus.KV" on the node's rpc.Network. It serves requests for
+//   - Register exposes a node's kvserver (any kv.Sender) as the handler
+//     of the node's rpc.Network calls (HandleCalls). It serves requests for
 //     the partitions the node leads and answers the others with the
 //     kvserver's not-leader *kvpb.RetryError; it never forwards.
 //   - Sender implements kv.Sender for a cluster node: each request goes to
 //     the partition's current leader as this node sees it (Leaders) — a
-//     direct call when that is this node, an rpc.Network.Call otherwise — and is
-//     re-routed with backoff on not-leader, no-leader and unreachable-node
+//     direct call when that is this node, an rpc.Network.Call otherwise —
+//     and is re-routed with backoff on not-leader, no-leader and unreachable-node
 //     failures for up to Config.RetryWait (bounded by the context), after
 //     which the last *kvpb.RetryError is returned (CADB0504).
 //
 // Ambiguity. A request that can commit is never reported as failed when it
-// may have succeeded. Commit1PC is sent only on a connection that is ready;
-// if its answer is lost it returns *kvpb.AmbiguousError at once (it is not
+// may have succeeded. Commit1PC is sent only on a connection that is ready
+// (a call that fails with rpc.ErrNotSent did not run); if its answer is lost it returns *kvpb.AmbiguousError at once (it is not
 // idempotent). FinalizeTxn is idempotent by construction (the record
 // decides once and a retry returns the decision), so a lost answer is
 // retried; only if no later attempt is answered is the result ambiguous.
