@@ -69,15 +69,32 @@ var ErrNotSent = errors.New("rpc: call not sent")
 // it is set, incoming call streams are refused.
 func (n *Network) HandleCalls(h CallHandler) { n.callHandler.Store(&h) }
 
-// Call sends req to node and waits for its response. An error wrapping
+// Lane picks which of the call streams to a peer a call travels on. A
+// stream sends one message at a time, so a large answer (a scan's batch,
+// up to a few MiB) delays every answer queued behind it; bulk calls get a
+// stream of their own and never hold up the small ones.
+type Lane uint8
+
+const (
+	// LaneDefault carries short requests and answers.
+	LaneDefault Lane = iota
+	// LaneBulk carries calls whose answers may be large (scans).
+	LaneBulk
+	numLanes
+)
+
+// Call sends req to node on lane and waits for its response. An error wrapping
 // ErrNotSent means the request never left this node; any other error means
 // it may have run there. When ctx ends first, Call returns ctx's error (not
 // wrapped in ErrNotSent unless the request was not sent) and tells the
 // callee to cancel. failFast makes a call to a peer whose last connection
 // attempt failed fail at once instead of waiting up to readyWait for the
 // next one.
-func (n *Network) Call(ctx context.Context, node uint64, req []byte, failFast bool) ([]byte, error) {
-	s, err := n.muxStream(ctx, node, failFast)
+func (n *Network) Call(ctx context.Context, node uint64, lane Lane, req []byte, failFast bool) ([]byte, error) {
+	if lane >= numLanes {
+		lane = LaneDefault
+	}
+	s, err := n.muxStream(ctx, muxKey{node, lane}, failFast)
 	if err != nil {
 		return nil, err
 	}
@@ -87,13 +104,20 @@ func (n *Network) Call(ctx context.Context, node uint64, req []byte, failFast bo
 // muxClients holds this node's call stream to each peer.
 type muxClients struct {
 	mu      sync.Mutex
-	streams map[uint64]*muxStream // guarded by mu; the open stream, if any
+	streams map[muxKey]*muxStream // guarded by mu; the open streams
 	wg      sync.WaitGroup        // stream readers
+}
+
+// muxKey names a call stream: its peer and lane.
+type muxKey struct {
+	node uint64
+	lane Lane
 }
 
 // muxStream is the caller's end of one call stream.
 type muxStream struct {
 	net    *Network
+	key    muxKey
 	node   uint64
 	stream grpc.ClientStream
 	cancel context.CancelFunc // ends the stream
@@ -111,10 +135,11 @@ type muxReply struct {
 	err  error
 }
 
-// muxStream returns the open call stream to node, opening one if needed.
-func (n *Network) muxStream(ctx context.Context, node uint64, failFast bool) (*muxStream, error) {
+// muxStream returns the open call stream key, opening one if needed.
+func (n *Network) muxStream(ctx context.Context, key muxKey, failFast bool) (*muxStream, error) {
+	node := key.node
 	n.mux.mu.Lock()
-	s := n.mux.streams[node]
+	s := n.mux.streams[key]
 	n.mux.mu.Unlock()
 	if s != nil {
 		return s, nil
@@ -131,7 +156,7 @@ func (n *Network) muxStream(ctx context.Context, node uint64, failFast bool) (*m
 	}
 	n.mux.mu.Lock()
 	defer n.mux.mu.Unlock()
-	if s := n.mux.streams[node]; s != nil {
+	if s := n.mux.streams[key]; s != nil {
 		return s, nil // another caller opened it meanwhile
 	}
 	n.mu.Lock()
@@ -146,11 +171,11 @@ func (n *Network) muxStream(ctx context.Context, node uint64, failFast bool) (*m
 		cancel()
 		return nil, fmt.Errorf("%w: open call stream to node %d: %w", ErrNotSent, node, err)
 	}
-	s = &muxStream{net: n, node: node, stream: stream, cancel: cancel, pending: map[uint64]chan muxReply{}}
+	s = &muxStream{net: n, key: key, node: node, stream: stream, cancel: cancel, pending: map[uint64]chan muxReply{}}
 	if n.mux.streams == nil {
-		n.mux.streams = map[uint64]*muxStream{}
+		n.mux.streams = map[muxKey]*muxStream{}
 	}
-	n.mux.streams[node] = s
+	n.mux.streams[key] = s
 	n.mux.wg.Add(1)
 	go s.read()
 	return s, nil
@@ -267,8 +292,8 @@ func (s *muxStream) fail(err error) {
 	s.mu.Unlock()
 	m := &s.net.mux
 	m.mu.Lock()
-	if m.streams[s.node] == s {
-		delete(m.streams, s.node)
+	if m.streams[s.key] == s {
+		delete(m.streams, s.key)
 	}
 	m.mu.Unlock()
 	s.cancel()

@@ -65,7 +65,7 @@ func TestCallsAnsweredOutOfOrder(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			req := binary.BigEndian.AppendUint32(nil, uint32(i))
-			resp, err := nets[0].Call(ctx, 2, req, false)
+			resp, err := nets[0].Call(ctx, 2, LaneDefault, req, false)
 			if err != nil {
 				errs <- err
 				return
@@ -88,6 +88,22 @@ func TestCallsAnsweredOutOfOrder(t *testing.T) {
 	}
 }
 
+// Each lane to a peer has a stream of its own: a bulk call's large answer
+// is not queued in front of the short ones.
+func TestCallLanesUseTheirOwnStreams(t *testing.T) {
+	nets, _ := callNodes(t, 2, func(_ uint64, _ context.Context, req []byte) []byte { return req })
+	for _, lane := range []Lane{LaneDefault, LaneBulk, LaneDefault, LaneBulk, numLanes + 3} {
+		if resp, err := nets[0].Call(context.Background(), 2, lane, []byte("x"), false); err != nil || string(resp) != "x" {
+			t.Fatalf("lane %d: %q, %v", lane, resp, err)
+		}
+	}
+	nets[0].mux.mu.Lock()
+	defer nets[0].mux.mu.Unlock()
+	if len(nets[0].mux.streams) != 2 || nets[0].mux.streams[muxKey{2, LaneDefault}] == nil || nets[0].mux.streams[muxKey{2, LaneBulk}] == nil {
+		t.Fatalf("streams %v, want one per lane", nets[0].mux.streams)
+	}
+}
+
 // A caller that gives up cancels the call on the callee.
 func TestCallCancelReachesCallee(t *testing.T) {
 	started := make(chan struct{})
@@ -104,7 +120,7 @@ func TestCallCancelReachesCallee(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
 	go func() {
-		_, err := nets[0].Call(ctx, 2, []byte("block"), false)
+		_, err := nets[0].Call(ctx, 2, LaneDefault, []byte("block"), false)
 		errc <- err
 	}()
 	<-started
@@ -114,7 +130,7 @@ func TestCallCancelReachesCallee(t *testing.T) {
 	}
 	<-cancelled
 	// The stream still serves the next call.
-	if resp, err := nets[0].Call(context.Background(), 2, []byte("next"), false); err != nil || string(resp) != "next" {
+	if resp, err := nets[0].Call(context.Background(), 2, LaneDefault, []byte("next"), false); err != nil || string(resp) != "next" {
 		t.Fatalf("call after a cancel: %q, %v", resp, err)
 	}
 }
@@ -135,12 +151,12 @@ func TestCallStreamBreakAndReconnect(t *testing.T) {
 		return req
 	}
 	nets, peers := callNodes(t, 2, handler)
-	if _, err := nets[0].Call(context.Background(), 2, []byte("warm"), false); err != nil {
+	if _, err := nets[0].Call(context.Background(), 2, LaneDefault, []byte("warm"), false); err != nil {
 		t.Fatal(err)
 	}
 	errc := make(chan error, 1)
 	go func() {
-		_, err := nets[0].Call(context.Background(), 2, []byte("hang"), false)
+		_, err := nets[0].Call(context.Background(), 2, LaneDefault, []byte("hang"), false)
 		errc <- err
 	}()
 	<-running
@@ -149,7 +165,7 @@ func TestCallStreamBreakAndReconnect(t *testing.T) {
 	if err == nil || errors.Is(err, ErrNotSent) {
 		t.Fatalf("call cut by the callee's death returned %v, want a sent-call error", err)
 	}
-	if _, err := nets[0].Call(context.Background(), 2, []byte("x"), true); !errors.Is(err, ErrNotSent) {
+	if _, err := nets[0].Call(context.Background(), 2, LaneDefault, []byte("x"), true); !errors.Is(err, ErrNotSent) {
 		t.Fatalf("call to a dead node returned %v, want ErrNotSent", err)
 	}
 
@@ -159,7 +175,7 @@ func TestCallStreamBreakAndReconnect(t *testing.T) {
 	}
 	startCallNode(t, 2, peers, ln, handler)
 	for attempt := 0; ; attempt++ {
-		resp, err := nets[0].Call(context.Background(), 2, []byte("back"), false)
+		resp, err := nets[0].Call(context.Background(), 2, LaneDefault, []byte("back"), false)
 		if err == nil {
 			if string(resp) != "back" {
 				t.Fatalf("answer %q", resp)
@@ -196,7 +212,7 @@ func TestCallWithoutHandlerFails(t *testing.T) {
 		t.Cleanup(nw.Close)
 		nets = append(nets, nw)
 	}
-	if _, err := nets[0].Call(context.Background(), 2, []byte("x"), false); err == nil {
+	if _, err := nets[0].Call(context.Background(), 2, LaneDefault, []byte("x"), false); err == nil {
 		t.Fatal("a node without a call handler answered")
 	}
 }

@@ -162,6 +162,10 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
+// bulkRequestBytes: a larger request (a bulk INSERT's commit) travels on
+// the bulk lane, where it does not hold up short requests.
+const bulkRequestBytes = 64 << 10
+
 // remote sends one request to node. delivered is true when the request
 // may have reached node (so a lost answer leaves its effect unknown).
 func (s *Sender) remote(ctx context.Context, node, partitionID uint64, o op, cp commitPoint,
@@ -174,7 +178,11 @@ func (s *Sender) remote(ctx context.Context, node, partitionID uint64, o op, cp 
 	req(e)
 	// A request that may commit waits (briefly) for a connection in
 	// transient failure; the others fail fast and re-route.
-	out, err := s.cfg.Network.Call(ctx, node, e.b, cp == idempotent)
+	lane := rpc.LaneDefault
+	if o == opScan || len(e.b) > bulkRequestBytes {
+		lane = rpc.LaneBulk // a scan's batch (up to a few MiB), a big commit
+	}
+	out, err := s.cfg.Network.Call(ctx, node, lane, e.b, cp == idempotent)
 	if err != nil {
 		return !errors.Is(err, rpc.ErrNotSent), &errUnreachable{node: node, err: err}
 	}
