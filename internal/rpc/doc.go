@@ -8,7 +8,8 @@
 // ([RaftTransport]) and the call stream ([Network.Call], mux.go).
 //
 // Calls (internal/kv/kvremote's requests) are request/response pairs
-// multiplexed on one long-lived bidirectional stream per (caller, callee):
+// multiplexed on long-lived bidirectional streams, one per (caller, callee,
+// lane) — scans and large requests take a lane of their own ([LaneBulk]):
 // a gRPC unary call per request cost about four times the CPU (a new
 // HTTP/2 stream, headers, metadata, a timer and a handler goroutine on
 // both ends). The callee runs each request on a goroutine of its own and

@@ -24,8 +24,8 @@
 // to repeat and are simply retried.
 //
 // Wire format: each request is one call of rpc.Network.Call (a frame on
-// the one multiplexed stream this node keeps to the callee, see
-// internal/rpc/mux.go) in the compact binary encoding of wire.go. Typed kv
+// a multiplexed stream this node keeps to the callee, see
+// internal/rpc/mux.go; scans and requests over 64 KiB on the bulk lane) in the compact binary encoding of wire.go. Typed kv
 // errors (retry, conflict, ambiguous, corruption, intent, closed
 // transaction, context errors) keep their type across the wire. Every request carries the sender's HLC timestamp and
 // every response the responder's; each side checks the offset and forwards
