@@ -10,6 +10,7 @@ import (
 
 	"github.com/camusdb/camusdb-go/internal/sql/session"
 	"github.com/camusdb/camusdb-go/internal/sql/types"
+	"github.com/camusdb/camusdb-go/internal/util/testutil"
 )
 
 // BenchmarkSessionInsert drives the SQL session directly (no HTTP) over the
@@ -91,7 +92,7 @@ func BenchmarkSessionScanCountSum(b *testing.B) {
 		exec(sb.String())
 	}
 	b.ReportAllocs()
-	cpuBefore := processCPU(b)
+	cpuBefore := testutil.ProcessCPU(b)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		res, err := s.Execute(ctx, session.Request{Database: "bench", SQL: "SELECT COUNT(*), SUM(v) FROM t"})
@@ -106,7 +107,7 @@ func BenchmarkSessionScanCountSum(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(rows), "ns/row")
 	// CPU time of the process per row: steadier than wall time on a
 	// machine shared with other work.
-	b.ReportMetric(float64(processCPU(b)-cpuBefore)/float64(b.N)/float64(rows), "cpu-ns/row")
+	b.ReportMetric(float64(testutil.ProcessCPU(b)-cpuBefore)/float64(b.N)/float64(rows), "cpu-ns/row")
 }
 
 // BenchmarkSessionInsertValues loads a table with 1000-row INSERT ...
@@ -128,7 +129,7 @@ func BenchmarkSessionInsertValues(b *testing.B) {
 		}
 		stmts[i] = sb.String()
 	}
-	cpuBefore := processCPU(b)
+	cpuBefore := testutil.ProcessCPU(b)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if _, err := s.Execute(ctx, session.Request{Database: "bench", SQL: stmts[i]}); err != nil {
@@ -136,7 +137,7 @@ func BenchmarkSessionInsertValues(b *testing.B) {
 		}
 	}
 	b.StopTimer()
-	b.ReportMetric(float64(processCPU(b)-cpuBefore)/float64(b.N*rows), "cpu-ns/row")
+	b.ReportMetric(float64(testutil.ProcessCPU(b)-cpuBefore)/float64(b.N*rows), "cpu-ns/row")
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*rows), "ns/row")
 }
 

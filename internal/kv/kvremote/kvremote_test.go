@@ -19,6 +19,7 @@ import (
 	"github.com/camusdb/camusdb-go/internal/kvpb"
 	"github.com/camusdb/camusdb-go/internal/mvcc"
 	"github.com/camusdb/camusdb-go/internal/rpc"
+	"github.com/camusdb/camusdb-go/internal/util/testutil"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -380,7 +381,7 @@ func BenchmarkRemoteGetParallel(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.SetParallelism(8)
-	cpu0 := processCPU(b)
+	cpu0 := testutil.ProcessCPU(b)
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
@@ -391,5 +392,5 @@ func BenchmarkRemoteGetParallel(b *testing.B) {
 		}
 	})
 	b.StopTimer()
-	b.ReportMetric(float64(processCPU(b)-cpu0)/float64(time.Microsecond)/float64(b.N), "cpu-us/op")
+	b.ReportMetric(float64(testutil.ProcessCPU(b)-cpu0)/float64(time.Microsecond)/float64(b.N), "cpu-us/op")
 }

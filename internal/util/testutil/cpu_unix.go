@@ -1,6 +1,6 @@
 //go:build unix
 
-package kvremote
+package testutil
 
 import (
 	"syscall"
@@ -8,11 +8,12 @@ import (
 	"time"
 )
 
-// processCPU is the CPU time (user and system) the process used so far.
-func processCPU(b *testing.B) time.Duration {
+// ProcessCPU is the CPU time (user and system) the process used so far,
+// for benchmarks that report CPU per operation.
+func ProcessCPU(tb testing.TB) time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
