@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc"
@@ -46,6 +47,13 @@ const (
 	// readyWait bounds how long a call waits for a connection to a peer to
 	// become ready before it fails unsent.
 	readyWait = 500 * time.Millisecond
+
+	// stuckSend: a send blocked this long (the peer stopped reading: it is
+	// paused, or its machine is) fails the stream, which unblocks it and
+	// every call waiting on the stream; the next call opens a new one.
+	// gRPC's SendMsg waits for flow-control quota under the stream's
+	// context, not the caller's, so nothing else would.
+	stuckSend = 2 * time.Second
 )
 
 var muxStreamDesc = grpc.StreamDesc{StreamName: muxStreamName, ServerStreams: true, ClientStreams: true, Handler: muxStreamHandler}
@@ -122,7 +130,12 @@ type muxStream struct {
 	stream grpc.ClientStream
 	cancel context.CancelFunc // ends the stream
 
-	sendMu sync.Mutex // serialises SendMsg
+	// sendSem serialises SendMsg; callers wait for it under their context.
+	sendSem chan struct{}
+	// sendingSince is when the SendMsg under way began (Unix ns; 0: none),
+	// for the watchdog (stuckSend).
+	sendingSince atomic.Int64
+	done         chan struct{} // closed by fail
 
 	mu      sync.Mutex
 	nextID  uint64
@@ -171,13 +184,15 @@ func (n *Network) muxStream(ctx context.Context, key muxKey, failFast bool) (*mu
 		cancel()
 		return nil, fmt.Errorf("%w: open call stream to node %d: %w", ErrNotSent, node, err)
 	}
-	s = &muxStream{net: n, key: key, node: node, stream: stream, cancel: cancel, pending: map[uint64]chan muxReply{}}
+	s = &muxStream{net: n, key: key, node: node, stream: stream, cancel: cancel, pending: map[uint64]chan muxReply{},
+		sendSem: make(chan struct{}, 1), done: make(chan struct{})}
 	if n.mux.streams == nil {
 		n.mux.streams = map[muxKey]*muxStream{}
 	}
 	n.mux.streams[key] = s
-	n.mux.wg.Add(1)
+	n.mux.wg.Add(2)
 	go s.read()
+	go s.watch()
 	return s, nil
 }
 
@@ -227,9 +242,16 @@ func (s *muxStream) call(ctx context.Context, req []byte) ([]byte, error) {
 	frame = append(frame, muxRequest)
 	frame = binary.AppendUvarint(frame, id)
 	frame = append(frame, req...)
-	s.sendMu.Lock()
-	err := s.stream.SendMsg(&Frame{Data: frame})
-	s.sendMu.Unlock()
+	select {
+	case s.sendSem <- struct{}{}:
+	case <-ctx.Done():
+		// Another send holds the stream and ours never started.
+		s.mu.Lock()
+		delete(s.pending, id)
+		s.mu.Unlock()
+		return nil, fmt.Errorf("%w: %w", ErrNotSent, ctx.Err())
+	}
+	err := s.sendLocked(frame)
 	if err != nil {
 		// The stream is broken; its reader fails every pending call. The
 		// request may have been written before the break: count it sent.
@@ -244,12 +266,57 @@ func (s *muxStream) call(ctx context.Context, req []byte) ([]byte, error) {
 		delete(s.pending, id)
 		s.mu.Unlock()
 		if waiting {
-			cf := binary.AppendUvarint([]byte{muxCancel}, id)
-			s.sendMu.Lock()
-			_ = s.stream.SendMsg(&Frame{Data: cf})
-			s.sendMu.Unlock()
+			s.sendCancel(id)
 		}
 		return nil, ctx.Err()
+	}
+}
+
+// sendLocked sends one frame; the caller holds sendSem, which it releases.
+func (s *muxStream) sendLocked(frame []byte) error {
+	s.sendingSince.Store(time.Now().UnixNano())
+	err := s.stream.SendMsg(&Frame{Data: frame})
+	s.sendingSince.Store(0)
+	<-s.sendSem
+	return err
+}
+
+// sendCancel tells the callee to cancel call id: at once when the stream
+// is free, else from a goroutine that waits for it (or for the stream's
+// end), so the caller returns on time either way.
+func (s *muxStream) sendCancel(id uint64) {
+	cf := binary.AppendUvarint([]byte{muxCancel}, id)
+	select {
+	case s.sendSem <- struct{}{}:
+		_ = s.sendLocked(cf)
+		return
+	default:
+	}
+	s.net.mux.wg.Add(1)
+	go func() {
+		defer s.net.mux.wg.Done()
+		select {
+		case s.sendSem <- struct{}{}:
+			_ = s.sendLocked(cf)
+		case <-s.done:
+		}
+	}()
+}
+
+// watch fails the stream when a send has been blocked for stuckSend.
+func (s *muxStream) watch() {
+	defer s.net.mux.wg.Done()
+	t := time.NewTicker(stuckSend / 4)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.done:
+			return
+		case <-t.C:
+			if since := s.sendingSince.Load(); since != 0 && time.Since(time.Unix(0, since)) >= stuckSend {
+				s.fail(fmt.Errorf("rpc: call stream to node %d: a send was blocked for %v: the node does not read", s.node, stuckSend))
+			}
+		}
 	}
 }
 
@@ -296,6 +363,7 @@ func (s *muxStream) fail(err error) {
 		delete(m.streams, s.key)
 	}
 	m.mu.Unlock()
+	close(s.done)
 	s.cancel()
 	for _, ch := range pending {
 		ch <- muxReply{err: err}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/camusdb/camusdb-go/internal/hlc"
+	"github.com/camusdb/camusdb-go/internal/util/testutil"
 )
 
 // callNodes starts n networks whose calls run handler(node id, ctx, req).
@@ -234,5 +235,157 @@ func FuzzParseCallFrame(f *testing.F) {
 		if kind2, id2, p2, err := parseCallFrame(again); err != nil || kind2 != kind || id2 != id || !bytes.Equal(p2, payload) {
 			t.Fatalf("re-encoded frame parsed differently")
 		}
+	})
+}
+
+// pausableProxy forwards TCP connections to target; while paused it
+// forwards nothing, like a peer whose process is stopped (SIGSTOP).
+type pausableProxy struct {
+	ln     net.Listener
+	target string
+	mu     sync.Mutex
+	cond   *sync.Cond
+	paused bool
+	closed bool
+	conns  []net.Conn
+	wg     sync.WaitGroup
+}
+
+func newPausableProxy(t *testing.T, target string) *pausableProxy {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &pausableProxy{ln: ln, target: target}
+	p.cond = sync.NewCond(&p.mu)
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			d, err := net.Dial("tcp", target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			p.mu.Lock()
+			p.conns = append(p.conns, c, d)
+			p.mu.Unlock()
+			p.wg.Add(2)
+			go p.pipe(d, c)
+			go p.pipe(c, d)
+		}
+	}()
+	t.Cleanup(p.close)
+	return p
+}
+
+func (p *pausableProxy) pipe(dst, src net.Conn) {
+	defer p.wg.Done()
+	buf := make([]byte, 32<<10)
+	for {
+		p.mu.Lock()
+		for p.paused && !p.closed {
+			p.cond.Wait()
+		}
+		p.mu.Unlock()
+		n, err := src.Read(buf)
+		if n > 0 {
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			dst.Close()
+			return
+		}
+	}
+}
+
+func (p *pausableProxy) setPaused(v bool) {
+	p.mu.Lock()
+	p.paused = v
+	p.cond.Broadcast()
+	p.mu.Unlock()
+}
+
+func (p *pausableProxy) close() {
+	p.mu.Lock()
+	p.closed = true
+	p.cond.Broadcast()
+	conns := p.conns
+	p.mu.Unlock()
+	p.ln.Close()
+	for _, c := range conns {
+		c.Close()
+	}
+	p.wg.Wait()
+}
+
+// A peer that stops reading (paused) must not hold callers past their
+// context: gRPC's send waits for flow-control quota under the stream's
+// context, so a call whose send cannot start returns unsent when its
+// context ends, the send that blocked fails the stream after stuckSend,
+// and once the peer reads again calls go through on a new stream.
+func TestCallsToAPausedPeerReturn(t *testing.T) {
+	handler := func(_ uint64, _ context.Context, req []byte) []byte { return req[:min(len(req), 4)] }
+	ln2, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := newPausableProxy(t, ln2.Addr().String())
+	ln1, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Node 1 reaches node 2 through the proxy.
+	n1 := startCallNode(t, 1, []Peer{{ID: 1, Addr: ln1.Addr().String()}, {ID: 2, Addr: proxy.ln.Addr().String()}}, ln1, handler)
+	startCallNode(t, 2, []Peer{{ID: 1, Addr: ln1.Addr().String()}, {ID: 2, Addr: ln2.Addr().String()}}, ln2, handler)
+	if resp, err := n1.Call(context.Background(), 2, LaneDefault, []byte("warm"), false); err != nil || string(resp) != "warm" {
+		t.Fatalf("warm-up call: %q, %v", resp, err)
+	}
+
+	proxy.setPaused(true)
+	big := make([]byte, 1<<20)
+	copy(big, "big!")
+	errs := make(chan error, 8)
+	for range 8 {
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+			defer cancel()
+			_, err := n1.Call(ctx, 2, LaneDefault, big, false)
+			errs <- err
+		}()
+	}
+	notSent := 0
+	for range 8 {
+		select {
+		case err := <-errs:
+			if err == nil {
+				t.Fatal("a call through a paused peer succeeded")
+			}
+			if errors.Is(err, ErrNotSent) {
+				notSent++
+			}
+		case <-time.After(time.Minute):
+			t.Fatal("calls to a paused peer did not return")
+		}
+	}
+	if notSent == 0 {
+		t.Fatal("no call found the stream blocked: the test did not fill the flow-control window")
+	}
+
+	proxy.setPaused(false)
+	testutil.SucceedsSoon(t, 30*time.Second, func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		resp, err := n1.Call(ctx, 2, LaneDefault, []byte("back"), false)
+		if err != nil || string(resp) != "back" {
+			return fmt.Errorf("call after the pause: %q, %v", resp, err)
+		}
+		return nil
 	})
 }
