@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,16 +19,7 @@ import (
 // callNodes starts n networks whose calls run handler(node id, ctx, req).
 func callNodes(t *testing.T, n int, handler func(id uint64, ctx context.Context, req []byte) []byte) ([]*Network, []Peer) {
 	t.Helper()
-	lns := make([]net.Listener, n)
-	peers := make([]Peer, n)
-	for i := range n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		lns[i] = ln
-		peers[i] = Peer{ID: uint64(i + 1), Addr: ln.Addr().String()}
-	}
+	lns, peers := loopbackPeers(t, n)
 	nets := make([]*Network, n)
 	for i := range n {
 		nets[i] = startCallNode(t, uint64(i+1), peers, lns[i], handler)
@@ -52,16 +44,23 @@ func startCallNode(t *testing.T, id uint64, peers []Peer, ln net.Listener, handl
 // Concurrent calls on one stream each get their own answer, whatever order
 // the callee finishes them in.
 func TestCallsAnsweredOutOfOrder(t *testing.T) {
+	const calls = 256
+	// No handler returns before every call has arrived: all of them are in
+	// flight at once, and their answers go back in whatever order the
+	// handlers' goroutines run.
+	var arrived atomic.Int32
+	allIn := make(chan struct{})
 	nets, _ := callNodes(t, 2, func(id uint64, ctx context.Context, req []byte) []byte {
-		// Later requests finish first.
-		n := binary.BigEndian.Uint32(req)
-		time.Sleep(time.Duration(64-n%64) * 50 * time.Microsecond)
+		if arrived.Add(1) == calls {
+			close(allIn)
+		}
+		<-allIn
 		return append([]byte(fmt.Sprintf("node %d:", id)), req...)
 	})
 	ctx := context.Background()
 	var wg sync.WaitGroup
-	errs := make(chan error, 256)
-	for i := range 256 {
+	errs := make(chan error, calls)
+	for i := range calls {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -192,15 +191,7 @@ func TestCallStreamBreakAndReconnect(t *testing.T) {
 // A node that has not set a handler refuses call streams; the caller's
 // call fails instead of hanging.
 func TestCallWithoutHandlerFails(t *testing.T) {
-	lns := make([]net.Listener, 2)
-	peers := make([]Peer, 2)
-	for i := range 2 {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		lns[i], peers[i] = ln, Peer{ID: uint64(i + 1), Addr: ln.Addr().String()}
-	}
+	lns, peers := loopbackPeers(t, 2)
 	var nets []*Network
 	for i := range 2 {
 		nw, err := NewNetwork(Config{NodeID: uint64(i + 1), Peers: peers, Clock: hlc.NewClock(nil)})

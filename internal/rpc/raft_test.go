@@ -82,8 +82,9 @@ type testNode struct {
 	clock     *hlc.Clock
 }
 
-// newTestNodes starts n nodes on pre-bound loopback listeners.
-func newTestNodes(t *testing.T, n int, wall func(id uint64) hlc.WallClock) []*testNode {
+// loopbackPeers binds n loopback listeners on free ports: the membership
+// of nodes 1..n and the listener each will serve on.
+func loopbackPeers(t *testing.T, n int) ([]net.Listener, []Peer) {
 	t.Helper()
 	lns := make([]net.Listener, n)
 	peers := make([]Peer, n)
@@ -92,9 +93,15 @@ func newTestNodes(t *testing.T, n int, wall func(id uint64) hlc.WallClock) []*te
 		if err != nil {
 			t.Fatal(err)
 		}
-		lns[i] = ln
-		peers[i] = Peer{ID: uint64(i + 1), Addr: ln.Addr().String()}
+		lns[i], peers[i] = ln, Peer{ID: uint64(i + 1), Addr: ln.Addr().String()}
 	}
+	return lns, peers
+}
+
+// newTestNodes starts n nodes on pre-bound loopback listeners.
+func newTestNodes(t *testing.T, n int, wall func(id uint64) hlc.WallClock) []*testNode {
+	t.Helper()
+	lns, peers := loopbackPeers(t, n)
 	nodes := make([]*testNode, n)
 	for i := range n {
 		id := uint64(i + 1)

@@ -68,15 +68,7 @@ func (ca *testCA) tlsConfigs(t *testing.T) (server, client *tls.Config) {
 // them nor receive from them.
 func TestMutualTLS(t *testing.T) {
 	cluster, foreign := newTestCA(t), newTestCA(t)
-	lns := make([]net.Listener, 3)
-	peers := make([]Peer, 3)
-	for i := range lns {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		lns[i], peers[i] = ln, Peer{ID: uint64(i + 1), Addr: ln.Addr().String()}
-	}
+	lns, peers := loopbackPeers(t, 3)
 	nodes := make([]*testNode, 3)
 	for i := range nodes {
 		ca := cluster
