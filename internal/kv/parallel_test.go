@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"testing"
-	"time"
 
 	"github.com/camusdb/camusdb-go/internal/hlc"
 	"github.com/camusdb/camusdb-go/internal/kv/kvserver"
@@ -100,9 +99,7 @@ func TestScanValuesParallel(t *testing.T) {
 func TestScanValuesParallelDeclines(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
-	window := 500 * time.Millisecond
-	fast := e.skewedDB(t, 300*time.Millisecond, window)
-	slow := e.skewedDB(t, 0, window)
+	fast, slow := e.fastAndSlowDBs(t)
 	load, _ := slow.Begin(ctx)
 	for i := 0; i < 5000; i++ {
 		_ = load.Put(nkey(i), []byte("v"))

@@ -19,6 +19,13 @@ func (e *env) skewedDB(t *testing.T, offset, window time.Duration) *DB {
 	return db
 }
 
+// fastAndSlowDBs are two coordinators with a 500 ms uncertainty window on
+// the env's kvserver, the first one's clock 300 ms ahead of the second's.
+func (e *env) fastAndSlowDBs(t *testing.T) (fast, slow *DB) {
+	window := 500 * time.Millisecond
+	return e.skewedDB(t, 300*time.Millisecond, window), e.skewedDB(t, 0, window)
+}
+
 // A write through a coordinator whose clock is 300 ms ahead lands at a
 // timestamp above the clock of a coordinator that starts reading after
 // the write was acknowledged. Without an uncertainty interval the reader
@@ -70,9 +77,7 @@ func TestUncertaintyIntervalSeesWriteFromFastClock(t *testing.T) {
 func TestUncertaintyRestartRevalidatesEarlierReads(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
-	window := 500 * time.Millisecond
-	fast := e.skewedDB(t, 300*time.Millisecond, window)
-	slow := e.skewedDB(t, 0, window)
+	fast, slow := e.fastAndSlowDBs(t)
 
 	r, _ := slow.Begin(ctx)
 	if _, _, err := r.Get(ctx, key(1, "a")); err != nil {
@@ -100,9 +105,7 @@ func TestUncertaintyRestartRevalidatesEarlierReads(t *testing.T) {
 func TestDropUncertaintyReadsAtItsTimestamp(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
-	window := 500 * time.Millisecond
-	fast := e.skewedDB(t, 300*time.Millisecond, window)
-	slow := e.skewedDB(t, 0, window)
+	fast, slow := e.fastAndSlowDBs(t)
 
 	r, _ := slow.Begin(ctx)
 	r.DropUncertainty()
