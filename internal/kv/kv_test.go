@@ -59,7 +59,7 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	e, err := storage.Open(storage.Options{InMemory: true, Dir: "mem", CacheGroup: mvcc.CacheGroup})
+	e, err := storage.Open(storage.Options{InMemory: true, Dir: "mem", CacheGroup: mvcc.CacheGroup, CacheWriteThrough: mvcc.CacheWriteThrough})
 	if err != nil {
 		t.Fatal(err)
 	}

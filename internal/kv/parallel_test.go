@@ -218,7 +218,7 @@ func BenchmarkScanValues(b *testing.B) {
 // newEnvTB is newEnv for benchmarks.
 func newEnvTB(tb testing.TB) *env {
 	tb.Helper()
-	e, err := storage.Open(storage.Options{InMemory: true, Dir: "mem", CacheGroup: mvcc.CacheGroup})
+	e, err := storage.Open(storage.Options{InMemory: true, Dir: "mem", CacheGroup: mvcc.CacheGroup, CacheWriteThrough: mvcc.CacheWriteThrough})
 	if err != nil {
 		tb.Fatal(err)
 	}

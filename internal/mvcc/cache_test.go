@@ -56,9 +56,23 @@ func writeCheckBoth(t *testing.T, e *storage.Engine, p uint64, keys [][]byte) {
 // deletions, intents and their resolution, garbage collection, clearing
 // the partition) and after each one compares every key's Get at random
 // timestamps, uncertainty limits and owners, and WriteCheck over all keys,
-// with reads that bypass the cache.
+// with reads that bypass the cache; with and without write-through.
 func TestReadCacheMatchesEngine(t *testing.T) {
-	e := openEngine(t)
+	for _, wt := range []bool{false, true} {
+		t.Run(fmt.Sprintf("writeThrough=%v", wt), func(t *testing.T) { testReadCacheMatchesEngine(t, wt) })
+	}
+}
+
+func testReadCacheMatchesEngine(t *testing.T, writeThrough bool) {
+	opts := storage.Options{InMemory: true, Dir: "mem", CacheGroup: CacheGroup}
+	if writeThrough {
+		opts.CacheWriteThrough = CacheWriteThrough
+	}
+	e, err := storage.Open(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
 	rng := rand.New(rand.NewSource(7))
 	keys := [][]byte{[]byte(""), []byte("a"), []byte("a\x00"), []byte("a\x00b"), []byte("b")}
 	txns := []TxnID{{1}, {2}}
@@ -78,7 +92,7 @@ func TestReadCacheMatchesEngine(t *testing.T) {
 	for step := 0; step < 2000; step++ {
 		k := keys[rng.Intn(len(keys))]
 		clock += int64(rng.Intn(3))
-		switch op := rng.Intn(10); {
+		switch op := rng.Intn(12); {
 		case op < 4: // a committed version (or deletion)
 			if intents[string(k)] != nil {
 				continue // versions arrive only through resolution then
@@ -86,6 +100,40 @@ func TestReadCacheMatchesEngine(t *testing.T) {
 			clock++
 			write(func(b storage.Batch) error {
 				return PutVersion(b, 1, k, at(clock), []byte(fmt.Sprint("v", step)), rng.Intn(4) == 0)
+			})
+		case op == 10: // versions of two keys in one batch, maybe both the same key
+			k2 := keys[rng.Intn(len(keys))]
+			if intents[string(k)] != nil || intents[string(k2)] != nil {
+				continue
+			}
+			clock++
+			t1, t2 := at(clock), at(clock+int64(rng.Intn(2)))
+			if rng.Intn(2) == 0 {
+				t1, t2 = t2, t1
+			}
+			write(func(b storage.Batch) error {
+				if err := PutVersion(b, 1, k, t1, []byte(fmt.Sprint("a", step)), false); err != nil {
+					return err
+				}
+				return PutVersion(b, 1, k2, t2, []byte(fmt.Sprint("b", step)), rng.Intn(4) == 0)
+			})
+			clock++
+			if rng.Intn(3) == 0 { // and an intent on top, in the same batch
+				in := &Intent{TxnID: txns[rng.Intn(2)], TS: at(clock + int64(rng.Intn(3))), Home: 1, Value: []byte(fmt.Sprint("j", step))}
+				intents[string(k)] = in
+				write(func(b storage.Batch) error {
+					if err := PutVersion(b, 1, k, at(clock), []byte(fmt.Sprint("c", step)), false); err != nil {
+						return err
+					}
+					return PutIntent(b, 1, k, in)
+				})
+			}
+		case op == 11: // a version below the newest (not what a commit writes, but a replay could)
+			if intents[string(k)] != nil {
+				continue
+			}
+			write(func(b storage.Batch) error {
+				return PutVersion(b, 1, k, at(clock-int64(rng.Intn(6))), []byte(fmt.Sprint("o", step)), false)
 			})
 		case op < 6: // an intent
 			if intents[string(k)] != nil {
@@ -131,8 +179,12 @@ func TestReadCacheMatchesEngine(t *testing.T) {
 		}
 		writeCheckBoth(t, e, 1, keys)
 	}
-	if st := e.ReadCacheStats(); st.Hits < 1000 {
+	st := e.ReadCacheStats()
+	if st.Hits < 1000 {
 		t.Fatalf("the cache served too few reads to test it: %+v", st)
+	}
+	if writeThrough != (st.Refreshes > 100) {
+		t.Fatalf("write-through %v, stats %+v", writeThrough, st)
 	}
 }
 
@@ -141,7 +193,7 @@ func TestReadCacheMatchesEngine(t *testing.T) {
 // latches, in a cache small enough that keys share slots and generation
 // buckets: a read through the cache must equal a read that bypasses it.
 func TestReadCacheConcurrentWriters(t *testing.T) {
-	e, err := storage.Open(storage.Options{InMemory: true, Dir: "mem", CacheGroup: CacheGroup, ReadCacheBytes: 16 << 10})
+	e, err := storage.Open(storage.Options{InMemory: true, Dir: "mem", CacheGroup: CacheGroup, CacheWriteThrough: CacheWriteThrough, ReadCacheBytes: 16 << 10})
 	if err != nil {
 		t.Fatal(err)
 	}

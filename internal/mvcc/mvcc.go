@@ -182,6 +182,30 @@ func (nv newestVersion) read(key []byte, readTS hlc.Timestamp) ([]byte, bool, er
 	return append([]byte(nil), nv.value...), true, nil
 }
 
+// CacheWriteThrough is the storage.Options.CacheWriteThrough of an MVCC
+// engine (with CacheGroup): a committed version newer than the newest the
+// cache held for its key becomes the newest. The storage layer calls it
+// only for a batch that wrote nothing else of the key (no intent, which
+// the cached key did not have either), so the key still has no intent.
+func CacheWriteThrough(dst, key []byte, groupLen int, value, cached []byte) ([]byte, bool) {
+	ts, err := versionKeyTS(key, groupLen)
+	if err != nil || len(cached) < hlc.EncodedLen+1 {
+		return dst, false
+	}
+	if !decodeNewest(cached).ts.Less(ts) {
+		return dst, false // an older version (a replay): only dropped
+	}
+	v, deleted, err := decodeVersion(value)
+	if err != nil {
+		return dst, false
+	}
+	kind := newestValue
+	if deleted {
+		kind = newestDeleted
+	}
+	return append(appendNewestHead(dst, ts, kind), v...), true
+}
+
 // ScanOptions bounds a Scan.
 type ScanOptions struct {
 	Reverse bool

@@ -18,7 +18,7 @@ import (
 // runs it: every Get test also reads through the cache.
 func openEngine(t *testing.T) *storage.Engine {
 	t.Helper()
-	e, err := storage.Open(storage.Options{InMemory: true, Dir: "mem", CacheGroup: CacheGroup})
+	e, err := storage.Open(storage.Options{InMemory: true, Dir: "mem", CacheGroup: CacheGroup, CacheWriteThrough: CacheWriteThrough})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -144,7 +144,7 @@ type coreConfig struct {
 // waits (bounded by ctx) until this node leads every partition — the
 // standalone case; cluster start-up waits for leaders elsewhere.
 func openCore(ctx context.Context, cfg coreConfig) (*core, error) {
-	engine, err := storage.Open(storage.Options{Dir: cfg.DataDir, InMemory: cfg.InMemory, CacheGroup: mvcc.CacheGroup})
+	engine, err := storage.Open(storage.Options{Dir: cfg.DataDir, InMemory: cfg.InMemory, CacheGroup: mvcc.CacheGroup, CacheWriteThrough: mvcc.CacheWriteThrough})
 	if err != nil {
 		return nil, err
 	}

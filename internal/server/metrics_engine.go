@@ -18,6 +18,7 @@ var (
 	descReadCacheHits     = metricDesc("storage", "read_cache_hits_total", "Point reads answered by the read cache (a key's newest version kept in memory) instead of Pebble.")
 	descReadCacheMisses   = metricDesc("storage", "read_cache_misses_total", "Point reads the read cache could not answer (not kept, or written since).")
 	descReadCacheBytes    = metricDesc("storage", "read_cache_bytes", "Bytes held by the read cache.")
+	descReadCacheRefresh  = metricDesc("storage", "read_cache_refreshes_total", "Read cache entries a committed write replaced with the version it wrote, instead of only dropping them.")
 	descEngineMemtable    = metricDesc("storage", "memtable_bytes", "Bytes of the memtables.")
 	descEngineWALBytes    = metricDesc("storage", "wal_bytes_written_total", "Bytes written to the write-ahead log.")
 	descEngineWALSyncs    = metricDesc("storage", "wal_fsyncs_total", "Fsyncs of the write-ahead log; one covers every batch committed while the one before it ran (group commit).")
@@ -33,7 +34,7 @@ type engineCollector struct{ e *storage.Engine }
 func (c engineCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descEngineReadAmp, descEngineCompactions, descEngineDebt,
 		descEngineCacheHits, descEngineCacheMisses, descEngineCacheBytes,
-		descReadCacheHits, descReadCacheMisses, descReadCacheBytes, descEngineMemtable, descEngineWALBytes,
+		descReadCacheHits, descReadCacheMisses, descReadCacheBytes, descReadCacheRefresh, descEngineMemtable, descEngineWALBytes,
 		descEngineWALSyncs, descEngineWALSyncSecs, descEngineStalls, descEngineStallSecs} {
 		ch <- d
 	}
@@ -59,6 +60,7 @@ func (c engineCollector) Collect(ch chan<- prometheus.Metric) {
 	k(descReadCacheHits, float64(rc.Hits))
 	k(descReadCacheMisses, float64(rc.Misses))
 	g(descReadCacheBytes, float64(rc.Bytes))
+	k(descReadCacheRefresh, float64(rc.Refreshes))
 	g(descEngineMemtable, float64(s.MemtableBytes))
 	k(descEngineWALBytes, float64(s.WALBytes))
 	k(descEngineWALSyncs, float64(s.WALSyncs))

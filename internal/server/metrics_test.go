@@ -123,6 +123,7 @@ func TestMetricsEndpointExposesRaftAndKV(t *testing.T) {
 		"camusdb_storage_compaction_debt_bytes", "camusdb_storage_block_cache_hits_total",
 		"camusdb_storage_block_cache_misses_total", "camusdb_storage_block_cache_bytes",
 		"camusdb_storage_read_cache_hits_total", "camusdb_storage_read_cache_misses_total", "camusdb_storage_read_cache_bytes",
+		"camusdb_storage_read_cache_refreshes_total",
 		"camusdb_storage_write_stalls_total", "camusdb_storage_write_stall_seconds_total",
 		"camusdb_storage_memtable_bytes", `camusdb_partition_apply_lag_entries{partition="1"}`,
 		"camusdb_pgwire_open_connections",

@@ -95,6 +95,9 @@ type Options struct {
 	// budget (default DefaultReadCacheBytes; negative: no read cache).
 	CacheGroup     func(key []byte) int
 	ReadCacheBytes int64
+	// CacheWriteThrough, with CacheGroup, keeps a group's entry warm
+	// across a write to it instead of only dropping it (see WriteThrough).
+	CacheWriteThrough WriteThrough
 }
 
 // memTableSize is the size memtables grow to.
@@ -183,6 +186,7 @@ func Open(opts Options) (*Engine, error) {
 			budget = DefaultReadCacheBytes
 		}
 		e.cache = newReadCache(opts.CacheGroup, budget)
+		e.cache.writeThrough = opts.CacheWriteThrough
 	}
 	return e, nil
 }
@@ -335,7 +339,7 @@ func (b *batch) apply(commit func() error) error {
 	var inv invalidation
 	b.cache.collect(b.b, &inv)
 	err := commit()
-	b.cache.bump(&inv)
+	b.cache.bump(&inv, err == nil)
 	return err
 }
 

@@ -32,6 +32,20 @@ import (
 // write to it until the write has been applied — the kv layer's latches
 // do, and they are also what makes a plain engine read correct there.
 //
+// A write need not cost the next reader its entry: with a WriteThrough
+// (Options.CacheWriteThrough), a batch that sets one key of a group whose
+// entry is valid when the batch is collected, and touches the group
+// nowhere else, stores the payload the WriteThrough derives from that
+// entry and the new key and value, once the batch is visible and bumped.
+// It does so only when the bucket's counter moved from the old entry's g
+// to exactly g+1: this batch's one bump. A second mutation of the group
+// in the batch, a group sharing the bucket, or another batch's write
+// since collect moved it further, and nothing is stored; a write after
+// the store leaves the new entry unserved as usual. So the entry describes the engine right after this batch,
+// and whatever a later batch changes invalidates it as before. A
+// read-modify-write workload (read a row, write it, read it again) then
+// reads its rows from the cache, not through Pebble's memtable.
+//
 // Entries live in a table of atomic pointers (no locks on the read path),
 // two slots per group (a two-way set: a third group sharing them replaces
 // one); past the byte budget a store clears a few other slots.
@@ -89,19 +103,28 @@ func (e *cacheEntry) group() []byte   { return e.bytes()[:e.glen] }
 func (e *cacheEntry) payload() []byte { return e.bytes()[e.glen:] }
 func (e *cacheEntry) size() int64     { return int64(len(e.big)) + entryOverhead }
 
+// WriteThrough derives a group's payload after a committed batch set key
+// (whose first groupLen bytes name the group; it is longer) to value,
+// from the payload cached for the group before the batch: it appends the
+// new payload to dst, or returns false when the write does not determine
+// it (the entry is then only dropped). It must not keep its arguments.
+type WriteThrough func(dst, key []byte, groupLen int, value, cached []byte) ([]byte, bool)
+
 type readCache struct {
-	group     func(key []byte) int
-	seed      maphash.Seed
-	gens      []atomic.Uint64
-	epoch     atomic.Uint64
-	slots     []atomic.Pointer[cacheEntry]
-	slotMask  uint64
-	bytes     atomic.Int64
-	budget    int64
-	maxEntry  int64
-	hits      atomic.Int64
-	misses    atomic.Int64
-	evictions atomic.Int64
+	group        func(key []byte) int
+	writeThrough WriteThrough // nil: writes only invalidate
+	seed         maphash.Seed
+	gens         []atomic.Uint64
+	epoch        atomic.Uint64
+	slots        []atomic.Pointer[cacheEntry]
+	slotMask     uint64
+	bytes        atomic.Int64
+	budget       int64
+	maxEntry     int64
+	hits         atomic.Int64
+	misses       atomic.Int64
+	evictions    atomic.Int64
+	refreshes    atomic.Int64 // entries a write stored (writeThrough)
 }
 
 func newReadCache(group func([]byte) int, budget int64) *readCache {
@@ -150,13 +173,15 @@ func (c *readCache) lookup(group []byte) ([]byte, CacheStamp) {
 	return nil, st
 }
 
-func (c *readCache) store(group []byte, st CacheStamp, head, value []byte) {
+// store keeps head followed by value as group's payload, stamped st,
+// and reports whether it did.
+func (c *readCache) store(group []byte, st CacheStamp, head, value []byte) bool {
 	n := len(group) + len(head) + len(value)
 	if !st.ok || int64(n)+entryOverhead > c.maxEntry || n > math.MaxUint32 {
-		return
+		return false
 	}
 	if c.gens[st.hash%genBuckets].Load() != st.gen || c.epoch.Load() != st.epoch {
-		return // written since: the entry would never be served
+		return false // written since: the entry would never be served
 	}
 	e := &cacheEntry{hash: st.hash, gen: st.gen, epoch: st.epoch, glen: uint32(len(group)), n: uint32(n)}
 	buf := e.inline[:0]
@@ -182,7 +207,7 @@ func (c *readCache) store(group []byte, st CacheStamp, head, value []byte) {
 		sz -= old.size()
 	}
 	if c.bytes.Add(sz) <= c.budget {
-		return
+		return true
 	}
 	// Over budget: clear slots spread over the table (a random victim,
 	// in effect) until under it again; if the probes find too little,
@@ -191,22 +216,47 @@ func (c *readCache) store(group []byte, st CacheStamp, head, value []byte) {
 		if old := c.slots[(target+k*0x9E3779B1)&c.slotMask].Swap(nil); old != nil {
 			c.evictions.Add(1)
 			if c.bytes.Add(-old.size()) <= c.budget {
-				return
+				return true
 			}
 		}
 	}
 	if c.slots[target].CompareAndSwap(e, nil) {
 		c.evictions.Add(1)
 		c.bytes.Add(-e.size())
+		return false
 	}
+	return true
 }
 
-// invalidation is what a committing batch must bump once it is visible.
+// invalidation is what a committing batch must bump once it is visible,
+// and the entries it then stores (writeThrough).
 type invalidation struct {
 	hashes []uint64
 	all    bool
 	buf    [8]uint64
+	// Write-through: candidates while collecting, then the entries to
+	// store, their groups and payloads in scratch.
+	cands   []wtCandidate
+	refresh []wtRefresh
+	scratch []byte
 }
+
+type wtCandidate struct {
+	key, value []byte // alias the batch: valid until it commits
+	glen       int
+	hash       uint64
+}
+
+type wtRefresh struct {
+	hash       uint64
+	gen, epoch uint64 // of the entry the payload was derived from
+	glen, end  int    // scratch[start:start+glen] is the group, then the payload up to end
+	start      int
+}
+
+// writeThroughMax bounds the sets in a batch that may store entries; a
+// Raft apply batch of 16 clients' two-row commits holds ~32.
+const writeThroughMax = 64
 
 // collect reads the batch's mutations (before the commit: Pebble may
 // clear a large batch's contents when it applies it).
@@ -224,13 +274,17 @@ func (c *readCache) collect(b *pebble.Batch, inv *invalidation) {
 			return
 		}
 		if !ok {
-			return
+			break
 		}
 		switch kind {
 		case pebble.InternalKeyKindSet, pebble.InternalKeyKindDelete, pebble.InternalKeyKindSingleDelete,
 			pebble.InternalKeyKindDeleteSized, pebble.InternalKeyKindMerge, pebble.InternalKeyKindSetWithDelete:
 			if n := c.group(key); n > 0 {
-				inv.hashes = append(inv.hashes, maphash.Bytes(c.seed, key[:n]))
+				h := maphash.Bytes(c.seed, key[:n])
+				inv.hashes = append(inv.hashes, h)
+				if kind == pebble.InternalKeyKindSet && n < len(key) && c.writeThrough != nil && len(inv.cands) < writeThroughMax {
+					inv.cands = append(inv.cands, wtCandidate{key: key, value: value, glen: n, hash: h})
+				}
 			}
 		case pebble.InternalKeyKindLogData:
 		case pebble.InternalKeyKindRangeDelete:
@@ -243,23 +297,75 @@ func (c *readCache) collect(b *pebble.Batch, inv *invalidation) {
 			inv.all = true
 		}
 	}
+	if len(inv.cands) > 0 && !inv.all {
+		c.prepareRefresh(inv)
+	}
+}
+
+// prepareRefresh derives, for each candidate whose group has a valid
+// entry, the payload to store after the commit. Whether the set was the
+// only mutation of its group in the batch is left to bump: every other
+// one (an intent set or deleted, a second version) bumps the same
+// generation counter again, and then nothing is stored.
+func (c *readCache) prepareRefresh(inv *invalidation) {
+	epoch := c.epoch.Load()
+	for _, cd := range inv.cands {
+		group := cd.key[:cd.glen]
+		i := c.set(cd.hash)
+		for w := uint64(0); w < 2; w++ {
+			e := c.slots[i+w].Load()
+			if e == nil || e.hash != cd.hash || !bytes.Equal(e.group(), group) {
+				continue
+			}
+			if e.epoch != epoch || e.gen != c.gens[cd.hash%genBuckets].Load() {
+				break // invalid: no newest version known
+			}
+			start := len(inv.scratch)
+			buf := append(inv.scratch, group...)
+			buf, ok := c.writeThrough(buf, cd.key, cd.glen, cd.value, e.payload())
+			if !ok {
+				inv.scratch = buf[:start]
+				break
+			}
+			inv.scratch = buf
+			inv.refresh = append(inv.refresh, wtRefresh{hash: cd.hash, gen: e.gen, epoch: e.epoch, start: start, glen: cd.glen, end: len(buf)})
+			break
+		}
+	}
+	inv.cands = nil // they alias the batch
 }
 
 // bump invalidates what collect found; call it after the batch became
-// visible (also when the commit failed: it may have applied).
-func (c *readCache) bump(inv *invalidation) {
+// visible (also when the commit failed: it may have applied). After a
+// commit, it stores the write-through entries whose bucket only this
+// batch bumped since collect.
+func (c *readCache) bump(inv *invalidation, committed bool) {
 	for _, h := range inv.hashes {
 		c.gens[h%genBuckets].Add(1)
 	}
 	if inv.all {
 		c.epoch.Add(1)
 	}
+	if !committed || inv.all {
+		return
+	}
+	for _, r := range inv.refresh {
+		// store refuses unless the counter is at gen+1: this batch bumped
+		// the bucket once (one mutation of the group, and none of another
+		// group sharing the bucket), and no other batch did since collect.
+		st := CacheStamp{hash: r.hash, gen: r.gen + 1, epoch: r.epoch, ok: true}
+		if c.store(inv.scratch[r.start:r.start+r.glen], st, nil, inv.scratch[r.start+r.glen:r.end]) {
+			c.refreshes.Add(1)
+		}
+	}
 }
 
 // ReadCacheStats counts read cache lookups.
 type ReadCacheStats struct {
 	Hits, Misses, Evictions int64
-	Bytes                   int64
+	// Refreshes counts entries a committed write stored (write-through).
+	Refreshes int64
+	Bytes     int64
 }
 
 // CacheLookup returns the payload CacheStore kept for group, if no write
@@ -288,5 +394,5 @@ func (e *Engine) ReadCacheStats() ReadCacheStats {
 	if c == nil {
 		return ReadCacheStats{}
 	}
-	return ReadCacheStats{Hits: c.hits.Load(), Misses: c.misses.Load(), Evictions: c.evictions.Load(), Bytes: c.bytes.Load()}
+	return ReadCacheStats{Hits: c.hits.Load(), Misses: c.misses.Load(), Evictions: c.evictions.Load(), Refreshes: c.refreshes.Load(), Bytes: c.bytes.Load()}
 }

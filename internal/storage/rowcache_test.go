@@ -195,3 +195,98 @@ func TestNoReadCacheWithoutGroup(t *testing.T) {
 		t.Fatal("an engine without CacheGroup cached")
 	}
 }
+
+// testWriteThrough appends the written value to the cached payload;
+// a value "?" is one it cannot carry forward.
+func testWriteThrough(dst, key []byte, glen int, value, cached []byte) ([]byte, bool) {
+	if string(value) == "?" || glen >= len(key) {
+		return dst, false
+	}
+	return append(append(append(dst, cached...), '+'), value...), true
+}
+
+func TestReadCacheWriteThrough(t *testing.T) {
+	e, err := Open(Options{InMemory: true, Dir: "mem", CacheGroup: testGroup, CacheWriteThrough: testWriteThrough})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	want := func(group, payload string) {
+		t.Helper()
+		v, ok := hit(e, group)
+		if payload == "" && ok {
+			t.Fatalf("%s served %q, want a miss", group, v)
+		}
+		if payload != "" && (!ok || v != payload) {
+			t.Fatalf("%s = %q,%v, want %q", group, v, ok, payload)
+		}
+	}
+	// A valid entry and one write to its group: the entry carries on.
+	cached(e, "ga", "A")
+	commit(t, e, func(b Batch) { _ = b.Set([]byte("ga/1"), []byte("x")) })
+	want("ga", "A+x")
+	commit(t, e, func(b Batch) { _ = b.Set([]byte("ga/2"), []byte("y")) })
+	want("ga", "A+x+y")
+	// Writes to two groups in one batch: both carry on.
+	cached(e, "gb", "B")
+	commit(t, e, func(b Batch) {
+		_ = b.Set([]byte("ga/3"), []byte("z"))
+		_ = b.Set([]byte("gb/1"), []byte("w"))
+	})
+	want("ga", "A+x+y+z")
+	if hashOf(e.cache, "ga")%genBuckets != hashOf(e.cache, "gb")%genBuckets { // else both were only dropped
+		want("gb", "B+w")
+	}
+	if st := e.ReadCacheStats(); st.Refreshes < 3 {
+		t.Fatalf("stats %+v: want the refreshes counted", st)
+	}
+	// No entry before the write: none after (the write alone does not
+	// tell what else the group holds).
+	commit(t, e, func(b Batch) { _ = b.Set([]byte("gc/1"), []byte("x")) })
+	want("gc", "")
+	// Anything else in the group in the same batch drops the entry:
+	// another key set (for MVCC: an intent) or deleted, before or after.
+	for name, fn := range map[string]func(b Batch){
+		"another key set after":  func(b Batch) { _ = b.Set([]byte("ga/4"), []byte("v")); _ = b.Set([]byte("ga/"), []byte("intent")) },
+		"another key deleted":    func(b Batch) { _ = b.Delete([]byte("ga/")); _ = b.Set([]byte("ga/4"), []byte("v")) },
+		"another key set before": func(b Batch) { _ = b.Set([]byte("ga/5"), []byte("v")); _ = b.Set([]byte("ga/4"), []byte("v")) },
+		"the key set twice":      func(b Batch) { _ = b.Set([]byte("ga/4"), []byte("v")); _ = b.Set([]byte("ga/4"), []byte("w")) },
+		"not derivable":          func(b Batch) { _ = b.Set([]byte("ga/4"), []byte("?")) },
+		"range deletion": func(b Batch) {
+			_ = b.Set([]byte("ga/4"), []byte("v"))
+			_ = b.DeleteRange([]byte{PrefixData}, []byte{PrefixData + 1})
+		},
+	} {
+		cached(e, "ga", "A")
+		commit(t, e, fn)
+		if v, ok := hit(e, "ga"); ok {
+			t.Fatalf("%s: ga served %q after the batch", name, v)
+		}
+	}
+	// Another write to the bucket between the collect and the bump (a
+	// batch of another group sharing it, visible meanwhile): not stored.
+	cached(e, "ga", "A")
+	b := e.NewBatch().(*batch)
+	_ = b.Set([]byte("ga/6"), []byte("v"))
+	var inv invalidation
+	e.cache.collect(b.b, &inv)
+	if len(inv.refresh) != 1 {
+		t.Fatalf("collect prepared %d refreshes, want 1", len(inv.refresh))
+	}
+	e.cache.gens[hashOf(e.cache, "ga")%genBuckets].Add(1)
+	if err := b.b.Commit(nil); err != nil {
+		t.Fatal(err)
+	}
+	e.cache.bump(&inv, true)
+	_ = b.Close()
+	want("ga", "")
+	// A failed commit stores nothing.
+	cached(e, "ga", "A")
+	inv = invalidation{}
+	b = e.NewBatch().(*batch)
+	_ = b.Set([]byte("ga/7"), []byte("v"))
+	e.cache.collect(b.b, &inv)
+	e.cache.bump(&inv, false)
+	_ = b.Close()
+	want("ga", "")
+}

@@ -116,7 +116,7 @@ func New(t testing.TB, opts Options) *Cluster {
 		n := &Node{ID: id}
 		n.engine = func() (*storage.Engine, error) {
 			n.disk = storage.NewFaultFS(fs)
-			return storage.Open(storage.Options{FS: n.disk, Dir: "data", InMemory: true, CacheGroup: mvcc.CacheGroup})
+			return storage.Open(storage.Options{FS: n.disk, Dir: "data", InMemory: true, CacheGroup: mvcc.CacheGroup, CacheWriteThrough: mvcc.CacheWriteThrough})
 		}
 		n.crash = func() { fs = storage.CrashClone(fs) }
 		c.nodes[id] = n

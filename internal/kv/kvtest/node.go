@@ -96,15 +96,15 @@ func Start(t testing.TB, opts Options) *Node {
 	n := &Node{t: t, opts: opts}
 	switch {
 	case opts.Dir != "":
-		n.engineOptions = func() storage.Options { return storage.Options{Dir: opts.Dir, CacheGroup: mvcc.CacheGroup} }
+		n.engineOptions = func() storage.Options { return storage.Options{Dir: opts.Dir, CacheGroup: mvcc.CacheGroup, CacheWriteThrough: mvcc.CacheWriteThrough} }
 	case opts.Ephemeral:
 		n.engineOptions = func() storage.Options {
-			return storage.Options{Dir: "data", InMemory: true, CacheGroup: mvcc.CacheGroup}
+			return storage.Options{Dir: "data", InMemory: true, CacheGroup: mvcc.CacheGroup, CacheWriteThrough: mvcc.CacheWriteThrough}
 		}
 	default:
 		fs := storage.NewCrashableMemFS()
 		n.engineOptions = func() storage.Options {
-			return storage.Options{FS: fs, Dir: "data", InMemory: true, CacheGroup: mvcc.CacheGroup}
+			return storage.Options{FS: fs, Dir: "data", InMemory: true, CacheGroup: mvcc.CacheGroup, CacheWriteThrough: mvcc.CacheWriteThrough}
 		}
 		n.crashFS = func() { fs = storage.CrashClone(fs) }
 	}
