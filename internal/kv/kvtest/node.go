@@ -96,7 +96,9 @@ func Start(t testing.TB, opts Options) *Node {
 	n := &Node{t: t, opts: opts}
 	switch {
 	case opts.Dir != "":
-		n.engineOptions = func() storage.Options { return storage.Options{Dir: opts.Dir, CacheGroup: mvcc.CacheGroup, CacheWriteThrough: mvcc.CacheWriteThrough} }
+		n.engineOptions = func() storage.Options {
+			return storage.Options{Dir: opts.Dir, CacheGroup: mvcc.CacheGroup, CacheWriteThrough: mvcc.CacheWriteThrough}
+		}
 	case opts.Ephemeral:
 		n.engineOptions = func() storage.Options {
 			return storage.Options{Dir: "data", InMemory: true, CacheGroup: mvcc.CacheGroup, CacheWriteThrough: mvcc.CacheWriteThrough}
