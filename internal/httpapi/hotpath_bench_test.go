@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/camusdb/camusdb-go/internal/httpapi/h1"
 	"github.com/camusdb/camusdb-go/internal/sql/session"
 	"github.com/camusdb/camusdb-go/internal/sql/types"
 )
@@ -138,18 +139,39 @@ func BenchmarkDecodeSQLRequest(b *testing.B) {
 	}
 }
 
-// benchLoopback serves the API on a loopback listener through net/http and
-// drives it with `clients` keep-alive connections that write a prepared
-// request and read the answer by its Content-Length (a minimal client, so
-// that the figure is mostly the server's).
+// benchLoopback serves the API on a loopback listener, through net/http's
+// server or the lean h1 one the node runs, and drives it with `clients`
+// keep-alive connections that write a prepared request and read the answer
+// by its Content-Length (a minimal client, so that the figure is mostly
+// the server's).
 func benchLoopback(b *testing.B, path string, body []byte, clients int) {
-	api, err := New(Options{Executor: benchExecutor()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	srv := httptest.NewServer(api)
-	defer srv.Close()
-	addr := srv.Listener.Addr().String()
+	b.Run("net-http", func(b *testing.B) {
+		api, err := New(Options{Executor: benchExecutor()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		srv := httptest.NewServer(api)
+		defer srv.Close()
+		driveLoopback(b, srv.Listener.Addr().String(), path, body, clients)
+	})
+	b.Run("h1", func(b *testing.B) {
+		api, err := New(Options{Executor: benchExecutor()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			b.Fatal(err)
+		}
+		srv := &h1.Server{Handler: api}
+		go func() { _ = srv.Serve(ln) }()
+		defer srv.Close()
+		driveLoopback(b, ln.Addr().String(), path, body, clients)
+	})
+}
+
+func driveLoopback(b *testing.B, addr, path string, body []byte, clients int) {
+	var err error
 	request := []byte("POST " + path + " HTTP/1.1\r\nHost: " + addr + "\r\nContent-Type: application/json\r\nContent-Length: " +
 		strconv.Itoa(len(body)) + "\r\n\r\n" + string(body))
 	conns := make([]net.Conn, clients)

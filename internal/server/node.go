@@ -17,6 +17,7 @@ import (
 
 	"github.com/camusdb/camusdb-go/internal/hlc"
 	"github.com/camusdb/camusdb-go/internal/httpapi"
+	"github.com/camusdb/camusdb-go/internal/httpapi/h1"
 	"github.com/camusdb/camusdb-go/internal/pgwire"
 	"github.com/camusdb/camusdb-go/internal/server/auth"
 	"github.com/camusdb/camusdb-go/internal/sql/exec"
@@ -41,7 +42,7 @@ type Node struct {
 	certs   *certStore          // the node's key pair; nil without TLS (auth.go)
 	forward *forwarder          // cluster mode: sends other nodes' transactions to them (forward.go)
 	api     *httpapi.Server
-	http    *http.Server
+	http    *h1.Server // the HTTP API's connections; unusual ones go to net/http
 
 	cluster  *clusterNode                          // nil in standalone (cluster.go)
 	prebound struct{ raft, http, pg net.Listener } // UseListeners (cluster.go), UsePGListener
@@ -224,7 +225,7 @@ func (n *Node) open(ctx context.Context) error {
 		return err
 	}
 	n.api = api
-	n.http = &http.Server{
+	n.http = &h1.Server{
 		Handler:           markForwarded(api),
 		ReadHeaderTimeout: time.Duration(n.cfg.HTTPReadHeaderTimeoutMS) * time.Millisecond,
 		ReadTimeout:       time.Duration(n.cfg.HTTPReadTimeoutMS) * time.Millisecond,
