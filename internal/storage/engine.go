@@ -336,10 +336,11 @@ func (b *batch) apply(commit func() error) error {
 	if b.cache == nil {
 		return commit()
 	}
-	var inv invalidation
-	b.cache.collect(b.b, &inv)
+	inv := getInvalidation()
+	defer inv.release()
+	b.cache.collect(b.b, inv)
 	err := commit()
-	b.cache.bump(&inv, err == nil)
+	b.cache.bump(inv, err == nil)
 	return err
 }
 

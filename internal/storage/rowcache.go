@@ -5,6 +5,7 @@ import (
 	"hash/maphash"
 	"math"
 	"math/rand/v2"
+	"sync"
 	"sync/atomic"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -229,16 +230,28 @@ func (c *readCache) store(group []byte, st CacheStamp, head, value []byte) bool 
 }
 
 // invalidation is what a committing batch must bump once it is visible,
-// and the entries it then stores (writeThrough).
+// and the entries it then stores (writeThrough). Pooled: its slices keep
+// their capacity from one batch to the next.
 type invalidation struct {
 	hashes []uint64
 	all    bool
-	buf    [8]uint64
 	// Write-through: candidates while collecting, then the entries to
 	// store, their groups and payloads in scratch.
 	cands   []wtCandidate
 	refresh []wtRefresh
 	scratch []byte
+}
+
+var invalidationPool = sync.Pool{New: func() any { return new(invalidation) }}
+
+func getInvalidation() *invalidation { return invalidationPool.Get().(*invalidation) }
+
+// release returns inv to the pool, dropping what aliases the batch.
+func (inv *invalidation) release() {
+	clear(inv.cands)
+	inv.hashes, inv.all = inv.hashes[:0], false
+	inv.cands, inv.refresh, inv.scratch = inv.cands[:0], inv.refresh[:0], inv.scratch[:0]
+	invalidationPool.Put(inv)
 }
 
 type wtCandidate struct {
@@ -261,7 +274,6 @@ const writeThroughMax = 64
 // collect reads the batch's mutations (before the commit: Pebble may
 // clear a large batch's contents when it applies it).
 func (c *readCache) collect(b *pebble.Batch, inv *invalidation) {
-	inv.hashes = inv.buf[:0]
 	if b.Count() > invalidateAllAbove {
 		inv.all = true // a load: dropping everything costs one counter
 		return
@@ -332,7 +344,8 @@ func (c *readCache) prepareRefresh(inv *invalidation) {
 			break
 		}
 	}
-	inv.cands = nil // they alias the batch
+	clear(inv.cands) // they alias the batch
+	inv.cands = inv.cands[:0]
 }
 
 // bump invalidates what collect found; call it after the batch became

@@ -268,8 +268,8 @@ func TestReadCacheWriteThrough(t *testing.T) {
 	cached(e, "ga", "A")
 	b := e.NewBatch().(*batch)
 	_ = b.Set([]byte("ga/6"), []byte("v"))
-	var inv invalidation
-	e.cache.collect(b.b, &inv)
+	inv := &invalidation{}
+	e.cache.collect(b.b, inv)
 	if len(inv.refresh) != 1 {
 		t.Fatalf("collect prepared %d refreshes, want 1", len(inv.refresh))
 	}
@@ -277,16 +277,16 @@ func TestReadCacheWriteThrough(t *testing.T) {
 	if err := b.b.Commit(nil); err != nil {
 		t.Fatal(err)
 	}
-	e.cache.bump(&inv, true)
+	e.cache.bump(inv, true)
 	_ = b.Close()
 	want("ga", "")
 	// A failed commit stores nothing.
 	cached(e, "ga", "A")
-	inv = invalidation{}
+	inv = &invalidation{}
 	b = e.NewBatch().(*batch)
 	_ = b.Set([]byte("ga/7"), []byte("v"))
-	e.cache.collect(b.b, &inv)
-	e.cache.bump(&inv, false)
+	e.cache.collect(b.b, inv)
+	e.cache.bump(inv, false)
 	_ = b.Close()
 	want("ga", "")
 }
