@@ -24,6 +24,11 @@ type Config struct {
 	Rows     int           // rows of the point/YCSB table (default 100 000)
 	ScanRows int           // rows of the scan and bulk tables (default 1 000 000)
 	Seed     uint64
+	// Settle, when > 0, waits before each target (at most this long) until
+	// the machine's CPUs were under 10% busy for a second, so that what an
+	// earlier target left running (a node's compactions after a load) does
+	// not slow the next one. Linux only; elsewhere it does not wait.
+	Settle time.Duration
 	// Progress receives one line per step (setup, run); nil: none.
 	Progress io.Writer
 }
@@ -85,6 +90,15 @@ func Run(ctx context.Context, cfg Config, workloads []*Workload, targets []Targe
 	cfg = cfg.withDefaults()
 	var out []Result
 	for _, t := range targets {
+		if cfg.Settle > 0 {
+			progress(cfg, "%s: waiting up to %v for a quiet machine", t.Name(), cfg.Settle)
+			waited, quiet := settle(ctx, cfg.Settle, settleWindow, procStat)
+			if quiet {
+				progress(cfg, "%s: quiet after %v", t.Name(), waited.Round(100*time.Millisecond))
+			} else {
+				progress(cfg, "%s: still busy after %v; measuring anyway", t.Name(), waited.Round(time.Second))
+			}
+		}
 		for _, w := range workloads {
 			progress(cfg, "%s: %s: setting up", t.Name(), w.Name)
 			if err := w.Setup(ctx, t, cfg); err != nil {

@@ -107,6 +107,7 @@ func NewBenchCommand() *cobra.Command {
 	f.StringVar(&httpURLs, "http", "", "CamusDB HTTP endpoint(s), comma-separated (e.g. "+ShellDefaultURL+")")
 	f.StringVar(&pgDSN, "pg", "", "CamusDB pgwire DSN (e.g. postgres://root@127.0.0.1:5432/bench?sslmode=disable)")
 	f.StringVar(&postgresDSN, "postgres", "", "reference PostgreSQL DSN")
+	f.DurationVar(&cfg.Settle, "settle", 0, "before each target, wait up to this long for the machine's CPUs to go quiet (under 10% busy for 1s; Linux), so that one system's background work does not slow the next")
 	f.StringVar(&user, "user", "", "HTTP user (password from $"+PasswordEnv+")")
 	f.StringVar(&database, "database", "bench", "HTTP database (created if missing)")
 	f.StringVar(&httpClient, "http-client", string(bench.HTTPClientSync), "HTTP client library: sync (each request on its caller's goroutine, keep-alive pool) or net/http")
