@@ -65,7 +65,8 @@ type Server struct {
 	listeners map[net.Listener]struct{}
 	conns     map[*conn]struct{}
 	fbServing bool
-	wg        sync.WaitGroup // lean connections and the watcher
+	wg        sync.WaitGroup // lean connections
+	watcher   chan struct{}  // closed when the watcher has stopped
 }
 
 // watchAfter is how long a request runs before the watcher looks at its
@@ -101,7 +102,7 @@ func (s *Server) init() {
 				}
 			},
 		}
-		s.wg.Add(1)
+		s.watcher = make(chan struct{})
 		go s.watch()
 	})
 }
@@ -207,10 +208,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	err := <-fallback
 	s.wg.Wait()
+	<-s.watcher
 	return err
 }
 
-// Close closes every listener and connection at once.
+// Close closes every listener and connection at once and cancels the
+// requests' contexts. Like net/http's, it does not wait for handlers.
 func (s *Server) Close() error {
 	s.init()
 	s.stop()
@@ -221,7 +224,7 @@ func (s *Server) Close() error {
 	s.mu.Unlock()
 	s.cancel()
 	err := s.fallback.Close()
-	s.wg.Wait()
+	<-s.watcher
 	return err
 }
 
@@ -258,7 +261,7 @@ func (s *Server) give(c net.Conn) {
 // that long and whose body was read (so no read of the handler's races
 // with the peek).
 func (s *Server) watch() {
-	defer s.wg.Done()
+	defer close(s.watcher)
 	tick := time.NewTicker(watchAfter)
 	defer tick.Stop()
 	var busy []*conn
