@@ -37,7 +37,13 @@ func (e *ConditionFailedError) Error() string {
 
 // RetryError reports a transient failure (no leader, leadership change,
 // timeout) before anything was committed.
-type RetryError struct{ Reason string }
+type RetryError struct {
+	Reason string
+	// Rerouted: the request was already re-sent for as long as the router
+	// allows (a partition without a reachable leader for that long), so an
+	// immediate retry would most likely wait just as long in vain.
+	Rerouted bool
+}
 
 func (e *RetryError) Error() string { return "must retry: " + e.Reason }
 
@@ -62,6 +68,13 @@ func IsRetryable(err error) bool {
 	var c *ConflictError
 	var r *RetryError
 	return errors.As(err, &c) || errors.As(err, &r)
+}
+
+// IsRerouted reports whether err is a RetryError the router gave up on
+// after re-sending the request for its whole wait (RetryError.Rerouted).
+func IsRerouted(err error) bool {
+	var r *RetryError
+	return errors.As(err, &r) && r.Rerouted
 }
 
 // CommandTooLargeError refuses a replicated command over the node's size

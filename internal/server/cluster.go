@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -62,6 +63,11 @@ type clusterNode struct {
 	kv        *kvremote.Service
 	retryWait time.Duration
 	store     atomic.Pointer[replica.Store] // set by Attach
+	// leaders holds each partition's readiness state (leaderSeen);
+	// monoNow reads a monotonic clock in nanoseconds, always > 0 (tests
+	// replace it).
+	leaders sync.Map
+	monoNow func() int64
 	// stopMonitor ends the clock offset monitor; monitorDone is closed
 	// when it has returned.
 	stopMonitor context.CancelFunc
@@ -105,7 +111,7 @@ func (n *Node) openCluster(clock *hlc.Clock, wall hlc.WallClock) (*clusterNode, 
 	if err != nil {
 		return nil, err
 	}
-	cn := &clusterNode{self: n.cfg.EffectiveNodeID(), peers: peers, net: nw}
+	cn := &clusterNode{self: n.cfg.EffectiveNodeID(), peers: peers, net: nw, monoNow: monotonicSince(time.Now())}
 	cn.transport = rpc.NewRaftTransport(nw)
 	cn.kv = kvremote.Register(nw)
 	ln := n.prebound.raft
@@ -227,15 +233,73 @@ func waitLeader(ctx context.Context, store *replica.Store, partitionID uint64) e
 	}
 }
 
-// ready: every partition has a known leader.
+// ready: every partition has had a known leader, and none has lacked one
+// for leaderlessGrace or longer (as seen by the requests that asked).
 func (cn *clusterNode) ready(store *replica.Store) bool {
-	for _, id := range store.PartitionIDs() {
-		st, err := store.Status(id)
-		if err != nil || st.LeaderID == 0 {
+	return cn.readyOf(store.PartitionIDs(), store.Status)
+}
+
+func (cn *clusterNode) readyOf(ids []uint64, status func(uint64) (replica.Status, error)) bool {
+	var now int64 // read once, when a partition has no leader
+	for _, id := range ids {
+		st, err := status(id)
+		if err != nil {
+			return false
+		}
+		seen := cn.leaderSeen(id)
+		if st.LeaderID != 0 {
+			if seen.Load() != leaderKnown {
+				seen.Store(leaderKnown)
+			}
+			continue
+		}
+		// No leader at this moment. A leadership transfer (balancing,
+		// a restart) leaves a partition leaderless on its followers for a
+		// few messages: requests then wait in the kv sender's re-routing
+		// rather than being refused. Only a partition that never had a
+		// leader here, or has had none for an election timeout (the node
+		// is cut off from the majority), makes the node unready.
+		last := seen.Load()
+		if last == leaderNeverKnown {
+			return false
+		}
+		if now == 0 {
+			now = cn.monoNow()
+		}
+		if last == leaderKnown {
+			seen.CompareAndSwap(leaderKnown, now)
+		} else if now-last >= int64(leaderlessGrace) {
 			return false
 		}
 	}
 	return true
+}
+
+// leaderlessGrace is how long a partition may have no known leader before
+// the node answers "not ready": the election timeout, after which a node
+// that still knows no leader cannot reach a majority.
+const leaderlessGrace = time.Duration(replica.DefaultElectionTicks) * replica.DefaultTickInterval
+
+// monotonicSince reads the monotonic clock as nanoseconds since start, plus
+// one (so never 0: leaderNeverKnown).
+func monotonicSince(start time.Time) func() int64 {
+	return func() int64 { return int64(time.Since(start)) + 1 }
+}
+
+const (
+	leaderNeverKnown = 0
+	leaderKnown      = -1
+)
+
+// leaderSeen is the partition's readiness state for ready:
+// leaderNeverKnown, leaderKnown, or the time (cn.monoNow) since which no
+// leader is known.
+func (cn *clusterNode) leaderSeen(id uint64) *atomic.Int64 {
+	if v, ok := cn.leaders.Load(id); ok {
+		return v.(*atomic.Int64)
+	}
+	v, _ := cn.leaders.LoadOrStore(id, new(atomic.Int64))
+	return v.(*atomic.Int64)
 }
 
 // status answers /cluster/status for a cluster node.

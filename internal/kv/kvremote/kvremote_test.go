@@ -240,6 +240,18 @@ func TestRetriesUntilALeaderAnswers(t *testing.T) {
 	if !isRetry(err) || time.Since(start) < time.Second {
 		t.Fatalf("no leader: %v after %v", err, time.Since(start))
 	}
+	// ... marked as re-routed for the whole wait: the session does not
+	// wait all over again.
+	if !kvpb.IsRerouted(err) {
+		t.Fatalf("no leader: %v is not marked re-routed", err)
+	}
+	// A caller's deadline that ends the wait first is not the router
+	// giving up.
+	short, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, _, err := nodes[0].sender.Get(short, 1, []byte("k"), hlc.Timestamp{}, mvcc.ReadOptions{}); err == nil || kvpb.IsRerouted(err) {
+		t.Fatalf("no leader, caller's deadline: %v", err)
+	}
 	// A leader that keeps refusing: retried, then its retry error.
 	leader.Store(2)
 	_, _, err = nodes[0].sender.Get(context.Background(), 1, []byte("k"), hlc.Timestamp{}, mvcc.ReadOptions{})

@@ -135,6 +135,10 @@ func (s *Sender) call(ctx context.Context, partitionID uint64, o op, cp commitPo
 			if maybeDelivered && cp != idempotent {
 				return &kvpb.AmbiguousError{Cause: lastErr}
 			}
+			var r *kvpb.RetryError
+			if errors.As(lastErr, &r) && ctx.Err() == nil {
+				return &kvpb.RetryError{Reason: r.Reason, Rerouted: true}
+			}
 			return lastErr
 		}
 		if err := sleep(ctx, min(10*time.Millisecond<<min(attempt, 5), 250*time.Millisecond)); err != nil {

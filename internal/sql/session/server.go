@@ -491,7 +491,10 @@ func (s *Server) run(ctx context.Context, req Request, fn runFunc) (*exec.Result
 		if err == nil {
 			return res, nil
 		}
-		if !kvpb.IsRetryable(err) || attempt >= s.cfg.MaxRetries || ctx.Err() != nil || req.CopyIn != nil {
+		// A request the router already re-sent for its whole wait found no
+		// leader that long (a node cut off from the majority): the client
+		// hears it now rather than after MaxRetries more such waits.
+		if !kvpb.IsRetryable(err) || kvpb.IsRerouted(err) || attempt >= s.cfg.MaxRetries || ctx.Err() != nil || req.CopyIn != nil {
 			return nil, mapError(err)
 		}
 		QueryFromContext(ctx).SetPhase(PhaseRetrying)

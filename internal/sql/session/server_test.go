@@ -63,6 +63,25 @@ func TestAutocommitRetriesRetryableErrors(t *testing.T) {
 	}
 }
 
+// A retry error the router gave up on after its whole wait (no leader for
+// that long) reaches the client at once: retrying would wait as long again.
+func TestAutocommitDoesNotRetryReroutedErrors(t *testing.T) {
+	db := catalogtest.NewMemDB()
+	s := session.NewServer(db, session.Config{MaxRetries: 3, DisableSchemaLeases: true})
+	defer s.Close()
+	setup(t, s, "CREATE TABLE t (id INT64 PRIMARY KEY)")
+
+	db.FailCommitsWith(3, &kvpb.RetryError{Reason: "partition 1 has no leader", Rerouted: true})
+	_, err := s.Execute(context.Background(), session.Request{Database: "d", SQL: "INSERT INTO t VALUES (1)"})
+	wantCode(t, err, errcode.MustRetry)
+	if left := db.FailuresLeft(); left != 2 {
+		t.Fatalf("%d injected failures left, want 2 (one attempt)", left)
+	}
+	// An ordinary retry error is still retried.
+	db.FailCommitsWith(2, &kvpb.RetryError{Reason: "lease moving"})
+	mustExec(t, s, session.Request{Database: "d", SQL: "INSERT INTO t VALUES (1)"})
+}
+
 func TestParametersAndResultShape(t *testing.T) {
 	s, _ := newServer(t)
 	setup(t, s, "CREATE TABLE t (id INT64 PRIMARY KEY, name STRING)")

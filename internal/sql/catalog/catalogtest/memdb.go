@@ -63,9 +63,10 @@ type MemDB struct {
 		// log can be trimmed.
 		open map[uint64]int
 	}
-	// FailNextCommits, when > 0, makes that many commits fail with a
-	// *kvpb.ConflictError (for retry tests). Guarded by mu.
+	// failCommits, when > 0, makes that many commits fail with failErr
+	// (nil: a *kvpb.ConflictError), for retry tests. Guarded by mu.
 	failCommits int
+	failErr     error
 	// SerialScans makes ScanValuesParallel decline (set before use): the
 	// serial path, to compare with.
 	SerialScans bool
@@ -84,10 +85,22 @@ func NewMemDBWithClock(wall hlc.WallClock) *MemDB {
 }
 
 // FailCommits makes the next n commits fail with a retryable conflict.
-func (db *MemDB) FailCommits(n int) {
+func (db *MemDB) FailCommits(n int) { db.FailCommitsWith(n, nil) }
+
+// FailCommitsWith makes the next n commits fail with err (nil: a
+// retryable conflict).
+func (db *MemDB) FailCommitsWith(n int, err error) {
 	db.mu.Lock()
 	defer db.mu.Unlock()
-	db.failCommits = n
+	db.failCommits, db.failErr = n, err
+}
+
+// FailuresLeft is how many of the commits FailCommits asked to fail have
+// not failed yet.
+func (db *MemDB) FailuresLeft() int {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	return db.failCommits
 }
 
 // Begin implements catalog.DB.
@@ -318,6 +331,9 @@ func (t *memTxn) Commit(ctx context.Context) error {
 	defer db.mu.Unlock()
 	if db.failCommits > 0 {
 		db.failCommits--
+		if db.failErr != nil {
+			return db.failErr
+		}
 		return &kvpb.ConflictError{Reason: "injected by MemDB.FailCommits"}
 	}
 	if len(t.writes) == 0 {
