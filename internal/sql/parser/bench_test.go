@@ -1,6 +1,8 @@
 package parser
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/camusdb/camusdb-go/internal/sql/ast"
@@ -28,6 +30,20 @@ func benchParse(b *testing.B, sql string) {
 func BenchmarkParseSelect(b *testing.B)      { benchParse(b, benchSelect) }
 func BenchmarkParsePointSelect(b *testing.B) { benchParse(b, benchPointSelect) }
 func BenchmarkParseInsert(b *testing.B)      { benchParse(b, benchInsert) }
+
+// BenchmarkParseInsert1000: a bulk load's statement, 1000 rows of VALUES
+// (the bench tool's bulk workload).
+func BenchmarkParseInsert1000(b *testing.B) {
+	var sb strings.Builder
+	sb.WriteString("INSERT INTO bench_scan (id, v, pad) VALUES ")
+	for i := range 1000 {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		fmt.Fprintf(&sb, "(%d, %d, 'abcdefghijklmnopqrstuvwxyz')", 1_000_000+i, i%1000)
+	}
+	benchParse(b, sb.String())
+}
 
 func BenchmarkFormat(b *testing.B) {
 	stmt, err := Parse(benchSelect)

@@ -87,12 +87,25 @@ func newParser(sql string, opts Options) *parser {
 	p := parserPool.Get().(*parser)
 	p.src, p.lx = sql, lexer{src: sql, line: 1, standard: opts.StandardStrings}
 	p.toks, p.done, p.lexErr, p.pos, p.depth = p.toks[:0], false, nil, 0, 0
+	// The parser keeps every token of the text (it backtracks): size the
+	// slice for the text at once rather than growing it through a dozen
+	// copies (most of a 1000-row INSERT's parse was that growth). A
+	// token takes ~5 bytes of a bulk VALUES list (a longer list grows
+	// once).
+	if want := len(sql)/5 + 16; cap(p.toks) < want {
+		p.toks = make([]token, 0, want)
+	}
 	return p
 }
 
+// maxPooledTokens bounds the token slice a pooled parser keeps (72 bytes a
+// token: ~1.2 MiB, a 1000-row bulk INSERT's; the pool lets go of idle
+// parsers at garbage collections).
+const maxPooledTokens = 16 << 10
+
 func (p *parser) release() {
 	clear(p.toks) // drop references into the statement text
-	if cap(p.toks) > 4096 {
+	if cap(p.toks) > maxPooledTokens {
 		p.toks = nil // do not pin huge buffers in the pool
 	}
 	p.toks = p.toks[:0]
