@@ -380,3 +380,32 @@ func TestCallsToAPausedPeerReturn(t *testing.T) {
 		return nil
 	})
 }
+
+// A stream's requests run on workers that outlive them: a worker that
+// finished a request takes the next one (its stack already grown), and
+// workers exit when idle for long enough or when the stream ends.
+func TestMuxWorkersAreReused(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	w := newMuxWorkers(ctx)
+	ran := make(chan int, 2)
+	w.run(func() { ran <- 1 })
+	<-ran
+	// Only an idle worker receives from jobs: this send proves the first
+	// worker went back to waiting instead of exiting.
+	select {
+	case w.jobs <- func() { ran <- 2 }:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the worker did not wait for a next request")
+	}
+	if got := <-ran; got != 2 {
+		t.Fatalf("ran %d", got)
+	}
+	cancel()
+	w.wait() // the worker exits with the stream
+
+	// An idle worker exits on its own.
+	w = newMuxWorkers(context.Background())
+	w.idleAfter = time.Millisecond
+	w.run(func() {})
+	w.wait()
+}
