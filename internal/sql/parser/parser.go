@@ -91,8 +91,9 @@ func newParser(sql string, opts Options) *parser {
 	// slice for the text at once rather than growing it through a dozen
 	// copies (most of a 1000-row INSERT's parse was that growth). A
 	// token takes ~5 bytes of a bulk VALUES list (a longer list grows
-	// once).
-	if want := len(sql)/5 + 16; cap(p.toks) < want {
+	// once). Capped: a long string literal is one token, and a text of
+	// megabytes must not reserve fourteen times its size up front.
+	if want := min(len(sql)/5+16, maxPooledTokens); cap(p.toks) < want {
 		p.toks = make([]token, 0, want)
 	}
 	return p
