@@ -17,7 +17,7 @@ import (
 )
 
 // callNodes starts n networks whose calls run handler(node id, ctx, req).
-func callNodes(t *testing.T, n int, handler func(id uint64, ctx context.Context, req []byte) []byte) ([]*Network, []Peer) {
+func callNodes(t testing.TB, n int, handler func(id uint64, ctx context.Context, req []byte) []byte) ([]*Network, []Peer) {
 	t.Helper()
 	lns, peers := loopbackPeers(t, n)
 	nets := make([]*Network, n)
@@ -27,7 +27,7 @@ func callNodes(t *testing.T, n int, handler func(id uint64, ctx context.Context,
 	return nets, peers
 }
 
-func startCallNode(t *testing.T, id uint64, peers []Peer, ln net.Listener, handler func(id uint64, ctx context.Context, req []byte) []byte) *Network {
+func startCallNode(t testing.TB, id uint64, peers []Peer, ln net.Listener, handler func(id uint64, ctx context.Context, req []byte) []byte) *Network {
 	t.Helper()
 	nw, err := NewNetwork(Config{NodeID: id, Peers: peers, Clock: hlc.NewClock(nil)})
 	if err != nil {

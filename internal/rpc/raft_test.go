@@ -84,7 +84,7 @@ type testNode struct {
 
 // loopbackPeers binds n loopback listeners on free ports: the membership
 // of nodes 1..n and the listener each will serve on.
-func loopbackPeers(t *testing.T, n int) ([]net.Listener, []Peer) {
+func loopbackPeers(t testing.TB, n int) ([]net.Listener, []Peer) {
 	t.Helper()
 	lns := make([]net.Listener, n)
 	peers := make([]Peer, n)
