@@ -1,8 +1,10 @@
 package bench
 
 import (
+	"cmp"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 )
@@ -17,34 +19,83 @@ func timed(workload string) bool { return workload == "scan" || workload == "bul
 // WriteMarkdown prints results as one markdown table: a row per workload
 // and target, with the ratio to the reference target's figure of the same
 // workload (throughput ratio, or time ratio for scan and bulk).
+//
+// With several rounds (Config.Rounds) a row shows the target's median
+// round by throughput (for an even number of rounds, the lower of the two
+// middle ones), and the ratio is the median of the per-round ratios (each
+// round's figure over the reference's in the same round) followed by
+// their range.
 func WriteMarkdown(w io.Writer, results []Result) {
-	ref := map[string]Result{}
-	for _, r := range results {
-		if r.Target == ReferenceTarget {
-			ref[r.Workload] = r
-		}
-	}
 	fmt.Fprintln(w, "| workload | system | clients | throughput | p50 | p95 | p99 | retried | vs PostgreSQL |")
 	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|")
-	for _, wl := range order(results) {
-		for _, r := range results {
-			if r.Workload != wl {
-				continue
-			}
-			ratio := "—"
-			if p, ok := ref[wl]; ok && r.Target != ReferenceTarget {
-				if timed(wl) {
-					if p.Elapsed > 0 && r.Ops > 0 && p.Ops > 0 {
-						ratio = fmt.Sprintf("%.2f× the time", perOp(r).Seconds()/perOp(p).Seconds())
-					}
-				} else if p.OpsPerSec() > 0 {
-					ratio = fmt.Sprintf("%.2f×", r.OpsPerSec()/p.OpsPerSec())
+	for _, wl := range order(results, func(r Result) string { return r.Workload }) {
+		of := func(target string) []Result {
+			var rs []Result
+			for _, r := range results {
+				if r.Workload == wl && r.Target == target {
+					rs = append(rs, r)
 				}
 			}
+			return rs
+		}
+		ref := of(ReferenceTarget)
+		for _, target := range order(results, func(r Result) string { return r.Target }) {
+			rs := of(target)
+			if len(rs) == 0 {
+				continue
+			}
+			m := medianRound(rs)
+			ratio := "—"
+			if len(ref) > 0 && target != ReferenceTarget {
+				ratio = ratioText(wl, rs, ref)
+			}
 			fmt.Fprintf(w, "| %s | %s | %d | %s | %s | %s | %s | %s | %s |\n",
-				wl, r.Target, r.Clients, throughput(r), ms(r.P50), ms(r.P95), ms(r.P99), retried(r), ratio)
+				wl, m.Target, m.Clients, throughput(m), ms(m.P50), ms(m.P95), ms(m.P99), retried(m), ratio)
 		}
 	}
+}
+
+// medianRound is the result of rs (one workload and target, any number of
+// rounds) with the median throughput, the lower middle one of an even
+// number.
+func medianRound(rs []Result) Result {
+	sorted := slices.Clone(rs)
+	slices.SortStableFunc(sorted, func(a, b Result) int { return cmp.Compare(a.OpsPerSec(), b.OpsPerSec()) })
+	return sorted[(len(sorted)-1)/2]
+}
+
+// ratioText compares rs with the reference's results ref, round by round:
+// the median ratio, and with more than one round their range.
+func ratioText(workload string, rs, ref []Result) string {
+	var ratios []float64
+	for _, r := range rs {
+		for _, p := range ref {
+			if p.Round != r.Round {
+				continue
+			}
+			if timed(workload) {
+				if p.Ops > 0 && r.Ops > 0 && perOp(p) > 0 {
+					ratios = append(ratios, perOp(r).Seconds()/perOp(p).Seconds())
+				}
+			} else if p.OpsPerSec() > 0 {
+				ratios = append(ratios, r.OpsPerSec()/p.OpsPerSec())
+			}
+		}
+	}
+	if len(ratios) == 0 {
+		return "—"
+	}
+	slices.Sort(ratios)
+	n := len(ratios)
+	median := (ratios[(n-1)/2] + ratios[n/2]) / 2
+	unit := "×"
+	if timed(workload) {
+		unit = "× the time"
+	}
+	if n == 1 {
+		return fmt.Sprintf("%.2f%s", median, unit)
+	}
+	return fmt.Sprintf("%.2f%s (%.2f–%.2f)", median, unit, ratios[0], ratios[n-1])
 }
 
 // perOp is the time of one scan query, or of the whole bulk load.
@@ -99,14 +150,15 @@ func thousands(f float64) string {
 	return b.String()
 }
 
-// order lists the workloads in the order they first appear.
-func order(results []Result) []string {
+// order lists the distinct keys of results in the order they first
+// appear.
+func order(results []Result, key func(Result) string) []string {
 	var out []string
 	seen := map[string]bool{}
 	for _, r := range results {
-		if !seen[r.Workload] {
-			seen[r.Workload] = true
-			out = append(out, r.Workload)
+		if k := key(r); !seen[k] {
+			seen[k] = true
+			out = append(out, k)
 		}
 	}
 	return out

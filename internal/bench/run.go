@@ -29,6 +29,13 @@ type Config struct {
 	// earlier target left running (a node's compactions after a load) does
 	// not slow the next one. Linux only; elsewhere it does not wait.
 	Settle time.Duration
+	// Rounds (default 1) repeats the whole run: each round runs every
+	// target, starting with a different one each time (round r starts
+	// with target r mod the number of targets), so that no system always
+	// runs first, on a machine that has been busy the least. The report
+	// shows each system's median round and the range of the per-round
+	// ratios (WriteMarkdown).
+	Rounds int
 	// Progress receives one line per step (setup, run); nil: none.
 	Progress io.Writer
 }
@@ -52,12 +59,16 @@ func (c Config) withDefaults() Config {
 	if c.Seed == 0 {
 		c.Seed = rand.Uint64()
 	}
+	if c.Rounds < 1 {
+		c.Rounds = 1
+	}
 	return c
 }
 
 // Result is one workload on one target.
 type Result struct {
 	Workload, Target string
+	Round            int // 0-based (Config.Rounds)
 	Clients          int
 	Ops              int64         // measured operations (bulk: rows loaded)
 	Elapsed          time.Duration // measured time
@@ -83,44 +94,66 @@ func (r Result) RetryRate() float64 {
 	return float64(r.Attempts-r.Ops) / float64(r.Attempts)
 }
 
-// Run runs every workload against every target, in that order (a target
-// runs all its workloads before the next target starts, so the systems
-// never compete for the machine).
+// Run runs every workload against every target, Config.Rounds times. A
+// target runs all its workloads before the next target starts, so the
+// systems never compete for the machine; each round starts with the next
+// target in turn.
 func Run(ctx context.Context, cfg Config, workloads []*Workload, targets []Target) ([]Result, error) {
 	cfg = cfg.withDefaults()
 	var out []Result
-	for _, t := range targets {
-		if cfg.Settle > 0 {
-			progress(cfg, "%s: waiting up to %v for a quiet machine", t.Name(), cfg.Settle)
-			waited, quiet := settle(ctx, cfg.Settle, settleWindow, procStat)
-			if quiet {
-				progress(cfg, "%s: quiet after %v", t.Name(), waited.Round(100*time.Millisecond))
-			} else {
-				progress(cfg, "%s: still busy after %v; measuring anyway", t.Name(), waited.Round(time.Second))
+	for round := range cfg.Rounds {
+		for i := range targets {
+			t := targets[(i+round)%len(targets)]
+			name := t.Name()
+			if cfg.Rounds > 1 {
+				name = fmt.Sprintf("round %d/%d: %s", round+1, cfg.Rounds, name)
 			}
-		}
-		for _, w := range workloads {
-			progress(cfg, "%s: %s: setting up", t.Name(), w.Name)
-			if err := w.Setup(ctx, t, cfg); err != nil {
-				return out, fmt.Errorf("bench: %s on %s: setup: %w", w.Name, t.Name(), err)
-			}
-			var r Result
-			var err error
-			if w.Load != nil {
-				progress(cfg, "%s: %s: loading %d rows", t.Name(), w.Name, cfg.ScanRows)
-				start := time.Now()
-				err = w.Load(ctx, t, cfg)
-				r = Result{Ops: int64(cfg.ScanRows), Elapsed: time.Since(start), Clients: 2}
-			} else {
-				progress(cfg, "%s: %s: running", t.Name(), w.Name)
-				r, err = runOps(ctx, cfg, w, t)
+			rs, err := runTarget(ctx, cfg, name, workloads, t)
+			for _, r := range rs {
+				r.Round = round
+				out = append(out, r)
 			}
 			if err != nil {
-				return out, fmt.Errorf("bench: %s on %s: %w", w.Name, t.Name(), err)
+				return out, err
 			}
-			r.Workload, r.Target = w.Name, t.Name()
-			out = append(out, r)
 		}
+	}
+	return out, nil
+}
+
+// runTarget runs every workload on t (name labels its progress lines).
+func runTarget(ctx context.Context, cfg Config, name string, workloads []*Workload, t Target) ([]Result, error) {
+	if cfg.Settle > 0 {
+		progress(cfg, "%s: waiting up to %v for a quiet machine", name, cfg.Settle)
+		waited, quiet := settle(ctx, cfg.Settle, settleWindow, procStat)
+		if quiet {
+			progress(cfg, "%s: quiet after %v", name, waited.Round(100*time.Millisecond))
+		} else {
+			progress(cfg, "%s: still busy after %v; measuring anyway", name, waited.Round(time.Second))
+		}
+	}
+	var out []Result
+	for _, w := range workloads {
+		progress(cfg, "%s: %s: setting up", name, w.Name)
+		if err := w.Setup(ctx, t, cfg); err != nil {
+			return out, fmt.Errorf("bench: %s on %s: setup: %w", w.Name, t.Name(), err)
+		}
+		var r Result
+		var err error
+		if w.Load != nil {
+			progress(cfg, "%s: %s: loading %d rows", name, w.Name, cfg.ScanRows)
+			start := time.Now()
+			err = w.Load(ctx, t, cfg)
+			r = Result{Ops: int64(cfg.ScanRows), Elapsed: time.Since(start), Clients: 2}
+		} else {
+			progress(cfg, "%s: %s: running", name, w.Name)
+			r, err = runOps(ctx, cfg, w, t)
+		}
+		if err != nil {
+			return out, fmt.Errorf("bench: %s on %s: %w", w.Name, t.Name(), err)
+		}
+		r.Workload, r.Target = w.Name, t.Name()
+		out = append(out, r)
 	}
 	return out, nil
 }

@@ -97,8 +97,12 @@ func NewBenchCommand() *cobra.Command {
 			}
 			out := c.OutOrStdout()
 			bench.WriteMarkdown(out, results)
-			fmt.Fprintf(out, "\n%d clients, %v measured after %v warm-up per workload, %d-row point table, %d-row scan table; total %v.\n",
-				cfg.Clients, cfg.Duration, cfg.Warmup, cfg.Rows, cfg.ScanRows, time.Since(start).Round(time.Second))
+			rounds := ""
+			if cfg.Rounds > 1 {
+				rounds = fmt.Sprintf("; median of %d rounds", cfg.Rounds)
+			}
+			fmt.Fprintf(out, "\n%d clients, %v measured after %v warm-up per workload, %d-row point table, %d-row scan table%s; total %v.\n",
+				cfg.Clients, cfg.Duration, cfg.Warmup, cfg.Rows, cfg.ScanRows, rounds, time.Since(start).Round(time.Second))
 			return nil
 		},
 	}
@@ -117,6 +121,7 @@ func NewBenchCommand() *cobra.Command {
 	f.IntVar(&cfg.Rows, "rows", 100_000, "rows of the point/YCSB table")
 	f.IntVar(&cfg.ScanRows, "scan-rows", 1_000_000, "rows of the scan and bulk tables")
 	f.Uint64Var(&cfg.Seed, "seed", 0, "random seed (0: random)")
+	f.IntVar(&cfg.Rounds, "rounds", 1, "repeat the whole run this many times, each round starting with the next target; the table shows each system's median round and the range of the per-round ratios")
 	f.StringVar(&cpuProfile, "cpuprofile", "", "write the client's CPU profile here")
 	return cmd
 }

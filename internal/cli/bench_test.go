@@ -34,6 +34,23 @@ func TestBenchCommandAgainstANode(t *testing.T) {
 		t.Errorf("scan/bulk rows missing their units:\n%s", table)
 	}
 
+	// --rounds: one row per system (its median round), and the footer says so.
+	out.Reset()
+	cmd = NewBenchCommand()
+	cmd.SetOut(&out)
+	cmd.SetErr(&errOut)
+	cmd.SetArgs([]string{"--http", url, "--workloads", "point", "--clients", "2", "--duration", "100ms",
+		"--warmup", "0s", "--rows", "100", "--rounds", "2"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatalf("bench --rounds: %v\n%s", err, errOut.String())
+	}
+	if n := strings.Count(out.String(), "| point | camusdb-http |"); n != 1 || !strings.Contains(out.String(), "median of 2 rounds") {
+		t.Errorf("--rounds 2: %d point rows, want 1, and a footer naming the rounds:\n%s", n, out.String())
+	}
+	if !strings.Contains(errOut.String(), "round 2/2: camusdb-http: point: running") {
+		t.Errorf("--rounds 2: no progress line of the second round:\n%s", errOut.String())
+	}
+
 	cmd = NewBenchCommand()
 	cmd.SetOut(&out)
 	cmd.SetErr(&errOut)
