@@ -31,8 +31,8 @@ type Config struct {
 	Settle time.Duration
 	// Rounds (default 1) repeats the whole run: each round runs every
 	// target, starting with a different one each time (round r starts
-	// with target r mod the number of targets), so that no system always
-	// runs first, on a machine that has been busy the least. The report
+	// with target r mod the number of targets), so that no system is
+	// always the one to find the machine freshest. The report
 	// shows each system's median round and the range of the per-round
 	// ratios (WriteMarkdown).
 	Rounds int
