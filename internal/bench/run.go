@@ -153,6 +153,7 @@ func runTarget(ctx context.Context, cfg Config, name string, workloads []*Worklo
 			return out, fmt.Errorf("bench: %s on %s: %w", w.Name, t.Name(), err)
 		}
 		r.Workload, r.Target = w.Name, t.Name()
+		progress(cfg, "%s: %s: %s, p50 %s", name, w.Name, throughput(r), ms(r.P50))
 		out = append(out, r)
 	}
 	return out, nil

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -49,6 +50,9 @@ func TestBenchCommandAgainstANode(t *testing.T) {
 	}
 	if !strings.Contains(errOut.String(), "round 2/2: camusdb-http: point: running") {
 		t.Errorf("--rounds 2: no progress line of the second round:\n%s", errOut.String())
+	}
+	if !regexp.MustCompile(`round 1/2: camusdb-http: point: [0-9,]+/s, p50 `).MatchString(errOut.String()) {
+		t.Errorf("--rounds 2: no result line for round 1:\n%s", errOut.String())
 	}
 
 	cmd = NewBenchCommand()
