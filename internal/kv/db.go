@@ -203,6 +203,26 @@ func backoff(ctx context.Context, attempt int) error {
 	}
 }
 
+// ClearSpan removes every version and intent of the keys in [start, end)
+// with one replicated range deletion instead of a tombstone per key. The
+// span must be one bucket's (a prefix and its PrefixEnd: a dropped table's
+// rows or one of its indexes) and hold only keys no transaction will read
+// at or above notBelow or write again. It fails with a *kvpb.RetryError,
+// changing nothing, until the partition's GC threshold reaches notBelow
+// (see kvserver.Server.ClearSpan): until then an old transaction may still
+// read the keys.
+func (db *DB) ClearSpan(ctx context.Context, start, end []byte, notBelow hlc.Timestamp) error {
+	c, ok := db.sender.(SpanClearer)
+	if !ok {
+		return errors.New("kv: this node's sender cannot clear spans")
+	}
+	pid, err := db.partitionOf(start)
+	if err != nil {
+		return err
+	}
+	return c.ClearSpan(ctx, pid, start, end, notBelow)
+}
+
 func (db *DB) partitionOf(key []byte) (uint64, error) {
 	p, err := kvpb.PartitionOf(key, db.cfg.NumPartitions)
 	if err != nil {

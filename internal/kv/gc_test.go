@@ -100,3 +100,75 @@ func TestGCCollectsAbortedRecords(t *testing.T) {
 		t.Fatalf("late commit below the GC threshold: %v", err)
 	}
 }
+
+// TestClearSpan: a span is cleared with one range deletion only once the
+// GC threshold reaches notBelow (before, reads below it could still need
+// the keys); then every version and intent under it is gone, from the
+// engine and from the read cache, and the keys around it are untouched.
+func TestClearSpan(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	db := e.db(t, 1, 1)
+	dropped := kvpb.RowPrefix(1, 7)
+	for _, v := range []string{"v1", "v2"} {
+		txn, _ := db.Begin(ctx)
+		_ = txn.Put(key(7, "a"), []byte(v))
+		_ = txn.Put(key(7, "b"), []byte(v))
+		_ = txn.Put(key(8, "kept"), []byte(v)) // another table, same partition
+		mustCommit(t, txn)
+	}
+	// An intent under the span, of a transaction that never finished.
+	req := &kvserver.CommitRequest{TxnID: mvcc.TxnID{9}, ReadTS: db.clock.Now(),
+		Writes: []kvserver.Mutation{{Key: key(7, "c"), Value: []byte("provisional")}},
+		Intent: mvcc.Intent{Home: 1, CoordNode: 1, CoordEpoch: 1}}
+	if _, err := e.server.Prepare(ctx, 1, req); err != nil {
+		t.Fatal(err)
+	}
+	// A read through the cache before the clear.
+	warm, _ := db.Begin(ctx)
+	if v, ok, err := warm.Get(ctx, key(7, "a")); err != nil || !ok || string(v) != "v2" {
+		t.Fatalf("read before the clear: %q %v %v", v, ok, err)
+	}
+	engineKeys := func() int {
+		it, err := e.engine.NewIter(mvcc.IntentKey(1, dropped), mvcc.IntentKey(1, kvpb.PrefixEnd(dropped)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer it.Close()
+		n := 0
+		for ok := it.First(); ok; ok = it.Next() {
+			n++
+		}
+		return n
+	}
+	if n := engineKeys(); n != 5 {
+		t.Fatalf("%d engine keys under the span before the clear, want 5 (2x2 versions, 1 intent)", n)
+	}
+
+	notBelow := db.clock.Now()
+	var re *kvpb.RetryError
+	if err := db.ClearSpan(ctx, dropped, kvpb.PrefixEnd(dropped), notBelow); !errors.As(err, &re) {
+		t.Fatalf("clear before the GC threshold reached notBelow: %v", err)
+	}
+	if n := engineKeys(); n != 5 {
+		t.Fatalf("a refused clear changed the span: %d engine keys", n)
+	}
+	if _, err := e.server.CollectGarbage(ctx, 1, notBelow); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.ClearSpan(ctx, dropped, kvpb.PrefixEnd(dropped), notBelow); err != nil {
+		t.Fatalf("clear once the threshold reached notBelow: %v", err)
+	}
+	if n := engineKeys(); n != 0 {
+		t.Fatalf("%d engine keys under the cleared span", n)
+	}
+	fresh, _ := db.Begin(ctx)
+	for _, k := range []string{"a", "b", "c"} {
+		if v, ok, err := fresh.Get(ctx, key(7, k)); err != nil || ok {
+			t.Errorf("cleared key %s: %q %v %v", k, v, ok, err)
+		}
+	}
+	if v, ok, err := fresh.Get(ctx, key(8, "kept")); err != nil || !ok || string(v) != "v2" {
+		t.Fatalf("key outside the span: %q %v %v", v, ok, err)
+	}
+}

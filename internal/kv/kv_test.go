@@ -41,9 +41,12 @@ func (r *directReplicator) Propose(ctx context.Context, pid uint64, cmd kvserver
 	b := r.engine.NewBatch()
 	defer b.Close()
 	for _, w := range cmd.Writes {
-		if w.Delete {
+		switch {
+		case w.End != nil:
+			_ = b.DeleteRange(w.Key, w.End)
+		case w.Delete:
 			_ = b.Delete(w.Key)
-		} else {
+		default:
 			_ = b.Set(w.Key, w.Value)
 		}
 	}

@@ -28,3 +28,11 @@ type Sender interface {
 }
 
 var _ Sender = (*kvserver.Server)(nil)
+
+// SpanClearer is a Sender that can remove a span of a partition's user
+// keys with one range deletion (see kvserver.Server.ClearSpan).
+type SpanClearer interface {
+	ClearSpan(ctx context.Context, partitionID uint64, start, end []byte, notBelow hlc.Timestamp) error
+}
+
+var _ SpanClearer = (*kvserver.Server)(nil)

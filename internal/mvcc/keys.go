@@ -147,6 +147,15 @@ func userSpan(partitionID uint64, start, end []byte) (lower, upper []byte) {
 	return lower, upper
 }
 
+// ClearSpan deletes, through w, every engine key of the user keys in
+// [start, end) of a partition (their intents and all their versions) with
+// one range deletion: what no reader may see any more, such as a dropped
+// table's keys once no transaction can read below the drop.
+func ClearSpan(w storage.Writer, partitionID uint64, start, end []byte) error {
+	lower, upper := userSpan(partitionID, start, end)
+	return w.DeleteRange(lower, upper)
+}
+
 // decodedKey is a parsed MVCC engine key.
 type decodedKey struct {
 	user   []byte // unescaped user key (a fresh slice)

@@ -15,6 +15,10 @@ import (
 type Write struct {
 	Key, Value []byte
 	Delete     bool
+	// End, when set, makes the write a range deletion of every key in
+	// [Key, End) (Value and Delete are ignored). End must lie in the
+	// partition's data span too, or be its end, and be above Key.
+	End []byte
 }
 
 // Command is the unit of replication: a raw write batch evaluated by the
@@ -69,8 +73,12 @@ var ErrKeyOutsidePartition = errors.New("replica: write key outside the partitio
 //
 //	version byte | uvarint proposer node id | uvarint proposal seq |
 //	uvarint eval term | uvarint write count |
-//	per write: op byte (0 set, 1 delete) | uvarint key len | key |
-//	           (set only) uvarint value len | value
+//	per write: op byte (0 set, 1 delete, 2 range deletion) | uvarint key len | key |
+//	           (set only) uvarint value len | value |
+//	           (range deletion only) uvarint end len | end
+//
+// A node that predates range deletions applies a command holding one as
+// a no-op (and logs it): every node of a cluster must run the same version.
 //
 // A lease command (version 2, proposed only by the driver) has the same
 // header with a write count of 0, followed by lease.AppendRequest's bytes.
@@ -80,8 +88,9 @@ const (
 )
 
 const (
-	opSet    byte = 0
-	opDelete byte = 1
+	opSet         byte = 0
+	opDelete      byte = 1
+	opDeleteRange byte = 2
 )
 
 // commandHeader identifies a proposal inside a log entry.
@@ -94,10 +103,22 @@ type commandHeader struct {
 
 func checkSpan(cmd *Command, start, end []byte) error {
 	for i := range cmd.Writes {
-		k := cmd.Writes[i].Key
-		if bytes.Compare(k, start) < 0 || bytes.Compare(k, end) >= 0 {
-			return fmt.Errorf("%w: key %x not in [%x, %x)", ErrKeyOutsidePartition, k, start, end)
+		w := &cmd.Writes[i]
+		if err := checkWrite(w.Key, w.End, start, end); err != nil {
+			return err
 		}
+	}
+	return nil
+}
+
+// checkWrite checks that a write of key (a range deletion up to rangeEnd
+// when that is set) stays in the partition's data span [start, end).
+func checkWrite(key, rangeEnd, start, end []byte) error {
+	if bytes.Compare(key, start) < 0 || bytes.Compare(key, end) >= 0 {
+		return fmt.Errorf("%w: key %x not in [%x, %x)", ErrKeyOutsidePartition, key, start, end)
+	}
+	if rangeEnd != nil && (bytes.Compare(rangeEnd, key) <= 0 || bytes.Compare(rangeEnd, end) > 0) {
+		return fmt.Errorf("%w: range [%x, %x) not in [%x, %x)", ErrKeyOutsidePartition, key, rangeEnd, start, end)
 	}
 	return nil
 }
@@ -107,7 +128,7 @@ const CommandHeaderBytes = 1 + 4*binary.MaxVarintLen64
 
 // WriteBytes bounds the encoded size of one write in a command.
 func WriteBytes(w *Write) int {
-	return 1 + 2*binary.MaxVarintLen32 + len(w.Key) + len(w.Value)
+	return 1 + 2*binary.MaxVarintLen32 + len(w.Key) + len(w.Value) + len(w.End)
 }
 
 // CommandBytes bounds the encoded size of a command with these writes:
@@ -129,14 +150,21 @@ func encodeCommand(h commandHeader, cmd *Command) []byte {
 	b = binary.AppendUvarint(b, uint64(len(cmd.Writes)))
 	for i := range cmd.Writes {
 		w := &cmd.Writes[i]
-		if w.Delete {
+		switch {
+		case w.End != nil:
+			b = append(b, opDeleteRange)
+		case w.Delete:
 			b = append(b, opDelete)
-		} else {
+		default:
 			b = append(b, opSet)
 		}
 		b = binary.AppendUvarint(b, uint64(len(w.Key)))
 		b = append(b, w.Key...)
-		if !w.Delete {
+		switch {
+		case w.End != nil:
+			b = binary.AppendUvarint(b, uint64(len(w.End)))
+			b = append(b, w.End...)
+		case !w.Delete:
 			b = binary.AppendUvarint(b, uint64(len(w.Value)))
 			b = append(b, w.Value...)
 		}
@@ -179,9 +207,9 @@ func decodeHeader(data []byte) (commandHeader, []byte, error) {
 }
 
 // forEachWrite decodes the writes that follow the header, calling fn for
-// each; the slices alias data. It fails, before calling fn at all, on
-// malformed data or a key outside [start, end), so a bad command is never
-// applied partially.
+// each (for a range deletion, value is the range's end); the slices alias
+// data. It fails, before calling fn at all, on malformed data or a key
+// outside [start, end), so a bad command is never applied partially.
 func forEachWrite(h commandHeader, data []byte, start, end []byte, fn func(op byte, key, value []byte) error) error {
 	for pass := 0; pass < 2; pass++ {
 		rest := data
@@ -190,7 +218,7 @@ func forEachWrite(h commandHeader, data []byte, start, end []byte, fn func(op by
 				return errBadCommand
 			}
 			op := rest[0]
-			if op != opSet && op != opDelete {
+			if op != opSet && op != opDelete && op != opDeleteRange {
 				return errBadCommand
 			}
 			key, r, ok := readBytes(rest[1:])
@@ -198,15 +226,22 @@ func forEachWrite(h commandHeader, data []byte, start, end []byte, fn func(op by
 				return errBadCommand
 			}
 			var value []byte
-			if op == opSet {
+			if op != opDelete {
 				if value, r, ok = readBytes(r); !ok {
 					return errBadCommand
 				}
 			}
 			rest = r
 			if pass == 0 {
-				if bytes.Compare(key, start) < 0 || bytes.Compare(key, end) >= 0 {
-					return fmt.Errorf("%w: key %x", ErrKeyOutsidePartition, key)
+				var rangeEnd []byte
+				if op == opDeleteRange {
+					rangeEnd = value
+					if rangeEnd == nil {
+						rangeEnd = []byte{} // an empty end is below every key: refused
+					}
+				}
+				if err := checkWrite(key, rangeEnd, start, end); err != nil {
+					return err
 				}
 				continue
 			}

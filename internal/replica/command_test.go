@@ -49,8 +49,74 @@ func TestCommandRoundTrip(t *testing.T) {
 	}
 }
 
+// A range deletion round-trips, and one reaching past the partition's
+// span (or empty) is refused with the rest of its command.
+func TestCommandRangeDeletion(t *testing.T) {
+	start, end := storage.DataSpan(3)
+	cmd := Command{Writes: []Write{
+		{Key: dataKey(3, "a"), Value: []byte("1")},
+		{Key: dataKey(3, "b"), End: dataKey(3, "m")},
+		{Key: dataKey(3, "m"), End: end}, // up to the span's end is allowed
+	}}
+	if err := checkSpan(&cmd, start, end); err != nil {
+		t.Fatal(err)
+	}
+	h, rest, err := decodeHeader(encodeCommand(commandHeader{nodeID: 1, seq: 1}, &cmd))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ops []byte
+	var ends [][]byte
+	err = forEachWrite(h, rest, start, end, func(op byte, key, value []byte) error {
+		ops = append(ops, op)
+		ends = append(ends, bytes.Clone(value))
+		return nil
+	})
+	if err != nil || string(ops) != string([]byte{opSet, opDeleteRange, opDeleteRange}) ||
+		!bytes.Equal(ends[1], dataKey(3, "m")) || !bytes.Equal(ends[2], end) {
+		t.Fatalf("decoded ops %v ends %q: %v", ops, ends, err)
+	}
+	for _, bad := range []Write{
+		{Key: dataKey(3, "b"), End: storage.PrefixEnd(end)}, // past the span
+		{Key: dataKey(3, "b"), End: dataKey(3, "b")},        // empty
+		{Key: dataKey(3, "b"), End: dataKey(3, "a")},        // backwards
+	} {
+		c := Command{Writes: []Write{{Key: dataKey(3, "a"), Value: []byte("1")}, bad}}
+		if err := checkSpan(&c, start, end); !errors.Is(err, ErrKeyOutsidePartition) {
+			t.Errorf("checkSpan(%q..%q): %v", bad.Key, bad.End, err)
+		}
+		h, rest, _ := decodeHeader(encodeCommand(commandHeader{nodeID: 1, seq: 1}, &c))
+		calls := 0
+		err := forEachWrite(h, rest, start, end, func(byte, []byte, []byte) error { calls++; return nil })
+		if !errors.Is(err, ErrKeyOutsidePartition) || calls != 0 {
+			t.Errorf("forEachWrite(%q..%q): %v after %d writes", bad.Key, bad.End, err, calls)
+		}
+	}
+}
+
+// An applied range deletion removes every key of its range and nothing
+// else.
+func TestApplyRangeDeletion(t *testing.T) {
+	s, eng := newIdleStore(t)
+	p := s.partitions[1]
+	var sets []Write
+	for _, k := range []string{"a", "b", "c", "d"} {
+		sets = append(sets, Write{Key: dataKey(1, k), Value: []byte(k)})
+	}
+	clear := Command{Writes: []Write{{Key: dataKey(1, "b"), End: dataKey(1, "d")}}}
+	applyAndCommit(t, eng, p,
+		entry(1, 1, encodeCommand(commandHeader{nodeID: 9, seq: 1}, &Command{Writes: sets})),
+		entry(2, 1, encodeCommand(commandHeader{nodeID: 9, seq: 2}, &clear)))
+	for k, want := range map[string]bool{"a": true, "b": false, "c": false, "d": true} {
+		if _, found, _ := eng.Get(dataKey(1, k)); found != want {
+			t.Errorf("key %s present=%v after clearing [b, d)", k, found)
+		}
+	}
+}
+
 func FuzzDecodeCommand(f *testing.F) {
-	cmd := Command{EvalTerm: 1, Writes: []Write{{Key: dataKey(1, "k"), Value: []byte("v")}, {Key: dataKey(1, "d"), Delete: true}}}
+	cmd := Command{EvalTerm: 1, Writes: []Write{{Key: dataKey(1, "k"), Value: []byte("v")}, {Key: dataKey(1, "d"), Delete: true},
+		{Key: dataKey(1, "r"), End: dataKey(1, "s")}}}
 	f.Add(encodeCommand(commandHeader{nodeID: 1, seq: 1}, &cmd))
 	f.Add([]byte{commandVersion, 1, 1, 0, 200})
 	start, end := storage.DataSpan(1)
@@ -62,6 +128,9 @@ func FuzzDecodeCommand(f *testing.F) {
 		_ = forEachWrite(h, rest, start, end, func(op byte, key, value []byte) error {
 			if bytes.Compare(key, start) < 0 || bytes.Compare(key, end) >= 0 {
 				t.Fatalf("key %x outside the span handed out", key)
+			}
+			if op == opDeleteRange && (bytes.Compare(value, key) <= 0 || bytes.Compare(value, end) > 0) {
+				t.Fatalf("range [%x, %x) outside the span handed out", key, value)
 			}
 			return nil
 		})

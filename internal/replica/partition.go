@@ -409,9 +409,12 @@ func (p *partition) applyEntries(w storage.Writer, ents []*raftpb.Entry) ([]comp
 			default:
 				var stageErr error
 				result = forEachWrite(header, rest, p.dataStart, p.dataEnd, func(op byte, key, value []byte) error {
-					if op == opDelete {
+					switch op {
+					case opDelete:
 						stageErr = w.Delete(key)
-					} else {
+					case opDeleteRange:
+						stageErr = w.DeleteRange(key, value)
+					default:
 						stageErr = w.Set(key, value)
 					}
 					return stageErr

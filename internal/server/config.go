@@ -133,6 +133,11 @@ type Config struct {
 	// cluster copes with clock skew. Never set from the config file: only
 	// `camusdb start --testing` with CAMUSDB_TESTING_CLOCK_OFFSET_MS.
 	TestingClockOffset time.Duration `yaml:"-"`
+	// TestingGCInterval and TestingGCTTL replace how often MVCC garbage is
+	// collected and how long old versions are kept (gc.go), and
+	// TestingDropDataRetry how often a dropped table's deletion job tries
+	// to clear its data (tests only; zero: the defaults).
+	TestingGCInterval, TestingGCTTL, TestingDropDataRetry time.Duration `yaml:"-"`
 
 	// SQLMemoryBytes is the node-wide budget of the memory SQL statements
 	// hold (0: a quarter of the machine's or cgroup's memory, see

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -138,6 +139,9 @@ type coreConfig struct {
 	// OnEngine, when set, runs once the engine is open and before the
 	// store starts (cluster mode: load the cluster id).
 	OnEngine func(*storage.Engine) error
+	// GCInterval and GCTTL replace gcInterval and gcTTL (tests; zero: the
+	// defaults).
+	GCInterval, GCTTL time.Duration
 }
 
 // openCore opens the engine, recovers or bootstraps the partitions, and
@@ -228,7 +232,7 @@ func openCore(ctx context.Context, cfg coreConfig) (*core, error) {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	c.stopGC = c.startGC(logger)
+	c.stopGC = c.startGC(logger, cmp.Or(cfg.GCInterval, gcInterval), cmp.Or(cfg.GCTTL, gcTTL))
 	return c, nil
 }
 

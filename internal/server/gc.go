@@ -25,15 +25,16 @@ const (
 	staleRecordsPerRound = 1000
 )
 
-// startGC runs MVCC garbage collection in the background until the
-// returned stop function is called (it waits for the loop to end).
-func (c *core) startGC(logger *slog.Logger) (stop func()) {
+// startGC runs MVCC garbage collection every interval, keeping versions
+// for ttl, in the background until the returned stop function is called
+// (it waits for the loop to end).
+func (c *core) startGC(logger *slog.Logger, interval, ttl time.Duration) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		ticker := time.NewTicker(gcInterval)
+		ticker := time.NewTicker(interval)
 		defer ticker.Stop()
 		for {
 			select {
@@ -42,7 +43,7 @@ func (c *core) startGC(logger *slog.Logger) (stop func()) {
 			case <-ticker.C:
 			}
 			now := c.clock.Now()
-			threshold := hlc.Timestamp{WallTime: now.WallTime - int64(gcTTL)}
+			threshold := hlc.Timestamp{WallTime: now.WallTime - int64(ttl)}
 			for _, pid := range c.store.PartitionIDs() {
 				if st, err := c.store.Status(pid); err != nil || !st.Ready {
 					continue

@@ -132,6 +132,8 @@ func (n *Node) open(ctx context.Context) error {
 		LeaseDuration:  n.cfg.LeaseDuration(),
 
 		MaxCommandBytes: int(n.cfg.RaftMaxCommandBytes),
+		GCInterval:      n.cfg.TestingGCInterval,
+		GCTTL:           n.cfg.TestingGCTTL,
 	}
 	wall := n.wallClock()
 	cc.Clock, cc.Wall, cc.OnClockError = hlc.NewClock(wall), wall, n.fail
@@ -191,6 +193,7 @@ func (n *Node) open(ctx context.Context) error {
 		StatementTimeout:     time.Duration(n.cfg.SQLStatementTimeoutMS) * time.Millisecond,
 		MaxOpenTxns:          int(n.cfg.TxnMaxOpen),
 		PGTypeOID:            pgwire.TypeOID,
+		DropDataRetry:        n.cfg.TestingDropDataRetry,
 	})
 	if err := registerSQLMetrics(n.registry, n.sql); err != nil { // metrics.go
 		n.closeStack()

@@ -26,6 +26,11 @@ func (d sqlDB) Begin(ctx context.Context) (catalog.Txn, error) {
 // the schema lease manager needs it).
 func (d sqlDB) Now() hlc.Timestamp { return d.db.Clock().Now() }
 
+// ClearSpan implements catalog.SpanClearer (a dropped table's data).
+func (d sqlDB) ClearSpan(ctx context.Context, start, end []byte, notBelow hlc.Timestamp) error {
+	return d.db.ClearSpan(ctx, start, end, notBelow)
+}
+
 type sqlTxn struct{ *kv.Txn }
 
 var _ catalog.TimestampedTxn = sqlTxn{}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"reflect"
 	"sync"
@@ -117,6 +118,13 @@ func (f *fakeKV) WaitIntent(ctx context.Context, pid uint64, key []byte, owner m
 	return nil
 }
 
+// ClearSpan answers a ConflictError naming what it got (it is not a retry
+// error, so the sender returns it at once).
+func (f *fakeKV) ClearSpan(ctx context.Context, pid uint64, start, end []byte, notBelow hlc.Timestamp) error {
+	f.count("ClearSpan")
+	return &kvpb.ConflictError{Reason: fmt.Sprintf("node %d cleared %d [%s, %s) not below %s", f.node, pid, start, end, notBelow)}
+}
+
 type testNode struct {
 	net    *rpc.Network
 	kv     *fakeKV
@@ -221,6 +229,12 @@ func TestRoutesToLeaderAndKeepsTypes(t *testing.T) {
 	}
 	if err := s.WaitIntent(ctx, 1, []byte("k"), own, time.Millisecond); err != nil {
 		t.Fatal(err)
+	}
+	notBelow := hlc.Timestamp{WallTime: 5, Logical: 1}
+	if err := s.ClearSpan(ctx, 3, []byte("s"), []byte("t"), notBelow); err == nil ||
+		err.Error() != (&kvpb.ConflictError{Reason: "node 2 cleared 3 [s, t) not below " + notBelow.String()}).Error() ||
+		nodes[1].kv.callsOf("ClearSpan") != 1 {
+		t.Fatalf("ClearSpan through node 2: %v", err)
 	}
 
 	// Leading locally: no network.

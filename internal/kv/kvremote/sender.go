@@ -330,6 +330,24 @@ func (s *Sender) WaitIntent(ctx context.Context, partitionID uint64, key []byte,
 		func(*decoder) {})
 }
 
+// ClearSpan implements kv.SpanClearer. Clearing twice is harmless: the
+// call is retried like a read.
+func (s *Sender) ClearSpan(ctx context.Context, partitionID uint64, start, end []byte, notBelow hlc.Timestamp) error {
+	return s.call(ctx, partitionID, opClearSpan, idempotent,
+		func() error {
+			c, ok := s.cfg.Local.(kv.SpanClearer)
+			if !ok {
+				return errNoClearSpan
+			}
+			return c.ClearSpan(ctx, partitionID, start, end, notBelow)
+		},
+		func(e *encoder) { e.bytes(start); e.bytes(end); e.ts(notBelow) },
+		func(*decoder) {})
+}
+
+// errNoClearSpan: the local sender cannot clear spans (a test's).
+var errNoClearSpan = errors.New("kvremote: the local sender cannot clear spans")
+
 // ProbeCoordinator implements kv.CoordinatorProber: it asks node whether
 // transaction id is still committing there. An unreachable node is an
 // error (the caller treats the coordinator as gone).

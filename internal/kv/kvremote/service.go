@@ -183,6 +183,16 @@ func (s *service) dispatch(ctx context.Context, o op, d *decoder, out *encoder) 
 			return err
 		}
 		return local.WaitIntent(ctx, pid, key, owner, maxWait)
+	case opClearSpan:
+		start, end, notBelow := d.bytes(), d.bytes(), d.ts()
+		if err := d.done(); err != nil {
+			return err
+		}
+		c, ok := local.(kv.SpanClearer)
+		if !ok {
+			return errNoClearSpan
+		}
+		return c.ClearSpan(ctx, pid, start, end, notBelow)
 	default:
 		return fmt.Errorf("kvremote: unknown op %d", byte(o))
 	}

@@ -35,6 +35,7 @@ const (
 	opDeleteTxnRecord
 	opWaitIntent
 	opProbeCoordinator
+	opClearSpan
 )
 
 func (o op) String() string {
@@ -61,6 +62,8 @@ func (o op) String() string {
 		return "WaitIntent"
 	case opProbeCoordinator:
 		return "ProbeCoordinator"
+	case opClearSpan:
+		return "ClearSpan"
 	}
 	return fmt.Sprintf("op(%d)", byte(o))
 }

@@ -66,6 +66,27 @@ func (s *Server) CollectGarbage(ctx context.Context, partitionID uint64, thresho
 	}
 }
 
+// ClearSpan removes every intent and version of the user keys in
+// [start, end) of a partition this node leads with one replicated range
+// deletion, instead of a tombstone per key. Only once no read below
+// notBelow can succeed on the partition any more: while its GC threshold
+// is below notBelow it fails with a *kvpb.RetryError and changes nothing.
+// The span must hold keys that no transaction reads at or above notBelow
+// or writes again: a dropped table's (table ids are never reused), with
+// notBelow at or above the drop's commit timestamp.
+func (s *Server) ClearSpan(ctx context.Context, partitionID uint64, start, end []byte, notBelow hlc.Timestamp) error {
+	return s.withLatches(ctx, partitionID, []latchSpan{spanLatch(Span{Key: start, EndKey: end}, true)}, func(e *evaluation) error {
+		if th := s.gcThreshold(partitionID); th.Less(notBelow) {
+			return &kvpb.RetryError{Reason: fmt.Sprintf("partition %d: the span can be cleared once its GC threshold (%s) reaches %s", partitionID, th, notBelow)}
+		}
+		rec := &recorder{}
+		if err := mvcc.ClearSpan(rec, partitionID, start, end); err != nil {
+			return err
+		}
+		return s.propose(ctx, partitionID, e, Command{Writes: rec.writes})
+	})
+}
+
 // gcThreshold returns the partition's GC threshold, loading the replicated
 // value on first use.
 func (s *Server) gcThreshold(partitionID uint64) hlc.Timestamp {

@@ -37,9 +37,12 @@ func (r *gatedReplicator) Propose(ctx context.Context, _ uint64, cmd Command) er
 	b := r.engine.NewBatch()
 	defer b.Close()
 	for _, w := range cmd.Writes {
-		if w.Delete {
+		switch {
+		case w.End != nil:
+			_ = b.DeleteRange(w.Key, w.End)
+		case w.Delete:
 			_ = b.Delete(w.Key)
-		} else {
+		default:
 			_ = b.Set(w.Key, w.Value)
 		}
 	}

@@ -2,7 +2,6 @@ package kvserver
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -348,7 +347,8 @@ func (r *recorder) Delete(key []byte) error {
 	return nil
 }
 func (r *recorder) DeleteRange(start, end []byte) error {
-	return errors.New("kvserver: range deletes are not proposed")
+	r.writes = append(r.writes, Write{Key: start, End: end})
+	return nil
 }
 
 // CommitRequest is a commit or a prepare of a transaction's part in one

@@ -73,6 +73,16 @@ type ClockedDB interface {
 	Now() hlc.Timestamp
 }
 
+// SpanClearer is a ClockedDB that removes every key of a span at once
+// (kv.DB.ClearSpan): the span must be one bucket's (a prefix and its
+// PrefixEnd), holding keys no transaction reads at or above notBelow or
+// writes again; until no read below notBelow can succeed it fails with a
+// retryable error.
+type SpanClearer interface {
+	ClockedDB
+	ClearSpan(ctx context.Context, start, end []byte, notBelow hlc.Timestamp) error
+}
+
 // Resolver resolves the descriptors a statement names. DecodeCache reads
 // them through the statement's transaction; the schema lease manager
 // (package lease) serves them from its cache when it may.

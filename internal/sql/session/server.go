@@ -73,6 +73,10 @@ type Config struct {
 	// change (default DefaultBackfillChunk).
 	Jobs          jobs.Config
 	BackfillChunk int
+	// DropDataRetry is how often the deletion job of a dropped table's
+	// data tries again to clear it while old transactions may still read
+	// it (default DefaultDropDataRetry; see dropdata.go).
+	DropDataRetry time.Duration
 	// SchemaChangeHook, when set (tests), is called by a schema-change job
 	// before each of its steps with the phase it is in ("" delete-only,
 	// "backfill" before every chunk, "public"); the job waits for it.
@@ -171,7 +175,11 @@ func NewServer(db catalog.DB, cfg Config) *Server {
 	}
 	s.jobs.Register(JobTypeCreateIndex, &indexResumer{s: s, chunk: chunk})
 	s.jobs.Register(JobTypeDropIndex, &dropIndexResumer{indexResumer{s: s, chunk: chunk}})
-	s.jobs.Register(JobTypeDropTableData, &dropDataResumer{s: s, chunk: chunk})
+	retry := cfg.DropDataRetry
+	if retry <= 0 {
+		retry = DefaultDropDataRetry
+	}
+	s.jobs.Register(JobTypeDropTableData, &dropDataResumer{s: s, chunk: chunk, retry: retry})
 	s.jobs.Register(JobTypeAddColumn, &addColumnResumer{indexResumer{s: s, chunk: chunk}})
 	s.jobs.Register(JobTypeDropColumn, &dropColumnResumer{addColumnResumer{indexResumer{s: s, chunk: chunk}}})
 	s.jobs.Register(JobTypeAddConstraint, &checkResumer{addColumnResumer{indexResumer{s: s, chunk: chunk}}})

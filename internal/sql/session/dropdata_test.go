@@ -1,0 +1,127 @@
+package session_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/camusdb/camusdb-go/internal/hlc"
+	"github.com/camusdb/camusdb-go/internal/kvpb"
+	"github.com/camusdb/camusdb-go/internal/sql/catalog"
+	"github.com/camusdb/camusdb-go/internal/sql/catalog/catalogtest"
+	"github.com/camusdb/camusdb-go/internal/sql/jobs"
+	"github.com/camusdb/camusdb-go/internal/sql/session"
+)
+
+// clearingDB is a MemDB that clears spans as the kv store does: it refuses
+// with a retry error until its (test-set) GC threshold reaches notBelow.
+type clearingDB struct {
+	*catalogtest.MemDB
+	calls chan hlc.Timestamp // every ClearSpan's notBelow
+
+	mu        sync.Mutex
+	threshold hlc.Timestamp
+	cleared   [][2][]byte
+}
+
+func (c *clearingDB) setThreshold(ts hlc.Timestamp) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.threshold = ts
+}
+
+func (c *clearingDB) ClearSpan(ctx context.Context, start, end []byte, notBelow hlc.Timestamp) error {
+	select {
+	case c.calls <- notBelow:
+	default:
+	}
+	c.mu.Lock()
+	th := c.threshold
+	c.mu.Unlock()
+	if th.Less(notBelow) {
+		return &kvpb.RetryError{Reason: "old transactions may still read the span"}
+	}
+	txn, err := c.MemDB.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	it := txn.Scan(ctx, start, end, false)
+	var keys [][]byte
+	for it.Next(ctx) {
+		keys = append(keys, append([]byte(nil), it.Key()...))
+	}
+	it.Close()
+	for _, k := range keys {
+		if err := txn.Delete(k); err != nil {
+			return err
+		}
+	}
+	if err := txn.Commit(ctx); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.cleared = append(c.cleared, [2][]byte{start, end})
+	c.mu.Unlock()
+	return nil
+}
+
+var _ catalog.SpanClearer = (*clearingDB)(nil)
+
+// On a database that clears spans, the DROP TABLE job clears each of the
+// table's spans at once, and not before no transaction can read below the
+// drop: it keeps trying while the GC threshold is below it.
+func TestDropTableDataClearsSpansOnceUnreadable(t *testing.T) {
+	db := &clearingDB{MemDB: catalogtest.NewMemDB(), calls: make(chan hlc.Timestamp, 1)}
+	s := session.NewServer(db, session.Config{NodeID: 1, DropDataRetry: time.Millisecond,
+		Jobs: jobs.Config{ClaimTTL: 300 * time.Millisecond, PollInterval: 20 * time.Millisecond}})
+	t.Cleanup(s.Close)
+	setup(t, s, "CREATE TABLE t (id INT64 PRIMARY KEY, v INT64, INDEX v_idx (v))")
+	loadRows(t, s, 50)
+	ctx := context.Background()
+	txn, _ := db.Begin(ctx)
+	d, _ := catalog.GetDatabase(ctx, txn, "d")
+	td, err := catalog.GetTable(ctx, txn, d.ID, "t")
+	_ = txn.Rollback(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prefixes := catalog.TableDataPrefixes(td)
+	beforeDrop := db.Now()
+	mustExec(t, s, session.Request{Database: "d", SQL: "DROP TABLE t"})
+
+	// Refused twice (the job keeps trying), with a notBelow above the drop.
+	var notBelow hlc.Timestamp
+	for range 2 {
+		notBelow = <-db.calls
+	}
+	if !beforeDrop.Less(notBelow) {
+		t.Fatalf("notBelow %s is not above the time before the drop %s", notBelow, beforeDrop)
+	}
+	for _, p := range prefixes {
+		if len(db.LiveKeys(string(p))) == 0 {
+			t.Fatalf("keys under %q were deleted before the GC threshold allowed it", p)
+		}
+	}
+
+	db.setThreshold(notBelow)
+	recs, err := s.Jobs().List(ctx)
+	if err != nil || len(recs) != 1 || recs[0].Type != session.JobTypeDropTableData {
+		t.Fatalf("jobs %v %v", recs, err)
+	}
+	rec, err := s.Jobs().Wait(ctx, recs[0].ID)
+	if err != nil || rec.Status != jobs.Succeeded {
+		t.Fatalf("drop job: %+v %v", rec, err)
+	}
+	db.mu.Lock()
+	cleared := len(db.cleared)
+	db.mu.Unlock()
+	if cleared != len(prefixes) {
+		t.Fatalf("%d spans cleared, want one per prefix (%d)", cleared, len(prefixes))
+	}
+	for _, p := range prefixes {
+		if keys := db.LiveKeys(string(p)); len(keys) != 0 {
+			t.Fatalf("%d keys of the dropped table remain under %q", len(keys), p)
+		}
+	}
+}
