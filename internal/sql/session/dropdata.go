@@ -9,7 +9,6 @@ import (
 
 	"github.com/camusdb/camusdb-go/internal/hlc"
 	"github.com/camusdb/camusdb-go/internal/kvpb"
-
 	"github.com/camusdb/camusdb-go/internal/sql/catalog"
 	"github.com/camusdb/camusdb-go/internal/sql/jobs"
 	"github.com/camusdb/camusdb-go/internal/util/errcode"
