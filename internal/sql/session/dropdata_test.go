@@ -76,16 +76,8 @@ func TestDropTableDataClearsSpansOnceUnreadable(t *testing.T) {
 	s := session.NewServer(db, session.Config{NodeID: 1, DropDataRetry: time.Millisecond,
 		Jobs: jobs.Config{ClaimTTL: 300 * time.Millisecond, PollInterval: 20 * time.Millisecond}})
 	t.Cleanup(s.Close)
-	setup(t, s, "CREATE TABLE t (id INT64 PRIMARY KEY, v INT64, INDEX v_idx (v))")
-	loadRows(t, s, 50)
+	td := loadIndexedTable(t, s, db.MemDB)
 	ctx := context.Background()
-	txn, _ := db.Begin(ctx)
-	d, _ := catalog.GetDatabase(ctx, txn, "d")
-	td, err := catalog.GetTable(ctx, txn, d.ID, "t")
-	_ = txn.Rollback(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	prefixes := catalog.TableDataPrefixes(td)
 	beforeDrop := db.Now()
 	mustExec(t, s, session.Request{Database: "d", SQL: "DROP TABLE t"})

@@ -424,21 +424,22 @@ func TestDropIndexJob(t *testing.T) {
 	mustExec(t, s, session.Request{Database: "d", SQL: "DROP INDEX IF EXISTS v_idx ON t"})
 }
 
+// loadIndexedTable creates table t (id, v) with index v_idx in database d,
+// loads 50 rows and returns its descriptor.
+func loadIndexedTable(t *testing.T, s *session.Server, db *catalogtest.MemDB) *catalog.TableDesc {
+	t.Helper()
+	setup(t, s, "CREATE TABLE t (id INT64 PRIMARY KEY, v INT64, INDEX v_idx (v))")
+	loadRows(t, s, 50)
+	return readDesc(t, db)
+}
+
 // DROP TABLE removes the table at once and deletes its keys in the
 // background, a chunk per transaction; the name is free at once.
 func TestDropTableDataJob(t *testing.T) {
 	db := catalogtest.NewMemDB()
 	s := jobServer(t, db, 1, nil)
-	setup(t, s, "CREATE TABLE t (id INT64 PRIMARY KEY, v INT64, INDEX v_idx (v))")
-	loadRows(t, s, 50)
+	td := loadIndexedTable(t, s, db)
 	ctx := context.Background()
-	txn, _ := db.Begin(ctx)
-	d, _ := catalog.GetDatabase(ctx, txn, "d")
-	td, err := catalog.GetTable(ctx, txn, d.ID, "t")
-	_ = txn.Rollback(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
 	mustExec(t, s, session.Request{Database: "d", SQL: "DROP TABLE t"})
 	mustExec(t, s, session.Request{Database: "d", SQL: "CREATE TABLE t (id INT64 PRIMARY KEY)"})
 	recs, err := s.Jobs().List(ctx)
@@ -449,7 +450,7 @@ func TestDropTableDataJob(t *testing.T) {
 	if err != nil || rec.Status != jobs.Succeeded || rec.Rows != 100 {
 		t.Fatalf("drop job: %+v %v (want 100 keys deleted: 50 rows, 50 entries)", rec, err)
 	}
-	txn, _ = db.Begin(ctx)
+	txn, _ := db.Begin(ctx)
 	defer func() { _ = txn.Rollback(ctx) }()
 	for _, p := range catalog.TableDataPrefixes(td) {
 		it := txn.Scan(ctx, p, kvpb.PrefixEnd(p), false)
