@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/camusdb/camusdb-go/internal/util/testutil"
 )
 
 // DROP TABLE of a loaded table clears its data with one range deletion
@@ -47,11 +49,9 @@ func TestDropTableClearsItsDataCheaply(t *testing.T) {
 	loaded := walBytes()
 	post("/execute-sql-ddl", `{"databaseName":"m","sql":"DROP TABLE t"}`)
 
-	deadline := time.Now().Add(time.Minute)
-	for {
+	testutil.SucceedsSoon(t, time.Minute, func() error {
 		out := post("/execute-sql-query", `{"databaseName":"m","sql":"SHOW JOBS"}`)
 		rows, _ := out["rows"].([]any)
-		status := ""
 		str := func(v any) string { // a CamusDB value: {"type": 3, "strValue": ...}
 			m, _ := v.(map[string]any)
 			s, _ := m["strValue"].(string)
@@ -59,20 +59,18 @@ func TestDropTableClearsItsDataCheaply(t *testing.T) {
 		}
 		for _, r := range rows {
 			if row, _ := r.(map[string]any); str(row["job_type"]) == "DROP TABLE DATA" {
-				status = str(row["status"])
+				switch st := str(row["status"]); st {
+				case "succeeded":
+					return nil
+				case "running", "pending":
+					return fmt.Errorf("the drop job is %s", st)
+				default:
+					t.Fatalf("drop job status %q: %v", st, row)
+				}
 			}
 		}
-		if status == "succeeded" {
-			break
-		}
-		if status != "running" && status != "pending" {
-			t.Fatalf("drop job status %q: %v", status, rows)
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the drop job is still %s after a minute", status)
-		}
-		time.Sleep(20 * time.Millisecond) // polling SHOW JOBS
-	}
+		return fmt.Errorf("no drop job in %v", rows)
+	})
 	dropped := walBytes()
 	load, drop := loaded-before, dropped-loaded
 	t.Logf("WAL bytes: loading 3000 rows %.0f, dropping them %.0f", load, drop)
