@@ -6,13 +6,38 @@ import (
 	"sync"
 
 	"github.com/RaduBerinde/btreemap"
+
+	"github.com/camusdb/camusdb-go/internal/hlc"
 )
 
 // latchSpan is a span of partition-local latch keys. end == "" means the
 // single key start.
+//
+// ts, when set, bounds the versions the request touches: a read observes
+// nothing above it (its read timestamp, or its uncertainty limit), a write
+// lands at or above it (the lowest timestamp it may commit at). A read
+// and a write then exclude each other only when the write may land at or
+// below what the read observes: a long scan at t does not hold up writes
+// above t, which it would not see anyway, and they do not hold it up. An
+// unset ts conflicts with every overlapping latch of the other kind.
 type latchSpan struct {
 	start, end string
 	write      bool
+	ts         hlc.Timestamp
+}
+
+// latchesConflict reports whether two overlapping latches exclude each
+// other: two writes always, two reads never, a read and a write unless
+// both know their timestamps and the write's is above the read's.
+func latchesConflict(aWrite bool, aTS hlc.Timestamp, bWrite bool, bTS hlc.Timestamp) bool {
+	if aWrite == bWrite {
+		return aWrite
+	}
+	read, write := aTS, bTS
+	if aWrite {
+		read, write = bTS, aTS
+	}
+	return read.IsEmpty() || write.IsEmpty() || write.LessEq(read)
 }
 
 func (a latchSpan) isPoint() bool { return a.end == "" }
@@ -42,6 +67,7 @@ type latchGroup struct {
 type pointHolder struct {
 	group *latchGroup
 	write bool
+	ts    hlc.Timestamp
 }
 
 // pointHolders are the latches held on one key: first (always set in
@@ -51,14 +77,14 @@ type pointHolders struct {
 	more  []pointHolder
 }
 
-// conflict returns a holder's group that a latch (write or not) on the
-// key conflicts with, or nil.
-func (hs *pointHolders) conflict(write bool) *latchGroup {
-	if hs.first.group != nil && (write || hs.first.write) {
+// conflict returns a holder's group that latch a on the key conflicts
+// with, or nil.
+func (hs *pointHolders) conflict(a latchSpan) *latchGroup {
+	if hs.first.group != nil && (a.write || hs.first.write) && latchesConflict(a.write, a.ts, hs.first.write, hs.first.ts) {
 		return hs.first.group
 	}
 	for _, h := range hs.more {
-		if write || h.write {
+		if (a.write || h.write) && latchesConflict(a.write, a.ts, h.write, h.ts) {
 			return h.group
 		}
 	}
@@ -85,7 +111,8 @@ func (hs *pointHolders) remove(g *latchGroup) bool {
 }
 
 // latchManager serialises conflicting requests on one partition: a write
-// latch excludes every overlapping latch, read latches share. A request
+// latch excludes every overlapping write latch and every overlapping read
+// latch it may land under (latchSpan.ts), read latches share. A request
 // takes all its latches at once (no hold-and-wait), so latches cannot
 // deadlock. Write latches are held from evaluation until the proposed
 // command is applied, so a later reader or validator sees its effect.
@@ -143,7 +170,7 @@ func (m *latchManager) conflictLocked(g *latchGroup) *latchGroup {
 		// Against held range latches.
 		for other, rs := range m.ranges {
 			for _, b := range rs {
-				if (a.write || b.write) && a.overlaps(b) {
+				if (a.write || b.write) && a.overlaps(b) && latchesConflict(a.write, a.ts, b.write, b.ts) {
 					return other
 				}
 			}
@@ -151,14 +178,14 @@ func (m *latchManager) conflictLocked(g *latchGroup) *latchGroup {
 		// Against held point latches.
 		if a.isPoint() {
 			if _, holders, found := m.points.Get(a.start); found {
-				if g := holders.conflict(a.write); g != nil {
+				if g := holders.conflict(a); g != nil {
 					return g
 				}
 			}
 			continue
 		}
 		for _, holders := range m.points.Ascend(btreemap.GE(a.start), btreemap.LT(a.end)) {
-			if g := holders.conflict(a.write); g != nil {
+			if g := holders.conflict(a); g != nil {
 				return g
 			}
 		}
@@ -170,7 +197,7 @@ func (m *latchManager) insertLocked(g *latchGroup) {
 	for _, s := range g.spans {
 		if s.isPoint() {
 			// One descent when the key is free (the common case).
-			h := pointHolder{group: g, write: s.write}
+			h := pointHolder{group: g, write: s.write, ts: s.ts}
 			if _, holders, replaced := m.points.ReplaceOrInsert(s.start, pointHolders{first: h}); replaced {
 				holders.more = append(holders.more, h)
 				m.points.ReplaceOrInsert(s.start, holders)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/camusdb/camusdb-go/internal/hlc"
 )
 
 // TestLatchConflicts: which held latches block which requests.
@@ -61,5 +63,45 @@ func TestLatchReleaseWakesWaiter(t *testing.T) {
 	m.release(g)
 	if m.points.Len() != 0 || len(m.ranges) != 0 {
 		t.Fatal("latches left after release")
+	}
+}
+
+// TestLatchTimestamps: a read latch and a write latch that both know
+// their timestamps exclude each other only when the write may land at or
+// below what the read observes; an unset timestamp conflicts as before.
+func TestLatchTimestamps(t *testing.T) {
+	ts := func(w int64) hlc.Timestamp { return hlc.Timestamp{WallTime: w} }
+	read := func(s, e string, at hlc.Timestamp) latchSpan { return latchSpan{start: s, end: e, ts: at} }
+	write := func(k string, from hlc.Timestamp) latchSpan { return latchSpan{start: k, write: true, ts: from} }
+	cases := []struct {
+		name      string
+		held, req latchSpan
+		conflict  bool
+	}{
+		{"scan at 10, write from 11", read("a", "z", ts(10)), write("m", ts(11)), false},
+		{"scan at 10, write from 10", read("a", "z", ts(10)), write("m", ts(10)), true},
+		{"scan at 10, write from 5", read("a", "z", ts(10)), write("m", ts(5)), true},
+		{"scan at 10, write of unknown timestamp", read("a", "z", ts(10)), write("m", hlc.Timestamp{}), true},
+		{"scan of unknown timestamp, write from 11", read("a", "z", hlc.Timestamp{}), write("m", ts(11)), true},
+		{"write from 11 held, scan at 10", write("m", ts(11)), read("a", "z", ts(10)), false},
+		{"write from 9 held, scan at 10", write("m", ts(9)), read("a", "z", ts(10)), true},
+		{"write from 11 held, point read at 10", write("m", ts(11)), read("m", "", ts(10)), false},
+		{"write from 11 held, point read unset", write("m", ts(11)), read("m", "", hlc.Timestamp{}), true},
+		{"writes at any timestamps", write("m", ts(11)), write("m", ts(20)), true},
+		{"reads at any timestamps", read("a", "z", ts(10)), read("b", "c", hlc.Timestamp{}), false},
+	}
+	for _, tc := range cases {
+		m := newLatchManager()
+		g, err := m.acquire(context.Background(), []latchSpan{tc.held})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.mu.Lock()
+		blocker := m.conflictLocked(&latchGroup{spans: []latchSpan{tc.req}})
+		m.mu.Unlock()
+		if got := blocker != nil; got != tc.conflict {
+			t.Errorf("%s: conflict=%v, want %v", tc.name, got, tc.conflict)
+		}
+		m.release(g)
 	}
 }

@@ -2,6 +2,7 @@ package kvserver
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -111,5 +112,80 @@ func TestLimitedScanLatchesOnlyWhatItReads(t *testing.T) {
 	kvs, resume, err = s.Scan(ctx, p, []byte("y"), []byte("z"), clock.Now(), mvcc.ScanOptions{MaxKeys: 4})
 	if err != nil || len(kvs) != 1 || resume != nil {
 		t.Fatalf("rest of the scan = %d rows, resume %q, %v", len(kvs), resume, err)
+	}
+}
+
+// TestScanLetsWritesAboveItPass: while a long scan at t holds its latch
+// (its visit blocked), a commit whose writes land above t goes through
+// without waiting, and the scan does not see it; a commit that could land
+// at or below t waits for the scan and is then pushed above it by the
+// timestamp cache.
+func TestScanLetsWritesAboveItPass(t *testing.T) {
+	eng, err := storage.Open(storage.Options{InMemory: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer eng.Close()
+	clock := hlc.NewClock(nil)
+	s := New(eng, clock, &gatedReplicator{engine: eng})
+	ctx := context.Background()
+	const p = 1
+	var muts []Mutation
+	for _, k := range []string{"a", "b", "c", "x"} {
+		muts = append(muts, Mutation{Key: []byte(k), Value: []byte(k)})
+	}
+	if _, err := s.Commit1PC(ctx, p, &CommitRequest{TxnID: mvcc.TxnID{1}, ReadTS: clock.Now(), Writes: muts}); err != nil {
+		t.Fatal(err)
+	}
+
+	scanTS := clock.Now()
+	inScan, release := make(chan struct{}), make(chan struct{})
+	type scanResult struct {
+		values []string
+		err    error
+	}
+	scanned := make(chan scanResult, 1)
+	go func() {
+		var r scanResult
+		_, r.err = s.ScanValues(ctx, p, []byte("a"), []byte("z"), scanTS, mvcc.ScanOptions{ValuesOnly: true}, func(v []byte) error {
+			if len(r.values) == 0 {
+				close(inScan)
+				<-release
+			}
+			r.values = append(r.values, string(v))
+			return nil
+		})
+		scanned <- r
+	}()
+	<-inScan // the scan holds its latch over [a, z)
+
+	// Above the scan: no wait (a wait would last until the context ends).
+	above, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	aboveTS := clock.Now()
+	if _, err := s.Commit1PC(above, p, &CommitRequest{TxnID: mvcc.TxnID{2}, ReadTS: aboveTS, Writes: []Mutation{{Key: []byte("m"), Value: []byte("m")}}}); err != nil {
+		t.Fatalf("a write above the scan's timestamp waited for the scan: %v", err)
+	}
+	// At the scan's timestamp: it must wait.
+	short, cancelShort := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancelShort()
+	if _, err := s.Commit1PC(short, p, &CommitRequest{TxnID: mvcc.TxnID{3}, ReadTS: scanTS, Writes: []Mutation{{Key: []byte("n"), Value: []byte("n")}}}); err == nil {
+		t.Fatal("a write at the scan's timestamp did not wait for the scan")
+	}
+
+	close(release)
+	r := <-scanned
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	if got := fmt.Sprint(r.values); got != "[a b c x]" {
+		t.Fatalf("scan at %v read %s, want [a b c x] (nothing written above it)", scanTS, got)
+	}
+	ts, err := s.Commit1PC(ctx, p, &CommitRequest{TxnID: mvcc.TxnID{3}, ReadTS: scanTS, Writes: []Mutation{{Key: []byte("n"), Value: []byte("n")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !scanTS.Less(ts) {
+		t.Fatalf("write after the scan committed at %v, not above the scan's %v", ts, scanTS)
 	}
 }

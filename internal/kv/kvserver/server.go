@@ -105,6 +105,15 @@ func spanLatch(sp Span, write bool) latchSpan {
 	return latchSpan{start: "k" + string(sp.Key), end: "k" + string(sp.EndKey), write: write}
 }
 
+// scanLatch is the read latch of a scan of sp that observes nothing above
+// limit (its read timestamp forwarded to its uncertainty limit): writes
+// that land above limit proceed while it scans (latchSpan.ts).
+func scanLatch(sp Span, limit hlc.Timestamp) latchSpan {
+	l := spanLatch(sp, false)
+	l.ts = limit
+	return l
+}
+
 func recordLatch(id mvcc.TxnID) latchSpan {
 	return latchSpan{start: "x" + string(id[:]), write: true}
 }
@@ -251,12 +260,15 @@ func (s *Server) Scan(ctx context.Context, partitionID uint64, start, end []byte
 	// and scans it again: under the latches it sees every write committed
 	// there, and it records (timestamp cache) only that extent, as it
 	// always did. A write beyond it is not something this read depends on.
+	//
+	// The uncertainty limit is capped once, before latching, so that the
+	// latch's timestamp is exactly what the scan observes (scanLatch).
+	s.clock.Update(readTS)
+	opts.Uncertainty = s.capUncertainty(opts.Uncertainty)
 	latchStart, latchEnd := start, end
 	var narrowedAt []byte
 	if opts.MaxKeys > 0 && opts.MaxKeys <= optimisticScanMaxKeys {
-		probe := opts
-		probe.Uncertainty = s.capUncertainty(probe.Uncertainty)
-		if _, res, perr := mvcc.Scan(s.engine, partitionID, start, end, readTS, probe); perr == nil && res != nil {
+		if _, res, perr := mvcc.Scan(s.engine, partitionID, start, end, readTS, opts); perr == nil && res != nil {
 			narrowedAt = res
 			if opts.Reverse {
 				latchStart = res
@@ -265,9 +277,8 @@ func (s *Server) Scan(ctx context.Context, partitionID uint64, start, end []byte
 			}
 		}
 	}
-	err = s.withLatches(ctx, partitionID, []latchSpan{spanLatch(Span{Key: latchStart, EndKey: latchEnd}, false)}, func(e *evaluation) error {
-		s.clock.Update(readTS)
-		opts.Uncertainty = s.capUncertainty(opts.Uncertainty)
+	latch := scanLatch(Span{Key: latchStart, EndKey: latchEnd}, readTS.Forward(opts.Uncertainty))
+	err = s.withLatches(ctx, partitionID, []latchSpan{latch}, func(e *evaluation) error {
 		kvs, resume, err = mvcc.Scan(s.engine, partitionID, latchStart, latchEnd, readTS, opts)
 		if err != nil {
 			return err
@@ -324,10 +335,16 @@ func (s *Server) validateReads(partitionID uint64, reads []Span, after, upTo hlc
 	return nil
 }
 
-func commitLatches(reads []Span, writes []Mutation) []latchSpan {
+// commitLatches are the latches of a commit or prepare: its writes, which
+// land at or above from (the request's ReadTS forwarded to its MinTS: see
+// writeTimestamp), and its reads, validated up to a timestamp not yet
+// known (so they exclude every write).
+func commitLatches(reads []Span, writes []Mutation, from hlc.Timestamp) []latchSpan {
 	spans := make([]latchSpan, 0, len(reads)+len(writes))
 	for _, w := range writes {
-		spans = append(spans, userLatch(w.Key, true))
+		l := userLatch(w.Key, true)
+		l.ts = from
+		spans = append(spans, l)
 	}
 	for _, r := range reads {
 		spans = append(spans, spanLatch(r, false))
@@ -455,7 +472,7 @@ func rememberReads(tsc *tsCache, reads []Span, ts hlc.Timestamp, txn mvcc.TxnID)
 // caller's business. *mvcc.IntentError means another transaction's intent
 // is in the way: resolve it and call again.
 func (s *Server) Commit1PC(ctx context.Context, partitionID uint64, req *CommitRequest) (commitTS hlc.Timestamp, err error) {
-	spans := commitLatches(req.Reads, req.Writes)
+	spans := commitLatches(req.Reads, req.Writes, req.ReadTS.Forward(req.MinTS))
 	if req.Record != nil {
 		spans = append(spans, recordLatch(req.TxnID))
 	}
@@ -511,7 +528,7 @@ func (s *Server) Commit1PC(ctx context.Context, partitionID uint64, req *CommitR
 // and returns it; the commit timestamp is the maximum over all
 // participants.
 func (s *Server) Prepare(ctx context.Context, partitionID uint64, req *CommitRequest) (prepTS hlc.Timestamp, err error) {
-	err = s.withLatches(ctx, partitionID, commitLatches(req.Reads, req.Writes), func(e *evaluation) error {
+	err = s.withLatches(ctx, partitionID, commitLatches(req.Reads, req.Writes, req.ReadTS.Forward(req.MinTS)), func(e *evaluation) error {
 		s.clock.Update(req.ReadTS)
 		if prepTS, err = s.writeTimestamp(partitionID, req); err != nil {
 			return err
