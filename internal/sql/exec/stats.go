@@ -1,6 +1,7 @@
 package exec
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -293,21 +294,40 @@ func (s *Stats) compute(ctx context.Context, dbID uint32, table string) (*catalo
 	if s.bg != nil {
 		pace = s.bg.pacer()
 	}
-	st, err := computeStats(ctx, txn, t, pace)
+	every := int64(1)
+	s.mu.Lock()
+	if c, ok := s.mu.cache[statsTable{t.DBID, t.ID}]; ok && c.stats != nil {
+		every = max(1, c.stats.Rows/statsSampleRows)
+	}
+	s.mu.Unlock()
+	st, err := computeStats(ctx, txn, t, pace, every)
 	if err != nil {
 		return nil, nil, err
 	}
 	return t, st, nil
 }
 
-// ComputeStats scans t's rows and public indexes through kv.
-func ComputeStats(ctx context.Context, kv catalog.KV, t *catalog.TableDesc) (*plan.TableStats, error) {
-	return computeStats(ctx, kv, t, nil)
+// statsSampleRows: a refresh decodes about this many rows of a table for
+// the columns' min/max, every k-th row of a larger one (k from the row
+// count of its previous statistics). Counts, sizes and distinct first key
+// values always cover every entry.
+const statsSampleRows = 100_000
+
+// ComputeStats scans t's rows and public indexes through kv, decoding
+// every sampleEvery-th row (at least every one) for the columns' min/max.
+func ComputeStats(ctx context.Context, kv catalog.KV, t *catalog.TableDesc, sampleEvery int64) (*plan.TableStats, error) {
+	return computeStats(ctx, kv, t, nil, sampleEvery)
 }
 
 // computeStats is ComputeStats calling pace (when set) with the number of
 // entries read so far, every statsPaceEvery of them.
-func computeStats(ctx context.Context, kv catalog.KV, t *catalog.TableDesc, pace func(rows int64) error) (*plan.TableStats, error) {
+//
+// A decoded row goes into one reused slice and min/max are kept per column
+// ordinal; distinct values of an index's first key column are counted from
+// the entries' key bytes (equal encodings are equal values), so index
+// entries are not decoded at all, nor rows outside the sample.
+func computeStats(ctx context.Context, kv catalog.KV, t *catalog.TableDesc, pace func(rows int64) error, sampleEvery int64) (*plan.TableStats, error) {
+	sampleEvery = max(sampleEvery, 1)
 	var read int64
 	step := func() error {
 		read++
@@ -317,16 +337,33 @@ func computeStats(ctx context.Context, kv catalog.KV, t *catalog.TableDesc, pace
 		return pace(read)
 	}
 	st := &plan.TableStats{Min: map[uint32]types.Value{}, Max: map[uint32]types.Value{}, Indexes: map[uint32]plan.IndexStats{}}
-	pkFirst := -1
-	if ords := t.IndexOrdinals(&t.PrimaryKey); len(ords) > 0 {
-		pkFirst = ords[0]
+	var (
+		mins, maxs = make([]types.Value, len(t.Columns)), make([]types.Value, len(t.Columns))
+		seen       = make([]bool, len(t.Columns))
+		need       = make([]bool, len(t.Columns))
+		row        = make([]types.Value, len(t.Columns))
+		scratch    []types.Value
+	)
+	for i := range need {
+		need[i] = true
 	}
 	var pk plan.IndexStats
-	var prev, cur []byte
+	var prev []byte
 	prefix := t.RowPrefix()
+	pkDesc := len(t.PrimaryKey.Columns) > 0 && t.PrimaryKey.Columns[0].Desc
 	it := kv.Scan(ctx, prefix, kvpb.PrefixEnd(prefix), false)
 	for it.Next(ctx) {
-		row, err := t.DecodeRowValue(it.Value())
+		var (
+			cur   []types.Value
+			err   error
+			first []byte
+		)
+		if st.Rows%sampleEvery == 0 {
+			cur, scratch, err = t.DecodeRowColumns(row, it.Value(), need, scratch)
+		}
+		if err == nil && len(t.PrimaryKey.Columns) > 0 {
+			first, err = firstKeyColumn(it.Key(), prefix, pkDesc)
+		}
 		if err == nil {
 			err = step()
 		}
@@ -337,30 +374,33 @@ func computeStats(ctx context.Context, kv catalog.KV, t *catalog.TableDesc, pace
 		st.Rows++
 		pk.Entries++
 		pk.Bytes += int64(len(it.Key()) + len(it.Value()))
-		for i, v := range row {
-			if !keepsMinMax(v) || i >= len(t.Columns) {
+		for i := range min(len(cur), len(t.Columns)) {
+			v := cur[i]
+			if !keepsMinMax(v) {
 				continue
 			}
-			id := t.Columns[i].ID
-			if m, ok := st.Min[id]; !ok || less(v, m) {
-				st.Min[id] = v
+			if !seen[i] || less(v, mins[i]) {
+				mins[i] = v
 			}
-			if m, ok := st.Max[id]; !ok || less(m, v) {
-				st.Max[id] = v
+			if !seen[i] || less(maxs[i], v) {
+				maxs[i] = v
 			}
+			seen[i] = true
 		}
-		if pkFirst >= 0 && pkFirst < len(row) {
-			cur = rowenc.AppendKey(cur[:0], row[pkFirst], false)
-			if pk.Entries == 1 || string(cur) != string(prev) {
-				pk.DistinctFirst++
-			}
-			prev, cur = cur, prev
+		if first != nil && (pk.Entries == 1 || !bytes.Equal(first, prev)) {
+			pk.DistinctFirst++
+			prev = append(prev[:0], first...)
 		}
 	}
 	err := it.Err()
 	it.Close()
 	if err != nil {
 		return nil, err
+	}
+	for i, ok := range seen {
+		if ok {
+			st.Min[t.Columns[i].ID], st.Max[t.Columns[i].ID] = mins[i], maxs[i]
+		}
 	}
 	st.Indexes[t.PrimaryKey.ID] = pk
 	for i := range t.Indexes {
@@ -370,9 +410,14 @@ func computeStats(ctx context.Context, kv catalog.KV, t *catalog.TableDesc, pace
 		}
 		var is plan.IndexStats
 		prefix := t.IndexPrefix(idx)
+		desc := len(idx.Columns) > 0 && idx.Columns[0].Desc
 		it := kv.Scan(ctx, prefix, kvpb.PrefixEnd(prefix), false)
 		for it.Next(ctx) {
-			cols, _, err := t.DecodeIndexEntry(idx, it.Key(), it.Value())
+			var first []byte
+			var err error
+			if len(idx.Columns) > 0 {
+				first, err = firstKeyColumn(it.Key(), prefix, desc)
+			}
 			if err == nil {
 				err = step()
 			}
@@ -382,12 +427,9 @@ func computeStats(ctx context.Context, kv catalog.KV, t *catalog.TableDesc, pace
 			}
 			is.Entries++
 			is.Bytes += int64(len(it.Key()) + len(it.Value()))
-			if len(cols) > 0 {
-				cur = rowenc.AppendKey(cur[:0], cols[0], false)
-				if is.Entries == 1 || string(cur) != string(prev) {
-					is.DistinctFirst++
-				}
-				prev, cur = cur, prev
+			if first != nil && (is.Entries == 1 || !bytes.Equal(first, prev)) {
+				is.DistinctFirst++
+				prev = append(prev[:0], first...)
 			}
 		}
 		err := it.Err()
@@ -398,6 +440,20 @@ func computeStats(ctx context.Context, kv catalog.KV, t *catalog.TableDesc, pace
 		st.Indexes[idx.ID] = is
 	}
 	return st, nil
+}
+
+// firstKeyColumn returns the encoding of the first key column of an
+// index entry's key (or a row's), under prefix.
+func firstKeyColumn(key, prefix []byte, desc bool) ([]byte, error) {
+	if !bytes.HasPrefix(key, prefix) {
+		return nil, errcode.New(errcode.Corruption, "key %q outside its index", key)
+	}
+	rest := key[len(prefix):]
+	after, err := rowenc.SkipKey(rest, desc)
+	if err != nil {
+		return nil, errcode.Wrap(errcode.Corruption, err)
+	}
+	return rest[:len(rest)-len(after)], nil
 }
 
 func less(a, b types.Value) bool {

@@ -260,3 +260,56 @@ func TestStatisticsRefreshThreshold(t *testing.T) {
 		t.Fatalf("after TRUNCATE: estimated %s rows, want 0", got)
 	}
 }
+
+// TestComputeStatsSample: decoding every tenth row for min/max leaves
+// the counts, sizes and distinct first-key values of the table and its
+// index exactly as a full decode computes them, and takes min/max from
+// the sampled rows only.
+func TestComputeStatsSample(t *testing.T) {
+	db, _, stats := statsFixture(t, "CREATE TABLE t (k INT64 PRIMARY KEY, v INT64, s STRING)")
+	statsRun(t, db, stats, "CREATE INDEX t_v ON t (v)")
+	var vals []string
+	for i := range 1000 {
+		vals = append(vals, fmt.Sprintf("(%d, %d, 's%03d')", i, i%7, i))
+	}
+	statsRun(t, db, stats, "INSERT INTO t VALUES "+strings.Join(vals, ", "))
+	ctx := context.Background()
+	txn, err := db.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer txn.Rollback(ctx)
+	d, err := catalog.GetDatabase(ctx, txn, "d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	desc, err := catalog.GetTable(ctx, txn, d.ID, "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, err := exec.ComputeStats(ctx, txn, desc, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sampled, err := exec.ComputeStats(ctx, txn, desc, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kID, sID := desc.Columns[0].ID, desc.Columns[2].ID
+	if full.Rows != 1000 || full.Min[kID].Int != 0 || full.Max[kID].Int != 999 || full.Max[sID].Str != "s999" {
+		t.Fatalf("full decode: rows %d, k in [%v, %v], max s %v", full.Rows, full.Min[kID], full.Max[kID], full.Max[sID])
+	}
+	if fmt.Sprint(sampled.Indexes) != fmt.Sprint(full.Indexes) || sampled.Rows != full.Rows {
+		t.Fatalf("sampled counts %d %v differ from the full decode's %d %v", sampled.Rows, sampled.Indexes, full.Rows, full.Indexes)
+	}
+	if idx := full.Indexes[desc.Indexes[0].ID]; idx.Entries != 1000 || idx.DistinctFirst != 7 {
+		t.Fatalf("index stats %+v, want 1000 entries and 7 distinct first values", idx)
+	}
+	if pk := full.Indexes[desc.PrimaryKey.ID]; pk.DistinctFirst != 1000 {
+		t.Fatalf("primary key stats %+v, want 1000 distinct", pk)
+	}
+	// Rows 0, 10, ..., 990 were decoded.
+	if sampled.Min[kID].Int != 0 || sampled.Max[kID].Int != 990 || sampled.Max[sID].Str != "s990" {
+		t.Fatalf("sampled min/max of k %v/%v, max s %v; want 0, 990 and s990 (every tenth row)", sampled.Min[kID], sampled.Max[kID], sampled.Max[sID])
+	}
+}
