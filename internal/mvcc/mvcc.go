@@ -294,7 +294,9 @@ func ScanValues(r storage.Reader, partitionID uint64, start, end []byte, readTS 
 // with the *IntentError.
 func walkForward(it storage.Iterator, readTS hlc.Timestamp, opts ScanOptions, emit func(prefix, value []byte) error) ([]byte, error) {
 	limit := readTS.Forward(opts.Uncertainty)
-	readInv := appendInvertedTS(make([]byte, 0, hlc.EncodedLen), readTS)
+	// The inverted read timestamp as the suffix's two big-endian words: a
+	// version above readTS has a smaller suffix.
+	invWall, invLogical := ^uint64(readTS.WallTime), ^uint32(readTS.Logical)
 	var (
 		emitted int
 		prefix  []byte // engine prefix of the current user key (a copy)
@@ -342,7 +344,8 @@ func walkForward(it storage.Iterator, readTS hlc.Timestamp, opts ScanOptions, em
 			}
 			// The suffix is the inverted timestamp: a version above readTS
 			// sorts before readTS's suffix (compared without decoding it).
-			if suffix := key[len(prefix):]; bytes.Compare(suffix, readInv) < 0 {
+			suffix := key[len(prefix):]
+			if w := binary.BigEndian.Uint64(suffix); w < invWall || (w == invWall && binary.BigEndian.Uint32(suffix[8:]) < invLogical) {
 				if vts := versionTS(suffix); vts.LessEq(limit) {
 					user, err := userKeyOf(prefix)
 					if err != nil {
