@@ -18,7 +18,7 @@ import (
 // DROP TABLE in a cluster: the job (on whichever node runs it) clears the
 // table's spans through their leaseholders with one range deletion each,
 // once the GC threshold passed the drop, and succeeds; the three replicas
-// together write a small fraction of the WAL bytes the table's load wrote.
+// together write a fraction of the WAL bytes the table's load wrote.
 // (GC every 50 ms keeping 300 ms of history, so the clear comes at once.)
 func TestDropTableClearsDataInCluster(t *testing.T) {
 	c := testcluster.Start(t, testcluster.Options{Nodes: 3, Partitions: 4, Configure: func(_ int, cfg *server.Config) {
@@ -64,8 +64,13 @@ func TestDropTableClearsDataInCluster(t *testing.T) {
 	})
 	load, drop := loaded-before, walBytes()-loaded
 	t.Logf("WAL bytes over the three nodes: loading 3000 rows %.0f, dropping them %.0f", load, drop)
-	if drop*10 > load {
-		t.Fatalf("dropping the table wrote %.0f WAL bytes, more than a tenth of the %.0f its load wrote", drop, load)
+	// A tombstone per key wrote more than the load (14 MB against 10.5);
+	// the range deletions ~0.3 MB, plus what the nodes write meanwhile
+	// anyway (GC thresholds every 50 ms, lease extensions, the job's
+	// heartbeat), which grows with the time the drop takes on a loaded
+	// machine (0.85 MB seen): a third of the load separates the two.
+	if drop*3 > load {
+		t.Fatalf("dropping the table wrote %.0f WAL bytes, more than a third of the %.0f its load wrote", drop, load)
 	}
 }
 
