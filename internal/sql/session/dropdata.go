@@ -34,6 +34,14 @@ import (
 // JobTypeDropTableData is the job type of a dropped table's data deletion.
 const JobTypeDropTableData = "DROP TABLE DATA"
 
+// JobTypeDropIndexData is the job type of a dropped index's entries'
+// deletion: the DROP INDEX job (or a cancelled CREATE INDEX) removes the
+// index from its table and leaves its span to this job, which clears it
+// like a dropped table's (index ids are never reused either). Only on a
+// database that clears spans; elsewhere the DROP INDEX job deletes the
+// entries itself.
+const JobTypeDropIndexData = "DROP INDEX DATA"
+
 type dropDataPayload struct {
 	Prefixes [][]byte `json:"prefixes"`
 }
@@ -74,6 +82,15 @@ func (s *Server) dropData(txn catalog.Txn, user, sql string) func(context.Contex
 		}
 		return err
 	}
+}
+
+// dropIndexDataJob creates, in txn (which removes idx from t), the job
+// that clears idx's entries once no transaction can read them; the caller
+// adopts it once txn commits.
+func (s *Server) dropIndexDataJob(ctx context.Context, txn catalog.Txn, t *catalog.TableDesc, idx *catalog.IndexDesc, parent *jobs.Record) (uint64, error) {
+	payload, _ := json.Marshal(dropDataPayload{Prefixes: [][]byte{t.IndexPrefix(idx)}})
+	return s.jobs.Create(ctx, txn, jobs.Record{Type: JobTypeDropIndexData, User: parent.User, Payload: payload,
+		Description: fmt.Sprintf("delete the entries of index %q (id %d) of table %q, removed by job %d", idx.Name, idx.ID, t.Name, parent.ID)})
 }
 
 type dropDataResumer struct {

@@ -117,3 +117,56 @@ func TestDropTableDataClearsSpansOnceUnreadable(t *testing.T) {
 		}
 	}
 }
+
+// On a database that clears spans, DROP INDEX removes the index without
+// deleting its entries one by one: a DROP INDEX DATA job clears the span
+// once no transaction can read below the removal, and leaves the rows.
+func TestDropIndexLeavesEntriesToDataJob(t *testing.T) {
+	db := &clearingDB{MemDB: catalogtest.NewMemDB(), calls: make(chan hlc.Timestamp, 1)}
+	s := session.NewServer(db, session.Config{NodeID: 1, DropDataRetry: time.Millisecond,
+		Jobs: jobs.Config{ClaimTTL: 300 * time.Millisecond, PollInterval: 20 * time.Millisecond}})
+	t.Cleanup(s.Close)
+	td := loadIndexedTable(t, s, db.MemDB)
+	ctx := context.Background()
+	idxPrefix, rowPrefix := string(td.IndexPrefix(&td.Indexes[0])), string(td.RowPrefix())
+	entries := len(db.LiveKeys(idxPrefix))
+	mustExec(t, s, session.Request{Database: "d", SQL: "DROP INDEX v_idx ON t"})
+
+	if idx := readDesc(t, db.MemDB).Indexes; len(idx) != 0 {
+		t.Fatalf("indexes after DROP INDEX: %+v", idx)
+	}
+	// The job was created with the removal, which the statement waited for.
+	recs, err := s.Jobs().List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dataJob uint64
+	for _, r := range recs {
+		if r.Type == session.JobTypeDropIndexData {
+			dataJob = r.ID
+		}
+	}
+	if dataJob == 0 {
+		t.Fatalf("no %s job among %+v", session.JobTypeDropIndexData, recs)
+	}
+	// Refused while old transactions may read the entries: still there.
+	notBelow := <-db.calls
+	if got := len(db.LiveKeys(idxPrefix)); entries == 0 || got != entries {
+		t.Fatalf("index entries: %d before the drop, %d after (want all kept until the clear)", entries, got)
+	}
+	db.setThreshold(notBelow)
+	rec, err := s.Jobs().Wait(ctx, dataJob)
+	if err != nil || rec.Status != jobs.Succeeded {
+		t.Fatalf("index data job: %+v %v", rec, err)
+	}
+	if got := len(db.LiveKeys(idxPrefix)); got != 0 {
+		t.Fatalf("%d entries of the dropped index remain", got)
+	}
+	if got := len(db.LiveKeys(rowPrefix)); got != 50 {
+		t.Fatalf("%d rows after clearing the index, want 50", got)
+	}
+	res := mustExec(t, s, session.Request{Database: "d", SQL: "SELECT COUNT(*) FROM t WHERE v >= 0"})
+	if res.Rows[0][0].Int != 50 {
+		t.Fatalf("count after the drop: %v", res.Rows)
+	}
+}

@@ -383,8 +383,11 @@ func (r *indexResumer) removeIndex(ctx context.Context, j *jobs.Job) error {
 	if err != nil {
 		return err
 	}
-	// 2. Entries, a chunk per transaction.
-	for {
+	// 2. Entries. On a database that clears spans, a job of their own
+	// removes them later with one range deletion (dropIndexDataJob, made
+	// with step 3); elsewhere, a chunk per transaction now.
+	_, clears := r.s.db.(catalog.SpanClearer)
+	for !clears {
 		var cleared bool
 		err := r.step(ctx, j, p, false, func(txn catalog.Txn, t *catalog.TableDesc, pr *indexProgress, _ *jobs.Record) error {
 			idx := findIndex(t, p.IndexID)
@@ -408,15 +411,29 @@ func (r *indexResumer) removeIndex(ctx context.Context, j *jobs.Job) error {
 		}
 	}
 	// 3. Gone.
-	return r.step(ctx, j, p, true, func(_ catalog.Txn, t *catalog.TableDesc, _ *indexProgress, _ *jobs.Record) error {
+	var dataJob uint64
+	return r.step(ctx, j, p, true, func(txn catalog.Txn, t *catalog.TableDesc, pr *indexProgress, rec *jobs.Record) error {
+		dataJob = 0
 		for i := range t.Indexes {
-			if t.Indexes[i].ID == p.IndexID {
-				t.Indexes = append(t.Indexes[:i], t.Indexes[i+1:]...)
-				break
+			if t.Indexes[i].ID != p.IndexID {
+				continue
 			}
+			if clears && !pr.Cleared {
+				id, err := r.s.dropIndexDataJob(ctx, txn, t, &t.Indexes[i], rec)
+				if err != nil {
+					return err
+				}
+				dataJob = id
+			}
+			t.Indexes = append(t.Indexes[:i], t.Indexes[i+1:]...)
+			break
 		}
 		t.SchemaJob = 0
 		return nil
+	}, func(committed bool) {
+		if committed && dataJob != 0 {
+			r.s.jobs.Adopt(context.WithoutCancel(ctx), dataJob)
+		}
 	})
 }
 

@@ -180,6 +180,7 @@ func NewServer(db catalog.DB, cfg Config) *Server {
 		retry = DefaultDropDataRetry
 	}
 	s.jobs.Register(JobTypeDropTableData, &dropDataResumer{s: s, chunk: chunk, retry: retry})
+	s.jobs.Register(JobTypeDropIndexData, &dropDataResumer{s: s, chunk: chunk, retry: retry})
 	s.jobs.Register(JobTypeAddColumn, &addColumnResumer{indexResumer{s: s, chunk: chunk}})
 	s.jobs.Register(JobTypeDropColumn, &dropColumnResumer{addColumnResumer{indexResumer{s: s, chunk: chunk}}})
 	s.jobs.Register(JobTypeAddConstraint, &checkResumer{addColumnResumer{indexResumer{s: s, chunk: chunk}}})
