@@ -246,6 +246,9 @@ func (r *addColumnResumer) removeColumn(ctx context.Context, j *jobs.Job) error 
 		}
 	}
 	size := r.chunk
+	// On a database that clears spans, the dropped indexes' entries go to a
+	// DROP INDEX DATA job made with the removal (see removeIndex).
+	_, clears := r.s.db.(catalog.SpanClearer)
 	for {
 		if _, pr, err = decodeColumnJob(j); err != nil {
 			return err
@@ -256,7 +259,7 @@ func (r *addColumnResumer) removeColumn(ctx context.Context, j *jobs.Job) error 
 		switch pr.Phase {
 		case phaseRewrite:
 			after := phaseRemove
-			if len(p.Indexes) > 0 {
+			if len(p.Indexes) > 0 && !clears {
 				after = phaseClearIndex
 			}
 			err = r.chunkStep(ctx, j, p.table(), &size, after, func(txn catalog.Txn, t *catalog.TableDesc, from []byte, limit int) ([]byte, int64, error) {
@@ -281,12 +284,31 @@ func (r *addColumnResumer) removeColumn(ctx context.Context, j *jobs.Job) error 
 				return nil
 			})
 		case phaseRemove:
-			return r.step(ctx, j, p.table(), true, func(txn catalog.Txn, t *catalog.TableDesc, _ *indexProgress, _ *jobs.Record) error {
+			var dataJobs []uint64
+			return r.step(ctx, j, p.table(), true, func(txn catalog.Txn, t *catalog.TableDesc, pr *indexProgress, rec *jobs.Record) error {
+				dataJobs = dataJobs[:0]
+				if clears {
+					for i := range t.Indexes {
+						if idx := &t.Indexes[i]; slices.Contains(p.Indexes[min(pr.IndexesCleared, len(p.Indexes)):], idx.ID) {
+							id, err := r.s.dropIndexDataJob(ctx, txn, t, idx, rec)
+							if err != nil {
+								return err
+							}
+							dataJobs = append(dataJobs, id)
+						}
+					}
+				}
 				t.Columns = slices.DeleteFunc(t.Columns, func(c catalog.ColumnDesc) bool { return c.ID == p.ColumnID })
 				t.Indexes = slices.DeleteFunc(t.Indexes, func(idx catalog.IndexDesc) bool { return slices.Contains(p.Indexes, idx.ID) })
 				t.SchemaJob = 0
 				// A SERIAL or identity column's sequence goes with it.
 				return exec.DropOwnedSequences(ctx, txn, t, p.ColumnID)
+			}, func(committed bool) {
+				if committed {
+					for _, id := range dataJobs {
+						r.s.jobs.Adopt(context.WithoutCancel(ctx), id)
+					}
+				}
 			})
 		default:
 			return errcode.New(errcode.Corruption, "job %d: unknown phase %q", j.ID, pr.Phase)
