@@ -151,21 +151,11 @@ func BenchmarkSessionScanCountSum(b *testing.B) {
 	}
 	exec("CREATE DATABASE bench")
 	exec("CREATE TABLE t (k INT64 PRIMARY KEY, v INT64)")
-	const chunk = 5000
-	var sb strings.Builder
 	var want int64
-	for i := 0; i < rows; i += chunk {
-		sb.Reset()
-		sb.WriteString("INSERT INTO t VALUES ")
-		for j := i; j < min(i+chunk, rows); j++ {
-			if j > i {
-				sb.WriteString(", ")
-			}
-			fmt.Fprintf(&sb, "(%d, %d)", j, j%1000)
-			want += int64(j % 1000)
-		}
-		exec(sb.String())
+	for j := range rows {
+		want += int64(j % 1000)
 	}
+	benchLoad(b, s, rows, func(j int) string { return fmt.Sprintf("(%d, %d)", j, j%1000) })
 	b.ReportAllocs()
 	cpuBefore := testutil.ProcessCPU(b)
 	b.ResetTimer()
@@ -216,6 +206,27 @@ func BenchmarkSessionInsertValues(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*rows), "ns/row")
 }
 
+// benchLoad inserts rows rows into table t of database bench, row(j)
+// giving the VALUES tuple of row j, 5000 rows per statement.
+func benchLoad(b *testing.B, s *session.Server, rows int, row func(j int) string) {
+	b.Helper()
+	const chunk = 5000
+	var sb strings.Builder
+	for i := 0; i < rows; i += chunk {
+		sb.Reset()
+		sb.WriteString("INSERT INTO t VALUES ")
+		for j := i; j < min(i+chunk, rows); j++ {
+			if j > i {
+				sb.WriteString(", ")
+			}
+			sb.WriteString(row(j))
+		}
+		if _, err := s.Execute(context.Background(), session.Request{Database: "bench", SQL: sb.String()}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // benchSession opens a standalone core on disk with a session server over
 // it and runs the setup statements in database "bench".
 func benchSession(b *testing.B, cfg session.Config, setup ...string) *session.Server {
@@ -253,24 +264,9 @@ func benchSessionDB(b *testing.B, cfg session.Config, setup ...string) (*session
 //	go test -run '^$' -bench StatsRefresh ./internal/server
 func BenchmarkStatsRefresh(b *testing.B) {
 	const rows = 100_000
-	ctx := context.Background()
 	s, db := benchSessionDB(b, session.Config{}, "CREATE DATABASE bench",
 		"CREATE TABLE t (id INT64 PRIMARY KEY, v INT64 NOT NULL, w INT64 NOT NULL, pad STRING)")
-	const chunk = 5000
-	var sb strings.Builder
-	for i := 0; i < rows; i += chunk {
-		sb.Reset()
-		sb.WriteString("INSERT INTO t VALUES ")
-		for j := i; j < min(i+chunk, rows); j++ {
-			if j > i {
-				sb.WriteString(", ")
-			}
-			fmt.Fprintf(&sb, "(%d, %d, 0, 'pad-%d')", j, j, j)
-		}
-		if _, err := s.Execute(ctx, session.Request{Database: "bench", SQL: sb.String()}); err != nil {
-			b.Fatal(err)
-		}
-	}
+	benchLoad(b, s, rows, func(j int) string { return fmt.Sprintf("(%d, %d, 0, 'pad-%d')", j, j, j) })
 	for _, every := range []int64{1, 10} {
 		b.Run(fmt.Sprintf("every=%d", every), func(b *testing.B) { benchStats(b, db, rows, every) })
 	}

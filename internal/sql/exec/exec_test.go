@@ -38,6 +38,21 @@ func newServer(t testing.TB, db catalog.DB) *session.Server {
 	return s
 }
 
+// tableIn reads the descriptor of table in database d through txn.
+func tableIn(t *testing.T, txn catalog.KV, table string) *catalog.TableDesc {
+	t.Helper()
+	ctx := context.Background()
+	d, err := catalog.GetDatabase(ctx, txn, "d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	desc, err := catalog.GetTable(ctx, txn, d.ID, table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return desc
+}
+
 // checkIndexes verifies that every index of table holds exactly one
 // correct entry per row, read straight from the kv.
 func checkIndexes(t *testing.T, db catalog.DB, table string) int {
@@ -48,14 +63,7 @@ func checkIndexes(t *testing.T, db catalog.DB, table string) int {
 		t.Fatal(err)
 	}
 	defer txn.Rollback(ctx)
-	d, err := catalog.GetDatabase(ctx, txn, "d")
-	if err != nil {
-		t.Fatal(err)
-	}
-	desc, err := catalog.GetTable(ctx, txn, d.ID, table)
-	if err != nil {
-		t.Fatal(err)
-	}
+	desc := tableIn(t, txn, table)
 	rows := map[string][]byte{} // pk -> row payload
 	prefix := desc.RowPrefix()
 	it := txn.Scan(ctx, prefix, kvpb.PrefixEnd(prefix), false)

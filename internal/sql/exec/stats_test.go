@@ -279,14 +279,7 @@ func TestComputeStatsSample(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer txn.Rollback(ctx)
-	d, err := catalog.GetDatabase(ctx, txn, "d")
-	if err != nil {
-		t.Fatal(err)
-	}
-	desc, err := catalog.GetTable(ctx, txn, d.ID, "t")
-	if err != nil {
-		t.Fatal(err)
-	}
+	desc := tableIn(t, txn, "t")
 	full, err := exec.ComputeStats(ctx, txn, desc, 1)
 	if err != nil {
 		t.Fatal(err)

@@ -68,15 +68,23 @@ func (c *clearingDB) ClearSpan(ctx context.Context, start, end []byte, notBelow 
 
 var _ catalog.SpanClearer = (*clearingDB)(nil)
 
-// On a database that clears spans, the DROP TABLE job clears each of the
-// table's spans at once, and not before no transaction can read below the
-// drop: it keeps trying while the GC threshold is below it.
-func TestDropTableDataClearsSpansOnceUnreadable(t *testing.T) {
+// clearingServer is a session server on a clearingDB holding the indexed
+// table of loadIndexedTable, whose descriptor it returns; its jobs retry
+// a refused clear every millisecond.
+func clearingServer(t *testing.T) (*clearingDB, *session.Server, *catalog.TableDesc) {
+	t.Helper()
 	db := &clearingDB{MemDB: catalogtest.NewMemDB(), calls: make(chan hlc.Timestamp, 1)}
 	s := session.NewServer(db, session.Config{NodeID: 1, DropDataRetry: time.Millisecond,
 		Jobs: jobs.Config{ClaimTTL: 300 * time.Millisecond, PollInterval: 20 * time.Millisecond}})
 	t.Cleanup(s.Close)
-	td := loadIndexedTable(t, s, db.MemDB)
+	return db, s, loadIndexedTable(t, s, db.MemDB)
+}
+
+// On a database that clears spans, the DROP TABLE job clears each of the
+// table's spans at once, and not before no transaction can read below the
+// drop: it keeps trying while the GC threshold is below it.
+func TestDropTableDataClearsSpansOnceUnreadable(t *testing.T) {
+	db, s, td := clearingServer(t)
 	ctx := context.Background()
 	prefixes := catalog.TableDataPrefixes(td)
 	beforeDrop := db.Now()
@@ -129,11 +137,7 @@ func TestDropIndexLeavesEntriesToDataJob(t *testing.T) {
 }
 
 func testDropIndexData(t *testing.T, stmt string) {
-	db := &clearingDB{MemDB: catalogtest.NewMemDB(), calls: make(chan hlc.Timestamp, 1)}
-	s := session.NewServer(db, session.Config{NodeID: 1, DropDataRetry: time.Millisecond,
-		Jobs: jobs.Config{ClaimTTL: 300 * time.Millisecond, PollInterval: 20 * time.Millisecond}})
-	t.Cleanup(s.Close)
-	td := loadIndexedTable(t, s, db.MemDB)
+	db, s, td := clearingServer(t)
 	ctx := context.Background()
 	idxPrefix, rowPrefix := string(td.IndexPrefix(&td.Indexes[0])), string(td.RowPrefix())
 	entries := len(db.LiveKeys(idxPrefix))
