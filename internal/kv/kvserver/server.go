@@ -107,7 +107,10 @@ func spanLatch(sp Span, write bool) latchSpan {
 
 // scanLatch is the read latch of a scan of sp that observes nothing above
 // limit (its read timestamp forwarded to its uncertainty limit): writes
-// that land above limit proceed while it scans (latchSpan.ts).
+// that land above limit proceed while it scans (latchSpan.ts). limit is
+// the limit as the request brought it: the scan caps it at this node's
+// clock only under its latches and lease (capUncertainty), which can only
+// lower what it observes, never raise it above the latch's.
 func scanLatch(sp Span, limit hlc.Timestamp) latchSpan {
 	l := spanLatch(sp, false)
 	l.ts = limit
@@ -260,15 +263,12 @@ func (s *Server) Scan(ctx context.Context, partitionID uint64, start, end []byte
 	// and scans it again: under the latches it sees every write committed
 	// there, and it records (timestamp cache) only that extent, as it
 	// always did. A write beyond it is not something this read depends on.
-	//
-	// The uncertainty limit is capped once, before latching, so that the
-	// latch's timestamp is exactly what the scan observes (scanLatch).
-	s.clock.Update(readTS)
-	opts.Uncertainty = s.capUncertainty(opts.Uncertainty)
 	latchStart, latchEnd := start, end
 	var narrowedAt []byte
 	if opts.MaxKeys > 0 && opts.MaxKeys <= optimisticScanMaxKeys {
-		if _, res, perr := mvcc.Scan(s.engine, partitionID, start, end, readTS, opts); perr == nil && res != nil {
+		probe := opts
+		probe.Uncertainty = s.capUncertainty(probe.Uncertainty)
+		if _, res, perr := mvcc.Scan(s.engine, partitionID, start, end, readTS, probe); perr == nil && res != nil {
 			narrowedAt = res
 			if opts.Reverse {
 				latchStart = res
@@ -279,6 +279,8 @@ func (s *Server) Scan(ctx context.Context, partitionID uint64, start, end []byte
 	}
 	latch := scanLatch(Span{Key: latchStart, EndKey: latchEnd}, readTS.Forward(opts.Uncertainty))
 	err = s.withLatches(ctx, partitionID, []latchSpan{latch}, func(e *evaluation) error {
+		s.clock.Update(readTS)
+		opts.Uncertainty = s.capUncertainty(opts.Uncertainty)
 		kvs, resume, err = mvcc.Scan(s.engine, partitionID, latchStart, latchEnd, readTS, opts)
 		if err != nil {
 			return err

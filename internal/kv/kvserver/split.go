@@ -27,19 +27,20 @@ func (s *Server) ScanValues(ctx context.Context, partitionID uint64, start, end 
 	if opts.Reverse {
 		return nil, errors.New("kvserver: ScanValues scans forward only")
 	}
-	// As Scan: the uncertainty limit capped once, for the latch too.
-	s.clock.Update(readTS)
-	opts.Uncertainty = s.capUncertainty(opts.Uncertainty)
 	latchEnd := end
 	var narrowedAt []byte
 	if opts.MaxKeys > 0 && opts.MaxKeys <= optimisticScanMaxKeys {
 		// As Scan: learn the extent of a short scan before latching it.
-		if _, res, perr := mvcc.Scan(s.engine, partitionID, start, end, readTS, opts); perr == nil && res != nil {
+		probe := opts
+		probe.Uncertainty = s.capUncertainty(probe.Uncertainty)
+		if _, res, perr := mvcc.Scan(s.engine, partitionID, start, end, readTS, probe); perr == nil && res != nil {
 			narrowedAt, latchEnd = res, res
 		}
 	}
 	latch := scanLatch(Span{Key: start, EndKey: latchEnd}, readTS.Forward(opts.Uncertainty))
 	err = s.withLatches(ctx, partitionID, []latchSpan{latch}, func(e *evaluation) error {
+		s.clock.Update(readTS)
+		opts.Uncertainty = s.capUncertainty(opts.Uncertainty)
 		var ie *mvcc.IntentError
 		resume, err = mvcc.ScanValues(s.engine, partitionID, start, latchEnd, readTS, opts, visit)
 		if gcErr := s.checkGC(partitionID, readTS); gcErr != nil {
