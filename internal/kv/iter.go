@@ -98,7 +98,7 @@ func (it *Iterator) fetch(ctx context.Context) {
 		return t.db.withIntentRetry(ctx, it.partition, nil, func() error {
 			var err error
 			kvs, resume, err = t.db.sender.Scan(ctx, it.partition, it.start, it.end, t.readTS,
-				mvcc.ScanOptions{Reverse: it.reverse, MaxKeys: it.batch, Own: &t.id, Uncertainty: t.uncertainty,
+				mvcc.ScanOptions{Reverse: it.reverse, MaxKeys: it.batch, Own: &t.id, Uncertainty: t.uncertainty, NonBlocking: t.nonBlocking,
 					// Merging own writes compares keys.
 					ValuesOnly: it.valuesOnly && len(it.local) == 0})
 			return err

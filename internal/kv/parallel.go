@@ -175,7 +175,7 @@ func (t *Txn) scanPiece(ctx context.Context, pid uint64, start, end []byte, batc
 	}
 	vs, zeroCopy := t.db.sender.(ValueScanner)
 	for {
-		opts := mvcc.ScanOptions{MaxKeys: *batch, Own: &t.id, Uncertainty: t.uncertainty, ValuesOnly: true}
+		opts := mvcc.ScanOptions{MaxKeys: *batch, Own: &t.id, Uncertainty: t.uncertainty, ValuesOnly: true, NonBlocking: t.nonBlocking}
 		var resume []byte
 		err := t.db.withIntentRetry(ctx, pid, nil, func() error {
 			if zeroCopy {

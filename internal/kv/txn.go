@@ -74,6 +74,9 @@ type Txn struct {
 	// uncertainty is the read uncertainty limit: the start plus the
 	// maximum clock offset (zero: none). It does not move when readTS does.
 	uncertainty hlc.Timestamp
+	// nonBlocking: scans ask for latches that let later writes through
+	// (NonBlockingScans).
+	nonBlocking bool
 	done        bool
 
 	writes     map[string]bufferedWrite
@@ -156,6 +159,13 @@ func (t *Txn) SetDeadline(ts hlc.Timestamp) {
 // them; under concurrent writes a long scan with uncertainty re-validates
 // everything read so far at each uncertain version it meets.
 func (t *Txn) DropUncertainty() { t.uncertainty = hlc.Timestamp{} }
+
+// NonBlockingScans makes the transaction's scans hold up no write that
+// lands above what they observe (mvcc.ScanOptions.NonBlocking): a long
+// scan of a table then does not make every writer to the rest of it wait
+// for each batch. For advisory scans, such as the statistics refresh,
+// whose transaction writes nothing.
+func (t *Txn) NonBlockingScans() { t.nonBlocking = true }
 
 // RecordRead adds key to the transaction's read set as if it had been read
 // at the read timestamp, without reading it: the commit then fails with a

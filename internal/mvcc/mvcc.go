@@ -218,6 +218,13 @@ type ScanOptions struct {
 	// that needs only the values (the resume key is still returned).
 	// Local to this process: a remote server returns the keys anyway.
 	ValuesOnly bool
+	// NonBlocking: the leaseholder's latch for the scan lets writes that
+	// land above what it observes proceed while it reads (see kvserver's
+	// scanLatch). For advisory scans of read-only transactions (the
+	// statistics refresh): a read-write transaction's scan keeps blocking
+	// writers to its span, which narrows the window in which they make its
+	// commit fail validation.
+	NonBlocking bool
 }
 
 // Scan returns visible keys of [start, end) at readTS in order (or reverse

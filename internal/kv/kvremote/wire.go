@@ -459,15 +459,24 @@ func (d *decoder) error() error {
 	return d.err
 }
 
+// encodeScanOptions writes the options last in a request: NonBlocking
+// is a trailing byte present only when set.
 func encodeScanOptions(e *encoder, opts mvcc.ScanOptions) {
 	e.bool(opts.Reverse)
 	e.uvarint(uint64(max(opts.MaxKeys, 0)))
 	e.optTxnID(opts.Own)
 	e.ts(opts.Uncertainty)
+	if opts.NonBlocking {
+		e.bool(true)
+	}
 }
 
 func decodeScanOptions(d *decoder) mvcc.ScanOptions {
-	return mvcc.ScanOptions{Reverse: d.bool(), MaxKeys: int(min(d.uvarint(), 1<<31)), Own: d.optTxnID(), Uncertainty: d.ts()}
+	opts := mvcc.ScanOptions{Reverse: d.bool(), MaxKeys: int(min(d.uvarint(), 1<<31)), Own: d.optTxnID(), Uncertainty: d.ts()}
+	if d.err == nil && len(d.b) > 0 {
+		opts.NonBlocking = d.bool()
+	}
+	return opts
 }
 
 // coordinatorState: epoch, committing, then the waits (txn id, node).

@@ -115,11 +115,11 @@ func TestLimitedScanLatchesOnlyWhatItReads(t *testing.T) {
 	}
 }
 
-// TestScanLetsWritesAboveItPass: while a long scan at t holds its latch
-// (its visit blocked), a commit whose writes land above t goes through
-// without waiting, and the scan does not see it; a commit that could land
-// at or below t waits for the scan and is then pushed above it by the
-// timestamp cache.
+// TestScanLetsWritesAboveItPass: while a long NonBlocking scan at t holds
+// its latch (its visit blocked), a commit whose writes land above t goes
+// through without waiting, and the scan does not see it; a commit that
+// could land at or below t waits for the scan and is then pushed above it
+// by the timestamp cache. A scan without the option holds up both.
 func TestScanLetsWritesAboveItPass(t *testing.T) {
 	eng, err := storage.Open(storage.Options{InMemory: true})
 	if err != nil {
@@ -137,42 +137,46 @@ func TestScanLetsWritesAboveItPass(t *testing.T) {
 	if _, err := s.Commit1PC(ctx, p, &CommitRequest{TxnID: mvcc.TxnID{1}, ReadTS: clock.Now(), Writes: muts}); err != nil {
 		t.Fatal(err)
 	}
-
-	scanTS := clock.Now()
-	inScan, release := make(chan struct{}), make(chan struct{})
 	type scanResult struct {
 		values []string
 		err    error
 	}
-	scanned := make(chan scanResult, 1)
-	go func() {
-		var r scanResult
-		_, r.err = s.ScanValues(ctx, p, []byte("a"), []byte("z"), scanTS, mvcc.ScanOptions{ValuesOnly: true}, func(v []byte) error {
-			if len(r.values) == 0 {
-				close(inScan)
-				<-release
-			}
-			r.values = append(r.values, string(v))
-			return nil
-		})
-		scanned <- r
-	}()
-	<-inScan // the scan holds its latch over [a, z)
+	// holdScan starts a scan of [a, z) at scanTS that stops in its first
+	// visit until release is closed.
+	holdScan := func(scanTS hlc.Timestamp, nonBlocking bool) (release chan struct{}, scanned chan scanResult) {
+		inScan := make(chan struct{})
+		release, scanned = make(chan struct{}), make(chan scanResult, 1)
+		go func() {
+			var r scanResult
+			_, r.err = s.ScanValues(ctx, p, []byte("a"), []byte("z"), scanTS, mvcc.ScanOptions{ValuesOnly: true, NonBlocking: nonBlocking}, func(v []byte) error {
+				if len(r.values) == 0 {
+					close(inScan)
+					<-release
+				}
+				r.values = append(r.values, string(v))
+				return nil
+			})
+			scanned <- r
+		}()
+		<-inScan // the scan holds its latch over [a, z)
+		return release, scanned
+	}
+	commitWithin := func(d time.Duration, id byte, readTS hlc.Timestamp, key string) (hlc.Timestamp, error) {
+		cctx, cancel := context.WithTimeout(ctx, d)
+		defer cancel()
+		return s.Commit1PC(cctx, p, &CommitRequest{TxnID: mvcc.TxnID{id}, ReadTS: readTS, Writes: []Mutation{{Key: []byte(key), Value: []byte(key)}}})
+	}
 
+	scanTS := clock.Now()
+	release, scanned := holdScan(scanTS, true)
 	// Above the scan: no wait (a wait would last until the context ends).
-	above, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	aboveTS := clock.Now()
-	if _, err := s.Commit1PC(above, p, &CommitRequest{TxnID: mvcc.TxnID{2}, ReadTS: aboveTS, Writes: []Mutation{{Key: []byte("m"), Value: []byte("m")}}}); err != nil {
+	if _, err := commitWithin(10*time.Second, 2, clock.Now(), "m"); err != nil {
 		t.Fatalf("a write above the scan's timestamp waited for the scan: %v", err)
 	}
 	// At the scan's timestamp: it must wait.
-	short, cancelShort := context.WithTimeout(ctx, 50*time.Millisecond)
-	defer cancelShort()
-	if _, err := s.Commit1PC(short, p, &CommitRequest{TxnID: mvcc.TxnID{3}, ReadTS: scanTS, Writes: []Mutation{{Key: []byte("n"), Value: []byte("n")}}}); err == nil {
+	if _, err := commitWithin(50*time.Millisecond, 3, scanTS, "n"); err == nil {
 		t.Fatal("a write at the scan's timestamp did not wait for the scan")
 	}
-
 	close(release)
 	r := <-scanned
 	if r.err != nil {
@@ -181,11 +185,21 @@ func TestScanLetsWritesAboveItPass(t *testing.T) {
 	if got := fmt.Sprint(r.values); got != "[a b c x]" {
 		t.Fatalf("scan at %v read %s, want [a b c x] (nothing written above it)", scanTS, got)
 	}
-	ts, err := s.Commit1PC(ctx, p, &CommitRequest{TxnID: mvcc.TxnID{3}, ReadTS: scanTS, Writes: []Mutation{{Key: []byte("n"), Value: []byte("n")}}})
+	ts, err := commitWithin(10*time.Second, 3, scanTS, "n")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !scanTS.Less(ts) {
 		t.Fatalf("write after the scan committed at %v, not above the scan's %v", ts, scanTS)
+	}
+
+	// Without NonBlocking, even a write above the scan waits.
+	release, scanned = holdScan(clock.Now(), false)
+	if _, err := commitWithin(50*time.Millisecond, 4, clock.Now(), "o"); err == nil {
+		t.Fatal("a write above a blocking scan did not wait for it")
+	}
+	close(release)
+	if r := <-scanned; r.err != nil {
+		t.Fatal(r.err)
 	}
 }

@@ -105,15 +105,18 @@ func spanLatch(sp Span, write bool) latchSpan {
 	return latchSpan{start: "k" + string(sp.Key), end: "k" + string(sp.EndKey), write: write}
 }
 
-// scanLatch is the read latch of a scan of sp that observes nothing above
-// limit (its read timestamp forwarded to its uncertainty limit): writes
-// that land above limit proceed while it scans (latchSpan.ts). limit is
-// the limit as the request brought it: the scan caps it at this node's
-// clock only under its latches and lease (capUncertainty), which can only
-// lower what it observes, never raise it above the latch's.
-func scanLatch(sp Span, limit hlc.Timestamp) latchSpan {
+// scanLatch is the read latch of a scan of sp at readTS. A NonBlocking
+// scan's latch carries what it may observe (readTS forwarded to its
+// uncertainty limit), so writes that land above that proceed while it
+// reads (latchSpan.ts); the limit is the one the request brought: the scan
+// caps it at this node's clock only under its latches and lease
+// (capUncertainty), which can only lower what it observes. Other scans
+// hold up every write to their span, as before.
+func scanLatch(sp Span, readTS hlc.Timestamp, opts mvcc.ScanOptions) latchSpan {
 	l := spanLatch(sp, false)
-	l.ts = limit
+	if opts.NonBlocking {
+		l.ts = readTS.Forward(opts.Uncertainty)
+	}
 	return l
 }
 
@@ -277,7 +280,7 @@ func (s *Server) Scan(ctx context.Context, partitionID uint64, start, end []byte
 			}
 		}
 	}
-	latch := scanLatch(Span{Key: latchStart, EndKey: latchEnd}, readTS.Forward(opts.Uncertainty))
+	latch := scanLatch(Span{Key: latchStart, EndKey: latchEnd}, readTS, opts)
 	err = s.withLatches(ctx, partitionID, []latchSpan{latch}, func(e *evaluation) error {
 		s.clock.Update(readTS)
 		opts.Uncertainty = s.capUncertainty(opts.Uncertainty)

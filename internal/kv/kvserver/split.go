@@ -37,7 +37,7 @@ func (s *Server) ScanValues(ctx context.Context, partitionID uint64, start, end 
 			narrowedAt, latchEnd = res, res
 		}
 	}
-	latch := scanLatch(Span{Key: start, EndKey: latchEnd}, readTS.Forward(opts.Uncertainty))
+	latch := scanLatch(Span{Key: start, EndKey: latchEnd}, readTS, opts)
 	err = s.withLatches(ctx, partitionID, []latchSpan{latch}, func(e *evaluation) error {
 		s.clock.Update(readTS)
 		opts.Uncertainty = s.capUncertainty(opts.Uncertainty)

@@ -283,6 +283,11 @@ func (s *Stats) compute(ctx context.Context, dbID uint32, table string) (*catalo
 	if u, ok := txn.(interface{ DropUncertainty() }); ok {
 		u.DropUncertainty()
 	}
+	// Nor should its batches hold up the table's writers (each latched the
+	// rest of the table while it was read).
+	if n, ok := txn.(interface{ NonBlockingScans() }); ok {
+		n.NonBlockingScans()
+	}
 	t, err := catalog.GetTable(ctx, txn, dbID, table)
 	if errcode.Of(err) == errcode.UnknownTable {
 		return nil, nil, nil
