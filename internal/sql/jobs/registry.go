@@ -368,16 +368,23 @@ func (r *Registry) adopt(ctx context.Context, id uint64) {
 	if err != nil {
 		return
 	}
+	// Registered under mu, after looking at stop under it too: close,
+	// which closes stop and then cancels what is registered, either finds
+	// the job here or keeps it from starting. (Looking at stop first and
+	// registering later let a job adopted while close ran, e.g. by another
+	// job's last step, start uncancelled and hold close's Wait forever.)
+	jctx, cancel := context.WithCancel(context.Background())
+	r.mu.Lock()
 	select {
 	case <-r.stop:
+		r.mu.Unlock()
+		cancel()
 		return
 	default:
 	}
-	jctx, cancel := context.WithCancel(context.Background())
-	r.mu.Lock()
 	r.mu.running[id] = cancel
-	r.mu.Unlock()
 	r.wg.Add(2)
+	r.mu.Unlock()
 	go func() {
 		defer r.wg.Done()
 		r.heartbeat(jctx, cancel, id)
