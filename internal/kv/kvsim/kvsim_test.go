@@ -118,6 +118,25 @@ func (s *script) run(t *testing.T, d *datadriven.TestData) string {
 			s.c.Tick(1, node)
 		}
 		d.Fatalf(t, "node %d did not get the lease of partition %d in 500 ticks", node, p)
+	case "failover":
+		// Ticks every running node but from (a stalled one takes no ticks)
+		// until one of them holds the partition's lease. Which one wins
+		// can depend on which of them received from's last entries (a
+		// candidate whose log is behind another's loses its vote).
+		from, p := s.node(d, "from"), uint64(s.intArg(d, "p", 1))
+		var others []uint64
+		for _, id := range s.c.IDs() {
+			if id != from && s.c.Node(id).Running {
+				others = append(others, id)
+			}
+		}
+		for i := 0; i < 500; i++ {
+			if h := s.c.Leaseholder(p); h != 0 && h != from {
+				return fmt.Sprintf("leaseholder: not n%d", from)
+			}
+			s.c.Tick(1, others...)
+		}
+		d.Fatalf(t, "no node but %d got the lease of partition %d in 500 ticks", from, p)
 	case "transfer":
 		from, to, p := s.node(d, "from"), s.node(d, "to"), uint64(s.intArg(d, "p", 1))
 		if err := s.c.Node(from).Store.TransferLease(p, to); err != nil {
