@@ -23,7 +23,10 @@ type Config struct {
 	Warmup   time.Duration // unmeasured time before (default 2 s)
 	Rows     int           // rows of the point/YCSB table (default 100 000)
 	ScanRows int           // rows of the scan and bulk tables (default 1 000 000)
-	Seed     uint64
+	// TPCBScale is the tpcb workload's scale, as pgbench's -s (default 10):
+	// branches; ten tellers and 100 000 accounts per branch.
+	TPCBScale int
+	Seed      uint64
 	// Settle, when > 0, waits before each target (at most this long) until
 	// the machine's CPUs were under 10% busy for a second, so that what an
 	// earlier target left running (a node's compactions after a load) does
@@ -55,6 +58,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.ScanRows <= 0 {
 		c.ScanRows = 1_000_000
+	}
+	if c.TPCBScale <= 0 {
+		c.TPCBScale = 10
 	}
 	if c.Seed == 0 {
 		c.Seed = rand.Uint64()
@@ -151,6 +157,11 @@ func runTarget(ctx context.Context, cfg Config, name string, workloads []*Worklo
 		}
 		if err != nil {
 			return out, fmt.Errorf("bench: %s on %s: %w", w.Name, t.Name(), err)
+		}
+		if w.Check != nil {
+			if err := w.Check(ctx, t, cfg); err != nil {
+				return out, fmt.Errorf("bench: %s on %s: consistency check: %w", w.Name, t.Name(), err)
+			}
 		}
 		r.Workload, r.Target = w.Name, t.Name()
 		progress(cfg, "%s: %s: %s, p50 %s", name, w.Name, throughput(r), ms(r.P50))

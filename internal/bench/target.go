@@ -14,6 +14,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/camusdb/camusdb-go/client"
@@ -116,27 +117,43 @@ func pgInt64s(ctx context.Context, q pgQuerier, sql string, args ...any) ([]int6
 	}
 	out := make([]int64, len(vals))
 	for i, v := range vals {
-		out[i] = toInt64(v)
+		if out[i], err = toInt64(v); err != nil {
+			return nil, err
+		}
 	}
 	rows.Close()
 	return out, rows.Err()
 }
 
-func toInt64(v any) int64 {
+// toInt64 converts one result value to an integer: SQL NULL is 0, and a
+// value of any other kind is an error rather than a silent 0 (the
+// workloads' consistency checks compare sums).
+func toInt64(v any) (int64, error) {
 	switch x := v.(type) {
+	case nil:
+		return 0, nil
 	case int64:
-		return x
+		return x, nil
 	case int32:
-		return int64(x)
+		return int64(x), nil
 	case int16:
-		return int64(x)
+		return int64(x), nil
 	case float64:
-		return int64(x)
+		return int64(x), nil
 	case string:
-		n, _ := strconv.ParseInt(x, 10, 64)
-		return n
+		n, err := strconv.ParseInt(x, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("bench: %q is not an integer", x)
+		}
+		return n, nil
+	case pgtype.Int64Valuer: // numeric (PostgreSQL's SUM of a BIGINT)
+		n, err := x.Int64Value()
+		if err != nil || !n.Valid {
+			return 0, fmt.Errorf("bench: %v is not an integer", v)
+		}
+		return n.Int64, nil
 	}
-	return 0
+	return 0, fmt.Errorf("bench: a result value of type %T where an integer was expected", v)
 }
 
 type pgTx struct{ tx pgx.Tx }
@@ -320,7 +337,9 @@ func (t *httpTarget) int64s(ctx context.Context, txn *client.Txn, sql string, ar
 	}
 	out := make([]int64, len(res.Rows[0]))
 	for i, v := range res.Rows[0] {
-		out[i] = toInt64(v)
+		if out[i], err = toInt64(v); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
 }

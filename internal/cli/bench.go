@@ -101,8 +101,14 @@ func NewBenchCommand() *cobra.Command {
 			if cfg.Rounds > 1 {
 				rounds = fmt.Sprintf("; median of %d rounds", cfg.Rounds)
 			}
-			fmt.Fprintf(out, "\n%d clients, %v measured after %v warm-up per workload, %d-row point table, %d-row scan table%s; total %v.\n",
-				cfg.Clients, cfg.Duration, cfg.Warmup, cfg.Rows, cfg.ScanRows, rounds, time.Since(start).Round(time.Second))
+			tpcb := ""
+			for _, w := range wls {
+				if w.Name == "tpcb" {
+					tpcb = fmt.Sprintf(", tpcb scale %d", cfg.TPCBScale)
+				}
+			}
+			fmt.Fprintf(out, "\n%d clients, %v measured after %v warm-up per workload, %d-row point table, %d-row scan table%s%s; total %v.\n",
+				cfg.Clients, cfg.Duration, cfg.Warmup, cfg.Rows, cfg.ScanRows, tpcb, rounds, time.Since(start).Round(time.Second))
 			return nil
 		},
 	}
@@ -120,6 +126,7 @@ func NewBenchCommand() *cobra.Command {
 	f.DurationVar(&cfg.Warmup, "warmup", 2*time.Second, "unmeasured time before each measurement")
 	f.IntVar(&cfg.Rows, "rows", 100_000, "rows of the point/YCSB table")
 	f.IntVar(&cfg.ScanRows, "scan-rows", 1_000_000, "rows of the scan and bulk tables")
+	f.IntVar(&cfg.TPCBScale, "tpcb-scale", 10, "scale of the tpcb workload, as pgbench -s: branches (10 tellers and 100 000 accounts each)")
 	f.Uint64Var(&cfg.Seed, "seed", 0, "random seed (0: random)")
 	f.IntVar(&cfg.Rounds, "rounds", 1, "repeat the whole run this many times, each round starting with the next target; the table shows each system's median round and the range of the per-round ratios")
 	f.StringVar(&cpuProfile, "cpuprofile", "", "write the client's CPU profile here")

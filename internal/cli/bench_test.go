@@ -18,12 +18,12 @@ func TestBenchCommandAgainstANode(t *testing.T) {
 	cmd.SetOut(&out)
 	cmd.SetErr(&errOut)
 	cmd.SetArgs([]string{"--http", url, "--workloads", "all", "--clients", "2", "--duration", "300ms",
-		"--warmup", "0s", "--rows", "200", "--scan-rows", "500"})
+		"--warmup", "0s", "--rows", "200", "--scan-rows", "500", "--tpcb-scale", "1"})
 	if err := cmd.Execute(); err != nil {
 		t.Fatalf("bench: %v\n%s", err, errOut.String())
 	}
 	table := out.String()
-	for _, wl := range []string{"insert", "point", "bank", "scan", "bulk", "ycsb-a", "ycsb-b", "ycsb-c", "ycsb-e"} {
+	for _, wl := range []string{"insert", "point", "bank", "tpcb", "scan", "bulk", "ycsb-a", "ycsb-b", "ycsb-c", "ycsb-e"} {
 		if !strings.Contains(table, "| "+wl+" | camusdb-http |") {
 			t.Errorf("no row for %s:\n%s", wl, table)
 		}
