@@ -17,6 +17,7 @@ import (
 
 	"github.com/camusdb/camusdb-go/internal/server"
 	"github.com/camusdb/camusdb-go/internal/sql/exec"
+	"github.com/camusdb/camusdb-go/internal/sql/mon"
 	"github.com/camusdb/camusdb-go/internal/util/errcode"
 )
 
@@ -286,9 +287,23 @@ func modeName(cfg server.Config) string {
 // (README "Performance").
 const serverGCPercent = 400
 
+// serverMemoryLimitShare is the share of the machine's (or cgroup's)
+// memory given to the Go runtime as its soft memory limit unless
+// GOMEMLIMIT is set. At GOGC=400 the heap may grow to five times what is
+// live before a collection; near the limit the collector runs as often as
+// it must instead, so a node holding a large live heap (statements'
+// buffers, transactions' writes) collects rather than being killed for
+// its garbage.
+const serverMemoryLimitShare = 0.75
+
 func tuneGC() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(serverGCPercent)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		if mem, ok := mon.PhysicalMemory(); ok {
+			debug.SetMemoryLimit(int64(float64(mem) * serverMemoryLimitShare))
+		}
 	}
 }
 

@@ -46,7 +46,14 @@ type Config struct {
 	// lays them as intents in several commands before its commit record
 	// instead of committing them with it (Txn.commitWrites).
 	MaxCommandBytes int
-	Logger          *slog.Logger
+	// MaxWriteBytes bounds the writes one transaction buffers until its
+	// commit (key and value bytes plus kvpb.WriteOverhead per key; 0: no
+	// bound): past it a write fails with *kvpb.TxnTooLargeError and is
+	// not buffered. The buffer lives in the coordinator's memory, so
+	// without a bound one statement touching every row of a large table
+	// could take the node's memory.
+	MaxWriteBytes int64
+	Logger        *slog.Logger
 	// Knobs are hooks for tests; the zero value is the product behaviour.
 	Knobs TestingKnobs
 }

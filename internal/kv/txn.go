@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"sync"
@@ -81,6 +82,8 @@ type Txn struct {
 
 	writes     map[string]bufferedWrite
 	sortedKeys []string // sorted keys of writes; nil when stale
+	// writeBytes is the size of writes as DB.cfg.MaxWriteBytes counts it.
+	writeBytes int64
 	reads      map[uint64]*readSet
 	// firstReads is the read set of the first partition read, inline
 	// (reads points to it): most transactions read one partition.
@@ -359,6 +362,19 @@ func (t *Txn) buffer(key []byte, w bufferedWrite) error {
 	return t.store(string(key), w)
 }
 
+// WriteBytesLeft is how many more bytes of writes (key, value and
+// kvpb.WriteOverhead each) the transaction may buffer before its writes
+// fail with *kvpb.TxnTooLargeError, and the bound (Config.MaxWriteBytes;
+// 0 and math.MaxInt64 left: none). A statement that buffers its own
+// writes before handing them over checks them against it as they grow.
+func (t *Txn) WriteBytesLeft() (left, limit int64) {
+	limit = t.db.cfg.MaxWriteBytes
+	if limit <= 0 {
+		return math.MaxInt64, 0
+	}
+	return max(0, limit-t.writeBytes), limit
+}
+
 // store buffers a write of a checked key.
 func (t *Txn) store(key string, w bufferedWrite) error {
 	if t.done {
@@ -368,11 +384,20 @@ func (t *Txn) store(key string, w bufferedWrite) error {
 		t.writes = make(map[string]bufferedWrite)
 	}
 	n := len(t.writes)
-	if t.absentMessage != "" {
-		if prev, ok := t.writes[key]; ok && prev.absent {
-			w.absent = true
-		}
+	prev, had := t.writes[key]
+	if t.absentMessage != "" && had && prev.absent {
+		w.absent = true
 	}
+	grow := int64(len(w.value))
+	if had {
+		grow -= int64(len(prev.value))
+	} else {
+		grow += int64(len(key)) + kvpb.WriteOverhead
+	}
+	if limit := t.db.cfg.MaxWriteBytes; limit > 0 && grow > 0 && t.writeBytes+grow > limit {
+		return &kvpb.TxnTooLargeError{Limit: limit}
+	}
+	t.writeBytes += grow
 	t.writes[key] = w
 	switch {
 	case len(t.writes) == n: // not a new key (one map operation, not two)
@@ -403,7 +428,7 @@ func (t *Txn) sortedWriteKeys() []string {
 // there is nothing to undo.
 func (t *Txn) Rollback(ctx context.Context) error {
 	t.done = true
-	t.writes, t.sortedKeys = nil, nil
+	t.writes, t.sortedKeys, t.writeBytes = nil, nil, 0
 	return nil
 }
 

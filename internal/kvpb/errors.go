@@ -77,6 +77,23 @@ func IsRerouted(err error) bool {
 	return errors.As(err, &r) && r.Rerouted
 }
 
+// WriteOverhead is what one buffered write costs besides its key and
+// value bytes, as a transaction's write bound (txn_max_write_bytes)
+// counts it: about the map entry, the string and slice headers and the
+// sorted key of one write.
+const WriteOverhead = 64
+
+// TxnTooLargeError refuses a write that would take a transaction's
+// buffered writes past the coordinator's bound (txn_max_write_bytes): the
+// write was not buffered, the transaction's earlier ones still are.
+type TxnTooLargeError struct {
+	Limit int64
+}
+
+func (e *TxnTooLargeError) Error() string {
+	return fmt.Sprintf("the transaction's writes are over the limit of %d bytes (txn_max_write_bytes) that a transaction may hold until its commit: write the rows in several transactions, or raise the setting", e.Limit)
+}
+
 // CommandTooLargeError refuses a replicated command over the node's size
 // limit (raft_max_command_bytes) before it reaches Raft: nothing of it
 // was written.

@@ -154,6 +154,10 @@ type Config struct {
 	// TxnMaxOpen bounds the explicit transactions open at once on the
 	// node; BEGIN past it is CADB0508 (retry later). 0 means no bound.
 	TxnMaxOpen int64 `yaml:"txn_max_open"`
+	// TxnMaxWriteBytes bounds the writes one transaction holds in memory
+	// until its commit (EffectiveTxnMaxWriteBytes; 0: a quarter of the
+	// SQL memory budget); past it a write fails with CADB0514.
+	TxnMaxWriteBytes int64 `yaml:"txn_max_write_bytes"`
 	// HTTPMaxResultBytes bounds the JSON of one HTTP query result.
 	HTTPMaxResultBytes int64 `yaml:"http_max_result_bytes"`
 	// HTTPMaxConcurrentRequests bounds the HTTP requests served at once
@@ -203,6 +207,19 @@ func (c Config) EffectiveSQLMemoryBytes() int64 {
 		return c.SQLMemoryBytes
 	}
 	return mon.DefaultNodeBudget()
+}
+
+// MinTxnMaxWriteBytes is the smallest txn_max_write_bytes accepted.
+const MinTxnMaxWriteBytes = 64 << 10
+
+// EffectiveTxnMaxWriteBytes resolves txn_max_write_bytes: the configured
+// value, or a quarter of the SQL memory budget (EffectiveSQLMemoryBytes)
+// when it is 0.
+func (c Config) EffectiveTxnMaxWriteBytes() int64 {
+	if c.TxnMaxWriteBytes > 0 {
+		return c.TxnMaxWriteBytes
+	}
+	return max(MinTxnMaxWriteBytes, c.EffectiveSQLMemoryBytes()/4)
 }
 
 // DefaultConfig returns the configuration a bare `camusdb` runs with.
@@ -582,6 +599,9 @@ func (c Config) Validate() error {
 func (c Config) validateLimits(bad func(key, format string, args ...any) error) error {
 	if c.SQLStatementTimeoutMS < 0 || c.SQLStatementTimeoutMS > maxStatementTimeoutMS {
 		return bad("sql_statement_timeout_ms", "must be in 0..%d (0 = no timeout), got %d", maxStatementTimeoutMS, c.SQLStatementTimeoutMS)
+	}
+	if c.TxnMaxWriteBytes != 0 && c.TxnMaxWriteBytes < MinTxnMaxWriteBytes {
+		return bad("txn_max_write_bytes", "must be 0 (a quarter of the SQL memory budget) or at least %d (64 KiB), got %d", MinTxnMaxWriteBytes, c.TxnMaxWriteBytes)
 	}
 	if c.TxnMaxOpen < 0 || c.TxnMaxOpen > 1<<30 {
 		return bad("txn_max_open", "must be in 0..%d (0 = no bound), got %d", 1<<30, c.TxnMaxOpen)

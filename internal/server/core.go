@@ -127,6 +127,8 @@ type coreConfig struct {
 	MaxClockOffset, LeaseDuration time.Duration
 	// MaxCommandBytes is raft_max_command_bytes (0: the replica default).
 	MaxCommandBytes int
+	// MaxTxnWriteBytes is txn_max_write_bytes resolved (0: no bound).
+	MaxTxnWriteBytes int64
 	// Wall is the physical clock Clock reads (nil: real time), for waiting
 	// out the persisted clock bound; OnClockError hears that the bound
 	// could not be persisted (the node must stop).
@@ -227,6 +229,7 @@ func openCore(ctx context.Context, cfg coreConfig) (*core, error) {
 		// assign timestamps (a cluster); a standalone node has one.
 		UncertaintyWindow: uncertaintyWindow(cfg),
 		MaxCommandBytes:   cfg.MaxCommandBytes,
+		MaxWriteBytes:     cfg.MaxTxnWriteBytes,
 	})
 	logger := cfg.Logger
 	if logger == nil {

@@ -131,9 +131,10 @@ func (n *Node) open(ctx context.Context) error {
 		MaxClockOffset: time.Duration(n.cfg.MaxClockOffsetMS) * time.Millisecond,
 		LeaseDuration:  n.cfg.LeaseDuration(),
 
-		MaxCommandBytes: int(n.cfg.RaftMaxCommandBytes),
-		GCInterval:      n.cfg.TestingGCInterval,
-		GCTTL:           n.cfg.TestingGCTTL,
+		MaxCommandBytes:  int(n.cfg.RaftMaxCommandBytes),
+		MaxTxnWriteBytes: n.cfg.EffectiveTxnMaxWriteBytes(),
+		GCInterval:       n.cfg.TestingGCInterval,
+		GCTTL:            n.cfg.TestingGCTTL,
 	}
 	wall := n.wallClock()
 	cc.Clock, cc.Wall, cc.OnClockError = hlc.NewClock(wall), wall, n.fail

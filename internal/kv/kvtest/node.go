@@ -43,6 +43,8 @@ type Options struct {
 	// MaxCommandBytes is the Raft command size limit (replica, kvserver
 	// and kv; 0: the default).
 	MaxCommandBytes int
+	// MaxWriteBytes is kv.Config.MaxWriteBytes (0: no bound).
+	MaxWriteBytes int64
 }
 
 // Node is one standalone node. The exported fields describe the current
@@ -195,6 +197,7 @@ func (n *Node) start() error {
 		Logger:        n.opts.Logger,
 
 		MaxCommandBytes: n.opts.MaxCommandBytes,
+		MaxWriteBytes:   n.opts.MaxWriteBytes,
 		Knobs: kv.TestingKnobs{BeforeCommitRecord: func(id mvcc.TxnID) error {
 			if fn := n.beforeCommitRecord.Load(); fn != nil {
 				return (*fn)(id)

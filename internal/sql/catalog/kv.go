@@ -45,6 +45,13 @@ type Iterator interface {
 	Close()
 }
 
+// WriteBudgeter is a transaction that bounds the writes it buffers until
+// its commit (kv.Txn.WriteBytesLeft): a statement that buffers its own
+// writes first checks them against what is left.
+type WriteBudgeter interface {
+	WriteBytesLeft() (left, limit int64)
+}
+
 // TimestampedTxn is a Txn that exposes its timestamps and accepts bounds on
 // its commit timestamp (kv.Txn does; so does catalogtest's MemDB). Schema
 // leases need them: a cached descriptor is valid for a range of read

@@ -100,7 +100,9 @@ func (w *tableWriter) insert(ctx context.Context, row []types.Value) error {
 		}
 	}
 	if deferred {
-		w.buf.PutIfAbsent(key, w.t.EncodeRowValue(row), duplicatePKMessage(w.t))
+		if err := w.buf.PutIfAbsent(key, w.t.EncodeRowValue(row), duplicatePKMessage(w.t)); err != nil {
+			return err
+		}
 	} else if err := w.buf.Put(key, w.t.EncodeRowValue(row)); err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package exec
 import (
 	"context"
 
+	"github.com/camusdb/camusdb-go/internal/kvpb"
 	"github.com/camusdb/camusdb-go/internal/sql/catalog"
 )
 
@@ -24,6 +25,13 @@ type WriteBuffer struct {
 	deferChecks bool
 	// absentMessage is the error of a failed PutIfAbsent.
 	absentMessage string
+	// bytes is the size of writes as the transaction's write bound counts
+	// it (kvpb.WriteOverhead per key); left and limit are that bound's
+	// room and size when the buffer was last empty (catalog.WriteBudgeter;
+	// limit 0: none). The buffer holds a statement's writes in memory
+	// before the transaction holds them again: it checks the bound as it
+	// grows rather than at Flush.
+	bytes, left, limit int64
 }
 
 type bufferedWrite struct {
@@ -56,16 +64,26 @@ func (b *WriteBuffer) deferAbsenceChecks(autocommit bool) {
 
 // PutIfAbsent buffers a write that commits only if the key has no live
 // version then (see deferAbsenceChecks); message is the error otherwise.
-func (b *WriteBuffer) PutIfAbsent(key, value []byte, message string) {
+func (b *WriteBuffer) PutIfAbsent(key, value []byte, message string) error {
 	b.absentMessage = message
-	b.record(key, bufferedWrite{value: append([]byte{}, value...), absent: true})
+	return b.record(key, bufferedWrite{value: append([]byte{}, value...), absent: true})
 }
 
 var _ catalog.KV = (*WriteBuffer)(nil)
 
 // NewWriteBuffer returns an empty buffer over txn.
 func NewWriteBuffer(txn catalog.Txn) *WriteBuffer {
-	return &WriteBuffer{txn: txn, index: map[string]int{}}
+	b := &WriteBuffer{txn: txn, index: map[string]int{}}
+	b.readBudget()
+	return b
+}
+
+// readBudget takes the transaction's write bound as it is now.
+func (b *WriteBuffer) readBudget() {
+	b.bytes = 0
+	if wb, ok := b.txn.(catalog.WriteBudgeter); ok {
+		b.left, b.limit = wb.WriteBytesLeft()
+	}
 }
 
 // Get reads key, seeing the buffered writes first.
@@ -103,26 +121,39 @@ func (b *WriteBuffer) ScanValuesParallel(ctx context.Context, start, end []byte,
 
 // Put buffers a write. key and value are copied.
 func (b *WriteBuffer) Put(key, value []byte) error {
-	b.record(key, bufferedWrite{value: append([]byte{}, value...)})
-	return nil
+	return b.record(key, bufferedWrite{value: append([]byte{}, value...)})
 }
 
 // Delete buffers a delete.
 func (b *WriteBuffer) Delete(key []byte) error {
-	b.record(key, bufferedWrite{deleted: true})
-	return nil
+	return b.record(key, bufferedWrite{deleted: true})
 }
 
-func (b *WriteBuffer) record(key []byte, w bufferedWrite) {
-	if i, ok := b.index[string(key)]; ok {
+// record buffers w, or fails with *kvpb.TxnTooLargeError (buffering
+// nothing) when the statement's writes would not fit the transaction's
+// write bound.
+func (b *WriteBuffer) record(key []byte, w bufferedWrite) error {
+	i, ok := b.index[string(key)]
+	grow := int64(len(w.value))
+	if ok {
+		grow -= int64(len(b.writes[i].value))
+	} else {
+		grow += int64(len(key)) + kvpb.WriteOverhead
+	}
+	if b.limit > 0 && grow > 0 && b.bytes+grow > b.left {
+		return &kvpb.TxnTooLargeError{Limit: b.limit}
+	}
+	b.bytes += grow
+	if ok {
 		w.key = b.writes[i].key
 		w.absent = w.absent || b.writes[i].absent // the condition stays
 		b.writes[i] = w
-		return
+		return nil
 	}
 	w.key = string(key)
 	b.index[w.key] = len(b.writes)
 	b.writes = append(b.writes, w)
+	return nil
 }
 
 // Len is the number of distinct keys written.
@@ -165,5 +196,6 @@ func (b *WriteBuffer) Flush() error {
 		}
 	}
 	b.writes, b.index = nil, map[string]int{}
+	b.readBudget()
 	return nil
 }

@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"errors"
+	"math"
 
 	"github.com/camusdb/camusdb-go/internal/sql/ast"
 	"github.com/camusdb/camusdb-go/internal/sql/catalog"
@@ -40,6 +41,15 @@ func (t *catalogTxn) PutOwned(key string, value []byte) error {
 	}
 	t.note([]byte(key))
 	return o.PutOwned(key, value)
+}
+
+// WriteBytesLeft passes the wrapped transaction's write bound on
+// (catalog.WriteBudgeter; none when it has none).
+func (t *catalogTxn) WriteBytesLeft() (left, limit int64) {
+	if wb, ok := t.Txn.(catalog.WriteBudgeter); ok {
+		return wb.WriteBytesLeft()
+	}
+	return math.MaxInt64, 0
 }
 
 type absentPutter interface {

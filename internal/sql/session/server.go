@@ -743,6 +743,7 @@ func mapError(err error) error {
 		ambiguous  *kvpb.AmbiguousError
 		corruption *kvpb.CorruptionError
 		tooLarge   *kvpb.CommandTooLargeError
+		txnLarge   *kvpb.TxnTooLargeError
 		condition  *kvpb.ConditionFailedError
 		coded      *errcode.Error
 	)
@@ -753,6 +754,8 @@ func mapError(err error) error {
 		return errcode.New(errcode.UniqueViolation, "%s", condition.Message)
 	case errors.As(err, &tooLarge):
 		return errcode.Wrap(errcode.CommandTooLarge, tooLarge)
+	case errors.As(err, &txnLarge):
+		return errcode.Wrap(errcode.TxnTooLarge, txnLarge)
 	case errors.As(err, &ambiguous):
 		return errcode.Wrap(errcode.Ambiguous, err)
 	case errors.As(err, &conflict):

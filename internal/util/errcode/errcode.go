@@ -81,8 +81,11 @@ const (
 	TempStorageFailed   Code = "CADB0512" // writing or reading a query's spill files failed
 	// CommandTooLarge: one replicated write is over raft_max_command_bytes.
 	CommandTooLarge Code = "CADB0513"
-	InvalidConfig   Code = "CADB0600"
-	Internal        Code = "CADB0099"
+	// TxnTooLarge: a transaction's buffered writes passed
+	// txn_max_write_bytes.
+	TxnTooLarge   Code = "CADB0514"
+	InvalidConfig Code = "CADB0600"
+	Internal      Code = "CADB0099"
 )
 
 // Error is an error carrying a CADB code.
@@ -140,7 +143,7 @@ func HTTPStatus(c Code) int {
 		return 409
 	case SchemaCatchingUp, NodeMemoryExhausted, Overloaded:
 		return 503
-	case QueryMemoryExceeded, ResultTooLarge, CommandTooLarge:
+	case QueryMemoryExceeded, ResultTooLarge, CommandTooLarge, TxnTooLarge:
 		return 400
 	case TempStorageFailed:
 		return 500
@@ -243,7 +246,7 @@ func SQLState(c Code) string {
 		return "57014"
 	case Overloaded:
 		return "53000"
-	case ResultTooLarge, CommandTooLarge:
+	case ResultTooLarge, CommandTooLarge, TxnTooLarge:
 		return "54000"
 	case Corruption:
 		return "XX001"

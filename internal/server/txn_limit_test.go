@@ -1,0 +1,66 @@
+package server
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// With txn_max_write_bytes at 256 KiB, statements whose writes fit commit,
+// and an UPDATE whose writes do not (1 000 rows of ~300 bytes) fails with
+// CADB0514 / 400 naming the setting, writing nothing: the node never
+// holds more than the bound of a transaction's writes.
+func TestNodeBoundsTransactionWrites(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.TxnMaxWriteBytes = 256 << 10
+	node := startTestNode(t, cfg)
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	base := "http://" + node.HTTPAddr()
+	post := func(path, body string) (int, map[string]any) {
+		t.Helper()
+		return getJSON(t, client, http.MethodPost, base+path, body)
+	}
+	for _, stmt := range []struct{ path, body string }{
+		{"/execute-sql-ddl", `{"sql":"CREATE DATABASE m"}`},
+		{"/execute-sql-ddl", `{"databaseName":"m","sql":"CREATE TABLE t (id INT64 PRIMARY KEY, v STRING)"}`},
+	} {
+		if status, body := post(stmt.path, stmt.body); status != 200 {
+			t.Fatalf("%s: %d %v", stmt.body, status, body)
+		}
+	}
+	count := func(where string) any {
+		t.Helper()
+		status, body := post("/execute-sql-query", `{"databaseName":"m","sql":"SELECT COUNT(*) FROM t`+where+`"}`)
+		rows, _ := body["rows"].([]any)
+		if status != 200 || len(rows) != 1 {
+			t.Fatalf("count: %d %v", status, body)
+		}
+		return rows[0].(map[string]any)["COUNT(*)"].(map[string]any)["longValue"]
+	}
+	const n = 1000
+	for start := 0; start < n; start += 100 {
+		values := make([]string, 100)
+		for i := range values {
+			values[i] = fmt.Sprintf("(%d, 'short')", start+i)
+		}
+		if status, body := post("/execute-sql-non-query", `{"databaseName":"m","sql":"INSERT INTO t (id, v) VALUES `+strings.Join(values, ", ")+`"}`); status != 200 {
+			t.Fatalf("insert of 100 rows: %d %v", status, body)
+		}
+	}
+	long := strings.Repeat("x", 300)
+	status, body := post("/execute-sql-non-query", `{"databaseName":"m","sql":"UPDATE t SET v = '`+long+`' WHERE id >= 0"}`)
+	if status != 400 || body["code"] != "CADB0514" || !strings.Contains(fmt.Sprint(body["message"]), "txn_max_write_bytes") {
+		t.Fatalf("an UPDATE of ~400 KB of rows under a 256 KiB bound: %d %v", status, body)
+	}
+	if got := count(" WHERE v <> 'short'"); got != float64(0) {
+		t.Fatalf("rows changed by the refused UPDATE: %v", got)
+	}
+	// Half of it fits.
+	if status, body := post("/execute-sql-non-query", `{"databaseName":"m","sql":"UPDATE t SET v = '`+long+`' WHERE id < 500"}`); status != 200 {
+		t.Fatalf("an UPDATE of half the rows: %d %v", status, body)
+	}
+	if got := count(" WHERE v = '" + long + "'"); got != float64(n/2) {
+		t.Fatalf("rows updated: %v", got)
+	}
+}
