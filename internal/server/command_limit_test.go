@@ -2,7 +2,6 @@ package server
 
 import (
 	"fmt"
-	"net/http"
 	"strings"
 	"testing"
 )
@@ -14,30 +13,9 @@ import (
 func TestNodeChunksWritesUnderCommandLimit(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.RaftMaxCommandBytes = MinRaftMaxCommandBytes
-	node := startTestNode(t, cfg)
-	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
-	base := "http://" + node.HTTPAddr()
-	post := func(path, body string) (int, map[string]any) {
-		t.Helper()
-		return getJSON(t, client, http.MethodPost, base+path, body)
-	}
-	for _, stmt := range []struct{ path, body string }{
-		{"/execute-sql-ddl", `{"sql":"CREATE DATABASE m"}`},
-		{"/execute-sql-ddl", `{"databaseName":"m","sql":"CREATE TABLE t (id INT64 PRIMARY KEY, v STRING)"}`},
-	} {
-		if status, body := post(stmt.path, stmt.body); status != 200 {
-			t.Fatalf("%s: %d %v", stmt.body, status, body)
-		}
-	}
-	count := func() any {
-		t.Helper()
-		status, body := post("/execute-sql-query", `{"databaseName":"m","sql":"SELECT COUNT(*) FROM t"}`)
-		rows, _ := body["rows"].([]any)
-		if status != 200 || len(rows) != 1 {
-			t.Fatalf("count: %d %v", status, body)
-		}
-		return rows[0].(map[string]any)["COUNT(*)"].(map[string]any)["longValue"]
-	}
+	tn := startTableNode(t, startTestNode(t, cfg))
+	post := tn.post
+	count := func() any { return tn.count("") }
 	const n = 1000
 	values := make([]string, n)
 	for i := range values {

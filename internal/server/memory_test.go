@@ -2,7 +2,6 @@ package server
 
 import (
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -28,20 +27,8 @@ func TestNodeSpillsUnderQueryBudget(t *testing.T) {
 	if _, err := os.Stat(leftover); !os.IsNotExist(err) {
 		t.Fatalf("spill file of a previous run survived the start: %v", err)
 	}
-	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
-	base := "http://" + node.HTTPAddr()
-	post := func(path, body string) (int, map[string]any) {
-		t.Helper()
-		return getJSON(t, client, http.MethodPost, base+path, body)
-	}
-	for _, stmt := range []struct{ path, body string }{
-		{"/execute-sql-ddl", `{"sql":"CREATE DATABASE m"}`},
-		{"/execute-sql-ddl", `{"databaseName":"m","sql":"CREATE TABLE t (id INT64 PRIMARY KEY, v STRING)"}`},
-	} {
-		if status, body := post(stmt.path, stmt.body); status != 200 {
-			t.Fatalf("%s: %d %v", stmt.body, status, body)
-		}
-	}
+	tn := startTableNode(t, node)
+	post := tn.post
 	const n = 2000
 	var values []string
 	for i := range n {
@@ -68,7 +55,7 @@ func TestNodeSpillsUnderQueryBudget(t *testing.T) {
 	}
 	// The monitor is exported: a budget, nothing held between statements,
 	// and a high-water mark the sort left.
-	metrics := scrape(t, client, base)
+	metrics := scrape(t, tn.client, tn.base)
 	if metrics["camusdb_sql_memory_limit_bytes"] <= 0 || metrics["camusdb_sql_memory_used_bytes"] != 0 ||
 		metrics["camusdb_sql_memory_high_water_bytes"] <= 0 {
 		t.Fatalf("SQL memory metrics: limit %v used %v high water %v", metrics["camusdb_sql_memory_limit_bytes"],

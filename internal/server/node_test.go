@@ -65,6 +65,44 @@ func getJSON(t *testing.T, client *http.Client, method, url, body string) (int, 
 	return resp.StatusCode, out
 }
 
+// tableNode is a node with database m and table t (id INT64 PRIMARY KEY,
+// v STRING), driven over HTTP without keep-alives.
+type tableNode struct {
+	t      *testing.T
+	client *http.Client
+	base   string
+}
+
+func startTableNode(t *testing.T, node *Node) *tableNode {
+	t.Helper()
+	n := &tableNode{t: t, client: &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}, base: "http://" + node.HTTPAddr()}
+	for _, stmt := range []struct{ path, body string }{
+		{"/execute-sql-ddl", `{"sql":"CREATE DATABASE m"}`},
+		{"/execute-sql-ddl", `{"databaseName":"m","sql":"CREATE TABLE t (id INT64 PRIMARY KEY, v STRING)"}`},
+	} {
+		if status, body := n.post(stmt.path, stmt.body); status != 200 {
+			t.Fatalf("%s: %d %v", stmt.body, status, body)
+		}
+	}
+	return n
+}
+
+func (n *tableNode) post(path, body string) (int, map[string]any) {
+	n.t.Helper()
+	return getJSON(n.t, n.client, http.MethodPost, n.base+path, body)
+}
+
+// count is SELECT COUNT(*) FROM t with the given suffix (e.g. " WHERE ...").
+func (n *tableNode) count(where string) any {
+	n.t.Helper()
+	status, body := n.post("/execute-sql-query", `{"databaseName":"m","sql":"SELECT COUNT(*) FROM t`+where+`"}`)
+	rows, _ := body["rows"].([]any)
+	if status != 200 || len(rows) != 1 {
+		n.t.Fatalf("count: %d %v", status, body)
+	}
+	return rows[0].(map[string]any)["COUNT(*)"].(map[string]any)["longValue"]
+}
+
 func TestNodeServesAndStops(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	cfg := testConfig(t)
