@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"go.etcd.io/raft/v3/raftpb"
+
 	"github.com/camusdb/camusdb-go/internal/kvpb"
 	"github.com/camusdb/camusdb-go/internal/storage"
 )
@@ -19,6 +21,8 @@ type memNetwork struct {
 	mu     sync.Mutex
 	stores map[uint64]*Store
 	cut    map[[2]uint64]bool // {from, to}
+	// drop, when set, drops the messages it returns true for.
+	drop func(from uint64, m Message) bool
 }
 
 func newMemNetwork() *memNetwork {
@@ -35,6 +39,9 @@ func (t *memTransport) Send(msgs []Message) {
 		to := m.Msg.GetTo()
 		t.net.mu.Lock()
 		dst, cut := t.net.stores[to], t.net.cut[[2]uint64{t.from, to}]
+		if drop := t.net.drop; drop != nil && drop(t.from, m) {
+			cut = true
+		}
 		t.net.mu.Unlock()
 		if dst == nil || cut {
 			if m.Snap != nil {
@@ -406,5 +413,78 @@ func TestOnSettledWaitsForAnInFlightCommand(t *testing.T) {
 	case <-settled:
 		t.Fatal("OnSettled ran twice")
 	default:
+	}
+}
+
+// A leader of several voters holds new proposals while one of its own
+// waits for its quorum, so that they share the next append (and its fsync
+// on every replica) instead of going out one append each. With the
+// followers' acknowledgements dropped, the first proposal is appended and
+// stays uncommitted; five more wait in the queue through driver
+// iterations; once the acknowledgements flow, all six commit.
+func TestLeaderHoldsProposalsWhileOneAwaitsItsQuorum(t *testing.T) {
+	c := newTestCluster(t, 3, clusterConfig())
+	leader := c.leader(1)
+	s := c.stores[leader]
+	var dropAcks atomic.Bool
+	dropAcks.Store(true)
+	c.net.mu.Lock()
+	c.net.drop = func(from uint64, m Message) bool {
+		return dropAcks.Load() && from != leader && m.Msg.GetType() == raftpb.MsgAppResp
+	}
+	c.net.mu.Unlock()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	errs := make(chan error, 6)
+	propose := func(k string) {
+		go func() { errs <- s.Propose(ctx, 1, put(1, k, "v")) }()
+	}
+	st0, _ := s.Status(1)
+	propose("first")
+	succeedsSoon(t, 10*time.Second, func() error {
+		if st, _ := s.Status(1); st.LastIndex <= st0.LastIndex {
+			return errors.New("the first proposal is not appended yet")
+		}
+		return nil
+	})
+	handed := s.Metrics().Proposals
+	p := s.partitions[1]
+	queued := func() int {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return len(p.mu.queue)
+	}
+	for i := range 5 {
+		propose(fmt.Sprintf("next-%d", i))
+	}
+	succeedsSoon(t, 10*time.Second, func() error {
+		if n := queued(); n < 5 {
+			return fmt.Errorf("%d proposals queued", n)
+		}
+		return nil
+	})
+	for range 3 { // driver iterations after the five were queued
+		if err := s.Barrier(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := s.Metrics().Proposals; got != handed {
+		t.Fatalf("the leader handed raft %d more proposals while its first awaited its quorum", got-handed)
+	}
+	if st, _ := s.Status(1); st.CommitIndex > st0.LastIndex {
+		t.Fatalf("committed %d without acknowledgements (last index before: %d)", st.CommitIndex, st0.LastIndex)
+	}
+	dropAcks.Store(false)
+	for range 6 {
+		if err := <-errs; err != nil {
+			t.Fatalf("proposal once the acknowledgements flow: %v", err)
+		}
+	}
+	got := dumpSpan(t, c.engines[leader], 1)
+	for _, k := range []string{"first", "next-0", "next-4"} {
+		if got[string(dataKey(1, k))] != "v" {
+			t.Fatalf("key %s not applied: %v", k, got)
+		}
 	}
 }

@@ -555,3 +555,23 @@ func (p *partition) maybeTransferLeadership() {
 		p.beginTransfer(preferred)
 	}
 }
+
+// awaitingCommit reports whether this node leads a group of several
+// voters and a proposal of its own is appended but not committed yet:
+// then the queued proposals wait for it (see Store.iterate).
+func (p *partition) awaitingCommit() bool {
+	if p.singleVoter || len(p.inflight) == 0 {
+		return false
+	}
+	bs := p.rn.BasicStatus()
+	if bs.RaftState != raft.StateLeader {
+		return false // let propose refuse the queue at once
+	}
+	commit := bs.HardState.GetCommit()
+	for _, prop := range p.inflight {
+		if prop.index > commit {
+			return true
+		}
+	}
+	return false
+}
