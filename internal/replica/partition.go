@@ -311,40 +311,6 @@ func (p *partition) lazyReady(rd *raft.Ready) bool {
 	return true
 }
 
-// earlyApplicable reports whether rd's entries may be applied in the very
-// batch that appends them (Store.processReady). That holds when this node
-// is the group's only voter and leads it: an entry of its own log is then
-// committed as soon as it is durable here, and entry and effect become
-// durable together or not at all. It also requires rd to carry no
-// snapshot and no change of term or vote, the entries to follow the
-// applied index directly, and each to be a normal command of the current
-// term that is not a lease command (a lease is published only once its
-// apply batch is committed).
-func (p *partition) earlyApplicable(rd *raft.Ready) bool {
-	if !p.singleVoter || len(rd.Entries) == 0 || !raft.IsEmptySnap(rd.Snapshot) {
-		return false
-	}
-	if rd.Entries[0].GetIndex() != p.applied.Index+1 {
-		return false
-	}
-	cur := p.log.HardState()
-	if hs := rd.HardState; !raft.IsEmptyHardState(hs) && (hs.GetTerm() != cur.GetTerm() || hs.GetVote() != cur.GetVote()) {
-		return false
-	}
-	for _, e := range rd.Entries {
-		if e.GetType() != raftpb.EntryNormal || e.GetTerm() != cur.GetTerm() {
-			return false
-		}
-		if len(e.GetData()) == 0 {
-			continue
-		}
-		if h, _, err := decodeHeader(e.GetData()); err != nil || h.lease {
-			return false
-		}
-	}
-	return p.rn.BasicStatus().RaftState == raft.StateLeader
-}
-
 // noteAppended records the log position of this node's proposals among
 // entries being persisted.
 func (p *partition) noteAppended(ents []*raftpb.Entry) {
@@ -410,11 +376,10 @@ func (p *partition) snapshotApplied() error {
 func (p *partition) applyEntries(w storage.Writer, ents []*raftpb.Entry) ([]completion, error) {
 	var done []completion
 	nodeID := p.store.cfg.NodeID
-	from := p.applied.Index
 	for _, e := range ents {
 		index := e.GetIndex()
 		if index <= p.applied.Index {
-			continue // already applied (a snapshot got ahead of the log, or applied early)
+			continue // already applied (a snapshot got ahead of the log)
 		}
 		if index != p.applied.Index+1 {
 			return nil, fmt.Errorf("replica: partition %d: applying entry %d after %d", p.id, index, p.applied.Index)
@@ -470,9 +435,6 @@ func (p *partition) applyEntries(w storage.Writer, ents []*raftpb.Entry) ([]comp
 				done = append(done, completion{prop: prop, err: result})
 			}
 		}
-	}
-	if p.applied.Index == from {
-		return nil, nil // nothing new (entries applied early come back from raft)
 	}
 	if err := raftlog.WriteAppliedState(w, p.id, p.applied); err != nil {
 		return nil, err

@@ -56,7 +56,6 @@ type Metrics struct {
 	Syncs            uint64 // batches committed with fsync
 	EntriesAppended  uint64 // log entries persisted
 	EntriesApplied   uint64 // entries applied to the state machine
-	EarlyApplied     uint64 // of those, applied in the batch that appended them
 	Proposals        uint64 // proposals handed to raft
 	SnapshotsSent    uint64 // snapshots built for followers
 	SnapshotsApplied uint64 // snapshots received and applied
@@ -64,8 +63,8 @@ type Metrics struct {
 }
 
 type metrics struct {
-	loopIterations, syncs, entriesAppended, entriesApplied, earlyApplied,
-	proposals, snapshotsSent, snapshotsApplied, truncations atomic.Uint64
+	loopIterations, syncs, entriesAppended, entriesApplied, proposals,
+	snapshotsSent, snapshotsApplied, truncations atomic.Uint64
 }
 
 // Store runs every partition (Raft group) of one node. See doc.go.
@@ -215,7 +214,6 @@ func (s *Store) Metrics() Metrics {
 		Syncs:            m.syncs.Load(),
 		EntriesAppended:  m.entriesAppended.Load(),
 		EntriesApplied:   m.entriesApplied.Load(),
-		EarlyApplied:     m.earlyApplied.Load(),
 		Proposals:        m.proposals.Load(),
 		SnapshotsSent:    m.snapshotsSent.Load(),
 		SnapshotsApplied: m.snapshotsApplied.Load(),
@@ -738,21 +736,13 @@ func (s *Store) processReady() (more bool, err error) {
 
 	// 2. Append: snapshots, entries and hard states of every group in one
 	//    batch, fsynced once if any group needs it, without waiting here.
-	//    A standalone node applies its new entries in that same batch
-	//    when it can (applyEarly): its proposers are then answered as
-	//    soon as the fsync ends, and each commit costs one engine batch
-	//    and WAL record instead of two. With no append in flight, a
-	//    single voter's append is either waited for below or needs no
-	//    fsync, so the completions it yields are due when this returns.
 	var pending pendingAppend
-	applyEarly := s.singleVoter && s.syncer.empty()
 	batch := s.engine.NewBatch()
 	for i := range groups {
 		g := &groups[i]
 		if g.appendMsg == nil {
 			continue
 		}
-		early := applyEarly && g.p.earlyApplicable(&g.rd)
 		if !raft.IsEmptySnap(g.rd.Snapshot) {
 			if err := g.p.stageSnapshot(batch, g.rd.Snapshot); err != nil {
 				batch.Close()
@@ -768,15 +758,6 @@ func (s *Store) processReady() (more bool, err error) {
 			return false, err
 		}
 		g.p.noteAppended(g.rd.Entries)
-		if early {
-			done, err := g.p.applyEntries(batch, g.rd.Entries)
-			if err != nil {
-				batch.Close()
-				return false, err
-			}
-			completions = append(completions, done...)
-			s.metrics.earlyApplied.Add(uint64(len(g.rd.Entries)))
-		}
 		if !raft.IsEmptyHardState(g.rd.HardState) {
 			if err := g.p.log.SetHardState(batch, g.rd.HardState); err != nil {
 				batch.Close()

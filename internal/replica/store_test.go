@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/camusdb/camusdb-go/internal/kvpb"
-	"github.com/camusdb/camusdb-go/internal/raftlog"
 	"github.com/camusdb/camusdb-go/internal/storage"
 )
 
@@ -373,59 +372,5 @@ func TestProposeOverCommandLimit(t *testing.T) {
 	}
 	if _, found, err := eng.Get(dataKey(1, "big")); found || err != nil {
 		t.Fatalf("the refused command was applied (found=%v, err=%v)", found, err)
-	}
-}
-
-// TestStandaloneAppliesWithTheAppend: a single voter applies its entries
-// in the batch that appends them, so when Propose returns, the synced
-// state already holds the applied index and the write (before, the apply
-// was a second, unsynced batch that a crash at that moment lost and
-// recovery replayed from the log). A crash image taken right after each
-// Propose shows it, and the store recovers from it with nothing to replay.
-func TestStandaloneAppliesWithTheAppend(t *testing.T) {
-	fs := storage.NewCrashableMemFS()
-	eng := openTestEngine(t, storage.Options{Dir: "db", FS: fs})
-	s := startStore(t, Config{Engine: eng, Partitions: 1})
-	before := s.Metrics()
-	const n = 20
-	image := storage.CrashClone(fs)
-	for i := range n {
-		key := fmt.Sprintf("k%d", i)
-		if err := s.Propose(context.Background(), 1, put(1, key, key)); err != nil {
-			t.Fatal(err)
-		}
-		image = storage.CrashClone(fs)
-		img := openTestEngine(t, storage.Options{Dir: "db", FS: image})
-		applied, err := raftlog.ReadAppliedState(img, 1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		log, err := raftlog.Open(img, 1, raftlog.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if applied.Index != log.LastIndex() {
-			t.Fatalf("proposal %d: durable applied index %d, last index %d: the apply was not in the synced append", i, applied.Index, log.LastIndex())
-		}
-		if got := mustGet(t, img, dataKey(1, key)); got != key {
-			t.Fatalf("%s = %q in the crash image", key, got)
-		}
-		_ = img.Close()
-	}
-	if early := s.Metrics().EarlyApplied - before.EarlyApplied; early < n {
-		t.Fatalf("%d entries applied early for %d proposals", early, n)
-	}
-	s.Stop()
-	_ = eng.Close()
-
-	eng2 := openTestEngine(t, storage.Options{Dir: "db", FS: image})
-	defer eng2.Close()
-	s2 := startStore(t, Config{Engine: eng2, Partitions: 1})
-	defer s2.Stop()
-	for i := range n {
-		key := fmt.Sprintf("k%d", i)
-		if got := mustGet(t, eng2, dataKey(1, key)); got != key {
-			t.Fatalf("%s = %q after recovery", key, got)
-		}
 	}
 }

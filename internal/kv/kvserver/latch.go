@@ -116,11 +116,6 @@ func (hs *pointHolders) remove(g *latchGroup) bool {
 // takes all its latches at once (no hold-and-wait), so latches cannot
 // deadlock. Write latches are held from evaluation until the proposed
 // command is applied, so a later reader or validator sees its effect.
-// They are also what keeps a write from being read before it is durable
-// on a standalone node: a single voter applies a command in the batch
-// that appends it, and the engine shows that batch before its fsync ends
-// (replica/OVERVIEW.md, "Early apply"); Propose returns, and the latches
-// go, only after it.
 //
 // Point latches (the common case) are indexed by key in order, so
 // checking one is a lookup plus a look at the (few) range latches held,
