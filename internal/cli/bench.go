@@ -27,7 +27,7 @@ func NewBenchCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "bench",
 		Short: "Benchmark CamusDB (HTTP and pgwire) side by side with PostgreSQL",
-		Long: "bench runs workloads (insert, point, bank, scan, bulk, ycsb-a/b/c/e) against every\n" +
+		Long: "bench runs workloads (insert, point, bank, tpcb, scan, bulk, ycsb-a/b/c/e) against every\n" +
 			"target given: --http (CamusDB's HTTP API), --pg (CamusDB's pgwire listener) and\n" +
 			"--postgres (a reference PostgreSQL). Targets run one after the other, never at\n" +
 			"once. It prints a markdown table with throughput, p50/p95/p99 latency, the share of\n" +
