@@ -41,3 +41,34 @@ func TestNodeBoundsTransactionWrites(t *testing.T) {
 		t.Fatalf("rows updated: %v", got)
 	}
 }
+
+// TRUNCATE is one descriptor write whatever the table's size: a table
+// whose deletion key by key would be over the transaction write bound
+// (as it was: CADB0514) is emptied, and usable at once.
+func TestNodeTruncatesPastTheWriteBound(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.TxnMaxWriteBytes = 64 << 10
+	tn := startTableNode(t, startTestNode(t, cfg))
+	const n = 2000 // ~160 KB of deletions at 64 B of overhead each
+	for start := 0; start < n; start += 100 {
+		values := make([]string, 100)
+		for i := range values {
+			values[i] = fmt.Sprintf("(%d, 'v')", start+i)
+		}
+		if status, body := tn.post("/execute-sql-non-query", `{"databaseName":"m","sql":"INSERT INTO t (id, v) VALUES `+strings.Join(values, ", ")+`"}`); status != 200 {
+			t.Fatalf("insert of 100 rows: %d %v", status, body)
+		}
+	}
+	if status, body := tn.post("/execute-sql-non-query", `{"databaseName":"m","sql":"TRUNCATE t"}`); status != 200 {
+		t.Fatalf("TRUNCATE of %d rows under a 64 KiB write bound: %d %v", n, status, body)
+	}
+	if got := tn.count(""); got != float64(0) {
+		t.Fatalf("rows after TRUNCATE: %v", got)
+	}
+	if status, body := tn.post("/execute-sql-non-query", `{"databaseName":"m","sql":"INSERT INTO t (id, v) VALUES (1, 'after')"}`); status != 200 {
+		t.Fatalf("insert after TRUNCATE: %d %v", status, body)
+	}
+	if got := tn.count(" WHERE v = 'after'"); got != float64(1) {
+		t.Fatalf("rows after TRUNCATE and one insert: %v", got)
+	}
+}

@@ -200,6 +200,30 @@ func DropDatabase(ctx context.Context, kv KV, name string, ifExists bool, clearD
 	return true, kv.Delete(databaseKey(name))
 }
 
+// NewTableData points t at empty spans: it takes a fresh id from the
+// table id counter as t's DataID and stores t (UpdateTable: a new
+// version, refused while a schema-change job runs). The rows and index
+// entries stay under the prefixes t had, returned for the caller to have
+// them cleared once nothing can read them (TRUNCATE: a background job).
+// A transaction that planned with the old descriptor has it in its read
+// set and cannot commit above the change; one that read below it still
+// finds the old rows, which are not cleared before it is gone.
+func NewTableData(ctx context.Context, kv KV, t *TableDesc) (old [][]byte, err error) {
+	if err := checkNoJob(t); err != nil {
+		return nil, err
+	}
+	old = TableDataPrefixes(t)
+	id, err := nextID(ctx, kv, tableCounterKey(t.DBID))
+	if err != nil {
+		return nil, err
+	}
+	t.DataID = id
+	if err := UpdateTable(ctx, kv, t); err != nil {
+		return nil, err
+	}
+	return old, nil
+}
+
 // TableDataPrefixes returns the key prefixes of t's rows and of each of its
 // indexes' entries (what ClearTableData deletes).
 func TableDataPrefixes(t *TableDesc) [][]byte {

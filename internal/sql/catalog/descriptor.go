@@ -165,6 +165,12 @@ type TableDesc struct {
 
 	NextColumnID uint32 `json:"nextColumnId"`
 	NextIndexID  uint32 `json:"nextIndexId"`
+	// DataID is the id the table's rows and index entries are keyed
+	// under (RowPrefix, IndexPrefix) when it is not ID: TRUNCATE gives the
+	// table a fresh one from the table id counter, so the new rows start
+	// in empty spans at once while a background job clears the old ones
+	// (NewTableData). 0: ID.
+	DataID uint32 `json:"dataId,omitempty"`
 
 	// SchemaVersion is the database schema version (SchemaVersion) of the
 	// DDL that last changed this table.

@@ -18,18 +18,27 @@ import (
 //	unique index entry:  IndexPrefix(db, table, index) | k  -> pk
 //	other index entry:   IndexPrefix(db, table, index) | k | pk -> ""
 //
-// where pk is the primary key columns encoded with rowenc.AppendKey in
+// where table is the table's id (its DataID once TRUNCATE gave it one),
+// pk is the primary key columns encoded with rowenc.AppendKey in
 // their directions, and k the index columns likewise. A unique index entry
 // whose key has a NULL column is stored in the non-unique form, so NULLs
 // never collide. A reader tells the forms apart by the value: a unique
 // entry's value is the (never empty) pk, a non-unique entry's is empty.
 
 // RowPrefix is the key prefix of t's rows.
-func (t *TableDesc) RowPrefix() []byte { return kvpb.RowPrefix(t.DBID, t.ID) }
+func (t *TableDesc) RowPrefix() []byte { return kvpb.RowPrefix(t.DBID, t.dataID()) }
 
 // IndexPrefix is the key prefix of idx's entries.
 func (t *TableDesc) IndexPrefix(idx *IndexDesc) []byte {
-	return kvpb.IndexPrefix(t.DBID, t.ID, idx.ID)
+	return kvpb.IndexPrefix(t.DBID, t.dataID(), idx.ID)
+}
+
+// dataID is the table id t's keys are under (TableDesc.DataID).
+func (t *TableDesc) dataID() uint32 {
+	if t.DataID != 0 {
+		return t.DataID
+	}
+	return t.ID
 }
 
 // AppendKeyColumns appends the key encoding of row's values at the

@@ -73,8 +73,10 @@ type Env struct {
 	// fail with CADB0511.
 	TempDir string
 	// DropData, when set, takes over deleting the data of a table DROP
-	// TABLE drops (the session hands it to a background job created in
-	// the statement's transaction); nil: deleted in the statement.
+	// TABLE drops, and of the spans TRUNCATE leaves (called with the
+	// descriptor before the TRUNCATE): the session hands it to a
+	// background job created in the statement's transaction. nil: deleted
+	// in the statement.
 	DropData func(ctx context.Context, kv catalog.KV, t *catalog.TableDesc) error
 	// Sequences, when set, gives the statement its sequence functions
 	// (nextval...), reading through kv, the statement's view of the
@@ -235,7 +237,7 @@ func execute(ctx context.Context, env Env, buf *WriteBuffer, stmt ast.Statement)
 	case *ast.DropView:
 		return ddl(dropView(ctx, p, buf, s))
 	case *ast.Truncate:
-		return ddl(truncate(ctx, p, buf, s, env.Stats)) // truncate.go
+		return ddl(truncate(ctx, p, buf, s, env.Stats, env.DropData)) // truncate.go
 	case *ast.CreateDatabase, *ast.DropDatabase, *ast.RenameDatabase,
 		*ast.DropTable, *ast.CreateIndex, *ast.DropIndex, *ast.AlterTable:
 		return ddl(executeDDL(ctx, p, buf, s, env.DropData)) // ddl.go

@@ -18,7 +18,9 @@ import (
 // rows and index entries to a job that deletes them in the background, so
 // dropping a large table neither holds every key in one transaction nor
 // waits for it. Table ids are never reused: the keys left meanwhile belong
-// to no table.
+// to no table. TRUNCATE does the same with the spans it leaves: it gives
+// the table a fresh data id (catalog.NewTableData), so it costs one
+// descriptor write whatever the table's size.
 //
 // On a database that can clear spans (catalog.SpanClearer: the real kv
 // store), the job removes each of the table's spans with one replicated
@@ -70,13 +72,14 @@ const DefaultDropDataRetry = 30 * time.Second
 const dropClearMargin = time.Second
 
 // dropData is exec.Env.DropData: it creates the deletion job of t's data
-// in the statement's transaction txn; this node starts it once txn
-// commits.
+// (a dropped table's, or the spans a TRUNCATE left: t is then the
+// descriptor before it) in the statement's transaction txn; this node
+// starts it once txn commits.
 func (s *Server) dropData(txn catalog.Txn, user, sql string) func(context.Context, catalog.KV, *catalog.TableDesc) error {
 	return func(ctx context.Context, kv catalog.KV, t *catalog.TableDesc) error {
 		payload, _ := json.Marshal(dropDataPayload{Prefixes: catalog.TableDataPrefixes(t)})
 		id, err := s.jobs.Create(ctx, kv, jobs.Record{Type: JobTypeDropTableData, User: user, Payload: payload,
-			Description: fmt.Sprintf("delete the data of dropped table %q (id %d): %s", t.Name, t.ID, sql)})
+			Description: fmt.Sprintf("delete the data table %q (id %d) had before: %s", t.Name, t.ID, sql)})
 		if ct, ok := txn.(*catalogTxn); ok && err == nil {
 			ct.jobs = append(ct.jobs, id)
 		}

@@ -181,3 +181,53 @@ func testDropIndexData(t *testing.T, stmt string) {
 		t.Fatalf("count after the drop: %v", res.Rows)
 	}
 }
+
+// TRUNCATE points the table at fresh spans in one descriptor write and
+// leaves its old rows and index entries to a DROP TABLE DATA job, which
+// clears them once no transaction can read below the TRUNCATE: the table
+// is empty and usable at once, whatever its size.
+func TestTruncateLeavesOldSpansToDataJob(t *testing.T) {
+	db, s, td := clearingServer(t)
+	ctx := context.Background()
+	old := catalog.TableDataPrefixes(td)
+	mustExec(t, s, session.Request{Database: "d", SQL: "TRUNCATE t"})
+	if got := query(t, s, "SELECT COUNT(*) FROM t"); got != "[[0]]" {
+		t.Fatalf("after TRUNCATE: %s rows", got)
+	}
+	mustExec(t, s, session.Request{Database: "d", SQL: "INSERT INTO t VALUES (1, 77)"})
+	if got := query(t, s, "SELECT id FROM t WHERE v = 77"); got != "[[1]]" {
+		t.Fatalf("by the index after TRUNCATE: %s", got)
+	}
+	now := readDesc(t, db.MemDB)
+	if now.ID != td.ID || now.DataID == 0 || now.DataID == td.ID || now.Version <= td.Version {
+		t.Fatalf("descriptor after TRUNCATE: id %d data id %d version %d (before: id %d version %d)", now.ID, now.DataID, now.Version, td.ID, td.Version)
+	}
+	// The old keys wait for the GC threshold.
+	notBelow := <-db.calls
+	for _, p := range old {
+		if len(db.LiveKeys(string(p))) == 0 {
+			t.Fatalf("keys under %q were deleted before the GC threshold allowed it", p)
+		}
+	}
+	db.setThreshold(notBelow)
+	recs, err := s.Jobs().List(ctx)
+	if err != nil || len(recs) != 1 || recs[0].Type != session.JobTypeDropTableData {
+		t.Fatalf("jobs %v %v", recs, err)
+	}
+	if rec, err := s.Jobs().Wait(ctx, recs[0].ID); err != nil || rec.Status != jobs.Succeeded {
+		t.Fatalf("job: %+v %v", rec, err)
+	}
+	for _, p := range old {
+		if keys := db.LiveKeys(string(p)); len(keys) != 0 {
+			t.Fatalf("%d keys of the truncated data remain under %q", len(keys), p)
+		}
+	}
+	for _, p := range catalog.TableDataPrefixes(now) {
+		if len(db.LiveKeys(string(p))) != 1 {
+			t.Fatalf("the row written after TRUNCATE is missing under %q", p)
+		}
+	}
+	if got := query(t, s, "SELECT id, v FROM t"); got != "[[1 77]]" {
+		t.Fatalf("after the job: %s", got)
+	}
+}
