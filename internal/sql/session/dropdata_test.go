@@ -85,7 +85,6 @@ func clearingServer(t *testing.T) (*clearingDB, *session.Server, *catalog.TableD
 // drop: it keeps trying while the GC threshold is below it.
 func TestDropTableDataClearsSpansOnceUnreadable(t *testing.T) {
 	db, s, td := clearingServer(t)
-	ctx := context.Background()
 	prefixes := catalog.TableDataPrefixes(td)
 	beforeDrop := db.Now()
 	mustExec(t, s, session.Request{Database: "d", SQL: "DROP TABLE t"})
@@ -98,20 +97,28 @@ func TestDropTableDataClearsSpansOnceUnreadable(t *testing.T) {
 	if !beforeDrop.Less(notBelow) {
 		t.Fatalf("notBelow %s is not above the time before the drop %s", notBelow, beforeDrop)
 	}
+	clearOnceUnreadable(t, db, s, notBelow, prefixes)
+}
+
+// clearOnceUnreadable checks that the keys under prefixes are still there,
+// lets the GC threshold reach notBelow, and waits for the one DROP TABLE
+// DATA job to succeed and clear them, one span per prefix.
+func clearOnceUnreadable(t *testing.T, db *clearingDB, s *session.Server, notBelow hlc.Timestamp, prefixes [][]byte) {
+	t.Helper()
 	for _, p := range prefixes {
 		if len(db.LiveKeys(string(p))) == 0 {
 			t.Fatalf("keys under %q were deleted before the GC threshold allowed it", p)
 		}
 	}
-
 	db.setThreshold(notBelow)
+	ctx := context.Background()
 	recs, err := s.Jobs().List(ctx)
 	if err != nil || len(recs) != 1 || recs[0].Type != session.JobTypeDropTableData {
 		t.Fatalf("jobs %v %v", recs, err)
 	}
 	rec, err := s.Jobs().Wait(ctx, recs[0].ID)
 	if err != nil || rec.Status != jobs.Succeeded {
-		t.Fatalf("drop job: %+v %v", rec, err)
+		t.Fatalf("data job: %+v %v", rec, err)
 	}
 	db.mu.Lock()
 	cleared := len(db.cleared)
@@ -121,7 +128,7 @@ func TestDropTableDataClearsSpansOnceUnreadable(t *testing.T) {
 	}
 	for _, p := range prefixes {
 		if keys := db.LiveKeys(string(p)); len(keys) != 0 {
-			t.Fatalf("%d keys of the dropped table remain under %q", len(keys), p)
+			t.Fatalf("%d keys remain under %q", len(keys), p)
 		}
 	}
 }
@@ -188,7 +195,6 @@ func testDropIndexData(t *testing.T, stmt string) {
 // is empty and usable at once, whatever its size.
 func TestTruncateLeavesOldSpansToDataJob(t *testing.T) {
 	db, s, td := clearingServer(t)
-	ctx := context.Background()
 	old := catalog.TableDataPrefixes(td)
 	mustExec(t, s, session.Request{Database: "d", SQL: "TRUNCATE t"})
 	if got := query(t, s, "SELECT COUNT(*) FROM t"); got != "[[0]]" {
@@ -203,25 +209,7 @@ func TestTruncateLeavesOldSpansToDataJob(t *testing.T) {
 		t.Fatalf("descriptor after TRUNCATE: id %d data id %d version %d (before: id %d version %d)", now.ID, now.DataID, now.Version, td.ID, td.Version)
 	}
 	// The old keys wait for the GC threshold.
-	notBelow := <-db.calls
-	for _, p := range old {
-		if len(db.LiveKeys(string(p))) == 0 {
-			t.Fatalf("keys under %q were deleted before the GC threshold allowed it", p)
-		}
-	}
-	db.setThreshold(notBelow)
-	recs, err := s.Jobs().List(ctx)
-	if err != nil || len(recs) != 1 || recs[0].Type != session.JobTypeDropTableData {
-		t.Fatalf("jobs %v %v", recs, err)
-	}
-	if rec, err := s.Jobs().Wait(ctx, recs[0].ID); err != nil || rec.Status != jobs.Succeeded {
-		t.Fatalf("job: %+v %v", rec, err)
-	}
-	for _, p := range old {
-		if keys := db.LiveKeys(string(p)); len(keys) != 0 {
-			t.Fatalf("%d keys of the truncated data remain under %q", len(keys), p)
-		}
-	}
+	clearOnceUnreadable(t, db, s, <-db.calls, old)
 	for _, p := range catalog.TableDataPrefixes(now) {
 		if len(db.LiveKeys(string(p))) != 1 {
 			t.Fatalf("the row written after TRUNCATE is missing under %q", p)
