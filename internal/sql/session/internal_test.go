@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -137,4 +138,30 @@ func TestQueryRegistryDeadlineAndSweeper(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// A bulk INSERT's text is not kept by the parse cache (its AST is ~14
+// times the text, and it is rarely repeated); a short statement is.
+func TestParseCacheSkipsLongStatements(t *testing.T) {
+	s := &Server{cache: newParseCache(time.Minute, 0, time.Now)}
+	var b strings.Builder
+	b.WriteString("INSERT INTO t (k, v) VALUES ")
+	for i := range 1000 {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "(%d, %d)", 100000+i, i)
+	}
+	if _, err := s.parse(b.String(), parser.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if n := s.cache.len(); n != 0 {
+		t.Fatalf("a %d-byte INSERT was cached", b.Len())
+	}
+	if _, err := s.parse("INSERT INTO t (k, v) VALUES (1, 2)", parser.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if n := s.cache.len(); n != 1 {
+		t.Fatalf("a short statement was not cached (%d entries)", n)
+	}
 }
