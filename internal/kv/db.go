@@ -47,8 +47,8 @@ type Config struct {
 	// instead of committing them with it (Txn.commitWrites).
 	MaxCommandBytes int
 	// MaxWriteBytes bounds the writes one transaction buffers until its
-	// commit (key and value bytes plus kvpb.WriteOverhead per key; 0: no
-	// bound): past it a write fails with *kvpb.TxnTooLargeError and is
+	// commit (kvpb.WriteCost each; 0: no bound): past it a write fails
+	// with *kvpb.TxnTooLargeError and is
 	// not buffered. The buffer lives in the coordinator's memory, so
 	// without a bound one statement touching every row of a large table
 	// could take the node's memory.

@@ -362,8 +362,8 @@ func (t *Txn) buffer(key []byte, w bufferedWrite) error {
 	return t.store(string(key), w)
 }
 
-// WriteBytesLeft is how many more bytes of writes (key, value and
-// kvpb.WriteOverhead each) the transaction may buffer before its writes
+// WriteBytesLeft is how many more bytes of writes (kvpb.WriteCost each)
+// the transaction may buffer before its writes
 // fail with *kvpb.TxnTooLargeError, and the bound (Config.MaxWriteBytes;
 // 0 and math.MaxInt64 left: none). A statement that buffers its own
 // writes before handing them over checks them against it as they grow.
@@ -388,11 +388,9 @@ func (t *Txn) store(key string, w bufferedWrite) error {
 	if t.absentMessage != "" && had && prev.absent {
 		w.absent = true
 	}
-	grow := int64(len(w.value))
+	grow := kvpb.WriteCost(len(key), len(w.value))
 	if had {
-		grow -= int64(len(prev.value))
-	} else {
-		grow += int64(len(key)) + kvpb.WriteOverhead
+		grow = kvpb.WriteCopies * int64(len(w.value)-len(prev.value))
 	}
 	if limit := t.db.cfg.MaxWriteBytes; limit > 0 && grow > 0 && t.writeBytes+grow > limit {
 		return &kvpb.TxnTooLargeError{Limit: limit}

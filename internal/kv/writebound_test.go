@@ -13,10 +13,10 @@ import (
 )
 
 // A transaction buffers its writes until the commit; MaxWriteBytes bounds
-// them. Writes count key + value + kvpb.WriteOverhead; overwriting a key
-// counts only the value's growth; the write that would pass the bound
-// fails with TxnTooLargeError and is not buffered, while the transaction
-// keeps what it had and can still commit it.
+// them. Writes count kvpb.WriteCost; overwriting a key counts only
+// WriteCopies times the value's growth; the write that would pass the
+// bound fails with TxnTooLargeError and is not buffered, while the
+// transaction keeps what it had and can still commit it.
 func TestTransactionWriteBound(t *testing.T) {
 	const limit = 64 << 10
 	n := kvtest.Start(t, kvtest.Options{Partitions: 1, MaxWriteBytes: limit})
@@ -34,7 +34,7 @@ func TestTransactionWriteBound(t *testing.T) {
 	if left, lim := txn.WriteBytesLeft(); left != limit || lim != limit {
 		t.Fatalf("empty transaction: %d of %d left", left, lim)
 	}
-	per := int64(len(key(0)) + len(value) + kvpb.WriteOverhead)
+	per := kvpb.WriteCost(len(key(0)), len(value))
 	fit := int(limit / per)
 	for i := range fit {
 		if err := txn.Put(key(i), value); err != nil {

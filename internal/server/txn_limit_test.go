@@ -6,13 +6,13 @@ import (
 	"testing"
 )
 
-// With txn_max_write_bytes at 256 KiB, statements whose writes fit commit,
+// With txn_max_write_bytes at 1.5 MiB, statements whose writes fit commit,
 // and an UPDATE whose writes do not (1 000 rows of ~300 bytes) fails with
 // CADB0514 / 400 naming the setting, writing nothing: the node never
 // holds more than the bound of a transaction's writes.
 func TestNodeBoundsTransactionWrites(t *testing.T) {
 	cfg := testConfig(t)
-	cfg.TxnMaxWriteBytes = 256 << 10
+	cfg.TxnMaxWriteBytes = 1536 << 10
 	tn := startTableNode(t, startTestNode(t, cfg))
 	post, count := tn.post, tn.count
 	const n = 1000
@@ -28,7 +28,7 @@ func TestNodeBoundsTransactionWrites(t *testing.T) {
 	long := strings.Repeat("x", 300)
 	status, body := post("/execute-sql-non-query", `{"databaseName":"m","sql":"UPDATE t SET v = '`+long+`' WHERE id >= 0"}`)
 	if status != 400 || body["code"] != "CADB0514" || !strings.Contains(fmt.Sprint(body["message"]), "txn_max_write_bytes") {
-		t.Fatalf("an UPDATE of ~400 KB of rows under a 256 KiB bound: %d %v", status, body)
+		t.Fatalf("an UPDATE of 1000 rows of 300 bytes (~2.5 MB as counted) under a 1.5 MiB bound: %d %v", status, body)
 	}
 	if got := count(" WHERE v <> 'short'"); got != float64(0) {
 		t.Fatalf("rows changed by the refused UPDATE: %v", got)
@@ -47,9 +47,9 @@ func TestNodeBoundsTransactionWrites(t *testing.T) {
 // (as it was: CADB0514) is emptied, and usable at once.
 func TestNodeTruncatesPastTheWriteBound(t *testing.T) {
 	cfg := testConfig(t)
-	cfg.TxnMaxWriteBytes = 64 << 10
+	cfg.TxnMaxWriteBytes = 256 << 10
 	tn := startTableNode(t, startTestNode(t, cfg))
-	const n = 2000 // ~160 KB of deletions at 64 B of overhead each
+	const n = 2000 // ~2 MB of deletions as counted (kvpb.WriteCost)
 	for start := 0; start < n; start += 100 {
 		values := make([]string, 100)
 		for i := range values {
@@ -60,7 +60,7 @@ func TestNodeTruncatesPastTheWriteBound(t *testing.T) {
 		}
 	}
 	if status, body := tn.post("/execute-sql-non-query", `{"databaseName":"m","sql":"TRUNCATE t"}`); status != 200 {
-		t.Fatalf("TRUNCATE of %d rows under a 64 KiB write bound: %d %v", n, status, body)
+		t.Fatalf("TRUNCATE of %d rows under a 256 KiB write bound: %d %v", n, status, body)
 	}
 	if got := tn.count(""); got != float64(0) {
 		t.Fatalf("rows after TRUNCATE: %v", got)

@@ -26,7 +26,7 @@ type WriteBuffer struct {
 	// absentMessage is the error of a failed PutIfAbsent.
 	absentMessage string
 	// bytes is the size of writes as the transaction's write bound counts
-	// it (kvpb.WriteOverhead per key); left and limit are that bound's
+	// it (kvpb.WriteCost); left and limit are that bound's
 	// room and size when the buffer was last empty (catalog.WriteBudgeter;
 	// limit 0: none). The buffer holds a statement's writes in memory
 	// before the transaction holds them again: it checks the bound as it
@@ -134,11 +134,9 @@ func (b *WriteBuffer) Delete(key []byte) error {
 // write bound.
 func (b *WriteBuffer) record(key []byte, w bufferedWrite) error {
 	i, ok := b.index[string(key)]
-	grow := int64(len(w.value))
+	grow := kvpb.WriteCost(len(key), len(w.value))
 	if ok {
-		grow -= int64(len(b.writes[i].value))
-	} else {
-		grow += int64(len(key)) + kvpb.WriteOverhead
+		grow = kvpb.WriteCopies * int64(len(w.value)-len(b.writes[i].value))
 	}
 	if b.limit > 0 && grow > 0 && b.bytes+grow > b.left {
 		return &kvpb.TxnTooLargeError{Limit: b.limit}
