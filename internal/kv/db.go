@@ -48,10 +48,9 @@ type Config struct {
 	MaxCommandBytes int
 	// MaxWriteBytes bounds the writes one transaction buffers until its
 	// commit (kvpb.WriteCost each; 0: no bound): past it a write fails
-	// with *kvpb.TxnTooLargeError and is
-	// not buffered. The buffer lives in the coordinator's memory, so
-	// without a bound one statement touching every row of a large table
-	// could take the node's memory.
+	// with *kvpb.TxnTooLargeError and is not buffered. The buffer lives
+	// in the coordinator's memory, so without a bound one statement
+	// touching every row of a large table could take the node's memory.
 	MaxWriteBytes int64
 	Logger        *slog.Logger
 	// Knobs are hooks for tests; the zero value is the product behaviour.

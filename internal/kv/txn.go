@@ -363,10 +363,10 @@ func (t *Txn) buffer(key []byte, w bufferedWrite) error {
 }
 
 // WriteBytesLeft is how many more bytes of writes (kvpb.WriteCost each)
-// the transaction may buffer before its writes
-// fail with *kvpb.TxnTooLargeError, and the bound (Config.MaxWriteBytes;
-// 0 and math.MaxInt64 left: none). A statement that buffers its own
-// writes before handing them over checks them against it as they grow.
+// the transaction may buffer before its writes fail with
+// *kvpb.TxnTooLargeError, and the bound (Config.MaxWriteBytes; 0 and
+// math.MaxInt64 left: none). A statement that buffers its own writes
+// before handing them over checks them against it as they grow.
 func (t *Txn) WriteBytesLeft() (left, limit int64) {
 	limit = t.db.cfg.MaxWriteBytes
 	if limit <= 0 {
