@@ -155,7 +155,7 @@ type Config struct {
 	// node; BEGIN past it is CADB0508 (retry later). 0 means no bound.
 	TxnMaxOpen int64 `yaml:"txn_max_open"`
 	// TxnMaxWriteBytes bounds the writes one transaction holds in memory
-	// until its commit (EffectiveTxnMaxWriteBytes; 0: half the SQL memory
+	// until its commit (EffectiveTxnMaxWriteBytes; 0: the SQL memory
 	// budget), counted as kvpb.WriteCost; past it a write fails with
 	// CADB0514.
 	TxnMaxWriteBytes int64 `yaml:"txn_max_write_bytes"`
@@ -214,13 +214,12 @@ func (c Config) EffectiveSQLMemoryBytes() int64 {
 const MinTxnMaxWriteBytes = 64 << 10
 
 // EffectiveTxnMaxWriteBytes resolves txn_max_write_bytes: the configured
-// value, or half the SQL memory budget (EffectiveSQLMemoryBytes) when it
-// is 0.
+// value, or the SQL memory budget (EffectiveSQLMemoryBytes) when it is 0.
 func (c Config) EffectiveTxnMaxWriteBytes() int64 {
 	if c.TxnMaxWriteBytes > 0 {
 		return c.TxnMaxWriteBytes
 	}
-	return max(MinTxnMaxWriteBytes, c.EffectiveSQLMemoryBytes()/2)
+	return max(MinTxnMaxWriteBytes, c.EffectiveSQLMemoryBytes())
 }
 
 // DefaultConfig returns the configuration a bare `camusdb` runs with.
@@ -602,7 +601,7 @@ func (c Config) validateLimits(bad func(key, format string, args ...any) error) 
 		return bad("sql_statement_timeout_ms", "must be in 0..%d (0 = no timeout), got %d", maxStatementTimeoutMS, c.SQLStatementTimeoutMS)
 	}
 	if c.TxnMaxWriteBytes != 0 && c.TxnMaxWriteBytes < MinTxnMaxWriteBytes {
-		return bad("txn_max_write_bytes", "must be 0 (half the SQL memory budget) or at least %d (64 KiB), got %d", MinTxnMaxWriteBytes, c.TxnMaxWriteBytes)
+		return bad("txn_max_write_bytes", "must be 0 (the SQL memory budget) or at least %d (64 KiB), got %d", MinTxnMaxWriteBytes, c.TxnMaxWriteBytes)
 	}
 	if c.TxnMaxOpen < 0 || c.TxnMaxOpen > 1<<30 {
 		return bad("txn_max_open", "must be in 0..%d (0 = no bound), got %d", 1<<30, c.TxnMaxOpen)
