@@ -48,6 +48,7 @@ type Node struct {
 	HTTP    string
 	scheme  string // http or https
 	raft    string
+	debug   string // the profiling listener (--debug-addr): /debug/raft, goroutines
 	dataDir string
 	args    []string
 	env     []string
@@ -117,6 +118,11 @@ func StartCluster(opts ClusterOptions) (*Cluster, error) {
 		return nil, err
 	}
 	defer releaseHTTP()
+	debugAddrs, releaseDebug, err := reserveAddrs(opts.Nodes)
+	if err != nil {
+		return nil, err
+	}
+	defer releaseDebug()
 	c := &Cluster{opts: opts, proxies: make([][]*proxy, opts.Nodes)}
 	var secureArgs []string
 	if opts.Secure {
@@ -147,7 +153,7 @@ func StartCluster(opts ClusterOptions) (*Cluster, error) {
 		}
 		_, raftPort, _ := net.SplitHostPort(raft[i])
 		_, httpPort, _ := net.SplitHostPort(httpAddrs[i])
-		n := &Node{Index: i, HTTP: httpAddrs[i], raft: raft[i], dataDir: fmt.Sprintf("%s/n%d", opts.Dir, i+1), scheme: "http"}
+		n := &Node{Index: i, HTTP: httpAddrs[i], raft: raft[i], debug: debugAddrs[i], dataDir: fmt.Sprintf("%s/n%d", opts.Dir, i+1), scheme: "http"}
 		if opts.Secure {
 			n.scheme = "https"
 		}
@@ -155,7 +161,8 @@ func StartCluster(opts ClusterOptions) (*Cluster, error) {
 			"--raft-host", "127.0.0.1", "--raft-port", raftPort, "--raft-nodename", fmt.Sprintf("n%d", i+1),
 			"--http-host", "127.0.0.1", "--http-port", httpPort, "--pg-port", "0",
 			"--initial-cluster", strings.Join(peers, ","), "--http-peers", strings.Join(httpAddrs, ","),
-			"--initial-cluster-partitions", strconv.Itoa(opts.Partitions)}
+			"--initial-cluster-partitions", strconv.Itoa(opts.Partitions),
+			"--debug-addr", debugAddrs[i]}
 		n.args = append(n.args, secureArgs...)
 		if off, ok := opts.ClockOffsets[i]; ok && off != 0 {
 			n.args = append(n.args, "--testing")
@@ -165,6 +172,7 @@ func StartCluster(opts ClusterOptions) (*Cluster, error) {
 	}
 	releaseRaft()
 	releaseHTTP()
+	releaseDebug()
 	errs := make(chan error, len(c.Nodes))
 	for _, n := range c.Nodes {
 		go func() { errs <- c.start(n) }()
@@ -282,7 +290,10 @@ func (n *Node) Logs() string {
 }
 
 // Diagnose describes every node for a failed run: its /cluster/status
-// answer (or why there was none) and its last log lines.
+// answer (or why there was none), the Raft driver's state at its last
+// tick (/debug/raft: each partition's raft status with the followers'
+// progress, the proposal queue, the lease command in flight), its
+// goroutines, and its last log lines.
 func (c *Cluster) Diagnose(ctx context.Context) string {
 	hc := c.HTTPClient(5 * time.Second)
 	defer hc.CloseIdleConnections()
@@ -293,6 +304,17 @@ func (c *Cluster) Diagnose(ctx context.Context) string {
 			fmt.Fprintf(&b, "%v\n", err)
 		} else {
 			body, _ := io.ReadAll(io.LimitReader(resp.Body, 8<<10))
+			_ = resp.Body.Close()
+			fmt.Fprintf(&b, "%s\n", bytes.TrimSpace(body))
+		}
+		for _, path := range []string{"/debug/raft", "/debug/pprof/goroutine?debug=1"} {
+			fmt.Fprintf(&b, "---- n%d %s: ", n.Index+1, path)
+			resp, err := hc.Get("http://" + n.debug + path)
+			if err != nil {
+				fmt.Fprintf(&b, "%v\n", err)
+				continue
+			}
+			body, _ := io.ReadAll(io.LimitReader(resp.Body, 24<<10))
 			_ = resp.Body.Close()
 			fmt.Fprintf(&b, "%s\n", bytes.TrimSpace(body))
 		}

@@ -102,6 +102,8 @@ type Store struct {
 	// incarnation identifies this process's Store (random, non-zero): a
 	// lease bound to another incarnation of this node is not ours to use.
 	incarnation uint64
+	// debug is the driver's state at its last tick (debug.go).
+	debug atomic.Pointer[StoreDebugState]
 }
 
 type inboxItem struct {
@@ -672,6 +674,7 @@ func (s *Store) iterate(tick bool, inbox []inboxItem) (more bool, err error) {
 			}
 			p.tickLease()
 		}
+		s.recordDebugState()
 	}
 	// Proposals are handed to raft only while no append waits for its
 	// fsync: those that come meanwhile gather in the queue and share the

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -11,8 +12,9 @@ import (
 
 // startDebug serves Go's profiling endpoints on debug_addr (off when
 // empty): CPU, heap, goroutine, mutex and block profiles, for `go tool
-// pprof http://ADDR/debug/pprof/profile`. It has no authentication; the
-// docs say to bind it to loopback.
+// pprof http://ADDR/debug/pprof/profile`, and /debug/raft (the Raft
+// driver's state at its last tick: replica.StoreDebugState). It has no
+// authentication; the docs say to bind it to loopback.
 func (n *Node) startDebug() error {
 	if n.cfg.DebugAddr == "" {
 		return nil
@@ -27,6 +29,7 @@ func (n *Node) startDebug() error {
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.HandleFunc("/debug/raft", n.serveRaftDebug)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	n.debug.srv, n.debug.addr, n.debug.done = srv, ln.Addr().String(), make(chan struct{})
 	go func() {
@@ -54,3 +57,16 @@ func (n *Node) stopDebug() {
 
 // DebugAddr is the bound address of the profiling endpoints ("" when off).
 func (n *Node) DebugAddr() string { return n.debug.addr }
+
+// serveRaftDebug answers /debug/raft: per partition, raft's status (each
+// follower's progress when this node leads) and the driver's queues and
+// lease state, as recorded at the driver's last tick.
+func (n *Node) serveRaftDebug(w http.ResponseWriter, _ *http.Request) {
+	st := n.core.store.DebugState()
+	if st == nil {
+		http.Error(w, "no tick yet", http.StatusServiceUnavailable)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(st)
+}

@@ -1,14 +1,19 @@
 package server
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/camusdb/camusdb-go/internal/util/testutil"
 )
 
 // TestDebugPprofEndpoints: with debug_addr set the node serves Go's
-// profiles on that listener (and not on the HTTP API); without it, none.
+// profiles and the Raft driver's state on that listener (and not on the
+// HTTP API); without it, none.
 func TestDebugPprofEndpoints(t *testing.T) {
 	cfg := testConfig(t)
 	cfg.DebugAddr = "127.0.0.1:0"
@@ -25,6 +30,14 @@ func TestDebugPprofEndpoints(t *testing.T) {
 	if status, body := get("http://" + n.DebugAddr() + "/debug/pprof/goroutine?debug=1"); status != 200 || !strings.Contains(body, "goroutine") {
 		t.Fatalf("goroutine profile: %d %.200s", status, body)
 	}
+	// The Raft driver's state, recorded at each tick (one every 100 ms).
+	testutil.SucceedsSoon(t, 10*time.Second, func() error {
+		status, body := get("http://" + n.DebugAddr() + "/debug/raft")
+		if status != 200 || !strings.Contains(body, `"partitions":[{"partition":1,"raft":{`) || !strings.Contains(body, `"raftState":"StateLeader"`) {
+			return fmt.Errorf("/debug/raft: %d %.300s", status, body)
+		}
+		return nil
+	})
 	if status, _ := get("http://" + n.HTTPAddr() + "/debug/pprof/"); status != http.StatusNotFound {
 		t.Fatalf("profiles on the HTTP API: %d, want 404", status)
 	}
