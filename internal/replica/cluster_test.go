@@ -488,3 +488,116 @@ func TestLeaderHoldsProposalsWhileOneAwaitsItsQuorum(t *testing.T) {
 		}
 	}
 }
+
+// TestLeaderDoesNotWaitForProposalsOfAnOldTerm: a leader holds its queue
+// while a proposal of its own awaits its quorum, but a proposal appended
+// in an earlier term may have been overwritten since, and then it never
+// commits. Here the leader appends three proposals that reach no one, is
+// deposed (the new leader's empty entry replaces the first), and is
+// elected again (its own empty entry replaces the second): the third sits
+// above the commit index in no log. Waiting for it held every later
+// proposal, lease commands included, for good — the fault runs' storm of
+// leader pauses ended that way (a leader whose lease expired and was
+// never renewed, every replica at one applied index).
+func TestLeaderDoesNotWaitForProposalsOfAnOldTerm(t *testing.T) {
+	cfg := clusterConfig()
+	cfg.Partitions = 1
+	cfg.DisableLeaderBalancing = true
+	// Long leases: no lease command lands in the logs while the test
+	// runs (extensions come after half of it; the next leader would wait
+	// for it to expire), so the entry indexes below are the test's own.
+	cfg.LeaseDuration = 20 * time.Second
+	c := newTestCluster(t, 3, cfg)
+	old := c.leader(1)
+	s := c.stores[old]
+	succeedsSoon(t, 10*time.Second, func() error {
+		if st, _ := s.Status(1); st.Lease.Holder != old || st.Lease.Incarnation == 0 || st.AppliedIndex != st.LastIndex {
+			return fmt.Errorf("lease not settled: %+v", st)
+		}
+		return nil
+	})
+	var other uint64
+	for _, id := range c.ids {
+		if id != old && other == 0 {
+			other = id
+		}
+	}
+	ready := func(id uint64) {
+		t.Helper()
+		succeedsSoon(t, 10*time.Second, func() error {
+			if st, _ := c.stores[id].Status(1); !st.Ready {
+				return fmt.Errorf("node %d is not the ready leader: %+v", id, st)
+			}
+			return nil
+		})
+	}
+	c.net.mu.Lock()
+	c.net.drop = func(from uint64, m Message) bool { return from == old && m.Msg.GetType() == raftpb.MsgApp }
+	c.net.mu.Unlock()
+
+	// Three proposals queued at once go into one append.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	st0, _ := s.Status(1)
+	p := s.partitions[1]
+	var stale []*proposal
+	for i := range 3 {
+		cmd := put(1, fmt.Sprintf("stale-%d", i), "v")
+		seq := s.nextSeq.Add(1)
+		stale = append(stale, &proposal{seq: seq, data: encodeCommand(commandHeader{nodeID: old, seq: seq}, &cmd), done: make(chan error, 1)})
+	}
+	p.mu.Lock()
+	p.mu.queue = append(p.mu.queue, stale...)
+	p.mu.Unlock()
+	s.signal()
+	succeedsSoon(t, 10*time.Second, func() error {
+		if st, _ := s.Status(1); st.LastIndex < st0.LastIndex+3 {
+			return fmt.Errorf("last index %d, want %d", st.LastIndex, st0.LastIndex+3)
+		}
+		return nil
+	})
+
+	// Depose it: another node wins with the third one's vote.
+	c.net.isolate(old, c.ids, true)
+	if err := c.stores[other].ForceCampaign(1); err != nil {
+		t.Fatal(err)
+	}
+	ready(other)
+	c.net.mu.Lock()
+	c.net.drop = nil
+	c.net.mu.Unlock()
+	c.net.isolate(old, c.ids, false)
+	lst, _ := c.stores[other].Status(1)
+	succeedsSoon(t, 10*time.Second, func() error {
+		if st, _ := s.Status(1); st.Leader || st.Term != lst.Term || st.AppliedIndex < lst.AppliedIndex {
+			return fmt.Errorf("deposed leader: %+v, new leader's: %+v", st, lst)
+		}
+		return nil
+	})
+	// Elected again, it appends an empty entry of its new term.
+	if err := s.ForceCampaign(1); err != nil {
+		t.Fatal(err)
+	}
+	ready(old)
+	st, _ := s.Status(1)
+	if st.CommitIndex >= st0.LastIndex+3 {
+		t.Fatalf("commit %d, last index before the stale proposals %d: the set-up did not leave one above the commit index", st.CommitIndex, st0.LastIndex)
+	}
+	// A new proposal commits, and the stale ones then fail (retryable).
+	pctx, pcancel := context.WithTimeout(ctx, 5*time.Second)
+	defer pcancel()
+	if err := s.Propose(pctx, 1, put(1, "fresh", "v")); err != nil {
+		t.Fatalf("a proposal after the leader's re-election: %v (it waited for a proposal of an old term)", err)
+	}
+	for i, prop := range stale {
+		select {
+		case err := <-prop.done:
+			var retry *kvpb.RetryError
+			if !errors.As(err, &retry) {
+				t.Fatalf("stale proposal %d: %v, want a retry error", i, err)
+			}
+		case <-ctx.Done():
+			t.Fatalf("stale proposal %d never settled", i)
+		}
+	}
+}

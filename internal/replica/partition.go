@@ -557,8 +557,15 @@ func (p *partition) maybeTransferLeadership() {
 }
 
 // awaitingCommit reports whether this node leads a group of several
-// voters and a proposal of its own is appended but not committed yet:
-// then the queued proposals wait for it (see Store.iterate).
+// voters and a proposal of its own, appended in its current term, is not
+// committed yet: then the queued proposals wait for it (see
+// Store.iterate). Only the current term's: a leader keeps its own log for
+// its whole term, so such a proposal commits or the term ends; one
+// appended in an earlier term may have been overwritten by another
+// leader's entries and then never commits — waiting for it held every
+// later proposal, lease commands included, for good
+// (TestLeaderDoesNotWaitForProposalsOfAnOldTerm). It settles once the
+// applied index passes it (applyEntries).
 func (p *partition) awaitingCommit() bool {
 	if p.singleVoter || len(p.inflight) == 0 {
 		return false
@@ -567,9 +574,9 @@ func (p *partition) awaitingCommit() bool {
 	if bs.RaftState != raft.StateLeader {
 		return false // let propose refuse the queue at once
 	}
-	commit := bs.HardState.GetCommit()
+	commit, term := bs.HardState.GetCommit(), bs.HardState.GetTerm()
 	for _, prop := range p.inflight {
-		if prop.index > commit {
+		if prop.index > commit && prop.term == term {
 			return true
 		}
 	}
