@@ -498,7 +498,9 @@ func TestLeaderHoldsProposalsWhileOneAwaitsItsQuorum(t *testing.T) {
 // above the commit index in no log. Waiting for it held every later
 // proposal, lease commands included, for good — the fault runs' storm of
 // leader pauses ended that way (a leader whose lease expired and was
-// never renewed, every replica at one applied index).
+// never renewed, every replica at one applied index). The stale ones must
+// also settle with nothing else proposed (settleOverwritten): the leader
+// proposes no lease command while its last one is in flight.
 func TestLeaderDoesNotWaitForProposalsOfAnOldTerm(t *testing.T) {
 	cfg := clusterConfig()
 	cfg.Partitions = 1
@@ -506,7 +508,7 @@ func TestLeaderDoesNotWaitForProposalsOfAnOldTerm(t *testing.T) {
 	// Long leases: no lease command lands in the logs while the test
 	// runs (extensions come after half of it; the next leader would wait
 	// for it to expire), so the entry indexes below are the test's own.
-	cfg.LeaseDuration = 20 * time.Second
+	cfg.LeaseDuration = time.Minute
 	c := newTestCluster(t, 3, cfg)
 	old := c.leader(1)
 	s := c.stores[old]
@@ -583,12 +585,12 @@ func TestLeaderDoesNotWaitForProposalsOfAnOldTerm(t *testing.T) {
 	if st.CommitIndex >= st0.LastIndex+3 {
 		t.Fatalf("commit %d, last index before the stale proposals %d: the set-up did not leave one above the commit index", st.CommitIndex, st0.LastIndex)
 	}
-	// A new proposal commits, and the stale ones then fail (retryable).
-	pctx, pcancel := context.WithTimeout(ctx, 5*time.Second)
-	defer pcancel()
-	if err := s.Propose(pctx, 1, put(1, "fresh", "v")); err != nil {
-		t.Fatalf("a proposal after the leader's re-election: %v (it waited for a proposal of an old term)", err)
-	}
+	// The stale proposals fail (retryable) with nothing else proposed:
+	// one of them could be the lease command the leader waits for. (The
+	// next entry would otherwise be the lease extension, half a minute
+	// after the lease began.)
+	settleCtx, settleCancel := context.WithTimeout(ctx, 10*time.Second)
+	defer settleCancel()
 	for i, prop := range stale {
 		select {
 		case err := <-prop.done:
@@ -596,8 +598,14 @@ func TestLeaderDoesNotWaitForProposalsOfAnOldTerm(t *testing.T) {
 			if !errors.As(err, &retry) {
 				t.Fatalf("stale proposal %d: %v, want a retry error", i, err)
 			}
-		case <-ctx.Done():
-			t.Fatalf("stale proposal %d never settled", i)
+		case <-settleCtx.Done():
+			t.Fatalf("stale proposal %d did not settle", i)
 		}
+	}
+	// And a new proposal commits.
+	pctx, pcancel := context.WithTimeout(ctx, 5*time.Second)
+	defer pcancel()
+	if err := s.Propose(pctx, 1, put(1, "fresh", "v")); err != nil {
+		t.Fatalf("a proposal after the leader's re-election: %v (it waited for a proposal of an old term)", err)
 	}
 }

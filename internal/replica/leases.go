@@ -142,6 +142,7 @@ func (p *partition) tickLease() {
 	if p.singleVoter {
 		return
 	}
+	p.settleOverwritten()
 	s := p.store
 	if p.leaseProp != nil {
 		select {

@@ -556,6 +556,32 @@ func (p *partition) maybeTransferLeadership() {
 	}
 }
 
+// settleOverwritten fails this node's proposals that were appended in an
+// earlier term and are no longer in its log, once it leads and has
+// applied an entry of its current term. Its log then holds every entry it
+// will ever commit below that term's first entry, all of them applied, so
+// a proposal of an earlier term above the applied index was overwritten by
+// another leader's entries: it can never commit. Left in flight, it would
+// settle only once the applied index passed it, which may never happen
+// when it is the lease command the leader waits for before proposing
+// another (and without a lease nothing else is proposed).
+func (p *partition) settleOverwritten() {
+	if len(p.inflight) == 0 {
+		return
+	}
+	bs := p.rn.BasicStatus()
+	term := bs.HardState.GetTerm()
+	if bs.RaftState != raft.StateLeader || p.applied.Term != term {
+		return
+	}
+	for seq, prop := range p.inflight {
+		if prop.index > p.applied.Index && prop.term != 0 && prop.term < term {
+			delete(p.inflight, seq)
+			prop.finish(retryError("partition %d: entry %d of term %d was replaced after a leadership change", p.id, prop.index, prop.term))
+		}
+	}
+}
+
 // awaitingCommit reports whether this node leads a group of several
 // voters and a proposal of its own, appended in its current term, is not
 // committed yet: then the queued proposals wait for it (see
