@@ -590,8 +590,8 @@ func (p *partition) settleOverwritten() {
 // appended in an earlier term may have been overwritten by another
 // leader's entries and then never commits — waiting for it held every
 // later proposal, lease commands included, for good
-// (TestLeaderDoesNotWaitForProposalsOfAnOldTerm). It settles once the
-// applied index passes it (applyEntries).
+// (TestLeaderDoesNotWaitForProposalsOfAnOldTerm). It settles once this
+// leader has applied an entry of its term (settleOverwritten).
 func (p *partition) awaitingCommit() bool {
 	if p.singleVoter || len(p.inflight) == 0 {
 		return false
