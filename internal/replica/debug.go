@@ -1,8 +1,9 @@
 package replica
 
 import (
-	"encoding/json"
 	"math"
+
+	"go.etcd.io/raft/v3"
 )
 
 // DebugState is what the driver knew of one partition at its last tick,
@@ -11,8 +12,8 @@ import (
 // each follower's progress: match, next, state, paused, inflights), and
 // the driver's side of it.
 type DebugState struct {
-	Partition uint64          `json:"partition"`
-	Raft      json.RawMessage `json:"raft"`
+	Partition uint64      `json:"partition"`
+	Raft      raft.Status `json:"raft"` // encoded by the reader, off the driver
 	// Applied is this node's applied index and the term of that entry
 	// (a leader serves once it applied an entry of its own term).
 	Applied     uint64 `json:"applied"`
@@ -55,11 +56,7 @@ func (s *Store) recordDebugState() {
 	s.mu.Unlock()
 	for _, id := range s.ids {
 		p := s.partitions[id]
-		raw, err := json.Marshal(p.rn.Status())
-		if err != nil {
-			raw, _ = json.Marshal(err.Error())
-		}
-		d := DebugState{Partition: id, Raft: raw, Applied: p.applied.Index, AppliedTerm: p.applied.Term,
+		d := DebugState{Partition: id, Raft: p.rn.Status(), Applied: p.applied.Index, AppliedTerm: p.applied.Term,
 			Inflight: len(p.inflight), AwaitingCommit: p.awaitingCommit(), Lease: p.lease.String(),
 			Reacquire: p.reacquire, Transferring: p.transferring()}
 		p.mu.Lock()
