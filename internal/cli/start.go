@@ -19,6 +19,7 @@ import (
 	"github.com/camusdb/camusdb-go/internal/sql/exec"
 	"github.com/camusdb/camusdb-go/internal/sql/mon"
 	"github.com/camusdb/camusdb-go/internal/util/errcode"
+	"github.com/camusdb/camusdb-go/internal/util/procs"
 )
 
 // ReadyMessage is the log message camusdb writes (to stderr, once) when the
@@ -204,7 +205,7 @@ func runStart(cmd *cobra.Command, opts *startOptions) error {
 	level, _ := cfg.SlogLevel() // validated
 	logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
 	tuneGC()
-	tuneProcs()
+	defer tuneProcs()()
 
 	ctx := cmd.Context()
 	if ctx == nil {
@@ -319,10 +320,16 @@ func tuneGC() {
 // rose ~10% while +1 measured the same as +0 (and +2 as +1 at 16 clients).
 const extraProcs = 1
 
-func tuneProcs() {
-	if os.Getenv("GOMAXPROCS") == "" {
-		cores := runtime.GOMAXPROCS(0) // the cores Go sees (CPU quota aware)
-		exec.SetParallelWorkers(cores)
-		runtime.GOMAXPROCS(cores + extraProcs)
+// On top of that, the scheduler governor (util/procs) runs the node on one P
+// while it serves at most one request at a time, and widens back to
+// cores + extraProcs as soon as a second one, a parallel scan or a Pebble
+// flush or compaction starts. tuneProcs returns the function that stops it.
+func tuneProcs() (stop func()) {
+	if os.Getenv("GOMAXPROCS") != "" {
+		return func() {}
 	}
+	cores := runtime.GOMAXPROCS(0) // the cores Go sees (CPU quota aware)
+	exec.SetParallelWorkers(cores)
+	runtime.GOMAXPROCS(cores + extraProcs)
+	return procs.Start(procs.Config{Wide: cores + extraProcs})
 }

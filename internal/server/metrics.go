@@ -12,6 +12,7 @@ import (
 	"github.com/camusdb/camusdb-go/internal/replica"
 	"github.com/camusdb/camusdb-go/internal/sql/mon"
 	"github.com/camusdb/camusdb-go/internal/sql/session"
+	"github.com/camusdb/camusdb-go/internal/util/procs"
 )
 
 // This file exposes the node's Raft and kv counters on its Prometheus
@@ -68,6 +69,9 @@ var (
 	descKVIntentWaits = metricDesc("kv", "intent_waits_total", "Times a request waited for another transaction's intent.")
 	descKVPushes      = metricDesc("kv", "intents_pushed_total", "Abandoned transactions aborted by this node.")
 	descKVDeadlocks   = metricDesc("kv", "deadlocks_total", "Waits refused because they would close a cycle of waiting transactions.")
+
+	descSchedNarrow   = metricDesc("sched", "narrow", "1 while the scheduler governor runs the node on one P (at most one request at a time), else 0.")
+	descSchedSwitches = metricDesc("sched", "switches_total", "Times the scheduler governor switched the node to one P (to=narrow) or back to all of them (to=wide, by reason: requests, background, waiting).", "to", "reason")
 )
 
 // Describe implements prometheus.Collector.
@@ -77,6 +81,7 @@ func (c nodeCollector) Describe(ch chan<- *prometheus.Desc) {
 		descRaftLoopIterations, descRaftSnapshots, descRaftTruncations,
 		descPartitionLeader, descPartitionTerm, descPartitionApplied, descPartitionCommit, descPartitionLogLen, descPartitionLag,
 		descKVBegun, descKVCommits, descKVConflicts, descKVRetries, descKVAmbiguous, descKVIntentWaits, descKVPushes, descKVDeadlocks,
+		descSchedNarrow, descSchedSwitches,
 	} {
 		ch <- d
 	}
@@ -130,6 +135,18 @@ func (c nodeCollector) Collect(ch chan<- prometheus.Metric) {
 		counter(descKVIntentWaits, m.IntentWaits)
 		counter(descKVPushes, m.IntentsPushed)
 		counter(descKVDeadlocks, m.Deadlocks)
+	}
+	if g := procs.Current(); g != nil { // camusdb start without GOMAXPROCS
+		st := g.Stats()
+		var narrow uint64
+		if st.Narrow {
+			narrow = 1
+		}
+		gauge(descSchedNarrow, narrow)
+		counter(descSchedSwitches, uint64(st.Narrowings), "narrow", "quiet")
+		for r, n := range st.Widenings {
+			counter(descSchedSwitches, uint64(n), "wide", procs.Reason(r).String())
+		}
 	}
 }
 

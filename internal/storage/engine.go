@@ -5,11 +5,14 @@ import (
 	"fmt"
 	dto "github.com/prometheus/client_model/go"
 	"io"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/vfs"
+
+	"github.com/camusdb/camusdb-go/internal/util/procs"
 )
 
 // ErrClosed is returned by operations on a closed engine.
@@ -121,6 +124,37 @@ type Engine struct {
 	// be flushed, or too many L0 files) and stallNanos their duration.
 	stalls, stallNanos atomic.Int64
 	stallStart         atomic.Int64 // unix nanos of the stall in progress
+	background         backgroundJobs
+}
+
+// backgroundJobs holds the scheduler governor wide (procs.Hold) for each
+// flush or compaction between its begin and end events.
+type backgroundJobs struct {
+	mu      sync.Mutex
+	release map[int]func()
+}
+
+func (b *backgroundJobs) begin(job int) {
+	release := procs.Hold()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.release == nil {
+		b.release = make(map[int]func())
+	}
+	if old := b.release[job]; old != nil {
+		old()
+	}
+	b.release[job] = release
+}
+
+func (b *backgroundJobs) end(job int) {
+	b.mu.Lock()
+	release := b.release[job]
+	delete(b.release, job)
+	b.mu.Unlock()
+	if release != nil {
+		release()
+	}
 }
 
 // Open opens or creates the engine.
@@ -159,6 +193,13 @@ func Open(opts Options) (*Engine, error) {
 					e.stallNanos.Add(time.Now().UnixNano() - start)
 				}
 			},
+			// Flushes and compactions want a core of their own: a node
+			// the scheduler governor narrowed to one P widens while
+			// they run (util/procs).
+			FlushBegin:      func(i pebble.FlushInfo) { e.background.begin(i.JobID) },
+			FlushEnd:        func(i pebble.FlushInfo) { e.background.end(i.JobID) },
+			CompactionBegin: func(i pebble.CompactionInfo) { e.background.begin(i.JobID) },
+			CompactionEnd:   func(i pebble.CompactionInfo) { e.background.end(i.JobID) },
 		},
 		FS:                 fs,
 		Cache:              cache,

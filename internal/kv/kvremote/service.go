@@ -10,6 +10,7 @@ import (
 	"github.com/camusdb/camusdb-go/internal/kvpb"
 	"github.com/camusdb/camusdb-go/internal/mvcc"
 	"github.com/camusdb/camusdb-go/internal/rpc"
+	"github.com/camusdb/camusdb-go/internal/util/procs"
 )
 
 // maxIntentWait caps a remote WaitIntent.
@@ -50,6 +51,8 @@ func (svc *Service) SetCoordinator(f CoordinatorFunc) { svc.s.coordinator.Store(
 // serve decodes one request, runs it and encodes the response. Errors of
 // the request (including malformed frames) travel inside the response.
 func (s *service) serve(ctx context.Context, frame []byte) []byte {
+	procs.Enter()
+	defer procs.Exit()
 	d := &decoder{b: frame}
 	o := op(d.byte())
 	from := d.uvarint()

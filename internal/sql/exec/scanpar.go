@@ -10,6 +10,7 @@ import (
 	"github.com/camusdb/camusdb-go/internal/sql/eval"
 	"github.com/camusdb/camusdb-go/internal/sql/plan"
 	"github.com/camusdb/camusdb-go/internal/sql/types"
+	"github.com/camusdb/camusdb-go/internal/util/procs"
 )
 
 // A fused aggregate over a whole primary-key span (no filter, plain
@@ -136,6 +137,9 @@ func (o *scanAggOp) runParallel(ctx context.Context) (out []types.Value, ok bool
 		}
 		defer o.mem.Shrink(reserve)
 	}
+	// The workers need the cores: a node narrowed to one P for a lone
+	// client widens while they run.
+	defer procs.Hold()()
 	cols := make([]int, len(kinds)) // the column each aggregate reads
 	for j, s := range o.n.Aggs {
 		cols[j] = s.ArgColumn

@@ -19,6 +19,7 @@ import (
 	"github.com/camusdb/camusdb-go/internal/sql/parser"
 	"github.com/camusdb/camusdb-go/internal/sql/types"
 	"github.com/camusdb/camusdb-go/internal/util/errcode"
+	"github.com/camusdb/camusdb-go/internal/util/procs"
 )
 
 // Config configures a Server. Zero values take the defaults noted.
@@ -305,6 +306,8 @@ func (s *Server) parse(sql string, opts parser.Options) (ast.Statement, error) {
 // (Request.Timeout); a cancelled or timed-out statement fails with
 // CADB0506 / CADB0507 and, inside an explicit transaction, aborts it.
 func (s *Server) Execute(ctx context.Context, req Request) (*Result, error) {
+	procs.Enter()
+	defer procs.Exit()
 	var start time.Time
 	if s.cfg.OnStatement != nil {
 		start = time.Now()
