@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/camusdb/camusdb-go/internal/hlc"
+	"github.com/camusdb/camusdb-go/internal/util/procs"
 )
 
 const (
@@ -44,6 +45,9 @@ func (c *core) startGC(logger *slog.Logger, interval, ttl time.Duration) (stop f
 			}
 			now := c.clock.Now()
 			threshold := hlc.Timestamp{WallTime: now.WallTime - int64(ttl)}
+			// A round scans every partition: off the single P a node
+			// serving one client runs on (util/procs).
+			release := procs.Hold()
 			for _, pid := range c.store.PartitionIDs() {
 				if st, err := c.store.Status(pid); err != nil || !st.Ready {
 					continue
@@ -56,6 +60,7 @@ func (c *core) startGC(logger *slog.Logger, interval, ttl time.Duration) (stop f
 				}
 				c.finishStaleRecords(ctx, logger, pid, now.WallTime-int64(staleRecordAge))
 			}
+			release()
 		}
 	}()
 	return func() {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/camusdb/camusdb-go/internal/util/procs"
 )
 
 // Background statistics. A node refreshes statistics off the request
@@ -89,6 +91,9 @@ func (b *statsBackground) run(s *Stats, dirty map[statsTable]string) {
 	}()
 	ctx, cancel := context.WithTimeout(b.ctx, statsRefreshTimeout)
 	defer cancel()
+	// The scans want a core of their own: a node narrowed to one P for a
+	// lone client widens while they run (util/procs).
+	defer procs.Hold()()
 	_ = s.refreshAll(ctx, dirty) // advisory: failed tables stay dirty
 }
 

@@ -17,9 +17,10 @@
 //
 // What counts. Enter/Exit bracket a request: a SQL statement, a kv request
 // served for another node. Hold/Release bracket work that needs the cores
-// by itself: a parallel scan, a Pebble flush or compaction. As a safety
-// net, a narrow node that sees goroutines wait long to run (the runtime's
-// scheduling-latency histogram) widens too.
+// by itself: a parallel scan, a Pebble flush or compaction, a statistics
+// refresh, an MVCC GC round. As a safety net, a narrow node that keeps
+// seeing goroutines wait long to run (the runtime's scheduling-latency
+// histogram, two ticks in a row) widens too.
 //
 // The package-level functions are no-ops until Start installs a governor,
 // which only `camusdb start` does (and not when GOMAXPROCS is set): tests
@@ -39,9 +40,16 @@ const (
 	DefaultTick  = 100 * time.Millisecond
 	DefaultQuiet = 500 * time.Millisecond
 	// DefaultWaitLimit is the scheduling latency that, seen by a narrow
-	// node, means a goroutine is queued behind another for too long.
+	// node in waitTicks ticks in a row, means goroutines queue behind work
+	// the governor does not know of.
 	DefaultWaitLimit = 2 * time.Millisecond
 )
+
+// waitTicks is how many ticks in a row must see long waits. One is not
+// enough: a garbage collection's mark phase on the single P delays
+// goroutines by a few milliseconds every few seconds, and is over before
+// the tick could widen for it.
+const waitTicks = 2
 
 // Config configures a Governor.
 type Config struct {
@@ -71,8 +79,10 @@ type Governor struct {
 	narrow atomic.Bool
 	kick   chan struct{}
 
-	// quiet is how long the load has allowed narrowing (the loop only).
+	// quiet is how long the load has allowed narrowing, waits the narrow
+	// ticks in a row that saw long scheduling waits (the loop only).
 	quiet time.Duration
+	waits int
 
 	narrowings atomic.Int64
 	widenings  [numReasons]atomic.Int64 // by reason
@@ -249,12 +259,17 @@ func (g *Governor) onTick() {
 		// ran); the tick's view of the whole interval catches it. So does
 		// a goroutine that queued behind another for too long: work this
 		// package does not know of.
+		if g.cfg.Waited(g.cfg.WaitLimit) {
+			g.waits++
+		} else {
+			g.waits = 0
+		}
 		switch {
 		case peak >= 2:
 			g.widen(Requests)
 		case held:
 			g.widen(Held)
-		case g.cfg.Waited(g.cfg.WaitLimit):
+		case g.waits >= waitTicks:
 			g.widen(Waiting)
 		}
 		return
@@ -275,7 +290,7 @@ func (g *Governor) onTick() {
 func (g *Governor) widen(why Reason) {
 	g.cfg.SetProcs(g.cfg.Wide)
 	g.narrow.Store(false)
-	g.quiet = 0
+	g.quiet, g.waits = 0, 0
 	g.widenings[why].Add(1)
 }
 

@@ -139,10 +139,23 @@ func TestWidensWhenGoroutinesWait(t *testing.T) {
 	if !g.Narrow() {
 		t.Fatal("widened without a reason")
 	}
+	// One tick of long waits (a garbage collection) is not enough; two in
+	// a row are.
 	waited = true
 	g.onTick()
+	if !g.Narrow() {
+		t.Fatal("widened for one tick of long waits")
+	}
+	waited = false
+	g.onTick()
+	waited = true
+	g.onTick()
+	if !g.Narrow() {
+		t.Fatal("widened for two ticks of long waits that were not in a row")
+	}
+	g.onTick()
 	if g.Narrow() {
-		t.Fatal("did not widen when goroutines waited")
+		t.Fatal("did not widen when goroutines kept waiting")
 	}
 	if st := g.Stats(); st.Widenings[Waiting] != 1 || st.TotalWidenings() != 1 {
 		t.Fatalf("stats %+v, want 1 widening for waiting goroutines", st)
