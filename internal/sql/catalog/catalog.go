@@ -213,15 +213,20 @@ func NewTableData(ctx context.Context, kv KV, t *TableDesc) (old [][]byte, err e
 		return nil, err
 	}
 	old = TableDataPrefixes(t)
-	id, err := nextID(ctx, kv, tableCounterKey(t.DBID))
-	if err != nil {
+	if t.DataID, err = NextDataID(ctx, kv, t); err != nil {
 		return nil, err
 	}
-	t.DataID = id
 	if err := UpdateTable(ctx, kv, t); err != nil {
 		return nil, err
 	}
 	return old, nil
+}
+
+// NextDataID takes a fresh id from the table id counter for t's DataID,
+// for a caller that changes t further before storing it (a primary key
+// change rewrites every row and index entry into the new spans).
+func NextDataID(ctx context.Context, kv KV, t *TableDesc) (uint32, error) {
+	return nextID(ctx, kv, tableCounterKey(t.DBID))
 }
 
 // TableDataPrefixes returns the key prefixes of t's rows and of each of its

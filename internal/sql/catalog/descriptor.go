@@ -169,7 +169,8 @@ type TableDesc struct {
 	// under (RowPrefix, IndexPrefix) when it is not ID: TRUNCATE gives the
 	// table a fresh one from the table id counter, so the new rows start
 	// in empty spans at once while a background job clears the old ones
-	// (NewTableData). 0: ID.
+	// (NewTableData), and so does a primary key change, which writes every
+	// row and index entry anew (NextDataID). 0: ID.
 	DataID uint32 `json:"dataId,omitempty"`
 
 	// SchemaVersion is the database schema version (SchemaVersion) of the

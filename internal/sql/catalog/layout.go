@@ -18,7 +18,8 @@ import (
 //	unique index entry:  IndexPrefix(db, table, index) | k  -> pk
 //	other index entry:   IndexPrefix(db, table, index) | k | pk -> ""
 //
-// where table is the table's id (its DataID once TRUNCATE gave it one),
+// where table is the table's id (its DataID once TRUNCATE or a primary key
+// change gave it one),
 // pk is the primary key columns encoded with rowenc.AppendKey in
 // their directions, and k the index columns likewise. A unique index entry
 // whose key has a NULL column is stored in the non-unique form, so NULLs
@@ -26,15 +27,16 @@ import (
 // entry's value is the (never empty) pk, a non-unique entry's is empty.
 
 // RowPrefix is the key prefix of t's rows.
-func (t *TableDesc) RowPrefix() []byte { return kvpb.RowPrefix(t.DBID, t.dataID()) }
+func (t *TableDesc) RowPrefix() []byte { return kvpb.RowPrefix(t.DBID, t.DataSpanID()) }
 
 // IndexPrefix is the key prefix of idx's entries.
 func (t *TableDesc) IndexPrefix(idx *IndexDesc) []byte {
-	return kvpb.IndexPrefix(t.DBID, t.dataID(), idx.ID)
+	return kvpb.IndexPrefix(t.DBID, t.DataSpanID(), idx.ID)
 }
 
-// dataID is the table id t's keys are under (TableDesc.DataID).
-func (t *TableDesc) dataID() uint32 {
+// DataSpanID is the table id t's keys are under: its DataID, or its ID
+// while it has none.
+func (t *TableDesc) DataSpanID() uint32 {
 	if t.DataID != 0 {
 		return t.DataID
 	}

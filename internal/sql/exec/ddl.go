@@ -247,7 +247,7 @@ func executeDDL(ctx context.Context, p *plan.Planner, buf *WriteBuffer, stmt ast
 		}
 		return dropIndex(ctx, buf, t, s.Name, s.IfExists)
 	case *ast.AlterTable:
-		return alterTable(ctx, p, buf, s)
+		return alterTable(ctx, p, buf, s, dropData)
 	}
 	return errcode.New(errcode.Unsupported, "statement %T is not DDL", stmt)
 }

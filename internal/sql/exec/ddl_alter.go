@@ -16,7 +16,11 @@ import (
 // descriptor once, changes it and stores it with catalog.UpdateTable
 // (new table version, new database schema version); actions that change
 // row contents or keys then rewrite the rows in the same statement.
-func alterTable(ctx context.Context, p *plan.Planner, buf *WriteBuffer, s *ast.AlterTable) error {
+// dropData, when set, is the session's background deletion job: a primary
+// key change then writes the table into fresh spans and leaves the old
+// ones to it (see rewriteRows).
+func alterTable(ctx context.Context, p *plan.Planner, buf *WriteBuffer, s *ast.AlterTable,
+	dropData func(context.Context, catalog.KV, *catalog.TableDesc) error) error {
 	t, err := p.Table(s.Table)
 	if err != nil {
 		return err
@@ -34,10 +38,10 @@ func alterTable(ctx context.Context, p *plan.Planner, buf *WriteBuffer, s *ast.A
 		return renameColumn(ctx, buf, t, s.Name, s.NewName)
 	case "ADD PRIMARY KEY":
 		if s.Index != nil {
-			return addPrimaryKey(ctx, buf, t, s.Index.Columns)
+			return addPrimaryKey(ctx, buf, t, s.Index.Columns, dropData)
 		}
 	case "DROP PRIMARY KEY":
-		return dropPrimaryKey(ctx, p, buf, t)
+		return dropPrimaryKey(ctx, p, buf, t, dropData)
 	case "ADD INDEX":
 		if s.Index != nil {
 			return createIndex(ctx, buf, t, *s.Index, false)
@@ -198,7 +202,8 @@ func renameColumn(ctx context.Context, buf *WriteBuffer, t *catalog.TableDesc, f
 // every row and index entry is rewritten under the new key. Duplicate keys
 // are CADB0300, NULL key values CADB0301, a table that already has a
 // primary key CADB0400.
-func addPrimaryKey(ctx context.Context, buf *WriteBuffer, t *catalog.TableDesc, cols []ast.IndexColumn) error {
+func addPrimaryKey(ctx context.Context, buf *WriteBuffer, t *catalog.TableDesc, cols []ast.IndexColumn,
+	dropData func(context.Context, catalog.KV, *catalog.TableDesc) error) error {
 	if !t.HiddenRowID {
 		return errcode.New(errcode.InvalidInput, "table %q already has a primary key", t.Name)
 	}
@@ -220,16 +225,47 @@ func addPrimaryKey(ctx context.Context, buf *WriteBuffer, t *catalog.TableDesc, 
 	for _, c := range key {
 		t.Columns[t.ColumnOrdinalByID(c.ColumnID)].NotNull = true
 	}
+	if err := freshSpans(ctx, buf, t, dropData); err != nil {
+		return err
+	}
 	if err := catalog.UpdateTable(ctx, buf, t); err != nil {
 		return err
 	}
-	return rewriteRows(ctx, buf, old, t, true, nil)
+	return rewriteKeys(ctx, buf, old, t, nil, dropData)
+}
+
+// freshSpans gives t, whose every row and index entry a primary key
+// change rewrites, a fresh data id when the old spans can go to the
+// background deletion job: the rewrite then only writes, where in place it
+// also writes a tombstone for every old row and index entry.
+func freshSpans(ctx context.Context, buf *WriteBuffer, t *catalog.TableDesc,
+	dropData func(context.Context, catalog.KV, *catalog.TableDesc) error) error {
+	if dropData == nil {
+		return nil
+	}
+	id, err := catalog.NextDataID(ctx, buf, t)
+	t.DataID = id
+	return err
+}
+
+// rewriteKeys is rewriteRows for a primary key change; the old spans, if
+// t moved to fresh ones, go to dropData once the rows are rewritten.
+func rewriteKeys(ctx context.Context, buf *WriteBuffer, old, t *catalog.TableDesc, fill func(row []types.Value) error,
+	dropData func(context.Context, catalog.KV, *catalog.TableDesc) error) error {
+	if err := rewriteRows(ctx, buf, old, t, true, fill); err != nil {
+		return err
+	}
+	if dropData == nil || old.DataSpanID() == t.DataSpanID() {
+		return nil
+	}
+	return dropData(ctx, buf, old)
 }
 
 // dropPrimaryKey turns the table back into one keyed by a fresh hidden row
 // id (one GEN_ID() per row); the former key columns stay NOT NULL. Every
 // row and index entry is rewritten.
-func dropPrimaryKey(ctx context.Context, p *plan.Planner, buf *WriteBuffer, t *catalog.TableDesc) error {
+func dropPrimaryKey(ctx context.Context, p *plan.Planner, buf *WriteBuffer, t *catalog.TableDesc,
+	dropData func(context.Context, catalog.KV, *catalog.TableDesc) error) error {
 	if t.HiddenRowID {
 		return errcode.New(errcode.InvalidInput, "table %q has no primary key", t.Name)
 	}
@@ -242,6 +278,9 @@ func dropPrimaryKey(ctx context.Context, p *plan.Planner, buf *WriteBuffer, t *c
 	t.Columns = append(t.Columns, rowID)
 	t.HiddenRowID = true
 	t.PrimaryKey.Columns = []catalog.IndexColumn{{ColumnID: rowID.ID}}
+	if err := freshSpans(ctx, buf, t, dropData); err != nil {
+		return err
+	}
 	if err := catalog.UpdateTable(ctx, buf, t); err != nil {
 		return err
 	}
@@ -251,10 +290,10 @@ func dropPrimaryKey(ctx context.Context, p *plan.Planner, buf *WriteBuffer, t *c
 	}
 	ord := len(t.Columns) - 1
 	gen := defaults[ord]
-	return rewriteRows(ctx, buf, old, t, true, func(row []types.Value) (err error) {
+	return rewriteKeys(ctx, buf, old, t, func(row []types.Value) (err error) {
 		row[ord], err = gen.Eval(nil)
 		return err
-	})
+	}, dropData)
 }
 
 // rewriteRows rewrites every row of a table whose descriptor changed from
@@ -265,14 +304,14 @@ func dropPrimaryKey(ctx context.Context, p *plan.Planner, buf *WriteBuffer, t *c
 //
 // When keysChange is false the row keys and the old indexes' entries stay
 // as they are; only indexes that t has and old had not are back-filled.
-// When keysChange is true (the primary key changed) a first pass deletes
-// every old row key and old index entry and a second writes the rows and
-// all index entries under the new keys, checking uniqueness against what
-// the second pass wrote. Everything goes through buf, so an error discards
-// the whole statement.
+// When keysChange is true (the primary key changed) the rows and all index
+// entries are written under the new keys, checking uniqueness against what
+// the rewrite wrote; if t still has old's spans (no fresh data id), a
+// first pass deletes every old row key and old index entry. Everything
+// goes through buf, so an error discards the whole statement.
 func rewriteRows(ctx context.Context, buf *WriteBuffer, old, t *catalog.TableDesc, keysChange bool, fill func(row []types.Value) error) error {
-	prefix := t.RowPrefix()
-	if keysChange {
+	prefix := old.RowPrefix() // where the rows are; t's too unless keysChange moved them
+	if keysChange && old.DataSpanID() == t.DataSpanID() {
 		err := scanRows(ctx, buf, prefix, func(key, value []byte) error {
 			row, err := old.DecodeRowValue(value)
 			if err != nil {

@@ -219,3 +219,50 @@ func TestTruncateLeavesOldSpansToDataJob(t *testing.T) {
 		t.Fatalf("after the job: %s", got)
 	}
 }
+
+// On a database that clears spans, a primary key change writes every row
+// and index entry into fresh spans (a new data id) instead of deleting the
+// old ones in its transaction: the old keys stay live, untouched, until
+// the DROP TABLE DATA job clears them once nothing can read them.
+func TestPrimaryKeyChangeLeavesOldSpansToDataJob(t *testing.T) {
+	for _, tc := range []struct {
+		name, create, alter string
+	}{
+		{"add", "CREATE TABLE t (id INT64, v INT64, INDEX v_idx (v))", "ALTER TABLE t ADD PRIMARY KEY (id)"},
+		{"drop", "CREATE TABLE t (id INT64 PRIMARY KEY, v INT64, INDEX v_idx (v))", "ALTER TABLE t DROP PRIMARY KEY"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db := &clearingDB{MemDB: catalogtest.NewMemDB(), calls: make(chan hlc.Timestamp, 1)}
+			s := session.NewServer(db, session.Config{NodeID: 1, DropDataRetry: time.Millisecond,
+				Jobs: jobs.Config{ClaimTTL: 300 * time.Millisecond, PollInterval: 20 * time.Millisecond}})
+			t.Cleanup(s.Close)
+			setup(t, s, tc.create)
+			loadRows(t, s, 50)
+			td := readDesc(t, db.MemDB)
+			old := catalog.TableDataPrefixes(td)
+
+			mustExec(t, s, session.Request{Database: "d", SQL: tc.alter})
+			now := readDesc(t, db.MemDB)
+			if now.ID != td.ID || now.DataSpanID() == td.DataSpanID() {
+				t.Fatalf("after %s: id %d data id %d (before: id %d data id %d)", tc.alter, now.ID, now.DataID, td.ID, td.DataID)
+			}
+			if got := query(t, s, "SELECT COUNT(*), SUM(id) FROM t"); got != "[[50 1225]]" {
+				t.Fatalf("after %s: %s", tc.alter, got)
+			}
+			if got := query(t, s, "SELECT id FROM t WHERE v = 12 ORDER BY id"); got != "[[12] [25] [38]]" {
+				t.Fatalf("by the index after %s: %s", tc.alter, got)
+			}
+			for _, p := range catalog.TableDataPrefixes(now) {
+				if n := len(db.LiveKeys(string(p))); n != 50 {
+					t.Fatalf("%d keys under the new prefix %q, want 50", n, p)
+				}
+			}
+			// The old keys (live: no tombstones were written) wait for the
+			// GC threshold.
+			clearOnceUnreadable(t, db, s, <-db.calls, old)
+			if got := query(t, s, "SELECT COUNT(*) FROM t WHERE v = 3"); got != "[[4]]" {
+				t.Fatalf("after the job: %s", got)
+			}
+		})
+	}
+}
