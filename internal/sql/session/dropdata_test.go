@@ -73,11 +73,18 @@ var _ catalog.SpanClearer = (*clearingDB)(nil)
 // a refused clear every millisecond.
 func clearingServer(t *testing.T) (*clearingDB, *session.Server, *catalog.TableDesc) {
 	t.Helper()
+	db, s := clearingSession(t)
+	return db, s, loadIndexedTable(t, s, db.MemDB)
+}
+
+// clearingSession is a session server over a new clearingDB.
+func clearingSession(t *testing.T) (*clearingDB, *session.Server) {
+	t.Helper()
 	db := &clearingDB{MemDB: catalogtest.NewMemDB(), calls: make(chan hlc.Timestamp, 1)}
 	s := session.NewServer(db, session.Config{NodeID: 1, DropDataRetry: time.Millisecond,
 		Jobs: jobs.Config{ClaimTTL: 300 * time.Millisecond, PollInterval: 20 * time.Millisecond}})
 	t.Cleanup(s.Close)
-	return db, s, loadIndexedTable(t, s, db.MemDB)
+	return db, s
 }
 
 // On a database that clears spans, the DROP TABLE job clears each of the
@@ -232,10 +239,7 @@ func TestPrimaryKeyChangeLeavesOldSpansToDataJob(t *testing.T) {
 		{"drop", "CREATE TABLE t (id INT64 PRIMARY KEY, v INT64, INDEX v_idx (v))", "ALTER TABLE t DROP PRIMARY KEY"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			db := &clearingDB{MemDB: catalogtest.NewMemDB(), calls: make(chan hlc.Timestamp, 1)}
-			s := session.NewServer(db, session.Config{NodeID: 1, DropDataRetry: time.Millisecond,
-				Jobs: jobs.Config{ClaimTTL: 300 * time.Millisecond, PollInterval: 20 * time.Millisecond}})
-			t.Cleanup(s.Close)
+			db, s := clearingSession(t)
 			setup(t, s, tc.create)
 			loadRows(t, s, 50)
 			td := readDesc(t, db.MemDB)

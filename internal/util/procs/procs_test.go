@@ -21,6 +21,18 @@ func testGovernor(set *[]int, waited *bool) *Governor {
 	})
 }
 
+// narrowed is testGovernor after the quiet ticks that narrow it.
+func narrowed(t *testing.T, waited *bool) *Governor {
+	t.Helper()
+	var set []int
+	g := testGovernor(&set, waited)
+	ticks(g, 3)
+	if !g.Narrow() {
+		t.Fatal("an idle node did not narrow")
+	}
+	return g
+}
+
 func ticks(g *Governor, n int) {
 	for range n {
 		g.onTick()
@@ -79,13 +91,8 @@ func TestNarrowsAfterQuietAndWidensOnSecondRequest(t *testing.T) {
 // TestTickCatchesAMissedKick: two requests that overlapped and ended before
 // the loop ran still widen the node at the next tick.
 func TestTickCatchesAMissedKick(t *testing.T) {
-	var set []int
 	waited := false
-	g := testGovernor(&set, &waited)
-	ticks(g, 3)
-	if !g.Narrow() {
-		t.Fatal("an idle node did not narrow")
-	}
+	g := narrowed(t, &waited)
 	g.Enter()
 	g.Enter()
 	g.Exit()
@@ -128,13 +135,8 @@ func TestHoldKeepsWide(t *testing.T) {
 // TestWidensWhenGoroutinesWait: work the governor does not know of shows
 // as scheduling latency, and a narrow node widens for it.
 func TestWidensWhenGoroutinesWait(t *testing.T) {
-	var set []int
 	waited := false
-	g := testGovernor(&set, &waited)
-	ticks(g, 3)
-	if !g.Narrow() {
-		t.Fatal("an idle node did not narrow")
-	}
+	g := narrowed(t, &waited)
 	g.onTick()
 	if !g.Narrow() {
 		t.Fatal("widened without a reason")
