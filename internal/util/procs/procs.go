@@ -59,8 +59,8 @@ type Config struct {
 	// the node must have had at most one request and no held work before
 	// it narrows.
 	Tick, Quiet time.Duration
-	// WaitLimit: a narrow node widens when a goroutine waited longer than
-	// this to run (0: DefaultWaitLimit).
+	// WaitLimit: a narrow node widens when goroutines waited longer than
+	// this to run in waitTicks ticks in a row (0: DefaultWaitLimit).
 	WaitLimit time.Duration
 	// SetProcs sets the number of Ps (runtime.GOMAXPROCS; tests record).
 	SetProcs func(int)
