@@ -118,20 +118,12 @@ func TestTruncateInCluster(t *testing.T) {
 		return err
 	})
 	cls := nodeClients(t, c)
-	countEverywhere := func(sql string, want int64) {
-		t.Helper()
-		for i, n := range cls {
-			if got := queryInt(t, n, sql); got != want {
-				t.Fatalf("node %d: %s = %d, want %d", i+1, sql, got, want)
-			}
-		}
-	}
-	countEverywhere("SELECT COUNT(*) FROM tr", 600) // every node leases the descriptor
+	countEverywhere(t, cls, "SELECT COUNT(*) FROM tr", 600) // every node leases the descriptor
 	retry(t, "truncate", func() error {
 		_, err := cls[1].Exec(ctx, db, "TRUNCATE tr", nil, nil)
 		return err
 	})
-	countEverywhere("SELECT COUNT(*) FROM tr", 0)
+	countEverywhere(t, cls, "SELECT COUNT(*) FROM tr", 0)
 	retry(t, "insert", func() error {
 		_, err := cls[2].Exec(ctx, db, "INSERT INTO tr (id, v) VALUES (1, 'after')", nil, nil)
 		if client.CodeOf(err) == client.CodeUniqueViolation {
@@ -139,10 +131,18 @@ func TestTruncateInCluster(t *testing.T) {
 		}
 		return err
 	})
-	countEverywhere("SELECT COUNT(*) FROM tr", 1)
-	countEverywhere("SELECT COUNT(*) FROM tr WHERE v = 'after'", 1)
+	countEverywhere(t, cls, "SELECT COUNT(*) FROM tr", 1)
+	countEverywhere(t, cls, "SELECT COUNT(*) FROM tr WHERE v = 'after'", 1)
+	waitDataJob(t, c, cl, "TRUNCATE")
+	countEverywhere(t, cls, "SELECT COUNT(*) FROM tr", 1)
+}
+
+// waitDataJob waits until the cluster's DROP TABLE DATA job (of what)
+// has succeeded.
+func waitDataJob(t *testing.T, c *testcluster.Cluster, cl *client.Client, what string) {
+	t.Helper()
 	c.SucceedsSoon(func() error {
-		res, err := cl.Query(ctx, db, "SHOW JOBS", nil, nil)
+		res, err := cl.Query(context.Background(), db, "SHOW JOBS", nil, nil)
 		if err != nil {
 			return err
 		}
@@ -151,7 +151,7 @@ func TestTruncateInCluster(t *testing.T) {
 			if row[1] == "DROP TABLE DATA" {
 				found = true
 				if row[4] != "succeeded" {
-					return fmt.Errorf("TRUNCATE's data job is %v (error %v)", row[4], row[11])
+					return fmt.Errorf("%s's data job is %v (error %v)", what, row[4], row[11])
 				}
 			}
 		}
@@ -160,5 +160,49 @@ func TestTruncateInCluster(t *testing.T) {
 		}
 		return nil
 	})
-	countEverywhere("SELECT COUNT(*) FROM tr", 1)
+}
+
+// countEverywhere checks sql's count on every node.
+func countEverywhere(t *testing.T, cls []*client.Client, sql string, want int64) {
+	t.Helper()
+	for i, n := range cls {
+		if got := queryInt(t, n, sql); got != want {
+			t.Fatalf("node %d: %s = %d, want %d", i+1, sql, got, want)
+		}
+	}
+}
+
+// A primary key change rewrites the table into fresh spans: every node,
+// having leased the old descriptor, reads the rewritten rows by the new
+// key and the index, the new key is enforced, and the old spans' job
+// succeeds.
+func TestAddPrimaryKeyInCluster(t *testing.T) {
+	c := testcluster.Start(t, testcluster.Options{Nodes: 3, Partitions: 4, Configure: func(_ int, cfg *server.Config) {
+		cfg.TestingGCInterval, cfg.TestingGCTTL, cfg.TestingDropDataRetry = 50*time.Millisecond, 300*time.Millisecond, 20*time.Millisecond
+	}})
+	cl := setup(t, c, "CREATE TABLE pk (id INT64, v STRING, INDEX v_idx (v))")
+	ctx := context.Background()
+	var rows []string
+	for i := range 600 {
+		rows = append(rows, fmt.Sprintf("(%d, 'v%d')", i, i))
+	}
+	retry(t, "load", func() error {
+		_, err := cl.Exec(ctx, db, "INSERT INTO pk (id, v) VALUES "+strings.Join(rows, ", "), nil, nil)
+		return err
+	})
+	cls := nodeClients(t, c)
+	countEverywhere(t, cls, "SELECT COUNT(*) FROM pk", 600) // every node leases the descriptor
+	retry(t, "add primary key", func() error {
+		_, err := cls[1].Exec(ctx, db, "ALTER TABLE pk ADD PRIMARY KEY (id)", nil, nil)
+		return err
+	})
+	countEverywhere(t, cls, "SELECT COUNT(*) FROM pk", 600)
+	countEverywhere(t, cls, "SELECT COUNT(*) FROM pk WHERE id = 123 AND v = 'v123'", 1)
+	countEverywhere(t, cls, "SELECT COUNT(*) FROM pk WHERE v = 'v321'", 1)
+	if _, err := cls[2].Exec(ctx, db, "INSERT INTO pk (id, v) VALUES (5, 'again')", nil, nil); client.CodeOf(err) != client.CodeUniqueViolation {
+		t.Fatalf("a duplicate of the new key: %v, want %s", err, client.CodeUniqueViolation)
+	}
+	waitDataJob(t, c, cl, "ADD PRIMARY KEY")
+	countEverywhere(t, cls, "SELECT COUNT(*) FROM pk", 600)
+	countEverywhere(t, cls, "SELECT COUNT(*) FROM pk WHERE v = 'v599'", 1)
 }
