@@ -101,24 +101,8 @@ func metric(t *testing.T, base, name string) float64 {
 // rows written after it are read from every node, through the index too;
 // its DROP TABLE DATA job clears the old spans.
 func TestTruncateInCluster(t *testing.T) {
-	c := testcluster.Start(t, testcluster.Options{Nodes: 3, Partitions: 4, Configure: func(_ int, cfg *server.Config) {
-		cfg.TestingGCInterval, cfg.TestingGCTTL, cfg.TestingDropDataRetry = 50*time.Millisecond, 300*time.Millisecond, 20*time.Millisecond
-	}})
-	cl := setup(t, c, "CREATE TABLE tr (id INT64 PRIMARY KEY, v STRING, INDEX v_idx (v))")
+	c, cl, cls := leasedTable(t, "tr", "CREATE TABLE tr (id INT64 PRIMARY KEY, v STRING, INDEX v_idx (v))")
 	ctx := context.Background()
-	var rows []string
-	for i := range 600 {
-		rows = append(rows, fmt.Sprintf("(%d, 'v%d')", i, i))
-	}
-	retry(t, "load", func() error {
-		_, err := cl.Exec(ctx, db, "INSERT INTO tr (id, v) VALUES "+strings.Join(rows, ", "), nil, nil)
-		if client.CodeOf(err) == client.CodeUniqueViolation {
-			return nil
-		}
-		return err
-	})
-	cls := nodeClients(t, c)
-	countEverywhere(t, cls, "SELECT COUNT(*) FROM tr", 600) // every node leases the descriptor
 	retry(t, "truncate", func() error {
 		_, err := cls[1].Exec(ctx, db, "TRUNCATE tr", nil, nil)
 		return err
@@ -135,6 +119,36 @@ func TestTruncateInCluster(t *testing.T) {
 	countEverywhere(t, cls, "SELECT COUNT(*) FROM tr WHERE v = 'after'", 1)
 	waitDataJob(t, c, cl, "TRUNCATE")
 	countEverywhere(t, cls, "SELECT COUNT(*) FROM tr", 1)
+}
+
+// leasedTable starts a 3-node cluster whose data jobs run fast, creates
+// table with create, loads rows (id, 'v'+id) for id in [0, 600) and reads
+// the count on every node, so that every node leases the descriptor. It
+// returns the cluster, the setup client and a client per node.
+func leasedTable(t *testing.T, table, create string) (*testcluster.Cluster, *client.Client, []*client.Client) {
+	t.Helper()
+	c := testcluster.Start(t, testcluster.Options{Nodes: 3, Partitions: 4, Configure: func(_ int, cfg *server.Config) {
+		cfg.TestingGCInterval, cfg.TestingGCTTL, cfg.TestingDropDataRetry = 50*time.Millisecond, 300*time.Millisecond, 20*time.Millisecond
+	}})
+	cl := setup(t, c, create)
+	var rows []string
+	for i := range 600 {
+		rows = append(rows, fmt.Sprintf("(%d, 'v%d')", i, i))
+	}
+	count := fmt.Sprintf("SELECT COUNT(*) FROM %s", table)
+	retry(t, "load", func() error {
+		// One statement: all or nothing. A retry after an answer lost in
+		// transit finds the rows there (a table without a key would take
+		// them twice).
+		if queryInt(t, cl, count) == 600 {
+			return nil
+		}
+		_, err := cl.Exec(context.Background(), db, "INSERT INTO "+table+" (id, v) VALUES "+strings.Join(rows, ", "), nil, nil)
+		return err
+	})
+	cls := nodeClients(t, c)
+	countEverywhere(t, cls, count, 600)
+	return c, cl, cls
 }
 
 // waitDataJob waits until the cluster's DROP TABLE DATA job (of what)
@@ -177,21 +191,8 @@ func countEverywhere(t *testing.T, cls []*client.Client, sql string, want int64)
 // key and the index, the new key is enforced, and the old spans' job
 // succeeds.
 func TestAddPrimaryKeyInCluster(t *testing.T) {
-	c := testcluster.Start(t, testcluster.Options{Nodes: 3, Partitions: 4, Configure: func(_ int, cfg *server.Config) {
-		cfg.TestingGCInterval, cfg.TestingGCTTL, cfg.TestingDropDataRetry = 50*time.Millisecond, 300*time.Millisecond, 20*time.Millisecond
-	}})
-	cl := setup(t, c, "CREATE TABLE pk (id INT64, v STRING, INDEX v_idx (v))")
+	c, cl, cls := leasedTable(t, "pk", "CREATE TABLE pk (id INT64, v STRING, INDEX v_idx (v))")
 	ctx := context.Background()
-	var rows []string
-	for i := range 600 {
-		rows = append(rows, fmt.Sprintf("(%d, 'v%d')", i, i))
-	}
-	retry(t, "load", func() error {
-		_, err := cl.Exec(ctx, db, "INSERT INTO pk (id, v) VALUES "+strings.Join(rows, ", "), nil, nil)
-		return err
-	})
-	cls := nodeClients(t, c)
-	countEverywhere(t, cls, "SELECT COUNT(*) FROM pk", 600) // every node leases the descriptor
 	retry(t, "add primary key", func() error {
 		_, err := cls[1].Exec(ctx, db, "ALTER TABLE pk ADD PRIMARY KEY (id)", nil, nil)
 		return err
