@@ -251,9 +251,16 @@ func TestClusterMinorityRefusesWrites(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	err := c.stores[leader].Propose(ctx, 1, put(1, "minority", "v"))
 	cancel()
+	// Three outcomes are right: refused (retry), proposed but not
+	// committed (ambiguous), or still queued when the caller gave up —
+	// the leader holds its queue while a proposal of its term (often a
+	// lease extension sent just before the cut) waits for a quorum, until
+	// CheckQuorum makes it step down; on a loaded machine that can take
+	// longer than the deadline. An abandoned queued proposal is never
+	// handed to raft, which the check after healing confirms.
 	var amb *kvpb.AmbiguousError
 	var retry *kvpb.RetryError
-	if !errors.As(err, &amb) && !errors.As(err, &retry) {
+	if !errors.As(err, &amb) && !errors.As(err, &retry) && !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("minority write: %v", err)
 	}
 	succeedsSoon(t, 20*time.Second, func() error {
