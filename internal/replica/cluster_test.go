@@ -84,10 +84,16 @@ type testCluster struct {
 	engines map[uint64]*storage.Engine
 	stores  map[uint64]*Store
 	cfg     Config
+	// configure, when set, adjusts node id's configuration at each start.
+	configure func(id uint64, cfg *Config)
 }
 
 func newTestCluster(t *testing.T, n int, cfg Config) *testCluster {
-	c := &testCluster{t: t, net: newMemNetwork(), engines: map[uint64]*storage.Engine{}, stores: map[uint64]*Store{}, cfg: cfg}
+	return newTestClusterWith(t, n, cfg, nil)
+}
+
+func newTestClusterWith(t *testing.T, n int, cfg Config, configure func(id uint64, cfg *Config)) *testCluster {
+	c := &testCluster{t: t, net: newMemNetwork(), engines: map[uint64]*storage.Engine{}, stores: map[uint64]*Store{}, cfg: cfg, configure: configure}
 	for i := 1; i <= n; i++ {
 		c.ids = append(c.ids, uint64(i))
 		c.cfg.Peers = append(c.cfg.Peers, Peer{ID: uint64(i), Addr: fmt.Sprintf("n%d", i)})
@@ -111,6 +117,9 @@ func (c *testCluster) start(id uint64) {
 	cfg.Engine = c.engines[id]
 	cfg.Transport = &memTransport{net: c.net, from: id}
 	cfg.Logger = quietLogger()
+	if c.configure != nil {
+		c.configure(id, &cfg)
+	}
 	s, err := NewStore(cfg)
 	if err != nil {
 		c.t.Fatal(err)
@@ -615,4 +624,56 @@ func TestLeaderDoesNotWaitForProposalsOfAnOldTerm(t *testing.T) {
 	if err := s.Propose(pctx, 1, put(1, "fresh", "v")); err != nil {
 		t.Fatalf("a proposal after the leader's re-election: %v (it waited for a proposal of an old term)", err)
 	}
+}
+
+// A leader that Config.KeepLeadership tells to keep a partition does not
+// hand it back to the partition's preferred node; a TransferLease target
+// still moves it, and without keep balancing resumes. This is how a lease
+// that followed the workload (kvremote.Follower) stays where it went.
+func TestKeepLeadershipHoldsOffBalancing(t *testing.T) {
+	cfg := clusterConfig()
+	cfg.Partitions = 1
+	keep := map[uint64]*atomic.Bool{1: {}, 2: {}, 3: {}}
+	c := newTestClusterWith(t, 3, cfg, func(id uint64, cfg *Config) {
+		cfg.KeepLeadership = func(uint64) bool { return keep[id].Load() }
+	})
+	// Partition 1's preferred node is node 1.
+	succeedsSoon(t, 20*time.Second, func() error {
+		if l := c.leader(1); l != 1 {
+			return fmt.Errorf("leader %d", l)
+		}
+		return nil
+	})
+	keep[2].Store(true)
+	if err := c.stores[1].TransferLease(1, 2); err != nil {
+		t.Fatal(err)
+	}
+	succeedsSoon(t, 20*time.Second, func() error {
+		if l := c.leader(1); l != 2 {
+			return fmt.Errorf("leader %d", l)
+		}
+		return nil
+	})
+	if holder := c.leaseholder(1); holder != 2 {
+		t.Fatalf("leaseholder %d", holder)
+	}
+	if err := c.stores[1].TransferLease(1, 0); err != nil { // withdraw the request
+		t.Fatal(err)
+	}
+	// Node 2 keeps leading through many ticks: every proposal through it
+	// succeeds (balancing would move leadership to node 1 within a tick
+	// or two, failing the next proposal with a retry error).
+	start := time.Now()
+	for i := 0; time.Since(start) < 15*cfg.TickInterval; i++ {
+		if err := c.stores[2].Propose(context.Background(), 1, put(1, fmt.Sprintf("k%d", i), "v")); err != nil {
+			t.Fatalf("proposal %d through node 2 after %v: %v", i, time.Since(start), err)
+		}
+	}
+	keep[2].Store(false)
+	succeedsSoon(t, 20*time.Second, func() error {
+		if l := c.leader(1); l != 1 {
+			return fmt.Errorf("leader %d, want the preferred node back", l)
+		}
+		return nil
+	})
 }

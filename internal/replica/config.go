@@ -58,6 +58,12 @@ type Config struct {
 	// voters[(p-1) % len(voters)], once that node is caught up, so leaders
 	// spread evenly over the nodes.
 	DisableLeaderBalancing bool
+	// KeepLeadership, when set, is asked at each tick by the leader of a
+	// partition that is not its preferred node: true keeps leadership
+	// here instead of handing it to the preferred node (the lease
+	// followed the workload to this node, see kvremote.Follower). An
+	// explicit TransferLease target still applies. It must not block.
+	KeepLeadership func(partitionID uint64) bool
 	// MaxInboxMessages bounds queued incoming Raft messages; beyond it Step
 	// drops messages (Raft retransmits). Default 100 000.
 	MaxInboxMessages int

@@ -516,9 +516,21 @@ func preferredLeader(partitionID uint64, voters []uint64) uint64 {
 	return sorted[(partitionID-1)%uint64(len(sorted))]
 }
 
+// transferLagEntries is how far behind the leader's log a node may be and
+// still be handed the lease and leadership. Under a steady write load a
+// follower is always an append or two behind at the instant of a tick, so
+// demanding an exact match postponed transfers for as long as the load
+// lasted; a few entries are caught up within one round trip (the new
+// leaseholder serves only once it has applied everything before the
+// transfer, and raft hands leadership over only to a caught-up node).
+const transferLagEntries = 64
+
 // maybeTransferLeadership hands leadership to the preferred node when this
 // node leads instead of it, is ready, and the preferred node is active and
-// fully caught up (so the transfer is quick and loses nothing).
+// caught up to within transferLagEntries (so the transfer is quick and
+// loses nothing). The target
+// of TransferLease replaces the preferred node; without one,
+// Config.KeepLeadership may keep leadership here.
 func (p *partition) maybeTransferLeadership() {
 	bs := p.rn.BasicStatus()
 	self := p.store.cfg.NodeID
@@ -528,6 +540,8 @@ func (p *partition) maybeTransferLeadership() {
 	preferred := p.preferred
 	if to := p.transferTo.Load(); to != 0 {
 		preferred = to
+	} else if keep := p.store.cfg.KeepLeadership; preferred != self && keep != nil && keep(p.id) {
+		return
 	}
 	if preferred == 0 || preferred == self {
 		return
@@ -535,7 +549,7 @@ func (p *partition) maybeTransferLeadership() {
 	caughtUp := false
 	last := p.log.LastIndex()
 	p.rn.WithProgress(func(id uint64, _ raft.ProgressType, pr tracker.Progress) {
-		if id == preferred && pr.RecentActive && pr.Match == last {
+		if id == preferred && pr.RecentActive && pr.Match+transferLagEntries >= last {
 			caughtUp = true
 		}
 	})

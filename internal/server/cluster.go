@@ -1,8 +1,10 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -76,6 +78,16 @@ type clusterNode struct {
 	// it has returned (both nil until it starts).
 	stopClusterID context.CancelFunc
 	clusterIDDone chan struct{}
+	// load and follower move leases to the workload (lease_follow_workload;
+	// both nil when it is off); followEvery is the window, stopFollow and
+	// followDone end runFollow; followMoves counts the moves asked for.
+	load        *kvremote.Load
+	follower    *kvremote.Follower
+	followEvery time.Duration
+	stopFollow  context.CancelFunc
+	followDone  chan struct{}
+	followMoves atomic.Uint64
+	logger      *slog.Logger
 }
 
 // clockMonitorInterval is how often a node measures its peers' clocks.
@@ -111,9 +123,22 @@ func (n *Node) openCluster(clock *hlc.Clock, wall hlc.WallClock) (*clusterNode, 
 	if err != nil {
 		return nil, err
 	}
-	cn := &clusterNode{self: n.cfg.EffectiveNodeID(), peers: peers, net: nw, monoNow: monotonicSince(time.Now())}
+	cn := &clusterNode{self: n.cfg.EffectiveNodeID(), peers: peers, net: nw, monoNow: monotonicSince(time.Now()),
+		logger: n.logger.With("component", "cluster")}
 	cn.transport = rpc.NewRaftTransport(nw)
 	cn.kv = kvremote.Register(nw)
+	if n.cfg.LeaseFollowWorkload {
+		ids := make([]uint64, len(peers))
+		for i, p := range peers {
+			ids[i] = p.id
+		}
+		cn.load = kvremote.NewLoad(cn.self, ids)
+		cn.followEvery = cmp.Or(n.cfg.TestingFollowInterval, time.Second)
+		// The minimum is a rate: DefaultFollowMinRequests a second.
+		minRequests := max(5, kvremote.DefaultFollowMinRequests*int64(cn.followEvery)/int64(time.Second))
+		cn.follower = kvremote.NewFollower(cn.self, kvremote.FollowConfig{MinRequests: minRequests})
+		cn.kv.SetLoad(cn.load)
+	}
 	ln := n.prebound.raft
 	n.prebound.raft = nil
 	if ln == nil {
@@ -155,12 +180,17 @@ func (cn *clusterNode) configure(cc *coreConfig) {
 			Local:     local,
 			Leaders:   storeLeaders{cn},
 			RetryWait: cn.retryWait,
+			Load:      cn.load,
 		})
 	}
 	cc.Attach = func(store *replica.Store, kvs *kvserver.Server) {
 		cn.store.Store(store)
 		cn.transport.SetHandler(store)
 		cn.kv.SetLocal(kvs)
+		cn.startFollow(store)
+	}
+	if cn.follower != nil {
+		cc.KeepLeadership = cn.follower.Keep
 	}
 	cc.BeforeStoreStop = cn.net.StopServing
 	cc.OnEngine = cn.loadClusterID
@@ -204,7 +234,56 @@ func (cn *clusterNode) stopClusterIDWorker() {
 	}
 }
 
+// startFollow runs runFollow in the background (lease_follow_workload).
+func (cn *clusterNode) startFollow(store *replica.Store) {
+	if cn.follower == nil || cn.stopFollow != nil {
+		return
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	cn.stopFollow, cn.followDone = stop, make(chan struct{})
+	go func() {
+		defer close(cn.followDone)
+		cn.runFollow(ctx, store)
+	}()
+}
+
+// runFollow closes a window of request counts every followEvery and
+// applies the follower's decisions: a partition's lease moves to the node
+// most of its requests come from (kvremote.Follower has the rules).
+func (cn *clusterNode) runFollow(ctx context.Context, store *replica.Store) {
+	tick := time.NewTicker(cn.followEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		for _, id := range store.PartitionIDs() {
+			st, err := store.Status(id)
+			if err != nil {
+				continue
+			}
+			role := kvremote.Role{Leads: st.Ready && st.Lease.Holder == cn.self, RaftLeader: st.Leader}
+			act := cn.follower.Decide(id, cn.load.Take(id), role)
+			switch {
+			case act.MoveTo != 0:
+				cn.followMoves.Add(1)
+				cn.logger.Info("cluster: moving a partition's lease to the node its requests come from",
+					"partition", id, "to", act.MoveTo)
+				_ = store.TransferLease(id, act.MoveTo)
+			case act.Withdraw:
+				_ = store.TransferLease(id, 0)
+			}
+		}
+	}
+}
+
 func (cn *clusterNode) close() {
+	if cn.stopFollow != nil {
+		cn.stopFollow()
+		<-cn.followDone
+	}
 	cn.stopClusterIDWorker()
 	cn.stopMonitor()
 	<-cn.monitorDone

@@ -128,6 +128,10 @@ type Config struct {
 	// refused, and a partition lease (4x this long) stops serving this long
 	// before it expires.
 	MaxClockOffsetMS int64 `yaml:"max_clock_offset_ms"`
+	// LeaseFollowWorkload lets a partition's lease (and Raft leadership)
+	// move to the node most of its requests come from (cluster mode; see
+	// docs/cluster.md).
+	LeaseFollowWorkload bool `yaml:"lease_follow_workload"`
 
 	// TestingClockOffset shifts this node's physical clock, to test how a
 	// cluster copes with clock skew. Never set from the config file: only
@@ -138,6 +142,9 @@ type Config struct {
 	// TestingDropDataRetry how often a dropped table's deletion job tries
 	// to clear its data (tests only; zero: the defaults).
 	TestingGCInterval, TestingGCTTL, TestingDropDataRetry time.Duration `yaml:"-"`
+	// TestingFollowInterval replaces how often a cluster node rolls the
+	// request counts that move leases to the workload (default 1 s).
+	TestingFollowInterval time.Duration `yaml:"-"`
 
 	// SQLMemoryBytes is the node-wide budget of the memory SQL statements
 	// hold (0: a quarter of the machine's or cgroup's memory, see
@@ -249,6 +256,7 @@ func DefaultConfig() Config {
 		HTTPRequestTimeoutMS:     DefaultHTTPRequestTimeoutMS,
 		ShutdownTimeoutMS:        DefaultShutdownTimeoutMS,
 		MaxClockOffsetMS:         500,
+		LeaseFollowWorkload:      true,
 		SQLQueryMemoryBytes:      mon.DefaultQueryBudget,
 		RaftMaxCommandBytes:      replica.DefaultMaxCommandBytes,
 

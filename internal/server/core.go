@@ -136,6 +136,8 @@ type coreConfig struct {
 	OnClockError func(error)
 	Sender       func(local *kvserver.Server) kv.Sender
 	Attach       func(*replica.Store, *kvserver.Server)
+	// KeepLeadership becomes replica.Config.KeepLeadership.
+	KeepLeadership func(partitionID uint64) bool
 	// BeforeStoreStop becomes core.beforeStoreStop.
 	BeforeStoreStop func()
 	// OnEngine, when set, runs once the engine is open and before the
@@ -188,6 +190,7 @@ func openCore(ctx context.Context, cfg coreConfig) (*core, error) {
 		MaxClockOffset:  cfg.MaxClockOffset,
 		LeaseDuration:   cfg.LeaseDuration,
 		MaxCommandBytes: cfg.MaxCommandBytes,
+		KeepLeadership:  cfg.KeepLeadership,
 	})
 	if err != nil {
 		return fail(err)

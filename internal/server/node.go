@@ -162,6 +162,15 @@ func (n *Node) open(ctx context.Context) error {
 		n.closeStack()
 		return err
 	}
+	if n.cluster != nil && n.cluster.follower != nil {
+		if err := n.registry.Register(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Namespace: "camusdb", Subsystem: "cluster", Name: "lease_follow_moves_total",
+			Help: "Lease moves this node asked for because most of a partition's requests came from another node.",
+		}, func() float64 { return float64(n.cluster.followMoves.Load()) })); err != nil {
+			n.closeStack()
+			return err
+		}
+	}
 	if n.auth, err = n.openAuth(sqlDB{c.db}); err != nil {
 		n.closeStack()
 		return err

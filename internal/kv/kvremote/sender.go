@@ -46,6 +46,9 @@ type Config struct {
 	RetryWait time.Duration
 	// Logger (default slog.Default()).
 	Logger *slog.Logger
+	// Load, when set, counts the requests this node originates, by
+	// partition (see follow.go).
+	Load *Load
 }
 
 // Sender is a kv.Sender for a cluster node: each request goes to the
@@ -101,6 +104,7 @@ const (
 // request body after the partition id; resp reads the response body.
 func (s *Sender) call(ctx context.Context, partitionID uint64, o op, cp commitPoint,
 	local func() error, req func(*encoder), resp func(*decoder)) error {
+	s.cfg.Load.add(partitionID, s.self)
 	deadline := time.Now().Add(s.cfg.RetryWait)
 	maybeDelivered := false
 	var lastErr error

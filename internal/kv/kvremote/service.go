@@ -25,6 +25,9 @@ type service struct {
 	// coordinator answers probes about this node's transactions (nil
 	// until SetCoordinator).
 	coordinator atomic.Pointer[CoordinatorFunc]
+	// load counts the requests served, by partition and calling node
+	// (nil: not counted); see follow.go.
+	load atomic.Pointer[Load]
 }
 
 // CoordinatorFunc reports this node's epoch, whether transaction id is
@@ -45,6 +48,9 @@ func Register(net *rpc.Network) *Service {
 // SetLocal sets what the service serves: the node's *kvserver.Server.
 func (svc *Service) SetLocal(local kv.Sender) { svc.s.local.Store(&local) }
 
+// SetLoad makes the service count the requests it serves in l.
+func (svc *Service) SetLoad(l *Load) { svc.s.load.Store(l) }
+
 // SetCoordinator sets who answers coordinator probes: the node's kv.DB.
 func (svc *Service) SetCoordinator(f CoordinatorFunc) { svc.s.coordinator.Store(&f) }
 
@@ -64,7 +70,7 @@ func (s *service) serve(ctx context.Context, frame []byte) []byte {
 		err = s.net.Receive(from, ts)
 	}
 	if err == nil {
-		err = s.dispatch(ctx, o, d, &body)
+		err = s.dispatch(ctx, o, from, d, &body)
 	}
 	out.ts(s.net.Stamp())
 	if err != nil {
@@ -77,8 +83,11 @@ func (s *service) serve(ctx context.Context, frame []byte) []byte {
 	return out.b
 }
 
-func (s *service) dispatch(ctx context.Context, o op, d *decoder, out *encoder) error {
+func (s *service) dispatch(ctx context.Context, o op, from uint64, d *decoder, out *encoder) error {
 	pid := d.uvarint()
+	if o != opProbeCoordinator {
+		s.load.Load().add(pid, from)
+	}
 	if o == opProbeCoordinator {
 		id := d.txnID()
 		if err := d.done(); err != nil {
