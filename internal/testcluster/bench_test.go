@@ -177,6 +177,32 @@ func benchInsert(b *testing.B, nodes int) {
 func BenchmarkClusterInsert(b *testing.B)    { benchInsert(b, 3) }
 func BenchmarkStandaloneInsert(b *testing.B) { benchInsert(b, 1) }
 
+// BenchmarkClusterPointSelectOneGateway: every client on one node (the
+// second), as an application connected to one node of the cluster. The
+// table's lease follows the clients there (lease_follow_workload) during
+// a warm-up of a few seconds of the same reads, so the measured reads are
+// served where they arrive.
+func BenchmarkClusterPointSelectOneGateway(b *testing.B) {
+	c, _ := benchNodes(b, 3)
+	clients := make([]*client.Client, benchClients)
+	for i := range clients {
+		clients[i] = client.New([]string{c.URL(1)}, client.WithTimeout(30*time.Second))
+		b.Cleanup(clients[i].Close)
+	}
+	read := func(ctx context.Context, c *client.Client, ci, i int) error {
+		_, err := c.Query(ctx, "bench", `SELECT bal FROM acct WHERE id = @id`, map[string]any{"id": (ci*4 + i) % (4 * benchClients)}, nil)
+		return err
+	}
+	// Warm-up: the follower moves a lease after two one-second windows.
+	ctx := context.Background()
+	for start := time.Now(); time.Since(start) < 3500*time.Millisecond; {
+		if err := read(ctx, clients[0], 0, int(time.Since(start))); err != nil && !client.IsRetryable(err) {
+			b.Fatal(err)
+		}
+	}
+	runClients(b, clients, read)
+}
+
 func BenchmarkStandalonePointSelect(b *testing.B) {
 	_, clients := benchNodes(b, 1)
 	runClients(b, clients, func(ctx context.Context, c *client.Client, ci, i int) error {
