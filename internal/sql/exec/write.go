@@ -2,9 +2,9 @@ package exec
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"slices"
+	"strconv"
 
 	"github.com/camusdb/camusdb-go/internal/sql/builtins"
 	"github.com/camusdb/camusdb-go/internal/sql/catalog"
@@ -123,8 +123,10 @@ func duplicatePK(t *catalog.TableDesc) error {
 	return errcode.New(errcode.UniqueViolation, "%s", duplicatePKMessage(t))
 }
 
+// duplicatePKMessage is built for every row an INSERT writes (the kv layer
+// reports it only on a conflict), so it avoids fmt: one concatenation.
 func duplicatePKMessage(t *catalog.TableDesc) string {
-	return fmt.Sprintf("duplicate primary key in table %q", t.Name)
+	return "duplicate primary key in table " + strconv.Quote(t.Name)
 }
 
 func (w *tableWriter) checkUnique(ctx context.Context, idx *catalog.IndexDesc, row []types.Value) error {
