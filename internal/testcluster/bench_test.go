@@ -177,30 +177,47 @@ func benchInsert(b *testing.B, nodes int) {
 func BenchmarkClusterInsert(b *testing.B)    { benchInsert(b, 3) }
 func BenchmarkStandaloneInsert(b *testing.B) { benchInsert(b, 1) }
 
-// BenchmarkClusterPointSelectOneGateway: every client on one node (the
-// second), as an application connected to one node of the cluster. The
-// table's lease follows the clients there (lease_follow_workload) during
-// a warm-up of a few seconds of the same reads, so the measured reads are
-// served where they arrive.
+// BenchmarkClusterPointSelectOneGateway and BenchmarkClusterInsertOneGateway:
+// every client on one node (the second), as an application connected to
+// one node of the cluster. The table's lease follows the clients there
+// (lease_follow_workload) during a warm-up of a few seconds of the same
+// operations, so the measured ones are served where they arrive.
 func BenchmarkClusterPointSelectOneGateway(b *testing.B) {
+	benchOneGateway(b, func(ctx context.Context, c *client.Client, ci, i int) error {
+		_, err := c.Query(ctx, "bench", `SELECT bal FROM acct WHERE id = @id`, map[string]any{"id": (ci*4 + i) % (4 * benchClients)}, nil)
+		return err
+	})
+}
+
+func BenchmarkClusterInsertOneGateway(b *testing.B) {
+	var warm atomic.Int64 // the warm-up's keys, below the measured ones
+	benchOneGateway(b, func(ctx context.Context, c *client.Client, ci, i int) error {
+		id := 1_000_000 + ci*100_000_000 + i
+		if ci < 0 {
+			id = 500_000 + int(warm.Add(1))
+		}
+		_, err := c.Exec(ctx, "bench", `INSERT INTO acct (id, bal) VALUES (@id, 1)`, map[string]any{"id": id}, nil)
+		return err
+	})
+}
+
+// benchOneGateway runs op from benchClients clients of node 1 after a
+// warm-up of op (client index -1) through that node.
+func benchOneGateway(b *testing.B, op func(ctx context.Context, c *client.Client, ci, i int) error) {
 	c, _ := benchNodes(b, 3)
 	clients := make([]*client.Client, benchClients)
 	for i := range clients {
 		clients[i] = client.New([]string{c.URL(1)}, client.WithTimeout(30*time.Second))
 		b.Cleanup(clients[i].Close)
 	}
-	read := func(ctx context.Context, c *client.Client, ci, i int) error {
-		_, err := c.Query(ctx, "bench", `SELECT bal FROM acct WHERE id = @id`, map[string]any{"id": (ci*4 + i) % (4 * benchClients)}, nil)
-		return err
-	}
-	// Warm-up: the follower moves a lease after two one-second windows.
+	// The follower moves a lease after two one-second windows.
 	ctx := context.Background()
-	for start := time.Now(); time.Since(start) < 3500*time.Millisecond; {
-		if err := read(ctx, clients[0], 0, int(time.Since(start))); err != nil && !client.IsRetryable(err) {
+	for start, i := time.Now(), 0; time.Since(start) < 3500*time.Millisecond; i++ {
+		if err := op(ctx, clients[0], -1, i); err != nil && !client.IsRetryable(err) {
 			b.Fatal(err)
 		}
 	}
-	runClients(b, clients, read)
+	runClients(b, clients, op)
 }
 
 func BenchmarkStandalonePointSelect(b *testing.B) {
