@@ -250,6 +250,7 @@ log_level: debug
 http_max_body_bytes: 1024
 http_request_timeout_ms: 100
 shutdown_timeout_ms: 200
+lease_follow_workload: false
 `)
 	cfg, err := LoadConfig(path)
 	if err != nil {
@@ -277,6 +278,7 @@ shutdown_timeout_ms: 200
 	want.HTTPMaxBodyBytes = 1024
 	want.HTTPRequestTimeoutMS = 100
 	want.ShutdownTimeoutMS = 200
+	want.LeaseFollowWorkload = false
 	if !reflect.DeepEqual(cfg, want) {
 		t.Fatalf("loaded\n%+v\nwant\n%+v", cfg, want)
 	}
