@@ -528,9 +528,8 @@ const transferLagEntries = 64
 // maybeTransferLeadership hands leadership to the preferred node when this
 // node leads instead of it, is ready, and the preferred node is active and
 // caught up to within transferLagEntries (so the transfer is quick and
-// loses nothing). The target
-// of TransferLease replaces the preferred node; without one,
-// Config.KeepLeadership may keep leadership here.
+// loses nothing). The target of TransferLease replaces the preferred node;
+// without one, Config.KeepLeadership may keep leadership here.
 func (p *partition) maybeTransferLeadership() {
 	bs := p.rn.BasicStatus()
 	self := p.store.cfg.NodeID
