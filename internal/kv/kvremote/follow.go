@@ -65,9 +65,10 @@ func (l *Load) Take(partitionID uint64) map[uint64]int64 {
 	if !ok {
 		return nil
 	}
+	counts := v.(*partitionLoad).counts
 	var out map[uint64]int64
-	for slot := range v.(*partitionLoad).counts {
-		if n := v.(*partitionLoad).counts[slot].Swap(0); n > 0 {
+	for slot := range counts {
+		if n := counts[slot].Swap(0); n > 0 {
 			if out == nil {
 				out = make(map[uint64]int64, len(l.ids))
 			}
@@ -191,7 +192,6 @@ type FollowAction struct {
 // originating node (Load.Take), role what this node is to it.
 func (f *Follower) Decide(partitionID uint64, counts map[uint64]int64, role Role) FollowAction {
 	st := f.state(partitionID)
-	leads := role.Leads
 	var act FollowAction
 	if st.asked != 0 {
 		st.askedAge++
@@ -214,7 +214,7 @@ func (f *Follower) Decide(partitionID uint64, counts map[uint64]int64, role Role
 	}
 	local := counts[f.self]
 	st.keep.Store(2*local >= total)
-	if !leads || topCount < 2*local || 5*topCount < 3*total {
+	if !role.Leads || topCount < 2*local || 5*topCount < 3*total {
 		st.candidate, st.streak = 0, 0
 		return act
 	}
